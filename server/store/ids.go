@@ -78,3 +78,13 @@ func SearchWords(q string) []string {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
 }
+
+// NewKey returns a new key of an account, ready for CreateKey, and its
+// secret: shown to its owner once, never stored.
+func NewKey(accountID, name string, readOnly bool, now time.Time) (Key, string) {
+	secret, hash, hint := NewSecret()
+	return Key{
+		ID: NewID("key_", now), AccountID: accountID, Name: name,
+		Hash: hash, Hint: hint, ReadOnly: readOnly, CreatedAt: now,
+	}, secret
+}

@@ -1,0 +1,45 @@
+# Everyday commands. The README's two commands (go run …, go test …) need
+# only Go; these add the linters, the race detector and benchmarks.
+GO ?= go
+
+.PHONY: all generate check-generated lint lint-go lint-spec test test-race run build bench ci
+
+all: generate lint test
+
+## generate: regenerate gen/ from openapi.yaml (never edit gen/ by hand)
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail when gen/ is not what openapi.yaml generates
+check-generated: generate
+	@git diff --exit-code -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has untracked changes"; exit 1; }
+
+## lint: Go vet and formatting, and the OpenAPI linter on openapi.yaml
+lint: lint-go lint-spec
+
+lint-go:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+
+lint-spec:
+	npm ci --no-audit --no-fund --loglevel=error
+	npx --no-install redocly lint openapi.yaml
+
+## test: every test, with the race detector (needs a C compiler, as cgo does)
+test:
+	$(GO) test -race -count=1 ./...
+
+## run: the reference server on :8080 with a database in ./axiom.db
+run:
+	$(GO) run ./cmd/axiom serve
+
+build:
+	$(GO) build -o bin/axiom ./cmd/axiom
+
+## bench: Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+ci:
+	bash .ci/run

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/axiomkit/axiom/server/store"
+)
+
+func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	fs := newFlagSet("axiom keys "+args[0], stderr)
+	db := fs.String("db", env("db", "axiom.db"), "the server's database (AXIOM_DB)")
+	switch args[0] {
+	case "create":
+		plan := fs.String("plan", "starter", "the new account's plan: starter, professional or enterprise")
+		account := fs.String("account", "", "add the key to this account instead of a new one")
+		readOnly := fs.Bool("read-only", false, "the key may only read")
+		name := fs.String("name", "", "a name to recognise the key by")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		if !store.Plan(*plan).Valid() {
+			return fmt.Errorf("--plan must be starter, professional or enterprise, not %q", *plan)
+		}
+		st, err := openStore(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		acc := *account
+		if acc == "" {
+			a, err := st.CreateAccount(ctx, store.Plan(*plan))
+			if err != nil {
+				return err
+			}
+			acc = a.ID
+		} else if _, err := st.GetAccount(ctx, acc); err != nil {
+			return fmt.Errorf("account %s: %w", acc, err)
+		}
+		secret, err := createKey(ctx, st, acc, *name, *readOnly)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, secret)
+		return nil
+	case "list":
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		st, err := openStore(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		ks, err := st.ListKeys(ctx, "")
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tACCOUNT\tNAME\tKEY\tACCESS\tCREATED\tREVOKED")
+		for _, k := range ks {
+			access, revoked := "read-write", "-"
+			if k.ReadOnly {
+				access = "read-only"
+			}
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.AccountID, k.Name, k.Hint, access,
+				k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		if fs.NArg() != 1 {
+			return fmt.Errorf("axiom keys revoke needs one key id (see axiom keys list)")
+		}
+		st, err := openStore(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.RevokeKey(ctx, strings.TrimSpace(fs.Arg(0))); err != nil {
+			return fmt.Errorf("revoke %s: %w", fs.Arg(0), err)
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", fs.Arg(0))
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return errUsage
+}
+
+// createKey makes a new key for an account and returns its secret.
+func createKey(ctx context.Context, st store.AccountStore, accountID, name string, readOnly bool) (string, error) {
+	k, secret := store.NewKey(accountID, name, readOnly, time.Now())
+	_, err := st.CreateKey(ctx, k)
+	return secret, err
+}

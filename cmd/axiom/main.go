@@ -1,0 +1,62 @@
+// Command axiom runs the Axiom API's reference server and manages its keys.
+//
+//	axiom serve [--addr :8080] [--db axiom.db] [--response-validation enforce|log|off] [--rate-limit on|off] [--log-level info]
+//	axiom keys create --db PATH --plan starter|professional|enterprise [--account ID] [--read-only] [--name N]
+//	axiom keys list --db PATH
+//	axiom keys revoke --db PATH KEY_ID
+//
+// Every flag of serve can also be set by an environment variable named
+// AXIOM_ and the flag in upper case (AXIOM_ADDR, AXIOM_DB, …).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `axiom runs the Axiom API's reference server.
+
+Usage:
+  axiom serve [flags]          run the server (axiom serve -h for its flags)
+  axiom keys create [flags]    create an API key; prints only the key
+  axiom keys list [flags]      list API keys (never their secrets)
+  axiom keys revoke [flags] ID revoke an API key
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "axiom:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// run is the whole program, apart from the process's signals and exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return keys(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "axiom: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/axiomkit/axiom/server"
+	"github.com/axiomkit/axiom/server/ratelimit"
+	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom/server/validation"
+)
+
+// shutdownGrace is how long in-flight requests may run after SIGINT/SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("axiom serve", stderr)
+	addr := fs.String("addr", env("addr", ":8080"), "address to listen on (AXIOM_ADDR)")
+	db := fs.String("db", env("db", "axiom.db"), "database: a SQLite file path, or :memory: (AXIOM_DB)")
+	responses := fs.String("response-validation", env("response-validation", "enforce"), "what to do with a response that breaks the spec: enforce, log or off (AXIOM_RESPONSE_VALIDATION)")
+	rateLimit := fs.String("rate-limit", env("rate-limit", "on"), "enforce the plans' rate limits: on or off (AXIOM_RATE_LIMIT)")
+	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	mode, err := validation.ParseMode(*responses)
+	if err != nil {
+		return fmt.Errorf("--response-validation: %w", err)
+	}
+	if err := oneOf("rate-limit", *rateLimit, "on", "off"); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := bootstrap(ctx, st, stdout, log); err != nil {
+		return err
+	}
+
+	var limiter server.Limiter = ratelimit.NewMemory()
+	if *rateLimit == "off" {
+		log.Warn("RATE LIMITING IS OFF: every request is admitted; use this only for load runs and local experiments")
+		limiter = nil
+	}
+	srv, err := server.New(server.Config{Store: st, Limiter: limiter, Responses: mode, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, ln, srv, log)
+}
+
+// serveHTTP serves until ctx ends, then lets in-flight requests finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	hs := &http.Server{
+		Handler: h,
+		// Slow clients cannot hold a connection forever.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()),
+		slog.String("api", fmt.Sprintf("http://%s/v1", ln.Addr())))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: waiting for in-flight requests", slog.Duration("grace", shutdownGrace))
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bootstrap gives an empty database an account and a Starter key, printed
+// once, so that `axiom serve` alone yields a working server.
+func bootstrap(ctx context.Context, st store.Store, stdout io.Writer, log *slog.Logger) error {
+	n, err := st.CountAccounts(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	acc, err := st.CreateAccount(ctx, store.PlanStarter)
+	if err != nil {
+		return err
+	}
+	secret, err := createKey(ctx, st, acc.ID, "default", false)
+	if err != nil {
+		return err
+	}
+	log.Info("created the first account", slog.String("account", acc.ID), slog.String("plan", string(acc.Plan)))
+	fmt.Fprintf(stdout, "Created account %s on the Starter plan. Its API key, shown only this once:\n\n    %s\n\n", acc.ID, secret)
+	return nil
+}

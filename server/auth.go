@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/axiomkit/axiom/server/apierror"
+	"github.com/axiomkit/axiom/server/store"
+)
+
+// The two headers that carry a key: the page's prose names the first, its
+// code examples send the second.
+var keyHeaders = [...]string{"X-API-Key", "X-Axiom-API-Key"}
+
+// principal is who is calling: the key and its account.
+type principal struct {
+	Key     store.Key
+	Account store.Account
+}
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) (principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(principal)
+	return p, ok
+}
+
+// accountID is the calling account; the authenticate middleware guarantees it.
+func accountID(ctx context.Context) string {
+	p, _ := principalFrom(ctx)
+	return p.Account.ID
+}
+
+// authenticate admits a request carrying a valid, unrevoked key in either
+// header, and records its principal in the request's context.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		secret := ""
+		for _, h := range keyHeaders {
+			if secret = c.Request().Header.Get(h); secret != "" {
+				break
+			}
+		}
+		if secret == "" {
+			return apierror.Unauthorized("An API key is required in the X-API-Key or X-Axiom-API-Key header")
+		}
+		hash := store.HashSecret(secret)
+		key, account, err := s.store.KeyByHash(c.Request().Context(), hash)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return apierror.Unauthorized("The API key is not valid")
+		case err != nil:
+			return apierror.Internal(err)
+		case subtle.ConstantTimeCompare(key.Hash, hash) != 1:
+			return apierror.Unauthorized("The API key is not valid")
+		case key.RevokedAt != nil:
+			return apierror.Unauthorized("The API key has been revoked")
+		}
+		ctx := context.WithValue(c.Request().Context(), principalKey{}, principal{Key: key, Account: account})
+		c.SetRequest(c.Request().WithContext(ctx))
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// authorize refuses writes to read-only keys. It runs after rate limiting,
+// so that a 403 carries the rate-limit headers like every other answer.
+func authorize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, _ := principalFrom(c.Request().Context())
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if p.Key.ReadOnly {
+				return apierror.Forbidden("This API key is read-only")
+			}
+		}
+		return next(c)
+	}
+}

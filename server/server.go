@@ -1,0 +1,139 @@
+// Package server is the Axiom API's reference server: the generated strict
+// server interface implemented over a store, behind authentication, rate
+// limiting and runtime validation of every request and response against
+// openapi.yaml.
+package server
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom/server/validation"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted (the spec's 413).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config is what a Server is built from. Store is required.
+type Config struct {
+	Store store.Store
+	// Limiter enforces the plans' rate limits; nil means no limit (load runs).
+	Limiter Limiter
+	// Responses says what happens to a response that breaks the spec.
+	Responses validation.Mode
+	// Logger receives access and error logs; nil discards them.
+	Logger       *slog.Logger
+	MaxBodyBytes int64 // 0 means DefaultMaxBodyBytes
+}
+
+// Server serves the API; it is an http.Handler.
+type Server struct {
+	echo  *echo.Echo
+	store store.Store
+	limit Limiter
+	log   *slog.Logger
+	idem  *idempotency
+}
+
+// New builds a Server from cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("server: Config.Store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = unlimited{}
+	}
+	spec, err := gen.GetSwagger()
+	if err != nil {
+		return nil, err
+	}
+	validator, err := validation.New(spec, validation.Options{Responses: cfg.Responses, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{store: cfg.Store, limit: cfg.Limiter, log: cfg.Logger, idem: newIdempotency(cfg.Store, cfg.Logger)}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, withBodyLimit(cfg.MaxBodyBytes))
+
+	// The API's middleware runs per route, so that an unknown path is a 404
+	// and a wrong method a 405 whatever key is sent.
+	api := routeMiddleware{e, []echo.MiddlewareFunc{
+		s.authenticate, s.rateLimit, authorize, validator.Middleware(), s.withRecover, s.idem.middleware,
+	}}
+	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(&handlers{store: cfg.Store}, nil), "/v1")
+
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", axiom.OpenAPI) })
+	docs := docsHandler()
+	e.GET("/docs", echo.WrapHandler(docs))
+	e.GET("/docs/*", echo.WrapHandler(docs))
+	s.echo = e
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.store.Ping(c.Request().Context()); err != nil {
+		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "readiness check failed", slog.Any("error", err))
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// routeMiddleware registers routes on Echo with the API's middleware in
+// front of each: Echo's groups would also route unknown paths through it.
+type routeMiddleware struct {
+	e  *echo.Echo
+	mw []echo.MiddlewareFunc
+}
+
+func (r routeMiddleware) add(method, path string, h echo.HandlerFunc, m []echo.MiddlewareFunc) *echo.Route {
+	return r.e.Add(method, path, h, append(r.mw[:len(r.mw):len(r.mw)], m...)...)
+}
+
+func (r routeMiddleware) CONNECT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodConnect, p, h, m)
+}
+func (r routeMiddleware) DELETE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodDelete, p, h, m)
+}
+func (r routeMiddleware) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodGet, p, h, m)
+}
+func (r routeMiddleware) HEAD(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodHead, p, h, m)
+}
+func (r routeMiddleware) OPTIONS(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodOptions, p, h, m)
+}
+func (r routeMiddleware) PATCH(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPatch, p, h, m)
+}
+func (r routeMiddleware) POST(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPost, p, h, m)
+}
+func (r routeMiddleware) PUT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPut, p, h, m)
+}
+func (r routeMiddleware) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodTrace, p, h, m)
+}
+
