@@ -24,7 +24,7 @@ lint-go:
 
 lint-spec:
 	npm ci --no-audit --no-fund --loglevel=error
-	npx --no-install redocly lint openapi.yaml
+	npx --no-install redocly lint --config .redocly.yaml openapi.yaml
 
 ## test: every test, with the race detector (needs a C compiler, as cgo does)
 test:
