@@ -15,7 +15,7 @@ func openStore(ctx context.Context, dsn string) (store.Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return nil, fmt.Errorf("--db %s: PostgreSQL is not supported by this build", dsn[:strings.Index(dsn, ":")])
 	}
-	db, err := sqlite.Open(ctx, dsn)
+	db, err := sqlite.Open(ctx, dsn, sqlite.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dsn, err)
 	}

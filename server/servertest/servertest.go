@@ -39,6 +39,7 @@ type config struct {
 	responses validation.Mode
 	logger    *slog.Logger
 	database  string
+	wrap      func(store.Store) store.Store
 }
 
 // Option configures New.
@@ -60,6 +61,12 @@ func WithResponseValidation(m validation.Mode) Option { return func(c *config) {
 // WithDatabase keeps the data in a SQLite file at path instead of memory.
 func WithDatabase(path string) Option { return func(c *config) { c.database = path } }
 
+// WithStoreWrapper lets the server see the store through wrap, to inject
+// failures; Server.Store stays the store itself.
+func WithStoreWrapper(wrap func(store.Store) store.Store) Option {
+	return func(c *config) { c.wrap = wrap }
+}
+
 // WithLogger sends the server's logs to l (discarded by default).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -71,12 +78,16 @@ func New(t testing.TB, opts ...Option) *Server {
 		o(&cfg)
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, cfg.database)
+	st, err := sqlite.Open(ctx, cfg.database, sqlite.Options{})
 	if err != nil {
 		t.Fatalf("servertest: open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h, err := server.New(server.Config{Store: st, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger})
+	var served store.Store = st
+	if cfg.wrap != nil {
+		served = cfg.wrap(st)
+	}
+	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger})
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
