@@ -93,13 +93,13 @@ func leadError(err error, id, email string) error {
 
 func leadFromAPI(account string, b gen.LeadCreate) store.Lead {
 	l := store.Lead{
-		AccountID: account,
-		Name:      b.Name,
-		Email:     b.Email,
-		Type:      string(gen.LeadTypeLead),
-		Status:    string(gen.LeadStatusActive),
-		Tags:      []string{},
-		Notes:     []string{},
+		AccountID:    account,
+		Name:         b.Name,
+		Email:        b.Email,
+		Type:         string(gen.LeadTypeLead),
+		Status:       string(gen.LeadStatusActive),
+		Tags:         []string{},
+		Notes:        []string{},
 		CustomFields: map[string]string{},
 	}
 	set(&l.Phone, b.Phone)

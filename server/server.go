@@ -14,6 +14,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/server/ratelimit"
 	"github.com/axiomkit/axiom/server/store"
 	"github.com/axiomkit/axiom/server/validation"
 )
@@ -54,7 +55,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.Limiter == nil {
-		cfg.Limiter = unlimited{}
+		cfg.Limiter = ratelimit.NewUnlimited()
 	}
 	spec, err := gen.GetSwagger()
 	if err != nil {
@@ -136,4 +137,3 @@ func (r routeMiddleware) PUT(p string, h echo.HandlerFunc, m ...echo.MiddlewareF
 func (r routeMiddleware) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
 	return r.add(http.MethodTrace, p, h, m)
 }
-

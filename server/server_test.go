@@ -468,7 +468,9 @@ func TestBadInputGetsA4xxEnvelope(t *testing.T) {
 	})
 }
 
-func urlQuery(s string) string { return strings.NewReplacer("%", "%25", " ", "%20", "&", "%26", "#", "%23", "+", "%2B", `"`, "%22", "'", "%27").Replace(s) }
+func urlQuery(s string) string {
+	return strings.NewReplacer("%", "%25", " ", "%20", "&", "%26", "#", "%23", "+", "%2B", `"`, "%22", "'", "%27").Replace(s)
+}
 
 func TestRateLimit(t *testing.T) {
 	srv := newServer(t) // Starter: 60/min, burst 100
