@@ -125,17 +125,31 @@ var wantOperations = []struct {
 	method, path, id string
 	documented       bool // x-axiom-documented: the page shows this operation
 	body             bool // takes a JSON request body
+	public           bool // reached from an email: no key, no rate limit
 }{
-	{"GET", "/leads", "listLeads", true, false},
-	{"POST", "/leads/add", "createLead", true, true},
-	{"GET", "/leads/{id}", "getLead", false, false},
-	{"PATCH", "/leads/{id}", "updateLead", false, true},
-	{"DELETE", "/leads/{id}", "deleteLead", false, false},
-	{"GET", "/templates", "listTemplates", false, false},
-	{"POST", "/templates/add", "createTemplate", true, true},
-	{"GET", "/templates/{slug}", "getTemplate", false, false},
-	{"PATCH", "/templates/{slug}", "updateTemplate", false, true},
-	{"DELETE", "/templates/{slug}", "deleteTemplate", false, false},
+	{"GET", "/leads", "listLeads", true, false, false},
+	{"POST", "/leads/add", "createLead", true, true, false},
+	{"GET", "/leads/{id}", "getLead", false, false, false},
+	{"PATCH", "/leads/{id}", "updateLead", false, true, false},
+	{"DELETE", "/leads/{id}", "deleteLead", false, false, false},
+	{"GET", "/templates", "listTemplates", false, false, false},
+	{"POST", "/templates/add", "createTemplate", true, true, false},
+	{"GET", "/templates/{slug}", "getTemplate", false, false, false},
+	{"PATCH", "/templates/{slug}", "updateTemplate", false, true, false},
+	{"DELETE", "/templates/{slug}", "deleteTemplate", false, false, false},
+	{"GET", "/campaigns", "listCampaigns", false, false, false},
+	{"POST", "/campaigns/add", "createCampaign", false, true, false},
+	{"GET", "/campaigns/{id}", "getCampaign", false, false, false},
+	{"PATCH", "/campaigns/{id}", "updateCampaign", false, true, false},
+	{"DELETE", "/campaigns/{id}", "deleteCampaign", false, false, false},
+	{"POST", "/campaigns/{id}/send", "sendCampaign", false, false, false},
+	{"POST", "/campaigns/{id}/schedule", "scheduleCampaign", false, true, false},
+	{"POST", "/campaigns/{id}/cancel", "cancelCampaign", false, false, false},
+	{"GET", "/campaigns/{id}/stats", "getCampaignStats", false, false, false},
+	{"GET", "/campaigns/{id}/messages", "listCampaignMessages", false, false, false},
+	{"GET", "/u/{token}", "unsubscribe", false, false, true},
+	{"GET", "/t/o/{token}", "trackOpen", false, false, true},
+	{"GET", "/t/c/{token}", "trackClick", false, false, true},
 }
 
 var rateLimitHeaders = []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
@@ -172,12 +186,35 @@ func TestOperations(t *testing.T) {
 				t.Errorf("x-axiom-documented = %v, want %v", documented, w.documented)
 			}
 			// Every operation inherits the global security rather than
-			// overriding it (an empty list here would make it public).
-			if op.Security != nil {
+			// overriding it, but for the public ones reached from an email,
+			// which declare an empty list.
+			switch {
+			case w.public && (op.Security == nil || len(*op.Security) != 0):
+				t.Errorf("a public operation must declare security: []")
+			case !w.public && op.Security != nil:
 				t.Errorf("security = %v, want the global requirement inherited", *op.Security)
+			}
+			// Every operation answers a 2XX, but for the tracked link, which
+			// answers a redirect to the link's URL.
+			success := slices.ContainsFunc(slices.Collect(maps.Keys(op.Responses.Map())), func(s string) bool { return s[0] == '2' })
+			if w.id == "trackClick" {
+				r := op.Responses.Value("302")
+				if r == nil || r.Value.Headers["Location"] == nil || !r.Value.Headers["Location"].Value.Required {
+					t.Error("trackClick must answer 302 with a required Location")
+				}
+			} else if !success {
+				t.Error("no 2XX response")
 			}
 
 			wantStatuses := []string{"401", "429", "500"}
+			if w.public {
+				wantStatuses = []string{"400", "404", "500"}
+				for _, status := range []string{"401", "403", "429"} {
+					if op.Responses.Value(status) != nil {
+						t.Errorf("a public operation documents %s", status)
+					}
+				}
+			}
 			if w.body {
 				wantStatuses = append(wantStatuses, "400", "413", "415")
 				rb := op.RequestBody
@@ -196,7 +233,7 @@ func TestOperations(t *testing.T) {
 			}
 
 			for status, ref := range op.Responses.Map() {
-				checkResponse(t, status, ref.Value)
+				checkResponse(t, status, ref.Value, w.public)
 			}
 		})
 	}
@@ -204,7 +241,7 @@ func TestOperations(t *testing.T) {
 
 // checkResponse asserts the headers and body every response of the given
 // status must carry.
-func checkResponse(t *testing.T, status string, resp *openapi3.Response) {
+func checkResponse(t *testing.T, status string, resp *openapi3.Response, public bool) {
 	t.Helper()
 	code, err := strconv.Atoi(status)
 	if err != nil {
@@ -213,7 +250,7 @@ func checkResponse(t *testing.T, status string, resp *openapi3.Response) {
 	}
 	for _, name := range rateLimitHeaders {
 		h := resp.Headers[name]
-		if status == "401" {
+		if status == "401" || public {
 			// No account is known before authentication, so no bucket either.
 			if h != nil {
 				t.Errorf("401 has %s, but an unauthenticated request has no bucket", name)
@@ -274,9 +311,10 @@ func TestGlobalSecurity(t *testing.T) {
 			}
 		})
 	}
+	public := map[string]bool{"/u/{token}": true, "/t/o/{token}": true, "/t/c/{token}": true}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if op.Security != nil {
+			if op.Security != nil && !public[path] {
 				t.Errorf("%s %s overrides the global security", method, path)
 			}
 		}
