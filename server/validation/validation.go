@@ -1,0 +1,416 @@
+// Package validation is the server's runtime check of the API contract:
+// every request is validated against openapi.yaml before its handler runs,
+// and every response before it is sent.
+//
+// Requests are validated with kin-openapi's openapi3filter; a failure is
+// returned as an *apierror.Error (400, 413 or 415) for the server's error
+// handler to render. Responses are buffered and validated with the spec's
+// schemas; what happens to one that does not conform is set by a Mode.
+package validation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/labstack/echo/v4"
+)
+
+// Mode says what happens to a response that does not conform to the spec.
+type Mode int
+
+const (
+	// ResponseEnforce replaces it with a 500 internal_error and logs the
+	// violation at error level. It is the zero value: the strictest.
+	ResponseEnforce Mode = iota
+	// ResponseLog sends it as it is and logs the violation at warn level.
+	ResponseLog
+	// ResponseOff does not validate responses, nor buffer them.
+	ResponseOff
+)
+
+var modeNames = [...]string{ResponseEnforce: "enforce", ResponseLog: "log", ResponseOff: "off"}
+
+func (m Mode) String() string {
+	if m < 0 || int(m) >= len(modeNames) {
+		return "Mode(" + strconv.Itoa(int(m)) + ")"
+	}
+	return modeNames[m]
+}
+
+// ParseMode reads "enforce", "log" or "off".
+func ParseMode(s string) (Mode, error) {
+	for m, name := range modeNames {
+		if s == name {
+			return Mode(m), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown response validation mode %q: want enforce, log or off", s)
+}
+
+// Options configure a Validator.
+type Options struct {
+	// Responses says what happens to a response that breaks the spec.
+	Responses Mode
+	// Logger receives response violations; nil discards them.
+	Logger *slog.Logger
+	// BasePath is the prefix the API's paths are mounted under. Empty means
+	// the path of the spec's first server URL ("/v1"), on any host.
+	BasePath string
+}
+
+// Validator validates requests and responses against one OpenAPI document.
+// It is safe for concurrent use.
+type Validator struct {
+	doc    *openapi3.T
+	router routers.Router
+	// byRoute finds an operation from the Echo route that matched, without
+	// routing the URL again; byOp serves requests the router had to find.
+	byRoute map[routeKey]*operation
+	byOp    map[*openapi3.Operation]*operation
+
+	request  *openapi3filter.Options
+	fast     map[*openapi3.MediaType]*fastSchema // compiled response schemas
+	bodyOpts []openapi3.SchemaValidationOption   // response bodies
+	headOpts []openapi3.SchemaValidationOption   // response headers
+
+	mode    Mode
+	log     *slog.Logger
+	writers sync.Pool // of *bufferedWriter
+}
+
+// routeKey is an Echo route: the request's method and c.Path().
+type routeKey struct{ method, path string }
+
+// operation is what validation needs of one operation, resolved once.
+type operation struct {
+	route     *routers.Route
+	id        string
+	body      *openapi3.RequestBody // nil when the operation takes none
+	single    []string              // query parameters that take one value
+	responses map[int]*response
+	ranges    [6]*response // "1XX" to "5XX", by status/100
+	fallback  *response    // "default"
+}
+
+// response is one documented response of an operation.
+type response struct {
+	headers []header
+	content openapi3.Content // empty when the response has no body
+}
+
+// header is one documented response header.
+type header struct {
+	name     string // canonical
+	required bool
+	schema   *openapi3.Schema
+}
+
+// New builds a Validator for doc, which must have been loaded with its
+// references resolved (gen.GetSwagger does). doc itself is not modified.
+func New(doc *openapi3.T, opts Options) (*Validator, error) {
+	if doc == nil {
+		return nil, errors.New("validation: nil OpenAPI document")
+	}
+	if opts.Responses < ResponseEnforce || opts.Responses > ResponseOff {
+		return nil, fmt.Errorf("validation: unknown response validation mode %d", opts.Responses)
+	}
+	base := opts.BasePath
+	if base == "" {
+		var err error
+		if base, err = serverPath(doc.Servers); err != nil {
+			return nil, err
+		}
+	}
+	base = strings.TrimRight(base, "/")
+
+	// A shallow copy whose only server is the relative base path, so that
+	// routing matches whatever host and port the server listens on.
+	d := *doc
+	d.Servers = nil
+	if base != "" {
+		d.Servers = openapi3.Servers{{URL: base}}
+	}
+	// The legacy router is a tree; gorillamux tries its routes one by one
+	// (see BenchmarkRouter). It only serves requests Echo routed elsewhere.
+	router, err := legacy.NewRouter(&d)
+	if err != nil {
+		return nil, fmt.Errorf("validation: %w", err)
+	}
+
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	validators := formatValidators()
+	formats := openapi3.WithStringFormatValidators(validators)
+	v := &Validator{
+		doc:     &d,
+		router:  router,
+		byRoute: make(map[routeKey]*operation),
+		byOp:    make(map[*openapi3.Operation]*operation),
+		request: &openapi3filter.Options{
+			// API keys are checked by the server's authentication
+			// middleware before this one runs; kin-openapi refuses a spec
+			// with security schemes unless it is given a function to call.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			// The generated strict handler binds the very value validated,
+			// not a second, case-insensitive decoding of the body.
+			KeepValidatedValue: true,
+			// Handlers apply defaults to absent parameters; setting them
+			// here would re-encode the query of every request.
+			SkipSettingDefaults:     true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{formats},
+		},
+		headOpts: []openapi3.SchemaValidationOption{formats},
+		bodyOpts: []openapi3.SchemaValidationOption{formats},
+		fast:     make(map[*openapi3.MediaType]*fastSchema),
+		mode:     opts.Responses,
+		log:      logger,
+	}
+	writeOnly := hasWriteOnly(&d)
+	if writeOnly {
+		// Otherwise skipped: it makes kin-openapi sort every object's
+		// property names for a check that cannot fail.
+		v.bodyOpts = append(v.bodyOpts, openapi3.VisitAsResponse())
+	}
+	for path, item := range d.Paths.Map() {
+		for method, op := range item.Operations() {
+			o, err := newOperation(&d, path, item, method, op)
+			if err != nil {
+				return nil, fmt.Errorf("validation: %s %s: %w", method, path, err)
+			}
+			v.byRoute[routeKey{method, base + echoPath(path)}] = o
+			v.byOp[op] = o
+			if writeOnly {
+				continue
+			}
+			for _, r := range o.all() {
+				for _, mt := range r.content {
+					if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+						continue
+					}
+					// A fresh memo: a failed compilation leaves partial entries.
+					memo := make(map[*openapi3.Schema]*fastSchema)
+					if fs, err := compileFast(mt.Schema.Value, validators, memo); err == nil {
+						v.fast[mt] = fs
+					}
+				}
+			}
+		}
+	}
+	return v, nil
+}
+
+// serverPath is the path of the first server's URL: all of them serve the
+// API under the same path, on different hosts.
+func serverPath(servers openapi3.Servers) (string, error) {
+	if len(servers) == 0 {
+		return "", nil
+	}
+	u, err := url.Parse(servers[0].URL)
+	if err != nil {
+		return "", fmt.Errorf("validation: server URL %q: %w", servers[0].URL, err)
+	}
+	return u.Path, nil
+}
+
+// echoPath turns an OpenAPI path template into Echo's route syntax,
+// "/leads/{id}" into "/leads/:id", as the generated code registers it.
+func echoPath(path string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(path, '{')
+		j := strings.IndexByte(path, '}')
+		if i < 0 || j < i {
+			b.WriteString(path)
+			return b.String()
+		}
+		b.WriteString(path[:i])
+		b.WriteByte(':')
+		b.WriteString(path[i+1 : j])
+		path = path[j+1:]
+	}
+}
+
+func hasWriteOnly(doc *openapi3.T) bool {
+	found := false
+	_ = doc.WalkSchemas(func(_ string, s *openapi3.SchemaRef) error {
+		found = found || s.Value.WriteOnly
+		return nil
+	})
+	return found
+}
+
+func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method string, op *openapi3.Operation) (*operation, error) {
+	o := &operation{
+		route: &routers.Route{
+			Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
+		},
+		id:        op.OperationID,
+		responses: make(map[int]*response),
+	}
+	if len(doc.Servers) > 0 {
+		o.route.Server = doc.Servers[0]
+	}
+	if o.id == "" {
+		o.id = method + " " + path
+	}
+	if op.RequestBody != nil {
+		o.body = op.RequestBody.Value
+	}
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, ref := range params {
+			if p := ref.Value; p != nil && p.In == openapi3.ParameterInQuery &&
+				(p.Schema == nil || p.Schema.Value == nil || !p.Schema.Value.Type.Includes(openapi3.TypeArray)) {
+				o.single = append(o.single, p.Name)
+			}
+		}
+	}
+	if op.Responses == nil {
+		return o, nil
+	}
+	for code, ref := range op.Responses.Map() {
+		if ref == nil || ref.Value == nil {
+			return nil, fmt.Errorf("response %s is not resolved", code)
+		}
+		r := newResponse(ref.Value)
+		switch {
+		case code == "default":
+			o.fallback = r
+		case len(code) == 3 && code[0] >= '1' && code[0] <= '5' && strings.EqualFold(code[1:], "XX"):
+			o.ranges[code[0]-'0'] = r
+		default:
+			status, err := strconv.Atoi(code)
+			if err != nil {
+				return nil, fmt.Errorf("response status %q: %w", code, err)
+			}
+			o.responses[status] = r
+		}
+	}
+	return o, nil
+}
+
+func newResponse(r *openapi3.Response) *response {
+	resp := &response{content: r.Content}
+	for name, ref := range r.Headers {
+		if ref == nil || ref.Value == nil || strings.EqualFold(name, echo.HeaderContentType) {
+			continue // OpenAPI ignores a Content-Type header definition
+		}
+		h := header{name: http.CanonicalHeaderKey(name), required: ref.Value.Required}
+		if ref.Value.Schema != nil {
+			h.schema = ref.Value.Schema.Value
+		}
+		resp.headers = append(resp.headers, h)
+	}
+	return resp
+}
+
+// all returns every documented response of o.
+func (o *operation) all() []*response {
+	all := make([]*response, 0, len(o.responses)+2)
+	for _, r := range o.responses {
+		all = append(all, r)
+	}
+	for _, r := range o.ranges {
+		if r != nil {
+			all = append(all, r)
+		}
+	}
+	if o.fallback != nil {
+		all = append(all, o.fallback)
+	}
+	return all
+}
+
+// documented returns the response documented for status, or nil.
+func (o *operation) documented(status int) *response {
+	if r := o.responses[status]; r != nil {
+		return r
+	}
+	if status >= 100 && status < 600 {
+		if r := o.ranges[status/100]; r != nil {
+			return r
+		}
+	}
+	return o.fallback
+}
+
+// Middleware validates the requests and responses of the spec's operations.
+// Requests of any other path or method pass through untouched, so that the
+// router answers them. It must run after Echo routed the request (e.Use or
+// per route, not e.Pre).
+func (v *Validator) Middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			op, params := v.find(c)
+			if op == nil {
+				return next(c)
+			}
+			if err := v.validateRequest(c, op, params); err != nil {
+				return err
+			}
+			if v.mode == ResponseOff {
+				return next(c)
+			}
+			return v.serveValidated(c, next, op)
+		}
+	}
+}
+
+// find returns the operation of the request and its path parameters, or nil.
+func (v *Validator) find(c echo.Context) (*operation, map[string]string) {
+	r := c.Request()
+	if op := v.byRoute[routeKey{r.Method, c.Path()}]; op != nil {
+		return op, pathParams(c)
+	}
+	route, params, err := v.router.FindRoute(r)
+	if err != nil {
+		return nil, nil
+	}
+	return v.byOp[route.Operation], params
+}
+
+// pathParams are Echo's path parameters, unescaped as the generated
+// handlers bind them.
+func pathParams(c echo.Context) map[string]string {
+	names := c.ParamNames()
+	if len(names) == 0 {
+		return nil
+	}
+	values := c.ParamValues()
+	params := make(map[string]string, len(names))
+	for i, name := range names {
+		if i >= len(values) {
+			break
+		}
+		val := values[i]
+		if strings.IndexByte(val, '%') >= 0 {
+			if u, err := url.PathUnescape(val); err == nil {
+				val = u
+			}
+		}
+		params[name] = val
+	}
+	return params
+}
+
+// logViolation logs a response that does not conform to the spec.
+func (v *Validator) logViolation(ctx context.Context, level slog.Level, c echo.Context, err error) {
+	v.log.LogAttrs(ctx, level, "response does not conform to the API spec",
+		slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+		slog.String("method", c.Request().Method),
+		slog.String("route", c.Path()),
+		slog.Any("error", err))
+}
