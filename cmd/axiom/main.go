@@ -26,6 +26,7 @@ Usage:
   axiom keys create [flags]    create an API key; prints only the key
   axiom keys list [flags]      list API keys (never their secrets)
   axiom keys revoke [flags] ID revoke an API key
+  axiom contract [flags]       check a running server against openapi.yaml
 `
 
 func main() {
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return keys(ctx, args[1:], stdout, stderr)
+	case "contract":
+		return contractCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,287 @@
+package contract_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/axiomkit/axiom/contract"
+	"github.com/axiomkit/axiom/contract/faults"
+	"github.com/axiomkit/axiom/server/servertest"
+	"github.com/axiomkit/axiom/server/store"
+)
+
+// reference is the reference server with a second account, optionally
+// behind a proxy that injects faults.
+type reference struct {
+	url, key, second string
+	srv              *servertest.Server
+}
+
+func newReference(t *testing.T, opts ...servertest.Option) reference {
+	t.Helper()
+	srv := servertest.New(t, opts...)
+	return reference{url: srv.URL, key: srv.Key, second: srv.NewAccountKey(t, store.PlanEnterprise), srv: srv}
+}
+
+// withFaults puts a proxy that injects fs in front of ref.
+func (ref reference) withFaults(t *testing.T, fs ...faults.Fault) reference {
+	t.Helper()
+	u, err := url.Parse(ref.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = ""
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	front := httptest.NewServer(faults.Chain(proxy, fs...))
+	t.Cleanup(front.Close)
+	ref.url = front.URL + "/v1"
+	return ref
+}
+
+// unserved lists the tags of operations the server does not serve yet, so
+// that the suite leaves them out: the reference server grows operation by
+// operation, and each is checked as soon as it answers.
+func unserved(t *testing.T, ref reference) []string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ref.url+"/campaigns", nil)
+	req.Header.Set("X-API-Key", ref.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	t.Logf("GET /campaigns answers %d: leaving the Campaigns operations out", resp.StatusCode)
+	return []string{"Campaigns"}
+}
+
+func (ref reference) config(t *testing.T) contract.Config {
+	return contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: ref.second, ExcludeTags: unserved(t, ref)}
+}
+
+// TestReferenceServerConforms is the suite as anyone runs it from go test.
+func TestReferenceServerConforms(t *testing.T) {
+	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+	rep := contract.Run(t, ref.config(t))
+	if len(rep.LeftBehind) > 0 {
+		t.Errorf("the run left %v behind", rep.LeftBehind)
+	}
+	for _, c := range contract.Checks {
+		if c == contract.RateLimitEnforced {
+			continue
+		}
+		for _, res := range rep.Check(c) {
+			if res.Outcome != contract.Pass {
+				t.Errorf("check %s on %q: %s, want pass", c, res.Operation, res.Outcome)
+			}
+		}
+	}
+}
+
+// TestStarterPlanPacesItself runs on the strictest plan: the suite must
+// never meet a 429 it did not ask for, however many requests it makes.
+func TestStarterPlanSpendsQuota(t *testing.T) {
+	ref := newReference(t)
+	cfg := ref.config(t)
+	cfg.SpendQuota = true
+	rep, err := contract.Check(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Fatalf("the reference server failed:\n%s", b.String())
+	}
+	enforced := rep.Check(contract.RateLimitEnforced)
+	if len(enforced) != 1 || enforced[0].Outcome != contract.Pass || enforced[0].Runs != 2 {
+		t.Errorf("rate_limit_enforced = %+v, want one pass of 2 runs (the 429, the call after Retry-After)", enforced)
+	}
+}
+
+func TestDocumentedOnly(t *testing.T) {
+	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+	cfg := ref.config(t)
+	cfg.DocumentedOnly = true
+	rep, err := contract.Check(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("failed checks: %v", rep.FailedChecks())
+	}
+	for _, res := range rep.Results {
+		if res.Operation == "getLead" || res.Operation == "deleteLead" {
+			t.Errorf("%s ran on %s, which is not documented", res.Check, res.Operation)
+		}
+	}
+	if len(rep.LeftBehind) == 0 {
+		t.Error("the documented operations cannot delete, yet nothing was reported left behind")
+	}
+}
+
+// TestFaultsAreCaught runs the suite against servers broken on purpose,
+// one fault each, and checks that the right check reports it.
+func TestFaultsAreCaught(t *testing.T) {
+	created := faults.CreateLead
+	tests := []struct {
+		name   string
+		faults func(ref reference) []faults.Fault
+		opts   []servertest.Option
+		spend  bool
+		want   []string
+	}{
+		{
+			name:   "wrong status code",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.WrongStatus(created, 201, 200)} },
+			want:   []string{contract.StatusCodeConformance},
+		},
+		{
+			name: "missing rate-limit header",
+			faults: func(reference) []faults.Fault {
+				return []faults.Fault{faults.DropHeader(faults.ListLeads, "X-RateLimit-Remaining")}
+			},
+			want: []string{contract.ResponseHeadersConformance, contract.RateLimitHeaders},
+		},
+		{
+			name:   "extra body field",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.AddField(faults.GetLead, "score", 42)} },
+			want:   []string{contract.ResponseSchemaConformance},
+		},
+		{
+			name:   "missing body field",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.RemoveField(created, "company")} },
+			want:   []string{contract.ResponseSchemaConformance},
+		},
+		{
+			name:   "500 on bad input",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.ServerErrorOnBadInput()} },
+			want:   []string{contract.NotAServerError, contract.NegativeDataRejection},
+		},
+		{
+			name:   "plain-text error",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.PlainTextErrors()} },
+			want:   []string{contract.ContentTypeConformance, contract.ErrorEnvelope},
+		},
+		{
+			name: "another account reads the lead",
+			faults: func(ref reference) []faults.Fault {
+				return []faults.Fault{faults.ActAs(faults.GetLead, ref.second, ref.key)}
+			},
+			want: []string{contract.AccountIsolation},
+		},
+		{
+			name:   "duplicate accepted",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.AcceptDuplicates()} },
+			want:   []string{contract.DuplicateEmailRejected},
+		},
+		{
+			name:   "missing key accepted",
+			faults: func(ref reference) []faults.Fault { return []faults.Fault{faults.IgnoreMissingKey(ref.key)} },
+			want:   []string{contract.AuthenticationRequired},
+		},
+		{
+			name:   "page ignored",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.IgnorePage()} },
+			want:   []string{contract.Pagination},
+		},
+		{
+			name:   "order flipped",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.FlipOrder()} },
+			want:   []string{contract.SortOrder},
+		},
+		{
+			name:   "delete does not delete",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.FakeDelete()} },
+			want:   []string{contract.DeletedResourceGone},
+		},
+		{
+			name:   "no rate limit",
+			faults: func(reference) []faults.Fault { return nil },
+			opts:   []servertest.Option{servertest.WithoutRateLimit()},
+			spend:  true,
+			want:   []string{contract.RateLimitHeaders, contract.RateLimitEnforced},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]servertest.Option{servertest.WithPlan(store.PlanEnterprise)}, tt.opts...)
+			clean := newReference(t, opts...)
+			ref := clean.withFaults(t, tt.faults(clean)...)
+			cfg := ref.config(t)
+			cfg.SpendQuota = tt.spend
+			rep, err := contract.Check(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatal("the suite passed a faulty server")
+			}
+			failed := rep.FailedChecks()
+			for _, w := range tt.want {
+				if !slices.Contains(failed, w) {
+					t.Errorf("check %s did not fail; the failed checks are %v", w, failed)
+				}
+			}
+			for _, res := range rep.Results {
+				for _, f := range res.Failures {
+					if strings.Contains(f.Curl, ref.key) || strings.Contains(f.Curl, ref.second) {
+						t.Errorf("%s: the reproduction shows a key: %s", res.Check, f.Curl)
+					}
+					if f.Message == "" || f.Scenario == "" {
+						t.Errorf("%s: failure without message or scenario: %+v", res.Check, f)
+					}
+				}
+			}
+			t.Logf("failed checks: %v", failed)
+		})
+	}
+}
+
+// serverIDs are what the server assigns: lead ids and slugs' random suffixes.
+var serverIDs = regexp.MustCompile(`cnt_[0-9A-Za-z]+|-[0-9a-f]{8}\b`)
+
+// TestSeedReplays checks that a seed regenerates the same inputs: the
+// reproductions of two runs with one seed differ only by the run's tag.
+func TestSeedReplays(t *testing.T) {
+	run := func() *contract.Report {
+		ref := newReference(t, servertest.WithPlan(store.PlanEnterprise)).withFaults(t, faults.ServerErrorOnBadInput())
+		cfg := ref.config(t)
+		cfg.Seed = 42
+		rep, err := contract.Check(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	a, b := run(), run()
+	curls := func(rep *contract.Report) []string {
+		var out []string
+		for _, res := range rep.Check(contract.NegativeDataRejection) {
+			for _, f := range res.Failures {
+				u := f.Curl[strings.Index(f.Curl, "/v1/"):] // the host differs
+				u = serverIDs.ReplaceAllString(strings.ReplaceAll(u, rep.Tag, "TAG"), "ID")
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	ca, cb := curls(a), curls(b)
+	if len(ca) == 0 || !slices.Equal(ca, cb) {
+		t.Errorf("seed 42 gave different failures: %d and %d", len(ca), len(cb))
+		for i := range min(len(ca), len(cb)) {
+			if ca[i] != cb[i] {
+				t.Errorf("first difference:\n%.300s\n%.300s", ca[i], cb[i])
+				break
+			}
+		}
+	}
+}

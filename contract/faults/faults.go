@@ -1,0 +1,307 @@
+// Package faults breaks a server on purpose, one promise of the API's
+// contract at a time, to prove that the contract suite notices: each Fault
+// wraps a conforming server's handler and rewrites some of its answers.
+package faults
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Fault wraps a handler to break one promise of the contract.
+type Fault func(http.Handler) http.Handler
+
+// recorder keeps a response so that a fault can rewrite it.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+func (rec *recorder) Write(p []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.body.Write(p)
+}
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+}
+
+// serve runs next into a recorder, lets edit change the response, and sends it.
+func serve(next http.Handler, w http.ResponseWriter, r *http.Request, edit func(rec *recorder)) {
+	rec := &recorder{header: http.Header{}}
+	next.ServeHTTP(rec, r)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	edit(rec)
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(rec.body.Len()))
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+}
+
+// Route matches requests by method and path.
+type Route struct {
+	method string
+	path   *regexp.Regexp
+}
+
+func (rt Route) match(r *http.Request) bool {
+	return (rt.method == "" || r.Method == rt.method) && rt.path.MatchString(r.URL.Path)
+}
+
+// NewRoute matches method ("" for any) and a regular expression on the path.
+func NewRoute(method, pathRE string) Route { return Route{method, regexp.MustCompile(pathRE)} }
+
+// Routes the faults use.
+var (
+	CreateLead = NewRoute(http.MethodPost, `/leads/add$`)
+	GetLead    = NewRoute(http.MethodGet, `/leads/cnt_[0-9A-Za-z]+$`)
+	DeleteLead = NewRoute(http.MethodDelete, `/leads/cnt_[0-9A-Za-z]+$`)
+	ListLeads  = NewRoute(http.MethodGet, `/leads$`)
+	AnyRoute   = NewRoute("", `.`)
+)
+
+// WrongStatus answers from instead of from's documented status: a 201
+// becomes a 200, say.
+func WrongStatus(rt Route, from, to int) Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !rt.match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			serve(next, w, r, func(rec *recorder) {
+				if rec.status == from {
+					rec.status = to
+				}
+			})
+		})
+	}
+}
+
+// DropHeader removes a response header.
+func DropHeader(rt Route, name string) Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !rt.match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			serve(next, w, r, func(rec *recorder) { rec.header.Del(name) })
+		})
+	}
+}
+
+// editData applies f to the "data" object of a successful JSON answer.
+func editData(rt Route, f func(data map[string]any)) Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !rt.match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			serve(next, w, r, func(rec *recorder) {
+				var env map[string]any
+				if rec.status/100 != 2 || json.Unmarshal(rec.body.Bytes(), &env) != nil {
+					return
+				}
+				if d, ok := env["data"].(map[string]any); ok {
+					f(d)
+					b, _ := json.Marshal(env)
+					rec.body.Reset()
+					rec.body.Write(b)
+				}
+			})
+		})
+	}
+}
+
+// AddField adds a field the schema does not have to the answer's data.
+func AddField(rt Route, field string, value any) Fault {
+	return editData(rt, func(d map[string]any) { d[field] = value })
+}
+
+// RemoveField removes a required field from the answer's data.
+func RemoveField(rt Route, field string) Fault {
+	return editData(rt, func(d map[string]any) { delete(d, field) })
+}
+
+func envelope(code, message string) []byte {
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"code": code, "message": message, "documentation_url": "https://api.axiom-console.com/docs/errors#" + code,
+	}})
+	return b
+}
+
+// ServerErrorOnBadInput answers 500 where the server refused bad input
+// with 400: the server crashes on input it should have validated.
+func ServerErrorOnBadInput() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			serve(next, w, r, func(rec *recorder) {
+				if rec.status == http.StatusBadRequest {
+					rec.status = http.StatusInternalServerError
+					rec.body.Reset()
+					rec.body.Write(envelope("internal_error", "An internal error occurred"))
+				}
+			})
+		})
+	}
+}
+
+// PlainTextErrors answers every error as text/plain instead of the envelope.
+func PlainTextErrors() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			serve(next, w, r, func(rec *recorder) {
+				if rec.status >= 400 {
+					rec.header.Set("Content-Type", "text/plain; charset=utf-8")
+					rec.body.Reset()
+					rec.body.WriteString(http.StatusText(rec.status) + "\n")
+				}
+			})
+		})
+	}
+}
+
+// keyHeaders are the headers an API key may travel in.
+var keyHeaders = []string{"X-API-Key", "X-Axiom-API-Key"}
+
+// ActAs serves the requests of rt that carry the key intruder as if they
+// carried owner: with GetLead, another account reads the owner's lead.
+func ActAs(rt Route, intruder, owner string) Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rt.match(r) {
+				for _, h := range keyHeaders {
+					if r.Header.Get(h) == intruder {
+						r.Header.Set(h, owner)
+					}
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// IgnoreMissingKey serves requests that carry no key as if they carried key.
+func IgnoreMissingKey(key string) Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get(keyHeaders[0]) == "" && r.Header.Get(keyHeaders[1]) == "" {
+				r.Header.Set(keyHeaders[0], key)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// AcceptDuplicates answers a create refused as a duplicate with a 201 and
+// a lead made up from the request, as a server without the check would.
+func AcceptDuplicates() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !CreateLead.match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var body bytes.Buffer
+			body.ReadFrom(r.Body)
+			r.Body.Close()
+			r.Body = readCloser{bytes.NewReader(body.Bytes())}
+			serve(next, w, r, func(rec *recorder) {
+				if rec.status != http.StatusUnprocessableEntity || !bytes.Contains(rec.body.Bytes(), []byte("duplicate_entry")) {
+					return
+				}
+				var in map[string]any
+				json.Unmarshal(body.Bytes(), &in)
+				now := time.Now().UTC().Format(time.RFC3339)
+				lead := map[string]any{
+					"id": "cnt_fabricated" + strconv.FormatInt(time.Now().UnixNano()%1e9, 10), "name": in["name"], "email": in["email"],
+					"phone": "", "company": "", "type": "lead", "status": "active", "source": "",
+					"tags": []any{}, "notes": []any{}, "custom_fields": map[string]any{}, "created_at": now, "updated_at": now,
+				}
+				b, _ := json.Marshal(map[string]any{"data": lead})
+				rec.status = http.StatusCreated
+				rec.body.Reset()
+				rec.body.Write(b)
+			})
+		})
+	}
+}
+
+type readCloser struct{ *bytes.Reader }
+
+func (readCloser) Close() error { return nil }
+
+// IgnorePage drops the page parameter of list requests: every page is the first.
+func IgnorePage() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				q := r.URL.Query()
+				q.Del("page")
+				r.URL.RawQuery = q.Encode()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// FlipOrder swaps asc and desc in list requests.
+func FlipOrder() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			switch q.Get("order") {
+			case "asc":
+				q.Set("order", "desc")
+			case "desc":
+				q.Set("order", "asc")
+			}
+			r.URL.RawQuery = q.Encode()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// FakeDelete answers 204 to deletes of leads without deleting anything.
+func FakeDelete() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !DeleteLead.match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			r2 := r.Clone(r.Context())
+			r2.Method = http.MethodGet // costs one request of the quota, like the delete
+			serve(next, w, r2, func(rec *recorder) {
+				if rec.status == http.StatusOK {
+					rec.status = http.StatusNoContent
+					rec.header.Del("Content-Type")
+					rec.body.Reset()
+				}
+			})
+		})
+	}
+}
+
+// Chain applies faults in order, the first outermost.
+func Chain(h http.Handler, fs ...Fault) http.Handler {
+	for i := len(fs) - 1; i >= 0; i-- {
+		h = fs[i](h)
+	}
+	return h
+}
