@@ -339,7 +339,7 @@ func (r *runner) leadLifecycle(ctx context.Context) {
 		}
 		var err error
 		if code := errorCode(res); res.status != http.StatusUnprocessableEntity || code != "duplicate_entry" {
-			err = fmt.Errorf("a duplicate email answered %d %s, not 422 duplicate_entry", res.status, code)
+			err = fmt.Errorf("a duplicate email answered %s, not 422 duplicate_entry", answer(res.status, code))
 			r.trackCreated(res, "lead", key)
 		}
 		r.record(DuplicateEmailRejected, "createLead", res, err)
@@ -365,6 +365,11 @@ func (r *runner) leadLifecycle(ctx context.Context) {
 			r.record(DeletedResourceGone, "listLeads", res, err)
 		}
 	}
+}
+
+// answer is a status and its error code, if any.
+func answer(status int, code string) string {
+	return strings.TrimSpace(fmt.Sprintf("%d %s", status, code))
 }
 
 // trackCreated remembers a resource a request created by mistake, so that
@@ -522,7 +527,7 @@ func (r *runner) idempotency(ctx context.Context) {
 	}
 	err = nil
 	if code := errorCode(reuse); reuse.status != http.StatusUnprocessableEntity || code != "idempotency_key_reused" {
-		err = fmt.Errorf("the reused key answered %d %s, not 422 idempotency_key_reused", reuse.status, code)
+		err = fmt.Errorf("the reused key answered %s, not 422 idempotency_key_reused", answer(reuse.status, code))
 		r.trackCreated(reuse, "lead", key)
 	}
 	r.record(IdempotentReplay, "createLead", reuse, err)
@@ -594,7 +599,7 @@ func (r *runner) leadFixtures(ctx context.Context) {
 			if res.err == nil {
 				var err error
 				if code := errorCode(res); res.status != http.StatusUnprocessableEntity || code != "duplicate_entry" {
-					err = fmt.Errorf("a duplicate email on update answered %d %s, not 422 duplicate_entry", res.status, code)
+					err = fmt.Errorf("a duplicate email on update answered %s, not 422 duplicate_entry", answer(res.status, code))
 				}
 				r.record(DuplicateEmailRejected, "updateLead", res, err)
 			}
