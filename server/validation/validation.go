@@ -118,7 +118,8 @@ type header struct {
 }
 
 // New builds a Validator for doc, which must have been loaded with its
-// references resolved (gen.GetSwagger does). doc itself is not modified.
+// references resolved (gen.GetSwagger does). doc is not modified, and must
+// not be while the Validator is in use.
 func New(doc *openapi3.T, opts Options) (*Validator, error) {
 	if doc == nil {
 		return nil, errors.New("validation: nil OpenAPI document")
@@ -142,8 +143,9 @@ func New(doc *openapi3.T, opts Options) (*Validator, error) {
 	if base != "" {
 		d.Servers = openapi3.Servers{{URL: base}}
 	}
-	// The legacy router is a tree; gorillamux tries its routes one by one
-	// (see BenchmarkRouter). It only serves requests Echo routed elsewhere.
+	// Only for requests Echo routed elsewhere than the generated routes. The
+	// legacy router is a tree; gorillamux tries its routes one by one and
+	// measured 1.5 to 2.4 times slower on this spec.
 	router, err := legacy.NewRouter(&d)
 	if err != nil {
 		return nil, fmt.Errorf("validation: %w", err)
