@@ -75,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 	// The API's middleware runs per route, so that an unknown path is a 404
 	// and a wrong method a 405 whatever key is sent.
 	api := routeMiddleware{e, []echo.MiddlewareFunc{
-		s.authenticate, s.rateLimit, authorize, validator.Middleware(), s.withRecover, s.idem.middleware,
+		s.authenticate, s.rateLimit, authorize, s.idem.middleware, validator.Middleware(), s.withRecover,
 	}}
 	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(&handlers{store: cfg.Store}, nil), "/v1")
 
