@@ -1,0 +1,547 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/axiomkit/axiom/client"
+	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/server/ratelimit"
+	"github.com/axiomkit/axiom/server/servertest"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// newClient is a client of srv that also checks every response against
+// openapi.yaml, so that each test doubles as a contract test of the server.
+func newClient(t *testing.T, baseURL, key string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.New(key, append([]client.Option{client.WithBaseURL(baseURL), client.WithResponseValidation()}, opts...)...)
+	if err != nil {
+		t.Fatalf("client.New: %v", err)
+	}
+	return c
+}
+
+func TestIntegrationLeads(t *testing.T) {
+	srv := servertest.New(t)
+	c := newClient(t, srv.URL, srv.Key)
+	ctx := context.Background()
+
+	created, err := c.Leads.Create(ctx, gen.LeadCreate{
+		Name: "Jane Doe", Email: "jane.doe@example.com", Phone: ptr("+11235550199"),
+		Type: ptr(gen.LeadTypeLead), Source: ptr("API"), Notes: &[]string{"seller", "commercial"},
+		CustomFields: &gen.CustomFields{"property_type": "Office Space"},
+	})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if !strings.HasPrefix(created.ID, "cnt_") || created.Status != gen.LeadStatusActive || created.StatusCode != 201 {
+		t.Errorf("Create = %+v", created)
+	}
+	if created.RateLimit.Limit != 60 || created.RateLimit.Remaining != 99 || created.RateLimit.Reset.IsZero() || created.RequestID == "" {
+		t.Errorf("Create response = %+v, want Starter's rate limit after one request and a request id", created.Response)
+	}
+
+	got, err := c.Leads.Get(ctx, created.ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if got.Email != "jane.doe@example.com" || got.CustomFields["property_type"] != "Office Space" {
+		t.Errorf("Get = %+v", got.Lead)
+	}
+
+	updated, err := c.Leads.Update(ctx, created.ID, gen.LeadUpdate{Type: ptr(gen.LeadTypeClient), Tags: &[]string{"buyer"}})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if updated.Type != gen.LeadTypeClient || len(updated.Tags) != 1 || updated.Name != "Jane Doe" {
+		t.Errorf("Update = %+v", updated.Lead)
+	}
+
+	page, err := c.Leads.List(ctx, &gen.ListLeadsParams{Search: ptr("jane")})
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(page.Leads) != 1 || page.Leads[0].ID != created.ID || page.HasMore {
+		t.Errorf("List = %+v", page)
+	}
+
+	del, err := c.Leads.Delete(ctx, created.ID)
+	if err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if del.StatusCode != 204 {
+		t.Errorf("Delete status = %d", del.StatusCode)
+	}
+	if _, err := c.Leads.Get(ctx, created.ID); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("Get after Delete: %v, want ErrNotFound", err)
+	}
+}
+
+func TestIntegrationTemplates(t *testing.T) {
+	srv := servertest.New(t)
+	c := newClient(t, srv.URL, srv.Key)
+	ctx := context.Background()
+
+	created, err := c.Templates.Create(ctx, gen.TemplateCreate{Name: "From API", Subject: "Test from API", Content: "<p>html content</p>"})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if !strings.HasPrefix(created.Slug, "from-api-") {
+		t.Errorf("Create slug = %q", created.Slug)
+	}
+	got, err := c.Templates.Get(ctx, created.Slug)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if got.Subject != "Test from API" || got.Content != "<p>html content</p>" {
+		t.Errorf("Get = %+v", got.Template)
+	}
+	updated, err := c.Templates.Update(ctx, created.Slug, gen.TemplateUpdate{Subject: ptr("Second subject")})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if updated.Subject != "Second subject" || updated.Name != "From API" {
+		t.Errorf("Update = %+v", updated.Template)
+	}
+	page, err := c.Templates.List(ctx, nil)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(page.Templates) != 1 || page.Templates[0].Slug != created.Slug {
+		t.Errorf("List = %+v", page.Templates)
+	}
+	var all int
+	for _, err := range c.Templates.All(ctx, nil) {
+		if err != nil {
+			t.Fatalf("All: %v", err)
+		}
+		all++
+	}
+	if all != 1 {
+		t.Errorf("All yielded %d templates, want 1", all)
+	}
+	if _, err := c.Templates.Delete(ctx, created.Slug); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := c.Templates.Delete(ctx, created.Slug); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("second Delete: %v, want ErrNotFound", err)
+	}
+}
+
+// countingTransport counts the requests that leave the client.
+type countingTransport struct {
+	n    atomic.Int64
+	base http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+func TestIntegrationPagination(t *testing.T) {
+	srv := servertest.New(t, servertest.WithoutRateLimit())
+	ctx := context.Background()
+	const n = 230
+	setup := newClient(t, srv.URL, srv.Key)
+	want := map[string]bool{}
+	for i := range n {
+		l, err := setup.Leads.Create(ctx, gen.LeadCreate{Name: fmt.Sprintf("Lead %d", i), Email: fmt.Sprintf("lead%d@example.com", i)})
+		if err != nil {
+			t.Fatalf("Create %d: %v", i, err)
+		}
+		want[l.ID] = true
+	}
+
+	counter := &countingTransport{base: http.DefaultTransport}
+	c := newClient(t, srv.URL, srv.Key, client.WithHTTPClient(&http.Client{Transport: counter}))
+	seen := map[string]bool{}
+	var previous time.Time
+	for lead, err := range c.Leads.All(ctx, &gen.ListLeadsParams{Limit: ptr(50), Sort: ptr(gen.LeadSortFieldCreatedAt), Order: ptr(gen.ListLeadsParamsOrderAsc)}) {
+		if err != nil {
+			t.Fatalf("All: %v", err)
+		}
+		if seen[lead.ID] || !want[lead.ID] {
+			t.Fatalf("lead %s repeated or unknown", lead.ID)
+		}
+		if lead.CreatedAt.Before(previous) {
+			t.Fatalf("lead %s out of order", lead.ID)
+		}
+		previous = lead.CreatedAt
+		seen[lead.ID] = true
+	}
+	if len(seen) != n {
+		t.Errorf("All yielded %d leads, want %d", len(seen), n)
+	}
+	// 50+50+50+50+30: five pages, the last one short.
+	if got := counter.n.Load(); got != 5 {
+		t.Errorf("All sent %d requests, want 5", got)
+	}
+}
+
+func TestIntegrationSentinelErrors(t *testing.T) {
+	srv := servertest.New(t)
+	ctx := context.Background()
+	c := newClient(t, srv.URL, srv.Key)
+	if _, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "Jane", Email: "jane@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := newClient(t, srv.URL, srv.NewReadOnlyKey(t))
+	stranger := newClient(t, srv.URL, "sk_live_not_a_key")
+
+	tests := []struct {
+		name   string
+		call   func() error
+		want   error
+		status int
+	}{
+		{"not found", func() error { _, err := c.Leads.Get(ctx, "cnt_missing"); return err }, client.ErrNotFound, 404},
+		{"unauthorized", func() error { _, err := stranger.Leads.List(ctx, nil); return err }, client.ErrUnauthorized, 401},
+		{"forbidden", func() error {
+			_, err := readOnly.Leads.Create(ctx, gen.LeadCreate{Name: "Jo", Email: "jo@example.com"})
+			return err
+		}, client.ErrForbidden, 403},
+		{"invalid parameter", func() error {
+			_, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "Jo", Email: "not an email"})
+			return err
+		}, client.ErrInvalidParameter, 400},
+		{"duplicate entry", func() error {
+			_, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "Jane again", Email: "JANE@example.com"})
+			return err
+		}, client.ErrDuplicateEntry, 422},
+		{"idempotency key reused", func() error {
+			if _, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "A", Email: "a@example.com"}, client.IdempotencyKey("key-1")); err != nil {
+				return fmt.Errorf("first create: %w", err)
+			}
+			_, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "B", Email: "b@example.com"}, client.IdempotencyKey("key-1"))
+			return err
+		}, client.ErrIdempotencyKeyReused, 422},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error = %v, want %v", err, tt.want)
+			}
+			var apiErr *client.Error
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status || apiErr.DocumentationURL == "" || apiErr.Message == "" {
+				t.Errorf("*Error = %+v", apiErr)
+			}
+		})
+	}
+
+	t.Run("rate limited", func(t *testing.T) {
+		drained := newDrainedServer(t, 0, true)
+		noRetry := newClient(t, drained.URL, drained.Key, client.WithRetryPolicy(client.RetryPolicy{}))
+		_, err := noRetry.Leads.List(ctx, nil)
+		var apiErr *client.Error
+		if !errors.Is(err, client.ErrRateLimited) || !errors.As(err, &apiErr) {
+			t.Fatalf("error = %v, want ErrRateLimited", err)
+		}
+		if apiErr.RetryAfter != time.Second || apiErr.RateLimit.Limit != 60 || apiErr.RateLimit.Remaining != 0 || apiErr.RequestID == "" {
+			t.Errorf("*Error = %+v, want Retry-After 1s and the rate-limit state", apiErr)
+		}
+	})
+}
+
+// serverClock is the rate limiter's clock: frozen while a test spends the
+// bucket, so that it does not refill meanwhile, then running from there.
+type serverClock struct {
+	mu       sync.Mutex
+	frozen   bool
+	at, from time.Time
+}
+
+func (c *serverClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frozen {
+		return c.at
+	}
+	return c.at.Add(time.Since(c.from))
+}
+
+func (c *serverClock) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frozen, c.from = false, time.Now()
+}
+
+// newDrainedServer is a reference server whose Starter account has keep
+// requests left; the bucket's clock starts when the function returns, or
+// never when frozen is set.
+func newDrainedServer(t *testing.T, keep int, frozen bool) *servertest.Server {
+	t.Helper()
+	clock := &serverClock{frozen: true, at: time.Now()}
+	srv := servertest.New(t, servertest.WithLimiter(ratelimit.NewMemory(ratelimit.WithClock(clock.now))))
+	c := newClient(t, srv.URL, srv.Key, client.WithRetryPolicy(client.RetryPolicy{}))
+	for i := range 100 - keep {
+		if _, err := c.Leads.List(context.Background(), nil); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if !frozen {
+		clock.release()
+	}
+	return srv
+}
+
+// TestIntegrationRetryAfter: with the bucket empty, a call waits the
+// server's Retry-After (1s on Starter) and succeeds.
+func TestIntegrationRetryAfter(t *testing.T) {
+	srv := newDrainedServer(t, 0, false)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newClient(t, srv.URL, srv.Key, client.WithLogger(logger))
+	page, err := c.Leads.List(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("List after the burst: %v", err)
+	}
+	if page.StatusCode != 200 {
+		t.Errorf("status = %d", page.StatusCode)
+	}
+	if !strings.Contains(logs.String(), "429 Too Many Requests (Retry-After)") || !strings.Contains(logs.String(), "wait=1s") {
+		t.Errorf("logs = %s, want a retry waiting Retry-After 1s", logs.String())
+	}
+	if strings.Contains(logs.String(), srv.Key) {
+		t.Error("logs hold the key")
+	}
+}
+
+// TestIntegrationProactiveRateLimit: with 2 requests left in the bucket,
+// a limited client makes 3 without meeting a 429 (retries are off, so one
+// would fail the test).
+func TestIntegrationProactiveRateLimit(t *testing.T) {
+	srv := newDrainedServer(t, 2, false)
+	c := newClient(t, srv.URL, srv.Key, client.WithPlanRateLimit(client.PlanStarter), client.WithRetryPolicy(client.RetryPolicy{}))
+	for i := range 3 {
+		if _, err := c.Leads.List(context.Background(), nil); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+}
+
+// faultProxy stands between the client and the reference server and
+// breaks the exchanges its plan names: fault(n, r) returns what to do with
+// the n-th request.
+type faultProxy struct {
+	*httptest.Server
+	mu       sync.Mutex
+	n        int
+	received []*http.Request
+}
+
+type fault int
+
+const (
+	pass              fault = iota
+	fail503Before           // answer 503 without forwarding
+	lose502After            // forward, then lose the answer behind a proxy's 502 page
+	amplifyRetryAfter       // forward, and make a Retry-After say 30
+)
+
+func newFaultProxy(t *testing.T, target string, plan func(n int, r *http.Request) fault) *faultProxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = ""
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p := &faultProxy{}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.n++
+		n := p.n
+		p.received = append(p.received, r.Clone(context.Background()))
+		p.mu.Unlock()
+		switch plan(n, r) {
+		case pass:
+			rp.ServeHTTP(w, r)
+		case fail503Before:
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "upstream unavailable")
+		case lose502After:
+			rp.ServeHTTP(httptest.NewRecorder(), r)
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<html><title>502 Bad Gateway</title></html>")
+		case amplifyRetryAfter:
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			if w.Header().Get("Retry-After") != "" {
+				w.Header().Set("Retry-After", "30")
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+		}
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *faultProxy) requests() []*http.Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*http.Request(nil), p.received...)
+}
+
+func TestIntegrationRetry5xx(t *testing.T) {
+	srv := servertest.New(t)
+	proxy := newFaultProxy(t, srv.URL, func(n int, _ *http.Request) fault {
+		if n <= 2 {
+			return fail503Before
+		}
+		return pass
+	})
+	c := newClient(t, proxy.URL+"/v1", srv.Key, client.WithRetryPolicy(client.RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond}))
+	if _, err := c.Leads.List(context.Background(), nil); err != nil {
+		t.Fatalf("List through two 503s: %v", err)
+	}
+	if n := len(proxy.requests()); n != 3 {
+		t.Errorf("proxy saw %d requests, want 3", n)
+	}
+}
+
+// TestIntegrationIdempotentReplay: the server creates the lead but its
+// answer is lost; the retry carries the same key and gets the first
+// answer back, and the account holds one lead.
+func TestIntegrationIdempotentReplay(t *testing.T) {
+	srv := servertest.New(t)
+	proxy := newFaultProxy(t, srv.URL, func(n int, r *http.Request) fault {
+		if n == 1 {
+			return lose502After
+		}
+		return pass
+	})
+	c := newClient(t, proxy.URL+"/v1", srv.Key, client.WithRetryPolicy(client.RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond}))
+	ctx := context.Background()
+	lead, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "Jane", Email: "jane@example.com"})
+	if err != nil {
+		t.Fatalf("Create through a lost answer: %v", err)
+	}
+	reqs := proxy.requests()
+	if len(reqs) != 2 || reqs[0].Header.Get("Idempotency-Key") == "" || reqs[0].Header.Get("Idempotency-Key") != reqs[1].Header.Get("Idempotency-Key") {
+		t.Fatalf("proxy saw %d requests; want 2 with one Idempotency-Key", len(reqs))
+	}
+	direct := newClient(t, srv.URL, srv.Key)
+	page, err := direct.Leads.List(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Leads) != 1 || page.Leads[0].ID != lead.ID {
+		t.Errorf("account holds %d leads, want only %s", len(page.Leads), lead.ID)
+	}
+}
+
+// TestIntegrationNoRetryWithoutKey: a POST without an Idempotency-Key
+// whose answer is lost is not sent again; the caller sees the 502.
+func TestIntegrationNoRetryWithoutKey(t *testing.T) {
+	srv := servertest.New(t)
+	proxy := newFaultProxy(t, srv.URL, func(n int, _ *http.Request) fault {
+		if n == 1 {
+			return lose502After
+		}
+		return pass
+	})
+	c := newClient(t, proxy.URL+"/v1", srv.Key, client.WithAutoIdempotencyKey(false), client.WithRetryPolicy(client.RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond}))
+	_, err := c.Leads.Create(context.Background(), gen.LeadCreate{Name: "Jane", Email: "jane@example.com"})
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 {
+		t.Fatalf("error = %v, want the 502", err)
+	}
+	reqs := proxy.requests()
+	if len(reqs) != 1 || reqs[0].Header.Get("Idempotency-Key") != "" {
+		t.Errorf("proxy saw %d requests, want 1 without a key", len(reqs))
+	}
+	page, err := newClient(t, srv.URL, srv.Key).Leads.List(context.Background(), nil)
+	if err != nil || len(page.Leads) != 1 {
+		t.Errorf("account holds %v leads (%v), want the 1 created", len(page.Leads), err)
+	}
+}
+
+// TestIntegrationCancelDuringRetryWait: the server's 429 asks for 30s; the
+// caller cancels after 50ms and gets its context's error at once.
+func TestIntegrationCancelDuringRetryWait(t *testing.T) {
+	srv := newDrainedServer(t, 0, true)
+	proxy := newFaultProxy(t, srv.URL, func(int, *http.Request) fault { return amplifyRetryAfter })
+	c := newClient(t, proxy.URL+"/v1", srv.Key)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.Leads.List(ctx, nil)
+	if err != context.Canceled {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Errorf("returned after %v while Retry-After said 30s", elapsed)
+	}
+	if n := len(proxy.requests()); n != 1 {
+		t.Errorf("proxy saw %d requests, want 1", n)
+	}
+}
+
+// TestIntegrationPlainHTTPGuard reaches the reference server under a name
+// that is not loopback: over plain HTTP the key goes only when allowed.
+func TestIntegrationPlainHTTPGuard(t *testing.T) {
+	srv := servertest.New(t)
+	u, _ := url.Parse(srv.URL)
+	addr := u.Host
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+	base := "http://api.axiom.test:8080/v1"
+	if _, err := client.New(srv.Key, client.WithBaseURL(base), client.WithHTTPClient(hc)); !errors.Is(err, client.ErrInsecureTransport) {
+		t.Fatalf("New over plain HTTP: %v, want ErrInsecureTransport", err)
+	}
+	if strings.Contains(fmt.Sprint(client.New(srv.Key, client.WithBaseURL(base))), srv.Key) {
+		t.Error("the error holds the key")
+	}
+	c := newClient(t, base, srv.Key, client.WithHTTPClient(hc), client.WithInsecureHTTP())
+	if _, err := c.Leads.List(context.Background(), nil); err != nil {
+		t.Fatalf("List with WithInsecureHTTP: %v", err)
+	}
+}
+
+func TestIntegrationAxiomKeyHeader(t *testing.T) {
+	srv := servertest.New(t)
+	c := newClient(t, srv.URL, srv.Key, client.WithAPIKeyHeader(client.HeaderAxiomAPIKey))
+	if _, err := c.Leads.List(context.Background(), nil); err != nil {
+		t.Fatalf("List with %s: %v", client.HeaderAxiomAPIKey, err)
+	}
+}
+
+func TestIntegrationRawClient(t *testing.T) {
+	srv := servertest.New(t)
+	c := newClient(t, srv.URL, srv.Key)
+	res, err := c.Raw().CreateLeadWithResponse(context.Background(), nil, gen.LeadCreate{Name: "Raw", Email: "raw@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.JSON201 == nil || res.Headers201 == nil || res.Headers201.XRateLimitLimit != 60 {
+		t.Errorf("raw CreateLead: status %d, %s", res.StatusCode(), res.Body)
+	}
+}
