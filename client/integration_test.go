@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -543,5 +544,102 @@ func TestIntegrationRawClient(t *testing.T) {
 	}
 	if res.JSON201 == nil || res.Headers201 == nil || res.Headers201.XRateLimitLimit != 60 {
 		t.Errorf("raw CreateLead: status %d, %s", res.StatusCode(), res.Body)
+	}
+}
+
+func TestIntegrationCampaigns(t *testing.T) {
+	srv := servertest.New(t, servertest.WithoutRateLimit())
+	c := newClient(t, srv.URL, srv.Key)
+	ctx := context.Background()
+	if _, err := c.Campaigns.List(ctx, nil); errors.Is(err, client.ErrNotFound) {
+		t.Skip("this reference server does not serve campaigns")
+	} else if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+
+	for i, tags := range [][]string{{"buyer"}, {"buyer", "vip"}, {"seller"}} {
+		if _, err := c.Leads.Create(ctx, gen.LeadCreate{Name: fmt.Sprintf("Lead %d", i), Email: fmt.Sprintf("lead%d@example.com", i), Tags: &tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tpl, err := c.Templates.Create(ctx, gen.TemplateCreate{Name: "Newsletter", Subject: "News", Content: "<p>Hello</p>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := c.Campaigns.Create(ctx, gen.CampaignCreate{Name: "Nope", Template: "missing-0123abcd"}); !errors.Is(err, client.ErrTemplateNotFound) {
+		t.Errorf("Create with an unknown template: %v, want ErrTemplateNotFound", err)
+	}
+	draft, err := c.Campaigns.Create(ctx, gen.CampaignCreate{Name: "May", Template: tpl.Slug, Audience: &gen.CampaignAudience{Tags: &[]string{"buyer"}}})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if draft.Status != gen.CampaignStatusDraft || draft.StatusCode != 201 {
+		t.Errorf("Create = %+v", draft.Campaign)
+	}
+	if got, err := c.Campaigns.Get(ctx, draft.ID); err != nil || got.Name != "May" {
+		t.Errorf("Get = %+v, %v", got, err)
+	}
+	if got, err := c.Campaigns.Update(ctx, draft.ID, gen.CampaignUpdate{Name: ptr("June")}); err != nil || got.Name != "June" {
+		t.Errorf("Update = %+v, %v", got, err)
+	}
+	if _, err := c.Campaigns.Schedule(ctx, draft.ID, time.Now().Add(-time.Hour)); !errors.Is(err, client.ErrInvalidState) {
+		t.Errorf("Schedule in the past: %v, want ErrInvalidState", err)
+	}
+	at := time.Now().Add(24 * time.Hour).Truncate(time.Second).UTC()
+	if got, err := c.Campaigns.Schedule(ctx, draft.ID, at); err != nil || got.Status != gen.CampaignStatusScheduled || got.ScheduledAt == nil || !got.ScheduledAt.Equal(at) {
+		t.Errorf("Schedule = %+v, %v", got, err)
+	}
+
+	sent, err := c.Campaigns.Send(ctx, draft.ID)
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if sent.StatusCode != 202 || (sent.Status != gen.CampaignStatusSending && sent.Status != gen.CampaignStatusSent) {
+		t.Errorf("Send = %d %+v", sent.StatusCode, sent.Campaign)
+	}
+	if _, err := c.Campaigns.Update(ctx, draft.ID, gen.CampaignUpdate{Name: ptr("Too late")}); !errors.Is(err, client.ErrInvalidState) {
+		t.Errorf("Update after Send: %v, want ErrInvalidState", err)
+	}
+	var recipients []string
+	for m, err := range c.Campaigns.AllMessages(ctx, draft.ID, nil) {
+		if err != nil {
+			t.Fatalf("AllMessages: %v", err)
+		}
+		recipients = append(recipients, m.To)
+	}
+	slices.Sort(recipients)
+	if strings.Join(recipients, ",") != "lead0@example.com,lead1@example.com" {
+		t.Errorf("messages to %v, want the two buyers", recipients)
+	}
+	if page, err := c.Campaigns.Messages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Limit: ptr(1)}); err != nil || len(page.Messages) != 1 || !page.HasMore {
+		t.Errorf("Messages limit 1 = %+v, %v", page, err)
+	}
+	if stats, err := c.Campaigns.Stats(ctx, draft.ID); err != nil || stats.Recipients != 2 {
+		t.Errorf("Stats = %+v, %v", stats, err)
+	}
+
+	other, err := c.Campaigns.Create(ctx, gen.CampaignCreate{Name: "Spare", Template: tpl.Slug})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Campaigns.Cancel(ctx, other.ID); err != nil || got.Status != gen.CampaignStatusCancelled {
+		t.Errorf("Cancel = %+v, %v", got, err)
+	}
+	var listed int
+	for _, err := range c.Campaigns.All(ctx, nil) {
+		if err != nil {
+			t.Fatalf("All: %v", err)
+		}
+		listed++
+	}
+	if listed != 2 {
+		t.Errorf("All yielded %d campaigns, want 2", listed)
+	}
+	if _, err := c.Campaigns.Delete(ctx, other.ID); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := c.Campaigns.Get(ctx, other.ID); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("Get after Delete: %v, want ErrNotFound", err)
 	}
 }
