@@ -206,7 +206,7 @@ func TestFaultsAreCaught(t *testing.T) {
 		{
 			name:   "no rate limit",
 			faults: func(reference) []faults.Fault { return nil },
-			opts:   []servertest.Option{servertest.WithoutRateLimit()},
+			opts:   []servertest.Option{servertest.WithoutRateLimit(), servertest.WithPlan(store.PlanStarter)},
 			spend:  true,
 			want:   []string{contract.RateLimitHeaders, contract.RateLimitEnforced},
 		},
@@ -283,5 +283,32 @@ func TestSeedReplays(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestCheckRefusesBadSetups: a run that cannot be made is an error, not a
+// report of a hundred failures.
+func TestCheckRefusesBadSetups(t *testing.T) {
+	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	tests := []struct {
+		name string
+		cfg  contract.Config
+		want string
+	}{
+		{"no key", contract.Config{BaseURL: ref.url}, "required"},
+		{"the same key twice", contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: ref.key}, "another account"},
+		{"a refused key", contract.Config{BaseURL: ref.url, APIKey: "axm_not_a_key"}, "refused APIKey"},
+		{"a refused second key", contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: "axm_not_a_key"}, "refused SecondAccountKey"},
+		{"no server", contract.Config{BaseURL: down.URL + "/v1", APIKey: ref.key}, "not reachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := contract.Check(t.Context(), tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Check = %v, %v; want an error about %q", rep, err, tt.want)
+			}
+		})
 	}
 }
