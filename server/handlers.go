@@ -10,7 +10,8 @@ import (
 // handlers implements the generated strict server interface over a store.
 // Every method runs after authentication, rate limiting and validation.
 type handlers struct {
-	store store.Store
+	store     store.Store
+	campaigns *campaigns
 }
 
 var _ gen.StrictServerInterface = (*handlers)(nil)

@@ -32,6 +32,13 @@ type Config struct {
 	// Logger receives access and error logs; nil discards them.
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // 0 means DefaultMaxBodyBytes
+	// Campaigns keeps campaigns and their outbox; nil means Store, if it
+	// keeps them too, else the campaign operations answer 404.
+	Campaigns store.CampaignStore
+	// PublicURL is the API's base URL as the recipients of campaign
+	// messages reach it, which their tracking and unsubscribe links start
+	// with; "" means DefaultPublicURL.
+	PublicURL string
 }
 
 // Server serves the API; it is an http.Handler.
@@ -66,6 +73,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: cfg.Store, limit: cfg.Limiter, log: cfg.Logger, idem: newIdempotency(cfg.Store, cfg.Logger)}
+	camps, err := newCampaigns(cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -73,11 +84,12 @@ func New(cfg Config) (*Server, error) {
 	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, withBodyLimit(cfg.MaxBodyBytes))
 
 	// The API's middleware runs per route, so that an unknown path is a 404
-	// and a wrong method a 405 whatever key is sent.
-	api := routeMiddleware{e, []echo.MiddlewareFunc{
+	// and a wrong method a 405 whatever key is sent. The public operations
+	// (the links in campaign messages) are validated but take no key.
+	api := routeMiddleware{e: e, mw: []echo.MiddlewareFunc{
 		s.authenticate, s.rateLimit, authorize, s.idem.middleware, validator.Middleware(), s.withRecover,
-	}}
-	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(&handlers{store: cfg.Store}, nil), "/v1")
+	}, public: publicRoutes(spec, "/v1"), publicMW: []echo.MiddlewareFunc{validator.Middleware(), s.withRecover}}
+	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(&handlers{store: cfg.Store, campaigns: camps}, nil), "/v1")
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
@@ -104,10 +116,17 @@ func (s *Server) readyz(c echo.Context) error {
 type routeMiddleware struct {
 	e  *echo.Echo
 	mw []echo.MiddlewareFunc
+	// public routes get publicMW instead of mw.
+	public   map[string]bool
+	publicMW []echo.MiddlewareFunc
 }
 
 func (r routeMiddleware) add(method, path string, h echo.HandlerFunc, m []echo.MiddlewareFunc) *echo.Route {
-	return r.e.Add(method, path, h, append(r.mw[:len(r.mw):len(r.mw)], m...)...)
+	mw := r.mw
+	if r.public[path] {
+		mw = r.publicMW
+	}
+	return r.e.Add(method, path, h, append(mw[:len(mw):len(mw)], m...)...)
 }
 
 func (r routeMiddleware) CONNECT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {

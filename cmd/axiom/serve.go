@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/axiomkit/axiom/server"
+	"github.com/axiomkit/axiom/server/campaign"
 	"github.com/axiomkit/axiom/server/ratelimit"
 	"github.com/axiomkit/axiom/server/store"
 	"github.com/axiomkit/axiom/server/validation"
@@ -26,6 +27,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	responses := fs.String("response-validation", env("response-validation", "enforce"), "what to do with a response that breaks the spec: enforce, log or off (AXIOM_RESPONSE_VALIDATION)")
 	rateLimit := fs.String("rate-limit", env("rate-limit", "on"), "enforce the plans' rate limits: on or off (AXIOM_RATE_LIMIT)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
+	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
+		"[?starttls=required|opportunistic|none&from=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
+	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
+		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -41,6 +46,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	var relay *campaign.SMTPConfig
+	if *smtpURL != "" {
+		c, err := campaign.ParseSMTPURL(*smtpURL)
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+		relay = &c
+	}
 
 	st, err := openStore(ctx, *db)
 	if err != nil {
@@ -56,15 +69,71 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("RATE LIMITING IS OFF: every request is admitted; use this only for load runs and local experiments")
 		limiter = nil
 	}
-	srv, err := server.New(server.Config{Store: st, Limiter: limiter, Responses: mode, Logger: log})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, ln, srv, log)
+	public := *publicURL
+	if public == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		public = "http://localhost:" + port + "/v1"
+	}
+	if _, err := campaign.ParsePublicURL(public); err != nil {
+		ln.Close()
+		return fmt.Errorf("--public-url: %w", err)
+	}
+	camps, _ := st.(store.CampaignStore)
+	srv, err := server.New(server.Config{Store: st, Limiter: limiter, Responses: mode, Logger: log,
+		Campaigns: camps, PublicURL: public})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	stopWorker, err := startWorker(ctx, camps, relay, public, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	err = serveHTTP(ctx, ln, srv, log)
+	stopWorker()
+	return err
+}
+
+// startWorker runs the campaign worker (the outbox and the scheduler)
+// until ctx ends or the returned function is called, which waits for the
+// deliveries in flight to be recorded.
+func startWorker(ctx context.Context, camps store.CampaignStore, relay *campaign.SMTPConfig, public string, log *slog.Logger) (stop func(), err error) {
+	if camps == nil {
+		return func() {}, nil
+	}
+	composer, err := campaign.NewComposer(public)
+	if err != nil {
+		return nil, fmt.Errorf("--public-url: %w", err)
+	}
+	wc := campaign.WorkerConfig{Store: camps, Composer: composer, Logger: log}
+	if relay != nil {
+		if wc.Sender, err = campaign.NewSMTPSender(*relay); err != nil {
+			return nil, fmt.Errorf("--smtp-url: %w", err)
+		}
+		wc.Timeout = relay.Timeout
+		log.Info("campaign messages go to the SMTP relay", slog.String("relay", relay.String()))
+	} else {
+		log.Info("no --smtp-url: campaign messages are kept in the outbox, not sent")
+	}
+	w, err := campaign.NewWorker(wc)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(wctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}, nil
 }
 
 // serveHTTP serves until ctx ends, then lets in-flight requests finish.

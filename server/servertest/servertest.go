@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/axiomkit/axiom/server"
+	"github.com/axiomkit/axiom/server/campaign"
 	"github.com/axiomkit/axiom/server/ratelimit"
 	"github.com/axiomkit/axiom/server/store"
 	"github.com/axiomkit/axiom/server/store/sqlite"
@@ -29,6 +30,8 @@ type Server struct {
 	AccountID string
 	// Store is the server's database, for tests that look behind the API.
 	Store store.Store
+	// PublicURL is the base of the links in campaign messages: URL here.
+	PublicURL string
 
 	http *httptest.Server
 }
@@ -40,6 +43,9 @@ type config struct {
 	logger    *slog.Logger
 	database  string
 	wrap      func(store.Store) store.Store
+	smtpURL   string
+	noWorker  bool
+	worker    func(*campaign.WorkerConfig)
 }
 
 // Option configures New.
@@ -67,6 +73,20 @@ func WithStoreWrapper(wrap func(store.Store) store.Store) Option {
 	return func(c *config) { c.wrap = wrap }
 }
 
+// WithSMTP delivers campaign messages to the SMTP relay at url (see
+// campaign.ParseSMTPURL); by default they are only kept in the outbox.
+func WithSMTP(url string) Option { return func(c *config) { c.smtpURL = url } }
+
+// WithCampaignWorker lets the test tune the campaign worker (its poll
+// interval is 20ms by default here).
+func WithCampaignWorker(fn func(*campaign.WorkerConfig)) Option {
+	return func(c *config) { c.worker = fn }
+}
+
+// WithoutCampaignWorker runs no campaign worker: started campaigns stay
+// sending and scheduled ones never start.
+func WithoutCampaignWorker() Option { return func(c *config) { c.noWorker = true } }
+
 // WithLogger sends the server's logs to l (discarded by default).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -87,15 +107,61 @@ func New(t testing.TB, opts ...Option) *Server {
 	if cfg.wrap != nil {
 		served = cfg.wrap(st)
 	}
-	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger})
+	// The listener comes first: its address is the public URL of links.
+	hs := httptest.NewUnstartedServer(nil)
+	public := "http://" + hs.Listener.Addr().String() + "/v1"
+	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger,
+		Campaigns: st, PublicURL: public})
+	if err != nil {
+		hs.Close()
+		t.Fatalf("servertest: %v", err)
+	}
+	hs.Config.Handler = h
+	hs.Start()
+	t.Cleanup(hs.Close)
+	if !cfg.noWorker {
+		startWorker(t, st, public, cfg)
+	}
+	s := &Server{URL: hs.URL + "/v1", Store: st, PublicURL: public, http: hs}
+	s.Key, s.AccountID = s.newAccount(t, cfg.plan)
+	return s
+}
+
+// startWorker runs a campaign worker until the test ends.
+func startWorker(t testing.TB, st store.CampaignStore, public string, cfg config) {
+	t.Helper()
+	composer, err := campaign.NewComposer(public)
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
-	s := &Server{URL: hs.URL + "/v1", Store: st, http: hs}
-	s.Key, s.AccountID = s.newAccount(t, cfg.plan)
-	return s
+	wc := campaign.WorkerConfig{Store: st, Composer: composer, Poll: 20 * time.Millisecond, Logger: cfg.logger}
+	if cfg.smtpURL != "" {
+		sc, err := campaign.ParseSMTPURL(cfg.smtpURL)
+		if err != nil {
+			t.Fatalf("servertest: %v", err)
+		}
+		if wc.Sender, err = campaign.NewSMTPSender(sc); err != nil {
+			t.Fatalf("servertest: %v", err)
+		}
+		wc.Timeout = sc.Timeout
+	}
+	if cfg.worker != nil {
+		cfg.worker(&wc)
+	}
+	w, err := campaign.NewWorker(wc)
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 // NewAccountKey creates a separate account on plan and returns its key.

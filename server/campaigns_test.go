@@ -1,0 +1,592 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/server/campaign"
+	"github.com/axiomkit/axiom/server/campaign/smtptest"
+	"github.com/axiomkit/axiom/server/servertest"
+	"github.com/axiomkit/axiom/server/store"
+)
+
+// api calls one server with one key and decodes JSON answers.
+type api struct {
+	t   *testing.T
+	srv *servertest.Server
+	key string
+}
+
+// do sends a request with a JSON body (nil for none), checks the status
+// and decodes the answer into out (if not nil).
+func (a api) do(method, path string, body any, status int, out any) []byte {
+	a.t.Helper()
+	var r io.Reader
+	ct := ""
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		r, ct = bytes.NewReader(b), "application/json"
+	}
+	resp, raw := call(a.t, method, a.srv.URL+path, a.key, ct, r)
+	if resp.StatusCode != status {
+		a.t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, status, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			a.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	return raw
+}
+
+// fail sends a request that must fail with status and code, and returns
+// the error's message.
+func (a api) fail(method, path string, body any, status int, code gen.ErrorCode) string {
+	a.t.Helper()
+	var r io.Reader
+	ct := ""
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r, ct = bytes.NewReader(b), "application/json"
+	}
+	resp, raw := call(a.t, method, a.srv.URL+path, a.key, ct, r)
+	return wantError(a.t, resp, raw, status, code).Message
+}
+
+func (a api) lead(name, email string, tags []string, status string, custom map[string]string) gen.Lead {
+	a.t.Helper()
+	body := map[string]any{"name": name, "email": email, "tags": append([]string{}, tags...), "company": "A&B <Homes>"}
+	if custom != nil {
+		body["custom_fields"] = custom
+	}
+	if status != "" {
+		body["status"] = status
+	}
+	var env gen.LeadEnvelope
+	a.do("POST", "/leads/add", body, 201, &env)
+	return env.Data
+}
+
+func (a api) template(subject, content string) string {
+	a.t.Helper()
+	var env gen.TemplateCreated
+	a.do("POST", "/templates/add", map[string]any{"name": "Newsletter", "subject": subject, "content": content}, 201, &env)
+	return env.Data.Template
+}
+
+func (a api) campaign(body map[string]any) gen.Campaign {
+	a.t.Helper()
+	var env gen.CampaignEnvelope
+	a.do("POST", "/campaigns/add", body, 201, &env)
+	return env.Data
+}
+
+func (a api) get(id string) gen.Campaign {
+	a.t.Helper()
+	var env gen.CampaignEnvelope
+	a.do("GET", "/campaigns/"+id, nil, 200, &env)
+	return env.Data
+}
+
+func (a api) send(id string) gen.Campaign {
+	a.t.Helper()
+	var env gen.CampaignEnvelope
+	a.do("POST", "/campaigns/"+id+"/send", nil, 202, &env)
+	return env.Data
+}
+
+// waitStatus polls the campaign until it has status, within a generous
+// deadline.
+func (a api) waitStatus(id string, status gen.CampaignStatus) gen.Campaign {
+	a.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c := a.get(id)
+		if c.Status == status {
+			return c
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("campaign %s is %s, not %s, after 20s", id, c.Status, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (a api) messages(id string) []gen.CampaignMessage {
+	a.t.Helper()
+	var list gen.CampaignMessageList
+	a.do("GET", "/campaigns/"+id+"/messages?limit=100", nil, 200, &list)
+	return list.Data
+}
+
+func (a api) stats(id string) gen.CampaignStats {
+	a.t.Helper()
+	var env gen.CampaignStatsEnvelope
+	a.do("GET", "/campaigns/"+id+"/stats", nil, 200, &env)
+	return env.Data
+}
+
+const newsletter = `<!doctype html><html><head><title>{{name}}</title><style>p{color:red}</style></head><body>
+<p>Hello {{ name }} from {{company}}!</p>
+<p>Budget: {{custom.budget}}{{no_such_field}}</p>
+<p><a href="https://example.com/offer?x=1&amp;y=2">See the offer</a> or <a href="mailto:agent@example.com">write</a>.</p>
+<p><a href="https://example.com/about">https://example.com/about</a></p>
+</body></html>`
+
+// mimeParts returns the decoded parts of a multipart/alternative message by
+// media type, with LF line ends.
+func mimeParts(t *testing.T, m *mail.Message) map[string]string {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type %q (%v), want multipart/alternative", m.Header.Get("Content-Type"), err)
+	}
+	parts := map[string]string{}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			return parts
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		parts[pt] = strings.ReplaceAll(string(b), "\r\n", "\n") // SMTP's line ends
+
+	}
+}
+
+func TestCampaignSendsOneRenderedMessagePerRecipient(t *testing.T) {
+	relay := smtptest.New(t)
+	srv := newServer(t, servertest.WithSMTP(relay.URL("starttls=none&from=Acme+News+<news@acme.test>")))
+	a := api{t, srv, srv.Key}
+
+	evil := a.lead("<script>alert(1)</script>", "evil@example.com", []string{"buyer"}, "", map[string]string{"budget": `"><img src=x onerror=alert(1)>`})
+	jane := a.lead("Jane Doe", "jane@example.com", []string{"buyer", "vip"}, "", map[string]string{"budget": "$500k"})
+	a.lead("Bob Untagged", "bob@example.com", []string{"seller"}, "", nil)
+	a.lead("Una Subscribed", "una@example.com", []string{"buyer"}, "unsubscribed", nil)
+	inactive := a.lead("Ina Active", "ina@example.com", []string{"buyer"}, "inactive", nil)
+	slug := a.template("News for {{first_name}}\r\nBcc: victim@example.com", newsletter)
+
+	c := a.campaign(map[string]any{"name": "May", "template": slug, "audience": map[string]any{"tags": []string{"buyer"}}})
+	if c.Status != gen.CampaignStatusDraft || c.Counts.Recipients != 0 || c.StartedAt != nil {
+		t.Fatalf("new campaign: %+v", c)
+	}
+	if s := a.send(c.ID); s.Status != gen.CampaignStatusSending || s.StartedAt == nil || s.Counts.Recipients != 3 {
+		t.Fatalf("after send: %+v", s)
+	}
+	done := a.waitStatus(c.ID, gen.CampaignStatusSent)
+	if done.Counts != (gen.CampaignCounts{Recipients: 3, Sent: 3, Failed: 0}) || done.CompletedAt == nil {
+		t.Fatalf("sent campaign: %+v", done)
+	}
+
+	got := relay.Messages()
+	want := map[string]int{evil.Email: 1, jane.Email: 1, inactive.Email: 1}
+	if r := smtptest.Recipients(got); len(got) != 3 || !equalCounts(r, want) {
+		t.Fatalf("relay received %d messages for %v, want one each for %v", len(got), r, want)
+	}
+	outbox := a.messages(c.ID)
+	if len(outbox) != 3 {
+		t.Fatalf("outbox has %d messages, want 3", len(outbox))
+	}
+	for _, m := range got {
+		msg, err := m.Parse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, _ := mail.ParseAddress(msg.Header.Get("To"))
+		from, _ := mail.ParseAddress(msg.Header.Get("From"))
+		if from == nil || from.Address != "news@acme.test" || from.Name != "Acme News" || m.From != "news@acme.test" {
+			t.Errorf("From %q, envelope %q", msg.Header.Get("From"), m.From)
+		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil || strings.ContainsAny(subject, "\r\n") || !strings.HasPrefix(subject, "News for ") {
+			t.Errorf("Subject %q (%v)", subject, err)
+		}
+		if msg.Header.Get("Bcc") != "" {
+			t.Errorf("a merge field injected a header: Bcc %q", msg.Header.Get("Bcc"))
+		}
+		parts := mimeParts(t, msg)
+		body, text := parts["text/html"], parts["text/plain"]
+		if body == "" || text == "" {
+			t.Fatalf("parts %v: want text/plain and text/html", slices.Collect(mapKeys(parts)))
+		}
+		unsub := regexp.MustCompile(regexp.QuoteMeta(srv.PublicURL) + `/u/[0-9A-Za-z_-]{22}`).FindString(body)
+		if unsub == "" || msg.Header.Get("List-Unsubscribe") != "<"+unsub+">" || !strings.Contains(text, unsub) {
+			t.Errorf("unsubscribe link %q, List-Unsubscribe %q", unsub, msg.Header.Get("List-Unsubscribe"))
+		}
+		if !strings.Contains(body, `<img src="`+srv.PublicURL+"/t/o/") {
+			t.Errorf("no open pixel in\n%s", body)
+		}
+		if strings.Contains(body, "https://example.com/offer") || strings.Count(body, srv.PublicURL+"/t/c/") != 2 {
+			t.Errorf("links not rewritten for tracking:\n%s", body)
+		}
+		if !strings.Contains(body, `href="mailto:agent@example.com"`) {
+			t.Errorf("mailto link changed:\n%s", body)
+		}
+		if !strings.Contains(text, "See the offer (https://example.com/offer?x=1&y=2)") || strings.Contains(text, "<p>") {
+			t.Errorf("text part:\n%s", text)
+		}
+		if strings.Contains(body, "{{") || strings.Contains(subject, "{{") {
+			t.Errorf("merge field left unrendered:\n%s\n%s", subject, body)
+		}
+		var sent *gen.CampaignMessage
+		for i := range outbox {
+			if outbox[i].To == to.Address {
+				sent = &outbox[i]
+			}
+		}
+		if sent == nil || sent.HTML != body || sent.Text != text || sent.Status != gen.CampaignMessageStatusSent || sent.SentAt == nil {
+			t.Errorf("outbox entry for %s does not match what the relay received: %+v", to.Address, sent)
+		} else if id := msg.Header.Get("Message-Id"); id != "<"+sent.ID+"@acme.test>" {
+			t.Errorf("Message-Id %q, want one naming %s", id, sent.ID)
+		}
+		switch to.Address {
+		case evil.Email:
+			if strings.Contains(body, "<script>alert") || !strings.Contains(body, "Hello &lt;script&gt;alert(1)&lt;/script&gt; from A&amp;B &lt;Homes&gt;!") {
+				t.Errorf("the lead's name is not escaped:\n%s", body)
+			}
+			if strings.Contains(body, "<img src=x") || !strings.Contains(body, "Budget: &#34;&gt;&lt;img src=x onerror=alert(1)&gt;</p>") {
+				t.Errorf("the custom field is not escaped:\n%s", body)
+			}
+			if !strings.Contains(text, "Hello <script>alert(1)</script> from A&B <Homes>!") {
+				t.Errorf("text part:\n%s", text)
+			}
+			if subject != "News for <script>alert(1)</script> Bcc: victim@example.com" {
+				t.Errorf("Subject %q", subject)
+			}
+		case jane.Email:
+			if to.Name != "Jane Doe" || !strings.Contains(body, "Hello Jane Doe from") || !strings.Contains(body, "Budget: $500k</p>") {
+				t.Errorf("To %q, body:\n%s", msg.Header.Get("To"), body)
+			}
+		}
+	}
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func mapKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+var (
+	pixelRE = regexp.MustCompile(`/t/o/([0-9A-Za-z_-]{22})`)
+	clickRE = regexp.MustCompile(`/t/c/([0-9A-Za-z_-]{22})`)
+	unsubRE = regexp.MustCompile(`/u/([0-9A-Za-z_-]{22})`)
+)
+
+// noFollow is a client that shows redirects instead of following them.
+var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func TestCampaignTrackingAndUnsubscribe(t *testing.T) {
+	srv := newServer(t) // no relay: messages stay in the outbox
+	a := api{t, srv, srv.Key}
+	jane := a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	a.lead("John Roe", "john@example.com", nil, "", nil)
+	slug := a.template("Hi {{name}}", newsletter)
+	c := a.campaign(map[string]any{"name": "All", "template": slug})
+	a.send(c.ID)
+	a.waitStatus(c.ID, gen.CampaignStatusSent)
+	ms := a.messages(c.ID)
+	if len(ms) != 2 || ms[0].To != jane.Email || ms[0].LeadID != jane.ID {
+		t.Fatalf("outbox: %+v", ms)
+	}
+	public := func(path string) (*http.Response, []byte) {
+		t.Helper()
+		resp, err := noFollow.Get(srv.PublicURL + path) // no key
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.Header.Get("X-RateLimit-Limit") != "" {
+			t.Errorf("%s: a public link answered with rate-limit headers", path)
+		}
+		return resp, b
+	}
+
+	open0 := pixelRE.FindStringSubmatch(ms[0].HTML)[1]
+	open1 := pixelRE.FindStringSubmatch(ms[1].HTML)[1]
+	for _, tok := range []string{open0, open0, open1} {
+		resp, body := public("/t/o/" + tok)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/gif" || resp.Header.Get("Cache-Control") != "no-store" ||
+			!bytes.HasPrefix(body, []byte("GIF89a")) {
+			t.Fatalf("pixel: %d %v %q", resp.StatusCode, resp.Header, body)
+		}
+	}
+	clicks := clickRE.FindAllStringSubmatch(ms[0].HTML, -1)
+	if len(clicks) != 2 {
+		t.Fatalf("%d tracked links in %s", len(clicks), ms[0].HTML)
+	}
+	for i, target := range []string{"https://example.com/offer?x=1&y=2", "https://example.com/about"} {
+		resp, _ := public("/t/c/" + clicks[i][1])
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != target {
+			t.Fatalf("click %d: %d Location %q, want 302 to %s", i, resp.StatusCode, resp.Header.Get("Location"), target)
+		}
+	}
+	public("/t/c/" + clicks[0][1])
+	// A token of the right form that names nothing, a pixel token used as
+	// a link, and a token of the wrong form.
+	for _, path := range []string{"/t/c/AAAAAAAAAAAAAAAAAAAAAA", "/t/c/" + open0, "/t/o/" + clicks[0][1], "/u/" + open0} {
+		resp, body := public(path)
+		wantError(t, resp, body, 404, gen.ErrorCodeNotFound)
+	}
+	resp, body := public("/t/c/short")
+	wantError(t, resp, body, 400, gen.ErrorCodeInvalidParameter)
+	resp, body = public("/t/c/" + strings.Repeat("a", 20) + "%2F%2Fevil.example")
+	if resp.StatusCode != 400 && resp.StatusCode != 404 {
+		t.Fatalf("a token with a slash: %d %s", resp.StatusCode, body)
+	}
+
+	unsub := unsubRE.FindStringSubmatch(ms[0].HTML)[1]
+	for range 2 { // following the link again is harmless
+		resp, body := public("/u/" + unsub)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "unsubscribed") {
+			t.Fatalf("unsubscribe: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	var lead gen.LeadEnvelope
+	a.do("GET", "/leads/"+jane.ID, nil, 200, &lead)
+	if lead.Data.Status != gen.LeadStatusUnsubscribed {
+		t.Fatalf("lead status %s after unsubscribing", lead.Data.Status)
+	}
+
+	want := gen.CampaignStats{Recipients: 2, Sent: 2, Opens: 3, UniqueOpens: 2, Clicks: 3, UniqueClicks: 1, Unsubscribes: 1}
+	if s := a.stats(c.ID); s != want {
+		t.Fatalf("stats %+v, want %+v", s, want)
+	}
+
+	// The next campaign leaves the unsubscribed lead out.
+	next := a.campaign(map[string]any{"name": "Again", "template": slug})
+	a.send(next.ID)
+	a.waitStatus(next.ID, gen.CampaignStatusSent)
+	if ms := a.messages(next.ID); len(ms) != 1 || ms[0].To != "john@example.com" {
+		t.Fatalf("next campaign's outbox: %+v", ms)
+	}
+
+	// Deleting a campaign deletes its links.
+	a.do("DELETE", "/campaigns/"+c.ID, nil, 204, nil)
+	resp, body = public("/t/o/" + open0)
+	wantError(t, resp, body, 404, gen.ErrorCodeNotFound)
+}
+
+func TestCampaignStateTransitions(t *testing.T) {
+	srv := newServer(t)
+	a := api{t, srv, srv.Key}
+	a.lead("Jane Doe", "jane@example.com", []string{"buyer"}, "", nil)
+	slug := a.template("Hi", "<p>Hi {{name}}</p>")
+	future := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	past := time.Now().Add(-time.Minute).UTC()
+
+	a.fail("POST", "/campaigns/add", map[string]any{"name": "X", "template": "no-such-template-0000abcd"}, 422, gen.ErrorCodeTemplateNotFound)
+	a.fail("POST", "/campaigns/add", map[string]any{"name": "X", "template": slug, "scheduled_at": past}, 422, gen.ErrorCodeInvalidState)
+	a.fail("POST", "/campaigns/add", map[string]any{"name": "X", "template": slug, "status": "sent"}, 400, gen.ErrorCodeInvalidParameter)
+
+	c := a.campaign(map[string]any{"name": "Draft", "template": slug})
+	var env gen.CampaignEnvelope
+	a.do("PATCH", "/campaigns/"+c.ID, map[string]any{"name": "Renamed", "audience": map[string]any{"types": []string{"client"}, "statuses": []string{"active"}}}, 200, &env)
+	if env.Data.Name != "Renamed" || env.Data.Audience.Types == nil || (*env.Data.Audience.Types)[0] != gen.LeadTypeClient {
+		t.Fatalf("patched: %+v", env.Data)
+	}
+	a.fail("PATCH", "/campaigns/"+c.ID, map[string]any{"template": "no-such-template-0000abcd"}, 422, gen.ErrorCodeTemplateNotFound)
+	a.fail("POST", "/campaigns/"+c.ID+"/schedule", map[string]any{"scheduled_at": past}, 422, gen.ErrorCodeInvalidState)
+	a.do("POST", "/campaigns/"+c.ID+"/schedule", map[string]any{"scheduled_at": future}, 200, &env)
+	if env.Data.Status != gen.CampaignStatusScheduled || env.Data.ScheduledAt == nil || !env.Data.ScheduledAt.Equal(future) {
+		t.Fatalf("scheduled: %+v", env.Data)
+	}
+	a.do("PATCH", "/campaigns/"+c.ID, map[string]any{"audience": map[string]any{}}, 200, &env)
+	if s := a.send(c.ID); s.Status != gen.CampaignStatusSending {
+		t.Fatalf("send a scheduled campaign: %+v", s)
+	}
+	a.waitStatus(c.ID, gen.CampaignStatusSent)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{"PATCH", "", map[string]any{"name": "Too late"}},
+		{"POST", "/send", nil},
+		{"POST", "/schedule", map[string]any{"scheduled_at": future}},
+		{"POST", "/cancel", nil},
+	} {
+		msg := a.fail(tc.method, "/campaigns/"+c.ID+tc.path, tc.body, 422, gen.ErrorCodeInvalidState)
+		if !strings.Contains(msg, c.ID) || !strings.Contains(msg, "sent") {
+			t.Errorf("%s %s: message %q does not name the campaign and its status", tc.method, tc.path, msg)
+		}
+	}
+
+	d := a.campaign(map[string]any{"name": "Cancelled", "template": slug, "scheduled_at": future})
+	if d.Status != gen.CampaignStatusScheduled {
+		t.Fatalf("created with scheduled_at: %+v", d)
+	}
+	a.do("POST", "/campaigns/"+d.ID+"/cancel", nil, 200, &env)
+	if env.Data.Status != gen.CampaignStatusCancelled || env.Data.CompletedAt == nil {
+		t.Fatalf("cancelled: %+v", env.Data)
+	}
+	if msg := a.fail("POST", "/campaigns/"+d.ID+"/send", nil, 422, gen.ErrorCodeInvalidState); !strings.Contains(msg, "cancelled") {
+		t.Errorf("sending a cancelled campaign: %q", msg)
+	}
+	a.fail("PATCH", "/campaigns/"+d.ID, map[string]any{"name": "X"}, 422, gen.ErrorCodeInvalidState)
+	a.do("DELETE", "/campaigns/"+d.ID, nil, 204, nil)
+	a.fail("GET", "/campaigns/"+d.ID, nil, 404, gen.ErrorCodeNotFound)
+
+	// A template deleted after the campaign was created.
+	gone := a.template("Gone", "<p>gone</p>")
+	e := a.campaign(map[string]any{"name": "Orphan", "template": gone})
+	a.do("DELETE", "/templates/"+gone, nil, 204, nil)
+	a.fail("POST", "/campaigns/"+e.ID+"/send", nil, 422, gen.ErrorCodeTemplateNotFound)
+
+	// Listing, with the status filter.
+	var list gen.CampaignList
+	a.do("GET", "/campaigns?status=sent", nil, 200, &list)
+	if list.Length != 1 || list.Data[0].ID != c.ID {
+		t.Fatalf("sent campaigns: %+v", list)
+	}
+	a.do("GET", "/campaigns?sort=name&order=asc&limit=1", nil, 200, &list)
+	if list.Length != 1 || list.Data[0].Name != "Orphan" || list.HasMore == nil || !*list.HasMore {
+		t.Fatalf("first by name: %+v", list)
+	}
+}
+
+func TestCampaignSendingCanBeCancelledNotDeleted(t *testing.T) {
+	srv := newServer(t, servertest.WithoutCampaignWorker())
+	a := api{t, srv, srv.Key}
+	a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	c := a.campaign(map[string]any{"name": "Stuck", "template": a.template("Hi", "<p>Hi</p>")})
+	a.send(c.ID)
+	a.fail("DELETE", "/campaigns/"+c.ID, nil, 422, gen.ErrorCodeInvalidState)
+	a.fail("PATCH", "/campaigns/"+c.ID, map[string]any{"name": "X"}, 422, gen.ErrorCodeInvalidState)
+	var env gen.CampaignEnvelope
+	a.do("POST", "/campaigns/"+c.ID+"/cancel", nil, 200, &env)
+	if env.Data.Status != gen.CampaignStatusCancelled {
+		t.Fatalf("cancel a sending campaign: %+v", env.Data)
+	}
+	if s := a.stats(c.ID); s.Recipients != 1 || s.Pending != 1 || s.Sent != 0 {
+		t.Fatalf("stats of a cancelled campaign: %+v", s)
+	}
+	a.do("DELETE", "/campaigns/"+c.ID, nil, 204, nil)
+}
+
+func TestCampaignsAreIsolated(t *testing.T) {
+	srv := newServer(t)
+	a := api{t, srv, srv.Key}
+	a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	c := a.campaign(map[string]any{"name": "Mine", "template": a.template("Hi", "<p>Hi</p>")})
+	other := api{t, srv, srv.NewAccountKey(t, store.PlanStarter)}
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "", nil}, {"PATCH", "", map[string]any{"name": "X"}}, {"DELETE", "", nil},
+		{"POST", "/send", nil}, {"POST", "/cancel", nil}, {"POST", "/schedule", map[string]any{"scheduled_at": time.Now().Add(time.Hour)}},
+		{"GET", "/stats", nil}, {"GET", "/messages", nil},
+	} {
+		other.fail(tc.method, "/campaigns/"+c.ID+tc.path, tc.body, 404, gen.ErrorCodeNotFound)
+	}
+	// Nor can another account name this account's template.
+	other.fail("POST", "/campaigns/add", map[string]any{"name": "X", "template": c.Template}, 422, gen.ErrorCodeTemplateNotFound)
+	var list gen.CampaignList
+	other.do("GET", "/campaigns", nil, 200, &list)
+	if list.Length != 0 {
+		t.Fatalf("another account lists %+v", list)
+	}
+	readOnly := api{t, srv, srv.NewReadOnlyKey(t)}
+	readOnly.fail("POST", "/campaigns/"+c.ID+"/send", nil, 403, gen.ErrorCodeForbidden)
+	if got := a.get(c.ID); got.Status != gen.CampaignStatusDraft {
+		t.Fatalf("after refused calls: %+v", got)
+	}
+}
+
+func TestScheduledCampaignStartsOnItsOwn(t *testing.T) {
+	srv := newServer(t)
+	a := api{t, srv, srv.Key}
+	a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	at := time.Now().Add(1500 * time.Millisecond)
+	c := a.campaign(map[string]any{"name": "Soon", "template": a.template("Hi", "<p>Hi</p>"), "scheduled_at": at})
+	if c.Status != gen.CampaignStatusScheduled {
+		t.Fatalf("created: %+v", c)
+	}
+	done := a.waitStatus(c.ID, gen.CampaignStatusSent)
+	if done.StartedAt == nil || done.StartedAt.Before(at.Truncate(time.Millisecond)) || done.Counts.Sent != 1 {
+		t.Fatalf("started at %v, scheduled at %v: %+v", done.StartedAt, at, done)
+	}
+}
+
+func TestCampaignRelayRefusals(t *testing.T) {
+	var tempFailures int
+	relay := smtptest.New(t, smtptest.WithRcpt(func(to string) error {
+		switch to {
+		case "bounce@example.com":
+			return smtptest.Reply(550, "No such user")
+		case "later@example.com":
+			if tempFailures < 2 {
+				tempFailures++
+				return smtptest.Reply(451, "Try again later")
+			}
+		}
+		return nil
+	}))
+	srv := newServer(t, servertest.WithSMTP(relay.URL("starttls=none")), servertest.WithCampaignWorker(func(c *campaign.WorkerConfig) {
+		c.RetryDelay = 10 * time.Millisecond
+		c.Concurrency = 1 // the hook above is not guarded
+	}))
+	a := api{t, srv, srv.Key}
+	for _, e := range []string{"ok@example.com", "bounce@example.com", "later@example.com"} {
+		a.lead("Lead "+e, e, nil, "", nil)
+	}
+	c := a.campaign(map[string]any{"name": "Mixed", "template": a.template("Hi", "<p>Hi</p>")})
+	a.send(c.ID)
+	done := a.waitStatus(c.ID, gen.CampaignStatusSent)
+	if done.Counts != (gen.CampaignCounts{Recipients: 3, Sent: 2, Failed: 1}) {
+		t.Fatalf("counts %+v", done.Counts)
+	}
+	for _, m := range a.messages(c.ID) {
+		switch m.To {
+		case "bounce@example.com":
+			if m.Status != gen.CampaignMessageStatusFailed || !strings.Contains(m.Error, "550") || m.SentAt != nil {
+				t.Errorf("bounced message: %+v", m)
+			}
+		default:
+			if m.Status != gen.CampaignMessageStatusSent || m.Error != "" {
+				t.Errorf("message to %s: %+v", m.To, m)
+			}
+		}
+	}
+	if r := smtptest.Recipients(relay.Messages()); !equalCounts(r, map[string]int{"ok@example.com": 1, "later@example.com": 1}) {
+		t.Fatalf("relay received %v", r)
+	}
+}
