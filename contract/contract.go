@@ -57,8 +57,9 @@ const (
 	// PositiveDataAcceptance: input the schemas allow is accepted (2xx), and
 	// the resource returned holds what was sent.
 	PositiveDataAcceptance = "positive_data_acceptance"
-	// AuthenticationRequired: a missing or wrong key is answered 401 by every
-	// operation; a key in X-Axiom-API-Key is accepted like X-API-Key.
+	// AuthenticationRequired: a missing or wrong key is answered 401, without
+	// rate-limit headers, by every operation that needs a key; a key in
+	// X-Axiom-API-Key is accepted like X-API-Key.
 	AuthenticationRequired = "authentication_required"
 	// AccountIsolation: one account cannot read, change or delete another's
 	// resources (404), nor see them in lists, nor collide on their emails.
@@ -201,7 +202,7 @@ func Check(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep.Duration = time.Since(rep.Started)
-	rep.Requests = r.requests
+	rep.Requests, rep.Throttled = r.requests, r.throttled
 	rep.Results = r.ordered()
 	for _, o := range r.created {
 		rep.LeftBehind = append(rep.LeftBehind, o.kind+" "+o.id)

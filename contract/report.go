@@ -59,7 +59,10 @@ type Report struct {
 	Started        time.Time     `json:"started"`
 	Duration       time.Duration `json:"duration_ns"`
 	Requests       int           `json:"requests"`
-	Results        []Result      `json:"results"`
+	// Throttled counts the 429s the suite met without asking for them;
+	// it paces itself so that this stays 0.
+	Throttled int      `json:"throttled"`
+	Results   []Result `json:"results"`
 	// LeftBehind lists what the suite created but could not delete (with
 	// DocumentedOnly, the API documents no delete).
 	LeftBehind []string `json:"left_behind,omitempty"`
@@ -149,8 +152,8 @@ func cmp(s, def string) string {
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "Axiom API contract run against %s\n", r.BaseURL)
-	fmt.Fprintf(ew, "seed %d (replay with --seed %d), run tag %s, %d requests in %s\n",
-		r.Seed, r.Seed, r.Tag, r.Requests, r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(ew, "seed %d (replay with --seed %d), run tag %s, %d requests in %s, throttled %d times\n",
+		r.Seed, r.Seed, r.Tag, r.Requests, r.Duration.Round(time.Millisecond), r.Throttled)
 	var scope []string
 	if r.DocumentedOnly {
 		scope = append(scope, "documented operations only")

@@ -79,12 +79,13 @@ type runner struct {
 	tag       string
 	wrongKey  string
 
-	results  map[resultKey]*Result
-	requests int
-	buckets  map[string]*bucket
-	limits   map[string]int // the X-RateLimit-Limit first seen, by key
-	spending bool           // the quota is being spent on purpose
-	created  []owned
+	results   map[resultKey]*Result
+	requests  int
+	throttled int // 429s met while not spending the quota
+	buckets   map[string]*bucket
+	limits    map[string]int // the X-RateLimit-Limit first seen, by key
+	spending  bool           // the quota is being spent on purpose
+	created   []owned
 
 	// fixtures for the list checks and as targets of invalid updates
 	fixtureLeads     []map[string]any
@@ -220,6 +221,7 @@ func (r *runner) do(ctx context.Context, c *call) *response {
 		if res.status != http.StatusTooManyRequests || r.spending || attempt >= 5 || ctx.Err() != nil {
 			return res
 		}
+		r.throttled++
 		wait, err := strconv.Atoi(res.header.Get("Retry-After"))
 		if err != nil || wait < 1 {
 			wait = 1

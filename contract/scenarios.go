@@ -144,8 +144,11 @@ func (r *runner) authentication(ctx context.Context) {
 				continue
 			}
 			var err error
-			if res.status != http.StatusUnauthorized {
+			switch {
+			case res.status != http.StatusUnauthorized:
 				err = fmt.Errorf("a call with %s answered %d, not 401", c.what, res.status)
+			case res.header.Get("X-RateLimit-Limit") != "" || res.header.Get("X-RateLimit-Remaining") != "":
+				err = errors.New("the 401 carries rate-limit headers, which the spec leaves out since no account is known")
 			}
 			r.record(AuthenticationRequired, id, res, err)
 		}
