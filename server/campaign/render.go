@@ -103,7 +103,10 @@ func (c *Composer) Render(t store.Template, l store.Lead) store.Message {
 // mergeValues are the merge fields of one message. Unknown fields render
 // as "".
 func mergeValues(l store.Lead, unsubscribeURL string) map[string]string {
-	first, _, _ := strings.Cut(strings.TrimSpace(l.Name), " ")
+	first := ""
+	if words := strings.Fields(l.Name); len(words) > 0 {
+		first = words[0]
+	}
 	v := map[string]string{
 		"name":            l.Name,
 		"first_name":      first,

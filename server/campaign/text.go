@@ -39,6 +39,7 @@ func htmlToText(body string) string {
 			case "li":
 				w.newline()
 				w.word("-")
+				w.space = true
 			case "hr":
 				w.block()
 				w.word("----")

@@ -214,7 +214,7 @@ func (x *session) Logout() error { return nil }
 type discard struct{}
 
 func (discard) Printf(string, ...any) {}
-func (discard) Println(...any)       {}
+func (discard) Println(...any)        {}
 
 // Recipients counts the accepted messages per recipient address, lower-cased.
 func Recipients(ms []Message) map[string]int {

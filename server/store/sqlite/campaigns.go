@@ -402,13 +402,19 @@ const finishSQL = `UPDATE campaigns SET status = 'sent', completed_at = ?1, upda
 
 // FinishCampaigns marks sent every sending campaign with no queued message.
 func (db *DB) FinishCampaigns(ctx context.Context, at time.Time) (int, error) {
-	t := now()
-	res, err := db.w.ExecContext(ctx, finishSQL, storeTime(at).UnixMilli(), t.UnixMilli(), nil)
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, finishSQL, storeTime(at).UnixMilli(), now().UnixMilli(), nil)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: finish campaigns: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return int(n), nil
 }
 
 // CampaignStats counts the messages and events of a campaign.
@@ -555,15 +561,21 @@ func (db *DB) CompleteMessage(ctx context.Context, id string, o store.Outcome) e
 
 // RecordOpen counts an open of the message whose open token is token.
 func (db *DB) RecordOpen(ctx context.Context, token string, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, at)
-		SELECT campaign_id, id, 'open', ? FROM campaign_messages WHERE open_token = ?`, storeTime(at).UnixMilli(), token)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, at)
+			SELECT campaign_id, id, 'open', ? FROM campaign_messages WHERE open_token = ?`, storeTime(at).UnixMilli(), token)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: record open: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: record open: %w", err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: record open: %w", store.ErrNotFound)
 	}
 	return nil
 }
