@@ -29,6 +29,9 @@ type Config struct {
 	Limiter Limiter
 	// Responses says what happens to a response that breaks the spec.
 	Responses validation.Mode
+	// SkipRequestValidation lets requests reach the handlers unvalidated:
+	// only for load runs that measure what validation costs.
+	SkipRequestValidation bool
 	// Logger receives access and error logs; nil discards them.
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // 0 means DefaultMaxBodyBytes
@@ -68,7 +71,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	validator, err := validation.New(spec, validation.Options{Responses: cfg.Responses, Logger: cfg.Logger})
+	validator, err := validation.New(spec, validation.Options{
+		Responses: cfg.Responses, SkipRequests: cfg.SkipRequestValidation, Logger: cfg.Logger,
+	})
 	if err != nil {
 		return nil, err
 	}

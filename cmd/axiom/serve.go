@@ -26,6 +26,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db := fs.String("db", env("db", "axiom.db"), "database: a SQLite file path, or :memory: (AXIOM_DB)")
 	responses := fs.String("response-validation", env("response-validation", "enforce"), "what to do with a response that breaks the spec: enforce, log or off (AXIOM_RESPONSE_VALIDATION)")
 	rateLimit := fs.String("rate-limit", env("rate-limit", "on"), "enforce the plans' rate limits: on or off (AXIOM_RATE_LIMIT)")
+	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
 		"[?starttls=required|opportunistic|none&from=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
@@ -39,6 +40,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--response-validation: %w", err)
 	}
 	if err := oneOf("rate-limit", *rateLimit, "on", "off"); err != nil {
+		return err
+	}
+	if err := oneOf("request-validation", *requests, "on", "off"); err != nil {
 		return err
 	}
 	var lvl slog.Level
@@ -69,6 +73,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("RATE LIMITING IS OFF: every request is admitted; use this only for load runs and local experiments")
 		limiter = nil
 	}
+	if *requests == "off" {
+		log.Warn("REQUEST VALIDATION IS OFF: requests reach the handlers unchecked; use this only for load runs")
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -84,7 +91,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	camps, _ := st.(store.CampaignStore)
 	srv, err := server.New(server.Config{Store: st, Limiter: limiter, Responses: mode, Logger: log,
-		Campaigns: camps, PublicURL: public})
+		Campaigns: camps, PublicURL: public, SkipRequestValidation: *requests == "off"})
 	if err != nil {
 		ln.Close()
 		return err

@@ -63,6 +63,10 @@ func ParseMode(s string) (Mode, error) {
 type Options struct {
 	// Responses says what happens to a response that breaks the spec.
 	Responses Mode
+	// SkipRequests lets requests through unvalidated, so that load runs can
+	// measure what validating them costs. Never for serving clients: the
+	// handlers rely on the validated ranges and formats.
+	SkipRequests bool
 	// Logger receives response violations; nil discards them.
 	Logger *slog.Logger
 	// BasePath is the prefix the API's paths are mounted under. Empty means
@@ -85,9 +89,10 @@ type Validator struct {
 	bodyOpts []openapi3.SchemaValidationOption   // response bodies
 	headOpts []openapi3.SchemaValidationOption   // response headers
 
-	mode    Mode
-	log     *slog.Logger
-	writers sync.Pool // of *bufferedWriter
+	mode         Mode
+	skipRequests bool
+	log          *slog.Logger
+	writers      sync.Pool // of *bufferedWriter
 }
 
 // routeKey is an Echo route: the request's method and c.Path().
@@ -175,11 +180,12 @@ func New(doc *openapi3.T, opts Options) (*Validator, error) {
 			SkipSettingDefaults:     true,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{formats},
 		},
-		headOpts: []openapi3.SchemaValidationOption{formats},
-		bodyOpts: []openapi3.SchemaValidationOption{formats},
-		fast:     make(map[*openapi3.MediaType]*fastSchema),
-		mode:     opts.Responses,
-		log:      logger,
+		headOpts:     []openapi3.SchemaValidationOption{formats},
+		bodyOpts:     []openapi3.SchemaValidationOption{formats},
+		fast:         make(map[*openapi3.MediaType]*fastSchema),
+		mode:         opts.Responses,
+		skipRequests: opts.SkipRequests,
+		log:          logger,
 	}
 	writeOnly := hasWriteOnly(&d)
 	if writeOnly {
@@ -354,14 +360,19 @@ func (o *operation) documented(status int) *response {
 // router answers them. It must run after Echo routed the request (e.Use or
 // per route, not e.Pre).
 func (v *Validator) Middleware() echo.MiddlewareFunc {
+	if v.skipRequests && v.mode == ResponseOff {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op, params := v.find(c)
 			if op == nil {
 				return next(c)
 			}
-			if err := v.validateRequest(c, op, params); err != nil {
-				return err
+			if !v.skipRequests {
+				if err := v.validateRequest(c, op, params); err != nil {
+					return err
+				}
 			}
 			if v.mode == ResponseOff {
 				return next(c)

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestServeRequestValidationOff checks the load-run switch: said loudly,
+// and requests the spec refuses reach the handlers.
+func TestServeRequestValidationOff(t *testing.T) {
+	tooLong := "/v1/leads?search=" + strings.Repeat("x", 201) // the spec's maxLength is 200
+	for _, tt := range []struct {
+		value string
+		env   bool
+		want  int
+		loud  bool
+	}{
+		{"on", false, 400, false},
+		{"off", false, 200, true},
+		{"off", true, 200, true},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			var args []string
+			if tt.env {
+				t.Setenv("AXIOM_REQUEST_VALIDATION", tt.value)
+			} else {
+				args = []string{"--request-validation", tt.value}
+			}
+			db := filepath.Join(t.TempDir(), "axiom.db")
+			addr, stdout, stderr, stop := startServe(t, append([]string{"--db", db}, args...)...)
+			defer stop()
+			key := keyRE.FindString(stdout.String())
+			if got := get(t, "http://"+addr+tooLong, key); got != tt.want {
+				t.Errorf("a search longer than the spec allows: %d, want %d", got, tt.want)
+			}
+			if loud := strings.Contains(stderr.String(), "REQUEST VALIDATION IS OFF"); loud != tt.loud {
+				t.Errorf("warning logged: %v, want %v:\n%s", loud, tt.loud, stderr.String())
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--request-validation", "sometimes"}, &out, &errOut); err == nil {
+		t.Error("--request-validation sometimes: no error")
+	}
+}
