@@ -186,6 +186,7 @@ type Store interface {
 	LeadStore
 	TemplateStore
 	IdempotencyStore
+	CampaignStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

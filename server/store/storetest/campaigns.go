@@ -13,46 +13,27 @@ import (
 	"github.com/axiomkit/axiom/server/store"
 )
 
-// CampaignBackend is a store that keeps campaigns too.
-type CampaignBackend interface {
-	store.Store
-	store.CampaignStore
-}
-
-// RunCampaigns runs the campaign cases of the suite; open is as for Run.
-func RunCampaigns(t *testing.T, open func(t *testing.T) CampaignBackend) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s CampaignBackend)
-	}{
-		{"CampaignCRUD", testCampaignCRUD},
-		{"CampaignList", testCampaignList},
-		{"CampaignStates", testCampaignStates},
-		{"CampaignStartAudience", testCampaignStartAudience},
-		{"CampaignStartIsAtomic", testCampaignStartIsAtomic},
-		{"CampaignConcurrentStarts", testCampaignConcurrentStarts},
-		{"CampaignIsolation", testCampaignIsolation},
-		{"OutboxClaimsAreExclusive", testOutboxClaimsAreExclusive},
-		{"OutboxLeasesAndRetries", testOutboxLeasesAndRetries},
-		{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
-		{"DueCampaigns", testDueCampaigns},
-		{"CampaignTracking", testCampaignTracking},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tc.fn(t, s)
-		})
-	}
+// campaignTests are the cases of campaigns, their outbox and tracking.
+var campaignTests = []struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}{
+	{"CampaignCRUD", testCampaignCRUD},
+	{"CampaignList", testCampaignList},
+	{"CampaignStates", testCampaignStates},
+	{"CampaignStartAudience", testCampaignStartAudience},
+	{"CampaignStartIsAtomic", testCampaignStartIsAtomic},
+	{"CampaignConcurrentStarts", testCampaignConcurrentStarts},
+	{"CampaignIsolation", testCampaignIsolation},
+	{"OutboxClaimsAreExclusive", testOutboxClaimsAreExclusive},
+	{"OutboxLeasesAndRetries", testOutboxLeasesAndRetries},
+	{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
+	{"DueCampaigns", testDueCampaigns},
+	{"CampaignTracking", testCampaignTracking},
 }
 
 // campaignSetup is an account with a template and a campaign store.
-func campaignSetup(t *testing.T, s CampaignBackend) (store.Account, store.Template) {
+func campaignSetup(t *testing.T, s store.Store) (store.Account, store.Template) {
 	t.Helper()
 	a := newAccount(t, s)
 	tmpl, err := s.CreateTemplate(t.Context(), store.Template{AccountID: a.ID, Slug: "news-" + fmt.Sprintf("%08x", time.Now().UnixNano()&0xffffffff),
@@ -63,7 +44,7 @@ func campaignSetup(t *testing.T, s CampaignBackend) (store.Account, store.Templa
 	return a, tmpl
 }
 
-func createCampaign(t *testing.T, s CampaignBackend, c store.Campaign) store.Campaign {
+func createCampaign(t *testing.T, s store.Store, c store.Campaign) store.Campaign {
 	t.Helper()
 	got, err := s.CreateCampaign(t.Context(), c)
 	if err != nil {
@@ -85,7 +66,7 @@ func compose(c store.Campaign, t store.Template) (store.Renderer, error) {
 	}, nil
 }
 
-func start(t *testing.T, s CampaignBackend, c store.Campaign) store.Campaign {
+func start(t *testing.T, s store.Store, c store.Campaign) store.Campaign {
 	t.Helper()
 	got, err := s.StartCampaign(t.Context(), c.AccountID, c.ID, time.Now(), compose)
 	if err != nil {
@@ -94,7 +75,7 @@ func start(t *testing.T, s CampaignBackend, c store.Campaign) store.Campaign {
 	return got
 }
 
-func allMessages(t *testing.T, s CampaignBackend, c store.Campaign) []store.Message {
+func allMessages(t *testing.T, s store.Store, c store.Campaign) []store.Message {
 	t.Helper()
 	var all []store.Message
 	for p := 1; ; p++ {
@@ -117,7 +98,7 @@ func wantState(t *testing.T, what string, err error, status string) {
 	}
 }
 
-func testCampaignCRUD(t *testing.T, s CampaignBackend) {
+func testCampaignCRUD(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	w := begin()
@@ -178,7 +159,7 @@ func testCampaignCRUD(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testCampaignList(t *testing.T, s CampaignBackend) {
+func testCampaignList(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	var cs []store.Campaign
@@ -251,7 +232,7 @@ func testCampaignList(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testCampaignStates(t *testing.T, s CampaignBackend) {
+func testCampaignStates(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	createLead(t, s, store.Lead{AccountID: a.ID, Name: "Jane", Email: "jane@example.com", Type: "lead", Status: "active"})
@@ -311,7 +292,7 @@ func testCampaignStates(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testCampaignStartAudience(t *testing.T, s CampaignBackend) {
+func testCampaignStartAudience(t *testing.T, s store.Store) {
 	a, tmpl := campaignSetup(t, s)
 	type L struct {
 		name, typ, status string
@@ -366,7 +347,7 @@ func testCampaignStartAudience(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testCampaignStartIsAtomic(t *testing.T, s CampaignBackend) {
+func testCampaignStartIsAtomic(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	for i := range 5 {
@@ -398,7 +379,7 @@ func testCampaignStartIsAtomic(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testCampaignConcurrentStarts(t *testing.T, s CampaignBackend) {
+func testCampaignConcurrentStarts(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	for i := range 20 {
@@ -437,7 +418,7 @@ func testCampaignConcurrentStarts(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testCampaignIsolation(t *testing.T, s CampaignBackend) {
+func testCampaignIsolation(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	b := newAccount(t, s)
@@ -468,7 +449,7 @@ func testCampaignIsolation(t *testing.T, s CampaignBackend) {
 }
 
 // sendingCampaign starts a campaign to n new leads.
-func sendingCampaign(t *testing.T, s CampaignBackend, n int) store.Campaign {
+func sendingCampaign(t *testing.T, s store.Store, n int) store.Campaign {
 	t.Helper()
 	a, tmpl := campaignSetup(t, s)
 	for i := range n {
@@ -477,7 +458,7 @@ func sendingCampaign(t *testing.T, s CampaignBackend, n int) store.Campaign {
 	return start(t, s, createCampaign(t, s, store.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug}))
 }
 
-func testOutboxClaimsAreExclusive(t *testing.T, s CampaignBackend) {
+func testOutboxClaimsAreExclusive(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c := sendingCampaign(t, s, 30)
 	now := time.Now()
@@ -520,7 +501,7 @@ func testOutboxClaimsAreExclusive(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testOutboxLeasesAndRetries(t *testing.T, s CampaignBackend) {
+func testOutboxLeasesAndRetries(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c := sendingCampaign(t, s, 3)
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -593,7 +574,7 @@ func testOutboxLeasesAndRetries(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testOutboxCancelAndFinish(t *testing.T, s CampaignBackend) {
+func testOutboxCancelAndFinish(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c := sendingCampaign(t, s, 4)
 	claimed, err := s.ClaimMessages(ctx, time.Now(), time.Minute, 1)
@@ -636,7 +617,7 @@ func testOutboxCancelAndFinish(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testDueCampaigns(t *testing.T, s CampaignBackend) {
+func testDueCampaigns(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -661,7 +642,7 @@ func testDueCampaigns(t *testing.T, s CampaignBackend) {
 	}
 }
 
-func testCampaignTracking(t *testing.T, s CampaignBackend) {
+func testCampaignTracking(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	for i := range 3 {

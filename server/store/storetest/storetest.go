@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TemplateSort", testTemplateSort},
 		{"Idempotency", testIdempotency},
 	}
+	tests = append(tests, campaignTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
