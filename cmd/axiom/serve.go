@@ -23,9 +23,11 @@ const shutdownGrace = 15 * time.Second
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("axiom serve", stderr)
 	addr := fs.String("addr", env("addr", ":8080"), "address to listen on (AXIOM_ADDR)")
-	db := fs.String("db", env("db", "axiom.db"), "database: a SQLite file path, or :memory: (AXIOM_DB)")
+	db := fs.String("db", env("db", "axiom.db"), "database: a SQLite file path, :memory:, or a postgres:// URL (AXIOM_DB)")
 	responses := fs.String("response-validation", env("response-validation", "enforce"), "what to do with a response that breaks the spec: enforce, log or off (AXIOM_RESPONSE_VALIDATION)")
 	rateLimit := fs.String("rate-limit", env("rate-limit", "on"), "enforce the plans' rate limits: on or off (AXIOM_RATE_LIMIT)")
+	redisURL := fs.String("redis", env("redis", ""), "share rate limits between servers through Redis, redis://[:password@]host:port[/db]; empty keeps them in this process (AXIOM_REDIS)")
+	redisFailure := fs.String("redis-failure", env("redis-failure", "fail-open"), "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
 	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
@@ -40,6 +42,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--response-validation: %w", err)
 	}
 	if err := oneOf("rate-limit", *rateLimit, "on", "off"); err != nil {
+		return err
+	}
+	if err := oneOf("redis-failure", *redisFailure, "fail-open", "fail-closed"); err != nil {
 		return err
 	}
 	if err := oneOf("request-validation", *requests, "on", "off"); err != nil {
@@ -72,6 +77,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *rateLimit == "off" {
 		log.Warn("RATE LIMITING IS OFF: every request is admitted; use this only for load runs and local experiments")
 		limiter = nil
+	} else if *redisURL != "" {
+		shared, closeRedis, err := openRedisLimiter(ctx, *redisURL, *redisFailure, log)
+		if err != nil {
+			return err
+		}
+		defer closeRedis()
+		limiter = shared
 	}
 	if *requests == "off" {
 		log.Warn("REQUEST VALIDATION IS OFF: requests reach the handlers unchecked; use this only for load runs")

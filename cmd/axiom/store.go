@@ -3,21 +3,86 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/url"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axiomkit/axiom/server"
+	"github.com/axiomkit/axiom/server/ratelimit/redislimit"
 	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom/server/store/postgres"
 	"github.com/axiomkit/axiom/server/store/sqlite"
 )
 
 // openStore opens the database a --db value names; its form picks the
-// backend (a file path or :memory: is SQLite).
+// backend: a postgres:// or postgresql:// URL is PostgreSQL, anything else
+// (a file path or :memory:) SQLite.
 func openStore(ctx context.Context, dsn string) (store.Store, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, fmt.Errorf("--db %s: PostgreSQL is not supported by this build", dsn[:strings.Index(dsn, ":")])
+	if isPostgres(dsn) {
+		db, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", redact(dsn), err)
+		}
+		return db, nil
 	}
 	db, err := sqlite.Open(ctx, dsn, sqlite.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dsn, err)
 	}
 	return db, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// redact is a URL fit for logs and errors: its password masked.
+func redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		scheme, _, _ := strings.Cut(rawURL, ":")
+		return scheme + "://…" // unparsable: it may hold a password anywhere
+	}
+	return u.Redacted()
+}
+
+// openRedisLimiter returns the rate limiter shared through the Redis server
+// at rawURL, failing as failure says ("fail-open" or "fail-closed") when
+// Redis cannot be reached, and the function that closes its client. Redis
+// need not answer yet: until it does, the failure mode applies.
+func openRedisLimiter(ctx context.Context, rawURL, failure string, log *slog.Logger) (server.Limiter, func(), error) {
+	mode, err := redislimit.ParseFailure(failure)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis-failure: %w", err)
+	}
+	opt, err := redislimit.ParseURL(rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis %s: %w", redact(rawURL), err)
+	}
+	// The client's own messages (a failed dial, …) join the server's log,
+	// at debug level: the limiter logs the failures that matter once.
+	redis.SetLogger(redisLog{log})
+	rdb := redis.NewClient(opt)
+	where := slog.String("redis", redact(rawURL))
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		effect := "fail with 500 internal_error"
+		if mode == redislimit.FailOpen {
+			effect = "are admitted uncounted"
+		}
+		log.Warn("Redis does not answer yet: API requests "+effect+" until it does",
+			where, slog.String("redis_failure", mode.String()), slog.Any("error", err))
+	} else {
+		log.Info("rate limits are shared through Redis", where, slog.String("redis_failure", mode.String()))
+	}
+	lim := redislimit.New(rdb, redislimit.Options{Failure: mode, Logger: log})
+	return lim, func() { rdb.Close() }, nil
+}
+
+// redisLog passes the Redis client's messages to the server's log.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
