@@ -68,7 +68,13 @@ func (i *idempotency) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			return err // *http.MaxBytesError: 413
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				return err // 413
+			}
+			// A truncated or malformed (chunked) body is the client's fault.
+			e := apierror.InvalidParameter("The request body could not be read")
+			e.Err = err
+			return e
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		h := sha256.New()

@@ -155,16 +155,33 @@ func startWorker(ctx context.Context, camps store.CampaignStore, relay *campaign
 	}, nil
 }
 
+// httpLimits bound what one client may take of a connection, so that slow
+// clients cannot hold connections open forever.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+}
+
+// defaultHTTPLimits are the limits of axiom serve.
+func defaultHTTPLimits() httpLimits {
+	return httpLimits{readHeader: 5 * time.Second, read: 30 * time.Second, write: 30 * time.Second,
+		idle: 120 * time.Second, maxHeaderBytes: 64 << 10}
+}
+
 // serveHTTP serves until ctx ends, then lets in-flight requests finish.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	return serveHTTPLimited(ctx, ln, h, defaultHTTPLimits(), log)
+}
+
+// serveHTTPLimited is serveHTTP with the connection limits lim.
+func serveHTTPLimited(ctx context.Context, ln net.Listener, h http.Handler, lim httpLimits, log *slog.Logger) error {
 	hs := &http.Server{
-		Handler: h,
-		// Slow clients cannot hold a connection forever.
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		Handler:           h,
+		ReadHeaderTimeout: lim.readHeader,
+		ReadTimeout:       lim.read,
+		WriteTimeout:      lim.write,
+		IdleTimeout:       lim.idle,
+		MaxHeaderBytes:    lim.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()),
