@@ -163,6 +163,12 @@ func TestCrashMidSendResumesWithoutDuplicates(t *testing.T) {
 		t.Fatalf("axiom keys create: %v", err)
 	}
 	key := strings.TrimSpace(string(out))
+	for _, bad := range [][]string{{"--smtp-url", "http://relay.example.com"}, {"--smtp-url", "smtp://relay?starttls=maybe"}, {"--public-url", "localhost/v1"}} {
+		out, err := exec.Command(bin, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, bad...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), bad[0]) {
+			t.Errorf("serve %v: %v, %s; want a refusal naming the flag", bad, err, out)
+		}
+	}
 
 	const n, holdAt = 24, 9
 	h := &holder{holdAt: holdAt, held: make(chan struct{}), released: make(chan struct{})}
