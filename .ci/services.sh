@@ -21,11 +21,12 @@ axiom_pg_bin() {
   if [ -n "$d" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; fi
 }
 
-# axiom_free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+# axiom_free_port prints a TCP port on 127.0.0.1 that nothing listens on,
+# below the ephemeral range, where outgoing connections take their ports.
 axiom_free_port() {
   local port tries=0
   while [ "$tries" -lt 200 ]; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((15000 + RANDOM % 15000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
@@ -58,46 +59,66 @@ axiom_services_start() {
     return 1
   fi
   AXIOM_SERVICES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/axiom-services.XXXXXX")
+  # Whatever fails half-way, nothing is left running.
+  if ! axiom_services_postgres || ! axiom_services_redis; then
+    axiom_services_stop
+    return 1
+  fi
+  echo "services: PostgreSQL $("$AXIOM_SERVICES_PGBIN/postgres" --version | awk '{print $3}') at $AXIOM_TEST_POSTGRES_URL"
+  echo "services: Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') at $AXIOM_TEST_REDIS_URL"
+}
 
-  # initdb refuses to run as root: run PostgreSQL as the postgres user then.
-  local as=()
+# axiom_as_postgres runs a command as the postgres user when root, since
+# initdb refuses to run as root, or as the current user otherwise.
+axiom_as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+axiom_services_postgres() {
+  local pgdata="$AXIOM_SERVICES_DIR/pg" port attempt
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres: "$AXIOM_SERVICES_DIR"
     chmod 755 "$AXIOM_SERVICES_DIR"
-    as=(runuser -u postgres --)
   fi
-
-  local pgport pgdata="$AXIOM_SERVICES_DIR/pg"
-  pgport=$(axiom_free_port) || return 1
-  "${as[@]}" "$AXIOM_SERVICES_PGBIN/initdb" -D "$pgdata" -U axiom --auth=trust -E UTF8 --no-locale >"$AXIOM_SERVICES_DIR/initdb.log" 2>&1 ||
-    { cat "$AXIOM_SERVICES_DIR/initdb.log" >&2; return 1; }
+  axiom_as_postgres "$AXIOM_SERVICES_PGBIN/initdb" -D "$pgdata" -U axiom --auth=trust -E UTF8 --no-locale \
+    >"$AXIOM_SERVICES_DIR/initdb.log" 2>&1 || { cat "$AXIOM_SERVICES_DIR/initdb.log" >&2; return 1; }
   # Loopback only, sockets in the temporary directory, room for the tests'
-  # pools and two servers' at once.
-  "${as[@]}" "$AXIOM_SERVICES_PGBIN/pg_ctl" -D "$pgdata" -l "$AXIOM_SERVICES_DIR/pg.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $pgport -k $AXIOM_SERVICES_DIR -c max_connections=200" start >/dev/null ||
-    { cat "$AXIOM_SERVICES_DIR/pg.log" >&2; return 1; }
-  "$AXIOM_SERVICES_PGBIN/createdb" -h 127.0.0.1 -p "$pgport" -U axiom axiom ||
-    { cat "$AXIOM_SERVICES_DIR/pg.log" >&2; return 1; }
-  export AXIOM_TEST_POSTGRES_URL="postgres://axiom@127.0.0.1:$pgport/axiom?sslmode=disable"
-
-  local rport i
-  rport=$(axiom_free_port) || return 1
-  redis-server --bind 127.0.0.1 --port "$rport" --save '' --appendonly no --daemonize yes \
-    --dir "$AXIOM_SERVICES_DIR" --pidfile "$AXIOM_SERVICES_DIR/redis.pid" --logfile "$AXIOM_SERVICES_DIR/redis.log" ||
-    return 1
-  for i in $(seq 1 100); do
-    if [ "$(redis-cli -h 127.0.0.1 -p "$rport" ping 2>/dev/null)" = PONG ]; then break; fi
-    if [ "$i" -eq 100 ]; then
-      echo "services: Redis did not answer on port $rport" >&2
-      cat "$AXIOM_SERVICES_DIR/redis.log" >&2
-      return 1
+  # pools and two servers' at once. A port taken meanwhile: try another.
+  for attempt in 1 2 3 4 5; do
+    port=$(axiom_free_port) || return 1
+    if axiom_as_postgres "$AXIOM_SERVICES_PGBIN/pg_ctl" -D "$pgdata" -l "$AXIOM_SERVICES_DIR/pg.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $AXIOM_SERVICES_DIR -c max_connections=200" start >/dev/null; then
+      "$AXIOM_SERVICES_PGBIN/createdb" -h 127.0.0.1 -p "$port" -U axiom axiom || return 1
+      export AXIOM_TEST_POSTGRES_URL="postgres://axiom@127.0.0.1:$port/axiom?sslmode=disable"
+      return 0
     fi
-    sleep 0.1
   done
-  export AXIOM_TEST_REDIS_URL="redis://127.0.0.1:$rport/0"
+  cat "$AXIOM_SERVICES_DIR/pg.log" >&2
+  return 1
+}
 
-  echo "services: PostgreSQL $("$AXIOM_SERVICES_PGBIN/postgres" --version | awk '{print $3}') at $AXIOM_TEST_POSTGRES_URL"
-  echo "services: Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') at $AXIOM_TEST_REDIS_URL"
+axiom_services_redis() {
+  local port attempt i
+  for attempt in 1 2 3 4 5; do
+    port=$(axiom_free_port) || return 1
+    rm -f "$AXIOM_SERVICES_DIR/redis.pid"
+    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
+      --dir "$AXIOM_SERVICES_DIR" --pidfile "$AXIOM_SERVICES_DIR/redis.pid" --logfile "$AXIOM_SERVICES_DIR/redis.log" ||
+      return 1
+    for i in $(seq 1 100); do
+      # Ours, not another server's that held the port: it runs in our directory.
+      if [ "$(redis-cli -h 127.0.0.1 -p "$port" config get dir 2>/dev/null | tail -n 1)" = "$AXIOM_SERVICES_DIR" ]; then
+        export AXIOM_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+        return 0
+      fi
+      # A daemon that could not listen has exited, its pid file removed.
+      if [ "$i" -gt 5 ] && [ ! -f "$AXIOM_SERVICES_DIR/redis.pid" ]; then break; fi
+      sleep 0.1
+    done
+  done
+  echo "services: Redis did not start" >&2
+  cat "$AXIOM_SERVICES_DIR/redis.log" >&2
+  return 1
 }
 
 axiom_services_stop() {
@@ -106,9 +127,7 @@ axiom_services_stop() {
     kill "$(cat "$AXIOM_SERVICES_DIR/redis.pid")" 2>/dev/null || true
   fi
   if [ -f "$AXIOM_SERVICES_DIR/pg/postmaster.pid" ]; then
-    local as=()
-    if [ "$(id -u)" -eq 0 ]; then as=(runuser -u postgres --); fi
-    "${as[@]}" "$AXIOM_SERVICES_PGBIN/pg_ctl" -D "$AXIOM_SERVICES_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
+    axiom_as_postgres "$AXIOM_SERVICES_PGBIN/pg_ctl" -D "$AXIOM_SERVICES_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$AXIOM_SERVICES_DIR"
   AXIOM_SERVICES_DIR=""
