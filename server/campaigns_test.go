@@ -540,9 +540,18 @@ func TestScheduledCampaignStartsOnItsOwn(t *testing.T) {
 	if c.Status != gen.CampaignStatusScheduled {
 		t.Fatalf("created: %+v", c)
 	}
+	// A scheduled campaign whose template is deleted can never start: it
+	// is cancelled when its time comes.
+	gone := a.template("Gone", "<p>Gone</p>")
+	orphan := a.campaign(map[string]any{"name": "Orphan", "template": gone, "scheduled_at": at})
+	a.do("DELETE", "/templates/"+gone, nil, 204, nil)
+
 	done := a.waitStatus(c.ID, gen.CampaignStatusSent)
 	if done.StartedAt == nil || done.StartedAt.Before(at.Truncate(time.Millisecond)) || done.Counts.Sent != 1 {
 		t.Fatalf("started at %v, scheduled at %v: %+v", done.StartedAt, at, done)
+	}
+	if o := a.waitStatus(orphan.ID, gen.CampaignStatusCancelled); o.StartedAt != nil || o.Counts.Recipients != 0 {
+		t.Fatalf("orphan campaign: %+v", o)
 	}
 }
 
