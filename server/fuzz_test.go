@@ -131,9 +131,9 @@ func FuzzRequest(f *testing.F) {
 	}{
 		{"GET", "/v1/leads?page=1&limit=20&sort=name&order=asc", keyValid, "", ""},
 		{"POST", "/v1/leads/add", keyValid, "application/json", `{"name":"Jane Doe","email":"jane@example.com"}`},
-		{"PATCH", "/v1/leads/lead_x", keyValidAxiom, "application/json", `{"status":"inactive"}`},
-		{"POST", "/v1/templates/add", keyValid, "application/json", `{"name":"T","slug":"t","subject":"S","body":"B"}`},
-		{"GET", "/v1/t/c/abc", keyNone, "", ""},
+		{"PATCH", "/v1/leads/cnt_x", keyValidAxiom, "application/json", `{"status":"inactive"}`},
+		{"POST", "/v1/templates/add", keyValid, "application/json", `{"name":"T","subject":"S","content":"C"}`},
+		{"GET", "/v1/t/c/Qm9fX2Jx3lH8rK2pV7sT1wYz4uA6cE9d", keyNone, "", ""},
 		{"GET", "/healthz", keyNone, "", ""},
 	} {
 		f.Add(seed.method, seed.target, seed.key, "", seed.ct, "", "", []byte(seed.body))
