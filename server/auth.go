@@ -49,18 +49,23 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return apierror.Unauthorized("An API key is required in the X-API-Key or X-Axiom-API-Key header")
 		}
 		hash := store.HashSecret(secret)
-		key, account, err := s.store.KeyByHash(c.Request().Context(), hash)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return apierror.Unauthorized("The API key is not valid")
-		case err != nil:
-			return apierror.Internal(err)
-		case subtle.ConstantTimeCompare(key.Hash, hash) != 1:
-			return apierror.Unauthorized("The API key is not valid")
-		case key.RevokedAt != nil:
-			return apierror.Unauthorized("The API key has been revoked")
+		p, ok := s.keys.get(hash)
+		if !ok {
+			key, account, err := s.store.KeyByHash(c.Request().Context(), hash)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return apierror.Unauthorized("The API key is not valid")
+			case err != nil:
+				return apierror.Internal(err)
+			case subtle.ConstantTimeCompare(key.Hash, hash) != 1:
+				return apierror.Unauthorized("The API key is not valid")
+			case key.RevokedAt != nil:
+				return apierror.Unauthorized("The API key has been revoked")
+			}
+			p = principal{Key: key, Account: account}
+			s.keys.put(hash, p)
 		}
-		ctx := context.WithValue(c.Request().Context(), principalKey{}, principal{Key: key, Account: account})
+		ctx := context.WithValue(c.Request().Context(), principalKey{}, p)
 		c.SetRequest(c.Request().WithContext(ctx))
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)

@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/axiomkit/axiom"
@@ -32,6 +34,14 @@ type Config struct {
 	// SkipRequestValidation lets requests reach the handlers unvalidated:
 	// only for load runs that measure what validation costs.
 	SkipRequestValidation bool
+	// Spec is the API description, as LoadSpec returns it; nil loads it.
+	// Servers only read it, so one can serve many: tests starting many
+	// servers save its parsing, most of a start.
+	Spec *openapi3.T
+	// KeyCacheTTL is how long a key that authenticated is trusted without
+	// reading the store again; a key revoked meanwhile keeps working for up
+	// to this long. 0 reads the store on every request.
+	KeyCacheTTL time.Duration
 	// Logger receives access and error logs; nil discards them.
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // 0 means DefaultMaxBodyBytes
@@ -51,6 +61,7 @@ type Server struct {
 	limit Limiter
 	log   *slog.Logger
 	idem  *idempotency
+	keys  *keyCache // nil: none
 }
 
 // New builds a Server from cfg.
@@ -67,9 +78,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = ratelimit.NewUnlimited()
 	}
-	spec, err := gen.GetSwagger()
-	if err != nil {
-		return nil, err
+	spec := cfg.Spec
+	if spec == nil {
+		var err error
+		if spec, err = LoadSpec(); err != nil {
+			return nil, err
+		}
 	}
 	validator, err := validation.New(spec, validation.Options{
 		Responses: cfg.Responses, SkipRequests: cfg.SkipRequestValidation, Logger: cfg.Logger,
@@ -77,7 +91,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: cfg.Store, limit: cfg.Limiter, log: cfg.Logger, idem: newIdempotency(cfg.Store, cfg.Logger)}
+	s := &Server{store: cfg.Store, limit: cfg.Limiter, log: cfg.Logger, idem: newIdempotency(cfg.Store, cfg.Logger),
+		keys: newKeyCache(cfg.KeyCacheTTL)}
 	camps, err := newCampaigns(cfg)
 	if err != nil {
 		return nil, err

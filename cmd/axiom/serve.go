@@ -29,6 +29,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	redisURL := fs.String("redis", env("redis", ""), "share rate limits between servers through Redis, redis://[:password@]host:port[/db]; empty keeps them in this process (AXIOM_REDIS)")
 	redisFailure := fs.String("redis-failure", env("redis-failure", "fail-open"), "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
 	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
+	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long; 0 reads it on every request (AXIOM_KEY_CACHE)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
 		"[?starttls=required|opportunistic|none&from=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
@@ -49,6 +50,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := oneOf("request-validation", *requests, "on", "off"); err != nil {
 		return err
+	}
+	keyTTL, err := time.ParseDuration(*keyCache)
+	if err != nil || keyTTL < 0 {
+		return fmt.Errorf("--key-cache must be a duration such as 1s, or 0, not %q", *keyCache)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -103,7 +108,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	camps, _ := st.(store.CampaignStore)
 	srv, err := server.New(server.Config{Store: st, Limiter: limiter, Responses: mode, Logger: log,
-		Campaigns: camps, PublicURL: public, SkipRequestValidation: *requests == "off"})
+		Campaigns: camps, PublicURL: public, SkipRequestValidation: *requests == "off",
+		KeyCacheTTL: keyTTL})
 	if err != nil {
 		ln.Close()
 		return err

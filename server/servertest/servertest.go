@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,10 @@ import (
 	"github.com/axiomkit/axiom/server/store/sqlite"
 	"github.com/axiomkit/axiom/server/validation"
 )
+
+// loadSpec parses the API description once for every server of the test
+// binary: parsing is most of a start, and servers only read it.
+var loadSpec = sync.OnceValues(server.LoadSpec)
 
 // Server is a running reference server.
 type Server struct {
@@ -110,8 +115,13 @@ func New(t testing.TB, opts ...Option) *Server {
 	// The listener comes first: its address is the public URL of links.
 	hs := httptest.NewUnstartedServer(nil)
 	public := "http://" + hs.Listener.Addr().String() + "/v1"
+	doc, err := loadSpec()
+	if err != nil {
+		hs.Close()
+		t.Fatalf("servertest: %v", err)
+	}
 	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger,
-		Campaigns: st, PublicURL: public})
+		Campaigns: st, PublicURL: public, Spec: doc})
 	if err != nil {
 		hs.Close()
 		t.Fatalf("servertest: %v", err)

@@ -43,7 +43,10 @@ func benchFake() *fake {
 func requestOnly(v *Validator) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			op, params := v.find(c)
+			op, params, err := v.find(c)
+			if err != nil {
+				return err
+			}
 			if op == nil {
 				return next(c)
 			}
@@ -143,7 +146,7 @@ func BenchmarkValidateRequest(b *testing.B) {
 				req.Body = io.NopCloser(body)
 				c.Reset(req, rec)
 				c.SetPath(tt.route)
-				op, params := v.find(c)
+				op, params, _ := v.find(c)
 				if err := v.validateRequest(c, op, params); err != nil {
 					b.Fatal(err)
 				}
@@ -218,7 +221,7 @@ func BenchmarkRouter(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if op, _ := v.find(c); op == nil {
+				if op, _, _ := v.find(c); op == nil {
 					b.Fatal("not found")
 				}
 			}

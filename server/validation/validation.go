@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,6 +26,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/labstack/echo/v4"
+
+	"github.com/axiomkit/axiom/server/apierror"
 )
 
 // Mode says what happens to a response that does not conform to the spec.
@@ -77,8 +80,14 @@ type Options struct {
 // Validator validates requests and responses against one OpenAPI document.
 // It is safe for concurrent use.
 type Validator struct {
-	doc    *openapi3.T
-	router routers.Router
+	doc *openapi3.T
+	// router routes the URL of requests Echo routed elsewhere than the
+	// generated routes. Built on first use: building it validates the
+	// whole document, a third of the cost of New, and the server never
+	// needs it.
+	routerOnce sync.Once
+	router     routers.Router
+	routerErr  error
 	// byRoute finds an operation from the Echo route that matched, without
 	// routing the URL again; byOp serves requests the router had to find.
 	byRoute map[routeKey]*operation
@@ -148,14 +157,6 @@ func New(doc *openapi3.T, opts Options) (*Validator, error) {
 	if base != "" {
 		d.Servers = openapi3.Servers{{URL: base}}
 	}
-	// Only for requests Echo routed elsewhere than the generated routes. The
-	// legacy router is a tree; gorillamux tries its routes one by one and
-	// measured 1.5 to 2.4 times slower on this spec.
-	router, err := legacy.NewRouter(&d)
-	if err != nil {
-		return nil, fmt.Errorf("validation: %w", err)
-	}
-
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -164,7 +165,6 @@ func New(doc *openapi3.T, opts Options) (*Validator, error) {
 	formats := openapi3.WithStringFormatValidators(validators)
 	v := &Validator{
 		doc:     &d,
-		router:  router,
 		byRoute: make(map[routeKey]*operation),
 		byOp:    make(map[*openapi3.Operation]*operation),
 		request: &openapi3filter.Options{
@@ -187,12 +187,7 @@ func New(doc *openapi3.T, opts Options) (*Validator, error) {
 		skipRequests: opts.SkipRequests,
 		log:          logger,
 	}
-	writeOnly := hasWriteOnly(&d)
-	if writeOnly {
-		// Otherwise skipped: it makes kin-openapi sort every object's
-		// property names for a check that cannot fail.
-		v.bodyOpts = append(v.bodyOpts, openapi3.VisitAsResponse())
-	}
+	var ops []*operation
 	for path, item := range d.Paths.Map() {
 		for method, op := range item.Operations() {
 			o, err := newOperation(&d, path, item, method, op)
@@ -201,19 +196,28 @@ func New(doc *openapi3.T, opts Options) (*Validator, error) {
 			}
 			v.byRoute[routeKey{method, base + echoPath(path)}] = o
 			v.byOp[op] = o
-			if writeOnly {
-				continue
-			}
-			for _, r := range o.all() {
-				for _, mt := range r.content {
-					if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-						continue
-					}
-					// A fresh memo: a failed compilation leaves partial entries.
-					memo := make(map[*openapi3.Schema]*fastSchema)
-					if fs, err := compileFast(mt.Schema.Value, validators, memo); err == nil {
-						v.fast[mt] = fs
-					}
+			ops = append(ops, o)
+		}
+	}
+	if writeOnlyResponses(ops) {
+		// Otherwise skipped: it makes kin-openapi sort every object's
+		// property names for a check that cannot fail.
+		v.bodyOpts = append(v.bodyOpts, openapi3.VisitAsResponse())
+		return v, nil
+	}
+	// Schemas shared by responses compile once. Each body starts from a
+	// copy, kept only if it compiles: a failure leaves partial entries.
+	compiled := make(map[*openapi3.Schema]*fastSchema)
+	for _, o := range ops {
+		for _, r := range o.all() {
+			for _, mt := range r.content {
+				if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+					continue
+				}
+				memo := maps.Clone(compiled)
+				if fs, err := compileFast(mt.Schema.Value, validators, memo); err == nil {
+					v.fast[mt] = fs
+					compiled = memo
 				}
 			}
 		}
@@ -252,13 +256,61 @@ func echoPath(path string) string {
 	}
 }
 
-func hasWriteOnly(doc *openapi3.T) bool {
-	found := false
-	_ = doc.WalkSchemas(func(_ string, s *openapi3.SchemaRef) error {
-		found = found || s.Value.WriteOnly
-		return nil
-	})
-	return found
+// writeOnlyResponses reports whether a schema of a response body has, or
+// holds, a writeOnly one. It walks only what responses use: kin-openapi's
+// WalkSchemas of the whole document was a seventh of a server's start.
+func writeOnlyResponses(ops []*operation) bool {
+	seen := make(map[*openapi3.Schema]bool)
+	var walk func(ref *openapi3.SchemaRef) bool
+	walk = func(ref *openapi3.SchemaRef) bool {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return false
+		}
+		s := ref.Value
+		seen[s] = true
+		if s.WriteOnly {
+			return true
+		}
+		for _, p := range s.Properties {
+			if walk(p) {
+				return true
+			}
+		}
+		for _, p := range s.PatternProperties {
+			if walk(p) {
+				return true
+			}
+		}
+		for _, p := range s.DependentSchemas {
+			if walk(p) {
+				return true
+			}
+		}
+		for _, list := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf, s.PrefixItems} {
+			for _, p := range list {
+				if walk(p) {
+					return true
+				}
+			}
+		}
+		for _, p := range []*openapi3.SchemaRef{s.Items, s.AdditionalProperties.Schema, s.Not, s.Contains,
+			s.If, s.Then, s.Else, s.PropertyNames, s.UnevaluatedItems.Schema, s.UnevaluatedProperties.Schema} {
+			if walk(p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, o := range ops {
+		for _, r := range o.all() {
+			for _, mt := range r.content {
+				if mt != nil && walk(mt.Schema) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method string, op *openapi3.Operation) (*operation, error) {
@@ -365,7 +417,10 @@ func (v *Validator) Middleware() echo.MiddlewareFunc {
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			op, params := v.find(c)
+			op, params, err := v.find(c)
+			if err != nil {
+				return apierror.Internal(err)
+			}
 			if op == nil {
 				return next(c)
 			}
@@ -382,17 +437,28 @@ func (v *Validator) Middleware() echo.MiddlewareFunc {
 	}
 }
 
-// find returns the operation of the request and its path parameters, or nil.
-func (v *Validator) find(c echo.Context) (*operation, map[string]string) {
+// find returns the operation of the request and its path parameters, or
+// nil; an error only when the fallback router cannot be built.
+func (v *Validator) find(c echo.Context) (*operation, map[string]string, error) {
 	r := c.Request()
 	if op := v.byRoute[routeKey{r.Method, c.Path()}]; op != nil {
-		return op, pathParams(c)
+		return op, pathParams(c), nil
+	}
+	v.routerOnce.Do(func() {
+		// The legacy router is a tree; gorillamux tries its routes one by
+		// one and measured 1.5 to 2.4 times slower on this spec.
+		if v.router, v.routerErr = legacy.NewRouter(v.doc); v.routerErr != nil {
+			v.routerErr = fmt.Errorf("validation: %w", v.routerErr)
+		}
+	})
+	if v.routerErr != nil {
+		return nil, nil, v.routerErr
 	}
 	route, params, err := v.router.FindRoute(r)
 	if err != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return v.byOp[route.Operation], params
+	return v.byOp[route.Operation], params, nil
 }
 
 // pathParams are Echo's path parameters, unescaped as the generated
