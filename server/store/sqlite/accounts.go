@@ -14,9 +14,13 @@ import (
 func (db *DB) CreateAccount(ctx context.Context, plan store.Plan) (store.Account, error) {
 	t := now()
 	a := store.Account{ID: store.NewID("acc_", t), Plan: plan, CreatedAt: t}
-	if _, err := db.w.ExecContext(ctx, "INSERT INTO accounts (id, plan, created_at) VALUES (?, ?, ?)",
-		a.ID, string(a.Plan), t.UnixMilli()); err != nil {
-		return store.Account{}, fmt.Errorf("sqlite: create account: %w", constraint(err))
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO accounts (id, plan, created_at) VALUES (?, ?, ?)",
+			a.ID, string(a.Plan), t.UnixMilli())
+		return constraint(err)
+	})
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlite: create account: %w", err)
 	}
 	return a, nil
 }
@@ -63,11 +67,14 @@ func (db *DB) CreateKey(ctx context.Context, k store.Key) (store.Key, error) {
 		k.RevokedAt = &t
 		revoked = sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (id, account_id, name, hash, hint, read_only, created_at, revoked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.AccountID, k.Name, k.Hash, k.Hint, k.ReadOnly, k.CreatedAt.UnixMilli(), revoked)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, account_id, name, hash, hint, read_only, created_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.AccountID, k.Name, k.Hash, k.Hint, k.ReadOnly, k.CreatedAt.UnixMilli(), revoked)
+		return constraint(err)
+	})
 	if err != nil {
-		return store.Key{}, fmt.Errorf("sqlite: create key: %w", constraint(err))
+		return store.Key{}, fmt.Errorf("sqlite: create key: %w", err)
 	}
 	return k, nil
 }
@@ -140,15 +147,12 @@ func (db *DB) ListKeys(ctx context.Context, accountID string) ([]store.Key, erro
 
 // RevokeKey marks the key id revoked; revoking it again keeps the first time.
 func (db *DB) RevokeKey(ctx context.Context, id string) error {
-	res, err := db.w.ExecContext(ctx, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
-		now().UnixMilli(), id)
+	t := now().UnixMilli()
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return affected(tx.ExecContext(ctx, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", t, id))
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: revoke key %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: revoke key %q: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: revoke key %q: %w", id, store.ErrNotFound)
 	}
 	return nil
 }

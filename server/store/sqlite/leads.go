@@ -32,7 +32,11 @@ func (db *DB) CreateLead(ctx context.Context, l store.Lead) (store.Lead, error) 
 	l.ID = store.NewLeadID(t)
 	l.CreatedAt, l.UpdatedAt = t, t
 	l = normalize(l)
-	if _, err := insertLead(ctx, db.w, l); err != nil {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := insertLead(ctx, tx, l)
+		return err
+	})
+	if err != nil {
 		return store.Lead{}, fmt.Errorf("sqlite: create lead: %w", err)
 	}
 	return l, nil
@@ -203,14 +207,11 @@ func patch(l store.Lead, p store.LeadPatch) store.Lead {
 
 // DeleteLead deletes the lead id of accountID.
 func (db *DB) DeleteLead(ctx context.Context, accountID, id string) error {
-	res, err := db.w.ExecContext(ctx, "DELETE FROM leads WHERE id = ? AND account_id = ?", id, accountID)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return affected(tx.ExecContext(ctx, "DELETE FROM leads WHERE id = ? AND account_id = ?", id, accountID))
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete lead %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: delete lead %q: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: delete lead %q: %w", id, store.ErrNotFound)
 	}
 	return nil
 }

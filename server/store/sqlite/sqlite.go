@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -46,6 +47,10 @@ type Options struct {
 	IdempotencyTTL time.Duration
 	// Logger receives the migrations applied at Open; nil means none.
 	Logger *slog.Logger
+
+	// maxBatch bounds the writes committed together; 0 means
+	// defaultMaxBatch, 1 commits each write alone.
+	maxBatch int
 }
 
 // DB is a store.Store on one SQLite database.
@@ -55,6 +60,14 @@ type DB struct {
 	ttl    time.Duration
 	log    *slog.Logger
 	memory bool
+
+	// The writer goroutine (writer.go) and what feeds it.
+	ops      chan *writeOp
+	maxBatch int
+	wmu      sync.RWMutex // write lock: closing ops
+	wclosed  bool
+	wstopped chan struct{}
+	commits  atomic.Int64 // transactions the writer committed
 
 	closeOnce sync.Once
 	closeErr  error
@@ -82,6 +95,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.maxBatch <= 0 {
+		opts.maxBatch = defaultMaxBatch
 	}
 
 	var base string
@@ -116,14 +132,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w, ttl: opts.IdempotencyTTL, log: opts.Logger, memory: memory}
+	db := &DB{w: w, ttl: opts.IdempotencyTTL, log: opts.Logger, memory: memory, maxBatch: opts.maxBatch}
 	if err := db.setup(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
+	db.startWriter()
 
 	r, err := sql.Open("sqlite", base+common+"&_pragma=query_only(1)")
 	if err != nil {
+		db.stopWriter()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -207,7 +225,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: database schema version %d is newer than this server's %d", latest, ms[n-1].version)
 	}
 	for _, m := range ms {
-		err := db.write(ctx, func(tx *sql.Tx) error {
+		err := inTx(ctx, db.w, func(tx *sql.Tx) error {
 			// Checked inside the write transaction, so that two processes
 			// opening one file never both apply a migration.
 			var n int
@@ -253,6 +271,7 @@ func (db *DB) Close() error {
 		if db.r != nil {
 			errs = append(errs, db.r.Close())
 		}
+		db.stopWriter()
 		// optimize keeps the planner's statistics fresh at little cost.
 		if _, err := db.w.Exec("PRAGMA optimize"); err != nil {
 			errs = append(errs, err)
@@ -265,10 +284,11 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-// write runs fn in a transaction of the writer connection (BEGIN IMMEDIATE)
-// and commits it if fn succeeds.
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+// inTx runs fn in a transaction of w and commits it if fn succeeds. Only
+// Open uses it, before the writer goroutine starts; every other write goes
+// through DB.write.
+func inTx(ctx context.Context, w *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -295,6 +315,22 @@ func constraint(err error) error {
 		}
 	}
 	return err
+}
+
+// affected turns a statement's result into store.ErrNotFound when it changed
+// no row.
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // notFound maps sql.ErrNoRows to store.ErrNotFound.

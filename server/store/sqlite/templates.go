@@ -26,11 +26,14 @@ func (db *DB) CreateTemplate(ctx context.Context, t store.Template) (store.Templ
 	}
 	ts := now()
 	t.CreatedAt, t.UpdatedAt = ts, ts
-	_, err := db.w.ExecContext(ctx, `INSERT INTO templates (account_id, slug, name, name_sort, subject, content, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.AccountID, t.Slug, t.Name, store.SortKey(t.Name), t.Subject, t.Content, ts.UnixMilli(), ts.UnixMilli())
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO templates (account_id, slug, name, name_sort, subject, content, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.AccountID, t.Slug, t.Name, store.SortKey(t.Name), t.Subject, t.Content, ts.UnixMilli(), ts.UnixMilli())
+		return constraint(err)
+	})
 	if err != nil {
-		return store.Template{}, fmt.Errorf("sqlite: create template %q: %w", t.Slug, constraint(err))
+		return store.Template{}, fmt.Errorf("sqlite: create template %q: %w", t.Slug, err)
 	}
 	return t, nil
 }
@@ -91,15 +94,13 @@ func (db *DB) UpdateTemplate(ctx context.Context, accountID, slug string, p stor
 // DeleteTemplate deletes the template slug of accountID, keeping only its
 // slug so that it is never used again.
 func (db *DB) DeleteTemplate(ctx context.Context, accountID, slug string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE templates SET name = '', name_sort = '', subject = '', content = '', deleted_at = ?
-		WHERE account_id = ? AND slug = ? AND deleted_at IS NULL`, now().UnixMilli(), accountID, slug)
+	t := now().UnixMilli()
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return affected(tx.ExecContext(ctx, `UPDATE templates SET name = '', name_sort = '', subject = '', content = '', deleted_at = ?
+			WHERE account_id = ? AND slug = ? AND deleted_at IS NULL`, t, accountID, slug))
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete template %q: %w", slug, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: delete template %q: %w", slug, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: delete template %q: %w", slug, store.ErrNotFound)
 	}
 	return nil
 }
