@@ -26,23 +26,23 @@ import (
 const envURL = "AXIOM_TEST_REDIS_URL"
 
 // client returns a client of the test Redis, or skips the test when none is set.
-func client(t *testing.T) *redis.Client {
-	t.Helper()
+func client(tb testing.TB) *redis.Client {
+	tb.Helper()
 	u := os.Getenv(envURL)
 	if u == "" {
-		t.Skipf("%s is unset: no Redis to test against (.ci/services.sh starts one)", envURL)
+		tb.Skipf("%s is unset: no Redis to test against (.ci/services.sh starts one)", envURL)
 	}
 	opt, err := ParseURL(u)
 	if err != nil {
-		t.Fatalf("%s: %v", envURL, err)
+		tb.Fatalf("%s: %v", envURL, err)
 	}
 	// The suite races a thousand requests on a machine other tests load
 	// too: waits that would be failures in production are only slow here.
 	opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = 30*time.Second, 30*time.Second, time.Minute
 	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("Redis at %s does not answer: %v", u, err)
+	tb.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		tb.Fatalf("Redis at %s does not answer: %v", u, err)
 	}
 	return rdb
 }
@@ -418,3 +418,28 @@ func TestParseURL(t *testing.T) {
 }
 
 var _ io.Closer = (*redis.Client)(nil)
+
+// BenchmarkAllow measures one decision: a script run on Redis, round trip
+// included, from one goroutine and from many.
+func BenchmarkAllow(b *testing.B) {
+	lim := New(client(b), Options{Prefix: prefix()})
+	// A burst no run exhausts, so that every decision writes.
+	l := ratelimit.Limit{Rate: 60, Burst: 4_000_000}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := lim.Allow(b.Context(), "acct", l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := lim.Allow(context.Background(), "acct", l); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
