@@ -6,35 +6,20 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"slices"
-	"testing"
 
 	"github.com/axiomkit/axiom/client"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
-// exampleTB lets the examples start the in-process reference server, which
-// expects a test: it needs only Helper, Fatalf and Cleanup.
-type exampleTB struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (t *exampleTB) Helper()                           {}
-func (t *exampleTB) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
-func (t *exampleTB) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
-
 // referenceServer starts the reference server with a fresh Starter
 // account, standing in for https://api.axiom-console.com/v1.
 func referenceServer() (baseURL, apiKey string, stop func()) {
-	tb := &exampleTB{}
-	srv := servertest.New(tb)
-	return srv.URL, srv.Key, func() {
-		for _, f := range slices.Backward(tb.cleanups) {
-			f()
-		}
+	srv, err := servertest.Start()
+	if err != nil {
+		log.Fatal(err)
 	}
+	return srv.URL, srv.Key, srv.Close
 }
 
 // A client for production: the key comes from the environment, and the

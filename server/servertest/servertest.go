@@ -7,6 +7,7 @@ package servertest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"sync"
@@ -38,7 +39,8 @@ type Server struct {
 	// PublicURL is the base of the links in campaign messages: URL here.
 	PublicURL string
 
-	http *httptest.Server
+	http    *httptest.Server
+	closers []func()
 }
 
 type config struct {
@@ -98,60 +100,94 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // New starts a server and stops it when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server outside a test (an example, a program); Close
+// stops it. Tests use New, which closes it when they end.
+func Start(opts ...Option) (s *Server, err error) {
 	cfg := config{plan: store.PlanStarter, limiter: ratelimit.NewMemory(), responses: validation.ResponseEnforce, database: ":memory:"}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	s = &Server{}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, cfg.database, sqlite.Options{})
 	if err != nil {
-		t.Fatalf("servertest: open store: %v", err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
-	t.Cleanup(func() { st.Close() })
+	s.Store = st
+	s.onClose(func() { st.Close() })
 	var served store.Store = st
 	if cfg.wrap != nil {
 		served = cfg.wrap(st)
 	}
 	// The listener comes first: its address is the public URL of links.
 	hs := httptest.NewUnstartedServer(nil)
-	public := "http://" + hs.Listener.Addr().String() + "/v1"
+	s.onClose(hs.Close)
+	s.PublicURL = "http://" + hs.Listener.Addr().String() + "/v1"
 	doc, err := loadSpec()
 	if err != nil {
-		hs.Close()
-		t.Fatalf("servertest: %v", err)
+		return nil, err
 	}
 	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger,
-		Campaigns: st, PublicURL: public, Spec: doc})
+		Campaigns: st, PublicURL: s.PublicURL, Spec: doc})
 	if err != nil {
-		hs.Close()
-		t.Fatalf("servertest: %v", err)
+		return nil, err
 	}
 	hs.Config.Handler = h
 	hs.Start()
-	t.Cleanup(hs.Close)
+	s.URL, s.http = hs.URL+"/v1", hs
 	if !cfg.noWorker {
-		startWorker(t, st, public, cfg)
+		if err := s.startWorker(st, cfg); err != nil {
+			return nil, err
+		}
 	}
-	s := &Server{URL: hs.URL + "/v1", Store: st, PublicURL: public, http: hs}
-	s.Key, s.AccountID = s.newAccount(t, cfg.plan)
-	return s
+	acc, err := st.CreateAccount(ctx, cfg.plan)
+	if err != nil {
+		return nil, fmt.Errorf("create account: %w", err)
+	}
+	s.AccountID = acc.ID
+	if s.Key, err = s.createKey(acc.ID, false); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// startWorker runs a campaign worker until the test ends.
-func startWorker(t testing.TB, st store.CampaignStore, public string, cfg config) {
-	t.Helper()
-	composer, err := campaign.NewComposer(public)
+// Close stops the server, its worker and its database.
+func (s *Server) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+func (s *Server) onClose(f func()) { s.closers = append(s.closers, f) }
+
+// startWorker runs a campaign worker until the server closes.
+func (s *Server) startWorker(st store.CampaignStore, cfg config) error {
+	composer, err := campaign.NewComposer(s.PublicURL)
 	if err != nil {
-		t.Fatalf("servertest: %v", err)
+		return err
 	}
 	wc := campaign.WorkerConfig{Store: st, Composer: composer, Poll: 20 * time.Millisecond, Logger: cfg.logger}
 	if cfg.smtpURL != "" {
 		sc, err := campaign.ParseSMTPURL(cfg.smtpURL)
 		if err != nil {
-			t.Fatalf("servertest: %v", err)
+			return err
 		}
 		if wc.Sender, err = campaign.NewSMTPSender(sc); err != nil {
-			t.Fatalf("servertest: %v", err)
+			return err
 		}
 		wc.Timeout = sc.Timeout
 	}
@@ -160,7 +196,7 @@ func startWorker(t testing.TB, st store.CampaignStore, public string, cfg config
 	}
 	w, err := campaign.NewWorker(wc)
 	if err != nil {
-		t.Fatalf("servertest: %v", err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -168,10 +204,11 @@ func startWorker(t testing.TB, st store.CampaignStore, public string, cfg config
 		defer close(done)
 		w.Run(ctx)
 	}()
-	t.Cleanup(func() {
+	s.onClose(func() {
 		cancel()
 		<-done
 	})
+	return nil
 }
 
 // NewAccountKey creates a separate account on plan and returns its key.
@@ -217,9 +254,17 @@ func (s *Server) newAccount(t testing.TB, plan store.Plan) (key, accountID strin
 
 func (s *Server) newKey(t testing.TB, accountID string, readOnly bool) string {
 	t.Helper()
-	k, secret := store.NewKey(accountID, "servertest", readOnly, time.Now())
-	if _, err := s.Store.CreateKey(context.Background(), k); err != nil {
-		t.Fatalf("servertest: create key: %v", err)
+	secret, err := s.createKey(accountID, readOnly)
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
 	}
 	return secret
+}
+
+func (s *Server) createKey(accountID string, readOnly bool) (string, error) {
+	k, secret := store.NewKey(accountID, "servertest", readOnly, time.Now())
+	if _, err := s.Store.CreateKey(context.Background(), k); err != nil {
+		return "", fmt.Errorf("create key: %w", err)
+	}
+	return secret, nil
 }
