@@ -27,6 +27,7 @@ type fastSchema struct {
 	minLength int // in characters, as kin-openapi counts them
 	maxLength int // -1: none
 	pattern   *regexp.Regexp
+	match     func([]byte) bool              // pattern's check: simplePattern's, or the regexp's
 	format    openapi3.StringFormatValidator // nil: none or not checked
 
 	min, max       float64
@@ -110,7 +111,10 @@ func compileFast(s *openapi3.Schema, formats map[string]openapi3.StringFormatVal
 			if err != nil {
 				return nil, errUnsupported
 			}
-			f.pattern = re
+			f.pattern, f.match = re, simplePattern(goPattern(s.Pattern))
+			if f.match == nil {
+				f.match = re.Match
+			}
 		}
 		if s.Format != "" {
 			if v, ok := formats[s.Format]; ok {
@@ -577,7 +581,7 @@ func (f *fastSchema) checkString(s []byte) error {
 			return fail("has a length out of range")
 		}
 	}
-	if f.pattern != nil && !f.pattern.Match(s) {
+	if f.pattern != nil && !f.match(s) {
 		return fail("does not match the pattern " + f.pattern.String())
 	}
 	if f.format != nil {
