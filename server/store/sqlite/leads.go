@@ -227,17 +227,19 @@ func (db *DB) ListLeads(ctx context.Context, accountID string, q store.Query) (s
 	if err != nil {
 		return store.LeadPage{}, err
 	}
-	query := "SELECT " + leadColumns + " FROM leads WHERE account_id = ?"
-	args := []any{accountID}
-	if m := matchExpr(store.SearchWords(q.Search)); m != "" {
-		query += " AND seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)"
-		args = append(args, m)
+	if words := store.SearchWords(q.Search); len(words) > 0 {
+		p, err := db.searchLeads(ctx, accountID, q, col, dir, words)
+		if err != nil {
+			return store.LeadPage{}, fmt.Errorf("sqlite: list leads: %w", err)
+		}
+		return p, nil
 	}
-	// col and dir come from fixed lists, never from the query's text.
-	query += " ORDER BY " + col + dir + ", id" + dir + " LIMIT ? OFFSET ?"
-	args = append(args, limit, offset)
-
-	rows, err := db.r.QueryContext(ctx, query, args...)
+	// The inner query finds the page in the sort index alone, so that the
+	// leads an offset skips are never read; col and dir come from fixed
+	// lists, never from the query's text.
+	order := " ORDER BY " + col + dir + ", id" + dir
+	rows, err := db.r.QueryContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE seq IN ("+
+		"SELECT seq FROM leads WHERE account_id = ?"+order+" LIMIT ? OFFSET ?)"+order, accountID, limit, offset)
 	if err != nil {
 		return store.LeadPage{}, fmt.Errorf("sqlite: list leads: %w", err)
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	// maxBatch bounds the writes committed together; 0 means
 	// defaultMaxBatch, 1 commits each write alone.
 	maxBatch int
+	// plan forces the plan of every search (search.go), and proof the most
+	// index entries the walk's proof reads, for tests.
+	plan  searchPlan
+	proof int
 }
 
 // DB is a store.Store on one SQLite database.
@@ -68,6 +72,9 @@ type DB struct {
 	wclosed  bool
 	wstopped chan struct{}
 	commits  atomic.Int64 // transactions the writer committed
+
+	plan  searchPlan
+	proof int
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,7 +139,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w, ttl: opts.IdempotencyTTL, log: opts.Logger, memory: memory, maxBatch: opts.maxBatch}
+	db := &DB{w: w, ttl: opts.IdempotencyTTL, log: opts.Logger, memory: memory, maxBatch: opts.maxBatch, plan: opts.plan, proof: opts.proof}
 	if err := db.setup(ctx); err != nil {
 		w.Close()
 		return nil, err

@@ -29,6 +29,21 @@ func TestStoreMemory(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, Memory) })
 }
 
+// Every search plan passes the whole suite on its own.
+func TestStoreSearchPlans(t *testing.T) {
+	for name, plan := range map[string]searchPlan{"scan": planScan, "index": planIndex, "walk": planWalk} {
+		t.Run(name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				db, err := Open(t.Context(), Memory, Options{plan: plan})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			})
+		})
+	}
+}
+
 // Each in-memory database is its own.
 func TestMemoryDatabasesAreSeparate(t *testing.T) {
 	a, b := open(t, Memory), open(t, Memory)
