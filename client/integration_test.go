@@ -23,6 +23,7 @@ import (
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/server/ratelimit"
 	"github.com/axiomkit/axiom/server/servertest"
+	"github.com/axiomkit/axiom/server/store"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -547,22 +548,47 @@ func TestIntegrationRawClient(t *testing.T) {
 	}
 }
 
+// waitSent polls a sending campaign until the server's worker has sent it.
+func waitSent(t *testing.T, c *client.Client, id string) *client.CampaignResult {
+	t.Helper()
+	// A guard against a worker that never sends, not a timing assertion.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := c.Campaigns.Get(t.Context(), id)
+		if err != nil {
+			t.Fatalf("Get while sending: %v", err)
+		}
+		if got.Status != gen.CampaignStatusSending {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("campaign %s still sending after 30s: %+v", id, got.Counts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestIntegrationCampaigns(t *testing.T) {
 	srv := servertest.New(t, servertest.WithoutRateLimit())
 	c := newClient(t, srv.URL, srv.Key)
-	ctx := context.Background()
-	if _, err := c.Campaigns.List(ctx, nil); errors.Is(err, client.ErrNotFound) {
-		t.Skip("this reference server does not serve campaigns")
-	} else if err != nil {
-		t.Fatalf("List: %v", err)
+	ctx := t.Context()
+	if page, err := c.Campaigns.List(ctx, nil); err != nil || len(page.Campaigns) != 0 || page.StatusCode != 200 {
+		t.Fatalf("List of a new account = %+v, %v; want an empty page", page, err)
 	}
 
-	for i, tags := range [][]string{{"buyer"}, {"buyer", "vip"}, {"seller"}} {
-		if _, err := c.Leads.Create(ctx, gen.LeadCreate{Name: fmt.Sprintf("Lead %d", i), Email: fmt.Sprintf("lead%d@example.com", i), Tags: &tags}); err != nil {
+	leads := map[string]string{} // email → id
+	for i, l := range []struct {
+		tags   []string
+		status gen.LeadStatus
+	}{{[]string{"buyer"}, gen.LeadStatusActive}, {[]string{"buyer", "vip"}, gen.LeadStatusInactive}, {[]string{"seller"}, gen.LeadStatusActive}, {[]string{"buyer"}, gen.LeadStatusUnsubscribed}} {
+		email := fmt.Sprintf("lead%d@example.com", i)
+		created, err := c.Leads.Create(ctx, gen.LeadCreate{Name: fmt.Sprintf("Lead %d", i), Email: email, Tags: &l.tags, Status: &l.status})
+		if err != nil {
 			t.Fatal(err)
 		}
+		leads[email] = created.ID
 	}
-	tpl, err := c.Templates.Create(ctx, gen.TemplateCreate{Name: "Newsletter", Subject: "News", Content: "<p>Hello</p>"})
+	tpl, err := c.Templates.Create(ctx, gen.TemplateCreate{Name: "Newsletter", Subject: "News for {{first_name}}", Content: `<p>Hello {{name}}</p>`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -574,7 +600,7 @@ func TestIntegrationCampaigns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if draft.Status != gen.CampaignStatusDraft || draft.StatusCode != 201 {
+	if draft.Status != gen.CampaignStatusDraft || draft.StatusCode != 201 || draft.ScheduledAt != nil || draft.StartedAt != nil {
 		t.Errorf("Create = %+v", draft.Campaign)
 	}
 	if got, err := c.Campaigns.Get(ctx, draft.ID); err != nil || got.Name != "May" {
@@ -586,56 +612,140 @@ func TestIntegrationCampaigns(t *testing.T) {
 	if _, err := c.Campaigns.Schedule(ctx, draft.ID, time.Now().Add(-time.Hour)); !errors.Is(err, client.ErrInvalidState) {
 		t.Errorf("Schedule in the past: %v, want ErrInvalidState", err)
 	}
-	at := time.Now().Add(24 * time.Hour).Truncate(time.Second).UTC()
-	if got, err := c.Campaigns.Schedule(ctx, draft.ID, at); err != nil || got.Status != gen.CampaignStatusScheduled || got.ScheduledAt == nil || !got.ScheduledAt.Equal(at) {
-		t.Errorf("Schedule = %+v, %v", got, err)
+	for _, at := range []time.Time{time.Now().Add(24 * time.Hour), time.Now().Add(48 * time.Hour)} { // the second moves it
+		at = at.Truncate(time.Second).UTC()
+		got, err := c.Campaigns.Schedule(ctx, draft.ID, at)
+		if err != nil || got.StatusCode != 200 || got.Status != gen.CampaignStatusScheduled || got.ScheduledAt == nil || !got.ScheduledAt.Equal(at) {
+			t.Errorf("Schedule(%s) = %+v, %v", at, got, err)
+		}
 	}
 
 	sent, err := c.Campaigns.Send(ctx, draft.ID)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if sent.StatusCode != 202 || (sent.Status != gen.CampaignStatusSending && sent.Status != gen.CampaignStatusSent) {
-		t.Errorf("Send = %d %+v", sent.StatusCode, sent.Campaign)
+	if sent.StatusCode != 202 || sent.Status != gen.CampaignStatusSending || sent.StartedAt == nil || sent.Counts.Recipients != 2 {
+		t.Errorf("Send = %d %+v, want 202 sending to the two subscribed buyers", sent.StatusCode, sent.Campaign)
 	}
 	if _, err := c.Campaigns.Update(ctx, draft.ID, gen.CampaignUpdate{Name: ptr("Too late")}); !errors.Is(err, client.ErrInvalidState) {
 		t.Errorf("Update after Send: %v, want ErrInvalidState", err)
 	}
+	done := waitSent(t, c, draft.ID)
+	if done.Status != gen.CampaignStatusSent || done.CompletedAt == nil || done.Counts.Recipients != 2 || done.Counts.Sent != 2 || done.Counts.Failed != 0 {
+		t.Errorf("after sending: %+v, want sent, 2 of 2", done.Campaign)
+	}
+	for name, call := range map[string]func() error{
+		"Send":     func() error { _, err := c.Campaigns.Send(ctx, draft.ID); return err },
+		"Schedule": func() error { _, err := c.Campaigns.Schedule(ctx, draft.ID, time.Now().Add(time.Hour)); return err },
+		"Cancel":   func() error { _, err := c.Campaigns.Cancel(ctx, draft.ID); return err },
+	} {
+		if err := call(); !errors.Is(err, client.ErrInvalidState) {
+			t.Errorf("%s of a sent campaign: %v, want ErrInvalidState", name, err)
+		}
+	}
+
+	// A page of one, so that AllMessages has to turn the page.
 	var recipients []string
-	for m, err := range c.Campaigns.AllMessages(ctx, draft.ID, nil) {
+	var pixel string
+	for m, err := range c.Campaigns.AllMessages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Limit: ptr(1)}) {
 		if err != nil {
 			t.Fatalf("AllMessages: %v", err)
 		}
 		recipients = append(recipients, m.To)
+		if m.LeadID != leads[m.To] || m.Status != gen.CampaignMessageStatusSent || m.SentAt == nil || !strings.HasPrefix(m.Subject, "News for Lead") ||
+			!strings.Contains(m.HTML, "Hello Lead") || !strings.Contains(m.Text, "Hello Lead") {
+			t.Errorf("message to %s = %+v", m.To, m)
+		}
+		if i := strings.Index(m.HTML, srv.PublicURL+"/t/o/"); i >= 0 && pixel == "" {
+			pixel = m.HTML[i : i+strings.IndexByte(m.HTML[i:], '"')]
+		}
 	}
-	slices.Sort(recipients)
 	if strings.Join(recipients, ",") != "lead0@example.com,lead1@example.com" {
-		t.Errorf("messages to %v, want the two buyers", recipients)
+		t.Errorf("messages to %v, want the two subscribed buyers, oldest first", recipients)
 	}
-	if page, err := c.Campaigns.Messages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Limit: ptr(1)}); err != nil || len(page.Messages) != 1 || !page.HasMore {
-		t.Errorf("Messages limit 1 = %+v, %v", page, err)
+	first, err := c.Campaigns.Messages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Limit: ptr(1)})
+	if err != nil || len(first.Messages) != 1 || !first.HasMore || first.Messages[0].To != "lead0@example.com" {
+		t.Fatalf("Messages page 1 of 1 = %+v, %v", first, err)
 	}
-	if stats, err := c.Campaigns.Stats(ctx, draft.ID); err != nil || stats.Recipients != 2 {
-		t.Errorf("Stats = %+v, %v", stats, err)
+	second, err := c.Campaigns.Messages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Page: ptr(2), Limit: ptr(1)})
+	if err != nil || len(second.Messages) != 1 || second.HasMore || second.Messages[0].To != "lead1@example.com" {
+		t.Errorf("Messages page 2 of 1 = %+v, %v", second, err)
 	}
 
-	other, err := c.Campaigns.Create(ctx, gen.CampaignCreate{Name: "Spare", Template: tpl.Slug})
+	stats, err := c.Campaigns.Stats(ctx, draft.ID)
+	if err != nil {
+		t.Fatalf("Stats: %v", err)
+	}
+	if want := (gen.CampaignStats{Recipients: 2, Sent: 2}); stats.CampaignStats != want || stats.StatusCode != 200 {
+		t.Errorf("Stats = %+v, want %+v", stats.CampaignStats, want)
+	}
+	// Loading a message's pixel, as a mail client would, is counted.
+	if pixel == "" {
+		t.Fatal("no message holds an open-tracking pixel")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pixel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Campaigns.Cancel(ctx, other.ID); err != nil || got.Status != gen.CampaignStatusCancelled {
-		t.Errorf("Cancel = %+v, %v", got, err)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var listed int
-	for _, err := range c.Campaigns.All(ctx, nil) {
+	resp.Body.Close()
+	if stats, err := c.Campaigns.Stats(ctx, draft.ID); err != nil || resp.StatusCode != 200 || stats.Opens != 1 || stats.UniqueOpens != 1 {
+		t.Errorf("after a pixel load (%d): Stats = %+v, %v; want 1 open", resp.StatusCode, stats, err)
+	}
+
+	other, err := c.Campaigns.Create(ctx, gen.CampaignCreate{Name: "Spare", Template: tpl.Slug, Audience: &gen.CampaignAudience{Tags: &[]string{"seller"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, err := c.Campaigns.Cancel(ctx, other.ID)
+	if err != nil || cancelled.StatusCode != 200 || cancelled.Status != gen.CampaignStatusCancelled || cancelled.CompletedAt == nil {
+		t.Errorf("Cancel = %+v, %v", cancelled, err)
+	}
+	if _, err := c.Campaigns.Cancel(ctx, other.ID); !errors.Is(err, client.ErrInvalidState) {
+		t.Errorf("second Cancel: %v, want ErrInvalidState", err)
+	}
+	if _, err := c.Campaigns.Send(ctx, other.ID); !errors.Is(err, client.ErrInvalidState) {
+		t.Errorf("Send of a cancelled campaign: %v, want ErrInvalidState", err)
+	}
+	if stats, err := c.Campaigns.Stats(ctx, other.ID); err != nil || stats.Recipients != 0 {
+		t.Errorf("Stats of a campaign never sent = %+v, %v; want no recipients", stats, err)
+	}
+	var listed []string
+	for cmp, err := range c.Campaigns.All(ctx, &gen.ListCampaignsParams{Limit: ptr(1)}) {
 		if err != nil {
 			t.Fatalf("All: %v", err)
 		}
-		listed++
+		listed = append(listed, cmp.ID)
 	}
-	if listed != 2 {
-		t.Errorf("All yielded %d campaigns, want 2", listed)
+	if !slices.Equal(listed, []string{other.ID, draft.ID}) {
+		t.Errorf("All yielded %v, want %v, newest first", listed, []string{other.ID, draft.ID})
 	}
+	if page, err := c.Campaigns.List(ctx, &gen.ListCampaignsParams{Status: ptr(gen.CampaignStatusSent)}); err != nil || len(page.Campaigns) != 1 || page.Campaigns[0].ID != draft.ID {
+		t.Errorf("List of sent campaigns = %+v, %v", page, err)
+	}
+
+	// Another account's campaign, or none, is not found by any operation.
+	later := time.Now().Add(time.Hour)
+	intruder := newClient(t, srv.URL, srv.NewAccountKey(t, store.PlanStarter))
+	for name, call := range map[string]func(id string) error{
+		"Get":      func(id string) error { _, err := intruder.Campaigns.Get(ctx, id); return err },
+		"Send":     func(id string) error { _, err := intruder.Campaigns.Send(ctx, id); return err },
+		"Schedule": func(id string) error { _, err := intruder.Campaigns.Schedule(ctx, id, later); return err },
+		"Cancel":   func(id string) error { _, err := intruder.Campaigns.Cancel(ctx, id); return err },
+		"Stats":    func(id string) error { _, err := intruder.Campaigns.Stats(ctx, id); return err },
+		"Messages": func(id string) error { _, err := intruder.Campaigns.Messages(ctx, id, nil); return err },
+		"Delete":   func(id string) error { _, err := intruder.Campaigns.Delete(ctx, id); return err },
+	} {
+		for _, id := range []string{draft.ID, "cmp_doesnotexist"} {
+			if err := call(id); !errors.Is(err, client.ErrNotFound) {
+				t.Errorf("%s(%s) by another account: %v, want ErrNotFound", name, id, err)
+			}
+		}
+	}
+
 	if _, err := c.Campaigns.Delete(ctx, other.ID); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}

@@ -128,9 +128,6 @@ func TestServeBinary(t *testing.T) {
 	second := strings.TrimSpace(string(out))
 
 	args := []string{"--base-url", base, "--api-key", key, "--second-key", second, "--spend-quota"}
-	if tags := unserved(t, reference{url: base, key: key}); len(tags) > 0 {
-		args = append(args, "--exclude-tag", strings.Join(tags, ","))
-	}
 	report, code := runContract(t, bin, args...)
 	if code != 0 {
 		t.Fatalf("axiom contract exited %d against axiom serve:\n%s", code, report)
@@ -150,9 +147,6 @@ func TestServeBinary(t *testing.T) {
 		clean := newReference(t, servertest.WithPlan(store.PlanEnterprise))
 		ref := clean.withFaults(t, faults.AcceptDuplicates())
 		args := []string{"--base-url", ref.url, "--api-key", ref.key, "--report", "junit"}
-		if tags := unserved(t, ref); len(tags) > 0 {
-			args = append(args, "--exclude-tag", strings.Join(tags, ","))
-		}
 		out, code := runContract(t, bin, args...)
 		if code == 0 {
 			t.Fatalf("axiom contract exited 0 against a server that accepts duplicates:\n%s", out)

@@ -2,8 +2,8 @@
 // contract, openapi.yaml: every operation, with valid and invalid inputs,
 // every response validated against the spec with kin-openapi, and the API's
 // semantics the spec states in prose (authentication, isolation between
-// accounts, duplicates, pagination, sorting, rate limits) checked by named
-// checks. Inputs beyond fixed scenarios are drawn from the spec's schemas
+// accounts, duplicates, pagination, sorting, rate limits, the campaigns'
+// lifecycle, states and tracking links) checked by named checks. Inputs beyond fixed scenarios are drawn from the spec's schemas
 // with a seed the report prints, so that any failure can be replayed.
 //
 // From a Go test:
@@ -14,7 +14,8 @@
 //
 // The suite tags what it creates with an email domain of its own per run,
 // deletes it afterwards where the API allows, and never changes or deletes
-// anything it did not create.
+// anything it did not create. Its campaigns go only to leads it created:
+// their audience is a tag of the run's, which it checks before sending.
 package contract
 
 import (
@@ -84,6 +85,17 @@ const (
 	Pagination = "pagination"
 	// SortOrder: sort and order really order, ties broken as documented.
 	SortOrder = "sort_order"
+	// CampaignLifecycle: a campaign to the run's tagged leads goes from
+	// draft through scheduled and sending to sent, with one message per
+	// lead of its audience and statistics that add up.
+	CampaignLifecycle = "campaign_lifecycle"
+	// CampaignStateRules: what a campaign's status does not allow, and a
+	// template the account lacks, are answered 422 with the spec's code.
+	CampaignStateRules = "campaign_state_rules"
+	// TrackingLinks: the pixel, tracked links and unsubscribe links of the
+	// messages count opens, clicks and unsubscribes, redirect only to the
+	// template's URL, and refuse tokens that name nothing.
+	TrackingLinks = "tracking_links"
 	// RateLimitHeaders: the rate-limit headers are present on every
 	// authenticated response, consistent with the plan's figures and with
 	// each other across consecutive calls.
@@ -99,7 +111,7 @@ var Checks = []string{
 	ResponseSchemaConformance, ErrorEnvelope, NegativeDataRejection, PositiveDataAcceptance,
 	AuthenticationRequired, AccountIsolation, CreatedResourceAvailable, UpdateReadsBack,
 	DeletedResourceGone, DuplicateEmailRejected, IdempotentReplay, Pagination, SortOrder,
-	RateLimitHeaders, RateLimitEnforced,
+	CampaignLifecycle, CampaignStateRules, TrackingLinks, RateLimitHeaders, RateLimitEnforced,
 }
 
 // Config says which server to check and how.

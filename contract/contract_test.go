@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -29,7 +30,9 @@ func newReference(t *testing.T, opts ...servertest.Option) reference {
 	return reference{url: srv.URL, key: srv.Key, second: srv.NewAccountKey(t, store.PlanEnterprise), srv: srv}
 }
 
-// withFaults puts a proxy that injects fs in front of ref.
+// withFaults puts a proxy that injects fs in front of ref, behind a guard
+// that fails the test if the suite sends a campaign that could reach a
+// lead it did not create.
 func (ref reference) withFaults(t *testing.T, fs ...faults.Fault) reference {
 	t.Helper()
 	u, err := url.Parse(ref.url)
@@ -38,39 +41,52 @@ func (ref reference) withFaults(t *testing.T, fs ...faults.Fault) reference {
 	}
 	u.Path = ""
 	proxy := httputil.NewSingleHostReverseProxy(u)
-	front := httptest.NewServer(faults.Chain(proxy, fs...))
+	front := httptest.NewServer(faults.Chain(proxy, append([]faults.Fault{sendGuard(t)}, fs...)...))
 	t.Cleanup(front.Close)
 	ref.url = front.URL + "/v1"
 	return ref
 }
 
-// unserved lists the tags of operations the server does not serve yet, so
-// that the suite leaves them out: the reference server grows operation by
-// operation, and each is checked as soon as it answers.
-func unserved(t *testing.T, ref reference) []string {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ref.url+"/campaigns", nil)
-	req.Header.Set("X-API-Key", ref.key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+// sendGuard fails the test when a campaign send is accepted whose
+// audience, as the server answered, is not one run's tag alone.
+func sendGuard(t *testing.T) faults.Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !faults.SendCampaign.Match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			if rec.Code/100 == 2 {
+				var env struct {
+					Data struct {
+						Audience struct{ Tags []string }
+					}
+				}
+				err := json.Unmarshal(rec.Body.Bytes(), &env)
+				if tags := env.Data.Audience.Tags; err != nil || len(tags) != 1 || !strings.HasPrefix(tags[0], "axiom-contract-") {
+					t.Errorf("the suite sent a campaign whose audience is not the run's tag alone: %s", rec.Body.String())
+				}
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+		})
 	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		return nil
-	}
-	t.Logf("GET /campaigns answers %d: leaving the Campaigns operations out", resp.StatusCode)
-	return []string{"Campaigns"}
 }
 
-func (ref reference) config(t *testing.T) contract.Config {
-	return contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: ref.second, ExcludeTags: unserved(t, ref)}
+func (ref reference) config() contract.Config {
+	return contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: ref.second}
 }
 
 // TestReferenceServerConforms is the suite as anyone runs it from go test.
 func TestReferenceServerConforms(t *testing.T) {
-	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
-	rep := contract.Run(t, ref.config(t))
+	clean := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+	ref := clean.withFaults(t)
+	rep := contract.Run(t, ref.config())
 	if len(rep.LeftBehind) > 0 {
 		t.Errorf("the run left %v behind", rep.LeftBehind)
 	}
@@ -89,8 +105,8 @@ func TestReferenceServerConforms(t *testing.T) {
 // TestSpendQuota exhausts an Enterprise burst (500 requests, quick
 // in-process); the Starter plan's pacing is TestServeBinary's.
 func TestSpendQuota(t *testing.T) {
-	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
-	cfg := ref.config(t)
+	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise)).withFaults(t)
+	cfg := ref.config()
 	cfg.SpendQuota = true
 	rep, err := contract.Check(t.Context(), cfg)
 	if err != nil {
@@ -109,7 +125,7 @@ func TestSpendQuota(t *testing.T) {
 
 func TestDocumentedOnly(t *testing.T) {
 	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
-	cfg := ref.config(t)
+	cfg := ref.config()
 	cfg.DocumentedOnly = true
 	rep, err := contract.Check(t.Context(), cfg)
 	if err != nil {
@@ -204,6 +220,45 @@ func TestFaultsAreCaught(t *testing.T) {
 			want:   []string{contract.DeletedResourceGone},
 		},
 		{
+			name:   "send that starts nothing",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.SendWithoutSending()} },
+			want:   []string{contract.CampaignLifecycle},
+		},
+		{
+			name:   "audience dropped",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.DropAudience()} },
+			want:   []string{contract.CampaignLifecycle},
+		},
+		{
+			name:   "sent campaign editable",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.UpdateAnyState()} },
+			want:   []string{contract.CampaignStateRules},
+		},
+		{
+			name: "open redirect",
+			faults: func(reference) []faults.Fault {
+				return []faults.Fault{faults.RedirectTo("https://phishing.example/login")}
+			},
+			want: []string{contract.TrackingLinks},
+		},
+		{
+			name:   "stats miss opens",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.StatsWithoutOpens()} },
+			want:   []string{contract.TrackingLinks},
+		},
+		{
+			name:   "unsubscribe ignored",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.IgnoreUnsubscribe()} },
+			want:   []string{contract.TrackingLinks},
+		},
+		{
+			name: "another account reads the campaign",
+			faults: func(ref reference) []faults.Fault {
+				return []faults.Fault{faults.ActAs(faults.GetCampaign, ref.second, ref.key)}
+			},
+			want: []string{contract.AccountIsolation},
+		},
+		{
 			name:   "no rate limit",
 			faults: func(reference) []faults.Fault { return nil },
 			opts:   []servertest.Option{servertest.WithoutRateLimit(), servertest.WithPlan(store.PlanStarter)},
@@ -216,7 +271,7 @@ func TestFaultsAreCaught(t *testing.T) {
 			opts := append([]servertest.Option{servertest.WithPlan(store.PlanEnterprise)}, tt.opts...)
 			clean := newReference(t, opts...)
 			ref := clean.withFaults(t, tt.faults(clean)...)
-			cfg := ref.config(t)
+			cfg := ref.config()
 			cfg.SpendQuota = tt.spend
 			rep, err := contract.Check(t.Context(), cfg)
 			if err != nil {
@@ -247,14 +302,14 @@ func TestFaultsAreCaught(t *testing.T) {
 }
 
 // serverIDs are what the server assigns: lead ids and slugs' random suffixes.
-var serverIDs = regexp.MustCompile(`cnt_[0-9A-Za-z]+|-[0-9a-f]{8}\b`)
+var serverIDs = regexp.MustCompile(`(cnt|cmp)_[0-9A-Za-z]+|-[0-9a-f]{8}\b`)
 
 // TestSeedReplays checks that a seed regenerates the same inputs: the
 // reproductions of two runs with one seed differ only by the run's tag.
 func TestSeedReplays(t *testing.T) {
 	run := func() *contract.Report {
 		ref := newReference(t, servertest.WithPlan(store.PlanEnterprise)).withFaults(t, faults.ServerErrorOnBadInput())
-		cfg := ref.config(t)
+		cfg := ref.config()
 		cfg.Seed = 42
 		rep, err := contract.Check(t.Context(), cfg)
 		if err != nil {

@@ -90,6 +90,9 @@ type runner struct {
 	// fixtures for the list checks and as targets of invalid updates
 	fixtureLeads     []map[string]any
 	fixtureTemplates []string
+	// fixtureCampaign is a sent campaign of the run, whose audience is the
+	// run's tag: an invalid request accepted by mistake sends to no one else.
+	fixtureCampaign string
 }
 
 // has reports whether the run covers an operation.

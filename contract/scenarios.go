@@ -24,7 +24,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	steps := []func(context.Context){
 		r.rateLimitConsistency, r.authentication, r.leadLifecycle, r.leadFixtures,
-		r.leadPages, r.templateLifecycle, r.templateFixtures, r.templatePages,
+		r.leadPages, r.templateLifecycle, r.templateFixtures, r.templatePages, r.campaigns,
 		r.generatedQueries, r.negative, r.cleanup, r.spendQuota,
 	}
 	for _, step := range steps {
@@ -982,8 +982,15 @@ func (r *runner) generatedQueries(ctx context.Context) {
 // update is refused for being invalid, not for naming nothing.
 func (r *runner) targetParams(o *operation) map[string]string {
 	p := r.fakeParams(o)
-	if _, ok := p["id"]; ok && len(r.fixtureLeads) > 0 {
-		p["id"] = r.fixtureLeads[0]["id"].(string)
+	if _, ok := p["id"]; ok {
+		switch {
+		case slices.Contains(o.tags, "Campaigns"):
+			if r.fixtureCampaign != "" {
+				p["id"] = r.fixtureCampaign
+			}
+		case len(r.fixtureLeads) > 0:
+			p["id"] = r.fixtureLeads[0]["id"].(string)
+		}
 	}
 	if _, ok := p["slug"]; ok && len(r.fixtureTemplates) > 0 {
 		p["slug"] = r.fixtureTemplates[0]
@@ -1036,7 +1043,7 @@ func (r *runner) negative(ctx context.Context) {
 		}
 		o := r.ops[id]
 		key := r.keyFor(o)
-		kind := map[string]string{"createLead": "lead", "createTemplate": "template"}[id]
+		kind := map[string]string{"createLead": "lead", "createTemplate": "template", "createCampaign": "campaign"}[id]
 		send := func(c *call, desc string) {
 			c.op, c.key, c.scenario = id, key, "send invalid input: "+desc
 			if c.params == nil {
@@ -1116,17 +1123,26 @@ func (r *runner) keyFor(o *operation) string {
 	return r.cfg.APIKey
 }
 
-// cleanup deletes what the run created, where the API allows.
+// cleanup deletes what the run created, where the API allows: campaigns
+// first, cancelling one still sending, then templates and leads.
 func (r *runner) cleanup(ctx context.Context) {
-	for _, o := range slices.Clone(r.created) {
-		op, param := "deleteLead", "id"
+	order := map[string]int{"campaign": 0, "template": 1, "lead": 2}
+	created := slices.Clone(r.created)
+	slices.SortStableFunc(created, func(a, b owned) int { return order[a.kind] - order[b.kind] })
+	for _, o := range created {
+		op, param := map[string]string{"campaign": "deleteCampaign", "template": "deleteTemplate", "lead": "deleteLead"}[o.kind], "id"
 		if o.kind == "template" {
-			op, param = "deleteTemplate", "slug"
+			param = "slug"
 		}
 		if !r.has(op) {
 			continue
 		}
-		res := r.do(ctx, &call{op: op, params: map[string]string{param: o.id}, key: o.key, scenario: "clean up what the run created"})
+		del := &call{op: op, params: map[string]string{param: o.id}, key: o.key, scenario: "clean up what the run created"}
+		res := r.do(ctx, del)
+		if o.kind == "campaign" && res.err == nil && res.status == http.StatusUnprocessableEntity && r.has("cancelCampaign") {
+			r.do(ctx, &call{op: "cancelCampaign", params: del.params, key: o.key, scenario: "cancel a sending campaign to clean it up"})
+			res = r.do(ctx, del)
+		}
 		if res.err == nil && (res.status/100 == 2 || res.status == http.StatusNotFound) {
 			r.untrack(o.kind, o.id)
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -57,7 +58,8 @@ type Route struct {
 	path   *regexp.Regexp
 }
 
-func (rt Route) match(r *http.Request) bool {
+// Match reports whether r is one of the route's requests.
+func (rt Route) Match(r *http.Request) bool {
 	return (rt.method == "" || r.Method == rt.method) && rt.path.MatchString(r.URL.Path)
 }
 
@@ -71,6 +73,14 @@ var (
 	DeleteLead = NewRoute(http.MethodDelete, `/leads/cnt_[0-9A-Za-z]+$`)
 	ListLeads  = NewRoute(http.MethodGet, `/leads$`)
 	AnyRoute   = NewRoute("", `.`)
+
+	CreateCampaign = NewRoute(http.MethodPost, `/campaigns/add$`)
+	GetCampaign    = NewRoute(http.MethodGet, `/campaigns/cmp_[0-9A-Za-z]+$`)
+	UpdateCampaign = NewRoute(http.MethodPatch, `/campaigns/cmp_[0-9A-Za-z]+$`)
+	SendCampaign   = NewRoute(http.MethodPost, `/campaigns/cmp_[0-9A-Za-z]+/send$`)
+	CampaignStats  = NewRoute(http.MethodGet, `/campaigns/cmp_[0-9A-Za-z]+/stats$`)
+	TrackClick     = NewRoute(http.MethodGet, `/t/c/[^/]+$`)
+	Unsubscribe    = NewRoute(http.MethodGet, `/u/[^/]+$`)
 )
 
 // WrongStatus answers from instead of from's documented status: a 201
@@ -78,7 +88,7 @@ var (
 func WrongStatus(rt Route, from, to int) Fault {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !rt.match(r) {
+			if !rt.Match(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -95,7 +105,7 @@ func WrongStatus(rt Route, from, to int) Fault {
 func DropHeader(rt Route, name string) Fault {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !rt.match(r) {
+			if !rt.Match(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -108,24 +118,37 @@ func DropHeader(rt Route, name string) Fault {
 func editData(rt Route, f func(data map[string]any)) Fault {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !rt.match(r) {
+			if !rt.Match(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			serve(next, w, r, func(rec *recorder) {
-				var env map[string]any
-				if rec.status/100 != 2 || json.Unmarshal(rec.body.Bytes(), &env) != nil {
-					return
-				}
-				if d, ok := env["data"].(map[string]any); ok {
-					f(d)
-					b, _ := json.Marshal(env)
-					rec.body.Reset()
-					rec.body.Write(b)
-				}
-			})
+			serve(next, w, r, func(rec *recorder) { rec.editData(f) })
 		})
 	}
+}
+
+// editData applies f to the "data" object of a successful JSON answer.
+func (rec *recorder) editData(f func(data map[string]any)) {
+	var env map[string]any
+	if rec.status/100 != 2 || json.Unmarshal(rec.body.Bytes(), &env) != nil {
+		return
+	}
+	if d, ok := env["data"].(map[string]any); ok {
+		f(d)
+		b, _ := json.Marshal(env)
+		rec.body.Reset()
+		rec.body.Write(b)
+	}
+}
+
+// asGet is r turned into a GET of path, without a body: a fault that
+// answers from the resource as it is, costing one request like r.
+func asGet(r *http.Request, path string) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Method, r2.URL.Path, r2.URL.RawPath = http.MethodGet, path, ""
+	r2.Body, r2.ContentLength = http.NoBody, 0
+	r2.Header.Del("Content-Type")
+	return r2
 }
 
 // AddField adds a field the schema does not have to the answer's data.
@@ -184,7 +207,7 @@ var keyHeaders = []string{"X-API-Key", "X-Axiom-API-Key"}
 func ActAs(rt Route, intruder, owner string) Fault {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if rt.match(r) {
+			if rt.Match(r) {
 				for _, h := range keyHeaders {
 					if r.Header.Get(h) == intruder {
 						r.Header.Set(h, owner)
@@ -213,7 +236,7 @@ func IgnoreMissingKey(key string) Fault {
 func AcceptDuplicates() Fault {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !CreateLead.match(r) {
+			if !CreateLead.Match(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -281,7 +304,7 @@ func FlipOrder() Fault {
 func FakeDelete() Fault {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !DeleteLead.match(r) {
+			if !DeleteLead.Match(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -294,6 +317,113 @@ func FakeDelete() Fault {
 					rec.body.Reset()
 				}
 			})
+		})
+	}
+}
+
+// SendWithoutSending answers a send with 202 and the campaign as sending,
+// but starts nothing: the campaign stays as it was.
+func SendWithoutSending() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !SendCampaign.Match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			serve(next, w, asGet(r, strings.TrimSuffix(r.URL.Path, "/send")), func(rec *recorder) {
+				if rec.status != http.StatusOK {
+					return
+				}
+				rec.editData(func(d map[string]any) {
+					d["status"], d["started_at"] = "sending", time.Now().UTC().Format(time.RFC3339)
+				})
+				rec.status = http.StatusAccepted
+			})
+		})
+	}
+}
+
+// UpdateAnyState answers an update refused for the campaign's status with
+// 200 and the campaign: a sent campaign looks editable.
+func UpdateAnyState() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !UpdateCampaign.Match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			serve(next, w, r, func(rec *recorder) {
+				if rec.status != http.StatusUnprocessableEntity || !bytes.Contains(rec.body.Bytes(), []byte("invalid_state")) {
+					return
+				}
+				got := &recorder{header: http.Header{}}
+				next.ServeHTTP(got, asGet(r, r.URL.Path))
+				if got.status == http.StatusOK {
+					rec.status, rec.header = got.status, got.header
+					rec.body.Reset()
+					rec.body.Write(got.body.Bytes())
+				}
+			})
+		})
+	}
+}
+
+// DropAudience removes the audience from campaign creates and updates: a
+// campaign meant for some leads goes to every lead of the account.
+func DropAudience() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if CreateCampaign.Match(r) || UpdateCampaign.Match(r) {
+				var in bytes.Buffer
+				in.ReadFrom(r.Body)
+				r.Body.Close()
+				b := in.Bytes()
+				var body map[string]any
+				if json.Unmarshal(b, &body) == nil {
+					delete(body, "audience")
+					b, _ = json.Marshal(body)
+				}
+				r.Body, r.ContentLength = readCloser{bytes.NewReader(b)}, int64(len(b))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// StatsWithoutOpens answers a campaign's statistics with no opens.
+func StatsWithoutOpens() Fault {
+	return editData(CampaignStats, func(d map[string]any) { d["opens"], d["unique_opens"] = 0, 0 })
+}
+
+// RedirectTo sends every tracked link to target instead of the link's URL:
+// an open redirect.
+func RedirectTo(target string) Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !TrackClick.Match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			serve(next, w, r, func(rec *recorder) {
+				if rec.status == http.StatusFound {
+					rec.header.Set("Location", target)
+				}
+			})
+		})
+	}
+}
+
+// IgnoreUnsubscribe answers the unsubscribe link's page without
+// unsubscribing anyone.
+func IgnoreUnsubscribe() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !Unsubscribe.Match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte("<!doctype html><title>Unsubscribed</title><p>You are unsubscribed.</p>"))
 		})
 	}
 }
