@@ -106,8 +106,7 @@ func (db *DB) KeyByHash(ctx context.Context, hash []byte) (store.Key, store.Acco
 		plan    string
 		created int64
 	)
-	row := db.r.QueryRowContext(ctx, "SELECT "+keyColumns+", a.id, a.plan, a.created_at"+
-		" FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.hash = ?", hash)
+	row := db.stmts[keyByHashSQL].QueryRowContext(ctx, hash)
 	k, err := scanKey(row, &a.ID, &plan, &created)
 	if err != nil {
 		return store.Key{}, store.Account{}, fmt.Errorf("sqlite: key by hash: %w", notFound(err))

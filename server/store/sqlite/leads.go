@@ -32,9 +32,13 @@ func (db *DB) CreateLead(ctx context.Context, l store.Lead) (store.Lead, error) 
 	l.ID = store.NewLeadID(t)
 	l.CreatedAt, l.UpdatedAt = t, t
 	l = normalize(l)
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := insertLead(ctx, tx, l)
-		return err
+	args, err := leadArgs(l)
+	if err != nil {
+		return store.Lead{}, fmt.Errorf("sqlite: create lead: %w", err)
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		_, err := db.exec(ctx, tx, insertLeadSQL, args...)
+		return constraint(err)
 	})
 	if err != nil {
 		return store.Lead{}, fmt.Errorf("sqlite: create lead: %w", err)
@@ -44,17 +48,23 @@ func (db *DB) CreateLead(ctx context.Context, l store.Lead) (store.Lead, error) 
 
 // insertLead inserts the normalized lead l as it is.
 func insertLead(ctx context.Context, e execer, l store.Lead) (sql.Result, error) {
+	args, err := leadArgs(l)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.ExecContext(ctx, insertLeadSQL, args...)
+	return res, constraint(err)
+}
+
+// leadArgs are the arguments of insertLeadSQL for the normalized lead l.
+func leadArgs(l store.Lead) ([]any, error) {
 	c, err := leadRow(l)
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.ExecContext(ctx, `INSERT INTO leads (id, account_id, name, email, email_key, name_sort, email_sort,
-		phone, company, type, status, source, tags, notes, custom_fields, search_text, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		l.ID, l.AccountID, l.Name, l.Email, c.emailKey, c.nameSort, c.emailSort,
+	return []any{l.ID, l.AccountID, l.Name, l.Email, c.emailKey, c.nameSort, c.emailSort,
 		l.Phone, l.Company, l.Type, l.Status, l.Source, c.tags, c.notes, c.custom, c.search,
-		l.CreatedAt.UnixMilli(), l.UpdatedAt.UnixMilli())
-	return res, constraint(err)
+		l.CreatedAt.UnixMilli(), l.UpdatedAt.UnixMilli()}, nil
 }
 
 // derived holds the columns computed from a lead.

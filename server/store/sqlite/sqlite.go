@@ -73,6 +73,8 @@ type DB struct {
 	wstopped chan struct{}
 	commits  atomic.Int64 // transactions the writer committed
 
+	stmts map[string]*sql.Stmt // prepared at Open (stmt.go); read-only after
+
 	plan  searchPlan
 	proof int
 
@@ -158,6 +160,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := r.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
@@ -275,10 +281,11 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		var errs []error
+		db.stopWriter()
+		errs = append(errs, db.closeStatements())
 		if db.r != nil {
 			errs = append(errs, db.r.Close())
 		}
-		db.stopWriter()
 		// optimize keeps the planner's statistics fresh at little cost.
 		if _, err := db.w.Exec("PRAGMA optimize"); err != nil {
 			errs = append(errs, err)

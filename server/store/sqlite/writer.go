@@ -131,7 +131,7 @@ func (db *DB) commitGroup(ops []*writeOp, retry bool) (again []*writeOp) {
 			continue
 		}
 		if !single {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			if _, err := db.exec(ctx, tx, savepointSQL); err != nil {
 				broken = fmt.Errorf("savepoint: %w", err)
 				again = append(again, ops[i:]...)
 				break
@@ -142,14 +142,14 @@ func (db *DB) commitGroup(ops []*writeOp, retry bool) (again []*writeOp) {
 			if single {
 				break
 			}
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+			if _, rerr := db.exec(ctx, tx, rollbackToSQL); rerr != nil {
 				// The transaction is gone: this write failed on its own,
 				// the others are undone.
 				broken = fmt.Errorf("rollback to savepoint: %w", rerr)
 				again = append(again, ops[i+1:]...)
 				break
 			}
-			if _, rerr := tx.ExecContext(ctx, "RELEASE w"); rerr != nil {
+			if _, rerr := db.exec(ctx, tx, releaseSQL); rerr != nil {
 				broken = fmt.Errorf("release savepoint: %w", rerr)
 				again = append(again, ops[i+1:]...)
 				break
@@ -157,7 +157,7 @@ func (db *DB) commitGroup(ops []*writeOp, retry bool) (again []*writeOp) {
 			continue
 		}
 		if !single {
-			if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+			if _, err := db.exec(ctx, tx, releaseSQL); err != nil {
 				broken = fmt.Errorf("release savepoint: %w", err)
 				again = append(again, ops[i:]...)
 				break
@@ -185,7 +185,7 @@ func (db *DB) commitGroup(ops []*writeOp, retry bool) (again []*writeOp) {
 	case single && results[0] != nil:
 		tx.Rollback()
 	default:
-		if err := flushPending(ctx, tx); err != nil {
+		if err := db.flushPending(ctx, tx); err != nil {
 			tx.Rollback()
 			commitErr = fmt.Errorf("index new leads: %w", err)
 		} else if err := tx.Commit(); err != nil {
@@ -206,13 +206,11 @@ func (db *DB) commitGroup(ops []*writeOp, retry bool) (again []*writeOp) {
 }
 
 // flushPending adds to the search index the leads that the transaction
-// created (migrations/0003_fts_pending.sql): all in one statement, so that
-// FTS5 writes them as one segment.
-func flushPending(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO leads_fts (rowid, search_text)
-		SELECT l.seq, l.search_text FROM leads_fts_pending p JOIN leads l ON l.seq = p.seq`); err != nil {
+// created (migrations/0003_fts_pending.sql).
+func (db *DB) flushPending(ctx context.Context, tx *sql.Tx) error {
+	if _, err := db.exec(ctx, tx, indexPendingSQL); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, "DELETE FROM leads_fts_pending")
+	_, err := db.exec(ctx, tx, clearPendingSQL)
 	return err
 }
