@@ -2,7 +2,7 @@
 # only Go; these add the linters, the race detector and benchmarks.
 GO ?= go
 
-.PHONY: all generate check-generated lint lint-go lint-spec test test-race run build bench ci
+.PHONY: all generate check-generated lint lint-go lint-spec test test-race run build bench bench-go bench-load ci
 
 all: generate lint test
 
@@ -37,9 +37,22 @@ run:
 build:
 	$(GO) build -o bin/axiom ./cmd/axiom
 
-## bench: Go benchmarks
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: the Go benchmarks (-benchmem) of the server, its validation,
+## limiter, test server and client, and the store's list, search and create;
+## then the load run against axiom serve, side by side with a bare handler.
+## Both are bounded: about five minutes in all on two cores.
+BENCHTIME ?= 300ms
+bench: bench-go bench-load
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) \
+		./server/ ./server/validation/ ./server/servertest/ ./server/ratelimit/ ./client/
+	$(GO) test -run '^$$' -bench '^Benchmark(ListLeads|SearchLeads|CreateLead)$$' -benchmem -benchtime $(BENCHTIME) \
+		./server/store/sqlite/
+
+## bench-load: the load run alone (go run ./cmd/axiom-bench -h for its flags)
+bench-load:
+	$(GO) run ./cmd/axiom-bench $(BENCHFLAGS)
 
 ci:
 	bash .ci/run
