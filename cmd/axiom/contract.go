@@ -25,8 +25,8 @@ func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	report := fs.String("report", "text", "report format: text, json or junit")
 	excludeTags := fs.String("exclude-tag", "", "comma-separated tags whose operations to leave out, as Campaigns")
 	verbose := fs.Bool("v", false, "log every request to stderr")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if err := oneOf("report", *report, "text", "json", "junit"); err != nil {
 		return err

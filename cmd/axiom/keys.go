@@ -24,8 +24,8 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		account := fs.String("account", "", "add the key to this account instead of a new one")
 		readOnly := fs.Bool("read-only", false, "the key may only read")
 		name := fs.String("name", "", "a name to recognise the key by")
-		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+		if err := parse(fs, args[1:]); err != nil {
+			return err
 		}
 		if !store.Plan(*plan).Valid() {
 			return fmt.Errorf("--plan must be starter, professional or enterprise, not %q", *plan)
@@ -52,8 +52,8 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, secret)
 		return nil
 	case "list":
-		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+		if err := parse(fs, args[1:]); err != nil {
+			return err
 		}
 		st, err := openStore(ctx, *db)
 		if err != nil {
@@ -79,8 +79,8 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+		if err := parse(fs, args[1:]); err != nil {
+			return err
 		}
 		if fs.NArg() != 1 {
 			return fmt.Errorf("axiom keys revoke needs one key id (see axiom keys list)")

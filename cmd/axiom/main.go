@@ -1,9 +1,11 @@
 // Command axiom runs the Axiom API's reference server and manages its keys.
 //
-//	axiom serve [--addr :8080] [--db axiom.db] [--response-validation enforce|log|off] [--rate-limit on|off] [--log-level info]
+//	axiom serve [--addr :8080] [--db axiom.db|:memory:|postgres://…] [--redis redis://…] [--smtp-url smtp://…] [--public-url URL]
+//	            [--response-validation enforce|log|off] [--rate-limit on|off] [--log-level info]  (axiom serve -h for all)
 //	axiom keys create --db PATH --plan starter|professional|enterprise [--account ID] [--read-only] [--name N]
 //	axiom keys list --db PATH
 //	axiom keys revoke --db PATH KEY_ID
+//	axiom contract --base-url URL --api-key KEY [--second-key KEY] [--documented-only] [--spend-quota] [--seed N] [--report text|json|junit]
 //
 // Every flag of serve can also be set by an environment variable named
 // AXIOM_ and the flag in upper case (AXIOM_ADDR, AXIOM_DB, …).
@@ -12,6 +14,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +36,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "axiom:", err)

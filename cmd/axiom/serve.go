@@ -35,8 +35,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"[?starttls=required|opportunistic|none&from=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
 		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	mode, err := validation.ParseMode(*responses)
 	if err != nil {
