@@ -418,8 +418,13 @@ func indexMatches(ctx context.Context, tx *sql.Tx, accountID string, q store.Que
 	return p, nil
 }
 
+// leadQuerier is a transaction or a connection pool.
+type leadQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // queryLeads runs a query of leadColumns and scans every lead.
-func queryLeads(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]store.Lead, error) {
+func queryLeads(ctx context.Context, tx leadQuerier, query string, args ...any) ([]store.Lead, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
