@@ -410,6 +410,7 @@ func TestBadInputGetsA4xxEnvelope(t *testing.T) {
 		{"empty patch", "PATCH", "/leads/" + keepID, "application/json", `{}`, 400, gen.ErrorCodeInvalidParameter},
 		{"invalid UTF-8", "POST", "/leads/add", "application/json", "{\"name\":\"\xff\xfe\",\"email\":\"a@example.com\"}", 400, gen.ErrorCodeInvalidParameter},
 		{"empty body", "POST", "/leads/add", "application/json", ``, 400, gen.ErrorCodeInvalidParameter},
+		{"NUL in a string", "POST", "/leads/add", "application/json", `{"name":"A\u0000B","email":"nul@example.com"}`, 400, gen.ErrorCodeInvalidParameter},
 		{"wrong content type", "POST", "/leads/add", "text/plain", `{"name":"A","email":"a@example.com"}`, 415, gen.ErrorCodeUnsupportedMediaType},
 		{"oversized body", "POST", "/leads/add", "application/json", big, 413, gen.ErrorCodePayloadTooLarge},
 		{"limit=0", "GET", "/leads?limit=0", "", "", 400, gen.ErrorCodeInvalidParameter},

@@ -85,7 +85,31 @@ func readBody(r *http.Request, body *openapi3.RequestBody) error {
 	if isJSON(ct) && !json.Valid(data) {
 		return apierror.InvalidParameter("The request body is not valid JSON")
 	}
+	if isJSON(ct) && hasEscapedNUL(data) {
+		// Not every database can store it (PostgreSQL refuses it in text).
+		return apierror.InvalidParameter("The request body holds the NUL character (\\u0000), which no text may contain")
+	}
 	return nil
+}
+
+// hasEscapedNUL reports whether valid JSON data holds a string with U+0000,
+// which JSON can only write as the escape \u0000.
+func hasEscapedNUL(data []byte) bool {
+	for i := bytes.Index(data, []byte(`\u0000`)); i >= 0; {
+		slashes := 0
+		for j := i - 1; j >= 0 && data[j] == '\\'; j-- {
+			slashes++
+		}
+		if slashes%2 == 0 {
+			return true
+		}
+		next := bytes.Index(data[i+1:], []byte(`\u0000`))
+		if next < 0 {
+			return false
+		}
+		i += 1 + next
+	}
+	return false
 }
 
 // isJSON reports whether the media type ct is JSON.
