@@ -18,8 +18,10 @@ const (
 	rollbackToSQL = "ROLLBACK TO w"
 	// flushPending's: index the leads the transaction created, all in one
 	// statement so that FTS5 writes them as one segment, and forget them.
+	// CROSS JOIN keeps the planner from reading every lead to find the few
+	// pending ones, as it would once statistics rate leads_fts_pending big.
 	indexPendingSQL = `INSERT INTO leads_fts (rowid, search_text)
-		SELECT l.seq, l.search_text FROM leads_fts_pending p JOIN leads l ON l.seq = p.seq`
+		SELECT l.seq, l.search_text FROM leads_fts_pending p CROSS JOIN leads l ON l.seq = p.seq`
 	clearPendingSQL = "DELETE FROM leads_fts_pending"
 
 	keyByHashSQL = "SELECT " + keyColumns + ", a.id, a.plan, a.created_at" +

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,4 +335,35 @@ func TestConcurrentWritesGrouped(t *testing.T) {
 		}
 	}
 	checkIndex(t, db)
+}
+
+// Indexing the new leads at a commit reads only those, however many leads
+// there are and whatever the planner's statistics say.
+func TestFlushPendingPlan(t *testing.T) {
+	db, _ := newDB(t, Options{})
+	ctx := t.Context()
+	// Statistics as a large database has them after PRAGMA optimize.
+	if _, err := db.w.ExecContext(ctx, `ANALYZE sqlite_schema;
+		INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('leads', 'leads_created', '1000000 1000000 1 1');
+		ANALYZE sqlite_schema`); err != nil {
+		t.Fatal(err)
+	}
+	query := strings.TrimSpace(indexPendingSQL[strings.Index(indexPendingSQL, "SELECT"):])
+	rows, err := db.w.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 2 || !strings.HasPrefix(plan[0], "SCAN p") || !strings.HasPrefix(plan[1], "SEARCH l") {
+		t.Errorf("plan of indexing the pending leads = %q; want a scan of the pending ones and a search of leads", plan)
+	}
 }
