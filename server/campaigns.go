@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/axiomkit/axiom/gen"
@@ -18,20 +17,12 @@ const DefaultPublicURL = "http://localhost:8080/v1"
 
 // campaigns is what the campaign operations need besides the store.
 type campaigns struct {
-	store    store.CampaignStore // nil: the operations answer 404
+	store    store.CampaignStore
 	composer *campaign.Composer
 	now      func() time.Time
 }
 
-// errNoCampaigns answers the campaign operations of a server without a
-// campaign store.
-var errNoCampaigns = apierror.NotFound("Campaigns are not available on this server")
-
 func newCampaigns(cfg Config) (*campaigns, error) {
-	cs := cfg.Campaigns
-	if cs == nil {
-		cs, _ = cfg.Store.(store.CampaignStore)
-	}
 	public := cfg.PublicURL
 	if public == "" {
 		public = DefaultPublicURL
@@ -40,26 +31,11 @@ func newCampaigns(cfg Config) (*campaigns, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &campaigns{store: cs, composer: composer, now: time.Now}, nil
-}
-
-func (h *handlers) campaignStore() (store.CampaignStore, error) {
-	if h.campaigns == nil || h.campaigns.store == nil {
-		return nil, errNoCampaigns
-	}
-	return h.campaigns.store, nil
-}
-
-func invalidState(format string, args ...any) *apierror.Error {
-	e := apierror.NotFound(format, args...)
-	e.Status, e.Code = http.StatusUnprocessableEntity, gen.ErrorCodeInvalidState
-	return e
+	return &campaigns{store: cfg.Store, composer: composer, now: time.Now}, nil
 }
 
 func templateNotFound(slug string) *apierror.Error {
-	e := apierror.NotFound("No template with slug '%s' in this account", slug)
-	e.Status, e.Code = http.StatusUnprocessableEntity, gen.ErrorCodeTemplateNotFound
-	return e
+	return apierror.TemplateNotFound("No template with slug '%s' in this account", slug)
 }
 
 // campaignError turns the store's errors about campaign id into API errors
@@ -74,13 +50,13 @@ func campaignError(err error, id, slug string) error {
 	case errors.As(err, &se):
 		switch se.Op {
 		case "update":
-			return invalidState("Campaign '%s' is %s and can no longer be changed", id, se.Status)
+			return apierror.InvalidState("Campaign '%s' is %s and can no longer be changed", id, se.Status)
 		case "delete":
-			return invalidState("Campaign '%s' is sending and cannot be deleted; cancel it first", id)
+			return apierror.InvalidState("Campaign '%s' is sending and cannot be deleted; cancel it first", id)
 		case "cancel":
-			return invalidState("Campaign '%s' is already %s and cannot be cancelled", id, se.Status)
+			return apierror.InvalidState("Campaign '%s' is already %s and cannot be cancelled", id, se.Status)
 		default:
-			return invalidState("Campaign '%s' is %s and cannot be %s", id, se.Status, map[string]string{
+			return apierror.InvalidState("Campaign '%s' is %s and cannot be %s", id, se.Status, map[string]string{
 				"send": "sent", "schedule": "scheduled"}[se.Op])
 		}
 	}
@@ -88,10 +64,7 @@ func campaignError(err error, id, slug string) error {
 }
 
 func (h *handlers) ListCampaigns(ctx context.Context, r gen.ListCampaignsRequestObject) (gen.ListCampaignsResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	q := query(r.Params.Page, r.Params.Limit, (*string)(r.Params.Sort), (*string)(r.Params.Order))
 	status := ""
 	if r.Params.Status != nil {
@@ -112,13 +85,10 @@ func (h *handlers) ListCampaigns(ctx context.Context, r gen.ListCampaignsRequest
 }
 
 func (h *handlers) CreateCampaign(ctx context.Context, r gen.CreateCampaignRequestObject) (gen.CreateCampaignResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	b := r.Body
 	if b.ScheduledAt != nil && !b.ScheduledAt.After(h.campaigns.now()) {
-		return nil, invalidState("The scheduled time %s is in the past", b.ScheduledAt.UTC().Format(time.RFC3339))
+		return nil, apierror.InvalidState("The scheduled time %s is in the past", b.ScheduledAt.UTC().Format(time.RFC3339))
 	}
 	c := store.Campaign{AccountID: accountID(ctx), Name: b.Name, Template: b.Template, ScheduledAt: b.ScheduledAt}
 	if b.Audience != nil {
@@ -138,10 +108,7 @@ func (h *handlers) CreateCampaign(ctx context.Context, r gen.CreateCampaignReque
 }
 
 func (h *handlers) GetCampaign(ctx context.Context, r gen.GetCampaignRequestObject) (gen.GetCampaignResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	c, err := cs.GetCampaign(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, campaignError(err, r.ID, "")
@@ -153,10 +120,7 @@ func (h *handlers) GetCampaign(ctx context.Context, r gen.GetCampaignRequestObje
 }
 
 func (h *handlers) UpdateCampaign(ctx context.Context, r gen.UpdateCampaignRequestObject) (gen.UpdateCampaignResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	b := r.Body
 	p := store.CampaignPatch{Name: b.Name, Template: b.Template}
 	if b.Audience != nil {
@@ -178,10 +142,7 @@ func (h *handlers) UpdateCampaign(ctx context.Context, r gen.UpdateCampaignReque
 }
 
 func (h *handlers) DeleteCampaign(ctx context.Context, r gen.DeleteCampaignRequestObject) (gen.DeleteCampaignResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	if err := cs.DeleteCampaign(ctx, accountID(ctx), r.ID); err != nil {
 		return nil, campaignError(err, r.ID, "")
 	}
@@ -189,10 +150,7 @@ func (h *handlers) DeleteCampaign(ctx context.Context, r gen.DeleteCampaignReque
 }
 
 func (h *handlers) SendCampaign(ctx context.Context, r gen.SendCampaignRequestObject) (gen.SendCampaignResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	c, err := cs.GetCampaign(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, campaignError(err, r.ID, "")
@@ -208,17 +166,14 @@ func (h *handlers) SendCampaign(ctx context.Context, r gen.SendCampaignRequestOb
 }
 
 func (h *handlers) ScheduleCampaign(ctx context.Context, r gen.ScheduleCampaignRequestObject) (gen.ScheduleCampaignResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	at := r.Body.ScheduledAt
 	if !at.After(h.campaigns.now()) {
 		// A missing campaign is still a 404, whatever the time.
 		if _, err := cs.GetCampaign(ctx, accountID(ctx), r.ID); err != nil {
 			return nil, campaignError(err, r.ID, "")
 		}
-		return nil, invalidState("The scheduled time %s is in the past", at.UTC().Format(time.RFC3339))
+		return nil, apierror.InvalidState("The scheduled time %s is in the past", at.UTC().Format(time.RFC3339))
 	}
 	c, err := cs.ScheduleCampaign(ctx, accountID(ctx), r.ID, at)
 	if err != nil {
@@ -231,10 +186,7 @@ func (h *handlers) ScheduleCampaign(ctx context.Context, r gen.ScheduleCampaignR
 }
 
 func (h *handlers) CancelCampaign(ctx context.Context, r gen.CancelCampaignRequestObject) (gen.CancelCampaignResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	c, err := cs.CancelCampaign(ctx, accountID(ctx), r.ID, h.campaigns.now())
 	if err != nil {
 		return nil, campaignError(err, r.ID, "")
@@ -246,10 +198,7 @@ func (h *handlers) CancelCampaign(ctx context.Context, r gen.CancelCampaignReque
 }
 
 func (h *handlers) GetCampaignStats(ctx context.Context, r gen.GetCampaignStatsRequestObject) (gen.GetCampaignStatsResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	s, err := cs.CampaignStats(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, campaignError(err, r.ID, "")
@@ -265,10 +214,7 @@ func (h *handlers) GetCampaignStats(ctx context.Context, r gen.GetCampaignStatsR
 }
 
 func (h *handlers) ListCampaignMessages(ctx context.Context, r gen.ListCampaignMessagesRequestObject) (gen.ListCampaignMessagesResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, err
-	}
+	cs := h.campaigns.store
 	page, err := cs.ListMessages(ctx, accountID(ctx), r.ID, query(r.Params.Page, r.Params.Limit, nil, nil))
 	if err != nil {
 		return nil, campaignError(err, r.ID, "")

@@ -45,9 +45,6 @@ type Config struct {
 	// Logger receives access and error logs; nil discards them.
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // 0 means DefaultMaxBodyBytes
-	// Campaigns keeps campaigns and their outbox; nil means Store, if it
-	// keeps them too, else the campaign operations answer 404.
-	Campaigns store.CampaignStore
 	// PublicURL is the API's base URL as the recipients of campaign
 	// messages reach it, which their tracking and unsubscribe links start
 	// with; "" means DefaultPublicURL.

@@ -37,10 +37,7 @@ func publicError(err error) error {
 }
 
 func (h *handlers) Unsubscribe(ctx context.Context, r gen.UnsubscribeRequestObject) (gen.UnsubscribeResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, errBadLink
-	}
+	cs := h.campaigns.store
 	if err := cs.Unsubscribe(ctx, r.Token, h.campaigns.now()); err != nil {
 		return nil, publicError(err)
 	}
@@ -48,10 +45,7 @@ func (h *handlers) Unsubscribe(ctx context.Context, r gen.UnsubscribeRequestObje
 }
 
 func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) (gen.TrackOpenResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, errBadLink
-	}
+	cs := h.campaigns.store
 	if err := cs.RecordOpen(ctx, r.Token, h.campaigns.now()); err != nil {
 		return nil, publicError(err)
 	}
@@ -62,10 +56,7 @@ func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) 
 }
 
 func (h *handlers) TrackClick(ctx context.Context, r gen.TrackClickRequestObject) (gen.TrackClickResponseObject, error) {
-	cs, err := h.campaignStore()
-	if err != nil {
-		return nil, errBadLink
-	}
+	cs := h.campaigns.store
 	// The target comes from the store, never from the request.
 	target, err := cs.RecordClick(ctx, r.Token, h.campaigns.now())
 	if err != nil {

@@ -106,15 +106,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return fmt.Errorf("--public-url: %w", err)
 	}
-	camps, _ := st.(store.CampaignStore)
 	srv, err := server.New(server.Config{Store: st, Limiter: limiter, Responses: mode, Logger: log,
-		Campaigns: camps, PublicURL: public, SkipRequestValidation: *requests == "off",
+		PublicURL: public, SkipRequestValidation: *requests == "off",
 		KeyCacheTTL: keyTTL})
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	stopWorker, err := startWorker(ctx, camps, relay, public, log)
+	stopWorker, err := startWorker(ctx, st, relay, public, log)
 	if err != nil {
 		ln.Close()
 		return err

@@ -88,6 +88,16 @@ func IdempotencyKeyReused(format string, args ...any) *Error {
 	return newf(http.StatusUnprocessableEntity, gen.ErrorCodeIdempotencyKeyReused, format, args...)
 }
 
+// InvalidState is a 422 invalid_state: the campaign's status forbids this.
+func InvalidState(format string, args ...any) *Error {
+	return newf(http.StatusUnprocessableEntity, gen.ErrorCodeInvalidState, format, args...)
+}
+
+// TemplateNotFound is a 422 template_not_found.
+func TemplateNotFound(format string, args ...any) *Error {
+	return newf(http.StatusUnprocessableEntity, gen.ErrorCodeTemplateNotFound, format, args...)
+}
+
 // RateLimited is a 429; the caller sets Retry-After.
 func RateLimited(format string, args ...any) *Error {
 	return newf(http.StatusTooManyRequests, gen.ErrorCodeRateLimitExceeded, format, args...)

@@ -140,8 +140,7 @@ func Start(opts ...Option) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger,
-		Campaigns: st, PublicURL: s.PublicURL, Spec: doc})
+	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger, PublicURL: s.PublicURL, Spec: doc})
 	if err != nil {
 		return nil, err
 	}
