@@ -7,14 +7,18 @@
 #
 # DB is changed (a key and a lead are added): pass a copy, e.g. of the
 # million-lead file the scale benchmarks keep in os.TempDir() (PERF.md).
+# AXIOM_BIN names an axiom binary to run instead of building one.
 set -euo pipefail
 db=$1 account=$2 port=${3:-18931}
 cd "$(dirname "$0")/../../.."
-bin=$(mktemp -d)/axiom
-go build -o "$bin" ./cmd/axiom
+bin=${AXIOM_BIN:-}
+if [ -z "$bin" ]; then
+  bin=$(mktemp -d)/axiom
+  go build -o "$bin" ./cmd/axiom
+fi
 key=$("$bin" keys create --db "$db" --plan enterprise --account "$account" | tail -1)
 
-"$bin" serve --db "$db" --addr "127.0.0.1:$port" --rate-limit off --log-level warn 2>"$bin.log" &
+"$bin" serve --db "$db" --addr "127.0.0.1:$port" --rate-limit off --log-level warn 2>"$db.serve.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
