@@ -13,7 +13,7 @@ import (
 )
 
 // A search finds one page of the leads whose words begin with the query's
-// words. Three plans do it, each cheap where another is dear:
+// words. Four plans do it, each cheap where another is dear:
 //
 //   - scan: read the account's leads in the page's order (the sort index)
 //     and test each lead's words, until the page and one lead more are
@@ -26,27 +26,31 @@ import (
 //     belong to it. It reads about one lead per lead on the page, but FTS5
 //     gathers all the matches of a word longer than the index's prefixes
 //     before giving the first, so it is dear for long common words.
+//   - filter: read the sort index alone in the page's order, keeping the
+//     leads among the full-text index's matches, until the page is found:
+//     cheap per lead passed, but it gathers every match first, and passes
+//     every lead before the page's last.
 //   - index: take every match from the full-text index, then sort them:
 //     its cost grows with the number of matches, whatever the page.
 //
-// Newest or oldest first, the scan runs first with a small budget, which
-// common words need not exceed, then the walk. Other orders choose between
-// the scan and the index plans by counting the matches, up to the number
-// at which both should cost the same; the scan gives up for the index plan
-// once it has read a few times what it should have needed.
+// The scan runs first with a small budget, which common words need not
+// exceed. Newest or oldest first, the walk follows. In other orders the
+// matches are counted, up to filterTo: fewer than filterFrom, the index
+// plan; more, the filter plan, after a longer scan if there are filterTo.
 const (
-	// scanFirst and scanFirstMax bound the reads of the scan before the
-	// walk: scanFirst per lead needed, scanFirstMax in all.
+	// scanFirst and scanFirstMax bound the reads of the first scan:
+	// scanFirst per lead needed, scanFirstMax in all.
 	scanFirst, scanFirstMax = 20, 1000
-	// scanCostRatio is how many matches the index plan handles in the time
-	// the scan plan reads one lead.
-	scanCostRatio = 1.0
-	// minCap and maxCap bound the count of matches that decides between
-	// the scan and the index plans.
-	minCap, maxCap = 200, 50_000
-	// scanSlack is how many times the expected reads the scan may make
-	// before giving up for the index plan.
-	scanSlack = 2
+	// scanOther and scanOtherMax bound the first scan in other orders.
+	scanOther, scanOtherMax = 8, 400
+	// From filterFrom matches on, the filter plan is chosen over the index
+	// plan, in orders other than created_at: the index plan reads a random
+	// row per match (about 5 µs), the filter plan a sort index entry per
+	// lead up to the page (about 0.15 µs) after gathering the matches
+	// (about 0.15 µs each). From filterTo matches on, a longer scan comes
+	// first, of scanSlack times the reads it should need.
+	filterFrom, filterTo = 2000, 40_000
+	scanSlack            = 4
 	// proofCostRatio is how many entries of the sort index the walk's proof
 	// reads in the time the walk reads one lead; minProof and maxProof
 	// bound the entries it reads.
@@ -62,7 +66,16 @@ const (
 	planScan
 	planIndex
 	planWalk // the index plan where the order is not created_at
+	planFilter
 )
+
+// sortIndexes names the index of each sort column, for the filter plan.
+var sortIndexes = map[string]string{
+	"created_at": "leads_created",
+	"updated_at": "leads_updated",
+	"name_sort":  "leads_name",
+	"email_sort": "leads_email",
+}
 
 // wordMatcher tests whether every word of a query begins a word of a
 // lead's search_text (its words, lower-cased, separated by single spaces):
@@ -140,18 +153,34 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q store.Query, 
 		return found(seqs)
 	case db.plan == planWalk:
 		return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
+	case db.plan == planFilter:
+		seqs, err := filterMatches(ctx, tx, accountID, col, dir, words, match, offset, need)
+		if err != nil {
+			return store.LeadPage{}, err
+		}
+		return found(seqs)
 	}
 
-	limit := scanCap(need, leads)
-	var count int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM leads_fts WHERE leads_fts MATCH ? LIMIT ?)",
-		match, limit).Scan(&count); err != nil {
+	// Other orders read a random row per lead scanned: a shorter first scan.
+	seqs, ok, err := scanMatches(ctx, tx, accountID, col, dir, words, offset, need, min(scanOther*int64(need), scanOtherMax))
+	if err != nil {
 		return store.LeadPage{}, err
 	}
-	if count >= limit {
-		// Common enough to be found soon in the page's order: the matches
-		// are at least count/leads of the leads.
-		reads := min(int64(scanSlack)*int64(need)*leads/int64(count), leads)
+	if ok {
+		return found(seqs)
+	}
+	var count int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM leads_fts WHERE leads_fts MATCH ? LIMIT ?)",
+		match, filterTo).Scan(&count); err != nil {
+		return store.LeadPage{}, err
+	}
+	if count < filterFrom {
+		return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
+	}
+	if count >= filterTo {
+		// Too many matches to gather cheaply, but as many as that are found
+		// soon, unless they gather elsewhere in the order.
+		reads := max(scanSlack*int64(need)*leads/int64(count), scanFirstMax)
 		seqs, ok, err := scanMatches(ctx, tx, accountID, col, dir, words, offset, need, reads)
 		if err != nil {
 			return store.LeadPage{}, err
@@ -160,16 +189,48 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q store.Query, 
 			return found(seqs)
 		}
 	}
-	return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
+	seqs, err = filterMatches(ctx, tx, accountID, col, dir, words, match, offset, need)
+	if err != nil {
+		return store.LeadPage{}, err
+	}
+	return found(seqs)
 }
 
-// scanCap is the count of matches from which the scan plan is expected to
-// cost less than the index plan, for a page needing need matches among
-// leads leads: the scan reads about need×leads/matches leads, the index
-// plan handles the matches.
-func scanCap(need int, leads int64) int {
-	c := math.Sqrt(float64(need) * float64(leads) * scanCostRatio)
-	return int(min(max(c, minCap), maxCap))
+// filterMatches returns the seqs of the matches of the page, from the
+// offset-th on, up to need in all: it reads the account's sort index in the
+// page's order, keeping the leads whose seq is among the full-text index's
+// matches (SQLite holds them in a table of its own for the query), and
+// tests their words.
+func filterMatches(ctx context.Context, tx *sql.Tx, accountID, col, dir string, words []string, match string, offset, need int) ([]int64, error) {
+	// col, dir and the index come from fixed lists, never from the query's
+	// text. INDEXED BY keeps SQLite from sorting the matches instead.
+	rows, err := tx.QueryContext(ctx, "SELECT seq, search_text FROM leads INDEXED BY "+sortIndexes[col]+
+		" WHERE account_id = ? AND seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)"+
+		" ORDER BY "+col+dir+", id"+dir, accountID, match)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := newWordMatcher(words)
+	var (
+		seqs    []int64
+		seq     int64
+		text    sql.RawBytes
+		matched int
+	)
+	for matched < need && rows.Next() {
+		if err := rows.Scan(&seq, &text); err != nil {
+			return nil, err
+		}
+		if !m.match(text) {
+			continue
+		}
+		if matched >= offset {
+			seqs = append(seqs, seq)
+		}
+		matched++
+	}
+	return seqs, rows.Err()
 }
 
 // proofCap is the most entries of the sort index that the walk's proof

@@ -126,6 +126,7 @@ func TestSearchPlansAgree(t *testing.T) {
 		// Proofs cut short: the walk goes on to the last match, or proves
 		// only some pages.
 		"walk-proof1": {plan: planWalk, proof: 1}, "walk-proof100": {plan: planWalk, proof: 100},
+		"filter": {plan: planFilter},
 	}
 	dbs := map[string]*DB{}
 	for name, opts := range plans {

@@ -31,7 +31,7 @@ func TestStoreMemory(t *testing.T) {
 
 // Every search plan passes the whole suite on its own.
 func TestStoreSearchPlans(t *testing.T) {
-	for name, plan := range map[string]searchPlan{"scan": planScan, "index": planIndex, "walk": planWalk} {
+	for name, plan := range map[string]searchPlan{"scan": planScan, "index": planIndex, "walk": planWalk, "filter": planFilter} {
 		t.Run(name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
 				db, err := Open(t.Context(), Memory, Options{plan: plan})
