@@ -132,6 +132,12 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q store.Query, 
 		return found(seqs)
 	case db.plan == planIndex:
 		return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
+	case db.plan == planFilter:
+		seqs, err := filterMatches(ctx, tx, accountID, col, dir, words, match, offset, need)
+		if err != nil {
+			return store.LeadPage{}, err
+		}
+		return found(seqs)
 	case col == "created_at":
 		if db.plan == planAuto {
 			seqs, ok, err := scanMatches(ctx, tx, accountID, col, dir, words, offset, need, min(scanFirst*int64(need), scanFirstMax))
@@ -153,12 +159,6 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q store.Query, 
 		return found(seqs)
 	case db.plan == planWalk:
 		return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
-	case db.plan == planFilter:
-		seqs, err := filterMatches(ctx, tx, accountID, col, dir, words, match, offset, need)
-		if err != nil {
-			return store.LeadPage{}, err
-		}
-		return found(seqs)
 	}
 
 	// Other orders read a random row per lead scanned: a shorter first scan.
