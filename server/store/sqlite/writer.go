@@ -30,6 +30,7 @@ type writeOp struct {
 // that one failing undoes only its own changes) and commits them together,
 // with one sync of the log for the group. A write waits for no other: the
 // writer takes what is queued when it becomes free and never waits for more.
+// fn runs on the writer goroutine, so it must not call write itself.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	// The read lock keeps Close from closing ops while this write is sent.
