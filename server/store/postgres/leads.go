@@ -28,7 +28,7 @@ func (db *DB) CreateLead(ctx context.Context, l store.Lead) (store.Lead, error) 
 	t := now()
 	l.ID = store.NewLeadID(t)
 	l.CreatedAt, l.UpdatedAt = t, t
-	l = normalize(l)
+	l = l.Normalized()
 	_, err := db.pool.Exec(ctx, `INSERT INTO leads (id, account_id, name, email, email_key, name_sort, email_sort,
 		phone, company, type, status, source, tags, notes, custom_fields, search, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, array_to_tsvector($16::text[]), $17, $18)`,
@@ -89,20 +89,6 @@ func tsquery(words []string) string {
 	return b.String()
 }
 
-// normalize gives l empty rather than nil tags, notes and custom fields.
-func normalize(l store.Lead) store.Lead {
-	if l.Tags == nil {
-		l.Tags = []string{}
-	}
-	if l.Notes == nil {
-		l.Notes = []string{}
-	}
-	if l.CustomFields == nil {
-		l.CustomFields = map[string]string{}
-	}
-	return l
-}
-
 func scanLead(row pgx.Row) (store.Lead, error) {
 	var l store.Lead
 	if err := row.Scan(&l.ID, &l.AccountID, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Type, &l.Status, &l.Source,
@@ -110,7 +96,7 @@ func scanLead(row pgx.Row) (store.Lead, error) {
 		return store.Lead{}, err
 	}
 	l.CreatedAt, l.UpdatedAt = utc(l.CreatedAt), utc(l.UpdatedAt)
-	return normalize(l), nil
+	return l.Normalized(), nil
 }
 
 // GetLead returns the lead id of accountID.
@@ -135,7 +121,7 @@ func (db *DB) UpdateLead(ctx context.Context, accountID, id string, p store.Lead
 		if err != nil {
 			return notFound(err)
 		}
-		l = patch(l, p)
+		l = p.Apply(l)
 		l.UpdatedAt = now()
 		_, err = tx.Exec(ctx, `UPDATE leads SET name = $1, email = $2, email_key = $3, name_sort = $4, email_sort = $5,
 			phone = $6, company = $7, type = $8, status = $9, source = $10, tags = $11, notes = $12, custom_fields = $13,
@@ -150,31 +136,6 @@ func (db *DB) UpdateLead(ctx context.Context, accountID, id string, p store.Lead
 		return store.Lead{}, fmt.Errorf("postgres: update lead %q: %w", id, err)
 	}
 	return l, nil
-}
-
-// patch returns l with the fields p sets.
-func patch(l store.Lead, p store.LeadPatch) store.Lead {
-	for _, f := range []struct {
-		dst *string
-		src *string
-	}{
-		{&l.Name, p.Name}, {&l.Email, p.Email}, {&l.Phone, p.Phone}, {&l.Company, p.Company},
-		{&l.Type, p.Type}, {&l.Status, p.Status}, {&l.Source, p.Source},
-	} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
-	if p.Tags != nil {
-		l.Tags = *p.Tags
-	}
-	if p.Notes != nil {
-		l.Notes = *p.Notes
-	}
-	if p.CustomFields != nil {
-		l.CustomFields = *p.CustomFields
-	}
-	return normalize(l)
 }
 
 // DeleteLead deletes the lead id of accountID.

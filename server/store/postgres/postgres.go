@@ -14,11 +14,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,46 +91,12 @@ func (db *DB) setup(ctx context.Context) error {
 	return db.migrate(ctx)
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded NNNN_name.sql files in version order.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("migration %q is not named NNNN_name.sql", e.Name())
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %q and %q share version %d", other, e.Name(), v)
-		}
-		seen[v] = e.Name()
-		b, err := migrations.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
-
 // migrate applies the migrations the database lacks, all in one transaction
 // holding an advisory lock: servers starting together wait for the first,
 // then find nothing left to do. A database migrated by a newer server is
 // refused.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := store.LoadMigrations(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -156,23 +119,23 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		if n := len(ms); n > 0 && len(applied) > 0 && applied[len(applied)-1] > ms[n-1].version {
-			return fmt.Errorf("database schema version %d is newer than this server's %d", applied[len(applied)-1], ms[n-1].version)
+		if n := len(ms); n > 0 && len(applied) > 0 && applied[len(applied)-1] > ms[n-1].Version {
+			return fmt.Errorf("database schema version %d is newer than this server's %d", applied[len(applied)-1], ms[n-1].Version)
 		}
 		for _, m := range ms {
-			if contains(applied, m.version) {
+			if contains(applied, m.Version) {
 				continue
 			}
 			// No arguments: pgx sends it with the simple protocol, which
 			// runs the file's several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-				m.version, m.name, now()); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+				m.Version, m.Name, now()); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			db.log.InfoContext(ctx, "applied migration", "version", m.version, "name", m.name)
+			db.log.InfoContext(ctx, "applied migration", "version", m.Version, "name", m.Name)
 		}
 		return nil
 	})

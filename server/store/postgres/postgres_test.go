@@ -138,7 +138,7 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 		defer dbs[i].Close()
 	}
-	ms, err := loadMigrations()
+	ms, err := store.LoadMigrations(migrations, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func seedLeads(b *testing.B, n int) (*DB, store.Account) {
 	start := time.Now().Add(-time.Duration(n) * time.Second)
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		for i := range n {
-			l := normalize(benchLead(r, acc.ID, i))
+			l := benchLead(r, acc.ID, i).Normalized()
 			t := start.Add(time.Duration(i) * time.Second).UTC().Truncate(time.Millisecond)
 			l.ID, l.CreatedAt, l.UpdatedAt = store.NewLeadID(t), t, t
 			if _, err := insertLead(ctx, tx, l); err != nil {

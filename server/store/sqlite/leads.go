@@ -31,7 +31,7 @@ func (db *DB) CreateLead(ctx context.Context, l store.Lead) (store.Lead, error) 
 	t := now()
 	l.ID = store.NewLeadID(t)
 	l.CreatedAt, l.UpdatedAt = t, t
-	l = normalize(l)
+	l = l.Normalized()
 	args, err := leadArgs(l)
 	if err != nil {
 		return store.Lead{}, fmt.Errorf("sqlite: create lead: %w", err)
@@ -112,20 +112,6 @@ func searchText(l store.Lead) string {
 	return strings.Join(words, " ")
 }
 
-// normalize gives l empty rather than nil tags, notes and custom fields.
-func normalize(l store.Lead) store.Lead {
-	if l.Tags == nil {
-		l.Tags = []string{}
-	}
-	if l.Notes == nil {
-		l.Notes = []string{}
-	}
-	if l.CustomFields == nil {
-		l.CustomFields = map[string]string{}
-	}
-	return l
-}
-
 func scanLead(row interface{ Scan(...any) error }) (store.Lead, error) {
 	var (
 		l                    store.Lead
@@ -146,7 +132,7 @@ func scanLead(row interface{ Scan(...any) error }) (store.Lead, error) {
 		return store.Lead{}, fmt.Errorf("lead %s custom fields: %w", l.ID, err)
 	}
 	l.CreatedAt, l.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
-	return normalize(l), nil
+	return l.Normalized(), nil
 }
 
 // GetLead returns the lead id of accountID.
@@ -169,7 +155,7 @@ func (db *DB) UpdateLead(ctx context.Context, accountID, id string, p store.Lead
 		if err != nil {
 			return notFound(err)
 		}
-		l = patch(l, p)
+		l = p.Apply(l)
 		l.UpdatedAt = now()
 		c, err := leadRow(l)
 		if err != nil {
@@ -188,31 +174,6 @@ func (db *DB) UpdateLead(ctx context.Context, accountID, id string, p store.Lead
 		return store.Lead{}, fmt.Errorf("sqlite: update lead %q: %w", id, err)
 	}
 	return l, nil
-}
-
-// patch returns l with the fields p sets.
-func patch(l store.Lead, p store.LeadPatch) store.Lead {
-	for _, f := range []struct {
-		dst *string
-		src *string
-	}{
-		{&l.Name, p.Name}, {&l.Email, p.Email}, {&l.Phone, p.Phone}, {&l.Company, p.Company},
-		{&l.Type, p.Type}, {&l.Status, p.Status}, {&l.Source, p.Source},
-	} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
-	if p.Tags != nil {
-		l.Tags = *p.Tags
-	}
-	if p.Notes != nil {
-		l.Notes = *p.Notes
-	}
-	if p.CustomFields != nil {
-		l.CustomFields = *p.CustomFields
-	}
-	return normalize(l)
 }
 
 // DeleteLead deletes the lead id of accountID.

@@ -257,7 +257,7 @@ func generateScale(ctx context.Context, path string) error {
 				if done%every == every-1 {
 					acc = other.ID
 				}
-				if _, err := insertLead(ctx, tx, normalize(g.lead(acc, done, t))); err != nil {
+				if _, err := insertLead(ctx, tx, g.lead(acc, done, t).Normalized()); err != nil {
 					return err
 				}
 				done++

@@ -96,7 +96,7 @@ func TestSearchPlansAgree(t *testing.T) {
 			}
 			// Few distinct times and names: many ties to break by id.
 			created := base.Add(time.Duration(r.IntN(200)) * time.Second)
-			l := normalize(store.Lead{
+			l := store.Lead{
 				AccountID: acc,
 				Name:      first[r.IntN(len(first))] + " " + last[r.IntN(len(last))],
 				Email:     fmt.Sprintf("user%d@example.com", i),
@@ -104,7 +104,7 @@ func TestSearchPlansAgree(t *testing.T) {
 				ID:        store.NewLeadID(created),
 				CreatedAt: created,
 				UpdatedAt: created.Add(time.Duration(r.IntN(100)) * time.Second),
-			})
+			}.Normalized()
 			if _, err := insertLead(ctx, tx, l); err != nil {
 				return err
 			}

@@ -13,11 +13,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,44 +180,10 @@ func (db *DB) setup(ctx context.Context) error {
 	return db.migrate(ctx)
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded NNNN_name.sql files in version order.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("migration %q is not named NNNN_name.sql", e.Name())
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %q and %q share version %d", other, e.Name(), v)
-		}
-		seen[v] = e.Name()
-		b, err := migrations.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
-
 // migrate applies, each in its own transaction, the migrations the database
 // lacks, and refuses a database migrated by a newer version of the server.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := store.LoadMigrations(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
@@ -234,32 +198,32 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := db.w.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&latest); err != nil {
 		return fmt.Errorf("sqlite: read schema version: %w", err)
 	}
-	if n := len(ms); n > 0 && latest > ms[n-1].version {
-		return fmt.Errorf("sqlite: database schema version %d is newer than this server's %d", latest, ms[n-1].version)
+	if n := len(ms); n > 0 && latest > ms[n-1].Version {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this server's %d", latest, ms[n-1].Version)
 	}
 	for _, m := range ms {
 		err := inTx(ctx, db.w, func(tx *sql.Tx) error {
 			// Checked inside the write transaction, so that two processes
 			// opening one file never both apply a migration.
 			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", m.Version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.version, m.name, time.Now().UnixMilli()); err != nil {
+				m.Version, m.Name, time.Now().UnixMilli()); err != nil {
 				return err
 			}
-			db.log.InfoContext(ctx, "applied migration", "version", m.version, "name", m.name)
+			db.log.InfoContext(ctx, "applied migration", "version", m.Version, "name", m.Name)
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -91,7 +91,7 @@ func TestReopen(t *testing.T) {
 		if err := db.r.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
 			t.Fatal(err)
 		}
-		ms, err := loadMigrations()
+		ms, err := store.LoadMigrations(migrations, "migrations")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,7 +56,7 @@ func insertFn(ctx context.Context, l store.Lead) func(tx *sql.Tx) error {
 		l.ID = store.NewLeadID(t)
 	}
 	l.CreatedAt, l.UpdatedAt = t, t
-	l = normalize(l)
+	l = l.Normalized()
 	return func(tx *sql.Tx) error {
 		_, err := insertLead(ctx, tx, l)
 		return err
@@ -217,7 +217,7 @@ func TestGroupSearchIndex(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			l = patch(l, p)
+			l = p.Apply(l)
 			c, err := leadRow(l)
 			if err != nil {
 				return err
