@@ -1,0 +1,234 @@
+package axiom
+
+import (
+	"slices"
+	"time"
+)
+
+// CampaignStatus is where a campaign stands: draft → scheduled → sending →
+// sent, or cancelled (see CampaignOp for every move).
+type CampaignStatus string
+
+// The statuses of a campaign.
+const (
+	CampaignDraft     CampaignStatus = "draft"
+	CampaignScheduled CampaignStatus = "scheduled"
+	CampaignSending   CampaignStatus = "sending"
+	CampaignSent      CampaignStatus = "sent"
+	CampaignCancelled CampaignStatus = "cancelled"
+)
+
+// CampaignOp is something done to a campaign that its status may refuse.
+type CampaignOp string
+
+// The operations on a campaign.
+const (
+	OpUpdate   CampaignOp = "update"
+	OpDelete   CampaignOp = "delete"
+	OpSchedule CampaignOp = "schedule"
+	OpSend     CampaignOp = "send"
+	OpCancel   CampaignOp = "cancel"
+	OpFinish   CampaignOp = "finish" // the last message was delivered or failed
+)
+
+// campaignRule is what one operation requires and does.
+type campaignRule struct {
+	from []CampaignStatus // the statuses that allow it
+	to   CampaignStatus   // the status it leaves; "" keeps the status
+}
+
+// campaignRules is the one table of the campaign life cycle.
+var campaignRules = map[CampaignOp]campaignRule{
+	OpUpdate:   {from: []CampaignStatus{CampaignDraft, CampaignScheduled}},
+	OpDelete:   {from: []CampaignStatus{CampaignDraft, CampaignScheduled, CampaignSent, CampaignCancelled}},
+	OpSchedule: {from: []CampaignStatus{CampaignDraft, CampaignScheduled}, to: CampaignScheduled},
+	OpSend:     {from: []CampaignStatus{CampaignDraft, CampaignScheduled}, to: CampaignSending},
+	OpCancel:   {from: []CampaignStatus{CampaignDraft, CampaignScheduled, CampaignSending}, to: CampaignCancelled},
+	OpFinish:   {from: []CampaignStatus{CampaignSending}, to: CampaignSent},
+}
+
+// From lists the statuses in which op is allowed.
+func (op CampaignOp) From() []CampaignStatus { return slices.Clone(campaignRules[op].from) }
+
+// To is the status op leaves a campaign in; "" when it keeps the status.
+func (op CampaignOp) To() CampaignStatus { return campaignRules[op].to }
+
+// Allows reports whether a campaign in status s may undergo op.
+func (s CampaignStatus) Allows(op CampaignOp) bool { return slices.Contains(campaignRules[op].from, s) }
+
+// CampaignStateError is the error of op refused to campaign id in status s.
+func CampaignStateError(id string, s CampaignStatus, op CampaignOp) *Error {
+	switch op {
+	case OpUpdate:
+		return Errorf(CodeInvalidState, "Campaign '%s' is %s and can no longer be changed", id, s)
+	case OpDelete:
+		return Errorf(CodeInvalidState, "Campaign '%s' is %s and cannot be deleted; cancel it first", id, s)
+	case OpCancel:
+		return Errorf(CodeInvalidState, "Campaign '%s' is already %s and cannot be cancelled", id, s)
+	case OpSend:
+		return Errorf(CodeInvalidState, "Campaign '%s' is %s and cannot be sent", id, s)
+	case OpSchedule:
+		return Errorf(CodeInvalidState, "Campaign '%s' is %s and cannot be scheduled", id, s)
+	}
+	return Errorf(CodeInvalidState, "Campaign '%s' is %s and cannot %s", id, s, op)
+}
+
+// CampaignNotFound is the error of a campaign id the account does not have.
+func CampaignNotFound(id string) *Error { return Errorf(CodeNotFound, "No campaign with id '%s'", id) }
+
+// CampaignTemplateNotFound is the error of a campaign naming a template
+// the account does not have.
+func CampaignTemplateNotFound(slug string) *Error {
+	return Errorf(CodeTemplateNotFound, "No template with slug '%s' in this account", slug)
+}
+
+// CheckSchedule refuses a start time that is not in the future.
+func CheckSchedule(at, now time.Time) error {
+	if !at.After(now) {
+		return Errorf(CodeInvalidState, "The scheduled time %s is in the past", at.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Audience selects the leads a campaign goes to: a lead matches when it has
+// one of Tags (if any), its type is one of Types (if any) and its status one
+// of Statuses (if any). Unsubscribed leads never match.
+type Audience struct {
+	Tags, Types, Statuses []string
+}
+
+// Normalized returns a with nil lists made empty.
+func (a Audience) Normalized() Audience {
+	for _, l := range []*[]string{&a.Tags, &a.Types, &a.Statuses} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	return a
+}
+
+// Matches reports whether l is in the audience.
+func (a Audience) Matches(l Lead) bool {
+	if l.Status == LeadStatusUnsubscribed {
+		return false
+	}
+	in := func(set []string, v ...string) bool {
+		if len(set) == 0 {
+			return true
+		}
+		for _, x := range v {
+			if slices.Contains(set, x) {
+				return true
+			}
+		}
+		return false
+	}
+	return in(a.Tags, l.Tags...) && in(a.Types, l.Type) && in(a.Statuses, l.Status)
+}
+
+// Campaign sends one template to an audience of an account's leads.
+type Campaign struct {
+	ID          string
+	AccountID   string
+	Name        string
+	Template    string // the template's slug
+	Audience    Audience
+	Status      CampaignStatus
+	ScheduledAt *time.Time
+	StartedAt   *time.Time
+	CompletedAt *time.Time
+	Counts      CampaignCounts
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// NewCampaign returns c as it is created now in account accountID: a new
+// id, its times, and draft, or scheduled when it has a start time.
+func NewCampaign(accountID string, c Campaign, now time.Time) Campaign {
+	now = StoreTime(now)
+	c.ID, c.AccountID, c.CreatedAt, c.UpdatedAt = NewID(PrefixCampaign, now), accountID, now, now
+	c.Status = CampaignDraft
+	if c.ScheduledAt != nil {
+		at := StoreTime(*c.ScheduledAt)
+		c.ScheduledAt, c.Status = &at, CampaignScheduled
+	}
+	c.StartedAt, c.CompletedAt, c.Counts = nil, nil, CampaignCounts{}
+	c.Audience = c.Audience.Normalized()
+	return c
+}
+
+// CampaignChange is what an operation changes of a campaign; nil fields
+// are kept. The status is the operation's own (CampaignOp.To).
+type CampaignChange struct {
+	Name, Template *string
+	Audience       *Audience
+	ScheduledAt    *time.Time
+	StartedAt      *time.Time
+	CompletedAt    *time.Time
+	UpdatedAt      time.Time
+	// EnqueueUntil, with OpSend, starts the enqueueing of the campaign's
+	// audience, held by the caller until this time.
+	EnqueueUntil *time.Time
+}
+
+// CampaignCounts counts a campaign's messages by status.
+type CampaignCounts struct {
+	Recipients, Sent, Failed int
+}
+
+// CampaignStats are a campaign's delivery and engagement figures.
+type CampaignStats struct {
+	Recipients, Sent, Failed, Pending int
+	Opens, UniqueOpens                int
+	Clicks, UniqueClicks              int
+	Unsubscribes                      int
+}
+
+// MessageStatus is where a campaign message stands. A queued message may
+// be claimed by a worker: it stays queued, with a lease, until the worker
+// records the outcome.
+type MessageStatus string
+
+// The statuses of a message.
+const (
+	MessageQueued MessageStatus = "queued"
+	MessageSent   MessageStatus = "sent"
+	MessageFailed MessageStatus = "failed"
+)
+
+// Link is one tracked link of a message: its token and where it leads.
+type Link struct {
+	Token string
+	URL   string
+}
+
+// Message is one campaign message to one lead.
+type Message struct {
+	ID         string
+	CampaignID string
+	AccountID  string
+	LeadID     string
+	To         string
+	ToName     string
+	Subject    string
+	HTML       string
+	Text       string
+	// OpenToken names the message in its tracking pixel, UnsubscribeToken
+	// in its unsubscribe link; Links are its tracked links.
+	OpenToken        string
+	UnsubscribeToken string
+	Links            []Link
+	Status           MessageStatus
+	Error            string // why the last attempt failed; "" once sent
+	Attempts         int
+	SentAt           *time.Time
+	CreatedAt        time.Time
+}
+
+// Outcome is the result of one delivery attempt.
+type Outcome struct {
+	Status MessageStatus // MessageSent, MessageFailed, or MessageQueued to try again
+	Error  string        // why it failed
+	At     time.Time     // when the attempt ended
+	Retry  time.Time     // with MessageQueued: not before this time
+}

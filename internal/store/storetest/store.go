@@ -1,0 +1,159 @@
+package storetest
+
+import (
+	"context"
+	"time"
+
+	"github.com/axiomkit/axiom"
+)
+
+// Store is every operation a backend offers, the union of what the server,
+// the campaign service and the command line each declare they need. Each
+// backend passes the whole suite.
+//
+// Errors a client must see are *axiom.Error values created by the store
+// where it learns the fact (axiom.LeadNotFound(id), axiom.DuplicateEmail,
+// axiom.CampaignStateError, …) and wrapped with %w; every other error is
+// the database's, wrapped with the operation that failed.
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Bootstrap stores a and k, the first account of a database and its
+	// key, only if the database has never held an account; it reports
+	// whether it did. Of several processes bootstrapping one database at
+	// once, exactly one stores its account.
+	Bootstrap(ctx context.Context, a axiom.Account, k axiom.Key) (bool, error)
+	// CreateAccount stores a.
+	CreateAccount(ctx context.Context, a axiom.Account) error
+	// GetAccount returns account id; a missing one is an axiom.ErrNotFound.
+	GetAccount(ctx context.Context, id string) (axiom.Account, error)
+	// CreateKey stores k, whose ID, AccountID, Hash and Hint are set. A
+	// taken id or hash is an axiom.ErrDuplicate, an unknown account an
+	// axiom.ErrNotFound.
+	CreateKey(ctx context.Context, k axiom.Key) error
+	// KeyByHash finds a key (revoked or not) and its account by the hash of
+	// its secret; none is an axiom.ErrNotFound.
+	KeyByHash(ctx context.Context, hash []byte) (axiom.Key, axiom.Account, error)
+	// ListKeys lists the keys of one account, or of all when accountID is
+	// "", oldest first.
+	ListKeys(ctx context.Context, accountID string) ([]axiom.Key, error)
+	// RevokeKey marks key id revoked at at; revoking it again keeps the
+	// first time. A missing key is an axiom.ErrNotFound.
+	RevokeKey(ctx context.Context, id string, at time.Time) error
+
+	// CreateLead stores l as it is (axiom.NewLead made it). An email the
+	// account already has, compared by axiom.EmailKey, is
+	// axiom.DuplicateEmail(l.Email).
+	CreateLead(ctx context.Context, l axiom.Lead) error
+	// GetLead returns lead id of the account; axiom.LeadNotFound(id) if the
+	// account has none (another account's lead is not found either).
+	GetLead(ctx context.Context, accountID, id string) (axiom.Lead, error)
+	// UpdateLead applies p to lead id at now (axiom.LeadPatch.Apply) and
+	// stores the result, atomically: concurrent patches of one lead, from
+	// any process, each apply to the result of the one before.
+	UpdateLead(ctx context.Context, accountID, id string, p axiom.LeadPatch, now time.Time) (axiom.Lead, error)
+	// DeleteLead deletes lead id of the account.
+	DeleteLead(ctx context.Context, accountID, id string) error
+	// ListLeads returns one page of the account's leads that match
+	// q.Search (each word of axiom.SearchWords(q.Search) begins a word of
+	// the lead's SearchText), in q's order, ties broken by id in the same
+	// direction. Sort fields: created_at, updated_at, name, email (by
+	// axiom.SortKey).
+	ListLeads(ctx context.Context, accountID string, q axiom.Query) (axiom.Page[axiom.Lead], error)
+
+	// CreateTemplate stores t under its slug. A slug the account has ever
+	// used, even by a deleted template, is an axiom.ErrDuplicate.
+	CreateTemplate(ctx context.Context, t axiom.Template) error
+	// GetTemplate returns the account's live template slug, or
+	// axiom.TemplateNotFound(slug).
+	GetTemplate(ctx context.Context, accountID, slug string) (axiom.Template, error)
+	// UpdateTemplate applies p at now, atomically.
+	UpdateTemplate(ctx context.Context, accountID, slug string, p axiom.TemplatePatch, now time.Time) (axiom.Template, error)
+	// DeleteTemplate deletes the template, keeping its slug used.
+	DeleteTemplate(ctx context.Context, accountID, slug string, now time.Time) error
+	// ListTemplates returns one page of the account's live templates, ties
+	// broken by slug. Sort fields: created_at, updated_at, name.
+	ListTemplates(ctx context.Context, accountID string, q axiom.Query) (axiom.Page[axiom.Template], error)
+
+	// ClaimIdempotencyKey claims r.Key for r.AccountID with r (Status 0,
+	// r.Token set), atomically across processes: it stores r unless the
+	// account holds a record of the key that is younger than ttl and is
+	// either answered or claimed less than stale ago. It returns the record
+	// now held and whether it is r's claim.
+	ClaimIdempotencyKey(ctx context.Context, r axiom.IdempotencyRecord, ttl, stale time.Duration) (axiom.IdempotencyRecord, bool, error)
+	// GetIdempotencyKey returns the record of the key, or axiom.ErrNotFound.
+	GetIdempotencyKey(ctx context.Context, accountID, key string) (axiom.IdempotencyRecord, error)
+	// CompleteIdempotencyKey stores the answer (Status, ContentType, Body)
+	// of the claim r.Token holds; a claim lost meanwhile is
+	// axiom.ErrNotFound.
+	CompleteIdempotencyKey(ctx context.Context, r axiom.IdempotencyRecord) error
+	// ReleaseIdempotencyKey deletes the claim token holds, so that a retry
+	// runs again (the request failed).
+	ReleaseIdempotencyKey(ctx context.Context, accountID, key, token string) error
+
+	// CreateCampaign stores c as it is (axiom.NewCampaign made it).
+	CreateCampaign(ctx context.Context, c axiom.Campaign) error
+	// GetCampaign returns campaign id with its counts, or
+	// axiom.CampaignNotFound(id).
+	GetCampaign(ctx context.Context, accountID, id string) (axiom.Campaign, error)
+	// ListCampaigns lists a page of campaigns, only those in status if it
+	// is not "". Sort fields: created_at, updated_at, name.
+	ListCampaigns(ctx context.Context, accountID string, q axiom.Query, status axiom.CampaignStatus) (axiom.Page[axiom.Campaign], error)
+	// ChangeCampaign applies op to campaign id atomically, across
+	// processes: if its status is one of op.From(), it sets the fields ch
+	// sets and the status op.To() (unless ""), and returns the campaign as
+	// it is after; otherwise axiom.CampaignStateError(id, status, op). With
+	// ch.EnqueueUntil set (OpSend), the campaign starts enqueueing, held by
+	// the caller until that time. Of concurrent calls that the status
+	// allows only one, exactly one succeeds when op changes the status.
+	ChangeCampaign(ctx context.Context, accountID, id string, op axiom.CampaignOp, ch axiom.CampaignChange) (axiom.Campaign, error)
+	// DeleteCampaign deletes campaign id, if its status allows
+	// axiom.OpDelete, with its messages, links and events.
+	DeleteCampaign(ctx context.Context, accountID, id string) error
+	// DueCampaigns lists the scheduled campaigns whose time is at or before now.
+	DueCampaigns(ctx context.Context, now time.Time, limit int) ([]axiom.Campaign, error)
+	// AudienceLeads lists up to limit leads of the account in id order,
+	// those after afterID ("" from the first): the candidates of an audience.
+	AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error)
+	// EnqueueMessages queues ms (rendered, ids set) for the sending
+	// campaign that is enqueueing, in one short transaction, leaving out
+	// any lead that already has a message in the campaign, and records
+	// cursor (the last lead considered) and the hold's new end. A campaign
+	// that stopped enqueueing (cancelled, deleted) is axiom.ErrInvalidState.
+	EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error
+	// FinishEnqueue marks the campaign's audience wholly enqueued.
+	FinishEnqueue(ctx context.Context, campaignID string) error
+	// ClaimEnqueue takes the hold of one sending campaign whose enqueueing
+	// is unfinished and unheld (its holder died), until holdUntil, and
+	// returns it with its cursor; ok is false when there is none.
+	ClaimEnqueue(ctx context.Context, now, holdUntil time.Time) (c axiom.Campaign, cursor string, ok bool, err error)
+	// FinishCampaigns marks sent (completed at now) every sending campaign
+	// wholly enqueued without a queued message, and returns how many.
+	FinishCampaigns(ctx context.Context, now time.Time) (int, error)
+	// CampaignStats counts the messages and events of a campaign.
+	CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error)
+	// ListMessages returns one page of a campaign's messages in the order
+	// they were queued.
+	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
+	// ClaimMessages leases up to limit queued messages of sending campaigns
+	// that are free (never leased, lease expired, retry time passed), until
+	// now+lease, counting an attempt for each. A message is leased to one
+	// caller at a time, across processes sharing the database.
+	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]axiom.Message, error)
+	// CompleteMessage records the outcome of a claimed message's attempt,
+	// and marks its campaign sent when it was the last one queued of a
+	// wholly enqueued campaign. A message deleted meanwhile is
+	// axiom.ErrNotFound.
+	CompleteMessage(ctx context.Context, id string, o axiom.Outcome) error
+	// RecordOpen counts an open of the message whose open token is token.
+	RecordOpen(ctx context.Context, token string, at time.Time) error
+	// RecordClick counts a click on the link whose token is token and
+	// returns the link's URL.
+	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
+	// Unsubscribe marks unsubscribed the lead of the message whose
+	// unsubscribe token is token (if the lead still exists), counting the
+	// unsubscribe once for that message. Unknown tokens are axiom.ErrNotFound.
+	Unsubscribe(ctx context.Context, token string, at time.Time) error
+}
