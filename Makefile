@@ -46,9 +46,9 @@ bench: bench-go bench-load
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) \
-		./server/ ./server/validation/ ./server/servertest/ ./server/ratelimit/ ./client/
+		./server/ ./internal/validation/ ./server/servertest/ ./internal/ratelimit/ ./client/
 	$(GO) test -run '^$$' -bench '^Benchmark(ListLeads|SearchLeads|CreateLead)$$' -benchmem -benchtime $(BENCHTIME) \
-		./server/store/sqlite/
+		./internal/store/sqlite/
 
 ## bench-load: the load run alone (go run ./cmd/axiom-bench -h for its flags)
 bench-load:

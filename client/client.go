@@ -181,11 +181,11 @@ func WithRateLimit(requestsPerMinute, burst int) Option {
 // WithPlanRateLimit is WithRateLimit with the rate and burst of plan p.
 func WithPlanRateLimit(p Plan) Option {
 	return func(c *config) error {
-		perMinute, burst, ok := p.limits()
-		if !ok {
+		if !p.Valid() {
 			return fmt.Errorf("axiom: WithPlanRateLimit: unknown plan %q", string(p))
 		}
-		return WithRateLimit(perMinute, burst)(c)
+		l := p.RateLimit()
+		return WithRateLimit(l.Rate, l.Burst)(c)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 )
 
@@ -25,6 +26,7 @@ var (
 	ErrNotFound             = errors.New("axiom: not found")              // 404 not_found
 	ErrDuplicateEntry       = errors.New("axiom: duplicate entry")        // 422 duplicate_entry
 	ErrIdempotencyKeyReused = errors.New("axiom: idempotency key reused") // 422 idempotency_key_reused
+	ErrIdempotencyKeyInUse  = errors.New("axiom: idempotency key in use") // 409 idempotency_key_in_use
 	ErrTemplateNotFound     = errors.New("axiom: template not found")     // 422 template_not_found
 	ErrInvalidState         = errors.New("axiom: invalid state")          // 422 invalid_state
 	ErrRateLimited          = errors.New("axiom: rate limited")           // 429 rate_limit_exceeded
@@ -48,8 +50,8 @@ type Error struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
 	// Code is the API's machine-readable code; empty when the body was not
-	// the API's error envelope.
-	Code gen.ErrorCode
+	// the API's error envelope. It may be a code this version does not know.
+	Code axiom.ErrorCode
 	// Message is the API's message, or a summary of a body that was not
 	// the envelope (an HTML page's title, a line of text, the status text).
 	Message string
@@ -91,54 +93,35 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is matches the sentinel errors of this package.
-func (e *Error) Is(target error) bool {
-	var want gen.ErrorCode
-	switch target {
-	case ErrInvalidParameter:
-		want = gen.ErrorCodeInvalidParameter
-	case ErrUnauthorized:
-		want = gen.ErrorCodeUnauthorized
-	case ErrForbidden:
-		want = gen.ErrorCodeForbidden
-	case ErrNotFound:
-		want = gen.ErrorCodeNotFound
-	case ErrDuplicateEntry:
-		want = gen.ErrorCodeDuplicateEntry
-	case ErrIdempotencyKeyReused:
-		want = gen.ErrorCodeIdempotencyKeyReused
-	case ErrTemplateNotFound:
-		want = gen.ErrorCodeTemplateNotFound
-	case ErrInvalidState:
-		want = gen.ErrorCodeInvalidState
-	case ErrRateLimited:
-		want = gen.ErrorCodeRateLimitExceeded
-	default:
-		return false
-	}
-	return e.effectiveCode() == want
+// sentinelCodes is the code each sentinel error matches.
+var sentinelCodes = map[error]axiom.ErrorCode{
+	ErrInvalidParameter:     axiom.CodeInvalidParameter,
+	ErrUnauthorized:         axiom.CodeUnauthorized,
+	ErrForbidden:            axiom.CodeForbidden,
+	ErrNotFound:             axiom.CodeNotFound,
+	ErrDuplicateEntry:       axiom.CodeDuplicateEntry,
+	ErrIdempotencyKeyReused: axiom.CodeIdempotencyKeyReused,
+	ErrIdempotencyKeyInUse:  axiom.CodeIdempotencyKeyInUse,
+	ErrTemplateNotFound:     axiom.CodeTemplateNotFound,
+	ErrInvalidState:         axiom.CodeInvalidState,
+	ErrRateLimited:          axiom.CodeRateLimitExceeded,
 }
 
-// effectiveCode is Code when it is one of the API's, or else the code the
-// status stands for (the list is closed: an unknown code is not trusted).
-func (e *Error) effectiveCode() gen.ErrorCode {
-	if e.Code.Valid() {
+// Is matches the sentinel errors of this package.
+func (e *Error) Is(target error) bool {
+	want, ok := sentinelCodes[target]
+	return ok && e.effectiveCode() == want
+}
+
+// effectiveCode is Code when it is one the client knows, or else the code
+// the status stands for: a code added to the API later still matches the
+// sentinel of its status.
+func (e *Error) effectiveCode() axiom.ErrorCode {
+	if e.Code.Known() {
 		return e.Code
 	}
-	switch e.StatusCode {
-	case http.StatusBadRequest:
-		return gen.ErrorCodeInvalidParameter
-	case http.StatusUnauthorized:
-		return gen.ErrorCodeUnauthorized
-	case http.StatusForbidden:
-		return gen.ErrorCodeForbidden
-	case http.StatusNotFound:
-		return gen.ErrorCodeNotFound
-	case http.StatusTooManyRequests:
-		return gen.ErrorCodeRateLimitExceeded
-	}
-	// A 422 without a code could be of any kind; it matches none.
-	return ""
+	// A 422 without a known code could be of any kind; it matches none.
+	return axiom.CodeForStatus(e.StatusCode)
 }
 
 // newError builds the *Error of a non-2xx response whose body has been
@@ -153,7 +136,7 @@ func newError(resp *http.Response, body []byte, secret string, now time.Time) *E
 
 	var env gen.Error
 	if isJSON(resp.Header.Get("Content-Type")) && json.Unmarshal(body, &env) == nil && env.Error.Code != "" {
-		e.Code = env.Error.Code
+		e.Code = axiom.ErrorCode(env.Error.Code)
 		e.Message = redact(env.Error.Message, secret)
 		e.DocumentationURL = env.Error.DocumentationURL
 		return e

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 )
 
@@ -65,7 +66,7 @@ func TestErrors(t *testing.T) {
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("error = %v (%T), want *Error", err, err)
 			}
-			if apiErr.StatusCode != tt.wantStatus || apiErr.Code != tt.wantCode || apiErr.Message != tt.wantMessage {
+			if apiErr.StatusCode != tt.wantStatus || string(apiErr.Code) != string(tt.wantCode) || apiErr.Message != tt.wantMessage {
 				t.Errorf("*Error = status %d, code %q, message %q; want %d, %q, %q", apiErr.StatusCode, apiErr.Code, apiErr.Message, tt.wantStatus, tt.wantCode, tt.wantMessage)
 			}
 			for _, s := range sentinels {
@@ -100,7 +101,7 @@ func TestErrorCarriesResponseState(t *testing.T) {
 		t.Fatalf("error = %v, want *Error", err)
 	}
 	want := Error{
-		StatusCode: 429, Code: gen.ErrorCodeRateLimitExceeded, RequestID: "01JD3X4Q5Z8N6J4M2K7P9R0S1T",
+		StatusCode: 429, Code: axiom.CodeRateLimitExceeded, RequestID: "01JD3X4Q5Z8N6J4M2K7P9R0S1T",
 		DocumentationURL: "https://api.axiom-console.com/docs/errors#rate_limit_exceeded",
 		RateLimit:        RateLimit{Limit: 60, Remaining: 0, Reset: time.Unix(1900000000, 0)},
 		RetryAfter:       7 * time.Second,

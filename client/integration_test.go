@@ -19,11 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/client"
 	"github.com/axiomkit/axiom/gen"
-	"github.com/axiomkit/axiom/server/ratelimit"
+	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/server/servertest"
-	"github.com/axiomkit/axiom/server/store"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -729,7 +729,7 @@ func TestIntegrationCampaigns(t *testing.T) {
 
 	// Another account's campaign, or none, is not found by any operation.
 	later := time.Now().Add(time.Hour)
-	intruder := newClient(t, srv.URL, srv.NewAccountKey(t, store.PlanStarter))
+	intruder := newClient(t, srv.URL, srv.NewAccountKey(t, axiom.PlanStarter))
 	for name, call := range map[string]func(id string) error{
 		"Get":      func(id string) error { _, err := intruder.Campaigns.Get(ctx, id); return err },
 		"Send":     func(id string) error { _, err := intruder.Campaigns.Send(ctx, id); return err },

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/axiomkit/axiom"
 )
 
 // RateLimit is the account's rate-limit state after a request, from the
@@ -63,26 +65,14 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // Plan is an Axiom plan, for WithPlanRateLimit.
-type Plan string
+type Plan = axiom.Plan
 
 // The plans of the API's "Rate limits" table.
 const (
-	PlanStarter      Plan = "starter"      // 60 requests/minute, burst 100
-	PlanProfessional Plan = "professional" // 120 requests/minute, burst 200
-	PlanEnterprise   Plan = "enterprise"   // 300 requests/minute, burst 500
+	PlanStarter      = axiom.PlanStarter      // 60 requests/minute, burst 100
+	PlanProfessional = axiom.PlanProfessional // 120 requests/minute, burst 200
+	PlanEnterprise   = axiom.PlanEnterprise   // 300 requests/minute, burst 500
 )
-
-func (p Plan) limits() (perMinute, burst int, ok bool) {
-	switch p {
-	case PlanStarter:
-		return 60, 100, true
-	case PlanProfessional:
-		return 120, 200, true
-	case PlanEnterprise:
-		return 300, 500, true
-	}
-	return 0, 0, false
-}
 
 // pacer is the proactive limiter: a token bucket shaped like the plan's,
 // which each response lowers to the X-RateLimit-Remaining it reports.

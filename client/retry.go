@@ -16,8 +16,9 @@ import (
 
 // RetryPolicy says which failed requests are sent again, and when.
 //
-// A request is retried after a 429 (waiting Retry-After), a 5xx other than
-// 501 and a network error. GET, PUT and DELETE are retried freely; POST and
+// A request is retried after a 429 (waiting Retry-After), a 409 telling
+// that the first request with its Idempotency-Key is still running (waiting
+// Retry-After), a 5xx other than 501 and a network error. GET, PUT and DELETE are retried freely; POST and
 // PATCH only when they carry an Idempotency-Key (the client adds one to
 // every POST, the same on every attempt) or provably never reached the
 // server: no connection was made, or the answer was a 429, which the API
@@ -102,6 +103,10 @@ func retryableStatus(status int) (retry, evenIfNotReplayable bool) {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return true, true
+	case status == http.StatusConflict:
+		// idempotency_key_in_use: only a keyed request gets it, and its retry
+		// receives the first request's answer.
+		return true, false
 	case status >= 500 && status != http.StatusNotImplemented:
 		return true, false
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 )
 
@@ -73,7 +74,7 @@ func newResponseValidator(basePath string) (*responseValidator, error) {
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
 				// Keep messages to one line: no schema or value dumps.
 				openapi3.DisableSchemaErrorDetails(),
-				openapi3.WithStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail)),
+				openapi3.WithStringFormatValidator("email", openapi3.NewCallbackValidator(axiom.CheckEmail)),
 				openapi3.WithStringFormatValidator("uri", openapi3.NewCallbackValidator(validateURI)),
 			},
 		},

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/contract"
 	"github.com/axiomkit/axiom/contract/faults"
 	"github.com/axiomkit/axiom/server/servertest"
-	"github.com/axiomkit/axiom/server/store"
 )
 
 // buildAxiom builds the axiom command into a temporary directory.
@@ -144,7 +144,7 @@ func TestServeBinary(t *testing.T) {
 	t.Logf("report:\n%s", report)
 
 	t.Run("faulty server", func(t *testing.T) {
-		clean := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+		clean := newReference(t, servertest.WithPlan(axiom.PlanEnterprise))
 		ref := clean.withFaults(t, faults.AcceptDuplicates())
 		args := []string{"--base-url", ref.url, "--api-key", ref.key, "--report", "junit"}
 		out, code := runContract(t, bin, args...)

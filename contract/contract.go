@@ -190,7 +190,7 @@ func Check(ctx context.Context, cfg Config) (*Report, error) {
 	tag := runTag()
 	r := &runner{
 		cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), client: client, log: cfg.Logger,
-		ops: ops, errSchema: errRef.Value, codes: errorCodes(doc), schemas: doc.Components.Schemas,
+		ops: ops, errSchema: errRef.Value, codes: errorCodes(), schemas: doc.Components.Schemas,
 		gen: newGenerator(cfg.Seed, tag+".axiom-contract.test"), tag: tag,
 		wrongKey: "axm_contract_wrong_key_" + tag,
 		results:  map[resultKey]*Result{}, buckets: map[string]*bucket{}, limits: map[string]int{},

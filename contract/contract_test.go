@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/contract"
 	"github.com/axiomkit/axiom/contract/faults"
 	"github.com/axiomkit/axiom/server/servertest"
-	"github.com/axiomkit/axiom/server/store"
 )
 
 // reference is the reference server with a second account, optionally
@@ -27,7 +27,7 @@ type reference struct {
 func newReference(t *testing.T, opts ...servertest.Option) reference {
 	t.Helper()
 	srv := servertest.New(t, opts...)
-	return reference{url: srv.URL, key: srv.Key, second: srv.NewAccountKey(t, store.PlanEnterprise), srv: srv}
+	return reference{url: srv.URL, key: srv.Key, second: srv.NewAccountKey(t, axiom.PlanEnterprise), srv: srv}
 }
 
 // withFaults puts a proxy that injects fs in front of ref, behind a guard
@@ -84,7 +84,7 @@ func (ref reference) config() contract.Config {
 
 // TestReferenceServerConforms is the suite as anyone runs it from go test.
 func TestReferenceServerConforms(t *testing.T) {
-	clean := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+	clean := newReference(t, servertest.WithPlan(axiom.PlanEnterprise))
 	ref := clean.withFaults(t)
 	rep := contract.Run(t, ref.config())
 	if len(rep.LeftBehind) > 0 {
@@ -105,7 +105,7 @@ func TestReferenceServerConforms(t *testing.T) {
 // TestSpendQuota exhausts an Enterprise burst (500 requests, quick
 // in-process); the Starter plan's pacing is TestServeBinary's.
 func TestSpendQuota(t *testing.T) {
-	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise)).withFaults(t)
+	ref := newReference(t, servertest.WithPlan(axiom.PlanEnterprise)).withFaults(t)
 	cfg := ref.config()
 	cfg.SpendQuota = true
 	rep, err := contract.Check(t.Context(), cfg)
@@ -124,7 +124,7 @@ func TestSpendQuota(t *testing.T) {
 }
 
 func TestDocumentedOnly(t *testing.T) {
-	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+	ref := newReference(t, servertest.WithPlan(axiom.PlanEnterprise))
 	cfg := ref.config()
 	cfg.DocumentedOnly = true
 	rep, err := contract.Check(t.Context(), cfg)
@@ -261,14 +261,14 @@ func TestFaultsAreCaught(t *testing.T) {
 		{
 			name:   "no rate limit",
 			faults: func(reference) []faults.Fault { return nil },
-			opts:   []servertest.Option{servertest.WithoutRateLimit(), servertest.WithPlan(store.PlanStarter)},
+			opts:   []servertest.Option{servertest.WithoutRateLimit(), servertest.WithPlan(axiom.PlanStarter)},
 			spend:  true,
 			want:   []string{contract.RateLimitHeaders, contract.RateLimitEnforced},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := append([]servertest.Option{servertest.WithPlan(store.PlanEnterprise)}, tt.opts...)
+			opts := append([]servertest.Option{servertest.WithPlan(axiom.PlanEnterprise)}, tt.opts...)
 			clean := newReference(t, opts...)
 			ref := clean.withFaults(t, tt.faults(clean)...)
 			cfg := ref.config()
@@ -308,7 +308,7 @@ var serverIDs = regexp.MustCompile(`(cnt|cmp)_[0-9A-Za-z]+|-[0-9a-f]{8}\b`)
 // reproductions of two runs with one seed differ only by the run's tag.
 func TestSeedReplays(t *testing.T) {
 	run := func() *contract.Report {
-		ref := newReference(t, servertest.WithPlan(store.PlanEnterprise)).withFaults(t, faults.ServerErrorOnBadInput())
+		ref := newReference(t, servertest.WithPlan(axiom.PlanEnterprise)).withFaults(t, faults.ServerErrorOnBadInput())
 		cfg := ref.config()
 		cfg.Seed = 42
 		rep, err := contract.Check(t.Context(), cfg)
@@ -344,7 +344,7 @@ func TestSeedReplays(t *testing.T) {
 // TestCheckRefusesBadSetups: a run that cannot be made is an error, not a
 // report of a hundred failures.
 func TestCheckRefusesBadSetups(t *testing.T) {
-	ref := newReference(t, servertest.WithPlan(store.PlanEnterprise))
+	ref := newReference(t, servertest.WithPlan(axiom.PlanEnterprise))
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
 	tests := []struct {

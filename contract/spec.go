@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/axiomkit/axiom"
 )
 
 // operation is one operation of the spec, with what validation needs.
@@ -132,38 +133,9 @@ func (o *operation) textSchema(status int, header http.Header) (*openapi3.Schema
 // leaves unchecked by default (date-time it checks itself).
 func formatOptions() []openapi3.SchemaValidationOption {
 	return []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidators(map[string]openapi3.StringFormatValidator{
-		"email": openapi3.NewCallbackValidator(checkEmail),
+		"email": openapi3.NewCallbackValidator(axiom.CheckEmail),
 		"uri":   openapi3.NewCallbackValidator(checkURI),
 	})}
-}
-
-var errEmail = errors.New("not an email address")
-
-// checkEmail accepts local@domain with a dot-atom local part and a domain of
-// dot-separated labels: what every mail system agrees on.
-func checkEmail(s string) error {
-	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") || len(local) > 64 {
-		return errEmail
-	}
-	for _, part := range strings.Split(local, ".") {
-		if part == "" || strings.ContainsFunc(part, func(r rune) bool { return r < 0x80 && !isAtext(byte(r)) }) {
-			return errEmail
-		}
-	}
-	for _, label := range strings.Split(domain, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' ||
-			strings.ContainsFunc(label, func(r rune) bool {
-				return r < 0x80 && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-')
-			}) {
-			return errEmail
-		}
-	}
-	return nil
-}
-
-func isAtext(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 func checkURI(s string) error {
@@ -286,22 +258,15 @@ func describe(err error) error {
 	return errors.New(msg)
 }
 
-// errorCodes reads the spec's table of error codes, in the ErrorCode
-// schema's description ("| `code` | status | meaning |"), by status.
-func errorCodes(doc *openapi3.T) map[int][]string {
+// errorCodes are the API's error codes by status, as the domain defines
+// them (a test of the module root holds them equal to the spec's table).
+func errorCodes() map[int][]string {
 	codes := map[int][]string{}
-	ref := doc.Components.Schemas["ErrorCode"]
-	if ref == nil || ref.Value == nil {
-		return codes
-	}
-	for _, m := range errorRowRE.FindAllStringSubmatch(ref.Value.Description, -1) {
-		status, _ := strconv.Atoi(m[2])
-		codes[status] = append(codes[status], m[1])
+	for _, c := range axiom.ErrorCodes() {
+		codes[c.Status()] = append(codes[c.Status()], string(c))
 	}
 	return codes
 }
-
-var errorRowRE = regexp.MustCompile("(?m)^\\|\\s*`([a-z_]+)`\\s*\\|\\s*([1-5][0-9][0-9])\\s*\\|")
 
 // checkEnvelope checks an error response's body against the Error schema,
 // whether or not the status is documented, and its code against the status.
@@ -349,7 +314,13 @@ func truncate(s string, n int) string {
 }
 
 // plan figures of the spec's rate-limit table, by X-RateLimit-Limit.
-var burstByRate = map[int]int{60: 100, 120: 200, 300: 500}
+var burstByRate = func() map[int]int {
+	m := map[int]int{}
+	for _, p := range axiom.Plans() {
+		m[p.RateLimit().Rate] = p.RateLimit().Burst
+	}
+	return m
+}()
 
 // rateHeaders are the parsed rate-limit headers of one response.
 type rateHeaders struct {

@@ -113,6 +113,7 @@ func (e CampaignStatus) Valid() bool {
 const (
 	ErrorCodeDuplicateEntry       ErrorCode = "duplicate_entry"
 	ErrorCodeForbidden            ErrorCode = "forbidden"
+	ErrorCodeIdempotencyKeyInUse  ErrorCode = "idempotency_key_in_use"
 	ErrorCodeIdempotencyKeyReused ErrorCode = "idempotency_key_reused"
 	ErrorCodeInternalError        ErrorCode = "internal_error"
 	ErrorCodeInvalidParameter     ErrorCode = "invalid_parameter"
@@ -132,6 +133,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeDuplicateEntry:
 		return true
 	case ErrorCodeForbidden:
+		return true
+	case ErrorCodeIdempotencyKeyInUse:
 		return true
 	case ErrorCodeIdempotencyKeyReused:
 		return true
@@ -668,8 +671,9 @@ type Error struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorCode What went wrong, for programs. The list is closed: a client may treat
-// any other value as `internal_error`.
+// ErrorCode What went wrong, for programs. The list grows as the API does:
+// clients must tolerate a code they do not know and act on the HTTP
+// status instead. Each addition is recorded in the CHANGELOG.
 //
 // | code | status | meaning |
 // |---|---|---|
@@ -678,6 +682,7 @@ type Error struct {
 // | `forbidden` | 403 | The key may not do this (a read-only key writing). |
 // | `not_found` | 404 | No such resource in this account, or no such path. |
 // | `method_not_allowed` | 405 | The path exists but not with this method; `Allow` lists those it has. |
+// | `idempotency_key_in_use` | 409 | A request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds. |
 // | `payload_too_large` | 413 | The body is larger than 1 MiB. |
 // | `unsupported_media_type` | 415 | The body is not `application/json`. |
 // | `duplicate_entry` | 422 | The account already has this entry (a lead with this email, compared case-insensitively). |
@@ -692,8 +697,9 @@ type ErrorCode string
 
 // ErrorDetail defines model for ErrorDetail.
 type ErrorDetail struct {
-	// Code What went wrong, for programs. The list is closed: a client may treat
-	// any other value as `internal_error`.
+	// Code What went wrong, for programs. The list grows as the API does:
+	// clients must tolerate a code they do not know and act on the HTTP
+	// status instead. Each addition is recorded in the CHANGELOG.
 	//
 	// | code | status | meaning |
 	// |---|---|---|
@@ -702,6 +708,7 @@ type ErrorDetail struct {
 	// | `forbidden` | 403 | The key may not do this (a read-only key writing). |
 	// | `not_found` | 404 | No such resource in this account, or no such path. |
 	// | `method_not_allowed` | 405 | The path exists but not with this method; `Allow` lists those it has. |
+	// | `idempotency_key_in_use` | 409 | A request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds. |
 	// | `payload_too_large` | 413 | The body is larger than 1 MiB. |
 	// | `unsupported_media_type` | 415 | The body is not `application/json`. |
 	// | `duplicate_entry` | 422 | The account already has this entry (a lead with this email, compared case-insensitively). |
@@ -1203,6 +1210,11 @@ type TrackingToken = string
 // which is not JSON; this is its JSON form. Every error response of the
 // API has this shape.
 type BadRequest = Error
+
+// Conflict The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type Conflict = Error
 
 // Forbidden The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
@@ -4160,6 +4172,15 @@ type CreateCampaignResponse403Headers struct {
 	XRequestID          *string
 }
 
+// CreateCampaignResponse409Headers the declared response headers of an HTTP 409 response for CreateCampaign
+type CreateCampaignResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // CreateCampaignResponse413Headers the declared response headers of an HTTP 413 response for CreateCampaign
 type CreateCampaignResponse413Headers struct {
 	XRateLimitLimit     int
@@ -4212,6 +4233,8 @@ type CreateCampaignResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -4230,6 +4253,8 @@ type CreateCampaignResponse struct {
 	Headers401 *CreateCampaignResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateCampaignResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateCampaignResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateCampaignResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -4260,6 +4285,11 @@ func (r CreateCampaignResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateCampaignResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateCampaignResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -4867,6 +4897,15 @@ type CancelCampaignResponse404Headers struct {
 	XRequestID          *string
 }
 
+// CancelCampaignResponse409Headers the declared response headers of an HTTP 409 response for CancelCampaign
+type CancelCampaignResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // CancelCampaignResponse422Headers the declared response headers of an HTTP 422 response for CancelCampaign
 type CancelCampaignResponse422Headers struct {
 	XRateLimitLimit     int
@@ -4905,6 +4944,8 @@ type CancelCampaignResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableContent
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -4921,6 +4962,8 @@ type CancelCampaignResponse struct {
 	Headers403 *CancelCampaignResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *CancelCampaignResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CancelCampaignResponse409Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *CancelCampaignResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4952,6 +4995,11 @@ func (r CancelCampaignResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CancelCampaignResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CancelCampaignResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -5186,6 +5234,15 @@ type ScheduleCampaignResponse404Headers struct {
 	XRequestID          *string
 }
 
+// ScheduleCampaignResponse409Headers the declared response headers of an HTTP 409 response for ScheduleCampaign
+type ScheduleCampaignResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // ScheduleCampaignResponse413Headers the declared response headers of an HTTP 413 response for ScheduleCampaign
 type ScheduleCampaignResponse413Headers struct {
 	XRateLimitLimit     int
@@ -5240,6 +5297,8 @@ type ScheduleCampaignResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -5260,6 +5319,8 @@ type ScheduleCampaignResponse struct {
 	Headers403 *ScheduleCampaignResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ScheduleCampaignResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ScheduleCampaignResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *ScheduleCampaignResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -5295,6 +5356,11 @@ func (r ScheduleCampaignResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ScheduleCampaignResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ScheduleCampaignResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -5388,6 +5454,15 @@ type SendCampaignResponse404Headers struct {
 	XRequestID          *string
 }
 
+// SendCampaignResponse409Headers the declared response headers of an HTTP 409 response for SendCampaign
+type SendCampaignResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // SendCampaignResponse422Headers the declared response headers of an HTTP 422 response for SendCampaign
 type SendCampaignResponse422Headers struct {
 	XRateLimitLimit     int
@@ -5426,6 +5501,8 @@ type SendCampaignResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *UnprocessableContent
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -5442,6 +5519,8 @@ type SendCampaignResponse struct {
 	Headers403 *SendCampaignResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *SendCampaignResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SendCampaignResponse409Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *SendCampaignResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5473,6 +5552,11 @@ func (r SendCampaignResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SendCampaignResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SendCampaignResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -5833,6 +5917,15 @@ type CreateLeadResponse403Headers struct {
 	XRequestID          *string
 }
 
+// CreateLeadResponse409Headers the declared response headers of an HTTP 409 response for CreateLead
+type CreateLeadResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // CreateLeadResponse413Headers the declared response headers of an HTTP 413 response for CreateLead
 type CreateLeadResponse413Headers struct {
 	XRateLimitLimit     int
@@ -5885,6 +5978,8 @@ type CreateLeadResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -5903,6 +5998,8 @@ type CreateLeadResponse struct {
 	Headers401 *CreateLeadResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateLeadResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateLeadResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateLeadResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -5933,6 +6030,11 @@ func (r CreateLeadResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateLeadResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateLeadResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -6815,6 +6917,15 @@ type CreateTemplateResponse403Headers struct {
 	XRequestID          *string
 }
 
+// CreateTemplateResponse409Headers the declared response headers of an HTTP 409 response for CreateTemplate
+type CreateTemplateResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // CreateTemplateResponse413Headers the declared response headers of an HTTP 413 response for CreateTemplate
 type CreateTemplateResponse413Headers struct {
 	XRateLimitLimit     int
@@ -6867,6 +6978,8 @@ type CreateTemplateResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -6885,6 +6998,8 @@ type CreateTemplateResponse struct {
 	Headers401 *CreateTemplateResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateTemplateResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateTemplateResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateTemplateResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -6915,6 +7030,11 @@ func (r CreateTemplateResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateTemplateResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateTemplateResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -8339,6 +8459,13 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8480,6 +8607,44 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateCampaignResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateCampaignResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -9666,6 +9831,13 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableContent
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9824,6 +9996,44 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CancelCampaignResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 422:
 		var headers CancelCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -10252,6 +10462,13 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10424,6 +10641,44 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ScheduleCampaignResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers ScheduleCampaignResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -10640,6 +10895,13 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableContent
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10798,6 +11060,44 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SendCampaignResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 422:
 		var headers SendCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -11455,6 +11755,13 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11596,6 +11903,44 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateLeadResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateLeadResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -13142,6 +13487,13 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13283,6 +13635,44 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateTemplateResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateTemplateResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
@@ -15146,6 +15536,19 @@ type BadRequestJSONResponse struct {
 	Headers BadRequestResponseHeaders
 }
 
+type ConflictResponseHeaders struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+type ConflictJSONResponse struct {
+	Body Error
+
+	Headers ConflictResponseHeaders
+}
+
 type ForbiddenResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
@@ -15495,6 +15898,27 @@ func (response CreateCampaign403JSONResponse) VisitCreateCampaignResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateCampaign409JSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16267,6 +16691,27 @@ func (response CancelCampaign404JSONResponse) VisitCancelCampaignResponse(w http
 	return err
 }
 
+type CancelCampaign409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CancelCampaign409JSONResponse) VisitCancelCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelCampaign422JSONResponse struct {
 	UnprocessableContentJSONResponse
 }
@@ -16604,6 +17049,27 @@ func (response ScheduleCampaign404JSONResponse) VisitScheduleCampaignResponse(w 
 	return err
 }
 
+type ScheduleCampaign409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ScheduleCampaign409JSONResponse) VisitScheduleCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ScheduleCampaign413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ScheduleCampaign413JSONResponse) VisitScheduleCampaignResponse(w http.ResponseWriter) error {
@@ -16821,6 +17287,27 @@ func (response SendCampaign404JSONResponse) VisitSendCampaignResponse(w http.Res
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendCampaign409JSONResponse struct{ ConflictJSONResponse }
+
+func (response SendCampaign409JSONResponse) VisitSendCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17272,6 +17759,27 @@ func (response CreateLead403JSONResponse) VisitCreateLeadResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLead409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateLead409JSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18296,6 +18804,27 @@ func (response CreateTemplate403JSONResponse) VisitCreateTemplateResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplate409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateTemplate409JSONResponse) VisitCreateTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19819,230 +20348,236 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5ki/+KvhzJsJST5EidXHbVPzjrNrtnna32/a05J1Ll48KrAJJjIoAG0CJZrsVsZ9OnM/75bzB",
-	"vsh5k3mSE8gEUBcWKepie3pHE7szFquAwiWRyMsvMz90UjmbS8GE0Z3hh86U0Ywp+OePzKhl92RsmLJ/",
-	"Zkynis8Nl6Iz7Px5KnNGNEulyHRElCxExjJSzCNCbQuymPJ0SqRgRLGfC6YNWfA8JyNGaDbjxrCs14k6",
-	"7D2dzXPWGQ6ijn2PK5Z1hkYVLOrodMpm1H56xgWfFTN4yyznrDPscGHYhKnO1VXU+Uv3R2rYSz7jpgv/",
-	"vTrcsykj85yKR5roQhvKBcuIooZFhAs/Qk3mTJEZF4VhZOdxPyKD/T6Rihz0+7u10T7u39Nwf2QzygUX",
-	"k9UhfysXZEbFksykYuUQzZSRUZFeMIMLqYnik6khQi4iMqLpBTES/jeKBe6EmXJtN2JIxkrOSN++YMr1",
-	"GBVKG5g1vNWLRXWmR0+2mml/i5lq1rIxbwV/Twyf4UY4eqqTk3G0VJm5J6VxkeexoBPKBeFjIiQZF8pM",
-	"mQpExzWZ0aw5q8Hj/sFg/+Dw6PGm2Y2lmlGDc3p82Im2mC5+tfsiW53piSA8I3KM++HGF9nN+LmQhpHF",
-	"lAlC9QUXE6KL+VwqQ+hIFoZwUyO+Tn/w3dcHfzn809Hfnrx6/N3hD/vff/nm6Y/908FZpzp8N0JtlKWv",
-	"KzvCOVV0xow74M/obE75RLz4uv3ApO75I004nFZun8ypmXaijqAzmH/W2bSEv1ds3Bl2frdXcpk9fKr3",
-	"Kp+3Y3uRsdlcGibS5fds2bJ+5JLmBSOF4D8XzK6bZS65nPCU5mG/dyh5+/bF1xHRdLnbI5aHcaZx2amJ",
-	"hX/P/kVSqtQS6ErTGSMXbEmoyMhIZkuiWMr4JYOnY26PiGJ6LoVmgeCENozClqaKUWM3jjoSti/LQqWs",
-	"R75nS02ost3PDXAYmqayECYWY6nI/iGZykLpBoV2jsb99DHrs+7+6AnrHqaHB92n9Gi/28++HA3GX9Kn",
-	"owHzW4JMu9yUylJ27VrWjix9/5KJiZl2hvtHR0DT/u+BJRBjmLJ9/s+f4vj9/qAbx++/fP7uD7/vRCsE",
-	"FXVeMpqto56c0ewjUY77LIygnd8H5skNm2lCyZxOGJnKPNO1s7Tfd2P7uWBqWQ4uh26r48nYmBa5wSYz",
-	"+t5x+H4/uo7fv1ZZ2w1q10jbQy7t8/oJt2922kcGb7ePzDdjwg7mpw6Fv+DHd22794ZO2Jqr0q6WkUQx",
-	"UygREaBXS99wgwyaN3fbOG0X7cMc1NfP/ufaNTxjs3lODTvNi0n7kI17w97weTFZQ3T20a3JrjYIGJWi",
-	"qeXXZ/KCifZhFWJSMK3pKLcLesGEZReWcc3srxNGdqTyP+VcXNh/c1OXNjp/mj0d/2X/u/cH+bdP1Pf7",
-	"83//Up8NFn/95bA4eZw+f5q1zxU+t3GyFV4w2H9S5wWP68yg33160v0b7f5y3m1nBlf2Q8gg4XL5imbu",
-	"NrR/pVIYJuCfdD7PeUrtGu39XUtYNzdVaDh3VKmL2YyqZYUiH2ni1yTqwGUAbZWSCr+RIdlc0pxn5+Gu",
-	"s2dApsWMCQNfPS9UbpmmMXM93Nujc96j77mcdVMptMxZL5WzvUymeg+61r9r69FtXxide0IeWYEuf2Tl",
-	"DtfMrs3VtiT2HCYDDeq09AI7C/dceZMPgbv570uF19eYs9xJG4wslBSTWNgti4iVKOSYKComKHSFNwgK",
-	"PLaPQlwIuRDHhGJ3cF1yTYQ0sRvJd6evX/WInb0nZUt3KKDK8ZiJzDKMMDK83yrqRavU3rY2rs3eaoNN",
-	"wvS2PZWN1gms2/dkG7TIgdd0UL4L+/6NVCOeZchQtjs3bcdgHLq5K/lXe6qSPdfk5M0LkJpAoKVZV4p8",
-	"2bkHaj8pzFQq/gvLyKgwVmBiWpOMCc6yiOginRJqb/XwURhFSvMchbCF4oYROWcKptx7oLxtKO+FsOye",
-	"5s9LUrot9XHX1Tk+uDsHbnRX0qFVq9xTAk+JTNNC2fvuHgjxlKlLprqaZ6zR+wNNbUVTr6T5xirzdyMn",
-	"Ic35GLq5KyVVeyqJ6JUEdYUsuJlaLf1RKsw5GAge3QcV2UvSK4QkkwzuUcLec23wAubaK4U9clK+KseE",
-	"CmmmTMXCPSdU6AVTOmitD/fqlpT4hi5zSbMzKV9ShSLm7Qlyjp2dGynPc+juroTZ1mNdyPSiHwhkXBN4",
-	"S1nRTJBB//DJ0ZePyWhpmL4/kl3/QSA/YI5wO8+NJjsD8gP/aveBMW5HjsUo5+lttKR/QqUHVM2G0nMv",
-	"JIgqMyoeXptBe7fVVVZJ7c4b8iAD3UkGuvP6/zbkBVB+wFzjSPPeiP6VDOq0VPiJKdUoIsBhuNc1P5Py",
-	"ByqW7md9t0VX1LBzMJyes/cpYxm7+/K391luhGXLBJ4T//yYKGbU0rkhB84gf18MyYlhjzR4D92nuQ5f",
-	"75E/U25IUnGeJt6t1di6hn91085VX13n8Hy4UztvBQ2Gg7vRclHt6a5E3OiswreRb9TNKGis9Ya5v3RP",
-	"3rzofs+Wlh38pXsCH/I/Ob/PPRlcmDBuhciY8pxl9pMLigxuruQlz1g2JELasUaECm8lhLFLRWgsFLuU",
-	"Fyyzv/SI3d8unhC3Z+AHoyPNhImI5iJltjuv2nBNoL82leZOVDFXMnVG+GclSdzAJp0V+LxhmD6paI3A",
-	"ocH4i4qd3mSjDv2dM2HAa3I3Clvtr0pk5SBxfI/+TgXrZZL9m5uj7e8RobliNFv64cPa8dKT2Ji6IJVn",
-	"QAGKFZq5Dzm1FVSHjcb6so/zC7Y8xz7uLiut67YuwTb8pEDsfhUqcyEZH4+ZYsJ4lQgXR5sWirC0HTzn",
-	"JKXCnp4RIyzjBoZwreMCu70v+d33Vs7c+93Jo3Q2P+//e9offXc0yhZPj95PBheP/zT608vvQJaHqVCR",
-	"2VnYc5pLYfW/ESPplIoJuyfXRlXV5JosWJ6DdO+Mv+USplQpbtlSYYZ2VzzRxwKonuwY5ygakrjztX9K",
-	"ngvEAFjes8N7rBfBidC7JJja486uZWixSBokkdSpukIJlrIjQsutXkylZrGw613o0spD81wu0CnizdER",
-	"MMuypaAzNFvPuNYcPDXO0/hg3NmaxzvIDMt+YBmnZ+CdvJsEEHo8n9kuz8HjeXdZYE23G2w9s0ID/eN5",
-	"1GRlJh/J3mPJ138zaX40ebDzbEGZYWNqgCsgxyzjdjFp/kZZzmC4FTXGNNcsWkWO4cXtOYZd+nml1YcO",
-	"LTLORMq2xVyd+PevIgCA5swSJDVtQE+GkmhgVyOW0hkjiSWNxLKyJKUiZXnOsuSYiAKgeWOpWB3EsN/f",
-	"f9ztP+72B2f9J8P+/nBw8LdOVILsMistGj6zh8F2YqU1D1logA3smAsHWN1mts/wbdtOMVrOtDm4o+7+",
-	"k7NBf9i3/7d2cCuD4dlNoG4en7Fdi1f2XUdFWZFv2iRKkvBWUm6XNlQZ7TYGQIZCCob3u9m4RRtX4dot",
-	"gu9uGq92EAH34vak0x/2B3calym2Jp1TfPsq6vg7+WYooahTzLP7JrmrKqjnJ0TSAVFVRhmVPCHMuUFG",
-	"tT1q8IFwxGpnpjabElMmR39nKfDKFf5yM073ZwD6gnTmrb1eOaziMQMfJMAa52ZJ/GRjYdWwS6aW0E2P",
-	"OPUHTNPYoXsTz4LVTe2Vauxr2hApWCzkmCSGTnRCdviYTPglE7sR4UaTxM44IQioJvDecs5qL4LEzI2O",
-	"RYLLXnsdf6q36BErvozsQoxY5qYv7CSsQo3TLsXFiCym1Nintek08KMfOnYCljpGxZIpv1nwi/2A3dec",
-	"W9Ho3VXzMvFjtP8G/CQQrgcVpoZfIvLU/fNdyyGb0fcvsOV+eEqVolYZRACve2wPqT1cMNhrDpZ95yrM",
-	"ozK267CiIA3WRvXlFqO62kDfz8L9cwPqLhH9KOvp+r06pToC4pn693I2NhVP2+q1j3aaVf76Q/UDiuXU",
-	"audjUGTGUpGJlPXoi/3N2HbLblI+5z5IZM3HHKPAg9Xg7mTHnoA5IPNdV7vHpN/G7gf7/euGo51Mv2Yg",
-	"Gcv5JVMs86EOuAQ7UiEI23ECWZiRfA+qHYDiBKvjLgeDJ9di/qt8uLJIboiR36FNvPIZLNtNZUIi2CLQ",
-	"jlWH7QUA5EMDFjaC3S65ISlEzrQGTTewQUGVkgtNuIlQ2veBCGgApKYiVpxTkyCjuT/x8yNJQ0Yi6QVC",
-	"lAI4uEM12ovV08G4MMX1IscNBMLbiQoNampe6JtI6Lm4ZLmcX09E9W3LqNk6SmNlfNB406DaAgNO6kEl",
-	"EUnS2fw8IWOZ53LBMjKylGoM2IpFRjI+4aYO2e+st1p1aphl+16JW373YRAd7F/9vm2//IhfcvTD3+gc",
-	"AlZejsPE9DFJckBRJzCFZEr1+Uwqllg92h5IuOBXmbnfja2utXJbqtcahCPULrarqOO/XxM/3WTcuyMp",
-	"c0ahs9wBwD/UEP5rAh6u54kwqdDrJnL5wRtAbrT+r0XlBvWeUx8bxGgW2UVXTGTM+avra75ZH9xO41gh",
-	"p2BKarKlpb+Zls7DcuykVzCWL7huMKG2zqdmlreHGnx79sNLZ5acMTVhiAHXZMytam6ZnSVHplM6Z1kE",
-	"vmW7NAvFjWECKNO4gIb6MOKi3z9I5/A/7FuW55J8RwUjX0uGj/bcs/XKcdnZTE+2Or32ve1Or93m8+t1",
-	"cB80hFfzFju+/6l0TEf5paqpCzwdtQG+YguSc224mCAb8XvQfgO9Xx8Fy0XXPic0B8yIFeLrG17f49b+",
-	"5bWWxhnlebuq6jcMuiln62jbDb6itHrAi9+3mkq6BUu5E1un1RvLC+6flMV7xvjfjdOfhkNSX/vk54IV",
-	"LEvIjpCGLJkp5fndqGp2RB6akJ2mboNivFNYsbc2ibwkePdorWDwysmoZYsf6NJK4BqFlU5Ui6t0K9ca",
-	"VxnHp5u+dOok2xsbTsAA2DD6edl3lRA3C9AnH1M8bpBNbSSbqOZUKvONvdHqMY8161RzGhgFFSQzcGSO",
-	"MOwSZM0qnawzczkNpUYvtXfX76WhN7YR1ATkMZ8UiukeeT1ndvRgCHPqnKQhvMvf2mTO37M8FuCyzXl6",
-	"4S1hQbq2d/4xtHFR1O4LJNjYnAIbi8VUEjlnArVA6I5lVTuZNzk1BCr4bu2sHF6rzpdmjO0tEnZs9e88",
-	"PbquzRyPwwbLwQrHIUIqJ6zVTkD/ZhaT2xg3trdDeOvVecvq7+9v2XZ1QR8Prm8a7JZ65SK5F8NJuWl+",
-	"yxsDjjzJNRehMbqNrMUe1E+gQyNDuLEive6i/POUKdbg+iLTPZJkio5NQv7xv/6z5hPaGS0JJf4HYPK7",
-	"9qVYJO6mSMgOdckRMCkHWoDsabeqObyW7LqO4SLeARYTC697lScnHJzdMKKoNhwQncKHUypiMWKpnLGq",
-	"R7FHXot8GaaEbVbdXJ63xwKBNs4c7ng7NK66P5DOHF05igvfrPN633Ytm38Ld8UN+fzZNOhnRjo8zXHN",
-	"DeEmjgbSujkVJMsZF9WvDD63Te7WRq9VupezORXLusB1ks4Y+ZHRnDwPkKaGyLW6Q4U2cgZCw4Z7uB4H",
-	"32/taRMQWC6E28qIYAs0PqqmIv3B79DyXPNfUIzq97tH/X6f6J+ByMILbgSvx2OeMnI6p6lXAKpDP+q3",
-	"LB9qXm35ZxBFQLNMMa3JTpLLlOb/lskZ5SLZ7RFYeHt0U6pZlwvNhOZWPcyXIFsjgxVMNyxybXjCqjQI",
-	"321s2NFhTUY+aFn0EINxw3OFQQrM8XOMUa/nDyB6iiZvxHUVAlLwAGxVR1b24enUI2C+O3396hjhnfb/",
-	"jIZfMP6EPAf5Cj/o0x84sSwWJ29elOB9PaXzVokpWIuuxe18zUybTo0dtF0g0OoZ4JlW7w5qyALM/UqK",
-	"CXoK5kpOFJ1pXLKcIyAvzaVm2dBeNOAxJDO6JMZKwFbUdMYrl5yHapLUA1WSXixi8StJZcbIr8TB434l",
-	"M0aFPSq/xuLXbrcb/t++m6wEHyXkV3LY75NfycnaZAdcewBdVEt8QFbzHlRSHMAVB6mlKqinaoYDHFEV",
-	"w42DGZBfySvpsduteGhSg0NjRyGaHns5IL/CYtsmdl3t1zOJJLPTDHBfKG64mOz6vkJwCvZ1iCOC8PgQ",
-	"Q9qIL4XpCvfSnJqp72vGzFRm57ZLitoCdnrkBmjfddBggGXagZbAZ2x9TJIT2zYB2rGELzVzLnb/nZU4",
-	"R/jMwK9Da3Aj+YF/VW5EG4AOOzlqdGLH2AJccz01QNPQxf6+6yKE2zo4cDjHDmpKW6HfEUnXs9Cwbe3o",
-	"5Pr3V4GoC6oRlOwkgnXY5PCVKgC43nlFxVwHV7XkZyUpn9SqAmqOgjBiRU8nM1mJJfKipX3mjAdzqk2Y",
-	"uBcRzuuEuzIul0mkdGTWkCBhrFN6yXzXLYFC2PdT27eU6FD3WfSOyWJ9lE5YvxobI7+SI2BAZ2Xkqzfi",
-	"mwp40h7iEYMYJM4y6KwiiLZFVTbCQ6rpNurRZ80DCgbz1ajh9cjVlSiBtTj5Jnp8dec60ZqAr0acYk2W",
-	"bpt++7Xv7rqb6WKpu+quvUnhTrxqxfJ+aLcEs/dgOAfhzlKqzFhEku1xv+gosc3QVZLUJai7xeUGQatQ",
-	"vG1FZ6VrrTk5e7IBBgD3P5NWeiPP4J7XCDyG6B+qgJEfWw5EEjuNxgSuzYLUtIhutgrCTpYDb9upNoHn",
-	"JaPZjQ1uwMh3UikMTc1uA3dWSo/EvqFoxlMDYiDLx0RaJqcYi8VccmF0BPdufskyYnXzoRV9Bj3yxRcO",
-	"N4baK6LCel98UYpZXi611wy8OySxA2jFHWgXC0J8W/sQwVdxJ0H2gxbJwIUsh670ZKdo+1lMec6gJ0gc",
-	"6gVWn1Oi0r1vYUcspMO9wWIsIZDCLCT0g4rP0APjNF1qwKch82dKSwjf3klsh1b/x0kl//iP/9ptTsuO",
-	"jynm2GkqVeYsGmQnwelCM9wSnDA09/N41DoDl5uIUERDsXQqQyQ5rtYjjaOAKThR34p1YVmay1jZxtpW",
-	"9GKxj7sN4EF4TUjDNm62fTWq7CGMxb/imkdkJM0U8hdaDpTTEcu7Ob9gZCFVpjfuCw5Fgc6jDLZFJ9VE",
-	"yWIO97jIiGZUpdPIfxE7UYyhqxB+7JGTBp3ZFcf3ywyXGDDIrB5FCHAPUygBDmgjiR1OLxYHdpkQ7ems",
-	"IE6gspKiW6tCcAnp8mDuPhxvaNkP2AdwjHQ+Z1RpAkKyEzpqq4ybBcJwUntrdbmPq1gpuzvw5Z0k7uDh",
-	"YUHE3/WqH4weT5QmNF9Y+p8rBgITF6ACIHFGRMtShQJ0JwqVkhiW59BF3MHYyLiDiRbjDsAD4g7oUHZN",
-	"eKbJBWNzYkqdNkmFOU/sV8f8PdmJO46VYVBTbqaymExRIy21Ag3Zsljm1r3VlF+aYTbagdxrK+j6NXEE",
-	"KDfTEi648/bsWUR+/OYZOTg4eLrbI6fMkNGyAXys+Z6Ouv1D53saHA0PbgDNSsEkdD4ONqGNU6vaj64i",
-	"Z8fYzvG9TVhACUnYxuDmDW1wuq59GV66ijrzqRTXdv0GXrqKOkge171+im9tDXSw86wA6W+I9b0JwrcO",
-	"tt9EgTnVxscxfkoS3IDd92Yy3LIoHEDXRxXGjxvg1tKTRJO6bwbdt8t4Bygqou0TOxV388F08GLwMz72",
-	"coLz31r2FwuUDWrCkWWL/s7vWY0ZRIcwG/dyOaMkFiOWSzS9lrs2rOWv1Azzp8/QrRFMV46nxwLWLUKJ",
-	"wS6Lj/tMDvt9smqTuiem+ek40gOXuQ8u047TxZ1Yd7A+onMRdJ6tfYrrMnaflPm6Iy9RbAblArIyWHlK",
-	"SQTS5jW0w/B7A6ErzJYYPzvsO8G4EJBVwrY4agOimI2YCi/Y+SR27RKyQzWhsfiOXtJT6JEAzOqRJthF",
-	"VJs4/jYkItmNUOYNncfCBx55jbICF7PDUIVP/h+qFziTA9dGtzGZG8HIkD5+69gxONy3RgDh5t4B/VM5",
-	"39uigCrsaI3nPsgiqOUOw42HmQzcDHcjkvhYq8TeXLFIKsiGLCE7ECfk/Bv1SGG9W3eEr0Zv1WASDdd3",
-	"eKV1cj7GvsWxVFf+3ZVc0j/e9+4IummCRkqtKBGLUiPx43Yha3Ml9Ryxoi56zfITbc4rfykjwCh2yUQG",
-	"sFG45OsTc921Tuve3Pk9cgLanH/g9TbunGXHQVGUgmmrnM1zmoK/ZDGVuW1fgQOUTi5/cHCFroMBPAgk",
-	"/woCyQq/9IjVlfsQTuUjDaVzwM9ybAkOLL1TmdcQfpDnRdEUiwiFBPBkMeWGET2naQMVWkGM3xEO+8pv",
-	"dn3839QNUq4+juejEZF5xrTBei21of3U0SzPgS+kcjZjKuUUuHm4QusD7l9jrr72On3j6W9lA+wDL3dw",
-	"QZ73Bo8PAU3QJlD9YYBlir588rQPzJ84Y9QY3LiisQHw+tHRUX/w9Gl9Exr1HHbi+A8/DbpP31nx692H",
-	"x9Hg8Gr3f7SKXqfhbGy8wyAnxFjJWQRmQwK7tJOcvHlhVbc/s5Hmxt5fyY9szJSiOdpya8M/efOiMepW",
-	"MM6ZO0mNNJVV8yY4So1EEycIrWMuvBywM6MmnaJcm6DdM9ltkAtGTUNNC54xYTaQy9HNybsknqP+VvHR",
-	"ZxVw1W0yh4SEQuSF0SRxIRdOjXZJchLwXQITgPghpw/rqBJBBPGk1MXo16CH4HDghhg5jEXy4YNlLVdX",
-	"dsM/fIDzeO5+QeEGSyotpAooZvt4N4K2MGbfGA6M/8PdZuFPuH163z//q+8YhYdHmuAjd2sm3z//a4KR",
-	"+cmHDxWB57xQ9kM9RFjZ42e3OxYACFHwE6SsQ0XouAryCPdxJb4K+OOUiwkYbF+4NMm42IQ6jAzXGIQD",
-	"R2RIci7stxi9QO0KbRLgbJJ5LAIL1sSBI4HxarAnC+n6tKItzeyOYCYa5yPBjYWcCGYFswbxYpCsQIc0",
-	"Py4Y7BgN5bYN9K9jYZchxI6NHWYGBRYgCFwO56/hYgj+FssD3EQRlk6NUXxUGN/vMRrJ3/74svJoJ5kq",
-	"NgawqEqdp4gopovc2J0pLyIq0AWbeFes/YelHSMxQsSwPLGdRwDjhvyEOcQ7IVwBF1ST5HfJsdt6kuD5",
-	"wfbaLHOWEJazGQP3HiyXiAW7ZMJ0p1RkOVNkJ5HiH//xXwmEp2ATNGapVDN7yvzU4Cyhu0PB+VpDOSvh",
-	"HO50Rd5BwQXU+bO7PtIyt6uGK4H6AS4GLCuvxviBC4aWAQO2H0AuyTkTXf9zLPjMKqBcW5oqESeJi/Yb",
-	"yWzpvNi4IlrCu/ZshJMFfcfCRZybkhqRaHT7QXSO1R55bmnKuX9jQXMtMU/Hmvg1KPKHThPjQiEjl/KQ",
-	"ptNY2ME80khnkBeWGyTPdhteSBq2DZDVp5TcnF7o9i6LbYRkP5YQIO/qZN0kUU0l6nCrZkUQNjekuLkn",
-	"M7mr2+V08TJi0G/VzUzdzZ1rDZRECIMuw2qbiI1ZHkgarkW4aF3Cy5p40N9Gngxjur0J3l/y3o25qjHe",
-	"I6nfiipvSWHtFtdVKti410gft9DrnSyOaADgusF1WSbacDkcObiNfAG6dqvdDey/FeCOt4T4+YQx6AKq",
-	"I1l9blm3cmx+9WPlrSgxOxtSV2xrrvZf+oj28yBa33hQdzJI+8X5NLHE5SR/64bgGk+p3Tbf2Nt/RYW8",
-	"jfVhc7XJk2qtSZ4NQZaA7Dv23PMx1ChLuk42ekKm7P2qyyQWXsW3QkuXznl38Hiwnw36g6RZCnbljfoM",
-	"vzyoT7Bf1/R/ot1frJL/h+7uH6y2T7vjdx+etLtZwsRvbWkPZP2JYm2bd8XGq9xrYlblasAXwWzUTkCb",
-	"quReQ0AfKzRsK7vvb+RmX70ZNEsLxc3y1LbC2ZzM+fds+S3mu2/dY9R7q8azuZLaFaXskecc1GrA9rlX",
-	"QVNqpNRPCC0z4TMsMQhIt2PQwXwaPzNlMzylrfWXQ9L+kjYoTMAuFXxv6/mgJAfBMx7QJksTISqGbbOL",
-	"rcKb/OXe51VdrNXZQcp4MZaeACmShGsOjUNt8x38M6N6OpJUZRGJO9+yfB53CCqXJO6c2rEVdrheFezs",
-	"tofjYWcnb15ATkXtQ5lm1PDU149EhRnfdKYQZN5ww8bCY4C1S/ZYN52BdSYi9p8KnwcnW49AQRiPUYbC",
-	"3jOac+0y8M2LUc71lGWOJmHr4k455stBrx93yI5jheQHuiSDpxGxCtSus5wgGBUqtro4oAgtL2iE8dBZ",
-	"atahlXuxeO1TkOuShPyo0dI1o+qCZSR530UYun/KsiF4qgEfC4nOuRgzpViGbNOuB05uJ+5g8MMlDBGm",
-	"BP8C6ADLGcSUgP0QQb467kSxiB2jj8iMCjph+P4lZwu3DzAyaBt2JO7sVgYdi9ZRA49NwFwGq0Pd0qSG",
-	"qEIQqOWunROBX7JYaKYueYo2NcUsU0+NB3wbiejmym6DIy4Wv/sd+YpqhiYGkRGjqNCW0O1DxIpCCNWI",
-	"5XKBSpkzRRlJkr3LQdIjb5TMihQqcPhIFfTMFJqRb8/O3pz2EAaqGMT8pCESxUd5KTaXmhsJNiJtmNCW",
-	"XaC50XZg/8qlnI9oeuGHXa/9UQ435KsngrEM7Dsu2K0Cii9r/jqGVeE5GEmZszVMjBuykxYqj8griKZ4",
-	"szRTKSLy5ts3u8jYWvhzj3wFSOhqPRGoPwcE6lHQGUtziMLC1aY6FmYhawajBHkWhP3AbQPBSzNmhbT5",
-	"POcsI5NcjmieL5EUGcdCjJZV0hz+u52l9shJGYjorcUQHxqCAe2Rdtjyw/6A1IILj7eva1vr5oCUoYWw",
-	"td+zJS7QhAnboCwqU2OBpBB2307cX6fMYIopx4TtluM/MaDV9mpn6OrVULt+ipkhurd5wCGgRx6rhsHO",
-	"2zUERpiCqxvJlDPdFp+rCVj84GpKnGjSPVvO2TAWK/F8lpaSPz4/S47tv8I2hLyeVQigI1KuY+Fs+mjS",
-	"nQipyoNcVpXScBwsl/WrhVbIUZFeMIM1H4jmv+D0FBvzPMfKUBmb48WKrDGnYoiBsG9yKoj/z6+VbxFS",
-	"+fmrQmlDUjqnqaVNFyVb+U/jz7U/QzDbKSRhVb7zx/3AX/ZmXBSGwc+Dfvm7/QFGq+SYaQ2Sq31lv6Xp",
-	"r2S/peVzYZiaK66x84N+a8ujlZbI4dwCTyUYyw2ZSW3IFyO7Kl+UDcpF18DVuShkofMloSYWX9h9qLw8",
-	"Z4q4D0MyWk8nyJ0e9/dg31wU4JAMCKjfsXCLF5F+7wh/q62K/X3f/V7OedeeEfCx40zApaTQjk4zS1kt",
-	"s8FEG8hu0EwNRFsd7ByTQgOdQaTdJc19LEKI53GegQp7CoXjIwxW1/b+TvMis7oq1lXRQJ9dy8AbhRmS",
-	"oXf2QMRooQ3lwnYJ1zUXbUscC0J2HvcjoBip7Pbvtji4Q5zLykeH5HHf8jFCvmIptRcg+OTgWLTUIsWx",
-	"+Cj9L74Q0nzxBV7q9k1tbE/oK0ta60VAAhJi6AXrraxC+dKwTM48k4qVMzclzS5kkWe4yfajWK5SyIVL",
-	"r2uvXrtD9n8jt83AWjC2EHOF98gLg6HqGuQr21EfWsEC/ON//ycZkJ2nT4HqHIGif3NM7WEYLYFqggfE",
-	"D9T2A64S+8RthaYzRpok1bIGmnlKeCv4e5cfhgsEK/lzQ5S090lGinkEp5AQzKZQXSAOef7xeID8RXbC",
-	"EpP/H+e4S/iYCOkhkbCSZZEgO4ce+QYgY65X7xj0EdvQOxbnA+9ToRTI5gRGDqz+JHQpfTp15MTltbr/",
-	"lLSGFtv1i0UtgHjYQJTW1iWqLwzsOi4MZJwv7yxcGqAeK1qSk2pM35qQZdcfJYf7T2MBVl4rsO045xt6",
-	"lAOpysq2BxkA8BJTTwe7/iZ87pgFMmV/aDG/hju6KykTyI7lbhde+vDJNXaBpu3NG7SjEJSXPMcYa7QT",
-	"oNQ2tLIFFxPLHVwINtoIXOR7LGY0nXLBuna/6Sj3gamokFCXtwLk4IhQMi1mVFTedRqllVIxa3ayEmOa",
-	"1BN8uFh5OXZXRikgF1bT48av2hn4u70c7XLCcE3enn3TfQKnNCAtLCcpUVajwpBXb1+Snbd/6Pf7/d0h",
-	"+qwrZXmwQjmGIrj+4BDYVhVhcE24AowuZBYwLkod9jd58/r0LCnnpJ1cjd5hNF21ZCWowg0A0wFBZuU1",
-	"5OVEbaRyGRqrsfz27/1DMpWF0ij4GrV0hysQqe0CVCr/A6yEq4ygXWwH9l+GtFq24ra21lFrIS+/dLFI",
-	"Dvf3yZoEDU7Nz5m9q30knys26gMjNR2zfOmXugTDWl3J0has7AhAaxUdssxpEM5G48xxYUrlMHRUmvxQ",
-	"ZhA0XxqeeqCCFV/RfpjLSdmKklACzkr0aEwZ+RTBJMYMQuVLfyx4xuKOw15UDAduzE6SAP21dTiQqYEI",
-	"GQsmMoiUhvDoXj3pQ4X0nNoGBo3KMiFwJRYZ05CHwgdySnHp5xaQ/LDx3lDgRKrtTAVoAMt5yoRmVfPV",
-	"nKZT1t3v9TtRp173a7FY9Cg87kk12XNt9d7LF8+evzp9btv0ILntVdQx3OSlNQzNzZdMabRlDXr9Xt/n",
-	"N6Rz3hl2Dnr93gEGTkzBGLoXDE/2rwlrsXr/iBYYRqjdKy5ABISw2Hp4+6OKFSvy2UzwtICHwjKu6vJS",
-	"DaoW2YNFTqLAGvKlhwxByhcB4gcyTFzPsLsvss6w85Jr8yzMAmDbyKV0Z/hTuw25fGXvDabDvfY9X1bs",
-	"wzoLOyTqksqQ0bJHznyRwJGCquOjpQs8q8pJUmUYDAgG0p8LBnk0HIXYrjrblmJbzWt6tcWUXiuo+Loy",
-	"JcgVVybD8/YgtwPrxlstCzSjN62JdPUO8JHAcIEU9/v9LYru3exj4GRtq1i7mnj/oSLdVrUSD3GX2hqF",
-	"3dz7imY/+lqntsng+ia16svQ6OD6RqEEJ7TYf3p9i2bN8quoc7TNjOqV/cHPFMq2WiIr6cjH1Q5/6pQ8",
-	"6l3UWb0ynAfPdlYy5T2awa7MpW7hzIhDqYL74FYFwT+4Ysq8R06Td7VafGa5knu7uLY/O1tXvVRLvb4Q",
-	"WOtCIk7IMyAsj7OCH6kM/wPPrvYg0eexEzdNtNJTI48n1D1VqFy4KiukmkjU6jHXJ3Oq2jP390lLuqjj",
-	"WpU7mGMl0VRTjKtlwGq7hnAzQi2Nm95DFWkY3F/vEMzAtPlKZssb1piuZBNvlBQun/hQKkCn1ypMV7N9",
-	"3qTyl7sJVtKZl1CgFvjBDar+NoocXdUBHw7d3rhEBvd+iQT40JrKp2UR3zIvxcNt8lu/TQZbtHiDCdTO",
-	"pHwJ6dOg3dE2w2spOAxX2P42jVsq0n/O++8kqwZz3PX+sxcIXnw5My2RQ1/D77Xa2XjNlAU2EFZuqOHa",
-	"KpCQeah2X3JdTVpd1gjHb2Zkp+UG2B26fIWE+xixljsBR1e5Exrc6bAdr1FjIW4UDyzkt85CcLc3t3gl",
-	"zTeQEfE3e/xXDuTNOUB0jR1CVup0IXrGWVOdoaqsjIV1Z9tO5h+ZWX8s+59NaHg45f96p/wzHdSKWe8u",
-	"R/VmWk61ePk7MEOm0xa9FuzMIZIzKtU9qWoKbFPznWLsm9Mg4ep2tR4gAi+ombvHlZRNgXls0PfIW83W",
-	"abeu16RE2EIKllhw40sstDAghPPWeNBttb2qvlbuL+Ad7ZBcAlYpIFCjXcvzSl3Q5m6hljmA8lZq2efj",
-	"sA5F+CBQ/Quy2gclbtvLAc/yPetxe6gxgT3zTrdGuzEU1THaXh8I+H+p4vma/6FYl0N6xKKsOaQNXZYl",
-	"iDA1MtwY6NnBtKuaCQBphlKCsagUHCqvp5oxcgtjInRxv8bEfxoGHNbngQU/6LS/BW4YWMu9ckNvn1rr",
-	"eG+U15CFGcn3Q1B/fYW0OYCxXMW7Wn3qKBjCAk9behducPFQQU5/OHsD8QNLj9mqRwO4tjoWLqkEaNkX",
-	"jM19RUg/lilTrAyNMIAPw7gHmmGkA6AZYwEIjhFjwnFP8ENjCp3KXFz+JQjuWGtgq/r+PS//2BCAT8FM",
-	"q9WGNzqsPRE9sNIHw8GndHC3lrL+xPaDFp6qKyWPP4KMecqw6NVMXjL0Y0NxY2oc/jYInw17Q7OYcix8",
-	"2aPSxw1u7Uqp5DnVppFcGtl3dGPXtC8E/c/hnJ5JkdFl3VjxA/xGZlIJrKMZzBT16tLtxaJvYawItbH/",
-	"6c0VYQEeWPyDweLBYLHmUvLn+b6FdMunP9ZlYq+CSv27664OIReIcg4WcK6xDAsUiaIOBz6TdlKragIk",
-	"qvTh0pH970u4gAoTi2raZg8Dgy9hniLMbBdCygK01w+t4j6HDLAhFx4aRSAheV1X4Lpe3HlKdSxcaXRy",
-	"ssY0v63x5JSJ7COaTvY/6WVw6uhjSjVxXo2Hi+DBbPKb4MlM1PK6Crm4H54Mpe/XWU2+9sYOCLQXEzqB",
-	"hJtkzCeFYrruNhyWFgcdBT0GxHMTuZqcGG2OxzCC7JaINEhznl5oskPzHP7GXLsRGS0tV3a97kbuWWCw",
-	"mpipcmW0uG5To67BK2Dl/08go8KHtoY7VhBWD/zpwRbxqSyzK9T3GYwQIDHdR/wUil4xClSQSxzFNqaj",
-	"liLQUciY/kg7oES1crRYRrHAFPEQwEYneujEsGqubIjjwdQwIzaBFMr+MWZygujJGdlxvwP0XxUCw+NW",
-	"K/loSRI94wlkSdexSP4up6KnZ9xMqzX9k93WCl8QQQUC5snpsxcvYuE/saEY9kopnlisrcUDNnJK1pbi",
-	"Gbowb0CRrKnqs64AjytYykB0pWW0+UoFnlUb9kugoH/J2LV6NZ67xK2duMKjSNIu77Mcg4ENapuSHVX4",
-	"uM4m4e7GovUMXHfEXBEGqWJhT1jUSp+vMQ97mX4d4hs1s5MyrvDqcSyoO4xA/0LiGBwDqJQTbeZ0hLO1",
-	"bitgRWqb0Uxo2cyWfDv/RtXCN3d5Zks+XYk+rhZUrRr6MAfpT5UqM52TdMbIj4zm5LkvHl7Niu1yQg+6",
-	"g6OzQX940B8eHv2t01J0ZlRkwJk7vz/q9y+6v//yqH8BOVAZph07zyXOxoqPciGMXIhKAZpOOwfrYFnO",
-	"WkEyt+rfyakgp25bXLGZn96FSjKdaimOsgSjvSqwnkVZn7FaOKkWirNSTsJtY6heVE2k7VbqoDvonw2O",
-	"hvv7w8GTv4FuW2ZodfkjfRLWwQ2MqqGi2kZXVcg9+yAbPsRV3tLtlLt70p8FvDfXSHdgyw/y2eZQSoxa",
-	"8cVHV8uMba5F2ovFiSjTetUSTdnbAfqcM5/YnWaZYlpHQaiJxeqtMcR8aNKFcdZsYFmBDJidM2HUMnGp",
-	"/JzLnmoNgdtblDo9rmY0s2qvq2parVu6Ptjxpauk9vl8SRtvGpdGo+WuWbkhXPKL5bnmv2C1gX6/e9Tv",
-	"94n+eWzKfNnLc8dmX4/HPGVY6qV2VVDBeplkjYvC3wtlUSt/K6wrJlW7KsoyTOGqwGQPbjQ51u28EcO+",
-	"7yjKm25LWcw8RGyVeUYhQYQ3ba9KCVUhoV0oWCkU8cm3PMgG/pb/WDSwVlJ4V6ePVpGgsU5XNySi66xD",
-	"zQLtD9f/QyDsv1YgrC8PeguBZevYV8TISUUmUmZYls3nOQZUHyTPh7Rso2VFyumtiVd11/p2sarhhD/E",
-	"qT4Yfz9TqOlNztj2IaZA2aMlSCYcsifCL3JMqED3tBf4vWx+2D+MYsHe09TkSzQ0uuTN0GEm1/p22o/c",
-	"/bl0tr2rH07vw+n99PGntzm/N1M6bZdbxZxqOQsVU8BTDKeCfOMqLboi3L42IKjOZS3uWLhi3NSZ1X1R",
-	"bleOGxOUuvSSmEAYE7vuJHbuSRSLBHQCX0y1qrMkPjdi5upsJD+9Q7DQhyuMPc0ZVeisiXxpX/8zoS51",
-	"6G6PwEwtT/KWDCOdhQG5mp1xLOq+qZAJF1KWX2OKWBPrGnjcrZV9JWfSsGZKI+TTDnLkc2lWdcYbGU5v",
-	"qAB9nqDXbdn5Q7DrA3b0QVHbOtj15veQVdbMXrr3wcgLJq7WYgCel6V262kLKoDIsrSukWROdQkUgsgq",
-	"KIAC2deh0A0CMHOeXrjKBRlXLDXam65dlVqp+IQLmpO3P74ETGcsYKiu2ArIuW5UkGXV3lZuTC6Wi4W+",
-	"IZoLPJcTGWP137c/vnQ5B306fhrakx0hAS4VOthtuxzOFE0vntmJNAXgA4RatmCOYNqwZHYtfHDuSMmF",
-	"ZlYLZpiZHIdfW4I6H3wZ/H6tqu3qEkaVwtbeHx7qoXeaV0D1IgmFagvFW0rUbs193kDZkyYPOty2YZVF",
-	"HG3/vZbj40rdoJ2xPEzfyBzyLWNhaEC6iIuPj8k5c/WmzyxxO1iO2ZPXHky7z4P/+38GrsYShTTef3zx",
-	"DVY6gHq9npwtp9QRqZ9CV+/ayUsl8fcILhwm8scj56oHwAlKFXMiyNoz8XrOtshNBOW19yZ8XJceArmN",
-	"uKBq2UZxq57atoVonJhnkLf6GVaUb3Gj5Qu61CQRsgtibqVWVshzDxGhAGkwwWe1+ez4Uo++14rU9t/v",
-	"AL2ulk8nc/6e5Z/p+PiM5/eBbGvUvyuDCGIBeKLr84Ovg06dhWH+88KndF5MPhqAarXQ6g1AVB8zmLlW",
-	"23gjNCTQxYOe8gAPuQM8xFR4geeYJX+4XpL3r26LFalzNQ8TiUjiath6Ow6eJsCMYA0WAI2QnYpXvPIJ",
-	"5J5cl1UsIhI3ECogfy9loUqMyisowiMygiU3qvgUZ9HqxZ0I8bupnC89tNeZtf23Hrk8ir6GCJa2G1qJ",
-	"zmdhwzRrOPveLmJPXKhYWcPRjjS0cGZ0yweHlbxutmvVTalmmdVvoMIUlh9DfLFs4iahRldCu7+4le13",
-	"nybEFEpAxREjsaQiFMxOC2P58uPDSvsozAfYcjdxZbUVFZmckSl7H4uV8tpkQ3VtcoLVuj1iE3GlUDAX",
-	"+nEVZBO/EN1//Md/bcgeHkqr//OCatrQNL7rztTMcuL+BIckHpCRHUO43Cq11UOp50bR7BsY4ULR6c8F",
-	"Z1kLZf3QcboATM8dBIeDIFBYS+txkUNWvutSpN9yObJ1xsFwMB+wGQ/YjH9ZbIYp2e3W0kLAaJTCwgd7",
-	"rW2H1Ajnro7WsB3AjQs55bBE2Dp0RuWO2A6hUTvrDyiNBz/vZ0Jp3Oa0bY/WaBM1oyCLeNdprw18sf5E",
-	"3b8ufJ3XrmpMfjigDwf00wIx7nJEb2hw9EarvJjcBpZR6tzXQTNAx+UK8RaY1gSuW7xrMWG3jqzeKTBT",
-	"iVdP1+K10F9Y4xq3VbWCArRSpYm4RyTnoqZclDrTK7YAayuU2AeDwYKxi9soT58HxXBTnviAZnhAM3xa",
-	"1eZzAxJuz4+thlJs5f2spCYJUAA0wjVBCnWfZiEmhdPoPKZgjYOTBJx4SAxVTTiVOHtjLHI2NkQWphyC",
-	"namq5OtG7zJWt3fDxaLvXJMpVbOc6XaWXX7veinPsPdmD0rslty6M+zERb9/kP5/mUzNcs6IfQF+YvgA",
-	"avHiD5WvZfhwr/IUf5njH3+VBdZrdCWoiZBkJhVDy5n29xnXgPljquf6c81rTqJrPbxhH7iubnt2jA48",
-	"hhkMtOx1/rs4Uys7gUt5h8Kcd/ap1sf5oXMy59+z5bfAv+3Ar6IPWMl55YGdE/jJ8cP1XX0Tinn3VopJ",
-	"0znv4XxSKbTE4LS9y8Eab+ZK9mfviVBsLjU3Ui3JTgId4hvJbv2bw729XKY0n0pthk/6T/rwrXdhrddF",
-	"kGiyYw8gTY3ebTiPh84+Gbnq+5jRIHL15i9ZFIvC8UuROfsGsgBnb0YY1+qEn7sQGXXBDHAUz1mbXwxf",
-	"IqsfKj9TMubrP1WWGSbekuw8J4166qPChIrlkIKb+Krnx5g3tlJiXzGCxcxZFlJL5JgGa+tK5W4u5Ym4",
-	"enf1/wIAAP//",
+	"7L3rchs3tj/6KjicqbKUaVKkLDk2VafOVhxn4sSxPZG855L2UYPdIIlRE2AAtCjGUdX+dOp83l/+b7Bf",
+	"5P8m8yT/wloA+sImRV1sT2Y0tfeMxW6gcVlYWJffWutDJ5WzuRRMGN0ZfuhMGc2Ygn/+yIxado/Hhin7",
+	"Z8Z0qvjccCk6w86fpzJnRLNUikxHRMlCZCwjxTwi1LYgiylPp0QKRhT7uWDakAXPczJihGYzbgzLep2o",
+	"wy7pbJ6zznAQdex7XLGsMzSqYFFHp1M2o/bTMy74rJjBW2Y5Z51hhwvDJkx1rq6izl+6P1LDXvEZN134",
+	"79Xhnk4ZmedUPNJEF9pQLlhGFDUsIlz4EWoyZ4rMuCgMIztP+hEZ7PeJVORxv79bG+2T/j0N90c2o1xw",
+	"MVkd8rdyQWZULMlMKlYO0UwZGRXpOTO4kJooPpkaIuQiIiOanhMj4X+jWOBOmCnXdiOGZKzkjPTtC6Zc",
+	"j1GhtIFZw1u9WFRnevh0q5n2t5ipZi0b807wS2L4DDfC0VOdnIyjpcrMPSmNizyPBZ1QLggfEyHJuFBm",
+	"ylQgOq7JjGbNWQ2e9B8P9h8fHD7ZNLuxVDNqcE5PDjrRFtPFr3ZfZqszPRaEZ0SOcT/c+CK7GT8X0jCy",
+	"mDJBqD7nYkJ0MZ9LZQgdycIQbmrE1+kPvvv68V8O/nT4t6evn3x38MP+91++ffZj/2Rw2qkO341QG2Xp",
+	"68qOcE4VnTHjDvhzOptTPhEvv24/MKl7/kgTDqeV2ydzaqadqCPoDOafdTYt4e8VG3eGnd/tlVxmD5/q",
+	"vcrn7dheZmw2l4aJdPk9W7asH7mgecFIIfjPBbPrZplLLic8pXnY7x1K3r17+XVENF3u9ojlYZxpXHZq",
+	"YuHfs3+RlCq1BLrSdMbIOVsSKjIyktmSKJYyfsHg6ZjbI6KYnkuhWSA4oQ2jsKWpYtTYjaOOhO3LslAp",
+	"65Hv2VITqmz3cwMchqapLISJxVgqsn9AprJQukGhncNxP33C+qy7P3rKugfpwePuM3q43+1nX44G4y/p",
+	"s9GA+S1Bpl1uSmUpu3Yta0eWXr5iYmKmneH+4SHQtP97YAnEGKZsn//vT3F8uT/oxvHlly/e/+H3nWiF",
+	"oKLOK0azddSTM5p9JMpxn4URtPP7wDy5YTNNKJnTCSNTmWe6dpb2+25sPxdMLcvB5dBtdTwZG9MiN9hk",
+	"Ri8dh+/3o+v4/RuVtd2gdo20PeTSPq+fcPtmp31k8Hb7yHwzJuxgfupQ+At+fN+2e2/phK25Ku1qGUkU",
+	"M4USEQF6tfQNN8igeXO3jdN20T7MQX397H+uXcNTNpvn1LCTvJi0D9m4N+wNnxeTNURnH92a7GqDgFEp",
+	"mlp+fSrPmWgfViEmBdOajnK7oOdMWHZhGdfM/jphZEcq/1POxbn9Nzd1aaPzp9mz8V/2v7t8nH/7VH2/",
+	"P//PL/XpYPHXXw6K4yfpi2dZ+1zhcxsnW+EFg/2ndV7wpM4M+t1nx92/0e4vZ912ZnBlP4QMEi6Xr2jm",
+	"bkP7VyqFYQL+SefznKfUrtHe37WEdXNThYZzR5W6mM2oWlYo8pEmfk2iDlwG0FYpqfAbGZLNBc15dhbu",
+	"OnsGZFrMmDDw1bNC5ZZpGjPXw709Ouc9esnlrJtKoWXOeqmc7WUy1XvQtf5dW49u+8Lo3BPyyAp0+SMr",
+	"d7hmdm2utiWxFzAZaFCnpZfYWbjnypt8CNzNf18qvL7GnOVO2mBkoaSYxMJuWUSsRCHHRFExQaErvEFQ",
+	"4LF9FOJcyIU4IhS7g+uSayKkid1Ivjt587pH7Ow9KVu6QwFVjsdMZJZhhJHh/VZRL1ql9ra1cW32Vhts",
+	"Eqa37alstE5g3b4n26BFDrymg/Jd2PfnUoxznt7g2LSeglIEODtnyzMuzgrN7n4U1nVbnofjisJnUGpv",
+	"yCPk0TbCDZwhbaykrwphd+jI3kdq6RTMgRO1OvdwulrGDBJh0hh5sjKmiEgBEn0sNFMXeAKpkKCEuOOX",
+	"sXkul3bRe+TPlBuSVFTrJCg9VGRWPrUzrI+iKpcO4Wd8y4moupRRg3z7SAdxdeXgNfT6TdRZfXWdov1w",
+	"ZDvfSDXiWYYywO3P7Dh0c9djWu2pelNxTY7fvgSCAh2UZl0p8uW9HKHCTKXiv7CMjApjdRymNcmY4CyL",
+	"iC7SKaFWEA8fhVGkNM9Rb1oobhiRc6Zgyr2Hy2IbynsprIRG8xclKd36xnBdneGDuwtNje4qN4TVnfEp",
+	"gadEpmmhrIh6D4R4Amy4q3nGGr0/0NRWNPVamm9kIbK7kZOQ5mwM3dyVkqo9lUT0WoKFAa9KnpFHqTBn",
+	"YNN7dB9UdAq3LNpwSCYZiL6EXXJtUGbm2ttxeuS4fFWO/e0fC/ecUKEXTOlwoT+IwltS4lu6zCXNTqV8",
+	"RRVqhbcnyDl2dmakPMuhu7sSZluPdb3QS5WgQ3FN4C1ltSlBBv2Dp4dfPiGjpWH6/kh2/QeB/FBGtbfz",
+	"3GiyMyA/8K92HxjjduRYjHKe3saw8U9opwDrUMNOcS8kiFYutBV4DQhdVGOpZqukducNeZCB7iQD3Xn9",
+	"fxvyAig/YGF1pHlvRP9aBguYVPiJKdUoIsBhuNc1P5XyByqW7md9t0VX1LAz8HWcscuUsYzdffnb+yw3",
+	"wrJlAs+Jf/7xDDuWITkx7JEGh7/7NNfh65uMMr0H08nHvVPfCRoMB3ej5aLa012JuNFZ1bqJ1u+aGQX9",
+	"K96W/pfu8duXYOeUyv4BH/I/OVftPRlcmDBuhciY8pxl9pMLigxuruQFz1g2JELasUaECm/Yh7FLRWgs",
+	"FLuQ5yyzv/SI3d8unhC3Z+C6piPNhImI5iJltjuv2nBNoL82leZOVDFXMnV+s+clSdzAjZQV+LzhSzqu",
+	"aI3AocFfg4qd3uRWCv2dMWHA0Xk3Clvtr0pk5SBxfI/+TgXrZZL9h5uj7e8RobliNFv64cPaVUz0jakL",
+	"UnkGFKBYoZn7kDdaW9Vho3+t4QLAPu7dsxC6rUuwTVeCJXa/CpW5kIyPx0wxYbxKhIujTQtFWNoOYBeS",
+	"UmFPz4gRlnEDQ7jW14jd3pf87nsrZ+6hMuRROpuf9f8z7Y++Oxxli2eHl5PB+ZM/jf706jv0lzCwN2R2",
+	"Fvac5lJY/W/ESDqlYsLuyRtZVTW5JguW5yDdO+NvuYQpVYpbtlSYod0VT/SxAKonO8b5dock7nztn5IX",
+	"AmE7lvfs8B7rRXAi9C4Jpva4s2sZWixWfTQ1qq5QgqXsiNByqxdTqVks7HoXurTy0DyXC/RjenN0BMyy",
+	"bCnoDM3WM641B+eqAwc8GHe25vEO5cayH1jG6SkACu4mAYQez2a2yzMAKdxdFljT7QZbz6zQQP94HjVZ",
+	"mclHsvdY8vXfTJofTR7sPFtQZtiYGkYSyDHLuF1Mmr9VljMYbkWNMc01i1bBnnhxe45hl35eafWhQ4uM",
+	"M5GybWGSx/79qwgw2zmzBElNGzaboSQa2NWIpeDOtqSRWFaWpFSkLM9ZlhwRUQCadiwVq+OO9vv7T7r9",
+	"J93+4LT/dNjfHw4e/60TlbjYzEqLhs/sYbCdWGnNo4wa+CA75sJhzLeZ7XN827ZTjJYzbQ7usLv/9HTQ",
+	"H/bt/60d3MpgeHYTdKqHVG3X4rV911FRVuSbNomSJLyVlNulDVVGu40BXLCQguH9bjZu0cZVuHaL4Lub",
+	"xqsdqse9uD3p9If9wZ3GZYqtSecE376KOv5OvhmwL+oU8+y+Se6qisP7CcGvQFSVUUYlTwhzbpBRbY8a",
+	"fCAcsdqZqc2mhIHK0d9ZCrxyhb/cjNP9GbD5IJ15a69XDqsQ6sAHCbDGuVkSP9lYWDXsgqkldNMjTv0B",
+	"0zR26N7Es2B1U3ulGvuaNkQKFgs5JomhE52QHT4mE37BxG5EuNEksTMG4I49Q/Decs5qL4LEzI2ORYLL",
+	"Xnsdf6q36BErvozsQoxY5qYv7CSsQo3TLsXFiCym1Nintek0IN8fOnYCljpGxZIpv1nwi/2A3decW9Ho",
+	"/VXzMvFjtP8GyDMQrscBp4ZfIFjc/fN9yyGb0cuX2HI/PKVKUasMIubePbaH1B4uGOw1B8u+cxXmURnb",
+	"dfBukAZro/pyi1FdbaDv5+H+uQF1l0E4KOvp+r06pToC4pn693I2NhVP2+q1j3aaVf76Q/UDiuXUaudj",
+	"UGTGUpGJlPWAqf3N4SiW3aR8zn1c15qPOUaBB6vB3cmOPQFzCKZxXe0ekX4bux/s968bjnYy/ZqBZCzn",
+	"F0yxzEcn4RLsSIVxE44TyMKM5CWodoBjFawOlR4Mnl4bplPlw5VFckOM/A5t4pXPYdluKhMSwRaBdqw6",
+	"bC8AIB8a4OsR7HbJDUkhcqY1aLqBDQqqlFxowk2E0r6PHUIDIDUVseKMmgQZzf2Jnx9JGjISSS8QohTA",
+	"wR0Q2V6sng7GhSmuFzluIBDeTlRoUFPzQt9EQi/EBcvl/Hoiqm9bRs3WgVUr44PGmwbVFstzXI8Di0iS",
+	"zuZnCRnLPJcLlpGRpVRjwFYsMpLxCTf1KJvOeqtVpxZmYN8rQw3efxhEj/evft+2X37Erzj64W90DiG8",
+	"RY7DxPQRSXIIfEhgCsmU6rOZVCyxerQ9kHDBrzJzvxtbXWvltlSvNYggql1sV1HHf78mfrrJuHdHUuaM",
+	"Qme5i9n4UAvKWROjdD1PhEmFXjeRyw/eAHKj9X8jKjeo95z6cD5Gs8guumIiY85fXV/zzfrgdhrHCjkF",
+	"U1KTLS39zbR0HpYjJ72CsXzBdYMJtXU+NbO8PTro29MfXjmz5IypCcOwDU3G3KrmltlZcmQ6pXOWReBb",
+	"tkuzUNwYJoAyjYtBqg8jLvr9x+kc/od9y/Jcku+oYORryfDRnnu2XjkuO5vpyVan17633em123x2vQ7u",
+	"4/zwat5ix/c/lY7pKL9UNXWBp6M2wNdsQXKuDRcTZCN+D9pvoMv1getcdO1zQnPAjFghvr7h9T1u7V9e",
+	"a2mcUZ63q6p+w6CbcraOtt3gK0qrB7z4fauppFuwlDuxdVq9sbzg/klZvGeM/2qc/iQckvraJz8XrGBZ",
+	"QnaENGTJTCnP70ZVsyPy0ITsNHUbFOOdwoq9tUnkJcG7R2sFg9dORi1b/ECXVgLXKKx0olootFu51lDo",
+	"OD7Z9KUTJ9ne2HACBsCG0c/LvquEuFmAPv6Y4nGDbGoj2UQ1J1KZb+yNVg9TrlmnmtPAwMUgmYEjc4SR",
+	"0iBrVulknZnLaSg1eqm9u34vDb2xjaAmII/5pFBM98ibObOjB0OYU+ckDRGZ/tYmc37J8liAyzbn6bm3",
+	"hAXp2t75R9DGJT5wXyDBxuYU2FgsppLIOROoBUJ3LKvaybzJqSFQwXdrZ+XgWnW+NGNsb5GwY6t/59nh",
+	"dW3meBw2WA5WOA4RUjlhrXYC+jezmNzGuLG9HcJbr85aVn9/f8u2qwv6ZHB902C31CsXyb0YTspN81ve",
+	"GHDkSa65CI3RbWQt9qB+Ah0aGcKNFel1F+Wfp0yxBtcXme6RJFN0bBLyj//vv2s+oZ3RklDifwAmv2tf",
+	"ikXiboqE7FCXzwTz6KAFyJ52q5rDa8mu6xgu4h1gMbHwuld5csLB2Q0jimrDAdEpfDilIhYjlsoZq3oU",
+	"e+SNyJdhSthm1c3leXssEGjjzOGOt0PjqvsD6czRlaO48M06r/dt17L5d3BX3JDPn06Dfmakw9Mc1dwQ",
+	"buJoIK2bU0GynHFR/crgc9vkbm30WqV7OZtTsawLXMfpjJEfGc3JiwBpaohcqztUaCNnIDRsuIfrqSv6",
+	"rT1tAgLLhXBbGRFsgcZH1VSkP/gdWp5p/guKUf1+97Df7xP9MxBZeMGN4M14zFNGTuY09QpAdeiH/Zbl",
+	"Q82rLWUUogholimmNdlJcpnS/D8yOaNcJLs9Agtvj25KNetyoZnQ3KqH+RJka2SwgumGRa4NT1iVBuG7",
+	"jQ07PKjJyI9bFj3EYNzwXGGQAnP8HNNK1FN+ED1FkzfiugoBWbMAtqojK/vwdOoRMN+dvHl9hPBO+39G",
+	"wy8Yf0JegHyFH/Qx8k4si8Xx25cleF9P6bxVYgrWomtxO18z06ZTYwdtFwi0eg54ptW7gxqyAHO/kmKC",
+	"noK5khNFZxqXLOfakAn4Bih6kuyEMsn0MBboPNSITTIyZwCHpySVGfholySTsHznQi7QLZEaTG/AyLen",
+	"p28DUs5lvuqRFzSdEr/ViIVOpcpKLPTzb49f//HFqzd/7MUiFr/it34lrp9fyYxRYU/fr7H4tdvthv+3",
+	"7yYr8UwJ+ZUc9PvkV3K8NuUJ1x6TF9XSn5DV7CeVRCdwa0KCuQqQqprnBEdUhYXjYAbkV/Jaejh4K8Sa",
+	"1BDW2FEI0MdeHpNfYf9sk5lVU6WxmwFUuNOMmV8obriY7Pq+QrwL9nWAI4KI+xCW2ghZhekK99Kcmqnv",
+	"a8bMVGZntkuKCgh2eugGaN91aGNAetqBllhqbH1EkmPbNgFytGQoNXNee/+d9jwi+K1nsL+NhBxcb5GM",
+	"ox5H0h7Q4QawErsJ3x74jWgN2CQ/8K9KSmgDBWInh41O7CK1gPFcTw0gOHSxv++6CCHEDuIceJODz9JW",
+	"OHtE0vXXwu66PUDYbP37q2u+oBqB1k7KWYe3Dl+pgprrnVfU5nUQXEv/Vjr0ufUqQO0oCFhWnHZyoJXC",
+	"Ii8u22eOD82pNmHiXuw5q5+clXG5hEalc7aGbgljndIL5rtuCX7Cvi1Rn0qJIAGfzPOILNZHHoX1q8YQ",
+	"2s4OgQOeltG83jFhKoBQy0VGmCiGsww6qwjXbZGijZCXagqRekRdk0N0ovXZhtpCpNfDdFdCItYGBTSh",
+	"8qtb2onWRLc1gjJrikPburTLOO5iv5nimbp7/VqxAQSAq1bg8od2sze7BC8BSLKWhGXGIpJsD3JGr5Bt",
+	"hn6hpC4u3i0IOUiVheJtKzor/YjNydkjD5gHEHaYtKIqeV6VZCDUiSq4Yo4sayKJnUZjAtdmaWuafzeb",
+	"QGEny4G37VSbdPeK0ezG1kXg8DupFIamZrcBsitFZWLfUDTjqQGZl+VjFN4UY7GYSy6MjkAiyC9YRqZM",
+	"saEVygY98sUXDiSHqjpC4HpffFHKlF4It/cPvDsksUOjxZ0EU1cR4tvah4g0izsJ8iU0vwb2ZFl3pSc7",
+	"RdvPYspzBj1BYmMvnfsEGpXufQs7YiEdyA8WYwlRI2YhoR/U8oYeBajpUgMYD28FpjTKrTuJ7TCJSIKT",
+	"Sv7xX/+z25yWHR9TzPFZK+g68w3ZSXC60Ay3BCcMzf08HrXOwCVi8gI7S6cyhM37ZF44CpiC02uswBmW",
+	"pbmMlW2sbUUvFvu424CUhNeENGzjZttXo8oewlj8K655REbSTCG/quVAOR2xvJvzc0YWUmV6477gUBQo",
+	"eMpgW/TITZQs5nDBi4xoRlU6jfwXsRPFGPpF4cceOW7QmV1xfL/MwIvRkcwqjYQA9zCFEqCyGEnscHqx",
+	"eGyXCaGtzuTjJC0rw7q1KoRVeuQY5+5jD4eW/YAxBMdI53NGlSYgvjtppLbKuFkgpie1t1aX+6gKDLO7",
+	"A1/eSeIOHh4WlI9dr+fC6PFEaULzhaX/uWIgSXEBygkSZ0S0tJIUkD9CWVHalMSwPIcu4g4GgsYdTAQb",
+	"dwALEXdAu7NrwjNNzhmbE1Mq8EkqzFlivzrml2Qn7jhWhhFcuZnKYjJF9bvUVzSkBmOZW/dWv0Vpc9po",
+	"9HKvrYQSrAmaQIGaltjInXenzyPy4zfPyePHj5/t9sgJM2S0bKA8a462w27/wDnaBofDxzfAoaVg/zob",
+	"BwPYxqlVjWVXkTPabOfl3yYGosRfbGNd9FZFOF3XvgwvXUWd+VSKa7t+Cy9dRR0kj+teP8G3tkZ12HlW",
+	"ogZuCGy+CZy5HlmwiQJzqo0P2vyUJLghUMHbBHHLonAAXR/VmAXcALeWniSa1H2zOAW7jHfA3WJoQWKn",
+	"4m4+mA5eDH7GR15OcM5qy/5igbJBTTiybNHf+T2rSoPoEGbjXi5nlMRixHKJduZy14a1/LqaYX2HGfpw",
+	"hAOZeZ4eC1i3CCUGuyw+yDU56PfJqrXsnpjmp+NID1zmPrhMOygZd2LdwfqInlTQebZ2oK6rKHBc1hOI",
+	"vESxGYEMMNJg/iklEcgR2NAOw+8NOLIwWwIa7bDvhFlD9FmJUeOoDYhiNsJEwhhixAVJ7NolZIdqQmPx",
+	"Hb2gJ9AjAUzZI02wi6g2cfxtSESyG6HMGzqPhY+y8hplBRtnh6EKX5wkVFdxJgeujW5jMjfCzCF9/NaB",
+	"cnC4bw13ws29A9Spcr63hTxV2NEamEKQRVDLHYYbD9M2uBnuRiTxgWWJvblikVRgHFlCdiAoynle6mHR",
+	"erfu9V8NVathQhp+/vBK6+R8QoEWL1pd+XdXckn/eN+7I+imCRoptaJELEqNxI/bxefNldRzBMa6UD3L",
+	"T7Q5q/yljACj2AUTGWBk4ZKvT8x11zqte8Mu9MgxaHP+gdfbuMJKO0dBUZSCaauczXOagidnMZW5bV/B",
+	"PpTuN39wcIWuwzw8CCT/DgLJCr/08NyV+xBO5SMNpb3AAXNkCQ4svVOZ1+CMkNRG0RSLnIUCFWQx5YYR",
+	"PadpAwJbgcffEfv72m92ffzf1A1Srn6X56MRkXnGtMFc/bWh/dTRLM+BL6RyNmMq5RS4ebhC6wPuX2Ou",
+	"vvY6fevpb2UD7AMvd3BBXvQGTw4AOtEmUP1hgGXUvnz6rA/Mnzhj1BgczKKxAfD64eFhf/DsWX0TGvVm",
+	"duL4Dz8Nus/eW/Hr/Ycn0eDgavf/aRW9TsLZ2HiHQQKMsZKzCMyGBHZpJzl++9Kqbn9mI82Nvb+SH9mY",
+	"KUVztOXWhn/89mVj1K3Io1N3kho5OavmTfCgGokmThBax1x4OWBnRk06Rbk2QbtnstsgFwwRh5o7PGPC",
+	"bCCXw5uTd0k8h/2tgsFPK0iy26RJCdmTyEujSeLiS5wa7TICJeDUBCYAwVJOH9ZRJVwKgmepS0hQw1mC",
+	"w4EbYuQwFsmHD5a1XF3ZDf/wAc7jmfsFhRss+baQKkC27ePdCNrCmH1jODD+D3ebhT/h9ul9/+KvvmMU",
+	"Hh5pgo/crZl8/+KvCaYhSD58qAg8Z4WyH+ohnAyQNzxjsQCoioKfID8fKkJHVfhJuI8rwWTAH6dcTMBg",
+	"+9LlhMbFJtQV2OMaI47giAxJzoX9FqPnqF2hTQKcTTKPRWDBmjgkKDBeDfZkIV2fVrSlmd0RTLvjfCS4",
+	"sZAAwqwA9CA4DjIz6JDTyEW+HaGh3LaB/nUs7DKEQLmxQ/OgwAIEgcvh/DVcDMHfYnmAmyhi8Kkxio8K",
+	"4/s9QiP5ux9fVR7tJFPFxoCMVanzFBHFdJEbuzPlRUQFumAT74q1/7C0YySGwxiWJ7bzCDDrkIwxh+Au",
+	"xDHggmqS/C45cltPEjw/2F6bZc4SwnI2Y+Deg+USsWAXTJjulIosZ4rsJFL847/+J4FYHGyCxiyVamZP",
+	"mZ8anCV0dyg4X2soZyV2xZ2uyDsouIA6pHbXR1rmdtVwJVA/wMWAZeXVgEZwwdAyOsL2A5gqOWei63+O",
+	"BZ9ZBZRrS1MlFCVxoY0jmS2dFxtXREt4156NcLKg71i48HpTUiMSjW4/iM6x6pBvzv0bC5priUlJ1gTr",
+	"QRFSdJoYF/cZufyONJ3Gwg7mkUY6A/ASN0ie7Ta8kCFtG9Suz5+5OZfS7V0W2wjJfiwhG4Cr43eTrDyV",
+	"EMutmhVB2NyQz+eezOSurqDTxcvwSL9VNzN1N3euNSoUIQy6jCFuIjZmeSBpuBbhonXZPWviQX8beTKM",
+	"6fYmeH/JezfmqsZ4j6R+K6q8JYW1W1xXqWDjXiN93EKvd7I4ogGA6wbXZZlVxCWs5OA28gUy2612N7D/",
+	"VoA73hLi5xPGoAsoBWX1uWXdyrH51Y+VpKPE7GzI07Gtudp/6SPaz4NofeNB3ckg7Rfn0wROl5P8rRuC",
+	"azyldtt8Y2//FRXyNtaHzdVwj6u1cHk2BFkCUg3Zc8/HUJAt6TrZ6CmZsstVl0ksvIpvhZYunfPu4Mlg",
+	"Pxv0B0mzVPXKG/UZfvm4PsF+XdP/iXZ/sUr+H7q7f7DaPu2O33942u5mCRO/taU9kPUnCixu3hUbr3Kv",
+	"iVmVqwFfBLNROwFtquJ9DQF9rDi4rey+v5GbffVm0CwtFDfLE9sKZ3M859+z5beY3L91j1HvrRrP5kpq",
+	"VzS3R15wUKsB2+deBU2pUT8gIbRM+8+wniIg3Y5AB/M5C82UzfCUttaHDxUKStqgMAG7VPC9reeDkhyE",
+	"9XhAmyxNhKgYts0utgpv8pd7n1d1sVZnB/nxxVh6AqRIEq45NCYOnE528M+M6ulIUpVFJO58y/J53CGo",
+	"XJK4c2LHVtjhelWws9see4idHb99CQkktY/bmlHDU18sExVmfNOZQpB5ww0bC48B1i6zZd10BtaZiNh/",
+	"KnwenGw9AtVvPEY5FqDh5Fy7dIPzYpRzPWWZo0nYurhTjvli0OvHHbLjWCH5gS7J4FlErAK16ywnCEaF",
+	"itIuQilCywsaYTx0lpp1aOVeLN74fOu6JCE/arR0zag6ZxlJLrsIQ/dPWTYETzXgYyGrOxdjphTLkG3a",
+	"9cDJ7cQdjIq4gCHClOBfAB1gOYNgE7AfIshXx50oFrFj9BGZUUEnDN+/4Gzh9gFGBm3DjsSd3cqgY9E6",
+	"auCxCZjLYHWoW5rUEFUIQieUC+2cCPyCYZ1hnqJNTTHL1FPjAd9GIrq5stvgiIvF735HvqKaoYlBZMQo",
+	"KrQldPsQsaIQ3DViuVygUuZMUUaSZO9ikPTIWyWzIoVYPx/Cgp6ZQmOE4EkPYaCKQTBQGkJUfPyZYnOp",
+	"uZFgI9KGCW3ZBZobbQf2r1zK+Yim537Y9UIn5XBDcn4iGIP6yT4MrwKKL2uSO4ZV4TkYNpqzNUyMG7KT",
+	"FiqPyGuIpni7NFMpIvL227e7yNha+HOPfAVI6GrxFCi2BwTqUdAZS3MIz8LVpjoWZiFrBqMEeRbEA8Ft",
+	"A1FNM2aFtPk85ywjk1yOaJ4vkRQZx6qTllXSHP67naX2yHEZIumtxRAMG8IU7ZF22PKD/oDUwh6Pti/i",
+	"W+vmMSmDHmFrv2dLXKAJExCLGqJGayyQFMLu27H764QZzKflmLDdcvwnRu/aXu0MXXEeatdPMTNE9zYP",
+	"OAT0yGOJNNh5u4bACFNwdSOZcqbbgpE1AYsfXE2JE026p8s5G8ZiJdDP0lLyxxenyZH9F61FNtrBVCGA",
+	"jki5joWz6aNJdyKkKg9yWUJLw3GAKFy3PmiFHBXpOTNY4IJo/gtOT7ExREva5hmb48WKrDGnYoghum9z",
+	"Koj/z6+VbxFS+fmrQmlDUjqnqaVNF79b+U/jz7U/Q5TbCWScVb7zJ/3AX/ZmXBSGwc+Dfvm7/QFGq+SY",
+	"aQ2Sq31lv6Xpr2S/peULYZiaK66x88f91paHKy2Rw7kFnkowlhsyk9qQL0Z2Vb4oG5SLroGrc1HIQudL",
+	"Qk0svrD7UHl5zhRxH4bMu55OkDs96e/BvrnwwCEZEFC/Y+EWLyL93iH+VlsV+/u++72c8649I+Bjx5mA",
+	"S0mhHZ1mlrJaZoNZRZDdoJkaiLY62DlmwAY6g0i7C5r7WIQQz+M8AxX2lPkOIozM1/b+TvMis7oqFpHR",
+	"QJ9dy8AbVSiSoXf2QChpoQ3lwnYJ1zUXbUscC0J2nvQjoBip7Pbvtji4Q5zLykeH5Enf8jFCvmIptRcg",
+	"+OTgWLQUXsWx+JQEX3whpPniC7zU7Zva2J7QV5a0FseAbCvE0HPWW1mF8qVhmYl6JhUrZ25Kml3IIs9w",
+	"k+1HsTankAuXS9hevXaH7P9GbpuBtWBsISZG75GXBoPoNchXtqM+tIIF+Mf//99kQHaePQOqcwSK/s0x",
+	"tYdhtASqCR4QP1DbD7hK7BO3FZrOGGmSVMsaaOYp4Z3gly4ZDhcIVvLnhihp75OMFPMITiEhmDqiukAc",
+	"ihrg8QD5i+yEJSb/N85xl/AxEdJDImEly4pIdg498g1Axlyv3jHoQ7mhd6xECN6nQimQzQmMHFh9GQUv",
+	"fe545MTltbr/jLTGHNv1i0UtsnjYQJTW1iWqLwzsOi4MpNcv7yxcGqAeK1pWIvWBelpjmV1/lBzsP4sF",
+	"WHmtwLbjnG/oUQ6kKivbHmQAwEtMPR3s+pvwhWMWyJT9ocVkIu7oriRzIDuWu5176cNnEtkFmrY3b9CO",
+	"QlBe8gKDr9FOgFLb0MoWXEwsd3Cx2WgjcCHxsZjRdMoF69r9pqPcB6aiQkJJmksNCd4s16NkWsyoqLzr",
+	"NEorpWKK8GQlxjSpZzNxQfRy7K6MUkAurKbHjV+1U/B3eznaJcDhmrw7/ab7FE5pQFpYTlKirEaFIa/f",
+	"vSI77/7Q7/f7u0P0WVdqEGE5dgxFcP3BIbCtKsLgmnAFGF1IOWBc+Drsb/L2zclpUs5JO7kavcNoumpJ",
+	"V1CFGwCmA4LMymvIy4naSOXSUVaD/O3f+wdkKgulUfA1aukOVyBS2wWoVP4HWAlXBkK72A7svwxptWzF",
+	"bW2to9aqZX7pYpEc7O+TNZkbnJqfM3tX+0g+lxHDB0ZqOmb50nEXN/c0p3xWutGraQRUIazCYeSMWyl/",
+	"SWiqpPZJClG5g+IbiJSd53JpKXQYlgpVWqVgJVDbKuE1tRwfIMyG3ahk9YAkCSi/cONEKre01SjhiEjl",
+	"OFcsKBmzRcnbKpT3jKzLPYKhNFX+dWQ7wnnAFKnnvDBGOmZV9gePXRVOt4mHl5eO/ViqmzHLeZkzyGO3",
+	"dn2RFjz1l/hkq77axQRiHwGOsKLWl/knArtqsEEuTKmvh45KKyyKcYLmS8NTjx2xm4Am3VxOylaUhBKE",
+	"kFGI+conkKKaxJjBqnzpjwXPWNxxcJiKLceN2Ql3YFJoHQ5k1SBCxoKJDILXIWK9V0/QUeEGTpMG+q0s",
+	"E2KJYpExDTlDfGytFBd+biG4As6it904KXc76w3aJHOeMqFZ1aI4p+mUdfd7/U7UqdedWywWPQqPe1JN",
+	"9lxbvffq5fMXr09e2DY9SK58FXUMN3lpoEQPwAVTGs2Lg16/1/f5Nemcd4adx71+7zHGskzBPr0XbIH2",
+	"rwlrcUT8iEYxRqjdKy5AKodI5XrGgUcVw2LkM88gAwOnkT2x1eWlGrRfsgeLnESBW+dLj+KC/EACJEK8",
+	"w3A9w+6+zDrDziuuzfMwC0DS48WhO8Of2s365St7bzEd87Xv+bJ2H9Y5PSBRnFSGjJY9cuqLVI4UVL0f",
+	"LV0sYFV0lSrD+EywWf9cMEht4ijEdtXZthTgal7dqy2m9EZBxeGVKUGuwjIZozfRuR1YN95qWaoZvWlN",
+	"rqv3AFkFhg2kuN/vb1H08WYfA793W8Xk1cIPDxURt6rVeYC71NYo7ObeVzT70dfatU0G1zepVf+GRo+v",
+	"bxRKwEKL/WfXt2jWzL+KOofbzOilSxXkS3BGlbLBlshKOvKhzsOfOiWPeh91Vq8M51S1nZVMeY9msCtz",
+	"qVs4M0KDqnhLuFVBFwvesTJHlTOuuFpBPrNhyb1dqOGfnfmxXiqoXt8KDKghESykfhCWx1lZnFSG/4Fn",
+	"V3uQaPbIC3PRSk+NPLKQTVChvueq/JBqIlsrW12feKtqYt7fJy2pvY5qVRZhjpWkYE3JupatrO0aws0I",
+	"tVxueg9VFBTwSL5HfAnT5iuZLW9Y47ySzb5R0rp84qPbIGCgVuG8mm32JpXn3E2wkk6/RGe1IEJuUHW6",
+	"UWTrqo7BcQEHjUtkcO+XSEB0ram8WxaRLlOFPNwmv/XbpL/FbfJcinHOEe11MNjiE28xCd6plK8gBR60",
+	"O9xmPi0VsuHO29+m8VzJlGlNR3kVPfPZLszjrBqQc9cL0944eFPmzLREf30Nv9eKvTsjQ1nKEUIDDDVc",
+	"W40TskfVLliuq1nWy6L2+M2M7LRcGbtDl4yScB/n13KJ4Ogql0iDnR20Y25qPMeN4oHn/OZ5zsH1LV5L",
+	"8w1ktfzNHv+VA3lzDhBdY7iQlcJyiIByFnFn2SpLuWGh5LaT+Udm1h/L/meTMh5O+b/fKf9MB7ViB7zL",
+	"Ub2ZWlSttv8e7JbptEURBsN0iMaNSv1QqprG21SVp9RZ4UNpY1+cBKIog166e1RJuxWYxwYFkbzTbJ06",
+	"7HpNSpQ0pNGJBTe+JkgLA0JIdo0H3VY9rCp45f4CZtUOySXRlQKCbdrVQq8FBvXvFnqcA5lvpcd9Pg7r",
+	"kKAPAtW/Iat9UOK2vRzwLN+zHreHGhMYQO90a7RbT1Edo+0FrYD/lyqek7ZIqC7n0DqxKItkaUOXZc0s",
+	"TG8NNwa6gjB1rmYCgLah9mUsKhWyyuupZr3cwvoIXdyv9fGfhgGH9Xlgwf92LPjGhrffJPsMvOhe2ac3",
+	"aK117TeKrcjCjOTlEPRlXwNwDgg8V9OxVoE9qsBzggLtnMTBiUQFOfnh9C0EjSw9UK8eAuLa6li4TCKg",
+	"lp8zNvdwIj+WKVOsjIcxAArEYBeaYXgLQFhjARiREWPCsVvwdGPepMpcXNItiOhZa5Grogs88//YIINP",
+	"wX2r9bQ3usQ9ET3w3gdLw6d0obcWa//EBocWnqorRb0/glB6wrAG20xeMPSUQ/luahzoOkirDQNFs1x4",
+	"LHwRrNKLDo7zSjHwOdWmkVEc2Xd0Y+e3L3X+z+H+nkmR0WXduvED/EZmUgmsFBvsGvX66e3l0G9h3QjV",
+	"3//p7RthAR5Y/IN4/eDXvq9bzDOA+5bqLWP/WLePvTsq5ROvu2uEXCDwOtjYucZiPVBKjDpo+kwi9r+p",
+	"V0A6Ux9UH9n/voAbqzCxqCb39sg0+BLi7DH/YQg8DGhjP7SKgx7yBIeMiWh2gbT1deWC63q98ynVsUDY",
+	"fo8crzH+b2ueOWEi+4jGmf1PenucOPqYUk2c3+Th5ni4Of4lDTPgFKM1jnc/TNxQs94u87U3p0D+BjGh",
+	"E8jjSsZ8Uiim657MYWnT0FHQlEABMJEPPIIkBnhuI0iaiuCHNOfpuSY7NM/hb0zhHJHR0rJx1+tu5J4F",
+	"jqyJmSpXnY3rNkXtGgjFCUz/E0jB8KGtIZsV0NcDQ3uwdnwq2+8K9X0GMweIWPcRA4ayWowSGKSoRzmP",
+	"6ail6HgUEvE/0g67Ua1ULpZRLLDyAATh0YkeOrmtmoIdYpEw49CITSAzt3+MCcIgKHdGdtzvEL6gCoEh",
+	"fqsForQkiZ7xBJLv61gkf5dT0dMzbqb/4QwNvVTOkt3WwnEQBQYS6fHJ85cvY+E/saH4+kqFp1isLfEE",
+	"VnhK1lZ4GrrsAQBsWVMsal1dJ1cHl4GsS8skBiuFnVat5K+Agv4t4+/qRZ7uEnt37OrZIkm7dOJyDCY8",
+	"KJlLdiA0uJVwd2PRegauO2KutodUsbAnLGqlzzeY3r/M6g8xmprZSRlXzxfiovEwAv0LiWNwDKBSpbaZ",
+	"KhTO1rqtgBWpbUYzT2ozCfftPChVG+LcpS8u+XQlgrpap7dqSsTUtj9Vihd1jtMZIz8ympMXviZ9Ndm6",
+	"SzU+6A4OTwf94eP+8ODwb52WWkajIgPO3Pn9Yb9/3v39l4f9c0ityzCb3VkucTZWfJQLYeRCVOoaddo5",
+	"WAervdbq3LlV/05OBTlx2+JqGP30PhQo6lQrvJSVPe1VgWVSyrKf1XpctXCilSolbhtDUaxqfna3Uo+7",
+	"g/7p4HC4vz8cPP0bKMNl4l+XltTn9h3cwGwbCvVtdIaFlMYPsuFDbOgtHVu5uyf9WcB7c410B96CIJ9t",
+	"DgfFQBpf03a1et3mEre9WByLMltcLX+ZvR2gzznz9QJolimmdRSEmlis3hpDTLMnXShqzWiWFciA2RkT",
+	"Ri0TlyHSgQKo1hB8vkUF3aNqojyr9rpiudVyuOsDNl+5An2fz1u18aZx2Vla7pqVG8Il8Fieaf4LFrHo",
+	"97uH/X6f6J/HpkzDvjxzbPbNeMxThhWEalcFFayXSda4KPy9UNZK87fCuhpltauirO4VrgpMWOFGk2M5",
+	"2Bsx7PuOBL3ptpQpZkIQWZm+FpJceFv4qpRQFRLahYKV+iOffMuDbOBv+Y9FA2slhfd1+mgVCRrrdHVD",
+	"IrrOOtSs+/9w/T8E8z44PTcG8/oytbeQcLaO30XYnlRkImWG5QF9vm0AGkIRB0gPOFpWxKLemphbJwds",
+	"F28bWMJDrO2Dtfgzhcve5IxtHyYLlD1agijDIYsn/CLHhAp0gHsNwQvzB/2DKBbskqYmX6Jl0iURhw4z",
+	"udYZ1H7k7s8HtO3l/nB6H07vp4+hvc35vZmWarvcKm5Wy1mo3AOuZTgV5BtX8dMVg/c1KkHXLmvCx8IV",
+	"hafODu+Lw7uy8Jgo16U5xUTWmGB4J7FzT6JYJKBE+KK+VSUn8QkhM1fvJfnpPcKRPlxh/GzOqELvTuRL",
+	"TPufCXUpbHd7BGZqeZI3fRjpTBLI1eyMQ77SwOJcRmZInX+N7WJNvG7gcbe2Dig5k4Y18zghn3agJp/T",
+	"tapk3sjSekON6fME7m7Lzh8Cdh8Cdh8Uta0Ddm9+D1llzeylex+MPGfiai1o4EVZ8rmeeqECuSxLPBtJ",
+	"5lSXyCII9oJCPFAFAAouIcQz5+m5S/ecccVSo72t21VLlopPuKA5effjK0CNxgKG6or+gJzrRgWpZe1t",
+	"5cbkwstY6BsCzMDVOZExVqF+9+Mrl2jRl4WgoT3ZERLwVaGD3bbL4VTR9Py5nUhTAH6MYM4WkBJMG5bM",
+	"roUPMB4pudDMasEMM+Tj8GtLUOeDr4KjsFW1XV3CqFJg3TvQQ13+TvMKqF4koWByoXhLqeStuc9bKL/T",
+	"5EEH2zassojD7b/XcnxcySU0TJaH6RuZQ5JpLFAO0Bhx/vFBPKeu7vmpJW6H4zF78tqDafd58L//18DV",
+	"+qKQTv6PL7/BihtQN9qTs+WUOiL1U+jqrjt5qST+HsGFw4ISeORcFQs4QaliTgRZeybezNkW+ZWgzPve",
+	"hI/r0kMgtxEXVC3bKG7Vtdu2EI0T8xySdVuurWTe4nfLF3SpSSJkF8TcSs22UG8BglQBA2GCk2vz2fEl",
+	"R32vFantX+8AvamW8Sdzfsnyz3R8fJr3+4DCNeowlmEKsQAA0vVJ0ddhrU7DMP958VY6LyYfDXG1WvD3",
+	"BqirjxlfXauxvRFLEujiQU95wJPcAU9iKrzAc8ySP1wvyftXtwWX1Lmax5VEJHG1lL0dB08TgEywFhCg",
+	"TMhOxY1e+QRyT67L0h0RiRuQFpC/l7JQJajlNRSDEhnBOiNVQIuzaPXiToSA31TOlx4L7Mza/luPXC5I",
+	"XzgFSywOrUTnM8lhqjicfW8XwSouGK2sJWpHGlo4M7rlg8NKbjrbteqmVLPM6jdQ6QzL4CEgWTaBllAr",
+	"LqHdX9zK9rvPEmIKJaDMipFY2hMKt6eFsXz5yUGlfRTmA2y5m7jy7oqKTM7IlF3GYqXMO9lQ5Z0cY9V4",
+	"D/FEICoUboZ+XCXjxC9E9x//9T8bUqaHEv//vCicNviN77ozNbOcuD/BIYkHZGTHEC63b8oS7aHkeKN4",
+	"+w2McKH4+efCv6zFvn7oOF0ApucOggNOECjwpvW4yCGz4HV54W+5HNk642A4mA9gjgcwx4ONcFswhyn5",
+	"89biRQB1lNLFB3sPbgftCAe1Du+wHcAVDYn0sLbdOjhH5VLZDtJRYw4PsI4Hx/BngnXc5rRtD+9ok02j",
+	"ILx4X2uvDa2x/kTdv/J8nZuvan1+OKAPB/TTIjfuckRvaKH0Vq68mNwGx1Eq6ddhOUAp5goBGphpBa5b",
+	"vGsxS7mOrKIqMHmK12fXArzQwVjjGrfVzYLGtFLLirhHJOeipo2UStZrtgDzLBcTjRaGBWPnt9G2Pg/s",
+	"4aY88QH+8AB/+LSqzedGMNyeH1sNpdjKXVpJfhKwA2i1a6Ia6k7QQkwKp9F5EMIajygJwPKQq6qaAytx",
+	"BspY5GxsiCxMOQQ7U1VJUo7uaC4mARSBpaTtp6dUzXKm21l2+b3rpTzDLs0eFCIuuXVn2ImLfv9x+n9l",
+	"MjXLOSP2BfiJ4QOoWIw/VL6W4cO9ylP8ZY5//FUWWNXSFfgmQpKZVAxNbdrfZ1wDSJCpnuvPNa95la51",
+	"CYd94Lq67dkRevwY5kjQstf5V/G+VnYCl/IO5Uvv7IStj/ND53jOv2fLb4F/24FfRR+w3vXKAzsncKzj",
+	"h+u7+jaUPO+tlNymc97D+aRSaInhb3sXgzXuz5UM1t51odhcam6kWpKdBDrEN5Ld+jeHe3u5TGk+ldoM",
+	"n/af9uFb78Narws50WTHHkCaGr3b8DYPnUEzAlknclkkIqgmb8XWKBaF45cic/YNZAHOQI24r9UJv3Ax",
+	"NeqcGeAonrM2vxi+RFY/VH6mZMzXf6osxky86dm5WhpV50eFCXXdIY048bXhjzD3bVkNnipGsOQ7y0Ly",
+	"ihwTbW1dz93NpTwRV++v/k8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

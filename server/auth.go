@@ -8,28 +8,26 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/axiomkit/axiom/server/apierror"
-	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom"
 )
+
+// KeyStore finds API keys by the hash of their secret.
+type KeyStore interface {
+	KeyByHash(ctx context.Context, hash []byte) (axiom.Key, axiom.Account, error)
+}
 
 // The two headers that carry a key: the page's prose names the first, its
 // code examples send the second.
 var keyHeaders = [...]string{"X-API-Key", "X-Axiom-API-Key"}
 
-// principal is who is calling: the key and its account.
-type principal struct {
-	Key     store.Key
-	Account store.Account
-}
-
 type principalKey struct{}
 
-func principalFrom(ctx context.Context) (principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(principal)
+func principalFrom(ctx context.Context) (axiom.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(axiom.Principal)
 	return p, ok
 }
 
-// accountID is the calling account; the authenticate middleware guarantees it.
+// accountID is the calling account; authenticate guarantees it.
 func accountID(ctx context.Context) string {
 	p, _ := principalFrom(ctx)
 	return p.Account.ID
@@ -46,24 +44,24 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if secret == "" {
-			return apierror.Unauthorized("An API key is required in the X-API-Key or X-Axiom-API-Key header")
+			return axiom.Errorf(axiom.CodeUnauthorized, "An API key is required in the X-API-Key or X-Axiom-API-Key header")
 		}
-		hash := store.HashSecret(secret)
-		p, ok := s.keys.get(hash)
+		hash := axiom.HashSecret(secret)
+		p, ok := s.keyCache.get(hash)
 		if !ok {
-			key, account, err := s.store.KeyByHash(c.Request().Context(), hash)
+			key, account, err := s.keys.KeyByHash(c.Request().Context(), hash)
 			switch {
-			case errors.Is(err, store.ErrNotFound):
-				return apierror.Unauthorized("The API key is not valid")
+			case errors.Is(err, axiom.ErrNotFound):
+				return axiom.Errorf(axiom.CodeUnauthorized, "The API key is not valid")
 			case err != nil:
-				return apierror.Internal(err)
+				return err
 			case subtle.ConstantTimeCompare(key.Hash, hash) != 1:
-				return apierror.Unauthorized("The API key is not valid")
+				return axiom.Errorf(axiom.CodeUnauthorized, "The API key is not valid")
 			case key.RevokedAt != nil:
-				return apierror.Unauthorized("The API key has been revoked")
+				return axiom.Errorf(axiom.CodeUnauthorized, "The API key has been revoked")
 			}
-			p = principal{Key: key, Account: account}
-			s.keys.put(hash, p)
+			p = axiom.Principal{Key: key, Account: account}
+			s.keyCache.put(hash, p)
 		}
 		ctx := context.WithValue(c.Request().Context(), principalKey{}, p)
 		c.SetRequest(c.Request().WithContext(ctx))
@@ -81,7 +79,7 @@ func authorize(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 		default:
 			if p.Key.ReadOnly {
-				return apierror.Forbidden("This API key is read-only")
+				return axiom.Errorf(axiom.CodeForbidden, "This API key is read-only")
 			}
 		}
 		return next(c)

@@ -11,11 +11,11 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/store/sqlite"
+	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/store/sqlite"
-	"github.com/axiomkit/axiom/server/validation"
 )
 
 // benchLeads is how many leads the listed account holds: the list's cost
@@ -61,11 +61,8 @@ func BenchmarkServer(b *testing.B) {
 		for _, s := range setups {
 			b.Run(r.name+"/"+s.name, func(b *testing.B) {
 				cfg := s.cfg
-				cfg.Store, cfg.KeyCacheTTL = db, time.Second // as axiom serve runs
-				h, err := server.New(cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
+				cfg.KeyCacheTTL = time.Second // as axiom serve runs
+				h := newHandler(b, db, cfg)
 				b.ReportAllocs()
 				for b.Loop() {
 					var body io.Reader
@@ -89,27 +86,20 @@ func BenchmarkServer(b *testing.B) {
 }
 
 // benchAccount creates an account holding n leads and returns its key.
-func benchAccount(b *testing.B, db store.Store, n int) string {
+func benchAccount(b *testing.B, db *sqlite.DB, n int) string {
 	b.Helper()
 	ctx := context.Background()
-	acc, err := db.CreateAccount(ctx, store.PlanEnterprise)
-	if err != nil {
-		b.Fatal(err)
-	}
-	k, secret := store.NewKey(acc.ID, "bench", false, time.Now())
-	if _, err := db.CreateKey(ctx, k); err != nil {
-		b.Fatal(err)
-	}
+	acc, secret := newAccount(b, db, axiom.PlanEnterprise)
 	first := []string{"John", "Maria", "Wei", "Aisha", "Lars", "Sofia", "Kenji", "Olivia"}
 	last := []string{"Smith", "Garcia", "Chen", "Okafor", "Johansson", "Muller", "Tanaka", "Brown"}
 	for i := range n {
 		f, l := first[i%len(first)], last[(i/len(first))%len(last)]
-		_, err := db.CreateLead(ctx, store.Lead{
-			AccountID: acc.ID, Name: f + " " + l, Email: fmt.Sprintf("%s.%s.%d@example-realty.com", f, l, i),
+		err := db.CreateLead(ctx, axiom.NewLead(acc.ID, axiom.Lead{
+			Name: f + " " + l, Email: fmt.Sprintf("%s.%s.%d@example-realty.com", f, l, i),
 			Phone: "+11235550199", Company: "Acme Real Estate", Type: "prospect", Status: "active", Source: "Website",
 			Tags: []string{"buyer", "residential"}, Notes: []string{"Called on Monday; interested in three-bedroom houses."},
 			CustomFields: map[string]string{"preferred_location": "Downtown", "budget": "$500k-$750k"},
-		})
+		}, time.Now()))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
-	"github.com/axiomkit/axiom/server/campaign"
-	"github.com/axiomkit/axiom/server/campaign/smtptest"
+	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/campaign/smtptest"
 	"github.com/axiomkit/axiom/server/servertest"
-	"github.com/axiomkit/axiom/server/store"
 )
 
 // api calls one server with one key and decodes JSON answers.
@@ -506,7 +506,7 @@ func TestCampaignsAreIsolated(t *testing.T) {
 	a := api{t, srv, srv.Key}
 	a.lead("Jane Doe", "jane@example.com", nil, "", nil)
 	c := a.campaign(map[string]any{"name": "Mine", "template": a.template("Hi", "<p>Hi</p>")})
-	other := api{t, srv, srv.NewAccountKey(t, store.PlanStarter)}
+	other := api{t, srv, srv.NewAccountKey(t, axiom.PlanStarter)}
 	for _, tc := range []struct {
 		method, path string
 		body         any

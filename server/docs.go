@@ -1,12 +1,11 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/swaggest/swgui/v5emb"
 
-	"github.com/axiomkit/axiom/server/apierror"
+	"github.com/labstack/echo/v4"
 )
 
 // docsHandler serves interactive documentation of the embedded spec,
@@ -37,23 +36,11 @@ func (w *envelopeErrors) WriteHeader(status int) {
 		return
 	}
 	w.failed = true
-	var e *apierror.Error
-	switch status {
-	case http.StatusNotFound:
-		e = apierror.NotFound("The path '%s' does not exist", truncate(w.r.URL.Path, 200))
-	case http.StatusMethodNotAllowed:
-		e = apierror.MethodNotAllowed("The method %s is not allowed on '%s'", w.r.Method, truncate(w.r.URL.Path, 200))
-	default:
-		e = apierror.Internal(nil)
-	}
+	e := toAPIError(echo.NewHTTPError(status), w.r)
 	h := w.ResponseWriter.Header()
 	h.Del("Content-Encoding")
 	h.Del("Content-Length")
-	h.Set("Content-Type", "application/json")
-	w.ResponseWriter.WriteHeader(e.Status)
-	if w.r.Method != http.MethodHead {
-		json.NewEncoder(w.ResponseWriter).Encode(e.Envelope())
-	}
+	writeEnvelope(w.ResponseWriter, w.r, e)
 }
 
 // Write drops the asset server's own error text.

@@ -1,85 +1,93 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/axiomkit/axiom/server/apierror"
-	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/gen"
 )
 
-// handleError is Echo's HTTPErrorHandler: the one place where every error,
-// the framework's included, becomes the API's error envelope.
+// handleError is Echo's HTTPErrorHandler, for the errors of requests that
+// never reached the pipeline (an unknown path, a wrong method).
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "error after response was sent",
 			slog.String("request_id", requestID(c)), slog.Any("error", err))
 		return
 	}
-	e := toAPIError(err, c.Request())
-	if e.Status >= 500 {
-		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "internal error",
-			slog.String("request_id", requestID(c)), slog.String("method", c.Request().Method),
+	s.writeError(c, err)
+}
+
+// writeError answers err: the one place where an error becomes the API's
+// envelope and status. An internal error is logged with its cause.
+func (s *Server) writeError(c echo.Context, err error) {
+	r := c.Request()
+	e := toAPIError(err, r)
+	if e.Code == axiom.CodeInternal {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+			slog.String("request_id", requestID(c)), slog.String("method", r.Method),
 			slog.String("route", c.Path()), slog.Any("error", err))
 	}
-	var werr error
-	if c.Request().Method == http.MethodHead {
-		werr = c.NoContent(e.Status)
-	} else {
-		werr = c.JSON(e.Status, e.Envelope())
+	writeEnvelope(c.Response(), r, e)
+}
+
+// writeEnvelope writes the status and envelope of e on w.
+func writeEnvelope(w http.ResponseWriter, r *http.Request, e *axiom.Error) {
+	body, err := json.Marshal(gen.Error{Error: gen.ErrorDetail{
+		Code:             gen.ErrorCode(e.Code),
+		Message:          e.Message,
+		DocumentationURL: e.Code.DocumentationURL(),
+	}})
+	if err != nil { // cannot happen: strings and a string type only
+		body = []byte(`{"error":{"code":"internal_error","message":"An internal error occurred"}}`)
 	}
-	if werr != nil {
-		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "writing error response",
-			slog.String("request_id", requestID(c)), slog.Any("error", werr))
+	h := w.Header()
+	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	w.WriteHeader(e.Code.Status())
+	if r.Method != http.MethodHead {
+		w.Write(append(body, '\n'))
 	}
 }
 
-// toAPIError maps any error to the API error a client receives.
-func toAPIError(err error, r *http.Request) *apierror.Error {
-	var ae *apierror.Error
-	if errors.As(err, &ae) {
+// toAPIError maps any error to the API error a client receives: an
+// *axiom.Error it wraps, the framework's errors by their status, and
+// anything else as an internal error whose cause is never sent.
+func toAPIError(err error, r *http.Request) *axiom.Error {
+	if ae, ok := errors.AsType[*axiom.Error](err); ok {
 		return ae
 	}
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		msg := fmt.Sprint(he.Message)
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok {
+		msg := truncate(fmt.Sprint(he.Message), 300)
 		switch he.Code {
 		case http.StatusNotFound:
-			return apierror.NotFound("The path '%s' does not exist", truncate(r.URL.Path, 200))
+			return axiom.Errorf(axiom.CodeNotFound, "The path '%s' does not exist", truncate(r.URL.Path, 200))
 		case http.StatusMethodNotAllowed:
-			return apierror.MethodNotAllowed("The method %s is not allowed on '%s'", r.Method, truncate(r.URL.Path, 200))
+			return axiom.Errorf(axiom.CodeMethodNotAllowed, "The method %s is not allowed on '%s'", r.Method, truncate(r.URL.Path, 200))
 		case http.StatusRequestEntityTooLarge:
-			return apierror.PayloadTooLarge("The request body is too large")
+			return axiom.Errorf(axiom.CodePayloadTooLarge, "The request body is too large")
 		case http.StatusUnsupportedMediaType:
-			return apierror.UnsupportedMediaType("The request body must be sent as application/json")
-		case http.StatusBadRequest:
-			// The generated parameter binding reports "Invalid format for parameter x: …".
-			return apierror.InvalidParameter("%s", truncate(msg, 300))
-		case http.StatusUnauthorized:
-			return apierror.Unauthorized("%s", msg)
-		case http.StatusForbidden:
-			return apierror.Forbidden("%s", msg)
+			return axiom.Errorf(axiom.CodeUnsupportedMediaType, "The request body must be sent as application/json")
+		}
+		// The generated parameter binding reports "Invalid format for parameter x: …".
+		if code := axiom.CodeForStatus(he.Code); code != "" && code != axiom.CodeInternal {
+			return &axiom.Error{Code: code, Message: msg, Err: err}
 		}
 		if he.Code >= 400 && he.Code < 500 {
-			return apierror.InvalidParameter("%s", truncate(msg, 300))
+			return &axiom.Error{Code: axiom.CodeInvalidParameter, Message: msg, Err: err}
 		}
-		return apierror.Internal(err)
+		return axiom.Internal(err)
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return apierror.PayloadTooLarge("The request body is larger than %d bytes", mbe.Limit)
+	if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return axiom.Errorf(axiom.CodePayloadTooLarge, "The request body is larger than %d bytes", tooLarge.Limit)
 	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return apierror.NotFound("The resource does not exist")
-	case errors.Is(err, store.ErrDuplicate):
-		return apierror.Duplicate("The entry already exists")
-	}
-	return apierror.Internal(err)
+	return axiom.Internal(err)
 }
 
 // truncate keeps messages short when they quote what a client sent.
@@ -87,10 +95,8 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n] + "…"
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

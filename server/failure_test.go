@@ -7,11 +7,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server/servertest"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/validation"
 )
 
 // A response that breaks the spec never leaves the server in enforce mode.
@@ -29,10 +30,8 @@ func TestResponseValidationModes(t *testing.T) {
 			srv := newServer(t, servertest.WithResponseValidation(tc.mode),
 				servertest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			// Stored behind the API's back: an email the spec forbids.
-			l, err := srv.Store.CreateLead(context.Background(), store.Lead{
-				AccountID: srv.AccountID, Name: "Broken", Email: "not-an-email", Type: "lead", Status: "active",
-			})
-			if err != nil {
+			l := axiom.NewLead(srv.AccountID, axiom.Lead{Name: "Broken", Email: "not-an-email"}, time.Now())
+			if err := srv.Store.CreateLead(context.Background(), l); err != nil {
 				t.Fatal(err)
 			}
 			resp, body := call(t, "GET", srv.URL+"/leads/"+l.ID, srv.Key, "", nil)
@@ -53,16 +52,16 @@ func TestResponseValidationModes(t *testing.T) {
 }
 
 // panicking is a store whose lead listing panics.
-type panicking struct{ store.Store }
+type panicking struct{ servertest.Store }
 
-func (panicking) ListLeads(context.Context, string, store.Query) (store.LeadPage, error) {
+func (panicking) ListLeads(context.Context, string, axiom.Query) (axiom.Page[axiom.Lead], error) {
 	panic("boom")
 }
 
 func TestPanicIsA500Envelope(t *testing.T) {
 	var logs bytes.Buffer
 	srv := newServer(t, servertest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
-		servertest.WithStoreWrapper(func(s store.Store) store.Store { return panicking{s} }))
+		servertest.WithStoreWrapper(func(s servertest.Store) servertest.Store { return panicking{s} }))
 	resp, body := call(t, "GET", srv.URL+"/leads", srv.Key, "", nil)
 	wantError(t, resp, body, http.StatusInternalServerError, gen.ErrorCodeInternalError)
 	if strings.Contains(string(body), "boom") || strings.Contains(string(body), "goroutine") {

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/store/sqlite"
+	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server"
-	"github.com/axiomkit/axiom/server/apierror"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/store/sqlite"
-	"github.com/axiomkit/axiom/server/validation"
 )
 
 // fuzzServer is the real handler over an in-memory database, with the keys a
@@ -26,7 +26,7 @@ import (
 // fuzzer would only meet 429s after the first hundred inputs.
 type fuzzServer struct {
 	h                  http.Handler
-	st                 store.Store
+	st                 *sqlite.DB
 	account            string
 	key, readOnly, rev string
 }
@@ -39,17 +39,22 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	h, err := server.New(server.Config{Store: st, Responses: validation.ResponseEnforce})
+	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: "http://localhost/v1"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	acc, err := st.CreateAccount(ctx, store.PlanStarter)
+	h, err := server.New(server.Config{Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps,
+		Responses: validation.ResponseEnforce})
 	if err != nil {
 		f.Fatal(err)
 	}
-	newKey := func(readOnly bool) (store.Key, string) {
-		k, secret := store.NewKey(acc.ID, "fuzz", readOnly, time.Now())
-		if k, err = st.CreateKey(ctx, k); err != nil {
+	acc := axiom.NewAccount(axiom.PlanStarter, time.Now())
+	if err := st.CreateAccount(ctx, acc); err != nil {
+		f.Fatal(err)
+	}
+	newKey := func(readOnly bool) (axiom.Key, string) {
+		k, secret := axiom.NewKey(acc.ID, "fuzz", readOnly, time.Now())
+		if err := st.CreateKey(ctx, k); err != nil {
 			f.Fatal(err)
 		}
 		return k, secret
@@ -58,7 +63,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	_, s.key = newKey(false)
 	_, s.readOnly = newKey(true)
 	revoked, rev := newKey(false)
-	if err := st.RevokeKey(ctx, revoked.ID); err != nil {
+	if err := st.RevokeKey(ctx, revoked.ID, time.Now()); err != nil {
 		f.Fatal(err)
 	}
 	s.rev = rev
@@ -216,7 +221,7 @@ func checkEnvelope(t *testing.T, req, method string, status int, h http.Header, 
 		t.Fatalf("%s: status %d, body is not the error envelope (%v): %.300s", req, status, err, body)
 	}
 	e := env.Error
-	if !e.Code.Valid() || e.Message == "" || e.DocumentationURL != apierror.DocsBase+string(e.Code) {
+	if !e.Code.Valid() || e.Message == "" || e.DocumentationURL != axiom.DocsBase+string(e.Code) {
 		t.Fatalf("%s: status %d, bad envelope: %.300s", req, status, body)
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusMethodNotAllowed {

@@ -2,24 +2,48 @@ package server
 
 import (
 	"context"
+	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
-	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom/internal/campaign"
 )
 
-// handlers implements the generated strict server interface over a store.
-// Every method runs after authentication, rate limiting and validation.
+// LeadStore keeps the leads of every account.
+type LeadStore interface {
+	CreateLead(ctx context.Context, l axiom.Lead) error
+	GetLead(ctx context.Context, accountID, id string) (axiom.Lead, error)
+	UpdateLead(ctx context.Context, accountID, id string, p axiom.LeadPatch, now time.Time) (axiom.Lead, error)
+	DeleteLead(ctx context.Context, accountID, id string) error
+	ListLeads(ctx context.Context, accountID string, q axiom.Query) (axiom.Page[axiom.Lead], error)
+}
+
+// TemplateStore keeps the templates of every account.
+type TemplateStore interface {
+	CreateTemplate(ctx context.Context, t axiom.Template) error
+	GetTemplate(ctx context.Context, accountID, slug string) (axiom.Template, error)
+	UpdateTemplate(ctx context.Context, accountID, slug string, p axiom.TemplatePatch, now time.Time) (axiom.Template, error)
+	DeleteTemplate(ctx context.Context, accountID, slug string, now time.Time) error
+	ListTemplates(ctx context.Context, accountID string, q axiom.Query) (axiom.Page[axiom.Template], error)
+}
+
+// handlers implements the generated strict server interface over the
+// domain. Every method runs after the pipeline admitted and validated its
+// request, and returns the domain's errors as they are: the pipeline
+// renders them, and sets the rate-limit headers of every answer.
 type handlers struct {
-	store     store.Store
-	campaigns *campaigns
+	leads     LeadStore
+	templates TemplateStore
+	campaigns *campaign.Service
+	now       func() time.Time
 }
 
 var _ gen.StrictServerInterface = (*handlers)(nil)
 
 // query applies the spec's defaults to a list's paging parameters; the
-// validation middleware has already checked their ranges and values.
-func query(page, limit *int, sort, order *string) store.Query {
-	q := store.Query{Page: 1, Limit: 20, Sort: "created_at", Desc: true}
+// validation stage has already checked their ranges and values.
+func query(page, limit *int, sort, order *string) axiom.Query {
+	q := axiom.DefaultQuery()
 	set(&q.Page, page)
 	set(&q.Limit, limit)
 	set(&q.Sort, sort)
@@ -29,21 +53,6 @@ func query(page, limit *int, sort, order *string) store.Query {
 	return q
 }
 
-// rateHeaders has the fields of every generated …ResponseHeaders struct of a
-// success response, so it converts to each of them.
-type rateHeaders struct {
-	XRateLimitLimit     int
-	XRateLimitRemaining int
-	XRateLimitReset     int64
-	XRequestID          *string // nil: the request-id middleware has set it
-}
-
-// headersFrom is the rate-limit state the limiter recorded for this request.
-func headersFrom(ctx context.Context) rateHeaders {
-	d, _ := ctx.Value(rateKey{}).(rateDecision)
-	return rateHeaders{XRateLimitLimit: d.Limit, XRateLimitRemaining: d.Remaining, XRateLimitReset: d.Reset}
-}
-
 // set copies *p into *dst when p is not nil.
 func set[T any](dst *T, p *T) {
 	if p != nil {
@@ -51,16 +60,11 @@ func set[T any](dst *T, p *T) {
 	}
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+// utcPtr is *t in UTC, or nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
 	}
-	return s
-}
-
-func nonNilMap(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
+	u := t.UTC()
+	return &u
 }

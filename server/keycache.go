@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/axiomkit/axiom"
 )
 
 // maxCachedKeys bounds the key cache; past it, it starts afresh.
@@ -23,7 +25,7 @@ type keyCache struct {
 }
 
 type cachedKey struct {
-	p       principal
+	p       axiom.Principal
 	expires time.Time
 }
 
@@ -38,21 +40,21 @@ func newKeyCache(ttl time.Duration) *keyCache {
 
 // get returns the principal of the key whose secret hashes to hash, if it
 // authenticated less than the TTL ago.
-func (c *keyCache) get(hash []byte) (principal, bool) {
+func (c *keyCache) get(hash []byte) (axiom.Principal, bool) {
 	if c == nil || len(hash) != sha256.Size {
-		return principal{}, false
+		return axiom.Principal{}, false
 	}
 	c.mu.RLock()
 	k, ok := c.keys[[sha256.Size]byte(hash)]
 	c.mu.RUnlock()
 	if !ok || !c.now().Before(k.expires) {
-		return principal{}, false
+		return axiom.Principal{}, false
 	}
 	return k.p, true
 }
 
 // put records a key that has just authenticated.
-func (c *keyCache) put(hash []byte, p principal) {
+func (c *keyCache) put(hash []byte, p axiom.Principal) {
 	if c == nil || len(hash) != sha256.Size {
 		return
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/store/sqlite"
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/store/sqlite"
 )
 
 // clock is a settable time for the key cache.
@@ -50,24 +50,21 @@ func TestKeyCacheRevocation(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			s, err := New(Config{Store: db, KeyCacheTTL: tt.ttl})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := newTestServer(t, db, Config{KeyCacheTTL: tt.ttl})
 			clk := &clock{now: time.Now()}
-			if s.keys != nil {
-				s.keys.now = clk.Now
+			if s.keyCache != nil {
+				s.keyCache.now = clk.Now
 			}
 			hs := httptest.NewServer(s)
 			t.Cleanup(hs.Close)
 
-			acc, err := db.CreateAccount(ctx, store.PlanStarter)
-			if err != nil {
+			acc := axiom.NewAccount(axiom.PlanStarter, time.Now())
+			if err := db.CreateAccount(ctx, acc); err != nil {
 				t.Fatal(err)
 			}
-			newKey := func() (store.Key, string) {
-				k, secret := store.NewKey(acc.ID, "test", false, time.Now())
-				if _, err := db.CreateKey(ctx, k); err != nil {
+			newKey := func() (axiom.Key, string) {
+				k, secret := axiom.NewKey(acc.ID, "test", false, time.Now())
+				if err := db.CreateKey(ctx, k); err != nil {
 					t.Fatal(err)
 				}
 				return k, secret
@@ -89,8 +86,8 @@ func TestKeyCacheRevocation(t *testing.T) {
 			if got := get(usedSecret); got != 200 {
 				t.Fatalf("a valid key: %d", got)
 			}
-			for _, k := range []store.Key{used, unused} {
-				if err := db.RevokeKey(ctx, k.ID); err != nil {
+			for _, k := range []axiom.Key{used, unused} {
+				if err := db.RevokeKey(ctx, k.ID, time.Now()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -114,12 +111,12 @@ func TestKeyCacheRevocation(t *testing.T) {
 func TestKeyCacheStaysBounded(t *testing.T) {
 	c := newKeyCache(time.Minute)
 	for i := range maxCachedKeys + 10 {
-		c.put(store.HashSecret(string(rune(i))+"secret"), principal{})
+		c.put(axiom.HashSecret(string(rune(i))+"secret"), axiom.Principal{})
 	}
 	if n := len(c.keys); n > maxCachedKeys {
 		t.Fatalf("%d keys cached, want at most %d", n, maxCachedKeys)
 	}
-	last := store.HashSecret(string(rune(maxCachedKeys+9)) + "secret")
+	last := axiom.HashSecret(string(rune(maxCachedKeys+9)) + "secret")
 	if _, ok := c.get(last); !ok {
 		t.Fatal("the last key put is not cached")
 	}
@@ -127,7 +124,7 @@ func TestKeyCacheStaysBounded(t *testing.T) {
 		t.Fatal("a malformed hash was found")
 	}
 	var none *keyCache
-	none.put(last, principal{})
+	none.put(last, axiom.Principal{})
 	if _, ok := none.get(last); ok {
 		t.Fatal("a nil cache found a key")
 	}

@@ -9,8 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/axiomkit/axiom/server/apierror"
-	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom"
 )
 
 const headerRequestID = "X-Request-Id"
@@ -18,7 +17,7 @@ const headerRequestID = "X-Request-Id"
 // withRequestID gives every request an id, sent back in X-Request-Id and logged.
 func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := store.NewID("req_", time.Now())
+		id := axiom.NewID(axiom.PrefixRequest, time.Now())
 		c.Set(headerRequestID, id)
 		c.Response().Header().Set(headerRequestID, id)
 		return next(c)
@@ -48,7 +47,7 @@ func withBodyLimit(max int64) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > max {
-				return apierror.PayloadTooLarge("The request body is larger than %d bytes", max)
+				return axiom.Errorf(axiom.CodePayloadTooLarge, "The request body is larger than %d bytes", max)
 			}
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
@@ -58,8 +57,8 @@ func withBodyLimit(max int64) echo.MiddlewareFunc {
 	}
 }
 
-// withRecover turns a panic into a 500 error, logged with its stack; the
-// client sees only the envelope.
+// withRecover turns a panic outside the pipeline (which recovers its own)
+// into a 500 error, logged with its stack; the client sees only the envelope.
 func (s *Server) withRecover(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
@@ -67,7 +66,7 @@ func (s *Server) withRecover(next echo.HandlerFunc) echo.HandlerFunc {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				err = apierror.Internal(fmt.Errorf("panic: %v", v))
+				err = axiom.Internal(fmt.Errorf("panic: %v", v))
 				s.log.LogAttrs(c.Request().Context(), slog.LevelError, "panic",
 					slog.String("request_id", requestID(c)), slog.Any("panic", v),
 					slog.String("stack", string(debug.Stack())))

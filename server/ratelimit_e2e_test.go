@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/server/servertest"
-	"github.com/axiomkit/axiom/server/store"
 )
 
 // A fresh key's burst is admitted exactly once, however many requests race
@@ -19,13 +19,13 @@ import (
 // of the time they took, and every other one a 429 in the envelope.
 func TestRateLimitUnderConcurrency(t *testing.T) {
 	for _, tc := range []struct {
-		plan      store.Plan
+		plan      axiom.Plan
 		rate      int // per minute
 		burst     int
 		perSecond float64
 	}{
-		{store.PlanStarter, 60, 100, 1},
-		{store.PlanEnterprise, 300, 500, 5},
+		{axiom.PlanStarter, 60, 100, 1},
+		{axiom.PlanEnterprise, 300, 500, 5},
 	} {
 		t.Run(string(tc.plan), func(t *testing.T) {
 			srv := newServer(t, servertest.WithPlan(tc.plan))

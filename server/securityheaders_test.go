@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axiomkit/axiom/server/ratelimit"
+	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 

@@ -1,12 +1,14 @@
-// Package server is the Axiom API's reference server: the generated strict
-// server interface implemented over a store, behind authentication, rate
-// limiting and runtime validation of every request and response against
-// openapi.yaml.
+// Package server is the Axiom API's HTTP layer: the generated strict
+// server interface implemented over the domain, behind one request
+// pipeline (pipeline.go) that authenticates, rate-limits, claims
+// Idempotency-Keys and validates every request and response against
+// openapi.yaml. The stores and the campaign service it runs over are given
+// to it; it knows no database.
 package server
 
 import (
+	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,19 +18,31 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
-	"github.com/axiomkit/axiom/server/ratelimit"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/validation"
+	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/ratelimit"
+	"github.com/axiomkit/axiom/internal/validation"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted (the spec's 413).
 const DefaultMaxBodyBytes = 1 << 20
 
-// Config is what a Server is built from. Store is required.
+// Pinger tells whether the database answers, for /readyz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config is what a Server is built from. The stores and Campaigns are
+// required; one database usually serves them all.
 type Config struct {
-	Store store.Store
+	Leads       LeadStore
+	Templates   TemplateStore
+	Keys        KeyStore
+	Idempotency IdempotencyStore
+	Campaigns   *campaign.Service
+	// Ready answers /readyz; nil answers it ready.
+	Ready Pinger
 	// Limiter enforces the plans' rate limits; nil means no limit (load runs).
-	Limiter Limiter
+	Limiter ratelimit.Limiter
 	// Responses says what happens to a response that breaks the spec.
 	Responses validation.Mode
 	// SkipRequestValidation lets requests reach the handlers unvalidated:
@@ -42,38 +56,47 @@ type Config struct {
 	// reading the store again; a key revoked meanwhile keeps working for up
 	// to this long. 0 reads the store on every request.
 	KeyCacheTTL time.Duration
+	// IdempotencyWait is how long a retry waits for the first request with
+	// its Idempotency-Key before it is answered 409; 0 means
+	// DefaultIdempotencyWait. IdempotencyStale is how long an unanswered
+	// claim is honoured; 0 means DefaultIdempotencyStale.
+	IdempotencyWait, IdempotencyStale time.Duration
 	// Logger receives access and error logs; nil discards them.
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // 0 means DefaultMaxBodyBytes
-	// PublicURL is the API's base URL as the recipients of campaign
-	// messages reach it, which their tracking and unsubscribe links start
-	// with; "" means DefaultPublicURL.
-	PublicURL string
 }
 
 // Server serves the API; it is an http.Handler.
 type Server struct {
-	echo  *echo.Echo
-	store store.Store
-	limit Limiter
-	log   *slog.Logger
-	idem  *idempotency
-	keys  *keyCache // nil: none
+	echo      *echo.Echo
+	keys      KeyStore
+	ready     Pinger
+	limit     ratelimit.Limiter
+	validator *validation.Validator
+	log       *slog.Logger
+	idem      *idempotency
+	keyCache  *keyCache // nil: none
 }
 
 // New builds a Server from cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("server: Config.Store is required")
+	if cfg.Leads == nil || cfg.Templates == nil || cfg.Keys == nil || cfg.Idempotency == nil || cfg.Campaigns == nil {
+		return nil, errors.New("server: Config.Leads, Templates, Keys, Idempotency and Campaigns are required")
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = ratelimit.NewUnlimited()
+	}
+	if cfg.IdempotencyWait <= 0 {
+		cfg.IdempotencyWait = DefaultIdempotencyWait
+	}
+	if cfg.IdempotencyStale <= 0 {
+		cfg.IdempotencyStale = DefaultIdempotencyStale
 	}
 	spec := cfg.Spec
 	if spec == nil {
@@ -83,16 +106,16 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	validator, err := validation.New(spec, validation.Options{
-		Responses: cfg.Responses, SkipRequests: cfg.SkipRequestValidation, Logger: cfg.Logger,
+		Responses: cfg.Responses, SkipRequests: cfg.SkipRequestValidation,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: cfg.Store, limit: cfg.Limiter, log: cfg.Logger, idem: newIdempotency(cfg.Store, cfg.Logger),
-		keys: newKeyCache(cfg.KeyCacheTTL)}
-	camps, err := newCampaigns(cfg)
-	if err != nil {
-		return nil, err
+	s := &Server{
+		keys: cfg.Keys, ready: cfg.Ready, limit: cfg.Limiter, validator: validator, log: cfg.Logger,
+		idem: &idempotency{store: cfg.Idempotency, log: cfg.Logger, wait: cfg.IdempotencyWait,
+			stale: cfg.IdempotencyStale, now: time.Now},
+		keyCache: newKeyCache(cfg.KeyCacheTTL),
 	}
 
 	e := echo.New()
@@ -100,13 +123,16 @@ func New(cfg Config) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, withBodyLimit(cfg.MaxBodyBytes))
 
-	// The API's middleware runs per route, so that an unknown path is a 404
-	// and a wrong method a 405 whatever key is sent. The public operations
-	// (the links in campaign messages) are validated but take no key.
-	api := routeMiddleware{e: e, mw: []echo.MiddlewareFunc{
-		s.authenticate, s.rateLimit, authorize, s.idem.middleware, validator.Middleware(), s.withRecover,
-	}, public: publicRoutes(spec, "/v1"), publicMW: []echo.MiddlewareFunc{validator.Middleware(), s.withRecover}}
-	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(&handlers{store: cfg.Store, campaigns: camps}, nil), "/v1")
+	// The pipeline runs per route, so that an unknown path is a 404 and a
+	// wrong method a 405 whatever key is sent. The public operations (the
+	// links in campaign messages) take no key: their token is the credential.
+	api := routeMiddleware{e: e,
+		mw:       []echo.MiddlewareFunc{s.respond, s.authenticate, s.rateLimit, authorize, readBody, s.idem.middleware, s.validate},
+		public:   publicRoutes(spec, "/v1"),
+		publicMW: []echo.MiddlewareFunc{s.respond, readBody, s.validate},
+	}
+	h := &handlers{leads: cfg.Leads, templates: cfg.Templates, campaigns: cfg.Campaigns, now: time.Now}
+	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(h, nil), "/v1")
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
@@ -121,9 +147,11 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 func (s *Server) readyz(c echo.Context) error {
-	if err := s.store.Ping(c.Request().Context()); err != nil {
-		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "readiness check failed", slog.Any("error", err))
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	if s.ready != nil {
+		if err := s.ready.Ping(c.Request().Context()); err != nil {
+			s.log.LogAttrs(c.Request().Context(), slog.LevelError, "readiness check failed", slog.Any("error", err))
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/server/servertest"
-	"github.com/axiomkit/axiom/server/store"
 )
 
 // newServer starts a reference server on a real SQLite file.
@@ -301,7 +301,7 @@ func TestAuthentication(t *testing.T) {
 
 func TestAccountsAreIsolated(t *testing.T) {
 	srv := newServer(t)
-	other := srv.NewAccountKey(t, store.PlanProfessional)
+	other := srv.NewAccountKey(t, axiom.PlanProfessional)
 	mine := apiClient(t, srv, srv.Key)
 	theirs := apiClient(t, srv, other)
 	ctx := context.Background()
@@ -508,7 +508,7 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("after Retry-After: %d %s", resp.StatusCode, body)
 	}
 	// Other accounts have their own buckets.
-	other := srv.NewAccountKey(t, store.PlanStarter)
+	other := srv.NewAccountKey(t, axiom.PlanStarter)
 	if resp, _ := call(t, "GET", srv.URL+"/leads", other, "", nil); resp.StatusCode != 200 {
 		t.Fatalf("another account was limited: %d", resp.StatusCode)
 	}

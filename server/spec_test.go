@@ -9,12 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/store/sqlite"
 	"github.com/axiomkit/axiom/server"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/store/sqlite"
 )
 
 // TestSharedSpecIsOnlyRead checks what Config.Spec promises: servers built
@@ -41,20 +40,9 @@ func TestSharedSpecIsOnlyRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		acc, err := db.CreateAccount(ctx, store.PlanEnterprise)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, secret := store.NewKey(acc.ID, "test", false, time.Now())
-		if _, err := db.CreateKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
+		_, secret := newAccount(t, db, axiom.PlanEnterprise)
 		wg.Go(func() {
-			s, err := server.New(server.Config{Store: db, Spec: doc})
-			if err != nil {
-				t.Error(err)
-				return
-			}
+			s := newHandler(t, db, server.Config{Spec: doc})
 			hs := httptest.NewServer(s)
 			t.Cleanup(hs.Close)
 			servers[i] = running{hs.URL, secret}

@@ -8,16 +8,15 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
-	"github.com/axiomkit/axiom/server/apierror"
-	"github.com/axiomkit/axiom/server/store"
 )
 
 // The public operations (the links inside campaign messages) answer without
 // a key: their unguessable token is the only credential.
 
 // errBadLink answers a token that names nothing, the same for every kind.
-var errBadLink = apierror.NotFound("This link is not valid")
+var errBadLink = axiom.Errorf(axiom.CodeNotFound, "This link is not valid")
 
 // pixel is a 1×1 transparent GIF.
 var pixel = []byte{
@@ -30,23 +29,21 @@ const unsubscribedPage = `<!doctype html><html lang="en"><meta charset="utf-8"><
 	`<p>You are unsubscribed. You will receive no more emails from this sender.</p></html>`
 
 func publicError(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, axiom.ErrNotFound) {
 		return errBadLink
 	}
 	return err
 }
 
 func (h *handlers) Unsubscribe(ctx context.Context, r gen.UnsubscribeRequestObject) (gen.UnsubscribeResponseObject, error) {
-	cs := h.campaigns.store
-	if err := cs.Unsubscribe(ctx, r.Token, h.campaigns.now()); err != nil {
+	if err := h.campaigns.Unsubscribe(ctx, r.Token); err != nil {
 		return nil, publicError(err)
 	}
 	return gen.Unsubscribe200TextHTMLResponse{Body: strings.NewReader(unsubscribedPage), ContentLength: int64(len(unsubscribedPage))}, nil
 }
 
 func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) (gen.TrackOpenResponseObject, error) {
-	cs := h.campaigns.store
-	if err := cs.RecordOpen(ctx, r.Token, h.campaigns.now()); err != nil {
+	if err := h.campaigns.Open(ctx, r.Token); err != nil {
 		return nil, publicError(err)
 	}
 	return gen.TrackOpen200ImageGifResponse{
@@ -56,9 +53,8 @@ func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) 
 }
 
 func (h *handlers) TrackClick(ctx context.Context, r gen.TrackClickRequestObject) (gen.TrackClickResponseObject, error) {
-	cs := h.campaigns.store
 	// The target comes from the store, never from the request.
-	target, err := cs.RecordClick(ctx, r.Token, h.campaigns.now())
+	target, err := h.campaigns.Click(ctx, r.Token)
 	if err != nil {
 		return nil, publicError(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/store/sqlite"
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/store/sqlite"
 )
 
 // seeded is what the load runs need of the seeded database.
@@ -31,24 +31,23 @@ var (
 const searchWord = "silva"
 
 // lead is the i-th of a deterministic set of varied, realistic leads.
-func lead(r *rand.Rand, accountID string, i int) store.Lead {
+func lead(r *rand.Rand, accountID string, i int) axiom.Lead {
 	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
-	return store.Lead{
-		AccountID: accountID,
-		Name:      first + " " + last,
-		Email:     fmt.Sprintf("%s.%s.%d@example-realty.com", ascii(first), ascii(last), i),
-		Phone:     fmt.Sprintf("+1%010d", r.Int64N(1e10)),
-		Company:   companies[r.IntN(len(companies))],
-		Type:      leadTypes[r.IntN(len(leadTypes))],
-		Status:    "active",
-		Source:    sources[r.IntN(len(sources))],
-		Tags:      tags(r),
-		Notes:     []string{notes[r.IntN(len(notes))]},
+	return axiom.NewLead(accountID, axiom.Lead{
+		Name:    first + " " + last,
+		Email:   fmt.Sprintf("%s.%s.%d@example-realty.com", ascii(first), ascii(last), i),
+		Phone:   fmt.Sprintf("+1%010d", r.Int64N(1e10)),
+		Company: companies[r.IntN(len(companies))],
+		Type:    leadTypes[r.IntN(len(leadTypes))],
+		Status:  "active",
+		Source:  sources[r.IntN(len(sources))],
+		Tags:    tags(r),
+		Notes:   []string{notes[r.IntN(len(notes))]},
 		CustomFields: map[string]string{
 			"preferred_location": locations[r.IntN(len(locations))],
 			"budget":             fmt.Sprintf("$%dk", 100+r.IntN(900)),
 		},
-	}
+	}, time.Now())
 }
 
 // tags are two different tags: the spec wants them unique.
@@ -79,12 +78,12 @@ func seed(ctx context.Context, path string, n int) (seeded, error) {
 	defer db.Close()
 	var s seeded
 	for _, k := range []*string{&s.ReadKey, &s.WriteKey} {
-		acc, err := db.CreateAccount(ctx, store.PlanEnterprise)
-		if err != nil {
+		acc := axiom.NewAccount(axiom.PlanEnterprise, time.Now())
+		if err := db.CreateAccount(ctx, acc); err != nil {
 			return seeded{}, err
 		}
-		key, secret := store.NewKey(acc.ID, "bench", false, time.Now())
-		if _, err := db.CreateKey(ctx, key); err != nil {
+		key, secret := axiom.NewKey(acc.ID, "bench", false, time.Now())
+		if err := db.CreateKey(ctx, key); err != nil {
 			return seeded{}, err
 		}
 		*k = secret
@@ -93,7 +92,7 @@ func seed(ctx context.Context, path string, n int) (seeded, error) {
 		}
 		r := rand.New(rand.NewPCG(1, 2))
 		for i := range n {
-			if _, err := db.CreateLead(ctx, lead(r, acc.ID, i)); err != nil {
+			if err := db.CreateLead(ctx, lead(r, acc.ID, i)); err != nil {
 				return seeded{}, fmt.Errorf("seed lead %d: %w", i, err)
 			}
 		}

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom"
 )
 
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,8 +27,9 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		if !store.Plan(*plan).Valid() {
-			return fmt.Errorf("--plan must be starter, professional or enterprise, not %q", *plan)
+		p, err := axiom.ParsePlan(*plan)
+		if err != nil {
+			return fmt.Errorf("--plan: %w", err)
 		}
 		st, err := openStore(ctx, *db)
 		if err != nil {
@@ -37,16 +38,16 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer st.Close()
 		acc := *account
 		if acc == "" {
-			a, err := st.CreateAccount(ctx, store.Plan(*plan))
-			if err != nil {
+			a := axiom.NewAccount(p, time.Now())
+			if err := st.CreateAccount(ctx, a); err != nil {
 				return err
 			}
 			acc = a.ID
 		} else if _, err := st.GetAccount(ctx, acc); err != nil {
 			return fmt.Errorf("account %s: %w", acc, err)
 		}
-		secret, err := createKey(ctx, st, acc, *name, *readOnly)
-		if err != nil {
+		k, secret := axiom.NewKey(acc, *name, *readOnly, time.Now())
+		if err := st.CreateKey(ctx, k); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, secret)
@@ -90,7 +91,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer st.Close()
-		if err := st.RevokeKey(ctx, strings.TrimSpace(fs.Arg(0))); err != nil {
+		if err := st.RevokeKey(ctx, strings.TrimSpace(fs.Arg(0)), time.Now()); err != nil {
 			return fmt.Errorf("revoke %s: %w", fs.Arg(0), err)
 		}
 		fmt.Fprintf(stdout, "revoked %s\n", fs.Arg(0))
@@ -98,11 +99,4 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return errUsage
-}
-
-// createKey makes a new key for an account and returns its secret.
-func createKey(ctx context.Context, st store.AccountStore, accountID, name string, readOnly bool) (string, error) {
-	k, secret := store.NewKey(accountID, name, readOnly, time.Now())
-	_, err := st.CreateKey(ctx, k)
-	return secret, err
 }

@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/axiomkit/axiom/server/ratelimit"
-	"github.com/axiomkit/axiom/server/store"
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/pgtest"
+	"github.com/axiomkit/axiom/internal/ratelimit"
 )
 
 // scaleServer is an `axiom serve` process of the scale-out tests.
@@ -87,31 +83,7 @@ func scaleEnv(t *testing.T) (pg, rdb string) {
 
 // scaleSchema creates an empty schema, dropped when the test ends, and
 // returns the URL of pg that works in it.
-func scaleSchema(t *testing.T, pg string) string {
-	t.Helper()
-	name := "scaleout_" + strings.ToLower(rand.Text())
-	exec := func(sql string) {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, pg)
-		if err != nil {
-			t.Fatalf("connect to PostgreSQL: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + name)
-	t.Cleanup(func() { exec("DROP SCHEMA " + name + " CASCADE") })
-	u, err := url.Parse(pg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func scaleSchema(t *testing.T, pg string) string { return pgtest.SchemaOf(t, pg) }
 
 // scaleResponse is what the tests read of an answer.
 type scaleResponse struct {
@@ -129,6 +101,11 @@ func (r scaleResponse) errorCode() string {
 
 func scaleDo(t *testing.T, method, url, key string, body any) scaleResponse {
 	t.Helper()
+	return scaleDoHeaders(t, method, url, key, body, nil)
+}
+
+func scaleDoHeaders(t *testing.T, method, url, key string, body any, headers map[string]string) scaleResponse {
+	t.Helper()
 	var rd *bytes.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -144,6 +121,9 @@ func scaleDo(t *testing.T, method, url, key string, body any) scaleResponse {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-Axiom-API-Key", key)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -211,7 +191,7 @@ func TestScaleOut(t *testing.T) {
 		t.Fatalf("keys create: %v\n%s", err, out.String())
 	}
 	starter := keyRE.FindString(out.String())
-	l := ratelimit.PlanLimit(store.PlanStarter)
+	l := ratelimit.PlanLimit(axiom.PlanStarter)
 	start := time.Now()
 	allowed, denied := 0, 0
 	for i := 0; denied < 4; i++ {
@@ -267,7 +247,7 @@ func TestRedisUnreachable(t *testing.T) {
 					t.Errorf("request %d: %d %v; want %d %q", i+1, r.status, r.body, tc.status, tc.code)
 				}
 				if tc.mode == "fail-open" {
-					l := ratelimit.PlanLimit(store.PlanStarter)
+					l := ratelimit.PlanLimit(axiom.PlanStarter)
 					if got := r.header.Get("X-RateLimit-Remaining"); got != strconv.Itoa(l.Burst-1) {
 						t.Errorf("request %d failing open: X-RateLimit-Remaining %q; want a full bucket's %d", i+1, got, l.Burst-1)
 					}

@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/ratelimit"
+	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server"
-	"github.com/axiomkit/axiom/server/campaign"
-	"github.com/axiomkit/axiom/server/ratelimit"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/validation"
 )
 
 // shutdownGrace is how long in-flight requests may run after SIGINT/SIGTERM.
@@ -30,6 +30,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	redisFailure := fs.String("redis-failure", env("redis-failure", "fail-open"), "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
 	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
 	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long; 0 reads it on every request (AXIOM_KEY_CACHE)")
+	idemWait := fs.String("idempotency-wait", env("idempotency-wait", "10s"), "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
 		"[?starttls=required|opportunistic|none&from=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
@@ -55,6 +56,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil || keyTTL < 0 {
 		return fmt.Errorf("--key-cache must be a duration such as 1s, or 0, not %q", *keyCache)
 	}
+	idemTTL, err := time.ParseDuration(*idemWait)
+	if err != nil || idemTTL <= 0 {
+		return fmt.Errorf("--idempotency-wait must be a positive duration such as 10s, not %q", *idemWait)
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
@@ -78,7 +83,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	var limiter server.Limiter = ratelimit.NewMemory()
+	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if *rateLimit == "off" {
 		log.Warn("RATE LIMITING IS OFF: every request is admitted; use this only for load runs and local experiments")
 		limiter = nil
@@ -106,14 +111,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return fmt.Errorf("--public-url: %w", err)
 	}
-	srv, err := server.New(server.Config{Store: st, Limiter: limiter, Responses: mode, Logger: log,
-		PublicURL: public, SkipRequestValidation: *requests == "off",
-		KeyCacheTTL: keyTTL})
+	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: public, Logger: log})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("--public-url: %w", err)
+	}
+	srv, err := server.New(server.Config{
+		Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
+		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
+		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL,
+	})
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	stopWorker, err := startWorker(ctx, st, relay, public, log)
+	stopWorker, err := startWorker(ctx, camps, st, relay, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -126,15 +138,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // startWorker runs the campaign worker (the outbox and the scheduler)
 // until ctx ends or the returned function is called, which waits for the
 // deliveries in flight to be recorded.
-func startWorker(ctx context.Context, camps store.CampaignStore, relay *campaign.SMTPConfig, public string, log *slog.Logger) (stop func(), err error) {
-	if camps == nil {
-		return func() {}, nil
-	}
-	composer, err := campaign.NewComposer(public)
-	if err != nil {
-		return nil, fmt.Errorf("--public-url: %w", err)
-	}
-	wc := campaign.WorkerConfig{Store: camps, Composer: composer, Logger: log}
+func startWorker(ctx context.Context, camps *campaign.Service, outbox campaign.Outbox, relay *campaign.SMTPConfig, log *slog.Logger) (stop func(), err error) {
+	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Logger: log}
 	if relay != nil {
 		if wc.Sender, err = campaign.NewSMTPSender(*relay); err != nil {
 			return nil, fmt.Errorf("--smtp-url: %w", err)
@@ -211,18 +216,14 @@ func serveHTTPLimited(ctx context.Context, ln net.Listener, h http.Handler, lim 
 }
 
 // bootstrap gives an empty database an account and a Starter key, printed
-// once, so that `axiom serve` alone yields a working server.
-func bootstrap(ctx context.Context, st store.Store, stdout io.Writer, log *slog.Logger) error {
-	n, err := st.CountAccounts(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	acc, err := st.CreateAccount(ctx, store.PlanStarter)
-	if err != nil {
-		return err
-	}
-	secret, err := createKey(ctx, st, acc.ID, "default", false)
-	if err != nil {
+// once, so that `axiom serve` alone yields a working server. Of servers
+// starting together on one empty database, one creates it.
+func bootstrap(ctx context.Context, st database, stdout io.Writer, log *slog.Logger) error {
+	now := time.Now()
+	acc := axiom.NewAccount(axiom.PlanStarter, now)
+	key, secret := axiom.NewKey(acc.ID, "default", false, now)
+	created, err := st.Bootstrap(ctx, acc, key)
+	if err != nil || !created {
 		return err
 	}
 	log.Info("created the first account", slog.String("account", acc.ID), slog.String("plan", string(acc.Plan)))

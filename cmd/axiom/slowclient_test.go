@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/campaign"
 	"github.com/axiomkit/axiom/server"
 )
 
@@ -39,7 +40,11 @@ func limitedServer(t *testing.T, lim httpLimits) (addr, key string) {
 	if err := bootstrap(ctx, st, &out, log); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, Logger: log})
+	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: "http://localhost/v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

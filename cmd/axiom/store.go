@@ -6,20 +6,43 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/ratelimit"
+	"github.com/axiomkit/axiom/internal/ratelimit/redislimit"
+	"github.com/axiomkit/axiom/internal/store/postgres"
+	"github.com/axiomkit/axiom/internal/store/sqlite"
 	"github.com/axiomkit/axiom/server"
-	"github.com/axiomkit/axiom/server/ratelimit/redislimit"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/store/postgres"
-	"github.com/axiomkit/axiom/server/store/sqlite"
 )
+
+// database is what the command wires together: every store the server,
+// the campaign service and the key commands need, which either backend
+// offers whole.
+type database interface {
+	server.LeadStore
+	server.TemplateStore
+	server.KeyStore
+	server.IdempotencyStore
+	campaign.Store
+	campaign.Outbox
+	Bootstrap(ctx context.Context, a axiom.Account, k axiom.Key) (bool, error)
+	CreateAccount(ctx context.Context, a axiom.Account) error
+	GetAccount(ctx context.Context, id string) (axiom.Account, error)
+	CreateKey(ctx context.Context, k axiom.Key) error
+	ListKeys(ctx context.Context, accountID string) ([]axiom.Key, error)
+	RevokeKey(ctx context.Context, id string, at time.Time) error
+	Ping(ctx context.Context) error
+	Close() error
+}
 
 // openStore opens the database a --db value names; its form picks the
 // backend: a postgres:// or postgresql:// URL is PostgreSQL, anything else
 // (a file path or :memory:) SQLite.
-func openStore(ctx context.Context, dsn string) (store.Store, error) {
+func openStore(ctx context.Context, dsn string) (database, error) {
 	if isPostgres(dsn) {
 		db, err := postgres.Open(ctx, dsn, postgres.Options{})
 		if err != nil {
@@ -52,7 +75,7 @@ func redact(rawURL string) string {
 // at rawURL, failing as failure says ("fail-open" or "fail-closed") when
 // Redis cannot be reached, and the function that closes its client. Redis
 // need not answer yet: until it does, the failure mode applies.
-func openRedisLimiter(ctx context.Context, rawURL, failure string, log *slog.Logger) (server.Limiter, func(), error) {
+func openRedisLimiter(ctx context.Context, rawURL, failure string, log *slog.Logger) (ratelimit.Limiter, func(), error) {
 	mode, err := redislimit.ParseFailure(failure)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--redis-failure: %w", err)

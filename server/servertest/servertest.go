@@ -14,13 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/ratelimit"
+	"github.com/axiomkit/axiom/internal/store/sqlite"
+	"github.com/axiomkit/axiom/internal/store/storetest"
+	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server"
-	"github.com/axiomkit/axiom/server/campaign"
-	"github.com/axiomkit/axiom/server/ratelimit"
-	"github.com/axiomkit/axiom/server/store"
-	"github.com/axiomkit/axiom/server/store/sqlite"
-	"github.com/axiomkit/axiom/server/validation"
 )
+
+// Store is the server's database, every operation of it.
+type Store = storetest.Store
 
 // loadSpec parses the API description once for every server of the test
 // binary: parsing is most of a start, and servers only read it.
@@ -35,7 +39,7 @@ type Server struct {
 	// AccountID is Key's account.
 	AccountID string
 	// Store is the server's database, for tests that look behind the API.
-	Store store.Store
+	Store Store
 	// PublicURL is the base of the links in campaign messages: URL here.
 	PublicURL string
 
@@ -44,14 +48,15 @@ type Server struct {
 }
 
 type config struct {
-	plan      store.Plan
-	limiter   server.Limiter
+	plan      axiom.Plan
+	limiter   ratelimit.Limiter
 	responses validation.Mode
 	logger    *slog.Logger
 	database  string
-	wrap      func(store.Store) store.Store
+	wrap      func(Store) Store
 	smtpURL   string
 	noWorker  bool
+	idemWait  time.Duration
 	worker    func(*campaign.WorkerConfig)
 }
 
@@ -59,13 +64,13 @@ type config struct {
 type Option func(*config)
 
 // WithPlan puts the first account on plan (Starter by default).
-func WithPlan(p store.Plan) Option { return func(c *config) { c.plan = p } }
+func WithPlan(p axiom.Plan) Option { return func(c *config) { c.plan = p } }
 
 // WithoutRateLimit admits every request.
 func WithoutRateLimit() Option { return func(c *config) { c.limiter = nil } }
 
 // WithLimiter uses l instead of an in-memory limiter.
-func WithLimiter(l server.Limiter) Option { return func(c *config) { c.limiter = l } }
+func WithLimiter(l ratelimit.Limiter) Option { return func(c *config) { c.limiter = l } }
 
 // WithResponseValidation sets the response validation mode (enforce by
 // default, so that a response breaking the spec fails the test as a 500).
@@ -76,7 +81,7 @@ func WithDatabase(path string) Option { return func(c *config) { c.database = pa
 
 // WithStoreWrapper lets the server see the store through wrap, to inject
 // failures; Server.Store stays the store itself.
-func WithStoreWrapper(wrap func(store.Store) store.Store) Option {
+func WithStoreWrapper(wrap func(Store) Store) Option {
 	return func(c *config) { c.wrap = wrap }
 }
 
@@ -93,6 +98,10 @@ func WithCampaignWorker(fn func(*campaign.WorkerConfig)) Option {
 // WithoutCampaignWorker runs no campaign worker: started campaigns stay
 // sending and scheduled ones never start.
 func WithoutCampaignWorker() Option { return func(c *config) { c.noWorker = true } }
+
+// WithIdempotencyWait sets how long a retry waits for the first request
+// with its Idempotency-Key before it is answered 409.
+func WithIdempotencyWait(d time.Duration) Option { return func(c *config) { c.idemWait = d } }
 
 // WithLogger sends the server's logs to l (discarded by default).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
@@ -111,7 +120,7 @@ func New(t testing.TB, opts ...Option) *Server {
 // Start starts a server outside a test (an example, a program); Close
 // stops it. Tests use New, which closes it when they end.
 func Start(opts ...Option) (s *Server, err error) {
-	cfg := config{plan: store.PlanStarter, limiter: ratelimit.NewMemory(), responses: validation.ResponseEnforce, database: ":memory:"}
+	cfg := config{plan: axiom.PlanStarter, limiter: ratelimit.NewMemory(), responses: validation.ResponseEnforce, database: ":memory:"}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -128,7 +137,7 @@ func Start(opts ...Option) (s *Server, err error) {
 	}
 	s.Store = st
 	s.onClose(func() { st.Close() })
-	var served store.Store = st
+	var served Store = st
 	if cfg.wrap != nil {
 		served = cfg.wrap(st)
 	}
@@ -140,7 +149,14 @@ func Start(opts ...Option) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := server.New(server.Config{Store: served, Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger, PublicURL: s.PublicURL, Spec: doc})
+	camps, err := campaign.NewService(campaign.Config{Store: served, PublicURL: s.PublicURL, Logger: cfg.logger})
+	if err != nil {
+		return nil, err
+	}
+	h, err := server.New(server.Config{
+		Leads: served, Templates: served, Keys: served, Idempotency: served, Campaigns: camps, Ready: served,
+		Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger, Spec: doc, IdempotencyWait: cfg.idemWait,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -148,12 +164,12 @@ func Start(opts ...Option) (s *Server, err error) {
 	hs.Start()
 	s.URL, s.http = hs.URL+"/v1", hs
 	if !cfg.noWorker {
-		if err := s.startWorker(st, cfg); err != nil {
+		if err := s.startWorker(camps, served, cfg); err != nil {
 			return nil, err
 		}
 	}
-	acc, err := st.CreateAccount(ctx, cfg.plan)
-	if err != nil {
+	acc := axiom.NewAccount(cfg.plan, time.Now())
+	if err := st.CreateAccount(ctx, acc); err != nil {
 		return nil, fmt.Errorf("create account: %w", err)
 	}
 	s.AccountID = acc.ID
@@ -174,12 +190,8 @@ func (s *Server) Close() {
 func (s *Server) onClose(f func()) { s.closers = append(s.closers, f) }
 
 // startWorker runs a campaign worker until the server closes.
-func (s *Server) startWorker(st store.CampaignStore, cfg config) error {
-	composer, err := campaign.NewComposer(s.PublicURL)
-	if err != nil {
-		return err
-	}
-	wc := campaign.WorkerConfig{Store: st, Composer: composer, Poll: 20 * time.Millisecond, Logger: cfg.logger}
+func (s *Server) startWorker(camps *campaign.Service, outbox campaign.Outbox, cfg config) error {
+	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Poll: 20 * time.Millisecond, Logger: cfg.logger}
 	if cfg.smtpURL != "" {
 		sc, err := campaign.ParseSMTPURL(cfg.smtpURL)
 		if err != nil {
@@ -211,7 +223,7 @@ func (s *Server) startWorker(st store.CampaignStore, cfg config) error {
 }
 
 // NewAccountKey creates a separate account on plan and returns its key.
-func (s *Server) NewAccountKey(t testing.TB, plan store.Plan) string {
+func (s *Server) NewAccountKey(t testing.TB, plan axiom.Plan) string {
 	t.Helper()
 	key, _ := s.newAccount(t, plan)
 	return key
@@ -233,19 +245,19 @@ func (s *Server) NewKey(t testing.TB) string {
 func (s *Server) RevokeKey(t testing.TB, secret string) {
 	t.Helper()
 	ctx := context.Background()
-	k, _, err := s.Store.KeyByHash(ctx, store.HashSecret(secret))
+	k, _, err := s.Store.KeyByHash(ctx, axiom.HashSecret(secret))
 	if err != nil {
 		t.Fatalf("servertest: find key: %v", err)
 	}
-	if err := s.Store.RevokeKey(ctx, k.ID); err != nil {
+	if err := s.Store.RevokeKey(ctx, k.ID, time.Now()); err != nil {
 		t.Fatalf("servertest: revoke key: %v", err)
 	}
 }
 
-func (s *Server) newAccount(t testing.TB, plan store.Plan) (key, accountID string) {
+func (s *Server) newAccount(t testing.TB, plan axiom.Plan) (key, accountID string) {
 	t.Helper()
-	acc, err := s.Store.CreateAccount(context.Background(), plan)
-	if err != nil {
+	acc := axiom.NewAccount(plan, time.Now())
+	if err := s.Store.CreateAccount(context.Background(), acc); err != nil {
 		t.Fatalf("servertest: create account: %v", err)
 	}
 	return s.newKey(t, acc.ID, false), acc.ID
@@ -261,8 +273,8 @@ func (s *Server) newKey(t testing.TB, accountID string, readOnly bool) string {
 }
 
 func (s *Server) createKey(accountID string, readOnly bool) (string, error) {
-	k, secret := store.NewKey(accountID, "servertest", readOnly, time.Now())
-	if _, err := s.Store.CreateKey(context.Background(), k); err != nil {
+	k, secret := axiom.NewKey(accountID, "servertest", readOnly, time.Now())
+	if err := s.Store.CreateKey(context.Background(), k); err != nil {
 		return "", fmt.Errorf("create key: %w", err)
 	}
 	return secret, nil

@@ -123,8 +123,11 @@ type Store interface {
 	// cursor (the last lead considered) and the hold's new end. A campaign
 	// that stopped enqueueing (cancelled, deleted) is axiom.ErrInvalidState.
 	EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error
-	// FinishEnqueue marks the campaign's audience wholly enqueued.
-	FinishEnqueue(ctx context.Context, campaignID string) error
+	// FinishEnqueue marks the campaign's audience wholly enqueued, and
+	// returns the campaign as that made it. No message of a campaign is
+	// claimed before its audience is wholly enqueued, so a sending campaign
+	// it returns has sent nothing yet.
+	FinishEnqueue(ctx context.Context, campaignID string) (axiom.Campaign, error)
 	// ClaimEnqueue takes the hold of one sending campaign whose enqueueing
 	// is unfinished and unheld (its holder died), until holdUntil, and
 	// returns it with its cursor; ok is false when there is none.

@@ -1,0 +1,80 @@
+package axiom_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/axiomkit/axiom"
+)
+
+// The life cycle, spelled out: every operation in every status.
+func TestCampaignLifeCycle(t *testing.T) {
+	const (
+		d = axiom.CampaignDraft
+		s = axiom.CampaignScheduled
+		g = axiom.CampaignSending
+		x = axiom.CampaignSent
+		c = axiom.CampaignCancelled
+	)
+	allowed := map[axiom.CampaignOp][]axiom.CampaignStatus{
+		axiom.OpUpdate:   {d, s},
+		axiom.OpDelete:   {d, s, x, c},
+		axiom.OpSchedule: {d, s},
+		axiom.OpSend:     {d, s},
+		axiom.OpCancel:   {d, s, g},
+		axiom.OpFinish:   {g},
+	}
+	to := map[axiom.CampaignOp]axiom.CampaignStatus{
+		axiom.OpSchedule: s, axiom.OpSend: g, axiom.OpCancel: c, axiom.OpFinish: x,
+	}
+	for op, from := range allowed {
+		for _, st := range []axiom.CampaignStatus{d, s, g, x, c} {
+			want := false
+			for _, f := range from {
+				want = want || f == st
+			}
+			if got := st.Allows(op); got != want {
+				t.Errorf("%s allows %s = %v, want %v", st, op, got, want)
+			}
+		}
+		if op.To() != to[op] {
+			t.Errorf("%s leaves %q, want %q", op, op.To(), to[op])
+		}
+	}
+	e := axiom.CampaignStateError("cmp_1", x, axiom.OpUpdate)
+	if e.Code != axiom.CodeInvalidState || e.Message != "Campaign 'cmp_1' is sent and can no longer be changed" {
+		t.Errorf("state error %+v", e)
+	}
+}
+
+func TestAudience(t *testing.T) {
+	lead := axiom.Lead{Type: "client", Status: "active", Tags: []string{"buyer", "vip"}}
+	for _, tt := range []struct {
+		name string
+		a    axiom.Audience
+		l    axiom.Lead
+		want bool
+	}{
+		{"everyone", axiom.Audience{}, lead, true},
+		{"a tag", axiom.Audience{Tags: []string{"vip"}}, lead, true},
+		{"another tag", axiom.Audience{Tags: []string{"seller"}}, lead, false},
+		{"type and status", axiom.Audience{Types: []string{"client"}, Statuses: []string{"active"}}, lead, true},
+		{"wrong type", axiom.Audience{Types: []string{"vendor"}}, lead, false},
+		{"unsubscribed never", axiom.Audience{Statuses: []string{"unsubscribed"}},
+			axiom.Lead{Status: axiom.LeadStatusUnsubscribed}, false},
+	} {
+		if got := tt.a.Matches(tt.l); got != tt.want {
+			t.Errorf("%s: Matches = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestCheckSchedule(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := axiom.CheckSchedule(now.Add(time.Second), now); err != nil {
+		t.Errorf("a future time: %v", err)
+	}
+	if err := axiom.CheckSchedule(now, now); axiom.ErrorCodeOf(err) != axiom.CodeInvalidState {
+		t.Errorf("now: %v, want invalid_state", err)
+	}
+}

@@ -1,0 +1,331 @@
+// Package campaign renders, sends and tracks campaign messages: the
+// rendering of a template for each lead (merge fields, tracked links, the
+// open pixel, the unsubscribe link), delivery over SMTP, and the worker that
+// drains the outbox and starts scheduled campaigns.
+package campaign
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+
+	xhtml "golang.org/x/net/html"
+
+	"github.com/axiomkit/axiom"
+)
+
+// placeholder is a merge field: {{name}}, {{ email }}, {{custom.KEY}}.
+var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[^\s{}]+)?)\s*\}\}`)
+
+// NewToken returns 128 random bits in base64url (22 characters), the form
+// of every tracking and unsubscribe token.
+func NewToken() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics on a broken source)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Composer renders campaign messages whose links lead to PublicURL.
+type Composer struct {
+	base string
+}
+
+// NewComposer returns a Composer whose tracking and unsubscribe links start
+// with publicURL, the API's public base URL (such as
+// "https://api.example.com/v1").
+func NewComposer(publicURL string) (*Composer, error) {
+	base, err := ParsePublicURL(publicURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Composer{base: base}, nil
+}
+
+// ParsePublicURL checks that s is an absolute http(s) URL and returns it
+// without a trailing slash.
+func ParsePublicURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("public URL %q: want an absolute http or https URL without query", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// UnsubscribeURL is the unsubscribe link of the message with this token.
+func (c *Composer) UnsubscribeURL(token string) string { return c.base + "/u/" + token }
+
+func (c *Composer) openURL(token string) string  { return c.base + "/t/o/" + token }
+func (c *Composer) clickURL(token string) string { return c.base + "/t/c/" + token }
+
+// Render renders the message of template t to lead l, with new tokens.
+func (c *Composer) Render(t axiom.Template, l axiom.Lead) axiom.Message {
+	open, unsub := NewToken(), NewToken()
+	unsubURL := c.UnsubscribeURL(unsub)
+	values := mergeValues(l, unsubURL)
+	body := renderHTML(t.Content, values)
+	text := htmlToText(body)
+	tracked, links := c.trackLinks(body)
+	footer := ""
+	if !strings.Contains(body, html.EscapeString(unsubURL)) {
+		footer = `<p style="font-size:12px;color:#666666">If you no longer wish to receive these emails, <a href="` +
+			html.EscapeString(unsubURL) + `">unsubscribe</a>.</p>`
+	}
+	pixel := `<img src="` + html.EscapeString(c.openURL(open)) + `" width="1" height="1" alt="" style="display:block;border:0">`
+	tracked = insertBeforeBodyEnd(tracked, footer+pixel)
+	if !strings.Contains(text, unsubURL) {
+		text = strings.TrimRight(text, "\n") + "\n\n--\nUnsubscribe: " + unsubURL + "\n"
+	}
+	return axiom.Message{
+		To:               l.Email,
+		ToName:           headerText(l.Name),
+		Subject:          headerText(substitute(t.Subject, values, func(v string) string { return v })),
+		HTML:             tracked,
+		Text:             text,
+		OpenToken:        open,
+		UnsubscribeToken: unsub,
+		Links:            links,
+	}
+}
+
+// mergeValues are the merge fields of one message. Unknown fields render
+// as "".
+func mergeValues(l axiom.Lead, unsubscribeURL string) map[string]string {
+	first := ""
+	if words := strings.Fields(l.Name); len(words) > 0 {
+		first = words[0]
+	}
+	v := map[string]string{
+		"name":            l.Name,
+		"first_name":      first,
+		"email":           l.Email,
+		"phone":           l.Phone,
+		"company":         l.Company,
+		"unsubscribe_url": unsubscribeURL,
+	}
+	for k, val := range l.CustomFields {
+		v["custom."+k] = val
+	}
+	return v
+}
+
+// substitute replaces each merge field of s by its value passed through esc.
+func substitute(s string, values map[string]string, esc func(string) string) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	return placeholder.ReplaceAllStringFunc(s, func(m string) string {
+		return esc(values[placeholder.FindStringSubmatch(m)[1]])
+	})
+}
+
+func empty(string) string { return "" }
+
+// headerText makes s safe as a header's text: no control characters (no
+// CR or LF to start another header), white space collapsed.
+func headerText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7F || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// rawText elements hold text that is not HTML: a merge field there renders
+// empty, since HTML escaping does not make a value safe in a script or a
+// style sheet.
+var rawText = map[string]bool{
+	"script": true, "style": true, "xmp": true, "iframe": true, "noembed": true,
+	"noframes": true, "noscript": true, "plaintext": true,
+}
+
+// urlAttrs hold a URL: a merge field there may only make an http, https,
+// mailto or tel URL, or a relative one.
+var urlAttrs = map[string]bool{
+	"href": true, "src": true, "action": true, "formaction": true, "background": true, "cite": true,
+	"poster": true, "longdesc": true, "usemap": true, "data": true, "codebase": true, "xlink:href": true,
+	"manifest": true, "profile": true, "icon": true, "dynsrc": true, "lowsrc": true,
+}
+
+// renderHTML fills the merge fields of the HTML content. The content is
+// the account's and trusted as HTML; only the values are escaped, for the
+// context each field stands in, as the HTML tokenizer of browsers sees it:
+// text, comments and attribute values get HTML escaping; a URL attribute
+// whose result is not a safe URL becomes "#"; event-handler, style and
+// srcset attributes and raw-text elements (script, style…) get nothing; an
+// attribute whose name holds a field is dropped. Tokens without a field
+// are copied byte for byte.
+func renderHTML(content string, values map[string]string) string {
+	if !strings.Contains(content, "{{") {
+		return content
+	}
+	z := xhtml.NewTokenizer(strings.NewReader(content))
+	var b strings.Builder
+	b.Grow(len(content) + len(content)/4)
+	inRaw := false
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			return b.String()
+		}
+		raw := string(z.Raw()) // a copy: Token lower-cases names in place
+		switch tt {
+		case xhtml.TextToken:
+			if inRaw {
+				b.WriteString(substitute(raw, values, empty))
+			} else {
+				b.WriteString(substitute(raw, values, html.EscapeString))
+			}
+			continue
+		case xhtml.CommentToken:
+			// Escaping keeps a value from closing the comment (no ">").
+			b.WriteString(substitute(raw, values, html.EscapeString))
+			continue
+		case xhtml.StartTagToken:
+			name, _ := z.TagName()
+			inRaw = rawText[string(name)]
+			if !placeholder.MatchString(raw) {
+				b.WriteString(raw)
+				continue
+			}
+			tok := tokenFrom(raw)
+			b.WriteString(fillAttrs(tok, values).String())
+			continue
+		case xhtml.SelfClosingTagToken:
+			if placeholder.MatchString(raw) {
+				b.WriteString(fillAttrs(tokenFrom(raw), values).String())
+				continue
+			}
+		case xhtml.EndTagToken:
+			inRaw = false
+		}
+		b.WriteString(raw)
+	}
+}
+
+// tokenFrom tokenizes one tag again, for its attributes.
+func tokenFrom(raw string) xhtml.Token {
+	z := xhtml.NewTokenizer(strings.NewReader(raw))
+	z.Next()
+	return z.Token()
+}
+
+func fillAttrs(tok xhtml.Token, values map[string]string) xhtml.Token {
+	attrs := tok.Attr[:0:0]
+	for _, a := range tok.Attr {
+		if placeholder.MatchString(a.Key) {
+			continue
+		}
+		if placeholder.MatchString(a.Val) {
+			key := strings.ToLower(a.Key)
+			switch {
+			case strings.HasPrefix(key, "on"), key == "style", key == "srcset":
+				a.Val = substitute(a.Val, values, empty)
+			case urlAttrs[key]:
+				a.Val = substitute(a.Val, values, func(v string) string { return v })
+				if !safeURL(a.Val) {
+					a.Val = "#"
+				}
+			default:
+				a.Val = substitute(a.Val, values, func(v string) string { return v })
+			}
+		}
+		attrs = append(attrs, a)
+	}
+	tok.Attr = attrs
+	return tok
+}
+
+// safeURL reports whether u is relative or of a scheme that runs no code,
+// ignoring the white space and control characters browsers ignore.
+func safeURL(u string) bool {
+	s := strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7F {
+			return -1
+		}
+		return r
+	}, u)
+	i := strings.IndexAny(s, ":/?#")
+	if i < 0 || s[i] != ':' {
+		return true
+	}
+	switch strings.ToLower(s[:i]) {
+	case "http", "https", "mailto", "tel":
+		return true
+	}
+	return false
+}
+
+// trackLinks rewrites the href of every <a> to an absolute http(s) URL into
+// a tracked link of its own token, and returns the links. The target is
+// kept server-side, so a token can only ever lead where the message did.
+func (c *Composer) trackLinks(body string) (string, []axiom.Link) {
+	z := xhtml.NewTokenizer(strings.NewReader(body))
+	var b strings.Builder
+	b.Grow(len(body) + 256)
+	var links []axiom.Link
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			return b.String(), links
+		}
+		raw := string(z.Raw())
+		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+			b.WriteString(raw)
+			continue
+		}
+		if name, hasAttr := z.TagName(); string(name) != "a" || !hasAttr {
+			b.WriteString(raw)
+			continue
+		}
+		tok := tokenFrom(raw)
+		changed := false
+		for i, a := range tok.Attr {
+			if a.Key != "href" || a.Namespace != "" {
+				continue
+			}
+			target := strings.TrimSpace(a.Val)
+			if !trackable(target) || strings.HasPrefix(target, c.base+"/") {
+				break
+			}
+			token := NewToken()
+			links = append(links, axiom.Link{Token: token, URL: target})
+			tok.Attr[i].Val = c.clickURL(token)
+			changed = true
+			break
+		}
+		if changed {
+			b.WriteString(tok.String())
+		} else {
+			b.WriteString(raw)
+		}
+	}
+}
+
+// trackable reports whether u is an absolute http(s) URL of printable
+// ASCII, which a Location header carries as it is.
+func trackable(u string) bool {
+	for i := 0; i < len(u); i++ {
+		if u[i] <= ' ' || u[i] >= 0x7F {
+			return false
+		}
+	}
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
+}
+
+// insertBeforeBodyEnd puts s before the last </body>, or at the end.
+func insertBeforeBodyEnd(doc, s string) string {
+	const tag = "</body"
+	for i := len(doc) - len(tag); i >= 0; i-- {
+		if doc[i] == '<' && strings.EqualFold(doc[i:i+len(tag)], tag) {
+			return doc[:i] + s + doc[i:]
+		}
+	}
+	return doc + s
+}

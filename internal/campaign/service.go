@@ -1,0 +1,340 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/axiomkit/axiom"
+)
+
+// Store is what the campaign service keeps campaigns, their outbox and
+// their tracking in; it reads the account's templates and leads. The
+// rules (which status allows what, who is in an audience) are the domain's;
+// a Store only applies them atomically.
+type Store interface {
+	GetTemplate(ctx context.Context, accountID, slug string) (axiom.Template, error)
+	CreateCampaign(ctx context.Context, c axiom.Campaign) error
+	GetCampaign(ctx context.Context, accountID, id string) (axiom.Campaign, error)
+	ListCampaigns(ctx context.Context, accountID string, q axiom.Query, status axiom.CampaignStatus) (axiom.Page[axiom.Campaign], error)
+	ChangeCampaign(ctx context.Context, accountID, id string, op axiom.CampaignOp, ch axiom.CampaignChange) (axiom.Campaign, error)
+	DeleteCampaign(ctx context.Context, accountID, id string) error
+	DueCampaigns(ctx context.Context, now time.Time, limit int) ([]axiom.Campaign, error)
+
+	AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error)
+	EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error
+	FinishEnqueue(ctx context.Context, campaignID string) (axiom.Campaign, error)
+	ClaimEnqueue(ctx context.Context, now, holdUntil time.Time) (axiom.Campaign, string, bool, error)
+
+	CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error)
+	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
+	RecordOpen(ctx context.Context, token string, at time.Time) error
+	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
+	Unsubscribe(ctx context.Context, token string, at time.Time) error
+}
+
+// Config configures a Service. Store and PublicURL are required.
+type Config struct {
+	Store Store
+	// PublicURL is the API's base URL as recipients reach it, which the
+	// tracking and unsubscribe links of messages start with.
+	PublicURL string
+	// Batch is how many leads one enqueueing transaction considers; 0 means
+	// 500. Each batch is its own short transaction, so that a large
+	// audience never holds the database for long.
+	Batch int
+	// Hold is how long an enqueuer keeps a campaign from others between two
+	// batches; a campaign whose enqueuer died is resumed once it passes.
+	// 0 means a minute.
+	Hold   time.Duration
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service runs the campaign life cycle over a Store: it checks every
+// operation against the domain's rules, selects recipients, renders their
+// messages and queues them, batch by batch.
+type Service struct {
+	store    Store
+	composer *Composer
+	batch    int
+	hold     time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("campaign: Config.Store is required")
+	}
+	composer, err := NewComposer(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: cfg.Store, composer: composer, batch: cfg.Batch, hold: cfg.Hold, log: cfg.Logger, now: cfg.Now}
+	if s.batch <= 0 {
+		s.batch = 500
+	}
+	if s.hold <= 0 {
+		s.hold = time.Minute
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Composer is the renderer of the service's messages.
+func (s *Service) Composer() *Composer { return s.composer }
+
+// template returns the account's template slug, or the campaign error
+// that names it.
+func (s *Service) template(ctx context.Context, accountID, slug string) (axiom.Template, error) {
+	t, err := s.store.GetTemplate(ctx, accountID, slug)
+	if errors.Is(err, axiom.ErrNotFound) {
+		return axiom.Template{}, axiom.CampaignTemplateNotFound(slug)
+	}
+	return t, err
+}
+
+// Create stores a new campaign, draft or scheduled.
+func (s *Service) Create(ctx context.Context, accountID string, c axiom.Campaign) (axiom.Campaign, error) {
+	now := s.now()
+	if c.ScheduledAt != nil {
+		if err := axiom.CheckSchedule(*c.ScheduledAt, now); err != nil {
+			return axiom.Campaign{}, err
+		}
+	}
+	if _, err := s.template(ctx, accountID, c.Template); err != nil {
+		return axiom.Campaign{}, err
+	}
+	c = axiom.NewCampaign(accountID, c, now)
+	if err := s.store.CreateCampaign(ctx, c); err != nil {
+		return axiom.Campaign{}, err
+	}
+	return c, nil
+}
+
+// Get returns a campaign with its counts.
+func (s *Service) Get(ctx context.Context, accountID, id string) (axiom.Campaign, error) {
+	return s.store.GetCampaign(ctx, accountID, id)
+}
+
+// List returns a page of the account's campaigns, those in status if set.
+func (s *Service) List(ctx context.Context, accountID string, q axiom.Query, status axiom.CampaignStatus) (axiom.Page[axiom.Campaign], error) {
+	return s.store.ListCampaigns(ctx, accountID, q, status)
+}
+
+// allowed returns campaign id if its status allows op: a missing campaign
+// is refused before anything else is checked.
+func (s *Service) allowed(ctx context.Context, accountID, id string, op axiom.CampaignOp) (axiom.Campaign, error) {
+	c, err := s.store.GetCampaign(ctx, accountID, id)
+	if err != nil {
+		return axiom.Campaign{}, err
+	}
+	if !c.Status.Allows(op) {
+		return axiom.Campaign{}, axiom.CampaignStateError(id, c.Status, op)
+	}
+	return c, nil
+}
+
+// Patch lists the fields of a campaign to change; nil fields are kept.
+type Patch struct {
+	Name, Template *string
+	Audience       *axiom.Audience
+}
+
+// Update changes a campaign that has not started.
+func (s *Service) Update(ctx context.Context, accountID, id string, p Patch) (axiom.Campaign, error) {
+	if _, err := s.allowed(ctx, accountID, id, axiom.OpUpdate); err != nil {
+		return axiom.Campaign{}, err
+	}
+	if p.Template != nil {
+		if _, err := s.template(ctx, accountID, *p.Template); err != nil {
+			return axiom.Campaign{}, err
+		}
+	}
+	ch := axiom.CampaignChange{Name: p.Name, Template: p.Template, UpdatedAt: axiom.StoreTime(s.now())}
+	if p.Audience != nil {
+		a := p.Audience.Normalized()
+		ch.Audience = &a
+	}
+	return s.store.ChangeCampaign(ctx, accountID, id, axiom.OpUpdate, ch)
+}
+
+// Delete deletes a campaign that is not sending, with its messages.
+func (s *Service) Delete(ctx context.Context, accountID, id string) error {
+	return s.store.DeleteCampaign(ctx, accountID, id)
+}
+
+// Schedule sets when a campaign that has not started starts.
+func (s *Service) Schedule(ctx context.Context, accountID, id string, at time.Time) (axiom.Campaign, error) {
+	now := s.now()
+	if err := axiom.CheckSchedule(at, now); err != nil {
+		// A missing campaign is still a 404, whatever the time.
+		if _, gerr := s.store.GetCampaign(ctx, accountID, id); gerr != nil {
+			return axiom.Campaign{}, gerr
+		}
+		return axiom.Campaign{}, err
+	}
+	at = axiom.StoreTime(at)
+	return s.store.ChangeCampaign(ctx, accountID, id, axiom.OpSchedule,
+		axiom.CampaignChange{ScheduledAt: &at, UpdatedAt: axiom.StoreTime(now)})
+}
+
+// Cancel stops a campaign that has not finished: its queued messages are
+// never sent.
+func (s *Service) Cancel(ctx context.Context, accountID, id string) (axiom.Campaign, error) {
+	now := axiom.StoreTime(s.now())
+	return s.store.ChangeCampaign(ctx, accountID, id, axiom.OpCancel, axiom.CampaignChange{CompletedAt: &now, UpdatedAt: now})
+}
+
+// Send starts a campaign now: it moves to sending and its audience is
+// queued, batch by batch. Of concurrent starts, on any server, one wins.
+func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaign, error) {
+	c, err := s.allowed(ctx, accountID, id, axiom.OpSend)
+	if err != nil {
+		return axiom.Campaign{}, err
+	}
+	t, err := s.template(ctx, accountID, c.Template)
+	if err != nil {
+		return axiom.Campaign{}, err
+	}
+	now := axiom.StoreTime(s.now())
+	hold := now.Add(s.hold)
+	c, err = s.store.ChangeCampaign(ctx, accountID, id, axiom.OpSend,
+		axiom.CampaignChange{StartedAt: &now, UpdatedAt: now, EnqueueUntil: &hold})
+	if err != nil {
+		return axiom.Campaign{}, err
+	}
+	// The campaign has started: its audience is queued even if the caller
+	// goes away; should this process die, the worker resumes where it stopped.
+	return s.enqueue(context.WithoutCancel(ctx), c, t, "")
+}
+
+// enqueue queues the messages of campaign c's audience after cursor, one
+// batch of leads per transaction, and marks the audience wholly queued;
+// it returns the campaign as that left it.
+func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string) (axiom.Campaign, error) {
+	for {
+		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
+		if err != nil {
+			return axiom.Campaign{}, fmt.Errorf("campaign %s: audience: %w", c.ID, err)
+		}
+		if len(leads) == 0 {
+			break
+		}
+		now := axiom.StoreTime(s.now())
+		ms := make([]axiom.Message, 0, len(leads))
+		for _, l := range leads {
+			if !c.Audience.Matches(l) {
+				continue
+			}
+			m := s.composer.Render(t, l)
+			m.ID, m.CampaignID, m.AccountID, m.LeadID = axiom.NewID(axiom.PrefixMessage, now), c.ID, c.AccountID, l.ID
+			m.Status, m.CreatedAt = axiom.MessageQueued, now
+			ms = append(ms, m)
+		}
+		cursor = leads[len(leads)-1].ID
+		if err := s.store.EnqueueMessages(ctx, c.ID, ms, cursor, now.Add(s.hold)); err != nil {
+			return axiom.Campaign{}, fmt.Errorf("campaign %s: enqueue: %w", c.ID, err)
+		}
+		if len(leads) < s.batch {
+			break
+		}
+	}
+	done, err := s.store.FinishEnqueue(ctx, c.ID)
+	if err != nil {
+		return axiom.Campaign{}, fmt.Errorf("campaign %s: finish enqueue: %w", c.ID, err)
+	}
+	return done, nil
+}
+
+// StartDue starts the scheduled campaigns whose time has come. A campaign
+// whose template was deleted can never start: it is cancelled.
+func (s *Service) StartDue(ctx context.Context) error {
+	due, err := s.store.DueCampaigns(ctx, s.now(), 100)
+	if err != nil {
+		return fmt.Errorf("due campaigns: %w", err)
+	}
+	for _, c := range due {
+		_, err := s.Send(ctx, c.AccountID, c.ID)
+		switch {
+		case err == nil:
+			s.log.InfoContext(ctx, "started scheduled campaign", slog.String("campaign", c.ID))
+		case errors.Is(err, axiom.ErrInvalidState), errors.Is(err, axiom.ErrNotFound):
+			// Started, cancelled or deleted meanwhile, here or on another server.
+		case errors.Is(err, axiom.ErrTemplateNotFound):
+			s.log.WarnContext(ctx, "cancelling scheduled campaign: its template was deleted",
+				slog.String("campaign", c.ID), slog.String("template", c.Template))
+			if _, err := s.Cancel(ctx, c.AccountID, c.ID); err != nil && !errors.Is(err, axiom.ErrInvalidState) {
+				s.log.ErrorContext(ctx, "cancelling campaign", slog.String("campaign", c.ID), slog.Any("error", err))
+			}
+		default:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.log.ErrorContext(ctx, "starting scheduled campaign", slog.String("campaign", c.ID), slog.Any("error", err))
+		}
+	}
+	return nil
+}
+
+// ResumeEnqueue finishes queuing the audience of one campaign whose
+// enqueuer died, if there is one, and reports whether there was.
+func (s *Service) ResumeEnqueue(ctx context.Context) (bool, error) {
+	now := axiom.StoreTime(s.now())
+	c, cursor, ok, err := s.store.ClaimEnqueue(ctx, now, now.Add(s.hold))
+	if err != nil || !ok {
+		return false, err
+	}
+	t, err := s.template(ctx, c.AccountID, c.Template)
+	if errors.Is(err, axiom.ErrTemplateNotFound) {
+		s.log.WarnContext(ctx, "cancelling campaign: its template was deleted before its audience was queued",
+			slog.String("campaign", c.ID), slog.String("template", c.Template))
+		if _, err := s.Cancel(ctx, c.AccountID, c.ID); err != nil && !errors.Is(err, axiom.ErrInvalidState) {
+			return true, err
+		}
+		return true, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	s.log.InfoContext(ctx, "resuming the queuing of a campaign", slog.String("campaign", c.ID), slog.String("after_lead", cursor))
+	_, err = s.enqueue(ctx, c, t, cursor)
+	return true, err
+}
+
+// Stats returns a campaign's delivery and engagement figures.
+func (s *Service) Stats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error) {
+	return s.store.CampaignStats(ctx, accountID, id)
+}
+
+// Messages returns a page of a campaign's messages, in recipient order.
+func (s *Service) Messages(ctx context.Context, accountID, id string, q axiom.Query) (axiom.Page[axiom.Message], error) {
+	return s.store.ListMessages(ctx, accountID, id, q)
+}
+
+// Open counts the open of the message whose pixel carries token.
+func (s *Service) Open(ctx context.Context, token string) error {
+	return s.store.RecordOpen(ctx, token, s.now())
+}
+
+// Click counts a click on a tracked link and returns where it leads: only
+// ever a URL that was in the message.
+func (s *Service) Click(ctx context.Context, token string) (string, error) {
+	return s.store.RecordClick(ctx, token, s.now())
+}
+
+// Unsubscribe unsubscribes the lead of the message whose unsubscribe link
+// carries token.
+func (s *Service) Unsubscribe(ctx context.Context, token string) error {
+	return s.store.Unsubscribe(ctx, token, s.now())
+}

@@ -1,0 +1,181 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/axiomkit/axiom"
+)
+
+// LeadColumns are the columns ScanLead reads, in its order.
+const LeadColumns = "id, account_id, name, email, phone, company, type, status, source, tags, notes, custom_fields, created_at, updated_at"
+
+const getLeadSQL = "SELECT " + LeadColumns + " FROM leads WHERE id = $1 AND account_id = $2"
+
+// ScanLead reads a row of LeadColumns. Lists and custom fields are stored
+// as JSON text by every dialect.
+func ScanLead(row Scanner) (axiom.Lead, error) {
+	// One variable, so that the values scanned take one allocation.
+	var v struct {
+		l                   axiom.Lead
+		tags, notes, custom []byte
+		created, updated    Time
+	}
+	l := &v.l
+	if err := row.Scan(&l.ID, &l.AccountID, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Type, &l.Status, &l.Source,
+		&v.tags, &v.notes, &v.custom, &v.created, &v.updated); err != nil {
+		return axiom.Lead{}, err
+	}
+	if err := json.Unmarshal(v.tags, &l.Tags); err != nil {
+		return axiom.Lead{}, fmt.Errorf("lead %s tags: %w", l.ID, err)
+	}
+	if err := json.Unmarshal(v.notes, &l.Notes); err != nil {
+		return axiom.Lead{}, fmt.Errorf("lead %s notes: %w", l.ID, err)
+	}
+	if err := json.Unmarshal(v.custom, &l.CustomFields); err != nil {
+		return axiom.Lead{}, fmt.Errorf("lead %s custom fields: %w", l.ID, err)
+	}
+	l.CreatedAt, l.UpdatedAt = v.created.Time, v.updated.Time
+	return l.Normalized(), nil
+}
+
+// ScanLeads reads every row of a query of LeadColumns.
+func ScanLeads(rows *sql.Rows, err error) ([]axiom.Lead, error) {
+	return collect(rows, err, 0, ScanLead)
+}
+
+// leadArgs are the arguments of the insert of l: its id and account, the
+// fields the update sets, its creation time and its update time.
+func (s *Store) leadArgs(l axiom.Lead) ([]any, error) {
+	l = l.Normalized()
+	tags, err := json.Marshal(l.Tags)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := json.Marshal(l.Notes)
+	if err != nil {
+		return nil, err
+	}
+	custom, err := json.Marshal(l.CustomFields)
+	if err != nil {
+		return nil, err
+	}
+	return []any{l.ID, l.AccountID, l.Name, l.Email, axiom.EmailKey(l.Email), axiom.SortKey(l.Name), axiom.SortKey(l.Email),
+		l.Phone, l.Company, l.Type, l.Status, l.Source, string(tags), string(notes), string(custom), s.d.SearchText(l),
+		s.arg(l.CreatedAt), s.arg(l.UpdatedAt)}, nil
+}
+
+// leadError maps the constraint a write of l broke to the client's error.
+func (s *Store) leadError(err error, l axiom.Lead) error {
+	switch s.violation(err) {
+	case Unique:
+		return axiom.DuplicateEmail(l.Email)
+	case ForeignKey:
+		return accountNotFound(l.AccountID)
+	}
+	return err
+}
+
+// CreateLead stores l as it is; an email the account already has is
+// axiom.DuplicateEmail.
+func (s *Store) CreateLead(ctx context.Context, l axiom.Lead) error {
+	args, err := s.leadArgs(l)
+	if err == nil {
+		err = s.write(ctx, false, func(c Conn) error {
+			_, err := c.ExecContext(ctx, s.sql.insertLead, args...)
+			return err
+		})
+	}
+	return s.errorf(s.leadError(err, l), "create lead")
+}
+
+// InsertLead inserts l in q, the write pool of s or one of its
+// transactions: for loading many leads in one transaction.
+func InsertLead(ctx context.Context, s *Store, q Querier, l axiom.Lead) error {
+	args, err := s.leadArgs(l)
+	if err != nil {
+		return err
+	}
+	_, err = WriteConn(s, q).ExecContext(ctx, s.sql.insertLead, args...)
+	return s.leadError(err, l)
+}
+
+// GetLead returns the lead id of accountID.
+func (s *Store) GetLead(ctx context.Context, accountID, id string) (axiom.Lead, error) {
+	l, err := ScanLead(s.read().QueryRowContext(ctx, getLeadSQL, id, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = axiom.LeadNotFound(id)
+	}
+	if err != nil {
+		return axiom.Lead{}, s.errorf(err, "get lead %q", id)
+	}
+	return l, nil
+}
+
+// UpdateLead applies p to the lead id of accountID. The row is locked from
+// the read to the write (by the single writer where there is one), so that
+// concurrent patches each apply to the result of the one before.
+func (s *Store) UpdateLead(ctx context.Context, accountID, id string, p axiom.LeadPatch, now time.Time) (axiom.Lead, error) {
+	var l axiom.Lead
+	err := s.write(ctx, true, func(c Conn) error {
+		var err error
+		l, err = ScanLead(c.QueryRowContext(ctx, s.sql.lockLead, id, accountID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return axiom.LeadNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		l = p.Apply(l, now)
+		args, err := s.leadArgs(l)
+		if err != nil {
+			return err
+		}
+		_, err = c.ExecContext(ctx, s.sql.updateLead, append(args[2:16:16], args[17], id, accountID)...)
+		return err
+	})
+	if err != nil {
+		return axiom.Lead{}, s.errorf(s.leadError(err, l), "update lead %q", id)
+	}
+	return l, nil
+}
+
+// DeleteLead deletes the lead id of accountID.
+func (s *Store) DeleteLead(ctx context.Context, accountID, id string) error {
+	err := s.write(ctx, false, func(c Conn) error {
+		n, err := affected(c.ExecContext(ctx, "DELETE FROM leads WHERE id = $1 AND account_id = $2", id, accountID))
+		if err == nil && n == 0 {
+			err = axiom.LeadNotFound(id)
+		}
+		return err
+	})
+	return s.errorf(err, "delete lead %q", id)
+}
+
+// ListLeads returns one page of the leads of accountID that match q.Search,
+// in q's order, ties broken by id in the same direction.
+func (s *Store) ListLeads(ctx context.Context, accountID string, q axiom.Query) (axiom.Page[axiom.Lead], error) {
+	o, err := order(q, leadSorts)
+	if err != nil {
+		return axiom.Page[axiom.Lead]{}, s.errorf(err, "list leads")
+	}
+	if words := axiom.SearchWords(q.Search); len(words) > 0 {
+		p, err := s.d.Search(ctx, accountID, q, o, words)
+		return p, s.errorf(err, "list leads")
+	}
+	p, err := listPage(ctx, s, q, ScanLead, s.sql.leadLists[o], accountID)
+	return p, s.errorf(err, "list leads")
+}
+
+// AudienceLeads lists up to limit leads of the account after afterID, in
+// id order.
+func (s *Store) AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error) {
+	rows, err := s.read().QueryContext(ctx, "SELECT "+LeadColumns+" FROM leads WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+		accountID, afterID, limit)
+	leads, err := collect(rows, err, min(limit, 1000), ScanLead)
+	return leads, s.errorf(err, "audience leads")
+}

@@ -1,0 +1,100 @@
+package sqlstore
+
+import (
+	"strings"
+
+	"github.com/axiomkit/axiom"
+)
+
+// statements are the SQL texts that depend on the dialect, built once by New.
+type statements struct {
+	insertLead, updateLead, lockLead string
+	leadLists                        map[Order]string
+	lockTemplate                     string
+	claimMessages                    string
+	claimEnqueue                     string
+	pruneIdempotency                 string
+}
+
+func buildStatements(d Dialect) statements {
+	st := statements{
+		insertLead: `INSERT INTO leads (id, account_id, name, email, email_key, name_sort, email_sort,
+			phone, company, type, status, source, tags, notes, custom_fields, ` + d.SearchColumn + `, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, ` + d.SearchValue("$16") + `, $17, $18)`,
+		updateLead: `UPDATE leads SET name = $1, email = $2, email_key = $3, name_sort = $4, email_sort = $5,
+			phone = $6, company = $7, type = $8, status = $9, source = $10, tags = $11, notes = $12, custom_fields = $13,
+			` + d.SearchColumn + ` = ` + d.SearchValue("$14") + `, updated_at = $15
+			WHERE id = $16 AND account_id = $17`,
+		lockLead:     getLeadSQL + d.lock("", false),
+		leadLists:    map[Order]string{},
+		lockTemplate: getTemplateSQL + d.lock("", false),
+		// The rows are picked under a lock others skip, so that processes
+		// claiming at once each take other messages; a message another has
+		// just leased is seen again, once its lock is released, with its
+		// new not_before, and left alone.
+		claimMessages: `UPDATE campaign_messages SET not_before = $1, attempts = attempts + 1
+			WHERE seq IN (SELECT q.seq FROM campaign_messages q JOIN campaigns c ON c.id = q.campaign_id
+				WHERE q.status = ` + lit(axiom.MessageQueued) + ` AND q.not_before <= $2 AND c.status = ` + lit(axiom.CampaignSending) + ` AND c.enqueued
+				ORDER BY q.not_before, q.seq LIMIT $3` + d.lock("q", true) + `)
+			RETURNING ` + messageColumns,
+		claimEnqueue: `UPDATE campaigns SET enqueue_until = $2
+			WHERE id = (SELECT id FROM campaigns WHERE ` + enqueueFree + ` ORDER BY id LIMIT 1` + d.lock("", true) + `)
+			AND ` + enqueueFree + `
+			RETURNING ` + campaignColumns + `, enqueue_cursor`,
+		// Processes pruning at once take disjoint rows, never each other's
+		// locks, so that they cannot deadlock.
+		pruneIdempotency: `DELETE FROM idempotency WHERE (account_id, key) IN (
+			SELECT account_id, key FROM idempotency WHERE created_at <= $1 LIMIT 100` + d.lock("", true) + `)`,
+	}
+	// The inner query finds the page in the sort index alone, so that the
+	// leads an offset skips are never read; the outer one reads the page's.
+	for _, o := range orders(leadSorts) {
+		st.leadLists[o] = "SELECT " + LeadColumns + " FROM leads WHERE " + d.LeadKey + " IN (" +
+			"SELECT " + d.LeadKey + " FROM leads WHERE account_id = $1" + o.By("id") + " LIMIT $2 OFFSET $3)" + o.By("id")
+	}
+	return st
+}
+
+// hotReads and hotWrites are the statements Prepare prepares: those of
+// every request and of the busiest writes.
+func (st statements) hotReads() []string {
+	reads := []string{keyByHashSQL, getLeadSQL}
+	for _, q := range st.leadLists {
+		reads = append(reads, q)
+	}
+	return reads
+}
+
+func (st statements) hotWrites() []string {
+	return []string{st.insertLead, st.claimMessages, messageSentSQL, messageFailedSQL, messageRetrySQL, finishOneSQL}
+}
+
+// lock is the clause that locks the rows a SELECT reads, of table of only
+// if set, passing over those others hold if skip: "" in a dialect that
+// needs no lock.
+func (d Dialect) lock(of string, skip bool) string {
+	if d.ForUpdate == "" {
+		return ""
+	}
+	clause := d.ForUpdate
+	if of != "" {
+		clause += " OF " + of
+	}
+	if skip {
+		clause += d.SkipLocked
+	}
+	return clause
+}
+
+// lit is s as an SQL string literal. Statuses are written into the SQL
+// rather than passed, so that the partial indexes on them serve.
+func lit[S ~string](s S) string { return "'" + strings.ReplaceAll(string(s), "'", "''") + "'" }
+
+// litList is the parenthesized list of the literals of ss.
+func litList[S ~string](ss []S) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = lit(s)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

@@ -1,0 +1,823 @@
+package storetest
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axiomkit/axiom"
+)
+
+// campaignTests are the cases of campaigns, their outbox and tracking.
+var campaignTests = []struct {
+	name string
+	fn   func(t *testing.T, s Store)
+}{
+	{"CampaignCRUD", testCampaignCRUD},
+	{"CampaignList", testCampaignList},
+	{"CampaignRules", testCampaignRules},
+	{"CampaignLifeCycle", testCampaignLifeCycle},
+	{"CampaignStartAudience", testCampaignStartAudience},
+	{"CampaignIsolation", testCampaignIsolation},
+	{"OutboxLeasesAndRetries", testOutboxLeasesAndRetries},
+	{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
+	{"DueCampaigns", testDueCampaigns},
+	{"CampaignTracking", testCampaignTracking},
+}
+
+// The statuses and operations of a campaign, every one.
+var (
+	allStatuses = []axiom.CampaignStatus{axiom.CampaignDraft, axiom.CampaignScheduled, axiom.CampaignSending, axiom.CampaignSent, axiom.CampaignCancelled}
+	allOps      = []axiom.CampaignOp{axiom.OpUpdate, axiom.OpDelete, axiom.OpSchedule, axiom.OpSend, axiom.OpCancel, axiom.OpFinish}
+)
+
+// campaignSetup is an account with a template.
+func campaignSetup(t *testing.T, s Store) (axiom.Account, axiom.Template) {
+	t.Helper()
+	a := newAccount(t, s)
+	tmpl := createTemplate(t, s, axiom.NewTemplate(a.ID, axiom.Template{Name: "News", Subject: "Hi {{name}}", Content: "<p>Hi</p>"}, time.Now()))
+	return a, tmpl
+}
+
+// createCampaign stores c as a new campaign of c.AccountID, made now.
+func createCampaign(t *testing.T, s Store, c axiom.Campaign) axiom.Campaign {
+	t.Helper()
+	c = axiom.NewCampaign(c.AccountID, c, time.Now())
+	if err := s.CreateCampaign(t.Context(), c); err != nil {
+		t.Fatalf("CreateCampaign(%s): %v", c.Name, err)
+	}
+	return c
+}
+
+// render is the message of l from the template, with two tracked links.
+func render(c axiom.Campaign, t axiom.Template, l axiom.Lead) axiom.Message {
+	at := now()
+	return axiom.Message{
+		ID: axiom.NewID(axiom.PrefixMessage, at), CampaignID: c.ID, AccountID: c.AccountID, LeadID: l.ID,
+		To: l.Email, ToName: l.Name, Subject: t.Subject + " " + l.Name,
+		HTML: "<p>" + t.Content + " " + l.Name + "</p>", Text: t.Content + " " + l.Name,
+		OpenToken: rand.Text(), UnsubscribeToken: rand.Text(),
+		Links:  []axiom.Link{{Token: rand.Text(), URL: "https://example.com/a?lead=" + l.ID}, {Token: rand.Text(), URL: "https://example.com/b"}},
+		Status: axiom.MessageQueued, CreatedAt: at,
+	}
+}
+
+// hold is how long the tests' enqueuers hold a campaign.
+const hold = time.Minute
+
+// send moves c to sending, starting its enqueueing, as the campaign
+// service does.
+func send(t *testing.T, s Store, c axiom.Campaign) axiom.Campaign {
+	t.Helper()
+	at := now()
+	got, err := s.ChangeCampaign(t.Context(), c.AccountID, c.ID, axiom.OpSend,
+		axiom.CampaignChange{StartedAt: &at, UpdatedAt: at, EnqueueUntil: new(at.Add(hold))})
+	if err != nil {
+		t.Fatalf("ChangeCampaign(%s, send): %v", c.Name, err)
+	}
+	return got
+}
+
+// enqueue queues the messages of c's audience after cursor, batch leads
+// at a time, as the campaign service does, and marks it wholly enqueued;
+// rendered, if set, sees every message queued.
+func enqueue(t *testing.T, s Store, c axiom.Campaign, cursor string, batch int, rendered func(axiom.Message)) {
+	t.Helper()
+	ctx := t.Context()
+	tmpl, err := s.GetTemplate(ctx, c.AccountID, c.Template)
+	if err != nil {
+		t.Fatalf("GetTemplate: %v", err)
+	}
+	for {
+		leads, err := s.AudienceLeads(ctx, c.AccountID, cursor, batch)
+		if err != nil {
+			t.Fatalf("AudienceLeads: %v", err)
+		}
+		if len(leads) == 0 {
+			break
+		}
+		var ms []axiom.Message
+		for _, l := range leads {
+			if c.Audience.Matches(l) {
+				m := render(c, tmpl, l)
+				if rendered != nil {
+					rendered(m)
+				}
+				ms = append(ms, m)
+			}
+		}
+		cursor = leads[len(leads)-1].ID
+		if err := s.EnqueueMessages(ctx, c.ID, ms, cursor, now().Add(hold)); err != nil {
+			t.Fatalf("EnqueueMessages: %v", err)
+		}
+		if len(leads) < batch {
+			break
+		}
+	}
+	if _, err := s.FinishEnqueue(ctx, c.ID); err != nil {
+		t.Fatalf("FinishEnqueue: %v", err)
+	}
+}
+
+// start sends c and queues its whole audience.
+func start(t *testing.T, s Store, c axiom.Campaign) axiom.Campaign {
+	t.Helper()
+	enqueue(t, s, send(t, s, c), "", 3, nil)
+	got, err := s.GetCampaign(t.Context(), c.AccountID, c.ID)
+	if err != nil {
+		t.Fatalf("GetCampaign: %v", err)
+	}
+	return got
+}
+
+func allMessages(t *testing.T, s Store, c axiom.Campaign) []axiom.Message {
+	t.Helper()
+	var all []axiom.Message
+	for p := 1; ; p++ {
+		page, err := s.ListMessages(t.Context(), c.AccountID, c.ID, axiom.Query{Page: p, Limit: 7})
+		if err != nil {
+			t.Fatalf("ListMessages: %v", err)
+		}
+		all = append(all, page.Items...)
+		if !page.HasMore {
+			return all
+		}
+	}
+}
+
+// inStatus returns a new campaign of a in status st, reached by the
+// operations the rules allow.
+func inStatus(t *testing.T, s Store, a axiom.Account, tmpl axiom.Template, st axiom.CampaignStatus) axiom.Campaign {
+	t.Helper()
+	c := axiom.Campaign{AccountID: a.ID, Name: "In " + string(st), Template: tmpl.Slug}
+	if st == axiom.CampaignScheduled {
+		c.ScheduledAt = new(now().Add(time.Hour))
+	}
+	c = createCampaign(t, s, c)
+	change := func(op axiom.CampaignOp, ch axiom.CampaignChange) {
+		t.Helper()
+		var err error
+		ch.UpdatedAt = now()
+		if c, err = s.ChangeCampaign(t.Context(), a.ID, c.ID, op, ch); err != nil {
+			t.Fatalf("ChangeCampaign(%s): %v", op, err)
+		}
+	}
+	switch st {
+	case axiom.CampaignSending:
+		change(axiom.OpSend, axiom.CampaignChange{StartedAt: new(now())})
+	case axiom.CampaignSent:
+		change(axiom.OpSend, axiom.CampaignChange{StartedAt: new(now())})
+		change(axiom.OpFinish, axiom.CampaignChange{CompletedAt: new(now())})
+	case axiom.CampaignCancelled:
+		change(axiom.OpCancel, axiom.CampaignChange{CompletedAt: new(now())})
+	}
+	if c.Status != st {
+		t.Fatalf("campaign made %s is %s", st, c.Status)
+	}
+	return c
+}
+
+func testCampaignCRUD(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	c := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "May", Template: tmpl.Slug,
+		Audience: axiom.Audience{Tags: []string{"buyer"}, Types: []string{"lead", "client"}}})
+	got, err := s.GetCampaign(ctx, a.ID, c.ID)
+	if err != nil || got.Name != "May" || got.Status != axiom.CampaignDraft || got.Template != tmpl.Slug || got.AccountID != a.ID ||
+		!slices.Equal(got.Audience.Tags, []string{"buyer"}) || !slices.Equal(got.Audience.Types, []string{"lead", "client"}) ||
+		got.Audience.Statuses == nil || len(got.Audience.Statuses) != 0 ||
+		got.ScheduledAt != nil || got.StartedAt != nil || got.CompletedAt != nil || got.Counts != (axiom.CampaignCounts{}) ||
+		!got.CreatedAt.Equal(c.CreatedAt) || !got.UpdatedAt.Equal(c.CreatedAt) {
+		t.Errorf("GetCampaign = %+v, %v; want %+v", got, err, c)
+	}
+	checkStoreTime(t, "campaign CreatedAt", got.CreatedAt)
+
+	at := now().Add(time.Hour)
+	sc := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Later", Template: tmpl.Slug, ScheduledAt: &at})
+	if got, err := s.GetCampaign(ctx, a.ID, sc.ID); err != nil || got.Status != axiom.CampaignScheduled || got.ScheduledAt == nil || !got.ScheduledAt.Equal(at) {
+		t.Errorf("GetCampaign of a scheduled campaign = %+v, %v", got, err)
+	}
+	missing := axiom.NewCampaign(a.ID, axiom.Campaign{Name: "X", Template: "nope-00000000"}, time.Now())
+	wantError(t, "CreateCampaign with a missing template", s.CreateCampaign(ctx, missing), axiom.CampaignTemplateNotFound("nope-00000000"))
+	if _, err := s.GetCampaign(ctx, a.ID, missing.ID); !errors.Is(err, axiom.ErrNotFound) {
+		t.Errorf("a refused campaign was stored: %v", err)
+	}
+
+	other := createTemplate(t, s, axiom.Template{AccountID: a.ID, Slug: "other-0000abcd", Name: "O", Subject: "S", Content: "C"})
+	updated := c.UpdatedAt.Add(time.Minute)
+	up, err := s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpUpdate, axiom.CampaignChange{Name: new("June"), Template: &other.Slug,
+		Audience: &axiom.Audience{Statuses: []string{"active"}}, UpdatedAt: updated})
+	if err != nil || up.Name != "June" || up.Template != other.Slug || up.Audience.Tags == nil || len(up.Audience.Tags) != 0 ||
+		!slices.Equal(up.Audience.Statuses, []string{"active"}) || !up.UpdatedAt.Equal(updated) || !up.CreatedAt.Equal(c.CreatedAt) ||
+		up.Status != axiom.CampaignDraft {
+		t.Errorf("ChangeCampaign(update) = %+v, %v", up, err)
+	}
+	if got, err := s.GetCampaign(ctx, a.ID, c.ID); err != nil || got.Name != "June" || got.Template != other.Slug || !got.UpdatedAt.Equal(updated) {
+		t.Errorf("GetCampaign after an update = %+v, %v", got, err)
+	}
+	_, err = s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpUpdate, axiom.CampaignChange{Template: new("nope-00000000"), UpdatedAt: now()})
+	wantError(t, "ChangeCampaign(update) to a missing template", err, axiom.CampaignTemplateNotFound("nope-00000000"))
+	if got, _ := s.GetCampaign(ctx, a.ID, c.ID); got.Template != other.Slug || !got.UpdatedAt.Equal(updated) {
+		t.Errorf("a refused update changed the campaign: %+v", got)
+	}
+	if err := s.DeleteCampaign(ctx, a.ID, c.ID); err != nil {
+		t.Fatalf("DeleteCampaign: %v", err)
+	}
+	_, err = s.GetCampaign(ctx, a.ID, c.ID)
+	wantError(t, "GetCampaign after delete", err, axiom.CampaignNotFound(c.ID))
+	wantError(t, "DeleteCampaign twice", s.DeleteCampaign(ctx, a.ID, c.ID), axiom.CampaignNotFound(c.ID))
+	_, err = s.ChangeCampaign(ctx, a.ID, "cmp_nope", axiom.OpUpdate, axiom.CampaignChange{Name: new("X"), UpdatedAt: now()})
+	wantError(t, "ChangeCampaign(unknown)", err, axiom.CampaignNotFound("cmp_nope"))
+	if _, err := s.ChangeCampaign(ctx, a.ID, sc.ID, axiom.CampaignOp("explode"), axiom.CampaignChange{}); err == nil {
+		t.Errorf("ChangeCampaign with an operation the rules lack succeeded")
+	}
+}
+
+func testCampaignList(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	var cs []axiom.Campaign
+	for i, name := range []string{"bravo", "Alpha", "charlie", "alpha", "Delta"} {
+		cs = append(cs, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: name, Template: tmpl.Slug}))
+		if i%2 == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	at := now().Add(time.Second)
+	if _, err := s.ChangeCampaign(ctx, a.ID, cs[2].ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: &at, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(q axiom.Query, status axiom.CampaignStatus) []string {
+		var names []string
+		for p := 1; ; p++ {
+			q.Page = p
+			page, err := s.ListCampaigns(ctx, a.ID, q, status)
+			if err != nil {
+				t.Fatalf("ListCampaigns: %v", err)
+			}
+			for _, c := range page.Items {
+				names = append(names, c.Name)
+			}
+			if !page.HasMore {
+				return names
+			}
+		}
+	}
+	byName := slices.Clone(cs)
+	sort.SliceStable(byName, func(i, j int) bool {
+		ki, kj := axiom.SortKey(byName[i].Name), axiom.SortKey(byName[j].Name)
+		if ki != kj {
+			return ki < kj
+		}
+		return byName[i].ID < byName[j].ID
+	})
+	var want []string
+	for _, c := range byName {
+		want = append(want, c.Name)
+	}
+	if got := list(axiom.Query{Limit: 2, Sort: "name"}, ""); !slices.Equal(got, want) {
+		t.Errorf("by name: %v; want %v", got, want)
+	}
+	slices.Reverse(want)
+	if got := list(axiom.Query{Limit: 3, Sort: "name", Desc: true}, ""); !slices.Equal(got, want) {
+		t.Errorf("by name, descending: %v; want %v", got, want)
+	}
+	byCreation := slices.Clone(cs)
+	sort.SliceStable(byCreation, func(i, j int) bool {
+		if c := byCreation[i].CreatedAt.Compare(byCreation[j].CreatedAt); c != 0 {
+			return c < 0
+		}
+		return byCreation[i].ID < byCreation[j].ID
+	})
+	want = want[:0]
+	for _, c := range byCreation {
+		want = append(want, c.Name)
+	}
+	if got := list(axiom.Query{Limit: 10}, ""); !slices.Equal(got, want) {
+		t.Errorf("by creation: %v; want %v", got, want)
+	}
+	if got := list(axiom.Query{Limit: 10}, axiom.CampaignCancelled); !slices.Equal(got, []string{"charlie"}) {
+		t.Errorf("cancelled only: %v", got)
+	}
+	if got := list(axiom.Query{Limit: 10, Sort: "updated_at", Desc: true}, ""); got[0] != "charlie" {
+		t.Errorf("by update, descending: %v; want the cancelled one first", got)
+	}
+	if _, err := s.ListCampaigns(ctx, a.ID, axiom.Query{Page: 1, Limit: 10, Sort: "email"}, ""); err == nil {
+		t.Error("ListCampaigns sorted by email: no error")
+	}
+}
+
+// testCampaignRules applies every operation to a campaign in every status:
+// the store allows exactly what the domain's rules allow, leaves the status
+// they say, and refuses the rest with the state error, changing nothing.
+func testCampaignRules(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	for _, st := range allStatuses {
+		for _, op := range allOps {
+			c := inStatus(t, s, a, tmpl, st)
+			at := now().Add(time.Hour)
+			ch := axiom.CampaignChange{UpdatedAt: at}
+			switch op {
+			case axiom.OpUpdate:
+				ch.Name = new("Renamed")
+			case axiom.OpSchedule:
+				ch.ScheduledAt = new(at.Add(time.Hour))
+			case axiom.OpSend:
+				ch.StartedAt = &at
+			case axiom.OpCancel, axiom.OpFinish:
+				ch.CompletedAt = &at
+			}
+			what := fmt.Sprintf("%s of a %s campaign", op, st)
+			var (
+				got axiom.Campaign
+				err error
+			)
+			if op == axiom.OpDelete {
+				err = s.DeleteCampaign(ctx, a.ID, c.ID)
+			} else {
+				got, err = s.ChangeCampaign(ctx, a.ID, c.ID, op, ch)
+			}
+			stored, gerr := s.GetCampaign(ctx, a.ID, c.ID)
+			if !st.Allows(op) {
+				wantError(t, what, err, axiom.CampaignStateError(c.ID, st, op))
+				if gerr != nil || stored.Status != st || stored.Name != c.Name || !stored.UpdatedAt.Equal(c.UpdatedAt) {
+					t.Errorf("%s, refused, changed it: %+v, %v", what, stored, gerr)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: %v", what, err)
+				continue
+			}
+			if op == axiom.OpDelete {
+				if !errors.Is(gerr, axiom.ErrNotFound) {
+					t.Errorf("%s: still there: %v", what, gerr)
+				}
+				continue
+			}
+			want := st
+			if to := op.To(); to != "" {
+				want = to
+			}
+			if got.Status != want || stored.Status != want || !got.UpdatedAt.Equal(at) || !stored.UpdatedAt.Equal(at) {
+				t.Errorf("%s = %s (stored %s), updated %v; want %s, %v", what, got.Status, stored.Status, got.UpdatedAt, want, at)
+			}
+			switch {
+			case ch.Name != nil && stored.Name != *ch.Name,
+				ch.ScheduledAt != nil && (stored.ScheduledAt == nil || !stored.ScheduledAt.Equal(*ch.ScheduledAt)),
+				ch.StartedAt != nil && (stored.StartedAt == nil || !stored.StartedAt.Equal(*ch.StartedAt)),
+				ch.CompletedAt != nil && (stored.CompletedAt == nil || !stored.CompletedAt.Equal(*ch.CompletedAt)):
+				t.Errorf("%s: stored %+v; want the change %+v", what, stored, ch)
+			}
+		}
+	}
+	_, err := s.ChangeCampaign(ctx, a.ID, "cmp_nope", axiom.OpSend, axiom.CampaignChange{})
+	wantError(t, "send of a missing campaign", err, axiom.CampaignNotFound("cmp_nope"))
+}
+
+// A campaign through its life: scheduled, rescheduled, edited, sent, then
+// cancelled and deleted; and one whose template went before its start.
+func testCampaignLifeCycle(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	createLead(t, s, axiom.Lead{AccountID: a.ID, Name: "Jane", Email: "jane@example.com"})
+	c := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug})
+	at := now().Add(time.Hour)
+	sc, err := s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpSchedule, axiom.CampaignChange{ScheduledAt: &at, UpdatedAt: now()})
+	if err != nil || sc.Status != axiom.CampaignScheduled || !sc.ScheduledAt.Equal(at) {
+		t.Fatalf("schedule = %+v, %v", sc, err)
+	}
+	at2 := at.Add(time.Hour)
+	if sc, err = s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpSchedule, axiom.CampaignChange{ScheduledAt: &at2, UpdatedAt: now()}); err != nil || !sc.ScheduledAt.Equal(at2) {
+		t.Fatalf("schedule again = %+v, %v", sc, err)
+	}
+	if _, err := s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpUpdate, axiom.CampaignChange{Name: new("Scheduled"), UpdatedAt: now()}); err != nil {
+		t.Errorf("update of a scheduled campaign: %v", err)
+	}
+	started := start(t, s, c)
+	if started.Status != axiom.CampaignSending || started.StartedAt == nil || started.Counts.Recipients != 1 || !started.ScheduledAt.Equal(at2) {
+		t.Fatalf("started = %+v", started)
+	}
+	cancelled, err := s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: new(now()), UpdatedAt: now()})
+	if err != nil || cancelled.Status != axiom.CampaignCancelled || cancelled.CompletedAt == nil || cancelled.Counts.Recipients != 1 {
+		t.Fatalf("cancel = %+v, %v", cancelled, err)
+	}
+	if err := s.DeleteCampaign(ctx, a.ID, c.ID); err != nil {
+		t.Errorf("DeleteCampaign of a cancelled campaign: %v", err)
+	}
+
+	// A template deleted before the start: the campaign cannot start.
+	gone := createTemplate(t, s, axiom.Template{AccountID: a.ID, Slug: "gone-0000abcd", Name: "G", Subject: "S", Content: "C"})
+	d := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "D", Template: gone.Slug})
+	if err := s.DeleteTemplate(ctx, a.ID, gone.Slug, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ChangeCampaign(ctx, a.ID, d.ID, axiom.OpSend, axiom.CampaignChange{StartedAt: new(now()), UpdatedAt: now(), EnqueueUntil: new(now())})
+	wantError(t, "send without its template", err, axiom.CampaignTemplateNotFound(gone.Slug))
+	if got, _ := s.GetCampaign(ctx, a.ID, d.ID); got.Status != axiom.CampaignDraft || got.StartedAt != nil {
+		t.Errorf("a refused send changed the campaign: %+v", got)
+	}
+	// The rules still come first.
+	cancelled, err = s.ChangeCampaign(ctx, a.ID, d.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: new(now()), UpdatedAt: now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ChangeCampaign(ctx, a.ID, d.ID, axiom.OpSend, axiom.CampaignChange{StartedAt: new(now()), UpdatedAt: now()})
+	wantError(t, "send of a cancelled campaign without its template", err, axiom.CampaignStateError(d.ID, axiom.CampaignCancelled, axiom.OpSend))
+}
+
+// Of concurrent sends of one campaign exactly one succeeds; the others
+// find it sending.
+func testCampaignConcurrentSends(t *testing.T, ss []Store) {
+	ctx, s := t.Context(), ss[0]
+	a, tmpl := campaignSetup(t, s)
+	c := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug})
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			at := now()
+			_, errs[i] = ss[i%len(ss)].ChangeCampaign(ctx, a.ID, c.ID, axiom.OpSend,
+				axiom.CampaignChange{StartedAt: &at, UpdatedAt: at, EnqueueUntil: new(at.Add(hold))})
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		wantError(t, "a concurrent send", err, axiom.CampaignStateError(c.ID, axiom.CampaignSending, axiom.OpSend))
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent sends succeeded; want exactly 1", ok, n)
+	}
+}
+
+func testCampaignStartAudience(t *testing.T, s Store) {
+	a, tmpl := campaignSetup(t, s)
+	type L struct {
+		name, typ, status string
+		tags              []string
+	}
+	for i, l := range []L{
+		{"a", "lead", "active", []string{"buyer"}},
+		{"b", "client", "active", []string{"buyer", "vip"}},
+		{"c", "client", "inactive", []string{"seller"}},
+		{"d", "partner", "active", nil},
+		{"e", "lead", "unsubscribed", []string{"buyer"}},
+		{"f", "lead", "inactive", []string{"vip"}},
+	} {
+		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: l.name, Email: fmt.Sprintf("%s%d@example.com", l.name, i),
+			Type: l.typ, Status: l.status, Tags: l.tags})
+		time.Sleep(time.Millisecond)
+	}
+	other, _ := campaignSetup(t, s)
+	createLead(t, s, axiom.Lead{AccountID: other.ID, Name: "z", Email: "z@example.com", Type: "lead", Status: "active", Tags: []string{"buyer"}})
+	for _, tc := range []struct {
+		audience axiom.Audience
+		want     []string
+	}{
+		{axiom.Audience{}, []string{"a", "b", "c", "d", "f"}},
+		{axiom.Audience{Tags: []string{"buyer"}}, []string{"a", "b"}},
+		{axiom.Audience{Tags: []string{"vip", "seller"}}, []string{"b", "c", "f"}},
+		{axiom.Audience{Types: []string{"client"}}, []string{"b", "c"}},
+		{axiom.Audience{Statuses: []string{"inactive"}}, []string{"c", "f"}},
+		{axiom.Audience{Tags: []string{"vip"}, Statuses: []string{"active"}}, []string{"b"}},
+		{axiom.Audience{Tags: []string{"buyer"}, Types: []string{"partner"}}, nil},
+	} {
+		c := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: fmt.Sprint(tc.audience), Template: tmpl.Slug, Audience: tc.audience})
+		started := start(t, s, c)
+		ms := allMessages(t, s, c)
+		var got []string
+		for _, m := range ms {
+			got = append(got, m.ToName)
+			if m.CampaignID != c.ID || m.AccountID != a.ID || m.Status != axiom.MessageQueued || m.Attempts != 0 ||
+				m.SentAt != nil || m.Error != "" || m.OpenToken == "" || m.UnsubscribeToken == "" || m.ID == "" {
+				t.Errorf("message %+v", m)
+			}
+			checkStoreTime(t, "message CreatedAt", m.CreatedAt)
+			if m.Subject != tmpl.Subject+" "+m.ToName || m.HTML != "<p>"+tmpl.Content+" "+m.ToName+"</p>" {
+				t.Errorf("message not as rendered: %+v", m)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("audience %+v: recipients %v; want %v (oldest lead first)", tc.audience, got, tc.want)
+		}
+		if started.Counts.Recipients != len(tc.want) {
+			t.Errorf("audience %+v: Counts %+v", tc.audience, started.Counts)
+		}
+	}
+}
+
+func testCampaignIsolation(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	b := newAccount(t, s)
+	c := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Mine", Template: tmpl.Slug})
+	theirs := axiom.NewCampaign(b.ID, axiom.Campaign{Name: "Theirs", Template: tmpl.Slug}, time.Now())
+	wantError(t, "another account's template", s.CreateCampaign(ctx, theirs), axiom.CampaignTemplateNotFound(tmpl.Slug))
+	checks := map[string]error{}
+	_, checks["Get"] = s.GetCampaign(ctx, b.ID, c.ID)
+	for _, op := range allOps {
+		if op != axiom.OpDelete {
+			_, checks[string(op)] = s.ChangeCampaign(ctx, b.ID, c.ID, op, axiom.CampaignChange{Name: new("X"), UpdatedAt: now()})
+		}
+	}
+	_, checks["Stats"] = s.CampaignStats(ctx, b.ID, c.ID)
+	_, checks["ListMessages"] = s.ListMessages(ctx, b.ID, c.ID, axiom.Query{Page: 1, Limit: 10})
+	checks["Delete"] = s.DeleteCampaign(ctx, b.ID, c.ID)
+	for op, err := range checks {
+		wantError(t, op+" of another account's campaign", err, axiom.CampaignNotFound(c.ID))
+	}
+	if page, err := s.ListCampaigns(ctx, b.ID, axiom.Query{Page: 1, Limit: 10}, ""); err != nil || len(page.Items) != 0 {
+		t.Errorf("another account lists %+v, %v", page, err)
+	}
+	if got, err := s.GetCampaign(ctx, a.ID, c.ID); err != nil || got.Name != "Mine" || got.Status != axiom.CampaignDraft {
+		t.Errorf("after another account's calls: %+v, %v", got, err)
+	}
+}
+
+// sendingCampaign starts a campaign to n new leads.
+func sendingCampaign(t *testing.T, s Store, n int) axiom.Campaign {
+	t.Helper()
+	a, tmpl := campaignSetup(t, s)
+	for i := range n {
+		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: fmt.Sprint(i), Email: fmt.Sprintf("l%d@example.com", i)})
+	}
+	return start(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug}))
+}
+
+func testOutboxClaimsAreExclusive(t *testing.T, ss []Store) {
+	ctx, s := t.Context(), ss[0]
+	c := sendingCampaign(t, s, 30)
+	at := time.Now()
+	const workers = 6
+	var (
+		mu      sync.Mutex
+		claimed = map[string]int{}
+		wg      sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				ms, err := ss[w%len(ss)].ClaimMessages(ctx, at, time.Minute, 3)
+				if err != nil {
+					t.Errorf("ClaimMessages: %v", err)
+					return
+				}
+				if len(ms) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range ms {
+					claimed[m.ID]++
+					if m.Attempts != 1 || m.Status != axiom.MessageQueued || m.CampaignID != c.ID {
+						t.Errorf("claimed %+v", m)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != 30 {
+		t.Fatalf("%d messages claimed; want 30", len(claimed))
+	}
+	for id, n := range claimed {
+		if n != 1 {
+			t.Errorf("message %s claimed %d times", id, n)
+		}
+	}
+}
+
+func testOutboxLeasesAndRetries(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sendingCampaign(t, s, 3)
+	at := now()
+	lease := time.Minute
+	first, err := s.ClaimMessages(ctx, at, lease, 10)
+	if err != nil || len(first) != 3 {
+		t.Fatalf("ClaimMessages = %d, %v; want 3", len(first), err)
+	}
+	if again, err := s.ClaimMessages(ctx, at.Add(lease-time.Millisecond), lease, 10); err != nil || len(again) != 0 {
+		t.Fatalf("claim during the lease = %d, %v; want none", len(again), err)
+	}
+	// The lease expires: every message is free again (its worker died).
+	second, err := s.ClaimMessages(ctx, at.Add(lease), lease, 10)
+	if err != nil || len(second) != 3 {
+		t.Fatalf("claim after the lease = %d, %v; want 3", len(second), err)
+	}
+	for _, m := range second {
+		if m.Attempts != 2 {
+			t.Errorf("attempts %d after two claims", m.Attempts)
+		}
+	}
+	t2 := at.Add(lease + time.Second)
+	if err := s.CompleteMessage(ctx, second[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: t2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteMessage(ctx, second[1].ID, axiom.Outcome{Status: axiom.MessageFailed, Error: "550 no such user", At: t2}); err != nil {
+		t.Fatal(err)
+	}
+	retry := t2.Add(time.Hour)
+	if err := s.CompleteMessage(ctx, second[2].ID, axiom.Outcome{Status: axiom.MessageQueued, Error: "451 later", At: t2, Retry: retry}); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := s.ClaimMessages(ctx, retry.Add(-time.Millisecond), lease, 10); len(ms) != 0 {
+		t.Fatalf("claimed %d messages before their retry time", len(ms))
+	}
+	got, err := s.GetCampaign(ctx, c.AccountID, c.ID)
+	if err != nil || got.Status != axiom.CampaignSending || got.Counts != (axiom.CampaignCounts{Recipients: 3, Sent: 1, Failed: 1}) {
+		t.Fatalf("campaign with one message to retry: %+v, %v", got, err)
+	}
+	ms := allMessages(t, s, c)
+	byID := map[string]axiom.Message{}
+	for _, m := range ms {
+		byID[m.ID] = m
+	}
+	if m := byID[second[0].ID]; m.Status != axiom.MessageSent || m.SentAt == nil || !m.SentAt.Equal(t2) {
+		t.Errorf("sent message: %+v", m)
+	}
+	if m := byID[second[1].ID]; m.Status != axiom.MessageFailed || m.Error != "550 no such user" || m.SentAt != nil {
+		t.Errorf("failed message: %+v", m)
+	}
+	if m := byID[second[2].ID]; m.Status != axiom.MessageQueued || m.Error != "451 later" {
+		t.Errorf("message to retry: %+v", m)
+	}
+	last, err := s.ClaimMessages(ctx, retry, lease, 10)
+	if err != nil || len(last) != 1 || last[0].ID != second[2].ID || last[0].Attempts != 3 {
+		t.Fatalf("claim at the retry time = %+v, %v", last, err)
+	}
+	done := retry.Add(time.Second)
+	if err := s.CompleteMessage(ctx, last[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: done}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.GetCampaign(ctx, c.AccountID, c.ID)
+	if err != nil || got.Status != axiom.CampaignSent || got.CompletedAt == nil || !got.CompletedAt.Equal(done) ||
+		got.Counts != (axiom.CampaignCounts{Recipients: 3, Sent: 2, Failed: 1}) {
+		t.Fatalf("campaign after its last message: %+v, %v", got, err)
+	}
+	err = s.CompleteMessage(ctx, "msg_nope", axiom.Outcome{Status: axiom.MessageSent, At: time.Now()})
+	wantError(t, "CompleteMessage(unknown)", err, axiom.Errorf(axiom.CodeNotFound, "No message with id 'msg_nope'"))
+}
+
+func testOutboxCancelAndFinish(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sendingCampaign(t, s, 4)
+	claimed, err := s.ClaimMessages(ctx, time.Now(), time.Minute, 1)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("ClaimMessages = %d, %v", len(claimed), err)
+	}
+	if _, err := s.ChangeCampaign(ctx, c.AccountID, c.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: new(now()), UpdatedAt: now()}); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := s.ClaimMessages(ctx, time.Now().Add(time.Hour), time.Minute, 10); err != nil || len(ms) != 0 {
+		t.Fatalf("claimed %d messages of a cancelled campaign, %v", len(ms), err)
+	}
+	// The message in flight when the campaign was cancelled is recorded.
+	if err := s.CompleteMessage(ctx, claimed[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.CampaignStats(ctx, c.AccountID, c.ID)
+	if err != nil || st.Recipients != 4 || st.Sent != 1 || st.Pending != 3 {
+		t.Fatalf("stats of the cancelled campaign: %+v, %v", st, err)
+	}
+	if got, _ := s.GetCampaign(ctx, c.AccountID, c.ID); got.Status != axiom.CampaignCancelled {
+		t.Fatalf("status %s; a cancelled campaign stays cancelled", got.Status)
+	}
+
+	// A campaign whose audience is empty finishes once wholly enqueued.
+	a, tmpl := campaignSetup(t, s)
+	empty := start(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Nobody", Template: tmpl.Slug}))
+	if empty.Status != axiom.CampaignSending || empty.Counts.Recipients != 0 {
+		t.Fatalf("started with nobody: %+v", empty)
+	}
+	at := now()
+	n, err := s.FinishCampaigns(ctx, at)
+	if err != nil || n != 1 {
+		t.Fatalf("FinishCampaigns = %d, %v; want 1", n, err)
+	}
+	if got, _ := s.GetCampaign(ctx, a.ID, empty.ID); got.Status != axiom.CampaignSent || got.CompletedAt == nil || !got.CompletedAt.Equal(at) {
+		t.Fatalf("after FinishCampaigns: %+v", got)
+	}
+	if n, err := s.FinishCampaigns(ctx, time.Now()); err != nil || n != 0 {
+		t.Fatalf("FinishCampaigns again = %d, %v; want 0", n, err)
+	}
+}
+
+func testDueCampaigns(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	at := now()
+	past, future := at.Add(-time.Minute), at.Add(time.Minute)
+	due := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Due", Template: tmpl.Slug, ScheduledAt: &past})
+	createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Later", Template: tmpl.Slug, ScheduledAt: &future})
+	createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Draft", Template: tmpl.Slug})
+	cancelled := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Cancelled", Template: tmpl.Slug, ScheduledAt: &past})
+	if _, err := s.ChangeCampaign(ctx, a.ID, cancelled.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: &at, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DueCampaigns(ctx, at, 10)
+	if err != nil || len(got) != 1 || got[0].ID != due.ID || got[0].AccountID != a.ID {
+		t.Fatalf("DueCampaigns = %+v, %v; want only %s", got, err, due.ID)
+	}
+	if got, _ := s.DueCampaigns(ctx, future, 10); len(got) != 2 {
+		t.Fatalf("DueCampaigns at the later time = %d; want 2", len(got))
+	}
+	if got, _ := s.DueCampaigns(ctx, future, 1); len(got) != 1 || got[0].ID != due.ID {
+		t.Fatalf("DueCampaigns of at most 1 = %+v; want the earliest", got)
+	}
+	start(t, s, due)
+	if got, _ := s.DueCampaigns(ctx, at, 10); len(got) != 0 {
+		t.Fatalf("a started campaign is still due: %+v", got)
+	}
+}
+
+func testCampaignTracking(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	for i := range 3 {
+		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: fmt.Sprint(i), Email: fmt.Sprintf("l%d@example.com", i)})
+	}
+	c := send(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug}))
+	links := map[string][]axiom.Link{} // by lead
+	enqueue(t, s, c, "", 10, func(m axiom.Message) { links[m.LeadID] = m.Links })
+	ms := allMessages(t, s, c)
+	at := now()
+	for _, tok := range []string{ms[0].OpenToken, ms[0].OpenToken, ms[1].OpenToken} {
+		if err := s.RecordOpen(ctx, tok, at); err != nil {
+			t.Fatalf("RecordOpen: %v", err)
+		}
+	}
+	l0, l1 := links[ms[0].LeadID], links[ms[1].LeadID]
+	for _, l := range []axiom.Link{l0[0], l0[1], l0[0], l1[1]} {
+		url, err := s.RecordClick(ctx, l.Token, at)
+		if err != nil || url != l.URL {
+			t.Fatalf("RecordClick = %q, %v; want %q", url, err, l.URL)
+		}
+	}
+	invalid := axiom.Errorf(axiom.CodeNotFound, "This link is not valid")
+	for _, tok := range []string{"nope", ms[0].UnsubscribeToken} {
+		wantError(t, "RecordOpen("+tok+")", s.RecordOpen(ctx, tok, at), invalid)
+		_, err := s.RecordClick(ctx, tok, at)
+		wantError(t, "RecordClick("+tok+")", err, invalid)
+	}
+	_, err := s.RecordClick(ctx, ms[0].OpenToken, at)
+	wantError(t, "RecordClick(an open token)", err, invalid)
+	wantError(t, "Unsubscribe(unknown)", s.Unsubscribe(ctx, "nope", at), invalid)
+	wantError(t, "Unsubscribe(an open token)", s.Unsubscribe(ctx, ms[2].OpenToken, at), invalid)
+	for range 2 {
+		if err := s.Unsubscribe(ctx, ms[2].UnsubscribeToken, at); err != nil {
+			t.Fatalf("Unsubscribe: %v", err)
+		}
+	}
+	lead, err := s.GetLead(ctx, a.ID, ms[2].LeadID)
+	if err != nil || lead.Status != axiom.LeadStatusUnsubscribed || !lead.UpdatedAt.Equal(at) {
+		t.Fatalf("lead after Unsubscribe: %+v, %v", lead, err)
+	}
+	// A lead deleted since: the link still answers, and counts.
+	if err := s.DeleteLead(ctx, a.ID, ms[1].LeadID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unsubscribe(ctx, ms[1].UnsubscribeToken, at); err != nil {
+		t.Fatalf("Unsubscribe of a deleted lead: %v", err)
+	}
+	st, err := s.CampaignStats(ctx, a.ID, c.ID)
+	want := axiom.CampaignStats{Recipients: 3, Pending: 3, Opens: 3, UniqueOpens: 2, Clicks: 4, UniqueClicks: 2, Unsubscribes: 2}
+	if err != nil || st != want {
+		t.Fatalf("CampaignStats = %+v, %v; want %+v", st, err, want)
+	}
+	_, err = s.CampaignStats(ctx, a.ID, "cmp_nope")
+	wantError(t, "CampaignStats(unknown)", err, axiom.CampaignNotFound("cmp_nope"))
+	// The next campaign leaves the unsubscribed lead out.
+	next := start(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Next", Template: tmpl.Slug}))
+	if next.Counts.Recipients != 1 {
+		t.Fatalf("the next campaign has %d recipients; want 1", next.Counts.Recipients)
+	}
+	// Deleting the campaign deletes its messages, links and events.
+	if _, err := s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: &at, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCampaign(ctx, a.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, "RecordOpen after the campaign's deletion", s.RecordOpen(ctx, ms[0].OpenToken, at), invalid)
+	_, err = s.RecordClick(ctx, l0[0].Token, at)
+	wantError(t, "RecordClick after the campaign's deletion", err, invalid)
+	wantError(t, "Unsubscribe after the campaign's deletion", s.Unsubscribe(ctx, ms[0].UnsubscribeToken, at), invalid)
+	wantError(t, "CompleteMessage after the campaign's deletion",
+		s.CompleteMessage(ctx, ms[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: at}),
+		axiom.Errorf(axiom.CodeNotFound, "No message with id '%s'", ms[0].ID))
+}

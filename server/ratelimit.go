@@ -1,0 +1,38 @@
+package server
+
+import (
+	"log/slog"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/ratelimit"
+)
+
+// rateLimit counts the request against its account's plan. Its decision
+// goes to the exchange, which sets the rate-limit headers on whatever
+// answer the request gets, errors included.
+func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		p, _ := principalFrom(ctx)
+		res, err := s.limit.Allow(ctx, p.Account.ID, ratelimit.PlanLimit(p.Account.Plan))
+		if err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "rate limiter failed", slog.String("request_id", requestID(c)), slog.Any("error", err))
+			return axiom.Internal(err)
+		}
+		exchangeOf(c).rate = &res
+		if !res.Allowed {
+			return axiom.Errorf(axiom.CodeRateLimitExceeded, "Rate limit exceeded; retry after %s", seconds(res.RetryAfterSeconds()))
+		}
+		return next(c)
+	}
+}
+
+func seconds(n int64) string {
+	if n == 1 {
+		return "1 second"
+	}
+	return strconv.FormatInt(n, 10) + " seconds"
+}
