@@ -3,6 +3,7 @@ package axiom
 import (
 	"crypto/rand"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,16 +38,49 @@ func randomBase62(n int) string {
 	return b.String()
 }
 
+// ids makes the ids of this process monotonic: within one millisecond, or
+// when the clock steps back, an id is the previous one plus one, so that
+// ids sort by creation even when many are made at once.
+var ids struct {
+	sync.Mutex
+	ms   uint64
+	rand [14]byte // base-62 digits
+}
+
 // NewID returns prefix followed by 22 base-62 characters: 8 that encode the
-// time in milliseconds, so ids sort by creation, then 14 random ones.
+// time in milliseconds, then 14 random ones, so that ids sort by creation
+// (strictly, within one process).
 func NewID(prefix string, now time.Time) string {
-	ms := uint64(now.UnixMilli())
+	ms := uint64(max(now.UnixMilli(), 0))
+	ids.Lock()
+	if ms > ids.ms {
+		ids.ms = ms
+		copy(ids.rand[:], randomBase62(len(ids.rand)))
+	} else if !increment(ids.rand[:]) {
+		ids.ms++ // 62^14 ids in one millisecond: borrow the next
+	}
+	ms = ids.ms
+	suffix := ids.rand
+	ids.Unlock()
 	var ts [8]byte
 	for i := 7; i >= 0; i-- {
 		ts[i] = base62[ms%62]
 		ms /= 62
 	}
-	return prefix + string(ts[:]) + randomBase62(14)
+	return prefix + string(ts[:]) + string(suffix[:])
+}
+
+// increment adds one to the base-62 number in digits, reporting false on
+// overflow.
+func increment(digits []byte) bool {
+	for i := len(digits) - 1; i >= 0; i-- {
+		if d := strings.IndexByte(base62, digits[i]); d < 61 {
+			digits[i] = base62[d+1]
+			return true
+		}
+		digits[i] = base62[0]
+	}
+	return false
 }
 
 // ValidID reports whether s is an id of the kind prefix names: the prefix

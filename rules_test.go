@@ -45,6 +45,15 @@ func TestIDs(t *testing.T) {
 	if later := axiom.NewID(axiom.PrefixLead, now.Add(time.Millisecond)); later <= id {
 		t.Errorf("ids do not sort by time: %s then %s", id, later)
 	}
+	// Many at once, in one millisecond: still in creation order.
+	prev := id
+	for range 10000 {
+		next := axiom.NewID(axiom.PrefixLead, now)
+		if next <= prev || !axiom.ValidID(axiom.PrefixLead, next) {
+			t.Fatalf("NewID after %s = %s: not later", prev, next)
+		}
+		prev = next
+	}
 	for _, bad := range []string{"cnt_", "cmp_123", "cnt_12-45", "cnt_" + strings.Repeat("a", 33), "12345"} {
 		if axiom.ValidID(axiom.PrefixLead, bad) {
 			t.Errorf("ValidID(%q) = true", bad)

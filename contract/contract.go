@@ -58,9 +58,10 @@ const (
 	// PositiveDataAcceptance: input the schemas allow is accepted (2xx), and
 	// the resource returned holds what was sent.
 	PositiveDataAcceptance = "positive_data_acceptance"
-	// AuthenticationRequired: a missing or wrong key is answered 401, without
-	// rate-limit headers, by every operation that needs a key; a key in
-	// X-Axiom-API-Key is accepted like X-API-Key.
+	// AuthenticationRequired: a missing or wrong key is answered 401, with
+	// the rate-limit headers of the client address's bucket, by every
+	// operation that needs a key; a key in X-Axiom-API-Key is accepted like
+	// X-API-Key.
 	AuthenticationRequired = "authentication_required"
 	// AccountIsolation: one account cannot read, change or delete another's
 	// resources (404), nor see them in lists, nor collide on their emails.
@@ -103,6 +104,9 @@ const (
 	// RateLimitEnforced: past the burst, 429 with Retry-After; a call after
 	// that wait succeeds. Runs only with SpendQuota.
 	RateLimitEnforced = "rate_limit_enforced"
+	// HeadSupported: HEAD answers every GET operation that takes a key with
+	// GET's status and headers and no body.
+	HeadSupported = "head_supported"
 )
 
 // Checks lists every named check, in report order.
@@ -111,7 +115,7 @@ var Checks = []string{
 	ResponseSchemaConformance, ErrorEnvelope, NegativeDataRejection, PositiveDataAcceptance,
 	AuthenticationRequired, AccountIsolation, CreatedResourceAvailable, UpdateReadsBack,
 	DeletedResourceGone, DuplicateEmailRejected, IdempotentReplay, Pagination, SortOrder,
-	CampaignLifecycle, CampaignStateRules, TrackingLinks, RateLimitHeaders, RateLimitEnforced,
+	CampaignLifecycle, CampaignStateRules, TrackingLinks, RateLimitHeaders, RateLimitEnforced, HeadSupported,
 }
 
 // Config says which server to check and how.

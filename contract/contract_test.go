@@ -205,6 +205,16 @@ func TestFaultsAreCaught(t *testing.T) {
 			want:   []string{contract.AuthenticationRequired},
 		},
 		{
+			name:   "401 without rate-limit headers",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.UnratedRefusals()} },
+			want:   []string{contract.AuthenticationRequired, contract.ResponseHeadersConformance},
+		},
+		{
+			name:   "HEAD not answered",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.NoHead()} },
+			want:   []string{contract.HeadSupported},
+		},
+		{
 			name:   "page ignored",
 			faults: func(reference) []faults.Fault { return []faults.Fault{faults.IgnorePage()} },
 			want:   []string{contract.Pagination},

@@ -23,7 +23,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	steps := []func(context.Context){
-		r.rateLimitConsistency, r.authentication, r.leadLifecycle, r.leadFixtures,
+		r.rateLimitConsistency, r.authentication, r.headSupport, r.leadLifecycle, r.leadFixtures,
 		r.leadPages, r.templateLifecycle, r.templateFixtures, r.templatePages, r.campaigns,
 		r.generatedQueries, r.negative, r.cleanup, r.spendQuota,
 	}
@@ -147,8 +147,8 @@ func (r *runner) authentication(ctx context.Context) {
 			switch {
 			case res.status != http.StatusUnauthorized:
 				err = fmt.Errorf("a call with %s answered %d, not 401", c.what, res.status)
-			case res.header.Get("X-RateLimit-Limit") != "" || res.header.Get("X-RateLimit-Remaining") != "":
-				err = errors.New("the 401 carries rate-limit headers, which the spec leaves out since no account is known")
+			case res.header.Get("X-RateLimit-Limit") == "" || res.header.Get("X-RateLimit-Remaining") == "":
+				err = errors.New("the 401 lacks the rate-limit headers of the client address's bucket, which the spec requires")
 			}
 			r.record(AuthenticationRequired, id, res, err)
 		}
@@ -161,6 +161,39 @@ func (r *runner) authentication(ctx context.Context) {
 			err = fmt.Errorf("a valid key in X-Axiom-API-Key answered %d: %s", res.status, errorSummary(res.body))
 		}
 		r.record(AuthenticationRequired, "", res, err)
+	}
+}
+
+// headSupport checks that HEAD answers every GET operation that takes a
+// key as GET does (status and headers) without a body, on a resource that
+// exists where the suite has one and on one that does not.
+func (r *runner) headSupport(ctx context.Context) {
+	for _, id := range r.opOrder {
+		o := r.ops[id]
+		if !r.has(id) || o.public || !strings.EqualFold(o.method, http.MethodGet) {
+			continue
+		}
+		params := r.fakeParams(o)
+		get := r.do(ctx, &call{op: id, params: params, key: r.cfg.APIKey, scenario: "GET, to compare with HEAD"})
+		head := r.do(ctx, &call{op: id, params: params, key: r.cfg.APIKey, method: http.MethodHead, scenario: "HEAD"})
+		if get.err != nil || head.err != nil {
+			continue
+		}
+		var err error
+		switch {
+		case head.status != get.status:
+			err = fmt.Errorf("HEAD answered %d where GET answered %d", head.status, get.status)
+		case len(head.body) != 0:
+			err = fmt.Errorf("HEAD answered a body of %d bytes", len(head.body))
+		default:
+			for _, h := range []string{"Content-Type", "X-RateLimit-Limit"} {
+				if head.header.Get(h) != get.header.Get(h) {
+					err = fmt.Errorf("HEAD's %s is %q where GET's is %q", h, head.header.Get(h), get.header.Get(h))
+					break
+				}
+			}
+		}
+		r.record(HeadSupported, id, head, err)
 	}
 }
 

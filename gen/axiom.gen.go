@@ -4027,7 +4027,10 @@ type ListCampaignsResponse400Headers struct {
 
 // ListCampaignsResponse401Headers the declared response headers of an HTTP 401 response for ListCampaigns
 type ListCampaignsResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // ListCampaignsResponse403Headers the declared response headers of an HTTP 403 response for ListCampaigns
@@ -4161,7 +4164,10 @@ type CreateCampaignResponse400Headers struct {
 
 // CreateCampaignResponse401Headers the declared response headers of an HTTP 401 response for CreateCampaign
 type CreateCampaignResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // CreateCampaignResponse403Headers the declared response headers of an HTTP 403 response for CreateCampaign
@@ -4364,7 +4370,10 @@ type DeleteCampaignResponse400Headers struct {
 
 // DeleteCampaignResponse401Headers the declared response headers of an HTTP 401 response for DeleteCampaign
 type DeleteCampaignResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // DeleteCampaignResponse403Headers the declared response headers of an HTTP 403 response for DeleteCampaign
@@ -4525,7 +4534,10 @@ type GetCampaignResponse400Headers struct {
 
 // GetCampaignResponse401Headers the declared response headers of an HTTP 401 response for GetCampaign
 type GetCampaignResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // GetCampaignResponse403Headers the declared response headers of an HTTP 403 response for GetCampaign
@@ -4676,7 +4688,10 @@ type UpdateCampaignResponse400Headers struct {
 
 // UpdateCampaignResponse401Headers the declared response headers of an HTTP 401 response for UpdateCampaign
 type UpdateCampaignResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // UpdateCampaignResponse403Headers the declared response headers of an HTTP 403 response for UpdateCampaign
@@ -4878,7 +4893,10 @@ type CancelCampaignResponse400Headers struct {
 
 // CancelCampaignResponse401Headers the declared response headers of an HTTP 401 response for CancelCampaign
 type CancelCampaignResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // CancelCampaignResponse403Headers the declared response headers of an HTTP 403 response for CancelCampaign
@@ -5064,7 +5082,10 @@ type ListCampaignMessagesResponse400Headers struct {
 
 // ListCampaignMessagesResponse401Headers the declared response headers of an HTTP 401 response for ListCampaignMessages
 type ListCampaignMessagesResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // ListCampaignMessagesResponse403Headers the declared response headers of an HTTP 403 response for ListCampaignMessages
@@ -5215,7 +5236,10 @@ type ScheduleCampaignResponse400Headers struct {
 
 // ScheduleCampaignResponse401Headers the declared response headers of an HTTP 401 response for ScheduleCampaign
 type ScheduleCampaignResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // ScheduleCampaignResponse403Headers the declared response headers of an HTTP 403 response for ScheduleCampaign
@@ -5435,7 +5459,10 @@ type SendCampaignResponse400Headers struct {
 
 // SendCampaignResponse401Headers the declared response headers of an HTTP 401 response for SendCampaign
 type SendCampaignResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // SendCampaignResponse403Headers the declared response headers of an HTTP 403 response for SendCampaign
@@ -5621,7 +5648,10 @@ type GetCampaignStatsResponse400Headers struct {
 
 // GetCampaignStatsResponse401Headers the declared response headers of an HTTP 401 response for GetCampaignStats
 type GetCampaignStatsResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // GetCampaignStatsResponse403Headers the declared response headers of an HTTP 403 response for GetCampaignStats
@@ -5772,7 +5802,10 @@ type ListLeadsResponse400Headers struct {
 
 // ListLeadsResponse401Headers the declared response headers of an HTTP 401 response for ListLeads
 type ListLeadsResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // ListLeadsResponse403Headers the declared response headers of an HTTP 403 response for ListLeads
@@ -5906,7 +5939,10 @@ type CreateLeadResponse400Headers struct {
 
 // CreateLeadResponse401Headers the declared response headers of an HTTP 401 response for CreateLead
 type CreateLeadResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // CreateLeadResponse403Headers the declared response headers of an HTTP 403 response for CreateLead
@@ -6109,7 +6145,10 @@ type DeleteLeadResponse400Headers struct {
 
 // DeleteLeadResponse401Headers the declared response headers of an HTTP 401 response for DeleteLead
 type DeleteLeadResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // DeleteLeadResponse403Headers the declared response headers of an HTTP 403 response for DeleteLead
@@ -6253,7 +6292,10 @@ type GetLeadResponse400Headers struct {
 
 // GetLeadResponse401Headers the declared response headers of an HTTP 401 response for GetLead
 type GetLeadResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // GetLeadResponse403Headers the declared response headers of an HTTP 403 response for GetLead
@@ -6404,7 +6446,10 @@ type UpdateLeadResponse400Headers struct {
 
 // UpdateLeadResponse401Headers the declared response headers of an HTTP 401 response for UpdateLead
 type UpdateLeadResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // UpdateLeadResponse403Headers the declared response headers of an HTTP 403 response for UpdateLead
@@ -6772,7 +6817,10 @@ type ListTemplatesResponse400Headers struct {
 
 // ListTemplatesResponse401Headers the declared response headers of an HTTP 401 response for ListTemplates
 type ListTemplatesResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // ListTemplatesResponse403Headers the declared response headers of an HTTP 403 response for ListTemplates
@@ -6906,7 +6954,10 @@ type CreateTemplateResponse400Headers struct {
 
 // CreateTemplateResponse401Headers the declared response headers of an HTTP 401 response for CreateTemplate
 type CreateTemplateResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // CreateTemplateResponse403Headers the declared response headers of an HTTP 403 response for CreateTemplate
@@ -7109,7 +7160,10 @@ type DeleteTemplateResponse400Headers struct {
 
 // DeleteTemplateResponse401Headers the declared response headers of an HTTP 401 response for DeleteTemplate
 type DeleteTemplateResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // DeleteTemplateResponse403Headers the declared response headers of an HTTP 403 response for DeleteTemplate
@@ -7253,7 +7307,10 @@ type GetTemplateResponse400Headers struct {
 
 // GetTemplateResponse401Headers the declared response headers of an HTTP 401 response for GetTemplate
 type GetTemplateResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // GetTemplateResponse403Headers the declared response headers of an HTTP 403 response for GetTemplate
@@ -7404,7 +7461,10 @@ type UpdateTemplateResponse400Headers struct {
 
 // UpdateTemplateResponse401Headers the declared response headers of an HTTP 401 response for UpdateTemplate
 type UpdateTemplateResponse401Headers struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 
 // UpdateTemplateResponse403Headers the declared response headers of an HTTP 403 response for UpdateTemplate
@@ -8304,6 +8364,27 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListCampaignsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -8568,6 +8649,27 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateCampaignResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -8945,6 +9047,27 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteCampaignResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9250,6 +9373,27 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetCampaignResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9545,6 +9689,27 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateCampaignResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9926,6 +10091,27 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CancelCampaignResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10269,6 +10455,27 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListCampaignMessagesResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10571,6 +10778,27 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ScheduleCampaignResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10990,6 +11218,27 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers SendCampaignResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11333,6 +11582,27 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetCampaignStatsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11600,6 +11870,27 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListLeadsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11864,6 +12155,27 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateLeadResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -12234,6 +12546,27 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteLeadResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -12508,6 +12841,27 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetLeadResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -12803,6 +13157,27 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateLeadResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13332,6 +13707,27 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListTemplatesResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13596,6 +13992,27 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateTemplateResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13966,6 +14383,27 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteTemplateResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -14240,6 +14678,27 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetTemplateResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -14528,6 +14987,27 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateTemplateResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -15638,7 +16118,10 @@ type TooManyRequestsJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
-	XRequestID *string
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
 }
 type UnauthorizedJSONResponse struct {
 	Body Error
@@ -15737,6 +16220,9 @@ func (response ListCampaigns401JSONResponse) VisitListCampaignsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15874,6 +16360,9 @@ func (response CreateCampaign401JSONResponse) VisitCreateCampaignResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16087,6 +16576,9 @@ func (response DeleteCampaign401JSONResponse) VisitDeleteCampaignResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16265,6 +16757,9 @@ func (response GetCampaign401JSONResponse) VisitGetCampaignResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16422,6 +16917,9 @@ func (response UpdateCampaign401JSONResponse) VisitUpdateCampaignResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16643,6 +17141,9 @@ func (response CancelCampaign401JSONResponse) VisitCancelCampaignResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16843,6 +17344,9 @@ func (response ListCampaignMessages401JSONResponse) VisitListCampaignMessagesRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17001,6 +17505,9 @@ func (response ScheduleCampaign401JSONResponse) VisitScheduleCampaignResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17243,6 +17750,9 @@ func (response SendCampaign401JSONResponse) VisitSendCampaignResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17442,6 +17952,9 @@ func (response GetCampaignStats401JSONResponse) VisitGetCampaignStatsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17598,6 +18111,9 @@ func (response ListLeads401JSONResponse) VisitListLeadsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17735,6 +18251,9 @@ func (response CreateLead401JSONResponse) VisitCreateLeadResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17948,6 +18467,9 @@ func (response DeleteLead401JSONResponse) VisitDeleteLeadResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18104,6 +18626,9 @@ func (response GetLead401JSONResponse) VisitGetLeadResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18261,6 +18786,9 @@ func (response UpdateLead401JSONResponse) VisitUpdateLeadResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18643,6 +19171,9 @@ func (response ListTemplates401JSONResponse) VisitListTemplatesResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18780,6 +19311,9 @@ func (response CreateTemplate401JSONResponse) VisitCreateTemplateResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18993,6 +19527,9 @@ func (response DeleteTemplate401JSONResponse) VisitDeleteTemplateResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19149,6 +19686,9 @@ func (response GetTemplate401JSONResponse) VisitGetTemplateResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19306,6 +19846,9 @@ func (response UpdateTemplate401JSONResponse) VisitUpdateTemplateResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20348,236 +20891,240 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs3tj/6KjicqbKUaVKkLDk2VafOVhxn4sSxPZG855L2UYPdIIlRE2AAtCjGUdX+dOp83l/+b7Bf",
-	"5P8m8yT/wloA+sImRV1sT2Y0tfeMxW6gcVlYWJffWutDJ5WzuRRMGN0ZfuhMGc2Ygn/+yIxado/Hhin7",
-	"Z8Z0qvjccCk6w86fpzJnRLNUikxHRMlCZCwjxTwi1LYgiylPp0QKRhT7uWDakAXPczJihGYzbgzLep2o",
-	"wy7pbJ6zznAQdex7XLGsMzSqYFFHp1M2o/bTMy74rJjBW2Y5Z51hhwvDJkx1rq6izl+6P1LDXvEZN134",
-	"79Xhnk4ZmedUPNJEF9pQLlhGFDUsIlz4EWoyZ4rMuCgMIztP+hEZ7PeJVORxv79bG+2T/j0N90c2o1xw",
-	"MVkd8rdyQWZULMlMKlYO0UwZGRXpOTO4kJooPpkaIuQiIiOanhMj4X+jWOBOmCnXdiOGZKzkjPTtC6Zc",
-	"j1GhtIFZw1u9WFRnevh0q5n2t5ipZi0b807wS2L4DDfC0VOdnIyjpcrMPSmNizyPBZ1QLggfEyHJuFBm",
-	"ylQgOq7JjGbNWQ2e9B8P9h8fHD7ZNLuxVDNqcE5PDjrRFtPFr3ZfZqszPRaEZ0SOcT/c+CK7GT8X0jCy",
-	"mDJBqD7nYkJ0MZ9LZQgdycIQbmrE1+kPvvv68V8O/nT4t6evn3x38MP+91++ffZj/2Rw2qkO341QG2Xp",
-	"68qOcE4VnTHjDvhzOptTPhEvv24/MKl7/kgTDqeV2ydzaqadqCPoDOafdTYt4e8VG3eGnd/tlVxmD5/q",
-	"vcrn7dheZmw2l4aJdPk9W7asH7mgecFIIfjPBbPrZplLLic8pXnY7x1K3r17+XVENF3u9ojlYZxpXHZq",
-	"YuHfs3+RlCq1BLrSdMbIOVsSKjIyktmSKJYyfsHg6ZjbI6KYnkuhWSA4oQ2jsKWpYtTYjaOOhO3LslAp",
-	"65Hv2VITqmz3cwMchqapLISJxVgqsn9AprJQukGhncNxP33C+qy7P3rKugfpwePuM3q43+1nX44G4y/p",
-	"s9GA+S1Bpl1uSmUpu3Yta0eWXr5iYmKmneH+4SHQtP97YAnEGKZsn//vT3F8uT/oxvHlly/e/+H3nWiF",
-	"oKLOK0azddSTM5p9JMpxn4URtPP7wDy5YTNNKJnTCSNTmWe6dpb2+25sPxdMLcvB5dBtdTwZG9MiN9hk",
-	"Ri8dh+/3o+v4/RuVtd2gdo20PeTSPq+fcPtmp31k8Hb7yHwzJuxgfupQ+At+fN+2e2/phK25Ku1qGUkU",
-	"M4USEQF6tfQNN8igeXO3jdN20T7MQX397H+uXcNTNpvn1LCTvJi0D9m4N+wNnxeTNURnH92a7GqDgFEp",
-	"mlp+fSrPmWgfViEmBdOajnK7oOdMWHZhGdfM/jphZEcq/1POxbn9Nzd1aaPzp9mz8V/2v7t8nH/7VH2/",
-	"P//PL/XpYPHXXw6K4yfpi2dZ+1zhcxsnW+EFg/2ndV7wpM4M+t1nx92/0e4vZ912ZnBlP4QMEi6Xr2jm",
-	"bkP7VyqFYQL+SefznKfUrtHe37WEdXNThYZzR5W6mM2oWlYo8pEmfk2iDlwG0FYpqfAbGZLNBc15dhbu",
-	"OnsGZFrMmDDw1bNC5ZZpGjPXw709Ouc9esnlrJtKoWXOeqmc7WUy1XvQtf5dW49u+8Lo3BPyyAp0+SMr",
-	"d7hmdm2utiWxFzAZaFCnpZfYWbjnypt8CNzNf18qvL7GnOVO2mBkoaSYxMJuWUSsRCHHRFExQaErvEFQ",
-	"4LF9FOJcyIU4IhS7g+uSayKkid1Ivjt587pH7Ow9KVu6QwFVjsdMZJZhhJHh/VZRL1ql9ra1cW32Vhts",
-	"Eqa37alstE5g3b4n26BFDrymg/Jd2PfnUoxznt7g2LSeglIEODtnyzMuzgrN7n4U1nVbnofjisJnUGpv",
-	"yCPk0TbCDZwhbaykrwphd+jI3kdq6RTMgRO1OvdwulrGDBJh0hh5sjKmiEgBEn0sNFMXeAKpkKCEuOOX",
-	"sXkul3bRe+TPlBuSVFTrJCg9VGRWPrUzrI+iKpcO4Wd8y4moupRRg3z7SAdxdeXgNfT6TdRZfXWdov1w",
-	"ZDvfSDXiWYYywO3P7Dh0c9djWu2pelNxTY7fvgSCAh2UZl0p8uW9HKHCTKXiv7CMjApjdRymNcmY4CyL",
-	"iC7SKaFWEA8fhVGkNM9Rb1oobhiRc6Zgyr2Hy2IbynsprIRG8xclKd36xnBdneGDuwtNje4qN4TVnfEp",
-	"gadEpmmhrIh6D4R4Amy4q3nGGr0/0NRWNPVamm9kIbK7kZOQ5mwM3dyVkqo9lUT0WoKFAa9KnpFHqTBn",
-	"YNN7dB9UdAq3LNpwSCYZiL6EXXJtUGbm2ttxeuS4fFWO/e0fC/ecUKEXTOlwoT+IwltS4lu6zCXNTqV8",
-	"RRVqhbcnyDl2dmakPMuhu7sSZluPdb3QS5WgQ3FN4C1ltSlBBv2Dp4dfPiGjpWH6/kh2/QeB/FBGtbfz",
-	"3GiyMyA/8K92HxjjduRYjHKe3saw8U9opwDrUMNOcS8kiFYutBV4DQhdVGOpZqukducNeZCB7iQD3Xn9",
-	"fxvyAig/YGF1pHlvRP9aBguYVPiJKdUoIsBhuNc1P5XyByqW7md9t0VX1LAz8HWcscuUsYzdffnb+yw3",
-	"wrJlAs+Jf/7xDDuWITkx7JEGh7/7NNfh65uMMr0H08nHvVPfCRoMB3ej5aLa012JuNFZ1bqJ1u+aGQX9",
-	"K96W/pfu8duXYOeUyv4BH/I/OVftPRlcmDBuhciY8pxl9pMLigxuruQFz1g2JELasUaECm/Yh7FLRWgs",
-	"FLuQ5yyzv/SI3d8unhC3Z+C6piPNhImI5iJltjuv2nBNoL82leZOVDFXMnV+s+clSdzAjZQV+LzhSzqu",
-	"aI3AocFfg4qd3uRWCv2dMWHA0Xk3Clvtr0pk5SBxfI/+TgXrZZL9h5uj7e8RobliNFv64cPaVUz0jakL",
-	"UnkGFKBYoZn7kDdaW9Vho3+t4QLAPu7dsxC6rUuwTVeCJXa/CpW5kIyPx0wxYbxKhIujTQtFWNoOYBeS",
-	"UmFPz4gRlnEDQ7jW14jd3pf87nsrZ+6hMuRROpuf9f8z7Y++Oxxli2eHl5PB+ZM/jf706jv0lzCwN2R2",
-	"Fvac5lJY/W/ESDqlYsLuyRtZVTW5JguW5yDdO+NvuYQpVYpbtlSYod0VT/SxAKonO8b5dock7nztn5IX",
-	"AmE7lvfs8B7rRXAi9C4Jpva4s2sZWixWfTQ1qq5QgqXsiNByqxdTqVks7HoXurTy0DyXC/RjenN0BMyy",
-	"bCnoDM3WM641B+eqAwc8GHe25vEO5cayH1jG6SkACu4mAYQez2a2yzMAKdxdFljT7QZbz6zQQP94HjVZ",
-	"mclHsvdY8vXfTJofTR7sPFtQZtiYGkYSyDHLuF1Mmr9VljMYbkWNMc01i1bBnnhxe45hl35eafWhQ4uM",
-	"M5GybWGSx/79qwgw2zmzBElNGzaboSQa2NWIpeDOtqSRWFaWpFSkLM9ZlhwRUQCadiwVq+OO9vv7T7r9",
-	"J93+4LT/dNjfHw4e/60TlbjYzEqLhs/sYbCdWGnNo4wa+CA75sJhzLeZ7XN827ZTjJYzbQ7usLv/9HTQ",
-	"H/bt/60d3MpgeHYTdKqHVG3X4rV911FRVuSbNomSJLyVlNulDVVGu40BXLCQguH9bjZu0cZVuHaL4Lub",
-	"xqsdqse9uD3p9If9wZ3GZYqtSecE376KOv5OvhmwL+oU8+y+Se6qisP7CcGvQFSVUUYlTwhzbpBRbY8a",
-	"fCAcsdqZqc2mhIHK0d9ZCrxyhb/cjNP9GbD5IJ15a69XDqsQ6sAHCbDGuVkSP9lYWDXsgqkldNMjTv0B",
-	"0zR26N7Es2B1U3ulGvuaNkQKFgs5JomhE52QHT4mE37BxG5EuNEksTMG4I49Q/Decs5qL4LEzI2ORYLL",
-	"Xnsdf6q36BErvozsQoxY5qYv7CSsQo3TLsXFiCym1Nintek0IN8fOnYCljpGxZIpv1nwi/2A3decW9Ho",
-	"/VXzMvFjtP8GyDMQrscBp4ZfIFjc/fN9yyGb0cuX2HI/PKVKUasMIubePbaH1B4uGOw1B8u+cxXmURnb",
-	"dfBukAZro/pyi1FdbaDv5+H+uQF1l0E4KOvp+r06pToC4pn693I2NhVP2+q1j3aaVf76Q/UDiuXUaudj",
-	"UGTGUpGJlPWAqf3N4SiW3aR8zn1c15qPOUaBB6vB3cmOPQFzCKZxXe0ekX4bux/s968bjnYy/ZqBZCzn",
-	"F0yxzEcn4RLsSIVxE44TyMKM5CWodoBjFawOlR4Mnl4bplPlw5VFckOM/A5t4pXPYdluKhMSwRaBdqw6",
-	"bC8AIB8a4OsR7HbJDUkhcqY1aLqBDQqqlFxowk2E0r6PHUIDIDUVseKMmgQZzf2Jnx9JGjISSS8QohTA",
-	"wR0Q2V6sng7GhSmuFzluIBDeTlRoUFPzQt9EQi/EBcvl/Hoiqm9bRs3WgVUr44PGmwbVFstzXI8Di0iS",
-	"zuZnCRnLPJcLlpGRpVRjwFYsMpLxCTf1KJvOeqtVpxZmYN8rQw3efxhEj/evft+2X37Erzj64W90DiG8",
-	"RY7DxPQRSXIIfEhgCsmU6rOZVCyxerQ9kHDBrzJzvxtbXWvltlSvNYggql1sV1HHf78mfrrJuHdHUuaM",
-	"Qme5i9n4UAvKWROjdD1PhEmFXjeRyw/eAHKj9X8jKjeo95z6cD5Gs8guumIiY85fXV/zzfrgdhrHCjkF",
-	"U1KTLS39zbR0HpYjJ72CsXzBdYMJtXU+NbO8PTro29MfXjmz5IypCcOwDU3G3KrmltlZcmQ6pXOWReBb",
-	"tkuzUNwYJoAyjYtBqg8jLvr9x+kc/od9y/Jcku+oYORryfDRnnu2XjkuO5vpyVan17633em123x2vQ7u",
-	"4/zwat5ix/c/lY7pKL9UNXWBp6M2wNdsQXKuDRcTZCN+D9pvoMv1getcdO1zQnPAjFghvr7h9T1u7V9e",
-	"a2mcUZ63q6p+w6CbcraOtt3gK0qrB7z4fauppFuwlDuxdVq9sbzg/klZvGeM/2qc/iQckvraJz8XrGBZ",
-	"QnaENGTJTCnP70ZVsyPy0ITsNHUbFOOdwoq9tUnkJcG7R2sFg9dORi1b/ECXVgLXKKx0olootFu51lDo",
-	"OD7Z9KUTJ9ne2HACBsCG0c/LvquEuFmAPv6Y4nGDbGoj2UQ1J1KZb+yNVg9TrlmnmtPAwMUgmYEjc4SR",
-	"0iBrVulknZnLaSg1eqm9u34vDb2xjaAmII/5pFBM98ibObOjB0OYU+ckDRGZ/tYmc37J8liAyzbn6bm3",
-	"hAXp2t75R9DGJT5wXyDBxuYU2FgsppLIOROoBUJ3LKvaybzJqSFQwXdrZ+XgWnW+NGNsb5GwY6t/59nh",
-	"dW3meBw2WA5WOA4RUjlhrXYC+jezmNzGuLG9HcJbr85aVn9/f8u2qwv6ZHB902C31CsXyb0YTspN81ve",
-	"GHDkSa65CI3RbWQt9qB+Ah0aGcKNFel1F+Wfp0yxBtcXme6RJFN0bBLyj//vv2s+oZ3RklDifwAmv2tf",
-	"ikXiboqE7FCXzwTz6KAFyJ52q5rDa8mu6xgu4h1gMbHwuld5csLB2Q0jimrDAdEpfDilIhYjlsoZq3oU",
-	"e+SNyJdhSthm1c3leXssEGjjzOGOt0PjqvsD6czRlaO48M06r/dt17L5d3BX3JDPn06Dfmakw9Mc1dwQ",
-	"buJoIK2bU0GynHFR/crgc9vkbm30WqV7OZtTsawLXMfpjJEfGc3JiwBpaohcqztUaCNnIDRsuIfrqSv6",
-	"rT1tAgLLhXBbGRFsgcZH1VSkP/gdWp5p/guKUf1+97Df7xP9MxBZeMGN4M14zFNGTuY09QpAdeiH/Zbl",
-	"Q82rLWUUogholimmNdlJcpnS/D8yOaNcJLs9Agtvj25KNetyoZnQ3KqH+RJka2SwgumGRa4NT1iVBuG7",
-	"jQ07PKjJyI9bFj3EYNzwXGGQAnP8HNNK1FN+ED1FkzfiugoBWbMAtqojK/vwdOoRMN+dvHl9hPBO+39G",
-	"wy8Yf0JegHyFH/Qx8k4si8Xx25cleF9P6bxVYgrWomtxO18z06ZTYwdtFwi0eg54ptW7gxqyAHO/kmKC",
-	"noK5khNFZxqXLOfakAn4Bih6kuyEMsn0MBboPNSITTIyZwCHpySVGfholySTsHznQi7QLZEaTG/AyLen",
-	"p28DUs5lvuqRFzSdEr/ViIVOpcpKLPTzb49f//HFqzd/7MUiFr/it34lrp9fyYxRYU/fr7H4tdvthv+3",
-	"7yYr8UwJ+ZUc9PvkV3K8NuUJ1x6TF9XSn5DV7CeVRCdwa0KCuQqQqprnBEdUhYXjYAbkV/Jaejh4K8Sa",
-	"1BDW2FEI0MdeHpNfYf9sk5lVU6WxmwFUuNOMmV8obriY7Pq+QrwL9nWAI4KI+xCW2ghZhekK99Kcmqnv",
-	"a8bMVGZntkuKCgh2eugGaN91aGNAetqBllhqbH1EkmPbNgFytGQoNXNee/+d9jwi+K1nsL+NhBxcb5GM",
-	"ox5H0h7Q4QawErsJ3x74jWgN2CQ/8K9KSmgDBWInh41O7CK1gPFcTw0gOHSxv++6CCHEDuIceJODz9JW",
-	"OHtE0vXXwu66PUDYbP37q2u+oBqB1k7KWYe3Dl+pgprrnVfU5nUQXEv/Vjr0ufUqQO0oCFhWnHZyoJXC",
-	"Ii8u22eOD82pNmHiXuw5q5+clXG5hEalc7aGbgljndIL5rtuCX7Cvi1Rn0qJIAGfzPOILNZHHoX1q8YQ",
-	"2s4OgQOeltG83jFhKoBQy0VGmCiGsww6qwjXbZGijZCXagqRekRdk0N0ovXZhtpCpNfDdFdCItYGBTSh",
-	"8qtb2onWRLc1gjJrikPburTLOO5iv5nimbp7/VqxAQSAq1bg8od2sze7BC8BSLKWhGXGIpJsD3JGr5Bt",
-	"hn6hpC4u3i0IOUiVheJtKzor/YjNydkjD5gHEHaYtKIqeV6VZCDUiSq4Yo4sayKJnUZjAtdmaWuafzeb",
-	"QGEny4G37VSbdPeK0ezG1kXg8DupFIamZrcBsitFZWLfUDTjqQGZl+VjFN4UY7GYSy6MjkAiyC9YRqZM",
-	"saEVygY98sUXDiSHqjpC4HpffFHKlF4It/cPvDsksUOjxZ0EU1cR4tvah4g0izsJ8iU0vwb2ZFl3pSc7",
-	"RdvPYspzBj1BYmMvnfsEGpXufQs7YiEdyA8WYwlRI2YhoR/U8oYeBajpUgMYD28FpjTKrTuJ7TCJSIKT",
-	"Sv7xX/+z25yWHR9TzPFZK+g68w3ZSXC60Ay3BCcMzf08HrXOwCVi8gI7S6cyhM37ZF44CpiC02uswBmW",
-	"pbmMlW2sbUUvFvu424CUhNeENGzjZttXo8oewlj8K655REbSTCG/quVAOR2xvJvzc0YWUmV6477gUBQo",
-	"eMpgW/TITZQs5nDBi4xoRlU6jfwXsRPFGPpF4cceOW7QmV1xfL/MwIvRkcwqjYQA9zCFEqCyGEnscHqx",
-	"eGyXCaGtzuTjJC0rw7q1KoRVeuQY5+5jD4eW/YAxBMdI53NGlSYgvjtppLbKuFkgpie1t1aX+6gKDLO7",
-	"A1/eSeIOHh4WlI9dr+fC6PFEaULzhaX/uWIgSXEBygkSZ0S0tJIUkD9CWVHalMSwPIcu4g4GgsYdTAQb",
-	"dwALEXdAu7NrwjNNzhmbE1Mq8EkqzFlivzrml2Qn7jhWhhFcuZnKYjJF9bvUVzSkBmOZW/dWv0Vpc9po",
-	"9HKvrYQSrAmaQIGaltjInXenzyPy4zfPyePHj5/t9sgJM2S0bKA8a462w27/wDnaBofDxzfAoaVg/zob",
-	"BwPYxqlVjWVXkTPabOfl3yYGosRfbGNd9FZFOF3XvgwvXUWd+VSKa7t+Cy9dRR0kj+teP8G3tkZ12HlW",
-	"ogZuCGy+CZy5HlmwiQJzqo0P2vyUJLghUMHbBHHLonAAXR/VmAXcALeWniSa1H2zOAW7jHfA3WJoQWKn",
-	"4m4+mA5eDH7GR15OcM5qy/5igbJBTTiybNHf+T2rSoPoEGbjXi5nlMRixHKJduZy14a1/LqaYX2HGfpw",
-	"hAOZeZ4eC1i3CCUGuyw+yDU56PfJqrXsnpjmp+NID1zmPrhMOygZd2LdwfqInlTQebZ2oK6rKHBc1hOI",
-	"vESxGYEMMNJg/iklEcgR2NAOw+8NOLIwWwIa7bDvhFlD9FmJUeOoDYhiNsJEwhhixAVJ7NolZIdqQmPx",
-	"Hb2gJ9AjAUzZI02wi6g2cfxtSESyG6HMGzqPhY+y8hplBRtnh6EKX5wkVFdxJgeujW5jMjfCzCF9/NaB",
-	"cnC4bw13ws29A9Spcr63hTxV2NEamEKQRVDLHYYbD9M2uBnuRiTxgWWJvblikVRgHFlCdiAoynle6mHR",
-	"erfu9V8NVathQhp+/vBK6+R8QoEWL1pd+XdXckn/eN+7I+imCRoptaJELEqNxI/bxefNldRzBMa6UD3L",
-	"T7Q5q/yljACj2AUTGWBk4ZKvT8x11zqte8Mu9MgxaHP+gdfbuMJKO0dBUZSCaauczXOagidnMZW5bV/B",
-	"PpTuN39wcIWuwzw8CCT/DgLJCr/08NyV+xBO5SMNpb3AAXNkCQ4svVOZ1+CMkNRG0RSLnIUCFWQx5YYR",
-	"PadpAwJbgcffEfv72m92ffzf1A1Srn6X56MRkXnGtMFc/bWh/dTRLM+BL6RyNmMq5RS4ebhC6wPuX2Ou",
-	"vvY6fevpb2UD7AMvd3BBXvQGTw4AOtEmUP1hgGXUvnz6rA/Mnzhj1BgczKKxAfD64eFhf/DsWX0TGvVm",
-	"duL4Dz8Nus/eW/Hr/Ycn0eDgavf/aRW9TsLZ2HiHQQKMsZKzCMyGBHZpJzl++9Kqbn9mI82Nvb+SH9mY",
-	"KUVztOXWhn/89mVj1K3Io1N3kho5OavmTfCgGokmThBax1x4OWBnRk06Rbk2QbtnstsgFwwRh5o7PGPC",
-	"bCCXw5uTd0k8h/2tgsFPK0iy26RJCdmTyEujSeLiS5wa7TICJeDUBCYAwVJOH9ZRJVwKgmepS0hQw1mC",
-	"w4EbYuQwFsmHD5a1XF3ZDf/wAc7jmfsFhRss+baQKkC27ePdCNrCmH1jODD+D3ebhT/h9ul9/+KvvmMU",
-	"Hh5pgo/crZl8/+KvCaYhSD58qAg8Z4WyH+ohnAyQNzxjsQCoioKfID8fKkJHVfhJuI8rwWTAH6dcTMBg",
-	"+9LlhMbFJtQV2OMaI47giAxJzoX9FqPnqF2hTQKcTTKPRWDBmjgkKDBeDfZkIV2fVrSlmd0RTLvjfCS4",
-	"sZAAwqwA9CA4DjIz6JDTyEW+HaGh3LaB/nUs7DKEQLmxQ/OgwAIEgcvh/DVcDMHfYnmAmyhi8Kkxio8K",
-	"4/s9QiP5ux9fVR7tJFPFxoCMVanzFBHFdJEbuzPlRUQFumAT74q1/7C0YySGwxiWJ7bzCDDrkIwxh+Au",
-	"xDHggmqS/C45cltPEjw/2F6bZc4SwnI2Y+Deg+USsWAXTJjulIosZ4rsJFL847/+J4FYHGyCxiyVamZP",
-	"mZ8anCV0dyg4X2soZyV2xZ2uyDsouIA6pHbXR1rmdtVwJVA/wMWAZeXVgEZwwdAyOsL2A5gqOWei63+O",
-	"BZ9ZBZRrS1MlFCVxoY0jmS2dFxtXREt4156NcLKg71i48HpTUiMSjW4/iM6x6pBvzv0bC5priUlJ1gTr",
-	"QRFSdJoYF/cZufyONJ3Gwg7mkUY6A/ASN0ie7Ta8kCFtG9Suz5+5OZfS7V0W2wjJfiwhG4Cr43eTrDyV",
-	"EMutmhVB2NyQz+eezOSurqDTxcvwSL9VNzN1N3euNSoUIQy6jCFuIjZmeSBpuBbhonXZPWviQX8beTKM",
-	"6fYmeH/JezfmqsZ4j6R+K6q8JYW1W1xXqWDjXiN93EKvd7I4ogGA6wbXZZlVxCWs5OA28gUy2612N7D/",
-	"VoA73hLi5xPGoAsoBWX1uWXdyrH51Y+VpKPE7GzI07Gtudp/6SPaz4NofeNB3ckg7Rfn0wROl5P8rRuC",
-	"azyldtt8Y2//FRXyNtaHzdVwj6u1cHk2BFkCUg3Zc8/HUJAt6TrZ6CmZsstVl0ksvIpvhZYunfPu4Mlg",
-	"Pxv0B0mzVPXKG/UZfvm4PsF+XdP/iXZ/sUr+H7q7f7DaPu2O33942u5mCRO/taU9kPUnCixu3hUbr3Kv",
-	"iVmVqwFfBLNROwFtquJ9DQF9rDi4rey+v5GbffVm0CwtFDfLE9sKZ3M859+z5beY3L91j1HvrRrP5kpq",
-	"VzS3R15wUKsB2+deBU2pUT8gIbRM+8+wniIg3Y5AB/M5C82UzfCUttaHDxUKStqgMAG7VPC9reeDkhyE",
-	"9XhAmyxNhKgYts0utgpv8pd7n1d1sVZnB/nxxVh6AqRIEq45NCYOnE528M+M6ulIUpVFJO58y/J53CGo",
-	"XJK4c2LHVtjhelWws9see4idHb99CQkktY/bmlHDU18sExVmfNOZQpB5ww0bC48B1i6zZd10BtaZiNh/",
-	"KnwenGw9AtVvPEY5FqDh5Fy7dIPzYpRzPWWZo0nYurhTjvli0OvHHbLjWCH5gS7J4FlErAK16ywnCEaF",
-	"itIuQilCywsaYTx0lpp1aOVeLN74fOu6JCE/arR0zag6ZxlJLrsIQ/dPWTYETzXgYyGrOxdjphTLkG3a",
-	"9cDJ7cQdjIq4gCHClOBfAB1gOYNgE7AfIshXx50oFrFj9BGZUUEnDN+/4Gzh9gFGBm3DjsSd3cqgY9E6",
-	"auCxCZjLYHWoW5rUEFUIQieUC+2cCPyCYZ1hnqJNTTHL1FPjAd9GIrq5stvgiIvF735HvqKaoYlBZMQo",
-	"KrQldPsQsaIQ3DViuVygUuZMUUaSZO9ikPTIWyWzIoVYPx/Cgp6ZQmOE4EkPYaCKQTBQGkJUfPyZYnOp",
-	"uZFgI9KGCW3ZBZobbQf2r1zK+Yim537Y9UIn5XBDcn4iGIP6yT4MrwKKL2uSO4ZV4TkYNpqzNUyMG7KT",
-	"FiqPyGuIpni7NFMpIvL227e7yNha+HOPfAVI6GrxFCi2BwTqUdAZS3MIz8LVpjoWZiFrBqMEeRbEA8Ft",
-	"A1FNM2aFtPk85ywjk1yOaJ4vkRQZx6qTllXSHP67naX2yHEZIumtxRAMG8IU7ZF22PKD/oDUwh6Pti/i",
-	"W+vmMSmDHmFrv2dLXKAJExCLGqJGayyQFMLu27H764QZzKflmLDdcvwnRu/aXu0MXXEeatdPMTNE9zYP",
-	"OAT0yGOJNNh5u4bACFNwdSOZcqbbgpE1AYsfXE2JE026p8s5G8ZiJdDP0lLyxxenyZH9F61FNtrBVCGA",
-	"jki5joWz6aNJdyKkKg9yWUJLw3GAKFy3PmiFHBXpOTNY4IJo/gtOT7ExREva5hmb48WKrDGnYoghum9z",
-	"Koj/z6+VbxFS+fmrQmlDUjqnqaVNF79b+U/jz7U/Q5TbCWScVb7zJ/3AX/ZmXBSGwc+Dfvm7/QFGq+SY",
-	"aQ2Sq31lv6Xpr2S/peULYZiaK66x88f91paHKy2Rw7kFnkowlhsyk9qQL0Z2Vb4oG5SLroGrc1HIQudL",
-	"Qk0svrD7UHl5zhRxH4bMu55OkDs96e/BvrnwwCEZEFC/Y+EWLyL93iH+VlsV+/u++72c8649I+Bjx5mA",
-	"S0mhHZ1mlrJaZoNZRZDdoJkaiLY62DlmwAY6g0i7C5r7WIQQz+M8AxX2lPkOIozM1/b+TvMis7oqFpHR",
-	"QJ9dy8AbVSiSoXf2QChpoQ3lwnYJ1zUXbUscC0J2nvQjoBip7Pbvtji4Q5zLykeH5Enf8jFCvmIptRcg",
-	"+OTgWLQUXsWx+JQEX3whpPniC7zU7Zva2J7QV5a0FseAbCvE0HPWW1mF8qVhmYl6JhUrZ25Kml3IIs9w",
-	"k+1HsTankAuXS9hevXaH7P9GbpuBtWBsISZG75GXBoPoNchXtqM+tIIF+Mf//99kQHaePQOqcwSK/s0x",
-	"tYdhtASqCR4QP1DbD7hK7BO3FZrOGGmSVMsaaOYp4Z3gly4ZDhcIVvLnhihp75OMFPMITiEhmDqiukAc",
-	"ihrg8QD5i+yEJSb/N85xl/AxEdJDImEly4pIdg498g1Axlyv3jHoQ7mhd6xECN6nQimQzQmMHFh9GQUv",
-	"fe545MTltbr/jLTGHNv1i0UtsnjYQJTW1iWqLwzsOi4MpNcv7yxcGqAeK1pWIvWBelpjmV1/lBzsP4sF",
-	"WHmtwLbjnG/oUQ6kKivbHmQAwEtMPR3s+pvwhWMWyJT9ocVkIu7oriRzIDuWu5176cNnEtkFmrY3b9CO",
-	"QlBe8gKDr9FOgFLb0MoWXEwsd3Cx2WgjcCHxsZjRdMoF69r9pqPcB6aiQkJJmksNCd4s16NkWsyoqLzr",
-	"NEorpWKK8GQlxjSpZzNxQfRy7K6MUkAurKbHjV+1U/B3eznaJcDhmrw7/ab7FE5pQFpYTlKirEaFIa/f",
-	"vSI77/7Q7/f7u0P0WVdqEGE5dgxFcP3BIbCtKsLgmnAFGF1IOWBc+Drsb/L2zclpUs5JO7kavcNoumpJ",
-	"V1CFGwCmA4LMymvIy4naSOXSUVaD/O3f+wdkKgulUfA1aukOVyBS2wWoVP4HWAlXBkK72A7svwxptWzF",
-	"bW2to9aqZX7pYpEc7O+TNZkbnJqfM3tX+0g+lxHDB0ZqOmb50nEXN/c0p3xWutGraQRUIazCYeSMWyl/",
-	"SWiqpPZJClG5g+IbiJSd53JpKXQYlgpVWqVgJVDbKuE1tRwfIMyG3ahk9YAkCSi/cONEKre01SjhiEjl",
-	"OFcsKBmzRcnbKpT3jKzLPYKhNFX+dWQ7wnnAFKnnvDBGOmZV9gePXRVOt4mHl5eO/ViqmzHLeZkzyGO3",
-	"dn2RFjz1l/hkq77axQRiHwGOsKLWl/knArtqsEEuTKmvh45KKyyKcYLmS8NTjx2xm4Am3VxOylaUhBKE",
-	"kFGI+conkKKaxJjBqnzpjwXPWNxxcJiKLceN2Ql3YFJoHQ5k1SBCxoKJDILXIWK9V0/QUeEGTpMG+q0s",
-	"E2KJYpExDTlDfGytFBd+biG4As6it904KXc76w3aJHOeMqFZ1aI4p+mUdfd7/U7UqdedWywWPQqPe1JN",
-	"9lxbvffq5fMXr09e2DY9SK58FXUMN3lpoEQPwAVTGs2Lg16/1/f5Nemcd4adx71+7zHGskzBPr0XbIH2",
-	"rwlrcUT8iEYxRqjdKy5AKodI5XrGgUcVw2LkM88gAwOnkT2x1eWlGrRfsgeLnESBW+dLj+KC/EACJEK8",
-	"w3A9w+6+zDrDziuuzfMwC0DS48WhO8Of2s365St7bzEd87Xv+bJ2H9Y5PSBRnFSGjJY9cuqLVI4UVL0f",
-	"LV0sYFV0lSrD+EywWf9cMEht4ijEdtXZthTgal7dqy2m9EZBxeGVKUGuwjIZozfRuR1YN95qWaoZvWlN",
-	"rqv3AFkFhg2kuN/vb1H08WYfA793W8Xk1cIPDxURt6rVeYC71NYo7ObeVzT70dfatU0G1zepVf+GRo+v",
-	"bxRKwEKL/WfXt2jWzL+KOofbzOilSxXkS3BGlbLBlshKOvKhzsOfOiWPeh91Vq8M51S1nZVMeY9msCtz",
-	"qVs4M0KDqnhLuFVBFwvesTJHlTOuuFpBPrNhyb1dqOGfnfmxXiqoXt8KDKghESykfhCWx1lZnFSG/4Fn",
-	"V3uQaPbIC3PRSk+NPLKQTVChvueq/JBqIlsrW12feKtqYt7fJy2pvY5qVRZhjpWkYE3JupatrO0aws0I",
-	"tVxueg9VFBTwSL5HfAnT5iuZLW9Y47ySzb5R0rp84qPbIGCgVuG8mm32JpXn3E2wkk6/RGe1IEJuUHW6",
-	"UWTrqo7BcQEHjUtkcO+XSEB0ram8WxaRLlOFPNwmv/XbpL/FbfJcinHOEe11MNjiE28xCd6plK8gBR60",
-	"O9xmPi0VsuHO29+m8VzJlGlNR3kVPfPZLszjrBqQc9cL0944eFPmzLREf30Nv9eKvTsjQ1nKEUIDDDVc",
-	"W40TskfVLliuq1nWy6L2+M2M7LRcGbtDl4yScB/n13KJ4Ogql0iDnR20Y25qPMeN4oHn/OZ5zsH1LV5L",
-	"8w1ktfzNHv+VA3lzDhBdY7iQlcJyiIByFnFn2SpLuWGh5LaT+Udm1h/L/meTMh5O+b/fKf9MB7ViB7zL",
-	"Ub2ZWlSttv8e7JbptEURBsN0iMaNSv1QqprG21SVp9RZ4UNpY1+cBKIog166e1RJuxWYxwYFkbzTbJ06",
-	"7HpNSpQ0pNGJBTe+JkgLA0JIdo0H3VY9rCp45f4CZtUOySXRlQKCbdrVQq8FBvXvFnqcA5lvpcd9Pg7r",
-	"kKAPAtW/Iat9UOK2vRzwLN+zHreHGhMYQO90a7RbT1Edo+0FrYD/lyqek7ZIqC7n0DqxKItkaUOXZc0s",
-	"TG8NNwa6gjB1rmYCgLah9mUsKhWyyuupZr3cwvoIXdyv9fGfhgGH9Xlgwf92LPjGhrffJPsMvOhe2ac3",
-	"aK117TeKrcjCjOTlEPRlXwNwDgg8V9OxVoE9qsBzggLtnMTBiUQFOfnh9C0EjSw9UK8eAuLa6li4TCKg",
-	"lp8zNvdwIj+WKVOsjIcxAArEYBeaYXgLQFhjARiREWPCsVvwdGPepMpcXNItiOhZa5Grogs88//YIINP",
-	"wX2r9bQ3usQ9ET3w3gdLw6d0obcWa//EBocWnqorRb0/glB6wrAG20xeMPSUQ/luahzoOkirDQNFs1x4",
-	"LHwRrNKLDo7zSjHwOdWmkVEc2Xd0Y+e3L3X+z+H+nkmR0WXduvED/EZmUgmsFBvsGvX66e3l0G9h3QjV",
-	"3//p7RthAR5Y/IN4/eDXvq9bzDOA+5bqLWP/WLePvTsq5ROvu2uEXCDwOtjYucZiPVBKjDpo+kwi9r+p",
-	"V0A6Ux9UH9n/voAbqzCxqCb39sg0+BLi7DH/YQg8DGhjP7SKgx7yBIeMiWh2gbT1deWC63q98ynVsUDY",
-	"fo8crzH+b2ueOWEi+4jGmf1PenucOPqYUk2c3+Th5ni4Of4lDTPgFKM1jnc/TNxQs94u87U3p0D+BjGh",
-	"E8jjSsZ8Uiim657MYWnT0FHQlEABMJEPPIIkBnhuI0iaiuCHNOfpuSY7NM/hb0zhHJHR0rJx1+tu5J4F",
-	"jqyJmSpXnY3rNkXtGgjFCUz/E0jB8KGtIZsV0NcDQ3uwdnwq2+8K9X0GMweIWPcRA4ayWowSGKSoRzmP",
-	"6ail6HgUEvE/0g67Ua1ULpZRLLDyAATh0YkeOrmtmoIdYpEw49CITSAzt3+MCcIgKHdGdtzvEL6gCoEh",
-	"fqsForQkiZ7xBJLv61gkf5dT0dMzbqb/4QwNvVTOkt3WwnEQBQYS6fHJ85cvY+E/saH4+kqFp1isLfEE",
-	"VnhK1lZ4GrrsAQBsWVMsal1dJ1cHl4GsS8skBiuFnVat5K+Agv4t4+/qRZ7uEnt37OrZIkm7dOJyDCY8",
-	"KJlLdiA0uJVwd2PRegauO2KutodUsbAnLGqlzzeY3r/M6g8xmprZSRlXzxfiovEwAv0LiWNwDKBSpbaZ",
-	"KhTO1rqtgBWpbUYzT2ozCfftPChVG+LcpS8u+XQlgrpap7dqSsTUtj9Vihd1jtMZIz8ympMXviZ9Ndm6",
-	"SzU+6A4OTwf94eP+8ODwb52WWkajIgPO3Pn9Yb9/3v39l4f9c0ityzCb3VkucTZWfJQLYeRCVOoaddo5",
-	"WAervdbq3LlV/05OBTlx2+JqGP30PhQo6lQrvJSVPe1VgWVSyrKf1XpctXCilSolbhtDUaxqfna3Uo+7",
-	"g/7p4HC4vz8cPP0bKMNl4l+XltTn9h3cwGwbCvVtdIaFlMYPsuFDbOgtHVu5uyf9WcB7c410B96CIJ9t",
-	"DgfFQBpf03a1et3mEre9WByLMltcLX+ZvR2gzznz9QJolimmdRSEmlis3hpDTLMnXShqzWiWFciA2RkT",
-	"Ri0TlyHSgQKo1hB8vkUF3aNqojyr9rpiudVyuOsDNl+5An2fz1u18aZx2Vla7pqVG8Il8Fieaf4LFrHo",
-	"97uH/X6f6J/HpkzDvjxzbPbNeMxThhWEalcFFayXSda4KPy9UNZK87fCuhpltauirO4VrgpMWOFGk2M5",
-	"2Bsx7PuOBL3ptpQpZkIQWZm+FpJceFv4qpRQFRLahYKV+iOffMuDbOBv+Y9FA2slhfd1+mgVCRrrdHVD",
-	"IrrOOtSs+/9w/T8E8z44PTcG8/oytbeQcLaO30XYnlRkImWG5QF9vm0AGkIRB0gPOFpWxKLemphbJwds",
-	"F28bWMJDrO2Dtfgzhcve5IxtHyYLlD1agijDIYsn/CLHhAp0gHsNwQvzB/2DKBbskqYmX6Jl0iURhw4z",
-	"udYZ1H7k7s8HtO3l/nB6H07vp4+hvc35vZmWarvcKm5Wy1mo3AOuZTgV5BtX8dMVg/c1KkHXLmvCx8IV",
-	"hafODu+Lw7uy8Jgo16U5xUTWmGB4J7FzT6JYJKBE+KK+VSUn8QkhM1fvJfnpPcKRPlxh/GzOqELvTuRL",
-	"TPufCXUpbHd7BGZqeZI3fRjpTBLI1eyMQ77SwOJcRmZInX+N7WJNvG7gcbe2Dig5k4Y18zghn3agJp/T",
-	"tapk3sjSekON6fME7m7Lzh8Cdh8Cdh8Uta0Ddm9+D1llzeylex+MPGfiai1o4EVZ8rmeeqECuSxLPBtJ",
-	"5lSXyCII9oJCPFAFAAouIcQz5+m5S/ecccVSo72t21VLlopPuKA5effjK0CNxgKG6or+gJzrRgWpZe1t",
-	"5cbkwstY6BsCzMDVOZExVqF+9+Mrl2jRl4WgoT3ZERLwVaGD3bbL4VTR9Py5nUhTAH6MYM4WkBJMG5bM",
-	"roUPMB4pudDMasEMM+Tj8GtLUOeDr4KjsFW1XV3CqFJg3TvQQ13+TvMKqF4koWByoXhLqeStuc9bKL/T",
-	"5EEH2zassojD7b/XcnxcySU0TJaH6RuZQ5JpLFAO0Bhx/vFBPKeu7vmpJW6H4zF78tqDafd58L//18DV",
-	"+qKQTv6PL7/BihtQN9qTs+WUOiL1U+jqrjt5qST+HsGFw4ISeORcFQs4QaliTgRZeybezNkW+ZWgzPve",
-	"hI/r0kMgtxEXVC3bKG7Vtdu2EI0T8xySdVuurWTe4nfLF3SpSSJkF8TcSs22UG8BglQBA2GCk2vz2fEl",
-	"R32vFantX+8AvamW8Sdzfsnyz3R8fJr3+4DCNeowlmEKsQAA0vVJ0ddhrU7DMP958VY6LyYfDXG1WvD3",
-	"BqirjxlfXauxvRFLEujiQU95wJPcAU9iKrzAc8ySP1wvyftXtwWX1Lmax5VEJHG1lL0dB08TgEywFhCg",
-	"TMhOxY1e+QRyT67L0h0RiRuQFpC/l7JQJajlNRSDEhnBOiNVQIuzaPXiToSA31TOlx4L7Mza/luPXC5I",
-	"XzgFSywOrUTnM8lhqjicfW8XwSouGK2sJWpHGlo4M7rlg8NKbjrbteqmVLPM6jdQ6QzL4CEgWTaBllAr",
-	"LqHdX9zK9rvPEmIKJaDMipFY2hMKt6eFsXz5yUGlfRTmA2y5m7jy7oqKTM7IlF3GYqXMO9lQ5Z0cY9V4",
-	"D/FEICoUboZ+XCXjxC9E9x//9T8bUqaHEv//vCicNviN77ozNbOcuD/BIYkHZGTHEC63b8oS7aHkeKN4",
-	"+w2McKH4+efCv6zFvn7oOF0ApucOggNOECjwpvW4yCGz4HV54W+5HNk642A4mA9gjgcwx4ONcFswhyn5",
-	"89biRQB1lNLFB3sPbgftCAe1Du+wHcAVDYn0sLbdOjhH5VLZDtJRYw4PsI4Hx/BngnXc5rRtD+9ok02j",
-	"ILx4X2uvDa2x/kTdv/J8nZuvan1+OKAPB/TTIjfuckRvaKH0Vq68mNwGx1Eq6ddhOUAp5goBGphpBa5b",
-	"vGsxS7mOrKIqMHmK12fXArzQwVjjGrfVzYLGtFLLirhHJOeipo2UStZrtgDzLBcTjRaGBWPnt9G2Pg/s",
-	"4aY88QH+8AB/+LSqzedGMNyeH1sNpdjKXVpJfhKwA2i1a6Ia6k7QQkwKp9F5EMIajygJwPKQq6qaAytx",
-	"BspY5GxsiCxMOQQ7U1VJUo7uaC4mARSBpaTtp6dUzXKm21l2+b3rpTzDLs0eFCIuuXVn2ImLfv9x+n9l",
-	"MjXLOSP2BfiJ4QOoWIw/VL6W4cO9ylP8ZY5//FUWWNXSFfgmQpKZVAxNbdrfZ1wDSJCpnuvPNa95la51",
-	"CYd94Lq67dkRevwY5kjQstf5V/G+VnYCl/IO5Uvv7IStj/ND53jOv2fLb4F/24FfRR+w3vXKAzsncKzj",
-	"h+u7+jaUPO+tlNymc97D+aRSaInhb3sXgzXuz5UM1t51odhcam6kWpKdBDrEN5Ld+jeHe3u5TGk+ldoM",
-	"n/af9uFb78Narws50WTHHkCaGr3b8DYPnUEzAlknclkkIqgmb8XWKBaF45cic/YNZAHOQI24r9UJv3Ax",
-	"NeqcGeAonrM2vxi+RFY/VH6mZMzXf6osxky86dm5WhpV50eFCXXdIY048bXhjzD3bVkNnipGsOQ7y0Ly",
-	"ihwTbW1dz93NpTwRV++v/k8AAAD//w==",
+	"7L3rchs5kj/6KjicibDUU6RIWXLbVJw4q3a7p93t21jyzqXLRwVWgSRGRYANoEyx3YrYTyfO5/3yf4N9",
+	"kf+bzJP8A5kA6sIiRV1sT89oYnfGYhVQuCQSefll5sdOKmdzKZgwujP82JkymjEF/3zLjFp2j8eGKftn",
+	"xnSq+NxwKTrDzp+nMmdEs1SKTEdEyUJkLCPFPCLUtiCLKU+nRApGFPu5YNqQBc9zMmKEZjNuDMt6najD",
+	"LuhsnrPOcBB17HtcsawzNKpgUUenUzaj9tMzLvismMFbZjlnnWGHC8MmTHUuL6POX7pvqWEv+IybLvz3",
+	"6nBPp4yMivScmQea6EIbygXLiKKGRYQLP0ZN5kyRGReFYT1iG81zKh5osvOoH5HBfp9IRR72+7uR/cdY",
+	"KkIr0zNTWRhCyQea84ycsyUxU2qIHBNuNElzzoQhNMsU0/qBduOprcKj/h0tw1s2o1xwMVldiu/lgsyo",
+	"WJKZVKycuAkrhBukieKTqSFCLiIyouk5MRL+N4oF7rCZcm03eEjGSs5I375gyiUbFUobWEt4qxeL6kwP",
+	"H2810/4WM9WsZcPfCX5BDJ/h9jo6rZOpcTRambkn0XGR57GgE8oF4WMiJBkXykyZCrvNNZnRrDmrwaP+",
+	"w8H+w4PDR5tmN5ZqRg3O6dFBJ9piuvjV7vNsdabHgvDMEhnshxtfZDfj50IaRhZTJgjV51xMiC7mc6kM",
+	"oSNLqbxOfJ3+4IdvH/7l4E+Hf3v86tEPBy/3f/z6zZO3/ZPBaac6fDdCbZSlr0s7wjlVdMaMYxxP6WxO",
+	"+UQ8/7b9IKbu+QNNOHABbp/MqZl2oo6gM5h/1tm0hL9XbNwZdn63V3KvPXyq9yqft2N7nrHZXBom0uWP",
+	"bNmyfva8FowUgv9cMLtulmnlcsJTmof93qHk3bvn30ZE0+Vuj1jeyJnGZacmFv49OPEpVWoJdKXpjAEn",
+	"oCIjI5ktiWIp4x8YPB1ze0QU03MpNAsEJ7RhFLY0VYwau3HUkbB9WRYqZT3yI1tqQpXtfm6Ab9E0lYUw",
+	"sbCMaf+ATGWhdINCO4fjfvqI9Vl3f/SYdQ/Sg4fdJ/Rwv9vPvh4Nxl/TJ6MB81uCl0G5KZWl7Nq1rB1Z",
+	"evGCiYmZdob7h4dA0/7vgSUQY5iyff6/P8Xxxf6gG8cXXz97/4ffd6IVgoo6LxjN1lFPzmj2iSjHfRZG",
+	"0H6PBObJDZtpQsmcThiZyjzTtbO033dj+7lgalkOLoduq+PJ2JgWucEmM3rhOHy/H13F71+rrO1mtmuk",
+	"7SGX9nn9hNs3O+0jg7fbR+abMWEH81OHwl/w4/u23XtDJ6x9XLBaRhLFTKFERIBeLX3DDTJoSgRt47Rd",
+	"tA9zUF8/+58r1/CUzeY5NewkLybtQzbuDSs35MVkDdHZRzcmu9ogYFSKppZfn8pzJtqHVYhJwbSmo9wu",
+	"6DkTll1YxjWzv04Y2ZHK/5RzcY5SyG6dHP40ezL+y/4PFw/z7x+rH/fn//m1Ph0s/vrLQXH8KH32JGuf",
+	"K3xu42QrvGCw/7jOCx7VmUG/++S4+zfa/eWs284MLu2HkEHC5fINzdxtaP9KpTBMwD/pfJ7zlNo12vu7",
+	"lrBubqrQcO6oUhezGVXLCkU+0MSvSdSBywDaKiUVfiNDsgG57izcdfYMyLSYMWHgq2eFyi3TNGauh3t7",
+	"dM579ILLWTeVQsuc9VI528tkqvega/27th7d9oXRuSfkgRXo8gdW7nDN7Npcbktiz2Ay0KBOS8+xs3DP",
+	"lTf5ELib/75UeH2NOcudtMHIQkkxiYXdsohYiUKOiaJigkJXeIOgwGP7KMS5kAtxRCh2B9cl10RIE7uR",
+	"/HDy+hXK3p6ULd2hgCrHYyYyyzDCyPB+q6gtrdpA29q4NnurDTYJ09v2VDZaJ7Bu35Nt0CIHXtFB+S7s",
+	"+1MpxjlPr3FsWk9BKQKcnbPlGRdnhWa3Pwrrui3Pw3FN0wJyaMgj5ME2wg2cIW2spK8KYXfoyN5HaukU",
+	"14ETtTp3cLpaxgwSYdIYebIypohIARJ9LDRTH/AEUiFBCXHHL2PzXC7tovfInyk3JKmo7ElQeqjIrHxq",
+	"Z1gfRVUuHcLP+JYTUXUpowb59oEO4urKwWvYCzZRZ/XVdQr8/ZHtfCfViGcZygA3P7Pj0M1tj2m1p+pN",
+	"xTU5fvMcCAp0UJp1pciXd3KECjOViv/CMjIqjNVxmNYkY4KzLCK6SKeEajDDuI/CKFKa56g3LRQ3jMg5",
+	"UzDl3v1lsQ3lPRdWQqP5s5KUbnxjuK7O8MHthaZGd5UbwurO+JTAUyLTtFBWRL0DQjwBNtzVPGON3u9p",
+	"aiuaeiXNd7IQ2e3ISUhzNoZubktJ1Z5KInolwcKAVyXPyINUmDOw6T24Cyo6hVsWbTgkkwxEX8IuuDYo",
+	"M3Pt7Tg9cly+Ksf+9o+Fe06o0AumdLjQ70XhLSnxDV3mkmanUr6gCrXCmxPkHDs7M1Ke5dDdbQmzrce6",
+	"XuilStChuCbwlrLalCCD/sHjw68fkdHSMH13JLv+g0B+KKPa23luNNkZkJf8m917xrgdORajnKc3MWz8",
+	"E9opwDrUsFPcCQmilQttBV4DQhfVWKrZKqndekPuZaBbyUC3Xv/fhrwAyg9YWB1p3hnRv5LBAiYVfmJK",
+	"NYoIcBjudM1PpXxJxdL9rG+36Ioadga+jjN2kTKWsdsvf3uf5UZYtkzgOfHPP51hxzIkJ4Y90AAjcJ/m",
+	"Onx9k1Gmd286+bR36jtBg+HgdrRcVHu6LRE3OqtaN9H6XTOjoH/F29L/0j1+8xzsnFLZP+BD/ifnqr0j",
+	"gwsTxq0QGVOes8x+ckGRwc2V/MAzlg2JkHasEaHCG/Zh7FIRGgvFPshzBjiYHnkl/XGxM4NXncWRGtbF",
+	"o+M2E3zaZiq1VXpiYV9aA50Bd4PHr7TAb+71oa0Py1zJ1LkTn5Yn5RretazA5w0X23FFmYaLC9xYqO/q",
+	"Td620N8ZEwb8v7c7eKv9Vc9eOUgc34O/U8F6mWT/4eZo+3tAaK4YzZZ++LB2Fc9FY+qCVJ7BwVCs0Mx9",
+	"yNvyrUa10e3Y8IxgH3fucAnd1gX7pofF8gC/CpW5kIyPx0zZQ+oOJC6ONi0Uoe1rHgNEUiosUxkxwjJu",
+	"YAhXumCx27tSa3xv5cw9gog8SGfzs/5/pv3RD4ejbPHk8GIyOH/0p9GfXvyAbiRgSyKzs7DcMJfCqsUj",
+	"RtIpFRN2R07aqgbONVmwPAelx9nEyyVMqVLccuvCDO2ueKKPBVA92THO5T0kcedb/5Q8E4hmspx3h/dY",
+	"L4IToXdJ8EDEnV3L52Ox6rqqUXWFEixlR4SWW72wTD0Wdr0LXRq/aJ7LBbp3vZUe4JWVloLO0Jo/41pz",
+	"8Dk7zMQ9j9+axzvwH8tesozTU8BZ3E4wCj2ezWyXZ4DduL2ItKbbDSawWaGB/vE8arIyk09kBrPk67+Z",
+	"ND+a3Ju/tqDMsDE16CiQY5Zxu5g0f6MsZzDcihpjmmsWrWJg8eL2HMMu/bzS6mOHFhlnImXbokeP/fuX",
+	"EUDkc2YJkpo2KDxDAT2wqxFLwctvSSOxrCxJqUhZnrMsOSKiAJDxWCpWh2Pt9/cfdfuPuv3Baf/xsL8/",
+	"HDz8Wycq4cKZlZUNn9nDYDux0poHXzVgU3bMhYP0bzPbp/i2bacYLWfaHNxhd//x6aA/7Nv/Wzu4lcHw",
+	"7DqgXY80267FK/uuo6KsyDdtEiVJeCspt0sbqox2GwNwaSEFw/vdbNyijatw5RbBdzeNVzuwk3txe9Lp",
+	"D/uDW43LFFuTzgm+fRl1/J18Pbxj1Cnm2V2T3GUVnvgTYoKBqCqjjEqeEObcIKPaHjX4QDhitTNTm02J",
+	"jpWjv7MUeOUKf7kep/szhCyAdOaN4F6xriLLAx8kwBrnZkn8ZGNh1bAPTC2hmx5x6g9Y7LFD9yaeBauZ",
+	"2yvV2Ne0IVKwWMgxSQyd6ITs8DGZ8A9M7EYQ5pLYGQOeyZ4heG85Z7UXQWLmRsciwWWvvY4/1Vv0iBVf",
+	"RnYhRixz0xd2ErHw0y7FxYgsptTYp7XpNJDwHzt2ApY6RsWSKb9Z8Iv9gN1XsDt03l82LxM/RvtvQIID",
+	"4Xp4dGr4B8TQu3++bzlkM3rxHFvuh6dUKWqVQQxFcI/tIbWHCwZ7xcGy71yGeVTGdhXqHaTB2qi+3mJU",
+	"lxvo+2m4f65B3WVsEsp6un6vTqmOgHim/r2cjU3FAbl67aP5apW/vqx+QLGcWu18DIrMWCoykbIen7a/",
+	"OUrHspuUz7kPo1vzMcco8GA1uDvZsSdgDjFGrqvdI9JvY/eD/f5Vw9FOpl8zkIzl/ANTLPNBW7gEO1Jh",
+	"OInjBLIwI3kRbGtSsDqCfDB4fGX0UpUPVxbJDTHyO7SJVz6FZbuuTEgEWwTaseqwvQCAfGhA9Uew2yU3",
+	"JIXImdag6QY2KKhScqEJNxFK+z6kCu2i1FTEijNqEmQ0dyd+fiJpyEgkvUCIUgAHd/hse7F6OhgXprha",
+	"5LiGQHgzUaFBTc0LfRMJPRMfWC7nVxNRfdsyaraON1sZHzTeNKi2EKfjenhcRJJ0Nj9LyFjmuVywjIws",
+	"pRoDlnKRkYxPuKkHH3XWW606tegL+14ZgfH+4yB6uH/5+7b98iN+wRGecK1zCFE/chwmpo9IkkM8SAJT",
+	"SKZUn82kYonVo+2BhAt+lZn73djqWiu3pXqtQWBV7WK7jDr++zXx003GvTuSMmcUOstdKMvHWqzSmtCt",
+	"q3kiTCr0uolcXnoDyLXW/7Wo3KDeoeyjHBnNIrvoiomMOTd+fc0364PbaRwr5BRMSU22tPQ309I5no6c",
+	"9ArG8gXXDSbU1vnUzPL2oKnvT1++cGbJGVMThtEsmoy5Vc0ts7PkyHRK5yyLwOVul2ahuDFMAGUaF5pV",
+	"H0Zc9PsP0zn8D/ue5bkkP1DByLeS4aM992y9clx2NtOTrU6vfW+702u3+exqHdyHP+LVvMWO738uHdNR",
+	"fqlq6gJPR22Ar9iC5FwbLibIRvwetN9AF2vyBMxzykXXPic0ByiNFeLrG17f49b+5ZWWxhnlebuq6jcM",
+	"uiln62jbDb6itHockN+3mkq6BUu5FVun1RvLC+6flcV7xvivxulPwiGpr33yc8EKliVkR0hDlsyU8vxu",
+	"VDU7Ig9NyE5Tt0Ex3ims2FubRF4SvHu0VjB45WTUssVLurQSuEZhpRPVIsTdyrVGiMfxyaYvnTjJ9tqG",
+	"EzAANox+XvZdJcTNAvTxpxSPG2RTG8kmqjmRynxnb7R69HbNOtWcBsZzBskMHJkjDCAHWbNKJ+vMXE5D",
+	"qdFL7d31e2notW0ENQF5zCeFYrpHXs+ZHT0Ywpw6J2kIVPW3NpnzC5bHAly2OU/PvSUsSNf2zj+CNi4f",
+	"hPsCCTY2p8DGYjGVRM6ZQC0QumNZ1U7mTU4NgQq+WzsrB1eq86UZY3uLhB1b/TtPDq9qM8fjsMFysMJx",
+	"iJDKCWu1E9C/nsXkJsaN7e0Q3np11rL6+/tbtl1d0EeDq5sGu6VeuUjuxHBSbprf8saAI09yzUVojG4j",
+	"a7EH9TPo0MgQrq1Ir7so/zxlijW4vsh0jySZomOTkH/8f/9d8wntjJaEEv8DMPld+1IsEndTJGSHujQv",
+	"mF4ILUD2tFvVHF5Ldl3HcBHvAIuJhde9ypMTDs5uGFFUGw6ITuHDKRWxGLFUzljVo9gjr0W+DFPCNqtu",
+	"Ls/bY4FAG2cOd7wdGlfdH0hnjq4cxYVv1nm9b7uWzb+Du+KafP50GvQzIx2e5qjmhnATRwNp3ZwKkuWM",
+	"i+pXBl/aJndjo9cq3cvZnIplXeA6TmeMvGU0J88CpKkhcq3uUKGNnIHQsOEermf06Lf2tAkfLRfCbWVE",
+	"sAUaH1VTkf7od2h5pvkvKEb1+93Dfr9P9M9AZOEFN4LX4zFPGTmZ09QrANWhH/Zblg81r7ZMWogicEBT",
+	"spPkMqX5f2RyRrlIdnsEFt4e3ZRq1uVCM6G5VQ/zJcjWyGAF0w2LXBuesCoNwncbG3Z4UJORH7YseghN",
+	"uea5wtgN5vi5y3RXy4RC9BRN3ojrKgQkEwNYrY6s7MPTqUfA/HDy+tURwjvt/xkNv2BYDnkG8hV+0KcO",
+	"cGJZLI7fPC9jGvSUzlslpmAtuhK38y0zbTo1dtB2gUCrp4BnWr07qCELMPcrKSboKZgrOVF0pnHJcq4N",
+	"mYBvgKInyU4ok0wPY4HOQ43YJCNzBlEClKQyAx/tkmQSlu9cyAW6JVKDWR8Y+f709E1AyrmEYD3yjKZT",
+	"4rcaIeKpVFkJEX/6/fGrPz578fqPvVjE4lf81q/E9fMrmTEq7On7NRa/drvd8P/23WQlzCshv5KDfp/8",
+	"So7XZoLh2mPyolpWGLKaFKaS/wVuTci7VwFSVdO/4IiqaHkczID8Sl5Jj5JvRZ6TGvAcOwp5C7CXh+RX",
+	"2D/bZGbVVGnsZgAV7jRTCSwUN1xMdn1fIQwI+zrAEUEighCt24jkhekK99Kcmqnva8bMVGZntkuKCgh2",
+	"eugGaN91aGNAetqBllhqbH1EkmPbNgFy1A46j157/5329Cr4rSewv408JVxvkaOkHl7THufiBrAS0grf",
+	"HviNaI1jJS/5NyUltIECsZPDRid2kVrAeK6nBhAcutjfd12EyGoHcQ68ycFnaSucPSLp+mthd90eIGy2",
+	"/v3VNV9QjUBrJ+Wsw1uHr1RBzfXOK2rzOgiupX8rHfqUgxWgdhQELCtOOznQSmGRF5ftM8eH5lSbMHEv",
+	"9pzVT87KuFyep9I5W0O3hLFO6Qfmu26JCcO+LVGfSokgAR8jckQW6wOywvpVQyttZ4fAAU/LIGfvmDAV",
+	"QKjlIiPMn8NZBp1VhOu2ANpGJFA1s0o90LDJITrR+iRMbZHj62G6KyERa4MCmlD51S3tRGuC/hqxqjXF",
+	"oW1d2mUcd7FfT/FM3b1+pdgAAsBlK3D5Y7vZm12AlwAkWUvCMmMRSbYHOaNXyDZDv1BSFxdvF5sdpMpC",
+	"8bYVnZV+xObk7JEHzAMIO0xaUZU8rUoyEAFGFVwxR5Y1kcROozGBK5PXNc2/m02gsJPlwNt2qk26e8Fo",
+	"dm3rInD4nVQKQ1Oz2wDZlaIysW8omvHUgMzL8jEKb4qxWMwlF0ZHIBHkH1hGpkyxoRXKBj3y1VcOJIeq",
+	"OkLgel99VcqUXgi39w+8OySxQ6PFnQQzehHi29qHiDSLOwnyJTS/BvZkWXelJztF289iynMGPUG+Zy+d",
+	"+7wile59CztiIR3IDxZjifF6Cwn9oJY39ChATZcawHh4KzClUW7dSWyHSUQSnFTyj//6n93mtOz4mGKO",
+	"z1pB15lvyE6C04VmuCU4YWju5/GgdQYuP5UX2Fk6lSGbgM9xhqOAKTi9xgqcYVmay1jZxtpW9GKxj7sN",
+	"SEl4TUjDNm62fTWq7CGMxb/imkdkJM0U0s5aDpTTEcu7OT9nZCFVpjfuCw5FgYKnDLZFj9xEyWIOF7zI",
+	"iGZUpdPIfxE7UYyhXxR+7JHjBp3ZFcf3y8TEGDTKrNJICHAPUygBKouRxA6nF4uHdpkQ2upMPk7SsjKs",
+	"W6tCWKVHjnHuPvZwaNkPGENwjHQ+Z1RpAuK7k0Zqq4ybBWJ6UntrdbmPqsAwuzvw5Z0k7uDhYUH52PV6",
+	"LoweT5QmNF9Y+p8rBpIUF6CcIHFGREsrSWFkK0BZUdqUxLA8hy7iDh1pOPKYHzfuABYi7oB2Z9eEZ5qc",
+	"MzYnplTgk1SYs8R+dcwvyE7ccawMI7hyM5XFZIrqd6mvaMiYxjK37q1+i9LmtNHo5V5bCSVYEzSBAjUt",
+	"sZE7706fRuTtd0/Jw4cPn+z2yAkzZLRsoDxrjrbDbv/AOdoGh8OH18ChpWD/OhsHA9jGqVWNZZeRM9ps",
+	"5+XfJgaixF9sY130VkU4XVe+DC9dRp35VIoru34DL11GHSSPq14/wbe2RnXYeVaiBq4JbL4OnLkeWbCJ",
+	"AnOqjQ/a/JwkuCFQwdsEccuicABdH9WYBdwAt5aeJJrUfb04BbuMt8DdYmhBYqfibj6YDl4MfsZHXk5w",
+	"zmrL/mKBskFNOLJs0d/5PatKg+gQZuNeLmeUxGLEcol25nLXhrW0w5ph2YsZ+nCEA5l5nh4LWLcIJQa7",
+	"LD7INTno98mqteyOmObn40j3XOYuuEw7KBl3Yt3B+oSeVNB5tnagriu0cFyWWYi8RLEZgQww0mD+KSUR",
+	"SJ3Y0A7D7w04sjBbAhrtsG+FWUP0WYlR46gNiGI2wvzKGGLEBUns2iVkh2pCY/ED/UBPoEcCmLIHmmAX",
+	"UW3i+NuQiGQ3Qpk3dB4LH2XlNcoKNs4OQxW+ZksoOuNMDlwb3cZkroWZQ/r4rQPl4HDfGO6Em3sLqFPl",
+	"fG8LeaqwozUwhSCLoJY7DDcepm1wM9yNSOIDyxJ7c8UiqcA4soTsQFCU87zUw6L1bt3rvxqqVsOENPz8",
+	"4ZXWyfmEAi1etLry767kkv7xvndH0E3TFdcSbBGLUiPx43bxeXMl9RyBsS5Uz/ITbc4qfykjwCj2gYkM",
+	"MLJwydcn5rprndadYRd65Bi0Of/A621cYQGio6AoSsG0Vc7mOU3Bk7OYyty2r2AfSvebPzi4QldhHu4F",
+	"kn8HgWSFX3p47sp9CKfygYaKZ+CAObIEB5beqcxrcEZIaqNoirXfQt0Osphyw4ie07QBga3A42+J/X3l",
+	"N7s+/u/qBilX1szz0YjIPGPaYAmD2tB+6miW58AXUjmbMZVyCtw8XKH1AfevMFdfeZ2+8fS3sgH2gZc7",
+	"uCDPeoNHBwCdaBOo/jDA6nJfP37SB+ZPnDFqDA5m0dgAeP3w8LA/ePKkvgmNMjw7cfyHnwbdJ++t+PX+",
+	"46NocHC5+/+0il4n4WxsvMMgAcZYyVkEZkMCu7STHL95blW3P7OR5sbeX8lbNmZK0RxtubXhH7953hh1",
+	"K/Lo1J2kRqrSqnkTPKhGookThNYxF14O2JlRk05Rrk3Q7pnsNsgFQ8ShFBHPmDAbyOXw+uRdEs9hf6tg",
+	"8NMKkuwmaVJC9iTy3GiSuPgSp0a7jEAJODWBCUCwlNOHdVQJl4LgWeoSEtRwluBw4IYYOYxF8vGjZS2X",
+	"l3bDP36E83jmfkHhBivhLaQKkG37eDeCtjBm3xgOjP/D3WbhT7h9ej8++6vvGIWHB5rgI3drJj8++2uC",
+	"aQiSjx8rAs9ZoeyHeggnA+QNzxgmIRwp+IkqRpwn9qgKPwn3cSWYDPjjlIsJGGyfu1TZuNiYqLAA2yv4",
+	"EuGIDEnOhf0Wo+eoXaFNApxNMo9FYMGaOCQoMF4N9mQhXZ9WtKWZ3RFMu+N8JLixkADCrAD0IDgOMjPo",
+	"kNPIRb4doaHctoH+dSzsMoRAubFD86DAAgSBy+H8NVwMwd9ieYCbKGLwqTGKjwrj+z1CI/m7ty8qj3aS",
+	"qWJjQMaq1HmKiGK6yI3dmfIiogJdsIl3xdp/WNoxEsNhDMsT23kEmHXIUZlDcBfiGHBBNUl+lxy5rScJ",
+	"nh9sr80yZwlhOZsxcO/BcolYsA9MmO6UiixniuwkUvzjv/4ngVgcbILGLJVqZk+ZnxqcJXR3KDhfayhn",
+	"JXbFna7IOyi4gPKsdtdHWuZ21XAlUD/AxYBl5dWARnDB0DI6wvYDmCo5Z6Lrf44Fn1kFlGtLUyUUJXGh",
+	"jSOZLZ0XG1dES3jXno1wsqDvWLjwelNSIxKNbj+IzrHqkG/O/RsLmmuJSUnWBOtBbVZ0mhgX9xm5/I40",
+	"ncbCDuaBRjoD8BI3SJ7tNryQIW0b1K7Pn7k5l9LNXRbbCMl+LCEbgCtveJ2sPJUQy62aFUHY3JDP547M",
+	"5K7cotPFy/BIv1XXM3U3d641KhQhDLqMIW4iNmZ5IGm4FuGiddk9a+JBfxt5Mozp5iZ4f8l7N+aqxniH",
+	"pH4jqrwhhbVbXFepYONeI33cQK93sjiiAYDrBtdlmVXEJazk4DbydUPbrXbXsP9WgDveEuLnE8agC6iQ",
+	"ZfW5Zd3KsfnVT5Wko8TsbMjTsa252n/pE9rPg2h97UHdyiDtF+fzBE6Xk/ytG4JrPKV223xnb/8VFfIm",
+	"1ofNRYKPqyWCeTYEWQJSDdlzz8dQpy7pOtnoMZmyi1WXSSy8im+Fli6d8+7g0WA/G/QHSbOC98ob9Rl+",
+	"/bA+wX5d0/+Jdn+xSv4furt/sNo+7Y7ff3zc7mYJE7+xpT2Q9WcKLG7eFRuvcq+JWZWrAV8Es1E7AW0q",
+	"bn4FAX2qOLit7L6/kZt99WbQLC0UN8sT2wpnczznP7Ll91jzoHWPUe+tGs/mSmpXS7hHnnFQqwHb514F",
+	"TalRViEhtKyGwLDMJCDdjkAH8zkLzZTN8JS2ls0PhRtK2qAwAbtU8L2t54OSHIT1eECbLE2EqBi2zS62",
+	"Cm/ylzufV3WxVmcH+fHFWHoCpEgSrjk0Jg6cTnbwz4zq6UhSlUUk7nzP8nncIahckrhzYsdW2OF6VbCz",
+	"2x57iJ0dv3kOCSS1j9uaUcNTX0MUFWZ805lCkHnDDRsLjwHWLrNl3XQG1pmI2H8qfB6cbD0CRYE8RjkW",
+	"oOHkXLt0g/NilHM9ZZmjSdi6uFOO+cOg1487ZMexQvKSLsngSUSsArXrLCcIRoVC2y5CKULLCxphPHSW",
+	"mnVo5V4sXvt867okIT9qtHTNqDpnGUkuughD909ZNgRPNeBjIas7F2OmFMuQbdr1wMntxB2MivgAQ4Qp",
+	"wb8AOsByBsEmYD9EkK+OO1EsYsfoIzKjgk4Yvv+Bs4XbBxgZtA07End2K4OOReuogccmYC6D1aFuaVJD",
+	"VCEInVAutHMi8A8Myy/zFG1qilmmnhoP+DYS0c2V3QZHXCx+9zvyDdUMTQwiI0ZRoS2h24eIFYXgrhHL",
+	"5QKVMmeKMpIkex8GSY+8UTIrUoj1C2VOwDNTaIwQPOkhDFQxCAZKQ4iKjz9TbC41NxJsRNowoS27QHOj",
+	"7cD+lUs5H9H03A+7Xv+lHG5Izk8EY1BW2ofhVUDxZal2x7AqPAfDRnO2holxQ3bSQuUReQXRFG+WZipF",
+	"RN58/2YXGVsLf+6RbwAJXSkdgzUIgUA9CjpjaQ7hWbjaVMfCLGTNYJQgz4J4ILhtIKppxqyQNp/nnGVk",
+	"kssRzfMlkiLjWIzTskqaw3+3s9QeOS5DJL21GIJhQ5iiPdIOW37QH5Ba2OPR9rWNa908JGXQI2ztj2yJ",
+	"CzRhAmJRQ9RojQWSQth9O3Z/nTCD+bQcE7Zbjv/E6F3bq52hq1lE7fopZobo3uYBh4AeeawcBztv1xAY",
+	"YQqubiRTznRbMLImYPGDqylxokn3dDlnw1isBPpZWkr++Ow0ObL/orXIRiwQVEIAHZFyHQtn00eT7kRI",
+	"VR7ksrKYhuMAUbhufdAK6eoRQYELovkvOD3FxhAtaZtnbI4XK7LGnIohhui+yakg/j+/Vr5FSOXnbwql",
+	"DUnpnKaWNl38buU/jT/X/gxRbieQcVb5zh/1A3/Zm3FRGAY/D/rl7/YHGK2SY6Y1SK72lf2Wpr+S/ZaW",
+	"z4Rhaq64xs4f9ltbHq60RA7nFngqwVhuyExqQ74a2VX5qmxQLroGrs5FIQudLwk1sfjK7kPl5TlTxH0Y",
+	"Mu96OkHu9Ki/B/vmwgOHZEBA/Y6FW7yI9HuH+FttVezv++73cs679oyAjx1nAi4lhXZ0mlnKapkNZhVB",
+	"doNmaiDa6mDnmAEb6Awi7T7Q3McihHge5xmosKfMdxBhZL6293eaF5nVVbGIjAb67FoG3qhCkQy9swdC",
+	"SQttKBe2S7iuuWhb4lgQsvOoHwHFSGW3f7fFwR3iXFY+OiSP+paPEfINS6m9AMEnB8eipR4tjsWnJPjq",
+	"KyHNV1/hpW7f1Mb2hL6ypLU4BmRbIYaes97KKpQvDctM1DOpWDlzU9LsQhZ5hptsP4olS4VcuFzC9uq1",
+	"O2T/N3LbDKwFYwsxMXqPPDcYRK9BvrId9aEVLMA//v//JgOy8+QJUJ0jUPRvjqk9DKMlUE3wgPiB2n7A",
+	"VWKfuK3QdMZIk6Ra1kAzTwnvBL9wyXC4QLCSPzdESXufZKSYR3AKCcHUEdUF4lDUAI8HyF9kJywx+b9x",
+	"jruEj4mQHhIJK1lWRLJz6JHvADLmevWOQR/KDb1jgUbwPhVKgWxOYOTA6ssoeOlzxyMnLq/V/SekNebY",
+	"rl8sapHFwwaitLYuUX1hYNdxYSC9fnln4dIA9VjRshKpD9TTGsvs+qPkYP9JLMDKawW2Hed8Q49yIFVZ",
+	"2fYgAwBeYurpYBeW5+2GUntkR4ALlZIZzbE0VauwIwXbrWLzhSxVLxDXXPy9k8JppdIfQuVcEKRwKVoi",
+	"omfUrtEyAAd3Vq+zyJ2TR/0jkFBARsaQ7VikUmCOt6xMMrsbhd3Ilz63g5u9thc5SClcgbyWlHKXZZ1O",
+	"tMCBP9D1Y/NV4mVVZOuQNgqoMhaY6DYIrdinVb42Ul2dBHqNbartUfCH4l67JDf2W1DHKIC7ufGSzzN3",
+	"OeAl7Jk0Jo9xrHoleQfZsbfZuZc2feaYXeBhdp5BGw5BmMkzDLZHuxBK6UO7U1xM7G3gYvHRJuTmFYsZ",
+	"TadcsK4933SU+0BknCYlaS41JPSztxwl02JGReVdZ0GwWgmmhE9WYoqTevYalzRBjp2IUCpEhdXsy1U7",
+	"BXyD15tcwiOuybvT77qPYdsDssbeHCWqblQY8urdC7Lz7g/9fr+/O0SMQqXmFMzdhZ64/oDp2VYV4X9N",
+	"eAqMLqSYMC5dAexv8ub1yWlSzkk7PQrRAGiqbElPUYWXAIYHggpLscPrBdpI5dKPVpM62L/3D8hUFkqj",
+	"omPU0jHTQKi2C1Ch/Q+wEq7sh3axPNh/GcJsGYjb2lpHrVXq/NLFIjnY3ydrMnU4s07OrGzmIzddBhQf",
+	"CKvpmOVLd5u4uac55bMSNlFNG6EKYRmBkTNutboloamS2ielREYFxVYQGT3P5dJS6DAsFZowlIKVQO26",
+	"hFPVcrqA8hJ2o5LFBZJioLzKjROh3dJWo8IjIpW7qWJByZgtyrusQnlPyLpcM6vM6sh2hPOAKVJ/08IY",
+	"6ZhVrzt47IrRuk08vLhw7MdS3YzZm5Y5Bwx2a9cXacFTf4lHpxNG7GICsY8AN1ox45T5RgK7arBBLkxp",
+	"nwkdlVZ3FNsFzZeGpx4rZDcBTfi5nJStKAklJyGDFPOVbiAlOYkxY1n50h8LnrG44+BPFdudG7MT5sGE",
+	"1DocyKJChIwFExkkK4AMBb16QpYKN3CWE6DfyjIhdiwWGdOQI8bHUkvxwc8tBNPAWfS2OqfVbGetQxt0",
+	"zlMmNKtakOc0nbLufq/fiTr1OoOLxaJH4XFPqsmea6v3Xjx/+uzVyTPbpgfJtC+jjuEmLw3S6PH5wJRG",
+	"c/Kg1+/1fT5VOuedYedhr997iLFLU/BH7AXbr/1rwlocT2/RCMoItXvFBWhhEJlezzDxoGJIjnymIWRg",
+	"4CS0J7a6vFSDtYPswSInUeDW+dKj9iAflAANAO8wXM+wu8+zzrDzgmvzNMwCIifw4tCd4U/tbpzylb03",
+	"mH77yvd8GcOP65xckBhQKkNGyx459UVJR0qeMwEAXYj9rKoqUmUYjws+ip8LBqlsHIXYrjrbln5czaN8",
+	"ucWUXisovL0yJchNWSbf9CZZtwPrxlstQzaj163BdvkeIMrAsIEU9/v9LYp8Xu9jgHNoKxy+WujjvgLm",
+	"VrVZD3CX2hqF3dz7hmZvfW1l22RwdZNaEXxo9PDqRqHkL7TYf3J1i1MpX1Kx9IqHbXe4zYyeu9RQvuRq",
+	"VCkTbYmspCMf2j78qVPyqPdRZ/XKcE5021nJlPdoBrsyl7qFMyMUrIqvhVsVdO/gDS1zkjljmqsN5TNZ",
+	"ltzbhZb+2SnJ9dJQ9XpmYDAPiX8h1YewPM7K4qQy/I88u9yDxMJHXpiLVnpq5A2G7JEK9XtX1YlUExdb",
+	"2erqRGtVl8L+PmlJ5XZUq6oJc6wkgWtK1rXsdG3XEG5GqN1z3XuooqCAB/o94omYNt/IbHnNmvaV6gWN",
+	"EublEx/NCAEitYr21ezC16k06G6ClfIJJRqvBQF0jSrjjaJql3XMlQswaVwigzu/RAKCb02l5bJoeJka",
+	"5v42+a3fJv0tbpOnUoxzjui+g8EWn3iDSQ9PpXwBKQ+h3eE282mpiA533v42jedKpkxrOsqraKkvdmEe",
+	"Z9UArNtemPbGwZsyZ6Yl2u9b+L1W3N8ZGcrSnRAKYqjh2mqckC2sdsFyXc2qn1JhL50RQ1AIy8hOy5Wx",
+	"O3TJRwn3cZ0tlwiOrnKJNNjZQTvGqsZz3Cjuec5vnuccXN3ilTTfQRbT3+zxXzmQ1+cA0RWGC1kpJIiI",
+	"N2cRd5atsnQfFsZuO5l/ZGb9sex/MSnj/pT/+53yL3RQK3bA2xzV66lFlYKzViWaU5NOWxRhMEyH6Ouo",
+	"1A+lqmm8TVV5Sp0VPpSy9sVoIGo26KW7R5U0a4F5bFAQyTvN1qnDrtekRMVD2qRYcONrwLQwIITg13jQ",
+	"TdXDqoJX7i9glO2QXNJkKSC4ql0t9FpgUP9uoMe5oIKt9Lgvx2Ed8vdeoPo3ZLX3Sty2lwOe5TvW4/ZQ",
+	"YwID6K1ujXbrKapjtL2AGfD/UsVz0hYJ1QQdOisWZVE0beiyrJGG6czhxnBQFUiVrJkAYHWodRqLSkW0",
+	"8nqqWS+3sD5CF3drffynYcBhfe5Z8L8dC7624e03yT4DL7pT9ukNWmtd+43iOrIwI3kxBH3Z13ycA+LS",
+	"1fCsVdyPKvCcoEA7J3FwIlFBTl6evoEgoaUHZtZDflxbHQuXOQbU8nPG5h5O5McyZYqV8U8GsIIY3EQz",
+	"DGcCyHIsACMyYkw4dgueboQIVubikqxBBNdai1wVXeCZ/6cGGXwO7lutn77RJe6J6J733lsaPqcLvbU4",
+	"/2c2OLTwVF0p4v4JhNIThjX3ZvIDQ085lGunxsG6g7TaMFA0y8PHwhc9K73o4DivFH+fU20aGeSRfUfX",
+	"dn770vb/HO7vmRQZXdatGy/hNzKTSmBl4GDXqNfLby9/fwPrRqj2/09v3wgLcM/i78Xre7/2Xd1ingHc",
+	"tVRvGfunun3s3VEpl3nVXSPkAoHXwcbONRZngtJx1EHTZxKx/029AtLX+iQKkf3vD3BjFSYW1WTuHpkG",
+	"X0KcPea7DIGmAW3sh1Zx0ENe6JAhE80uUKagrlxwXa9vP6U6Fgjb75HjNcb/bc0zJ0xkn9A4s/9Zb48T",
+	"Rx9Tqonzm9zfHPc3x7+kYQacYrTG8e6GiRtq1ttlvvXmFMjXISZ0Anl7CYZ76ronc1jaNHQUNCVQAEzk",
+	"A48gaQWe2wiS5CL4Ic15eq7JDs1z+BtTdkdktLRs3PW6G7lngSNrYqbKVePjuk1RuwJCcQLT/wxSMHxo",
+	"a8hmBfR1z9DurR2fy/a7Qn1fwMwBItZdxIChrBajBAYlCVDOYzpqKTIfhcILD7TDblQr04tlFAusNAFB",
+	"eHSih05uq6bch1gkzDA1YhPIxO4fY0I4CMqdkR33O4QvqEJgiN9qQTAtSaJnPIFiCzoWyd/lVPT0jJvp",
+	"fzhDQy+Vs2S3tVAgRIGBRHp88vT581j4T2wotr9S0SsWa0t6gRWekrUVvYYuWwQAW9YUB1tXx8vVPWYg",
+	"69IyacVKIa9VK/kLoKB/y/i7elGv28TeHbv6xUjSLn28HIMJD0okkx0IDW4l3N1YtJ6Bq46Yq+UiVSzs",
+	"CYta6fM1lnMoqzhghglmJ2Vc/WaIi8bDCPQvJI7BMYBKVeJmalg4W+u2AlakthnNvLjNpOs386BUbYhz",
+	"l6665NOVCOpqXeaqKRFTGf9UKVbVOU5njLxlNCfPQD2sZ3j3qeUH3cHh6aA/fNgfHhz+rdNSu2pUZMCZ",
+	"O78/7PfPu7//+rB/DqmUGWYvPMslzsaKj3IhjFyISh2rTjsH62B131pdQ7fqP8ipICduW1zNqp/eh4JU",
+	"nWpFn7KSq70qsCxOWea1Wn+tFk60UpXGbWMoglbNx+9W6mF30D8dHA7394eDx38DZbhM9OzS0PpczoNr",
+	"mG1DYcaNzrCQwvpeNryPDb2hYyt396Q/C3hvrpHuwFsQ5LPN4aAYSONrGK9WK9xc0rgXi2NRZges5auz",
+	"twP0OWe+PkRIY+SFmlis3hpDTKsoXShqzWiWFciA2RkTRi0TlxHUgQKo1hB8vkXF5KNqYkSr9rriyNXy",
+	"x+sDNl+4goxfzlu18aZx2Vla7pqVG8Il8Fieaf4LFi3p97uH/X6f6J/Hpky7vzxzbPb1eMxThhWjalcF",
+	"FayXSda4KPy9UNbG87fCupp0tauirOYWrgpMWOFGk2P532sx7LuOBL3utpQpZkIQWZmuGJJceFv4qpRQ",
+	"FRLahYKVejOffcuDbOBv+U9FA2slhfd1+mgVCRrrdHlNIrrKOgSM7z6Y9z6Y997puW0wry9LfAMJZ+v4",
+	"XYTtSUUmUmZYDtLnVwegIRTtgHSQo2VFLOqtibl1csB28baBJdzH2t5bi79QuOx1ztj2YbJA2ZBJUxMO",
+	"WVvhFzkmVKAD3GsIXpg/6B9EsWAXNDX5Ei2TLmk8dJjJtc6g9iN3dz6gbS/3+9N7f3o/fwztTc7v9bRU",
+	"2+VWcbNazkKlJnAtw6kg37kKr674v8/BC7o2FEmAxMaxAMXGauFoh58rpjHBqCuQCgZ3THOKicsxofRO",
+	"YueeRLFIQInwRZyrSk7iE0Jmrr5P8tN7hCN9vMT42ZxRhd6dyJcU9z8T6lLY7vYIzNTyJG/6MNKZJJCr",
+	"2RmHfKWBxbkM3FAq4QrbxZp43cDjbmwdUHImDWvmcUI+7UBNPqdrVcm8lqX1mhrTlwnc3Zad3wfs3gfs",
+	"3itqWwfsXv8essqa2Uv3Php5zsTlWtDAs7LEdz31QgVyWZb0NpLMqS6RRRDsBYWXIIc9FNhCiGfO03OX",
+	"7jnjiqVGe1u3q44tFZ9wQXPy7u0LQI3GAobqijyBnOtGBall7W3lxuTCy1joGwLMwNU5kTFWHX/39oVL",
+	"tOjLgNDQnuwICfiq0MFu2+Vwqmh6/tROpCkAP0QwZwtICaYNS2bXwgcYj5RcaGa1YIYVEXD4tSWo88EX",
+	"wVHYqtquLmFUKajvHeg+wUav07wCqhdJKJBdKN5SGntr7vMGyi01edDBtg2rLOJw+++1HB9XYgsNk+Vh",
+	"+k7mkGQaC9IDNEacf3oQz6mrc39qidvheMyevPJg2n0e/O//NXC13Sikk//j8++wwgrUCffkbDml9jUl",
+	"/Cl0dfadvFQSf4/gwmEBETxyrmoJnKBUMSeCrD0Tr+dsi/xKUNZ/b8LHdekhkNuIC6qWbRS36tptW4jG",
+	"iXkKybot11Yyb/G75Qu61CQRsgtibqVGX6i3AEGqgIEwwcm1+ez4ErO+14rU9q93gOy2d40jZzLnFyz/",
+	"QsfHp3m/Cyhco+5mGaYQCwAgXZ0UfR3W6jQM858Xb6XzYvLJEFerBZ6vgbr6lPHVtZrqG7EkgS7u9ZR7",
+	"PMkt8CSmwgs8xyz5w9WSvH91W3BJnat5XElEElc729tx8DQByARrAQHKhOxU3OiVTyD35Los3RGRuAFp",
+	"Afl7KQtVglpeQUEokRGsM1IFtDiLVi/uRAj4TeV86bHAzqztv/XA5YL0hVOwpObQSnQ+kxymisPZ93YR",
+	"rOKC0crasXakoYUzo1s+OKzkprNdq25KNcusfgOV7bDsIQKSZRNoCbUBE9r9xa1sv/skIaZQAsqsGIml",
+	"XKFQf1oYy5cfHVTaR2E+wJa7iSvnr6jI5IxM2UUsVsr6kw1V/ckxzCRAPBGICoW6oR9XuTrxC9H9x3/9",
+	"z4aU6Z5W/4lROG3wG991Z2pmOXF/gkMSD8jIjiFcbt+VJflDiflGsf5rGOFCsfsvhX9Zi3392HG6AEzP",
+	"HQQHnCBQ0E/rcZFDZsGr8sLfcDmydcbBcDDvwRz3YI57G+G2YA5T8uetxYsA6iili4/2HtwO2hEOah3e",
+	"YTuAKxoS6WFtu3Vwjsqlsh2ko8Yc7mEd947hLwTruMlp2x7e0SabRkF48b7WXhtaY/2Junvl+So3X9X6",
+	"fH9A7w/o50Vu3OaIXtNC6a1ceTG5CY6jVNKvwnKAUswVAjQw0wpct3jXYpZyHVlFVWDyFK/PrgV4oYOx",
+	"xjVuqpsFjWmllhVxj0jORU0bKZWsV2wB5lkuJhotDAvGzm+ibX0Z2MN1eeI9/OEe/vB5VZsvjWC4OT+2",
+	"Gkqxlbu0kvwkYAfQatdENdSdoIWYFE6j8yCENR5REoDlIVdVNQdW4gyUscjZ2BBZmHIIdqaqkqQc3dFc",
+	"TAIoAktJ209PqZrlTLez7PJ7V0t5hl2YPShEXHLrzrATF/3+w/T/ymRqlnNG7AvwE8MHULEYf6h8LcOH",
+	"e5Wn+Msc//irLLCqpSvwTYQkM6kYmtq0v8+4BpAgUz3Xn2te8ypd6RIO+8B1dduzI/T4McyRoGWv86/i",
+	"fa3sBC7lLcqX3toJWx/nx87xnP/Ilt8D/7YDv4w+Yr3rlQd2TuBYxw/Xd/VNKHneWym5Tee8h/NJpdAS",
+	"w9/2PgzWuD9XMlh714Vic6m5kWpJdhLoEN9IduvfHO7t5TKl+VRqM3zcf9yHb70Pa70u5ESTHXsAaWr0",
+	"bsPbPHQGzQhknchlkYigmrwVW6NYFI5fiszZN5AFOAM14r5WJ/zMxdSoc2aAo3jO2vxi+BJZ/VD5mZIx",
+	"X/2pshgz8aZn52ppVJ0fFSbUdYc04sTXhj/C3LdlNXiqGMGS7ywLyStyTLS1dT13N5fyRFy+v/w/AQAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

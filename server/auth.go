@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,40 +37,70 @@ func accountID(ctx context.Context) string {
 }
 
 // authenticate admits a request carrying a valid, unrevoked key in either
-// header, and records its principal in the request's context.
+// header, and records its principal in the request's context. A request it
+// refuses counts against its client address's bucket: past it, the answer
+// is 429 rather than 401, and both carry that bucket's rate-limit headers.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		secret := ""
-		for _, h := range keyHeaders {
-			if secret = c.Request().Header.Get(h); secret != "" {
-				break
-			}
-		}
-		if secret == "" {
-			return axiom.Errorf(axiom.CodeUnauthorized, "An API key is required in the X-API-Key or X-Axiom-API-Key header")
-		}
-		hash := axiom.HashSecret(secret)
-		p, ok := s.keyCache.get(hash)
-		if !ok {
-			key, account, err := s.keys.KeyByHash(c.Request().Context(), hash)
-			switch {
-			case errors.Is(err, axiom.ErrNotFound):
-				return axiom.Errorf(axiom.CodeUnauthorized, "The API key is not valid")
-			case err != nil:
-				return err
-			case subtle.ConstantTimeCompare(key.Hash, hash) != 1:
-				return axiom.Errorf(axiom.CodeUnauthorized, "The API key is not valid")
-			case key.RevokedAt != nil:
-				return axiom.Errorf(axiom.CodeUnauthorized, "The API key has been revoked")
-			}
-			p = axiom.Principal{Key: key, Account: account}
-			s.keyCache.put(hash, p)
+		p, refused := s.principal(c)
+		if refused != nil {
+			return s.refuse(c, refused)
 		}
 		ctx := context.WithValue(c.Request().Context(), principalKey{}, p)
 		c.SetRequest(c.Request().WithContext(ctx))
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
+}
+
+// principal is the caller the request's key names, or why there is none.
+func (s *Server) principal(c echo.Context) (axiom.Principal, *axiom.Error) {
+	secret := ""
+	for _, h := range keyHeaders {
+		if secret = c.Request().Header.Get(h); secret != "" {
+			break
+		}
+	}
+	if secret == "" {
+		return axiom.Principal{}, axiom.Errorf(axiom.CodeUnauthorized, "An API key is required in the X-API-Key or X-Axiom-API-Key header")
+	}
+	hash := axiom.HashSecret(secret)
+	if p, refused, ok := s.keyCache.get(hash); ok {
+		return p, refused
+	}
+	key, account, err := s.keys.KeyByHash(c.Request().Context(), hash)
+	var refused *axiom.Error
+	switch {
+	case errors.Is(err, axiom.ErrNotFound), err == nil && subtle.ConstantTimeCompare(key.Hash, hash) != 1:
+		refused = axiom.Errorf(axiom.CodeUnauthorized, "The API key is not valid")
+	case err != nil:
+		return axiom.Principal{}, axiom.Internal(err)
+	case key.RevokedAt != nil:
+		refused = axiom.Errorf(axiom.CodeUnauthorized, "The API key has been revoked")
+	}
+	p := axiom.Principal{Key: key, Account: account}
+	s.keyCache.put(hash, p, refused)
+	return p, refused
+}
+
+// refuse answers a request without a valid key: 401, or 429 once its
+// client address has been refused more often than its bucket allows.
+func (s *Server) refuse(c echo.Context, why *axiom.Error) error {
+	if why.Code != axiom.CodeUnauthorized {
+		return why
+	}
+	ctx := c.Request().Context()
+	res, err := s.limit.Allow(ctx, "addr:"+c.RealIP(), s.anonymous)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "rate limiter failed", slog.String("request_id", requestID(c)), slog.Any("error", err))
+		return axiom.Internal(err)
+	}
+	exchangeOf(c).rate = &res
+	if !res.Allowed {
+		return axiom.Errorf(axiom.CodeRateLimitExceeded,
+			"Too many requests without a valid API key from this address; retry after %s", seconds(res.RetryAfterSeconds()))
+	}
+	return why
 }
 
 // authorize refuses writes to read-only keys. It runs after rate limiting,
@@ -84,4 +117,19 @@ func authorize(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// clientAddress is how the server tells a request's client address: the
+// connection's, or, from a trusted proxy, the last address in its
+// X-Forwarded-For that is not itself a trusted proxy.
+func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		p = p.Masked()
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -35,11 +35,11 @@ func (s *Server) writeError(c echo.Context, err error) {
 			slog.String("request_id", requestID(c)), slog.String("method", r.Method),
 			slog.String("route", c.Path()), slog.Any("error", err))
 	}
-	writeEnvelope(c.Response(), r, e)
+	writeEnvelope(c.Response(), e)
 }
 
 // writeEnvelope writes the status and envelope of e on w.
-func writeEnvelope(w http.ResponseWriter, r *http.Request, e *axiom.Error) {
+func writeEnvelope(w http.ResponseWriter, e *axiom.Error) {
 	body, err := json.Marshal(gen.Error{Error: gen.ErrorDetail{
 		Code:             gen.ErrorCode(e.Code),
 		Message:          e.Message,
@@ -51,9 +51,8 @@ func writeEnvelope(w http.ResponseWriter, r *http.Request, e *axiom.Error) {
 	h := w.Header()
 	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	w.WriteHeader(e.Code.Status())
-	if r.Method != http.MethodHead {
-		w.Write(append(body, '\n'))
-	}
+	w.Write(append(body, '\n')) // net/http sends none for HEAD
+
 }
 
 // toAPIError maps any error to the API error a client receives: an

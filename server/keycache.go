@@ -11,11 +11,12 @@ import (
 // maxCachedKeys bounds the key cache; past it, it starts afresh.
 const maxCachedKeys = 10000
 
-// keyCache remembers for a short time the keys that authenticated, so that
-// a busy key costs one database read per TTL rather than one per request.
-// The price: a key revoked (or an account whose plan changed) in the
-// database is still honoured for up to the TTL by a server that admitted
-// it just before.
+// keyCache remembers for a short time the keys that authenticated, and
+// those that did not, so that a busy key, or a client repeating a wrong
+// one, costs one database read per TTL rather than one per request. The
+// price: a key revoked (or an account whose plan changed) in the database
+// is still honoured for up to the TTL by a server that admitted it just
+// before.
 type keyCache struct {
 	ttl time.Duration
 	now func() time.Time
@@ -26,6 +27,7 @@ type keyCache struct {
 
 type cachedKey struct {
 	p       axiom.Principal
+	refused *axiom.Error // why the key was refused; nil for a valid key
 	expires time.Time
 }
 
@@ -38,23 +40,23 @@ func newKeyCache(ttl time.Duration) *keyCache {
 	return &keyCache{ttl: ttl, now: time.Now, keys: make(map[[sha256.Size]byte]cachedKey)}
 }
 
-// get returns the principal of the key whose secret hashes to hash, if it
-// authenticated less than the TTL ago.
-func (c *keyCache) get(hash []byte) (axiom.Principal, bool) {
+// get returns the principal of the key whose secret hashes to hash, or
+// why it was refused, if it was looked up less than the TTL ago.
+func (c *keyCache) get(hash []byte) (axiom.Principal, *axiom.Error, bool) {
 	if c == nil || len(hash) != sha256.Size {
-		return axiom.Principal{}, false
+		return axiom.Principal{}, nil, false
 	}
 	c.mu.RLock()
 	k, ok := c.keys[[sha256.Size]byte(hash)]
 	c.mu.RUnlock()
 	if !ok || !c.now().Before(k.expires) {
-		return axiom.Principal{}, false
+		return axiom.Principal{}, nil, false
 	}
-	return k.p, true
+	return k.p, k.refused, true
 }
 
-// put records a key that has just authenticated.
-func (c *keyCache) put(hash []byte, p axiom.Principal) {
+// put records a key that has just authenticated as p, or been refused.
+func (c *keyCache) put(hash []byte, p axiom.Principal, refused *axiom.Error) {
 	if c == nil || len(hash) != sha256.Size {
 		return
 	}
@@ -71,5 +73,5 @@ func (c *keyCache) put(hash []byte, p axiom.Principal) {
 			clear(c.keys)
 		}
 	}
-	c.keys[[sha256.Size]byte(hash)] = cachedKey{p: p, expires: now.Add(c.ttl)}
+	c.keys[[sha256.Size]byte(hash)] = cachedKey{p: p, refused: refused, expires: now.Add(c.ttl)}
 }

@@ -111,21 +111,21 @@ func TestKeyCacheRevocation(t *testing.T) {
 func TestKeyCacheStaysBounded(t *testing.T) {
 	c := newKeyCache(time.Minute)
 	for i := range maxCachedKeys + 10 {
-		c.put(axiom.HashSecret(string(rune(i))+"secret"), axiom.Principal{})
+		c.put(axiom.HashSecret(string(rune(i))+"secret"), axiom.Principal{}, nil)
 	}
 	if n := len(c.keys); n > maxCachedKeys {
 		t.Fatalf("%d keys cached, want at most %d", n, maxCachedKeys)
 	}
 	last := axiom.HashSecret(string(rune(maxCachedKeys+9)) + "secret")
-	if _, ok := c.get(last); !ok {
+	if _, _, ok := c.get(last); !ok {
 		t.Fatal("the last key put is not cached")
 	}
-	if _, ok := c.get([]byte("short")); ok {
+	if _, _, ok := c.get([]byte("short")); ok {
 		t.Fatal("a malformed hash was found")
 	}
 	var none *keyCache
-	none.put(last, axiom.Principal{})
-	if _, ok := none.get(last); ok {
+	none.put(last, axiom.Principal{}, nil)
+	if _, _, ok := none.get(last); ok {
 		t.Fatal("a nil cache found a key")
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -171,6 +174,9 @@ func (s *Server) finish(c echo.Context, x *exchange) error {
 	if x.status == 0 && x.body.Len() == 0 {
 		return nil // nothing written: net/http sends 200 with no body
 	}
+	if r.Method == http.MethodHead {
+		h.Set(echo.HeaderContentLength, strconv.Itoa(x.body.Len())) // the GET's length
+	}
 	x.w.WriteHeader(x.status)
 	if x.body.Len() > 0 && r.Method != http.MethodHead {
 		if _, err := x.w.Write(x.body.Bytes()); err != nil {
@@ -213,6 +219,9 @@ func readBody(next echo.HandlerFunc) echo.HandlerFunc {
 // validate checks the request against the spec before its handler runs.
 func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if err := checkQuery(c.Request().URL.RawQuery); err != nil {
+			return err
+		}
 		x := exchangeOf(c)
 		if x.op != nil {
 			if err := s.validator.ValidateRequest(c, x.op, x.params, x.input); err != nil {
@@ -221,4 +230,30 @@ func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// checkQuery refuses a query string Go would parse only in part: a pair
+// holding a semicolon, or a bad %-escape, which url.ParseQuery drops
+// silently, so that the request would run without the parameter sent.
+func checkQuery(raw string) error {
+	if _, err := url.ParseQuery(raw); err == nil {
+		return nil
+	}
+	for _, pair := range strings.Split(raw, "&") {
+		name, value, _ := strings.Cut(pair, "=")
+		_, nerr := url.QueryUnescape(name)
+		_, verr := url.QueryUnescape(value)
+		if strings.Contains(pair, ";") || nerr != nil || verr != nil {
+			if i := strings.IndexByte(name, ';'); i >= 0 {
+				name = name[:i]
+			}
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+			return axiom.Errorf(axiom.CodeInvalidParameter,
+				"The query parameter '%s' cannot be parsed: a query string may not hold ';' and its %%-escapes must be valid",
+				truncate(name, 64))
+		}
+	}
+	return axiom.Errorf(axiom.CodeInvalidParameter, "The query string cannot be parsed")
 }

@@ -9,8 +9,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -25,6 +27,11 @@ import (
 
 // DefaultMaxBodyBytes is the largest request body accepted (the spec's 413).
 const DefaultMaxBodyBytes = 1 << 20
+
+// DefaultUnauthenticated is the bucket of each client address's requests
+// without a valid key: a person retyping a key never meets it, a scanner
+// does within a second.
+var DefaultUnauthenticated = ratelimit.Limit{Rate: 60, Burst: 60}
 
 // Pinger tells whether the database answers, for /readyz.
 type Pinger interface {
@@ -41,8 +48,16 @@ type Config struct {
 	Campaigns   *campaign.Service
 	// Ready answers /readyz; nil answers it ready.
 	Ready Pinger
-	// Limiter enforces the plans' rate limits; nil means no limit (load runs).
+	// Limiter enforces the plans' rate limits, and the bucket of each client
+	// address that sends requests without a valid key; nil means no limit
+	// (load runs).
 	Limiter ratelimit.Limiter
+	// Unauthenticated is the bucket of a client address's requests without
+	// a valid key; zero means DefaultUnauthenticated.
+	Unauthenticated ratelimit.Limit
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// address; empty trusts none, and the address is the connection's.
+	TrustedProxies []netip.Prefix
 	// Responses says what happens to a response that breaks the spec.
 	Responses validation.Mode
 	// SkipRequestValidation lets requests reach the handlers unvalidated:
@@ -72,6 +87,7 @@ type Server struct {
 	keys      KeyStore
 	ready     Pinger
 	limit     ratelimit.Limiter
+	anonymous ratelimit.Limit
 	validator *validation.Validator
 	log       *slog.Logger
 	idem      *idempotency
@@ -91,6 +107,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = ratelimit.NewUnlimited()
+	}
+	if cfg.Unauthenticated == (ratelimit.Limit{}) {
+		cfg.Unauthenticated = DefaultUnauthenticated
+	}
+	if err := cfg.Unauthenticated.Validate(); err != nil {
+		return nil, fmt.Errorf("server: Config.Unauthenticated: %w", err)
 	}
 	if cfg.IdempotencyWait <= 0 {
 		cfg.IdempotencyWait = DefaultIdempotencyWait
@@ -112,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		keys: cfg.Keys, ready: cfg.Ready, limit: cfg.Limiter, validator: validator, log: cfg.Logger,
+		keys: cfg.Keys, ready: cfg.Ready, limit: cfg.Limiter, anonymous: cfg.Unauthenticated, validator: validator, log: cfg.Logger,
 		idem: &idempotency{store: cfg.Idempotency, log: cfg.Logger, wait: cfg.IdempotencyWait,
 			stale: cfg.IdempotencyStale, now: time.Now},
 		keyCache: newKeyCache(cfg.KeyCacheTTL),
@@ -121,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, withBodyLimit(cfg.MaxBodyBytes))
 
 	// The pipeline runs per route, so that an unknown path is a 404 and a
@@ -180,7 +203,14 @@ func (r routeMiddleware) CONNECT(p string, h echo.HandlerFunc, m ...echo.Middlew
 func (r routeMiddleware) DELETE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
 	return r.add(http.MethodDelete, p, h, m)
 }
+
+// GET also answers HEAD on the same path, as HTTP asks of a general-purpose
+// server: GET's status and headers, without the body. The public links of
+// messages are left to their own HEAD handling: a HEAD must not count.
 func (r routeMiddleware) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	if !r.public[p] {
+		r.add(http.MethodHead, p, h, m)
+	}
 	return r.add(http.MethodGet, p, h, m)
 }
 func (r routeMiddleware) HEAD(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {

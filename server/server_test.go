@@ -16,6 +16,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/server"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
@@ -279,8 +280,9 @@ func TestAuthentication(t *testing.T) {
 			resp.Body.Close()
 			if tc.code != "" {
 				wantError(t, resp, body, tc.status, tc.code)
-				if resp.Header.Get("X-RateLimit-Limit") != "" {
-					t.Fatal("a 401 carries no rate-limit headers: no account is known")
+				// No account is known: the headers are the client address's bucket.
+				if limit, _, _ := wantRateHeaders(t, resp.Header); limit != server.DefaultUnauthenticated.Rate {
+					t.Fatalf("a 401's X-RateLimit-Limit is %d, want the unauthenticated bucket's %d", limit, server.DefaultUnauthenticated.Rate)
 				}
 				return
 			}

@@ -151,3 +151,30 @@ func TestCrossInstance(t *testing.T) {
 		t.Errorf("%d concurrent adds of one email through two servers gave %d 201s; want exactly 1", adds, created)
 	}
 }
+
+// Two servers on one Redis share each client address's bucket of requests
+// without a valid key, as they share each account's.
+func TestUnauthenticatedBucketIsShared(t *testing.T) {
+	pg, redisURL := scaleEnv(t)
+	bin := buildScaleBinary(t)
+	db := scaleSchema(t, pg)
+	servers := startTogether(t, bin, 2, "--db", db, "--redis", redisURL, "--unauthenticated-limit", "6/5")
+	unauthorized := 0
+	for i := range 40 {
+		r := scaleDo(t, http.MethodGet, servers[i%2].base+"/leads", "axm_wrong"+strings.Repeat("x", i), nil)
+		switch {
+		case r.status == http.StatusUnauthorized:
+			unauthorized++
+		case r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "":
+			t.Fatalf("request %d: %d %v, want 401 or 429 with Retry-After", i, r.status, r.body)
+		}
+		if r.header.Get("X-RateLimit-Limit") != "6" {
+			t.Fatalf("request %d: X-RateLimit-Limit %q, want the address bucket's 6", i, r.header.Get("X-RateLimit-Limit"))
+		}
+	}
+	// One refill every 10 s: a shared bucket admits its burst, and at most
+	// one more; two separate ones would admit twice the burst.
+	if unauthorized < 5 || unauthorized > 6 {
+		t.Errorf("two servers answered %d of 40 requests without a valid key 401; want the one shared burst of 5", unauthorized)
+	}
+}

@@ -5,8 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/axiomkit/axiom/internal/ratelimit"
 )
 
 // newFlagSet is a flag set whose defaults can come from AXIOM_* variables.
@@ -44,4 +48,37 @@ func oneOf(flagName, v string, allowed ...string) error {
 		}
 	}
 	return fmt.Errorf("--%s must be one of %s, not %q", flagName, strings.Join(allowed, ", "), v)
+}
+
+// parseBucket reads RATE/BURST: requests per minute, and at once.
+func parseBucket(s string) (ratelimit.Limit, error) {
+	rate, burst, ok := strings.Cut(s, "/")
+	r, rerr := strconv.Atoi(strings.TrimSpace(rate))
+	b, berr := strconv.Atoi(strings.TrimSpace(burst))
+	l := ratelimit.Limit{Rate: r, Burst: b}
+	if !ok || rerr != nil || berr != nil || l.Validate() != nil {
+		return ratelimit.Limit{}, fmt.Errorf("want RATE/BURST, two positive whole numbers such as 60/60, not %q", s)
+	}
+	return l, nil
+}
+
+// parsePrefixes reads a comma-separated list of addresses and CIDR ranges.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p)
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR range", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

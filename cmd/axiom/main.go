@@ -6,6 +6,7 @@
 //	axiom keys list --db PATH
 //	axiom keys revoke --db PATH KEY_ID
 //	axiom contract --base-url URL --api-key KEY [--second-key KEY] [--documented-only] [--spend-quota] [--seed N] [--report text|json|junit]
+//	axiom version
 //
 // Every flag of serve can also be set by an environment variable named
 // AXIOM_ and the flag in upper case (AXIOM_ADDR, AXIOM_DB, …).
@@ -20,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/axiomkit/axiom/internal/buildinfo"
 )
 
 const usage = `axiom runs the Axiom API's reference server.
@@ -30,6 +33,7 @@ Usage:
   axiom keys list [flags]      list API keys (never their secrets)
   axiom keys revoke [flags] ID revoke an API key
   axiom contract [flags]       check a running server against openapi.yaml
+  axiom version                the version, commit and build of this binary
 `
 
 func main() {
@@ -62,6 +66,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keys(ctx, args[1:], stdout, stderr)
 	case "contract":
 		return contractCmd(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprint(stdout, buildinfo.Read())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -182,3 +182,19 @@ func TestKeysCommands(t *testing.T) {
 		t.Fatalf("read-only key reading: %d, want 200", got)
 	}
 }
+
+// axiom version names the module version and the spec's, and --version is
+// the same.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		var out syncBuffer
+		if err := run(t.Context(), []string{arg}, &out, &out); err != nil {
+			t.Fatalf("axiom %s: %v", arg, err)
+		}
+		for _, want := range []string{"axiom ", "API description 1.0.0", "go1."} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("axiom %s printed %q: lacks %q", arg, out.String(), want)
+			}
+		}
+	}
+}

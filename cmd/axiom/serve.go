@@ -29,6 +29,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	redisURL := fs.String("redis", env("redis", ""), "share rate limits between servers through Redis, redis://[:password@]host:port[/db]; empty keeps them in this process (AXIOM_REDIS)")
 	redisFailure := fs.String("redis-failure", env("redis-failure", "fail-open"), "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
 	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
+	unauthenticated := fs.String("unauthenticated-limit", env("unauthenticated-limit", "60/60"), "the bucket of each client address's requests without a valid key, RATE/BURST in requests per minute and at once (AXIOM_UNAUTHENTICATED_LIMIT)")
+	trustedProxies := fs.String("trusted-proxy", env("trusted-proxy", ""), "comma-separated addresses or CIDR ranges of the proxies whose X-Forwarded-For names the client address; empty trusts none (AXIOM_TRUSTED_PROXY)")
 	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long; 0 reads it on every request (AXIOM_KEY_CACHE)")
 	idemWait := fs.String("idempotency-wait", env("idempotency-wait", "10s"), "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
@@ -55,6 +57,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	keyTTL, err := time.ParseDuration(*keyCache)
 	if err != nil || keyTTL < 0 {
 		return fmt.Errorf("--key-cache must be a duration such as 1s, or 0, not %q", *keyCache)
+	}
+	anon, err := parseBucket(*unauthenticated)
+	if err != nil {
+		return fmt.Errorf("--unauthenticated-limit: %w", err)
+	}
+	proxies, err := parsePrefixes(*trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
 	}
 	idemTTL, err := time.ParseDuration(*idemWait)
 	if err != nil || idemTTL <= 0 {
@@ -119,7 +129,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := server.New(server.Config{
 		Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
 		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
-		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL,
+		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL, Unauthenticated: anon, TrustedProxies: proxies,
 	})
 	if err != nil {
 		ln.Close()

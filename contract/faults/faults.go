@@ -428,6 +428,37 @@ func IgnoreUnsubscribe() Fault {
 	}
 }
 
+// UnratedRefusals sends the 401s of requests without a valid key without
+// their rate-limit headers, as a server that throttles no address would.
+func UnratedRefusals() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			serve(next, w, r, func(rec *recorder) {
+				if rec.status == http.StatusUnauthorized {
+					for _, h := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+						rec.header.Del(h)
+					}
+				}
+			})
+		})
+	}
+}
+
+// NoHead answers HEAD 405, as a server that routes GET alone would.
+func NoHead() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodHead {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Allow", "GET")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		})
+	}
+}
+
 // Chain applies faults in order, the first outermost.
 func Chain(h http.Handler, fs ...Fault) http.Handler {
 	for i := len(fs) - 1; i >= 0; i-- {

@@ -399,7 +399,11 @@ func (o *Operation) documented(status int) *response {
 // fallback router cannot be built. It must run after Echo routed the request.
 func (v *Validator) Find(c echo.Context) (*Operation, map[string]string, error) {
 	r := c.Request()
-	if op := v.byRoute[routeKey{r.Method, c.Path()}]; op != nil {
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet // HEAD is GET without the body
+	}
+	if op := v.byRoute[routeKey{method, c.Path()}]; op != nil {
 		return op, pathParams(c), nil
 	}
 	v.routerOnce.Do(func() {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +58,8 @@ type config struct {
 	smtpURL   string
 	noWorker  bool
 	idemWait  time.Duration
+	anon      ratelimit.Limit
+	proxies   []netip.Prefix
 	worker    func(*campaign.WorkerConfig)
 }
 
@@ -102,6 +105,16 @@ func WithoutCampaignWorker() Option { return func(c *config) { c.noWorker = true
 // WithIdempotencyWait sets how long a retry waits for the first request
 // with its Idempotency-Key before it is answered 409.
 func WithIdempotencyWait(d time.Duration) Option { return func(c *config) { c.idemWait = d } }
+
+// WithUnauthenticatedLimit sets the bucket of each client address's
+// requests without a valid key (server.DefaultUnauthenticated by default).
+func WithUnauthenticatedLimit(perMinute, burst int) Option {
+	return func(c *config) { c.anon = ratelimit.Limit{Rate: perMinute, Burst: burst} }
+}
+
+// WithTrustedProxies trusts the X-Forwarded-For of requests from these
+// addresses to name the client.
+func WithTrustedProxies(p ...netip.Prefix) Option { return func(c *config) { c.proxies = p } }
 
 // WithLogger sends the server's logs to l (discarded by default).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
@@ -156,6 +169,7 @@ func Start(opts ...Option) (s *Server, err error) {
 	h, err := server.New(server.Config{
 		Leads: served, Templates: served, Keys: served, Idempotency: served, Campaigns: camps, Ready: served,
 		Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger, Spec: doc, IdempotencyWait: cfg.idemWait,
+		Unauthenticated: cfg.anon, TrustedProxies: cfg.proxies,
 	})
 	if err != nil {
 		return nil, err
