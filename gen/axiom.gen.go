@@ -122,6 +122,7 @@ const (
 	ErrorCodeNotFound             ErrorCode = "not_found"
 	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
 	ErrorCodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
+	ErrorCodeServiceUnavailable   ErrorCode = "service_unavailable"
 	ErrorCodeTemplateNotFound     ErrorCode = "template_not_found"
 	ErrorCodeUnauthorized         ErrorCode = "unauthorized"
 	ErrorCodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
@@ -151,6 +152,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodePayloadTooLarge:
 		return true
 	case ErrorCodeRateLimitExceeded:
+		return true
+	case ErrorCodeServiceUnavailable:
 		return true
 	case ErrorCodeTemplateNotFound:
 		return true
@@ -691,6 +694,7 @@ type Error struct {
 // | `template_not_found` | 422 | The campaign names a template the account does not have. |
 // | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
 // | `internal_error` | 500 | The server failed; the request may be retried. |
+// | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
 //
 // Example: invalid_parameter
 type ErrorCode string
@@ -717,6 +721,7 @@ type ErrorDetail struct {
 	// | `template_not_found` | 422 | The campaign names a template the account does not have. |
 	// | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
 	// | `internal_error` | 500 | The server failed; the request may be retried. |
+	// | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
 	//
 	//
 	// Example: invalid_parameter
@@ -1250,6 +1255,16 @@ type PublicInternalError = Error
 // which is not JSON; this is its JSON form. Every error response of the
 // API has this shape.
 type PublicNotFound = Error
+
+// PublicServiceUnavailable The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicServiceUnavailable = Error
+
+// ServiceUnavailable The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type ServiceUnavailable = Error
 
 // TooManyRequests The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
@@ -4055,6 +4070,15 @@ type ListCampaignsResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListCampaignsResponse503Headers the declared response headers of an HTTP 503 response for ListCampaigns
+type ListCampaignsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListCampaignsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4070,6 +4094,8 @@ type ListCampaignsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListCampaignsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4082,6 +4108,8 @@ type ListCampaignsResponse struct {
 	Headers429 *ListCampaignsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListCampaignsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCampaignsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4112,6 +4140,11 @@ func (r ListCampaignsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListCampaignsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCampaignsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4222,6 +4255,15 @@ type CreateCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CreateCampaignResponse503Headers the declared response headers of an HTTP 503 response for CreateCampaign
+type CreateCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CreateCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4245,6 +4287,8 @@ type CreateCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateCampaignResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4265,6 +4309,8 @@ type CreateCampaignResponse struct {
 	Headers429 *CreateCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCampaignResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4315,6 +4361,11 @@ func (r CreateCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4408,6 +4459,15 @@ type DeleteCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// DeleteCampaignResponse503Headers the declared response headers of an HTTP 503 response for DeleteCampaign
+type DeleteCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type DeleteCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4425,6 +4485,8 @@ type DeleteCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteCampaignResponse204Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4441,6 +4503,8 @@ type DeleteCampaignResponse struct {
 	Headers429 *DeleteCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCampaignResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4476,6 +4540,11 @@ func (r DeleteCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4561,6 +4630,15 @@ type GetCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetCampaignResponse503Headers the declared response headers of an HTTP 503 response for GetCampaign
+type GetCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4578,6 +4656,8 @@ type GetCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4592,6 +4672,8 @@ type GetCampaignResponse struct {
 	Headers429 *GetCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4627,6 +4709,11 @@ func (r GetCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4736,6 +4823,15 @@ type UpdateCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// UpdateCampaignResponse503Headers the declared response headers of an HTTP 503 response for UpdateCampaign
+type UpdateCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type UpdateCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4759,6 +4855,8 @@ type UpdateCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4779,6 +4877,8 @@ type UpdateCampaignResponse struct {
 	Headers429 *UpdateCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4829,6 +4929,11 @@ func (r UpdateCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4931,6 +5036,15 @@ type CancelCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CancelCampaignResponse503Headers the declared response headers of an HTTP 503 response for CancelCampaign
+type CancelCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CancelCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4952,6 +5066,8 @@ type CancelCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CancelCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4970,6 +5086,8 @@ type CancelCampaignResponse struct {
 	Headers429 *CancelCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CancelCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CancelCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5015,6 +5133,11 @@ func (r CancelCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CancelCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5100,6 +5223,15 @@ type ListCampaignMessagesResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListCampaignMessagesResponse503Headers the declared response headers of an HTTP 503 response for ListCampaignMessages
+type ListCampaignMessagesResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListCampaignMessagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5117,6 +5249,8 @@ type ListCampaignMessagesResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListCampaignMessagesResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5131,6 +5265,8 @@ type ListCampaignMessagesResponse struct {
 	Headers429 *ListCampaignMessagesResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListCampaignMessagesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCampaignMessagesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5166,6 +5302,11 @@ func (r ListCampaignMessagesResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListCampaignMessagesResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCampaignMessagesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5284,6 +5425,15 @@ type ScheduleCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ScheduleCampaignResponse503Headers the declared response headers of an HTTP 503 response for ScheduleCampaign
+type ScheduleCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ScheduleCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5309,6 +5459,8 @@ type ScheduleCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ScheduleCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5331,6 +5483,8 @@ type ScheduleCampaignResponse struct {
 	Headers429 *ScheduleCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ScheduleCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ScheduleCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5386,6 +5540,11 @@ func (r ScheduleCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ScheduleCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ScheduleCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5488,6 +5647,15 @@ type SendCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// SendCampaignResponse503Headers the declared response headers of an HTTP 503 response for SendCampaign
+type SendCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type SendCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5509,6 +5677,8 @@ type SendCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *SendCampaignResponse202Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5527,6 +5697,8 @@ type SendCampaignResponse struct {
 	Headers429 *SendCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *SendCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendCampaignResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -5572,6 +5744,11 @@ func (r SendCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r SendCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SendCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5657,6 +5834,15 @@ type GetCampaignStatsResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetCampaignStatsResponse503Headers the declared response headers of an HTTP 503 response for GetCampaignStats
+type GetCampaignStatsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetCampaignStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5674,6 +5860,8 @@ type GetCampaignStatsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetCampaignStatsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5688,6 +5876,8 @@ type GetCampaignStatsResponse struct {
 	Headers429 *GetCampaignStatsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCampaignStatsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCampaignStatsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5723,6 +5913,11 @@ func (r GetCampaignStatsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCampaignStatsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCampaignStatsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5800,6 +5995,15 @@ type ListLeadsResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListLeadsResponse503Headers the declared response headers of an HTTP 503 response for ListLeads
+type ListLeadsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListLeadsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5815,6 +6019,8 @@ type ListLeadsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListLeadsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5827,6 +6033,8 @@ type ListLeadsResponse struct {
 	Headers429 *ListLeadsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListLeadsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListLeadsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5857,6 +6065,11 @@ func (r ListLeadsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListLeadsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListLeadsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5967,6 +6180,15 @@ type CreateLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CreateLeadResponse503Headers the declared response headers of an HTTP 503 response for CreateLead
+type CreateLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CreateLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5990,6 +6212,8 @@ type CreateLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateLeadResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6010,6 +6234,8 @@ type CreateLeadResponse struct {
 	Headers429 *CreateLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateLeadResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -6060,6 +6286,11 @@ func (r CreateLeadResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6145,6 +6376,15 @@ type DeleteLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// DeleteLeadResponse503Headers the declared response headers of an HTTP 503 response for DeleteLead
+type DeleteLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type DeleteLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6160,6 +6400,8 @@ type DeleteLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteLeadResponse204Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6174,6 +6416,8 @@ type DeleteLeadResponse struct {
 	Headers429 *DeleteLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteLeadResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -6204,6 +6448,11 @@ func (r DeleteLeadResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6289,6 +6538,15 @@ type GetLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetLeadResponse503Headers the declared response headers of an HTTP 503 response for GetLead
+type GetLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6306,6 +6564,8 @@ type GetLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetLeadResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6320,6 +6580,8 @@ type GetLeadResponse struct {
 	Headers429 *GetLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLeadResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6355,6 +6617,11 @@ func (r GetLeadResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6464,6 +6731,15 @@ type UpdateLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// UpdateLeadResponse503Headers the declared response headers of an HTTP 503 response for UpdateLead
+type UpdateLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type UpdateLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6487,6 +6763,8 @@ type UpdateLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateLeadResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6507,6 +6785,8 @@ type UpdateLeadResponse struct {
 	Headers429 *UpdateLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateLeadResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6559,6 +6839,11 @@ func (r UpdateLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateLeadResponse) GetBody() []byte {
 	return r.Body
@@ -6608,6 +6893,12 @@ type TrackClickResponse500Headers struct {
 	XRequestID *string
 }
 
+// TrackClickResponse503Headers the declared response headers of an HTTP 503 response for TrackClick
+type TrackClickResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
 type TrackClickResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6617,6 +6908,8 @@ type TrackClickResponse struct {
 	JSON404 *PublicNotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
 	// Headers302 the parsed response headers for an HTTP 302 response
 	Headers302 *TrackClickResponse302Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6625,6 +6918,8 @@ type TrackClickResponse struct {
 	Headers404 *TrackClickResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackClickResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TrackClickResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -6640,6 +6935,11 @@ func (r TrackClickResponse) GetJSON404() *PublicNotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r TrackClickResponse) GetJSON500() *PublicInternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TrackClickResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6691,6 +6991,12 @@ type TrackOpenResponse500Headers struct {
 	XRequestID *string
 }
 
+// TrackOpenResponse503Headers the declared response headers of an HTTP 503 response for TrackOpen
+type TrackOpenResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
 type TrackOpenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6700,6 +7006,8 @@ type TrackOpenResponse struct {
 	JSON404 *PublicNotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *TrackOpenResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6708,6 +7016,8 @@ type TrackOpenResponse struct {
 	Headers404 *TrackOpenResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackOpenResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TrackOpenResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -6723,6 +7033,11 @@ func (r TrackOpenResponse) GetJSON404() *PublicNotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r TrackOpenResponse) GetJSON500() *PublicInternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TrackOpenResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6800,6 +7115,15 @@ type ListTemplatesResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListTemplatesResponse503Headers the declared response headers of an HTTP 503 response for ListTemplates
+type ListTemplatesResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListTemplatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6815,6 +7139,8 @@ type ListTemplatesResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListTemplatesResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6827,6 +7153,8 @@ type ListTemplatesResponse struct {
 	Headers429 *ListTemplatesResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListTemplatesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListTemplatesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6857,6 +7185,11 @@ func (r ListTemplatesResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListTemplatesResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListTemplatesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6967,6 +7300,15 @@ type CreateTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CreateTemplateResponse503Headers the declared response headers of an HTTP 503 response for CreateTemplate
+type CreateTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CreateTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6990,6 +7332,8 @@ type CreateTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateTemplateResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7010,6 +7354,8 @@ type CreateTemplateResponse struct {
 	Headers429 *CreateTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateTemplateResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -7060,6 +7406,11 @@ func (r CreateTemplateResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7145,6 +7496,15 @@ type DeleteTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// DeleteTemplateResponse503Headers the declared response headers of an HTTP 503 response for DeleteTemplate
+type DeleteTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type DeleteTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7160,6 +7520,8 @@ type DeleteTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteTemplateResponse204Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7174,6 +7536,8 @@ type DeleteTemplateResponse struct {
 	Headers429 *DeleteTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteTemplateResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -7204,6 +7568,11 @@ func (r DeleteTemplateResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7289,6 +7658,15 @@ type GetTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetTemplateResponse503Headers the declared response headers of an HTTP 503 response for GetTemplate
+type GetTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7306,6 +7684,8 @@ type GetTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetTemplateResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7320,6 +7700,8 @@ type GetTemplateResponse struct {
 	Headers429 *GetTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTemplateResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7355,6 +7737,11 @@ func (r GetTemplateResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7456,6 +7843,15 @@ type UpdateTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// UpdateTemplateResponse503Headers the declared response headers of an HTTP 503 response for UpdateTemplate
+type UpdateTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type UpdateTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7477,6 +7873,8 @@ type UpdateTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateTemplateResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7495,6 +7893,8 @@ type UpdateTemplateResponse struct {
 	Headers429 *UpdateTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateTemplateResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7542,6 +7942,11 @@ func (r UpdateTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateTemplateResponse) GetBody() []byte {
 	return r.Body
@@ -7586,6 +7991,12 @@ type UnsubscribeResponse500Headers struct {
 	XRequestID *string
 }
 
+// UnsubscribeResponse503Headers the declared response headers of an HTTP 503 response for Unsubscribe
+type UnsubscribeResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
 type UnsubscribeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7595,12 +8006,16 @@ type UnsubscribeResponse struct {
 	JSON404 *PublicNotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UnsubscribeResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UnsubscribeResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribeResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnsubscribeResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -7616,6 +8031,11 @@ func (r UnsubscribeResponse) GetJSON404() *PublicNotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UnsubscribeResponse) GetJSON500() *PublicInternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnsubscribeResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8237,6 +8657,13 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -8412,6 +8839,44 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCampaignsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8500,6 +8965,13 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8807,6 +9279,44 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8877,6 +9387,13 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9115,6 +9632,44 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9182,6 +9737,13 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9389,6 +9951,44 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9477,6 +10077,13 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9777,6 +10384,44 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9858,6 +10503,13 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -10134,6 +10786,44 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CancelCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10201,6 +10891,13 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -10408,6 +11105,44 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCampaignMessagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10503,6 +11238,13 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -10841,6 +11583,44 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ScheduleCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10922,6 +11702,13 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -11198,6 +11985,44 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11265,6 +12090,13 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -11472,6 +12304,44 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCampaignStatsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11532,6 +12402,13 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -11708,6 +12585,44 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListLeadsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11796,6 +12711,13 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -12103,6 +13025,44 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -12166,6 +13126,13 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -12373,6 +13340,44 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -12440,6 +13445,13 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -12647,6 +13659,44 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -12735,6 +13785,13 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13035,6 +14092,44 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13077,6 +14172,13 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13121,6 +14223,23 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers TrackClickResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13160,6 +14279,13 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13204,6 +14330,23 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers TrackOpenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13264,6 +14407,13 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13440,6 +14590,44 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListTemplatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13528,6 +14716,13 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13835,6 +15030,44 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13898,6 +15131,13 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -14105,6 +15345,44 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14172,6 +15450,13 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -14379,6 +15664,44 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14460,6 +15783,13 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -14729,6 +16059,44 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14769,6 +16137,13 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -14802,6 +16177,23 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnsubscribeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15624,6 +17016,29 @@ type PublicNotFoundJSONResponse struct {
 	Headers PublicNotFoundResponseHeaders
 }
 
+type PublicServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+	XRequestID *string
+}
+type PublicServiceUnavailableJSONResponse struct {
+	Body Error
+
+	Headers PublicServiceUnavailableResponseHeaders
+}
+
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+type ServiceUnavailableJSONResponse struct {
+	Body Error
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter          int
 	XRateLimitLimit     int
@@ -15802,6 +17217,29 @@ func (response ListCampaigns500JSONResponse) VisitListCampaignsResponse(w http.R
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListCampaigns503JSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16028,6 +17466,29 @@ func (response CreateCampaign500JSONResponse) VisitCreateCampaignResponse(w http
 	return err
 }
 
+type CreateCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateCampaign503JSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCampaignRequestObject struct {
 	ID CampaignID `json:"id"`
 }
@@ -16198,6 +17659,29 @@ func (response DeleteCampaign500JSONResponse) VisitDeleteCampaignResponse(w http
 	return err
 }
 
+type DeleteCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteCampaign503JSONResponse) VisitDeleteCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCampaignRequestObject struct {
 	ID CampaignID `json:"id"`
 }
@@ -16350,6 +17834,29 @@ func (response GetCampaign500JSONResponse) VisitGetCampaignResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCampaign503JSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16575,6 +18082,29 @@ func (response UpdateCampaign500JSONResponse) VisitUpdateCampaignResponse(w http
 	return err
 }
 
+type UpdateCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateCampaign503JSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelCampaignRequestObject struct {
 	ID     CampaignID `json:"id"`
 	Params CancelCampaignParams
@@ -16775,6 +18305,29 @@ func (response CancelCampaign500JSONResponse) VisitCancelCampaignResponse(w http
 	return err
 }
 
+type CancelCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CancelCampaign503JSONResponse) VisitCancelCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCampaignMessagesRequestObject struct {
 	ID     CampaignID `json:"id"`
 	Params ListCampaignMessagesParams
@@ -16928,6 +18481,29 @@ func (response ListCampaignMessages500JSONResponse) VisitListCampaignMessagesRes
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaignMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListCampaignMessages503JSONResponse) VisitListCampaignMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17175,6 +18751,29 @@ func (response ScheduleCampaign500JSONResponse) VisitScheduleCampaignResponse(w 
 	return err
 }
 
+type ScheduleCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ScheduleCampaign503JSONResponse) VisitScheduleCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendCampaignRequestObject struct {
 	ID     CampaignID `json:"id"`
 	Params SendCampaignParams
@@ -17375,6 +18974,29 @@ func (response SendCampaign500JSONResponse) VisitSendCampaignResponse(w http.Res
 	return err
 }
 
+type SendCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SendCampaign503JSONResponse) VisitSendCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCampaignStatsRequestObject struct {
 	ID CampaignID `json:"id"`
 }
@@ -17531,6 +19153,29 @@ func (response GetCampaignStats500JSONResponse) VisitGetCampaignStatsResponse(w 
 	return err
 }
 
+type GetCampaignStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCampaignStats503JSONResponse) VisitGetCampaignStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListLeadsRequestObject struct {
 	Params ListLeadsParams
 }
@@ -17663,6 +19308,29 @@ func (response ListLeads500JSONResponse) VisitListLeadsResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeads503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListLeads503JSONResponse) VisitListLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17889,6 +19557,29 @@ func (response CreateLead500JSONResponse) VisitCreateLeadResponse(w http.Respons
 	return err
 }
 
+type CreateLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateLead503JSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteLeadRequestObject struct {
 	ID LeadID `json:"id"`
 }
@@ -18033,6 +19724,29 @@ func (response DeleteLead500JSONResponse) VisitDeleteLeadResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteLead503JSONResponse) VisitDeleteLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18189,6 +19903,29 @@ func (response GetLead500JSONResponse) VisitGetLeadResponse(w http.ResponseWrite
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetLead503JSONResponse) VisitGetLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18414,6 +20151,29 @@ func (response UpdateLead500JSONResponse) VisitUpdateLeadResponse(w http.Respons
 	return err
 }
 
+type UpdateLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateLead503JSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrackClickRequestObject struct {
 	Token TrackingToken `json:"token"`
 }
@@ -18485,6 +20245,28 @@ func (response TrackClick500JSONResponse) VisitTrackClickResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackClick503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response TrackClick503JSONResponse) VisitTrackClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18572,6 +20354,28 @@ func (response TrackOpen500JSONResponse) VisitTrackOpenResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackOpen503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response TrackOpen503JSONResponse) VisitTrackOpenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18708,6 +20512,29 @@ func (response ListTemplates500JSONResponse) VisitListTemplatesResponse(w http.R
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplates503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListTemplates503JSONResponse) VisitListTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18934,6 +20761,29 @@ func (response CreateTemplate500JSONResponse) VisitCreateTemplateResponse(w http
 	return err
 }
 
+type CreateTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateTemplate503JSONResponse) VisitCreateTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteTemplateRequestObject struct {
 	Slug TemplateSlug `json:"slug"`
 }
@@ -19078,6 +20928,29 @@ func (response DeleteTemplate500JSONResponse) VisitDeleteTemplateResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteTemplate503JSONResponse) VisitDeleteTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19234,6 +21107,29 @@ func (response GetTemplate500JSONResponse) VisitGetTemplateResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetTemplate503JSONResponse) VisitGetTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19437,6 +21333,29 @@ func (response UpdateTemplate500JSONResponse) VisitUpdateTemplateResponse(w http
 	return err
 }
 
+type UpdateTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateTemplate503JSONResponse) VisitUpdateTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnsubscribeRequestObject struct {
 	Token TrackingToken `json:"token"`
 }
@@ -19514,6 +21433,28 @@ func (response Unsubscribe500JSONResponse) VisitUnsubscribeResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response Unsubscribe503JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20348,236 +22289,244 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs3tj/6KjicqbKUaVKkLDk2VafOVhxn4sSxPZG855L2UYPdIIlRE2AAtCjGUdX+dOp83l/+b7Bf",
-	"5P8m8yT/wloA+sImRV1sT2Y0tfeMxW6gcVlYWJffWutDJ5WzuRRMGN0ZfuhMGc2Ygn/+yIxado/Hhin7",
-	"Z8Z0qvjccCk6w86fpzJnRLNUikxHRMlCZCwjxTwi1LYgiylPp0QKRhT7uWDakAXPczJihGYzbgzLep2o",
-	"wy7pbJ6zznAQdex7XLGsMzSqYFFHp1M2o/bTMy74rJjBW2Y5Z51hhwvDJkx1rq6izl+6P1LDXvEZN134",
-	"79Xhnk4ZmedUPNJEF9pQLlhGFDUsIlz4EWoyZ4rMuCgMIztP+hEZ7PeJVORxv79bG+2T/j0N90c2o1xw",
-	"MVkd8rdyQWZULMlMKlYO0UwZGRXpOTO4kJooPpkaIuQiIiOanhMj4X+jWOBOmCnXdiOGZKzkjPTtC6Zc",
-	"j1GhtIFZw1u9WFRnevh0q5n2t5ipZi0b807wS2L4DDfC0VOdnIyjpcrMPSmNizyPBZ1QLggfEyHJuFBm",
-	"ylQgOq7JjGbNWQ2e9B8P9h8fHD7ZNLuxVDNqcE5PDjrRFtPFr3ZfZqszPRaEZ0SOcT/c+CK7GT8X0jCy",
-	"mDJBqD7nYkJ0MZ9LZQgdycIQbmrE1+kPvvv68V8O/nT4t6evn3x38MP+91++ffZj/2Rw2qkO341QG2Xp",
-	"68qOcE4VnTHjDvhzOptTPhEvv24/MKl7/kgTDqeV2ydzaqadqCPoDOafdTYt4e8VG3eGnd/tlVxmD5/q",
-	"vcrn7dheZmw2l4aJdPk9W7asH7mgecFIIfjPBbPrZplLLic8pXnY7x1K3r17+XVENF3u9ojlYZxpXHZq",
-	"YuHfs3+RlCq1BLrSdMbIOVsSKjIyktmSKJYyfsHg6ZjbI6KYnkuhWSA4oQ2jsKWpYtTYjaOOhO3LslAp",
-	"65Hv2VITqmz3cwMchqapLISJxVgqsn9AprJQukGhncNxP33C+qy7P3rKugfpwePuM3q43+1nX44G4y/p",
-	"s9GA+S1Bpl1uSmUpu3Yta0eWXr5iYmKmneH+4SHQtP97YAnEGKZsn//vT3F8uT/oxvHlly/e/+H3nWiF",
-	"oKLOK0azddSTM5p9JMpxn4URtPP7wDy5YTNNKJnTCSNTmWe6dpb2+25sPxdMLcvB5dBtdTwZG9MiN9hk",
-	"Ri8dh+/3o+v4/RuVtd2gdo20PeTSPq+fcPtmp31k8Hb7yHwzJuxgfupQ+At+fN+2e2/phK25Ku1qGUkU",
-	"M4USEQF6tfQNN8igeXO3jdN20T7MQX397H+uXcNTNpvn1LCTvJi0D9m4N+wNnxeTNURnH92a7GqDgFEp",
-	"mlp+fSrPmWgfViEmBdOajnK7oOdMWHZhGdfM/jphZEcq/1POxbn9Nzd1aaPzp9mz8V/2v7t8nH/7VH2/",
-	"P//PL/XpYPHXXw6K4yfpi2dZ+1zhcxsnW+EFg/2ndV7wpM4M+t1nx92/0e4vZ912ZnBlP4QMEi6Xr2jm",
-	"bkP7VyqFYQL+SefznKfUrtHe37WEdXNThYZzR5W6mM2oWlYo8pEmfk2iDlwG0FYpqfAbGZLNBc15dhbu",
-	"OnsGZFrMmDDw1bNC5ZZpGjPXw709Ouc9esnlrJtKoWXOeqmc7WUy1XvQtf5dW49u+8Lo3BPyyAp0+SMr",
-	"d7hmdm2utiWxFzAZaFCnpZfYWbjnypt8CNzNf18qvL7GnOVO2mBkoaSYxMJuWUSsRCHHRFExQaErvEFQ",
-	"4LF9FOJcyIU4IhS7g+uSayKkid1Ivjt587pH7Ow9KVu6QwFVjsdMZJZhhJHh/VZRL1ql9ra1cW32Vhts",
-	"Eqa37alstE5g3b4n26BFDrymg/Jd2PfnUoxznt7g2LSeglIEODtnyzMuzgrN7n4U1nVbnofjisJnUGpv",
-	"yCPk0TbCDZwhbaykrwphd+jI3kdq6RTMgRO1OvdwulrGDBJh0hh5sjKmiEgBEn0sNFMXeAKpkKCEuOOX",
-	"sXkul3bRe+TPlBuSVFTrJCg9VGRWPrUzrI+iKpcO4Wd8y4moupRRg3z7SAdxdeXgNfT6TdRZfXWdov1w",
-	"ZDvfSDXiWYYywO3P7Dh0c9djWu2pelNxTY7fvgSCAh2UZl0p8uW9HKHCTKXiv7CMjApjdRymNcmY4CyL",
-	"iC7SKaFWEA8fhVGkNM9Rb1oobhiRc6Zgyr2Hy2IbynsprIRG8xclKd36xnBdneGDuwtNje4qN4TVnfEp",
-	"gadEpmmhrIh6D4R4Amy4q3nGGr0/0NRWNPVamm9kIbK7kZOQ5mwM3dyVkqo9lUT0WoKFAa9KnpFHqTBn",
-	"YNN7dB9UdAq3LNpwSCYZiL6EXXJtUGbm2ttxeuS4fFWO/e0fC/ecUKEXTOlwoT+IwltS4lu6zCXNTqV8",
-	"RRVqhbcnyDl2dmakPMuhu7sSZluPdb3QS5WgQ3FN4C1ltSlBBv2Dp4dfPiGjpWH6/kh2/QeB/FBGtbfz",
-	"3GiyMyA/8K92HxjjduRYjHKe3saw8U9opwDrUMNOcS8kiFYutBV4DQhdVGOpZqukducNeZCB7iQD3Xn9",
-	"fxvyAig/YGF1pHlvRP9aBguYVPiJKdUoIsBhuNc1P5XyByqW7md9t0VX1LAz8HWcscuUsYzdffnb+yw3",
-	"wrJlAs+Jf/7xDDuWITkx7JEGh7/7NNfh65uMMr0H08nHvVPfCRoMB3ej5aLa012JuNFZ1bqJ1u+aGQX9",
-	"K96W/pfu8duXYOeUyv4BH/I/OVftPRlcmDBuhciY8pxl9pMLigxuruQFz1g2JELasUaECm/Yh7FLRWgs",
-	"FLuQ5yyzv/SI3d8unhC3Z+C6piPNhImI5iJltjuv2nBNoL82leZOVDFXMnV+s+clSdzAjZQV+LzhSzqu",
-	"aI3AocFfg4qd3uRWCv2dMWHA0Xk3Clvtr0pk5SBxfI/+TgXrZZL9h5uj7e8RobliNFv64cPaVUz0jakL",
-	"UnkGFKBYoZn7kDdaW9Vho3+t4QLAPu7dsxC6rUuwTVeCJXa/CpW5kIyPx0wxYbxKhIujTQtFWNoOYBeS",
-	"UmFPz4gRlnEDQ7jW14jd3pf87nsrZ+6hMuRROpuf9f8z7Y++Oxxli2eHl5PB+ZM/jf706jv0lzCwN2R2",
-	"Fvac5lJY/W/ESDqlYsLuyRtZVTW5JguW5yDdO+NvuYQpVYpbtlSYod0VT/SxAKonO8b5dock7nztn5IX",
-	"AmE7lvfs8B7rRXAi9C4Jpva4s2sZWixWfTQ1qq5QgqXsiNByqxdTqVks7HoXurTy0DyXC/RjenN0BMyy",
-	"bCnoDM3WM641B+eqAwc8GHe25vEO5cayH1jG6SkACu4mAYQez2a2yzMAKdxdFljT7QZbz6zQQP94HjVZ",
-	"mclHsvdY8vXfTJofTR7sPFtQZtiYGkYSyDHLuF1Mmr9VljMYbkWNMc01i1bBnnhxe45hl35eafWhQ4uM",
-	"M5GybWGSx/79qwgw2zmzBElNGzaboSQa2NWIpeDOtqSRWFaWpFSkLM9ZlhwRUQCadiwVq+OO9vv7T7r9",
-	"J93+4LT/dNjfHw4e/60TlbjYzEqLhs/sYbCdWGnNo4wa+CA75sJhzLeZ7XN827ZTjJYzbQ7usLv/9HTQ",
-	"H/bt/60d3MpgeHYTdKqHVG3X4rV911FRVuSbNomSJLyVlNulDVVGu40BXLCQguH9bjZu0cZVuHaL4Lub",
-	"xqsdqse9uD3p9If9wZ3GZYqtSecE376KOv5OvhmwL+oU8+y+Se6qisP7CcGvQFSVUUYlTwhzbpBRbY8a",
-	"fCAcsdqZqc2mhIHK0d9ZCrxyhb/cjNP9GbD5IJ15a69XDqsQ6sAHCbDGuVkSP9lYWDXsgqkldNMjTv0B",
-	"0zR26N7Es2B1U3ulGvuaNkQKFgs5JomhE52QHT4mE37BxG5EuNEksTMG4I49Q/Decs5qL4LEzI2ORYLL",
-	"Xnsdf6q36BErvozsQoxY5qYv7CSsQo3TLsXFiCym1Nintek0IN8fOnYCljpGxZIpv1nwi/2A3decW9Ho",
-	"/VXzMvFjtP8GyDMQrscBp4ZfIFjc/fN9yyGb0cuX2HI/PKVKUasMIubePbaH1B4uGOw1B8u+cxXmURnb",
-	"dfBukAZro/pyi1FdbaDv5+H+uQF1l0E4KOvp+r06pToC4pn693I2NhVP2+q1j3aaVf76Q/UDiuXUaudj",
-	"UGTGUpGJlPWAqf3N4SiW3aR8zn1c15qPOUaBB6vB3cmOPQFzCKZxXe0ekX4bux/s968bjnYy/ZqBZCzn",
-	"F0yxzEcn4RLsSIVxE44TyMKM5CWodoBjFawOlR4Mnl4bplPlw5VFckOM/A5t4pXPYdluKhMSwRaBdqw6",
-	"bC8AIB8a4OsR7HbJDUkhcqY1aLqBDQqqlFxowk2E0r6PHUIDIDUVseKMmgQZzf2Jnx9JGjISSS8QohTA",
-	"wR0Q2V6sng7GhSmuFzluIBDeTlRoUFPzQt9EQi/EBcvl/Hoiqm9bRs3WgVUr44PGmwbVFstzXI8Di0iS",
-	"zuZnCRnLPJcLlpGRpVRjwFYsMpLxCTf1KJvOeqtVpxZmYN8rQw3efxhEj/evft+2X37Erzj64W90DiG8",
-	"RY7DxPQRSXIIfEhgCsmU6rOZVCyxerQ9kHDBrzJzvxtbXWvltlSvNYggql1sV1HHf78mfrrJuHdHUuaM",
-	"Qme5i9n4UAvKWROjdD1PhEmFXjeRyw/eAHKj9X8jKjeo95z6cD5Gs8guumIiY85fXV/zzfrgdhrHCjkF",
-	"U1KTLS39zbR0HpYjJ72CsXzBdYMJtXU+NbO8PTro29MfXjmz5IypCcOwDU3G3KrmltlZcmQ6pXOWReBb",
-	"tkuzUNwYJoAyjYtBqg8jLvr9x+kc/od9y/Jcku+oYORryfDRnnu2XjkuO5vpyVan17633em123x2vQ7u",
-	"4/zwat5ix/c/lY7pKL9UNXWBp6M2wNdsQXKuDRcTZCN+D9pvoMv1getcdO1zQnPAjFghvr7h9T1u7V9e",
-	"a2mcUZ63q6p+w6CbcraOtt3gK0qrB7z4fauppFuwlDuxdVq9sbzg/klZvGeM/2qc/iQckvraJz8XrGBZ",
-	"QnaENGTJTCnP70ZVsyPy0ITsNHUbFOOdwoq9tUnkJcG7R2sFg9dORi1b/ECXVgLXKKx0olootFu51lDo",
-	"OD7Z9KUTJ9ne2HACBsCG0c/LvquEuFmAPv6Y4nGDbGoj2UQ1J1KZb+yNVg9TrlmnmtPAwMUgmYEjc4SR",
-	"0iBrVulknZnLaSg1eqm9u34vDb2xjaAmII/5pFBM98ibObOjB0OYU+ckDRGZ/tYmc37J8liAyzbn6bm3",
-	"hAXp2t75R9DGJT5wXyDBxuYU2FgsppLIOROoBUJ3LKvaybzJqSFQwXdrZ+XgWnW+NGNsb5GwY6t/59nh",
-	"dW3meBw2WA5WOA4RUjlhrXYC+jezmNzGuLG9HcJbr85aVn9/f8u2qwv6ZHB902C31CsXyb0YTspN81ve",
-	"GHDkSa65CI3RbWQt9qB+Ah0aGcKNFel1F+Wfp0yxBtcXme6RJFN0bBLyj//vv2s+oZ3RklDifwAmv2tf",
-	"ikXiboqE7FCXzwTz6KAFyJ52q5rDa8mu6xgu4h1gMbHwuld5csLB2Q0jimrDAdEpfDilIhYjlsoZq3oU",
-	"e+SNyJdhSthm1c3leXssEGjjzOGOt0PjqvsD6czRlaO48M06r/dt17L5d3BX3JDPn06Dfmakw9Mc1dwQ",
-	"buJoIK2bU0GynHFR/crgc9vkbm30WqV7OZtTsawLXMfpjJEfGc3JiwBpaohcqztUaCNnIDRsuIfrqSv6",
-	"rT1tAgLLhXBbGRFsgcZH1VSkP/gdWp5p/guKUf1+97Df7xP9MxBZeMGN4M14zFNGTuY09QpAdeiH/Zbl",
-	"Q82rLWUUogholimmNdlJcpnS/D8yOaNcJLs9Agtvj25KNetyoZnQ3KqH+RJka2SwgumGRa4NT1iVBuG7",
-	"jQ07PKjJyI9bFj3EYNzwXGGQAnP8HNNK1FN+ED1FkzfiugoBWbMAtqojK/vwdOoRMN+dvHl9hPBO+39G",
-	"wy8Yf0JegHyFH/Qx8k4si8Xx25cleF9P6bxVYgrWomtxO18z06ZTYwdtFwi0eg54ptW7gxqyAHO/kmKC",
-	"noK5khNFZxqXLOfakAn4Bih6kuyEMsn0MBboPNSITTIyZwCHpySVGfholySTsHznQi7QLZEaTG/AyLen",
-	"p28DUs5lvuqRFzSdEr/ViIVOpcpKLPTzb49f//HFqzd/7MUiFr/it34lrp9fyYxRYU/fr7H4tdvthv+3",
-	"7yYr8UwJ+ZUc9PvkV3K8NuUJ1x6TF9XSn5DV7CeVRCdwa0KCuQqQqprnBEdUhYXjYAbkV/Jaejh4K8Sa",
-	"1BDW2FEI0MdeHpNfYf9sk5lVU6WxmwFUuNOMmV8obriY7Pq+QrwL9nWAI4KI+xCW2ghZhekK99Kcmqnv",
-	"a8bMVGZntkuKCgh2eugGaN91aGNAetqBllhqbH1EkmPbNgFytGQoNXNee/+d9jwi+K1nsL+NhBxcb5GM",
-	"ox5H0h7Q4QawErsJ3x74jWgN2CQ/8K9KSmgDBWInh41O7CK1gPFcTw0gOHSxv++6CCHEDuIceJODz9JW",
-	"OHtE0vXXwu66PUDYbP37q2u+oBqB1k7KWYe3Dl+pgprrnVfU5nUQXEv/Vjr0ufUqQO0oCFhWnHZyoJXC",
-	"Ii8u22eOD82pNmHiXuw5q5+clXG5hEalc7aGbgljndIL5rtuCX7Cvi1Rn0qJIAGfzPOILNZHHoX1q8YQ",
-	"2s4OgQOeltG83jFhKoBQy0VGmCiGsww6qwjXbZGijZCXagqRekRdk0N0ovXZhtpCpNfDdFdCItYGBTSh",
-	"8qtb2onWRLc1gjJrikPburTLOO5iv5nimbp7/VqxAQSAq1bg8od2sze7BC8BSLKWhGXGIpJsD3JGr5Bt",
-	"hn6hpC4u3i0IOUiVheJtKzor/YjNydkjD5gHEHaYtKIqeV6VZCDUiSq4Yo4sayKJnUZjAtdmaWuafzeb",
-	"QGEny4G37VSbdPeK0ezG1kXg8DupFIamZrcBsitFZWLfUDTjqQGZl+VjFN4UY7GYSy6MjkAiyC9YRqZM",
-	"saEVygY98sUXDiSHqjpC4HpffFHKlF4It/cPvDsksUOjxZ0EU1cR4tvah4g0izsJ8iU0vwb2ZFl3pSc7",
-	"RdvPYspzBj1BYmMvnfsEGpXufQs7YiEdyA8WYwlRI2YhoR/U8oYeBajpUgMYD28FpjTKrTuJ7TCJSIKT",
-	"Sv7xX/+z25yWHR9TzPFZK+g68w3ZSXC60Ay3BCcMzf08HrXOwCVi8gI7S6cyhM37ZF44CpiC02uswBmW",
-	"pbmMlW2sbUUvFvu424CUhNeENGzjZttXo8oewlj8K655REbSTCG/quVAOR2xvJvzc0YWUmV6477gUBQo",
-	"eMpgW/TITZQs5nDBi4xoRlU6jfwXsRPFGPpF4cceOW7QmV1xfL/MwIvRkcwqjYQA9zCFEqCyGEnscHqx",
-	"eGyXCaGtzuTjJC0rw7q1KoRVeuQY5+5jD4eW/YAxBMdI53NGlSYgvjtppLbKuFkgpie1t1aX+6gKDLO7",
-	"A1/eSeIOHh4WlI9dr+fC6PFEaULzhaX/uWIgSXEBygkSZ0S0tJIUkD9CWVHalMSwPIcu4g4GgsYdTAQb",
-	"dwALEXdAu7NrwjNNzhmbE1Mq8EkqzFlivzrml2Qn7jhWhhFcuZnKYjJF9bvUVzSkBmOZW/dWv0Vpc9po",
-	"9HKvrYQSrAmaQIGaltjInXenzyPy4zfPyePHj5/t9sgJM2S0bKA8a462w27/wDnaBofDxzfAoaVg/zob",
-	"BwPYxqlVjWVXkTPabOfl3yYGosRfbGNd9FZFOF3XvgwvXUWd+VSKa7t+Cy9dRR0kj+teP8G3tkZ12HlW",
-	"ogZuCGy+CZy5HlmwiQJzqo0P2vyUJLghUMHbBHHLonAAXR/VmAXcALeWniSa1H2zOAW7jHfA3WJoQWKn",
-	"4m4+mA5eDH7GR15OcM5qy/5igbJBTTiybNHf+T2rSoPoEGbjXi5nlMRixHKJduZy14a1/LqaYX2HGfpw",
-	"hAOZeZ4eC1i3CCUGuyw+yDU56PfJqrXsnpjmp+NID1zmPrhMOygZd2LdwfqInlTQebZ2oK6rKHBc1hOI",
-	"vESxGYEMMNJg/iklEcgR2NAOw+8NOLIwWwIa7bDvhFlD9FmJUeOoDYhiNsJEwhhixAVJ7NolZIdqQmPx",
-	"Hb2gJ9AjAUzZI02wi6g2cfxtSESyG6HMGzqPhY+y8hplBRtnh6EKX5wkVFdxJgeujW5jMjfCzCF9/NaB",
-	"cnC4bw13ws29A9Spcr63hTxV2NEamEKQRVDLHYYbD9M2uBnuRiTxgWWJvblikVRgHFlCdiAoynle6mHR",
-	"erfu9V8NVathQhp+/vBK6+R8QoEWL1pd+XdXckn/eN+7I+imCRoptaJELEqNxI/bxefNldRzBMa6UD3L",
-	"T7Q5q/yljACj2AUTGWBk4ZKvT8x11zqte8Mu9MgxaHP+gdfbuMJKO0dBUZSCaauczXOagidnMZW5bV/B",
-	"PpTuN39wcIWuwzw8CCT/DgLJCr/08NyV+xBO5SMNpb3AAXNkCQ4svVOZ1+CMkNRG0RSLnIUCFWQx5YYR",
-	"PadpAwJbgcffEfv72m92ffzf1A1Srn6X56MRkXnGtMFc/bWh/dTRLM+BL6RyNmMq5RS4ebhC6wPuX2Ou",
-	"vvY6fevpb2UD7AMvd3BBXvQGTw4AOtEmUP1hgGXUvnz6rA/Mnzhj1BgczKKxAfD64eFhf/DsWX0TGvVm",
-	"duL4Dz8Nus/eW/Hr/Ycn0eDgavf/aRW9TsLZ2HiHQQKMsZKzCMyGBHZpJzl++9Kqbn9mI82Nvb+SH9mY",
-	"KUVztOXWhn/89mVj1K3Io1N3kho5OavmTfCgGokmThBax1x4OWBnRk06Rbk2QbtnstsgFwwRh5o7PGPC",
-	"bCCXw5uTd0k8h/2tgsFPK0iy26RJCdmTyEujSeLiS5wa7TICJeDUBCYAwVJOH9ZRJVwKgmepS0hQw1mC",
-	"w4EbYuQwFsmHD5a1XF3ZDf/wAc7jmfsFhRss+baQKkC27ePdCNrCmH1jODD+D3ebhT/h9ul9/+KvvmMU",
-	"Hh5pgo/crZl8/+KvCaYhSD58qAg8Z4WyH+ohnAyQNzxjsQCoioKfID8fKkJHVfhJuI8rwWTAH6dcTMBg",
-	"+9LlhMbFJtQV2OMaI47giAxJzoX9FqPnqF2hTQKcTTKPRWDBmjgkKDBeDfZkIV2fVrSlmd0RTLvjfCS4",
-	"sZAAwqwA9CA4DjIz6JDTyEW+HaGh3LaB/nUs7DKEQLmxQ/OgwAIEgcvh/DVcDMHfYnmAmyhi8Kkxio8K",
-	"4/s9QiP5ux9fVR7tJFPFxoCMVanzFBHFdJEbuzPlRUQFumAT74q1/7C0YySGwxiWJ7bzCDDrkIwxh+Au",
-	"xDHggmqS/C45cltPEjw/2F6bZc4SwnI2Y+Deg+USsWAXTJjulIosZ4rsJFL847/+J4FYHGyCxiyVamZP",
-	"mZ8anCV0dyg4X2soZyV2xZ2uyDsouIA6pHbXR1rmdtVwJVA/wMWAZeXVgEZwwdAyOsL2A5gqOWei63+O",
-	"BZ9ZBZRrS1MlFCVxoY0jmS2dFxtXREt4156NcLKg71i48HpTUiMSjW4/iM6x6pBvzv0bC5priUlJ1gTr",
-	"QRFSdJoYF/cZufyONJ3Gwg7mkUY6A/ASN0ie7Ta8kCFtG9Suz5+5OZfS7V0W2wjJfiwhG4Cr43eTrDyV",
-	"EMutmhVB2NyQz+eezOSurqDTxcvwSL9VNzN1N3euNSoUIQy6jCFuIjZmeSBpuBbhonXZPWviQX8beTKM",
-	"6fYmeH/JezfmqsZ4j6R+K6q8JYW1W1xXqWDjXiN93EKvd7I4ogGA6wbXZZlVxCWs5OA28gUy2612N7D/",
-	"VoA73hLi5xPGoAsoBWX1uWXdyrH51Y+VpKPE7GzI07Gtudp/6SPaz4NofeNB3ckg7Rfn0wROl5P8rRuC",
-	"azyldtt8Y2//FRXyNtaHzdVwj6u1cHk2BFkCUg3Zc8/HUJAt6TrZ6CmZsstVl0ksvIpvhZYunfPu4Mlg",
-	"Pxv0B0mzVPXKG/UZfvm4PsF+XdP/iXZ/sUr+H7q7f7DaPu2O33942u5mCRO/taU9kPUnCixu3hUbr3Kv",
-	"iVmVqwFfBLNROwFtquJ9DQF9rDi4rey+v5GbffVm0CwtFDfLE9sKZ3M859+z5beY3L91j1HvrRrP5kpq",
-	"VzS3R15wUKsB2+deBU2pUT8gIbRM+8+wniIg3Y5AB/M5C82UzfCUttaHDxUKStqgMAG7VPC9reeDkhyE",
-	"9XhAmyxNhKgYts0utgpv8pd7n1d1sVZnB/nxxVh6AqRIEq45NCYOnE528M+M6ulIUpVFJO58y/J53CGo",
-	"XJK4c2LHVtjhelWws9see4idHb99CQkktY/bmlHDU18sExVmfNOZQpB5ww0bC48B1i6zZd10BtaZiNh/",
-	"KnwenGw9AtVvPEY5FqDh5Fy7dIPzYpRzPWWZo0nYurhTjvli0OvHHbLjWCH5gS7J4FlErAK16ywnCEaF",
-	"itIuQilCywsaYTx0lpp1aOVeLN74fOu6JCE/arR0zag6ZxlJLrsIQ/dPWTYETzXgYyGrOxdjphTLkG3a",
-	"9cDJ7cQdjIq4gCHClOBfAB1gOYNgE7AfIshXx50oFrFj9BGZUUEnDN+/4Gzh9gFGBm3DjsSd3cqgY9E6",
-	"auCxCZjLYHWoW5rUEFUIQieUC+2cCPyCYZ1hnqJNTTHL1FPjAd9GIrq5stvgiIvF735HvqKaoYlBZMQo",
-	"KrQldPsQsaIQ3DViuVygUuZMUUaSZO9ikPTIWyWzIoVYPx/Cgp6ZQmOE4EkPYaCKQTBQGkJUfPyZYnOp",
-	"uZFgI9KGCW3ZBZobbQf2r1zK+Yim537Y9UIn5XBDcn4iGIP6yT4MrwKKL2uSO4ZV4TkYNpqzNUyMG7KT",
-	"FiqPyGuIpni7NFMpIvL227e7yNha+HOPfAVI6GrxFCi2BwTqUdAZS3MIz8LVpjoWZiFrBqMEeRbEA8Ft",
-	"A1FNM2aFtPk85ywjk1yOaJ4vkRQZx6qTllXSHP67naX2yHEZIumtxRAMG8IU7ZF22PKD/oDUwh6Pti/i",
-	"W+vmMSmDHmFrv2dLXKAJExCLGqJGayyQFMLu27H764QZzKflmLDdcvwnRu/aXu0MXXEeatdPMTNE9zYP",
-	"OAT0yGOJNNh5u4bACFNwdSOZcqbbgpE1AYsfXE2JE026p8s5G8ZiJdDP0lLyxxenyZH9F61FNtrBVCGA",
-	"jki5joWz6aNJdyKkKg9yWUJLw3GAKFy3PmiFHBXpOTNY4IJo/gtOT7ExREva5hmb48WKrDGnYoghum9z",
-	"Koj/z6+VbxFS+fmrQmlDUjqnqaVNF79b+U/jz7U/Q5TbCWScVb7zJ/3AX/ZmXBSGwc+Dfvm7/QFGq+SY",
-	"aQ2Sq31lv6Xpr2S/peULYZiaK66x88f91paHKy2Rw7kFnkowlhsyk9qQL0Z2Vb4oG5SLroGrc1HIQudL",
-	"Qk0svrD7UHl5zhRxH4bMu55OkDs96e/BvrnwwCEZEFC/Y+EWLyL93iH+VlsV+/u++72c8649I+Bjx5mA",
-	"S0mhHZ1mlrJaZoNZRZDdoJkaiLY62DlmwAY6g0i7C5r7WIQQz+M8AxX2lPkOIozM1/b+TvMis7oqFpHR",
-	"QJ9dy8AbVSiSoXf2QChpoQ3lwnYJ1zUXbUscC0J2nvQjoBip7Pbvtji4Q5zLykeH5Enf8jFCvmIptRcg",
-	"+OTgWLQUXsWx+JQEX3whpPniC7zU7Zva2J7QV5a0FseAbCvE0HPWW1mF8qVhmYl6JhUrZ25Kml3IIs9w",
-	"k+1HsTankAuXS9hevXaH7P9GbpuBtWBsISZG75GXBoPoNchXtqM+tIIF+Mf//99kQHaePQOqcwSK/s0x",
-	"tYdhtASqCR4QP1DbD7hK7BO3FZrOGGmSVMsaaOYp4Z3gly4ZDhcIVvLnhihp75OMFPMITiEhmDqiukAc",
-	"ihrg8QD5i+yEJSb/N85xl/AxEdJDImEly4pIdg498g1Axlyv3jHoQ7mhd6xECN6nQimQzQmMHFh9GQUv",
-	"fe545MTltbr/jLTGHNv1i0UtsnjYQJTW1iWqLwzsOi4MpNcv7yxcGqAeK1pWIvWBelpjmV1/lBzsP4sF",
-	"WHmtwLbjnG/oUQ6kKivbHmQAwEtMPR3s+pvwhWMWyJT9ocVkIu7oriRzIDuWu5176cNnEtkFmrY3b9CO",
-	"QlBe8gKDr9FOgFLb0MoWXEwsd3Cx2WgjcCHxsZjRdMoF69r9pqPcB6aiQkJJmksNCd4s16NkWsyoqLzr",
-	"NEorpWKK8GQlxjSpZzNxQfRy7K6MUkAurKbHjV+1U/B3eznaJcDhmrw7/ab7FE5pQFpYTlKirEaFIa/f",
-	"vSI77/7Q7/f7u0P0WVdqEGE5dgxFcP3BIbCtKsLgmnAFGF1IOWBc+Drsb/L2zclpUs5JO7kavcNoumpJ",
-	"V1CFGwCmA4LMymvIy4naSOXSUVaD/O3f+wdkKgulUfA1aukOVyBS2wWoVP4HWAlXBkK72A7svwxptWzF",
-	"bW2to9aqZX7pYpEc7O+TNZkbnJqfM3tX+0g+lxHDB0ZqOmb50nEXN/c0p3xWutGraQRUIazCYeSMWyl/",
-	"SWiqpPZJClG5g+IbiJSd53JpKXQYlgpVWqVgJVDbKuE1tRwfIMyG3ahk9YAkCSi/cONEKre01SjhiEjl",
-	"OFcsKBmzRcnbKpT3jKzLPYKhNFX+dWQ7wnnAFKnnvDBGOmZV9gePXRVOt4mHl5eO/ViqmzHLeZkzyGO3",
-	"dn2RFjz1l/hkq77axQRiHwGOsKLWl/knArtqsEEuTKmvh45KKyyKcYLmS8NTjx2xm4Am3VxOylaUhBKE",
-	"kFGI+conkKKaxJjBqnzpjwXPWNxxcJiKLceN2Ql3YFJoHQ5k1SBCxoKJDILXIWK9V0/QUeEGTpMG+q0s",
-	"E2KJYpExDTlDfGytFBd+biG4As6it904KXc76w3aJHOeMqFZ1aI4p+mUdfd7/U7UqdedWywWPQqPe1JN",
-	"9lxbvffq5fMXr09e2DY9SK58FXUMN3lpoEQPwAVTGs2Lg16/1/f5Nemcd4adx71+7zHGskzBPr0XbIH2",
-	"rwlrcUT8iEYxRqjdKy5AKodI5XrGgUcVw2LkM88gAwOnkT2x1eWlGrRfsgeLnESBW+dLj+KC/EACJEK8",
-	"w3A9w+6+zDrDziuuzfMwC0DS48WhO8Of2s365St7bzEd87Xv+bJ2H9Y5PSBRnFSGjJY9cuqLVI4UVL0f",
-	"LV0sYFV0lSrD+EywWf9cMEht4ijEdtXZthTgal7dqy2m9EZBxeGVKUGuwjIZozfRuR1YN95qWaoZvWlN",
-	"rqv3AFkFhg2kuN/vb1H08WYfA793W8Xk1cIPDxURt6rVeYC71NYo7ObeVzT70dfatU0G1zepVf+GRo+v",
-	"bxRKwEKL/WfXt2jWzL+KOofbzOilSxXkS3BGlbLBlshKOvKhzsOfOiWPeh91Vq8M51S1nZVMeY9msCtz",
-	"qVs4M0KDqnhLuFVBFwvesTJHlTOuuFpBPrNhyb1dqOGfnfmxXiqoXt8KDKghESykfhCWx1lZnFSG/4Fn",
-	"V3uQaPbIC3PRSk+NPLKQTVChvueq/JBqIlsrW12feKtqYt7fJy2pvY5qVRZhjpWkYE3JupatrO0aws0I",
-	"tVxueg9VFBTwSL5HfAnT5iuZLW9Y47ySzb5R0rp84qPbIGCgVuG8mm32JpXn3E2wkk6/RGe1IEJuUHW6",
-	"UWTrqo7BcQEHjUtkcO+XSEB0ram8WxaRLlOFPNwmv/XbpL/FbfJcinHOEe11MNjiE28xCd6plK8gBR60",
-	"O9xmPi0VsuHO29+m8VzJlGlNR3kVPfPZLszjrBqQc9cL0944eFPmzLREf30Nv9eKvTsjQ1nKEUIDDDVc",
-	"W40TskfVLliuq1nWy6L2+M2M7LRcGbtDl4yScB/n13KJ4Ogql0iDnR20Y25qPMeN4oHn/OZ5zsH1LV5L",
-	"8w1ktfzNHv+VA3lzDhBdY7iQlcJyiIByFnFn2SpLuWGh5LaT+Udm1h/L/meTMh5O+b/fKf9MB7ViB7zL",
-	"Ub2ZWlSttv8e7JbptEURBsN0iMaNSv1QqprG21SVp9RZ4UNpY1+cBKIog166e1RJuxWYxwYFkbzTbJ06",
-	"7HpNSpQ0pNGJBTe+JkgLA0JIdo0H3VY9rCp45f4CZtUOySXRlQKCbdrVQq8FBvXvFnqcA5lvpcd9Pg7r",
-	"kKAPAtW/Iat9UOK2vRzwLN+zHreHGhMYQO90a7RbT1Edo+0FrYD/lyqek7ZIqC7n0DqxKItkaUOXZc0s",
-	"TG8NNwa6gjB1rmYCgLah9mUsKhWyyuupZr3cwvoIXdyv9fGfhgGH9Xlgwf92LPjGhrffJPsMvOhe2ac3",
-	"aK117TeKrcjCjOTlEPRlXwNwDgg8V9OxVoE9qsBzggLtnMTBiUQFOfnh9C0EjSw9UK8eAuLa6li4TCKg",
-	"lp8zNvdwIj+WKVOsjIcxAArEYBeaYXgLQFhjARiREWPCsVvwdGPepMpcXNItiOhZa5Grogs88//YIINP",
-	"wX2r9bQ3usQ9ET3w3gdLw6d0obcWa//EBocWnqorRb0/glB6wrAG20xeMPSUQ/luahzoOkirDQNFs1x4",
-	"LHwRrNKLDo7zSjHwOdWmkVEc2Xd0Y+e3L3X+z+H+nkmR0WXduvED/EZmUgmsFBvsGvX66e3l0G9h3QjV",
-	"3//p7RthAR5Y/IN4/eDXvq9bzDOA+5bqLWP/WLePvTsq5ROvu2uEXCDwOtjYucZiPVBKjDpo+kwi9r+p",
-	"V0A6Ux9UH9n/voAbqzCxqCb39sg0+BLi7DH/YQg8DGhjP7SKgx7yBIeMiWh2gbT1deWC63q98ynVsUDY",
-	"fo8crzH+b2ueOWEi+4jGmf1PenucOPqYUk2c3+Th5ni4Of4lDTPgFKM1jnc/TNxQs94u87U3p0D+BjGh",
-	"E8jjSsZ8Uiim657MYWnT0FHQlEABMJEPPIIkBnhuI0iaiuCHNOfpuSY7NM/hb0zhHJHR0rJx1+tu5J4F",
-	"jqyJmSpXnY3rNkXtGgjFCUz/E0jB8KGtIZsV0NcDQ3uwdnwq2+8K9X0GMweIWPcRA4ayWowSGKSoRzmP",
-	"6ail6HgUEvE/0g67Ua1ULpZRLLDyAATh0YkeOrmtmoIdYpEw49CITSAzt3+MCcIgKHdGdtzvEL6gCoEh",
-	"fqsForQkiZ7xBJLv61gkf5dT0dMzbqb/4QwNvVTOkt3WwnEQBQYS6fHJ85cvY+E/saH4+kqFp1isLfEE",
-	"VnhK1lZ4GrrsAQBsWVMsal1dJ1cHl4GsS8skBiuFnVat5K+Agv4t4+/qRZ7uEnt37OrZIkm7dOJyDCY8",
-	"KJlLdiA0uJVwd2PRegauO2KutodUsbAnLGqlzzeY3r/M6g8xmprZSRlXzxfiovEwAv0LiWNwDKBSpbaZ",
-	"KhTO1rqtgBWpbUYzT2ozCfftPChVG+LcpS8u+XQlgrpap7dqSsTUtj9Vihd1jtMZIz8ympMXviZ9Ndm6",
-	"SzU+6A4OTwf94eP+8ODwb52WWkajIgPO3Pn9Yb9/3v39l4f9c0ityzCb3VkucTZWfJQLYeRCVOoaddo5",
-	"WAervdbq3LlV/05OBTlx2+JqGP30PhQo6lQrvJSVPe1VgWVSyrKf1XpctXCilSolbhtDUaxqfna3Uo+7",
-	"g/7p4HC4vz8cPP0bKMNl4l+XltTn9h3cwGwbCvVtdIaFlMYPsuFDbOgtHVu5uyf9WcB7c410B96CIJ9t",
-	"DgfFQBpf03a1et3mEre9WByLMltcLX+ZvR2gzznz9QJolimmdRSEmlis3hpDTLMnXShqzWiWFciA2RkT",
-	"Ri0TlyHSgQKo1hB8vkUF3aNqojyr9rpiudVyuOsDNl+5An2fz1u18aZx2Vla7pqVG8Il8Fieaf4LFrHo",
-	"97uH/X6f6J/HpkzDvjxzbPbNeMxThhWEalcFFayXSda4KPy9UNZK87fCuhpltauirO4VrgpMWOFGk2M5",
-	"2Bsx7PuOBL3ptpQpZkIQWZm+FpJceFv4qpRQFRLahYKV+iOffMuDbOBv+Y9FA2slhfd1+mgVCRrrdHVD",
-	"IrrOOtSs+/9w/T8E8z44PTcG8/oytbeQcLaO30XYnlRkImWG5QF9vm0AGkIRB0gPOFpWxKLemphbJwds",
-	"F28bWMJDrO2Dtfgzhcve5IxtHyYLlD1agijDIYsn/CLHhAp0gHsNwQvzB/2DKBbskqYmX6Jl0iURhw4z",
-	"udYZ1H7k7s8HtO3l/nB6H07vp4+hvc35vZmWarvcKm5Wy1mo3AOuZTgV5BtX8dMVg/c1KkHXLmvCx8IV",
-	"hafODu+Lw7uy8Jgo16U5xUTWmGB4J7FzT6JYJKBE+KK+VSUn8QkhM1fvJfnpPcKRPlxh/GzOqELvTuRL",
-	"TPufCXUpbHd7BGZqeZI3fRjpTBLI1eyMQ77SwOJcRmZInX+N7WJNvG7gcbe2Dig5k4Y18zghn3agJp/T",
-	"tapk3sjSekON6fME7m7Lzh8Cdh8Cdh8Uta0Ddm9+D1llzeylex+MPGfiai1o4EVZ8rmeeqECuSxLPBtJ",
-	"5lSXyCII9oJCPFAFAAouIcQz5+m5S/ecccVSo72t21VLlopPuKA5effjK0CNxgKG6or+gJzrRgWpZe1t",
-	"5cbkwstY6BsCzMDVOZExVqF+9+Mrl2jRl4WgoT3ZERLwVaGD3bbL4VTR9Py5nUhTAH6MYM4WkBJMG5bM",
-	"roUPMB4pudDMasEMM+Tj8GtLUOeDr4KjsFW1XV3CqFJg3TvQQ13+TvMKqF4koWByoXhLqeStuc9bKL/T",
-	"5EEH2zassojD7b/XcnxcySU0TJaH6RuZQ5JpLFAO0Bhx/vFBPKeu7vmpJW6H4zF78tqDafd58L//18DV",
-	"+qKQTv6PL7/BihtQN9qTs+WUOiL1U+jqrjt5qST+HsGFw4ISeORcFQs4QaliTgRZeybezNkW+ZWgzPve",
-	"hI/r0kMgtxEXVC3bKG7Vtdu2EI0T8xySdVuurWTe4nfLF3SpSSJkF8TcSs22UG8BglQBA2GCk2vz2fEl",
-	"R32vFantX+8AvamW8Sdzfsnyz3R8fJr3+4DCNeowlmEKsQAA0vVJ0ddhrU7DMP958VY6LyYfDXG1WvD3",
-	"BqirjxlfXauxvRFLEujiQU95wJPcAU9iKrzAc8ySP1wvyftXtwWX1Lmax5VEJHG1lL0dB08TgEywFhCg",
-	"TMhOxY1e+QRyT67L0h0RiRuQFpC/l7JQJajlNRSDEhnBOiNVQIuzaPXiToSA31TOlx4L7Mza/luPXC5I",
-	"XzgFSywOrUTnM8lhqjicfW8XwSouGK2sJWpHGlo4M7rlg8NKbjrbteqmVLPM6jdQ6QzL4CEgWTaBllAr",
-	"LqHdX9zK9rvPEmIKJaDMipFY2hMKt6eFsXz5yUGlfRTmA2y5m7jy7oqKTM7IlF3GYqXMO9lQ5Z0cY9V4",
-	"D/FEICoUboZ+XCXjxC9E9x//9T8bUqaHEv//vCicNviN77ozNbOcuD/BIYkHZGTHEC63b8oS7aHkeKN4",
-	"+w2McKH4+efCv6zFvn7oOF0ApucOggNOECjwpvW4yCGz4HV54W+5HNk642A4mA9gjgcwx4ONcFswhyn5",
-	"89biRQB1lNLFB3sPbgftCAe1Du+wHcAVDYn0sLbdOjhH5VLZDtJRYw4PsI4Hx/BngnXc5rRtD+9ok02j",
-	"ILx4X2uvDa2x/kTdv/J8nZuvan1+OKAPB/TTIjfuckRvaKH0Vq68mNwGx1Eq6ddhOUAp5goBGphpBa5b",
-	"vGsxS7mOrKIqMHmK12fXArzQwVjjGrfVzYLGtFLLirhHJOeipo2UStZrtgDzLBcTjRaGBWPnt9G2Pg/s",
-	"4aY88QH+8AB/+LSqzedGMNyeH1sNpdjKXVpJfhKwA2i1a6Ia6k7QQkwKp9F5EMIajygJwPKQq6qaAytx",
-	"BspY5GxsiCxMOQQ7U1VJUo7uaC4mARSBpaTtp6dUzXKm21l2+b3rpTzDLs0eFCIuuXVn2ImLfv9x+n9l",
-	"MjXLOSP2BfiJ4QOoWIw/VL6W4cO9ylP8ZY5//FUWWNXSFfgmQpKZVAxNbdrfZ1wDSJCpnuvPNa95la51",
-	"CYd94Lq67dkRevwY5kjQstf5V/G+VnYCl/IO5Uvv7IStj/ND53jOv2fLb4F/24FfRR+w3vXKAzsncKzj",
-	"h+u7+jaUPO+tlNymc97D+aRSaInhb3sXgzXuz5UM1t51odhcam6kWpKdBDrEN5Ld+jeHe3u5TGk+ldoM",
-	"n/af9uFb78Narws50WTHHkCaGr3b8DYPnUEzAlknclkkIqgmb8XWKBaF45cic/YNZAHOQI24r9UJv3Ax",
-	"NeqcGeAonrM2vxi+RFY/VH6mZMzXf6osxky86dm5WhpV50eFCXXdIY048bXhjzD3bVkNnipGsOQ7y0Ly",
-	"ihwTbW1dz93NpTwRV++v/k8AAAD//w==",
+	"7H39chs3tuerYDlTZSnTpEh9ODZVW3sVx5k4cWyPJd/5SHvVYDdIYtQEGAAtinFUdf/a2r/vP/sG90X2",
+	"TeZJtnAOgO4mmxT1YSfecOreGYvdQOPj4Hzhd8750ErlZCoFE0a3+h9aY0YzpuCfb5lR8/bJ0DBl/8yY",
+	"ThWfGi5Fq9/661jmjGiWSpHpiChZiIxlpJhGhNoWZDbm6ZhIwYhiPxVMGzLjeU4GjNBswo1hWacVtdgV",
+	"nUxz1ur3opZ9jyuWtfpGFSxq6XTMJtR+esIFnxQTeMvMp6zVb3Fh2Iip1vV1VB1o+zUMkOZ3HjElynZH",
+	"JnQOgxV6xhTLjgkdaCYMmY2ZIIW4EHImajM4usWI/9Z+Sw17ySfctOG/l4d7NmZkmlPxSBNdaEO5YBlR",
+	"1LCIcOHXVJMpU2TCRWEY2XncjUhvv0ukIgfd7m5tdI+791jg6nDfsgnlgovR8pC/lTMyoWJOJlKxcohm",
+	"zMigSC+Ywa3XRPHR2BAhZxEZ0PSCGAn/G8UCd8KMubak0ydDJSeka18w5XoMCqUNzBre6sSitg9PNppp",
+	"d4OZatawMe8EvyKGT3AjHD3Vyck4WqrM3BP/sMjzWNAR5YLwIRGSDAtlxkyFY8I1mdBscVa9x92D3v7B",
+	"4dHjdbMbSjWhBuf0+LAVbTBd/Gr7RbY80xNBeEbkEPfDjS+ym/FTIQ3Do0D1BRcjoovpVCpD6EAWhnBT",
+	"I75Wt/fd1wd/O/zL0T+evHr83eEP+99/+ebp2+5p76xVHb4boTbK0te1HeGUKjphxrGkZ3QypXwkXnzd",
+	"fGBS9/yRJhz4C7dPptSMW1FL0AnMP2utW8I/KjZs9Vt/2Cv54h4+1XuVz9uxvcjYZCoNE+n8ezZvWD9y",
+	"SfOCkULwnwpm182yw1yOeErzsN87lLx79+LriGg63+0Qy8w407js1MTCv2f/IilVag50pemEkQs2J1Rk",
+	"ZCCzOVEsZfySwdMht0dEMT2VQrNAcEIbRmFLU8WosRtHHQnbl2WhUtYh37O5JlTZ7qcGOAxNU1kIE4uh",
+	"VGT/kIxlofQChbaOht30Meuy9v7gCWsfpocH7af0aL/dzb4c9IZf0qeDHvNbgmKm3JTKUrbtWtaOLL16",
+	"ycTIjFv9/aMjoGn/d88SiDFM2T7/549xfLXfa8fx1ZfP3//pj61oiaCi1ktGs1XUkzOafSTKcZ+FETTz",
+	"+8A8uWETTSiZ0hEjY5lnunaW9rtubD8VTM3LweXQbXU8GRvSIjfYZEKvHIfvdqOb+P1rlTXJfLtG2h5y",
+	"aZ/XT7h9s9U8Mni7eWS+GRN2MD+2KPwFP75v2r03dMRWiEq7WkZa4V0oERGgV0vfIEF6i7pG0zhtF83D",
+	"7NXXz/7nxjU8Y5NpTg07zYtR85CNe8NK+LwYrSA6++jOZFcbBIxK0dTy6zN5wUTzsAoxKpjWdJDbBb1g",
+	"wrILy7gm9tcRIztS+Z9yLi7sv7mpaxutv0yeDv+2/93VQf7tE/X9/vTfv9Rnvdnffz4sTh6nz59mzXOF",
+	"z62dbIUX9Paf1HnB4zoz6LafnrT/Qds/n7ebmcG1/RAySBAuX9HMSUP7VyqFYQL+SafTnKfUrtHeP7WE",
+	"dXNThYZTR5W6mEyomlco8pEmfk2iFggDaKuUVPiNDMnmkuY8Ow+yzp4BmRYTJgx89bxQuWWaxkx1f2+P",
+	"TnmHXnE5aadSaJmzTione5lM9R50rf/Q1KPbvjA694Q8sgpd/sjqHa6ZXZvrTUnsOUwGGtRp6QV2FuRc",
+	"Kcn7wN3896VC8TXkLHfaBiMzJcUoFnbLImI1CjkkiooRKl3hDYIKj+3DqeTHhGJ3IC65JkKa2I3ku9PX",
+	"rzrEzt6TsqU7VFDlcMhEZhlGGBnKt4pB1Ki1N62Na7O33GCdMr1pT2WjVQrr5j3ZBg164A0dlO/Cvj+T",
+	"Ypjz9BbHpvEUlCrA+QWbn3NxXmh2/6OwqtvyPJxUTFSDWvuCPkIebaLcwBnSxmr6qhB2h46dMYlmTc+p",
+	"Wq0HOF0NYwaNMFkYebI0pohIARp9LDRTl3gCqZBghLjjl7FpLud20Tvkr5QbklRs7CQYPVRkVj+1M6yP",
+	"oqqX9uFnfMupqLrUUYN++0gHdXXp4C14ItZRZ/XVVYb29si2vpFqwLMMdYC7n9lh6Oa+x7TaU1VScU1O",
+	"3rwAggIblGZtKfL5gxyhwoyl4j+zjAwKY20cpjXJmOAsi4gu0jGhGvxB7qMwipTmOdpNM8UNI3LKFEy5",
+	"sxUWm1DeC2E1NJo/L0npzhLDdXWOD+6vNC10V5EQ1nbGpwSeEpmmhbIq6gMQ4imw4bbmGVvofUtTG9HU",
+	"K2m+kYXI7kdOQprzIXRzX0qq9lQS0SsJHgYUlTwjj1JhzsGn9+ghqOgMpCz6cEgmGai+hF1xbVBn5tr7",
+	"cTrkpHxVDr30j4V77rzeOgj0rSq8ISW+ofNc0uxMypdUoVV4d4KcYmfnRsrzHLq7L2E29Vi3C71WCTYU",
+	"1wTeUtaaEqTXPXxy9OVjMpgbph+OZFd/EMgPdVQrnadGk50e+YF/tbtljJuRYzHIeXoXx8Zv0E8B3qEF",
+	"P8WDkCB6udBX4C0gvKIaSjVZJrV7b8hWB7qXDnTv9f889AUwfsDD6kjzwYj+lQweMKnwE2OqUUWAw/AR",
+	"1txuME/ZO0EvKc/pIL+ncNTY33lR6fC++9DcZ50huXfsnlReqzt6jryH5KE4lP9oSoUlBFTPLHeyZuiY",
+	"2+9TTZLlNU4iUDdlYQA70IZbIuL2qvMQXpYScXFvabUlkY9JIn3CwSEuL5mySiDL7OHnIhZWaTFMUJGy",
+	"DnklzZiLEZlRTTIpGN5I+2E3+wFnYyZiYcUmbi74HJkwEWG5ZojxkMMh+t7hpi7YJ7k1T466B8c4ulj4",
+	"7WEZGbCUFpoRKubk27OzN9U5+glyExEt3eV4zu16xWJMRZYz26MUZFqoqdQMP67YkCkm0lKvdJYOvJvP",
+	"HaYhFnDzh7rGP1lqR7OTAGVgQ9JuwxtJRDSz00n13pBesM4k230g9+XiwdoquA0s40zKH6iYu5/1/fiF",
+	"5ZDnwCHP2VXKWMbuL9qb+yz5hV0RglzZP/94lwb2BDgT/5EGgeA+zXX4+jqHf2frlv+45PxO0OCUvh8t",
+	"F9We7kvEC51Vb87wZrXmose7e39P+7f2yZsXcIcmlf0DPuR/cjCgB3LmM2HcCpEh5TkKOCvHrKCZKnnJ",
+	"M5b1iZB2rBGhAccJY7eSMhaKXcoLltlfOuTtksoEsChEgkZEcytIhPRnyk4fcaEN7rJ7UcVUydRhMp6V",
+	"JHELiEJW4PMFnMJJxSMJ2j9gAdBpqNdBFkJ/50wYANHcj8KW+6sSWTlIHN+jf1LBOplk/+bmaPt7RGiu",
+	"GM3mfviwdpXr34WpC1J5BhSgWKGZ+5C/EB3IbL4Wu7FwvYx9PPitdei2rmkuXlNbYverUJkLyfgQ9B7j",
+	"3W24ONo0UASgnD2Q0quTA0ZYxg0M4UYcC3b7UL4h31s5cw/DJI/SyfS8++9pd/Dd0SCbPT26GvUuHv9l",
+	"8JeX3z3yOijcQ1uFUUiSSzGye8pIOqZixB4I6VJ1Y3JNZizPwXPkLhbLJUypUtyypcL07a54oo8FUD3Z",
+	"MU4/7pO49bV/Sp4LhIRa3rPDO6wTwYnQuyRc48atXcvQYrF8/1+j6golWMqOCC23ejaWmsXCrnehSw2d",
+	"5rmcIUbGX3VGwCzLloJO8Ep0wrXmANxxwLPtxcHGPN4hqFn2A8s4PQOw2v00gNDj+cR2eQ4AuPvrAiu6",
+	"XXOPMCk00D+eR02WZvKR7hIs+fpvJosfTbZ3CBtQZtiYGv4eyDHLOBqob5TlDIZbVWNIc82i5UACFNye",
+	"Y9iln1ZafWjRIuPWLt8Ugn/i37+OIIIpZ5YgqWmK+2GoiQZ2NWApQKUsaSSWlSUpFSnLc5Ylx0QUEKkx",
+	"lIrVMa373f3H7e7jdrd31n3S7+73ewf/aEVlzEVmtUXDJ/Yw2E7QgYUI1gXsqR1z4SKuNpntM3zbtlOM",
+	"ljNdHNxRe//JWa/b79r/Wzm4pcHw7DaRDx6uu1mLV/ZdR0VZka/bJEqS8FZSbpc2VBntNgb8M0IKhvLd",
+	"rN2itatw4xbBd9eNVzvEqHtxc9Lp9ru9e43LFBuTzim+fR21vEy+HWg8ahXT7KFJ7rqK8f4RAyuAqCqj",
+	"jEqeEOa8QEa1PVrgA+GI1c5MbTZliIEc/JOlwCuX+MvtON1fIe4LtDN/k+iNw2p4TuCDBFjj1MyJn2ws",
+	"rBl2ydQcuukQZ/6AKxI7dG/iWbC2qRWpxr6mDZGCxUIOSWLoSCdkhw/JiF8ysRsRbjRJ7IwBFGrPELw3",
+	"n7Lai6Axc6NjkeCy117Hn+otOsSqLwO7EAOWuekLOwlrUOO0S3UxIrMxNfZpbToL4UQfWnYCljoGxZwp",
+	"v1nwi/2A3Vfw97beXy8KEz9G+28IpwHC9TEmqeGXGIjk/vm+4ZBN6NULbLkfnlKlqDUGMZ7LPbaH1B4u",
+	"GOwNB8u+cx3mURnbTaFDoA3WRvXlBqO6XkPfz4L8uQV1lwGeqOvpulwdUx0B8Yz9ezkbmgqKY1nso59m",
+	"mb/+UP2AYjm11vkQDJmhVGQkZT18eH99qKNlNymfch/lvOJjjlHgwVrg7mTHnoApBGq6rnaPSbeJ3ff2",
+	"uzcNRzudfsVAMpbzS6ZY5iNfcQl2pMKYPMcJZGEG8irc8EnB6mE4vd6TG0NAq3y4skhuiJHfoXW88hks",
+	"2211QiLYLNCONYetAADyoSE0KoLdLrkhKUTOtAZLN7BBQZWSM41XQSFEm+oLdABSU1ErzqlJkNE8nPr5",
+	"kbQhI5H0AiFKARzcBblYwerpYFiY4maV4xYK4d1UhQVqWhTo60joubhkuZzeTET1bcuo2Thod2l80Hjd",
+	"oJriRE/qMcYRSdLJ9DwhQ5nncsYyMrCUagz4ikVGMj7iph7B2VrttWrVQtjse2UY2/sPvehg//qPTfvl",
+	"R/ySI8brVucQLmTlMExMH5Mkh6C6BKaQjKk+n0jFEmtH2wMJAn6Zmfvd2EisldtSFWsQnVoTbNdRy3+/",
+	"pn66ybh3B1LmjEJnuYsH/FAL+FwR/3ozT4RJhV7XkcsP3gFyq/V/LSoS1KNyfKg4o1lkF10xkTGHhaqv",
+	"+Xp7cDOLY4mcgitpkS3NvWSauxuWY6e9grN8xvUCE2rqfGwmeXPk6bdnP7x0bskJUyOGIYGaDLk1zS2z",
+	"s+TIdEqnLIsAt2SXZqa4MUwAZRoX31ofRlx0uwfpFP6HfcvyXJLvqGDka8nw0Z57tto4Ljub6NFGp9e+",
+	"t9nptdt8frMN7mPIUTRvsOP7n8rGdJRfmpq6wNNRG+ArNgO4BxcjZCN+D5ol0NXqpChctO1zQnPAI1ol",
+	"vr7h9T1u7F/e6GmcUJ43m6p+w6CbcraOtt3gK0arB1P6fauZpBuwlHuxdVqVWF5x/6Qs3jPG/984/Wk4",
+	"JPW1T34qWMGyhOwIacicmVKf342qbkfkoQnZWbRtUI13Biv21qSRlwTvHq1UDF45HbVs8QOdWw1co7LS",
+	"imppNtzKNabZiOPTdV86dZrtrR0n4ABccPp53XeZENcr0CcfUz1eIJvaSNZRzalU5hsr0eopMGreqcVp",
+	"YFB80MzgInOAWThA16zSySo3l7NQavRSe3f1Xhp6ax9BTUEe8lGhmO6Q11NmRw+OMGfOSRqi/b3UJlN+",
+	"xfJYwJVtztML7wkL2rWV+cfQxiXVcV8gwcfmDNhYzMaSyCkTaAVCdyyr+sm8y2lBoYLv1s7K4Y3mfOnG",
+	"2NwjYcdW/87To5vaTPE4rPEcLHEcIqRyylrtBHRv5zG5i3Njcz+E916dN6z+/v6GbZcX9HHv5qbBb6mX",
+	"BMmDOE7KTfNbvjDgyJPc4iIsjG4ta7EH9RPY0MgQbm1IrxKUfx0zxRa4vsh0hySZokOTkH/9r/+s3Qnt",
+	"DOaEEv8DMPld+1IsEicpErJDXa4szNGGHiB72q1pDq8lu65jEMQ7wGJi4W2v8uSEg7MbRhTVhgOqU/hw",
+	"SkUsBiyVE1a9UeyQ1yKfhylhm+VrLs/bY4FAG+cOd7wdGlevP5DOHF05igvfrPN633Ylm38HsuKWfP5s",
+	"HOwzIx2e5rh2DeEmjg7SujsVNMsJF9Wv9H5tn9ydnV7LdC8nUyrmdYXrJJ0w8pbRnDwPkKYFlWt5hwpt",
+	"5ASUhjVyuJ4WqdvY0zogsJwJt5URwRbofFSLhvQHv0Pzc81/RjWq220fdbtdon8CIgsvuBG8Hg55ysjp",
+	"lKbeAKgO/ajbsHxoeTWlI0QUAc0yxbQmO0kuU5r/WyYnlItkt0Ng4e3RTalmbS40E5pb8zCfg26NDFYw",
+	"veCRa8ITVrVB+O7Chh0d1nTkg4ZFD/F9tzxXGADHHD8vwybKdFJEj9HljbiuQkBGRoCt6sjqPjwdewTM",
+	"d6evXx0jvNP+n9HwC8Y2kuegX+EHff4Vp5bF4uTNizIwTI/ptFFjCt6iG3E7XzPTZFNjB00CBFo9AzzT",
+	"suyghszA3a+kGOFNwVTJkaITjUsGsSUjuBugeJNkJ5RJpvuxcMEiiE0yMmcAh6cklRnc0c5JJmH5LoSc",
+	"4bVEajB1DoNolICUc1kVO+Q5TcfEbzVioVOpshIL/ezbk1d/fv7y9Z87sYjFL/itX4jr5xcyYVTY0/dL",
+	"LH5pt9vh/+27yVKsbEJ+IYfdLvmFnKxMp8W1x+RFtdRaZDmzViWJFkhNSF5aAVJVc2jhiKqwcBxMj/xC",
+	"XkkPB2+EWJMawho7CslfsJcD8gvsn20ysWaqNHYzgAp3FvOxzBQ3XIx2fV8hlhL7OsQRQTaXkPJgIR0C",
+	"TFe4l6bUjH1fE2bGMju3XVI0QLDTIzdA+65DGwPS0w60xFJj62OSnNi2CZCjJUOpmbu1999pzlGF33oK",
+	"+7uQ7InrDRI91eNImgM63ACW8gLAt3t+IxqTAZAf+FclJTSBArGTo4VO7CI1gPFcTwtAcOhif991EdJT",
+	"OIhz4E0OPksb4ewRSVeLhd1Ve4Cw2fr3l9d8RjUCrZ2WswpvHb5SBTXXO6+YzasguJb+rXbo87ZWgNpR",
+	"ULCsOu30QKuFRV5dts8cH5pSbcLEvdpzXj85S+NyyfLKy9kauiWMdUwvme+6IfgJ+7ZEfSYlggR8ouhj",
+	"MlsdeRTWrxqfbjs7Ag54VmaK8BcTpgIIdcm8FeTWzXxnDbGc2ONBpce1MZVkx0dTRqQSRbm7wdEL6J1V",
+	"sZK/1AyApkwJC2E51RRa9YjyRS7WilZn22tKEbIaSrwUtrEycGERzr9Mdq1oRQTeUlKCpiDcmsnTtFrN",
+	"2plTSW5nMqdOI7lR4QHV5boRcv2h2WHPruB+A3Rwe/hkxiKSbA7Pxvss2wxvtJK6onu/1BxBHy4Ub1rR",
+	"SXkDujg5S+KA1gA1jUmrZJNnVR0MgrSoAuF4bJkqSew0FiZwY+7SRcf1euct7GQ58KadatJLXzKa3dov",
+	"CrJpJ5XC0NTsLsADK7HR9g1FM54a0NZZPkS1UzEWi6nkwugIdJn8kmVkzBTrW3Wy1yFffOHgfehkQPBe",
+	"54svSm3Ymw9WcsK7fRI7HF3cSjChIyG+rX2IGLm4lSBHRcdxYKxW6FR6slO0/QBzhJ4g3b+3K3ywdaV7",
+	"38KOWEgHT4TFmEO8i5lJ6Aft077HL2o61wAjRHnGlEaNeyexHSYRSXBSyb/+4792F6dlx8cUcxLCqujO",
+	"8UR2EpwuNMMtwQlDcz+PR40zcOkJvanB0rEMyWR8ikscBUzBWWRWVQ7LsriMlW2sbUUnFvu424DxhNeE",
+	"NGztZttXo8oewlj8K655RAbSjCHruOVAOR2wvJ3zC0ZmUmV67b7gUBSYpspgW7xLHClZTEE1ERnRjKp0",
+	"HPkvYieKMbzRhR875GSBzuyK4/tlXnqM62TW3CUEuIcplABjy0hih9OJxYFdJgTlOmeV0xGt9u3WqhDW",
+	"XJNDnLuPmuxb9gNuHBwjnU4ZVRqzBDg9qrbKuFlgYCS1t5aX+7gKabO7A1/eSeIWHp6ywsiut9Bh9Hii",
+	"NKH5zNL/VDHQAbkAswqJE9IhUJcLAUG4qCdLYlieQxdxC0NY4xamR49bgOKIW2CX2jXhmSYXjE2JKV0P",
+	"SSrMeWK/OuRXZCduOVaGsWe5GctiNEbHQWlpaUiYyTK37o03LqW3bK27zr22FASxItwDTQFaojp33p09",
+	"i8jbb56Rg4ODp7sdcsoMGcwX8Km1K8KjdvfQXRH2jvoHt0DQpeC5Ox8G193aqVXdfNeRczdthk/YJHqj",
+	"RI5s4hf1/lA4XTe+DC9dR63pWIobu34DL11HLSSPm14/xbc2xqPYeVbiHW4Jyb4NELseE7GOAnOqjQ83",
+	"/ZQkuCbEwnszccuicABdH9VoC9wAt5aeJBap+3YRFnYZ74EYxqCIxE7FST6YDgoGP+Njrye4a3bL/mKB",
+	"ukFNObJs0cv8Dkk4qg5hNu7lckZJLAYsl+ghL3etX8s6rxlWPZrg7ZNw8DjP02MB6xahxuCyy4DjIDns",
+	"dsmyn++BmOan40hbLvMQXKYZTo07sepgfcQ7YLB5Nr76XVVn56SsshN5jWI9dhoAsMFxVWoikDl3wToM",
+	"vy8AqYXZEIpph30vtB3i5kp0HUdrQBSTAabXx+AoLkhi1y4hO1QTGovv6CU9hR4JoOEeaYJdRLWJ4299",
+	"IpLdCHXe0HksfHyYtygrqD47DFX4kl2h5phzOXBtdBOTuRXaD+njc4f4weG+M1ALN/ceIK3K+d4UrFVh",
+	"RysAFkEXQSu3HyQeJpxwM9yNSOJD4hIruWKRVAAoWUJ2IJzL3RnVA7r1bh2vsBxkV0OzLCAUwiuNk/Op",
+	"EBru/+rGvxPJJf2jvHdH0E3TuW8Fm8WitEj8uF1k4VRJPUVIrwsytPxEm/PKX8oIcIpdMpGBVxKEfH1i",
+	"rrvGaT0Y6qJDTrA0pXvg7TausP7ccTAUpWDaGmfTnKZwBzUby9y2r6A2yotDf3BwhW5Ca2wVkt+DQrLE",
+	"Lz2weEkewql8pKHgJVwdQYZH8PSOZV4DYkI6HkVTLP0ZyjaR2ZgbRvSUpgvg3Qqw/56o5Vd+s+vj/6bu",
+	"kHJVLT0fjYjMM6YNVrCpDe3HlmZ5DnwhlZMJUymnwM2DCK0PuHuDu/pGcfrG09/SBtgHXu/ggjzv9B4f",
+	"AuijSaH6Uw+Li3755GkXmD9xzqghXI2LhQ2A14+Ojrq9p0/rm7BQhW0njv/0Y6/99L1Vv95/eBz1Dq93",
+	"/0ej6nUazsZaGQapO4ZKTiJwGxLYpZ3k5M0La7r9lQ00N1Z+JW/ZkClFc/Tl1oZ/8ubFwqgbMVNn7iQt",
+	"ZKquujfh7tdIdHGC0jrkwusBOxNq0jHqtQn6PZPdBXLB4HaoRMczJswacjm6PXmXxHPU3SiM/ayCgbtL",
+	"gpeQ94m8MJokLjLGmdEul1EC17HABCDMy9nDOqoEekHYL3WpFGoIUbhw4IYY2Y9F8uGDZS3X13bDP3yA",
+	"83jufkHlBguhzqQKYHP7eDeCtjBm3xgOjP/DSbPwJ0ifzvfP/+47RuXhkSb4yEnN5Pvnf08wgULy4UNF",
+	"4TkvlP1QB4FwgBniGcOcuQMFP0FmQTSEjqvAmSCPK2FwwB/HXIzAYfvCVUrAxSbUlZ3lGmOl4Ij0Sc6F",
+	"/RajF2hdoU8CLptkHovAgjVxGFZgvBr8yUK6PiHzbmZ3BBMGuTsS3FhIXWGWoIUQ1gc5JXTIxuRi9o7R",
+	"UW7bQP86FnYZQojf0OGQUGEBgsDlcPc1XPThvsXyADdRjB6gxig+KIzv9xid5O/evqw82knGig0B06tS",
+	"d1NEFNNFbuzOlIKICryCTfxVrP2HpR0jMZDHsDyxnUeAtoc0kjmEpSECAxdUk+QPybHbepLg+cH22sxz",
+	"lhCWswmD6z1YLhELdsmEaWM+Y0V2Ein+9R//lUAUETZBZ5ZKNbOnzE8NzhJedyg4XysoZynqxp2uyF9Q",
+	"cAHVue2uD7TM7arhSqB9gIsBy8qroZhwBUPLuA7bD6DB5JSJtv85FnxiDVCuLU2VIJrEBWUOZDZ3t9i4",
+	"IlrCu/ZshJMFfcfCJQYwJTUi0ejmg+guVh1mz13/xoLmWmI6lRVhhlCaGy9NjItYjVxmSpqOY2EH80gj",
+	"nQH2gxskz2YfXsjttgne2Gf+XJ8F6u5XFpsoyX4sIY+Bq257m3xCleDQjZoVQdlck4nogdzkrtqus8XL",
+	"wE6/VbdzdS/uXGM8K0IYdBn9vIjYmOSBpEEsgqB1eUlr6kF3E30yjOnuLngv5P015rLF+ICkfieqvCOF",
+	"NXtcl6lg7V4jfdzBrne6uEOZAQP1V5dlPhSXapPDtZEvG93stbuF/7cC3PGeED+fMAZdQIFEa8/N616O",
+	"9a9+rPQiJWZnTYaRTd3V/ksf0X8eVOtbD+peDmm/OJ8m5Luc5OfuCK7xlJq0+cZK/yUT8i7eh/U14k+q",
+	"FeJ51gddApIk2XPPh1CmNGk73egJGbOr5SuTWHgT3yotbTrl7d7j3n7W6/aShYxrraU36jP88qA+wW7d",
+	"0v+Rtn+2Rv6f2rt/stY+bQ/ff3jSfM0SJn5nT3sg608UEr0oK9aKcm+JWZNrAb4IbqNmAjo6ujMBfawI",
+	"vo38vp+JZF+WDJqlheJmfmpb4WxOpvx7Nv8WyxI07rGrcFNxnk2V1K6UfIc852BWA7bPvQqW0kLlg4TQ",
+	"smABwyrDgHQ7BhvMZ1s0YzbBU8rt9125BL90rVBboaQNChOwSwXf23g+qMlBQJIHtMnSRYiGYdPsYmvw",
+	"Jn978HlVF2t5dpDZXwylJ0CKJOGan2CdHoSskx38M6N6PJBUZRGJW9+yfBq3CBqXJG6d2rEVdrjeFGzt",
+	"NkdNYmcnb15A6kvtI84m1PDUl5BGgxnfdK4QZN4gYWPhMcDa5eSsu87AOxMR+0+Fz8MlW4dATTiPUY4F",
+	"WDg51y5R4rQY5FyPWeZoErYubpVjvux1unGL7DhWSH6gc9J7GhFrQO06zwmCUSMrP1xsVYSeF3TCeOgs",
+	"NavQyp1YvPaZ4nVJQn7U6OmaUHXBMpJctRGGXpZ96sNNNeBjIR89F0OmFMuQbdr1wMntxC2M57iEIcKU",
+	"4F8AHWA5gzAZ8B8iyFfHrSgWsWP0EZlQQUcM37/kbOb2AUYGbcOOxK3dyqBj0Thq4LFJWY2KuqVJDVGF",
+	"IHREudDuEoFfMqy+76tZKWaZemo84NtIRDdXdhsu4mLxhz+Qr6hm6GIQGTGKCm0J3T5ErCiEpQ1YLmdo",
+	"lDlXlJEk2bvsJR3yRsmsSCFK0Qff4M1MoTG28bSDMNClclk+ck6xqdTcSPARacOEhlJb4G6EUl1SkFzK",
+	"6YCmF37Y9RIt5XBDWQEiGMvAv+MCCCugeAw+qpQYq/AcDHjN2Qomxg3ZSQuVR+QVRFO8mZuxFBF58+2b",
+	"XWRsDfy5Q74CJHS17AuUoAUC9SjojKU5BJbhalMdCzOTNYdRgjwL4n5A2kA81oRZJW06zTnLyCiXA5rn",
+	"cyRFxrEWs2WVNIf/bmapHXJSBnd6bzGE8YYAS3ukHbb8sNsjtYDN481L29e6OSBluCZs7fdsjgs0YgKi",
+	"aEO8a40FkkLYfTtxf50yg5nAHBO2W47/xLhj26udoSsrRO36KWb6eL3NAw4Bb+SxcCjsvF1DYIQpXHUj",
+	"mXKmm8KoNQGPH4imxKkm7bP5lPVjsRSiaGkp+fPzs+TY/ovWYjLtYKoQwFAHLxbOp48u3ZGQqjzIZfEv",
+	"DccB4ofd+qAXclCkF8xgaQ6i+c84PcWGEOdpm2dsioIVWWNORR+Di9/kVBD/n18q3yKk8vNXhdKGpHRK",
+	"U0ubLvK48p+FP1f+DCF1p5ArV/nOH3cDf9mbcFEYBj/3uuXv9gcYrZJDpjVorvaV/Yamv5D9hpbPhWFq",
+	"qrjGzg+6jS2Plloih3MLPJbgLDdkIrUhXwzsqnxRNigXXQNX56KQhc7nhJpYfGH3ofLylCniPgw5gz2d",
+	"IHd63N2DfXNhgH3SI2B+x8ItXkS6nSP8rbYq9vd993s55117RuCOHWcCV0oK/eg0s5TVMBvMh4LsBt3U",
+	"QLTVwU4xdzfQGcTfXdLcxyKEeB53M1BhT5nvIMKcAtrK7zQvMmurYvkbDfTZtgx8oX5G0veXPRAEW2hD",
+	"ubBdgrjmommJY0HIzuNuBBQjld3+3YYL7hDnsvTRPnnctXyMkK9cuUm4k4Nj0VCOHMfikyl88YWQ5osv",
+	"UKjbN7WxPeFdWdJY1gPyxBBDL1hnaRXKl/plDu2JVKycuSlpdiaLPMNNth/FitVCzlwWZIgkNRL+N3Lb",
+	"DKwFYwsxpXuHvDAY/q9Bv7IddaEVLMC//vd/kh7ZefoUqM4RKN5vDqk9DIM5UE24AfEDtf3AVYl94rZC",
+	"0wkjiyTVsAaaeUp4J/iVS+PDBYKVQvisklaeZKSYRnAKCcGkF9UF4lCOAY8H6F9kJywx+e84x13Ch0RI",
+	"D4mElSxrOdk5dMg3ABlzvfqLQR+EDr1jHC/cPhVKgW5OYOTA6sv4femz3iMnLsXq/lPSGC1t1y8WtQji",
+	"/gKitLYuUX1hYNdxYaAwQCmzcGmAeqxqWckxANTTHLOM/VFyuP80FuDltQrbjrt8wxvlQKqysu1BBwC8",
+	"xNjTwa6XhM8ds0Cm7A8tpkFxR3cpDQXZsdztwmsfPgfKLtC0lbzBOgpBeclzDBtHPwFqbX2rW3AxstzB",
+	"RZWjj8AF88diQtMxF6xt95sOch+YigYJJWkuNaSms1yPknExoaLyrrMorZaKyc2TpRjTpJ6HxYX/y6ET",
+	"GaWCXFhLj5tOk/I8oXPUZtwFQnLUPSBNIe5R5aRM4dqzVo23f0O9XRf5fkMZ4Rr9RCGjvol86CZmOIcw",
+	"eU8EZ3B972fmMhFxTd6dfdN+AkwnAEfsEEvQ2KAw5NW7l2Tn3Z+63W53t49X8JViULCVLrLC9Qdn2raq",
+	"6LYroi9gdCH3g3F5BIBckzevT8+Schu0MxPwshs9cQ15I6roCYCoQMxcKVW92quNVC4vaDXbgv17/5CM",
+	"ZaE06vFGzR2vCGfOdgEWov8BVsLV49AuVAX7LyN0LZd0lFrrqLF8nF+6WCSH+/tkRQoN57XImVU9fGCi",
+	"y4/g4zw1HbJ87pilm3uaUz4pUQHVfA6qENZ+MnLCrdEyJzRVUvtskWirQhUUBP5Oczm3B64flgotdKVg",
+	"JZCgS7RQLdkK6OZhNyrpVSBbBapj3DgN0S1tNeg5IlI5RhwLSoZsVrLqCuU9JauSwGBkUPU4HduOcB4w",
+	"RRpSU9gx0iGrcnN47Mqhuk08urpy3NRS3YRZQcLc/QJ2a9cXacFTfwm3tta4XUwg9gHAIiteijIRSOC+",
+	"C1ydC1O6H0JHpVMZtVJB87nhqYfC2E1AD3UuR2UrSkItSEjtxHwJGsgVTmJMJVa+9OeCZyxuOXSPWapG",
+	"7nRV8JA0DgfSmxAhY8FEBrH4EIDfqWdKqXAD5xgA+q0sE0KjYpExDclbfKiwFJd+biFWBM6id0U5pX0z",
+	"ZxS6WHOeMqFZ1UE6pemYtfc73VbUqhcAnM1mHQqPO1KN9lxbvffyxbPnr06f2zYdyHJ9HbUMN3npb8UL",
+	"jUumNHpLe51up+sTndIpb/VbB51u5wBDc8bgbt8Lrk3714g13Ku8RR8fI9TuFRdgZEDgdT2BwqOKnzTy",
+	"KYCQgcEdmD2x1eWlGox5sgeLnESBW+dzD0qDRE0CFFwUybieYXdfZK1+6yXX5lmYBQQGoODQrf6PzbcU",
+	"5St7bzAv9o3v+fqCH1bd4UDGPqkMGcw75MxXCx0oecEE4E8htLGqiUuVYbgpuOB/Khjkb3EUYrtqbVqT",
+	"cTnB8fUGU3qtoPTz0pQgaWSZFdN7HN0OrBpvtT7YhN62ONr1e0DgAsMGUtzvdjeovnm7j8E1flPp6uUK",
+	"HNvSlBsVTT3EXWpqFHZz7yuavfVFj22T3s1NamXYodHBzY1CLV5osf/05hZnUv5AxdyNDgIyjjaZ0QuX",
+	"D8nVQrWtNhjfKSrz7yo5k+ASNJR+tvRZkqAP+u7/2CrZ2/uotSxt3PWy7azk53s0gw2dSt3A1BEkVUWe",
+	"gkAGqzTcE5Z5xpybydV78tkpS8bvgi7/6hyx9XJP9Rpl4EoOyXwhCYaw7NGq8aQy/A88u96DZMHHXg+M",
+	"lnpayAUMGSEVWr6uUhOpJiO2atnNydOqzvb9fdKQnu24VikT5lhJ7LaolNcyzjVJMNyMUI/ntiKsYtvA",
+	"3ex7RNowbb6S2fyWdeorFQkWypKXT3ycH4RO1KrUVzMG36Z6oBMiSyURSpxaAzbmFpXDFwqlXdfRSC70",
+	"YkH+9B5c/gRs24rqyWUh8DJpylYQfe6CqLuBIHomxTDniHs77G3wiTeYJPBMypeQIhDaHW0yn4Yq5yAu",
+	"9zdpPFUyZVpb2VXBEX2OsvYkq0Y13VfWWmGFQjZnpiGE7mv4vVbr37k2ykqeEF9hqOHa2rmQgqsmm7mu",
+	"Jtl3GTEHDJEWLCM7DdJmt+9ykRLugyUb5A+OriJ/FjjhYTNwqcau3Ci27OqzZ1eHN7d4Jc03kDD098g5",
+	"ls7y7ZlHdIOnRVZKEiICzd1IOFdcWQQQS2w3Heo/M7P6RHd/Nd1myyB+fwzi8zvjFZ/nfU757ey4StVb",
+	"a8NNqUnHDZY7OOFDIHVUGrRS1Uz0Rdt+TN2NQ6in7SviQABsMKR3jysZ0wLfWWPRknearbLfXa9JCXCH",
+	"m8dYcOML0TTwLkTT19jXXe3ZqkVa7i/Aje2QXP5jKSBOqtmO9WZrsFfvYHi6+ICNDM9fjzk7EO9Wjfsd",
+	"cumt1fkJ5AqygQc2PPfQxANn770ETrOnGO1H2lyADURHaZM6HY+EaogOoxWLsqibNnRe1njDpOYgbPDG",
+	"DBMmayYAXh1qtcaiUtGtlGw1T+0Gnlbo4mE9rb8Z3h3WZ8u9f3fc+9ZOxt8b5w1s7EE5r3ferQRPLNQV",
+	"koUZyKs+GPi+3OUUIJuufCkgpxUTmeWNUQUAFSx+dw0f7tqoIKc/nL2BKKO5R3bWY4ZcWx0Ll3oG/AgX",
+	"jE09YMuPZcwUKwOoDKBIMTqKZhgPBZjnWAAKZ8AcprBDAEuAibYqc3FZ2iAEbKX3sYrf8HLjY8M4PgXj",
+	"rpaOXws68ES0Zdtb18hnAlKgVaY2KQ/tp/SQNLBjXSl9/xFU4VOGlQon8pIhFgGK3FPj8NxBR17wqCwW",
+	"1Y+FLxVX4hQAmlApmT+l2ixkr0fOH90aXnDqBvLbABhMpMjovO6O+QF+IxOpBNZTDo6YWm1/yDP1uN19",
+	"7PJMdbv9bvcfd8EB+CX57TtkwgJspcNWqd8iB34DAtDzjoe2JaxM+FiCy4qdSn3Sm8SUkDME1If7BK6x",
+	"phRUvKMu5GAiMaZj0ZqBrLs+90Nk//sShF1hYlHNQe9hg/AljJ/ANJ0hPjagyP3QKhAISGcdEnuinwii",
+	"muomDdels8lOeEx1LDAco0NOVlx0bOpPOmUi+4jepP1PKnhOHX2MqSbujmgrdLZCZ+tJWuD/TNQSYgs5",
+	"exj+b6hZ7Uj62vt/IEOJGNERZComQz4qFNP1C99+6YTRUbDPwOwwkY9FgzQdeOQjSAuM8JI05+mFJjs0",
+	"z+FvTFIekcHcSgDX627kngVmrokZK1d/kOsm8/AGkMopTP8T6N7woY2huBVE3pYXbt0zn4Gfe4lwfwW/",
+	"DCh2DxFRiBpijHof1G9A7ZLpiKRUsza3TE1zwy9ZPo9ClYpH2qFjIKVYRFw5gSgWWJYDQjrpSPedtlit",
+	"TwCRbZiOa8BGkLbeP8bseRDiPSE77neIaFGFwIDR5eppWpJET3gClSl0LJJ/yrHo6Ak3439znpFOKifJ",
+	"bmNVRYgpBD345PTZixex8J+AKVmldnkdlsqfxWJl/TO4caBkZfmzvkutAdChFZXUVhU985kGQMOmZYaP",
+	"papnyzcCL4GCfpfRnPUKaPeJ5DxxxZ6RpF2ufTkEnyPUkyY7EGjeSLi7sWg8AzcdMVf4RqpY2BMWNdLn",
+	"a6x9UZa8gIhfzeykjCt2DVH2eBiB/oXEMTgGUCnhvJhHF87Wqq2AFaltxmIS4cUM9Xe7Lao6Pacut3fJ",
+	"pyvx+NUi1lXfJ+Z9/rFS2at1kk4YectoTp6DUVpPh+/z8PfavaOzXrd/0O0fHv2j1VDoa1BkwJlbfzzq",
+	"di/af/zyqHsBeacZpno8zyXOxmqeciaMnIlK0a9WMwdrYSnkWhFIt+rfybEgp25bXIGvH9+H6l2tavmj",
+	"suytFRVYQ6isiVstVleLMFsq4eO2MVSMqxYvcCt10O51z3pH/f39fu/JP8AEL7Niu5y9PvF17xZ+5lDF",
+	"cu3FX8j3vVUrt5HGn/4SL3ci1h8jFLkrFEO4GQmq3frgYoyt8rWil6tCri8d3YnFiSizMNbyAlrBAn1O",
+	"ma/DQbNMMa2joA/FYlng9DF9pXSBzTUvX1Yg72bnTBg1T1zmVYedoFpDFoQNKlMfVxNQWmPbFaGulple",
+	"Hf770hW+/PVu5tYKKZcmqEFMLQkXl0lmfq75z1gcptttH3W7XaJ/GpqyvMH83HHo18MhTxlW5qpJGSpY",
+	"J5NsQcZ4kVLWIPQCZVXtv5qUKavmBSmDmVPcaHIss3wrXv/QccW33ZYy11GIKyzTQkO2Fe+8X1YwqvpF",
+	"sz6xVNfnk295UCu8gvCxaGClkvG+Th+N2sTCOl3fkohu8kkB49uGhm9Dw7cXvJ8gNNxXjr6DcrRxNDgC",
+	"I6UiIykzrNjpU+ADlBPqqkDGzsG8olF1VkRwOxVis+jtwE22kdtb9/bnF3x9m+O5edA1HIrBHBQoDjl5",
+	"4Rc5JFQgTsDbJd6EOOweRrFgVzQ1+Rxdqa4kAHSYyZUXX82n9eHuuzZVKbYHf3vwP6uI7Lsc/duZ1bbL",
+	"jaKwtZyEEl5wAw8HinzjSv8OIJN3KFYLzgGonmHGjKtYgCV2TKi7c5gqpjE1r6ucC5cLmCAYM9pjpvGd",
+	"xM49iWKRgNXjq3tXrbLEp1LNXOGn5Mf3CPj6cI3R2DmjCm+yIl9r3v9MqEv+vNshMFPLzryvxkjnQ0GG",
+	"aGccMv0G7uhSs0MNjRucLSuivwN7vLM7Q8mJNGwxjRmyeAcb89mQq1bxrbzKtzTxfp0w8E0lwTb8exv+",
+	"vbUsP0X49+1FmLUuzV6698HICyauV2Irnpdl4+s5QCp42LJMvJFkSnWJ3YL4PyjmBZVEoGgb4m9znl64",
+	"HOsZVyw12vv1XcV1qfiIC5qTd29fAqQ3FjBUVzgMtGs3KsjnbAWdG5OLOGShb4g5hBvhkYyxkv27ty9d",
+	"ilJfWoaG9mRHSECwhQ52m+TKmaLpxTM7kUW1+wCRtg0wMJg2LJldCx+uPlByppk12xlW2cDh15agzkJf",
+	"hvvURlt8eQkBllFW88doI5fppdNalB5VGRSKrheKN5Rb35hxvYESXovs63DThlXucrT59+528rDtqvPn",
+	"6r6hF7c8jd/IHFLDE2MJAyBI4uLjg6WADLkYndnT4fBSZk/eeLItofT+7//puYKDFIpA/PnFN1j2B4rX",
+	"+/NgubT2VUb8MYZ6GEw4Xa08PR2Cq4dVbfDMulI6cARTxZz6s/JQvZ6yDZKM8Qkdsb0RH9Y1l0CvAy6o",
+	"mjeR7PIVetNCLBy5Z5Bi30oMJfOGS8p8RueaJEK2QcWuFI4MRV8g8BmwJibcCK4/fL7use+1ojFuT+DS",
+	"CbR00zbuPJApv2L5r3T+fHWHh8AsLlSTLaNYYgFIsZtrIawCxZ2FYf52gXE6L0YfDRq3XLb8FvC4jxn0",
+	"7wd2M+gn0MXWyNoCf34d4I+psBHPbEvWcrMZ4l/dFAVUZ4geABSRxBWT9/4rPIiABsLqYQAHIjsVvEPl",
+	"E8h4uS6L/UQkXsAegfEwl4Uq0UevoBqeyAhWJqoij5wnrxO3IgR1p3I693hvdxPgv/XIJWP1pZawxmzf",
+	"apM+HyMmXMTZd3YRVeTCHMtiynakoYW7ebAstF/J8Gi7Vu2UapZZ4wxKPWIdUASdy0UwLRTLTGj7Z7ey",
+	"3fbThJhCCSjMZCTWNk7aSUTSwliW/viw0j4K8wGO3sZenhBFRSYnZMyuYuHB7UuFPpOlRP1Jh5zATAKM",
+	"F8HGULke+nGl3BO/EO1//cd/ramU4Gn1NwyXasJJ+a5bYzPJifsTrn/xgAzsGIJc/EaFkk7umNgvMO38",
+	"yfbJLZyPfsl+NaDSSnzzh5azQ2B67iA4hAuBCpdaD4sc8nPeVA7ijsuRrXKKhoO5Rd1sUTdb3+gnQN2Y",
+	"krVvrJkE9E2pmHywInQzDE4443Ucju0ApDuko8RCmqtwNxV5tBn2psZXtvib7TX854e/uctB3RyH06QR",
+	"R0Fl8jfbnSZYzerD+PDW/k2XqlWH/fZsb8/2ZwOxuc/pvqU31nv08mJ0F8BN6VW4CXQDVjxXiKTBpEMg",
+	"5FHCY3ECHVnLWrjq6M4AXwniw+vcGsO5qzEZTLylmnvEPSI5FzXzqbQKX7EZuKK5GGl0icwYu7iLefjr",
+	"4FNuy063OJUtTuXT2mKfMdTk7qzcmlTFRtfSlTxAAeSBHspF+En9srkQo8JZrx4tsuLmmYSQhZDxrZpJ",
+	"LnHO2FjkbGiILEw5BDtTValNgNf+XIwCegUL7dtPj6ma5Ew3c/vyezfrloZdmT0o014y+la/FRfd7kH6",
+	"3zKZmvmUEfsC/MTwAdRzxx8qX8vw4V7lKf4yxT/+Lgss3KtYyjhUxycTqRi6FbUXhVwDEJSpjuvPNa9d",
+	"vt149R72gevqtmfHeDHKMOeHlp3W9pbbH8XK6YC9uEeJ53tfdtfH+aF1MuXfs/m3IDvswK+jD60T+/Gl",
+	"B3ZOgIDAD9fJ4o2SWQGhplYmFyoHN7eZ6v7eHp3yDs4nlUJLDOrcu+ytuGZeSl/v73kUm0rNjVRzspNA",
+	"h/hGslv/Zn9vL5cpzcdSm/6T7pMufOt9WOtV0VCa7NgTTFOjdxdu9fvO+xuBnhW5tCoRUU5ljmJROIYr",
+	"MufRQR7ivPmI8Fue8HMX7qUumAGW5Fnz4hfDl8jyh8rPlJz95k+Vte6J99O7eylKQhapkzcvyKAwxFMi",
+	"1BAgTGRTyYU5xuzVnk0iFiBjmo8Ey0I2lxyT1sGXs1gky9TdJ0DdSW3JyhNx/f76/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
