@@ -144,12 +144,12 @@ func (s *Store) Export(ctx context.Context) (axiom.Dataset, error) {
 	defer tx.Rollback()
 	c := Conn{s: s, q: tx}
 	accounts, err := readAll(ctx, c, "SELECT id, plan, created_at FROM accounts ORDER BY created_at, id", func(row Scanner) (axiom.Account, error) {
-			var a axiom.Account
-			var created Time
-			err := row.Scan(&a.ID, &a.Plan, &created)
-			a.CreatedAt = created.Time
-			return a, err
-		})
+		var a axiom.Account
+		var created Time
+		err := row.Scan(&a.ID, &a.Plan, &created)
+		a.CreatedAt = created.Time
+		return a, err
+	})
 	if err != nil {
 		return d, s.errorf(err, "export accounts")
 	}
