@@ -69,7 +69,9 @@ func NewAdmin(cfg AdminConfig) (*Admin, error) {
 	a := &Admin{token: sha256.Sum256([]byte(cfg.Token)), data: cfg.Data, api: cfg.API, validator: v, log: cfg.Logger}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = func(err error, c echo.Context) { writeEnvelope(c.Response(), c.Request(), toAPIError(err, c.Request())) }
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		writeEnvelope(c.Response(), c.Request(), toAPIError(err, c.Request()))
+	}
 	g := e.Group("/admin", withBodyLimit(DefaultMaxBodyBytes), a.authenticate)
 	g.POST("/reset", a.handle(a.reset))
 	g.GET("/fixture", a.handle(a.exportFixture))

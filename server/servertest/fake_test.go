@@ -152,8 +152,8 @@ type retries struct {
 }
 
 func (r *retries) Enabled(context.Context, slog.Level) bool { return true }
-func (r *retries) WithAttrs([]slog.Attr) slog.Handler        { return r }
-func (r *retries) WithGroup(string) slog.Handler             { return r }
+func (r *retries) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *retries) WithGroup(string) slog.Handler            { return r }
 func (r *retries) Handle(_ context.Context, rec slog.Record) error {
 	var b strings.Builder
 	rec.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, "%s=%v ", a.Key, a.Value); return true })
@@ -318,7 +318,10 @@ func TestFaultsPickTheirRequests(t *testing.T) {
 		t.Errorf("fraction 0.5 faulted %d of 10 requests; want 5", failed)
 	}
 	for _, call := range []func() error{
-		func() error { _, err := mine.Leads.Create(ctx, gen.LeadCreate{Name: "A", Email: "a@example.com"}); return err },
+		func() error {
+			_, err := mine.Leads.Create(ctx, gen.LeadCreate{Name: "A", Email: "a@example.com"})
+			return err
+		},
 		func() error { _, err := mine.Templates.List(ctx, nil); return err },
 	} {
 		if err := call(); err != nil {
