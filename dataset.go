@@ -2,6 +2,7 @@ package axiom
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -61,6 +62,9 @@ func (e *DatasetError) Error() string {
 // seedableStatuses are the campaign statuses a dataset may hold: a sending
 // campaign has an outbox, which a dataset does not carry.
 var seedableStatuses = []CampaignStatus{CampaignDraft, CampaignScheduled, CampaignSent, CampaignCancelled}
+
+// Seedable reports whether a dataset may hold a campaign in status s.
+func (s CampaignStatus) Seedable() bool { return slices.Contains(seedableStatuses, s) }
 
 // Check returns what in d cannot be stored as it is, record by record:
 // ids of the wrong kind or used twice, an account's emails used twice (as
@@ -162,11 +166,7 @@ func inOrder(add addFunc, path string, created, updated time.Time) {
 // checkCampaign checks that c's status can be stored and that the times it
 // has are those its status implies; slugs are its account's templates.
 func checkCampaign(add addFunc, path string, c Campaign, slugs map[string]bool) {
-	seedable := false
-	for _, s := range seedableStatuses {
-		seedable = seedable || c.Status == s
-	}
-	if !seedable {
+	if !c.Status.Seedable() {
 		names := make([]string, len(seedableStatuses))
 		for i, s := range seedableStatuses {
 			names[i] = string(s)
