@@ -326,3 +326,44 @@ func testResetIsWholeToReaders(t *testing.T, ss []Store) {
 		t.Errorf("Export after the resets: %s", diff)
 	}
 }
+
+// BenchmarkReset measures Reset of s to a dataset of the sample's records
+// and leads more leads, with readers listing leads throughout when busy is
+// set, as a test suite's requests would.
+func BenchmarkReset(b *testing.B, s Store, leads int, busy bool) {
+	ctx := b.Context()
+	d, _ := SampleDataset()
+	acc := &d.Accounts[0]
+	for i := range leads {
+		l := acc.Leads[0]
+		l.ID = axiom.DerivedID(axiom.PrefixLead, "bench", strconv.Itoa(i))
+		l.Email = fmt.Sprintf("bench%d@example.com", i)
+		acc.Leads = append(acc.Leads, l)
+	}
+	if err := s.Seed(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	if busy {
+		for range 2 {
+			wg.Go(func() {
+				for !stop.Load() {
+					if _, err := s.ListLeads(ctx, acc.Account.ID, axiom.Query{Page: 1, Limit: 20, Sort: "created_at", Desc: true}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := s.Reset(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	stop.Store(true)
+	wg.Wait()
+}
