@@ -10,7 +10,6 @@ import (
 	"net/url"
 
 	"github.com/axiomkit/axiom/internal/proxy"
-	"github.com/axiomkit/axiom/server"
 )
 
 // errViolations ends `axiom proxy --fail-on-violation` that saw some: the
@@ -36,11 +35,7 @@ func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	spec, err := server.LoadSpec()
-	if err != nil {
-		return err
-	}
-	p, err := proxy.New(proxy.Config{Upstream: u, Spec: spec, Logger: log})
+	p, err := proxy.New(proxy.Config{Upstream: u, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,8 @@ type Config struct {
 	// Upstream is the base URL of the API to forward to, ending in /v1 as
 	// a client's would ("https://staging.example.com/v1").
 	Upstream *url.URL
-	// Spec is the API description (server.LoadSpec).
+	// Spec is the API description; nil loads openapi.yaml as written, so
+	// that operations are named as there ("listLeads").
 	Spec *openapi3.T
 	// Transport sends the forwarded requests; nil is http.DefaultTransport.
 	Transport http.RoundTripper
@@ -105,6 +106,13 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 10 << 20
+	}
+	if cfg.Spec == nil {
+		doc, err := openapi3.NewLoader().LoadFromData(axiom.OpenAPI)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: openapi.yaml: %w", err)
+		}
+		cfg.Spec = doc
 	}
 	v, err := validation.New(cfg.Spec, validation.Options{Responses: validation.ResponseLog})
 	if err != nil {
