@@ -491,16 +491,18 @@ func ReadFile(name string) ([]Rule, error) {
 
 // Parse reads rules from YAML or JSON text; name is the file's in errors.
 func Parse(name string, data []byte) ([]Rule, error) {
-	var rules []Rule
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&rules); err == nil {
-		return rules, nil
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var f rulesFile
-	dec = yaml.NewDecoder(bytes.NewReader(data))
+	into := any(&f)
+	if len(root.Content) > 0 && root.Content[0].Kind == yaml.SequenceNode {
+		into = &f.Rules
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(into); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return f.Rules, nil
