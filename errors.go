@@ -27,6 +27,7 @@ const (
 	CodeTemplateNotFound     ErrorCode = "template_not_found"
 	CodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
 	CodeInternal             ErrorCode = "internal_error"
+	CodeServiceUnavailable   ErrorCode = "service_unavailable"
 )
 
 // codeStatus is the one table from error code to HTTP status.
@@ -45,6 +46,7 @@ var codeStatus = map[ErrorCode]int{
 	CodeTemplateNotFound:     http.StatusUnprocessableEntity,
 	CodeRateLimitExceeded:    http.StatusTooManyRequests,
 	CodeInternal:             http.StatusInternalServerError,
+	CodeServiceUnavailable:   http.StatusServiceUnavailable,
 }
 
 // ErrorCodes lists every code the API answers with, in the spec's order.
@@ -53,6 +55,7 @@ func ErrorCodes() []ErrorCode {
 		CodeInvalidParameter, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
 		CodeIdempotencyKeyInUse, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeDuplicateEntry,
 		CodeIdempotencyKeyReused, CodeInvalidState, CodeTemplateNotFound, CodeRateLimitExceeded, CodeInternal,
+		CodeServiceUnavailable,
 	}
 }
 
@@ -88,6 +91,8 @@ func CodeForStatus(status int) ErrorCode {
 		return CodeUnsupportedMediaType
 	case http.StatusTooManyRequests:
 		return CodeRateLimitExceeded
+	case http.StatusServiceUnavailable:
+		return CodeServiceUnavailable
 	}
 	if status >= 500 {
 		return CodeInternal

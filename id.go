@@ -2,6 +2,8 @@ package axiom
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +83,32 @@ func increment(digits []byte) bool {
 		digits[i] = base62[0]
 	}
 	return false
+}
+
+// DerivedID returns prefix followed by 22 base-62 characters drawn from
+// the SHA-256 of parts: the same id every time it is derived from the same
+// parts, for records a fixture names by what they hold rather than by id.
+func DerivedID(prefix string, parts ...string) string {
+	return prefix + derived(22, parts...)
+}
+
+// derived is n base-62 characters of the SHA-256 of parts, each part
+// ended by a NUL so that ("ab", "c") and ("a", "bc") differ.
+func derived(n int, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	v := new(big.Int).SetBytes(h.Sum(nil))
+	b := make([]byte, n)
+	base := big.NewInt(62)
+	digit := new(big.Int)
+	for i := range b {
+		v.DivMod(v, base, digit)
+		b[i] = base62[digit.Int64()]
+	}
+	return string(b)
 }
 
 // ValidID reports whether s is an id of the kind prefix names: the prefix

@@ -10,3 +10,10 @@ import _ "embed"
 //
 //go:embed openapi.yaml
 var OpenAPI []byte
+
+// AdminOpenAPI is admin.openapi.yaml exactly as written: the reference
+// server's admin endpoint and the fixture format. Its schemas refer to
+// openapi.yaml's by the relative path "openapi.yaml".
+//
+//go:embed admin.openapi.yaml
+var AdminOpenAPI []byte

@@ -2,6 +2,7 @@ package axiom
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -58,6 +59,20 @@ const maxSlugBase = 64
 // NewSlug is the name slugified and 8 random hex digits, as the page's
 // "from-api-1612d101": lower-case a-z and 0-9, every other run one "-".
 func NewSlug(name string) string {
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	return slugBase(name) + "-" + hex.EncodeToString(suffix[:])
+}
+
+// DerivedSlug is a slug of name like NewSlug's, whose hex digits are
+// drawn from the SHA-256 of name and parts: the same every time.
+func DerivedSlug(name string, parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(append([]string{name}, parts...), "\x00")))
+	return slugBase(name) + "-" + hex.EncodeToString(h[:4])
+}
+
+// slugBase is name slugified: lower-case a-z and 0-9, every other run one "-".
+func slugBase(name string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(name) {
@@ -75,7 +90,5 @@ func NewSlug(name string) string {
 	if base == "" {
 		base = "template"
 	}
-	var suffix [4]byte
-	rand.Read(suffix[:])
-	return base + "-" + hex.EncodeToString(suffix[:])
+	return base
 }

@@ -30,6 +30,7 @@ var (
 	ErrTemplateNotFound     = errors.New("axiom: template not found")     // 422 template_not_found
 	ErrInvalidState         = errors.New("axiom: invalid state")          // 422 invalid_state
 	ErrRateLimited          = errors.New("axiom: rate limited")           // 429 rate_limit_exceeded
+	ErrServiceUnavailable   = errors.New("axiom: service unavailable")    // 503 service_unavailable
 )
 
 // Errors the client itself produces.
@@ -105,6 +106,7 @@ var sentinelCodes = map[error]axiom.ErrorCode{
 	ErrTemplateNotFound:     axiom.CodeTemplateNotFound,
 	ErrInvalidState:         axiom.CodeInvalidState,
 	ErrRateLimited:          axiom.CodeRateLimitExceeded,
+	ErrServiceUnavailable:   axiom.CodeServiceUnavailable,
 }
 
 // Is matches the sentinel errors of this package.

@@ -13,7 +13,7 @@ import (
 )
 
 func TestErrors(t *testing.T) {
-	sentinels := []error{ErrInvalidParameter, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrDuplicateEntry, ErrIdempotencyKeyReused, ErrTemplateNotFound, ErrInvalidState, ErrRateLimited}
+	sentinels := []error{ErrInvalidParameter, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrDuplicateEntry, ErrIdempotencyKeyReused, ErrTemplateNotFound, ErrInvalidState, ErrRateLimited, ErrServiceUnavailable}
 	envelope := func(status int, code gen.ErrorCode) step {
 		return func(w http.ResponseWriter, _ *http.Request) { writeError(w, status, code, "The message") }
 	}
@@ -34,6 +34,12 @@ func TestErrors(t *testing.T) {
 		{"422 template_not_found", envelope(422, gen.ErrorCodeTemplateNotFound), ErrTemplateNotFound, 422, gen.ErrorCodeTemplateNotFound, "The message"},
 		{"422 invalid_state", envelope(422, gen.ErrorCodeInvalidState), ErrInvalidState, 422, gen.ErrorCodeInvalidState, "The message"},
 		{"429 rate_limit_exceeded", tooMany("120"), ErrRateLimited, 429, gen.ErrorCodeRateLimitExceeded, "Rate limit exceeded; retry after 120 seconds"},
+		{"503 service_unavailable", envelope(503, gen.ErrorCodeServiceUnavailable), ErrServiceUnavailable, 503, gen.ErrorCodeServiceUnavailable, "The message"},
+		{"HTML 503 from a load balancer", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(503)
+			w.Write([]byte("<html><title>Service Unavailable</title></html>"))
+		}, ErrServiceUnavailable, 503, "", "Service Unavailable"},
 		{"405 method_not_allowed", envelope(405, gen.ErrorCodeMethodNotAllowed), nil, 405, gen.ErrorCodeMethodNotAllowed, "The message"},
 		{"HTML 502 from a proxy", html502, nil, 502, "", "502 Bad Gateway"},
 		{"empty 502", empty502, nil, 502, "", "Bad Gateway"},

@@ -122,6 +122,7 @@ const (
 	ErrorCodeNotFound             ErrorCode = "not_found"
 	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
 	ErrorCodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
+	ErrorCodeServiceUnavailable   ErrorCode = "service_unavailable"
 	ErrorCodeTemplateNotFound     ErrorCode = "template_not_found"
 	ErrorCodeUnauthorized         ErrorCode = "unauthorized"
 	ErrorCodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
@@ -151,6 +152,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodePayloadTooLarge:
 		return true
 	case ErrorCodeRateLimitExceeded:
+		return true
+	case ErrorCodeServiceUnavailable:
 		return true
 	case ErrorCodeTemplateNotFound:
 		return true
@@ -691,6 +694,7 @@ type Error struct {
 // | `template_not_found` | 422 | The campaign names a template the account does not have. |
 // | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
 // | `internal_error` | 500 | The server failed; the request may be retried. |
+// | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
 //
 // Example: invalid_parameter
 type ErrorCode string
@@ -717,6 +721,7 @@ type ErrorDetail struct {
 	// | `template_not_found` | 422 | The campaign names a template the account does not have. |
 	// | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
 	// | `internal_error` | 500 | The server failed; the request may be retried. |
+	// | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
 	//
 	//
 	// Example: invalid_parameter
@@ -1250,6 +1255,16 @@ type PublicInternalError = Error
 // which is not JSON; this is its JSON form. Every error response of the
 // API has this shape.
 type PublicNotFound = Error
+
+// PublicServiceUnavailable The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicServiceUnavailable = Error
+
+// ServiceUnavailable The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type ServiceUnavailable = Error
 
 // TooManyRequests The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
@@ -4058,6 +4073,15 @@ type ListCampaignsResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListCampaignsResponse503Headers the declared response headers of an HTTP 503 response for ListCampaigns
+type ListCampaignsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListCampaignsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4073,6 +4097,8 @@ type ListCampaignsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListCampaignsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4085,6 +4111,8 @@ type ListCampaignsResponse struct {
 	Headers429 *ListCampaignsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListCampaignsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCampaignsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4115,6 +4143,11 @@ func (r ListCampaignsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListCampaignsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCampaignsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4228,6 +4261,15 @@ type CreateCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CreateCampaignResponse503Headers the declared response headers of an HTTP 503 response for CreateCampaign
+type CreateCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CreateCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4251,6 +4293,8 @@ type CreateCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateCampaignResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4271,6 +4315,8 @@ type CreateCampaignResponse struct {
 	Headers429 *CreateCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCampaignResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4321,6 +4367,11 @@ func (r CreateCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4417,6 +4468,15 @@ type DeleteCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// DeleteCampaignResponse503Headers the declared response headers of an HTTP 503 response for DeleteCampaign
+type DeleteCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type DeleteCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4434,6 +4494,8 @@ type DeleteCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteCampaignResponse204Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4450,6 +4512,8 @@ type DeleteCampaignResponse struct {
 	Headers429 *DeleteCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCampaignResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4485,6 +4549,11 @@ func (r DeleteCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4573,6 +4642,15 @@ type GetCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetCampaignResponse503Headers the declared response headers of an HTTP 503 response for GetCampaign
+type GetCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4590,6 +4668,8 @@ type GetCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4604,6 +4684,8 @@ type GetCampaignResponse struct {
 	Headers429 *GetCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4639,6 +4721,11 @@ func (r GetCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4751,6 +4838,15 @@ type UpdateCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// UpdateCampaignResponse503Headers the declared response headers of an HTTP 503 response for UpdateCampaign
+type UpdateCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type UpdateCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4774,6 +4870,8 @@ type UpdateCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4794,6 +4892,8 @@ type UpdateCampaignResponse struct {
 	Headers429 *UpdateCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4844,6 +4944,11 @@ func (r UpdateCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4949,6 +5054,15 @@ type CancelCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CancelCampaignResponse503Headers the declared response headers of an HTTP 503 response for CancelCampaign
+type CancelCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CancelCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4970,6 +5084,8 @@ type CancelCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CancelCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -4988,6 +5104,8 @@ type CancelCampaignResponse struct {
 	Headers429 *CancelCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CancelCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CancelCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5033,6 +5151,11 @@ func (r CancelCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CancelCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5121,6 +5244,15 @@ type ListCampaignMessagesResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListCampaignMessagesResponse503Headers the declared response headers of an HTTP 503 response for ListCampaignMessages
+type ListCampaignMessagesResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListCampaignMessagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5138,6 +5270,8 @@ type ListCampaignMessagesResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListCampaignMessagesResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5152,6 +5286,8 @@ type ListCampaignMessagesResponse struct {
 	Headers429 *ListCampaignMessagesResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListCampaignMessagesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCampaignMessagesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5187,6 +5323,11 @@ func (r ListCampaignMessagesResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListCampaignMessagesResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCampaignMessagesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5308,6 +5449,15 @@ type ScheduleCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ScheduleCampaignResponse503Headers the declared response headers of an HTTP 503 response for ScheduleCampaign
+type ScheduleCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ScheduleCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5333,6 +5483,8 @@ type ScheduleCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ScheduleCampaignResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5355,6 +5507,8 @@ type ScheduleCampaignResponse struct {
 	Headers429 *ScheduleCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ScheduleCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ScheduleCampaignResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5410,6 +5564,11 @@ func (r ScheduleCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ScheduleCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ScheduleCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5515,6 +5674,15 @@ type SendCampaignResponse500Headers struct {
 	XRequestID          *string
 }
 
+// SendCampaignResponse503Headers the declared response headers of an HTTP 503 response for SendCampaign
+type SendCampaignResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type SendCampaignResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5536,6 +5704,8 @@ type SendCampaignResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *SendCampaignResponse202Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5554,6 +5724,8 @@ type SendCampaignResponse struct {
 	Headers429 *SendCampaignResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *SendCampaignResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendCampaignResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -5599,6 +5771,11 @@ func (r SendCampaignResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r SendCampaignResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SendCampaignResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5687,6 +5864,15 @@ type GetCampaignStatsResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetCampaignStatsResponse503Headers the declared response headers of an HTTP 503 response for GetCampaignStats
+type GetCampaignStatsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetCampaignStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5704,6 +5890,8 @@ type GetCampaignStatsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetCampaignStatsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5718,6 +5906,8 @@ type GetCampaignStatsResponse struct {
 	Headers429 *GetCampaignStatsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCampaignStatsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCampaignStatsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5753,6 +5943,11 @@ func (r GetCampaignStatsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCampaignStatsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCampaignStatsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5833,6 +6028,15 @@ type ListLeadsResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListLeadsResponse503Headers the declared response headers of an HTTP 503 response for ListLeads
+type ListLeadsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListLeadsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5848,6 +6052,8 @@ type ListLeadsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListLeadsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -5860,6 +6066,8 @@ type ListLeadsResponse struct {
 	Headers429 *ListLeadsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListLeadsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListLeadsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5890,6 +6098,11 @@ func (r ListLeadsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListLeadsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListLeadsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6003,6 +6216,15 @@ type CreateLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CreateLeadResponse503Headers the declared response headers of an HTTP 503 response for CreateLead
+type CreateLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CreateLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6026,6 +6248,8 @@ type CreateLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateLeadResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6046,6 +6270,8 @@ type CreateLeadResponse struct {
 	Headers429 *CreateLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateLeadResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -6096,6 +6322,11 @@ func (r CreateLeadResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6184,6 +6415,15 @@ type DeleteLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// DeleteLeadResponse503Headers the declared response headers of an HTTP 503 response for DeleteLead
+type DeleteLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type DeleteLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6199,6 +6439,8 @@ type DeleteLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteLeadResponse204Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6213,6 +6455,8 @@ type DeleteLeadResponse struct {
 	Headers429 *DeleteLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteLeadResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -6243,6 +6487,11 @@ func (r DeleteLeadResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6331,6 +6580,15 @@ type GetLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetLeadResponse503Headers the declared response headers of an HTTP 503 response for GetLead
+type GetLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6348,6 +6606,8 @@ type GetLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetLeadResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6362,6 +6622,8 @@ type GetLeadResponse struct {
 	Headers429 *GetLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLeadResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6397,6 +6659,11 @@ func (r GetLeadResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6509,6 +6776,15 @@ type UpdateLeadResponse500Headers struct {
 	XRequestID          *string
 }
 
+// UpdateLeadResponse503Headers the declared response headers of an HTTP 503 response for UpdateLead
+type UpdateLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type UpdateLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6532,6 +6808,8 @@ type UpdateLeadResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateLeadResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6552,6 +6830,8 @@ type UpdateLeadResponse struct {
 	Headers429 *UpdateLeadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateLeadResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6604,6 +6884,11 @@ func (r UpdateLeadResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateLeadResponse) GetBody() []byte {
 	return r.Body
@@ -6653,6 +6938,12 @@ type TrackClickResponse500Headers struct {
 	XRequestID *string
 }
 
+// TrackClickResponse503Headers the declared response headers of an HTTP 503 response for TrackClick
+type TrackClickResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
 type TrackClickResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6662,6 +6953,8 @@ type TrackClickResponse struct {
 	JSON404 *PublicNotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
 	// Headers302 the parsed response headers for an HTTP 302 response
 	Headers302 *TrackClickResponse302Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6670,6 +6963,8 @@ type TrackClickResponse struct {
 	Headers404 *TrackClickResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackClickResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TrackClickResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -6685,6 +6980,11 @@ func (r TrackClickResponse) GetJSON404() *PublicNotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r TrackClickResponse) GetJSON500() *PublicInternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TrackClickResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6736,6 +7036,12 @@ type TrackOpenResponse500Headers struct {
 	XRequestID *string
 }
 
+// TrackOpenResponse503Headers the declared response headers of an HTTP 503 response for TrackOpen
+type TrackOpenResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
 type TrackOpenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6745,6 +7051,8 @@ type TrackOpenResponse struct {
 	JSON404 *PublicNotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *TrackOpenResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6753,6 +7061,8 @@ type TrackOpenResponse struct {
 	Headers404 *TrackOpenResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackOpenResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TrackOpenResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -6768,6 +7078,11 @@ func (r TrackOpenResponse) GetJSON404() *PublicNotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r TrackOpenResponse) GetJSON500() *PublicInternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TrackOpenResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6848,6 +7163,15 @@ type ListTemplatesResponse500Headers struct {
 	XRequestID          *string
 }
 
+// ListTemplatesResponse503Headers the declared response headers of an HTTP 503 response for ListTemplates
+type ListTemplatesResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type ListTemplatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6863,6 +7187,8 @@ type ListTemplatesResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListTemplatesResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -6875,6 +7201,8 @@ type ListTemplatesResponse struct {
 	Headers429 *ListTemplatesResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListTemplatesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListTemplatesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6905,6 +7233,11 @@ func (r ListTemplatesResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListTemplatesResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListTemplatesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7018,6 +7351,15 @@ type CreateTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// CreateTemplateResponse503Headers the declared response headers of an HTTP 503 response for CreateTemplate
+type CreateTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type CreateTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7041,6 +7383,8 @@ type CreateTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateTemplateResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7061,6 +7405,8 @@ type CreateTemplateResponse struct {
 	Headers429 *CreateTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateTemplateResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -7111,6 +7457,11 @@ func (r CreateTemplateResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7199,6 +7550,15 @@ type DeleteTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// DeleteTemplateResponse503Headers the declared response headers of an HTTP 503 response for DeleteTemplate
+type DeleteTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type DeleteTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7214,6 +7574,8 @@ type DeleteTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteTemplateResponse204Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7228,6 +7590,8 @@ type DeleteTemplateResponse struct {
 	Headers429 *DeleteTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteTemplateResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -7258,6 +7622,11 @@ func (r DeleteTemplateResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7346,6 +7715,15 @@ type GetTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// GetTemplateResponse503Headers the declared response headers of an HTTP 503 response for GetTemplate
+type GetTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type GetTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7363,6 +7741,8 @@ type GetTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetTemplateResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7377,6 +7757,8 @@ type GetTemplateResponse struct {
 	Headers429 *GetTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTemplateResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7412,6 +7794,11 @@ func (r GetTemplateResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7516,6 +7903,15 @@ type UpdateTemplateResponse500Headers struct {
 	XRequestID          *string
 }
 
+// UpdateTemplateResponse503Headers the declared response headers of an HTTP 503 response for UpdateTemplate
+type UpdateTemplateResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 type UpdateTemplateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7537,6 +7933,8 @@ type UpdateTemplateResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateTemplateResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -7555,6 +7953,8 @@ type UpdateTemplateResponse struct {
 	Headers429 *UpdateTemplateResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateTemplateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateTemplateResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7602,6 +8002,11 @@ func (r UpdateTemplateResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateTemplateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateTemplateResponse) GetBody() []byte {
 	return r.Body
@@ -7646,6 +8051,12 @@ type UnsubscribeResponse500Headers struct {
 	XRequestID *string
 }
 
+// UnsubscribeResponse503Headers the declared response headers of an HTTP 503 response for Unsubscribe
+type UnsubscribeResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
 type UnsubscribeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7655,12 +8066,16 @@ type UnsubscribeResponse struct {
 	JSON404 *PublicNotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UnsubscribeResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UnsubscribeResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribeResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnsubscribeResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -7676,6 +8091,11 @@ func (r UnsubscribeResponse) GetJSON404() *PublicNotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UnsubscribeResponse) GetJSON500() *PublicInternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnsubscribeResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8297,6 +8717,13 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -8493,6 +8920,44 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCampaignsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8581,6 +9046,13 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8909,6 +9381,44 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8979,6 +9489,13 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9238,6 +9755,44 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9305,6 +9860,13 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9533,6 +10095,44 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9621,6 +10221,13 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9942,6 +10549,44 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10023,6 +10668,13 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -10320,6 +10972,44 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CancelCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10387,6 +11077,13 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -10615,6 +11312,44 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCampaignMessagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10710,6 +11445,13 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -11069,6 +11811,44 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ScheduleCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11150,6 +11930,13 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -11447,6 +12234,44 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendCampaignResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11514,6 +12339,13 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -11742,6 +12574,44 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCampaignStatsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11802,6 +12672,13 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -11999,6 +12876,44 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListLeadsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -12087,6 +13002,13 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -12415,6 +13337,44 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -12478,6 +13438,13 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -12706,6 +13673,44 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -12773,6 +13778,13 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13001,6 +14013,44 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13089,6 +14139,13 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13410,6 +14467,44 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13452,6 +14547,13 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13496,6 +14598,23 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers TrackClickResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13535,6 +14654,13 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13579,6 +14705,23 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers TrackOpenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13639,6 +14782,13 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -13836,6 +14986,44 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListTemplatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -13924,6 +15112,13 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -14252,6 +15447,44 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14315,6 +15548,13 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -14543,6 +15783,44 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14610,6 +15888,13 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -14838,6 +16123,44 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14919,6 +16242,13 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -15209,6 +16539,44 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateTemplateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15249,6 +16617,13 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -15282,6 +16657,23 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnsubscribeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16104,6 +17496,29 @@ type PublicNotFoundJSONResponse struct {
 	Headers PublicNotFoundResponseHeaders
 }
 
+type PublicServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+	XRequestID *string
+}
+type PublicServiceUnavailableJSONResponse struct {
+	Body Error
+
+	Headers PublicServiceUnavailableResponseHeaders
+}
+
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+type ServiceUnavailableJSONResponse struct {
+	Body Error
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter          int
 	XRateLimitLimit     int
@@ -16288,6 +17703,29 @@ func (response ListCampaigns500JSONResponse) VisitListCampaignsResponse(w http.R
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListCampaigns503JSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16517,6 +17955,29 @@ func (response CreateCampaign500JSONResponse) VisitCreateCampaignResponse(w http
 	return err
 }
 
+type CreateCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateCampaign503JSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCampaignRequestObject struct {
 	ID CampaignID `json:"id"`
 }
@@ -16690,6 +18151,29 @@ func (response DeleteCampaign500JSONResponse) VisitDeleteCampaignResponse(w http
 	return err
 }
 
+type DeleteCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteCampaign503JSONResponse) VisitDeleteCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCampaignRequestObject struct {
 	ID CampaignID `json:"id"`
 }
@@ -16845,6 +18329,29 @@ func (response GetCampaign500JSONResponse) VisitGetCampaignResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCampaign503JSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17073,6 +18580,29 @@ func (response UpdateCampaign500JSONResponse) VisitUpdateCampaignResponse(w http
 	return err
 }
 
+type UpdateCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateCampaign503JSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelCampaignRequestObject struct {
 	ID     CampaignID `json:"id"`
 	Params CancelCampaignParams
@@ -17276,6 +18806,29 @@ func (response CancelCampaign500JSONResponse) VisitCancelCampaignResponse(w http
 	return err
 }
 
+type CancelCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CancelCampaign503JSONResponse) VisitCancelCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCampaignMessagesRequestObject struct {
 	ID     CampaignID `json:"id"`
 	Params ListCampaignMessagesParams
@@ -17432,6 +18985,29 @@ func (response ListCampaignMessages500JSONResponse) VisitListCampaignMessagesRes
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaignMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListCampaignMessages503JSONResponse) VisitListCampaignMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17682,6 +19258,29 @@ func (response ScheduleCampaign500JSONResponse) VisitScheduleCampaignResponse(w 
 	return err
 }
 
+type ScheduleCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ScheduleCampaign503JSONResponse) VisitScheduleCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SendCampaignRequestObject struct {
 	ID     CampaignID `json:"id"`
 	Params SendCampaignParams
@@ -17885,6 +19484,29 @@ func (response SendCampaign500JSONResponse) VisitSendCampaignResponse(w http.Res
 	return err
 }
 
+type SendCampaign503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SendCampaign503JSONResponse) VisitSendCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCampaignStatsRequestObject struct {
 	ID CampaignID `json:"id"`
 }
@@ -18044,6 +19666,29 @@ func (response GetCampaignStats500JSONResponse) VisitGetCampaignStatsResponse(w 
 	return err
 }
 
+type GetCampaignStats503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCampaignStats503JSONResponse) VisitGetCampaignStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListLeadsRequestObject struct {
 	Params ListLeadsParams
 }
@@ -18179,6 +19824,29 @@ func (response ListLeads500JSONResponse) VisitListLeadsResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeads503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListLeads503JSONResponse) VisitListLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18408,6 +20076,29 @@ func (response CreateLead500JSONResponse) VisitCreateLeadResponse(w http.Respons
 	return err
 }
 
+type CreateLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateLead503JSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteLeadRequestObject struct {
 	ID LeadID `json:"id"`
 }
@@ -18555,6 +20246,29 @@ func (response DeleteLead500JSONResponse) VisitDeleteLeadResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteLead503JSONResponse) VisitDeleteLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18714,6 +20428,29 @@ func (response GetLead500JSONResponse) VisitGetLeadResponse(w http.ResponseWrite
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetLead503JSONResponse) VisitGetLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18942,6 +20679,29 @@ func (response UpdateLead500JSONResponse) VisitUpdateLeadResponse(w http.Respons
 	return err
 }
 
+type UpdateLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateLead503JSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrackClickRequestObject struct {
 	Token TrackingToken `json:"token"`
 }
@@ -19013,6 +20773,28 @@ func (response TrackClick500JSONResponse) VisitTrackClickResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackClick503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response TrackClick503JSONResponse) VisitTrackClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19100,6 +20882,28 @@ func (response TrackOpen500JSONResponse) VisitTrackOpenResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackOpen503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response TrackOpen503JSONResponse) VisitTrackOpenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19239,6 +21043,29 @@ func (response ListTemplates500JSONResponse) VisitListTemplatesResponse(w http.R
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplates503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListTemplates503JSONResponse) VisitListTemplatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19468,6 +21295,29 @@ func (response CreateTemplate500JSONResponse) VisitCreateTemplateResponse(w http
 	return err
 }
 
+type CreateTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateTemplate503JSONResponse) VisitCreateTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteTemplateRequestObject struct {
 	Slug TemplateSlug `json:"slug"`
 }
@@ -19615,6 +21465,29 @@ func (response DeleteTemplate500JSONResponse) VisitDeleteTemplateResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteTemplate503JSONResponse) VisitDeleteTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19774,6 +21647,29 @@ func (response GetTemplate500JSONResponse) VisitGetTemplateResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetTemplate503JSONResponse) VisitGetTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19980,6 +21876,29 @@ func (response UpdateTemplate500JSONResponse) VisitUpdateTemplateResponse(w http
 	return err
 }
 
+type UpdateTemplate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateTemplate503JSONResponse) VisitUpdateTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnsubscribeRequestObject struct {
 	Token TrackingToken `json:"token"`
 }
@@ -20057,6 +21976,28 @@ func (response Unsubscribe500JSONResponse) VisitUnsubscribeResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response Unsubscribe503JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20891,240 +22832,248 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kj/6KjicibDUU6RIWXLbVJw4q3a7p93t21jyzqXLRwVWgSRGRYANoEyx3YrYTyfO5/3yf4N9",
-	"kf+bzJP8A5kA6sIiRV1sT89oYnfGYhVQuCQSefll5sdOKmdzKZgwujP82JkymjEF/3zLjFp2j8eGKftn",
-	"xnSq+NxwKTrDzp+nMmdEs1SKTEdEyUJkLCPFPCLUtiCLKU+nRApGFPu5YNqQBc9zMmKEZjNuDMt6najD",
-	"LuhsnrPOcBB17HtcsawzNKpgUUenUzaj9tMzLvismMFbZjlnnWGHC8MmTHUuL6POX7pvqWEv+IybLvz3",
-	"6nBPp4yMivScmQea6EIbygXLiKKGRYQLP0ZN5kyRGReFYT1iG81zKh5osvOoH5HBfp9IRR72+7uR/cdY",
-	"KkIr0zNTWRhCyQea84ycsyUxU2qIHBNuNElzzoQhNMsU0/qBduOprcKj/h0tw1s2o1xwMVldiu/lgsyo",
-	"WJKZVKycuAkrhBukieKTqSFCLiIyouk5MRL+N4oF7rCZcm03eEjGSs5I375gyiUbFUobWEt4qxeL6kwP",
-	"H2810/4WM9WsZcPfCX5BDJ/h9jo6rZOpcTRambkn0XGR57GgE8oF4WMiJBkXykyZCrvNNZnRrDmrwaP+",
-	"w8H+w4PDR5tmN5ZqRg3O6dFBJ9piuvjV7vNsdabHgvDMEhnshxtfZDfj50IaRhZTJgjV51xMiC7mc6kM",
-	"oSNLqbxOfJ3+4IdvH/7l4E+Hf3v86tEPBy/3f/z6zZO3/ZPBaac6fDdCbZSlr0s7wjlVdMaMYxxP6WxO",
-	"+UQ8/7b9IKbu+QNNOHABbp/MqZl2oo6gM5h/1tm0hL9XbNwZdn63V3KvPXyq9yqft2N7nrHZXBom0uWP",
-	"bNmyfva8FowUgv9cMLtulmnlcsJTmof93qHk3bvn30ZE0+Vuj1jeyJnGZacmFv49OPEpVWoJdKXpjAEn",
-	"oCIjI5ktiWIp4x8YPB1ze0QU03MpNAsEJ7RhFLY0VYwau3HUkbB9WRYqZT3yI1tqQpXtfm6Ab9E0lYUw",
-	"sbCMaf+ATGWhdINCO4fjfvqI9Vl3f/SYdQ/Sg4fdJ/Rwv9vPvh4Nxl/TJ6MB81uCl0G5KZWl7Nq1rB1Z",
-	"evGCiYmZdob7h4dA0/7vgSUQY5iyff6/P8Xxxf6gG8cXXz97/4ffd6IVgoo6LxjN1lFPzmj2iSjHfRZG",
-	"0H6PBObJDZtpQsmcThiZyjzTtbO033dj+7lgalkOLoduq+PJ2JgWucEmM3rhOHy/H13F71+rrO1mtmuk",
-	"7SGX9nn9hNs3O+0jg7fbR+abMWEH81OHwl/w4/u23XtDJ6x9XLBaRhLFTKFERIBeLX3DDTJoSgRt47Rd",
-	"tA9zUF8/+58r1/CUzeY5NewkLybtQzbuDSs35MVkDdHZRzcmu9ogYFSKppZfn8pzJtqHVYhJwbSmo9wu",
-	"6DkTll1YxjWzv04Y2ZHK/5RzcY5SyG6dHP40ezL+y/4PFw/z7x+rH/fn//m1Ph0s/vrLQXH8KH32JGuf",
-	"K3xu42QrvGCw/7jOCx7VmUG/++S4+zfa/eWs284MLu2HkEHC5fINzdxtaP9KpTBMwD/pfJ7zlNo12vu7",
-	"lrBubqrQcO6oUhezGVXLCkU+0MSvSdSBywDaKiUVfiNDsgG57izcdfYMyLSYMWHgq2eFyi3TNGauh3t7",
-	"dM579ILLWTeVQsuc9VI528tkqvega/27th7d9oXRuSfkgRXo8gdW7nDN7Npcbktiz2Ay0KBOS8+xs3DP",
-	"lTf5ELib/75UeH2NOcudtMHIQkkxiYXdsohYiUKOiaJigkJXeIOgwGP7KMS5kAtxRCh2B9cl10RIE7uR",
-	"/HDy+hXK3p6ULd2hgCrHYyYyyzDCyPB+q6gtrdpA29q4NnurDTYJ09v2VDZaJ7Bu35Nt0CIHXtFB+S7s",
-	"+1MpxjlPr3FsWk9BKQKcnbPlGRdnhWa3Pwrrui3Pw3FN0wJyaMgj5ME2wg2cIW2spK8KYXfoyN5HaukU",
-	"14ETtTp3cLpaxgwSYdIYebIypohIARJ9LDRTH/AEUiFBCXHHL2PzXC7tovfInyk3JKmo7ElQeqjIrHxq",
-	"Z1gfRVUuHcLP+JYTUXUpowb59oEO4urKwWvYCzZRZ/XVdQr8/ZHtfCfViGcZygA3P7Pj0M1tj2m1p+pN",
-	"xTU5fvMcCAp0UJp1pciXd3KECjOViv/CMjIqjNVxmNYkY4KzLCK6SKeEajDDuI/CKFKa56g3LRQ3jMg5",
-	"UzDl3v1lsQ3lPRdWQqP5s5KUbnxjuK7O8MHthaZGd5UbwurO+JTAUyLTtFBWRL0DQjwBNtzVPGON3u9p",
-	"aiuaeiXNd7IQ2e3ISUhzNoZubktJ1Z5KInolwcKAVyXPyINUmDOw6T24Cyo6hVsWbTgkkwxEX8IuuDYo",
-	"M3Pt7Tg9cly+Ksf+9o+Fe06o0AumdLjQ70XhLSnxDV3mkmanUr6gCrXCmxPkHDs7M1Ke5dDdbQmzrce6",
-	"XuilStChuCbwlrLalCCD/sHjw68fkdHSMH13JLv+g0B+KKPa23luNNkZkJf8m917xrgdORajnKc3MWz8",
-	"E9opwDrUsFPcCQmilQttBV4DQhfVWKrZKqndekPuZaBbyUC3Xv/fhrwAyg9YWB1p3hnRv5LBAiYVfmJK",
-	"NYoIcBjudM1PpXxJxdL9rG+36Ioadga+jjN2kTKWsdsvf3uf5UZYtkzgOfHPP51hxzIkJ4Y90AAjcJ/m",
-	"Onx9k1Gmd286+bR36jtBg+HgdrRcVHu6LRE3OqtaN9H6XTOjoH/F29L/0j1+8xzsnFLZP+BD/ifnqr0j",
-	"gwsTxq0QGVOes8x+ckGRwc2V/MAzlg2JkHasEaHCG/Zh7FIRGgvFPshzBjiYHnkl/XGxM4NXncWRGtbF",
-	"o+M2E3zaZiq1VXpiYV9aA50Bd4PHr7TAb+71oa0Py1zJ1LkTn5Yn5RretazA5w0X23FFmYaLC9xYqO/q",
-	"Td620N8ZEwb8v7c7eKv9Vc9eOUgc34O/U8F6mWT/4eZo+3tAaK4YzZZ++LB2Fc9FY+qCVJ7BwVCs0Mx9",
-	"yNvyrUa10e3Y8IxgH3fucAnd1gX7pofF8gC/CpW5kIyPx0zZQ+oOJC6ONi0Uoe1rHgNEUiosUxkxwjJu",
-	"YAhXumCx27tSa3xv5cw9gog8SGfzs/5/pv3RD4ejbPHk8GIyOH/0p9GfXvyAbiRgSyKzs7DcMJfCqsUj",
-	"RtIpFRN2R07aqgbONVmwPAelx9nEyyVMqVLccuvCDO2ueKKPBVA92THO5T0kcedb/5Q8E4hmspx3h/dY",
-	"L4IToXdJ8EDEnV3L52Ox6rqqUXWFEixlR4SWW72wTD0Wdr0LXRq/aJ7LBbp3vZUe4JWVloLO0Jo/41pz",
-	"8Dk7zMQ9j9+axzvwH8tesozTU8BZ3E4wCj2ezWyXZ4DduL2ItKbbDSawWaGB/vE8arIyk09kBrPk67+Z",
-	"ND+a3Ju/tqDMsDE16CiQY5Zxu5g0f6MsZzDcihpjmmsWrWJg8eL2HMMu/bzS6mOHFhlnImXbokeP/fuX",
-	"EUDkc2YJkpo2KDxDAT2wqxFLwctvSSOxrCxJqUhZnrMsOSKiAJDxWCpWh2Pt9/cfdfuPuv3Baf/xsL8/",
-	"HDz8Wycq4cKZlZUNn9nDYDux0poHXzVgU3bMhYP0bzPbp/i2bacYLWfaHNxhd//x6aA/7Nv/Wzu4lcHw",
-	"7DqgXY80267FK/uuo6KsyDdtEiVJeCspt0sbqox2GwNwaSEFw/vdbNyijatw5RbBdzeNVzuwk3txe9Lp",
-	"D/uDW43LFFuTzgm+fRl1/J18Pbxj1Cnm2V2T3GUVnvgTYoKBqCqjjEqeEObcIKPaHjX4QDhitTNTm02J",
-	"jpWjv7MUeOUKf7kep/szhCyAdOaN4F6xriLLAx8kwBrnZkn8ZGNh1bAPTC2hmx5x6g9Y7LFD9yaeBauZ",
-	"2yvV2Ne0IVKwWMgxSQyd6ITs8DGZ8A9M7EYQ5pLYGQOeyZ4heG85Z7UXQWLmRsciwWWvvY4/1Vv0iBVf",
-	"RnYhRixz0xd2ErHw0y7FxYgsptTYp7XpNJDwHzt2ApY6RsWSKb9Z8Iv9gN1XsDt03l82LxM/RvtvQIID",
-	"4Xp4dGr4B8TQu3++bzlkM3rxHFvuh6dUKWqVQQxFcI/tIbWHCwZ7xcGy71yGeVTGdhXqHaTB2qi+3mJU",
-	"lxvo+2m4f65B3WVsEsp6un6vTqmOgHim/r2cjU3FAbl67aP5apW/vqx+QLGcWu18DIrMWCoykbIen7a/",
-	"OUrHspuUz7kPo1vzMcco8GA1uDvZsSdgDjFGrqvdI9JvY/eD/f5Vw9FOpl8zkIzl/ANTLPNBW7gEO1Jh",
-	"OInjBLIwI3kRbGtSsDqCfDB4fGX0UpUPVxbJDTHyO7SJVz6FZbuuTEgEWwTaseqwvQCAfGhA9Uew2yU3",
-	"JIXImdag6QY2KKhScqEJNxFK+z6kCu2i1FTEijNqEmQ0dyd+fiJpyEgkvUCIUgAHd/hse7F6OhgXprha",
-	"5LiGQHgzUaFBTc0LfRMJPRMfWC7nVxNRfdsyaraON1sZHzTeNKi2EKfjenhcRJJ0Nj9LyFjmuVywjIws",
-	"pRoDlnKRkYxPuKkHH3XWW606tegL+14ZgfH+4yB6uH/5+7b98iN+wRGecK1zCFE/chwmpo9IkkM8SAJT",
-	"SKZUn82kYonVo+2BhAt+lZn73djqWiu3pXqtQWBV7WK7jDr++zXx003GvTuSMmcUOstdKMvHWqzSmtCt",
-	"q3kiTCr0uolcXnoDyLXW/7Wo3KDeoeyjHBnNIrvoiomMOTd+fc0364PbaRwr5BRMSU22tPQ309I5no6c",
-	"9ArG8gXXDSbU1vnUzPL2oKnvT1++cGbJGVMThtEsmoy5Vc0ts7PkyHRK5yyLwOVul2ahuDFMAGUaF5pV",
-	"H0Zc9PsP0zn8D/ue5bkkP1DByLeS4aM992y9clx2NtOTrU6vfW+702u3+exqHdyHP+LVvMWO738uHdNR",
-	"fqlq6gJPR22Ar9iC5FwbLibIRvwetN9AF2vyBMxzykXXPic0ByiNFeLrG17f49b+5ZWWxhnlebuq6jcM",
-	"uiln62jbDb6itHockN+3mkq6BUu5FVun1RvLC+6flcV7xvivxulPwiGpr33yc8EKliVkR0hDlsyU8vxu",
-	"VDU7Ig9NyE5Tt0Ex3ims2FubRF4SvHu0VjB45WTUssVLurQSuEZhpRPVIsTdyrVGiMfxyaYvnTjJ9tqG",
-	"EzAANox+XvZdJcTNAvTxpxSPG2RTG8kmqjmRynxnb7R69HbNOtWcBsZzBskMHJkjDCAHWbNKJ+vMXE5D",
-	"qdFL7d31e2notW0ENQF5zCeFYrpHXs+ZHT0Ywpw6J2kIVPW3NpnzC5bHAly2OU/PvSUsSNf2zj+CNi4f",
-	"hPsCCTY2p8DGYjGVRM6ZQC0QumNZ1U7mTU4NgQq+WzsrB1eq86UZY3uLhB1b/TtPDq9qM8fjsMFysMJx",
-	"iJDKCWu1E9C/nsXkJsaN7e0Q3np11rL6+/tbtl1d0EeDq5sGu6VeuUjuxHBSbprf8saAI09yzUVojG4j",
-	"a7EH9TPo0MgQrq1Ir7so/zxlijW4vsh0jySZomOTkH/8f/9d8wntjJaEEv8DMPld+1IsEndTJGSHujQv",
-	"mF4ILUD2tFvVHF5Ldl3HcBHvAIuJhde9ypMTDs5uGFFUGw6ITuHDKRWxGLFUzljVo9gjr0W+DFPCNqtu",
-	"Ls/bY4FAG2cOd7wdGlfdH0hnjq4cxYVv1nm9b7uWzb+Du+KafP50GvQzIx2e5qjmhnATRwNp3ZwKkuWM",
-	"i+pXBl/aJndjo9cq3cvZnIplXeA6TmeMvGU0J88CpKkhcq3uUKGNnIHQsOEermf06Lf2tAkfLRfCbWVE",
-	"sAUaH1VTkf7od2h5pvkvKEb1+93Dfr9P9M9AZOEFN4LX4zFPGTmZ09QrANWhH/Zblg81r7ZMWogicEBT",
-	"spPkMqX5f2RyRrlIdnsEFt4e3ZRq1uVCM6G5VQ/zJcjWyGAF0w2LXBuesCoNwncbG3Z4UJORH7YseghN",
-	"uea5wtgN5vi5y3RXy4RC9BRN3ojrKgQkEwNYrY6s7MPTqUfA/HDy+tURwjvt/xkNv2BYDnkG8hV+0KcO",
-	"cGJZLI7fPC9jGvSUzlslpmAtuhK38y0zbTo1dtB2gUCrp4BnWr07qCELMPcrKSboKZgrOVF0pnHJcq4N",
-	"mYBvgKInyU4ok0wPY4HOQ43YJCNzBlEClKQyAx/tkmQSlu9cyAW6JVKDWR8Y+f709E1AyrmEYD3yjKZT",
-	"4rcaIeKpVFkJEX/6/fGrPz578fqPvVjE4lf81q/E9fMrmTEq7On7NRa/drvd8P/23WQlzCshv5KDfp/8",
-	"So7XZoLh2mPyolpWGLKaFKaS/wVuTci7VwFSVdO/4IiqaHkczID8Sl5Jj5JvRZ6TGvAcOwp5C7CXh+RX",
-	"2D/bZGbVVGnsZgAV7jRTCSwUN1xMdn1fIQwI+zrAEUEighCt24jkhekK99Kcmqnva8bMVGZntkuKCgh2",
-	"eugGaN91aGNAetqBllhqbH1EkmPbNgFy1A46j157/5329Cr4rSewv408JVxvkaOkHl7THufiBrAS0grf",
-	"HviNaI1jJS/5NyUltIECsZPDRid2kVrAeK6nBhAcutjfd12EyGoHcQ68ycFnaSucPSLp+mthd90eIGy2",
-	"/v3VNV9QjUBrJ+Wsw1uHr1RBzfXOK2rzOgiupX8rHfqUgxWgdhQELCtOOznQSmGRF5ftM8eH5lSbMHEv",
-	"9pzVT87KuFyep9I5W0O3hLFO6Qfmu26JCcO+LVGfSokgAR8jckQW6wOywvpVQyttZ4fAAU/LIGfvmDAV",
-	"QKjlIiPMn8NZBp1VhOu2ANpGJFA1s0o90LDJITrR+iRMbZHj62G6KyERa4MCmlD51S3tRGuC/hqxqjXF",
-	"oW1d2mUcd7FfT/FM3b1+pdgAAsBlK3D5Y7vZm12AlwAkWUvCMmMRSbYHOaNXyDZDv1BSFxdvF5sdpMpC",
-	"8bYVnZV+xObk7JEHzAMIO0xaUZU8rUoyEAFGFVwxR5Y1kcROozGBK5PXNc2/m02gsJPlwNt2qk26e8Fo",
-	"dm3rInD4nVQKQ1Oz2wDZlaIysW8omvHUgMzL8jEKb4qxWMwlF0ZHIBHkH1hGpkyxoRXKBj3y1VcOJIeq",
-	"OkLgel99VcqUXgi39w+8OySxQ6PFnQQzehHi29qHiDSLOwnyJTS/BvZkWXelJztF289iynMGPUG+Zy+d",
-	"+7wile59CztiIR3IDxZjifF6Cwn9oJY39ChATZcawHh4KzClUW7dSWyHSUQSnFTyj//6n93mtOz4mGKO",
-	"z1pB15lvyE6C04VmuCU4YWju5/GgdQYuP5UX2Fk6lSGbgM9xhqOAKTi9xgqcYVmay1jZxtpW9GKxj7sN",
-	"SEl4TUjDNm62fTWq7CGMxb/imkdkJM0U0s5aDpTTEcu7OT9nZCFVpjfuCw5FgYKnDLZFj9xEyWIOF7zI",
-	"iGZUpdPIfxE7UYyhXxR+7JHjBp3ZFcf3y8TEGDTKrNJICHAPUygBKouRxA6nF4uHdpkQ2upMPk7SsjKs",
-	"W6tCWKVHjnHuPvZwaNkPGENwjHQ+Z1RpAuK7k0Zqq4ybBWJ6UntrdbmPqsAwuzvw5Z0k7uDhYUH52PV6",
-	"LoweT5QmNF9Y+p8rBpIUF6CcIHFGREsrSWFkK0BZUdqUxLA8hy7iDh1pOPKYHzfuABYi7oB2Z9eEZ5qc",
-	"MzYnplTgk1SYs8R+dcwvyE7ccawMI7hyM5XFZIrqd6mvaMiYxjK37q1+i9LmtNHo5V5bCSVYEzSBAjUt",
-	"sZE7706fRuTtd0/Jw4cPn+z2yAkzZLRsoDxrjrbDbv/AOdoGh8OH18ChpWD/OhsHA9jGqVWNZZeRM9ps",
-	"5+XfJgaixF9sY130VkU4XVe+DC9dRp35VIoru34DL11GHSSPq14/wbe2RnXYeVaiBq4JbL4OnLkeWbCJ",
-	"AnOqjQ/a/JwkuCFQwdsEccuicABdH9WYBdwAt5aeJJrUfb04BbuMt8DdYmhBYqfibj6YDl4MfsZHXk5w",
-	"zmrL/mKBskFNOLJs0d/5PatKg+gQZuNeLmeUxGLEcol25nLXhrW0w5ph2YsZ+nCEA5l5nh4LWLcIJQa7",
-	"LD7INTno98mqteyOmObn40j3XOYuuEw7KBl3Yt3B+oSeVNB5tnagriu0cFyWWYi8RLEZgQww0mD+KSUR",
-	"SJ3Y0A7D7w04sjBbAhrtsG+FWUP0WYlR46gNiGI2wvzKGGLEBUns2iVkh2pCY/ED/UBPoEcCmLIHmmAX",
-	"UW3i+NuQiGQ3Qpk3dB4LH2XlNcoKNs4OQxW+ZksoOuNMDlwb3cZkroWZQ/r4rQPl4HDfGO6Em3sLqFPl",
-	"fG8LeaqwozUwhSCLoJY7DDcepm1wM9yNSOIDyxJ7c8UiqcA4soTsQFCU87zUw6L1bt3rvxqqVsOENPz8",
-	"4ZXWyfmEAi1etLry767kkv7xvndH0E3TFdcSbBGLUiPx43bxeXMl9RyBsS5Uz/ITbc4qfykjwCj2gYkM",
-	"MLJwydcn5rprndadYRd65Bi0Of/A621cYQGio6AoSsG0Vc7mOU3Bk7OYyty2r2AfSvebPzi4QldhHu4F",
-	"kn8HgWSFX3p47sp9CKfygYaKZ+CAObIEB5beqcxrcEZIaqNoirXfQt0Osphyw4ie07QBga3A42+J/X3l",
-	"N7s+/u/qBilX1szz0YjIPGPaYAmD2tB+6miW58AXUjmbMZVyCtw8XKH1AfevMFdfeZ2+8fS3sgH2gZc7",
-	"uCDPeoNHBwCdaBOo/jDA6nJfP37SB+ZPnDFqDA5m0dgAeP3w8LA/ePKkvgmNMjw7cfyHnwbdJ++t+PX+",
-	"46NocHC5+/+0il4n4WxsvMMgAcZYyVkEZkMCu7STHL95blW3P7OR5sbeX8lbNmZK0RxtubXhH7953hh1",
-	"K/Lo1J2kRqrSqnkTPKhGookThNYxF14O2JlRk05Rrk3Q7pnsNsgFQ8ShFBHPmDAbyOXw+uRdEs9hf6tg",
-	"8NMKkuwmaVJC9iTy3GiSuPgSp0a7jEAJODWBCUCwlNOHdVQJl4LgWeoSEtRwluBw4IYYOYxF8vGjZS2X",
-	"l3bDP36E83jmfkHhBivhLaQKkG37eDeCtjBm3xgOjP/D3WbhT7h9ej8++6vvGIWHB5rgI3drJj8++2uC",
-	"aQiSjx8rAs9ZoeyHeggnA+QNzxgmIRwp+IkqRpwn9qgKPwn3cSWYDPjjlIsJGGyfu1TZuNiYqLAA2yv4",
-	"EuGIDEnOhf0Wo+eoXaFNApxNMo9FYMGaOCQoMF4N9mQhXZ9WtKWZ3RFMu+N8JLixkADCrAD0IDgOMjPo",
-	"kNPIRb4doaHctoH+dSzsMoRAubFD86DAAgSBy+H8NVwMwd9ieYCbKGLwqTGKjwrj+z1CI/m7ty8qj3aS",
-	"qWJjQMaq1HmKiGK6yI3dmfIiogJdsIl3xdp/WNoxEsNhDMsT23kEmHXIUZlDcBfiGHBBNUl+lxy5rScJ",
-	"nh9sr80yZwlhOZsxcO/BcolYsA9MmO6UiixniuwkUvzjv/4ngVgcbILGLJVqZk+ZnxqcJXR3KDhfayhn",
-	"JXbFna7IOyi4gPKsdtdHWuZ21XAlUD/AxYBl5dWARnDB0DI6wvYDmCo5Z6Lrf44Fn1kFlGtLUyUUJXGh",
-	"jSOZLZ0XG1dES3jXno1wsqDvWLjwelNSIxKNbj+IzrHqkG/O/RsLmmuJSUnWBOtBbVZ0mhgX9xm5/I40",
-	"ncbCDuaBRjoD8BI3SJ7tNryQIW0b1K7Pn7k5l9LNXRbbCMl+LCEbgCtveJ2sPJUQy62aFUHY3JDP547M",
-	"5K7cotPFy/BIv1XXM3U3d641KhQhDLqMIW4iNmZ5IGm4FuGiddk9a+JBfxt5Mozp5iZ4f8l7N+aqxniH",
-	"pH4jqrwhhbVbXFepYONeI33cQK93sjiiAYDrBtdlmVXEJazk4DbydUPbrXbXsP9WgDveEuLnE8agC6iQ",
-	"ZfW5Zd3KsfnVT5Wko8TsbMjTsa252n/pE9rPg2h97UHdyiDtF+fzBE6Xk/ytG4JrPKV223xnb/8VFfIm",
-	"1ofNRYKPqyWCeTYEWQJSDdlzz8dQpy7pOtnoMZmyi1WXSSy8im+Fli6d8+7g0WA/G/QHSbOC98ob9Rl+",
-	"/bA+wX5d0/+Jdn+xSv4furt/sNo+7Y7ff3zc7mYJE7+xpT2Q9WcKLG7eFRuvcq+JWZWrAV8Es1E7AW0q",
-	"bn4FAX2qOLit7L6/kZt99WbQLC0UN8sT2wpnczznP7Ll91jzoHWPUe+tGs/mSmpXS7hHnnFQqwHb514F",
-	"TalRViEhtKyGwLDMJCDdjkAH8zkLzZTN8JS2ls0PhRtK2qAwAbtU8L2t54OSHIT1eECbLE2EqBi2zS62",
-	"Cm/ylzufV3WxVmcH+fHFWHoCpEgSrjk0Jg6cTnbwz4zq6UhSlUUk7nzP8nncIahckrhzYsdW2OF6VbCz",
-	"2x57iJ0dv3kOCSS1j9uaUcNTX0MUFWZ805lCkHnDDRsLjwHWLrNl3XQG1pmI2H8qfB6cbD0CRYE8RjkW",
-	"oOHkXLt0g/NilHM9ZZmjSdi6uFOO+cOg1487ZMexQvKSLsngSUSsArXrLCcIRoVC2y5CKULLCxphPHSW",
-	"mnVo5V4sXvt867okIT9qtHTNqDpnGUkuughD909ZNgRPNeBjIas7F2OmFMuQbdr1wMntxB2MivgAQ4Qp",
-	"wb8AOsByBsEmYD9EkK+OO1EsYsfoIzKjgk4Yvv+Bs4XbBxgZtA07End2K4OOReuogccmYC6D1aFuaVJD",
-	"VCEInVAutHMi8A8Myy/zFG1qilmmnhoP+DYS0c2V3QZHXCx+9zvyDdUMTQwiI0ZRoS2h24eIFYXgrhHL",
-	"5QKVMmeKMpIkex8GSY+8UTIrUoj1C2VOwDNTaIwQPOkhDFQxCAZKQ4iKjz9TbC41NxJsRNowoS27QHOj",
-	"7cD+lUs5H9H03A+7Xv+lHG5Izk8EY1BW2ofhVUDxZal2x7AqPAfDRnO2holxQ3bSQuUReQXRFG+WZipF",
-	"RN58/2YXGVsLf+6RbwAJXSkdgzUIgUA9CjpjaQ7hWbjaVMfCLGTNYJQgz4J4ILhtIKppxqyQNp/nnGVk",
-	"kssRzfMlkiLjWIzTskqaw3+3s9QeOS5DJL21GIJhQ5iiPdIOW37QH5Ba2OPR9rWNa908JGXQI2ztj2yJ",
-	"CzRhAmJRQ9RojQWSQth9O3Z/nTCD+bQcE7Zbjv/E6F3bq52hq1lE7fopZobo3uYBh4AeeawcBztv1xAY",
-	"YQqubiRTznRbMLImYPGDqylxokn3dDlnw1isBPpZWkr++Ow0ObL/orXIRiwQVEIAHZFyHQtn00eT7kRI",
-	"VR7ksrKYhuMAUbhufdAK6eoRQYELovkvOD3FxhAtaZtnbI4XK7LGnIohhui+yakg/j+/Vr5FSOXnbwql",
-	"DUnpnKaWNl38buU/jT/X/gxRbieQcVb5zh/1A3/Zm3FRGAY/D/rl7/YHGK2SY6Y1SK72lf2Wpr+S/ZaW",
-	"z4Rhaq64xs4f9ltbHq60RA7nFngqwVhuyExqQ74a2VX5qmxQLroGrs5FIQudLwk1sfjK7kPl5TlTxH0Y",
-	"Mu96OkHu9Ki/B/vmwgOHZEBA/Y6FW7yI9HuH+FttVezv++73cs679oyAjx1nAi4lhXZ0mlnKapkNZhVB",
-	"doNmaiDa6mDnmAEb6Awi7T7Q3McihHge5xmosKfMdxBhZL6293eaF5nVVbGIjAb67FoG3qhCkQy9swdC",
-	"SQttKBe2S7iuuWhb4lgQsvOoHwHFSGW3f7fFwR3iXFY+OiSP+paPEfINS6m9AMEnB8eipR4tjsWnJPjq",
-	"KyHNV1/hpW7f1Mb2hL6ypLU4BmRbIYaes97KKpQvDctM1DOpWDlzU9LsQhZ5hptsP4olS4VcuFzC9uq1",
-	"O2T/N3LbDKwFYwsxMXqPPDcYRK9BvrId9aEVLMA//v//JgOy8+QJUJ0jUPRvjqk9DKMlUE3wgPiB2n7A",
-	"VWKfuK3QdMZIk6Ra1kAzTwnvBL9wyXC4QLCSPzdESXufZKSYR3AKCcHUEdUF4lDUAI8HyF9kJywx+b9x",
-	"jruEj4mQHhIJK1lWRLJz6JHvADLmevWOQR/KDb1jgUbwPhVKgWxOYOTA6ssoeOlzxyMnLq/V/SekNebY",
-	"rl8sapHFwwaitLYuUX1hYNdxYSC9fnln4dIA9VjRshKpD9TTGsvs+qPkYP9JLMDKawW2Hed8Q49yIFVZ",
-	"2fYgAwBeYurpYBeW5+2GUntkR4ALlZIZzbE0VauwIwXbrWLzhSxVLxDXXPy9k8JppdIfQuVcEKRwKVoi",
-	"omfUrtEyAAd3Vq+zyJ2TR/0jkFBARsaQ7VikUmCOt6xMMrsbhd3Ilz63g5u9thc5SClcgbyWlHKXZZ1O",
-	"tMCBP9D1Y/NV4mVVZOuQNgqoMhaY6DYIrdinVb42Ul2dBHqNbartUfCH4l67JDf2W1DHKIC7ufGSzzN3",
-	"OeAl7Jk0Jo9xrHoleQfZsbfZuZc2feaYXeBhdp5BGw5BmMkzDLZHuxBK6UO7U1xM7G3gYvHRJuTmFYsZ",
-	"TadcsK4933SU+0BknCYlaS41JPSztxwl02JGReVdZ0GwWgmmhE9WYoqTevYalzRBjp2IUCpEhdXsy1U7",
-	"BXyD15tcwiOuybvT77qPYdsDssbeHCWqblQY8urdC7Lz7g/9fr+/O0SMQqXmFMzdhZ64/oDp2VYV4X9N",
-	"eAqMLqSYMC5dAexv8ub1yWlSzkk7PQrRAGiqbElPUYWXAIYHggpLscPrBdpI5dKPVpM62L/3D8hUFkqj",
-	"omPU0jHTQKi2C1Ch/Q+wEq7sh3axPNh/GcJsGYjb2lpHrVXq/NLFIjnY3ydrMnU4s07OrGzmIzddBhQf",
-	"CKvpmOVLd5u4uac55bMSNlFNG6EKYRmBkTNutboloamS2ielREYFxVYQGT3P5dJS6DAsFZowlIKVQO26",
-	"hFPVcrqA8hJ2o5LFBZJioLzKjROh3dJWo8IjIpW7qWJByZgtyrusQnlPyLpcM6vM6sh2hPOAKVJ/08IY",
-	"6ZhVrzt47IrRuk08vLhw7MdS3YzZm5Y5Bwx2a9cXacFTf4lHpxNG7GICsY8AN1ox45T5RgK7arBBLkxp",
-	"nwkdlVZ3FNsFzZeGpx4rZDcBTfi5nJStKAklJyGDFPOVbiAlOYkxY1n50h8LnrG44+BPFdudG7MT5sGE",
-	"1DocyKJChIwFExkkK4AMBb16QpYKN3CWE6DfyjIhdiwWGdOQI8bHUkvxwc8tBNPAWfS2OqfVbGetQxt0",
-	"zlMmNKtakOc0nbLufq/fiTr1OoOLxaJH4XFPqsmea6v3Xjx/+uzVyTPbpgfJtC+jjuEmLw3S6PH5wJRG",
-	"c/Kg1+/1fT5VOuedYedhr997iLFLU/BH7AXbr/1rwlocT2/RCMoItXvFBWhhEJlezzDxoGJIjnymIWRg",
-	"4CS0J7a6vFSDtYPswSInUeDW+dKj9iAflAANAO8wXM+wu8+zzrDzgmvzNMwCIifw4tCd4U/tbpzylb03",
-	"mH77yvd8GcOP65xckBhQKkNGyx459UVJR0qeMwEAXYj9rKoqUmUYjws+ip8LBqlsHIXYrjrbln5czaN8",
-	"ucWUXisovL0yJchNWSbf9CZZtwPrxlstQzaj163BdvkeIMrAsIEU9/v9LYp8Xu9jgHNoKxy+WujjvgLm",
-	"VrVZD3CX2hqF3dz7hmZvfW1l22RwdZNaEXxo9PDqRqHkL7TYf3J1i1MpX1Kx9IqHbXe4zYyeu9RQvuRq",
-	"VCkTbYmspCMf2j78qVPyqPdRZ/XKcE5021nJlPdoBrsyl7qFMyMUrIqvhVsVdO/gDS1zkjljmqsN5TNZ",
-	"ltzbhZb+2SnJ9dJQ9XpmYDAPiX8h1YewPM7K4qQy/I88u9yDxMJHXpiLVnpq5A2G7JEK9XtX1YlUExdb",
-	"2erqRGtVl8L+PmlJ5XZUq6oJc6wkgWtK1rXsdG3XEG5GqN1z3XuooqCAB/o94omYNt/IbHnNmvaV6gWN",
-	"EublEx/NCAEitYr21ezC16k06G6ClfIJJRqvBQF0jSrjjaJql3XMlQswaVwigzu/RAKCb02l5bJoeJka",
-	"5v42+a3fJv0tbpOnUoxzjui+g8EWn3iDSQ9PpXwBKQ+h3eE282mpiA533v42jedKpkxrOsqraKkvdmEe",
-	"Z9UArNtemPbGwZsyZ6Yl2u9b+L1W3N8ZGcrSnRAKYqjh2mqckC2sdsFyXc2qn1JhL50RQ1AIy8hOy5Wx",
-	"O3TJRwn3cZ0tlwiOrnKJNNjZQTvGqsZz3Cjuec5vnuccXN3ilTTfQRbT3+zxXzmQ1+cA0RWGC1kpJIiI",
-	"N2cRd5atsnQfFsZuO5l/ZGb9sex/MSnj/pT/+53yL3RQK3bA2xzV66lFlYKzViWaU5NOWxRhMEyH6Ouo",
-	"1A+lqmm8TVV5Sp0VPpSy9sVoIGo26KW7R5U0a4F5bFAQyTvN1qnDrtekRMVD2qRYcONrwLQwIITg13jQ",
-	"TdXDqoJX7i9glO2QXNJkKSC4ql0t9FpgUP9uoMe5oIKt9Lgvx2Ed8vdeoPo3ZLX3Sty2lwOe5TvW4/ZQ",
-	"YwID6K1ujXbrKapjtL2AGfD/UsVz0hYJ1QQdOisWZVE0beiyrJGG6czhxnBQFUiVrJkAYHWodRqLSkW0",
-	"8nqqWS+3sD5CF3drffynYcBhfe5Z8L8dC7624e03yT4DL7pT9ukNWmtd+43iOrIwI3kxBH3Z13ycA+LS",
-	"1fCsVdyPKvCcoEA7J3FwIlFBTl6evoEgoaUHZtZDflxbHQuXOQbU8nPG5h5O5McyZYqV8U8GsIIY3EQz",
-	"DGcCyHIsACMyYkw4dgueboQIVubikqxBBNdai1wVXeCZ/6cGGXwO7lutn77RJe6J6J733lsaPqcLvbU4",
-	"/2c2OLTwVF0p4v4JhNIThjX3ZvIDQ085lGunxsG6g7TaMFA0y8PHwhc9K73o4DivFH+fU20aGeSRfUfX",
-	"dn770vb/HO7vmRQZXdatGy/hNzKTSmBl4GDXqNfLby9/fwPrRqj2/09v3wgLcM/i78Xre7/2Xd1ingHc",
-	"tVRvGfunun3s3VEpl3nVXSPkAoHXwcbONRZngtJx1EHTZxKx/029AtLX+iQKkf3vD3BjFSYW1WTuHpkG",
-	"X0KcPea7DIGmAW3sh1Zx0ENe6JAhE80uUKagrlxwXa9vP6U6Fgjb75HjNcb/bc0zJ0xkn9A4s/9Zb48T",
-	"Rx9Tqonzm9zfHPc3x7+kYQacYrTG8e6GiRtq1ttlvvXmFMjXISZ0Anl7CYZ76ronc1jaNHQUNCVQAEzk",
-	"A48gaQWe2wiS5CL4Ic15eq7JDs1z+BtTdkdktLRs3PW6G7lngSNrYqbKVePjuk1RuwJCcQLT/wxSMHxo",
-	"a8hmBfR1z9DurR2fy/a7Qn1fwMwBItZdxIChrBajBAYlCVDOYzpqKTIfhcILD7TDblQr04tlFAusNAFB",
-	"eHSih05uq6bch1gkzDA1YhPIxO4fY0I4CMqdkR33O4QvqEJgiN9qQTAtSaJnPIFiCzoWyd/lVPT0jJvp",
-	"fzhDQy+Vs2S3tVAgRIGBRHp88vT581j4T2wotr9S0SsWa0t6gRWekrUVvYYuWwQAW9YUB1tXx8vVPWYg",
-	"69IyacVKIa9VK/kLoKB/y/i7elGv28TeHbv6xUjSLn28HIMJD0okkx0IDW4l3N1YtJ6Bq46Yq+UiVSzs",
-	"CYta6fM1lnMoqzhghglmJ2Vc/WaIi8bDCPQvJI7BMYBKVeJmalg4W+u2AlakthnNvLjNpOs386BUbYhz",
-	"l6665NOVCOpqXeaqKRFTGf9UKVbVOU5njLxlNCfPQD2sZ3j3qeUH3cHh6aA/fNgfHhz+rdNSu2pUZMCZ",
-	"O78/7PfPu7//+rB/DqmUGWYvPMslzsaKj3IhjFyISh2rTjsH62B131pdQ7fqP8ipICduW1zNqp/eh4JU",
-	"nWpFn7KSq70qsCxOWea1Wn+tFk60UpXGbWMoglbNx+9W6mF30D8dHA7394eDx38DZbhM9OzS0PpczoNr",
-	"mG1DYcaNzrCQwvpeNryPDb2hYyt396Q/C3hvrpHuwFsQ5LPN4aAYSONrGK9WK9xc0rgXi2NRZges5auz",
-	"twP0OWe+PkRIY+SFmlis3hpDTKsoXShqzWiWFciA2RkTRi0TlxHUgQKo1hB8vkXF5KNqYkSr9rriyNXy",
-	"x+sDNl+4goxfzlu18aZx2Vla7pqVG8Il8Fieaf4LFi3p97uH/X6f6J/Hpky7vzxzbPb1eMxThhWjalcF",
-	"FayXSda4KPy9UNbG87fCupp0tauirOYWrgpMWOFGk2P532sx7LuOBL3utpQpZkIQWZmuGJJceFv4qpRQ",
-	"FRLahYKVejOffcuDbOBv+U9FA2slhfd1+mgVCRrrdHlNIrrKOgSM7z6Y9z6Y997puW0wry9LfAMJZ+v4",
-	"XYTtSUUmUmZYDtLnVwegIRTtgHSQo2VFLOqtibl1csB28baBJdzH2t5bi79QuOx1ztj2YbJA2ZBJUxMO",
-	"WVvhFzkmVKAD3GsIXpg/6B9EsWAXNDX5Ei2TLmk8dJjJtc6g9iN3dz6gbS/3+9N7f3o/fwztTc7v9bRU",
-	"2+VWcbNazkKlJnAtw6kg37kKr674v8/BC7o2FEmAxMaxAMXGauFoh58rpjHBqCuQCgZ3THOKicsxofRO",
-	"YueeRLFIQInwRZyrSk7iE0Jmrr5P8tN7hCN9vMT42ZxRhd6dyJcU9z8T6lLY7vYIzNTyJG/6MNKZJJCr",
-	"2RmHfKWBxbkM3FAq4QrbxZp43cDjbmwdUHImDWvmcUI+7UBNPqdrVcm8lqX1mhrTlwnc3Zad3wfs3gfs",
-	"3itqWwfsXv8essqa2Uv3Php5zsTlWtDAs7LEdz31QgVyWZb0NpLMqS6RRRDsBYWXIIc9FNhCiGfO03OX",
-	"7jnjiqVGe1u3q44tFZ9wQXPy7u0LQI3GAobqijyBnOtGBall7W3lxuTCy1joGwLMwNU5kTFWHX/39oVL",
-	"tOjLgNDQnuwICfiq0MFu2+Vwqmh6/tROpCkAP0QwZwtICaYNS2bXwgcYj5RcaGa1YIYVEXD4tSWo88EX",
-	"wVHYqtquLmFUKajvHeg+wUav07wCqhdJKJBdKN5SGntr7vMGyi01edDBtg2rLOJw+++1HB9XYgsNk+Vh",
-	"+k7mkGQaC9IDNEacf3oQz6mrc39qidvheMyevPJg2n0e/O//NXC13Sikk//j8++wwgrUCffkbDml9jUl",
-	"/Cl0dfadvFQSf4/gwmEBETxyrmoJnKBUMSeCrD0Tr+dsi/xKUNZ/b8LHdekhkNuIC6qWbRS36tptW4jG",
-	"iXkKybot11Yyb/G75Qu61CQRsgtibqVGX6i3AEGqgIEwwcm1+ez4ErO+14rU9q93gOy2d40jZzLnFyz/",
-	"QsfHp3m/Cyhco+5mGaYQCwAgXZ0UfR3W6jQM858Xb6XzYvLJEFerBZ6vgbr6lPHVtZrqG7EkgS7u9ZR7",
-	"PMkt8CSmwgs8xyz5w9WSvH91W3BJnat5XElEElc729tx8DQByARrAQHKhOxU3OiVTyD35Los3RGRuAFp",
-	"Afl7KQtVglpeQUEokRGsM1IFtDiLVi/uRAj4TeV86bHAzqztv/XA5YL0hVOwpObQSnQ+kxymisPZ93YR",
-	"rOKC0crasXakoYUzo1s+OKzkprNdq25KNcusfgOV7bDsIQKSZRNoCbUBE9r9xa1sv/skIaZQAsqsGIml",
-	"XKFQf1oYy5cfHVTaR2E+wJa7iSvnr6jI5IxM2UUsVsr6kw1V/ckxzCRAPBGICoW6oR9XuTrxC9H9x3/9",
-	"z4aU6Z5W/4lROG3wG991Z2pmOXF/gkMSD8jIjiFcbt+VJflDiflGsf5rGOFCsfsvhX9Zi3392HG6AEzP",
-	"HQQHnCBQ0E/rcZFDZsGr8sLfcDmydcbBcDDvwRz3YI57G+G2YA5T8uetxYsA6iili4/2HtwO2hEOah3e",
-	"YTuAKxoS6WFtu3Vwjsqlsh2ko8Yc7mEd947hLwTruMlp2x7e0SabRkF48b7WXhtaY/2Junvl+So3X9X6",
-	"fH9A7w/o50Vu3OaIXtNC6a1ceTG5CY6jVNKvwnKAUswVAjQw0wpct3jXYpZyHVlFVWDyFK/PrgV4oYOx",
-	"xjVuqpsFjWmllhVxj0jORU0bKZWsV2wB5lkuJhotDAvGzm+ibX0Z2MN1eeI9/OEe/vB5VZsvjWC4OT+2",
-	"Gkqxlbu0kvwkYAfQatdENdSdoIWYFE6j8yCENR5REoDlIVdVNQdW4gyUscjZ2BBZmHIIdqaqkqQc3dFc",
-	"TAIoAktJ209PqZrlTLez7PJ7V0t5hl2YPShEXHLrzrATF/3+w/T/ymRqlnNG7AvwE8MHULEYf6h8LcOH",
-	"e5Wn+Msc//irLLCqpSvwTYQkM6kYmtq0v8+4BpAgUz3Xn2te8ypd6RIO+8B1dduzI/T4McyRoGWv86/i",
-	"fa3sBC7lLcqX3toJWx/nx87xnP/Ilt8D/7YDv4w+Yr3rlQd2TuBYxw/Xd/VNKHneWym5Tee8h/NJpdAS",
-	"w9/2PgzWuD9XMlh714Vic6m5kWpJdhLoEN9IduvfHO7t5TKl+VRqM3zcf9yHb70Pa70u5ESTHXsAaWr0",
-	"bsPbPHQGzQhknchlkYigmrwVW6NYFI5fiszZN5AFOAM14r5WJ/zMxdSoc2aAo3jO2vxi+BJZ/VD5mZIx",
-	"X/2pshgz8aZn52ppVJ0fFSbUdYc04sTXhj/C3LdlNXiqGMGS7ywLyStyTLS1dT13N5fyRFy+v/w/AQAA",
-	"//8=",
+	"7H3rciM3luarYNkdUZI7SZG6lKuo2NiRy+V22XVrSzV9cdYqwUyQRCsJ0ABSFF1WxPza2N/zZ99gXmTf",
+	"pJ9kA+cAyEwySVGXKrvW7JjpLjETSFwOzg3fOedDK5WTqRRMGN3qf2iNGc2Ygn/+wIyat0+Ghin7Z8Z0",
+	"qvjUcCla/dZfxzJnRLNUikxHRMlCZCwjxTQi1LYgszFPx0QKRhT7qWDakBnPczJghGYTbgzLOq2oxa7o",
+	"ZJqzVr8Xtex7XLGs1TeqYFFLp2M2ofbTEy74pJjAW2Y+Za1+iwvDRky1rq+j6kDbb2CANL/ziClRtjsy",
+	"oXMYrNAzplh2TOhAM2HIbMwEKcSFkDNRm8HRLUb8t/YP1LCXfMJNG/57ebhnY0YGRXrBzCNNdKEN5YJl",
+	"RFHDIsKFX1VNpkyRCReFYR1iG01zKh5psvO4G5HefpdIRQ663d3I/mMoFUzQb4gZy8IQSi5pzjNywebE",
+	"jKkhcki40STNuZ0xzTLFtH6k3Xhqs37cvcfGVZfhBzahXHAxWl6Kb+WMTKiYk4lUrJy4CSuEJKWJ4qOx",
+	"IULOIjKg6QUxEv43igXusBlzbUmyT4ZKTkjXvmDKJRsUShtYS3irE4va/j7ZaKbdDWaqWcOGvxP8ihg+",
+	"we11dFonU+NotDJzf6iGRZ7Hgo4oF4QPiZBkWCgzZirsNtdkQrPFWfUedw96+weHR4/XzW4o1YQanNPj",
+	"w1a0wXTxq+0X2fJMTwThmSUy2A83vshuxk+FNAyPGNUXXIyILqZTqQyhA0upvE58rW7vu68P/nb4l6N/",
+	"PHn9+LvDV/vff/n26Q/d095Zqzp8N0JtlKWvazvCKVV0woxjdc/oZEr5SLz4uvkgpu75I0048C1un0yp",
+	"GbeilqATmH/WWreEf1Rs2Oq3/rBX8ts9fKr3Kp+3Y3uRsclUGibS+fds3rB+9rwWjBSC/1Qwu26WzeZy",
+	"xFOah/3eoeTduxdfR0TT+W6HWCbJmcZlpyYW/j048SlVag50pemEASegIiMDmc2JYinjlwyeDrk9Iorp",
+	"qRSaBYIT2jAKW5oqRo3dOOpI2L4sC5WyDvmezTWhynY/NcC3aJrKQphYWMa0f0jGslB6gUJbR8Nu+ph1",
+	"WXt/8IS1D9PDg/ZTerTf7mZfDnrDL+nTQY/5LUHxVW5KZSnbdi1rR5ZevWRiZMat/v7REdC0/7tnCcQY",
+	"pmyf//PHOL7a77Xj+OrL5+//9MdWtERQUeslo9kq6skZzT4S5bjPwgia5UhgntywiSaUTOmIkbHMM107",
+	"S/tdN7afCqbm5eBy6LY6nowNaZEbbDKhV47Dd7vRTfz+jcqadAm7Rtoecmmf10+4fbPVPDJ4u3lkvhkT",
+	"djA/tij8BT++b9q9t3TEmscFq2WkVQoKJSIC9GrpGyRIb1GHaRqn7aJ5mL36+tn/3LiGZ2wyzalhp3kx",
+	"ah6ycW9YvSEvRiuIzj66M9nVBgGjUjS1/PpMXjDRPKxCjAqmNR3kdkEvmLDswjKuif11xMiOVP6nnIsL",
+	"1EJ26+Twl8nT4d/2v7s6yL99or7fn/77l/qsN/v7z4fFyeP0+dOsea7wubWTrfCC3v6TOi94XGcG3fbT",
+	"k/Y/aPvn83YzM7i2H0IGCcLlK5o5aWj/SqUwTMA/6XSa85TaNdr7p5awbm6q0HDqqFIXkwlV8wpFPtLE",
+	"r0nUAmEAbZWSCr+RIdmAXnceZJ09AzItJkwY+Op5oXLLNI2Z6v7eHp3yDr3ictJOpdAyZ51UTvYymeo9",
+	"6Fr/oalHt31hdO4JeWQVuvyR1TtcM7s215uS2HOYDDSo09IL7CzIuVKS94G7+e9LheJryFnutA1GZkqK",
+	"USzslkXEahRySBQVI1S6whsEFR7bh1P1jwnF7kBcck2ENLEbyXenb16j7u1J2dIdKqhyOGQiswwjjAzl",
+	"W8XQarQGmtbGtdlbbrBOmd60p7LRKoV1855sgwY98IYOyndh359JMcx5eotj03gKShXg/ILNz7k4LzS7",
+	"/1FY1W15Hk5qlhaQw4I+Qh5totzAGdLGavqqEHaHjp2RimZNz6larQc4XQ1jBo0wWRh5sjSmiEgBGn0s",
+	"NFOXeAKpkGCEuOOXsWku53bRO+SvlBuSVGz3JBg9VGRWP7UzrI+iqpf24Wd8y6moutRRg377SAd1deng",
+	"LXg41lFn9dVVBvz2yLa+kWrAswx1gLuf2WHo5r7HtNpTVVJxTU7evgCCAhuUZm0p8vmDHKHCjKXiP7OM",
+	"DApjbRymNcmY4CyLiC7SMaEa3DDuozCKlOY52k0zxQ0jcsoUTLmzFRabUN4LYTU0mj8vSenOEsN1dY4P",
+	"7q80LXRXkRDWdsanBJ4SmaaFsirqAxDiKbDhtuYZW+h9S1Mb0dRrab6RhcjuR05CmvMhdHNfSqr2VBLR",
+	"awkeBhSVPCOPUmHOwaf36CGo6AykLPpwSCYZqL6EXXFtUGfm2vtxOuSkfFUOvfSPhXvuvOk6CPStKrwh",
+	"Jb6l81zS7EzKl1ShVXh3gpxiZ+dGyvMcursvYTb1WLcLvVYJNhTXBN5S1poSpNc9fHL05WMymBumH45k",
+	"V38QyA91VCudp0aTnR55xb/a3TLGzcixGOQ8vYtj4zfopwDv0IKf4kFIEL1c6CvwFhBeUQ2lmiyT2r03",
+	"ZKsD3UsHuvf6fx76Ahg/4GF1pPlgRP9aBg+YVPiJMdWoIsBh+AhrbjeYp+ydoJeU53SQ31M4auzvvKh0",
+	"eN99aO6zzpDcO3ZPKq/VHT1H3kPyUBzKfzSlwhICqmcOJTAbc/t9qkmyvMZJFNADihrWhlsi4vaq8xBe",
+	"lhLJcW9ptSWRj0kifcLBIS4vmbJKIMvs4eciFlZpMUxQkbIOeS3NmIsRmVFNMikY3kj7YTf7AWdjJmJh",
+	"xSZuLvgcmTARYblmiPGQw6HDvVi2E+yT3JonR92DYxxdLPz2sIwMWEoLzQgVc/Lt2dnb6hz9BLmJiJbu",
+	"chxwMDoWYyqynNkepSDTQk2ldqAbxYZMMZGWeqWzdODdfO4wDbGAmz/UNf7JUjuanQQoAxuSdhveSCKi",
+	"mZ1OqveG9IJ1JtnuA7kvFw/WVsFtYBlnUr6iYu5+1vfjF5ZDngOHPGdXKWMZu79ob+6z5Bd2RQhyZf/8",
+	"410a2BPgTPxHGgSC+zTX4evrHP6drVv+45LzO0GDU/p+tFxUe7ovES90Vr05w5vVmose7+79Pe3f2idv",
+	"X8AdmlT2D/iQ/8nBgB7Imc+EcStEhpTnKOCsHLOCZqrkJc9Y1idC2rFGhAZ8KIzdSspYKHYpLxhgLK0s",
+	"9MfFzgxedbdZS7oU4KXMWGpG5BBl4QpYJlxle2xkA7Rz62vb+LBMlUwdVOVZeVJugdzICny+AN84qThq",
+	"wSgCiAT6UvU6JEfo75wJA9ii+x285f6qZ68cJI7v0T+pYJ1Msn9zc7T9PSI0V4xmcz98WLvKrfjC1AWp",
+	"PIODoVihmfuQvyceyGy+FtKycOuOfTz4ZX7otq6AL97eWx7gV6EyF5LxIaiDxh9IXBxtGigCQOUeX+q1",
+	"7AEjLOMGhnAjvAe7fSiXme+tnLlHp5JH6WR63v33tDv47miQzZ4eXY16F4//MvjLy+8eedUcruetHi0k",
+	"yaUY2T1lJB1TMWIPBACqene5JjOW5+BQc/et5RKmVCluuXVh+nZXPNHHAqie7BhnNvRJ3PraPyXPBSJl",
+	"Lefd4R3WieBE6F0Sbrfj1q7l87FYhkXUqLpCCZayI0LLrZ5Zph4Lu96FLg0XmudyhtAhfwMM0P1KS0En",
+	"eFM84VpzwDM5PN6Wx2/M4x2wnGWvWMbpGWD47qcYhR7PJ7bLc8AF3l9FWtHtmuuVSaGB/vE8arI0k490",
+	"xWLJ138zWfxosr1a2YAyw8bUwhKAHLOMo93+VlnOYLhVNYY01yxajq9Awe05hl36aaXVhxYtMs5EyjaN",
+	"TDjx719HEDCWM0uQ1DSFWTFU0AO7GrAUEGSWNBLLypKUipTlOcuSYyIKCGAZSsXqUN/97v7jdvdxu9s7",
+	"6z7pd/f7vYN/tKIyFCWzurLhE3sYbCfo10Ng7wIk1465cAFum8z2Gb5t2ylGy5kuDu6ovf/krNftd+3/",
+	"rRzc0mB4dpuAEI9i3qzFa/uuo6KsyNdtEiVJeCspt0sbqox2GwNuKyEFQ/lu1m7R2lW4cYvgu+vGqx2Q",
+	"1r24Oel0+93evcZlio1J5xTfvo5aXibfDksftYpp9tAkd12Fvv+I8SZAVJVRRiVPCHNeIKPaHi3wgXDE",
+	"amemNpsy8kIO/slS4JVL/OV2nO6vEA4H2pm/YPWGdTVqKfBBAqxxaubETzYW1gy7ZGoO3XSIM3/AQ4sd",
+	"ujfxLFjL3IpUY1/ThkjBYiGHJDF0pBOyw4dkxC+Z2I0ghDKxMwasrD1D8N58ymovgsbMjY5Fgsteex1/",
+	"qrfoEKu+DOxCDFjmpi/sJGLhp12qixGZjamxT2vTWYiy+tCyE7DUMSjmTPnNgl/sB+y+gt+h9f56UZj4",
+	"Mdp/Q5QREK4PvUkNv8T4LPfP9w2HbEKvXmDL/fCUKkWtMYhhbu6xPaT2cMFgbzhY9p3rMI/K2G6KqAJt",
+	"sDaqLzcY1fUa+n4W5M8tqLuMe0VdT9fl6pjqCIhn7N/L2dBUwC3LYh/dV8v89VX1A4rl1FrnQzBkhlKR",
+	"kZT1aO399RGglt2kfMp9UPmKjzlGgQdrgbuTHXsCphC/6rraPSbdJnbf2+/eNBztdPoVA8lYzi+ZYpkP",
+	"CMYl2JEKQxUdJ5CFGcir4FuTgtWjk3q9JzdGxlb5cGWR3BAjv0PreOUzWLbb6oREsFmgHWsOWwEA5END",
+	"xFgEu11yQ1KInGkNlm5gg4IqJWcab8hCRDzVF+gXpaaiVpxTkyCjeTj18yNpQ0Yi6QVClAI4uIv9sYLV",
+	"08GwMMXNKsctFMK7qQoL1LQo0NeR0HNxyXI5vZmI6tuWUbNxLPPS+KDxukE1hc+e1EOvI5Kkk+l5QoYy",
+	"z+WMZWRgKdUY8JSLjGR8xE09sLW12mvVqkX22ffK6L73H3rRwf71H5v2y4/4JUfo263OIdxTy2GYmD4m",
+	"SQ6xhglMIRlTfT6RiiXWjrYHEgT8MjP3u7GRWCu3pSrWIGi3Jtiuo5b/fk39dJNx7w6kzBmFznIXJvmh",
+	"Fge7Iiz4Zp4Ikwq9riOXV94Bcqv1fyMqEtSDlXwEPaNZZBddMZExBxGrr/l6e3Azi2OJnIIraZEtzb1k",
+	"mruLp2OnvYKzfMb1AhNq6nxsJnlzQO63Z69eOrfkhKkRw0hJTYbcmuaW2VlyZDqlU5ZFAOeySzNT3Bgm",
+	"gDKNC/utDyMuut2DdAr/w75leS7Jd1Qw8rVk+GjPPVttHJedTfRoo9Nr39vs9NptPr/ZBveh9SiaN9jx",
+	"/U9lYzrKL01NXeDpqA3wNZsBCoaLEbIRvwfNEuhqRQ6aaU65aNvnhOYA07RKfH3D63vc2L+80dM4oTxv",
+	"NlX9hkE35WwdbbvBV4xWjzH1+1YzSTdgKfdi67Qqsbzi/klZvGeM/79x+tNwSOprn/xUsIJlCdkR0pA5",
+	"M6U+vxtV3Y7IQxOys2jboBrvDFbsrUkjLwnePVqpGLx2OmrZ4hWdWw1co7LSimrZR9zKNWYfiePTdV86",
+	"dZrtrR0n4ABccPp53XeZENcr0CcfUz1eIJvaSNZRzalU5hsr0eqZQWreqcVpYK6AoJnBReYAk5OArlml",
+	"k1VuLmeh1Oil9u7qvTT01j6CmoI85KNCMd0hb6bMjh4cYc6ckzQkQfBSm0z5FctjAVe2OU8vvCcsaNdW",
+	"5h9DG5dryH2BBB+bM2BjMRtLIqdMoBUI3bGs6ifzLqcFhQq+Wzsrhzea86UbY3OPhB1b/TtPj25qM8Xj",
+	"sMZzsMRxiJDKKWu1E9C9ncfkLs6Nzf0Q3nt13rD6+/sbtl1e0Me9m5sGv6VeEiQP4jgpN81v+cKAI09y",
+	"i4uwMLq1rMUe1E9gQyNDuLUhvUpQ/nXMFFvg+iLTHZJkig5NQv71v/6zdie0M5gTSvwPwOR37UuxSJyk",
+	"SMgOdSnEMHUdeoDsabemObyW7LqOQRDvAIuJhbe9ypMTDs5uGFFUGw6oTuHDKRWxGLBUTlj1RrFD3oh8",
+	"HqaEbZavuTxvjwUCbZw73PF2aFy9/kA6c3TlKC58s87rfduVbP4dyIpb8vmzcbDPjHR4muPaNYSbODpI",
+	"6+5U0CwnXFS/0vu1fXJ3dnot072cTKmY1xWuk3TCyA+M5uR5gDQtqFzLO1RoIyegNKyRw/VsUd3Gntbh",
+	"o+VMuK2MCLZA56NaNKQ/+B2an2v+M6pR3W77qNvtEv0TEFl4wY3gzXDIU0ZOpzT1BkB16EfdhuVDy6sp",
+	"SyOiCBzQlOwkuUxp/m+ZnFAukt0OgYW3RzelmrW50Exobs3DfA66NTJYwfSCR64JT1jVBuG7Cxt2dFjT",
+	"kQ8aFj2EPd7yXGFcIHP8vIwmKbNsET1GlzfiugoBiSoBVqsjq/vwdOwRMN+dvnl9jPBO+39Gwy8Y8kme",
+	"g36FH/RpaZxaFouTty/KeDk9ptNGjSl4i27E7XzNTJNNjR00CRBo9QzwTMuygxoyA3e/kmKENwVTJUeK",
+	"TjQuGYTcjOBugOJNkp1QJpnux8LF0CA2ycicQZQAJanM4I52TjIJy3ch5AyvJVKDGYUYBOkEpJxLNtkh",
+	"z2k6Jn6rESKeSpWVEPFn3568/vPzl2/+3IlFLH7Bb/1CXD+/kAmjwp6+X2LxS7vdDv9v302WQogT8gs5",
+	"7HbJL+RkZZYxrj0mL6plHCPLCccqucVAakJO1wqQqppaDEdURcvjYHrkF/JaepR8I/Kc1IDn2FHIiYO9",
+	"HJBfYP9sk4k1U6WxmwFUuLOYpmamuOFitOv7CiGm2NchjgiS3IRMEAtZImC6wr00pWbs+5owM5bZue2S",
+	"ogGCnR65Adp3HdoYkJ52oCWWGlsfk+TEtk2AHLWDzuOtvf9Oc+ou/NZT2N+FHFhcb5D/qh5e0xzn4gaw",
+	"lC4Bvt3zG9GYI4G84l+VlNAECsROjhY6sYvUAMZzPS0AwaGL/X3XRcja4SDOgTc5+CxthLNHJF0tFnZX",
+	"7QHCZuvfX17zGdUItHZaziq8dfhKFdRc77xiNq+C4Fr6t9qhT2dbAWpHQcGy6rTTA60WFnl12T5zfGhK",
+	"tQkT92rPef3kLI3L5RAsL2dr6JYw1jG9ZL7rhpgw7NsS9ZmUCBLwMSLHZLY6ICusXzVs33Z2BBzwrEyg",
+	"4S8mTAUQ6nKnK0g5nPnOGkJcsceDSo9rQ03Jjg8yjUgluHR3g6MX0DurQkh/qRkATQkkFqKVqpnF6oH2",
+	"i1ysFa1OQtiUOWU1lHgpbGNl4MIinH+Z7FrRisDEpVwNTbHJNZOnabWatTOnktzOZE6dRnKjwgOqy3Uj",
+	"5PpDs8OeXcH9Bujg9vDJjEUk2RyejfdZthneaCV1Rfd+GUuCPlwo3rSik/IGdHFylsQBrQFqGpNWySbP",
+	"qjoYxK5RBcLx2DJVkthpLEzgxpSui47r9c5b2Mly4E071aSXvmQ0u7VfFGTTTiqFoanZXYAHVkLG7RuK",
+	"Zjw1oK2zfIhqp2IsFlPJhdER6DL5JcvImCnWt+pkr0O++MLB+9DJgOC9zhdflNqwNx+s5IR3+yR2OLq4",
+	"lWCeS0J8W/sQMXJxK0GOio7jwFit0Kn0ZKdo+wHmCD1BFQRvV/gY9Er3voUdsZAOngiLMcdIw5mEftA+",
+	"7Xv8oqZzDTBClGdMadS4dxLbYRKRBCeV/Os//mt3cVp2fEwxJyGsiu4cT2QnwelCM9wSnDA09/N41DgD",
+	"l7XRmxosHcuQY8dn/sRRwBScRWZV5bAsi8tY2cbaVnRisY+7DRhPeE1Iw9Zutn01quwhjMW/4ppHZCDN",
+	"GJKxWw6U0wHL2zm/YGQmVabX7gsORYFpqgy2xbvEkZLFFFQTkRHNqErHkf8idqIYwxtd+LFDThbozK44",
+	"vl+m68dwV2bNXUKAe5hCCTC2jCR2OJ1YHNhlQlCuc1Y5HdFq326tCmHNNTnEufuoyb5lP+DGwTHS6ZRR",
+	"pTF5gtOjaquMmwUGRlJ7a3m5j6uQNrs78OWdJG7h4SkLuux6Cx1GjydKE5rPLP1PFQMdkAswq5A4IUsE",
+	"9TG5AMJFPVkSw/IcuohbWDsmbmHW+LgFKI64BXapXROeaXLB2JSY0vWQpMKcJ/arQ35FduKWY2UYe5ab",
+	"sSxGY3QclJaWhjyiLHPr3njjUnrL1rrr3GtLQRArwj3QFKAlqnPn3dmziPzwzTNycHDwdLdDTpkhg/kC",
+	"PrV2RXjU7h66K8LeUf/gFgi6FDx358Pguls7taqb7zpy7qbN8AmbRG+UyJFN/KLeHwqn68aX4aXrqDUd",
+	"S3Fj12/hpeuoheRx0+un+NbGeBQ7z0q8wy0h2bcBYtdjItZRYE618eGmn5IE14RYeG8mblkUDqDroxpt",
+	"gRvg1tKTxCJ13y7Cwi7jPRDDGBSR2Kk4yQfTQcHgZ3zs9QR3zW7ZXyxQN6gpR5YtepnfIQlH1SHMxr1c",
+	"ziiJxYDlEj3k5a71a8n4NcNiUBO8fRIOHud5eixg3SLUGFzSHXAcJIfdLln28z0Q0/x0HGnLZR6CyzTD",
+	"qXEnVh2sj3gHDDbPxle/q8oPnZTFhyKvUazHTgMANjiuSk0EEgovWIfh9wUgtTAbQjHtsO+FtkPcXImu",
+	"42gNiGIywKoDGBzFBUns2iVkh2pCY/EdvaSn0CMBNNwjTbCLqDZx/K1PRLIboc4bOo+Fjw/zFmUF1WeH",
+	"oQpfySyUYnMuB66NbmIyt0L7IX187hA/ONx3Bmrh5t4DpFU535uCtSrsaAXAIugiaOX2g8TDhBNuhrsR",
+	"SXxIXGIlVyySCgAlS8gOhHO5O6N6QLfereMVloPsamiWBYRCeKVxcj4VQsP9X934dyK5pH+U9+4Iumk6",
+	"961gs1iUFokft4ssnCqppwjpdUGGlp9oc175SxkBTrFLJjLwSoKQr0/Mddc4rQdDXXTICVYCdQ+83cYV",
+	"luU7DoaiFExb42ya0xTuoGZjmdv2FdRGeXHoDw6u0E1oja1C8ntQSJb4pQcWL8lDOJWPNNQBhasjSHwJ",
+	"nt6xzGtATEjHo2iKFVFDNSsyG3PDiJ7SdAG8WwH23xO1/Npvdn3839QdUq7Yp+ejEZF5xrTBwj61of3Y",
+	"0izPgS+kcjJhKuUUuHkQofUBd29wV98oTt96+lvaAPvA6x1ckOed3uNDAH00KVR/6mHN1S+fPO0C8yfO",
+	"GTWEq3GxsAHw+tHRUbf39Gl9ExaK0+3E8Z9+7LWfvrfq1/sPj6Pe4fXu/2hUvU7D2VgrwyB1x1DJSQRu",
+	"QwK7tJOcvH1hTbe/soHmxsqv5Ac2ZErRHH25teGfvH2xMOpGzNSZO0kLCbyr7k24+zUSXZygtA658HrA",
+	"zoSadIx6bYJ+z2R3gVwwuB0K9PGMCbOGXI5uT94l8Rx1NwpjP6tg4O6S4CXkfSIvjCaJi4xxZrTLZZTA",
+	"dSwwAQjzcvawjiqBXhD2S10qhRpCFC4cuCFG9mORfPhgWcv1td3wDx/gPJ67X1C5wfqwM6kC2Nw+3o2g",
+	"LYzZN4YD4/9w0iz8CdKn8/3zv/uOUXl4pAk+clIz+f753xNMoJB8+FBReM4LZT/UQSAcYIZ4xjB94kDB",
+	"T1Qx4u5nj6vAmSCPK2FwwB/HXIzAYfvCFZDAxcYUiwX4XuEuEY5In+Rc2G8xeoHWFfok4LJJ5rEILFgT",
+	"h2EFxqvBnyyk6xMSEmd2RzBhkLsjwY2F1BVmCVoIYX2QU0KHbEwuZu8YHeW2DfSvY2GXIYT4DR0OCRUW",
+	"IAhcDndfw0Uf7lssD3ATxegBaozig8L4fo/RSf7uh5eVRzvJWLEhYHpV6m6KiGK6yI3dmVIQUYFXsIm/",
+	"irX/sLRjJAbyGJYntvMI0PaQXTOHsDREYOCCapL8ITl2W08SPD/YXpt5zhLCcjZhcL0HyyViwS6ZMG1M",
+	"86zITiLFv/7jvxKIIsIm6MxSqWb2lPmpwVnC6w4F52sF5SxF3bjTFfkLCi6gaLnd9YGWuV01XAm0D3Ax",
+	"YFl5NRQTrmBoGddh+wE0mJwy0fY/x4JPrAHKtaWpEkSTuKDMgczm7hYbV0RLeNeejXCyoO9YuMQApqRG",
+	"JBrdfBDdxarD7Lnr31jQXEtMp7IizBAqluOliXERq5HLTEnTcSzsYB5ppDPAfnCD5Nnswwu53TbBG/vM",
+	"n+uzQN39ymITJdmPJeQxcEV/b5NPqBIculGzIiibazIRPZCb3BUhdrZ4Gdjpt+p2ru7FnWuMZ0UIgy6j",
+	"nxcRG5M8kDSIRRC0Li9pTT3obqJPhjHd3QXvhby/xly2GB+Q1O9ElXeksGaP6zIVrN1rpI872PVOF3co",
+	"M2Cg/uqyzIfiUm1yuDby1bSbvXa38P9WgDveE+LnE8agC6gbae25ed3Lsf7Vj5VepMTsrMkwsqm72n/p",
+	"I/rPg2p960HdyyHtF+fThHyXk/zcHcE1nlKTNt9Y6b9kQt7F+7C+dP5JtXA+z/qgS0CSJHvu+RCqtyZt",
+	"pxs9IWN2tXxlEgtv4lulpU2nvN173NvPet1espBxrbX0Rn2GXx7UJ9itW/o/0vbP1sj/U3v3T9bap+3h",
+	"+w9Pmq9ZwsTv7GkPZP2JQqIXZcVaUe4tMWtyLcAXwW3UTEBHR3cmoI8VwbeR3/czkezLkkGztFDczE9t",
+	"K5zNyZR/z+bfYrWGxj12hX8qzrOpktpV2O+Q5xzMasD2uVfBUlooCJEQWtZxYFh8GZBux2CD+WyLZswm",
+	"eEq5/b6rIuGXrhVKTpS0QWECdqngexvPBzU5CEjygDZZugjRMGyaXWwN3uRvDz6v6mItzw4y+4uh9ARI",
+	"kSRc8xMsX4SQdbKDf2ZUjweSqiwicetblk/jFkHjksStUzu2wg7Xm4Kt3eaoSezs5O0LSH2pfcTZhBqe",
+	"+sraaDDjm84VgswbJGwsPAZYu5ycddcZeGciYv+p8Hm4ZOsQKJXnMcqxAAsn59olSpwWg5zrMcscTcLW",
+	"xa1yzJe9TjdukR3HCskrOie9pxGxBtSu85wgGDWy8sPFVkXoeUEnjIfOUrMKrdyJxRufKV6XJORHjZ6u",
+	"CVUXLCPJVRth6GU1rD7cVAM+FvLRczFkSrEM2aZdD5zcTtzCeI5LGCJMCf4F0AGWMwiTAf8hgnx13Ipi",
+	"ETtGH5EJFXTE8P1LzmZuH2Bk0DbsSNzarQw6Fo2jBh6blEW6qFua1BBVCEJHlAvtLhH4JYtFtciXYpap",
+	"p8YDvo1EdHNlt+EiLhZ/+AP5imqGLgaREaOo0JbQ7UPEikJY2oDlcoZGmXNFGUmSvcte0iFvlcyKFKIU",
+	"Q4EWuJkpNMY2nnYQBrpURcxHzik2lZobCT4ibZjQUIEM3I1QwUwKkks5HdD0wg+7XrmmHG4oK0AEYxn4",
+	"d1wAYQUUj8FHlcprFZ6DAa85W8HEuCE7aaHyiLyGaIq3czOWIiJvv327i4ytgT93yFeAhK4UvcHKvECg",
+	"HgWdsTSHwDJcbapjYWay5jBKkGdB3A9IG4jHmjCrpE2nOWcZGeVyQPN8jqTIOJaotqyS5vDfzSy1Q07K",
+	"4E7vLYYw3hBgaY+0w5YfdnukFrB5vHnF/1o3B6QM14St/Z7NcYFGTEAUbYh3rbFAUgi7byfur1NmMBOY",
+	"Y8J2y/GfGHdse7UzdNWWqF0/xUwfr7d5wCHgjTzWU4Wdt2sIjDCFq24kU850Uxi1JuDxA9GUONWkfTaf",
+	"sn4slkIULS0lf35+lhzbf9FaTCaWNiohgKE8YCycTx9duiMhVXmQy5poGo4DxA+79UEvpKukBKU5iOY/",
+	"4/QUG0Kcp22esSkKVmSNORV9DC5+m1NB/H9+qXyLkMrPXxVKG5LSKU0tbbrI48p/Fv5c+TOE1J1Crlzl",
+	"O3/cDfxlb8JFYRj83OuWv9sfYLRKDpnWoLnaV/Ybmv5C9htaPheGqaniGjs/6Da2PFpqiRzOLfBYgrPc",
+	"kInUhnwxsKvyRdmgXHQNXJ2LQhY6nxNqYvGF3YfKy1OmiPsw5Az2dILc6XF3D/bNhQH2SY+A+R0Lt3gR",
+	"6XaO8Lfaqtjf993v5Zx37RmBO3acCVwpKfSj08xSVsNsMB8Ksht0UwPRVgc7xdzdQGcQf3dJcx+LEOJ5",
+	"3M1AhT1lvoMIcwpoK7/TvMisrYrlbzTQZ9sy8IX6GUnfX/ZAEGyhDeXCdgnimoumJY4FITuPuxFQjFR2",
+	"+3cbLrhDnMvSR/vkcdfyMUK+clU44U4OjkVDlXYci0+m8MUXQpovvkChbt/UxvaEd2VJY1kPyBNDDL1g",
+	"naVVKF/qlzm0J1KxcuampNmZLPIMN9l+FAt5CzlzWZAhktRI+N/IbTOwFowtxJTuHfLCYPi/Bv3KdtSF",
+	"VrAA//rf/0l6ZOfpU6A6R6B4vzmk9jAM5kA14QbED9T2A1cl9onbCk0njCySVMMaaOYp4Z3gVy6NDxcI",
+	"Vgrhs0paeZKRYhrBKSQEk15UF4hDOQY8HqB/kZ2wxOS/4xx3CR8SIT0kElayrOVk59Ah3wBkzPXqLwZ9",
+	"EDr0jnG8cPtUKAW6OYGRA6sv4/elz3qPnLgUq/tPSWO0tF2/WNQiiPsLiNLaukT1hYFdx4WBwgClzMKl",
+	"AeqxqmUlxwBQT3PMMvZHyeH+01iAl9cqbDvu8g1vlAOpysq2Bx0A8BJjTwe7sDw/rCkSSHYEXKFSMqE5",
+	"FtVqVHakYLtVbL6QpekF6prLHOC0cFqpUYhQORcEKVxymYjoCbVrNA/AwZ1lcRa5c/K4ewwaCujIGGwe",
+	"i1QKzE6Xlelxd6OwG/ncZ6Vws9dWkIOWwhXoa0mpd1nW6VQLHPgjXT82XyReV0W2DgmvXKVhTNEblFbs",
+	"0xpfa6muTgKdhW2q7VG4D8W9dul57LegAlMAd3PjNZ/nTjigEPZMGtPeOFa9lHaE7FhpduG1TZ/zZhd4",
+	"mJ1nsIZDEGbyHNMEoF8ItfS+3SkuRlYauCwC6BNy84rFhKZjLljbnm86yH0gMk6TkjSXGlIRWilHybiY",
+	"UFF513kQrFWCyeyTpZjipJ53x6V7kEOnIpQGUWEte7dqi8aSJTPQXt2FUXLUPSBNKQ2iCmecwjV3rSh1",
+	"/4ay0y7TwQ3VtGvEEoUKCibyobqY0R7SIngiOAO4hp+ZyzzFNXl39k37CVBxAArZIZYgwUFhyOt3L8nO",
+	"uz91u93ubh8hF5XiX7CVLpLG9Qc83Laq2DIrom1gdCHXh3F5I4Bck7dvTs+Schu0MwsR3ICe14Y8IVW0",
+	"DECSIEay1KK8maONVC4PbDW7hv17/5CMZaE02m1GzZ1sCOfOdgEeAf8DrISrv6JdaBL2X0ZkW37oKLXW",
+	"UWO5QL90sUgO9/fJipQpzkuVM6tq+kBUlw/Dx/VqOmT53AlHN/c0p3xSokCq+TtUISxfM3LCrZE6JzRV",
+	"UvvsoMh3oeoNAr2nuZzbA9cPS4UeGaVgJZCgS3RYLbkO2GJhNyrpdCA7Carf3DiLwC1tNcg9IlI5wRsL",
+	"SoZsVormCuU9JauS/izz3mPbEc4DpkhDKhI7RjpkVekNj11VYLeJR1dXjptaqpswqzgwd5+E3dr1RVrw",
+	"1F/C6+mIEbuYQOwDgMFWvFJl4pfAfRe4OhemdDeFjspLBLRCBM3nhqce+mQ3AW8kcjkqW1ESan9CKi/m",
+	"Sw5BbngSY+q48qU/FzxjccuhucxSUX5nm4BHrHE4kM6GCBkLJjLIvQAJFzr1zDgVbuAcQUC/lWVCKFws",
+	"MqYhWY8PDZfi0s8txAbBWfSuR2ekbeZ8RJd6zlMmNKs6xKc0HbP2fqfbilr1go+z2axD4XFHqtGea6v3",
+	"Xr549vz16XPbpgNZza+jluEmL/3reIF1yZRG73iv0+10fWJbOuWtfuug0+0cYCjWGK5X9oIr2/41Yg33",
+	"aD+gT5cRaveKCzAqIdC+njDjUcUvHvmUT8jA4M7Tntjq8lINzhuyB4ucRIFb53MPQoTEXAIMGhTJuJ5h",
+	"d19krX7rJdfmWZgFBIKg4NCt/o/Nt1LlK3tvMQ/6je/5epIfVt3ZQYZGqQwZzDvkzFeHHSh5wQTgjSGU",
+	"tWp5SZVheDFcufxUMMjX4yjEdtXatAbnckLr6w2m9EZBBfSlKUGS0DILqvcwux1YNd5qPbgJvW0xvOv3",
+	"gLgGhg2kuN/tblBt9XYfA9hGUwX35Yor21KkGxXJPcRdamoUdnPvK5r94Itc2ya9m5u8qybSgkYHNzcK",
+	"tZehxf7Tm1ucSfmKirm3o2y7o01m9MLlv3K1b22rDcZ3isr8u0qOLLj0DqW+LX2WJOiD/Ps/tkr29j5q",
+	"LUsbByewnZX8fI9msKFTqRuYOoLiqkhjEMjghQj3wmVeOedWdPW9fDbSkvG7INu/OndBvbxXvSYdXB2E",
+	"5M2Q9ERY9mjVeFIZ/geeXe9BcuhjrwdGSz0t5H6GDKAKPR2uMhepJp+2atnNyfKqlyv7+6QhHd9xrTIq",
+	"zLGSyG9RKa9lGGySYLgZof7SbUVYxbaBu/j3iKxi2nwls/nmNauB01UqUCyUoS+f+LhOCJXR1QL01QzR",
+	"t6kW6YTIUgmMEpfYgIW6RaX4hcJ413X0mQu1WZA/vQeXPwHLuKJadln4vUySsxVEn7sg6m4giJ5JMcw5",
+	"4hwPext84i0mhTyT8iWkhIR2R5vMp6GqPYjL/U0aT5VMmdZWdlVwY5+jrD3JqlFs95W1VlihkM2ZaQiZ",
+	"/Bp+r4pb79ooK7dCPI2hhmtr50LKtZps5rpaVMFlQB0wRNawjOw0SJvdvss9S7gPjm2QPzi6ivxZ4ISH",
+	"zUC1Grtyo9iyq8+eXR3e3OK1NN9AgtjfI+dYOsu3Zx7RDZ4WWSlBiYhDdyPhXHFl0Ucsqd50qP/MzOoT",
+	"3f3VdJstg/j9MYjP74xXfJ73OeW3s+MqVY6tDTelJh03WO7ghA+B81Fp0EpVM9EXbfsxdTcOoX66r4AE",
+	"Ac/BkN49rmTIC3xnjUVL3mm2yn53vSZlQAPcPMaCG194qIF3YfREjX3d1Z6tWqTl/gK83A7J5buWAuLi",
+	"mu1Yb7YGe/UOhqeLB9nI8Pz1mLMDbW/VuN8hl95anZ9AriAbeGDDcw9NPHD23kvgNHuK0X6kzQX3QHSU",
+	"NqnT8UiofukwebEoi/hpQ+dlTT9MYg/CxgGUIEG2ZgLg9KE2bywqFfxKyVbz1G7gaYUuHtbT+pvh3WF9",
+	"ttz7d8e9b+1k/L1x3sDGHpTzeufdSvDEQh0pWZiBvOqDge/Lm04BouvK1QJSXjGRWd4YVQBQweJ31/Dh",
+	"ro0Kcvrq7C1Elc09krceI+ba6li4VEPgR7hgbOoBW34sY6ZYGTBnAFyK0XA0w/g3wLjHAlA4A+YwhR0C",
+	"WALElFbm4rLyQcjfSu9jFb/h5cbHhnF8Csbt5nIz6MAT0ZZtb10jnwlIgVaZ2qQ8tJ/SQ9LAjr1i+pFU",
+	"4VOGlSkn8pIhFsHwCSPUODx30JEXPCq1ctrKcnNfGrDEKQA0wfZWARIsVCtAzh/dGl5w6gby2wAYTKTI",
+	"6LzujnkFv5GJVALrZwdHTBVkgXnFHre7j11esW633+3+4y44AL8kv32HTFiArXTYKvVb5MBvQAB63vHQ",
+	"toSVCR9LcFmxU6lHe5OYEnKGgPpwn8A11hCDCofUhRxMJMZ0LFozkGXZ5/qI7H9fgrArTCyqNQc8bBC+",
+	"hPETmJY1xEMHFLkfWgUCAenLQyJX9BNBVFPdpOG6dDbZCY+pjgWGY3TIyYqLjk39SadMZB/Rm7T/SQXP",
+	"qaOPMdXE3RFthc5W6Gw9SQv8n4laAnQhZw/D/w01qx1JX3v/D2SkESM6gszUBAOadf3Ct186YXQU7DMw",
+	"O0zkY9EgLQse+QjSQCO8JM15eqHJDs1z+BuT0kdkMLcSwPW6G7lngZlrYsbK1Zvkusk8vAGkcgrT/wS6",
+	"N3xoYyhuBZG35YVb98xn4OdeItxfwS8Dit1DRBSihhij3gf1OlC7ZDoiKdWszS1T09zwS5bPo1CV5JF2",
+	"6BhIIRcRVz4iigWWYYGQTjrSfactVutRQGQbpl8bsBGUKfCPMVsihHhPyI77HSJaVCEwYHS5Wp6WJNET",
+	"nkAlEh2L5J9yLDp6ws3435xnpJPKSbLbWEUTYgpBDz45ffbiRSz8J2BKVqldXoelcnexWFnvDm4cKFlZ",
+	"7q7vUqkAdGhF5bxVRe58pgHQsGmZ0WWpyt3yjcBLoKDfZTRnveLdfSI5T1xxbyRpV1tBDsHnCPXDyQ4E",
+	"mjcS7m4sGs/ATUfMFTqSKhb2hEWN9PkGa52UJU4w/QqzkzKuuDlE2eNhBPoXEsfgGEClZPdi3mQ4W6u2",
+	"AlakthmLSaMXKxLc7bao6vSculzuJZ+uxONXi5ZXfZ+Y5/vHSiW31kk6YeQHRnPyHIzSevkDX3eh1+4d",
+	"nfW6/YNu//DoH62Gwm6DIgPO3PrjUbd70f7jl0fdC8gzzjC153kucTZW85QzYeRMVIq8tZo5WAtLX9eK",
+	"frpV/06OBTl12+IKuv34PlRra1XLXZVljq2owJpRZQ3kanHCWoTZUskmt42hQmC1WIVbqYN2r3vWO+rv",
+	"7/d7T/4BJniZBd3laPaJznu38DOHqqVrL/5CfvetWrmNNP70l3i5E7H+GKHIXaEYws1IUO3WBxdjbJWv",
+	"Db5cBXR9qfBOLE5EmXWzlgfSChboc8p83ZWQHszrQ7FYFjh9TFcqXWBzzcuXFci72TkTRs0Tl2nXYSeo",
+	"1pAFYYNK5MfVhKPW2HZFx6tlxVeH/750hU5/vZu5tULKpQlqEFNLwsVlkpmfa/4zFgPqdttH3W6X6J+G",
+	"pixnMT93HPrNcMhThpXYalKGCtbJJFuQMV6klDUnvUBZVeuxJmXKKolBymDmFDeaHMtq34rXP3Rc8W23",
+	"pcx1FOIKyzTgkG3FO++XFYyqftGsTyzVcfrkWx7UCq8gfCwaWKlkvK/TR6M2sbBO17ckopt8UsD4tqHh",
+	"29Dw7QXvJwgN95XC76AcbRwNjsBIqchIygwrtPqSBwDlhDo6kKF1MK9oVJ0VEdxOhdgsejtwk23k9ta9",
+	"/fkFX9/meG4edA2HAvLiasIhBzP8IoeECsQJeLvEmxCH3cMoFuyKpiafoyvVlYCADjO58uKr+bQ+3H3X",
+	"pirF9uBvD/5nFZF9l6N/O7PadrlRFLaWk1CyDW7g4UCRb1yp5wFkbg/JuME5ANVSIMN5LMASOybU3TlM",
+	"FdOYmtdVSobLBUwQjBUMMLP8TmLnnkSxSMDq8dXcq1ZZ4lOpZq7QV/LjewR8fbjGaOycUYU3WRFJ4lbc",
+	"Kn8m1CV/3u0QmKllZ95XY6TzoSBDtDMOmX4Dd3Sp+KFmyg3OlhXR34E93tmdoeREGraYxgxZvION+WzI",
+	"Vav4Vl7lW5p4v04Y+KaSYBv+vQ3/3lqWnyL8+/YizFqXZi/d+2DkBRPXK7EVmLo/5+JiIQdIBQ+r2Exx",
+	"Y7AAwJTqErsF8X9QvA3qYECRPsTf5jy9cDnWM65YarT367sK+1LxERc0J+9+eAmQ3ljAUF2hONCu3agg",
+	"n7MVdG5MLuKQhb4h5hBuhEfSdkMoVNfDFKW+lBAN7cmOkIBgCx3sNsmVM0XTi2d2Iotq9wEibRtgYDBt",
+	"WDK7Fj5cfaDkTDNrtjOsqoLDry1BnYW+DPepjbb48hICLMNvk8MZ+Ewvndai9KjKoFBkv1C8obz+xozr",
+	"LZRsW2Rfh5s2rHKXo82/d7eTh21XnT9X5w+9uOVp/EbmkBqeGEsYAEESFx8fLAVkyMXozJ4Oh5cye/LG",
+	"k20Jpfd//0/PFZikUATizy++wTJP3569ehnOg+XS2lcZ8ccY6mEw4XS18vR0CK4eVjHCM+tKJ8ERTBVz",
+	"6s/KQ/VmyjZIMsYndMT2RnxY11wCvQ64oGreRLLLV+hNC7Fw5J5Bin0rMZTMGy4p8xmda5II2QYVu1Io",
+	"NBR9gcBnwJqYcCO4/vD5Ote+14rGuD2BSyfQ0k3buPNApvyK5b/S+fPVHR4Cs7hQPbiMYokFIMVuroWw",
+	"ChR3Fob52wXG6bwYfTRo3HKZ+lvA4z5m0L8f2M2gn0AXWyNrC/z5dYA/psJGPLMtWcvNZoh/dVMUUJ0h",
+	"egBQRBJdQJ0377/CgwhoIKweBnAgslPBO1Q+gYyX67LYT0TiBewRGA9zWagSffQaKuKJjGBloiryyHny",
+	"OnErQlB3Kqdzj/d2NwH+W49cMlZfaglrCvetNunzMWLCRZx9ZxdRRS7MsSyebUcaWribB8tC+5UMj7Zr",
+	"1U6pZpk1zqC0J9Z9RdC5XATTQnHUhLZ/divbbT9NiCmUgMJMRmIt66SdRCQtjGXpjw8r7aMwH+Dobezl",
+	"CVFUZHJCxuwqFh7cvlTYNVlK1J90yAnMJMB4EWwcC6kQa+xK9yd+Idr/+o//WlMpwdPqbxgu1YST8l23",
+	"xmaSE/cnXP/iARnYMQS5+I0KJZ3cMbFfYNr5k+2TWzgf/ZL9akCllfjmDy1nh8D03EFwCBcCFU21HhY5",
+	"5Oe8qRzEHZcjW+UUDQdzi7rZom62vtFPgLoxJWvfWDMJ6JtSMflgRehmGJxwxus4HNsBSHdIR4mFNFfh",
+	"biryaDPsTY2vbPE322v4zw9/c5eDujkOp0kjjoLK5G+2O02wmtWH8eGt/ZsuVasO++3Z3p7tzwZic5/T",
+	"fUtvrPfo5cXoLoCb0qtwE+gGrHiuEEmDSYdAyKOEx+IEOrKWtXDV0Z0BvhLEh9e5NYZzV2MymHhLNfeI",
+	"e0RyLmrmU2kVvmYzcEVzMdLoEpkxdnEX8/DXwafclp1ucSpbnMqntcU+Y6jJ3Vm5NamKja6lK3mAAsgD",
+	"PZSL8JP6ZXMhRoWzXj1aZMXNMwkhCyHjWzWTXOKcsbHI2dAQWZhyCHamqlKbAK/9uRgF9AoW2refHlM1",
+	"yZlu5vbl927WLQ27MntQpr1k9K1+Ky663YP0v2UyNfMpI/YF+InhA6jnjj9Uvpbhw73KU/xlin/8XRZY",
+	"uFexlHGojk8mUjF0K2ovCrkGIChTHdefa167fLvx6j3sA9fVbc+O8WKUYc4PLTut7S23P4qV0wF7cY8S",
+	"z/e+7K6P80PrZMq/Z/NvQXbYgV9HH1on9uNLD+ycAAGBH66TxVslswJCTa1MLlQObm4z1f29PTrlHZxP",
+	"KoWWGNS5d9lbcc28lL7e3/MoNpWaG6nmZCeBDvGNZLf+zf7eXi5Tmo+lNv0n3Sdd+Nb7sNaroqE02bEn",
+	"mKZG7y7c6ved9zcCPStyaVUiopzKHMWicAxXZM6jgzzEefMR4bc84ecu3EtdMAMsybPmxS+GL5HlD5Wf",
+	"KTn7zZ8qa90T76d391KUhCxSJ29fkEFhiKdEqCFAmMimkgtzjNmrPZtELEDGNB8JloVsLjkmrYMvZ7FI",
+	"lqm7T4C6k9qSlSfi+v31/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -206,9 +206,9 @@ func TestOperations(t *testing.T) {
 				t.Error("no 2XX response")
 			}
 
-			wantStatuses := []string{"401", "429", "500"}
+			wantStatuses := []string{"401", "429", "500", "503"}
 			if w.public {
-				wantStatuses = []string{"400", "404", "500"}
+				wantStatuses = []string{"400", "404", "500", "503"}
 				for _, status := range []string{"401", "403", "429"} {
 					if op.Responses.Value(status) != nil {
 						t.Errorf("a public operation documents %s", status)

@@ -75,3 +75,14 @@ func (c *keyCache) put(hash []byte, p axiom.Principal, refused *axiom.Error) {
 	}
 	c.keys[[sha256.Size]byte(hash)] = cachedKey{p: p, refused: refused, expires: now.Add(c.ttl)}
 }
+
+// forget drops every cached key, so that the next request of each reads
+// the store: after the data was reset under it.
+func (c *keyCache) forget() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	clear(c.keys)
+	c.mu.Unlock()
+}

@@ -27,6 +27,8 @@ import (
 //	               Idempotency-Key, send
 //	authenticate   401 without a valid key
 //	rateLimit      429 over the plan's rate; records the headers
+//	injectFaults   the fault a rule picks this request for (only with
+//	               Config.Faults)
 //	authorize      403 for a read-only key that writes
 //	readBody       the body, read once (413, 400)
 //	idempotent     claim the Idempotency-Key, or replay its answer
@@ -49,6 +51,7 @@ type exchange struct {
 	op     *validation.Operation
 	params map[string]string
 	claim  *axiom.IdempotencyRecord // the Idempotency-Key this request holds
+	abort  bool                     // a fault closes the connection half-way through the answer
 }
 
 func (x *exchange) Header() http.Header { return x.w.Header() }
@@ -173,6 +176,9 @@ func (s *Server) finish(c echo.Context, x *exchange) error {
 	}
 	if x.status == 0 && x.body.Len() == 0 {
 		return nil // nothing written: net/http sends 200 with no body
+	}
+	if x.abort {
+		abort(x.w, x.status, x.body.Bytes(), r.Method == http.MethodHead)
 	}
 	if r.Method == http.MethodHead {
 		h.Set(echo.HeaderContentLength, strconv.Itoa(x.body.Len())) // the GET's length

@@ -23,6 +23,7 @@ import (
 	"github.com/axiomkit/axiom/internal/campaign"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/internal/validation"
+	"github.com/axiomkit/axiom/server/fault"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted (the spec's 413).
@@ -76,6 +77,9 @@ type Config struct {
 	// DefaultIdempotencyWait. IdempotencyStale is how long an unanswered
 	// claim is honoured; 0 means DefaultIdempotencyStale.
 	IdempotencyWait, IdempotencyStale time.Duration
+	// Faults, when set, are the fault rules requests are checked against
+	// (see package fault); nil leaves the fault stage out of the pipeline.
+	Faults *fault.Set
 	// Logger receives access and error logs; nil discards them.
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // 0 means DefaultMaxBodyBytes
@@ -92,6 +96,7 @@ type Server struct {
 	log       *slog.Logger
 	idem      *idempotency
 	keyCache  *keyCache // nil: none
+	faults    *fault.Set
 }
 
 // New builds a Server from cfg.
@@ -138,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 		idem: &idempotency{store: cfg.Idempotency, log: cfg.Logger, wait: cfg.IdempotencyWait,
 			stale: cfg.IdempotencyStale, now: time.Now},
 		keyCache: newKeyCache(cfg.KeyCacheTTL),
+		faults:   cfg.Faults,
 	}
 
 	e := echo.New()
@@ -149,8 +155,12 @@ func New(cfg Config) (*Server, error) {
 	// The pipeline runs per route, so that an unknown path is a 404 and a
 	// wrong method a 405 whatever key is sent. The public operations (the
 	// links in campaign messages) take no key: their token is the credential.
+	mw := []echo.MiddlewareFunc{s.respond, s.authenticate, s.rateLimit}
+	if cfg.Faults != nil {
+		mw = append(mw, s.injectFaults)
+	}
 	api := routeMiddleware{e: e,
-		mw:       []echo.MiddlewareFunc{s.respond, s.authenticate, s.rateLimit, authorize, readBody, s.idem.middleware, s.validate},
+		mw:       append(mw, authorize, readBody, s.idem.middleware, s.validate),
 		public:   publicRoutes(spec, "/v1"),
 		publicMW: []echo.MiddlewareFunc{s.respond, readBody, s.validate},
 	}

@@ -7,6 +7,9 @@
 //	axiom keys revoke --db PATH KEY_ID
 //	axiom contract --base-url URL --api-key KEY [--second-key KEY] [--documented-only] [--spend-quota] [--seed N] [--report text|json|junit]
 //	axiom version
+//	axiom serve … [--seed FIXTURE] [--faults FILE] [--fault RULE]… [--admin-addr 127.0.0.1:8081] [--admin-token T]
+//	axiom export --db PATH [--format yaml|json] [--out FILE]
+//	axiom proxy --upstream URL [--addr 127.0.0.1:8090] [--fail-on-violation]
 //
 // Every flag of serve can also be set by an environment variable named
 // AXIOM_ and the flag in upper case (AXIOM_ADDR, AXIOM_DB, …).
@@ -34,6 +37,8 @@ Usage:
   axiom keys revoke [flags] ID revoke an API key
   axiom contract [flags]       check a running server against openapi.yaml
   axiom version                the version, commit and build of this binary
+  axiom export [flags]         write the database as a fixture (serve --seed loads it)
+  axiom proxy [flags]          forward to another server, checking its traffic against openapi.yaml
 `
 
 func main() {
@@ -46,6 +51,9 @@ func main() {
 	if err != nil {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "axiom:", err)
+		}
+		if errors.Is(err, errViolations) {
+			os.Exit(1)
 		}
 		os.Exit(2)
 	}
@@ -69,6 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "version", "--version", "-version":
 		fmt.Fprint(stdout, buildinfo.Read())
 		return nil
+	case "export":
+		return export(ctx, args[1:], stdout, stderr)
+	case "proxy":
+		return proxyCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"[?starttls=required|opportunistic|none&from=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
 		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
+	fake := fakeFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -84,11 +85,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		relay = &c
 	}
 
+	spec, err := server.LoadSpec()
+	if err != nil {
+		return err
+	}
+	// Every file is read and checked before the database is touched.
+	if err := fake.load(spec); err != nil {
+		return err
+	}
+
 	st, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := fake.seed(ctx, st, log); err != nil {
+		return err
+	}
 	if err := bootstrap(ctx, st, stdout, log); err != nil {
 		return err
 	}
@@ -130,7 +143,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
 		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
 		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL, Unauthenticated: anon, TrustedProxies: proxies,
+		Spec: spec, Faults: fake.faults,
 	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	admin, err := fake.startAdmin(ctx, st, srv, stdout, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -138,11 +157,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	stopWorker, err := startWorker(ctx, camps, st, relay, log)
 	if err != nil {
 		ln.Close()
+		admin.stop()
 		return err
 	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()),
+		slog.String("api", fmt.Sprintf("http://%s/v1", ln.Addr())))
 	err = serveHTTP(ctx, ln, srv, log)
 	stopWorker()
-	return err
+	return errors.Join(err, admin.stop())
 }
 
 // startWorker runs the campaign worker (the outbox and the scheduler)
@@ -204,8 +226,6 @@ func serveHTTPLimited(ctx context.Context, ln net.Listener, h http.Handler, lim 
 		MaxHeaderBytes:    lim.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()),
-		slog.String("api", fmt.Sprintf("http://%s/v1", ln.Addr())))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

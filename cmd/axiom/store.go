@@ -35,6 +35,9 @@ type database interface {
 	CreateKey(ctx context.Context, k axiom.Key) error
 	ListKeys(ctx context.Context, accountID string) ([]axiom.Key, error)
 	RevokeKey(ctx context.Context, id string, at time.Time) error
+	Seed(ctx context.Context, d axiom.Dataset) error
+	Reset(ctx context.Context, d axiom.Dataset) error
+	Export(ctx context.Context) (axiom.Dataset, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -156,6 +156,12 @@ func AddField(rt Route, field string, value any) Fault {
 	return editData(rt, func(d map[string]any) { d[field] = value })
 }
 
+// WrongType gives a field of the answer's data a value of another type
+// than its schema's: a number for a string, say.
+func WrongType(rt Route, field string, value any) Fault {
+	return editData(rt, func(d map[string]any) { d[field] = value })
+}
+
 // RemoveField removes a required field from the answer's data.
 func RemoveField(rt Route, field string) Fault {
 	return editData(rt, func(d map[string]any) { delete(d, field) })

@@ -143,3 +143,15 @@ func (s *shard) sweep(now int64) int {
 	}
 	return n
 }
+
+// Refill drops every bucket: each account's is full again at once, as at
+// start. The reference server's admin reset uses it between tests.
+func (m *Memory) Refill() {
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		clear(s.tats)
+		s.ops, s.base = 0, 0
+		s.mu.Unlock()
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,8 +26,16 @@ func (v *Validator) ValidateRequest(c echo.Context, op *Operation, params map[st
 	if v.skipRequests {
 		return nil
 	}
-	r := c.Request()
-	query := c.QueryParams()
+	return v.validateRequest(c.Request(), c.QueryParams(), op, params, body)
+}
+
+// ValidateHTTPRequest is ValidateRequest for a request outside Echo: a
+// proxy's, whose body was read into body and put back.
+func (v *Validator) ValidateHTTPRequest(r *http.Request, op *Operation, params map[string]string, body []byte) error {
+	return v.validateRequest(r, r.URL.Query(), op, params, body)
+}
+
+func (v *Validator) validateRequest(r *http.Request, query url.Values, op *Operation, params map[string]string, body []byte) error {
 	for _, name := range op.single {
 		// kin-openapi would validate the first value, the handler refuse the lot.
 		if len(query[name]) > 1 {

@@ -406,6 +406,12 @@ func (v *Validator) Find(c echo.Context) (*Operation, map[string]string, error) 
 	if op := v.byRoute[routeKey{method, c.Path()}]; op != nil {
 		return op, pathParams(c), nil
 	}
+	return v.FindRequest(r)
+}
+
+// FindRequest is Find for a request no Echo route matched: a proxy's. It
+// routes the request's URL by the spec's paths under the base path.
+func (v *Validator) FindRequest(r *http.Request) (*Operation, map[string]string, error) {
 	v.routerOnce.Do(func() {
 		// The legacy router is a tree; gorillamux tries its routes one by
 		// one and measured 1.5 to 2.4 times slower on this spec.

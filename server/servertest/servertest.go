@@ -3,25 +3,33 @@
 //
 //	srv := servertest.New(t)
 //	c, _ := client.New(srv.Key, client.WithBaseURL(srv.URL))
+//
+// It is a fake of the Axiom API to test a client against: it can start
+// from a fixture (WithSeedFile, WithSeed), go back to it between tests in
+// milliseconds (Reset), and fail on purpose (WithFaults, Faults).
 package servertest
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/fixture"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/internal/store/sqlite"
 	"github.com/axiomkit/axiom/internal/store/storetest"
 	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server"
+	"github.com/axiomkit/axiom/server/fault"
 )
 
 // Store is the server's database, every operation of it.
@@ -43,9 +51,16 @@ type Server struct {
 	Store Store
 	// PublicURL is the base of the links in campaign messages: URL here.
 	PublicURL string
+	// Faults are the fault rules in force, to change while the test runs.
+	Faults *fault.Set
+	// AdminURL, with WithAdmin, is the admin endpoint's base URL, ending in
+	// /admin, and AdminToken its bearer token.
+	AdminURL, AdminToken string
 
-	http    *httptest.Server
-	closers []func()
+	http     *httptest.Server
+	baseline *fixture.Baseline
+	limiter  ratelimit.Limiter
+	closers  []func()
 }
 
 type config struct {
@@ -61,6 +76,10 @@ type config struct {
 	anon      ratelimit.Limit
 	proxies   []netip.Prefix
 	worker    func(*campaign.WorkerConfig)
+	seed      *axiom.Dataset
+	seedErr   error
+	faults    []fault.Rule
+	admin     bool
 }
 
 // Option configures New.
@@ -116,6 +135,29 @@ func WithUnauthenticatedLimit(perMinute, burst int) Option {
 // addresses to name the client.
 func WithTrustedProxies(p ...netip.Prefix) Option { return func(c *config) { c.proxies = p } }
 
+// WithSeed loads d into the database at start: the data Reset restores.
+func WithSeed(d axiom.Dataset) Option { return func(c *config) { c.seed = &d } }
+
+// WithSeedFile loads the fixture file at path (YAML or JSON, the format of
+// admin.openapi.yaml's Fixture) at start. A fixture with a problem fails
+// the start with the file, line, entry and field of each.
+func WithSeedFile(path string) Option {
+	return func(c *config) {
+		d, err := fixture.ReadFile(path)
+		c.seed, c.seedErr = &d, err
+	}
+}
+
+// WithFaults puts fault rules in force from the start (see package fault);
+// Server.Faults changes them later.
+func WithFaults(rules ...fault.Rule) Option {
+	return func(c *config) { c.faults = append(c.faults, rules...) }
+}
+
+// WithAdmin also starts the admin endpoint (admin.openapi.yaml) on a
+// listener of its own: Server.AdminURL and AdminToken.
+func WithAdmin() Option { return func(c *config) { c.admin = true } }
+
 // WithLogger sends the server's logs to l (discarded by default).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -137,10 +179,15 @@ func Start(opts ...Option) (s *Server, err error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s = &Server{}
+	if cfg.seedErr != nil {
+		return nil, cfg.seedErr
+	}
+	s = &Server{limiter: cfg.limiter}
+	// A failed start returns no server: close what it had started.
+	started := s
 	defer func() {
 		if err != nil {
-			s.Close()
+			started.Close()
 		}
 	}()
 	ctx := context.Background()
@@ -166,10 +213,15 @@ func Start(opts ...Option) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Faults = fault.NewSet(doc)
+	if _, err := s.Faults.Replace(cfg.faults); err != nil {
+		return nil, err
+	}
 	h, err := server.New(server.Config{
 		Leads: served, Templates: served, Keys: served, Idempotency: served, Campaigns: camps, Ready: served,
 		Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger, Spec: doc, IdempotencyWait: cfg.idemWait,
 		Unauthenticated: cfg.anon, TrustedProxies: cfg.proxies,
+		Faults: s.Faults,
 	})
 	if err != nil {
 		return nil, err
@@ -182,15 +234,75 @@ func Start(opts ...Option) (s *Server, err error) {
 			return nil, err
 		}
 	}
+	if cfg.seed != nil {
+		if err := st.Seed(ctx, *cfg.seed); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+	}
 	acc := axiom.NewAccount(cfg.plan, time.Now())
 	if err := st.CreateAccount(ctx, acc); err != nil {
 		return nil, fmt.Errorf("create account: %w", err)
 	}
 	s.AccountID = acc.ID
-	if s.Key, err = s.createKey(acc.ID, false); err != nil {
+	key, secret := axiom.NewKey(acc.ID, "servertest", false, time.Now())
+	if err := st.CreateKey(ctx, key); err != nil {
+		return nil, fmt.Errorf("create key: %w", err)
+	}
+	s.Key = secret
+	// The data as it is now, seed and first account, is what Reset
+	// restores. A new database holds just that: reading it back would
+	// cost a third of a start.
+	if cfg.database == sqlite.Memory {
+		var d axiom.Dataset
+		if cfg.seed != nil {
+			d.Accounts = slices.Clone(cfg.seed.Accounts)
+		}
+		d.Accounts = append(d.Accounts, axiom.AccountData{Account: acc, Keys: []axiom.Key{key}})
+		s.baseline = fixture.NewBaseline(st, d)
+	} else if s.baseline, err = fixture.Seed(ctx, st, nil); err != nil {
 		return nil, err
 	}
+	if cfg.admin {
+		if err := s.startAdmin(h, cfg); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// startAdmin serves the admin endpoint on a listener of its own.
+func (s *Server) startAdmin(api *server.Server, cfg config) error {
+	s.AdminToken = rand.Text()
+	admin, err := server.NewAdmin(server.AdminConfig{Token: s.AdminToken, Data: s.baseline, API: api, Logger: cfg.logger})
+	if err != nil {
+		return err
+	}
+	hs := httptest.NewServer(admin)
+	s.onClose(hs.Close)
+	s.AdminURL = hs.URL + "/admin"
+	return nil
+}
+
+// Reset restores the data the server started with (the seed, if any, and
+// the first account and Key) and refills every rate-limit bucket, in one
+// transaction that requests running meanwhile see whole or not at all.
+// Fault rules stay as they are.
+func (s *Server) Reset(t testing.TB) {
+	t.Helper()
+	if err := s.ResetContext(context.Background()); err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+}
+
+// ResetContext is Reset outside a test (an example, a program).
+func (s *Server) ResetContext(ctx context.Context) error {
+	if _, err := s.baseline.Reset(ctx); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	if m, ok := s.limiter.(interface{ Refill() }); ok {
+		m.Refill()
+	}
+	return nil
 }
 
 // Close stops the server, its worker and its database.

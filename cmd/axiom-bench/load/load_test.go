@@ -116,9 +116,21 @@ func TestRunStopsAtItsDuration(t *testing.T) {
 }
 
 func TestRunStopsWithItsContext(t *testing.T) {
-	_, addr := newRecorder(t)
+	rec, addr := newRecorder(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
+	// Cancelled once the run is under way, however slow the machine.
+	go func() {
+		defer cancel()
+		for {
+			rec.mu.Lock()
+			n := len(rec.bodies)
+			rec.mu.Unlock()
+			if n > 0 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
 	// No bound but the context: Run must still return.
 	res, err := Run(ctx, Options{Addr: addr, Concurrency: 2, Duration: time.Hour, Status: 201}, Build("GET", addr, "/ok", nil, nil))
 	if err != nil {

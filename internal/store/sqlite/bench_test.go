@@ -14,6 +14,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/internal/store/sqlstore"
+	"github.com/axiomkit/axiom/internal/store/storetest"
 )
 
 // newAccount stores a new account on plan p.
@@ -211,4 +212,22 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReset: the admin endpoint's reset, on a file database, of a
+// seed of 28 records and of one with 1,000 more leads, alone and while
+// readers list leads.
+func BenchmarkReset(b *testing.B) {
+	for _, leads := range []int{0, 1000} {
+		for _, busy := range []bool{false, true} {
+			b.Run(fmt.Sprintf("leads=%d/busy=%v", leads+6, busy), func(b *testing.B) {
+				db, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				storetest.BenchmarkReset(b, db, leads, busy)
+			})
+		}
+	}
 }

@@ -44,6 +44,17 @@ var (
 	finishOneSQL = finishSQL + " AND id = $2"
 )
 
+// insertCampaignSQL stores a campaign as it is; CreateCampaign adds the
+// condition that its template exists.
+const insertCampaignSQL = `INSERT INTO campaigns (id, account_id, name, name_sort, template, audience, status,
+	scheduled_at, started_at, completed_at, created_at, updated_at)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12`
+
+func (s *Store) campaignArgs(c axiom.Campaign, audience string) []any {
+	return []any{c.ID, c.AccountID, c.Name, axiom.SortKey(c.Name), c.Template, audience, string(c.Status),
+		s.nullArg(c.ScheduledAt), s.nullArg(c.StartedAt), s.nullArg(c.CompletedAt), s.arg(c.CreatedAt), s.arg(c.UpdatedAt)}
+}
+
 // audienceJSON is how an audience is stored: never null lists.
 type audienceJSON struct {
 	Tags     []string `json:"tags"`
@@ -88,12 +99,9 @@ func (s *Store) CreateCampaign(ctx context.Context, c axiom.Campaign) error {
 		return s.errorf(err, "create campaign")
 	}
 	err = s.write(ctx, false, func(conn Conn) error {
-		n, err := affected(conn.ExecContext(ctx, `INSERT INTO campaigns (id, account_id, name, name_sort, template, audience, status,
-			scheduled_at, started_at, completed_at, created_at, updated_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
-			WHERE EXISTS (SELECT 1 FROM templates WHERE account_id = $2 AND slug = $5 AND deleted_at IS NULL)`,
-			c.ID, c.AccountID, c.Name, axiom.SortKey(c.Name), c.Template, audience, string(c.Status),
-			s.nullArg(c.ScheduledAt), s.nullArg(c.StartedAt), s.nullArg(c.CompletedAt), s.arg(c.CreatedAt), s.arg(c.UpdatedAt)))
+		n, err := affected(conn.ExecContext(ctx, insertCampaignSQL+
+			" WHERE EXISTS (SELECT 1 FROM templates WHERE account_id = $2 AND slug = $5 AND deleted_at IS NULL)",
+			s.campaignArgs(c, audience)...))
 		if err == nil && n == 0 {
 			err = axiom.CampaignTemplateNotFound(c.Template)
 		}

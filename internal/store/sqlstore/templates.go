@@ -10,9 +10,15 @@ import (
 )
 
 const (
-	templateColumns = "account_id, slug, name, subject, content, created_at, updated_at"
-	getTemplateSQL  = "SELECT " + templateColumns + " FROM templates WHERE account_id = $1 AND slug = $2 AND deleted_at IS NULL"
+	templateColumns   = "account_id, slug, name, subject, content, created_at, updated_at"
+	getTemplateSQL    = "SELECT " + templateColumns + " FROM templates WHERE account_id = $1 AND slug = $2 AND deleted_at IS NULL"
+	insertTemplateSQL = `INSERT INTO templates (account_id, slug, name, name_sort, subject, content, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 )
+
+func (s *Store) templateArgs(t axiom.Template) []any {
+	return []any{t.AccountID, t.Slug, t.Name, axiom.SortKey(t.Name), t.Subject, t.Content, s.arg(t.CreatedAt), s.arg(t.UpdatedAt)}
+}
 
 func scanTemplate(row Scanner) (axiom.Template, error) {
 	var v struct {
@@ -34,9 +40,7 @@ func (s *Store) CreateTemplate(ctx context.Context, t axiom.Template) error {
 		return s.errorf(errors.New("AccountID and Slug must be set"), "create template")
 	}
 	err := s.write(ctx, false, func(c Conn) error {
-		_, err := c.ExecContext(ctx, `INSERT INTO templates (account_id, slug, name, name_sort, subject, content, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			t.AccountID, t.Slug, t.Name, axiom.SortKey(t.Name), t.Subject, t.Content, s.arg(t.CreatedAt), s.arg(t.UpdatedAt))
+		_, err := c.ExecContext(ctx, insertTemplateSQL, s.templateArgs(t)...)
 		return err
 	})
 	switch s.violation(err) {

@@ -155,6 +155,23 @@ type Store interface {
 	// RecordClick counts a click on the link whose token is token and
 	// returns the link's URL.
 	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
+	// Seed stores the records of d (axiom.Dataset.Check passed) in one
+	// transaction, all or none. A record replaces the stored one of the
+	// same id, and its account's lead of the same email (axiom.EmailKey),
+	// template of the same slug and key of the same hash, so that seeding
+	// twice leaves what seeding once did; nothing else changes. A record
+	// the database refuses fails the whole seed with an
+	// *axiom.DatasetError naming it.
+	Seed(ctx context.Context, d axiom.Dataset) error
+	// Reset makes the database hold d and nothing else (no other account,
+	// message, event or Idempotency-Key), in one transaction that readers
+	// see whole or not at all.
+	Reset(ctx context.Context, d axiom.Dataset) error
+	// Export reads every account with its keys, leads, live templates and
+	// campaigns (without their counts) as one consistent snapshot, each
+	// list ordered by creation time then id (slug for templates).
+	Export(ctx context.Context) (axiom.Dataset, error)
+
 	// Unsubscribe marks unsubscribed the lead of the message whose
 	// unsubscribe token is token (if the lead still exists), counting the
 	// unsubscribe once for that message. Unknown tokens are axiom.ErrNotFound.

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	tests = append(tests, idempotencyTests...)
 	tests = append(tests, campaignTests...)
 	tests = append(tests, enqueueTests...)
+	tests = append(tests, datasetTests...)
 	for _, tc := range sharedTests {
 		tests = append(tests, struct {
 			name string
@@ -78,6 +79,7 @@ var sharedTests = []struct {
 	{"OutboxClaimsAreExclusive", testOutboxClaimsAreExclusive},
 	{"ClaimEnqueueConcurrent", testClaimEnqueueConcurrent},
 	{"IdempotencyConcurrentClaims", testIdempotencyConcurrentClaims},
+	{"ResetIsWholeToReaders", testResetIsWholeToReaders},
 }
 
 // RunShared runs the cases of concurrent calls through several stores on
