@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -42,9 +43,10 @@ func (e CampaignAudienceStatuses) Valid() bool {
 
 // Defines values for CampaignMessageStatus.
 const (
-	CampaignMessageStatusFailed CampaignMessageStatus = "failed"
-	CampaignMessageStatusQueued CampaignMessageStatus = "queued"
-	CampaignMessageStatusSent   CampaignMessageStatus = "sent"
+	CampaignMessageStatusFailed     CampaignMessageStatus = "failed"
+	CampaignMessageStatusQueued     CampaignMessageStatus = "queued"
+	CampaignMessageStatusSent       CampaignMessageStatus = "sent"
+	CampaignMessageStatusSuppressed CampaignMessageStatus = "suppressed"
 )
 
 // Valid indicates whether the value is a known member of the CampaignMessageStatus enum.
@@ -55,6 +57,8 @@ func (e CampaignMessageStatus) Valid() bool {
 	case CampaignMessageStatusQueued:
 		return true
 	case CampaignMessageStatusSent:
+		return true
+	case CampaignMessageStatusSuppressed:
 		return true
 	default:
 		return false
@@ -241,6 +245,63 @@ func (e LeadType) Valid() bool {
 	}
 }
 
+// Defines values for OneClickUnsubscribeListUnsubscribe.
+const (
+	OneClickUnsubscribeListUnsubscribeOneClick OneClickUnsubscribeListUnsubscribe = "One-Click"
+)
+
+// Valid indicates whether the value is a known member of the OneClickUnsubscribeListUnsubscribe enum.
+func (e OneClickUnsubscribeListUnsubscribe) Valid() bool {
+	switch e {
+	case OneClickUnsubscribeListUnsubscribeOneClick:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SuppressionReason.
+const (
+	SuppressionReasonBounced      SuppressionReason = "bounced"
+	SuppressionReasonComplained   SuppressionReason = "complained"
+	SuppressionReasonManual       SuppressionReason = "manual"
+	SuppressionReasonUnsubscribed SuppressionReason = "unsubscribed"
+)
+
+// Valid indicates whether the value is a known member of the SuppressionReason enum.
+func (e SuppressionReason) Valid() bool {
+	switch e {
+	case SuppressionReasonBounced:
+		return true
+	case SuppressionReasonComplained:
+		return true
+	case SuppressionReasonManual:
+		return true
+	case SuppressionReasonUnsubscribed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SuppressionSortField.
+const (
+	SuppressionSortFieldCreatedAt SuppressionSortField = "created_at"
+	SuppressionSortFieldEmail     SuppressionSortField = "email"
+)
+
+// Valid indicates whether the value is a known member of the SuppressionSortField enum.
+func (e SuppressionSortField) Valid() bool {
+	switch e {
+	case SuppressionSortFieldCreatedAt:
+		return true
+	case SuppressionSortFieldEmail:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TemplateCreatedDataMessage.
 const (
 	TemplateCreatedDataMessageTemplateCreatedSuccessfully TemplateCreatedDataMessage = "Template created successfully"
@@ -331,6 +392,24 @@ func (e ListLeadsParamsOrder) Valid() bool {
 	}
 }
 
+// Defines values for ListSuppressionsParamsOrder.
+const (
+	ListSuppressionsParamsOrderAsc  ListSuppressionsParamsOrder = "asc"
+	ListSuppressionsParamsOrderDesc ListSuppressionsParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListSuppressionsParamsOrder enum.
+func (e ListSuppressionsParamsOrder) Valid() bool {
+	switch e {
+	case ListSuppressionsParamsOrderAsc:
+		return true
+	case ListSuppressionsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTemplatesParamsOrder.
 const (
 	ListTemplatesParamsOrderAsc  ListTemplatesParamsOrder = "asc"
@@ -354,8 +433,10 @@ type Campaign struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
 	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads never
-	// receive a campaign, whatever the audience.
+	// `status` is one of `statuses` (if given). Unsubscribed leads, and
+	// leads whose address is on the account's suppression list, never
+	// receive a campaign, whatever the audience: the campaign records them
+	// left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -414,8 +495,10 @@ type Campaign struct {
 // CampaignAudience Which leads of the account receive the campaign. An empty audience
 // is every lead. A lead is in the audience when it has at least one
 // of `tags` (if given), its `type` is one of `types` (if given) and its
-// `status` is one of `statuses` (if given). Unsubscribed leads never
-// receive a campaign, whatever the audience.
+// `status` is one of `statuses` (if given). Unsubscribed leads, and
+// leads whose address is on the account's suppression list, never
+// receive a campaign, whatever the audience: the campaign records them
+// left out and counts them as `suppressed`.
 //
 // Example: {"tags":["buyer"],"types":["lead","client"]}
 type CampaignAudience struct {
@@ -455,8 +538,10 @@ type CampaignCreate struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
 	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads never
-	// receive a campaign, whatever the audience.
+	// `status` is one of `statuses` (if given). Unsubscribed leads, and
+	// leads whose address is on the account's suppression list, never
+	// receive a campaign, whatever the audience: the campaign records them
+	// left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -505,7 +590,7 @@ type CampaignMessage struct {
 	// CreatedAt Example: 2026-06-01T08:00:01Z
 	CreatedAt time.Time `json:"created_at"`
 
-	// Error Why delivery failed; empty otherwise.
+	// Error Why delivery failed, or why a `suppressed` lead was left out; empty otherwise.
 	//
 	// Example:
 	Error string `json:"error"`
@@ -526,7 +611,11 @@ type CampaignMessage struct {
 	// SentAt Example: 2026-06-01T08:00:02Z
 	SentAt *time.Time `json:"sent_at"`
 
-	// Status `queued` (not yet delivered), `sent` or `failed` (refused for good).
+	// Status `queued` (not yet delivered), `sent`, `failed` (refused for good), or
+	// `suppressed`: the record of a lead of the audience left out, never
+	// sent, whose `error` says why (its address is suppressed, or the lead
+	// is `unsubscribed`).
+	//
 	//
 	// Example: sent
 	Status CampaignMessageStatus `json:"status"`
@@ -556,7 +645,10 @@ type CampaignMessageList struct {
 	Length int `json:"length"`
 }
 
-// CampaignMessageStatus `queued` (not yet delivered), `sent` or `failed` (refused for good).
+// CampaignMessageStatus `queued` (not yet delivered), `sent`, `failed` (refused for good), or
+// `suppressed`: the record of a lead of the audience left out, never
+// sent, whose `error` says why (its address is suppressed, or the lead
+// is `unsubscribed`).
 //
 // Example: sent
 type CampaignMessageStatus string
@@ -581,6 +673,14 @@ type CampaignSortField string
 // and clicks every followed link; the unique figures count recipients
 // who opened or clicked at least once.
 type CampaignStats struct {
+	// Bounces Failed messages whose address the relay refused for good (a 5xx
+	// reply to RCPT or DATA): each put its address on the suppression
+	// list as `bounced`.
+	//
+	//
+	// Example: 1
+	Bounces int `json:"bounces"`
+
 	// Clicks Example: 40
 	Clicks int `json:"clicks"`
 
@@ -601,13 +701,23 @@ type CampaignStats struct {
 	// Sent Example: 118
 	Sent int `json:"sent"`
 
+	// Suppressed Leads of the audience left out: their address is on the account's
+	// suppression list, or the lead is `unsubscribed`. They are not
+	// among the recipients.
+	//
+	//
+	// Example: 3
+	Suppressed int `json:"suppressed"`
+
 	// UniqueClicks Example: 22
 	UniqueClicks int `json:"unique_clicks"`
 
 	// UniqueOpens Example: 61
 	UniqueOpens int `json:"unique_opens"`
 
-	// Unsubscribes Example: 1
+	// Unsubscribes Recipients who unsubscribed through this campaign's messages.
+	//
+	// Example: 1
 	Unsubscribes int `json:"unsubscribes"`
 }
 
@@ -633,8 +743,10 @@ type CampaignUpdate struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
 	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads never
-	// receive a campaign, whatever the audience.
+	// `status` is one of `statuses` (if given). Unsubscribed leads, and
+	// leads whose address is on the account's suppression list, never
+	// receive a campaign, whatever the audience: the campaign records them
+	// left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -1012,6 +1124,15 @@ type Name = string
 // Example: ["seller","commercial"]
 type Notes = []string
 
+// OneClickUnsubscribe RFC 8058's one-click body, `List-Unsubscribe=One-Click`.
+type OneClickUnsubscribe struct {
+	// ListUnsubscribe Example: One-Click
+	ListUnsubscribe OneClickUnsubscribeListUnsubscribe `json:"List-Unsubscribe"`
+}
+
+// OneClickUnsubscribeListUnsubscribe Example: One-Click
+type OneClickUnsubscribeListUnsubscribe string
+
 // Phone A phone number in E.164 form, as in the page's `+11234567890`, or `""` for none.
 //
 // Example: +11235550199
@@ -1021,6 +1142,98 @@ type Phone = string
 //
 // Example: API
 type Source = string
+
+// Suppression An address the account never mails, and why.
+type Suppression struct {
+	// CampaignID The campaign whose message bounced or was unsubscribed from (it may have been deleted since); null for an entry the account added.
+	//
+	// Example: cmp_0Vc0bJ5bdw95xg1k6QbQLJ
+	CampaignID *string `json:"campaign_id"`
+
+	// CreatedAt When the address was suppressed.
+	//
+	// Example: 2026-06-01T08:00:02Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// Detail Why, in words (a relay's reply, a provider's note); may be empty.
+	//
+	// Example: 550 5.1.1 No such user
+	Detail SuppressionDetail `json:"detail"`
+
+	// Email An email address (`local@domain`). Compared case-insensitively for uniqueness.
+	//
+	// Example: jane.doe@example.com
+	Email Email `json:"email"`
+
+	// Reason Why an address is suppressed: `unsubscribed` (through a message's
+	// link or a mailbox provider's one-click button, or imported),
+	// `bounced` (the relay refused the address for good, or a provider
+	// reported a hard bounce), `complained` (the recipient reported a
+	// message as spam, through a provider's feedback loop) or `manual`.
+	//
+	//
+	// Example: bounced
+	Reason SuppressionReason `json:"reason"`
+}
+
+// SuppressionCreate An address to suppress, and why.
+type SuppressionCreate struct {
+	// Detail Why, in words (a relay's reply, a provider's note); may be empty.
+	//
+	// Example: 550 5.1.1 No such user
+	Detail *SuppressionDetail `json:"detail,omitempty"`
+
+	// Email An email address (`local@domain`). Compared case-insensitively for uniqueness.
+	//
+	// Example: jane.doe@example.com
+	Email Email `json:"email"`
+
+	// Reason Why an address is suppressed: `unsubscribed` (through a message's
+	// link or a mailbox provider's one-click button, or imported),
+	// `bounced` (the relay refused the address for good, or a provider
+	// reported a hard bounce), `complained` (the recipient reported a
+	// message as spam, through a provider's feedback loop) or `manual`.
+	//
+	//
+	// Example: bounced
+	Reason SuppressionReason `json:"reason"`
+}
+
+// SuppressionDetail Why, in words (a relay's reply, a provider's note); may be empty.
+//
+// Example: 550 5.1.1 No such user
+type SuppressionDetail = string
+
+// SuppressionEnvelope defines model for SuppressionEnvelope.
+type SuppressionEnvelope struct {
+	// Data An address the account never mails, and why.
+	Data Suppression `json:"data"`
+}
+
+// SuppressionList A page of the suppression list; `length` and `has_more` as for leads.
+type SuppressionList struct {
+	Data []Suppression `json:"data"`
+
+	// HasMore Example: false
+	HasMore *bool `json:"has_more,omitempty"`
+
+	// Length Example: 1
+	Length int `json:"length"`
+}
+
+// SuppressionReason Why an address is suppressed: `unsubscribed` (through a message's
+// link or a mailbox provider's one-click button, or imported),
+// `bounced` (the relay refused the address for good, or a provider
+// reported a hard bounce), `complained` (the recipient reported a
+// message as spam, through a provider's feedback loop) or `manual`.
+//
+// Example: bounced
+type SuppressionReason string
+
+// SuppressionSortField A field the suppression list can be sorted by; `email` sorts case-insensitively.
+//
+// Example: created_at
+type SuppressionSortField string
 
 // Tags Short labels used to group and find leads (matched by `search`).
 //
@@ -1203,6 +1416,11 @@ type Order string
 // Page defines model for Page.
 type Page = int
 
+// SuppressionEmail An email address (`local@domain`). Compared case-insensitively for uniqueness.
+//
+// Example: jane.doe@example.com
+type SuppressionEmail = Email
+
 // TrackingToken defines model for TrackingToken.
 type TrackingToken = string
 
@@ -1250,6 +1468,16 @@ type PublicInternalError = Error
 // which is not JSON; this is its JSON form. Every error response of the
 // API has this shape.
 type PublicNotFound = Error
+
+// PublicPayloadTooLarge The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicPayloadTooLarge = Error
+
+// PublicUnsupportedMediaType The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicUnsupportedMediaType = Error
 
 // TooManyRequests The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
@@ -1370,6 +1598,36 @@ type CreateLeadParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListSuppressionsParams defines parameters for ListSuppressions.
+type ListSuppressionsParams struct {
+	// Page The page to return, counting from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit How many items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Sort The field to sort by. Ties are broken by the address, in the same order.
+	Sort *SuppressionSortField `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Order The sort order.
+	Order *ListSuppressionsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+
+	// Reason Only entries of this reason.
+	Reason *SuppressionReason `form:"reason,omitempty" json:"reason,omitempty"`
+}
+
+// ListSuppressionsParamsOrder defines parameters for ListSuppressions.
+type ListSuppressionsParamsOrder string
+
+// AddSuppressionParams defines parameters for AddSuppression.
+type AddSuppressionParams struct {
+	// IdempotencyKey A value unique to one logical request (a UUID, say). Retries of that
+	// request that carry the same key and body receive the first response
+	// again instead of creating a second resource. Keys are kept per account
+	// for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListTemplatesParams defines parameters for ListTemplates.
 type ListTemplatesParams struct {
 	// Page The page to return, counting from 1.
@@ -1412,11 +1670,20 @@ type CreateLeadJSONRequestBody = LeadCreate
 // UpdateLeadJSONRequestBody defines body for UpdateLead for application/json ContentType.
 type UpdateLeadJSONRequestBody = LeadUpdate
 
+// AddSuppressionJSONRequestBody defines body for AddSuppression for application/json ContentType.
+type AddSuppressionJSONRequestBody = SuppressionCreate
+
 // CreateTemplateJSONRequestBody defines body for CreateTemplate for application/json ContentType.
 type CreateTemplateJSONRequestBody = TemplateCreate
 
 // UpdateTemplateJSONRequestBody defines body for UpdateTemplate for application/json ContentType.
 type UpdateTemplateJSONRequestBody = TemplateUpdate
+
+// UnsubscribeFormdataRequestBody defines body for Unsubscribe for application/x-www-form-urlencoded ContentType.
+type UnsubscribeFormdataRequestBody = OneClickUnsubscribe
+
+// UnsubscribeMultipartRequestBody defines body for Unsubscribe for multipart/form-data ContentType.
+type UnsubscribeMultipartRequestBody = OneClickUnsubscribe
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1612,7 +1879,7 @@ type ClientInterface interface {
 	//
 	// Start sending a `draft` or `scheduled` campaign now. The audience is
 	// resolved at this moment: one message per matching lead, leaving out
-	// unsubscribed leads. The answer comes at once, with the campaign
+	// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 	// `sending`; it becomes `sent` when every message is delivered or has
 	// failed. Any other status answers `422 invalid_state`.
 	//
@@ -1711,6 +1978,96 @@ type ClientInterface interface {
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListSuppressions List suppressed addresses
+	//
+	// The account's suppression list: the addresses no campaign of the
+	// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+	// `manual`) and since when, a page at a time, newest first unless
+	// `sort` and `order` say otherwise, optionally of one reason only.
+	// Addresses join it on their own (an unsubscribe, a permanent refusal
+	// of the relay) or through `POST /suppressions/add`.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+	ListSuppressions(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSuppressionWithBody Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppressionWithBody(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSuppression Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppression(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSuppression Remove a suppressed address
+	//
+	// Take an address off the suppression list: later campaigns mail it
+	// again, unless its lead is `unsubscribed` (set the lead's `status`
+	// back to `active` to mail it). Remove an address only on its owner's
+	// word: mailing an address that bounced or complained again harms the
+	// sender's reputation. An address the account has not suppressed
+	// answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+	DeleteSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSuppression Look up a suppressed address
+	//
+	// The entry of one address, compared case-insensitively: why and since
+	// when the account does not mail it. An address the account has not
+	// suppressed answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+	GetSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TrackClick Follow a tracked link
 	//
 	// Every link of a campaign message is rewritten to pass through here,
@@ -1805,14 +2162,64 @@ type ClientInterface interface {
 	// Corresponds with PATCH /templates/{slug} (the `UpdateTemplate` operationId).
 	UpdateTemplate(ctx context.Context, slug TemplateSlug, body UpdateTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Unsubscribe Unsubscribe from campaigns
+	// UnsubscribePage The unsubscribe page
 	//
-	// The unsubscribe link of every campaign message. Public: the unguessable
-	// token is the only credential. The lead becomes `unsubscribed` and is
-	// left out of every later campaign. Following the link again is harmless.
+	// The unsubscribe link of every campaign message, and the URL of its
+	// `List-Unsubscribe` header. Public: the unguessable token is the only
+	// credential. The answer is a small page that names the campaign and
+	// the address and offers a button, a form that POSTs
+	// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+	// nothing, so that a link scanner fetching every URL of a message
+	// unsubscribes nobody. An address already unsubscribed (or suppressed)
+	// gets a page that says so, without the button.
 	//
-	// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-	Unsubscribe(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+	UnsubscribePage(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWithBody Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+	// address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithBody(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWithFormdataBody Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+	// address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithFormdataBody(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListCampaigns List campaigns
@@ -2045,7 +2452,7 @@ func (c *Client) ScheduleCampaign(ctx context.Context, id CampaignID, params *Sc
 //
 // Start sending a `draft` or `scheduled` campaign now. The audience is
 // resolved at this moment: one message per matching lead, leaving out
-// unsubscribed leads. The answer comes at once, with the campaign
+// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 // `sending`; it becomes `sent` when every message is delivered or has
 // failed. Any other status answers `422 invalid_state`.
 //
@@ -2224,6 +2631,146 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id LeadID, contentType 
 // Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 func (c *Client) UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateLeadRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSuppressions List suppressed addresses
+//
+// The account's suppression list: the addresses no campaign of the
+// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+// `manual`) and since when, a page at a time, newest first unless
+// `sort` and `order` say otherwise, optionally of one reason only.
+// Addresses join it on their own (an unsubscribe, a permanent refusal
+// of the relay) or through `POST /suppressions/add`.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+func (c *Client) ListSuppressions(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSuppressionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSuppressionWithBody Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *Client) AddSuppressionWithBody(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSuppressionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSuppression Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *Client) AddSuppression(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSuppressionRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSuppression Remove a suppressed address
+//
+// Take an address off the suppression list: later campaigns mail it
+// again, unless its lead is `unsubscribed` (set the lead's `status`
+// back to `active` to mail it). Remove an address only on its owner's
+// word: mailing an address that bounced or complained again harms the
+// sender's reputation. An address the account has not suppressed
+// answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+func (c *Client) DeleteSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSuppressionRequest(c.Server, email)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSuppression Look up a suppressed address
+//
+// The entry of one address, compared case-insensitively: why and since
+// when the account does not mail it. An address the account has not
+// suppressed answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+func (c *Client) GetSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSuppressionRequest(c.Server, email)
 	if err != nil {
 		return nil, err
 	}
@@ -2418,15 +2965,85 @@ func (c *Client) UpdateTemplate(ctx context.Context, slug TemplateSlug, body Upd
 	return c.Client.Do(req)
 }
 
-// Unsubscribe Unsubscribe from campaigns
+// UnsubscribePage The unsubscribe page
 //
-// The unsubscribe link of every campaign message. Public: the unguessable
-// token is the only credential. The lead becomes `unsubscribed` and is
-// left out of every later campaign. Following the link again is harmless.
+// The unsubscribe link of every campaign message, and the URL of its
+// `List-Unsubscribe` header. Public: the unguessable token is the only
+// credential. The answer is a small page that names the campaign and
+// the address and offers a button, a form that POSTs
+// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+// nothing, so that a link scanner fetching every URL of a message
+// unsubscribes nobody. An address already unsubscribed (or suppressed)
+// gets a page that says so, without the button.
 //
-// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-func (c *Client) Unsubscribe(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUnsubscribeRequest(c.Server, token)
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+func (c *Client) UnsubscribePage(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribePageRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWithBody Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+// address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *Client) UnsubscribeWithBody(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWithFormdataBody Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+// address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *Client) UnsubscribeWithFormdataBody(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeRequestWithFormdataBody(c.Server, token, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3248,6 +3865,231 @@ func NewUpdateLeadRequestWithBody(server string, id LeadID, contentType string, 
 	return req, nil
 }
 
+// NewListSuppressionsRequest constructs an http.Request for the ListSuppressions method
+func NewListSuppressionsRequest(server string, params *ListSuppressionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Reason != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reason", *params.Reason, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddSuppressionRequest calls the generic AddSuppression builder with application/json body
+func NewAddSuppressionRequest(server string, params *AddSuppressionParams, body AddSuppressionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddSuppressionRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewAddSuppressionRequestWithBody constructs an http.Request for the AddSuppression method, with any body, and a specified content type
+func NewAddSuppressionRequestWithBody(server string, params *AddSuppressionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions/add")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteSuppressionRequest constructs an http.Request for the DeleteSuppression method
+func NewDeleteSuppressionRequest(server string, email SuppressionEmail) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "email", email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "email"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSuppressionRequest constructs an http.Request for the GetSuppression method
+func NewGetSuppressionRequest(server string, email SuppressionEmail) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "email", email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "email"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewTrackClickRequest constructs an http.Request for the TrackClick method
 func NewTrackClickRequest(server string, token TrackingToken) (*http.Request, error) {
 	var err error
@@ -3576,8 +4418,8 @@ func NewUpdateTemplateRequestWithBody(server string, slug TemplateSlug, contentT
 	return req, nil
 }
 
-// NewUnsubscribeRequest constructs an http.Request for the Unsubscribe method
-func NewUnsubscribeRequest(server string, token TrackingToken) (*http.Request, error) {
+// NewUnsubscribePageRequest constructs an http.Request for the UnsubscribePage method
+func NewUnsubscribePageRequest(server string, token TrackingToken) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3606,6 +4448,53 @@ func NewUnsubscribeRequest(server string, token TrackingToken) (*http.Request, e
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewUnsubscribeRequestWithFormdataBody calls the generic Unsubscribe builder with application/x-www-form-urlencoded body
+func NewUnsubscribeRequestWithFormdataBody(server string, token TrackingToken, body UnsubscribeFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUnsubscribeRequestWithBody(server, token, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUnsubscribeRequestWithBody constructs an http.Request for the Unsubscribe method, with any body, and a specified content type
+func NewUnsubscribeRequestWithBody(server string, token TrackingToken, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/u/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3784,7 +4673,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Start sending a `draft` or `scheduled` campaign now. The audience is
 	// resolved at this moment: one message per matching lead, leaving out
-	// unsubscribed leads. The answer comes at once, with the campaign
+	// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 	// `sending`; it becomes `sent` when every message is delivered or has
 	// failed. Any other status answers `422 invalid_state`.
 	//
@@ -3893,6 +4782,102 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLeadWithResponse(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLeadResponse, error)
 
+	// ListSuppressionsWithResponse List suppressed addresses
+	//
+	// The account's suppression list: the addresses no campaign of the
+	// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+	// `manual`) and since when, a page at a time, newest first unless
+	// `sort` and `order` say otherwise, optionally of one reason only.
+	// Addresses join it on their own (an unsubscribe, a permanent refusal
+	// of the relay) or through `POST /suppressions/add`.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+	ListSuppressionsWithResponse(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*ListSuppressionsResponse, error)
+
+	// AddSuppressionWithBodyWithResponse Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppressionWithBodyWithResponse(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error)
+
+	// AddSuppressionWithResponse Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppressionWithResponse(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error)
+
+	// DeleteSuppressionWithResponse Remove a suppressed address
+	//
+	// Take an address off the suppression list: later campaigns mail it
+	// again, unless its lead is `unsubscribed` (set the lead's `status`
+	// back to `active` to mail it). Remove an address only on its owner's
+	// word: mailing an address that bounced or complained again harms the
+	// sender's reputation. An address the account has not suppressed
+	// answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+	DeleteSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*DeleteSuppressionResponse, error)
+
+	// GetSuppressionWithResponse Look up a suppressed address
+	//
+	// The entry of one address, compared case-insensitively: why and since
+	// when the account does not mail it. An address the account has not
+	// suppressed answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+	GetSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*GetSuppressionResponse, error)
+
 	// TrackClickWithResponse Follow a tracked link
 	//
 	// Every link of a campaign message is rewritten to pass through here,
@@ -3997,16 +4982,66 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /templates/{slug} (the `UpdateTemplate` operationId).
 	UpdateTemplateWithResponse(ctx context.Context, slug TemplateSlug, body UpdateTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateResponse, error)
 
-	// UnsubscribeWithResponse Unsubscribe from campaigns
+	// UnsubscribePageWithResponse The unsubscribe page
 	//
-	// The unsubscribe link of every campaign message. Public: the unguessable
-	// token is the only credential. The lead becomes `unsubscribed` and is
-	// left out of every later campaign. Following the link again is harmless.
+	// The unsubscribe link of every campaign message, and the URL of its
+	// `List-Unsubscribe` header. Public: the unguessable token is the only
+	// credential. The answer is a small page that names the campaign and
+	// the address and offers a button, a form that POSTs
+	// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+	// nothing, so that a link scanner fetching every URL of a message
+	// unsubscribes nobody. An address already unsubscribed (or suppressed)
+	// gets a page that says so, without the button.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-	UnsubscribeWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error)
+	// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+	UnsubscribePageWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribePageResponse, error)
+
+	// UnsubscribeWithBodyWithResponse Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+	// address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithBodyWithResponse(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error)
+
+	// UnsubscribeWithFormdataBodyWithResponse Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+	// address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithFormdataBodyWithResponse(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error)
 }
 
 // ListCampaignsResponse200Headers the declared response headers of an HTTP 200 response for ListCampaigns
@@ -6588,6 +7623,655 @@ func (r UpdateLeadResponse) ContentType() string {
 	return ""
 }
 
+// ListSuppressionsResponse200Headers the declared response headers of an HTTP 200 response for ListSuppressions
+type ListSuppressionsResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse400Headers the declared response headers of an HTTP 400 response for ListSuppressions
+type ListSuppressionsResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse401Headers the declared response headers of an HTTP 401 response for ListSuppressions
+type ListSuppressionsResponse401Headers struct {
+	XRequestID *string
+}
+
+// ListSuppressionsResponse403Headers the declared response headers of an HTTP 403 response for ListSuppressions
+type ListSuppressionsResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse429Headers the declared response headers of an HTTP 429 response for ListSuppressions
+type ListSuppressionsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse500Headers the declared response headers of an HTTP 500 response for ListSuppressions
+type ListSuppressionsResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListSuppressionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuppressionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSuppressionsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListSuppressionsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSuppressionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListSuppressionsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListSuppressionsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListSuppressionsResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSuppressionsResponse) GetJSON200() *SuppressionList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListSuppressionsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSuppressionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSuppressionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListSuppressionsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListSuppressionsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSuppressionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSuppressionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSuppressionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSuppressionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddSuppressionResponse200Headers the declared response headers of an HTTP 200 response for AddSuppression
+type AddSuppressionResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse201Headers the declared response headers of an HTTP 201 response for AddSuppression
+type AddSuppressionResponse201Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse400Headers the declared response headers of an HTTP 400 response for AddSuppression
+type AddSuppressionResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse401Headers the declared response headers of an HTTP 401 response for AddSuppression
+type AddSuppressionResponse401Headers struct {
+	XRequestID *string
+}
+
+// AddSuppressionResponse403Headers the declared response headers of an HTTP 403 response for AddSuppression
+type AddSuppressionResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse409Headers the declared response headers of an HTTP 409 response for AddSuppression
+type AddSuppressionResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse413Headers the declared response headers of an HTTP 413 response for AddSuppression
+type AddSuppressionResponse413Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse415Headers the declared response headers of an HTTP 415 response for AddSuppression
+type AddSuppressionResponse415Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse422Headers the declared response headers of an HTTP 422 response for AddSuppression
+type AddSuppressionResponse422Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse429Headers the declared response headers of an HTTP 429 response for AddSuppression
+type AddSuppressionResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse500Headers the declared response headers of an HTTP 500 response for AddSuppression
+type AddSuppressionResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type AddSuppressionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuppressionEnvelope
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SuppressionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableContent
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AddSuppressionResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddSuppressionResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddSuppressionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddSuppressionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddSuppressionResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AddSuppressionResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AddSuppressionResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AddSuppressionResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AddSuppressionResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AddSuppressionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AddSuppressionResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AddSuppressionResponse) GetJSON200() *SuppressionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddSuppressionResponse) GetJSON201() *SuppressionEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddSuppressionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddSuppressionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddSuppressionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddSuppressionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddSuppressionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AddSuppressionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddSuppressionResponse) GetJSON422() *UnprocessableContent {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AddSuppressionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AddSuppressionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AddSuppressionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddSuppressionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddSuppressionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddSuppressionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteSuppressionResponse204Headers the declared response headers of an HTTP 204 response for DeleteSuppression
+type DeleteSuppressionResponse204Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse400Headers the declared response headers of an HTTP 400 response for DeleteSuppression
+type DeleteSuppressionResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse401Headers the declared response headers of an HTTP 401 response for DeleteSuppression
+type DeleteSuppressionResponse401Headers struct {
+	XRequestID *string
+}
+
+// DeleteSuppressionResponse403Headers the declared response headers of an HTTP 403 response for DeleteSuppression
+type DeleteSuppressionResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse404Headers the declared response headers of an HTTP 404 response for DeleteSuppression
+type DeleteSuppressionResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse429Headers the declared response headers of an HTTP 429 response for DeleteSuppression
+type DeleteSuppressionResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse500Headers the declared response headers of an HTTP 500 response for DeleteSuppression
+type DeleteSuppressionResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type DeleteSuppressionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteSuppressionResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteSuppressionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteSuppressionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteSuppressionResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteSuppressionResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteSuppressionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteSuppressionResponse500Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSuppressionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSuppressionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSuppressionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSuppressionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSuppressionResponse200Headers the declared response headers of an HTTP 200 response for GetSuppression
+type GetSuppressionResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse400Headers the declared response headers of an HTTP 400 response for GetSuppression
+type GetSuppressionResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse401Headers the declared response headers of an HTTP 401 response for GetSuppression
+type GetSuppressionResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetSuppressionResponse403Headers the declared response headers of an HTTP 403 response for GetSuppression
+type GetSuppressionResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse404Headers the declared response headers of an HTTP 404 response for GetSuppression
+type GetSuppressionResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse429Headers the declared response headers of an HTTP 429 response for GetSuppression
+type GetSuppressionResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse500Headers the declared response headers of an HTTP 500 response for GetSuppression
+type GetSuppressionResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetSuppressionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuppressionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSuppressionResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetSuppressionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSuppressionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetSuppressionResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetSuppressionResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSuppressionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetSuppressionResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSuppressionResponse) GetJSON200() *SuppressionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSuppressionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSuppressionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSuppressionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSuppressionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSuppressionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSuppressionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSuppressionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSuppressionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSuppressionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSuppressionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // TrackClickResponse302Headers the declared response headers of an HTTP 302 response for TrackClick
 type TrackClickResponse302Headers struct {
 	Location string
@@ -7571,6 +9255,82 @@ func (r UpdateTemplateResponse) ContentType() string {
 	return ""
 }
 
+// UnsubscribePageResponse400Headers the declared response headers of an HTTP 400 response for UnsubscribePage
+type UnsubscribePageResponse400Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribePageResponse404Headers the declared response headers of an HTTP 404 response for UnsubscribePage
+type UnsubscribePageResponse404Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribePageResponse500Headers the declared response headers of an HTTP 500 response for UnsubscribePage
+type UnsubscribePageResponse500Headers struct {
+	XRequestID *string
+}
+
+type UnsubscribePageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *PublicBadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *PublicNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *PublicInternalError
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnsubscribePageResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnsubscribePageResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UnsubscribePageResponse500Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnsubscribePageResponse) GetJSON400() *PublicBadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribePageResponse) GetJSON404() *PublicNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnsubscribePageResponse) GetJSON500() *PublicInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribePageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribePageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribePageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribePageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UnsubscribeResponse400Headers the declared response headers of an HTTP 400 response for Unsubscribe
 type UnsubscribeResponse400Headers struct {
 	XRequestID *string
@@ -7578,6 +9338,16 @@ type UnsubscribeResponse400Headers struct {
 
 // UnsubscribeResponse404Headers the declared response headers of an HTTP 404 response for Unsubscribe
 type UnsubscribeResponse404Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribeResponse413Headers the declared response headers of an HTTP 413 response for Unsubscribe
+type UnsubscribeResponse413Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribeResponse415Headers the declared response headers of an HTTP 415 response for Unsubscribe
+type UnsubscribeResponse415Headers struct {
 	XRequestID *string
 }
 
@@ -7593,12 +9363,20 @@ type UnsubscribeResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PublicPayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *PublicUnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UnsubscribeResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UnsubscribeResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UnsubscribeResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UnsubscribeResponse415Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribeResponse500Headers
 }
@@ -7611,6 +9389,16 @@ func (r UnsubscribeResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UnsubscribeResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UnsubscribeResponse) GetJSON413() *PublicPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UnsubscribeResponse) GetJSON415() *PublicUnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -7843,7 +9631,7 @@ func (c *ClientWithResponses) ScheduleCampaignWithResponse(ctx context.Context, 
 //
 // Start sending a `draft` or `scheduled` campaign now. The audience is
 // resolved at this moment: one message per matching lead, leaving out
-// unsubscribed leads. The answer comes at once, with the campaign
+// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 // `sending`; it becomes `sent` when every message is delivered or has
 // failed. Any other status answers `422 invalid_state`.
 //
@@ -8006,6 +9794,132 @@ func (c *ClientWithResponses) UpdateLeadWithResponse(ctx context.Context, id Lea
 	return ParseUpdateLeadResponse(rsp)
 }
 
+// ListSuppressionsWithResponse List suppressed addresses
+//
+// The account's suppression list: the addresses no campaign of the
+// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+// `manual`) and since when, a page at a time, newest first unless
+// `sort` and `order` say otherwise, optionally of one reason only.
+// Addresses join it on their own (an unsubscribe, a permanent refusal
+// of the relay) or through `POST /suppressions/add`.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+func (c *ClientWithResponses) ListSuppressionsWithResponse(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*ListSuppressionsResponse, error) {
+	rsp, err := c.ListSuppressions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSuppressionsResponse(rsp)
+}
+
+// AddSuppressionWithBodyWithResponse Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *ClientWithResponses) AddSuppressionWithBodyWithResponse(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error) {
+	rsp, err := c.AddSuppressionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSuppressionResponse(rsp)
+}
+
+// AddSuppressionWithResponse Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *ClientWithResponses) AddSuppressionWithResponse(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error) {
+	rsp, err := c.AddSuppression(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSuppressionResponse(rsp)
+}
+
+// DeleteSuppressionWithResponse Remove a suppressed address
+//
+// Take an address off the suppression list: later campaigns mail it
+// again, unless its lead is `unsubscribed` (set the lead's `status`
+// back to `active` to mail it). Remove an address only on its owner's
+// word: mailing an address that bounced or complained again harms the
+// sender's reputation. An address the account has not suppressed
+// answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+func (c *ClientWithResponses) DeleteSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*DeleteSuppressionResponse, error) {
+	rsp, err := c.DeleteSuppression(ctx, email, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSuppressionResponse(rsp)
+}
+
+// GetSuppressionWithResponse Look up a suppressed address
+//
+// The entry of one address, compared case-insensitively: why and since
+// when the account does not mail it. An address the account has not
+// suppressed answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+func (c *ClientWithResponses) GetSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*GetSuppressionResponse, error) {
+	rsp, err := c.GetSuppression(ctx, email, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSuppressionResponse(rsp)
+}
+
 // TrackClickWithResponse Follow a tracked link
 //
 // Every link of a campaign message is rewritten to pass through here,
@@ -8164,17 +10078,79 @@ func (c *ClientWithResponses) UpdateTemplateWithResponse(ctx context.Context, sl
 	return ParseUpdateTemplateResponse(rsp)
 }
 
-// UnsubscribeWithResponse Unsubscribe from campaigns
+// UnsubscribePageWithResponse The unsubscribe page
 //
-// The unsubscribe link of every campaign message. Public: the unguessable
-// token is the only credential. The lead becomes `unsubscribed` and is
-// left out of every later campaign. Following the link again is harmless.
+// The unsubscribe link of every campaign message, and the URL of its
+// `List-Unsubscribe` header. Public: the unguessable token is the only
+// credential. The answer is a small page that names the campaign and
+// the address and offers a button, a form that POSTs
+// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+// nothing, so that a link scanner fetching every URL of a message
+// unsubscribes nobody. An address already unsubscribed (or suppressed)
+// gets a page that says so, without the button.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-func (c *ClientWithResponses) UnsubscribeWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error) {
-	rsp, err := c.Unsubscribe(ctx, token, reqEditors...)
+// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+func (c *ClientWithResponses) UnsubscribePageWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribePageResponse, error) {
+	rsp, err := c.UnsubscribePage(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribePageResponse(rsp)
+}
+
+// UnsubscribeWithBodyWithResponse Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+// address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *ClientWithResponses) UnsubscribeWithBodyWithResponse(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error) {
+	rsp, err := c.UnsubscribeWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeResponse(rsp)
+}
+
+// UnsubscribeWithFormdataBodyWithResponse Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
+// address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *ClientWithResponses) UnsubscribeWithFormdataBodyWithResponse(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error) {
+	rsp, err := c.UnsubscribeWithFormdataBody(ctx, token, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13040,6 +15016,1219 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 	return response, nil
 }
 
+// ParseListSuppressionsResponse parses an HTTP response from a ListSuppressionsWithResponse call
+func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSuppressionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuppressionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSuppressionsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListSuppressionsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListSuppressionsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListSuppressionsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListSuppressionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListSuppressionsResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddSuppressionResponse parses an HTTP response from a AddSuppressionWithResponse call
+func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddSuppressionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuppressionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SuppressionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableContent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AddSuppressionResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers AddSuppressionResponse201Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers AddSuppressionResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddSuppressionResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddSuppressionResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers AddSuppressionResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AddSuppressionResponse413Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AddSuppressionResponse415Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AddSuppressionResponse422Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers AddSuppressionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers AddSuppressionResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSuppressionResponse parses an HTTP response from a DeleteSuppressionWithResponse call
+func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSuppressionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteSuppressionResponse204Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeleteSuppressionResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteSuppressionResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteSuppressionResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteSuppressionResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteSuppressionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteSuppressionResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSuppressionResponse parses an HTTP response from a GetSuppressionWithResponse call
+func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSuppressionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuppressionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSuppressionResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetSuppressionResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetSuppressionResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetSuppressionResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetSuppressionResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetSuppressionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetSuppressionResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseTrackClickResponse parses an HTTP response from a TrackClickWithResponse call
 func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14734,6 +17923,79 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 	return response, nil
 }
 
+// ParseUnsubscribePageResponse parses an HTTP response from a UnsubscribePageWithResponse call
+func ParseUnsubscribePageResponse(rsp *http.Response) (*UnsubscribePageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribePageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest PublicBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest PublicNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest PublicInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UnsubscribePageResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnsubscribePageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers UnsubscribePageResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUnsubscribeResponse parses an HTTP response from a UnsubscribeWithResponse call
 func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14761,6 +18023,20 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PublicPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest PublicUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
@@ -14792,6 +18068,26 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers UnsubscribeResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UnsubscribeResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 500:
 		var headers UnsubscribeResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -14854,6 +18150,18 @@ type ServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx echo.Context, id LeadID) error
+	// ListSuppressions List suppressed addresses
+	// (GET /suppressions)
+	ListSuppressions(ctx echo.Context, params ListSuppressionsParams) error
+	// AddSuppression Suppress an address
+	// (POST /suppressions/add)
+	AddSuppression(ctx echo.Context, params AddSuppressionParams) error
+	// DeleteSuppression Remove a suppressed address
+	// (DELETE /suppressions/{email})
+	DeleteSuppression(ctx echo.Context, email SuppressionEmail) error
+	// GetSuppression Look up a suppressed address
+	// (GET /suppressions/{email})
+	GetSuppression(ctx echo.Context, email SuppressionEmail) error
 	// TrackClick Follow a tracked link
 	// (GET /t/c/{token})
 	TrackClick(ctx echo.Context, token TrackingToken) error
@@ -14875,8 +18183,11 @@ type ServerInterface interface {
 	// UpdateTemplate Update a template
 	// (PATCH /templates/{slug})
 	UpdateTemplate(ctx echo.Context, slug TemplateSlug) error
-	// Unsubscribe Unsubscribe from campaigns
+	// UnsubscribePage The unsubscribe page
 	// (GET /u/{token})
+	UnsubscribePage(ctx echo.Context, token TrackingToken) error
+	// Unsubscribe Unsubscribe (one click)
+	// (POST /u/{token})
 	Unsubscribe(ctx echo.Context, token TrackingToken) error
 }
 
@@ -15287,6 +18598,113 @@ func (w *ServerInterfaceWrapper) UpdateLead(ctx echo.Context) error {
 	return err
 }
 
+// ListSuppressions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSuppressions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSuppressionsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", ctx.QueryParams(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order: %s", err))
+	}
+
+	// ------------- Optional query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reason", ctx.QueryParams(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reason: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSuppressions(ctx, params)
+	return err
+}
+
+// AddSuppression converts echo context to params.
+func (w *ServerInterfaceWrapper) AddSuppression(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddSuppressionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddSuppression(ctx, params)
+	return err
+}
+
+// DeleteSuppression converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSuppression(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "email" -------------
+	var email SuppressionEmail
+
+	err = runtime.BindStyledParameterWithOptions("simple", "email", ctx.Param("email"), &email, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "email", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSuppression(ctx, email)
+	return err
+}
+
+// GetSuppression converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSuppression(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "email" -------------
+	var email SuppressionEmail
+
+	err = runtime.BindStyledParameterWithOptions("simple", "email", ctx.Param("email"), &email, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "email", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSuppression(ctx, email)
+	return err
+}
+
 // TrackClick converts echo context to params.
 func (w *ServerInterfaceWrapper) TrackClick(ctx echo.Context) error {
 	var err error
@@ -15435,6 +18853,22 @@ func (w *ServerInterfaceWrapper) UpdateTemplate(ctx echo.Context) error {
 	return err
 }
 
+// UnsubscribePage converts echo context to params.
+func (w *ServerInterfaceWrapper) UnsubscribePage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "token" -------------
+	var token TrackingToken
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnsubscribePage(ctx, token)
+	return err
+}
+
 // Unsubscribe converts echo context to params.
 func (w *ServerInterfaceWrapper) Unsubscribe(ctx echo.Context) error {
 	var err error
@@ -15518,7 +18952,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/campaigns/:id/cancel", wrapper.CancelCampaign, options.OperationMiddlewares["cancelCampaign"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/stats", wrapper.GetCampaignStats, options.OperationMiddlewares["getCampaignStats"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/messages", wrapper.ListCampaignMessages, options.OperationMiddlewares["listCampaignMessages"]...)
-	router.GET(options.BaseURL+"/u/:token", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
+	router.GET(options.BaseURL+"/suppressions", wrapper.ListSuppressions, options.OperationMiddlewares["listSuppressions"]...)
+	router.POST(options.BaseURL+"/suppressions/add", wrapper.AddSuppression, options.OperationMiddlewares["addSuppression"]...)
+	router.DELETE(options.BaseURL+"/suppressions/:email", wrapper.DeleteSuppression, options.OperationMiddlewares["deleteSuppression"]...)
+	router.GET(options.BaseURL+"/suppressions/:email", wrapper.GetSuppression, options.OperationMiddlewares["getSuppression"]...)
+	router.GET(options.BaseURL+"/u/:token", wrapper.UnsubscribePage, options.OperationMiddlewares["unsubscribePage"]...)
+	router.POST(options.BaseURL+"/u/:token", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
 	router.GET(options.BaseURL+"/t/o/:token", wrapper.TrackOpen, options.OperationMiddlewares["trackOpen"]...)
 	router.GET(options.BaseURL+"/t/c/:token", wrapper.TrackClick, options.OperationMiddlewares["trackClick"]...)
 
@@ -15622,6 +19061,24 @@ type PublicNotFoundJSONResponse struct {
 	Body Error
 
 	Headers PublicNotFoundResponseHeaders
+}
+
+type PublicPayloadTooLargeResponseHeaders struct {
+	XRequestID *string
+}
+type PublicPayloadTooLargeJSONResponse struct {
+	Body Error
+
+	Headers PublicPayloadTooLargeResponseHeaders
+}
+
+type PublicUnsupportedMediaTypeResponseHeaders struct {
+	XRequestID *string
+}
+type PublicUnsupportedMediaTypeJSONResponse struct {
+	Body Error
+
+	Headers PublicUnsupportedMediaTypeResponseHeaders
 }
 
 type TooManyRequestsResponseHeaders struct {
@@ -18414,6 +21871,698 @@ func (response UpdateLead500JSONResponse) VisitUpdateLeadResponse(w http.Respons
 	return err
 }
 
+type ListSuppressionsRequestObject struct {
+	Params ListSuppressionsParams
+}
+
+type ListSuppressionsResponseObject interface {
+	VisitListSuppressionsResponse(w http.ResponseWriter) error
+}
+
+type ListSuppressions200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListSuppressions200JSONResponse struct {
+	Body    SuppressionList
+	Headers ListSuppressions200ResponseHeaders
+}
+
+func (response ListSuppressions200JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListSuppressions400JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSuppressions401JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSuppressions403JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListSuppressions429JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListSuppressions500JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppressionRequestObject struct {
+	Params AddSuppressionParams
+	Body   *AddSuppressionJSONRequestBody
+}
+
+type AddSuppressionResponseObject interface {
+	VisitAddSuppressionResponse(w http.ResponseWriter) error
+}
+
+type AddSuppression200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type AddSuppression200JSONResponse struct {
+	Body    SuppressionEnvelope
+	Headers AddSuppression200ResponseHeaders
+}
+
+func (response AddSuppression200JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression201ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type AddSuppression201JSONResponse struct {
+	Body    SuppressionEnvelope
+	Headers AddSuppression201ResponseHeaders
+}
+
+func (response AddSuppression201JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddSuppression400JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddSuppression401JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AddSuppression403JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AddSuppression409JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddSuppression413JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AddSuppression415JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression422JSONResponse struct {
+	UnprocessableContentJSONResponse
+}
+
+func (response AddSuppression422JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AddSuppression429JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AddSuppression500JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppressionRequestObject struct {
+	Email SuppressionEmail `json:"email"`
+}
+
+type DeleteSuppressionResponseObject interface {
+	VisitDeleteSuppressionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSuppression204ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type DeleteSuppression204Response struct {
+	Headers DeleteSuppression204ResponseHeaders
+}
+
+func (response DeleteSuppression204Response) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSuppression400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteSuppression400JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteSuppression401JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteSuppression403JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteSuppression404JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteSuppression429JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteSuppression500JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppressionRequestObject struct {
+	Email SuppressionEmail `json:"email"`
+}
+
+type GetSuppressionResponseObject interface {
+	VisitGetSuppressionResponse(w http.ResponseWriter) error
+}
+
+type GetSuppression200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetSuppression200JSONResponse struct {
+	Body    SuppressionEnvelope
+	Headers GetSuppression200ResponseHeaders
+}
+
+func (response GetSuppression200JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetSuppression400JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSuppression401JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetSuppression403JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetSuppression404JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetSuppression429JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetSuppression500JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrackClickRequestObject struct {
 	Token TrackingToken `json:"token"`
 }
@@ -19437,8 +23586,91 @@ func (response UpdateTemplate500JSONResponse) VisitUpdateTemplateResponse(w http
 	return err
 }
 
-type UnsubscribeRequestObject struct {
+type UnsubscribePageRequestObject struct {
 	Token TrackingToken `json:"token"`
+}
+
+type UnsubscribePageResponseObject interface {
+	VisitUnsubscribePageResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribePage200TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response UnsubscribePage200TextHTMLResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type UnsubscribePage400JSONResponse struct{ PublicBadRequestJSONResponse }
+
+func (response UnsubscribePage400JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribePage404JSONResponse struct{ PublicNotFoundJSONResponse }
+
+func (response UnsubscribePage404JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribePage500JSONResponse struct {
+	PublicInternalErrorJSONResponse
+}
+
+func (response UnsubscribePage500JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeRequestObject struct {
+	Token         TrackingToken `json:"token"`
+	FormdataBody  *UnsubscribeFormdataRequestBody
+	MultipartBody *multipart.Reader
 }
 
 type UnsubscribeResponseObject interface {
@@ -19495,6 +23727,44 @@ func (response Unsubscribe404JSONResponse) VisitUnsubscribeResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe413JSONResponse struct {
+	PublicPayloadTooLargeJSONResponse
+}
+
+func (response Unsubscribe413JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe415JSONResponse struct {
+	PublicUnsupportedMediaTypeJSONResponse
+}
+
+func (response Unsubscribe415JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19565,6 +23835,18 @@ type StrictServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx context.Context, request UpdateLeadRequestObject) (UpdateLeadResponseObject, error)
+	// ListSuppressions List suppressed addresses
+	// (GET /suppressions)
+	ListSuppressions(ctx context.Context, request ListSuppressionsRequestObject) (ListSuppressionsResponseObject, error)
+	// AddSuppression Suppress an address
+	// (POST /suppressions/add)
+	AddSuppression(ctx context.Context, request AddSuppressionRequestObject) (AddSuppressionResponseObject, error)
+	// DeleteSuppression Remove a suppressed address
+	// (DELETE /suppressions/{email})
+	DeleteSuppression(ctx context.Context, request DeleteSuppressionRequestObject) (DeleteSuppressionResponseObject, error)
+	// GetSuppression Look up a suppressed address
+	// (GET /suppressions/{email})
+	GetSuppression(ctx context.Context, request GetSuppressionRequestObject) (GetSuppressionResponseObject, error)
 	// TrackClick Follow a tracked link
 	// (GET /t/c/{token})
 	TrackClick(ctx context.Context, request TrackClickRequestObject) (TrackClickResponseObject, error)
@@ -19586,8 +23868,11 @@ type StrictServerInterface interface {
 	// UpdateTemplate Update a template
 	// (PATCH /templates/{slug})
 	UpdateTemplate(ctx context.Context, request UpdateTemplateRequestObject) (UpdateTemplateResponseObject, error)
-	// Unsubscribe Unsubscribe from campaigns
+	// UnsubscribePage The unsubscribe page
 	// (GET /u/{token})
+	UnsubscribePage(ctx context.Context, request UnsubscribePageRequestObject) (UnsubscribePageResponseObject, error)
+	// Unsubscribe Unsubscribe (one click)
+	// (POST /u/{token})
 	Unsubscribe(ctx context.Context, request UnsubscribeRequestObject) (UnsubscribeResponseObject, error)
 }
 
@@ -20097,6 +24382,129 @@ func (sh *strictHandler) UpdateLead(ctx echo.Context, id LeadID) error {
 	return nil
 }
 
+// ListSuppressions operation middleware
+func (sh *strictHandler) ListSuppressions(ctx echo.Context, params ListSuppressionsParams) error {
+	var request ListSuppressionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSuppressions(ctx.Request().Context(), request.(ListSuppressionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSuppressions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSuppressionsResponseObject); ok {
+		return validResponse.VisitListSuppressionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddSuppression operation middleware
+func (sh *strictHandler) AddSuppression(ctx echo.Context, params AddSuppressionParams) error {
+	var request AddSuppressionRequestObject
+
+	request.Params = params
+
+	var body AddSuppressionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddSuppression(ctx.Request().Context(), request.(AddSuppressionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddSuppression")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddSuppressionResponseObject); ok {
+		return validResponse.VisitAddSuppressionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSuppression operation middleware
+func (sh *strictHandler) DeleteSuppression(ctx echo.Context, email SuppressionEmail) error {
+	var request DeleteSuppressionRequestObject
+
+	request.Email = email
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSuppression(ctx.Request().Context(), request.(DeleteSuppressionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSuppression")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSuppressionResponseObject); ok {
+		return validResponse.VisitDeleteSuppressionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSuppression operation middleware
+func (sh *strictHandler) GetSuppression(ctx echo.Context, email SuppressionEmail) error {
+	var request GetSuppressionRequestObject
+
+	request.Email = email
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSuppression(ctx.Request().Context(), request.(GetSuppressionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSuppression")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSuppressionResponseObject); ok {
+		return validResponse.VisitGetSuppressionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // TrackClick operation middleware
 func (sh *strictHandler) TrackClick(ctx echo.Context, token TrackingToken) error {
 	var request TrackClickRequestObject
@@ -20318,11 +24726,54 @@ func (sh *strictHandler) UpdateTemplate(ctx echo.Context, slug TemplateSlug) err
 	return nil
 }
 
+// UnsubscribePage operation middleware
+func (sh *strictHandler) UnsubscribePage(ctx echo.Context, token TrackingToken) error {
+	var request UnsubscribePageRequestObject
+
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribePage(ctx.Request().Context(), request.(UnsubscribePageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribePage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnsubscribePageResponseObject); ok {
+		return validResponse.VisitUnsubscribePageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Unsubscribe operation middleware
 func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) error {
 	var request UnsubscribeRequestObject
 
 	request.Token = token
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UnsubscribeFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request().MultipartReader(); err != nil {
+			return err
+		} else {
+			request.MultipartBody = reader
+		}
+	}
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.Unsubscribe(ctx.Request().Context(), request.(UnsubscribeRequestObject))
@@ -20348,236 +24799,278 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs3tj/6KjicqbKUaVKkLDk2VafOVhxn4sSxPZG855L2UYPdIIlRE2AAtCjGUdX+dOp83l/+b7Bf",
-	"5P8m8yT/wloA+sImRV1sT2Y0tfeMxW6gcVlYWJffWutDJ5WzuRRMGN0ZfuhMGc2Ygn/+yIxado/Hhin7",
-	"Z8Z0qvjccCk6w86fpzJnRLNUikxHRMlCZCwjxTwi1LYgiylPp0QKRhT7uWDakAXPczJihGYzbgzLep2o",
-	"wy7pbJ6zznAQdex7XLGsMzSqYFFHp1M2o/bTMy74rJjBW2Y5Z51hhwvDJkx1rq6izl+6P1LDXvEZN134",
-	"79Xhnk4ZmedUPNJEF9pQLlhGFDUsIlz4EWoyZ4rMuCgMIztP+hEZ7PeJVORxv79bG+2T/j0N90c2o1xw",
-	"MVkd8rdyQWZULMlMKlYO0UwZGRXpOTO4kJooPpkaIuQiIiOanhMj4X+jWOBOmCnXdiOGZKzkjPTtC6Zc",
-	"j1GhtIFZw1u9WFRnevh0q5n2t5ipZi0b807wS2L4DDfC0VOdnIyjpcrMPSmNizyPBZ1QLggfEyHJuFBm",
-	"ylQgOq7JjGbNWQ2e9B8P9h8fHD7ZNLuxVDNqcE5PDjrRFtPFr3ZfZqszPRaEZ0SOcT/c+CK7GT8X0jCy",
-	"mDJBqD7nYkJ0MZ9LZQgdycIQbmrE1+kPvvv68V8O/nT4t6evn3x38MP+91++ffZj/2Rw2qkO341QG2Xp",
-	"68qOcE4VnTHjDvhzOptTPhEvv24/MKl7/kgTDqeV2ydzaqadqCPoDOafdTYt4e8VG3eGnd/tlVxmD5/q",
-	"vcrn7dheZmw2l4aJdPk9W7asH7mgecFIIfjPBbPrZplLLic8pXnY7x1K3r17+XVENF3u9ojlYZxpXHZq",
-	"YuHfs3+RlCq1BLrSdMbIOVsSKjIyktmSKJYyfsHg6ZjbI6KYnkuhWSA4oQ2jsKWpYtTYjaOOhO3LslAp",
-	"65Hv2VITqmz3cwMchqapLISJxVgqsn9AprJQukGhncNxP33C+qy7P3rKugfpwePuM3q43+1nX44G4y/p",
-	"s9GA+S1Bpl1uSmUpu3Yta0eWXr5iYmKmneH+4SHQtP97YAnEGKZsn//vT3F8uT/oxvHlly/e/+H3nWiF",
-	"oKLOK0azddSTM5p9JMpxn4URtPP7wDy5YTNNKJnTCSNTmWe6dpb2+25sPxdMLcvB5dBtdTwZG9MiN9hk",
-	"Ri8dh+/3o+v4/RuVtd2gdo20PeTSPq+fcPtmp31k8Hb7yHwzJuxgfupQ+At+fN+2e2/phK25Ku1qGUkU",
-	"M4USEQF6tfQNN8igeXO3jdN20T7MQX397H+uXcNTNpvn1LCTvJi0D9m4N+wNnxeTNURnH92a7GqDgFEp",
-	"mlp+fSrPmWgfViEmBdOajnK7oOdMWHZhGdfM/jphZEcq/1POxbn9Nzd1aaPzp9mz8V/2v7t8nH/7VH2/",
-	"P//PL/XpYPHXXw6K4yfpi2dZ+1zhcxsnW+EFg/2ndV7wpM4M+t1nx92/0e4vZ912ZnBlP4QMEi6Xr2jm",
-	"bkP7VyqFYQL+SefznKfUrtHe37WEdXNThYZzR5W6mM2oWlYo8pEmfk2iDlwG0FYpqfAbGZLNBc15dhbu",
-	"OnsGZFrMmDDw1bNC5ZZpGjPXw709Ouc9esnlrJtKoWXOeqmc7WUy1XvQtf5dW49u+8Lo3BPyyAp0+SMr",
-	"d7hmdm2utiWxFzAZaFCnpZfYWbjnypt8CNzNf18qvL7GnOVO2mBkoaSYxMJuWUSsRCHHRFExQaErvEFQ",
-	"4LF9FOJcyIU4IhS7g+uSayKkid1Ivjt587pH7Ow9KVu6QwFVjsdMZJZhhJHh/VZRL1ql9ra1cW32Vhts",
-	"Eqa37alstE5g3b4n26BFDrymg/Jd2PfnUoxznt7g2LSeglIEODtnyzMuzgrN7n4U1nVbnofjisJnUGpv",
-	"yCPk0TbCDZwhbaykrwphd+jI3kdq6RTMgRO1OvdwulrGDBJh0hh5sjKmiEgBEn0sNFMXeAKpkKCEuOOX",
-	"sXkul3bRe+TPlBuSVFTrJCg9VGRWPrUzrI+iKpcO4Wd8y4moupRRg3z7SAdxdeXgNfT6TdRZfXWdov1w",
-	"ZDvfSDXiWYYywO3P7Dh0c9djWu2pelNxTY7fvgSCAh2UZl0p8uW9HKHCTKXiv7CMjApjdRymNcmY4CyL",
-	"iC7SKaFWEA8fhVGkNM9Rb1oobhiRc6Zgyr2Hy2IbynsprIRG8xclKd36xnBdneGDuwtNje4qN4TVnfEp",
-	"gadEpmmhrIh6D4R4Amy4q3nGGr0/0NRWNPVamm9kIbK7kZOQ5mwM3dyVkqo9lUT0WoKFAa9KnpFHqTBn",
-	"YNN7dB9UdAq3LNpwSCYZiL6EXXJtUGbm2ttxeuS4fFWO/e0fC/ecUKEXTOlwoT+IwltS4lu6zCXNTqV8",
-	"RRVqhbcnyDl2dmakPMuhu7sSZluPdb3QS5WgQ3FN4C1ltSlBBv2Dp4dfPiGjpWH6/kh2/QeB/FBGtbfz",
-	"3GiyMyA/8K92HxjjduRYjHKe3saw8U9opwDrUMNOcS8kiFYutBV4DQhdVGOpZqukducNeZCB7iQD3Xn9",
-	"fxvyAig/YGF1pHlvRP9aBguYVPiJKdUoIsBhuNc1P5XyByqW7md9t0VX1LAz8HWcscuUsYzdffnb+yw3",
-	"wrJlAs+Jf/7xDDuWITkx7JEGh7/7NNfh65uMMr0H08nHvVPfCRoMB3ej5aLa012JuNFZ1bqJ1u+aGQX9",
-	"K96W/pfu8duXYOeUyv4BH/I/OVftPRlcmDBuhciY8pxl9pMLigxuruQFz1g2JELasUaECm/Yh7FLRWgs",
-	"FLuQ5yyzv/SI3d8unhC3Z+C6piPNhImI5iJltjuv2nBNoL82leZOVDFXMnV+s+clSdzAjZQV+LzhSzqu",
-	"aI3AocFfg4qd3uRWCv2dMWHA0Xk3Clvtr0pk5SBxfI/+TgXrZZL9h5uj7e8RobliNFv64cPaVUz0jakL",
-	"UnkGFKBYoZn7kDdaW9Vho3+t4QLAPu7dsxC6rUuwTVeCJXa/CpW5kIyPx0wxYbxKhIujTQtFWNoOYBeS",
-	"UmFPz4gRlnEDQ7jW14jd3pf87nsrZ+6hMuRROpuf9f8z7Y++Oxxli2eHl5PB+ZM/jf706jv0lzCwN2R2",
-	"Fvac5lJY/W/ESDqlYsLuyRtZVTW5JguW5yDdO+NvuYQpVYpbtlSYod0VT/SxAKonO8b5dock7nztn5IX",
-	"AmE7lvfs8B7rRXAi9C4Jpva4s2sZWixWfTQ1qq5QgqXsiNByqxdTqVks7HoXurTy0DyXC/RjenN0BMyy",
-	"bCnoDM3WM641B+eqAwc8GHe25vEO5cayH1jG6SkACu4mAYQez2a2yzMAKdxdFljT7QZbz6zQQP94HjVZ",
-	"mclHsvdY8vXfTJofTR7sPFtQZtiYGkYSyDHLuF1Mmr9VljMYbkWNMc01i1bBnnhxe45hl35eafWhQ4uM",
-	"M5GybWGSx/79qwgw2zmzBElNGzaboSQa2NWIpeDOtqSRWFaWpFSkLM9ZlhwRUQCadiwVq+OO9vv7T7r9",
-	"J93+4LT/dNjfHw4e/60TlbjYzEqLhs/sYbCdWGnNo4wa+CA75sJhzLeZ7XN827ZTjJYzbQ7usLv/9HTQ",
-	"H/bt/60d3MpgeHYTdKqHVG3X4rV911FRVuSbNomSJLyVlNulDVVGu40BXLCQguH9bjZu0cZVuHaL4Lub",
-	"xqsdqse9uD3p9If9wZ3GZYqtSecE376KOv5OvhmwL+oU8+y+Se6qisP7CcGvQFSVUUYlTwhzbpBRbY8a",
-	"fCAcsdqZqc2mhIHK0d9ZCrxyhb/cjNP9GbD5IJ15a69XDqsQ6sAHCbDGuVkSP9lYWDXsgqkldNMjTv0B",
-	"0zR26N7Es2B1U3ulGvuaNkQKFgs5JomhE52QHT4mE37BxG5EuNEksTMG4I49Q/Decs5qL4LEzI2ORYLL",
-	"Xnsdf6q36BErvozsQoxY5qYv7CSsQo3TLsXFiCym1Nintek0IN8fOnYCljpGxZIpv1nwi/2A3decW9Ho",
-	"/VXzMvFjtP8GyDMQrscBp4ZfIFjc/fN9yyGb0cuX2HI/PKVKUasMIubePbaH1B4uGOw1B8u+cxXmURnb",
-	"dfBukAZro/pyi1FdbaDv5+H+uQF1l0E4KOvp+r06pToC4pn693I2NhVP2+q1j3aaVf76Q/UDiuXUaudj",
-	"UGTGUpGJlPWAqf3N4SiW3aR8zn1c15qPOUaBB6vB3cmOPQFzCKZxXe0ekX4bux/s968bjnYy/ZqBZCzn",
-	"F0yxzEcn4RLsSIVxE44TyMKM5CWodoBjFawOlR4Mnl4bplPlw5VFckOM/A5t4pXPYdluKhMSwRaBdqw6",
-	"bC8AIB8a4OsR7HbJDUkhcqY1aLqBDQqqlFxowk2E0r6PHUIDIDUVseKMmgQZzf2Jnx9JGjISSS8QohTA",
-	"wR0Q2V6sng7GhSmuFzluIBDeTlRoUFPzQt9EQi/EBcvl/Hoiqm9bRs3WgVUr44PGmwbVFstzXI8Di0iS",
-	"zuZnCRnLPJcLlpGRpVRjwFYsMpLxCTf1KJvOeqtVpxZmYN8rQw3efxhEj/evft+2X37Erzj64W90DiG8",
-	"RY7DxPQRSXIIfEhgCsmU6rOZVCyxerQ9kHDBrzJzvxtbXWvltlSvNYggql1sV1HHf78mfrrJuHdHUuaM",
-	"Qme5i9n4UAvKWROjdD1PhEmFXjeRyw/eAHKj9X8jKjeo95z6cD5Gs8guumIiY85fXV/zzfrgdhrHCjkF",
-	"U1KTLS39zbR0HpYjJ72CsXzBdYMJtXU+NbO8PTro29MfXjmz5IypCcOwDU3G3KrmltlZcmQ6pXOWReBb",
-	"tkuzUNwYJoAyjYtBqg8jLvr9x+kc/od9y/Jcku+oYORryfDRnnu2XjkuO5vpyVan17633em123x2vQ7u",
-	"4/zwat5ix/c/lY7pKL9UNXWBp6M2wNdsQXKuDRcTZCN+D9pvoMv1getcdO1zQnPAjFghvr7h9T1u7V9e",
-	"a2mcUZ63q6p+w6CbcraOtt3gK0qrB7z4fauppFuwlDuxdVq9sbzg/klZvGeM/2qc/iQckvraJz8XrGBZ",
-	"QnaENGTJTCnP70ZVsyPy0ITsNHUbFOOdwoq9tUnkJcG7R2sFg9dORi1b/ECXVgLXKKx0olootFu51lDo",
-	"OD7Z9KUTJ9ne2HACBsCG0c/LvquEuFmAPv6Y4nGDbGoj2UQ1J1KZb+yNVg9TrlmnmtPAwMUgmYEjc4SR",
-	"0iBrVulknZnLaSg1eqm9u34vDb2xjaAmII/5pFBM98ibObOjB0OYU+ckDRGZ/tYmc37J8liAyzbn6bm3",
-	"hAXp2t75R9DGJT5wXyDBxuYU2FgsppLIOROoBUJ3LKvaybzJqSFQwXdrZ+XgWnW+NGNsb5GwY6t/59nh",
-	"dW3meBw2WA5WOA4RUjlhrXYC+jezmNzGuLG9HcJbr85aVn9/f8u2qwv6ZHB902C31CsXyb0YTspN81ve",
-	"GHDkSa65CI3RbWQt9qB+Ah0aGcKNFel1F+Wfp0yxBtcXme6RJFN0bBLyj//vv2s+oZ3RklDifwAmv2tf",
-	"ikXiboqE7FCXzwTz6KAFyJ52q5rDa8mu6xgu4h1gMbHwuld5csLB2Q0jimrDAdEpfDilIhYjlsoZq3oU",
-	"e+SNyJdhSthm1c3leXssEGjjzOGOt0PjqvsD6czRlaO48M06r/dt17L5d3BX3JDPn06Dfmakw9Mc1dwQ",
-	"buJoIK2bU0GynHFR/crgc9vkbm30WqV7OZtTsawLXMfpjJEfGc3JiwBpaohcqztUaCNnIDRsuIfrqSv6",
-	"rT1tAgLLhXBbGRFsgcZH1VSkP/gdWp5p/guKUf1+97Df7xP9MxBZeMGN4M14zFNGTuY09QpAdeiH/Zbl",
-	"Q82rLWUUogholimmNdlJcpnS/D8yOaNcJLs9Agtvj25KNetyoZnQ3KqH+RJka2SwgumGRa4NT1iVBuG7",
-	"jQ07PKjJyI9bFj3EYNzwXGGQAnP8HNNK1FN+ED1FkzfiugoBWbMAtqojK/vwdOoRMN+dvHl9hPBO+39G",
-	"wy8Yf0JegHyFH/Qx8k4si8Xx25cleF9P6bxVYgrWomtxO18z06ZTYwdtFwi0eg54ptW7gxqyAHO/kmKC",
-	"noK5khNFZxqXLOfakAn4Bih6kuyEMsn0MBboPNSITTIyZwCHpySVGfholySTsHznQi7QLZEaTG/AyLen",
-	"p28DUs5lvuqRFzSdEr/ViIVOpcpKLPTzb49f//HFqzd/7MUiFr/it34lrp9fyYxRYU/fr7H4tdvthv+3",
-	"7yYr8UwJ+ZUc9PvkV3K8NuUJ1x6TF9XSn5DV7CeVRCdwa0KCuQqQqprnBEdUhYXjYAbkV/Jaejh4K8Sa",
-	"1BDW2FEI0MdeHpNfYf9sk5lVU6WxmwFUuNOMmV8obriY7Pq+QrwL9nWAI4KI+xCW2ghZhekK99Kcmqnv",
-	"a8bMVGZntkuKCgh2eugGaN91aGNAetqBllhqbH1EkmPbNgFytGQoNXNee/+d9jwi+K1nsL+NhBxcb5GM",
-	"ox5H0h7Q4QawErsJ3x74jWgN2CQ/8K9KSmgDBWInh41O7CK1gPFcTw0gOHSxv++6CCHEDuIceJODz9JW",
-	"OHtE0vXXwu66PUDYbP37q2u+oBqB1k7KWYe3Dl+pgprrnVfU5nUQXEv/Vjr0ufUqQO0oCFhWnHZyoJXC",
-	"Ii8u22eOD82pNmHiXuw5q5+clXG5hEalc7aGbgljndIL5rtuCX7Cvi1Rn0qJIAGfzPOILNZHHoX1q8YQ",
-	"2s4OgQOeltG83jFhKoBQy0VGmCiGsww6qwjXbZGijZCXagqRekRdk0N0ovXZhtpCpNfDdFdCItYGBTSh",
-	"8qtb2onWRLc1gjJrikPburTLOO5iv5nimbp7/VqxAQSAq1bg8od2sze7BC8BSLKWhGXGIpJsD3JGr5Bt",
-	"hn6hpC4u3i0IOUiVheJtKzor/YjNydkjD5gHEHaYtKIqeV6VZCDUiSq4Yo4sayKJnUZjAtdmaWuafzeb",
-	"QGEny4G37VSbdPeK0ezG1kXg8DupFIamZrcBsitFZWLfUDTjqQGZl+VjFN4UY7GYSy6MjkAiyC9YRqZM",
-	"saEVygY98sUXDiSHqjpC4HpffFHKlF4It/cPvDsksUOjxZ0EU1cR4tvah4g0izsJ8iU0vwb2ZFl3pSc7",
-	"RdvPYspzBj1BYmMvnfsEGpXufQs7YiEdyA8WYwlRI2YhoR/U8oYeBajpUgMYD28FpjTKrTuJ7TCJSIKT",
-	"Sv7xX/+z25yWHR9TzPFZK+g68w3ZSXC60Ay3BCcMzf08HrXOwCVi8gI7S6cyhM37ZF44CpiC02uswBmW",
-	"pbmMlW2sbUUvFvu424CUhNeENGzjZttXo8oewlj8K655REbSTCG/quVAOR2xvJvzc0YWUmV6477gUBQo",
-	"eMpgW/TITZQs5nDBi4xoRlU6jfwXsRPFGPpF4cceOW7QmV1xfL/MwIvRkcwqjYQA9zCFEqCyGEnscHqx",
-	"eGyXCaGtzuTjJC0rw7q1KoRVeuQY5+5jD4eW/YAxBMdI53NGlSYgvjtppLbKuFkgpie1t1aX+6gKDLO7",
-	"A1/eSeIOHh4WlI9dr+fC6PFEaULzhaX/uWIgSXEBygkSZ0S0tJIUkD9CWVHalMSwPIcu4g4GgsYdTAQb",
-	"dwALEXdAu7NrwjNNzhmbE1Mq8EkqzFlivzrml2Qn7jhWhhFcuZnKYjJF9bvUVzSkBmOZW/dWv0Vpc9po",
-	"9HKvrYQSrAmaQIGaltjInXenzyPy4zfPyePHj5/t9sgJM2S0bKA8a462w27/wDnaBofDxzfAoaVg/zob",
-	"BwPYxqlVjWVXkTPabOfl3yYGosRfbGNd9FZFOF3XvgwvXUWd+VSKa7t+Cy9dRR0kj+teP8G3tkZ12HlW",
-	"ogZuCGy+CZy5HlmwiQJzqo0P2vyUJLghUMHbBHHLonAAXR/VmAXcALeWniSa1H2zOAW7jHfA3WJoQWKn",
-	"4m4+mA5eDH7GR15OcM5qy/5igbJBTTiybNHf+T2rSoPoEGbjXi5nlMRixHKJduZy14a1/LqaYX2HGfpw",
-	"hAOZeZ4eC1i3CCUGuyw+yDU56PfJqrXsnpjmp+NID1zmPrhMOygZd2LdwfqInlTQebZ2oK6rKHBc1hOI",
-	"vESxGYEMMNJg/iklEcgR2NAOw+8NOLIwWwIa7bDvhFlD9FmJUeOoDYhiNsJEwhhixAVJ7NolZIdqQmPx",
-	"Hb2gJ9AjAUzZI02wi6g2cfxtSESyG6HMGzqPhY+y8hplBRtnh6EKX5wkVFdxJgeujW5jMjfCzCF9/NaB",
-	"cnC4bw13ws29A9Spcr63hTxV2NEamEKQRVDLHYYbD9M2uBnuRiTxgWWJvblikVRgHFlCdiAoynle6mHR",
-	"erfu9V8NVathQhp+/vBK6+R8QoEWL1pd+XdXckn/eN+7I+imCRoptaJELEqNxI/bxefNldRzBMa6UD3L",
-	"T7Q5q/yljACj2AUTGWBk4ZKvT8x11zqte8Mu9MgxaHP+gdfbuMJKO0dBUZSCaauczXOagidnMZW5bV/B",
-	"PpTuN39wcIWuwzw8CCT/DgLJCr/08NyV+xBO5SMNpb3AAXNkCQ4svVOZ1+CMkNRG0RSLnIUCFWQx5YYR",
-	"PadpAwJbgcffEfv72m92ffzf1A1Srn6X56MRkXnGtMFc/bWh/dTRLM+BL6RyNmMq5RS4ebhC6wPuX2Ou",
-	"vvY6fevpb2UD7AMvd3BBXvQGTw4AOtEmUP1hgGXUvnz6rA/Mnzhj1BgczKKxAfD64eFhf/DsWX0TGvVm",
-	"duL4Dz8Nus/eW/Hr/Ycn0eDgavf/aRW9TsLZ2HiHQQKMsZKzCMyGBHZpJzl++9Kqbn9mI82Nvb+SH9mY",
-	"KUVztOXWhn/89mVj1K3Io1N3kho5OavmTfCgGokmThBax1x4OWBnRk06Rbk2QbtnstsgFwwRh5o7PGPC",
-	"bCCXw5uTd0k8h/2tgsFPK0iy26RJCdmTyEujSeLiS5wa7TICJeDUBCYAwVJOH9ZRJVwKgmepS0hQw1mC",
-	"w4EbYuQwFsmHD5a1XF3ZDf/wAc7jmfsFhRss+baQKkC27ePdCNrCmH1jODD+D3ebhT/h9ul9/+KvvmMU",
-	"Hh5pgo/crZl8/+KvCaYhSD58qAg8Z4WyH+ohnAyQNzxjsQCoioKfID8fKkJHVfhJuI8rwWTAH6dcTMBg",
-	"+9LlhMbFJtQV2OMaI47giAxJzoX9FqPnqF2hTQKcTTKPRWDBmjgkKDBeDfZkIV2fVrSlmd0RTLvjfCS4",
-	"sZAAwqwA9CA4DjIz6JDTyEW+HaGh3LaB/nUs7DKEQLmxQ/OgwAIEgcvh/DVcDMHfYnmAmyhi8Kkxio8K",
-	"4/s9QiP5ux9fVR7tJFPFxoCMVanzFBHFdJEbuzPlRUQFumAT74q1/7C0YySGwxiWJ7bzCDDrkIwxh+Au",
-	"xDHggmqS/C45cltPEjw/2F6bZc4SwnI2Y+Deg+USsWAXTJjulIosZ4rsJFL847/+J4FYHGyCxiyVamZP",
-	"mZ8anCV0dyg4X2soZyV2xZ2uyDsouIA6pHbXR1rmdtVwJVA/wMWAZeXVgEZwwdAyOsL2A5gqOWei63+O",
-	"BZ9ZBZRrS1MlFCVxoY0jmS2dFxtXREt4156NcLKg71i48HpTUiMSjW4/iM6x6pBvzv0bC5priUlJ1gTr",
-	"QRFSdJoYF/cZufyONJ3Gwg7mkUY6A/ASN0ie7Ta8kCFtG9Suz5+5OZfS7V0W2wjJfiwhG4Cr43eTrDyV",
-	"EMutmhVB2NyQz+eezOSurqDTxcvwSL9VNzN1N3euNSoUIQy6jCFuIjZmeSBpuBbhonXZPWviQX8beTKM",
-	"6fYmeH/JezfmqsZ4j6R+K6q8JYW1W1xXqWDjXiN93EKvd7I4ogGA6wbXZZlVxCWs5OA28gUy2612N7D/",
-	"VoA73hLi5xPGoAsoBWX1uWXdyrH51Y+VpKPE7GzI07Gtudp/6SPaz4NofeNB3ckg7Rfn0wROl5P8rRuC",
-	"azyldtt8Y2//FRXyNtaHzdVwj6u1cHk2BFkCUg3Zc8/HUJAt6TrZ6CmZsstVl0ksvIpvhZYunfPu4Mlg",
-	"Pxv0B0mzVPXKG/UZfvm4PsF+XdP/iXZ/sUr+H7q7f7DaPu2O33942u5mCRO/taU9kPUnCixu3hUbr3Kv",
-	"iVmVqwFfBLNROwFtquJ9DQF9rDi4rey+v5GbffVm0CwtFDfLE9sKZ3M859+z5beY3L91j1HvrRrP5kpq",
-	"VzS3R15wUKsB2+deBU2pUT8gIbRM+8+wniIg3Y5AB/M5C82UzfCUttaHDxUKStqgMAG7VPC9reeDkhyE",
-	"9XhAmyxNhKgYts0utgpv8pd7n1d1sVZnB/nxxVh6AqRIEq45NCYOnE528M+M6ulIUpVFJO58y/J53CGo",
-	"XJK4c2LHVtjhelWws9see4idHb99CQkktY/bmlHDU18sExVmfNOZQpB5ww0bC48B1i6zZd10BtaZiNh/",
-	"KnwenGw9AtVvPEY5FqDh5Fy7dIPzYpRzPWWZo0nYurhTjvli0OvHHbLjWCH5gS7J4FlErAK16ywnCEaF",
-	"itIuQilCywsaYTx0lpp1aOVeLN74fOu6JCE/arR0zag6ZxlJLrsIQ/dPWTYETzXgYyGrOxdjphTLkG3a",
-	"9cDJ7cQdjIq4gCHClOBfAB1gOYNgE7AfIshXx50oFrFj9BGZUUEnDN+/4Gzh9gFGBm3DjsSd3cqgY9E6",
-	"auCxCZjLYHWoW5rUEFUIQieUC+2cCPyCYZ1hnqJNTTHL1FPjAd9GIrq5stvgiIvF735HvqKaoYlBZMQo",
-	"KrQldPsQsaIQ3DViuVygUuZMUUaSZO9ikPTIWyWzIoVYPx/Cgp6ZQmOE4EkPYaCKQTBQGkJUfPyZYnOp",
-	"uZFgI9KGCW3ZBZobbQf2r1zK+Yim537Y9UIn5XBDcn4iGIP6yT4MrwKKL2uSO4ZV4TkYNpqzNUyMG7KT",
-	"FiqPyGuIpni7NFMpIvL227e7yNha+HOPfAVI6GrxFCi2BwTqUdAZS3MIz8LVpjoWZiFrBqMEeRbEA8Ft",
-	"A1FNM2aFtPk85ywjk1yOaJ4vkRQZx6qTllXSHP67naX2yHEZIumtxRAMG8IU7ZF22PKD/oDUwh6Pti/i",
-	"W+vmMSmDHmFrv2dLXKAJExCLGqJGayyQFMLu27H764QZzKflmLDdcvwnRu/aXu0MXXEeatdPMTNE9zYP",
-	"OAT0yGOJNNh5u4bACFNwdSOZcqbbgpE1AYsfXE2JE026p8s5G8ZiJdDP0lLyxxenyZH9F61FNtrBVCGA",
-	"jki5joWz6aNJdyKkKg9yWUJLw3GAKFy3PmiFHBXpOTNY4IJo/gtOT7ExREva5hmb48WKrDGnYoghum9z",
-	"Koj/z6+VbxFS+fmrQmlDUjqnqaVNF79b+U/jz7U/Q5TbCWScVb7zJ/3AX/ZmXBSGwc+Dfvm7/QFGq+SY",
-	"aQ2Sq31lv6Xpr2S/peULYZiaK66x88f91paHKy2Rw7kFnkowlhsyk9qQL0Z2Vb4oG5SLroGrc1HIQudL",
-	"Qk0svrD7UHl5zhRxH4bMu55OkDs96e/BvrnwwCEZEFC/Y+EWLyL93iH+VlsV+/u++72c8649I+Bjx5mA",
-	"S0mhHZ1mlrJaZoNZRZDdoJkaiLY62DlmwAY6g0i7C5r7WIQQz+M8AxX2lPkOIozM1/b+TvMis7oqFpHR",
-	"QJ9dy8AbVSiSoXf2QChpoQ3lwnYJ1zUXbUscC0J2nvQjoBip7Pbvtji4Q5zLykeH5Enf8jFCvmIptRcg",
-	"+OTgWLQUXsWx+JQEX3whpPniC7zU7Zva2J7QV5a0FseAbCvE0HPWW1mF8qVhmYl6JhUrZ25Kml3IIs9w",
-	"k+1HsTankAuXS9hevXaH7P9GbpuBtWBsISZG75GXBoPoNchXtqM+tIIF+Mf//99kQHaePQOqcwSK/s0x",
-	"tYdhtASqCR4QP1DbD7hK7BO3FZrOGGmSVMsaaOYp4Z3gly4ZDhcIVvLnhihp75OMFPMITiEhmDqiukAc",
-	"ihrg8QD5i+yEJSb/N85xl/AxEdJDImEly4pIdg498g1Axlyv3jHoQ7mhd6xECN6nQimQzQmMHFh9GQUv",
-	"fe545MTltbr/jLTGHNv1i0UtsnjYQJTW1iWqLwzsOi4MpNcv7yxcGqAeK1pWIvWBelpjmV1/lBzsP4sF",
-	"WHmtwLbjnG/oUQ6kKivbHmQAwEtMPR3s+pvwhWMWyJT9ocVkIu7oriRzIDuWu5176cNnEtkFmrY3b9CO",
-	"QlBe8gKDr9FOgFLb0MoWXEwsd3Cx2WgjcCHxsZjRdMoF69r9pqPcB6aiQkJJmksNCd4s16NkWsyoqLzr",
-	"NEorpWKK8GQlxjSpZzNxQfRy7K6MUkAurKbHjV+1U/B3eznaJcDhmrw7/ab7FE5pQFpYTlKirEaFIa/f",
-	"vSI77/7Q7/f7u0P0WVdqEGE5dgxFcP3BIbCtKsLgmnAFGF1IOWBc+Drsb/L2zclpUs5JO7kavcNoumpJ",
-	"V1CFGwCmA4LMymvIy4naSOXSUVaD/O3f+wdkKgulUfA1aukOVyBS2wWoVP4HWAlXBkK72A7svwxptWzF",
-	"bW2to9aqZX7pYpEc7O+TNZkbnJqfM3tX+0g+lxHDB0ZqOmb50nEXN/c0p3xWutGraQRUIazCYeSMWyl/",
-	"SWiqpPZJClG5g+IbiJSd53JpKXQYlgpVWqVgJVDbKuE1tRwfIMyG3ahk9YAkCSi/cONEKre01SjhiEjl",
-	"OFcsKBmzRcnbKpT3jKzLPYKhNFX+dWQ7wnnAFKnnvDBGOmZV9gePXRVOt4mHl5eO/ViqmzHLeZkzyGO3",
-	"dn2RFjz1l/hkq77axQRiHwGOsKLWl/knArtqsEEuTKmvh45KKyyKcYLmS8NTjx2xm4Am3VxOylaUhBKE",
-	"kFGI+conkKKaxJjBqnzpjwXPWNxxcJiKLceN2Ql3YFJoHQ5k1SBCxoKJDILXIWK9V0/QUeEGTpMG+q0s",
-	"E2KJYpExDTlDfGytFBd+biG4As6it904KXc76w3aJHOeMqFZ1aI4p+mUdfd7/U7UqdedWywWPQqPe1JN",
-	"9lxbvffq5fMXr09e2DY9SK58FXUMN3lpoEQPwAVTGs2Lg16/1/f5Nemcd4adx71+7zHGskzBPr0XbIH2",
-	"rwlrcUT8iEYxRqjdKy5AKodI5XrGgUcVw2LkM88gAwOnkT2x1eWlGrRfsgeLnESBW+dLj+KC/EACJEK8",
-	"w3A9w+6+zDrDziuuzfMwC0DS48WhO8Of2s365St7bzEd87Xv+bJ2H9Y5PSBRnFSGjJY9cuqLVI4UVL0f",
-	"LV0sYFV0lSrD+EywWf9cMEht4ijEdtXZthTgal7dqy2m9EZBxeGVKUGuwjIZozfRuR1YN95qWaoZvWlN",
-	"rqv3AFkFhg2kuN/vb1H08WYfA793W8Xk1cIPDxURt6rVeYC71NYo7ObeVzT70dfatU0G1zepVf+GRo+v",
-	"bxRKwEKL/WfXt2jWzL+KOofbzOilSxXkS3BGlbLBlshKOvKhzsOfOiWPeh91Vq8M51S1nZVMeY9msCtz",
-	"qVs4M0KDqnhLuFVBFwvesTJHlTOuuFpBPrNhyb1dqOGfnfmxXiqoXt8KDKghESykfhCWx1lZnFSG/4Fn",
-	"V3uQaPbIC3PRSk+NPLKQTVChvueq/JBqIlsrW12feKtqYt7fJy2pvY5qVRZhjpWkYE3JupatrO0aws0I",
-	"tVxueg9VFBTwSL5HfAnT5iuZLW9Y47ySzb5R0rp84qPbIGCgVuG8mm32JpXn3E2wkk6/RGe1IEJuUHW6",
-	"UWTrqo7BcQEHjUtkcO+XSEB0ram8WxaRLlOFPNwmv/XbpL/FbfJcinHOEe11MNjiE28xCd6plK8gBR60",
-	"O9xmPi0VsuHO29+m8VzJlGlNR3kVPfPZLszjrBqQc9cL0944eFPmzLREf30Nv9eKvTsjQ1nKEUIDDDVc",
-	"W40TskfVLliuq1nWy6L2+M2M7LRcGbtDl4yScB/n13KJ4Ogql0iDnR20Y25qPMeN4oHn/OZ5zsH1LV5L",
-	"8w1ktfzNHv+VA3lzDhBdY7iQlcJyiIByFnFn2SpLuWGh5LaT+Udm1h/L/meTMh5O+b/fKf9MB7ViB7zL",
-	"Ub2ZWlSttv8e7JbptEURBsN0iMaNSv1QqprG21SVp9RZ4UNpY1+cBKIog166e1RJuxWYxwYFkbzTbJ06",
-	"7HpNSpQ0pNGJBTe+JkgLA0JIdo0H3VY9rCp45f4CZtUOySXRlQKCbdrVQq8FBvXvFnqcA5lvpcd9Pg7r",
-	"kKAPAtW/Iat9UOK2vRzwLN+zHreHGhMYQO90a7RbT1Edo+0FrYD/lyqek7ZIqC7n0DqxKItkaUOXZc0s",
-	"TG8NNwa6gjB1rmYCgLah9mUsKhWyyuupZr3cwvoIXdyv9fGfhgGH9Xlgwf92LPjGhrffJPsMvOhe2ac3",
-	"aK117TeKrcjCjOTlEPRlXwNwDgg8V9OxVoE9qsBzggLtnMTBiUQFOfnh9C0EjSw9UK8eAuLa6li4TCKg",
-	"lp8zNvdwIj+WKVOsjIcxAArEYBeaYXgLQFhjARiREWPCsVvwdGPepMpcXNItiOhZa5Grogs88//YIINP",
-	"wX2r9bQ3usQ9ET3w3gdLw6d0obcWa//EBocWnqorRb0/glB6wrAG20xeMPSUQ/luahzoOkirDQNFs1x4",
-	"LHwRrNKLDo7zSjHwOdWmkVEc2Xd0Y+e3L3X+z+H+nkmR0WXduvED/EZmUgmsFBvsGvX66e3l0G9h3QjV",
-	"3//p7RthAR5Y/IN4/eDXvq9bzDOA+5bqLWP/WLePvTsq5ROvu2uEXCDwOtjYucZiPVBKjDpo+kwi9r+p",
-	"V0A6Ux9UH9n/voAbqzCxqCb39sg0+BLi7DH/YQg8DGhjP7SKgx7yBIeMiWh2gbT1deWC63q98ynVsUDY",
-	"fo8crzH+b2ueOWEi+4jGmf1PenucOPqYUk2c3+Th5ni4Of4lDTPgFKM1jnc/TNxQs94u87U3p0D+BjGh",
-	"E8jjSsZ8Uiim657MYWnT0FHQlEABMJEPPIIkBnhuI0iaiuCHNOfpuSY7NM/hb0zhHJHR0rJx1+tu5J4F",
-	"jqyJmSpXnY3rNkXtGgjFCUz/E0jB8KGtIZsV0NcDQ3uwdnwq2+8K9X0GMweIWPcRA4ayWowSGKSoRzmP",
-	"6ail6HgUEvE/0g67Ua1ULpZRLLDyAATh0YkeOrmtmoIdYpEw49CITSAzt3+MCcIgKHdGdtzvEL6gCoEh",
-	"fqsForQkiZ7xBJLv61gkf5dT0dMzbqb/4QwNvVTOkt3WwnEQBQYS6fHJ85cvY+E/saH4+kqFp1isLfEE",
-	"VnhK1lZ4GrrsAQBsWVMsal1dJ1cHl4GsS8skBiuFnVat5K+Agv4t4+/qRZ7uEnt37OrZIkm7dOJyDCY8",
-	"KJlLdiA0uJVwd2PRegauO2KutodUsbAnLGqlzzeY3r/M6g8xmprZSRlXzxfiovEwAv0LiWNwDKBSpbaZ",
-	"KhTO1rqtgBWpbUYzT2ozCfftPChVG+LcpS8u+XQlgrpap7dqSsTUtj9Vihd1jtMZIz8ympMXviZ9Ndm6",
-	"SzU+6A4OTwf94eP+8ODwb52WWkajIgPO3Pn9Yb9/3v39l4f9c0ityzCb3VkucTZWfJQLYeRCVOoaddo5",
-	"WAervdbq3LlV/05OBTlx2+JqGP30PhQo6lQrvJSVPe1VgWVSyrKf1XpctXCilSolbhtDUaxqfna3Uo+7",
-	"g/7p4HC4vz8cPP0bKMNl4l+XltTn9h3cwGwbCvVtdIaFlMYPsuFDbOgtHVu5uyf9WcB7c410B96CIJ9t",
-	"DgfFQBpf03a1et3mEre9WByLMltcLX+ZvR2gzznz9QJolimmdRSEmlis3hpDTLMnXShqzWiWFciA2RkT",
-	"Ri0TlyHSgQKo1hB8vkUF3aNqojyr9rpiudVyuOsDNl+5An2fz1u18aZx2Vla7pqVG8Il8Fieaf4LFrHo",
-	"97uH/X6f6J/HpkzDvjxzbPbNeMxThhWEalcFFayXSda4KPy9UNZK87fCuhpltauirO4VrgpMWOFGk2M5",
-	"2Bsx7PuOBL3ptpQpZkIQWZm+FpJceFv4qpRQFRLahYKV+iOffMuDbOBv+Y9FA2slhfd1+mgVCRrrdHVD",
-	"IrrOOtSs+/9w/T8E8z44PTcG8/oytbeQcLaO30XYnlRkImWG5QF9vm0AGkIRB0gPOFpWxKLemphbJwds",
-	"F28bWMJDrO2Dtfgzhcve5IxtHyYLlD1agijDIYsn/CLHhAp0gHsNwQvzB/2DKBbskqYmX6Jl0iURhw4z",
-	"udYZ1H7k7s8HtO3l/nB6H07vp4+hvc35vZmWarvcKm5Wy1mo3AOuZTgV5BtX8dMVg/c1KkHXLmvCx8IV",
-	"hafODu+Lw7uy8Jgo16U5xUTWmGB4J7FzT6JYJKBE+KK+VSUn8QkhM1fvJfnpPcKRPlxh/GzOqELvTuRL",
-	"TPufCXUpbHd7BGZqeZI3fRjpTBLI1eyMQ77SwOJcRmZInX+N7WJNvG7gcbe2Dig5k4Y18zghn3agJp/T",
-	"tapk3sjSekON6fME7m7Lzh8Cdh8Cdh8Uta0Ddm9+D1llzeylex+MPGfiai1o4EVZ8rmeeqECuSxLPBtJ",
-	"5lSXyCII9oJCPFAFAAouIcQz5+m5S/ecccVSo72t21VLlopPuKA5effjK0CNxgKG6or+gJzrRgWpZe1t",
-	"5cbkwstY6BsCzMDVOZExVqF+9+Mrl2jRl4WgoT3ZERLwVaGD3bbL4VTR9Py5nUhTAH6MYM4WkBJMG5bM",
-	"roUPMB4pudDMasEMM+Tj8GtLUOeDr4KjsFW1XV3CqFJg3TvQQ13+TvMKqF4koWByoXhLqeStuc9bKL/T",
-	"5EEH2zassojD7b/XcnxcySU0TJaH6RuZQ5JpLFAO0Bhx/vFBPKeu7vmpJW6H4zF78tqDafd58L//18DV",
-	"+qKQTv6PL7/BihtQN9qTs+WUOiL1U+jqrjt5qST+HsGFw4ISeORcFQs4QaliTgRZeybezNkW+ZWgzPve",
-	"hI/r0kMgtxEXVC3bKG7Vtdu2EI0T8xySdVuurWTe4nfLF3SpSSJkF8TcSs22UG8BglQBA2GCk2vz2fEl",
-	"R32vFantX+8AvamW8Sdzfsnyz3R8fJr3+4DCNeowlmEKsQAA0vVJ0ddhrU7DMP958VY6LyYfDXG1WvD3",
-	"BqirjxlfXauxvRFLEujiQU95wJPcAU9iKrzAc8ySP1wvyftXtwWX1Lmax5VEJHG1lL0dB08TgEywFhCg",
-	"TMhOxY1e+QRyT67L0h0RiRuQFpC/l7JQJajlNRSDEhnBOiNVQIuzaPXiToSA31TOlx4L7Mza/luPXC5I",
-	"XzgFSywOrUTnM8lhqjicfW8XwSouGK2sJWpHGlo4M7rlg8NKbjrbteqmVLPM6jdQ6QzL4CEgWTaBllAr",
-	"LqHdX9zK9rvPEmIKJaDMipFY2hMKt6eFsXz5yUGlfRTmA2y5m7jy7oqKTM7IlF3GYqXMO9lQ5Z0cY9V4",
-	"D/FEICoUboZ+XCXjxC9E9x//9T8bUqaHEv//vCicNviN77ozNbOcuD/BIYkHZGTHEC63b8oS7aHkeKN4",
-	"+w2McKH4+efCv6zFvn7oOF0ApucOggNOECjwpvW4yCGz4HV54W+5HNk642A4mA9gjgcwx4ONcFswhyn5",
-	"89biRQB1lNLFB3sPbgftCAe1Du+wHcAVDYn0sLbdOjhH5VLZDtJRYw4PsI4Hx/BngnXc5rRtD+9ok02j",
-	"ILx4X2uvDa2x/kTdv/J8nZuvan1+OKAPB/TTIjfuckRvaKH0Vq68mNwGx1Eq6ddhOUAp5goBGphpBa5b",
-	"vGsxS7mOrKIqMHmK12fXArzQwVjjGrfVzYLGtFLLirhHJOeipo2UStZrtgDzLBcTjRaGBWPnt9G2Pg/s",
-	"4aY88QH+8AB/+LSqzedGMNyeH1sNpdjKXVpJfhKwA2i1a6Ia6k7QQkwKp9F5EMIajygJwPKQq6qaAytx",
-	"BspY5GxsiCxMOQQ7U1VJUo7uaC4mARSBpaTtp6dUzXKm21l2+b3rpTzDLs0eFCIuuXVn2ImLfv9x+n9l",
-	"MjXLOSP2BfiJ4QOoWIw/VL6W4cO9ylP8ZY5//FUWWNXSFfgmQpKZVAxNbdrfZ1wDSJCpnuvPNa95la51",
-	"CYd94Lq67dkRevwY5kjQstf5V/G+VnYCl/IO5Uvv7IStj/ND53jOv2fLb4F/24FfRR+w3vXKAzsncKzj",
-	"h+u7+jaUPO+tlNymc97D+aRSaInhb3sXgzXuz5UM1t51odhcam6kWpKdBDrEN5Ld+jeHe3u5TGk+ldoM",
-	"n/af9uFb78Narws50WTHHkCaGr3b8DYPnUEzAlknclkkIqgmb8XWKBaF45cic/YNZAHOQI24r9UJv3Ax",
-	"NeqcGeAonrM2vxi+RFY/VH6mZMzXf6osxky86dm5WhpV50eFCXXdIY048bXhjzD3bVkNnipGsOQ7y0Ly",
-	"ihwTbW1dz93NpTwRV++v/k8AAAD//w==",
+	"7L3rchs3vjj4KljOVFnKNClSlhybqqk9imMnTnw7lvyfOZP2qsFukMSoCTAAWhTjqOp82trP/y/7BudF",
+	"9k3mSbbw+wHd6GZToi62k4mmzpmx2A00Lr/79WMnlbO5FEwY3Rl+7EwZzZiCf75jRi27h2PDlP0zYzpV",
+	"fG64FJ1h529TmTOiWSpFpiOiZCEylpFiHhFqR5DFlKdTIgUjiv1cMG3Iguc5GTFCsxk3hmW9TtRh53Q2",
+	"z1lnOIg69j2uWNYZGlWwqKPTKZtR++kZF3xWzOAts5yzzrDDhWETpjoXF1Hn79131LCXfMZNF/57dbnH",
+	"U0bmORUPNNGFNpQLlhFFDYsIF36FmsyZIjMuCsPI1qN+RAa7fSIVedjvb9dW+6h/R8t9x2aUCy4mq0v+",
+	"Xi7IjIolmUnFqiWaKSOjIj1lBg9SE8UnU0OEXERkRNNTYiT8bxQLvAkz5dpexJCMlZyRvn3BVOcxKpQ2",
+	"sGt4qxeLcKf7jzfaaX+DnWrWcjHvBT8nhs/wIhw81cHJOFgKdu5BaVzkeSzohHJB+JgIScaFMlOmSqDj",
+	"msxo1tzV4FH/4WD34d7+o8t2N5ZqRg3u6dFeJ9pgu/jV7otsdaeHgvCMyDHeh1tfZC/j50IaRhZTJgjV",
+	"p1xMiC7mc6kMoSNZGMJNDfg6/cEP3z78+95/7v/j8etHP+y92v3x67dP3vWPBsedcPluhdooC18XdoVz",
+	"quiMGYfgT+lsTvlEvPi2HWFS9/yBJhywldsnc2qmnagj6Az2n3UuO8I/KzbuDDt/2qmozA4+1TvB5+3a",
+	"XmRsNpeGiXT5I1u2nB85o3nBSCH4zwWz52aJSy4nPKV5ed9blLx//+LbiGi63O4RS8M403js1MTCv2f/",
+	"IilVaglwpemMkVO2JFRkZCSzJVEsZfyMwdMxtyiimJ5LoVkJcEIbRuFKU8WosRdHHQjbl2WhUtYjP7Kl",
+	"JlTZ6ecGKAxNU1kIE4uxVGR3j0xloXQDQjv74376iPVZd3f0mHX30r2H3Sd0f7fbz74eDcZf0yejAfNX",
+	"gkS7upTgKLv2LGsoS89fMjEx085wd38fYNr/PbAAYgxTds7/66c4Pt8ddOP4/OtnH/7y5060AlBR5yWj",
+	"2TroyRnNPhHkuM/CCtrpfUk8uWEzTSiZ0wkjU5lnuoZLu323tp8LppbV4nKYNlxPxsa0yA0OmdFzR+H7",
+	"/egqev9GZW0c1J6Rtkgu7fM6hts3O+0rg7fbV+aHMWEX81OHwl/w44e223tLJ2wNq7SnZSRRzBRKRATg",
+	"1cI3cJBBk3O3rdNO0b7MQf387H+uPMOjYj5XTGsuxbMZ5Xn7smmW2Zcii2UpE6bLRCotH6EIAmZKNJvM",
+	"mDBkK/mPhMzokmhDl/Y5t7xiew2sMvjmTcEVV2y3ccxm85wadpQXk/YtGPeGFVTyYrJmPfbRjZdTWwSs",
+	"StHUsp1jecpE+7IKMSmY1nSUW7g4ZcJSPUt/Z/bXCSNbUvmfci5O7b+5qQtNnf+cPRn/ffeH84f594/V",
+	"j7vz//W1Ph4s/uuXveLwUfrsSda+V/jcpZsNSNpg93GdpD2q07R+98lh9x+0+8tJt52mXdgPIZ0HHvkN",
+	"zRxTt3+lUhgm4J90Ps95Su0Z7fxTSzg3t1UYOHfIpYvZjKplgFgPNPFnEnWAp8FYpaTCb2QI/Wc059lJ",
+	"ybItKsu0sNALXz0pVG5pvzFzPdzZoXPeo+dczrqpFFrmrJfK2U4mU70DU+s/tc3orq9cnXtCHgDEP7Di",
+	"kxtmz+ZiY4iHzcCAOiy9wMlKdl0JJEPAUP99qZALjznLndDEyEJJMYmFvbKIWMFIjomiYoKyY/kGQbnN",
+	"zlGIUyEX4oBQnA64PtdESBO7lfxw9OZ1j9jde1C2cIdythyPmcgs3StXhmw60JJalY+2s3FjdlYHXKYT",
+	"bDpTNWid3L35THZAizh7xQTVu3DvT6UY5zy9Btq0YkElyZycsuUJFyeFZrdHhXXTVvhwGOitBpWPhlhF",
+	"HmwiowEOaWMVFlUIe0MHlq2qpdOTB05i7NwBdrWsGQTbpLHyZGVNEZECFJNYaKbOEAOpkKBLOfTL2DyX",
+	"S3voPfI3yg1JAgtBUupuVGRWzLY7rK8iFK+H8DO+5SRtXYnapZj+QJdS9wriNcwTl0Fn+Oo6e8E9ynae",
+	"SzXiWYYywM1xdlxOc1s0DWcKORXX5PDtCwAoUKVp1pUiX94JChVmKhX/hWVkVBirqjGtScYEZ1lEdJFO",
+	"UZgsPwqrSGmeo/q3UNwwIudMwZZ798xiE8h7IayERvNnFSjdmGO4qU7wwe2FpsZ0AYcQxD8l8JTINC2U",
+	"FVHvABCPgAx3Nc9YY/Z7mNoIpl5L81wWIrsdOAlpTsYwzW0hKZypAqLXEgwlyCp5Rh6kwpyAafLBXUDR",
+	"MXBZNEWRTDIQfQk759qgzMy1N0f1yGH1qhx77h8L95xQoRdM6ZKh34vCG0LiW7rMJc2OpXxJFWqFNwfI",
+	"OU52YqQ8yWG62wJm24x1vdBLlaBDcU3gLWW1KUEG/b3H+18/IqOlYfruQHb9BwH8UEa13HluNNkakFf8",
+	"m+17wrgZOBajnKc3MWz8Bu0UYB1q2CnuBATRyoW2Aq8BoadtLNVsFdRufSH3MtCtZKBbn//vQ14A5Qcs",
+	"rA407wzoX8vSAiYVfmJKNYoIgAyf4MzvOeOX4oy3vrr3wjmpWfaKZZwegyH9NvdXVDOezOyUJ2Ccv+0l",
+	"rp32kpucFfZf9jSt3KtJuJPz7mKx6Fom0C1U7j1MUpFZkRs+p8rswMOMGvqpbt0iPnzEff5O7/dYyldU",
+	"LN3P+naXqqhhJ+BNPWHnKWMZuz1lbJ+zuk4rMRF4TvzzT2dzBb8jakgPNIQUuU9zXX79Mntp796q+WnF",
+	"3feClja92xKoYKbbk6XaZKHjAR1TNQsnuj69m+vv3cO3L8AFIZX9Az7kf3LBIHdkC2XCuBMiY8pzpHQL",
+	"iiRoruQZz1g2JELatUaECu9zg7VLRWgsFDuTpyyzv/SIvd8uYoi7MwiOoSNLayOiuUiZnc5bHbgmMF+b",
+	"teFWUDFXMnUu7acVSFzDw5sV+Lzh5j0MDDogPIErFW0u+jKPbznfCRMGQiluB2Gr84VAVi0S1/fgn1Sw",
+	"XibZf7g92vkeEJorRrOlXz6cXeA9a2xdkOAZQIBihWbuQ96fZLnYpa7vhncO57hzp185bV0QaHr5LLD7",
+	"Uwj2QjI+HjNlBQTHnfFwtGmBCJAjfDgdSamw2DNihGXcwBKuDAPAae9KtfazVTv3wXjkQTqbn/T/V9of",
+	"/bA/yhZP9s8ng9NH/zn6z5c/oCsTRCKR2V1YPM2lsALoiJF0SsWE3VGgQCj1cE0WLM9B4nF+meoIU6oU",
+	"t2SpMEN7Kx7oYwFQT7aMC7sYkrjzrX9KngkMDLS0Z4v3WC8CjNDbpPSCxZ1tS9Biseo+rUF1AAkWsiNC",
+	"q6teTKVmsbDnXejKAEvzXC4wxMB7iiIgltVIQWfoUZpxrTnEPbi4nXu768Y0/g+qosBOPqHq4b+ZND+a",
+	"3JtgN4DM8mJqUdgAjlnG7WHS/K2ylMFwK2qMaa5ZtBpOjozbUwx79PNg1McOLTLORMo2DcQ+9O9fRJAV",
+	"kjMLkNS0ZX8wlERLcjViKUSaWNBILClLUipSlucsSw6IKCBefywVq4cE7vZ3H3X7j7r9wXH/8bC/Oxw8",
+	"/EcnqiLvMystGj6zyGAnsdKaDwBshO7ZNRcui2WT3T7Ft+04xWi10+bi9ru7j48H/WHf/t/axa0shmfX",
+	"iX/30Y6bjXht33VQlBX5ZZdESVK+lVTXpQ1VRruLgcwDIQVD/m4uvaJLT+HKK4LvXrZe7QLu3Iubg05/",
+	"2B/cal2m2Bh0jvDti6jjefL1Ym6jTjHP7hrkLsIQ2Z8wvB6AKlhlVNGEcs8NMKrdUYMOlChWw5nabqpA",
+	"czn6J0uBVq7Ql+tRur9B9g9IZ94R45XDMEmjpIMESOPcLInfbCysGnbG1BKm6RGn/oDXCCd0byIuWN3U",
+	"slRjX9OGSMFiIcckMXSiE7LFx2TCz5jYjgg3miR2xxBTZ3EI3lvOWe1FkJi50bFI8Nhrr+NP9RE9YsWX",
+	"kT2IEctw+xEG1+FRgGjpQ95xtvBsINOtDJonOdcmIsIeglXI8dgqcTMiiyk19mntOIZ1Iq9YKlUGEQAz",
+	"u4yxgTBc0AYAMOAJSAb+2yxLGpktHzv2FC2IjoolUx5i4Be7MwtcObfy2YeLJkfzB2X/DZkdgD0+3SE1",
+	"/AxzYtw/P7Rg+oyev8CRu+VTqhS1GimmFrnHllJYDIfFXoHd9p2Lch/B2q7KYgGRtLaqrzdY1cUlSPa0",
+	"ZILXQLEq1xAFTl2/9ylF0CNT/x7cfeVvWJU90Fi0SuRfhR9QLKdLotgYtKmxVGQiZT0vdPfyrDtL81I+",
+	"5z59dc3HHLVC7G6wGLJl0XAOOYNuqu0D0m/jOYPd/lXL0U6xWLOQjOX8jCmW+SRMPIItqTA9zJEjWZiR",
+	"PAf9EuLcBaunUgwGj6/MRgyZQXBIbomRv6HLCPZTOLbrCqZEsEUJO1Ynt1wIwIeW6S0R3HZFkkkhckvG",
+	"rLpd0mJBlZILTbiJUOXwKZJohaQmkG1OqHGE5u5k4E8kkhmJoFcCohTARlyiguXuHg7GhSmulnuuIZXe",
+	"TF5pQFNTqrgMhJ6JM5bL+dVAVL82cJ5tePQr64PBly2qLWXxsJ7uGpEknc1PEjKWeS4XLCMjC6nGgMFa",
+	"ZCTjE27qyYSd9aazTi0Nyb5XpSJ9+DiIHu5e/LntvvyKX3KM07kWHkIWnxyXG9MHJMkhMSqBLSRTqk9m",
+	"UrHEsmyLkCBZrBJzfxsbsbXqWkK2BomSNcZ2EXX892sysNuMe3ckZc4oTJa7nK6PtdzDNamYV9NE2FQ5",
+	"62Xg8spbYa51/m9EwEF9ZIXPWmY0i+yhKyYy5uJZ6md+uVK6mdqzAk6lPatJlpaeMy2dmwfMkYvpEhTI",
+	"SpZzbgOqiZf+DpysDab9BdcNatW2iqmZrUng/P741UtnRJ0xNWGY/6XJmOc5ur8s3DKd0rldYs7FqT3D",
+	"heLGMAEgbFwyY30ZcdHvP0zn8D/se5bnkvxABSPfSoaPdtyz9ap8NdlMTzZCc/veZmhuT/XkaouBz3tG",
+	"Hr4BaOx+Lo3YoUilGOsC0ai2wNdsAYoIFxOkN/4O2lnV+fpCHlx07XNCcwg+s9J+/cLrd9w6v9w8b3dF",
+	"sfYXBtNUu3Ww7RYfqNg+cs7fW02B3oD23Ir+05C1eQn/s/ICT0H/3VjCUYkk9bNPfi5YYcnllpCGLJmp",
+	"BP/tyBlJI5IgqU3IVlMF2rbkNxYh5fUZc1YDx0vNXfGJmv3Ck+VS10e3OhoLEgDDhGi61EDct6zcGZgQ",
+	"qu8B/TeujAPYT5IisEck206rd7o37ndFubCY4We051nhp3tvrcDz2sne1YhXdGk1C41CWCeqVbJwF91a",
+	"ySKOjy770pGT2K9tlQLrasOi6mX6Vby5XDE4/JRifwPKayu5DMiPpDLPLQOuV5momf6a28CE7VLiBC/x",
+	"CAtdgAzdC4BmnQ3RaV41eKm9u/4uDb227aMm+I/5pFBM98ibObOrByujU1NlhW5eyCBzfs7yWIAFLOfp",
+	"qTczllqDFVEOYIyrW+O+QEoDplPMY7GYSiLnTKB2C9OxLDRCpqxNwx3JQqSshQg9x3id0qRTNxiut7+Q",
+	"LUr2z89jodg8X1qR9d3Tt8d2Td8eHh9uDwmj6ZTMoTBRRT2c9TGwOcbC8nqwBuIaV0yBg6usKXimNTqw",
+	"d6UJpjI9bW5Fsude/86T/avGzBHVL7H2rBB/IqRyAnYNu/vXs3LdxCC1ue2oRrRXNveyZodvsh3gUlxd",
+	"ZpaOxapdOuA1ZIXVQHWGJURqQN0GOpNi4rmhO5UGYD28aoeIjCct8LW7u+HYVZB5NLh6aLmvFoR9V27H",
+	"4ioJD4GYqZLFxEWUtYhzvWvg1ebGwQrIPYo0tl+iaPNIG3utwVRU0qxLuY+l5Z/BfIQ849o2pHWi39+m",
+	"TLGGYCAy3SNJpujYJORf//f/rvlkt0ZWyfY/gBywbV+y4h8efkK2qKtYhpXy0PhpGQIZLUGczJJtNzH4",
+	"37eAC8XCmx0qAlTSn+1yRVFtOaAMlB9OqYjFiKVyxkKPfo+8Efmy3BKOWXUze/YfCwx0q8uMMDh0PyL4",
+	"OXBzgFh+sy4O+LFrJYH3IE5cUxQ4npYWByNdPNtBzQ3oNo6+gbonAVBwxkX4lcGXNkff2N67CvdyNqdi",
+	"WZfJD9MZI+8YzcmzMqSwIZWv3lChjZyBXHmJqFav6tRvnemyQHy5EO4qI4Ij0O6umqahj/6Gliea/4KS",
+	"dr/f3e/3+0T/DEBWvuBW8GY85ikjR3OaepU2XPp+v+X41lQtK6N4PMPcSnKZ0vw/MjmjXCTbPQIHb1E3",
+	"pZp1uVXoNDf8jOVLENmQ7gqmG8botnjeUGHwNc1qBQH3amrUw5ZDL9MTr4lXmL/HHD3Hikv1alhET9Hb",
+	"g3GVhYC6mBA2riMrHvN06iPQfjh68/oAmaH9P6PhF0zNJM9ABMcP+vIxTmKJxeHbF1Vem57SeatQXRpK",
+	"r4yb+5aZNisRTtDGQGDUU4gnXOUd1JAFeLqUFBN0ks2VnCg603hkIFJPwC1GUYi3G8ok08NYoN9cY2yg",
+	"kTmDdBRKUplBjMSSZBKO71TIBXrkUuMFtO+Pj9+WkaqutmWPPLOyvr9qzEVIpcqqXISn3x++/u7Zyzff",
+	"9WIRi1/xW78SN8+vZMaosNj3ayx+7Xa75f/bd5OVVN+E/Er2+n3yKzlcWw2Max8TG9Uqg5HVwmBBDbBS",
+	"yAwDGcMSYLiiMC0DFzMgv5LX0qdjtKY4kFqGA05U1q7BWR6SX+H+7JAZXcLXM4lQuNUsJ7NQ3HAx2fZz",
+	"lamgONcergiK0ZQVGxrVHGC7wr00p2bq55oxM5XZiZ2Soo6Kk+67BUKVRIz2h0hru9AqlwFHH5Dk0I5N",
+	"ABwtGFrNEqNm/HfaS2zht57A/TZqVVm5/8o6VfU8rvaEKreAleRN+PbAX0RrxiZ5xb+pIKEtKBcn2W9M",
+	"Yg+pJRjWzdRIxIApdnfdFGV1DZdiUNImF75OW9NJIpKuZwvb6+4Aw9br31898wXVmOjgpJx1+Q7lV8Kk",
+	"gvrkgaKyLgTewr+VDn313CBRIioFLCtOOznQSmGRF5ftM0eH5lSbcuNe7DmpY87KulytvyouoRZdVq51",
+	"Ss+Yn7ol+RDntkB9LCXGx/hy3QdksT7zrzy/ML3eTrYPFPC4SudFkf3AKb2INpaKjLCGGmcZTBYI121F",
+	"FBopZ2F1rXqyeZNCdKL1hfjacqTXh8mvpCStTcpppqqsXmknWpNd2qhXUFMc2s6lXcZxjP16imfq+PqV",
+	"YgMIABetiQMf2x057Bz8XtzZPuyXIpJsnmSAfk47DD2dSV1cvF19jlKqLBRvO9FZ5UJvbs6iPNiQQNhh",
+	"0oqq5GkoyUCqIVXAYg4saSKJ3UZjA1cWMG16CC63ksNNVgtvu6k26e4lo9m1DdBA4bdSKQxNzXYjyLUS",
+	"lYl9Q9GMpwZkXpaPUXhTjMViLrkwOgKJID9jGZkyxYZWKBv0yFdfuSBVVNUxBLX31VeVTOmFcMt/4N0h",
+	"iV0gZtxJMPCUED/WPsQgy7iTIF1CC31JnizpDmYCN1InIYspzxnMBK0LvHTua0sF0/sRdsVCuiDbwBZo",
+	"FhLmQS1v6KNwnW+LYnjinCmNcutWYidMIpLgppJ//ff/bDe3ZdfHFAtdbWi+IVsJbheG4ZXghmG438eD",
+	"1h24GoVeYGfpVJYVZXydS1wFbMHpNVbgLI+leYzBNdauoheLXbxtiFSG14Q07NLLtq9GwR3CWvwrbnhE",
+	"RtJMoYK6pUA5HbG8m/NTRhZSZfrSe8GlKFDwlMGx6GOeKFnMgcGLjGhGVTqN/BdxEsUYevrhxx45bMCZ",
+	"PXF8v6qxj9nJzCqNhAD1MIUSoLIYSexyerF4aI8JQ8udycdJWlaGdWdVCKv0yDHu3ef+Di35AWMIrpHO",
+	"54wqTUB8d9JI7ZTxskBMT2pvrR73QRgTaW8HvryVxB1EHlYqH9tez4XVI0ZpQvOFhf+5YiBJcQHKCQJn",
+	"RLS0khSAP7qHUdqUxLA8hyniDiZixx0s9R53ILon7oB2Z8+EZ5qcMjYnplLgk1SYk8R+dczPyVbccaQM",
+	"MyhzM3WmaxaLSl/RUDWTZe7c27TwtLI5XWr0cq+tpPKsSVoqY5h8WPDW++OnEXn3/Cl5+PDhk+0eOWKG",
+	"jJaNAOeaL3a/299zvtjB/vDhNUIwU7B/nYxLA9ilWwuNZReRM9psFreySQ5SFVG0iXXRWxUBu658GV66",
+	"iDrzqRRXTv0WXrqIOggeV71+hG9tHKdk9xlk7Vwzpv86kfz1zJ7LIDCn2vik6c8JgpckCnmbIF5ZVCKg",
+	"myPMGcILcGfpQaIJ3dfLE7LHeIuQc0ztSexWHOeD7SBj8Ds+8HKCi2ew5C8WKBvUhCNLFj3P71lVGkSH",
+	"cjfu5WpHSSxGLJdoZ65ubVgrPa+Zy5FBH45wYZOepscCzi1CicEei08yT/b6fbJqLbsjovn5KNI9lbkL",
+	"KtMej483sQ6xPqEnFXSejR2o63oGHVYdgyIvUVwefA8R1KX5p5JEoHxuQzssf29E4guzYYiuXfatojAx",
+	"nrKKuuSoDYhiNsIa+5jWxwVJ7NklZItqQmPxAz2jRzAjgSjJB5rgFFFt4/jbkIhkO0KZt5w8FlzUNcog",
+	"2tMuQxW+/VjZP82ZHLj2sRW3iAJF+Pi9h34Cct84Ig4v9xbRcAF+bxoVF5CjNWEKpSyCWu6w5HhYNsXt",
+	"cDsiic+pTFxkai1Ch2yVuaBy3ChLoBuRoqtZmrVQkYafv3yldXO+oEeLF62u/DuWXME/8nuHgm6boJFS",
+	"K0pgim193S41da6knmOot8tStfREm5PgL2UEGMXOmMgg6huYfH1jbrrWbd1Z7EKPHII25x94vY0r7KV3",
+	"UCqKUjCNAX80BU/OYipzOz6Ifajcbx5x8ISuinm4F0j+CALJCr30Edwr/BCw8oGG5p3ggDmwAAeW3qnM",
+	"axGvUFRK0RTbmJa9m8hiyg0jek7TRpR0kPBxy/Dw1/6yG0G1dYOU69Dp6WhEZJ4xbbCNTW1pP3U0y3Og",
+	"C6mczZhKOQVqXrLQ+oL7V5irr2SnbwR7mvP0NCgj0BJy+Pwpedzff/wAihF0IXjPJWAlVtrpBqP/+kaw",
+	"LkyZrIa3N18OE/PLcXUSWP18lYq6Mnkbf37r8W0F4OwDL2dxQZ71Bo/2IFSkTYD8ywAbw379+EkfmB1x",
+	"xrcxONRFA+Dg9f39/f7gyZM60DVaz23F8V9+GnSffLDi5oePj6LB3sX2/9kqah6VtOBSng0Fd8ZKziIw",
+	"kxKAyq3k8O0Lq6r+jY00N5ZfJ+/YmClFc7Rd15Z/+PZFY9WtkVZB+8XrlykKI869axWtj5YIu8oCi+my",
+	"JQfSyRAuNW59h1oX2+7DHV24uS9VWQukBbPmFkf/6ZSeMTJiTJCMQZUTrD+57crOgEAgnCc+XD7NskYE",
+	"9+W5v81suxvlAm9k2/SHbfddhdxelUqyu7n5MivdopcyqgpgfIDUdTmzYtQVZNvwQ+9wwEokVtm7Ex6X",
+	"O4hq4HVlQl7woZvZqAJEkOXVXAL8v/eDvuIQK/f6Si4ytHMEtxKGRuWg9EI2SkSorzqrHqCbZ/vAh0KA",
+	"q6IO6vv7fbLfG/QGZcBUoZvJY/tXkbxPaDoJCevGFpRg0K0sEo18HXBafZa00Nquf+92gVXEaM2vp6I9",
+	"0XJImrq0T/Wgnp890LHAprpWP7VYNpLnIRoEolthjKslymcYgbMdxaJMwEK9vp73FbINnwPmqpH6b4Bq",
+	"iEYLSqZUZY7FbkfoC80pF8HsLp+EVIOqVATLl+Z0FpFqm8FOxoxlI5qeklzK+TZIXzMqCpondW28ZjHw",
+	"+SSZr1cGqwEkt0PrUmf16mUof3NDTxtSrdh9DkrfhP1Jt8TwrbUMXdsKdOy0vkZrldAVj2Ag0R0PeD/m",
+	"wtustmbUpFO0wSboo0+2G6oNVvKC1sk8Y8JcotrsX18Vq+jDfn+jml3HQdbDTUpqlpV2yQsDtcwA2R1F",
+	"dNVjsXs4KKxQqsL5bnQUFKuAGkfUFa+r5QRBcAw3xMhhLJKPH60afHFhhfWPH0F3PHG/IErBT8ASPd22",
+	"jwGzP36ENfvBoOz4P5zlpfwTLCW9H5/9l58YDV0PNMFHDoSTH5/9V4Il65KPHwNUOymU/VAPUx8gSpxn",
+	"LBYQVq3gJ6jljkb7gzBUurQdBaU8gH9PuZhAcMELn0AKh00omqjsEEBoUG+GJOfCfovRU/QEoP8MAqNk",
+	"HovSXKCJy1oCI4GG2Ach3ZwpEmNLy6BEq4vnwYuFZHezkkwCpUmgip8u69+6uiMHGNRhx8D8Ohb2GMoy",
+	"JWMXeY7GNQAIPA4XW8TFEGKDrP7mNoopxdQYxUeF8fMeYEDH+3cvg0dbyVSxMWRxqdRFNRHFdJEbezOV",
+	"0YQKDBdMfNig/YeFHSOxYqtheWInjyBNFQr351BaA2Nu8UA1Sf6UHLirJwniD47XZpmzhLCczRiEosFx",
+	"idgqe8J0p1RkOVNkK5HiX//9PwlUQsAh6HhVqWYWy/zWAJcwNEcBfq2BnJVUfIddkQ+msbzTSGDBIy1z",
+	"e2p4EmjLxsOAY+VhORkIF6JVsredB+L/5ZyJrv85FnxmGRvXqBb6sOnEFZYZyWzpIi7xRLSEd0Wol8Lc",
+	"sXBV0EwFjQg0uh0RXRCgy9JwHDYWNNcSC1iuKZVCZjRD04HL/Hj1MnK9AGg6RWHjgUY4g0B7bhA82/3N",
+	"ZTXtTTLMfK+Fy+vu3jy8ZhODrl9LWbQtLybXreAaFLjZaFhRCoyX1H69o5AO2E/pN6qK0/irul5YRvPm",
+	"Wi0xGG6rqwpOzejiWV6CNLBFYLSuE0RdGdvE9lmu6ebhIp7J+5C7Ve/GHYL6jaDyhhDWHh2wCgWX3jXC",
+	"xw18UM6OipGrQHXLMLuq+KNrbsAhxMlC63qF8hoKdxBk7kVnv59yDbqAjt7jIs+XdSn68lc/VS3FKr78",
+	"knKKmxoG/Jc+ocGiFK2vvajbmSrcJJ+nbFW1yd+7caJGU2rc5rnl/ivm/5t4ymrw3VbZyD2H0J4hyBJQ",
+	"EdbiPR9DX/2k62Sjx2TKzlfDe2Lh3TNWaOnSOe8OHg12s0F/0Kwp01l5o77Drx/WN9ive2l+ot1f+t0n",
+	"H/7S3f7LT/3uE9odf/j4uN0gX2785sYCD9afqU5Sk1dcysq9JmZVrkaqDbg42wFof//GAPSpajZsFKPw",
+	"O+Hsq5xBs7RQ3CyP7CjczeGc/8iW32MjuNY7Rr03dHzOldRoVtA98oyDWg15KO5V0JQaveYSQqsWcZBH",
+	"6bIyDkAH8/XtzZTNEEu5/b5rUOePrlN2s6tgg8IG7FHB9zbeD0pykILuky9k5d5FxbBtd7FVeJO/3/m+",
+	"wsNa3R30UhNj6QGQIki44TCYuERKsoV/ZlRPR5KqLCJx53uWz+MOQeWSxJ0ju7ZCV4bjuLPdXicDJzt8",
+	"+wKaDWhfY2BGDU+hdyx6qahwbzpTCBJv4LCx8Plq2nVBqJvOwDoTEftPhc/LgLAegSbGPp8uFqDh5Fy7",
+	"qvDzYpRzPWWZg0m4urhTrfls0OvHHbLlSCF5RZdk8CQiVoHadpYTTJxCTxJm00eubhkYYXyaFzXrMut6",
+	"sXjje3PpCoT8qtHSNaPqlGUkOe9iyqR/yrIhRFVCLhd0AONizJTy/md7Hri5rbiDGbxnsETYEvwLwlxZ",
+	"ziAxGuyHrvtC3IliETtCH5EZFXTC8P0zzhbuHmBlMLa8kbizHSw6Fq2rBhqbgLkMToe6o0kNUYUgdEK5",
+	"0C7ghZ+xWGimzniKNjXFLFFPjU9ONBIz8YLbhqCxWPzpT+QbqhmaGERGjKJCW0C3DzGvCQoRjFguF6iU",
+	"OVOUkSTZORskPfJWyaxIoS6FT7fGKKJCYzWLox6mLCkGietpmU7tayUoNpeaGwk2Im2YgGplaG60E9i/",
+	"cinnI5qe+mXXm2JWyy0buRHBWAb2HVcyIkjgxHRzUxGsgOZgiZOcrSFi3JCttFB5RF5D5u/bpZlKEZG3",
+	"37/dRsLWQp975BvI2gsbbUJnaABQn7GXsTSHUgJ42lTHwixkzWCUIM2C3HXgNpCBP2NWSJvPc84yMsnl",
+	"iObgohUZYUBjY+gqRHP473aS2iOHVTkPby2Gwi1lSQ2L0i4Pcq8/ILUSHQekWTwjpXmONQMs4gcd9mrT",
+	"PCRVgQ642h/ZEg9owgTUTSkrnNRIICmEvbdD99cRM1jN2BFhe+X4T6w0Y2e1O3SNXKk9P8XMEEMxeRkz",
+	"i9Gj2Okebt6eIRDCFH1vAKac6bbCOZqAxQ9YU+JEk+7xcs6GsVgpSmFhKfnu2XFyYP9Fa1U4oJlLkK7i",
+	"gJTrWDibPpp0J0KqCpGrdssa0AEqxrjzQSvkqEhPmXFBOpr/gttTbAyVPezwjM2RsSJpzKkYYjmZtzkV",
+	"xP/n1+BbhAQ/f1Mo8LLNaWph09WaCf7T+HPtz1CR4Qgagyg/+aN+SV92ZlwUhsHPg371u/0BVqvkGP1+",
+	"NLev7LYM/ZXstox8JgxTc8U1Tv6w3zpyf2UkUjh3wFMJxnJDZlIb8tXInspX1YDq0DVQdS4KWeh8SaiJ",
+	"xVf2HoKX50wR92FokOLhBKnTo/4O3JsrZTEkAwLqdyzc4UWk39vH32qnYn/fdb9Xe962OALxoLgTcCkp",
+	"tKPTzEJWy26wAh6SGzRTA9CGi52j6xrgDKpCnNHc582WuefOMxCQp8xPEGEVKW35d5oXmdVVseGoBvjs",
+	"WgLe6FjoKjVbGAYlShtwRwOcgzzScsSxIGTrUT8CiJHKXv92S3BimZO98tEhedS3dIyQb1hKLQMEnxyg",
+	"RaPIDbjoYS2+fNZXXwlpvvoKmbp9Uxs7E/rKktZGilAZkBh6ynorp1C9NKwaBs2kYtXOTQWzC1nkGV6y",
+	"/ajik6khQi5cyxcIBjAS/jdy1wykBetgYBOtHnlhsOCTBvnKTtSHUXAA//p//jcZkK0nTwDqHICif3NM",
+	"LTKMlgA1pQfEL9TOA64S+8RdhaYzRpog1XIGmnlIeC/4uSvcyAUG1nu8IUpafpKRYh4BFhKCZc7CA+LQ",
+	"AA/RA+QvslUeMfkr7nGb8DER0qfvwElW3XPtHnrkOYR0uFm9Y9CXHYLZsWs9eJ8KpUA2J7ByIPVVxSbp",
+	"+4QhJa7Y6u4T0lofx55fLGpVcIaN7KfauUT1g4Fbx4OBVmwVz8KjAeixomVQVQqgp7XujpuPkr3dJ7EA",
+	"K68V2Lac8w09yiWoyuDaSxnAh80gHGx7TvjMEQskyh5psfCdQ92VwmNYg/3USx++6t02wLTlvKV2VBaQ",
+	"SJ65Mu5gJ0CpbWhlCy4meVXlHW0ErnxTLGY0nXLBuva+6Sj3RVRQIaEkzaWGetWW6lEyLWZUBO86jdJK",
+	"qdjJKVmph5LUK++5gk9y7FhGJSAXVtPjxp/aMfi7vRztijVyTd4fP+8+BiwtIy0sJakyAkaFIa/fvyRb",
+	"7//S7/f720P0WQf9amHvLm3WzQdIYEcFwuCa1FpYXVkey7hSS3C/yds3R8dJtSft5Gr0DqPpqqW0Vhhu",
+	"ADEdUBChYkNeTtRGKleROww7tn/v7pGpLJRGwdeopUOuEkjtFKBS+R/gJFzLP+3ykHH+qvyKJSvuamsT",
+	"tXa49kcXi2Rvd5esqTLm1PycWV7tq0646m2+iIemY5YvHXVxe09zymeVGz0seaUKYRUOI2fcSvlLQlMl",
+	"ta+5jsodNGrErK55LpcWQoflUaFKqxScBGpbVXhNrR4dCLPlbQQV6KCgF8ov3DiRyh1tWNEmIlI5yhUL",
+	"SsZsUdG2APKekHV18jDtO6RfB3Yi3AdskXrKC2ukYxaSP3iMZcP8Je6fnzvyY6FuxizlZc4gj9Pa80VY",
+	"8NBf5dJZ9dUeJgD7CHJeArW+qpVWkqsGGeTCVPp6OVFlhUUxTtB8aXjqY0fsJaBJN5eTahQlZbt6qH7J",
+	"fHA/NAgiMVZbrV76ruAZizsuHCaw5bg1O+EOTAqty8FEASFjwUQGhZagulKvXkwuoAZOkwb4DY4JY4li",
+	"kTEN9e18HRgpzvzeykRgwEVvu3FS7mbWG7RJ5jxlQrPQojin6ZR1d3v9TtSp9yhfLBY9Co97Uk123Fi9",
+	"8/LF02evj57ZMT1obXMRdQw3eWWgRA/AGVOYHNIZ9Pq9vi+pT+e8M+w87PV7DzHvegr26Z3SFmj/mjDT",
+	"VgsdjGKMUHtXXIBUDrGU9epYDwLDYuSrJCIBA6eRxdjweKkG7ZfswCEnUUmt86WP4oJalgIkQuRheJ7l",
+	"7b7IOkNISXpa7gKyPpFx6M7wp3azfvXKzltshnPle74F+sd1Tg/IJZDKkNGyR465C8AbKXnKBARsQt2K",
+	"UHSVKsNaImCz/rlgUIbPQYidqrNp2/jVNiEXG2zpjf1+y5agrnZVONyb6NwNrFtv2MJ4Rq/bv/niA4Ss",
+	"AsEGUNzt9xveoJW2+q6Vy+YfA793S3P9lv58993zN+ieH3X28JbaBpW3ufMNzdy4DgwZXD3kfVgfEwY9",
+	"vHrQ87KKph2x++TqEcdSvqJi6VYH2bb7m+zohStriRW4wfVXzGZULR05quDIl+UZ/tSpaNSHqLPKMpxT",
+	"1U5WEeUdmsGtzKVuocwYGhTGWwJXBV2s9I5V9VSdccX1CfFVuCvq7cpi/M2ZH+sdXettiMGAWjYtgDJl",
+	"wtI4K4uTYPkfeXaxA00RDrwwF63M1Oh5AJWvFep7rhkrCZsuWNnq6iKxoYl5d5e0lKE9qHXkhz0GBWyb",
+	"knWtsm4bG8LLKFtuXpcPBQoKeCQ/YHwJ0+YbmS03IIXeAg1SRtWcyxLJEjYPg7ZdvhIDJAxYOAUjU7Mz",
+	"wnUahDtOsNIdrIrOaokIATJyPTLuIg0v6jE4LuGgwUQGd85EyoiuFkZST4Stytrdc5PfOzfpb8BNnkox",
+	"zjlGe+0NNvjEWyzYfCzlSyjXDOP2N9lPWdT5Fcs49QXv9nZ3Nxk8VzJlWtNRHkbPfDGGeZiFCTm3ZZiW",
+	"4yCnzJlpydz/Fn4PeaY3MlTt2SA1wFDDtdU4odJpjcFyHXYESqmwTGfEysz1rRaWsT10hdMJ9zUpWpgI",
+	"ri5gIg1ytndV8j3VfhX3NOd3T3P2rh7xWprnUIH9d4v+Kwh5fQoQXWG4kEH/b4yAchZxZ9mqOm6DINlq",
+	"ZfiOmfVo2f9iUsY9lv/xsPwLIWpgB7wNql5PLfLTvvgWVKI5Nem0RREGw3SZjRtV+qFUNY23qSpPqbPC",
+	"g8oJrNs10oMsylIv3T4ISsSWxOMSBZG812ydOuxmTaooaSj5GAtufP+6FgKEIdk1GnRT9TBU8Kr7hZhV",
+	"uyTX8EEKSLZpVwu9FliqfzfQ41yQ+UZ63JejsC4S9F6g+gOS2nslblPmgLh8x3rcDmpMYAC9Fddot56i",
+	"Okbbm68C/a9UPCdtkbKhtIvWiUXV0FUbuqz6u2IrFuAY6ArCQmuaCQi0de1hIZej6uZasaea9XID6yNM",
+	"cbfWx98MAS7P554E/+FI8LUNb79L8lnSojsln96gtda132gMKAszkudD0Jd9kag5ROC5MlIQCKuYyCyB",
+	"i4LwnFKBdk7i0olEBTl6dfzW1bkybSkgbqyOhaskAmr5KWNzH07k1zJlilX5MAaCAjHZhWaY3gIhrLGo",
+	"ikkiuQVPN9ZNCvbiCsRCRs9ai1wYXeCJ/6cOMvgc1Nft5WqXeNjW/p723lsaPpcLnYaUaVZh3uc0OLTQ",
+	"VC8ifiKh9Ihhv+CZPGPoKTd8xgg1Lui6lFYbBoqg5BJYEGLhG7ZWXnRwnNvZAjd3o/sNku/o2s7vI7eQ",
+	"34b7eyZFRpd168Yr+I3MpAJqEdg1whCA1pK8/X/cxEvtj+S3b98oD+CexN+L1/d+7bviYp4A3LVUbwn7",
+	"p+I+lncErb6v4jVCLjDwurSxc42NJaHtLXWh6TOJsf9NvQLKmfqk+sj+9xlwrMLEolYpvgrDrqr1+kK5",
+	"PhHXBeBjYcQyI7EMQ/ZrDjz30OyiLKWI9hjovVTXOriujDr2JKZUxwLj+XvkcI1XYFO7zRET2Se02ux+",
+	"VrZy5ABnSjVxDpV7lnLPUv4tLTbgLaM1Ung31N1Qs95g8623s0BhBzGhEyjwSsZ8Uiim6y7OYWXs0FGp",
+	"QoFmYCKfkQTVDRBvI6iminQWaphrskXzHP7G2s4RGS0tfXezbkfuWUmqdVlLHAh/iwZ3RWzFEWz/M4jH",
+	"8KGNYzmDaLB7gnZvBvlcRuEV6PsC9g+Qve4iOQzTC2KUwKB2PQqATEctVfejsrvSA+2COqCcUkRcKfUo",
+	"FthOCrLz6EQPndwW1maHJCUsRTRiEyjZ7R9j5TDI1p2RLfc75DWoQmDu32qXUy1Jomc8gar8OhbJP+VU",
+	"9PSMm+l/OAtEL5WzZLu1+zGkh4FEenj09MWLWPhPwJaseNnSfaDZpjQWa/uUgnmekrVtSoeurABEvKzp",
+	"eLquOammS22lY5B1aVXdYKU76ar5/CVA0B8yMa/eqfQ2SXmHBJEGQdrVGZdjsO25Bj2QM9wKuNuxaMWB",
+	"q1DMNWyTKhYWw6JW+HyDdf+rcv+QvKmZ3ZRhuDhImEZkBPgXEtfgCICvDl+1+iwLXAJurbsKOJHaZTQL",
+	"qDarc9/MtRIaF+eurnFFp4PUaqB8fvGBjRFr3v4UdODsHKYzRt4xmpNnoB7WS4H7GuSD7mD/eNAfPuwP",
+	"9/b/0WlpyDkqMqDMnT/v9/un3T9/vd8/hZq7DMvcneQSd2PFR7kQRi5E0Jmq007B7IlnjWbN7tR/kFNB",
+	"jty1uEacP30ou2x2wrZ9VXt6yyqw913Vuz5sKlvLM1ppX+KusezsGhZudyf1sDvoHw/2h7u7w8Hjf4Ay",
+	"XFUEdvVKfdHfwTXsuWW36Uu9ZGWt43vZ8D5p9IYer9zxSY8LyDfXSHfgRijls8vzRDHDRrAF+rpXWjCv",
+	"SirUlYhyrYUPRVVGrlbYzHIHmHPOfCMBZ5aLSqEmFqtcY4j196TLUa0ZzbICCTA7gW6PiSsd6aIFqNaQ",
+	"lY5cO6lIpttARRkgwbOsoGfVXix3NcMilv9kqfF9k9syOV+6LtNfzo11KadxZVtaeM0Kh3CVPZYnmv+C",
+	"3S36/e5+v98n+uexqeqzL08cmX0zHvOUYWuhGquggvUyyRqMwvOFquGv5wrrGu3WWEXVsrVkFVjJwq0G",
+	"Ek2vSbDvOkX0utdS1Z4ps8uqurZQ/cIbyVelhFBIaBcKVhqTfPYrL2UDz+U/FQyslRQ+1OGjVSRonNPF",
+	"NYHoKusQEL77LN/7LN97b+imWb4OV28i4Wyc2IvxfK57JvYN9IW4IQIRujtA3cDRMhCLemuScZ0csFki",
+	"bkkS7pNw763FXyiP9jo4tnn+LED2aAmiDIfynvCLHBMq0AFedmR3wvxefy+KBTunqcmXaJl01cVhwkyu",
+	"dQa1o9zd+YA2Ze732HuPvZ8/ufYm+Hs9LdVOuVFCrZazsqUPuJYBK8hz1wp0BJV9y+aVoGtDNX0zZVzF",
+	"AhQbq4WjHX6umHa9qLGTJhjcsf4pVrjGysNbid17EsUiASXCd/sNlZzEV4rMXCOY5KcPGKf08QITa3NG",
+	"FXp3IpLEnbhT/Uyoq2273SOwU0uTvOnDSGeSQKpmd1wWMi1JnCvVDDX1r7BdrEnkLWncja0DSs6kYc0C",
+	"T0inXVCTL/YaKpnXsrReU2P6Mhm9m5Lz+0ze+0zee0Vt40ze6/Mhq6wFDfcvzzurAgOaPfqxHn0Z3kmE",
+	"DAr71qsWEkuzfbXZxXRJtpIwcDSJSDKShUjxn/YscmgBAcxlRkVBc9deXXOBzahEhLEMkHRBXbcAwRbQ",
+	"aA+qU2N1+lgkWipvdgaXMXjJMRx0waHwdFDRduzaYVAtBbhIe7E4LPf4T8mhsRDWuOcKqh5u1TtTw8KY",
+	"mlGBXHRcaJqXvAky7LYJ1CnHECxXfiK8kR2aZYnr8R52wQo6W7T3s4IW282GVrEog9fizrBWXEPKHMMu",
+	"vDwQ3Cc3oIoLidfnip2jCxi+0K1aZvmeVnI8tkwWososjBxUoQzuzDAUYV0MwlEIlr/ZUITgnD5VREJw",
+	"EHdYLdhKOxzjD107Lwvm6xaMT2+y5Hc48tOWCw6+d7XjF66oQcDu5Yt7P/At/MBtOQ4BI66Rsmvx4w28",
+	"xMJ/suElbmXTVzJmqHVo+YuQCyKF60dH02k1DiuuQQOHmYRG5MBZyyPwzSu4dp0iKZkrecYzph5ogszd",
+	"Mj3P2w1ZsNFUytMIOolSQfgM2nZicxWn1Tm2EpExNJzBBjrakK1KXIhFTV4gK4KFFx965LA6Na4v9Xv3",
+	"CHa8B+2wVB13+4OD8Oi9eikFhunB0qqX+1VWC87DoZBVRArXoSHDTjZlWxMQObShS70dtpN0BwXMWDE4",
+	"JCuiuDOFXlFW+tF/NHnhMMsCHPuyMQAlWDf1/Are8erQnQH3UqGHhW5o25VLOa95mplB/+7z8I0hoaNC",
+	"Mzdj50ovsOPjw06FKNexGASHfB1//Sdh9FfZDzxqLqiu0WfE1ANsu2uRMcDCezFgIzHgLot03+BGeXih",
+	"BxVVvb+9e2/+vZFoXfabw5hAarkbCfUjsJxLHf3H9JSF0pIct2thQ2x5HnSyAWmEm1hgkzVnyCk7qUMv",
+	"ipqUR7Y0M2GUfILxSEksfDfMBAOTwG/g5t/ukXdsJs/qqxTQ1sjX4rDsORYLqbIhDMOyR5XwbSU0J4qG",
+	"0q1lOdB3ckrVzKWDaKjH9AB6aBfYA7AmkoaOC1fvNKB4VZ+Mvf7eH03SQ595XdjbLNAj4B4e/u41/3uP",
+	"8Wf1GCOJaTEX3IgUR+tN9ahlOgv2Snw3aQvvXkyXlVk9FlBWobVXj6OZV1GsWITb/ONSrO+YuZRcfUnl",
+	"6IG+l5zvieDntZdKeUqK+V1SwesZe0IsAWMJJk2bnXTno5GnTFysdYJik+Wci9NGZfqg8IxiC8WNscRT",
+	"kjnVVX0FqIVpCSuHJukppIBCoZucp6euG27GFUtNacu133qgiVR8wgXNyft3L6F2TixgqZADqjHaz60K",
+	"Om8yYfyanPmQlXND/U2QbSfSTkOondX1ofNd82k5nmwJCVUmygm226jcsaXQT+1GmhTuIZa0aSnVANuG",
+	"I7Nn4VX5kZILzRSZSIYNxHH5tSOok6uXZbpka4Dv6hFC1rW/Jue08/0Hep2mPSs0jkGDXtMZdgrFO6u5",
+	"qhsTibfFKOdpk1TsbTowxOT9zb/XgpcsLRQ3S0zPqLD0ucyhBy9yXigQIE4/fSkDgCIuJscWuEvElFci",
+	"pr3nwf/3/w7scoW2Mo4w5LsXz9Fz8f3xq5clOOeSZjoidSyExuNMOM98Bfw9ggeH8Q2Icq7JP2BQqpgL",
+	"xFqLE2/mbAOmz2d0wnYmfFzn9iW4jbig4I9dgbhVP2fbQTQw5in0Mn4qhVEyb/Er5Qu61CQRsgvBfknl",
+	"gyjb0UMNX8gEN2Wq3+W4w0Qxs7DjZw1i1/79EMhee9c4cCZzfs7yL4Q+vgv2XRQEQQk8aKzt3VqxgKCH",
+	"q3tGr4v2OC6X+dutOqHzYvLJ6k74A7hRiMenjK3wC9sgsMLf4b06cR9NcYtoChPQAk8xK/pwpXW6HL5p",
+	"in2dqvns+ogkuhj9k6U+YNBhE6Tax6LMtSdbQTJx8IkysqokdhGJG4n9IH8vZaGq1P7XlqzY7z3D3Pwg",
+	"rd/F9ffiToRlj1I5X/qKSC65x3/rgWuVhzaKMYhzLBtaic432kI7De6+t40p+64kJ6oVUG+ILaoRLpnI",
+	"0sFh0LrLTq26KdUss/qNZQkoJriyTLJZbsZMqSAJ7f7iTrbffZIQUyjBMsKFkbGwWkzSTSKSFsbS5Ud7",
+	"wfio3A+Q5S7O8pgoKjI5I1N2Hgtf/onqqnY23FCy0tA4gRAPe+y+0A2W44FoFJiHTPgZ0yTxB9H913//",
+	"zyUdpT2s/oZrEbQVIfBTd6ZmlhP3J6RlIoKM7BpK5vZcyRlxGd+IJvYLEHLrn1wjsMAf2RerArC2AtDH",
+	"jtMFYHsOEVz6ONFFmjKtx0UOjdeuapt9w+PI1lnxSsS8T2m/d4LfO8E3TWk3FX3eWLwoU9sr6eKj5YOb",
+	"JbiXiFpPcrcTAIuGPmOKFZqtTWoPmMpm/s4acbhPbr+383+h5PabYNvmSe5tsmlUCi8+47TX5pVbj1F3",
+	"rzxf5Y8Lrc/3CHqPoJ83f/02KHpNC6W3cuXF5CbZ7JWSflVGOyjFXGGaOvabAHaLvBbjfXVkFVVBylgH",
+	"0ALXlbnANMsa1bipblZqTPUIcatsu0ck56KmjVRK1mu2APMsFxMXkrBg7PQm2taXSf6+Lk28TwK/TwL/",
+	"vKrNl87jvjk9thpKsZG7NIiaLWMH0GrXjGpwIVhTBnECWMA6FslLrk33fTVLQhAk6z7TQkwKpwCu+k9j",
+	"EThQw5ZAYN3UM5rn6FwA12NllAxaLmdo/CzzsETmg7UoGRXGQAqbVbtmOMnbN0fHbav/6xvBuhC/kGDE",
+	"Add2uxiS8N2zY7tplo894yg7n4bZWXCMOqVCMEXGzHVKwkN1R0f9odbaJWkipGVctZA6n1JWa6u0JVUQ",
+	"N7Mdiwkz2me/wzKg6ruW6JqTBcZC40nUIu8ikvNT1rzywFa9GpmHEXmNsDsQuqd0DsEv754/JY/7+48f",
+	"tDPQaifgtLuSxxh2bnamZpYH/LMz7MRFv/8w/T8ymZrlnBH7AvzE8IHhJsd/suCL+GwneIi/AGjMmJnK",
+	"7K8xuAriTvici7k9xOWc/TXuTIGUxR2Axb/GnSYUxR2UN/4ad0p4qk+HN7FudeFT95NdH/5QcyVeGQfQ",
+	"xHF7iwfE9+udUk3KnKd/F59725Y/v9N9Xae2Cjes4trF6KdguUPsh0whKnUkz4OswBqxcMgMNZQ00mYY",
+	"WOG599sHg1zXBxhzDQIdBLgcxCKV8hTc4iIjXhQA7HbN8jn4eQRjGcuIkAq6PCNdB7GcX0F4I6DTXSZS",
+	"mTlaNytyw+dUmW0X9hYGHPuQnoXVAIwErpHZkZclQsfCpQ3X0ka2oyqnpOwv10gfttsWElNUKiLYCJIo",
+	"s6h75FvJITva5X9wDSkgOdO6Rw59AF/A2YSsYu7GUk0sjaa5wcbdUiH7cIa86vvbYWw1NoJCFuVx/TdE",
+	"9TfWmc67i8WiC9BQqNwBRI0JfFyhvVDYwoFSZ2NV6I1gMCKcyNKYEvCAAHe9L+g2k95AybpLBpit44Bz",
+	"/OO/ZEEWPM+JYinjZwzgUSqG3j/tIYNrgulLPTff/KbcKUjICTHtwIszTpL5IvxpM8UDht1U/cDR65SQ",
+	"T8IgA2ggW1K4ENztG3TBq3/kY+dwzn9ky+9BAbBfvYg+dg7t4JUHdkEQLIjMtQ4Wb5XMCii3bnX9QuXg",
+	"jTZzPdzZoXPew/WkUmiJKe07Z4M1IV3QTAUanLo2BFWhm7nU3Ei1JFsJTIhvJNv1bw53dnKZ0nwqtRk+",
+	"7j/uw7c+lGe1rpiwJlsWg2lq9HaDOQyJT26xPChy/YEiopwpLopF4XRAkTlSjyTVOd2xotfqhp/VM2Oq",
+	"CJrmF8svkdUPVZ+plM2rP1WyBWT0gLnIzygp26Edvn1hZRPiIQn0J8JENpdcGMzFL7kGxt1lTPOJYFnZ",
+	"lijH9CT4chaLZBU6hwSgM6kdWQXR7XBSJQbRqmUGGgmB7g1rxCnyKZ6RFYeqDM+RLFxjdhBARksypSLr",
+	"kddlgpATwHkt8Qk0ac9iScBhg62STXdaS5m4+HDx/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	tests = append(tests, idempotencyTests...)
 	tests = append(tests, campaignTests...)
 	tests = append(tests, enqueueTests...)
+	tests = append(tests, suppressionTests...)
 	for _, tc := range sharedTests {
 		tests = append(tests, struct {
 			name string
