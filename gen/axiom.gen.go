@@ -2185,8 +2185,8 @@ type ClientInterface interface {
 	// unsubscribe button sends, and what the button of the unsubscribe
 	// page sends. Public: the unguessable token is the only credential;
 	// cookies and authorization are neither needed nor read. The body is
-	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-	// address the message went to is added to the account's suppression
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
 	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 	// campaign of the account mails it. Doing it again is harmless. A
 	// token that names no message (forged, altered, or of a deleted
@@ -2206,8 +2206,8 @@ type ClientInterface interface {
 	// unsubscribe button sends, and what the button of the unsubscribe
 	// page sends. Public: the unguessable token is the only credential;
 	// cookies and authorization are neither needed nor read. The body is
-	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-	// address the message went to is added to the account's suppression
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
 	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 	// campaign of the account mails it. Doing it again is harmless. A
 	// token that names no message (forged, altered, or of a deleted
@@ -2998,8 +2998,8 @@ func (c *Client) UnsubscribePage(ctx context.Context, token TrackingToken, reqEd
 // unsubscribe button sends, and what the button of the unsubscribe
 // page sends. Public: the unguessable token is the only credential;
 // cookies and authorization are neither needed nor read. The body is
-// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-// address the message went to is added to the account's suppression
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
 // list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 // campaign of the account mails it. Doing it again is harmless. A
 // token that names no message (forged, altered, or of a deleted
@@ -3029,8 +3029,8 @@ func (c *Client) UnsubscribeWithBody(ctx context.Context, token TrackingToken, c
 // unsubscribe button sends, and what the button of the unsubscribe
 // page sends. Public: the unguessable token is the only credential;
 // cookies and authorization are neither needed nor read. The body is
-// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-// address the message went to is added to the account's suppression
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
 // list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 // campaign of the account mails it. Doing it again is harmless. A
 // token that names no message (forged, altered, or of a deleted
@@ -5007,8 +5007,8 @@ type ClientWithResponsesInterface interface {
 	// unsubscribe button sends, and what the button of the unsubscribe
 	// page sends. Public: the unguessable token is the only credential;
 	// cookies and authorization are neither needed nor read. The body is
-	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-	// address the message went to is added to the account's suppression
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
 	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 	// campaign of the account mails it. Doing it again is harmless. A
 	// token that names no message (forged, altered, or of a deleted
@@ -5028,8 +5028,8 @@ type ClientWithResponsesInterface interface {
 	// unsubscribe button sends, and what the button of the unsubscribe
 	// page sends. Public: the unguessable token is the only credential;
 	// cookies and authorization are neither needed nor read. The body is
-	// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-	// address the message went to is added to the account's suppression
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
 	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 	// campaign of the account mails it. Doing it again is harmless. A
 	// token that names no message (forged, altered, or of a deleted
@@ -10109,8 +10109,8 @@ func (c *ClientWithResponses) UnsubscribePageWithResponse(ctx context.Context, t
 // unsubscribe button sends, and what the button of the unsubscribe
 // page sends. Public: the unguessable token is the only credential;
 // cookies and authorization are neither needed nor read. The body is
-// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-// address the message went to is added to the account's suppression
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
 // list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 // campaign of the account mails it. Doing it again is harmless. A
 // token that names no message (forged, altered, or of a deleted
@@ -10136,8 +10136,8 @@ func (c *ClientWithResponses) UnsubscribeWithBodyWithResponse(ctx context.Contex
 // unsubscribe button sends, and what the button of the unsubscribe
 // page sends. Public: the unguessable token is the only credential;
 // cookies and authorization are neither needed nor read. The body is
-// `List-Unsubscribe=One-Click`, form-encoded (or multipart). The
-// address the message went to is added to the account's suppression
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
 // list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
 // campaign of the account mails it. Doing it again is harmless. A
 // token that names no message (forged, altered, or of a deleted
@@ -25061,16 +25061,16 @@ var swaggerSpec = []string{
 	"7K8xuAriTvici7k9xOWc/TXuTIGUxR2Axb/GnSYUxR2UN/4ad0p4qk+HN7FudeFT95NdH/5QcyVeGQfQ",
 	"xHF7iwfE9+udUk3KnKd/F59725Y/v9N9Xae2Cjes4trF6KdguUPsh0whKnUkz4OswBqxcMgMNZQ00mYY",
 	"WOG599sHg1zXBxhzDQIdBLgcxCKV8hTc4iIjXhQA7HbN8jn4eQRjGcuIkAq6PCNdB7GcX0F4I6DTXSZS",
-	"mTlaNytyw+dUmW0X9hYGHPuQnoXVAIwErpHZkZclQsfCpQ3X0ka2oyqnpOwv10gfttsWElNUKiLYCJIo",
-	"s6h75FvJITva5X9wDSkgOdO6Rw59AF/A2YSsYu7GUk0sjaa5wcbdUiH7cIa86vvbYWw1NoJCFuVx/TdE",
-	"9TfWmc67i8WiC9BQqNwBRI0JfFyhvVDYwoFSZ2NV6I1gMCKcyNKYEvCAAHe9L+g2k95AybpLBpit44Bz",
-	"/OO/ZEEWPM+JYinjZwzgUSqG3j/tIYNrgulLPTff/KbcKUjICTHtwIszTpL5IvxpM8UDht1U/cDR65SQ",
-	"T8IgA2ggW1K4ENztG3TBq3/kY+dwzn9ky+9BAbBfvYg+dg7t4JUHdkEQLIjMtQ4Wb5XMCii3bnX9QuXg",
-	"jTZzPdzZoXPew/WkUmiJKe07Z4M1IV3QTAUanLo2BFWhm7nU3Ei1JFsJTIhvJNv1bw53dnKZ0nwqtRk+",
-	"7j/uw7c+lGe1rpiwJlsWg2lq9HaDOQyJT26xPChy/YEiopwpLopF4XRAkTlSjyTVOd2xotfqhp/VM2Oq",
-	"CJrmF8svkdUPVZ+plM2rP1WyBWT0gLnIzygp26Edvn1hZRPiIQn0J8JENpdcGMzFL7kGxt1lTPOJYFnZ",
-	"lijH9CT4chaLZBU6hwSgM6kdWQXR7XBSJQbRqmUGGgmB7g1rxCnyKZ6RFYeqDM+RLFxjdhBARksypSLr",
-	"kddlgpATwHkt8Qk0ac9iScBhg62STXdaS5m4+HDx/wcAAP//",
+	"mTlaNytyw+dUme0DdCPFwqkD9pN8IiS44ML4frt2H+yzsLqBkcBPMjvnZSnSsXAJxbWEku2oyjYpO881",
+	"EovtgQiJySsVeWyET5T51T3yreSQN+0yQ7iG5JCcad0jhz60L+B5QlbReGOpJpZ609xgS2+pkLE4E1/1",
+	"/e0w6hpbRCHz8lTgN8QPNtamzruLxaILcFKo3IFKjT18XKHKUPLCAVlnYyXpjWAwIpzIUp8SJIE0d72X",
+	"6DaT3kD9ukvWmK3jjXP8479kQRY8z4liKeNnDOBRKoZ+Qe0hg2uCiU09N9/8pnwrSNUJMe3ACzpOxvki",
+	"nGszlQSG3VQxwdHr1JNPwjoDaCBbUrjg3O0b9Merf+Rj53DOf2TL70E1sF+9iD52Du3glQd2QRBGiGy3",
+	"DhZvlcwKKMTe60SdQuXgpzZzPdzZoXPew/WkUmiJye47Z4M1wV7QZgVan7oGBVUJnLnU3Ei1JFsJTIhv",
+	"JNv1bw53dnKZ0nwqtRk+7j/uw7c+lGe1rsywJlsWg2lq9HaDOQyJT3uxPChynYMiopyRLopF4bRDkTlS",
+	"jyTVueOx1tfqhp/Vc2aq2JrmF8svkdUPVZ+p1NCrP1WyBeTPgLnIzygpG6Udvn1hpRbiIQk0K8JENpdc",
+	"GMzSL7kGcv2MaT4RLCsbFuWYuARfzmKRrELnkAB0JrUjqyC6HU6qlCFaNdNA8yHQvWGNOEU++TOyglKV",
+	"+zmShWvZDgLIaEmmVGQ98rpMHXKiOa+lRIGO7VksCThssFWy6U5ryRQXHy7+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -162,6 +162,9 @@ func TestOneClickUnsubscribe(t *testing.T) {
 		{"no body", links["jane@example.com"], "", "", 400, gen.ErrorCodeInvalidParameter},
 		{"another body", links["jane@example.com"], "application/x-www-form-urlencoded", "List-Unsubscribe=Yes", 400, gen.ErrorCodeInvalidParameter},
 		{"a JSON body", links["jane@example.com"], "application/json", `{"List-Unsubscribe":"One-Click"}`, 415, gen.ErrorCodeUnsupportedMediaType},
+		{"a bad escape", links["jane@example.com"], "application/x-www-form-urlencoded", "List-Unsubscribe=%ZZ", 400, gen.ErrorCodeInvalidParameter},
+		{"multipart without a boundary", links["jane@example.com"], "multipart/form-data", "List-Unsubscribe=One-Click", 400, gen.ErrorCodeInvalidParameter},
+		{"a truncated multipart body", links["jane@example.com"], "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Cl", 400, gen.ErrorCodeInvalidParameter},
 	} {
 		resp, body := post(t, tc.url, tc.ctype, strings.NewReader(tc.body))
 		wantError(t, resp, body, tc.status, tc.code)

@@ -251,12 +251,18 @@ func (c *claims) ids() []string {
 	return ids
 }
 
-// renewed records that the claims on ids last until until; a claim
-// completed meanwhile stays dropped.
-func (c *claims) renewed(ids []string, until time.Time) {
+// renewed records that of the claims on asked, those on held last until
+// until, and the others are lost (taken over while renewals failed); a
+// claim completed meanwhile stays dropped.
+func (c *claims) renewed(asked, held []string, until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, id := range ids {
+	for _, id := range asked {
+		if _, ok := c.at[id]; ok {
+			c.at[id] = time.Time{}
+		}
+	}
+	for _, id := range held {
 		if _, ok := c.at[id]; ok {
 			c.at[id] = until
 		}
@@ -289,7 +295,7 @@ func (w *Worker) heartbeat(done <-chan struct{}) {
 			w.log.Warn("renewing claims", slog.Int("claims", len(ids)), slog.Any("error", err))
 			continue
 		}
-		w.claims.renewed(held, until)
+		w.claims.renewed(ids, held, until)
 	}
 }
 

@@ -251,3 +251,72 @@ func TestRelayRefusalsBackOff(t *testing.T) {
 		t.Errorf("the relay accepted %v; want each of %d once", got, n)
 	}
 }
+
+// A worker that stops gives back the messages it claimed and had not
+// started, waiting for their turn: another worker takes them at once, not
+// when their claims run out.
+func TestStoppedWorkerGivesBackItsClaims(t *testing.T) {
+	const n = 6
+	o := newOutbox(t, n)
+	relay := smtptest.New(t)
+	c := o.send(t, o.account, o.tmpl)
+	sc, err := campaign.ParseSMTPURL(relay.URL("starttls=none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := campaign.NewSMTPSender(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One message a minute: past the first, every claim waits its turn.
+	w, err := campaign.NewWorker(campaign.WorkerConfig{Service: o.svc, Outbox: o.db, Sender: sender, SendRate: 1.0 / 60,
+		Concurrency: 3, Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	relay.WaitFor(1, 30*time.Second)
+	claimed := func() []axiom.Message {
+		var out []axiom.Message
+		page, err := o.svc.Messages(t.Context(), o.account.ID, c.ID, axiom.Query{Page: 1, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Items {
+			if m.Status == axiom.MessageQueued && m.Attempts > 0 {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	// A guard against a worker that never claims, not a timing assertion.
+	for deadline := time.Now().Add(30 * time.Second); len(claimed()) < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker holds %d messages waiting for their turn; want 2", len(claimed()))
+		}
+	}
+	cancel()
+	<-done
+	waiting := claimed()
+	if len(waiting) < 2 || len(waiting) > 3 {
+		t.Fatalf("%d messages claimed and not sent after the stop; want the 2 or 3 that waited", len(waiting))
+	}
+	// Free at once: their claims (10s) would still run otherwise.
+	free, err := o.db.ClaimMessages(t.Context(), "wrk_next", time.Now(), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range waiting {
+		if !slices.ContainsFunc(free, func(f axiom.Message) bool { return f.ID == m.ID }) {
+			t.Errorf("message %s, given back at the stop, is not free", m.ID)
+		}
+	}
+	if got := len(relay.Messages()); got != 1 {
+		t.Errorf("the relay received %d messages; want the 1 the rate allowed", got)
+	}
+}
