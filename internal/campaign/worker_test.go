@@ -74,6 +74,15 @@ func (o *outbox) send(t *testing.T, a axiom.Account, tmpl axiom.Template) axiom.
 // run runs a worker of cfg on the outbox until the test ends.
 func (o *outbox) run(t *testing.T, relay *smtptest.Server, cfg campaign.WorkerConfig) *campaign.Worker {
 	t.Helper()
+	w, stop := o.start(t, relay, cfg)
+	t.Cleanup(stop)
+	return w
+}
+
+// start runs a worker of cfg on the outbox, delivering to relay, until
+// stop is called, which waits for it to return.
+func (o *outbox) start(t *testing.T, relay *smtptest.Server, cfg campaign.WorkerConfig) (w *campaign.Worker, stop func()) {
+	t.Helper()
 	sc, err := campaign.ParseSMTPURL(relay.URL("starttls=none"))
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +94,7 @@ func (o *outbox) run(t *testing.T, relay *smtptest.Server, cfg campaign.WorkerCo
 	if cfg.Poll == 0 {
 		cfg.Poll = 10 * time.Millisecond
 	}
-	w, err := campaign.NewWorker(cfg)
-	if err != nil {
+	if w, err = campaign.NewWorker(cfg); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,11 +103,10 @@ func (o *outbox) run(t *testing.T, relay *smtptest.Server, cfg campaign.WorkerCo
 		defer close(done)
 		w.Run(ctx)
 	}()
-	t.Cleanup(func() {
+	return w, func() {
 		cancel()
 		<-done
-	})
-	return w
+	}
 }
 
 // waitSent waits until campaign c of account a is sent.
@@ -260,26 +267,8 @@ func TestStoppedWorkerGivesBackItsClaims(t *testing.T) {
 	o := newOutbox(t, n)
 	relay := smtptest.New(t)
 	c := o.send(t, o.account, o.tmpl)
-	sc, err := campaign.ParseSMTPURL(relay.URL("starttls=none"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := campaign.NewSMTPSender(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// One message a minute: past the first, every claim waits its turn.
-	w, err := campaign.NewWorker(campaign.WorkerConfig{Service: o.svc, Outbox: o.db, Sender: sender, SendRate: 1.0 / 60,
-		Concurrency: 3, Poll: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(ctx)
-	}()
+	_, stop := o.start(t, relay, campaign.WorkerConfig{SendRate: 1.0 / 60, Concurrency: 3})
 	relay.WaitFor(1, 30*time.Second)
 	claimed := func() []axiom.Message {
 		var out []axiom.Message
@@ -300,8 +289,7 @@ func TestStoppedWorkerGivesBackItsClaims(t *testing.T) {
 			t.Fatalf("the worker holds %d messages waiting for their turn; want 2", len(claimed()))
 		}
 	}
-	cancel()
-	<-done
+	stop()
 	waiting := claimed()
 	if len(waiting) < 2 || len(waiting) > 3 {
 		t.Fatalf("%d messages claimed and not sent after the stop; want the 2 or 3 that waited", len(waiting))
