@@ -92,7 +92,8 @@ func CheckSchedule(at, now time.Time) error {
 
 // Audience selects the leads a campaign goes to: a lead matches when it has
 // one of Tags (if any), its type is one of Types (if any) and its status one
-// of Statuses (if any). Unsubscribed leads never match.
+// of Statuses (if any). Unsubscribed leads never match. Whether a lead that
+// matches is mailed is Select's to say.
 type Audience struct {
 	Tags, Types, Statuses []string
 }
@@ -107,11 +108,12 @@ func (a Audience) Normalized() Audience {
 	return a
 }
 
-// Matches reports whether l is in the audience.
-func (a Audience) Matches(l Lead) bool {
-	if l.Status == LeadStatusUnsubscribed {
-		return false
-	}
+// Matches reports whether l is in the audience and mailed, its address
+// not suppressed.
+func (a Audience) Matches(l Lead) bool { return a.Select(l, false) == Mailed }
+
+// criteria reports whether l has one of the tags, types and statuses.
+func (a Audience) criteria(l Lead) bool {
 	in := func(set []string, v ...string) bool {
 		if len(set) == 0 {
 			return true
@@ -124,6 +126,36 @@ func (a Audience) Matches(l Lead) bool {
 		return false
 	}
 	return in(a.Tags, l.Tags...) && in(a.Types, l.Type) && in(a.Statuses, l.Status)
+}
+
+// Selection is what becomes of one of an account's leads when a campaign's
+// audience is queued.
+type Selection int
+
+// The selections.
+const (
+	// NotInAudience: the lead does not match the audience; nothing is recorded.
+	NotInAudience Selection = iota
+	// Mailed: the lead gets a message.
+	Mailed
+	// Suppressed: the lead is of the audience but may not be mailed (it
+	// unsubscribed, or its address is on the account's suppression list):
+	// the campaign records it left out, and counts it.
+	Suppressed
+)
+
+// Select is the one rule of who is mailed: a lead of the audience who has
+// not unsubscribed and whose address is not suppressed. suppressed tells
+// whether the lead's address (by EmailKey) is on the account's suppression
+// list.
+func (a Audience) Select(l Lead, suppressed bool) Selection {
+	switch {
+	case !a.criteria(l):
+		return NotInAudience
+	case suppressed, l.Status == LeadStatusUnsubscribed:
+		return Suppressed
+	}
+	return Mailed
 }
 
 // Campaign sends one template to an audience of an account's leads.
@@ -177,15 +209,19 @@ type CampaignCounts struct {
 }
 
 // CampaignStats are a campaign's delivery and engagement figures.
+// Recipients counts the messages to send; Suppressed the leads of the
+// audience left out (Select), Bounces the messages whose address the relay
+// refused for good, which suppressed it.
 type CampaignStats struct {
 	Recipients, Sent, Failed, Pending int
+	Suppressed, Bounces               int
 	Opens, UniqueOpens                int
 	Clicks, UniqueClicks              int
 	Unsubscribes                      int
 }
 
 // MessageStatus is where a campaign message stands. A queued message may
-// be claimed by a worker: it stays queued, with a lease, until the worker
+// be claimed by a worker: it stays queued, claimed, until the worker
 // records the outcome.
 type MessageStatus string
 
@@ -194,6 +230,9 @@ const (
 	MessageQueued MessageStatus = "queued"
 	MessageSent   MessageStatus = "sent"
 	MessageFailed MessageStatus = "failed"
+	// MessageSuppressed records a lead of the audience left out (Select):
+	// never sent, not a recipient; its Error says why.
+	MessageSuppressed MessageStatus = "suppressed"
 )
 
 // Link is one tracked link of a message: its token and where it leads.
@@ -231,4 +270,30 @@ type Outcome struct {
 	Error  string        // why it failed
 	At     time.Time     // when the attempt ended
 	Retry  time.Time     // with MessageQueued: not before this time
+	// Suppress, with MessageFailed, is the suppression the failure earns
+	// the address (a bounce), recorded with the outcome.
+	Suppress *Suppression
+}
+
+// SuppressedMessage is the record of lead l of campaign c left out of it
+// at now: a message that is never sent, whose Error says why. openToken
+// and unsubscribeToken are fresh tokens, unique as every message's are.
+func SuppressedMessage(c Campaign, l Lead, reason string, openToken, unsubscribeToken string, now time.Time) Message {
+	now = StoreTime(now)
+	return Message{
+		ID: NewID(PrefixMessage, now), CampaignID: c.ID, AccountID: c.AccountID, LeadID: l.ID,
+		To: l.Email, ToName: l.Name, OpenToken: openToken, UnsubscribeToken: unsubscribeToken,
+		Status: MessageSuppressed, Error: reason, CreatedAt: now,
+	}
+}
+
+// Unsubscription is what an unsubscribe link names: the message's account,
+// campaign and address, and whether the address is unsubscribed already.
+type Unsubscription struct {
+	AccountID    string
+	CampaignID   string
+	CampaignName string
+	LeadID       string
+	Email        string
+	Unsubscribed bool
 }

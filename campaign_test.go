@@ -1,8 +1,10 @@
 package axiom_test
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/axiomkit/axiom"
 )
@@ -65,6 +67,57 @@ func TestAudience(t *testing.T) {
 	} {
 		if got := tt.a.Matches(tt.l); got != tt.want {
 			t.Errorf("%s: Matches = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Select is the one rule of who is mailed, who is left out and counted,
+// and who is not of the audience at all.
+func TestAudienceSelect(t *testing.T) {
+	active := axiom.Lead{Type: "client", Status: "active", Tags: []string{"buyer"}}
+	unsubscribed := axiom.Lead{Type: "client", Status: axiom.LeadStatusUnsubscribed, Tags: []string{"buyer"}}
+	for _, tt := range []struct {
+		name       string
+		a          axiom.Audience
+		l          axiom.Lead
+		suppressed bool
+		want       axiom.Selection
+	}{
+		{"mailed", axiom.Audience{}, active, false, axiom.Mailed},
+		{"suppressed address", axiom.Audience{}, active, true, axiom.Suppressed},
+		{"unsubscribed lead", axiom.Audience{Tags: []string{"buyer"}}, unsubscribed, false, axiom.Suppressed},
+		{"unsubscribed and suppressed", axiom.Audience{}, unsubscribed, true, axiom.Suppressed},
+		{"not of the audience, suppressed", axiom.Audience{Tags: []string{"seller"}}, active, true, axiom.NotInAudience},
+		{"unsubscribed, outside the statuses asked for", axiom.Audience{Statuses: []string{"active"}}, unsubscribed, false, axiom.NotInAudience},
+		{"wrong type", axiom.Audience{Types: []string{"vendor"}}, active, false, axiom.NotInAudience},
+	} {
+		if got := tt.a.Select(tt.l, tt.suppressed); got != tt.want {
+			t.Errorf("%s: Select = %v, want %v", tt.name, got, tt.want)
+		}
+		if got := tt.a.Matches(tt.l); got != (tt.a.Select(tt.l, false) == axiom.Mailed) {
+			t.Errorf("%s: Matches = %v, unlike Select", tt.name, got)
+		}
+	}
+}
+
+func TestNewSuppression(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 678901234, time.UTC)
+	s, err := axiom.NewSuppression("acc_1", "Jane.Doe@Example.COM", axiom.SuppressBounced, strings.Repeat("é", 600), "cmp_1", now)
+	if err != nil || s.Key != "jane.doe@example.com" || s.Email != "Jane.Doe@Example.COM" || s.AccountID != "acc_1" ||
+		s.CampaignID != "cmp_1" || !s.CreatedAt.Equal(now.Truncate(time.Millisecond)) || utf8.RuneCountInString(s.Detail) != axiom.MaxSuppressionDetail {
+		t.Errorf("NewSuppression = %+v, %v", s, err)
+	}
+	for _, tt := range []struct {
+		email  string
+		reason axiom.SuppressionReason
+	}{{"not an address", axiom.SuppressManual}, {"jane@example.com", "deleted"}, {"jane@example.com", ""}} {
+		if _, err := axiom.NewSuppression("acc_1", tt.email, tt.reason, "", "", now); axiom.ErrorCodeOf(err) != axiom.CodeInvalidParameter {
+			t.Errorf("NewSuppression(%q, %q): %v, want invalid_parameter", tt.email, tt.reason, err)
+		}
+	}
+	for _, r := range axiom.SuppressionReasons() {
+		if !r.Valid() {
+			t.Errorf("%s is not valid", r)
 		}
 	}
 }

@@ -18,6 +18,7 @@ const (
 	PrefixAccount  = "acc_"
 	PrefixKey      = "key_"
 	PrefixRequest  = "req_"
+	PrefixWorker   = "wrk_"
 )
 
 // maxIDBody is the most characters an id may have after its prefix, as the

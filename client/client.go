@@ -74,6 +74,8 @@ type Client struct {
 	Templates *TemplateService
 	// Campaigns are the account's email campaigns.
 	Campaigns *CampaignService
+	// Suppressions are the addresses the account's campaigns never mail.
+	Suppressions *SuppressionService
 
 	raw *gen.ClientWithResponses
 	key string
@@ -280,6 +282,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	c.Leads = &LeadService{c: c}
 	c.Templates = &TemplateService{c: c}
 	c.Campaigns = &CampaignService{c: c}
+	c.Suppressions = &SuppressionService{c: c}
 	return c, nil
 }
 

@@ -645,11 +645,19 @@ func TestIntegrationCampaigns(t *testing.T) {
 	}
 
 	// A page of one, so that AllMessages has to turn the page.
-	var recipients []string
+	var recipients, leftOut []string
 	var pixel string
 	for m, err := range c.Campaigns.AllMessages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Limit: ptr(1)}) {
 		if err != nil {
 			t.Fatalf("AllMessages: %v", err)
+		}
+		if m.Status == gen.CampaignMessageStatusSuppressed {
+			// The unsubscribed buyer: recorded left out, never sent.
+			if m.SentAt != nil || m.Error == "" || m.HTML != "" {
+				t.Errorf("the record of a lead left out = %+v", m)
+			}
+			leftOut = append(leftOut, m.To)
+			continue
 		}
 		recipients = append(recipients, m.To)
 		if m.LeadID != leads[m.To] || m.Status != gen.CampaignMessageStatusSent || m.SentAt == nil || !strings.HasPrefix(m.Subject, "News for Lead") ||
@@ -660,23 +668,27 @@ func TestIntegrationCampaigns(t *testing.T) {
 			pixel = m.HTML[i : i+strings.IndexByte(m.HTML[i:], '"')]
 		}
 	}
-	if strings.Join(recipients, ",") != "lead0@example.com,lead1@example.com" {
-		t.Errorf("messages to %v, want the two subscribed buyers, oldest first", recipients)
+	if strings.Join(recipients, ",") != "lead0@example.com,lead1@example.com" || strings.Join(leftOut, ",") != "lead3@example.com" {
+		t.Errorf("messages to %v, and %v left out; want the two subscribed buyers, oldest first, and the unsubscribed one left out", recipients, leftOut)
 	}
 	first, err := c.Campaigns.Messages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Limit: ptr(1)})
 	if err != nil || len(first.Messages) != 1 || !first.HasMore || first.Messages[0].To != "lead0@example.com" {
 		t.Fatalf("Messages page 1 of 1 = %+v, %v", first, err)
 	}
 	second, err := c.Campaigns.Messages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Page: ptr(2), Limit: ptr(1)})
-	if err != nil || len(second.Messages) != 1 || second.HasMore || second.Messages[0].To != "lead1@example.com" {
+	if err != nil || len(second.Messages) != 1 || !second.HasMore || second.Messages[0].To != "lead1@example.com" {
 		t.Errorf("Messages page 2 of 1 = %+v, %v", second, err)
+	}
+	third, err := c.Campaigns.Messages(ctx, draft.ID, &gen.ListCampaignMessagesParams{Page: ptr(3), Limit: ptr(1)})
+	if err != nil || len(third.Messages) != 1 || third.HasMore || third.Messages[0].Status != gen.CampaignMessageStatusSuppressed {
+		t.Errorf("Messages page 3 of 1 = %+v, %v", third, err)
 	}
 
 	stats, err := c.Campaigns.Stats(ctx, draft.ID)
 	if err != nil {
 		t.Fatalf("Stats: %v", err)
 	}
-	if want := (gen.CampaignStats{Recipients: 2, Sent: 2}); stats.CampaignStats != want || stats.StatusCode != 200 {
+	if want := (gen.CampaignStats{Recipients: 2, Sent: 2, Suppressed: 1}); stats.CampaignStats != want || stats.StatusCode != 200 {
 		t.Errorf("Stats = %+v, want %+v", stats.CampaignStats, want)
 	}
 	// Loading a message's pixel, as a mail client would, is counted.
@@ -751,5 +763,72 @@ func TestIntegrationCampaigns(t *testing.T) {
 	}
 	if _, err := c.Campaigns.Get(ctx, other.ID); !errors.Is(err, client.ErrNotFound) {
 		t.Errorf("Get after Delete: %v, want ErrNotFound", err)
+	}
+}
+
+func TestIntegrationSuppressions(t *testing.T) {
+	srv := servertest.New(t, servertest.WithoutRateLimit())
+	c := newClient(t, srv.URL, srv.Key)
+	ctx := t.Context()
+	if page, err := c.Suppressions.List(ctx, nil); err != nil || len(page.Suppressions) != 0 || page.StatusCode != 200 {
+		t.Fatalf("List of a new account = %+v, %v; want an empty page", page, err)
+	}
+	// Addresses whose characters a path must carry: a slash, a plus, a percent.
+	emails := []string{"Jane.Doe@Example.com", "a/b@example.com", "c+tag@example.com", "d%e@example.com", "o'brien@example.com"}
+	for i, e := range emails {
+		reason := []gen.SuppressionReason{gen.SuppressionReasonBounced, gen.SuppressionReasonComplained, gen.SuppressionReasonManual,
+			gen.SuppressionReasonUnsubscribed, gen.SuppressionReasonBounced}[i]
+		got, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: e, Reason: reason, Detail: ptr("from the provider's webhook")})
+		if err != nil || !got.Added || got.StatusCode != 201 || got.Email != e || got.Reason != reason || got.CampaignID != nil ||
+			got.Detail != "from the provider's webhook" {
+			t.Fatalf("Add(%s) = %+v, %v", e, got, err)
+		}
+		again, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: strings.ToUpper(e), Reason: gen.SuppressionReasonManual})
+		if err != nil || again.Added || again.StatusCode != 200 || again.Suppression != got.Suppression {
+			t.Fatalf("Add(%s) again = %+v, %v; want the first entry, not added", strings.ToUpper(e), again, err)
+		}
+		if found, err := c.Suppressions.Get(ctx, strings.ToLower(e)); err != nil || found.Suppression != got.Suppression {
+			t.Fatalf("Get(%s) = %+v, %v", strings.ToLower(e), found, err)
+		}
+	}
+	var listed []string
+	for s, err := range c.Suppressions.All(ctx, &gen.ListSuppressionsParams{Limit: ptr(2), Sort: ptr(gen.SuppressionSortFieldEmail),
+		Order: ptr(gen.ListSuppressionsParamsOrderAsc)}) {
+		if err != nil {
+			t.Fatalf("All: %v", err)
+		}
+		listed = append(listed, s.Email)
+	}
+	if want := []string{"a/b@example.com", "c+tag@example.com", "d%e@example.com", "Jane.Doe@Example.com", "o'brien@example.com"}; !slices.Equal(listed, want) {
+		t.Errorf("All by email = %v; want %v", listed, want)
+	}
+	bounced, err := c.Suppressions.List(ctx, &gen.ListSuppressionsParams{Reason: ptr(gen.SuppressionReasonBounced)})
+	if err != nil || len(bounced.Suppressions) != 2 {
+		t.Errorf("List of bounces = %+v, %v; want 2", bounced, err)
+	}
+	if _, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: "not an address", Reason: gen.SuppressionReasonManual}); !errors.Is(err, client.ErrInvalidParameter) {
+		t.Errorf("Add of a bad address: %v, want ErrInvalidParameter", err)
+	}
+	for _, e := range emails {
+		if res, err := c.Suppressions.Remove(ctx, e); err != nil || res.StatusCode != 204 {
+			t.Fatalf("Remove(%s) = %+v, %v", e, res, err)
+		}
+		if _, err := c.Suppressions.Get(ctx, e); !errors.Is(err, client.ErrNotFound) {
+			t.Errorf("Get(%s) after Remove: %v, want ErrNotFound", e, err)
+		}
+		if _, err := c.Suppressions.Remove(ctx, e); !errors.Is(err, client.ErrNotFound) {
+			t.Errorf("Remove(%s) twice: %v, want ErrNotFound", e, err)
+		}
+	}
+	// Another account's list is its own.
+	if _, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: emails[0], Reason: gen.SuppressionReasonManual}); err != nil {
+		t.Fatal(err)
+	}
+	other := newClient(t, srv.URL, srv.NewAccountKey(t, axiom.PlanStarter))
+	if _, err := other.Suppressions.Get(ctx, emails[0]); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("another account's Get: %v, want ErrNotFound", err)
+	}
+	if page, err := other.Suppressions.List(ctx, nil); err != nil || len(page.Suppressions) != 0 {
+		t.Errorf("another account lists %+v, %v", page, err)
 	}
 }

@@ -82,7 +82,9 @@ func newResponseValidator(basePath string) (*responseValidator, error) {
 }
 
 func (v *responseValidator) validate(ctx context.Context, req *http.Request, status int, header http.Header, body []byte) error {
-	path, ok := strings.CutPrefix(req.URL.Path, v.basePath)
+	// Segments are matched as sent, escaped: an email's "/" (%2F) stays
+	// inside its segment.
+	path, ok := strings.CutPrefix(req.URL.EscapedPath(), v.basePath)
 	if !ok {
 		return fmt.Errorf("path %s is outside the base path %s", req.URL.Path, v.basePath)
 	}

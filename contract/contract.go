@@ -97,6 +97,11 @@ const (
 	// messages count opens, clicks and unsubscribes, redirect only to the
 	// template's URL, and refuse tokens that name nothing.
 	TrackingLinks = "tracking_links"
+	// SuppressionList: an address added to the suppression list reads
+	// back, in any case, keeps its first reason, is listed by reason, is
+	// left out of a campaign (recorded and counted), and is gone once
+	// removed; the address a one-click unsubscribe unsubscribed is on it.
+	SuppressionList = "suppression_list"
 	// RateLimitHeaders: the rate-limit headers are present on every
 	// authenticated response, consistent with the plan's figures and with
 	// each other across consecutive calls.
@@ -115,7 +120,7 @@ var Checks = []string{
 	ResponseSchemaConformance, ErrorEnvelope, NegativeDataRejection, PositiveDataAcceptance,
 	AuthenticationRequired, AccountIsolation, CreatedResourceAvailable, UpdateReadsBack,
 	DeletedResourceGone, DuplicateEmailRejected, IdempotentReplay, Pagination, SortOrder,
-	CampaignLifecycle, CampaignStateRules, TrackingLinks, RateLimitHeaders, RateLimitEnforced, HeadSupported,
+	CampaignLifecycle, CampaignStateRules, TrackingLinks, SuppressionList, RateLimitHeaders, RateLimitEnforced, HeadSupported,
 }
 
 // Config says which server to check and how.

@@ -257,9 +257,26 @@ func TestFaultsAreCaught(t *testing.T) {
 			want:   []string{contract.TrackingLinks},
 		},
 		{
-			name:   "unsubscribe ignored",
-			faults: func(reference) []faults.Fault { return []faults.Fault{faults.IgnoreUnsubscribe()} },
+			name:   "one-click unsubscribe ignored",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.IgnoreOneClick()} },
 			want:   []string{contract.TrackingLinks},
+		},
+		{
+			name:   "GET unsubscribes",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.UnsubscribeOnGet()} },
+			want:   []string{contract.TrackingLinks},
+		},
+		{
+			name:   "suppression forgotten",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.ForgetSuppressions()} },
+			want:   []string{contract.SuppressionList},
+		},
+		{
+			name: "another account reads the suppression list",
+			faults: func(ref reference) []faults.Fault {
+				return []faults.Fault{faults.ActAs(faults.GetSuppression, ref.second, ref.key)}
+			},
+			want: []string{contract.AccountIsolation},
 		},
 		{
 			name: "another account reads the campaign",

@@ -94,6 +94,8 @@ type runner struct {
 	// fixtureCampaign is a sent campaign of the run, whose audience is the
 	// run's tag: an invalid request accepted by mistake sends to no one else.
 	fixtureCampaign string
+	// fixture is the run's campaign fixture, once made.
+	fixture *campaignFixture
 }
 
 // has reports whether the run covers an operation.
@@ -504,14 +506,17 @@ func (r *runner) track(kind, id, key string) {
 	if id == "" {
 		return
 	}
-	for _, o := range r.created {
-		if o.kind == kind && o.id == id {
-			return
-		}
+	if !slices.Contains(r.created, owned{kind, id, key}) {
+		r.created = append(r.created, owned{kind, id, key})
 	}
-	r.created = append(r.created, owned{kind, id, key})
 }
 
 func (r *runner) untrack(kind, id string) {
 	r.created = slices.DeleteFunc(r.created, func(o owned) bool { return o.kind == kind && o.id == id })
+}
+
+// untrackOf forgets what the account of key has under id: two accounts
+// may suppress one address.
+func (r *runner) untrackOf(kind, id, key string) {
+	r.created = slices.DeleteFunc(r.created, func(o owned) bool { return o == owned{kind, id, key} })
 }

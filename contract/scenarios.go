@@ -25,7 +25,7 @@ func (r *runner) run(ctx context.Context) error {
 	steps := []func(context.Context){
 		r.rateLimitConsistency, r.authentication, r.headSupport, r.leadLifecycle, r.leadFixtures,
 		r.leadPages, r.templateLifecycle, r.templateFixtures, r.templatePages, r.campaigns,
-		r.generatedQueries, r.negative, r.cleanup, r.spendQuota,
+		r.suppressions, r.generatedQueries, r.negative, r.cleanup, r.spendQuota,
 	}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
@@ -419,8 +419,11 @@ func (r *runner) trackCreated(res *response, kind, key string) {
 		return
 	}
 	id, _ := v["id"].(string)
-	if kind == "template" {
+	switch kind {
+	case "template":
 		id, _ = v["template"].(string)
+	case "suppression":
+		id, _ = v["email"].(string)
 	}
 	r.track(kind, id, key)
 }
@@ -1076,7 +1079,7 @@ func (r *runner) negative(ctx context.Context) {
 		}
 		o := r.ops[id]
 		key := r.keyFor(o)
-		kind := map[string]string{"createLead": "lead", "createTemplate": "template", "createCampaign": "campaign"}[id]
+		kind := map[string]string{"createLead": "lead", "createTemplate": "template", "createCampaign": "campaign", "addSuppression": "suppression"}[id]
 		send := func(c *call, desc string) {
 			c.op, c.key, c.scenario = id, key, "send invalid input: "+desc
 			if c.params == nil {
@@ -1159,13 +1162,17 @@ func (r *runner) keyFor(o *operation) string {
 // cleanup deletes what the run created, where the API allows: campaigns
 // first, cancelling one still sending, then templates and leads.
 func (r *runner) cleanup(ctx context.Context) {
-	order := map[string]int{"campaign": 0, "template": 1, "lead": 2}
+	order := map[string]int{"campaign": 0, "suppression": 1, "template": 2, "lead": 3}
 	created := slices.Clone(r.created)
 	slices.SortStableFunc(created, func(a, b owned) int { return order[a.kind] - order[b.kind] })
 	for _, o := range created {
-		op, param := map[string]string{"campaign": "deleteCampaign", "template": "deleteTemplate", "lead": "deleteLead"}[o.kind], "id"
-		if o.kind == "template" {
+		op, param := map[string]string{"campaign": "deleteCampaign", "template": "deleteTemplate", "lead": "deleteLead",
+			"suppression": "deleteSuppression"}[o.kind], "id"
+		switch o.kind {
+		case "template":
 			param = "slug"
+		case "suppression":
+			param = "email"
 		}
 		if !r.has(op) {
 			continue
@@ -1177,7 +1184,7 @@ func (r *runner) cleanup(ctx context.Context) {
 			res = r.do(ctx, del)
 		}
 		if res.err == nil && (res.status/100 == 2 || res.status == http.StatusNotFound) {
-			r.untrack(o.kind, o.id)
+			r.untrackOf(o.kind, o.id, o.key)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -42,9 +43,10 @@ func (e CampaignAudienceStatuses) Valid() bool {
 
 // Defines values for CampaignMessageStatus.
 const (
-	CampaignMessageStatusFailed CampaignMessageStatus = "failed"
-	CampaignMessageStatusQueued CampaignMessageStatus = "queued"
-	CampaignMessageStatusSent   CampaignMessageStatus = "sent"
+	CampaignMessageStatusFailed     CampaignMessageStatus = "failed"
+	CampaignMessageStatusQueued     CampaignMessageStatus = "queued"
+	CampaignMessageStatusSent       CampaignMessageStatus = "sent"
+	CampaignMessageStatusSuppressed CampaignMessageStatus = "suppressed"
 )
 
 // Valid indicates whether the value is a known member of the CampaignMessageStatus enum.
@@ -55,6 +57,8 @@ func (e CampaignMessageStatus) Valid() bool {
 	case CampaignMessageStatusQueued:
 		return true
 	case CampaignMessageStatusSent:
+		return true
+	case CampaignMessageStatusSuppressed:
 		return true
 	default:
 		return false
@@ -244,6 +248,63 @@ func (e LeadType) Valid() bool {
 	}
 }
 
+// Defines values for OneClickUnsubscribeListUnsubscribe.
+const (
+	OneClickUnsubscribeListUnsubscribeOneClick OneClickUnsubscribeListUnsubscribe = "One-Click"
+)
+
+// Valid indicates whether the value is a known member of the OneClickUnsubscribeListUnsubscribe enum.
+func (e OneClickUnsubscribeListUnsubscribe) Valid() bool {
+	switch e {
+	case OneClickUnsubscribeListUnsubscribeOneClick:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SuppressionReason.
+const (
+	SuppressionReasonBounced      SuppressionReason = "bounced"
+	SuppressionReasonComplained   SuppressionReason = "complained"
+	SuppressionReasonManual       SuppressionReason = "manual"
+	SuppressionReasonUnsubscribed SuppressionReason = "unsubscribed"
+)
+
+// Valid indicates whether the value is a known member of the SuppressionReason enum.
+func (e SuppressionReason) Valid() bool {
+	switch e {
+	case SuppressionReasonBounced:
+		return true
+	case SuppressionReasonComplained:
+		return true
+	case SuppressionReasonManual:
+		return true
+	case SuppressionReasonUnsubscribed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SuppressionSortField.
+const (
+	SuppressionSortFieldCreatedAt SuppressionSortField = "created_at"
+	SuppressionSortFieldEmail     SuppressionSortField = "email"
+)
+
+// Valid indicates whether the value is a known member of the SuppressionSortField enum.
+func (e SuppressionSortField) Valid() bool {
+	switch e {
+	case SuppressionSortFieldCreatedAt:
+		return true
+	case SuppressionSortFieldEmail:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TemplateCreatedDataMessage.
 const (
 	TemplateCreatedDataMessageTemplateCreatedSuccessfully TemplateCreatedDataMessage = "Template created successfully"
@@ -334,6 +395,24 @@ func (e ListLeadsParamsOrder) Valid() bool {
 	}
 }
 
+// Defines values for ListSuppressionsParamsOrder.
+const (
+	ListSuppressionsParamsOrderAsc  ListSuppressionsParamsOrder = "asc"
+	ListSuppressionsParamsOrderDesc ListSuppressionsParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListSuppressionsParamsOrder enum.
+func (e ListSuppressionsParamsOrder) Valid() bool {
+	switch e {
+	case ListSuppressionsParamsOrderAsc:
+		return true
+	case ListSuppressionsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTemplatesParamsOrder.
 const (
 	ListTemplatesParamsOrderAsc  ListTemplatesParamsOrder = "asc"
@@ -357,8 +436,10 @@ type Campaign struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
 	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads never
-	// receive a campaign, whatever the audience.
+	// `status` is one of `statuses` (if given). Unsubscribed leads, and
+	// leads whose address is on the account's suppression list, never
+	// receive a campaign, whatever the audience: the campaign records them
+	// left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -417,8 +498,10 @@ type Campaign struct {
 // CampaignAudience Which leads of the account receive the campaign. An empty audience
 // is every lead. A lead is in the audience when it has at least one
 // of `tags` (if given), its `type` is one of `types` (if given) and its
-// `status` is one of `statuses` (if given). Unsubscribed leads never
-// receive a campaign, whatever the audience.
+// `status` is one of `statuses` (if given). Unsubscribed leads, and
+// leads whose address is on the account's suppression list, never
+// receive a campaign, whatever the audience: the campaign records them
+// left out and counts them as `suppressed`.
 //
 // Example: {"tags":["buyer"],"types":["lead","client"]}
 type CampaignAudience struct {
@@ -458,8 +541,10 @@ type CampaignCreate struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
 	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads never
-	// receive a campaign, whatever the audience.
+	// `status` is one of `statuses` (if given). Unsubscribed leads, and
+	// leads whose address is on the account's suppression list, never
+	// receive a campaign, whatever the audience: the campaign records them
+	// left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -508,7 +593,7 @@ type CampaignMessage struct {
 	// CreatedAt Example: 2026-06-01T08:00:01Z
 	CreatedAt time.Time `json:"created_at"`
 
-	// Error Why delivery failed; empty otherwise.
+	// Error Why delivery failed, or why a `suppressed` lead was left out; empty otherwise.
 	//
 	// Example:
 	Error string `json:"error"`
@@ -529,7 +614,11 @@ type CampaignMessage struct {
 	// SentAt Example: 2026-06-01T08:00:02Z
 	SentAt *time.Time `json:"sent_at"`
 
-	// Status `queued` (not yet delivered), `sent` or `failed` (refused for good).
+	// Status `queued` (not yet delivered), `sent`, `failed` (refused for good), or
+	// `suppressed`: the record of a lead of the audience left out, never
+	// sent, whose `error` says why (its address is suppressed, or the lead
+	// is `unsubscribed`).
+	//
 	//
 	// Example: sent
 	Status CampaignMessageStatus `json:"status"`
@@ -559,7 +648,10 @@ type CampaignMessageList struct {
 	Length int `json:"length"`
 }
 
-// CampaignMessageStatus `queued` (not yet delivered), `sent` or `failed` (refused for good).
+// CampaignMessageStatus `queued` (not yet delivered), `sent`, `failed` (refused for good), or
+// `suppressed`: the record of a lead of the audience left out, never
+// sent, whose `error` says why (its address is suppressed, or the lead
+// is `unsubscribed`).
 //
 // Example: sent
 type CampaignMessageStatus string
@@ -584,6 +676,14 @@ type CampaignSortField string
 // and clicks every followed link; the unique figures count recipients
 // who opened or clicked at least once.
 type CampaignStats struct {
+	// Bounces Failed messages whose address the relay refused for good (a 5xx
+	// reply to RCPT or DATA): each put its address on the suppression
+	// list as `bounced`.
+	//
+	//
+	// Example: 1
+	Bounces int `json:"bounces"`
+
 	// Clicks Example: 40
 	Clicks int `json:"clicks"`
 
@@ -604,13 +704,23 @@ type CampaignStats struct {
 	// Sent Example: 118
 	Sent int `json:"sent"`
 
+	// Suppressed Leads of the audience left out: their address is on the account's
+	// suppression list, or the lead is `unsubscribed`. They are not
+	// among the recipients.
+	//
+	//
+	// Example: 3
+	Suppressed int `json:"suppressed"`
+
 	// UniqueClicks Example: 22
 	UniqueClicks int `json:"unique_clicks"`
 
 	// UniqueOpens Example: 61
 	UniqueOpens int `json:"unique_opens"`
 
-	// Unsubscribes Example: 1
+	// Unsubscribes Recipients who unsubscribed through this campaign's messages.
+	//
+	// Example: 1
 	Unsubscribes int `json:"unsubscribes"`
 }
 
@@ -636,8 +746,10 @@ type CampaignUpdate struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
 	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads never
-	// receive a campaign, whatever the audience.
+	// `status` is one of `statuses` (if given). Unsubscribed leads, and
+	// leads whose address is on the account's suppression list, never
+	// receive a campaign, whatever the audience: the campaign records them
+	// left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -1017,6 +1129,15 @@ type Name = string
 // Example: ["seller","commercial"]
 type Notes = []string
 
+// OneClickUnsubscribe RFC 8058's one-click body, `List-Unsubscribe=One-Click`.
+type OneClickUnsubscribe struct {
+	// ListUnsubscribe Example: One-Click
+	ListUnsubscribe OneClickUnsubscribeListUnsubscribe `json:"List-Unsubscribe"`
+}
+
+// OneClickUnsubscribeListUnsubscribe Example: One-Click
+type OneClickUnsubscribeListUnsubscribe string
+
 // Phone A phone number in E.164 form, as in the page's `+11234567890`, or `""` for none.
 //
 // Example: +11235550199
@@ -1026,6 +1147,98 @@ type Phone = string
 //
 // Example: API
 type Source = string
+
+// Suppression An address the account never mails, and why.
+type Suppression struct {
+	// CampaignID The campaign whose message bounced or was unsubscribed from (it may have been deleted since); null for an entry the account added.
+	//
+	// Example: cmp_0Vc0bJ5bdw95xg1k6QbQLJ
+	CampaignID *string `json:"campaign_id"`
+
+	// CreatedAt When the address was suppressed.
+	//
+	// Example: 2026-06-01T08:00:02Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// Detail Why, in words (a relay's reply, a provider's note); may be empty.
+	//
+	// Example: 550 5.1.1 No such user
+	Detail SuppressionDetail `json:"detail"`
+
+	// Email An email address (`local@domain`). Compared case-insensitively for uniqueness.
+	//
+	// Example: jane.doe@example.com
+	Email Email `json:"email"`
+
+	// Reason Why an address is suppressed: `unsubscribed` (through a message's
+	// link or a mailbox provider's one-click button, or imported),
+	// `bounced` (the relay refused the address for good, or a provider
+	// reported a hard bounce), `complained` (the recipient reported a
+	// message as spam, through a provider's feedback loop) or `manual`.
+	//
+	//
+	// Example: bounced
+	Reason SuppressionReason `json:"reason"`
+}
+
+// SuppressionCreate An address to suppress, and why.
+type SuppressionCreate struct {
+	// Detail Why, in words (a relay's reply, a provider's note); may be empty.
+	//
+	// Example: 550 5.1.1 No such user
+	Detail *SuppressionDetail `json:"detail,omitempty"`
+
+	// Email An email address (`local@domain`). Compared case-insensitively for uniqueness.
+	//
+	// Example: jane.doe@example.com
+	Email Email `json:"email"`
+
+	// Reason Why an address is suppressed: `unsubscribed` (through a message's
+	// link or a mailbox provider's one-click button, or imported),
+	// `bounced` (the relay refused the address for good, or a provider
+	// reported a hard bounce), `complained` (the recipient reported a
+	// message as spam, through a provider's feedback loop) or `manual`.
+	//
+	//
+	// Example: bounced
+	Reason SuppressionReason `json:"reason"`
+}
+
+// SuppressionDetail Why, in words (a relay's reply, a provider's note); may be empty.
+//
+// Example: 550 5.1.1 No such user
+type SuppressionDetail = string
+
+// SuppressionEnvelope defines model for SuppressionEnvelope.
+type SuppressionEnvelope struct {
+	// Data An address the account never mails, and why.
+	Data Suppression `json:"data"`
+}
+
+// SuppressionList A page of the suppression list; `length` and `has_more` as for leads.
+type SuppressionList struct {
+	Data []Suppression `json:"data"`
+
+	// HasMore Example: false
+	HasMore *bool `json:"has_more,omitempty"`
+
+	// Length Example: 1
+	Length int `json:"length"`
+}
+
+// SuppressionReason Why an address is suppressed: `unsubscribed` (through a message's
+// link or a mailbox provider's one-click button, or imported),
+// `bounced` (the relay refused the address for good, or a provider
+// reported a hard bounce), `complained` (the recipient reported a
+// message as spam, through a provider's feedback loop) or `manual`.
+//
+// Example: bounced
+type SuppressionReason string
+
+// SuppressionSortField A field the suppression list can be sorted by; `email` sorts case-insensitively.
+//
+// Example: created_at
+type SuppressionSortField string
 
 // Tags Short labels used to group and find leads (matched by `search`).
 //
@@ -1208,6 +1421,11 @@ type Order string
 // Page defines model for Page.
 type Page = int
 
+// SuppressionEmail An email address (`local@domain`). Compared case-insensitively for uniqueness.
+//
+// Example: jane.doe@example.com
+type SuppressionEmail = Email
+
 // TrackingToken defines model for TrackingToken.
 type TrackingToken = string
 
@@ -1256,10 +1474,20 @@ type PublicInternalError = Error
 // API has this shape.
 type PublicNotFound = Error
 
+// PublicPayloadTooLarge The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicPayloadTooLarge = Error
+
 // PublicServiceUnavailable The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
 // API has this shape.
 type PublicServiceUnavailable = Error
+
+// PublicUnsupportedMediaType The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicUnsupportedMediaType = Error
 
 // ServiceUnavailable The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
@@ -1385,6 +1613,36 @@ type CreateLeadParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListSuppressionsParams defines parameters for ListSuppressions.
+type ListSuppressionsParams struct {
+	// Page The page to return, counting from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit How many items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Sort The field to sort by. Ties are broken by the address, in the same order.
+	Sort *SuppressionSortField `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Order The sort order.
+	Order *ListSuppressionsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+
+	// Reason Only entries of this reason.
+	Reason *SuppressionReason `form:"reason,omitempty" json:"reason,omitempty"`
+}
+
+// ListSuppressionsParamsOrder defines parameters for ListSuppressions.
+type ListSuppressionsParamsOrder string
+
+// AddSuppressionParams defines parameters for AddSuppression.
+type AddSuppressionParams struct {
+	// IdempotencyKey A value unique to one logical request (a UUID, say). Retries of that
+	// request that carry the same key and body receive the first response
+	// again instead of creating a second resource. Keys are kept per account
+	// for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListTemplatesParams defines parameters for ListTemplates.
 type ListTemplatesParams struct {
 	// Page The page to return, counting from 1.
@@ -1427,11 +1685,20 @@ type CreateLeadJSONRequestBody = LeadCreate
 // UpdateLeadJSONRequestBody defines body for UpdateLead for application/json ContentType.
 type UpdateLeadJSONRequestBody = LeadUpdate
 
+// AddSuppressionJSONRequestBody defines body for AddSuppression for application/json ContentType.
+type AddSuppressionJSONRequestBody = SuppressionCreate
+
 // CreateTemplateJSONRequestBody defines body for CreateTemplate for application/json ContentType.
 type CreateTemplateJSONRequestBody = TemplateCreate
 
 // UpdateTemplateJSONRequestBody defines body for UpdateTemplate for application/json ContentType.
 type UpdateTemplateJSONRequestBody = TemplateUpdate
+
+// UnsubscribeFormdataRequestBody defines body for Unsubscribe for application/x-www-form-urlencoded ContentType.
+type UnsubscribeFormdataRequestBody = OneClickUnsubscribe
+
+// UnsubscribeMultipartRequestBody defines body for Unsubscribe for multipart/form-data ContentType.
+type UnsubscribeMultipartRequestBody = OneClickUnsubscribe
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1627,7 +1894,7 @@ type ClientInterface interface {
 	//
 	// Start sending a `draft` or `scheduled` campaign now. The audience is
 	// resolved at this moment: one message per matching lead, leaving out
-	// unsubscribed leads. The answer comes at once, with the campaign
+	// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 	// `sending`; it becomes `sent` when every message is delivered or has
 	// failed. Any other status answers `422 invalid_state`.
 	//
@@ -1726,6 +1993,96 @@ type ClientInterface interface {
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListSuppressions List suppressed addresses
+	//
+	// The account's suppression list: the addresses no campaign of the
+	// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+	// `manual`) and since when, a page at a time, newest first unless
+	// `sort` and `order` say otherwise, optionally of one reason only.
+	// Addresses join it on their own (an unsubscribe, a permanent refusal
+	// of the relay) or through `POST /suppressions/add`.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+	ListSuppressions(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSuppressionWithBody Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppressionWithBody(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSuppression Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppression(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSuppression Remove a suppressed address
+	//
+	// Take an address off the suppression list: later campaigns mail it
+	// again, unless its lead is `unsubscribed` (set the lead's `status`
+	// back to `active` to mail it). Remove an address only on its owner's
+	// word: mailing an address that bounced or complained again harms the
+	// sender's reputation. An address the account has not suppressed
+	// answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+	DeleteSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSuppression Look up a suppressed address
+	//
+	// The entry of one address, compared case-insensitively: why and since
+	// when the account does not mail it. An address the account has not
+	// suppressed answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+	GetSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TrackClick Follow a tracked link
 	//
 	// Every link of a campaign message is rewritten to pass through here,
@@ -1820,14 +2177,64 @@ type ClientInterface interface {
 	// Corresponds with PATCH /templates/{slug} (the `UpdateTemplate` operationId).
 	UpdateTemplate(ctx context.Context, slug TemplateSlug, body UpdateTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Unsubscribe Unsubscribe from campaigns
+	// UnsubscribePage The unsubscribe page
 	//
-	// The unsubscribe link of every campaign message. Public: the unguessable
-	// token is the only credential. The lead becomes `unsubscribed` and is
-	// left out of every later campaign. Following the link again is harmless.
+	// The unsubscribe link of every campaign message, and the URL of its
+	// `List-Unsubscribe` header. Public: the unguessable token is the only
+	// credential. The answer is a small page that names the campaign and
+	// the address and offers a button, a form that POSTs
+	// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+	// nothing, so that a link scanner fetching every URL of a message
+	// unsubscribes nobody. An address already unsubscribed (or suppressed)
+	// gets a page that says so, without the button.
 	//
-	// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-	Unsubscribe(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+	UnsubscribePage(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWithBody Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithBody(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWithFormdataBody Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithFormdataBody(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListCampaigns List campaigns
@@ -2060,7 +2467,7 @@ func (c *Client) ScheduleCampaign(ctx context.Context, id CampaignID, params *Sc
 //
 // Start sending a `draft` or `scheduled` campaign now. The audience is
 // resolved at this moment: one message per matching lead, leaving out
-// unsubscribed leads. The answer comes at once, with the campaign
+// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 // `sending`; it becomes `sent` when every message is delivered or has
 // failed. Any other status answers `422 invalid_state`.
 //
@@ -2239,6 +2646,146 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id LeadID, contentType 
 // Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 func (c *Client) UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateLeadRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSuppressions List suppressed addresses
+//
+// The account's suppression list: the addresses no campaign of the
+// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+// `manual`) and since when, a page at a time, newest first unless
+// `sort` and `order` say otherwise, optionally of one reason only.
+// Addresses join it on their own (an unsubscribe, a permanent refusal
+// of the relay) or through `POST /suppressions/add`.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+func (c *Client) ListSuppressions(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSuppressionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSuppressionWithBody Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *Client) AddSuppressionWithBody(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSuppressionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSuppression Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *Client) AddSuppression(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSuppressionRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSuppression Remove a suppressed address
+//
+// Take an address off the suppression list: later campaigns mail it
+// again, unless its lead is `unsubscribed` (set the lead's `status`
+// back to `active` to mail it). Remove an address only on its owner's
+// word: mailing an address that bounced or complained again harms the
+// sender's reputation. An address the account has not suppressed
+// answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+func (c *Client) DeleteSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSuppressionRequest(c.Server, email)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSuppression Look up a suppressed address
+//
+// The entry of one address, compared case-insensitively: why and since
+// when the account does not mail it. An address the account has not
+// suppressed answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+func (c *Client) GetSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSuppressionRequest(c.Server, email)
 	if err != nil {
 		return nil, err
 	}
@@ -2433,15 +2980,85 @@ func (c *Client) UpdateTemplate(ctx context.Context, slug TemplateSlug, body Upd
 	return c.Client.Do(req)
 }
 
-// Unsubscribe Unsubscribe from campaigns
+// UnsubscribePage The unsubscribe page
 //
-// The unsubscribe link of every campaign message. Public: the unguessable
-// token is the only credential. The lead becomes `unsubscribed` and is
-// left out of every later campaign. Following the link again is harmless.
+// The unsubscribe link of every campaign message, and the URL of its
+// `List-Unsubscribe` header. Public: the unguessable token is the only
+// credential. The answer is a small page that names the campaign and
+// the address and offers a button, a form that POSTs
+// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+// nothing, so that a link scanner fetching every URL of a message
+// unsubscribes nobody. An address already unsubscribed (or suppressed)
+// gets a page that says so, without the button.
 //
-// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-func (c *Client) Unsubscribe(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUnsubscribeRequest(c.Server, token)
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+func (c *Client) UnsubscribePage(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribePageRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWithBody Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *Client) UnsubscribeWithBody(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWithFormdataBody Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *Client) UnsubscribeWithFormdataBody(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeRequestWithFormdataBody(c.Server, token, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3263,6 +3880,231 @@ func NewUpdateLeadRequestWithBody(server string, id LeadID, contentType string, 
 	return req, nil
 }
 
+// NewListSuppressionsRequest constructs an http.Request for the ListSuppressions method
+func NewListSuppressionsRequest(server string, params *ListSuppressionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Reason != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reason", *params.Reason, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddSuppressionRequest calls the generic AddSuppression builder with application/json body
+func NewAddSuppressionRequest(server string, params *AddSuppressionParams, body AddSuppressionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddSuppressionRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewAddSuppressionRequestWithBody constructs an http.Request for the AddSuppression method, with any body, and a specified content type
+func NewAddSuppressionRequestWithBody(server string, params *AddSuppressionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions/add")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteSuppressionRequest constructs an http.Request for the DeleteSuppression method
+func NewDeleteSuppressionRequest(server string, email SuppressionEmail) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "email", email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "email"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSuppressionRequest constructs an http.Request for the GetSuppression method
+func NewGetSuppressionRequest(server string, email SuppressionEmail) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "email", email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "email"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/suppressions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewTrackClickRequest constructs an http.Request for the TrackClick method
 func NewTrackClickRequest(server string, token TrackingToken) (*http.Request, error) {
 	var err error
@@ -3591,8 +4433,8 @@ func NewUpdateTemplateRequestWithBody(server string, slug TemplateSlug, contentT
 	return req, nil
 }
 
-// NewUnsubscribeRequest constructs an http.Request for the Unsubscribe method
-func NewUnsubscribeRequest(server string, token TrackingToken) (*http.Request, error) {
+// NewUnsubscribePageRequest constructs an http.Request for the UnsubscribePage method
+func NewUnsubscribePageRequest(server string, token TrackingToken) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3621,6 +4463,53 @@ func NewUnsubscribeRequest(server string, token TrackingToken) (*http.Request, e
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewUnsubscribeRequestWithFormdataBody calls the generic Unsubscribe builder with application/x-www-form-urlencoded body
+func NewUnsubscribeRequestWithFormdataBody(server string, token TrackingToken, body UnsubscribeFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUnsubscribeRequestWithBody(server, token, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUnsubscribeRequestWithBody constructs an http.Request for the Unsubscribe method, with any body, and a specified content type
+func NewUnsubscribeRequestWithBody(server string, token TrackingToken, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/u/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3799,7 +4688,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Start sending a `draft` or `scheduled` campaign now. The audience is
 	// resolved at this moment: one message per matching lead, leaving out
-	// unsubscribed leads. The answer comes at once, with the campaign
+	// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 	// `sending`; it becomes `sent` when every message is delivered or has
 	// failed. Any other status answers `422 invalid_state`.
 	//
@@ -3908,6 +4797,102 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLeadWithResponse(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLeadResponse, error)
 
+	// ListSuppressionsWithResponse List suppressed addresses
+	//
+	// The account's suppression list: the addresses no campaign of the
+	// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+	// `manual`) and since when, a page at a time, newest first unless
+	// `sort` and `order` say otherwise, optionally of one reason only.
+	// Addresses join it on their own (an unsubscribe, a permanent refusal
+	// of the relay) or through `POST /suppressions/add`.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+	ListSuppressionsWithResponse(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*ListSuppressionsResponse, error)
+
+	// AddSuppressionWithBodyWithResponse Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppressionWithBodyWithResponse(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error)
+
+	// AddSuppressionWithResponse Suppress an address
+	//
+	// Add an address to the account's suppression list: no campaign of the
+	// account mails it from now on, and each campaign counts it among its
+	// `suppressed`. This is where a provider's bounce or complaint webhook,
+	// or an import from another service, feeds the list (`bounced`,
+	// `complained`, `unsubscribed`, `manual`). An address is compared
+	// case-insensitively. A new entry answers 201; an address already on
+	// the list answers 200 with the entry it has, unchanged (its first
+	// reason stays), so that a webhook may report one bounce many times.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+	AddSuppressionWithResponse(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error)
+
+	// DeleteSuppressionWithResponse Remove a suppressed address
+	//
+	// Take an address off the suppression list: later campaigns mail it
+	// again, unless its lead is `unsubscribed` (set the lead's `status`
+	// back to `active` to mail it). Remove an address only on its owner's
+	// word: mailing an address that bounced or complained again harms the
+	// sender's reputation. An address the account has not suppressed
+	// answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+	DeleteSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*DeleteSuppressionResponse, error)
+
+	// GetSuppressionWithResponse Look up a suppressed address
+	//
+	// The entry of one address, compared case-insensitively: why and since
+	// when the account does not mail it. An address the account has not
+	// suppressed answers 404.
+	//
+	// Inferred from the page's "create, manage, and track email marketing
+	// campaigns": a campaign tool must keep the addresses it may not mail,
+	// and every email-marketing service offers this list; it is not on the
+	// page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+	GetSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*GetSuppressionResponse, error)
+
 	// TrackClickWithResponse Follow a tracked link
 	//
 	// Every link of a campaign message is rewritten to pass through here,
@@ -4012,16 +4997,66 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /templates/{slug} (the `UpdateTemplate` operationId).
 	UpdateTemplateWithResponse(ctx context.Context, slug TemplateSlug, body UpdateTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateResponse, error)
 
-	// UnsubscribeWithResponse Unsubscribe from campaigns
+	// UnsubscribePageWithResponse The unsubscribe page
 	//
-	// The unsubscribe link of every campaign message. Public: the unguessable
-	// token is the only credential. The lead becomes `unsubscribed` and is
-	// left out of every later campaign. Following the link again is harmless.
+	// The unsubscribe link of every campaign message, and the URL of its
+	// `List-Unsubscribe` header. Public: the unguessable token is the only
+	// credential. The answer is a small page that names the campaign and
+	// the address and offers a button, a form that POSTs
+	// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+	// nothing, so that a link scanner fetching every URL of a message
+	// unsubscribes nobody. An address already unsubscribed (or suppressed)
+	// gets a page that says so, without the button.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-	UnsubscribeWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error)
+	// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+	UnsubscribePageWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribePageResponse, error)
+
+	// UnsubscribeWithBodyWithResponse Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithBodyWithResponse(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error)
+
+	// UnsubscribeWithFormdataBodyWithResponse Unsubscribe (one click)
+	//
+	// RFC 8058's one-click unsubscribe: what a mailbox provider's
+	// unsubscribe button sends, and what the button of the unsubscribe
+	// page sends. Public: the unguessable token is the only credential;
+	// cookies and authorization are neither needed nor read. The body is
+	// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+	// fields are ignored. The address the message went to is added to the account's suppression
+	// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+	// campaign of the account mails it. Doing it again is harmless. A
+	// token that names no message (forged, altered, or of a deleted
+	// campaign) answers 404 and changes nothing.
+	//
+	// Inferred, like every campaign operation, from the page's "manage
+	// campaigns": its shape is RFC 8058's.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+	UnsubscribeWithFormdataBodyWithResponse(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error)
 }
 
 // ListCampaignsResponse200Headers the declared response headers of an HTTP 200 response for ListCampaigns
@@ -6918,6 +7953,739 @@ func (r UpdateLeadResponse) ContentType() string {
 	return ""
 }
 
+// ListSuppressionsResponse200Headers the declared response headers of an HTTP 200 response for ListSuppressions
+type ListSuppressionsResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse400Headers the declared response headers of an HTTP 400 response for ListSuppressions
+type ListSuppressionsResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse401Headers the declared response headers of an HTTP 401 response for ListSuppressions
+type ListSuppressionsResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse403Headers the declared response headers of an HTTP 403 response for ListSuppressions
+type ListSuppressionsResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse429Headers the declared response headers of an HTTP 429 response for ListSuppressions
+type ListSuppressionsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse500Headers the declared response headers of an HTTP 500 response for ListSuppressions
+type ListSuppressionsResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListSuppressionsResponse503Headers the declared response headers of an HTTP 503 response for ListSuppressions
+type ListSuppressionsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListSuppressionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuppressionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSuppressionsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListSuppressionsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSuppressionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListSuppressionsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListSuppressionsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListSuppressionsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListSuppressionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSuppressionsResponse) GetJSON200() *SuppressionList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListSuppressionsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSuppressionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSuppressionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListSuppressionsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListSuppressionsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListSuppressionsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSuppressionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSuppressionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSuppressionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSuppressionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddSuppressionResponse200Headers the declared response headers of an HTTP 200 response for AddSuppression
+type AddSuppressionResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse201Headers the declared response headers of an HTTP 201 response for AddSuppression
+type AddSuppressionResponse201Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse400Headers the declared response headers of an HTTP 400 response for AddSuppression
+type AddSuppressionResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse401Headers the declared response headers of an HTTP 401 response for AddSuppression
+type AddSuppressionResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse403Headers the declared response headers of an HTTP 403 response for AddSuppression
+type AddSuppressionResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse409Headers the declared response headers of an HTTP 409 response for AddSuppression
+type AddSuppressionResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse413Headers the declared response headers of an HTTP 413 response for AddSuppression
+type AddSuppressionResponse413Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse415Headers the declared response headers of an HTTP 415 response for AddSuppression
+type AddSuppressionResponse415Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse422Headers the declared response headers of an HTTP 422 response for AddSuppression
+type AddSuppressionResponse422Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse429Headers the declared response headers of an HTTP 429 response for AddSuppression
+type AddSuppressionResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse500Headers the declared response headers of an HTTP 500 response for AddSuppression
+type AddSuppressionResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// AddSuppressionResponse503Headers the declared response headers of an HTTP 503 response for AddSuppression
+type AddSuppressionResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type AddSuppressionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuppressionEnvelope
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SuppressionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableContent
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AddSuppressionResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddSuppressionResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddSuppressionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddSuppressionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddSuppressionResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AddSuppressionResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AddSuppressionResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AddSuppressionResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AddSuppressionResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AddSuppressionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AddSuppressionResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddSuppressionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AddSuppressionResponse) GetJSON200() *SuppressionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddSuppressionResponse) GetJSON201() *SuppressionEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddSuppressionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddSuppressionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddSuppressionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddSuppressionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddSuppressionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AddSuppressionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddSuppressionResponse) GetJSON422() *UnprocessableContent {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AddSuppressionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AddSuppressionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AddSuppressionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AddSuppressionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddSuppressionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddSuppressionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddSuppressionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteSuppressionResponse204Headers the declared response headers of an HTTP 204 response for DeleteSuppression
+type DeleteSuppressionResponse204Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse400Headers the declared response headers of an HTTP 400 response for DeleteSuppression
+type DeleteSuppressionResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse401Headers the declared response headers of an HTTP 401 response for DeleteSuppression
+type DeleteSuppressionResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse403Headers the declared response headers of an HTTP 403 response for DeleteSuppression
+type DeleteSuppressionResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse404Headers the declared response headers of an HTTP 404 response for DeleteSuppression
+type DeleteSuppressionResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse429Headers the declared response headers of an HTTP 429 response for DeleteSuppression
+type DeleteSuppressionResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse500Headers the declared response headers of an HTTP 500 response for DeleteSuppression
+type DeleteSuppressionResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeleteSuppressionResponse503Headers the declared response headers of an HTTP 503 response for DeleteSuppression
+type DeleteSuppressionResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type DeleteSuppressionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteSuppressionResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteSuppressionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteSuppressionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteSuppressionResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteSuppressionResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteSuppressionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteSuppressionResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteSuppressionResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteSuppressionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSuppressionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSuppressionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSuppressionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSuppressionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSuppressionResponse200Headers the declared response headers of an HTTP 200 response for GetSuppression
+type GetSuppressionResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse400Headers the declared response headers of an HTTP 400 response for GetSuppression
+type GetSuppressionResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse401Headers the declared response headers of an HTTP 401 response for GetSuppression
+type GetSuppressionResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse403Headers the declared response headers of an HTTP 403 response for GetSuppression
+type GetSuppressionResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse404Headers the declared response headers of an HTTP 404 response for GetSuppression
+type GetSuppressionResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse429Headers the declared response headers of an HTTP 429 response for GetSuppression
+type GetSuppressionResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse500Headers the declared response headers of an HTTP 500 response for GetSuppression
+type GetSuppressionResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetSuppressionResponse503Headers the declared response headers of an HTTP 503 response for GetSuppression
+type GetSuppressionResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetSuppressionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuppressionEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSuppressionResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetSuppressionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSuppressionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetSuppressionResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetSuppressionResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSuppressionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetSuppressionResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSuppressionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSuppressionResponse) GetJSON200() *SuppressionEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSuppressionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSuppressionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSuppressionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSuppressionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSuppressionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSuppressionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSuppressionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSuppressionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSuppressionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSuppressionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSuppressionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // TrackClickResponse302Headers the declared response headers of an HTTP 302 response for TrackClick
 type TrackClickResponse302Headers struct {
 	Location string
@@ -8036,6 +9804,97 @@ func (r UpdateTemplateResponse) ContentType() string {
 	return ""
 }
 
+// UnsubscribePageResponse400Headers the declared response headers of an HTTP 400 response for UnsubscribePage
+type UnsubscribePageResponse400Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribePageResponse404Headers the declared response headers of an HTTP 404 response for UnsubscribePage
+type UnsubscribePageResponse404Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribePageResponse500Headers the declared response headers of an HTTP 500 response for UnsubscribePage
+type UnsubscribePageResponse500Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribePageResponse503Headers the declared response headers of an HTTP 503 response for UnsubscribePage
+type UnsubscribePageResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type UnsubscribePageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *PublicBadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *PublicNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnsubscribePageResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnsubscribePageResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UnsubscribePageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnsubscribePageResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnsubscribePageResponse) GetJSON400() *PublicBadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribePageResponse) GetJSON404() *PublicNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnsubscribePageResponse) GetJSON500() *PublicInternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnsubscribePageResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribePageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribePageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribePageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribePageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UnsubscribeResponse400Headers the declared response headers of an HTTP 400 response for Unsubscribe
 type UnsubscribeResponse400Headers struct {
 	XRequestID *string
@@ -8043,6 +9902,16 @@ type UnsubscribeResponse400Headers struct {
 
 // UnsubscribeResponse404Headers the declared response headers of an HTTP 404 response for Unsubscribe
 type UnsubscribeResponse404Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribeResponse413Headers the declared response headers of an HTTP 413 response for Unsubscribe
+type UnsubscribeResponse413Headers struct {
+	XRequestID *string
+}
+
+// UnsubscribeResponse415Headers the declared response headers of an HTTP 415 response for Unsubscribe
+type UnsubscribeResponse415Headers struct {
 	XRequestID *string
 }
 
@@ -8064,6 +9933,10 @@ type UnsubscribeResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PublicPayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *PublicUnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -8072,6 +9945,10 @@ type UnsubscribeResponse struct {
 	Headers400 *UnsubscribeResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UnsubscribeResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UnsubscribeResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UnsubscribeResponse415Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribeResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -8086,6 +9963,16 @@ func (r UnsubscribeResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UnsubscribeResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UnsubscribeResponse) GetJSON413() *PublicPayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UnsubscribeResponse) GetJSON415() *PublicUnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -8323,7 +10210,7 @@ func (c *ClientWithResponses) ScheduleCampaignWithResponse(ctx context.Context, 
 //
 // Start sending a `draft` or `scheduled` campaign now. The audience is
 // resolved at this moment: one message per matching lead, leaving out
-// unsubscribed leads. The answer comes at once, with the campaign
+// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 // `sending`; it becomes `sent` when every message is delivered or has
 // failed. Any other status answers `422 invalid_state`.
 //
@@ -8486,6 +10373,132 @@ func (c *ClientWithResponses) UpdateLeadWithResponse(ctx context.Context, id Lea
 	return ParseUpdateLeadResponse(rsp)
 }
 
+// ListSuppressionsWithResponse List suppressed addresses
+//
+// The account's suppression list: the addresses no campaign of the
+// account mails, with why (`unsubscribed`, `bounced`, `complained`,
+// `manual`) and since when, a page at a time, newest first unless
+// `sort` and `order` say otherwise, optionally of one reason only.
+// Addresses join it on their own (an unsubscribe, a permanent refusal
+// of the relay) or through `POST /suppressions/add`.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /suppressions (the `ListSuppressions` operationId).
+func (c *ClientWithResponses) ListSuppressionsWithResponse(ctx context.Context, params *ListSuppressionsParams, reqEditors ...RequestEditorFn) (*ListSuppressionsResponse, error) {
+	rsp, err := c.ListSuppressions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSuppressionsResponse(rsp)
+}
+
+// AddSuppressionWithBodyWithResponse Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *ClientWithResponses) AddSuppressionWithBodyWithResponse(ctx context.Context, params *AddSuppressionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error) {
+	rsp, err := c.AddSuppressionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSuppressionResponse(rsp)
+}
+
+// AddSuppressionWithResponse Suppress an address
+//
+// Add an address to the account's suppression list: no campaign of the
+// account mails it from now on, and each campaign counts it among its
+// `suppressed`. This is where a provider's bounce or complaint webhook,
+// or an import from another service, feeds the list (`bounced`,
+// `complained`, `unsubscribed`, `manual`). An address is compared
+// case-insensitively. A new entry answers 201; an address already on
+// the list answers 200 with the entry it has, unchanged (its first
+// reason stays), so that a webhook may report one bounce many times.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /suppressions/add (the `AddSuppression` operationId).
+func (c *ClientWithResponses) AddSuppressionWithResponse(ctx context.Context, params *AddSuppressionParams, body AddSuppressionJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSuppressionResponse, error) {
+	rsp, err := c.AddSuppression(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSuppressionResponse(rsp)
+}
+
+// DeleteSuppressionWithResponse Remove a suppressed address
+//
+// Take an address off the suppression list: later campaigns mail it
+// again, unless its lead is `unsubscribed` (set the lead's `status`
+// back to `active` to mail it). Remove an address only on its owner's
+// word: mailing an address that bounced or complained again harms the
+// sender's reputation. An address the account has not suppressed
+// answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /suppressions/{email} (the `DeleteSuppression` operationId).
+func (c *ClientWithResponses) DeleteSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*DeleteSuppressionResponse, error) {
+	rsp, err := c.DeleteSuppression(ctx, email, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSuppressionResponse(rsp)
+}
+
+// GetSuppressionWithResponse Look up a suppressed address
+//
+// The entry of one address, compared case-insensitively: why and since
+// when the account does not mail it. An address the account has not
+// suppressed answers 404.
+//
+// Inferred from the page's "create, manage, and track email marketing
+// campaigns": a campaign tool must keep the addresses it may not mail,
+// and every email-marketing service offers this list; it is not on the
+// page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
+func (c *ClientWithResponses) GetSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*GetSuppressionResponse, error) {
+	rsp, err := c.GetSuppression(ctx, email, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSuppressionResponse(rsp)
+}
+
 // TrackClickWithResponse Follow a tracked link
 //
 // Every link of a campaign message is rewritten to pass through here,
@@ -8644,17 +10657,79 @@ func (c *ClientWithResponses) UpdateTemplateWithResponse(ctx context.Context, sl
 	return ParseUpdateTemplateResponse(rsp)
 }
 
-// UnsubscribeWithResponse Unsubscribe from campaigns
+// UnsubscribePageWithResponse The unsubscribe page
 //
-// The unsubscribe link of every campaign message. Public: the unguessable
-// token is the only credential. The lead becomes `unsubscribed` and is
-// left out of every later campaign. Following the link again is harmless.
+// The unsubscribe link of every campaign message, and the URL of its
+// `List-Unsubscribe` header. Public: the unguessable token is the only
+// credential. The answer is a small page that names the campaign and
+// the address and offers a button, a form that POSTs
+// `List-Unsubscribe=One-Click` to this URL; the GET itself changes
+// nothing, so that a link scanner fetching every URL of a message
+// unsubscribes nobody. An address already unsubscribed (or suppressed)
+// gets a page that says so, without the button.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /u/{token} (the `Unsubscribe` operationId).
-func (c *ClientWithResponses) UnsubscribeWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error) {
-	rsp, err := c.Unsubscribe(ctx, token, reqEditors...)
+// Corresponds with GET /u/{token} (the `UnsubscribePage` operationId).
+func (c *ClientWithResponses) UnsubscribePageWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*UnsubscribePageResponse, error) {
+	rsp, err := c.UnsubscribePage(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribePageResponse(rsp)
+}
+
+// UnsubscribeWithBodyWithResponse Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *ClientWithResponses) UnsubscribeWithBodyWithResponse(ctx context.Context, token TrackingToken, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error) {
+	rsp, err := c.UnsubscribeWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeResponse(rsp)
+}
+
+// UnsubscribeWithFormdataBodyWithResponse Unsubscribe (one click)
+//
+// RFC 8058's one-click unsubscribe: what a mailbox provider's
+// unsubscribe button sends, and what the button of the unsubscribe
+// page sends. Public: the unguessable token is the only credential;
+// cookies and authorization are neither needed nor read. The body is
+// `List-Unsubscribe=One-Click`, form-encoded (or multipart); other
+// fields are ignored. The address the message went to is added to the account's suppression
+// list (`unsubscribed`), its lead becomes `unsubscribed`, and no later
+// campaign of the account mails it. Doing it again is harmless. A
+// token that names no message (forged, altered, or of a deleted
+// campaign) answers 404 and changes nothing.
+//
+// Inferred, like every campaign operation, from the page's "manage
+// campaigns": its shape is RFC 8058's.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
+func (c *ClientWithResponses) UnsubscribeWithFormdataBodyWithResponse(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error) {
+	rsp, err := c.UnsubscribeWithFormdataBody(ctx, token, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14510,6 +16585,1483 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 	return response, nil
 }
 
+// ParseListSuppressionsResponse parses an HTTP response from a ListSuppressionsWithResponse call
+func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSuppressionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuppressionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSuppressionsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListSuppressionsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListSuppressionsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListSuppressionsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListSuppressionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListSuppressionsResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListSuppressionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddSuppressionResponse parses an HTTP response from a AddSuppressionWithResponse call
+func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddSuppressionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuppressionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SuppressionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableContent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AddSuppressionResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers AddSuppressionResponse201Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers AddSuppressionResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddSuppressionResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddSuppressionResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers AddSuppressionResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AddSuppressionResponse413Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AddSuppressionResponse415Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AddSuppressionResponse422Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers AddSuppressionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers AddSuppressionResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddSuppressionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSuppressionResponse parses an HTTP response from a DeleteSuppressionWithResponse call
+func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSuppressionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteSuppressionResponse204Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeleteSuppressionResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteSuppressionResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteSuppressionResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteSuppressionResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteSuppressionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteSuppressionResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteSuppressionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSuppressionResponse parses an HTTP response from a GetSuppressionWithResponse call
+func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSuppressionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuppressionEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSuppressionResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetSuppressionResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetSuppressionResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetSuppressionResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetSuppressionResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetSuppressionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetSuppressionResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSuppressionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseTrackClickResponse parses an HTTP response from a TrackClickWithResponse call
 func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16582,6 +20134,103 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 	return response, nil
 }
 
+// ParseUnsubscribePageResponse parses an HTTP response from a UnsubscribePageWithResponse call
+func ParseUnsubscribePageResponse(rsp *http.Response) (*UnsubscribePageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribePageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest PublicBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest PublicNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest PublicInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UnsubscribePageResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnsubscribePageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers UnsubscribePageResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnsubscribePageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUnsubscribeResponse parses an HTTP response from a UnsubscribeWithResponse call
 func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16609,6 +20258,20 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PublicPayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest PublicUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
@@ -16647,6 +20310,26 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers UnsubscribeResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UnsubscribeResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 500:
 		var headers UnsubscribeResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -16726,6 +20409,18 @@ type ServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx echo.Context, id LeadID) error
+	// ListSuppressions List suppressed addresses
+	// (GET /suppressions)
+	ListSuppressions(ctx echo.Context, params ListSuppressionsParams) error
+	// AddSuppression Suppress an address
+	// (POST /suppressions/add)
+	AddSuppression(ctx echo.Context, params AddSuppressionParams) error
+	// DeleteSuppression Remove a suppressed address
+	// (DELETE /suppressions/{email})
+	DeleteSuppression(ctx echo.Context, email SuppressionEmail) error
+	// GetSuppression Look up a suppressed address
+	// (GET /suppressions/{email})
+	GetSuppression(ctx echo.Context, email SuppressionEmail) error
 	// TrackClick Follow a tracked link
 	// (GET /t/c/{token})
 	TrackClick(ctx echo.Context, token TrackingToken) error
@@ -16747,8 +20442,11 @@ type ServerInterface interface {
 	// UpdateTemplate Update a template
 	// (PATCH /templates/{slug})
 	UpdateTemplate(ctx echo.Context, slug TemplateSlug) error
-	// Unsubscribe Unsubscribe from campaigns
+	// UnsubscribePage The unsubscribe page
 	// (GET /u/{token})
+	UnsubscribePage(ctx echo.Context, token TrackingToken) error
+	// Unsubscribe Unsubscribe (one click)
+	// (POST /u/{token})
 	Unsubscribe(ctx echo.Context, token TrackingToken) error
 }
 
@@ -17159,6 +20857,113 @@ func (w *ServerInterfaceWrapper) UpdateLead(ctx echo.Context) error {
 	return err
 }
 
+// ListSuppressions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSuppressions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSuppressionsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", ctx.QueryParams(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order: %s", err))
+	}
+
+	// ------------- Optional query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reason", ctx.QueryParams(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reason: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSuppressions(ctx, params)
+	return err
+}
+
+// AddSuppression converts echo context to params.
+func (w *ServerInterfaceWrapper) AddSuppression(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddSuppressionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddSuppression(ctx, params)
+	return err
+}
+
+// DeleteSuppression converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSuppression(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "email" -------------
+	var email SuppressionEmail
+
+	err = runtime.BindStyledParameterWithOptions("simple", "email", ctx.Param("email"), &email, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "email", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSuppression(ctx, email)
+	return err
+}
+
+// GetSuppression converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSuppression(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "email" -------------
+	var email SuppressionEmail
+
+	err = runtime.BindStyledParameterWithOptions("simple", "email", ctx.Param("email"), &email, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "email", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSuppression(ctx, email)
+	return err
+}
+
 // TrackClick converts echo context to params.
 func (w *ServerInterfaceWrapper) TrackClick(ctx echo.Context) error {
 	var err error
@@ -17307,6 +21112,22 @@ func (w *ServerInterfaceWrapper) UpdateTemplate(ctx echo.Context) error {
 	return err
 }
 
+// UnsubscribePage converts echo context to params.
+func (w *ServerInterfaceWrapper) UnsubscribePage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "token" -------------
+	var token TrackingToken
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnsubscribePage(ctx, token)
+	return err
+}
+
 // Unsubscribe converts echo context to params.
 func (w *ServerInterfaceWrapper) Unsubscribe(ctx echo.Context) error {
 	var err error
@@ -17390,7 +21211,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/campaigns/:id/cancel", wrapper.CancelCampaign, options.OperationMiddlewares["cancelCampaign"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/stats", wrapper.GetCampaignStats, options.OperationMiddlewares["getCampaignStats"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/messages", wrapper.ListCampaignMessages, options.OperationMiddlewares["listCampaignMessages"]...)
-	router.GET(options.BaseURL+"/u/:token", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
+	router.GET(options.BaseURL+"/suppressions", wrapper.ListSuppressions, options.OperationMiddlewares["listSuppressions"]...)
+	router.POST(options.BaseURL+"/suppressions/add", wrapper.AddSuppression, options.OperationMiddlewares["addSuppression"]...)
+	router.DELETE(options.BaseURL+"/suppressions/:email", wrapper.DeleteSuppression, options.OperationMiddlewares["deleteSuppression"]...)
+	router.GET(options.BaseURL+"/suppressions/:email", wrapper.GetSuppression, options.OperationMiddlewares["getSuppression"]...)
+	router.GET(options.BaseURL+"/u/:token", wrapper.UnsubscribePage, options.OperationMiddlewares["unsubscribePage"]...)
+	router.POST(options.BaseURL+"/u/:token", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
 	router.GET(options.BaseURL+"/t/o/:token", wrapper.TrackOpen, options.OperationMiddlewares["trackOpen"]...)
 	router.GET(options.BaseURL+"/t/c/:token", wrapper.TrackClick, options.OperationMiddlewares["trackClick"]...)
 
@@ -17496,6 +21322,15 @@ type PublicNotFoundJSONResponse struct {
 	Headers PublicNotFoundResponseHeaders
 }
 
+type PublicPayloadTooLargeResponseHeaders struct {
+	XRequestID *string
+}
+type PublicPayloadTooLargeJSONResponse struct {
+	Body Error
+
+	Headers PublicPayloadTooLargeResponseHeaders
+}
+
 type PublicServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
 	XRequestID *string
@@ -17504,6 +21339,15 @@ type PublicServiceUnavailableJSONResponse struct {
 	Body Error
 
 	Headers PublicServiceUnavailableResponseHeaders
+}
+
+type PublicUnsupportedMediaTypeResponseHeaders struct {
+	XRequestID *string
+}
+type PublicUnsupportedMediaTypeJSONResponse struct {
+	Body Error
+
+	Headers PublicUnsupportedMediaTypeResponseHeaders
 }
 
 type ServiceUnavailableResponseHeaders struct {
@@ -20702,6 +24546,802 @@ func (response UpdateLead503JSONResponse) VisitUpdateLeadResponse(w http.Respons
 	return err
 }
 
+type ListSuppressionsRequestObject struct {
+	Params ListSuppressionsParams
+}
+
+type ListSuppressionsResponseObject interface {
+	VisitListSuppressionsResponse(w http.ResponseWriter) error
+}
+
+type ListSuppressions200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListSuppressions200JSONResponse struct {
+	Body    SuppressionList
+	Headers ListSuppressions200ResponseHeaders
+}
+
+func (response ListSuppressions200JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListSuppressions400JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSuppressions401JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSuppressions403JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListSuppressions429JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListSuppressions500JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSuppressions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListSuppressions503JSONResponse) VisitListSuppressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppressionRequestObject struct {
+	Params AddSuppressionParams
+	Body   *AddSuppressionJSONRequestBody
+}
+
+type AddSuppressionResponseObject interface {
+	VisitAddSuppressionResponse(w http.ResponseWriter) error
+}
+
+type AddSuppression200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type AddSuppression200JSONResponse struct {
+	Body    SuppressionEnvelope
+	Headers AddSuppression200ResponseHeaders
+}
+
+func (response AddSuppression200JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression201ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type AddSuppression201JSONResponse struct {
+	Body    SuppressionEnvelope
+	Headers AddSuppression201ResponseHeaders
+}
+
+func (response AddSuppression201JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddSuppression400JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddSuppression401JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AddSuppression403JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AddSuppression409JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddSuppression413JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AddSuppression415JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression422JSONResponse struct {
+	UnprocessableContentJSONResponse
+}
+
+func (response AddSuppression422JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AddSuppression429JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AddSuppression500JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSuppression503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response AddSuppression503JSONResponse) VisitAddSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppressionRequestObject struct {
+	Email SuppressionEmail `json:"email"`
+}
+
+type DeleteSuppressionResponseObject interface {
+	VisitDeleteSuppressionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSuppression204ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type DeleteSuppression204Response struct {
+	Headers DeleteSuppression204ResponseHeaders
+}
+
+func (response DeleteSuppression204Response) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSuppression400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteSuppression400JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteSuppression401JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteSuppression403JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteSuppression404JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteSuppression429JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteSuppression500JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSuppression503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteSuppression503JSONResponse) VisitDeleteSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppressionRequestObject struct {
+	Email SuppressionEmail `json:"email"`
+}
+
+type GetSuppressionResponseObject interface {
+	VisitGetSuppressionResponse(w http.ResponseWriter) error
+}
+
+type GetSuppression200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetSuppression200JSONResponse struct {
+	Body    SuppressionEnvelope
+	Headers GetSuppression200ResponseHeaders
+}
+
+func (response GetSuppression200JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetSuppression400JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSuppression401JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetSuppression403JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetSuppression404JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetSuppression429JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetSuppression500JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSuppression503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetSuppression503JSONResponse) VisitGetSuppressionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrackClickRequestObject struct {
 	Token TrackingToken `json:"token"`
 }
@@ -21899,8 +26539,113 @@ func (response UpdateTemplate503JSONResponse) VisitUpdateTemplateResponse(w http
 	return err
 }
 
-type UnsubscribeRequestObject struct {
+type UnsubscribePageRequestObject struct {
 	Token TrackingToken `json:"token"`
+}
+
+type UnsubscribePageResponseObject interface {
+	VisitUnsubscribePageResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribePage200TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response UnsubscribePage200TextHTMLResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type UnsubscribePage400JSONResponse struct{ PublicBadRequestJSONResponse }
+
+func (response UnsubscribePage400JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribePage404JSONResponse struct{ PublicNotFoundJSONResponse }
+
+func (response UnsubscribePage404JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribePage500JSONResponse struct {
+	PublicInternalErrorJSONResponse
+}
+
+func (response UnsubscribePage500JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribePage503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response UnsubscribePage503JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeRequestObject struct {
+	Token         TrackingToken `json:"token"`
+	FormdataBody  *UnsubscribeFormdataRequestBody
+	MultipartBody *multipart.Reader
 }
 
 type UnsubscribeResponseObject interface {
@@ -21957,6 +26702,44 @@ func (response Unsubscribe404JSONResponse) VisitUnsubscribeResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe413JSONResponse struct {
+	PublicPayloadTooLargeJSONResponse
+}
+
+func (response Unsubscribe413JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe415JSONResponse struct {
+	PublicUnsupportedMediaTypeJSONResponse
+}
+
+func (response Unsubscribe415JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -22049,6 +26832,18 @@ type StrictServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx context.Context, request UpdateLeadRequestObject) (UpdateLeadResponseObject, error)
+	// ListSuppressions List suppressed addresses
+	// (GET /suppressions)
+	ListSuppressions(ctx context.Context, request ListSuppressionsRequestObject) (ListSuppressionsResponseObject, error)
+	// AddSuppression Suppress an address
+	// (POST /suppressions/add)
+	AddSuppression(ctx context.Context, request AddSuppressionRequestObject) (AddSuppressionResponseObject, error)
+	// DeleteSuppression Remove a suppressed address
+	// (DELETE /suppressions/{email})
+	DeleteSuppression(ctx context.Context, request DeleteSuppressionRequestObject) (DeleteSuppressionResponseObject, error)
+	// GetSuppression Look up a suppressed address
+	// (GET /suppressions/{email})
+	GetSuppression(ctx context.Context, request GetSuppressionRequestObject) (GetSuppressionResponseObject, error)
 	// TrackClick Follow a tracked link
 	// (GET /t/c/{token})
 	TrackClick(ctx context.Context, request TrackClickRequestObject) (TrackClickResponseObject, error)
@@ -22070,8 +26865,11 @@ type StrictServerInterface interface {
 	// UpdateTemplate Update a template
 	// (PATCH /templates/{slug})
 	UpdateTemplate(ctx context.Context, request UpdateTemplateRequestObject) (UpdateTemplateResponseObject, error)
-	// Unsubscribe Unsubscribe from campaigns
+	// UnsubscribePage The unsubscribe page
 	// (GET /u/{token})
+	UnsubscribePage(ctx context.Context, request UnsubscribePageRequestObject) (UnsubscribePageResponseObject, error)
+	// Unsubscribe Unsubscribe (one click)
+	// (POST /u/{token})
 	Unsubscribe(ctx context.Context, request UnsubscribeRequestObject) (UnsubscribeResponseObject, error)
 }
 
@@ -22581,6 +27379,129 @@ func (sh *strictHandler) UpdateLead(ctx echo.Context, id LeadID) error {
 	return nil
 }
 
+// ListSuppressions operation middleware
+func (sh *strictHandler) ListSuppressions(ctx echo.Context, params ListSuppressionsParams) error {
+	var request ListSuppressionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSuppressions(ctx.Request().Context(), request.(ListSuppressionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSuppressions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSuppressionsResponseObject); ok {
+		return validResponse.VisitListSuppressionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddSuppression operation middleware
+func (sh *strictHandler) AddSuppression(ctx echo.Context, params AddSuppressionParams) error {
+	var request AddSuppressionRequestObject
+
+	request.Params = params
+
+	var body AddSuppressionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddSuppression(ctx.Request().Context(), request.(AddSuppressionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddSuppression")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddSuppressionResponseObject); ok {
+		return validResponse.VisitAddSuppressionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSuppression operation middleware
+func (sh *strictHandler) DeleteSuppression(ctx echo.Context, email SuppressionEmail) error {
+	var request DeleteSuppressionRequestObject
+
+	request.Email = email
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSuppression(ctx.Request().Context(), request.(DeleteSuppressionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSuppression")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSuppressionResponseObject); ok {
+		return validResponse.VisitDeleteSuppressionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSuppression operation middleware
+func (sh *strictHandler) GetSuppression(ctx echo.Context, email SuppressionEmail) error {
+	var request GetSuppressionRequestObject
+
+	request.Email = email
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSuppression(ctx.Request().Context(), request.(GetSuppressionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSuppression")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSuppressionResponseObject); ok {
+		return validResponse.VisitGetSuppressionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // TrackClick operation middleware
 func (sh *strictHandler) TrackClick(ctx echo.Context, token TrackingToken) error {
 	var request TrackClickRequestObject
@@ -22802,11 +27723,54 @@ func (sh *strictHandler) UpdateTemplate(ctx echo.Context, slug TemplateSlug) err
 	return nil
 }
 
+// UnsubscribePage operation middleware
+func (sh *strictHandler) UnsubscribePage(ctx echo.Context, token TrackingToken) error {
+	var request UnsubscribePageRequestObject
+
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribePage(ctx.Request().Context(), request.(UnsubscribePageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribePage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnsubscribePageResponseObject); ok {
+		return validResponse.VisitUnsubscribePageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Unsubscribe operation middleware
 func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) error {
 	var request UnsubscribeRequestObject
 
 	request.Token = token
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UnsubscribeFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request().MultipartReader(); err != nil {
+			return err
+		} else {
+			request.MultipartBody = reader
+		}
+	}
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.Unsubscribe(ctx.Request().Context(), request.(UnsubscribeRequestObject))
@@ -22832,248 +27796,290 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rciM3luarYNkdUZI7SZG6lKuo2NiRy+V22XVrSzV9cdYqwUyQRCsJ0ABSFF1WxPza2N/zZ99gXmTf",
-	"pJ9kA+cAyEwySVGXKrvW7JjpLjETSFwOzg3fOedDK5WTqRRMGN3qf2iNGc2Ygn/+wIyat0+Ghin7Z8Z0",
-	"qvjUcCla/dZfxzJnRLNUikxHRMlCZCwjxTQi1LYgszFPx0QKRhT7qWDakBnPczJghGYTbgzLOq2oxa7o",
-	"ZJqzVr8Xtex7XLGs1TeqYFFLp2M2ofbTEy74pJjAW2Y+Za1+iwvDRky1rq+j6kDbb2CANL/ziClRtjsy",
-	"oXMYrNAzplh2TOhAM2HIbMwEKcSFkDNRm8HRLUb8t/YP1LCXfMJNG/57ebhnY0YGRXrBzCNNdKEN5YJl",
-	"RFHDIsKFX1VNpkyRCReFYR1iG01zKh5psvO4G5HefpdIRQ663d3I/mMoFUzQb4gZy8IQSi5pzjNywebE",
-	"jKkhcki40STNuZ0xzTLFtH6k3Xhqs37cvcfGVZfhBzahXHAxWl6Kb+WMTKiYk4lUrJy4CSuEJKWJ4qOx",
-	"IULOIjKg6QUxEv43igXusBlzbUmyT4ZKTkjXvmDKJRsUShtYS3irE4va/j7ZaKbdDWaqWcOGvxP8ihg+",
-	"we11dFonU+NotDJzf6iGRZ7Hgo4oF4QPiZBkWCgzZirsNtdkQrPFWfUedw96+weHR4/XzW4o1YQanNPj",
-	"w1a0wXTxq+0X2fJMTwThmSUy2A83vshuxk+FNAyPGNUXXIyILqZTqQyhA0upvE58rW7vu68P/nb4l6N/",
-	"PHn9+LvDV/vff/n26Q/d095Zqzp8N0JtlKWvazvCKVV0woxjdc/oZEr5SLz4uvkgpu75I0048C1un0yp",
-	"GbeilqATmH/WWreEf1Rs2Oq3/rBX8ts9fKr3Kp+3Y3uRsclUGibS+fds3rB+9rwWjBSC/1Qwu26WzeZy",
-	"xFOah/3eoeTduxdfR0TT+W6HWCbJmcZlpyYW/j048SlVag50pemEASegIiMDmc2JYinjlwyeDrk9Iorp",
-	"qRSaBYIT2jAKW5oqRo3dOOpI2L4sC5WyDvmezTWhynY/NcC3aJrKQphYWMa0f0jGslB6gUJbR8Nu+ph1",
-	"WXt/8IS1D9PDg/ZTerTf7mZfDnrDL+nTQY/5LUHxVW5KZSnbdi1rR5ZevWRiZMat/v7REdC0/7tnCcQY",
-	"pmyf//PHOL7a77Xj+OrL5+//9MdWtERQUeslo9kq6skZzT4S5bjPwgia5UhgntywiSaUTOmIkbHMM107",
-	"S/tdN7afCqbm5eBy6LY6nowNaZEbbDKhV47Dd7vRTfz+jcqadAm7Rtoecmmf10+4fbPVPDJ4u3lkvhkT",
-	"djA/tij8BT++b9q9t3TEmscFq2WkVQoKJSIC9GrpGyRIb1GHaRqn7aJ5mL36+tn/3LiGZ2wyzalhp3kx",
-	"ah6ycW9YvSEvRiuIzj66M9nVBgGjUjS1/PpMXjDRPKxCjAqmNR3kdkEvmLDswjKuif11xMiOVP6nnIsL",
-	"1EJ26+Twl8nT4d/2v7s6yL99or7fn/77l/qsN/v7z4fFyeP0+dOsea7wubWTrfCC3v6TOi94XGcG3fbT",
-	"k/Y/aPvn83YzM7i2H0IGCcLlK5o5aWj/SqUwTMA/6XSa85TaNdr7p5awbm6q0HDqqFIXkwlV8wpFPtLE",
-	"r0nUAmEAbZWSCr+RIdmAXnceZJ09AzItJkwY+Op5oXLLNI2Z6v7eHp3yDr3ictJOpdAyZ51UTvYymeo9",
-	"6Fr/oalHt31hdO4JeWQVuvyR1TtcM7s215uS2HOYDDSo09IL7CzIuVKS94G7+e9LheJryFnutA1GZkqK",
-	"USzslkXEahRySBQVI1S6whsEFR7bh1P1jwnF7kBcck2ENLEbyXenb16j7u1J2dIdKqhyOGQiswwjjAzl",
-	"W8XQarQGmtbGtdlbbrBOmd60p7LRKoV1855sgwY98IYOyndh359JMcx5eotj03gKShXg/ILNz7k4LzS7",
-	"/1FY1W15Hk5qlhaQw4I+Qh5totzAGdLGavqqEHaHjp2RimZNz6larQc4XQ1jBo0wWRh5sjSmiEgBGn0s",
-	"NFOXeAKpkGCEuOOXsWku53bRO+SvlBuSVGz3JBg9VGRWP7UzrI+iqpf24Wd8y6moutRRg377SAd1deng",
-	"LXg41lFn9dVVBvz2yLa+kWrAswx1gLuf2WHo5r7HtNpTVVJxTU7evgCCAhuUZm0p8vmDHKHCjKXiP7OM",
-	"DApjbRymNcmY4CyLiC7SMaEa3DDuozCKlOY52k0zxQ0jcsoUTLmzFRabUN4LYTU0mj8vSenOEsN1dY4P",
-	"7q80LXRXkRDWdsanBJ4SmaaFsirqAxDiKbDhtuYZW+h9S1Mb0dRrab6RhcjuR05CmvMhdHNfSqr2VBLR",
-	"awkeBhSVPCOPUmHOwaf36CGo6AykLPpwSCYZqL6EXXFtUGfm2vtxOuSkfFUOvfSPhXvuvOk6CPStKrwh",
-	"Jb6l81zS7EzKl1ShVXh3gpxiZ+dGyvMcursvYTb1WLcLvVYJNhTXBN5S1poSpNc9fHL05WMymBumH45k",
-	"V38QyA91VCudp0aTnR55xb/a3TLGzcixGOQ8vYtj4zfopwDv0IKf4kFIEL1c6CvwFhBeUQ2lmiyT2r03",
-	"ZKsD3UsHuvf6fx76Ahg/4GF1pPlgRP9aBg+YVPiJMdWoIsBh+AhrbjeYp+ydoJeU53SQ31M4auzvvKh0",
-	"eN99aO6zzpDcO3ZPKq/VHT1H3kPyUBzKfzSlwhICqmcOJTAbc/t9qkmyvMZJFNADihrWhlsi4vaq8xBe",
-	"lhLJcW9ptSWRj0kifcLBIS4vmbJKIMvs4eciFlZpMUxQkbIOeS3NmIsRmVFNMikY3kj7YTf7AWdjJmJh",
-	"xSZuLvgcmTARYblmiPGQw6HDvVi2E+yT3JonR92DYxxdLPz2sIwMWEoLzQgVc/Lt2dnb6hz9BLmJiJbu",
-	"chxwMDoWYyqynNkepSDTQk2ldqAbxYZMMZGWeqWzdODdfO4wDbGAmz/UNf7JUjuanQQoAxuSdhveSCKi",
-	"mZ1OqveG9IJ1JtnuA7kvFw/WVsFtYBlnUr6iYu5+1vfjF5ZDngOHPGdXKWMZu79ob+6z5Bd2RQhyZf/8",
-	"410a2BPgTPxHGgSC+zTX4evrHP6drVv+45LzO0GDU/p+tFxUe7ovES90Vr05w5vVmose7+79Pe3f2idv",
-	"X8AdmlT2D/iQ/8nBgB7Imc+EcStEhpTnKOCsHLOCZqrkJc9Y1idC2rFGhAZ8KIzdSspYKHYpLxhgLK0s",
-	"9MfFzgxedbdZS7oU4KXMWGpG5BBl4QpYJlxle2xkA7Rz62vb+LBMlUwdVOVZeVJugdzICny+AN84qThq",
-	"wSgCiAT6UvU6JEfo75wJA9ii+x285f6qZ68cJI7v0T+pYJ1Msn9zc7T9PSI0V4xmcz98WLvKrfjC1AWp",
-	"PIODoVihmfuQvyceyGy+FtKycOuOfTz4ZX7otq6AL97eWx7gV6EyF5LxIaiDxh9IXBxtGigCQOUeX+q1",
-	"7AEjLOMGhnAjvAe7fSiXme+tnLlHp5JH6WR63v33tDv47miQzZ4eXY16F4//MvjLy+8eedUcruetHi0k",
-	"yaUY2T1lJB1TMWIPBACqene5JjOW5+BQc/et5RKmVCluuXVh+nZXPNHHAqie7BhnNvRJ3PraPyXPBSJl",
-	"Lefd4R3WieBE6F0Sbrfj1q7l87FYhkXUqLpCCZayI0LLrZ5Zph4Lu96FLg0XmudyhtAhfwMM0P1KS0En",
-	"eFM84VpzwDM5PN6Wx2/M4x2wnGWvWMbpGWD47qcYhR7PJ7bLc8AF3l9FWtHtmuuVSaGB/vE8arI0k490",
-	"xWLJ138zWfxosr1a2YAyw8bUwhKAHLOMo93+VlnOYLhVNYY01yxajq9Awe05hl36aaXVhxYtMs5EyjaN",
-	"TDjx719HEDCWM0uQ1DSFWTFU0AO7GrAUEGSWNBLLypKUipTlOcuSYyIKCGAZSsXqUN/97v7jdvdxu9s7",
-	"6z7pd/f7vYN/tKIyFCWzurLhE3sYbCfo10Ng7wIk1465cAFum8z2Gb5t2ylGy5kuDu6ovf/krNftd+3/",
-	"rRzc0mB4dpuAEI9i3qzFa/uuo6KsyNdtEiVJeCspt0sbqox2GwNuKyEFQ/lu1m7R2lW4cYvgu+vGqx2Q",
-	"1r24Oel0+93evcZlio1J5xTfvo5aXibfDksftYpp9tAkd12Fvv+I8SZAVJVRRiVPCHNeIKPaHi3wgXDE",
-	"amemNpsy8kIO/slS4JVL/OV2nO6vEA4H2pm/YPWGdTVqKfBBAqxxaubETzYW1gy7ZGoO3XSIM3/AQ4sd",
-	"ujfxLFjL3IpUY1/ThkjBYiGHJDF0pBOyw4dkxC+Z2I0ghDKxMwasrD1D8N58ymovgsbMjY5Fgsteex1/",
-	"qrfoEKu+DOxCDFjmpi/sJGLhp12qixGZjamxT2vTWYiy+tCyE7DUMSjmTPnNgl/sB+y+gt+h9f56UZj4",
-	"Mdp/Q5QREK4PvUkNv8T4LPfP9w2HbEKvXmDL/fCUKkWtMYhhbu6xPaT2cMFgbzhY9p3rMI/K2G6KqAJt",
-	"sDaqLzcY1fUa+n4W5M8tqLuMe0VdT9fl6pjqCIhn7N/L2dBUwC3LYh/dV8v89VX1A4rl1FrnQzBkhlKR",
-	"kZT1aO399RGglt2kfMp9UPmKjzlGgQdrgbuTHXsCphC/6rraPSbdJnbf2+/eNBztdPoVA8lYzi+ZYpkP",
-	"CMYl2JEKQxUdJ5CFGcir4FuTgtWjk3q9JzdGxlb5cGWR3BAjv0PreOUzWLbb6oREsFmgHWsOWwEA5END",
-	"xFgEu11yQ1KInGkNlm5gg4IqJWcab8hCRDzVF+gXpaaiVpxTkyCjeTj18yNpQ0Yi6QVClAI4uIv9sYLV",
-	"08GwMMXNKsctFMK7qQoL1LQo0NeR0HNxyXI5vZmI6tuWUbNxLPPS+KDxukE1hc+e1EOvI5Kkk+l5QoYy",
-	"z+WMZWRgKdUY8JSLjGR8xE09sLW12mvVqkX22ffK6L73H3rRwf71H5v2y4/4JUfo263OIdxTy2GYmD4m",
-	"SQ6xhglMIRlTfT6RiiXWjrYHEgT8MjP3u7GRWCu3pSrWIGi3Jtiuo5b/fk39dJNx7w6kzBmFznIXJvmh",
-	"Fge7Iiz4Zp4Ikwq9riOXV94Bcqv1fyMqEtSDlXwEPaNZZBddMZExBxGrr/l6e3Azi2OJnIIraZEtzb1k",
-	"mruLp2OnvYKzfMb1AhNq6nxsJnlzQO63Z69eOrfkhKkRw0hJTYbcmuaW2VlyZDqlU5ZFAOeySzNT3Bgm",
-	"gDKNC/utDyMuut2DdAr/w75leS7Jd1Qw8rVk+GjPPVttHJedTfRoo9Nr39vs9NptPr/ZBveh9SiaN9jx",
-	"/U9lYzrKL01NXeDpqA3wNZsBCoaLEbIRvwfNEuhqRQ6aaU65aNvnhOYA07RKfH3D63vc2L+80dM4oTxv",
-	"NlX9hkE35WwdbbvBV4xWjzH1+1YzSTdgKfdi67Qqsbzi/klZvGeM/79x+tNwSOprn/xUsIJlCdkR0pA5",
-	"M6U+vxtV3Y7IQxOys2jboBrvDFbsrUkjLwnePVqpGLx2OmrZ4hWdWw1co7LSimrZR9zKNWYfiePTdV86",
-	"dZrtrR0n4ABccPp53XeZENcr0CcfUz1eIJvaSNZRzalU5hsr0eqZQWreqcVpYK6AoJnBReYAk5OArlml",
-	"k1VuLmeh1Oil9u7qvTT01j6CmoI85KNCMd0hb6bMjh4cYc6ckzQkQfBSm0z5FctjAVe2OU8vvCcsaNdW",
-	"5h9DG5dryH2BBB+bM2BjMRtLIqdMoBUI3bGs6ifzLqcFhQq+Wzsrhzea86UbY3OPhB1b/TtPj25qM8Xj",
-	"sMZzsMRxiJDKKWu1E9C9ncfkLs6Nzf0Q3nt13rD6+/sbtl1e0Me9m5sGv6VeEiQP4jgpN81v+cKAI09y",
-	"i4uwMLq1rMUe1E9gQyNDuLUhvUpQ/nXMFFvg+iLTHZJkig5NQv71v/6zdie0M5gTSvwPwOR37UuxSJyk",
-	"SMgOdSnEMHUdeoDsabemObyW7LqOQRDvAIuJhbe9ypMTDs5uGFFUGw6oTuHDKRWxGLBUTlj1RrFD3oh8",
-	"HqaEbZavuTxvjwUCbZw73PF2aFy9/kA6c3TlKC58s87rfduVbP4dyIpb8vmzcbDPjHR4muPaNYSbODpI",
-	"6+5U0CwnXFS/0vu1fXJ3dnot072cTKmY1xWuk3TCyA+M5uR5gDQtqFzLO1RoIyegNKyRw/VsUd3Gntbh",
-	"o+VMuK2MCLZA56NaNKQ/+B2an2v+M6pR3W77qNvtEv0TEFl4wY3gzXDIU0ZOpzT1BkB16EfdhuVDy6sp",
-	"SyOiCBzQlOwkuUxp/m+ZnFAukt0OgYW3RzelmrW50Exobs3DfA66NTJYwfSCR64JT1jVBuG7Cxt2dFjT",
-	"kQ8aFj2EPd7yXGFcIHP8vIwmKbNsET1GlzfiugoBiSoBVqsjq/vwdOwRMN+dvnl9jPBO+39Gwy8Y8kme",
-	"g36FH/RpaZxaFouTty/KeDk9ptNGjSl4i27E7XzNTJNNjR00CRBo9QzwTMuygxoyA3e/kmKENwVTJUeK",
-	"TjQuGYTcjOBugOJNkp1QJpnux8LF0CA2ycicQZQAJanM4I52TjIJy3ch5AyvJVKDGYUYBOkEpJxLNtkh",
-	"z2k6Jn6rESKeSpWVEPFn3568/vPzl2/+3IlFLH7Bb/1CXD+/kAmjwp6+X2LxS7vdDv9v302WQogT8gs5",
-	"7HbJL+RkZZYxrj0mL6plHCPLCccqucVAakJO1wqQqppaDEdURcvjYHrkF/JaepR8I/Kc1IDn2FHIiYO9",
-	"HJBfYP9sk4k1U6WxmwFUuLOYpmamuOFitOv7CiGm2NchjgiS3IRMEAtZImC6wr00pWbs+5owM5bZue2S",
-	"ogGCnR65Adp3HdoYkJ52oCWWGlsfk+TEtk2AHLWDzuOtvf9Oc+ou/NZT2N+FHFhcb5D/qh5e0xzn4gaw",
-	"lC4Bvt3zG9GYI4G84l+VlNAECsROjhY6sYvUAMZzPS0AwaGL/X3XRcja4SDOgTc5+CxthLNHJF0tFnZX",
-	"7QHCZuvfX17zGdUItHZaziq8dfhKFdRc77xiNq+C4Fr6t9qhT2dbAWpHQcGy6rTTA60WFnl12T5zfGhK",
-	"tQkT92rPef3kLI3L5RAsL2dr6JYw1jG9ZL7rhpgw7NsS9ZmUCBLwMSLHZLY6ICusXzVs33Z2BBzwrEyg",
-	"4S8mTAUQ6nKnK0g5nPnOGkJcsceDSo9rQ03Jjg8yjUgluHR3g6MX0DurQkh/qRkATQkkFqKVqpnF6oH2",
-	"i1ysFa1OQtiUOWU1lHgpbGNl4MIinH+Z7FrRisDEpVwNTbHJNZOnabWatTOnktzOZE6dRnKjwgOqy3Uj",
-	"5PpDs8OeXcH9Bujg9vDJjEUk2RyejfdZthneaCV1Rfd+GUuCPlwo3rSik/IGdHFylsQBrQFqGpNWySbP",
-	"qjoYxK5RBcLx2DJVkthpLEzgxpSui47r9c5b2Mly4E071aSXvmQ0u7VfFGTTTiqFoanZXYAHVkLG7RuK",
-	"Zjw1oK2zfIhqp2IsFlPJhdER6DL5JcvImCnWt+pkr0O++MLB+9DJgOC9zhdflNqwNx+s5IR3+yR2OLq4",
-	"lWCeS0J8W/sQMXJxK0GOio7jwFit0Kn0ZKdo+wHmCD1BFQRvV/gY9Er3voUdsZAOngiLMcdIw5mEftA+",
-	"7Xv8oqZzDTBClGdMadS4dxLbYRKRBCeV/Os//mt3cVp2fEwxJyGsiu4cT2QnwelCM9wSnDA09/N41DgD",
-	"l7XRmxosHcuQY8dn/sRRwBScRWZV5bAsi8tY2cbaVnRisY+7DRhPeE1Iw9Zutn01quwhjMW/4ppHZCDN",
-	"GJKxWw6U0wHL2zm/YGQmVabX7gsORYFpqgy2xbvEkZLFFFQTkRHNqErHkf8idqIYwxtd+LFDThbozK44",
-	"vl+m68dwV2bNXUKAe5hCCTC2jCR2OJ1YHNhlQlCuc1Y5HdFq326tCmHNNTnEufuoyb5lP+DGwTHS6ZRR",
-	"pTF5gtOjaquMmwUGRlJ7a3m5j6uQNrs78OWdJG7h4SkLuux6Cx1GjydKE5rPLP1PFQMdkAswq5A4IUsE",
-	"9TG5AMJFPVkSw/IcuohbWDsmbmHW+LgFKI64BXapXROeaXLB2JSY0vWQpMKcJ/arQ35FduKWY2UYe5ab",
-	"sSxGY3QclJaWhjyiLHPr3njjUnrL1rrr3GtLQRArwj3QFKAlqnPn3dmziPzwzTNycHDwdLdDTpkhg/kC",
-	"PrV2RXjU7h66K8LeUf/gFgi6FDx358Pguls7taqb7zpy7qbN8AmbRG+UyJFN/KLeHwqn68aX4aXrqDUd",
-	"S3Fj12/hpeuoheRx0+un+NbGeBQ7z0q8wy0h2bcBYtdjItZRYE618eGmn5IE14RYeG8mblkUDqDroxpt",
-	"gRvg1tKTxCJ13y7Cwi7jPRDDGBSR2Kk4yQfTQcHgZ3zs9QR3zW7ZXyxQN6gpR5YtepnfIQlH1SHMxr1c",
-	"ziiJxYDlEj3k5a71a8n4NcNiUBO8fRIOHud5eixg3SLUGFzSHXAcJIfdLln28z0Q0/x0HGnLZR6CyzTD",
-	"qXEnVh2sj3gHDDbPxle/q8oPnZTFhyKvUazHTgMANjiuSk0EEgovWIfh9wUgtTAbQjHtsO+FtkPcXImu",
-	"42gNiGIywKoDGBzFBUns2iVkh2pCY/EdvaSn0CMBNNwjTbCLqDZx/K1PRLIboc4bOo+Fjw/zFmUF1WeH",
-	"oQpfySyUYnMuB66NbmIyt0L7IX187hA/ONx3Bmrh5t4DpFU535uCtSrsaAXAIugiaOX2g8TDhBNuhrsR",
-	"SXxIXGIlVyySCgAlS8gOhHO5O6N6QLfereMVloPsamiWBYRCeKVxcj4VQsP9X934dyK5pH+U9+4Iumk6",
-	"961gs1iUFokft4ssnCqppwjpdUGGlp9oc175SxkBTrFLJjLwSoKQr0/Mddc4rQdDXXTICVYCdQ+83cYV",
-	"luU7DoaiFExb42ya0xTuoGZjmdv2FdRGeXHoDw6u0E1oja1C8ntQSJb4pQcWL8lDOJWPNNQBhasjSHwJ",
-	"nt6xzGtATEjHo2iKFVFDNSsyG3PDiJ7SdAG8WwH23xO1/Npvdn3839QdUq7Yp+ejEZF5xrTBwj61of3Y",
-	"0izPgS+kcjJhKuUUuHkQofUBd29wV98oTt96+lvaAPvA6x1ckOed3uNDAH00KVR/6mHN1S+fPO0C8yfO",
-	"GTWEq3GxsAHw+tHRUbf39Gl9ExaK0+3E8Z9+7LWfvrfq1/sPj6Pe4fXu/2hUvU7D2VgrwyB1x1DJSQRu",
-	"QwK7tJOcvH1hTbe/soHmxsqv5Ac2ZErRHH25teGfvH2xMOpGzNSZO0kLCbyr7k24+zUSXZygtA658HrA",
-	"zoSadIx6bYJ+z2R3gVwwuB0K9PGMCbOGXI5uT94l8Rx1NwpjP6tg4O6S4CXkfSIvjCaJi4xxZrTLZZTA",
-	"dSwwAQjzcvawjiqBXhD2S10qhRpCFC4cuCFG9mORfPhgWcv1td3wDx/gPJ67X1C5wfqwM6kC2Nw+3o2g",
-	"LYzZN4YD4/9w0iz8CdKn8/3zv/uOUXl4pAk+clIz+f753xNMoJB8+FBReM4LZT/UQSAcYIZ4xjB94kDB",
-	"T1Qx4u5nj6vAmSCPK2FwwB/HXIzAYfvCFZDAxcYUiwX4XuEuEY5In+Rc2G8xeoHWFfok4LJJ5rEILFgT",
-	"h2EFxqvBnyyk6xMSEmd2RzBhkLsjwY2F1BVmCVoIYX2QU0KHbEwuZu8YHeW2DfSvY2GXIYT4DR0OCRUW",
-	"IAhcDndfw0Uf7lssD3ATxegBaozig8L4fo/RSf7uh5eVRzvJWLEhYHpV6m6KiGK6yI3dmVIQUYFXsIm/",
-	"irX/sLRjJAbyGJYntvMI0PaQXTOHsDREYOCCapL8ITl2W08SPD/YXpt5zhLCcjZhcL0HyyViwS6ZMG1M",
-	"86zITiLFv/7jvxKIIsIm6MxSqWb2lPmpwVnC6w4F52sF5SxF3bjTFfkLCi6gaLnd9YGWuV01XAm0D3Ax",
-	"YFl5NRQTrmBoGddh+wE0mJwy0fY/x4JPrAHKtaWpEkSTuKDMgczm7hYbV0RLeNeejXCyoO9YuMQApqRG",
-	"JBrdfBDdxarD7Lnr31jQXEtMp7IizBAqluOliXERq5HLTEnTcSzsYB5ppDPAfnCD5Nnswwu53TbBG/vM",
-	"n+uzQN39ymITJdmPJeQxcEV/b5NPqBIculGzIiibazIRPZCb3BUhdrZ4Gdjpt+p2ru7FnWuMZ0UIgy6j",
-	"nxcRG5M8kDSIRRC0Li9pTT3obqJPhjHd3QXvhby/xly2GB+Q1O9ElXeksGaP6zIVrN1rpI872PVOF3co",
-	"M2Cg/uqyzIfiUm1yuDby1bSbvXa38P9WgDveE+LnE8agC6gbae25ed3Lsf7Vj5VepMTsrMkwsqm72n/p",
-	"I/rPg2p960HdyyHtF+fThHyXk/zcHcE1nlKTNt9Y6b9kQt7F+7C+dP5JtXA+z/qgS0CSJHvu+RCqtyZt",
-	"pxs9IWN2tXxlEgtv4lulpU2nvN173NvPet1espBxrbX0Rn2GXx7UJ9itW/o/0vbP1sj/U3v3T9bap+3h",
-	"+w9Pmq9ZwsTv7GkPZP2JQqIXZcVaUe4tMWtyLcAXwW3UTEBHR3cmoI8VwbeR3/czkezLkkGztFDczE9t",
-	"K5zNyZR/z+bfYrWGxj12hX8qzrOpktpV2O+Q5xzMasD2uVfBUlooCJEQWtZxYFh8GZBux2CD+WyLZswm",
-	"eEq5/b6rIuGXrhVKTpS0QWECdqngexvPBzU5CEjygDZZugjRMGyaXWwN3uRvDz6v6mItzw4y+4uh9ARI",
-	"kSRc8xMsX4SQdbKDf2ZUjweSqiwicetblk/jFkHjksStUzu2wg7Xm4Kt3eaoSezs5O0LSH2pfcTZhBqe",
-	"+sraaDDjm84VgswbJGwsPAZYu5ycddcZeGciYv+p8Hm4ZOsQKJXnMcqxAAsn59olSpwWg5zrMcscTcLW",
-	"xa1yzJe9TjdukR3HCskrOie9pxGxBtSu85wgGDWy8sPFVkXoeUEnjIfOUrMKrdyJxRufKV6XJORHjZ6u",
-	"CVUXLCPJVRth6GU1rD7cVAM+FvLRczFkSrEM2aZdD5zcTtzCeI5LGCJMCf4F0AGWMwiTAf8hgnx13Ipi",
-	"ETtGH5EJFXTE8P1LzmZuH2Bk0DbsSNzarQw6Fo2jBh6blEW6qFua1BBVCEJHlAvtLhH4JYtFtciXYpap",
-	"p8YDvo1EdHNlt+EiLhZ/+AP5imqGLgaREaOo0JbQ7UPEikJY2oDlcoZGmXNFGUmSvcte0iFvlcyKFKIU",
-	"Q4EWuJkpNMY2nnYQBrpURcxHzik2lZobCT4ibZjQUIEM3I1QwUwKkks5HdD0wg+7XrmmHG4oK0AEYxn4",
-	"d1wAYQUUj8FHlcprFZ6DAa85W8HEuCE7aaHyiLyGaIq3czOWIiJvv327i4ytgT93yFeAhK4UvcHKvECg",
-	"HgWdsTSHwDJcbapjYWay5jBKkGdB3A9IG4jHmjCrpE2nOWcZGeVyQPN8jqTIOJaotqyS5vDfzSy1Q07K",
-	"4E7vLYYw3hBgaY+0w5YfdnukFrB5vHnF/1o3B6QM14St/Z7NcYFGTEAUbYh3rbFAUgi7byfur1NmMBOY",
-	"Y8J2y/GfGHdse7UzdNWWqF0/xUwfr7d5wCHgjTzWU4Wdt2sIjDCFq24kU850Uxi1JuDxA9GUONWkfTaf",
-	"sn4slkIULS0lf35+lhzbf9FaTCaWNiohgKE8YCycTx9duiMhVXmQy5poGo4DxA+79UEvpKukBKU5iOY/",
-	"4/QUG0Kcp22esSkKVmSNORV9DC5+m1NB/H9+qXyLkMrPXxVKG5LSKU0tbbrI48p/Fv5c+TOE1J1Crlzl",
-	"O3/cDfxlb8JFYRj83OuWv9sfYLRKDpnWoLnaV/Ybmv5C9htaPheGqaniGjs/6Da2PFpqiRzOLfBYgrPc",
-	"kInUhnwxsKvyRdmgXHQNXJ2LQhY6nxNqYvGF3YfKy1OmiPsw5Az2dILc6XF3D/bNhQH2SY+A+R0Lt3gR",
-	"6XaO8Lfaqtjf993v5Zx37RmBO3acCVwpKfSj08xSVsNsMB8Ksht0UwPRVgc7xdzdQGcQf3dJcx+LEOJ5",
-	"3M1AhT1lvoMIcwpoK7/TvMisrYrlbzTQZ9sy8IX6GUnfX/ZAEGyhDeXCdgnimoumJY4FITuPuxFQjFR2",
-	"+3cbLrhDnMvSR/vkcdfyMUK+clU44U4OjkVDlXYci0+m8MUXQpovvkChbt/UxvaEd2VJY1kPyBNDDL1g",
-	"naVVKF/qlzm0J1KxcuampNmZLPIMN9l+FAt5CzlzWZAhktRI+N/IbTOwFowtxJTuHfLCYPi/Bv3KdtSF",
-	"VrAA//rf/0l6ZOfpU6A6R6B4vzmk9jAM5kA14QbED9T2A1cl9onbCk0njCySVMMaaOYp4Z3gVy6NDxcI",
-	"Vgrhs0paeZKRYhrBKSQEk15UF4hDOQY8HqB/kZ2wxOS/4xx3CR8SIT0kElayrOVk59Ah3wBkzPXqLwZ9",
-	"EDr0jnG8cPtUKAW6OYGRA6sv4/elz3qPnLgUq/tPSWO0tF2/WNQiiPsLiNLaukT1hYFdx4WBwgClzMKl",
-	"AeqxqmUlxwBQT3PMMvZHyeH+01iAl9cqbDvu8g1vlAOpysq2Bx0A8BJjTwe7sDw/rCkSSHYEXKFSMqE5",
-	"FtVqVHakYLtVbL6QpekF6prLHOC0cFqpUYhQORcEKVxymYjoCbVrNA/AwZ1lcRa5c/K4ewwaCujIGGwe",
-	"i1QKzE6Xlelxd6OwG/ncZ6Vws9dWkIOWwhXoa0mpd1nW6VQLHPgjXT82XyReV0W2DgmvXKVhTNEblFbs",
-	"0xpfa6muTgKdhW2q7VG4D8W9dul57LegAlMAd3PjNZ/nTjigEPZMGtPeOFa9lHaE7FhpduG1TZ/zZhd4",
-	"mJ1nsIZDEGbyHNMEoF8ItfS+3SkuRlYauCwC6BNy84rFhKZjLljbnm86yH0gMk6TkjSXGlIRWilHybiY",
-	"UFF513kQrFWCyeyTpZjipJ53x6V7kEOnIpQGUWEte7dqi8aSJTPQXt2FUXLUPSBNKQ2iCmecwjV3rSh1",
-	"/4ay0y7TwQ3VtGvEEoUKCibyobqY0R7SIngiOAO4hp+ZyzzFNXl39k37CVBxAArZIZYgwUFhyOt3L8nO",
-	"uz91u93ubh8hF5XiX7CVLpLG9Qc83Laq2DIrom1gdCHXh3F5I4Bck7dvTs+Schu0MwsR3ICe14Y8IVW0",
-	"DECSIEay1KK8maONVC4PbDW7hv17/5CMZaE02m1GzZ1sCOfOdgEeAf8DrISrv6JdaBL2X0ZkW37oKLXW",
-	"UWO5QL90sUgO9/fJipQpzkuVM6tq+kBUlw/Dx/VqOmT53AlHN/c0p3xSokCq+TtUISxfM3LCrZE6JzRV",
-	"UvvsoMh3oeoNAr2nuZzbA9cPS4UeGaVgJZCgS3RYLbkO2GJhNyrpdCA7Carf3DiLwC1tNcg9IlI5wRsL",
-	"SoZsVormCuU9JauS/izz3mPbEc4DpkhDKhI7RjpkVekNj11VYLeJR1dXjptaqpswqzgwd5+E3dr1RVrw",
-	"1F/C6+mIEbuYQOwDgMFWvFJl4pfAfRe4OhemdDeFjspLBLRCBM3nhqce+mQ3AW8kcjkqW1ESan9CKi/m",
-	"Sw5BbngSY+q48qU/FzxjccuhucxSUX5nm4BHrHE4kM6GCBkLJjLIvQAJFzr1zDgVbuAcQUC/lWVCKFws",
-	"MqYhWY8PDZfi0s8txAbBWfSuR2ekbeZ8RJd6zlMmNKs6xKc0HbP2fqfbilr1go+z2axD4XFHqtGea6v3",
-	"Xr549vz16XPbpgNZza+jluEmL/3reIF1yZRG73iv0+10fWJbOuWtfuug0+0cYCjWGK5X9oIr2/41Yg33",
-	"aD+gT5cRaveKCzAqIdC+njDjUcUvHvmUT8jA4M7Tntjq8lINzhuyB4ucRIFb53MPQoTEXAIMGhTJuJ5h",
-	"d19krX7rJdfmWZgFBIKg4NCt/o/Nt1LlK3tvMQ/6je/5epIfVt3ZQYZGqQwZzDvkzFeHHSh5wQTgjSGU",
-	"tWp5SZVheDFcufxUMMjX4yjEdtXatAbnckLr6w2m9EZBBfSlKUGS0DILqvcwux1YNd5qPbgJvW0xvOv3",
-	"gLgGhg2kuN/tblBt9XYfA9hGUwX35Yor21KkGxXJPcRdamoUdnPvK5r94Itc2ya9m5u8qybSgkYHNzcK",
-	"tZehxf7Tm1ucSfmKirm3o2y7o01m9MLlv3K1b22rDcZ3isr8u0qOLLj0DqW+LX2WJOiD/Ps/tkr29j5q",
-	"LUsbByewnZX8fI9msKFTqRuYOoLiqkhjEMjghQj3wmVeOedWdPW9fDbSkvG7INu/OndBvbxXvSYdXB2E",
-	"5M2Q9ERY9mjVeFIZ/geeXe9BcuhjrwdGSz0t5H6GDKAKPR2uMhepJp+2atnNyfKqlyv7+6QhHd9xrTIq",
-	"zLGSyG9RKa9lGGySYLgZof7SbUVYxbaBu/j3iKxi2nwls/nmNauB01UqUCyUoS+f+LhOCJXR1QL01QzR",
-	"t6kW6YTIUgmMEpfYgIW6RaX4hcJ413X0mQu1WZA/vQeXPwHLuKJadln4vUySsxVEn7sg6m4giJ5JMcw5",
-	"4hwPext84i0mhTyT8iWkhIR2R5vMp6GqPYjL/U0aT5VMmdZWdlVwY5+jrD3JqlFs95W1VlihkM2ZaQiZ",
-	"/Bp+r4pb79ooK7dCPI2hhmtr50LKtZps5rpaVMFlQB0wRNawjOw0SJvdvss9S7gPjm2QPzi6ivxZ4ISH",
-	"zUC1Grtyo9iyq8+eXR3e3OK1NN9AgtjfI+dYOsu3Zx7RDZ4WWSlBiYhDdyPhXHFl0Ucsqd50qP/MzOoT",
-	"3f3VdJstg/j9MYjP74xXfJ73OeW3s+MqVY6tDTelJh03WO7ghA+B81Fp0EpVM9EXbfsxdTcOoX66r4AE",
-	"Ac/BkN49rmTIC3xnjUVL3mm2yn53vSZlQAPcPMaCG194qIF3YfREjX3d1Z6tWqTl/gK83A7J5buWAuLi",
-	"mu1Yb7YGe/UOhqeLB9nI8Pz1mLMDbW/VuN8hl95anZ9AriAbeGDDcw9NPHD23kvgNHuK0X6kzQX3QHSU",
-	"NqnT8UiofukwebEoi/hpQ+dlTT9MYg/CxgGUIEG2ZgLg9KE2bywqFfxKyVbz1G7gaYUuHtbT+pvh3WF9",
-	"ttz7d8e9b+1k/L1x3sDGHpTzeufdSvDEQh0pWZiBvOqDge/Lm04BouvK1QJSXjGRWd4YVQBQweJ31/Dh",
-	"ro0Kcvrq7C1Elc09krceI+ba6li4VEPgR7hgbOoBW34sY6ZYGTBnAFyK0XA0w/g3wLjHAlA4A+YwhR0C",
-	"WALElFbm4rLyQcjfSu9jFb/h5cbHhnF8Csbt5nIz6MAT0ZZtb10jnwlIgVaZ2qQ8tJ/SQ9LAjr1i+pFU",
-	"4VOGlSkn8pIhFsHwCSPUODx30JEXPCq1ctrKcnNfGrDEKQA0wfZWARIsVCtAzh/dGl5w6gby2wAYTKTI",
-	"6LzujnkFv5GJVALrZwdHTBVkgXnFHre7j11esW633+3+4y44AL8kv32HTFiArXTYKvVb5MBvQAB63vHQ",
-	"toSVCR9LcFmxU6lHe5OYEnKGgPpwn8A11hCDCofUhRxMJMZ0LFozkGXZ5/qI7H9fgrArTCyqNQc8bBC+",
-	"hPETmJY1xEMHFLkfWgUCAenLQyJX9BNBVFPdpOG6dDbZCY+pjgWGY3TIyYqLjk39SadMZB/Rm7T/SQXP",
-	"qaOPMdXE3RFthc5W6Gw9SQv8n4laAnQhZw/D/w01qx1JX3v/D2SkESM6gszUBAOadf3Ct186YXQU7DMw",
-	"O0zkY9EgLQse+QjSQCO8JM15eqHJDs1z+BuT0kdkMLcSwPW6G7lngZlrYsbK1Zvkusk8vAGkcgrT/wS6",
-	"N3xoYyhuBZG35YVb98xn4OdeItxfwS8Dit1DRBSihhij3gf1OlC7ZDoiKdWszS1T09zwS5bPo1CV5JF2",
-	"6BhIIRcRVz4iigWWYYGQTjrSfactVutRQGQbpl8bsBGUKfCPMVsihHhPyI77HSJaVCEwYHS5Wp6WJNET",
-	"nkAlEh2L5J9yLDp6ws3435xnpJPKSbLbWEUTYgpBDz45ffbiRSz8J2BKVqldXoelcnexWFnvDm4cKFlZ",
-	"7q7vUqkAdGhF5bxVRe58pgHQsGmZ0WWpyt3yjcBLoKDfZTRnveLdfSI5T1xxbyRpV1tBDsHnCPXDyQ4E",
-	"mjcS7m4sGs/ATUfMFTqSKhb2hEWN9PkGa52UJU4w/QqzkzKuuDlE2eNhBPoXEsfgGEClZPdi3mQ4W6u2",
-	"AlakthmLSaMXKxLc7bao6vSculzuJZ+uxONXi5ZXfZ+Y5/vHSiW31kk6YeQHRnPyHIzSevkDX3eh1+4d",
-	"nfW6/YNu//DoH62Gwm6DIgPO3PrjUbd70f7jl0fdC8gzzjC153kucTZW85QzYeRMVIq8tZo5WAtLX9eK",
-	"frpV/06OBTl12+IKuv34PlRra1XLXZVljq2owJpRZQ3kanHCWoTZUskmt42hQmC1WIVbqYN2r3vWO+rv",
-	"7/d7T/4BJniZBd3laPaJznu38DOHqqVrL/5CfvetWrmNNP70l3i5E7H+GKHIXaEYws1IUO3WBxdjbJWv",
-	"Db5cBXR9qfBOLE5EmXWzlgfSChboc8p83ZWQHszrQ7FYFjh9TFcqXWBzzcuXFci72TkTRs0Tl2nXYSeo",
-	"1pAFYYNK5MfVhKPW2HZFx6tlxVeH/750hU5/vZu5tULKpQlqEFNLwsVlkpmfa/4zFgPqdttH3W6X6J+G",
-	"pixnMT93HPrNcMhThpXYalKGCtbJJFuQMV6klDUnvUBZVeuxJmXKKolBymDmFDeaHMtq34rXP3Rc8W23",
-	"pcx1FOIKyzTgkG3FO++XFYyqftGsTyzVcfrkWx7UCq8gfCwaWKlkvK/TR6M2sbBO17ckopt8UsD4tqHh",
-	"29Dw7QXvJwgN95XC76AcbRwNjsBIqchIygwrtPqSBwDlhDo6kKF1MK9oVJ0VEdxOhdgsejtwk23k9ta9",
-	"/fkFX9/meG4edA2HAvLiasIhBzP8IoeECsQJeLvEmxCH3cMoFuyKpiafoyvVlYCADjO58uKr+bQ+3H3X",
-	"pirF9uBvD/5nFZF9l6N/O7PadrlRFLaWk1CyDW7g4UCRb1yp5wFkbg/JuME5ANVSIMN5LMASOybU3TlM",
-	"FdOYmtdVSobLBUwQjBUMMLP8TmLnnkSxSMDq8dXcq1ZZ4lOpZq7QV/LjewR8fbjGaOycUYU3WRFJ4lbc",
-	"Kn8m1CV/3u0QmKllZ95XY6TzoSBDtDMOmX4Dd3Sp+KFmyg3OlhXR34E93tmdoeREGraYxgxZvION+WzI",
-	"Vav4Vl7lW5p4v04Y+KaSYBv+vQ3/3lqWnyL8+/YizFqXZi/d+2DkBRPXK7EVmLo/5+JiIQdIBQ+r2Exx",
-	"Y7AAwJTqErsF8X9QvA3qYECRPsTf5jy9cDnWM65YarT367sK+1LxERc0J+9+eAmQ3ljAUF2hONCu3agg",
-	"n7MVdG5MLuKQhb4h5hBuhEfSdkMoVNfDFKW+lBAN7cmOkIBgCx3sNsmVM0XTi2d2Iotq9wEibRtgYDBt",
-	"WDK7Fj5cfaDkTDNrtjOsqoLDry1BnYW+DPepjbb48hICLMNvk8MZ+Ewvndai9KjKoFBkv1C8obz+xozr",
-	"LZRsW2Rfh5s2rHKXo82/d7eTh21XnT9X5w+9uOVp/EbmkBqeGEsYAEESFx8fLAVkyMXozJ4Oh5cye/LG",
-	"k20Jpfd//0/PFZikUATizy++wTJP3569ehnOg+XS2lcZ8ccY6mEw4XS18vR0CK4eVjHCM+tKJ8ERTBVz",
-	"6s/KQ/VmyjZIMsYndMT2RnxY11wCvQ64oGreRLLLV+hNC7Fw5J5Bin0rMZTMGy4p8xmda5II2QYVu1Io",
-	"NBR9gcBnwJqYcCO4/vD5Ote+14rGuD2BSyfQ0k3buPNApvyK5b/S+fPVHR4Cs7hQPbiMYokFIMVuroWw",
-	"ChR3Fob52wXG6bwYfTRo3HKZ+lvA4z5m0L8f2M2gn0AXWyNrC/z5dYA/psJGPLMtWcvNZoh/dVMUUJ0h",
-	"egBQRBJdQJ0377/CgwhoIKweBnAgslPBO1Q+gYyX67LYT0TiBewRGA9zWagSffQaKuKJjGBloiryyHny",
-	"OnErQlB3Kqdzj/d2NwH+W49cMlZfaglrCvetNunzMWLCRZx9ZxdRRS7MsSyebUcaWribB8tC+5UMj7Zr",
-	"1U6pZpk1zqC0J9Z9RdC5XATTQnHUhLZ/divbbT9NiCmUgMJMRmIt66SdRCQtjGXpjw8r7aMwH+Dobezl",
-	"CVFUZHJCxuwqFh7cvlTYNVlK1J90yAnMJMB4EWwcC6kQa+xK9yd+Idr/+o//WlMpwdPqbxgu1YST8l23",
-	"xmaSE/cnXP/iARnYMQS5+I0KJZ3cMbFfYNr5k+2TWzgf/ZL9akCllfjmDy1nh8D03EFwCBcCFU21HhY5",
-	"5Oe8qRzEHZcjW+UUDQdzi7rZom62vtFPgLoxJWvfWDMJ6JtSMflgRehmGJxwxus4HNsBSHdIR4mFNFfh",
-	"biryaDPsTY2vbPE322v4zw9/c5eDujkOp0kjjoLK5G+2O02wmtWH8eGt/ZsuVasO++3Z3p7tzwZic5/T",
-	"fUtvrPfo5cXoLoCb0qtwE+gGrHiuEEmDSYdAyKOEx+IEOrKWtXDV0Z0BvhLEh9e5NYZzV2MymHhLNfeI",
-	"e0RyLmrmU2kVvmYzcEVzMdLoEpkxdnEX8/DXwafclp1ucSpbnMqntcU+Y6jJ3Vm5NamKja6lK3mAAsgD",
-	"PZSL8JP6ZXMhRoWzXj1aZMXNMwkhCyHjWzWTXOKcsbHI2dAQWZhyCHamqlKbAK/9uRgF9AoW2refHlM1",
-	"yZlu5vbl927WLQ27MntQpr1k9K1+Ky663YP0v2UyNfMpI/YF+InhA6jnjj9Uvpbhw73KU/xlin/8XRZY",
-	"uFexlHGojk8mUjF0K2ovCrkGIChTHdefa167fLvx6j3sA9fVbc+O8WKUYc4PLTut7S23P4qV0wF7cY8S",
-	"z/e+7K6P80PrZMq/Z/NvQXbYgV9HH1on9uNLD+ycAAGBH66TxVslswJCTa1MLlQObm4z1f29PTrlHZxP",
-	"KoWWGNS5d9lbcc28lL7e3/MoNpWaG6nmZCeBDvGNZLf+zf7eXi5Tmo+lNv0n3Sdd+Nb7sNaroqE02bEn",
-	"mKZG7y7c6ved9zcCPStyaVUiopzKHMWicAxXZM6jgzzEefMR4bc84ecu3EtdMAMsybPmxS+GL5HlD5Wf",
-	"KTn7zZ8qa90T76d391KUhCxSJ29fkEFhiKdEqCFAmMimkgtzjNmrPZtELEDGNB8JloVsLjkmrYMvZ7FI",
-	"lqm7T4C6k9qSlSfi+v31/wsAAP//",
+	"7L3rcts4tj/6KjiaqYrdQ8mSY6cTuabOdqeT6XSnk+zY+c+lmWNCJCRhTAEaArSsTqdqfzp1Pu8v5w32",
+	"i5w3mSc5hbUAEKQoW74k3fm3pvaeiUUCxGVh3bDWb33opHI2l4IJrTrDD50poxkr4J9vmS6W3eOxZoX5",
+	"M2MqLfhccyk6w85fpzJnRLFUikxFpJClyFhGynlEqGlBFlOeTokUjBTsXyVTmix4npMRIzSbca1Z1utE",
+	"HXZJZ/OcdYaDqGPe4wXLOkNdlCzqqHTKZtR8esYFn5UzeEsv56wz7HCh2YQVnY8fo3Cg3dcwQJrfesSU",
+	"FKY7MqNLGKxQC1aw7IjQkWJCk8WUCVKKcyEXojaDwxuM+G/dt1Szl3zGdRf+e3W4p1NGRmV6zvQDRVSp",
+	"NOWCZaSgmkWEC7eqisxZQWZclJr1iGk0z6l4oMjOo35EBvt9IgvysN/fjcw/xrKACboN0VNZakLJBc15",
+	"Rs7Zkugp1USOCdeKpDk3M6ZZVjClHig7ntqsH/XvsHHhMrxlM8oFF5PVpfhOLsiMiiWZyYJVE9d+hZCk",
+	"FCn4ZKqJkIuIjGh6TrSE/41igTusp1wZkhyScSFnpG9e0NWSjcpCaVhLeKsXi9r+Pt5opv0NZqpYy4a/",
+	"E/ySaD7D7bV0WidTbWk0mLk7VOMyz2NBJ5QLwsdESDIuCz1lhd9trsiMZs1ZDR71Hw72Hx4cPrpqdmNZ",
+	"zKjGOT066EQbTBe/2n2Rrc70WBCeGSKD/bDji8xm/KuUmuERo+qciwlR5XwuC03oyFAqrxNfpz/4/tuH",
+	"fzv4z8N/PH716PuDH/d/+PrNk7f9k8FpJxy+HaHShaGvj2aEc1rQGdOW1T2lsznlE/Hi2/aDmNrnDxTh",
+	"wLe4eTKnetqJOoLOYP5Z56ol/GPBxp1h5w97Fb/dw6dqL/i8GduLjM3mUjORLn9gy5b1M+e1ZKQU/F8l",
+	"M+tm2GwuJzylud/vHUrevXvxbUQUXe72iGGSnClcdqpj4d6DE5/SolgCXSk6Y8AJqMjISGZLUrCU8QsG",
+	"T8fcHJGCqbkUinmCE0ozCluaFoxqs3HUkrB5WZZFynrkB7ZUhBam+7kGvkXTVJZCx8Iwpv0DMpVloRoU",
+	"2jkc99NHrM+6+6PHrHuQHjzsPqGH+91+9vVoMP6aPhkNmNsSFF/VpgRL2TVrWTuy9PIlExM97Qz3Dw+B",
+	"pt3fA0MgWrPC9Pl//RTHl/uDbhxffv3s/Z/+2IlWCCrqvGQ0W0c9OaPZJ6Ic+1kYQbsc8cyTazZThJI5",
+	"nTAylXmmamdpv2/H9q+SFctqcDl0G44nY2Na5hqbzOil5fD9fnQdv39dZG26hFkjZQ65NM/rJ9y82Wkf",
+	"GbzdPjLXjAkzmJ86FP6CH9+37d4bOmHt44LV0tIoBWUhIgL0augbJMigqcO0jdN00T7MQX39zH+uXcOT",
+	"cj434phL8WxGed4+bCuzI3PKUiZ0l4lUGjlCkQT0lCg2mRnxvpP8RwLajtJ0aZ5zIyt219Aqg2/ellxx",
+	"xGYap2w2z6lmJ3k5aZ+Ctm8Y9ScvJ2vGYx7deji1QcCoCpoasXMqz5loH1YpJiVTio5yQxfnTBiuZ/jv",
+	"zPw6YWRHFu6nnItzVKZ261T9n7Mn47/tf3/5MP/ucfHD/vx/fa1OB4u//3xQHj9Knz3J2ucKn7tysgFL",
+	"G+w/rrO0R3We1u8+Oe7+g3Z/Puu287SP5kPI50FGfkMzK9TNX6kUmgn4J53Pc55Ss0Z7/1QS1s1OFRrO",
+	"7eFS5WxGi2VwsB4o4tYk6oBMg7ZFIQv8RobUD+rpmRfZ5ijLtDTUC189K4vc8H6t52q4t0fnvEcvuZx1",
+	"UymUzFkvlbO9TKZqD7pWf2jr0W6fH519Qh4AxT8w6pNtZtbm48YUD5OBBnVaeoGdeXFdKSRDOKHu+7JA",
+	"KTzmLLdKEyOLQopJLMyWRcQoRnJMCiomqDv6NwjqbaYPa7EcEYrdgdTnigipYzuS709ev0ITwpGyoTvU",
+	"s+V4zERm+J4fGYrpwF5sNWra1sa22VttcJVNsGlPVaN1evfmPZkGLersNR1U78K+P5VinPP0Bsem9RRU",
+	"mszZOVuecXFWKnb3o7Cu2+o8HNcMRiCHhlpFHmyio8EZUtoYLEUpzA4dWVsbrbOB1Rg793C6WsYMim3S",
+	"GHmyMqaISAGGSSwUKy7wBFIhwZayxy9j81wuzaL3yF8p1yQJXBCJt92oyIyabWZYH0WoXg/hZ3zLatqq",
+	"UrW9mv5Aea175eA1HDVXUWf46jo/xPbIdp7LYsSzDHWA25/Zse/mrsc07CmUVFyR4zcvgKDAlKZZV4p8",
+	"eS9HqNRTWfCfWUZGpTamGlOKZExwlkVElekUlUn/URhFSvMczb9FwTUjcs4KmHJvKyw2obwXwmhoNH9W",
+	"kdKtJYbt6gwf3F1panQXSAhB3FMCT4lM07IwKuo9EOIJsOGu4hlr9L6lqY1o6pXUz2UpsruRk5D6bAzd",
+	"3JWSwp4qInolwVGCopJn5EEq9Bm4Jh/cBxWdgpRFVxTJJAPVl7BLrjTqzFw5d1SPHFevyrGT/rGwz+2l",
+	"gPICfasKb0iJb+gylzQ7lfIlLdAqvD1BzrGzMy3lWQ7d3ZUw23qs24VOqwQbiisCbxXGmhJk0D94fPj1",
+	"IzJaaqbuj2TXfxDID3VUI53nWpGdAfmRf7O7ZYybkWM5ynl6G8fGb9BPAd6hhp/iXkgQvVzoK3AWEN60",
+	"jWUxWyW1O2/IVge6kw505/X/MvQFMH7Aw2pJ896I/pX0HjBZ4CemVKGKAIfhE6z5VjL+WpLxzltnziZP",
+	"2TtBLyjP6Si/4+4p7O+sDDq86/6191nfQfuOWcvgtbqP7tA5t+5rF91HUyrMGUbN2sapLKbcfJ8qkqyu",
+	"cRL5+JWCataFe0pi96p3Hw6yKpbonhSNd8JGM7DsR5Zxego3LnchlbLq8WxmujyDW5y7Usvabq848rPS",
+	"/MtsqDGQFAlnctldLBZdoy10yyJ3V5GyILMy13xOC70HDzOq6adiD4a64CP28/fKCLYs4FOygCFeSRN5",
+	"wQojhZB2uIiFsSc0E1SkrEdeST3lYkIWVJFMCoYxL27Y7S76xZSJWBhxgZsL1wFM6IiwXDGMIpPjsY2s",
+	"MxqBdx3kXGly2H94hKOLhdselpERS2mpGKFiSb47PX0TztFNkOuIKGnDbyDSTsViSkWWM9OjFGReFnOp",
+	"bFhfwcasYCKtBJt1QsC7+dJGTcUCYgvQDPgnS81odhKgDGxIul14I4mIYmY6qdob03PWm2W793Sz0GSc",
+	"W9uzhWWcSvkjFUv7s7obvzAS8Awk4Bm7TBnL2N217vY+K35hVoSg1HXPP919HsS0oPftgQKBbz/Nlf/6",
+	"VXdxve2N2acl53eC+vuiu+o0QU9312RqnYWX2hj0ULs9w7AaF0Lxt+7xmxdwvS0L8wd8yP1kAw3v6Z6N",
+	"CW1XiIwpz1HAGTlmBM28kBc8Y9mQCGnGGhHqI9Bh7EZSxqJgF/KcQRS3kYXuuJiZwav2onlFV4aITD2V",
+	"ihE5Rlm4JvAbokxc9HVL8PjWDb7xYZkXMrVRZE+rk3KDoKqsxOeNyKrj4A4F/BUQvYTXHOqqICvf3xkT",
+	"GqIX73bwVvsLz141SBzfg39SwXqZZP9h52j6e0BoXjCaLd3wYe2CgJXG1AUJnsHBKFipmP2QC+Ew9sCV",
+	"0WaNgBjs497jbHy3dQW8GVhjeIBbhWAuJONjUAe1O5C4OEq3UARYZC6C3WnZI0ZYxjUM4drIO+z2vrzZ",
+	"rrdq5i7+nTxIZ/Oz/v9K+6PvD0fZ4snh5WRw/ug/R//58vsHTjWHyBmjRwtJcikmZk8ZSadUTNg9xeaF",
+	"9iNXZMHyHGxHGwpRLWFKi4Ibbl3qodkVR/SxAKonO9qaDUMSd751T8kzgbH4hvPu8B7rRXAi1C7xgSdx",
+	"Z9fw+VisRizVqDqgBEPZEaHVVi8MU4+FWe9SVYYLzXO5wKg+F5wByUFBS0FnGMQx40pxCDW0obJbHr8x",
+	"j/+dOntgJp/QieO+mTQ/mmxvPTegTL8xtcQnIMcs42i3vykMZ9DcqBpjmisWrWZwoeB2HMMs/Txo9aFD",
+	"y4wzkbJNc5+O3fsfI0hJzZkhSKrbEjkZKuieXY1YCsGdhjQSw8qSlIqU5TnLkiMiSkiRG8uC1aPw9/v7",
+	"j7r9R93+4LT/eNjfHw4e/qMTVclumdGVNZ+Zw2A6Qb8extw3ouXNmEubQrvJbJ/i26ZdwWg10+bgDrv7",
+	"j08H/WHf/N/awa0Mhmc3STlzCQabtXhl3rVUlJX5VZtESeLfSqrtUpoWWtmNAbeVkIKhfNdXbtGVq3Dt",
+	"FsF3rxqvsjHu9sXNSac/7A/uNC5dbkw6J/j2x6jjZPLN0lyiTjnP7pvkPoZZKT9hRhsQVTDKqOIJfs4N",
+	"MqrtUYMP+CNWOzO12VS5XXL0T5YCr1zhLzfjdH+FhFvQzlzsgzOsw7xIzwcJsMa5XhI32VgYM+yCFUvo",
+	"pkes+QMeWuzQvolnwVjmRqRq85rSRAoWCzkmiaYTlZAdPiYTfsHEbgRJ2omZMYSxmzME7y3nrPYiaMxc",
+	"q1gkuOy11/GneoseMerLyCzEiGU4/Qjj2XEpQLV0DgLsLVwbSFn3eWrgKo+IMIsQC7dslboZkcWUavO0",
+	"thzDOpMvWCqLDILuZmYYYw2ZL2ANAGHAE9AM3LdZljSSST90zCoaEh2VS1Y4ioFfzMwMcYHzo/P+Y1Oi",
+	"uYUy/4ZkSjg9LsMw1fwC01DtP9+3nPQZvXyBLff9U1oU1FikmM1rHxtOYU44DPaa023e+ejnEYztusRR",
+	"UElro/p6g1F9vOKQPfVC8AZHrErvR4VT1fd9SpH0yNS9B3tfXfGv6h7oQ1tl8j+GHyhYTpekYGOwpsay",
+	"IBMp66AU+1cnuhuel/I5d9gZaz5muRWe7oaIITvmGM4hTd92tXtE+m0yZ7Dfv244yhoWawaSsZxfsIJl",
+	"DvcAl2BHFpiRbdmRLPVIXnoHnxSsnr04GDy+FgAgFAbBItkhRm6HrmLYT2HZbqqYEsEWnnaMTW6kEJAP",
+	"9RmlEex2xZJJKXLDxoy57XmxoEUhFwqv6TzwB1Xn6JylOtBtzqi2jOb+dOBPpJJpiaTnCVEKECM2N9BI",
+	"d0cH41KX1+s9N9BKb6evNKipqVVcRULPxAXL5fx6IqpvG4QhbLj0K+ODxlcNqg0l4LiOMBGRJJ3NzxIy",
+	"lnkuFywjI0OpWoO7XmQk4xOu6/n7nfWus04t89e8V2X/vv8wiB7uf/xj2365Eb/kGBp7o3MIl+Vy7Cem",
+	"jkiSQy5yAlNIplSdzWTBEiOyzYEEzWKVmbvd2EisVdsSijXAJqgJto9Rx32/pgPbydh3R1LmjEJnuU2j",
+	"/lBL91+DfnA9T4RJ+V6vIpcfnRfmRuv/WgQS1AUzOqAQRrPILHrBRMZsCGl9za82Sjcze1bIyfuzmmxp",
+	"6STT0t5+gTtyMV2CAVnpcvbagCritL8jq2uDa3/BVYNbtY1iqmdrMBO+O/3xpXWizlgxYZhyrciY5zne",
+	"Chq6ZSqlczPEnItzs4aLgmvNBJCwtvgB9WHEZb//MJ3D/7DvWJ5L8j0VjHwrGT7as8/Wm/JVZzM12eiY",
+	"m/c2O+ZmVc+u9xg4qBGU4RuQxv7nsojtEakMY1XiMaoN8BVbgCHCxQT5jduDdlF1uQaTa55TLrrmOaE5",
+	"xHsbbb++4fU9bu1fbg6VsWJYuw2DbqrZWtq2gw9MbBes7vatZkBvwHvuxP9pKNqchv9ZZYHjoP+7iYQT",
+	"f0jqa5/8q2SlYZc7QmqyZLpS/Hcj6ySNSIKsNiE7TRMIoOJiEXJel6RuLHDc1NziPdX8F44te1sfQ+nQ",
+	"WZAAGSZE0aUC5r5j9M7AhVB9D/i/tshJ4D9JysAfkdhANWd743xXjAtzMlyPZj2r82nfW6vwvLK6d9Xi",
+	"R7o0loVCJawT1cCj7Ea3gkfF8clVXzqxGvuNvVLgXW14VJ1Ov3purjYMjj+l2t+g8tpIriLyE1no50YA",
+	"14Gdaq6/5jQQI8VrnHBLPEJsKdChewHRrPMhWsurRi+1d9fvpaY39n3UFP8xn5QFUz3yes7M6MHLaM1U",
+	"WR03p2SQOb9keSzAA5bz9Ny5Gb3VYFSUI2hjoeLsF4h3YFrDPBaLqSRyzgRat9Ady0InZMraLNyRLEXK",
+	"WpjQcwxj8i6dusNwvf+F7FByeHkZi4LN86VRWd8+fXNqxvTt8enx7pAwmk7JHLAAK+5hvY+BzzEWEJ9L",
+	"FUlwjCuuwMF13hRc0xofOLjWBVO5njb3Ipl1r3/nyeF1beZ41K/w9qwwfyJkYRXs2unu38zLdRuH1Oa+",
+	"oxrTXpncy5ofvil2QErx4iq3dCxW/dKBrCErogaCr5cQqQFQSXQmxcRJQ7sqDcJ6eN0M8TCetdDX/v6G",
+	"bVdJ5tHg+qZ+Xi0H9q2fjjmrJFwEoqeFLCc2oqxFnevd4Fxt7hysiNwdkcb0/RFtLmljrjWaijzPulL6",
+	"GF7+GdxHKDNu7ENap/r9dcoK1lAMRKZ6JMkKOtYJ+ff//d+1O9mdkTGy3Q+gB+yal4z6h4ufkB1qQUIR",
+	"nBadn0YgkNES1Mks2bUdw/37DkihWDi3Q8WAPP/Z9SOKasMBY8B/OKUiFiOWyhkLb/R75LXIl35K2Gb1",
+	"mtmJ/1hgoFtdZ4TG4fUjkp8lN0uI/pt1dcC1XasJvAN14oaqwOnUexy0tPFsR7VrQDtxvBuo3yTAEZxx",
+	"EX5l8Gu7o2/t712lezmbU7Gs6+TH6YyRt4zm5JkPKWxo5as7VCotZ6BXXqGq1YEU+609XZWfIBfCbmVE",
+	"sAX63Yuma+iD26HlmeI/o6bd73cP+/0+Uf8CIvMv2BG8Ho95ysjJnKbOpA2HfthvWb41QKE+iscJzJ0k",
+	"lynN/yOTM8pFstsjsPDm6KZUsS43Bp3iml+wfAkqG/JdwVTDGd0WzxsaDA5GtIbBe1Azox62LLpHBLjh",
+	"ucKUeWb5eZXNVQFQEjXF2x6MqywFQFFDWLuKjHrM06mLQPv+5PWrIxSG5v+0gl8QDYE8AxUcP+gQ26zG",
+	"EovjNy+qVHI1pfNWpdo7Sq+Nm/uW6TYvEXbQJkCg1VOIJ1yVHVSTBdx0FVJM8JJsXshJQWcKlwxU6glc",
+	"i1FU4s2EMsnUMBY2hw1jA7XMGWTpUJLKDGIkliSTsHznQi7wRi7VTkH77vT0jY9UtXDSPfLM6PpuqzFF",
+	"I5VFVqVoPP3u+NVfnr18/ZdeLGLxC37rF2L7+YXMGBXm9P0Si1+63a7/f/NusoKukZBfyEG/T34hx2sB",
+	"OLlyMbFRDYyTrGJxBrCbXskMAxlD1E0cUZitgoMZkF/IK+myVFozP0gt8QM78nBx2MtD8gvsn2kyo0v4",
+	"eiaRCneaCG6LgmsuJruuL4++gH0d4IgA/82DJDUAlGC6wr40p3rq+poxPZXZmemSoo2KnR7aAQIwMUb7",
+	"Q6S1GWiVy4Ctj0hybNomQI7Kpq5g1Iz7TjuqJX7rCexvAx7S6P3XQkPW09va88zsAFbwEuDbA7cRrSAJ",
+	"5Ef+TUUJbUG52MlhoxOzSC3BsLanRiIGdLG/b7vwgFY2xcDzJhu+TlvTSSKSrhcLu+v2AMPW699fXfMF",
+	"VZjoYLWcdfkO/ithUkG988BQWRcCb+jfaIcOsD5IlIi8gmXUaasHGi0scuqyeWb50Jwq7Sfu1J6z+slZ",
+	"GZeF163iEmrRZX6sU3rBXNctOZnYtyHqUykxPsblaB2RxfqESL9+IaKN6ewQOOBphaCBKvuRNXrx2Njq",
+	"KAUUFchcZy0p5tjjw6DHK1O9yY5L8o5IkNy9u8HR89Fz61K4f6kZAG3YSo1swRB0s45B0+RinWg9Pm8b",
+	"dMr6UP6VtKm1iUPNdJpVsutEaxKDV2CM2rABaiZP22q1a2dWJbmZyZxajeRahQdUl4+tKQ8f2q+g2CXc",
+	"2HHrtTFfikiyeXoE3tCaZnhHm9QV3buBeXl9uCx424rOqsv/5uQMiYP3C9Q0Jo2STZ6GOhjkjtIChOOR",
+	"YaokMdNoTOBatPPm3cbV/n3YyWrgbTvVppe+ZDS7sescZNNOKoWmqd5thOcGkA3mjYJmPNWgrbN8jGpn",
+	"wVgs5pILrSLQZfILlpEpK9jQqJODHvnqKxtei04GDJ7tffVVpQ0788FITnh3SGIbQhp3EgyZJcS1NQ8x",
+	"PDTuJMhR8W7BM1YjdIKe4AKskyBzhJ6gzpGzKxwGRNC9a2FGLKQNDw68mHohoR+0T4cuftjeylEMrJyz",
+	"QqHGvZOYDpOIJDip5N//9T+7zWmZ8bGChZeE6HgiOwlOF5rhluCEobmbx4PWGVhAY2dqsHQqPfycA8XG",
+	"UcAUrEVmVGW/LM1lDLaxthW9WOzjbkOMNbwmpGZXbrZ5NQr2EMbiXrHNIzKSegrlVgwHyumI5d2cnzOy",
+	"kEWmrtwXHEoBpmmhsS3ejk8KWc5BNREZUYwW6TRyX8ROCsYwRgF+7JHjBp2ZFcf3q4I8mG7OjLlLCHAP",
+	"XRYCjC0tiRlOLxYPzTJhULx1Vlkd0Wjfdq1KYcw1Oca5u6zloWE/4MbBMdL5nNFCIXiJ1aNqq4ybBQZG",
+	"UntrdbmPwmhOszvw5Z0k7uDhqUq27ToLHUaPJ0oRmi8M/c8LBjogF2BWIXECSgt1OfFwsY16siSa5Tl0",
+	"EXewOlzcwbowcQfikuIO2KVmTXimyDljc6Ir10OSCn2WmK+O+SXZiTuWlWHuZ66n1unOYlFZWgogtllm",
+	"173Nf5BW3rIr3XX2tZUkpDXpVj76ygU077w7fRqRt8+fkocPHz7Z7ZETpslo2QjNrt0iH3b7B/YWeXA4",
+	"fHiD4NEUPHdnY++6u3JqoZvvY2TdTZtF3GySPVXFQm3iF3X+UDhd174ML32MOvOpFNd2/QZe+hh1kDyu",
+	"e/0E39o4wsrMM8g3umE2wk1yEOo5SVdRYE6Vdunen5MEr0hxct5M3LLIH0DbR5jthBtg19KRRJO6b5bh",
+	"ZJbxDsHymJSUmKlYyQfTQcHgZnzk9AQbiWHYXyxQN6gpR4YtOpnfIwlH1cHPxr5czSiJxYjlEj3k1a4N",
+	"a3VqFLPZPXj7JGzAp+PpsYB1i1BjsKBX4DhIDvp9surnuyem+fk40pbL3AeXac8kwJ1Yd7A+4R0w2Dwb",
+	"X/2uKzB4XJUXjJxGcXXaAMR+e8dVpYkA1n7DOvS/N3IIhN4wuNgM+07xoxgJWsWLcrQGRDkbYUEeTEjk",
+	"giRm7RKyQxWhsfieXtAT6JFAfOcDRbCLqDZx/G1IRLIboc7rO48FF3WLMohTNcMoSler1BdbtS4HrlxU",
+	"yB3iV5E+vvSgVTjct47lw829QxxfcL43jecL2NGaAAuvi6CVO/QSDwFf7Ax3I5K4bNDExtTWYovIjs9i",
+	"leMGoIJqxLiu5pfWglwaEQr+ldbJOSiSlvu/uvFvRXJF/yjv7RG007TuW8EWmBxcH7dNqp0XUs0xSN3m",
+	"1xp+ovRZ8FehBTjFLpjIwCsJQr4+Mdtd67TuLeqiR46x1rd94Ow2XmDh3SNvKErBFIYq0hTuoBZTmZv2",
+	"QdRGdXHoDg6u0HXRGluF5PegkKzwSxd7viIP4VQ+UFDpG66OAHgWPL1TmddidQEOq6Ap1jz3hR7JYso1",
+	"I2pO00Z8d5CqcsfA9ldusxvhwHWHlC3n7fhoRGSeMaWx5l1taD91FMtz4AupnM1YkXIK3NyL0PqA+9e4",
+	"q68Vp68Fe5rz9DwAQGgJlnz+lDzuHz5+ADAKXQg7tKljidF2ukHrP78WrAtdJquB+c2XQ0gB367OAquf",
+	"rzNRVzpvk89v3HlbITjzwOlZXJBnvcGjAwhyaVMg/zTAKvJfP37SB2FHrPNtDKEAokFw8Prh4WF/8ORJ",
+	"negadWp34vhPPw26T94bdfP9h0fR4ODj7v/ZqmqeeF5wpcwGqKBxIWcRuEkJUOVOcvzmhTFV/8pGimsj",
+	"r5O3bMyKgubou64N//jNi8aoW2PEglrNNwdYCmPl3aUweh8NE7aYCIvpsiV70+oQNqlvfTl7G5XvAjVt",
+	"oLzDHq2FAINbc4fjze+UXjAyYkyQjAE+C1Ecb2kBMAcUAmFjCMLh0yxrxJ5fnbXczBO8VRbzRr5Nt9hm",
+	"3lWw8HVJMPubuy8zfy16paCqCMaFdt1UMheMWii5DT/0FhusxJD5Qt/w2M8gqpHXtamEwYdu56MKDoL0",
+	"W3MF8X/pC33NIlbX6ytZ1FD7Ga6VMKgrB6MX8mgiQh2McPEAr3l2j1wQB1xV1En98LBPDnuD3sCHepWq",
+	"mfZ2eB3L+4Suk5CxbuxBCRrdySPRyDSCS6vPktBam/WX7hdYPRityABUtKeIDknTlnZJKtTJswcqFliB",
+	"39in5pSN5GV4DALVrdTaoqDyGcbl7Eax8KljaNfXM9ZCseGy1yyOqvsGmIbotKBkSovMitjdCO9Cc8pF",
+	"0LvNhCFVoyqJwsilOZ1FpJpmMJMxYxkEOuVSzndB+5pRUdI8qVvjNY+By4TJHNIajAYOuWla1zqrV686",
+	"8rd39LQdqhW/z5G/mzA/qZbow7WeoRt7gU6t1deowxZexSMZSLyOh3M/5sL5rHZmVKdT9MEmeEef7DZM",
+	"G8QgMydH8YwJfYVpc3hzU6ziD4f9jdDGToN8jduAgXqMYPJCAwobHHbLES3ubYIKpDFYAWTD3t2oKIDZ",
+	"AHQmamH3atlMEBzDNdFyGIvkwwdjBn/8aJT1Dx/Adjyzv+CRgp9AJDq+bR7Dyf7wAcbsGoOx4/6wnhf/",
+	"J3hKej88+7vrGB1dDxTBR5aEkx+e/T1BsL3kw4fgqJ2VhflQD5M2IL6dZwyh9kcF/EQLRmws4VEY5O19",
+	"RwEICcjvKRcTCC544VJfYbERjr+EOAE40GDeDEnOhfkWo+d4E4D3ZxAYJfNYeHeBIjbfCpwECmIfhLR9",
+	"psiMDS8DcFkbz4MbC2n6eiUNBkBVAH9QeeRei5hyhEEdpg30r2JhlsEDrIxtzDw614AgcDlsbBEXQ4gN",
+	"MvabnSgmQ1OtCz4qtev3CAM63r19GTzaSaYFG0P+WZHaqCZSMFXm2uxM5TShAsMFExc2aP5haEdLxJrV",
+	"LE9M5xEk2EIlhhxAQTBaGBdUkeQPyZHdepLg+cH2Si9zlhCWsxmDUDRYLhEbY0/oLpYEKshOIsW//+t/",
+	"EsBwwCZ48VqkiplT5qYGZwlDcwo4X2soZwVEwJ6uyAXTGNmpJYjgkZK5WTVcCfRl42LAsvIQCAfChWiV",
+	"pm76gcwFOWei636OBZ8ZwcYVmoUu4DuxkDgjmS1txCWuiJLwrgjtUug7Fha/TVfUiESj2g+iDQK0+SVW",
+	"wsaC5koi9OYakBcyoxm6DmzOyo8vI1vFgKZTVDYeKKQziFPmGsmz/b7Z44BvkhvnqkRcjRh8+/CaTRy6",
+	"biwebi4vJzfFng2geTZqVnqF8QrU2nsK6YD5+HujClbHbdXNwjKaO9fqicFwW1VhTzWji2e5J2kQiyBo",
+	"bQ2LujG2ie/Tj+n24SJOyLuQu9XbjXsk9VtR5S0prD06YJUKrtxrpI9b3EFZP6rNiAAG6sLsKthKW5aB",
+	"Q4iTodb1BuUNDO4gyNypzm4+fgyqTFOm1LjM82Vdi7761U+FAlnFl18BBLmpY8B96RM6LLxqfeNB3c1V",
+	"YTv5PIBb1SS/dOdEjafUpM1zI/1X3P+3uSmr0XcbJpN9DqE9Q9AlAMvWnHs+5kZDTrpWN3pMpuxyNbwn",
+	"Fu56xigtXTrn3cGjwX426A+aaDidlTfqM/z6YX2C/fotzU+0+3O/++T9n7q7f/qp331Cu+P3Hx63O+T9",
+	"xG/vLHBk/ZkQnpqy4kpR7iwxY3I1Um3girOdgA4Pb01AnwptYqMYhS9Esq9KBsXSsuB6eWJa4WyO5/wH",
+	"tvwOK/u17rEtEhtcfM4LqdCtoHrkGQezGvJQ7KtgKTWKByaEVjX/IAPUZmUcgQ3mkPn1lM3wlHLzfVtx",
+	"0C1dx5cnrGiDwgTMUsH3Np4PanKQPO+SL2R1vYuGYdvsYmPwJn+793mFi7U6O6gCJ8bSESBFkrDNj7HU",
+	"LaZXkh38M6NqOpK0yCISd75j+TzuEDQuSdw5MWMrVeU4jju77Qgf2NnxmxdQJkE5dIQZ1TyFQvN4S0WF",
+	"fdO6QpB5g4SNhctXU7Z+Q911Bt6ZiJh/FvjcB4T1yKlZeZdPFwuwcHKuLJ79vBzlXE1ZZmkSti7uVGO+",
+	"GPT6cYfsWFZIfqRLMngSEWNA7VrPCSZO4U0S4gBEFnENnDAuzYvqdZl1vVi8dlXFVEVCbtTo6ZrR4pxl",
+	"JLnsYspkVTl5CFGVkMsFtcu4GLOicPfPZj1wcjtxB3OPL2CIMCX4F4S5spxBSjf4D23diLgTxSK2jD4i",
+	"MyrohOH7F5wt7D7AyKCt35G4sxsMOhatowYem1QFnaldmlSTohSETigXyga88AsWi7AgdMEMU0+1S07U",
+	"EjPxgt2GoLFY/OEP5BuqGLoYREZ0QYUyhG4eYl4TQCiMWC4XaJRZV5SWJNm7GCQ98qaQWZkCooYv5glR",
+	"RKVCHI6THqYsrVScdigPBZtLxbUEH5HSTADOGrobodq1FHARMaLpuRt2vcppNVxfgo4IxjLw71iwiyCB",
+	"ExPlgyrdAc9BcJacrWFiXJOdtCzyiLyCzN83Sz2VIiJvvnuzi4ythT/3yDeQtRcUSDWne44E6jL2Mpbm",
+	"AIKAq01VLPRC1hxGCfIsyFEHaQPYATNmlLT5POcsI5NcjmgOV7QiIwx4bAz1kGgO/93OUnvkuAIicd5i",
+	"gJzxYCDmSNs8yIP+gNTARY5IE/YjpXmOaAfm4Ae1AWvdPCQVtAhs7Q9siQs0YQIQXzw2S40FklKYfTu2",
+	"f50wjTjMlgmbLcd/IkaO6dXM0FbmpWb9CqaHGIrJfcwsRo92wacKO2/WEBhhindvQKacqTbIH0XA4wei",
+	"KbGqSfd0OWfDWKzAaRhaSv7y7DQ5Mv+iNfwQLINbpav4UvKxsD59dOlOhCyqg1zVz1ZwHADrxq4PeiFt",
+	"1V0M0lH8Z5xewcaASWKaZ2yOghVZY07FEIFw3uRUEPefX4JvERL8/E1ZwC3bnKaGNi1KTvCfxp9rfwb4",
+	"hxMoaVK4zh/1PX/Zm3FRagY/D/rV7+YHGG0hx3jvR3Pzyn5L01/IfkvLZ0KzYl5whZ0/7Le2PFxpiRzO",
+	"LvBUgrNck5lUmnw1MqvyVdWgWnQFXJ2LUpYqXxKqY/GV2Yfg5TkriP0wlHZxdILc6VF/D/bNQlYMyYCA",
+	"+R0Lu3gR6fcO8bfaqpjf9+3v1Zx3zRmBeFCcCVwpFehHp5mhrJbZIHYfsht0UwPRhoOd49U10BlgRVzQ",
+	"3OXN+txzezMQsKfMdRAh/pUy8jvNy8zYqlgqVQF9dg0Db9RatBjThobBiFIarqOBzkEfaVniWBCy86gf",
+	"AcXIwmz/bktwos/JXvnokDzqGz5GyDcspUYAwp0cHIsGPI8rnh154K+vvhJSf/UVCnXzptKmJ7wrS1pL",
+	"QAKmIdH0nPVWVqF6aViVOprJglUz1xXNLmSZZ7jJ5qMFn0w1EXJhi9VAMICW8L+R3WZgLYiDgeW/euSF",
+	"RqgqBfqV6agPrWAB/v3//DcZkJ0nT4DqLIHi/eaYmsMwWgLV+BsQN1DTD1yVmCd2KxSdMdIkqZY1UMxR",
+	"wjvBLy3kJBcYWO+hXgpp5ElGynkEp5AQBGgLF4hD6T48HqB/kR2/xOTPOMddwsdESJe+AytZ1f01c+iR",
+	"5xDSYXt1F4MOMAl6R8wZuH0qiwJ0cwIjB1ZfYU1JV+EMOXElVvefkFZkH7N+saih3Qwb2U+1dYnqCwO7",
+	"jgsDReQqmYVLA9RjVMsADwuopx1fB/uj5GD/SSzAy2sUth17+YY3yp5UZbDtXgdwYTNIB7uwPG+vKChP",
+	"dgRcoVIyozkWYG5VdqRgu2EeqZCV6QXqmg0/tVo4DerZY1qHBewQNp4nImpGzRotfZLLzqo4i+w5edQ/",
+	"Ag2lwNjcJWCOplIg2HZWFSfZjfxu5EuHoGZnr4wgBy2FF6CvJZXeZVinVS1w4A9U/dh8lThdFdk6gLMC",
+	"VcYCC6R4pRX7NMbXlVRXJ4FeY5tqe+TvQ3GvbUSUBUwmyicicu00n2dWOKAQdkwaIRotq16ByMNqAedO",
+	"23T4jLvAw8w8vTXsAUOSZ7bgAPiFUEsfmp3iYpJX9QjQJ2TnFYsZTadcsK4533SUO9AcnCYlaS4VIKsb",
+	"KUfJtJxREbxrPQjGKsGaY8kK/k1Sx4i00GRybFWEyiAqjWVvV61pLBkyA+3VXhglh/2HpA1+Kwo44xyu",
+	"uT2wmJnDELKpwWgLLVLbKyQ0GdvKgXJhcDgXZpk8OFevTiyRL3SnIwcrg4XHAMLLEcEphGu4mVmUVK7I",
+	"u9Pn3cdAxT5QyAyxSmgZlZq8eveS7Lz7U7/f7+8OMeQiKBQNW2mzvm1/wMNNq8CWWZMZDqPzuHTaYpwB",
+	"uSZvXp+cJtU2KGsWYnADel5bMO3CaBkISQI8j0qLcmaO0rKwUPhh1Lz5e/+ATGVZKLTbdLG0ssGfO9MF",
+	"eATcD7ASttamsmn02H+FHmT4oaXUWketpeXd0sUiOdjfJ2vg/ayXKmdG1XSgKRa7zWHQKDpm+dIKRzv3",
+	"NKd8VkWBhFhzRSkMX9Nyxo2RuiQ0LaRyxQ6Q70KFVExKnOdyaQ7c0C8VemSKAlYCCbqKDqsBQYIt5ncj",
+	"gH4EJD1Uv7m2FoFd2hCQKSKysII3FpSM2aISzQHlPSHrACpXee+R6QjnAVOkHjbPjJGOWSi94THi9blN",
+	"PLy8tNzUUN2MGcWB2fsk7NasL9KCo/4qFZROGDGLCcQ+gpStwCtVgRR67tvg6lzoyt3kO6ouEdAKETRf",
+	"ap660CezCXgjkctJ1YoSBzCNsLPM5aZAZS4SI8xx9dJfSp6xuGOjuQJXpB2ztU3AI9Y6HMxzETIWTGSA",
+	"EwbgYL06imPADawjCOg3WCYMhYtFxhQASzoYIyku3Nx8HjucRed6tEbaZs5HdKnnPGVCsdAhPqfplHX3",
+	"e/1O1AGkPA9at1gsehQe92Qx2bNt1d7LF0+fvTp5Ztr0oKbUx6ijuc4r/zpeYF2wAnObOoNev9d3tSzo",
+	"nHeGnYe9fu8hwgZM4Xplz7uyzV8TptuKEIBPlxFq9ooLMCohFLgO7vYg8ItHDp4UGRjceZoTGy4vVeC8",
+	"IXuwyEnkuXW+dEGIACIrwKBBkYzr6Xf3RdYZQkbdUz8LSFpGwaE6w5/ab6WqV/beYBWqa98DpQ5eXHNn",
+	"B6kwstBktOyRU27jR0eFPGcC4o0BdiW0vGSRIRQOXLn8q2SALWkpxHRlofBnm1cu8Le3HzeY0mvz/ZYp",
+	"AaB9hdjvPMx2B9aNN6wdPqM3LZz+8T1EXAPDBlLc7/cbl5lN95+robT5xyBsA66qri2MaaZp1XfT+4qT",
+	"Yt0nbZu91QYfo06rZ+EmPVWNVnpTTN+sJ9MAe0E51X2RbdBB9S6s4wHuUlsjv5t739DMtutAk8H1Td6F",
+	"oK/Q6OH1jZ57aFjTYv/J9S1OpfyRiqWzo0y7w01m9MJitSL0PbTaYHwnqMy/C/Bc4dK7nM1osbScrCJB",
+	"B0g1/KlTsbf3UWdV2thwAtNZxc/3aAYbOpeqhaljUFwYaQwCGbwQ/l64wkC2bkVb28ch51eM3wLC/NW6",
+	"C+pVmOulw+HqwBcaAYA+YdijUeNJMPwPPPu4B4VMjpweGK301KhTAmj1BXo6bAFlEhZKMWrZ9cDO4eXK",
+	"/j5pgY4+giKotTkGoNNNpbyGht0mwXAzfJncm4qwwLaBu/j3GFnFlP5GZssNuKi7ewEFpSqoZ/irp83j",
+	"oNSewyCBVBlDp+BebVYzuUlRfytEVir6VXGJLbFQwIFuJgFsjO3HevSZTbVpyJ/BvcsfH8vYIoPqKeAV",
+	"oONWEH3pgqi/gSB6KsU45xjneDDY4BNvEMD8VMqXAF8O7Q43mY8HOf+RZZw6qMeD/f1NGs8LmTKljOwK",
+	"4sa+RFl7nIVZbHeVtUZYoZDNmW6Bu/gWfg/FrXNtVNUYIZ9GU82VsXMBHrgmm7kKC4BZtP4R83APOy3S",
+	"Zndo6yQQ7oBcWuQPji6QPw1OeHAdYgVVbhRbdvXFs6uD61u8kvo5FDP4PXKOlbN8c+YRXeNpAbQoX/PE",
+	"cAl7I2FdcVVtflBfW90if2F6/Ynu/2q6zZZB/P4YxJd3xgOf511O+c3sONfti2/BhptTnU5bLHdwwvvE",
+	"+agyaGVRM9Gbtv2U2hsHsJFBYbDVOiHh2RvSu0cBmrPnO1dYtOSdYuvsd9trUiU0wM1jLLh2RTJbeBdm",
+	"T9TY123t2dAirfYXwsvNkGxtFikgL67djnVmq7dXb2F42nyQjQzPX48526DtrRr3O+TSW6vzM8gVZAP3",
+	"bHjuoYkHzt47CZx2TzHaj7S9ODSIjsomtToe8QXvbUxeLKqC00rTZVV/GgsugbCxAUoAp6iYgHB6W74a",
+	"MraqatOVZKt5ajfwtEIX9+tp/c3wbr8+W+79u+PeN3Yy/t44r2dj98p5nfNubfBEo+apLPVIXg7BwHco",
+	"cnMI0bU4cxApXzCRGd4YBQFQ3uK31/D+ro0KcvLj6RsLhKfbcsRsWxULCzUEfoRzxuYuYMuNZcoKViXM",
+	"aQguxWw4mmH+G8S4x6JCm0VODbEEGFMazMUiSEPK31rvYxi/4eTGpw7j+ByM287l+qADR0Rbtr11jXwh",
+	"QQo0ZGqz6tB+Tg9JCzt2iuknUoVPGFZRn8kLhrEIms8YodrGc3sdueFRCeDcwOURC1fGuopTgNAE01sQ",
+	"SNCorIWcP7pxeMGJHchvI8BgJkVGl3V3zI/wG5nJAhhN4IgJgyxa4b77/7hNHIBbkt++Q8YvwFY6bJX6",
+	"beTAb0AAOt5x37aEkQmfSnAZsUOc0LleTAm5wIB6f5/AFda7hWrc1KYczCTmdDStGUBZdlgfkfnvCxB2",
+	"pY5FrYBFFV5fgYi7bDWHD2ATKxCv1SdK+/ByN+YgNgJq8HiEV3QgQbpT3dbhqvJCmZWYUhULzNPokeM1",
+	"NyCbOppOmMg+oZtp/7NKpBNLOFOqiL082kqjrTTaupgagoGJGjK6kIv7EQya6vUepm+dYwigasSETgCy",
+	"mmCms6rfBA8r74yKvOEG9oiOXJIa4LXgkY8AHxpZNFRlUGSH5jn8jWj1ERktjWiwve5G9pnn8spXRwCZ",
+	"0WI3XhO9cgLT/wxKOXxo4xjdIFRvywu3fpsvwAG+Qri/gsMGNL77SDXEjJMY9T4o5IFqJ1NRSwmSyJea",
+	"e6Bs2Axgy0XE1pWIYoG19SDXk07U0GqLYaEKSHlDXLYRm0D9AvcYYRQh93tGduzvkOpSlAIzSVdLPitJ",
+	"EjXjCZQoUbFI/imnoqdmXE//w7pMeqmcJbutpeAh2RD04OOTpy9exMJ9AqZklNqWUizNms2xWFu0Ga4i",
+	"KFlbs3loMVYgpmhN+ed1lZodBAFo2LSCelkp1bx6VfASKOh3meZZL9t8lxTPY4KHBknaFl2QY3BG2mpl",
+	"kIHeSri7sWg9A9cdMVu9UhaxMCcsaqXP11gEpap9grgszExKMxwcpN/jYQT6FxLHYBmAK5VR1T32aL9w",
+	"ttZtBaxIbTOaaNLNUgW3u0YKvaFzC/Je8ekgUR84nxt84BRFAPCfgnLEneN0xshbRnPyDIzSel0EV5Bh",
+	"0B0cng76w4f94cHhPzot1YlHZQacufPHw37/vPvHrw/75wBAzhDz8yyXOBujecqF0HIhgjJ9nXYOZlY8",
+	"a1Sut6v+vZwKcmK3xVYl/um9LzncCWuYdqrawh1XCLRT1Q8OKmzXUs9WajnZbfRlrsMqFnalHnYH/dPB",
+	"4XB/fzh4/A8wwSt4dAve7BDQBzdwQPvS+1feCHrg961auU1B/vy3e7kVse4YochdoxjClYlX7a7OOsak",
+	"K8EWGBKwUsp+VcmhFmrPlmg/FhUcZw0g0ggW6HPOXEEWjxvm9KFYrAqcIeKYSpvxXPPyZSXybnYGVXMT",
+	"C8FrgyqoUgCPgAI/qbitnUDFVCBd2CORGmMbYQNnCAb8T5ZqV3++LS/4pa3W/+td2V0ppCx+UIuYWhEu",
+	"FmJmeab4z1glqN/vHvb7faL+NdZVnYvlmeXQr8djnjIs0VaTMlSwXiZZQ8Y4kVIVTncCZV3B8pqUqUpf",
+	"eymDkCp2NJC2fENef98JxzfdlgoEySccVvjgAMPivPqrCkaoX7TrEysFnj77lnu1wikIn4oG1ioZ7+v0",
+	"0apNNNbp4w2J6DqfFDC+bc74Nmd8e/P7GXLG7TG/jXK0cZo4RkzaAsZYutXVQoAYTyiwA9Cto2WgUfXW",
+	"pHZbFWKztG7PTbYp3Vv39peXlX2T47l5NjYcCgDMVYQDODP8IseECowTcHaJMyEO+gdRLNglTXW+RFeq",
+	"rQ0BHWZy7cVX+2m9v/uuTVWK7cHfHvwvKlX7Nkf/Zma16XKj9GwlZ76WG9zAw4Eiz20N6BFAunuUbnAO",
+	"QBkVgD6PBVhiR4TaO4d5wRRi9toSynC5gMjBWNoAIed3EjP3JIpFAlaPK/MeWmWJw1jNbAWw5Kf3GAn2",
+	"4SOmaeeMFniTFZEk7sSd6mdCLSr0bo/ATA07c74aLa0PBRmimbGHAPbc0WL0QzGVa5wta9LCPXu8tTuj",
+	"kDOpWRPfDFm8DRtzMMmhVXwjr/INTbxfJz98U0mwzQvf5oVvLcvPkRd+cxFmrEsXPculuDoVsYqfCJrY",
+	"ogPApl3sLREyQNOu430Sw+4dxPNiuiQ7SRjVm0QkGclSpPhPsyA5lA0CuTSjoqR5giVrFBdYwFBEGPIB",
+	"yTTUVpgRbAHFWQESHiuaxCJRsnAudrhZh2CCqp5HHUZ6bEsoUSUF3CT3YnHs5/hPyaEYHdZF4QXghe5Q",
+	"EYavwcBYMaMCBfC4VDT3Yg2SLncJFAfAIDeLgxLuyB7NMixi8KJWOTGohtReA1EXND1vFkGMhQ8PjDvD",
+	"GsqLlDlGpzhVIthPrsF3ICRun60wgDfl8IVuVWbRVZ2Q47GRzxC3Z2jkqIr4sGuGERvrQjVOQrL8zUZs",
+	"BOv0qQI3goW4R4huoyhxjPC0JSANma8bMD69zZDfYstPi9EdfO/6+3HYogYD26om2+vyX+e6vC13JZDh",
+	"NS54I1G+wWW68MWd6pfprRL+WpkOKKFGNAm5IFLY8qc0nVbtEHAQCq7MpJggOEFSLYErNsOVLUxMybyQ",
+	"FzxjxQNFUC8w8tKpBZos2Ggq5XkEhaupIHwGVaKxtpO1Ja1EisgY6pthvTalyU6lacSipmqQFZ3EaR49",
+	"clytGldXhgf0COBeA6v1xXbIfn9wFC69M2qlwEBIGFr1cr/KVsJ+OICxRaS0FVUyLKTlyxCBtqI0Xard",
+	"sHqxXSiQ4wWDRTLajV1TKE1oFCf1e1M1jrMsOGO/bqiEJ+umd6Gid9w6vLqBfamOh6FuqBKZSzmvXcgz",
+	"jdfgz8M3hoSOSsVsj51rL8utCjDsVAflJn6KYJFvEtbwSXSE67wW7mguqKrxZzypR1jl3RzG4BRuNYiN",
+	"NIj7RMa/xY7ycEOPKq663b1t0MPWNfUJshrtYQsUnvtRbj+AtLoyHuKUnrNQ0ZLjdttvSHIK1ZR90SpQ",
+	"ZLiOBdZTtO4jYPvg5+eqoSCSHcV0mMKQYMRXEgtXtznB0C+46LD97/bIWzaTF/VRCqhg5pBdjGSPxUIW",
+	"2RCaIf5WpbdDCVnUYkPF2EgrqJA8pcXM5uooAAZ7YEz9eYnVS2vabHjTYuF+A2ZZ1bU56B/83pREjA+o",
+	"64mbxcMEgsfR39bfsL0d/1Jux5E7tTgpbsXFo/V3C2jbWpf7SvA9aYu9X0yX1T1ALLAmcVtZLstur2N2",
+	"sQin+ftldn9h+kpO92uaZA/UVl/f8s8vxsEr5Tkp5/fJQG/mnQoPGHh3MI9e76V7H7Q8Z+Lj2gtfrOKe",
+	"c3HeKAcRICAVbFFwrbEW/JyqCq0DoGANT+bplBQshaxgQFzKeXpuy21nvGCp9s5n860HisiCT7igOXn3",
+	"9iWAOMUChgppwQrjKe2ooLQvE9qNyfo7me8b4GdBo55I0w2hpldbrZLaJHPq25MdIQGzxHew28YgTw1z",
+	"f2om0mSODxFbqQX4A6YNS2bWwvkeRoVcKFaQiYSZuZWoLUGd0730GbSt0derSwiJ+G6b7AWlK/rR6zQd",
+	"cKE3DyqA686wUxa8s5q+vDF/eVOOcp42uczBpg1DJnC4+fdud6Sx7bqDzdKy4HqJeTvVMX8uc6gSjlIf",
+	"QCfE+aeHxwAy5GJyak6HP9ny2pNtCGXw//2/AzNcoYx+JTT5y4vneFfz3emPL/15yCXNVETqx5hChXRh",
+	"wxiq09MjuHoYDIJnFnEi8AimBbMBb2sP1es520Dh4DM6YXsTPq5rGp5eR1xQuLxeIdnVS+G2hWgcuadQ",
+	"bf2pFLqQectNWr6gS0USIbsQVJlUty6oo1mGQgFdQPsc0KsPHxPlzNCO6zWIEdyewJUTaOimq+15IHN+",
+	"yfJf6fy5Qv/3gVKD5oPvssItjAWEmFxfFn9dbM2pH+ZvFwpF5eXkk4GhuAW4VUDNp4xkcQPbIIzF7eHW",
+	"FtrGrvw6sSs6YCOO2Vas5VqHvm++Ke5DnSE6yIeIJKoc/ZOlLrLTHkTAf4iFB4AgO0GGe/AJHwLn+WRE",
+	"4gbaBBgPS1kWFd7EK8ORzPeeIWBEgDVhczd6cSdCGK9UzpcO4cvmfrlvPbB1OdE3MwZVkmVDo0260nzo",
+	"n8LZ93YRR8IC26JNBPhZbFG1sLlmhoUOg2J/puuim1LFMmOcGWmCKoqFGZNN+CQ9pYIktPuzXdl+90lC",
+	"dFkIlhEutIyFMcGSbhKRtNSGpT86CNpHfj7A0bvYy2NSUJHJGZmyy1g4ODOqKvB62KFkpWZ7AgE1Ztkd",
+	"cBPCS0HsD/RDJvyCKZK4hej++7/+54qi+Y5Wf8MAGW3IGK7rzlTPcmL/hIRfPCAjMwYvF58XckYsDAEe",
+	"E/MFiI12T24QxuGW7FeDpliLaPWhY+0QmJ49CBbTgKgyTZlS4zKHUo2OPjrDzgqV3Qhgob4c2TrvpT+Y",
+	"W5yFbcjBNuTgM+As6Iq1b6yZeLyFSjH5YEToZqgL/ozXkRdMByDdoTJhwUrF1iItBPJos9vlGl/ZIi5s",
+	"r0a+PMSF2xzUzZEX2jTiyKtMLpe513YHuv4w3r+1f93tZ+iw357t7dn+YkAV7nK6b+iNdR69vJzcBmKh",
+	"8ipcB7MAVjwvEDsBy8yAkEcJj+HgKjKWtSA+KAXM1nWwLZjAW2M4tzUmvYlXTyAQbEHsI5JzUTOfKqvw",
+	"FVuAK5qLiY0dWTB2fhvz8NdBJLgpO90iE2yRCT6vLfYFgwvcnpUbk6rc6Fo6CKr2QR7ooWyGn9gwuymD",
+	"gA4En49F8pIr3X1X9ZIQpOb63XQpJqU1dlfvqWMRXFSHRcTAk6tmNM/xDgaueCsHbFBVPkNHr8/wE5kL",
+	"yKNkVGoNyZHGTpxhJ29en5y2jf7PrwXrQqBJgqEhXJnpYuzIX56dmkmzfOxkjq/QHOb9wTKqlArBCjJm",
+	"trYaLqpdOuoWtVZgTREhjcyrhU26ZMVaIbYdWQQBTruxmDCtHCQDDAMqNiiJN5iyxFB5XIladGVEcn7O",
+	"mlse+OVXoy8x6rIRWgmq/pTOIUrp7fOn5HH/8PGDdtlbzQTuNq8VT5pd6r2pnuWB6O0MO3HZ7z9M/49M",
+	"pno5Z8S8AD8xfKC5zvGfLPgiPtsLHuIvQBozpqcy+3MM1yJxJ3zOxdws4nLO/hx3psAF4w7Q4p/jTpOK",
+	"4g6qKn+OO56e6t3hTqwbXfjU/mTGhz/UblyvjbdonnGzi0fE1RWfUkV8Nt02tiHwfTfX7PMHN6wrDlkd",
+	"LmNvdzHOLRjuEAu/UwhdHsnLIGG1xm0sNwBQMYXMHRpWjMLFRwSNbMkXaHMDDh9EIh3FIpXyHMIPREac",
+	"GgLsAa70BONwKSYYy1hGhCygnD0KBjAJ+DWcOwJG32UilZlllrMy13xOC717hHdusbCmiPkknwgJ95Vh",
+	"/ogZu4vKWhi7REsQSJnp86rs/VjYXPdawtJuVGUz+WKXjZx3syBCYnJUxV8bYSo+9b9HvpUcUvpt5hFX",
+	"kHyUM6V65NgFcQZCU8gq7nIsi4lh/zTXDOSALFAyWadm9f3dMDQfS8uh9HNs5DckUDa25C67i8WiC3RS",
+	"FrkllZp8+bDC1gHIxRJZZ2MD7bVg0CLsyHAfT5LA27vuSu0und7C9LtP2ZqtE65z/OPvsiQLnuekYCnj",
+	"FwzoURYML1GVowyuCCbO9Wx/89sKviAVLDxpR05TskrSryL6NjOHoNltjSJsvc40+m3K3oCcyI4UNo57",
+	"9xaFOesf+dA5nvMf2PI7ME7MVz9GHzrHpvHKAzMgCBhFuV2nqzeFzEqoxdDrRJ2yyCEqQM/VcG+PznkP",
+	"x5NKoSQCOexdDNZE5UGRJijXbGuUVMhQc6m4lsWS7CTQIb6R7Na/Odzby2VK86lUevi4/7gP33rv12od",
+	"XLgiO4YF0FSr3YZ0GRKXXGWEWGTrjkWksB7GKBaltU9FZmUF8mQb/IAQeKsTflbPzKoimZpf9F8iqx+q",
+	"PlMZwtd/yssVFPBw9FEgUuLLLB6/eWHUHuIoCWw7wkQ2l1xoRKDwYgfVhowpPhEs8+XOckyPgy9nsUhW",
+	"qXNIgDqT2pJVFN1OJ1ViGq3q6aDvExjnsMbdIpedHBlNq0pOHslSg5RHDWa0JFMqsh555RPUrHHAa4l3",
+	"YOU7GU0CER1MlWw601rezcf3H///AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

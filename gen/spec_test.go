@@ -124,7 +124,7 @@ func TestEmbeddedSpecMatchesFile(t *testing.T) {
 var wantOperations = []struct {
 	method, path, id string
 	documented       bool // x-axiom-documented: the page shows this operation
-	body             bool // takes a JSON request body
+	body             bool // takes a JSON request body (a form body when public)
 	public           bool // reached from an email: no key, no rate limit
 }{
 	{"GET", "/leads", "listLeads", true, false, false},
@@ -147,7 +147,12 @@ var wantOperations = []struct {
 	{"POST", "/campaigns/{id}/cancel", "cancelCampaign", false, false, false},
 	{"GET", "/campaigns/{id}/stats", "getCampaignStats", false, false, false},
 	{"GET", "/campaigns/{id}/messages", "listCampaignMessages", false, false, false},
-	{"GET", "/u/{token}", "unsubscribe", false, false, true},
+	{"GET", "/suppressions", "listSuppressions", false, false, false},
+	{"POST", "/suppressions/add", "addSuppression", false, true, false},
+	{"GET", "/suppressions/{email}", "getSuppression", false, false, false},
+	{"DELETE", "/suppressions/{email}", "deleteSuppression", false, false, false},
+	{"GET", "/u/{token}", "unsubscribePage", false, false, true},
+	{"POST", "/u/{token}", "unsubscribe", false, true, true},
 	{"GET", "/t/o/{token}", "trackOpen", false, false, true},
 	{"GET", "/t/c/{token}", "trackClick", false, false, true},
 }
@@ -220,8 +225,8 @@ func TestOperations(t *testing.T) {
 				rb := op.RequestBody
 				if rb == nil || rb.Value == nil || !rb.Value.Required {
 					t.Error("request body missing or not required")
-				} else if got := slices.Sorted(maps.Keys(rb.Value.Content)); !slices.Equal(got, []string{"application/json"}) {
-					t.Errorf("request body media types = %v, want [application/json]", got)
+				} else if got, want := slices.Sorted(maps.Keys(rb.Value.Content)), bodyTypes(w.public); !slices.Equal(got, want) {
+					t.Errorf("request body media types = %v, want %v", got, want)
 				}
 			} else if op.RequestBody != nil {
 				t.Error("unexpected request body")
@@ -237,6 +242,16 @@ func TestOperations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bodyTypes are the media types of a request body: JSON for the API, the
+// forms a browser or a mailbox provider sends for a public operation
+// (RFC 8058's one-click unsubscribe).
+func bodyTypes(public bool) []string {
+	if public {
+		return []string{"application/x-www-form-urlencoded", "multipart/form-data"}
+	}
+	return []string{"application/json"}
 }
 
 // checkResponse asserts the headers and body every response of the given

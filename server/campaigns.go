@@ -99,7 +99,7 @@ func (h *handlers) GetCampaignStats(ctx context.Context, r gen.GetCampaignStatsR
 	return gen.GetCampaignStats200JSONResponse{Body: gen.CampaignStatsEnvelope{Data: gen.CampaignStats{
 		Recipients: s.Recipients, Sent: s.Sent, Failed: s.Failed, Pending: s.Pending,
 		Opens: s.Opens, UniqueOpens: s.UniqueOpens, Clicks: s.Clicks, UniqueClicks: s.UniqueClicks,
-		Unsubscribes: s.Unsubscribes,
+		Unsubscribes: s.Unsubscribes, Suppressed: s.Suppressed, Bounces: s.Bounces,
 	}}}, nil
 }
 

@@ -204,9 +204,21 @@ func TestCampaignSendsOneRenderedMessagePerRecipient(t *testing.T) {
 	if r := smtptest.Recipients(got); len(got) != 3 || !equalCounts(r, want) {
 		t.Fatalf("relay received %d messages for %v, want one each for %v", len(got), r, want)
 	}
+	// The unsubscribed lead of the audience is recorded left out, not sent.
 	outbox := a.messages(c.ID)
-	if len(outbox) != 3 {
-		t.Fatalf("outbox has %d messages, want 3", len(outbox))
+	if len(outbox) != 4 {
+		t.Fatalf("outbox has %d messages, want 3 and the record of the lead left out", len(outbox))
+	}
+	for _, m := range outbox {
+		if (m.To == "una@example.com") != (m.Status == gen.CampaignMessageStatusSuppressed) {
+			t.Errorf("outbox entry %+v; want only Una's suppressed", m)
+		}
+		if m.Status == gen.CampaignMessageStatusSuppressed && (m.Error != "The lead is unsubscribed" || m.SentAt != nil || m.HTML != "") {
+			t.Errorf("the record of the lead left out: %+v", m)
+		}
+	}
+	if st := a.stats(c.ID); st.Recipients != 3 || st.Suppressed != 1 || st.Sent != 3 {
+		t.Errorf("stats %+v; want 3 recipients sent, 1 suppressed", st)
 	}
 	for _, m := range got {
 		msg, err := m.Parse()
@@ -231,8 +243,13 @@ func TestCampaignSendsOneRenderedMessagePerRecipient(t *testing.T) {
 			t.Fatalf("parts %v: want text/plain and text/html", slices.Collect(mapKeys(parts)))
 		}
 		unsub := regexp.MustCompile(regexp.QuoteMeta(srv.PublicURL) + `/u/[0-9A-Za-z_-]{22}`).FindString(body)
-		if unsub == "" || msg.Header.Get("List-Unsubscribe") != "<"+unsub+">" || !strings.Contains(text, unsub) {
-			t.Errorf("unsubscribe link %q, List-Unsubscribe %q", unsub, msg.Header.Get("List-Unsubscribe"))
+		if unsub == "" || msg.Header.Get("List-Unsubscribe") != "<"+unsub+">" || !strings.Contains(text, unsub) ||
+			msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+			t.Errorf("unsubscribe link %q, List-Unsubscribe %q, List-Unsubscribe-Post %q", unsub,
+				msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Unsubscribe-Post"))
+		}
+		if msg.Header.Get("Reply-To") != "" {
+			t.Errorf("Reply-To %q without a reply-to address", msg.Header.Get("Reply-To"))
 		}
 		if !strings.Contains(body, `<img src="`+srv.PublicURL+"/t/o/") {
 			t.Errorf("no open pixel in\n%s", body)
@@ -373,14 +390,28 @@ func TestCampaignTrackingAndUnsubscribe(t *testing.T) {
 		t.Fatalf("a token with a slash: %d %s", resp.StatusCode, body)
 	}
 
+	// The link's page changes nothing; its button, a one-click POST, does.
 	unsub := unsubRE.FindStringSubmatch(ms[0].HTML)[1]
-	for range 2 { // following the link again is harmless
-		resp, body := public("/u/" + unsub)
+	resp, body = public("/u/" + unsub)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(body), `name="List-Unsubscribe" value="One-Click"`) || !strings.Contains(string(body), "jane@example.com") {
+		t.Fatalf("unsubscribe page: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	var lead gen.LeadEnvelope
+	if a.do("GET", "/leads/"+jane.ID, nil, 200, &lead); lead.Data.Status != gen.LeadStatusActive {
+		t.Fatalf("lead status %s after a GET of the unsubscribe link", lead.Data.Status)
+	}
+	for range 2 { // unsubscribing again is harmless
+		resp, err := http.Post(srv.PublicURL+"/u/"+unsub, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "unsubscribed") {
 			t.Fatalf("unsubscribe: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 	}
-	var lead gen.LeadEnvelope
 	a.do("GET", "/leads/"+jane.ID, nil, 200, &lead)
 	if lead.Data.Status != gen.LeadStatusUnsubscribed {
 		t.Fatalf("lead status %s after unsubscribing", lead.Data.Status)
@@ -391,12 +422,16 @@ func TestCampaignTrackingAndUnsubscribe(t *testing.T) {
 		t.Fatalf("stats %+v, want %+v", s, want)
 	}
 
-	// The next campaign leaves the unsubscribed lead out.
+	// The next campaign leaves the unsubscribed lead out, and counts it.
 	next := a.campaign(map[string]any{"name": "Again", "template": slug})
 	a.send(next.ID)
 	a.waitStatus(next.ID, gen.CampaignStatusSent)
-	if ms := a.messages(next.ID); len(ms) != 1 || ms[0].To != "john@example.com" {
+	if ms := a.messages(next.ID); len(ms) != 2 || ms[0].To != "jane@example.com" || ms[0].Status != gen.CampaignMessageStatusSuppressed ||
+		ms[1].To != "john@example.com" || ms[1].Status != gen.CampaignMessageStatusSent {
 		t.Fatalf("next campaign's outbox: %+v", ms)
+	}
+	if s := a.stats(next.ID); s.Recipients != 1 || s.Suppressed != 1 {
+		t.Fatalf("next campaign's stats: %+v", s)
 	}
 
 	// Deleting a campaign deletes its links.
@@ -570,7 +605,7 @@ func TestCampaignRelayRefusals(t *testing.T) {
 		return nil
 	}))
 	srv := newServer(t, servertest.WithSMTP(relay.URL("starttls=none")), servertest.WithCampaignWorker(func(c *campaign.WorkerConfig) {
-		c.RetryDelay = 10 * time.Millisecond
+		c.RetryDelay, c.RelayBackoff = 10*time.Millisecond, 10*time.Millisecond
 		c.Concurrency = 1 // the hook above is not guarded
 	}))
 	a := api{t, srv, srv.Key}

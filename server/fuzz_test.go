@@ -139,6 +139,11 @@ func FuzzRequest(f *testing.F) {
 		{"PATCH", "/v1/leads/cnt_x", keyValidAxiom, "application/json", `{"status":"inactive"}`},
 		{"POST", "/v1/templates/add", keyValid, "application/json", `{"name":"T","subject":"S","content":"C"}`},
 		{"GET", "/v1/t/c/Qm9fX2Jx3lH8rK2pV7sT1wYz4uA6cE9d", keyNone, "", ""},
+		{"POST", "/v1/u/Qm9fX2Jx3lH8rK2pV7sT1wYz4uA6cE9d", keyNone, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"},
+		{"POST", "/v1/u/Qm9fX2Jx3lH8rK2pV7sT1wYz4uA6cE9d", keyNone, "multipart/form-data; boundary=b",
+			"--b\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b--\r\n"},
+		{"POST", "/v1/suppressions/add", keyValid, "application/json", `{"email":"jane@example.com","reason":"bounced","detail":"550"}`},
+		{"DELETE", "/v1/suppressions/a%2Fb@example.com", keyValid, "", ""},
 		{"GET", "/healthz", keyNone, "", ""},
 	} {
 		f.Add(seed.method, seed.target, seed.key, "", seed.ct, "", "", []byte(seed.body))

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"html/template"
+	"io"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -25,8 +28,33 @@ var pixel = []byte{
 	0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 }
 
-const unsubscribedPage = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribed</title>` +
-	`<p>You are unsubscribed. You will receive no more emails from this sender.</p></html>`
+// pages are the HTML answers of the unsubscribe link: small, no script, no
+// outside resource; every value escaped by html/template.
+var pages = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
+button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}</style></head>
+<body><h1>{{.Title}}</h1>
+{{if .Done}}<p>{{.Email}} is unsubscribed: it will receive no more emails from this sender.</p>
+{{else}}<p>Stop all emails from this sender to {{.Email}}? You received this one as part of &ldquo;{{.List}}&rdquo;.</p>
+<form method="post" action="{{.Action}}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>
+<p><small>Nothing changes until you press the button.</small></p>
+{{end}}</body></html>
+`))
+
+// page renders an unsubscribe page.
+func page(title, email, list, action string, done bool) (io.Reader, int64, error) {
+	var b bytes.Buffer
+	err := pages.Execute(&b, struct {
+		Title, Email, List, Action string
+		Done                       bool
+	}{title, email, list, action, done})
+	if err != nil {
+		return nil, 0, fmt.Errorf("unsubscribe page: %w", err)
+	}
+	return &b, int64(b.Len()), nil
+}
 
 func publicError(err error) error {
 	if errors.Is(err, axiom.ErrNotFound) {
@@ -35,11 +63,40 @@ func publicError(err error) error {
 	return err
 }
 
+// UnsubscribePage answers a GET of the unsubscribe link: a page whose
+// button unsubscribes. The GET itself changes nothing, so that link
+// scanners unsubscribe nobody.
+func (h *handlers) UnsubscribePage(ctx context.Context, r gen.UnsubscribePageRequestObject) (gen.UnsubscribePageResponseObject, error) {
+	u, err := h.campaigns.Unsubscription(ctx, r.Token)
+	if err != nil {
+		return nil, publicError(err)
+	}
+	title := "Unsubscribe"
+	if u.Unsubscribed {
+		title = "Unsubscribed"
+	}
+	body, n, err := page(title, u.Email, u.CampaignName, h.campaigns.Composer().UnsubscribeURL(r.Token), u.Unsubscribed)
+	if err != nil {
+		return nil, err
+	}
+	return gen.UnsubscribePage200TextHTMLResponse{Body: body, ContentLength: n}, nil
+}
+
+// Unsubscribe is RFC 8058's one-click unsubscribe: the POST of a mailbox
+// provider's button or of the page's, whose body validation has checked.
 func (h *handlers) Unsubscribe(ctx context.Context, r gen.UnsubscribeRequestObject) (gen.UnsubscribeResponseObject, error) {
 	if err := h.campaigns.Unsubscribe(ctx, r.Token); err != nil {
 		return nil, publicError(err)
 	}
-	return gen.Unsubscribe200TextHTMLResponse{Body: strings.NewReader(unsubscribedPage), ContentLength: int64(len(unsubscribedPage))}, nil
+	u, err := h.campaigns.Unsubscription(ctx, r.Token)
+	if err != nil {
+		return nil, publicError(err)
+	}
+	body, n, err := page("Unsubscribed", u.Email, u.CampaignName, "", true)
+	if err != nil {
+		return nil, err
+	}
+	return gen.Unsubscribe200TextHTMLResponse{Body: body, ContentLength: n}, nil
 }
 
 func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) (gen.TrackOpenResponseObject, error) {

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/axiomkit/axiom"
@@ -35,7 +38,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	idemWait := fs.String("idempotency-wait", env("idempotency-wait", "10s"), "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
-		"[?starttls=required|opportunistic|none&from=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
+		"[?starttls=required|opportunistic|none&from=ADDRESS&reply-to=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
+	sendRate := fs.String("send-rate", env("send-rate", "10"), "campaign messages per second each account may send to the relay, counted across servers through --redis;"+
+		" 0 for no limit (AXIOM_SEND_RATE)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
 		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
 	fake := fakeFlags(fs)
@@ -76,6 +81,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	rate, err := strconv.ParseFloat(*sendRate, 64)
+	if err != nil || rate < 0 || math.IsInf(rate, 0) || rate > 0 && rate*60 < 1 {
+		return fmt.Errorf("--send-rate must be a number of messages per second of at least 1/60 (0.0167), or 0 for no limit, not %q", *sendRate)
+	}
 	var relay *campaign.SMTPConfig
 	if *smtpURL != "" {
 		c, err := campaign.ParseSMTPURL(*smtpURL)
@@ -106,17 +115,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	var limiter ratelimit.Limiter = ratelimit.NewMemory()
-	if *rateLimit == "off" {
-		log.Warn("RATE LIMITING IS OFF: every request is admitted; use this only for load runs and local experiments")
-		limiter = nil
-	} else if *redisURL != "" {
+	// Without Redis, each server counts requests and sends on its own.
+	var limiter, sendLimiter ratelimit.Limiter = ratelimit.NewMemory(), ratelimit.NewMemory()
+	if *redisURL != "" {
 		shared, closeRedis, err := openRedisLimiter(ctx, *redisURL, *redisFailure, log)
 		if err != nil {
 			return err
 		}
 		defer closeRedis()
-		limiter = shared
+		limiter, sendLimiter = shared, shared
+	}
+	if *rateLimit == "off" {
+		log.Warn("RATE LIMITING IS OFF: every request is admitted; use this only for load runs and local experiments")
+		limiter = nil
 	}
 	if *requests == "off" {
 		log.Warn("REQUEST VALIDATION IS OFF: requests reach the handlers unchecked; use this only for load runs")
@@ -133,6 +144,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := campaign.ParsePublicURL(public); err != nil {
 		ln.Close()
 		return fmt.Errorf("--public-url: %w", err)
+	}
+	if relay != nil && !strings.HasPrefix(public, "https://") {
+		log.Warn("--public-url is not https: mailbox providers ignore the one-click unsubscribe of messages whose link is not https (RFC 8058)",
+			slog.String("public_url", public))
 	}
 	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: public, Logger: log})
 	if err != nil {
@@ -154,7 +169,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	stopWorker, err := startWorker(ctx, camps, st, relay, log)
+	stopWorker, err := startWorker(ctx, camps, st, relay, rate, sendLimiter, log)
 	if err != nil {
 		ln.Close()
 		admin.stop()
@@ -169,15 +184,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // startWorker runs the campaign worker (the outbox and the scheduler)
 // until ctx ends or the returned function is called, which waits for the
-// deliveries in flight to be recorded.
-func startWorker(ctx context.Context, camps *campaign.Service, outbox campaign.Outbox, relay *campaign.SMTPConfig, log *slog.Logger) (stop func(), err error) {
-	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Logger: log}
+// deliveries in flight to be recorded. Each account sends at most rate
+// messages per second (0: no limit), counted by limiter.
+func startWorker(ctx context.Context, camps *campaign.Service, outbox campaign.Outbox, relay *campaign.SMTPConfig,
+	rate float64, limiter ratelimit.Limiter, log *slog.Logger) (stop func(), err error) {
+	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Logger: log, SendRate: rate, Limiter: limiter}
 	if relay != nil {
 		if wc.Sender, err = campaign.NewSMTPSender(*relay); err != nil {
 			return nil, fmt.Errorf("--smtp-url: %w", err)
 		}
 		wc.Timeout = relay.Timeout
-		log.Info("campaign messages go to the SMTP relay", slog.String("relay", relay.String()))
+		log.Info("campaign messages go to the SMTP relay", slog.String("relay", relay.String()), slog.Float64("send_rate", rate))
 	} else {
 		log.Info("no --smtp-url: campaign messages are kept in the outbox, not sent")
 	}

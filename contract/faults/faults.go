@@ -74,13 +74,17 @@ var (
 	ListLeads  = NewRoute(http.MethodGet, `/leads$`)
 	AnyRoute   = NewRoute("", `.`)
 
-	CreateCampaign = NewRoute(http.MethodPost, `/campaigns/add$`)
-	GetCampaign    = NewRoute(http.MethodGet, `/campaigns/cmp_[0-9A-Za-z]+$`)
-	UpdateCampaign = NewRoute(http.MethodPatch, `/campaigns/cmp_[0-9A-Za-z]+$`)
-	SendCampaign   = NewRoute(http.MethodPost, `/campaigns/cmp_[0-9A-Za-z]+/send$`)
-	CampaignStats  = NewRoute(http.MethodGet, `/campaigns/cmp_[0-9A-Za-z]+/stats$`)
-	TrackClick     = NewRoute(http.MethodGet, `/t/c/[^/]+$`)
-	Unsubscribe    = NewRoute(http.MethodGet, `/u/[^/]+$`)
+	CreateCampaign  = NewRoute(http.MethodPost, `/campaigns/add$`)
+	GetCampaign     = NewRoute(http.MethodGet, `/campaigns/cmp_[0-9A-Za-z]+$`)
+	UpdateCampaign  = NewRoute(http.MethodPatch, `/campaigns/cmp_[0-9A-Za-z]+$`)
+	SendCampaign    = NewRoute(http.MethodPost, `/campaigns/cmp_[0-9A-Za-z]+/send$`)
+	CampaignStats   = NewRoute(http.MethodGet, `/campaigns/cmp_[0-9A-Za-z]+/stats$`)
+	TrackClick      = NewRoute(http.MethodGet, `/t/c/[^/]+$`)
+	UnsubscribePage = NewRoute(http.MethodGet, `/u/[^/]+$`)
+	Unsubscribe     = NewRoute(http.MethodPost, `/u/[^/]+$`)
+
+	AddSuppression = NewRoute(http.MethodPost, `/suppressions/add$`)
+	GetSuppression = NewRoute(http.MethodGet, `/suppressions/[^/]+$`)
 )
 
 // WrongStatus answers from instead of from's documented status: a 201
@@ -419,9 +423,10 @@ func RedirectTo(target string) Fault {
 	}
 }
 
-// IgnoreUnsubscribe answers the unsubscribe link's page without
-// unsubscribing anyone.
-func IgnoreUnsubscribe() Fault {
+// IgnoreOneClick answers the one-click unsubscribe (a POST to the
+// unsubscribe link) with its page, without unsubscribing anyone: a mailbox
+// provider's unsubscribe button does nothing.
+func IgnoreOneClick() Fault {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !Unsubscribe.Match(r) {
@@ -445,6 +450,53 @@ func UnratedRefusals() Fault {
 						rec.header.Del(h)
 					}
 				}
+			})
+		})
+	}
+}
+
+// UnsubscribeOnGet unsubscribes at a GET of the unsubscribe link, as a
+// server without a confirmation page would: a link scanner fetching the
+// message's URLs unsubscribes the recipient.
+func UnsubscribeOnGet() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if UnsubscribePage.Match(r) {
+				post := r.Clone(r.Context())
+				post.Method = http.MethodPost
+				post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				body := "List-Unsubscribe=One-Click"
+				post.Body, post.ContentLength = readCloser{bytes.NewReader([]byte(body))}, int64(len(body))
+				next.ServeHTTP(&recorder{header: http.Header{}}, post)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// ForgetSuppressions answers an address suppressed with 201 and the entry
+// it asked for, but stores nothing: the address is mailed again.
+func ForgetSuppressions() Fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !AddSuppression.Match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var in map[string]any
+			json.NewDecoder(r.Body).Decode(&in)
+			entry := map[string]any{"email": in["email"], "reason": in["reason"], "detail": in["detail"], "campaign_id": nil,
+				"created_at": time.Now().UTC().Format(time.RFC3339)}
+			if entry["detail"] == nil {
+				entry["detail"] = ""
+			}
+			b, _ := json.Marshal(map[string]any{"data": entry})
+			// Answered as the server answers a list read, rate-limit headers included.
+			serve(next, w, asGet(r, strings.TrimSuffix(r.URL.Path, "/add")), func(rec *recorder) {
+				rec.status = http.StatusCreated
+				rec.header.Set("Content-Type", "application/json")
+				rec.body.Reset()
+				rec.body.Write(b)
 			})
 		})
 	}

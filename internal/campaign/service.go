@@ -32,7 +32,14 @@ type Store interface {
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
 	RecordOpen(ctx context.Context, token string, at time.Time) error
 	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
-	Unsubscribe(ctx context.Context, token string, at time.Time) error
+	GetUnsubscription(ctx context.Context, token string) (axiom.Unsubscription, error)
+	Unsubscribe(ctx context.Context, token string, sup axiom.Suppression) error
+
+	AddSuppression(ctx context.Context, sup axiom.Suppression) (axiom.Suppression, bool, error)
+	GetSuppression(ctx context.Context, accountID, email string) (axiom.Suppression, error)
+	ListSuppressions(ctx context.Context, accountID string, q axiom.Query, reason axiom.SuppressionReason) (axiom.Page[axiom.Suppression], error)
+	DeleteSuppression(ctx context.Context, accountID, email string) error
+	Suppressed(ctx context.Context, accountID string, keys []string) (map[string]axiom.SuppressionReason, error)
 }
 
 // Config configures a Service. Store and PublicURL are required.
@@ -47,7 +54,8 @@ type Config struct {
 	Batch int
 	// Hold is how long an enqueuer keeps a campaign from others between two
 	// batches; a campaign whose enqueuer died is resumed once it passes.
-	// 0 means a minute.
+	// 0 means 15s. Another enqueuer taking over a live one's campaign
+	// queues nobody twice, only works in vain.
 	Hold   time.Duration
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -80,7 +88,7 @@ func NewService(cfg Config) (*Service, error) {
 		s.batch = 500
 	}
 	if s.hold <= 0 {
-		s.hold = time.Minute
+		s.hold = 15 * time.Second
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -231,16 +239,31 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 		if len(leads) == 0 {
 			break
 		}
+		keys := make([]string, len(leads))
+		for i, l := range leads {
+			keys[i] = axiom.EmailKey(l.Email)
+		}
+		suppressed, err := s.store.Suppressed(ctx, c.AccountID, keys)
+		if err != nil {
+			return axiom.Campaign{}, fmt.Errorf("campaign %s: suppressed addresses: %w", c.ID, err)
+		}
 		now := axiom.StoreTime(s.now())
 		ms := make([]axiom.Message, 0, len(leads))
-		for _, l := range leads {
-			if !c.Audience.Matches(l) {
-				continue
+		for i, l := range leads {
+			reason, isSuppressed := suppressed[keys[i]]
+			switch c.Audience.Select(l, isSuppressed) {
+			case axiom.Mailed:
+				m := s.composer.Render(t, l)
+				m.ID, m.CampaignID, m.AccountID, m.LeadID = axiom.NewID(axiom.PrefixMessage, now), c.ID, c.AccountID, l.ID
+				m.Status, m.CreatedAt = axiom.MessageQueued, now
+				ms = append(ms, m)
+			case axiom.Suppressed:
+				why := "The lead is unsubscribed"
+				if isSuppressed {
+					why = fmt.Sprintf("The address is on the account's suppression list (%s)", reason)
+				}
+				ms = append(ms, axiom.SuppressedMessage(c, l, why, NewToken(), NewToken(), now))
 			}
-			m := s.composer.Render(t, l)
-			m.ID, m.CampaignID, m.AccountID, m.LeadID = axiom.NewID(axiom.PrefixMessage, now), c.ID, c.AccountID, l.ID
-			m.Status, m.CreatedAt = axiom.MessageQueued, now
-			ms = append(ms, m)
 		}
 		cursor = leads[len(leads)-1].ID
 		if err := s.store.EnqueueMessages(ctx, c.ID, ms, cursor, now.Add(s.hold)); err != nil {
@@ -333,8 +356,52 @@ func (s *Service) Click(ctx context.Context, token string) (string, error) {
 	return s.store.RecordClick(ctx, token, s.now())
 }
 
-// Unsubscribe unsubscribes the lead of the message whose unsubscribe link
-// carries token.
+// Unsubscription returns what the unsubscribe link carrying token names;
+// it changes nothing.
+func (s *Service) Unsubscription(ctx context.Context, token string) (axiom.Unsubscription, error) {
+	return s.store.GetUnsubscription(ctx, token)
+}
+
+// Unsubscribe unsubscribes the address of the message whose unsubscribe
+// link carries token: it is suppressed in the message's account, and its
+// lead marked unsubscribed. Doing it again changes nothing.
 func (s *Service) Unsubscribe(ctx context.Context, token string) error {
-	return s.store.Unsubscribe(ctx, token, s.now())
+	u, err := s.store.GetUnsubscription(ctx, token)
+	if err != nil {
+		return err
+	}
+	sup, err := axiom.NewSuppression(u.AccountID, u.Email, axiom.SuppressUnsubscribed,
+		"Unsubscribed through a message of this campaign", u.CampaignID, s.now())
+	if err != nil {
+		return fmt.Errorf("unsubscribe %s: %w", u.LeadID, err)
+	}
+	return s.store.Unsubscribe(ctx, token, sup)
+}
+
+// AddSuppression adds email to the account's suppression list for reason,
+// unless it is there already, and returns the entry the list holds and
+// whether it is the one just added.
+func (s *Service) AddSuppression(ctx context.Context, accountID, email string, reason axiom.SuppressionReason, detail string) (axiom.Suppression, bool, error) {
+	sup, err := axiom.NewSuppression(accountID, email, reason, detail, "", s.now())
+	if err != nil {
+		return axiom.Suppression{}, false, err
+	}
+	return s.store.AddSuppression(ctx, sup)
+}
+
+// Suppression returns the account's entry of email.
+func (s *Service) Suppression(ctx context.Context, accountID, email string) (axiom.Suppression, error) {
+	return s.store.GetSuppression(ctx, accountID, email)
+}
+
+// Suppressions returns a page of the account's suppression list, of one
+// reason if set.
+func (s *Service) Suppressions(ctx context.Context, accountID string, q axiom.Query, reason axiom.SuppressionReason) (axiom.Page[axiom.Suppression], error) {
+	return s.store.ListSuppressions(ctx, accountID, q, reason)
+}
+
+// RemoveSuppression takes email off the account's list: later campaigns
+// mail it again (unless its lead is unsubscribed).
+func (s *Service) RemoveSuppression(ctx context.Context, accountID, email string) error {
+	return s.store.DeleteSuppression(ctx, accountID, email)
 }

@@ -20,7 +20,7 @@ import (
 
 // SMTPConfig is an SMTP relay, as a URL names it:
 //
-//	smtp://[user[:password]@]host[:port][?starttls=required|opportunistic|none][&auth=MECH][&from=ADDRESS][&timeout=30s]
+//	smtp://[user[:password]@]host[:port][?starttls=required|opportunistic|none][&auth=MECH][&from=ADDRESS][&reply-to=ADDRESS][&timeout=30s]
 //	smtps://[user[:password]@]host[:port][?…]
 //
 // smtp:// speaks plain SMTP on port 25 by default and upgrades with
@@ -29,8 +29,11 @@ import (
 // first byte, port 465 by default. auth picks the mechanism (plain, login,
 // cram-md5, scram-sha-1, scram-sha-256, or auto, the default with
 // credentials). from is the sender's address, "Name <addr>" allowed
-// (default noreply@ the relay's host). timeout bounds each step of talking
-// to the relay (default 30s).
+// (default noreply@ the relay's host). reply-to is where replies go: every
+// message carries it as Reply-To, and its List-Unsubscribe offers it as a
+// mailto: beside the one-click URL (the mail it receives asks, by its
+// subject "unsubscribe TOKEN", to unsubscribe). timeout bounds each step
+// of talking to the relay (default 30s).
 type SMTPConfig struct {
 	Host        string
 	Port        int
@@ -40,6 +43,7 @@ type SMTPConfig struct {
 	StartTLS    string // "required", "opportunistic" or "none"
 	Auth        string // "" without credentials
 	From        mail.Address
+	ReplyTo     *mail.Address // nil: none
 	Timeout     time.Duration
 	// TLSConfig overrides the TLS settings (trusted roots, for instance);
 	// nil verifies the relay's certificate against the system roots.
@@ -89,7 +93,7 @@ func ParseSMTPURL(s string) (SMTPConfig, error) {
 	q := u.Query()
 	for k := range q {
 		switch k {
-		case "starttls", "auth", "from", "timeout":
+		case "starttls", "auth", "from", "reply-to", "timeout":
 		default:
 			return fail("unknown parameter %q", k)
 		}
@@ -117,6 +121,13 @@ func ParseSMTPURL(s string) (SMTPConfig, error) {
 			return fail("from: %v", err)
 		}
 		c.From = *a
+	}
+	if v := q.Get("reply-to"); v != "" {
+		a, err := mail.ParseAddress(v)
+		if err != nil {
+			return fail("reply-to: %v", err)
+		}
+		c.ReplyTo = a
 	}
 	if v := q.Get("timeout"); v != "" {
 		if c.Timeout, err = time.ParseDuration(v); err != nil || c.Timeout <= 0 {
@@ -173,9 +184,12 @@ type Outgoing struct {
 }
 
 // DeliveryError is a failed delivery: Permanent when the relay refused the
-// message for good (a 5xx reply, an address it cannot take).
+// message for good (a 5xx reply, an address it cannot take), and a Bounce
+// too when that refusal came at RCPT or DATA: the address, not the sender
+// or the connection, is what the relay refused.
 type DeliveryError struct {
 	Permanent bool
+	Bounce    bool
 	Err       error
 }
 
@@ -184,9 +198,10 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // SMTPSender sends through go-mail to the relay of an SMTPConfig.
 type SMTPSender struct {
-	client *gomail.Client
-	from   mail.Address
-	domain string // of Message-IDs
+	client  *gomail.Client
+	from    mail.Address
+	replyTo *mail.Address
+	domain  string // of Message-IDs
 }
 
 // NewSMTPSender prepares a sender; it connects only when a connection is
@@ -213,7 +228,7 @@ func NewSMTPSender(c SMTPConfig) (*SMTPSender, error) {
 		return nil, fmt.Errorf("SMTP relay %s: %w", c, err)
 	}
 	domain := c.From.Address[strings.LastIndexByte(c.From.Address, '@')+1:]
-	return &SMTPSender{client: client, from: c.From, domain: domain}, nil
+	return &SMTPSender{client: client, from: c.From, replyTo: c.ReplyTo, domain: domain}, nil
 }
 
 // Open connects to the relay, greets it, and upgrades and authenticates as
@@ -256,7 +271,8 @@ func (c *smtpConn) Send(m Outgoing) error {
 	if errors.As(err, &se) {
 		switch {
 		case se.ErrorCode() >= 500:
-			return &DeliveryError{Permanent: true, Err: err}
+			bounce := se.Reason == gomail.ErrSMTPRcptTo || se.Reason == gomail.ErrSMTPData || se.Reason == gomail.ErrSMTPDataClose
+			return &DeliveryError{Permanent: true, Bounce: bounce, Err: err}
 		case se.Reason == gomail.ErrGetSender, se.Reason == gomail.ErrGetRcpts, se.Reason == gomail.ErrNoUnencoded:
 			return &DeliveryError{Permanent: true, Err: err}
 		}
@@ -264,7 +280,8 @@ func (c *smtpConn) Send(m Outgoing) error {
 	return &DeliveryError{Err: err}
 }
 
-// build is the MIME message of m: a plain-text and an HTML alternative.
+// build is the MIME message of m: a plain-text and an HTML alternative,
+// with the headers of RFC 8058's one-click unsubscribe.
 func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
 	if err := msg.FromFormat(s.from.Name, s.from.Address); err != nil {
@@ -278,8 +295,20 @@ func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 	// which lets a receiving system recognise it.
 	msg.SetMessageIDWithValue(m.ID + "@" + s.domain)
 	msg.SetDate()
+	if s.replyTo != nil {
+		if err := msg.ReplyToFormat(s.replyTo.Name, s.replyTo.Address); err != nil {
+			return nil, fmt.Errorf("reply-to %q: %w", s.replyTo.Address, err)
+		}
+	}
 	if m.UnsubscribeURL != "" {
-		msg.SetListUnsubscribe(m.UnsubscribeURL)
+		uris := []string{m.UnsubscribeURL}
+		if s.replyTo != nil {
+			uris = append(uris, "mailto:"+s.replyTo.Address+"?subject="+url.PathEscape("unsubscribe "+m.UnsubscribeToken))
+		}
+		// One-click: a mailbox provider's button POSTs
+		// "List-Unsubscribe=One-Click" to the URL (RFC 8058).
+		msg.SetListUnsubscribe(uris...)
+		msg.SetListUnsubscribePost()
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)

@@ -53,10 +53,15 @@ func TestParseSMTPURL(t *testing.T) {
 		"", "relay.example.com:25", "http://relay", "smtp://", "smtp://relay:0", "smtp://relay:99999",
 		"smtp://relay?starttls=sometimes", "smtp://relay?auth=plain", "smtp://u:p@relay?auth=magic",
 		"smtp://relay?from=not-an-address", "smtp://relay?timeout=soon", "smtp://relay?timeout=-1s", "smtp://relay?verbose=1",
+		"smtp://relay?reply-to=nowhere",
 	} {
 		if _, err := ParseSMTPURL(in); err == nil {
 			t.Errorf("ParseSMTPURL(%q): no error", in)
 		}
+	}
+	c, err := ParseSMTPURL("smtp://relay?reply-to=Acme+Unsubscribe+<unsubscribe@acme.test>")
+	if err != nil || c.ReplyTo == nil || c.ReplyTo.Address != "unsubscribe@acme.test" || c.ReplyTo.Name != "Acme Unsubscribe" {
+		t.Errorf("reply-to: %+v, %v", c.ReplyTo, err)
 	}
 	if _, err := ParseSMTPURL("smtp://bob:hunter2@relay?starttls=maybe"); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("an error quotes the password: %v", err)
@@ -155,6 +160,14 @@ func TestSMTPSenderClassifiesRefusals(t *testing.T) {
 			return smtptest.Reply(452, "Mailbox full, try later")
 		}
 		return nil
+	}), smtptest.WithData(func(_ string, to []string) error {
+		switch to[0] {
+		case "spam@example.com":
+			return smtptest.Reply(554, "5.7.1 Message refused")
+		case "queue@example.com":
+			return smtptest.Reply(451, "4.3.0 Queue full")
+		}
+		return nil
 	}))
 	c, _ := ParseSMTPURL(relay.URL("starttls=none"))
 	s, err := NewSMTPSender(c)
@@ -162,9 +175,13 @@ func TestSMTPSenderClassifiesRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		to        string
-		permanent bool
-	}{{"gone@example.com", true}, {"busy@example.com", false}, {"not an address", true}} {
+		to                string
+		permanent, bounce bool
+	}{
+		{"gone@example.com", true, true}, {"spam@example.com", true, true},
+		{"busy@example.com", false, false}, {"queue@example.com", false, false},
+		{"not an address", true, false}, // refused before the relay saw it: no bounce
+	} {
 		conn, err := s.Open(t.Context())
 		if err != nil {
 			t.Fatal(err)
@@ -172,10 +189,29 @@ func TestSMTPSenderClassifiesRefusals(t *testing.T) {
 		err = conn.Send(outgoing(tc.to))
 		conn.Close()
 		var de *DeliveryError
-		if !errors.As(err, &de) || de.Permanent != tc.permanent {
-			t.Errorf("send to %q: %v; want a DeliveryError, permanent %v", tc.to, err, tc.permanent)
+		if !errors.As(err, &de) || de.Permanent != tc.permanent || de.Bounce != tc.bounce {
+			t.Errorf("send to %q: %v (%+v); want a DeliveryError, permanent %v, bounce %v", tc.to, err, de, tc.permanent, tc.bounce)
 		}
 	}
+	// A refusal of the sender (530 at MAIL FROM: no authentication) is
+	// permanent, but no fault of the recipient's address.
+	locked := smtptest.New(t, smtptest.WithAuth("bob", "s3cret"))
+	lc, _ := ParseSMTPURL(locked.URL("starttls=none"))
+	ls, err := NewSMTPSender(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := ls.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	} else {
+		err = conn.Send(outgoing("ok@example.com"))
+		conn.Close()
+		var de *DeliveryError
+		if !errors.As(err, &de) || !de.Permanent || de.Bounce {
+			t.Errorf("send refused at MAIL FROM: %v (%+v); want permanent, no bounce", err, de)
+		}
+	}
+
 	conn, err := s.Open(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -3,17 +3,27 @@ package campaign
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/ratelimit"
 )
 
 // Outbox is what the worker drains: the messages queued by the service.
 type Outbox interface {
-	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]axiom.Message, error)
-	CompleteMessage(ctx context.Context, id string, o axiom.Outcome) error
+	// ClaimMessages claims for worker up to limit free queued messages,
+	// until now+ttl.
+	ClaimMessages(ctx context.Context, worker string, now time.Time, ttl time.Duration, limit int) ([]axiom.Message, error)
+	// RenewClaims extends until until worker's claims on ids and returns
+	// the ids it still holds.
+	RenewClaims(ctx context.Context, worker string, ids []string, until time.Time) ([]string, error)
+	// CompleteMessage records the outcome of worker's attempt; a message
+	// worker no longer holds is axiom.ErrNotFound.
+	CompleteMessage(ctx context.Context, worker, id string, o axiom.Outcome) error
 	FinishCampaigns(ctx context.Context, now time.Time) (int, error)
 }
 
@@ -25,10 +35,12 @@ type WorkerConfig struct {
 	// Sender delivers to the relay; nil keeps every message in the outbox,
 	// marked sent, for the API to show.
 	Sender Sender
-	// Timeout bounds one delivery (connecting included); a claimed
-	// message's lease lasts 4 times as long, so that no other worker can
-	// take it while it may still be in flight. 0 means 30s.
+	// Timeout bounds one delivery (connecting included). 0 means 30s.
 	Timeout time.Duration
+	// Heartbeat is how often the worker renews its claims. A claim lasts
+	// ClaimTTL, 5 heartbeats: when a worker dies, its messages are free
+	// for others that long after its last heartbeat. 0 means 2s.
+	Heartbeat time.Duration
 	// Concurrency is the number of messages in flight at once; 0 means 4.
 	Concurrency int
 	// Poll is how often an idle worker looks for work; 0 means 1s.
@@ -39,7 +51,17 @@ type WorkerConfig struct {
 	// RetryDelay is the wait after a first temporary failure, doubled after
 	// each further one; 0 means 30s.
 	RetryDelay time.Duration
-	Logger     *slog.Logger
+	// SendRate is how many messages per second each account may send, 0
+	// for no limit. Limiter keeps the count: one shared by every server
+	// (Redis) makes the rate the account's, not each server's; nil keeps it
+	// in this process.
+	SendRate float64
+	Limiter  ratelimit.Limiter
+	// RelayBackoff is the pause of every delivery after the relay answers
+	// a temporary refusal (4xx) or cannot be reached, doubled at each
+	// further one in a row up to MaxRelayBackoff; 0 means 1s and 1 minute.
+	RelayBackoff, MaxRelayBackoff time.Duration
+	Logger                        *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -47,18 +69,26 @@ type WorkerConfig struct {
 // Worker drains the outbox and starts scheduled campaigns.
 //
 // Delivery is at least once, and exactly once unless the process dies in a
-// window of a few milliseconds. A message is claimed (a committed lease)
-// before it is handed to the relay and marked sent (a commit) as soon as
-// the relay has accepted it. A crash before the relay's acceptance leaves
-// a lease that expires, and the message is sent again: the relay never
-// took it, so nobody is skipped and nobody receives it twice. A crash
-// after the relay's reply to the end of DATA and before the commit, or a
-// lost reply, sends it a second time when the lease expires: SMTP offers
-// no way to ask a relay whether it took a message. The second copy
-// carries the same Message-ID, by which receiving systems may drop it.
+// window of a few milliseconds. A message is claimed (a commit recording
+// this worker) before it is handed to the relay and marked sent (a commit)
+// as soon as the relay has accepted it. While the worker lives, its
+// heartbeat renews its claims and nobody else takes them, however long a
+// delivery takes; once it dies they are free a ClaimTTL after its last
+// heartbeat, and a restarted process is a new worker that takes them
+// then. A crash before the relay's acceptance leaves a claim that expires,
+// and the message is sent again: the relay never took it, so nobody is
+// skipped and nobody receives it twice. A crash after the relay's reply to
+// the end of DATA and before the commit, or a lost reply, sends it a
+// second time: SMTP offers no way to ask a relay whether it took a
+// message. The second copy carries the same Message-ID, by which
+// receiving systems may drop it.
 type Worker struct {
-	cfg WorkerConfig
-	log *slog.Logger
+	cfg     WorkerConfig
+	id      string
+	log     *slog.Logger
+	limit   ratelimit.Limit
+	claims  *claims
+	backoff *backoff
 }
 
 // NewWorker returns a worker; Run starts it.
@@ -68,6 +98,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 2 * time.Second
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
@@ -81,31 +114,67 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = 30 * time.Second
 	}
+	if cfg.RelayBackoff <= 0 {
+		cfg.RelayBackoff = time.Second
+	}
+	if cfg.MaxRelayBackoff <= 0 {
+		cfg.MaxRelayBackoff = time.Minute
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	w := &Worker{cfg: cfg, id: axiom.NewID(axiom.PrefixWorker, cfg.Now()), claims: &claims{at: map[string]time.Time{}},
+		backoff: &backoff{base: cfg.RelayBackoff, max: cfg.MaxRelayBackoff}}
+	if cfg.SendRate < 0 || math.IsNaN(cfg.SendRate) || cfg.SendRate > 0 && cfg.SendRate*60 < 1 {
+		return nil, fmt.Errorf("campaign: a send rate of %v messages per second: want 0 (no limit) or at least one a minute", cfg.SendRate)
+	}
+	if cfg.SendRate > 0 {
+		w.limit = SendLimit(cfg.SendRate)
+		if err := w.limit.Validate(); err != nil {
+			return nil, fmt.Errorf("campaign: a send rate of %v messages per second: %w", cfg.SendRate, err)
+		}
+		if w.cfg.Limiter == nil {
+			w.cfg.Limiter = ratelimit.NewMemory()
+		}
 	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{cfg: cfg, log: log.With(slog.String("component", "campaign-worker"))}, nil
+	w.log = log.With(slog.String("component", "campaign-worker"), slog.String("worker", w.id))
+	return w, nil
 }
 
-// Lease is how long a claimed message is kept from other workers.
-func (w *Worker) Lease() time.Duration { return 4 * w.cfg.Timeout }
+// SendLimit is the bucket of a send rate in messages per second: that
+// rate, and a second's worth at once.
+func SendLimit(perSecond float64) ratelimit.Limit {
+	return ratelimit.Limit{Rate: int(math.Round(perSecond * 60)), Burst: max(1, int(math.Ceil(perSecond)))}
+}
+
+// ID is the worker's id, which its claims record.
+func (w *Worker) ID() string { return w.id }
+
+// ClaimTTL is how long a claim lasts unless the worker's heartbeat renews
+// it: 5 heartbeats.
+func (w *Worker) ClaimTTL() time.Duration { return 5 * w.cfg.Heartbeat }
 
 // Run works until ctx ends, then finishes the deliveries in flight (each
-// bounded by the timeout) and returns.
+// bounded by the timeout) and returns; its claims stay renewed until then.
 func (w *Worker) Run(ctx context.Context) {
-	var wg sync.WaitGroup
+	w.log.InfoContext(ctx, "campaign worker started", slog.Duration("claim_ttl", w.ClaimTTL()), slog.Float64("send_rate", w.cfg.SendRate))
+	var wg, deliveries sync.WaitGroup
 	wg.Go(func() { w.schedule(ctx) })
 	n := w.cfg.Concurrency
 	if w.cfg.Sender == nil {
 		n = 1 // keeping a message in the outbox is one write: no need to wait in parallel
 	}
 	for range n {
-		wg.Go(func() { w.deliver(ctx) })
+		deliveries.Go(func() { w.deliver(ctx) })
 	}
+	delivered := make(chan struct{})
+	wg.Go(func() { w.heartbeat(delivered) })
+	deliveries.Wait()
+	close(delivered)
 	wg.Wait()
 }
 
@@ -147,6 +216,95 @@ func (w *Worker) schedule(ctx context.Context) {
 	}
 }
 
+// claims are the messages the worker holds, each with the end of its
+// claim as last recorded.
+type claims struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (c *claims) add(id string, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at[id] = until
+}
+
+func (c *claims) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.at, id)
+}
+
+func (c *claims) until(id string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at[id]
+}
+
+func (c *claims) ids() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.at))
+	for id := range c.at {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// renewed records that of the claims on asked, those on held last until
+// until, and the others are lost (taken over while renewals failed); a
+// claim completed meanwhile stays dropped.
+func (c *claims) renewed(asked, held []string, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range asked {
+		if _, ok := c.at[id]; ok {
+			c.at[id] = time.Time{}
+		}
+	}
+	for _, id := range held {
+		if _, ok := c.at[id]; ok {
+			c.at[id] = until
+		}
+	}
+}
+
+// heartbeat renews the worker's claims every Heartbeat until done is
+// closed, once the last delivery has been recorded.
+func (w *Worker) heartbeat(done <-chan struct{}) {
+	t := time.NewTicker(w.cfg.Heartbeat)
+	defer t.Stop()
+	ctx := context.Background()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		ids := w.claims.ids()
+		if len(ids) == 0 {
+			continue
+		}
+		until := axiom.StoreTime(w.cfg.Now().Add(w.ClaimTTL()))
+		rctx, cancel := context.WithTimeout(ctx, w.cfg.Heartbeat)
+		held, err := w.cfg.Outbox.RenewClaims(rctx, w.id, ids, until)
+		cancel()
+		if err != nil {
+			// Its claims run out unless a later heartbeat gets through;
+			// deliverOne starts no delivery on a claim about to end.
+			w.log.Warn("renewing claims", slog.Int("claims", len(ids)), slog.Any("error", err))
+			continue
+		}
+		w.claims.renewed(ids, held, until)
+	}
+}
+
+// valid reports whether the claim on id lasts long enough to start a
+// delivery: a heartbeat or more.
+func (w *Worker) valid(id string) bool {
+	return w.cfg.Now().Add(w.cfg.Heartbeat).Before(w.claims.until(id))
+}
+
 // deliver claims and delivers messages one at a time, keeping its
 // connection to the relay open while there is work.
 func (w *Worker) deliver(ctx context.Context) {
@@ -161,9 +319,13 @@ func (w *Worker) deliver(ctx context.Context) {
 		batch = 100
 	}
 	for ctx.Err() == nil {
-		ms, err := w.cfg.Outbox.ClaimMessages(ctx, w.cfg.Now(), w.Lease(), batch)
+		now := axiom.StoreTime(w.cfg.Now())
+		ms, err := w.cfg.Outbox.ClaimMessages(ctx, w.id, now, w.ClaimTTL(), batch)
 		if err != nil && ctx.Err() == nil {
 			w.log.ErrorContext(ctx, "claiming messages", slog.Any("error", err))
+		}
+		for _, m := range ms {
+			w.claims.add(m.ID, now.Add(w.ClaimTTL()))
 		}
 		if len(ms) == 0 {
 			if conn != nil {
@@ -183,11 +345,23 @@ func (w *Worker) deliver(ctx context.Context) {
 
 // deliverOne sends m and records the outcome; it returns the connection to
 // use next (nil to open a new one). A delivery under way when ctx ends is
-// finished and recorded, so that shutting down sends nothing twice.
+// finished and recorded, so that shutting down sends nothing twice; one
+// still waiting for its turn is given back.
 func (w *Worker) deliverOne(ctx context.Context, conn Conn, m axiom.Message) Conn {
+	defer w.claims.drop(m.ID)
 	work := context.WithoutCancel(ctx)
 	var err error
 	if w.cfg.Sender != nil {
+		if !w.backoff.wait(ctx) || !w.pace(ctx, m.AccountID) {
+			w.complete(work, m, axiom.Outcome{Status: axiom.MessageQueued, Error: m.Error, At: w.cfg.Now(), Retry: w.cfg.Now()})
+			return conn
+		}
+		if !w.valid(m.ID) {
+			// The claim may have passed to another worker: sending could
+			// send twice. It runs out, and the message is claimed again.
+			w.log.WarnContext(ctx, "claim about to run out: not delivering", slog.String("message", m.ID))
+			return conn
+		}
 		if conn == nil || !conn.Usable() {
 			if conn != nil {
 				conn.Close()
@@ -203,25 +377,110 @@ func (w *Worker) deliverOne(ctx context.Context, conn Conn, m axiom.Message) Con
 	now := w.cfg.Now()
 	o := axiom.Outcome{Status: axiom.MessageSent, At: now}
 	if err != nil {
-		var de *DeliveryError
-		permanent := errors.As(err, &de) && de.Permanent
+		de, _ := errors.AsType[*DeliveryError](err)
+		permanent := de != nil && de.Permanent
 		o = axiom.Outcome{Status: axiom.MessageFailed, Error: truncateError(err.Error()), At: now}
 		if !permanent && m.Attempts < w.cfg.MaxAttempts {
 			o.Status, o.Retry = axiom.MessageQueued, now.Add(w.cfg.RetryDelay<<min(m.Attempts-1, 10))
 		}
+		if de != nil && de.Bounce {
+			sup, serr := axiom.NewSuppression(m.AccountID, m.To, axiom.SuppressBounced, o.Error, m.CampaignID, now)
+			if serr == nil {
+				o.Suppress = &sup
+			}
+		}
+		if !permanent {
+			w.backoff.failed()
+		}
 		w.log.WarnContext(ctx, "delivery failed", slog.String("message", m.ID), slog.String("campaign", m.CampaignID),
-			slog.Int("attempt", m.Attempts), slog.Bool("permanent", permanent), slog.String("outcome", string(o.Status)),
-			slog.Any("error", err))
+			slog.Int("attempt", m.Attempts), slog.Bool("permanent", permanent), slog.Bool("bounce", o.Suppress != nil),
+			slog.String("outcome", string(o.Status)), slog.Any("error", err))
 		if conn != nil && !conn.Usable() {
 			conn.Close()
 			conn = nil
 		}
+	} else if w.cfg.Sender != nil {
+		w.backoff.succeeded()
+		w.log.DebugContext(ctx, "delivered", slog.String("message", m.ID), slog.String("campaign", m.CampaignID))
 	}
-	if err := w.cfg.Outbox.CompleteMessage(work, m.ID, o); err != nil && !errors.Is(err, axiom.ErrNotFound) {
-		// The lease will expire and the message be tried again.
+	w.complete(work, m, o)
+	return conn
+}
+
+// complete records o for m.
+func (w *Worker) complete(ctx context.Context, m axiom.Message, o axiom.Outcome) {
+	err := w.cfg.Outbox.CompleteMessage(ctx, w.id, m.ID, o)
+	switch {
+	case errors.Is(err, axiom.ErrNotFound):
+		// Deleted with its campaign, or its claim ran out and passed on.
+		w.log.WarnContext(ctx, "outcome not recorded: the message is no longer held", slog.String("message", m.ID),
+			slog.String("outcome", string(o.Status)))
+	case err != nil:
+		// The claim will run out and the message be tried again.
 		w.log.ErrorContext(ctx, "recording a delivery", slog.String("message", m.ID), slog.Any("error", err))
 	}
-	return conn
+}
+
+// pace waits until the account may send one more message at the send
+// rate, and reports whether ctx is still on.
+func (w *Worker) pace(ctx context.Context, accountID string) bool {
+	if w.cfg.SendRate <= 0 {
+		return true
+	}
+	for {
+		res, err := w.cfg.Limiter.Allow(ctx, "send:"+accountID, w.limit)
+		if err != nil {
+			// The limiter's own failure mode (fail-open, fail-closed) has
+			// answered; an error here is a limit it cannot take.
+			w.log.ErrorContext(ctx, "pacing", slog.Any("error", err))
+			return ctx.Err() == nil
+		}
+		if res.Allowed {
+			return true
+		}
+		if !sleep(ctx, res.RetryAfter) {
+			return false
+		}
+	}
+}
+
+// backoff pauses every delivery after the relay refused one for now or
+// could not be reached: base, doubled at each further failure in a row,
+// up to max; a delivery that succeeds ends it.
+type backoff struct {
+	base, max time.Duration
+
+	mu       sync.Mutex
+	failures int
+	until    time.Time
+}
+
+func (b *backoff) failed() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failures++
+	b.until = time.Now().Add(min(b.base<<min(b.failures-1, 20), b.max))
+}
+
+func (b *backoff) succeeded() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failures, b.until = 0, time.Time{}
+}
+
+// wait waits for the pause to end, and reports whether ctx is still on.
+func (b *backoff) wait(ctx context.Context) bool {
+	for {
+		b.mu.Lock()
+		d := time.Until(b.until)
+		b.mu.Unlock()
+		if d <= 0 {
+			return ctx.Err() == nil
+		}
+		if !sleep(ctx, d) {
+			return false
+		}
+	}
 }
 
 // truncateError keeps a relay's error message to a readable length.

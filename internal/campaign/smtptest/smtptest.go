@@ -26,6 +26,7 @@ type Message struct {
 	From string
 	To   []string
 	Data []byte
+	At   time.Time // when the server accepted it
 }
 
 // Parse reads the message's headers and body.
@@ -203,7 +204,7 @@ func (x *session) Data(r io.Reader) error {
 			return err
 		}
 	}
-	x.s.accept(Message{From: x.from, To: append([]string(nil), x.to...), Data: data})
+	x.s.accept(Message{From: x.from, To: append([]string(nil), x.to...), Data: data, At: time.Now()})
 	return nil
 }
 

@@ -115,10 +115,11 @@ func TestTwoServersShareTheOutbox(t *testing.T) {
 	)
 	wctx, cancel := context.WithCancel(ctx)
 	for i, db := range servers {
-		for range 3 {
+		for j := range 3 {
+			worker := fmt.Sprintf("wrk_%d%d", i, j)
 			wg.Go(func() {
 				for wctx.Err() == nil {
-					ms, err := db.ClaimMessages(wctx, time.Now(), time.Minute, 3)
+					ms, err := db.ClaimMessages(wctx, worker, time.Now(), time.Minute, 3)
 					if err != nil {
 						if wctx.Err() == nil {
 							t.Errorf("ClaimMessages: %v", err)
@@ -134,7 +135,7 @@ func TestTwoServersShareTheOutbox(t *testing.T) {
 						claimed[m.ID]++
 						by[i]++
 						mu.Unlock()
-						if err := db.CompleteMessage(wctx, m.ID, axiom.Outcome{Status: axiom.MessageSent, At: time.Now()}); err != nil && wctx.Err() == nil {
+						if err := db.CompleteMessage(wctx, worker, m.ID, axiom.Outcome{Status: axiom.MessageSent, At: time.Now()}); err != nil && wctx.Err() == nil {
 							t.Errorf("CompleteMessage: %v", err)
 						}
 					}

@@ -20,7 +20,7 @@ var (
 	// them.
 	campaignColumns = `campaigns.id, campaigns.account_id, campaigns.name, campaigns.template, campaigns.audience, campaigns.status,
 		campaigns.scheduled_at, campaigns.started_at, campaigns.completed_at, campaigns.created_at, campaigns.updated_at,
-		(SELECT count(*) FROM campaign_messages m WHERE m.campaign_id = campaigns.id),
+		(SELECT count(*) FROM campaign_messages m WHERE m.campaign_id = campaigns.id AND m.status <> ` + lit(axiom.MessageSuppressed) + `),
 		(SELECT count(*) FROM campaign_messages m WHERE m.campaign_id = campaigns.id AND m.status = ` + lit(axiom.MessageSent) + `),
 		(SELECT count(*) FROM campaign_messages m WHERE m.campaign_id = campaigns.id AND m.status = ` + lit(axiom.MessageFailed) + `)`
 	getCampaignSQL = "SELECT " + campaignColumns + " FROM campaigns WHERE id = $1 AND account_id = $2"
@@ -277,8 +277,9 @@ func (s *Store) DueCampaigns(ctx context.Context, now time.Time, limit int) ([]a
 }
 
 const (
-	// messageInsertColumns are those a queued message is inserted with.
-	messageInsertColumns = "id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text, open_token, unsubscribe_token, status, created_at"
+	// messageInsertColumns are those a queued message, or the record of a
+	// lead left out, is inserted with.
+	messageInsertColumns = "id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text, open_token, unsubscribe_token, status, error, created_at"
 	// messagesPerInsert and linksPerInsert bound the rows of one INSERT,
 	// well within every database's limit on arguments.
 	messagesPerInsert, linksPerInsert = 100, 250
@@ -286,8 +287,9 @@ const (
 
 // EnqueueMessages queues ms for the sending campaign that is enqueueing,
 // in one transaction that first takes the campaign's row: a cancel waits
-// for it, or it sees the cancel. A lead that already has a message in the
-// campaign is left out (UNIQUE (campaign_id, lead_id)).
+// for it, or it sees the cancel. A message of status MessageSuppressed is
+// kept as the record of a lead left out, never sent. A lead that already
+// has a message in the campaign is left out (UNIQUE (campaign_id, lead_id)).
 func (s *Store) EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error {
 	err := s.write(ctx, true, func(c Conn) error {
 		var accountID string
@@ -302,18 +304,22 @@ func (s *Store) EnqueueMessages(ctx context.Context, campaignID string, ms []axi
 		}
 		inserted := map[string]bool{}
 		for chunk := range slices.Chunk(ms, messagesPerInsert) {
-			args := make([]any, 0, len(chunk)*13)
+			args := make([]any, 0, len(chunk)*14)
 			for _, m := range chunk {
 				created := m.CreatedAt
 				if created.IsZero() {
 					created = time.Now()
 				}
+				status, reason := axiom.MessageQueued, ""
+				if m.Status == axiom.MessageSuppressed {
+					status, reason = m.Status, m.Error
+				}
 				args = append(args, m.ID, campaignID, accountID, m.LeadID, m.To, m.ToName, m.Subject, m.HTML, m.Text,
-					m.OpenToken, m.UnsubscribeToken, string(axiom.MessageQueued), s.arg(created))
+					m.OpenToken, m.UnsubscribeToken, string(status), reason, s.arg(created))
 			}
 			// Built for each batch, these statements are rebound but not kept.
 			rows, err := c.q.QueryContext(ctx, c.s.rebind("INSERT INTO campaign_messages ("+messageInsertColumns+") VALUES "+
-				values(len(chunk), 13)+" ON CONFLICT (campaign_id, lead_id) DO NOTHING RETURNING id"), args...)
+				values(len(chunk), 14)+" ON CONFLICT (campaign_id, lead_id) DO NOTHING RETURNING id"), args...)
 			ids, err := collect(rows, err, len(chunk), func(row Scanner) (string, error) {
 				var id string
 				return id, row.Scan(&id)

@@ -13,7 +13,7 @@ import (
 // keeps its row: a reset database stays bootstrapped.
 var resetTables = []string{
 	"campaign_events", "campaign_links", "campaign_messages", "campaigns",
-	"idempotency", "templates", "leads", "api_keys", "accounts",
+	"suppressions", "idempotency", "templates", "leads", "api_keys", "accounts",
 }
 
 // Seed stores the records of d in one transaction: all of them, or none.
@@ -27,8 +27,8 @@ func (s *Store) Seed(ctx context.Context, d axiom.Dataset) error {
 }
 
 // Reset makes the database hold d and nothing else, in one transaction:
-// every account, key, lead, template, campaign, message, event and
-// Idempotency-Key is deleted, then d is stored. A reader sees the database
+// every account, key, lead, template, campaign, message, event,
+// suppression and Idempotency-Key is deleted, then d is stored. A reader sees the database
 // as it was before or as it is after, never between.
 func (s *Store) Reset(ctx context.Context, d axiom.Dataset) error {
 	err := s.write(ctx, true, func(c Conn) error {

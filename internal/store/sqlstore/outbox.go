@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/axiomkit/axiom"
@@ -13,15 +14,18 @@ import (
 const messageColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text,
 	open_token, unsubscribe_token, status, error, attempts, sent_at, created_at`
 
-// The outcomes of an attempt, each returning the message's campaign. A
-// retry only applies to a message still queued.
+// The outcomes of an attempt, each returning the message's campaign and
+// account. Only the worker that holds the claim ($2) records one, and only
+// while the message is queued: a claim that passed to another worker when
+// its holder stopped renewing it is that worker's to complete. A retry
+// frees the message until its retry time.
 var (
+	heldSQL        = " WHERE id = $1 AND claimed_by = $2 AND status = " + lit(axiom.MessageQueued) + " RETURNING campaign_id, account_id"
 	messageSentSQL = "UPDATE campaign_messages SET status = " + lit(axiom.MessageSent) +
-		", error = '', sent_at = $1 WHERE id = $2 RETURNING campaign_id"
+		", error = '', sent_at = $3" + heldSQL
 	messageFailedSQL = "UPDATE campaign_messages SET status = " + lit(axiom.MessageFailed) +
-		", error = $1 WHERE id = $2 RETURNING campaign_id"
-	messageRetrySQL = "UPDATE campaign_messages SET error = $1, not_before = $2 WHERE id = $3 AND status = " +
-		lit(axiom.MessageQueued) + " RETURNING campaign_id"
+		", error = $3, bounced = $4" + heldSQL
+	messageRetrySQL = "UPDATE campaign_messages SET error = $3, not_before = $4, claimed_by = NULL" + heldSQL
 )
 
 func scanMessage(row Scanner) (axiom.Message, error) {
@@ -42,22 +46,25 @@ func scanMessage(row Scanner) (axiom.Message, error) {
 func invalidLink() *axiom.Error { return axiom.Errorf(axiom.CodeNotFound, "This link is not valid") }
 
 // CampaignStats counts the messages and events of a campaign, in one query
-// that finds no row when the account has no such campaign.
+// that finds no row when the account has no such campaign. The records of
+// leads left out are no recipients: they count as suppressed.
 func (s *Store) CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error) {
 	var st axiom.CampaignStats
 	when := func(col, v string) string { return "CASE WHEN " + col + " = " + lit(v) + " THEN 1 END" }
-	err := s.read().QueryRowContext(ctx, `SELECT msg.n, msg.sent, msg.failed, msg.queued, msg.unsubscribed,
-			ev.opens, ev.unique_opens, ev.clicks, ev.unique_clicks
+	err := s.read().QueryRowContext(ctx, `SELECT msg.n - msg.suppressed, msg.sent, msg.failed, msg.queued, msg.suppressed, msg.bounces,
+			msg.unsubscribed, ev.opens, ev.unique_opens, ev.clicks, ev.unique_clicks
 		FROM campaigns c,
 			(SELECT count(*) AS n, count(`+when("status", string(axiom.MessageSent))+`) AS sent,
 				count(`+when("status", string(axiom.MessageFailed))+`) AS failed, count(`+when("status", string(axiom.MessageQueued))+`) AS queued,
+				count(`+when("status", string(axiom.MessageSuppressed))+`) AS suppressed, count(CASE WHEN bounced THEN 1 END) AS bounces,
 				count(unsubscribed_at) AS unsubscribed
 				FROM campaign_messages WHERE campaign_id = $1) msg,
 			(SELECT count(`+when("kind", "open")+`) AS opens, count(DISTINCT CASE WHEN kind = 'open' THEN message_id END) AS unique_opens,
 				count(`+when("kind", "click")+`) AS clicks, count(DISTINCT CASE WHEN kind = 'click' THEN message_id END) AS unique_clicks
 				FROM campaign_events WHERE campaign_id = $1) ev
 		WHERE c.id = $1 AND c.account_id = $2`, id, accountID).
-		Scan(&st.Recipients, &st.Sent, &st.Failed, &st.Pending, &st.Unsubscribes, &st.Opens, &st.UniqueOpens, &st.Clicks, &st.UniqueClicks)
+		Scan(&st.Recipients, &st.Sent, &st.Failed, &st.Pending, &st.Suppressed, &st.Bounces, &st.Unsubscribes,
+			&st.Opens, &st.UniqueOpens, &st.Clicks, &st.UniqueClicks)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = axiom.CampaignNotFound(id)
 	}
@@ -86,13 +93,14 @@ func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, 
 	return p, s.errorf(err, "list messages of %q", campaignID)
 }
 
-// ClaimMessages leases up to limit free queued messages of sending
-// campaigns until now+lease, oldest first, counting an attempt for each.
-func (s *Store) ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]axiom.Message, error) {
+// ClaimMessages claims for worker up to limit free queued messages of
+// sending campaigns, until now+ttl, oldest first, counting an attempt for
+// each.
+func (s *Store) ClaimMessages(ctx context.Context, worker string, now time.Time, ttl time.Duration, limit int) ([]axiom.Message, error) {
 	now = axiom.StoreTime(now)
 	var ms []axiom.Message
 	err := s.write(ctx, false, func(c Conn) error {
-		rows, err := c.QueryContext(ctx, s.sql.claimMessages, s.arg(now.Add(lease)), s.arg(now), limit)
+		rows, err := c.QueryContext(ctx, s.sql.claimMessages, s.arg(now.Add(ttl)), s.arg(now), limit, worker)
 		ms, err = collect(rows, err, limit, scanMessage)
 		return err
 	})
@@ -102,34 +110,78 @@ func (s *Store) ClaimMessages(ctx context.Context, now time.Time, lease time.Dur
 	return ms, nil
 }
 
-// CompleteMessage records the outcome of an attempt and, in the same
-// transaction, marks the campaign sent if this was its last queued
+// RenewClaims extends until until the claims worker holds on the messages
+// ids, and returns the ids it still holds.
+func (s *Store) RenewClaims(ctx context.Context, worker string, ids []string, until time.Time) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := []any{s.arg(until), worker}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		marks[i] = fmt.Sprintf("$%d", i+3)
+	}
+	var held []string
+	err := s.write(ctx, false, func(c Conn) error {
+		// Built for each number of claims, the statement is rebound but not kept.
+		rows, err := c.q.QueryContext(ctx, s.rebind("UPDATE campaign_messages SET not_before = $1 WHERE claimed_by = $2 AND status = "+
+			lit(axiom.MessageQueued)+" AND id IN ("+strings.Join(marks, ", ")+") RETURNING id"), args...)
+		held, err = collect(rows, err, len(ids), func(row Scanner) (string, error) {
+			var id string
+			return id, row.Scan(&id)
+		})
+		return err
+	})
+	if err != nil {
+		return nil, s.errorf(err, "renew claims")
+	}
+	return held, nil
+}
+
+// CompleteMessage records the outcome of worker's attempt at message id
+// and, in the same transaction, the suppression the outcome earns its
+// address, and marks the campaign sent if this was its last queued
 // message and its audience is wholly enqueued.
-func (s *Store) CompleteMessage(ctx context.Context, id string, o axiom.Outcome) error {
+func (s *Store) CompleteMessage(ctx context.Context, worker, id string, o axiom.Outcome) error {
 	at := s.arg(o.At)
 	err := s.write(ctx, true, func(c Conn) error {
 		var row *sql.Row
 		switch o.Status {
 		case axiom.MessageSent:
-			row = c.QueryRowContext(ctx, messageSentSQL, at, id)
+			row = c.QueryRowContext(ctx, messageSentSQL, id, worker, at)
 		case axiom.MessageFailed:
-			row = c.QueryRowContext(ctx, messageFailedSQL, o.Error, id)
+			row = c.QueryRowContext(ctx, messageFailedSQL, id, worker, o.Error, o.Suppress != nil)
 		case axiom.MessageQueued:
-			row = c.QueryRowContext(ctx, messageRetrySQL, o.Error, s.arg(o.Retry), id)
+			row = c.QueryRowContext(ctx, messageRetrySQL, id, worker, o.Error, s.arg(o.Retry))
 		default:
 			return fmt.Errorf("unknown outcome %q", o.Status)
 		}
-		var campaign string
-		if err := row.Scan(&campaign); errors.Is(err, sql.ErrNoRows) {
-			// Deleted with its campaign meanwhile.
-			return axiom.Errorf(axiom.CodeNotFound, "No message with id '%s'", id)
+		var campaign, account string
+		if err := row.Scan(&campaign, &account); errors.Is(err, sql.ErrNoRows) {
+			// Deleted with its campaign meanwhile, or its claim passed on.
+			return claimLost(id, worker)
 		} else if err != nil {
 			return err
+		}
+		if o.Suppress != nil && o.Status == axiom.MessageFailed {
+			sup := *o.Suppress
+			if sup.AccountID != account {
+				return fmt.Errorf("the suppression of message %s is of account %s, not %s", id, sup.AccountID, account)
+			}
+			if _, err := c.ExecContext(ctx, insertSuppressionSQL, s.suppressionArgs(sup)...); err != nil {
+				return err
+			}
 		}
 		_, err := c.ExecContext(ctx, finishOneSQL, at, campaign)
 		return err
 	})
 	return s.errorf(err, "complete message %q", id)
+}
+
+// claimLost is the error of an outcome for a message worker does not hold.
+func claimLost(id, worker string) *axiom.Error {
+	return axiom.Errorf(axiom.CodeNotFound, "Message '%s' is not queued and claimed by worker '%s'", id, worker)
 }
 
 // RecordOpen counts an open of the message whose open token is token.
@@ -165,13 +217,40 @@ func (s *Store) RecordClick(ctx context.Context, token string, at time.Time) (st
 	return url, nil
 }
 
-// Unsubscribe marks the message's lead unsubscribed and the message as the
-// one it unsubscribed through, once; the lead may have been deleted since.
-func (s *Store) Unsubscribe(ctx context.Context, token string, at time.Time) error {
+// GetUnsubscription returns what the unsubscribe link of token names, and
+// whether the address is unsubscribed already: through this message, or
+// on the account's suppression list.
+func (s *Store) GetUnsubscription(ctx context.Context, token string) (axiom.Unsubscription, error) {
+	var u axiom.Unsubscription
+	err := s.read().QueryRowContext(ctx, `SELECT m.account_id, m.campaign_id, c.name, m.lead_id, m.to_email, m.unsubscribed_at IS NOT NULL
+		FROM campaign_messages m JOIN campaigns c ON c.id = m.campaign_id WHERE m.unsubscribe_token = $1`, token).
+		Scan(&u.AccountID, &u.CampaignID, &u.CampaignName, &u.LeadID, &u.Email, &u.Unsubscribed)
+	if err == nil && !u.Unsubscribed {
+		var one int
+		err = s.read().QueryRowContext(ctx, "SELECT 1 FROM suppressions WHERE account_id = $1 AND email_key = $2",
+			u.AccountID, axiom.EmailKey(u.Email)).Scan(&one)
+		if u.Unsubscribed = err == nil; errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		}
+	} else if errors.Is(err, sql.ErrNoRows) {
+		err = invalidLink()
+	}
+	if err != nil {
+		return axiom.Unsubscription{}, s.errorf(err, "get unsubscription")
+	}
+	return u, nil
+}
+
+// Unsubscribe marks the message of token as the one its lead unsubscribed
+// through (once), the lead unsubscribed if it still exists, and adds sup,
+// the suppression of the message's address, to the message's account;
+// all in one transaction.
+func (s *Store) Unsubscribe(ctx context.Context, token string, sup axiom.Suppression) error {
 	err := s.write(ctx, true, func(c Conn) error {
 		var account, lead string
 		err := c.QueryRowContext(ctx, "UPDATE campaign_messages SET unsubscribed_at = coalesce(unsubscribed_at, $1)"+
-			" WHERE unsubscribe_token = $2 RETURNING account_id, lead_id", s.arg(at), token).Scan(&account, &lead)
+			" WHERE unsubscribe_token = $2 AND account_id = $3 RETURNING account_id, lead_id", s.arg(sup.CreatedAt), token, sup.AccountID).
+			Scan(&account, &lead)
 		if errors.Is(err, sql.ErrNoRows) {
 			return invalidLink()
 		}
@@ -179,8 +258,11 @@ func (s *Store) Unsubscribe(ctx context.Context, token string, at time.Time) err
 			return err
 		}
 		unsubscribed := lit(axiom.LeadStatusUnsubscribed)
-		_, err = c.ExecContext(ctx, "UPDATE leads SET status = "+unsubscribed+", updated_at = $1"+
-			" WHERE id = $2 AND account_id = $3 AND status <> "+unsubscribed, s.arg(at), lead, account)
+		if _, err = c.ExecContext(ctx, "UPDATE leads SET status = "+unsubscribed+", updated_at = $1"+
+			" WHERE id = $2 AND account_id = $3 AND status <> "+unsubscribed, s.arg(sup.CreatedAt), lead, account); err != nil {
+			return err
+		}
+		_, err = c.ExecContext(ctx, insertSuppressionSQL, s.suppressionArgs(sup)...)
 		return err
 	})
 	return s.errorf(err, "unsubscribe")

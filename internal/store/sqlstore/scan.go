@@ -127,7 +127,11 @@ var (
 		"updated_at": "updated_at",
 		"name":       "name_sort",
 	}
-	campaignSorts = templateSorts
+	campaignSorts    = templateSorts
+	suppressionSorts = map[string]string{
+		"created_at": "created_at",
+		"email":      "email_key",
+	}
 )
 
 // order checks q and returns the order it asks of sorts; no sort field

@@ -30,9 +30,11 @@ func buildStatements(d Dialect) statements {
 		lockTemplate: getTemplateSQL + d.lock("", false),
 		// The rows are picked under a lock others skip, so that processes
 		// claiming at once each take other messages; a message another has
-		// just leased is seen again, once its lock is released, with its
-		// new not_before, and left alone.
-		claimMessages: `UPDATE campaign_messages SET not_before = $1, attempts = attempts + 1
+		// just claimed is seen again, once its lock is released, with its
+		// new not_before, and left alone. Whether a claim is free is read
+		// from the row alone (its holder renews not_before), so that this
+		// recheck is exact.
+		claimMessages: `UPDATE campaign_messages SET not_before = $1, attempts = attempts + 1, claimed_by = $4
 			WHERE seq IN (SELECT q.seq FROM campaign_messages q JOIN campaigns c ON c.id = q.campaign_id
 				WHERE q.status = ` + lit(axiom.MessageQueued) + ` AND q.not_before <= $2 AND c.status = ` + lit(axiom.CampaignSending) + ` AND c.enqueued
 				ORDER BY q.not_before, q.seq LIMIT $3` + d.lock("q", true) + `)

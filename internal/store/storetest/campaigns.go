@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ var campaignTests = []struct {
 	{"CampaignLifeCycle", testCampaignLifeCycle},
 	{"CampaignStartAudience", testCampaignStartAudience},
 	{"CampaignIsolation", testCampaignIsolation},
-	{"OutboxLeasesAndRetries", testOutboxLeasesAndRetries},
+	{"OutboxClaimsAndRetries", testOutboxClaimsAndRetries},
 	{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
 	{"DueCampaigns", testDueCampaigns},
 	{"CampaignTracking", testCampaignTracking},
@@ -572,7 +573,7 @@ func testOutboxClaimsAreExclusive(t *testing.T, ss []Store) {
 	for w := range workers {
 		wg.Go(func() {
 			for {
-				ms, err := ss[w%len(ss)].ClaimMessages(ctx, at, time.Minute, 3)
+				ms, err := ss[w%len(ss)].ClaimMessages(ctx, fmt.Sprint("wrk_", w), at, time.Minute, 3)
 				if err != nil {
 					t.Errorf("ClaimMessages: %v", err)
 					return
@@ -602,40 +603,74 @@ func testOutboxClaimsAreExclusive(t *testing.T, ss []Store) {
 	}
 }
 
-func testOutboxLeasesAndRetries(t *testing.T, s Store) {
+// The workers of the outbox tests.
+const workerA, workerB, workerC = "wrk_A0000000000000000000001", "wrk_B0000000000000000000002", "wrk_C0000000000000000000003"
+
+// A claim lasts while its worker renews it; once its worker stops, it runs
+// out and another worker takes the message; only the holder records an
+// outcome, and a retry frees the message until its retry time.
+func testOutboxClaimsAndRetries(t *testing.T, s Store) {
 	ctx := t.Context()
 	c := sendingCampaign(t, s, 3)
 	at := now()
-	lease := time.Minute
-	first, err := s.ClaimMessages(ctx, at, lease, 10)
+	ttl := 10 * time.Second
+	first, err := s.ClaimMessages(ctx, workerA, at, ttl, 10)
 	if err != nil || len(first) != 3 {
 		t.Fatalf("ClaimMessages = %d, %v; want 3", len(first), err)
 	}
-	if again, err := s.ClaimMessages(ctx, at.Add(lease-time.Millisecond), lease, 10); err != nil || len(again) != 0 {
-		t.Fatalf("claim during the lease = %d, %v; want none", len(again), err)
+	if again, err := s.ClaimMessages(ctx, workerB, at.Add(ttl-time.Millisecond), ttl, 10); err != nil || len(again) != 0 {
+		t.Fatalf("claim while A's claims last = %d, %v; want none", len(again), err)
 	}
-	// The lease expires: every message is free again (its worker died).
-	second, err := s.ClaimMessages(ctx, at.Add(lease), lease, 10)
+	// A's heartbeat renews its claims: they outlast the first end.
+	ids := []string{first[0].ID, first[1].ID, first[2].ID, "msg_nope"}
+	renewed := at.Add(ttl / 2).Add(ttl)
+	held, err := s.RenewClaims(ctx, workerA, ids, renewed)
+	if slices.Sort(held); err != nil || !slices.Equal(held, sortedIDs(first)) {
+		t.Fatalf("RenewClaims = %v, %v; want the three claimed", held, err)
+	}
+	if held, err := s.RenewClaims(ctx, workerB, ids, renewed.Add(time.Hour)); err != nil || len(held) != 0 {
+		t.Fatalf("RenewClaims by a worker holding none = %v, %v; want none", held, err)
+	}
+	if again, err := s.ClaimMessages(ctx, workerB, at.Add(ttl), ttl, 10); err != nil || len(again) != 0 {
+		t.Fatalf("claim after the first end, claims renewed = %d, %v; want none", len(again), err)
+	}
+	// A stops renewing (it died): at the end of its claims they are free.
+	second, err := s.ClaimMessages(ctx, workerB, renewed, ttl, 10)
 	if err != nil || len(second) != 3 {
-		t.Fatalf("claim after the lease = %d, %v; want 3", len(second), err)
+		t.Fatalf("claim when A's claims ran out = %d, %v; want 3", len(second), err)
 	}
 	for _, m := range second {
 		if m.Attempts != 2 {
 			t.Errorf("attempts %d after two claims", m.Attempts)
 		}
 	}
-	t2 := at.Add(lease + time.Second)
-	if err := s.CompleteMessage(ctx, second[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: t2}); err != nil {
+	// A, back from the dead, can neither renew nor complete what B holds.
+	if held, err := s.RenewClaims(ctx, workerA, ids, renewed.Add(time.Hour)); err != nil || len(held) != 0 {
+		t.Fatalf("RenewClaims of claims taken over = %v, %v; want none", held, err)
+	}
+	t2 := renewed.Add(time.Second)
+	for _, o := range []axiom.Outcome{{Status: axiom.MessageSent, At: t2}, {Status: axiom.MessageFailed, Error: "550", At: t2},
+		{Status: axiom.MessageQueued, Error: "451", At: t2, Retry: t2}} {
+		wantCode(t, "CompleteMessage("+string(o.Status)+") by the worker whose claim ran out",
+			s.CompleteMessage(ctx, workerA, second[0].ID, o), axiom.CodeNotFound)
+	}
+	if got, _ := s.GetCampaign(ctx, c.AccountID, c.ID); got.Counts != (axiom.CampaignCounts{Recipients: 3}) {
+		t.Fatalf("outcomes of a lost claim were recorded: %+v", got.Counts)
+	}
+	if err := s.CompleteMessage(ctx, workerB, second[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: t2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompleteMessage(ctx, second[1].ID, axiom.Outcome{Status: axiom.MessageFailed, Error: "550 no such user", At: t2}); err != nil {
+	if err := s.CompleteMessage(ctx, workerB, second[1].ID, axiom.Outcome{Status: axiom.MessageFailed, Error: "550 no such user", At: t2}); err != nil {
 		t.Fatal(err)
 	}
 	retry := t2.Add(time.Hour)
-	if err := s.CompleteMessage(ctx, second[2].ID, axiom.Outcome{Status: axiom.MessageQueued, Error: "451 later", At: t2, Retry: retry}); err != nil {
+	if err := s.CompleteMessage(ctx, workerB, second[2].ID, axiom.Outcome{Status: axiom.MessageQueued, Error: "451 later", At: t2, Retry: retry}); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := s.ClaimMessages(ctx, retry.Add(-time.Millisecond), lease, 10); len(ms) != 0 {
+	// Recorded once: a second outcome finds nothing held.
+	wantCode(t, "CompleteMessage of a message sent", s.CompleteMessage(ctx, workerB, second[0].ID,
+		axiom.Outcome{Status: axiom.MessageFailed, Error: "late", At: t2}), axiom.CodeNotFound)
+	if ms, _ := s.ClaimMessages(ctx, workerC, retry.Add(-time.Millisecond), ttl, 10); len(ms) != 0 {
 		t.Fatalf("claimed %d messages before their retry time", len(ms))
 	}
 	got, err := s.GetCampaign(ctx, c.AccountID, c.ID)
@@ -656,12 +691,15 @@ func testOutboxLeasesAndRetries(t *testing.T, s Store) {
 	if m := byID[second[2].ID]; m.Status != axiom.MessageQueued || m.Error != "451 later" {
 		t.Errorf("message to retry: %+v", m)
 	}
-	last, err := s.ClaimMessages(ctx, retry, lease, 10)
+	// The retry is free for any worker at its time, whoever claimed it.
+	last, err := s.ClaimMessages(ctx, workerC, retry, ttl, 10)
 	if err != nil || len(last) != 1 || last[0].ID != second[2].ID || last[0].Attempts != 3 {
 		t.Fatalf("claim at the retry time = %+v, %v", last, err)
 	}
+	wantCode(t, "CompleteMessage by the worker that retried it", s.CompleteMessage(ctx, workerB, last[0].ID,
+		axiom.Outcome{Status: axiom.MessageSent, At: retry}), axiom.CodeNotFound)
 	done := retry.Add(time.Second)
-	if err := s.CompleteMessage(ctx, last[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: done}); err != nil {
+	if err := s.CompleteMessage(ctx, workerC, last[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: done}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.GetCampaign(ctx, c.AccountID, c.ID)
@@ -669,25 +707,38 @@ func testOutboxLeasesAndRetries(t *testing.T, s Store) {
 		got.Counts != (axiom.CampaignCounts{Recipients: 3, Sent: 2, Failed: 1}) {
 		t.Fatalf("campaign after its last message: %+v, %v", got, err)
 	}
-	err = s.CompleteMessage(ctx, "msg_nope", axiom.Outcome{Status: axiom.MessageSent, At: time.Now()})
-	wantError(t, "CompleteMessage(unknown)", err, axiom.Errorf(axiom.CodeNotFound, "No message with id 'msg_nope'"))
+	wantCode(t, "CompleteMessage(unknown)", s.CompleteMessage(ctx, workerC, "msg_nope", axiom.Outcome{Status: axiom.MessageSent, At: time.Now()}),
+		axiom.CodeNotFound)
+	if held, err := s.RenewClaims(ctx, workerC, nil, done); err != nil || len(held) != 0 {
+		t.Errorf("RenewClaims of nothing = %v, %v", held, err)
+	}
+}
+
+// sortedIDs are the ids of ms, sorted.
+func sortedIDs(ms []axiom.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	slices.Sort(out)
+	return out
 }
 
 func testOutboxCancelAndFinish(t *testing.T, s Store) {
 	ctx := t.Context()
 	c := sendingCampaign(t, s, 4)
-	claimed, err := s.ClaimMessages(ctx, time.Now(), time.Minute, 1)
+	claimed, err := s.ClaimMessages(ctx, workerA, time.Now(), time.Minute, 1)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("ClaimMessages = %d, %v", len(claimed), err)
 	}
 	if _, err := s.ChangeCampaign(ctx, c.AccountID, c.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: new(now()), UpdatedAt: now()}); err != nil {
 		t.Fatal(err)
 	}
-	if ms, err := s.ClaimMessages(ctx, time.Now().Add(time.Hour), time.Minute, 10); err != nil || len(ms) != 0 {
+	if ms, err := s.ClaimMessages(ctx, workerB, time.Now().Add(time.Hour), time.Minute, 10); err != nil || len(ms) != 0 {
 		t.Fatalf("claimed %d messages of a cancelled campaign, %v", len(ms), err)
 	}
 	// The message in flight when the campaign was cancelled is recorded.
-	if err := s.CompleteMessage(ctx, claimed[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: time.Now()}); err != nil {
+	if err := s.CompleteMessage(ctx, workerA, claimed[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.CampaignStats(ctx, c.AccountID, c.ID)
@@ -776,10 +827,33 @@ func testCampaignTracking(t *testing.T, s Store) {
 	}
 	_, err := s.RecordClick(ctx, ms[0].OpenToken, at)
 	wantError(t, "RecordClick(an open token)", err, invalid)
-	wantError(t, "Unsubscribe(unknown)", s.Unsubscribe(ctx, "nope", at), invalid)
-	wantError(t, "Unsubscribe(an open token)", s.Unsubscribe(ctx, ms[2].OpenToken, at), invalid)
+	sup := func(m axiom.Message, accountID string) axiom.Suppression {
+		t.Helper()
+		sp, err := axiom.NewSuppression(accountID, m.To, axiom.SuppressUnsubscribed, "link", m.CampaignID, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp
+	}
+	_, err = s.GetUnsubscription(ctx, "nope")
+	wantError(t, "GetUnsubscription(unknown)", err, invalid)
+	_, err = s.GetUnsubscription(ctx, ms[2].OpenToken)
+	wantError(t, "GetUnsubscription(an open token)", err, invalid)
+	wantError(t, "Unsubscribe(unknown)", s.Unsubscribe(ctx, "nope", sup(ms[2], a.ID)), invalid)
+	wantError(t, "Unsubscribe(an open token)", s.Unsubscribe(ctx, ms[2].OpenToken, sup(ms[2], a.ID)), invalid)
+	// A suppression of another account does not go with the token.
+	other := newAccount(t, s)
+	wantError(t, "Unsubscribe with another account's suppression", s.Unsubscribe(ctx, ms[2].UnsubscribeToken, sup(ms[2], other.ID)), invalid)
+	if _, err := s.GetSuppression(ctx, other.ID, ms[2].To); !errors.Is(err, axiom.ErrNotFound) {
+		t.Errorf("a refused unsubscribe suppressed the address in the other account: %v", err)
+	}
+	u, err := s.GetUnsubscription(ctx, ms[2].UnsubscribeToken)
+	want := axiom.Unsubscription{AccountID: a.ID, CampaignID: c.ID, CampaignName: c.Name, LeadID: ms[2].LeadID, Email: ms[2].To}
+	if err != nil || u != want {
+		t.Fatalf("GetUnsubscription = %+v, %v; want %+v", u, err, want)
+	}
 	for range 2 {
-		if err := s.Unsubscribe(ctx, ms[2].UnsubscribeToken, at); err != nil {
+		if err := s.Unsubscribe(ctx, ms[2].UnsubscribeToken, sup(ms[2], a.ID)); err != nil {
 			t.Fatalf("Unsubscribe: %v", err)
 		}
 	}
@@ -787,17 +861,32 @@ func testCampaignTracking(t *testing.T, s Store) {
 	if err != nil || lead.Status != axiom.LeadStatusUnsubscribed || !lead.UpdatedAt.Equal(at) {
 		t.Fatalf("lead after Unsubscribe: %+v, %v", lead, err)
 	}
+	if got, err := s.GetSuppression(ctx, a.ID, ms[2].To); err != nil || got.Reason != axiom.SuppressUnsubscribed || got.CampaignID != c.ID {
+		t.Fatalf("the suppression of the address unsubscribed: %+v, %v", got, err)
+	}
+	want.Unsubscribed = true
+	if u, err := s.GetUnsubscription(ctx, ms[2].UnsubscribeToken); err != nil || u != want {
+		t.Fatalf("GetUnsubscription after Unsubscribe = %+v, %v; want %+v", u, err, want)
+	}
+	// An address suppressed by the account reads unsubscribed too.
+	manual, _ := axiom.NewSuppression(a.ID, strings.ToUpper(ms[0].To), axiom.SuppressManual, "", "", at)
+	if _, _, err := s.AddSuppression(ctx, manual); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.GetUnsubscription(ctx, ms[0].UnsubscribeToken); err != nil || !u.Unsubscribed {
+		t.Fatalf("GetUnsubscription of an address suppressed = %+v, %v", u, err)
+	}
 	// A lead deleted since: the link still answers, and counts.
 	if err := s.DeleteLead(ctx, a.ID, ms[1].LeadID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Unsubscribe(ctx, ms[1].UnsubscribeToken, at); err != nil {
+	if err := s.Unsubscribe(ctx, ms[1].UnsubscribeToken, sup(ms[1], a.ID)); err != nil {
 		t.Fatalf("Unsubscribe of a deleted lead: %v", err)
 	}
 	st, err := s.CampaignStats(ctx, a.ID, c.ID)
-	want := axiom.CampaignStats{Recipients: 3, Pending: 3, Opens: 3, UniqueOpens: 2, Clicks: 4, UniqueClicks: 2, Unsubscribes: 2}
-	if err != nil || st != want {
-		t.Fatalf("CampaignStats = %+v, %v; want %+v", st, err, want)
+	wantStats := axiom.CampaignStats{Recipients: 3, Pending: 3, Opens: 3, UniqueOpens: 2, Clicks: 4, UniqueClicks: 2, Unsubscribes: 2}
+	if err != nil || st != wantStats {
+		t.Fatalf("CampaignStats = %+v, %v; want %+v", st, err, wantStats)
 	}
 	_, err = s.CampaignStats(ctx, a.ID, "cmp_nope")
 	wantError(t, "CampaignStats(unknown)", err, axiom.CampaignNotFound("cmp_nope"))
@@ -816,8 +905,11 @@ func testCampaignTracking(t *testing.T, s Store) {
 	wantError(t, "RecordOpen after the campaign's deletion", s.RecordOpen(ctx, ms[0].OpenToken, at), invalid)
 	_, err = s.RecordClick(ctx, l0[0].Token, at)
 	wantError(t, "RecordClick after the campaign's deletion", err, invalid)
-	wantError(t, "Unsubscribe after the campaign's deletion", s.Unsubscribe(ctx, ms[0].UnsubscribeToken, at), invalid)
-	wantError(t, "CompleteMessage after the campaign's deletion",
-		s.CompleteMessage(ctx, ms[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: at}),
-		axiom.Errorf(axiom.CodeNotFound, "No message with id '%s'", ms[0].ID))
+	wantError(t, "Unsubscribe after the campaign's deletion", s.Unsubscribe(ctx, ms[0].UnsubscribeToken, sup(ms[0], a.ID)), invalid)
+	wantCode(t, "CompleteMessage after the campaign's deletion",
+		s.CompleteMessage(ctx, workerA, ms[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: at}), axiom.CodeNotFound)
+	// The suppressions outlive the campaign that made them.
+	if got, err := s.GetSuppression(ctx, a.ID, ms[2].To); err != nil || got.CampaignID != c.ID {
+		t.Errorf("the suppression after its campaign's deletion: %+v, %v", got, err)
+	}
 }

@@ -244,6 +244,13 @@ func testResetLeavesOnlyTheDataset(t *testing.T, s Store) {
 		CreatedAt: now(), Token: "t"}, time.Hour, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	sup, err := axiom.NewSuppression(acc.ID, "suppressed@example.com", axiom.SuppressManual, "", "", now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddSuppression(ctx, sup); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := s.Reset(ctx, d); err != nil {
 		t.Fatalf("Reset: %v", err)
@@ -257,7 +264,7 @@ func testResetLeavesOnlyTheDataset(t *testing.T, s Store) {
 	if _, err := s.GetLead(ctx, acc.ID, added.ID); !errors.Is(err, axiom.ErrNotFound) {
 		t.Errorf("a lead made after the seed: %v; want it gone", err)
 	}
-	if ms, err := s.ClaimMessages(ctx, time.Now().Add(time.Hour), time.Minute, 10); err != nil || len(ms) != 0 {
+	if ms, err := s.ClaimMessages(ctx, "wrk_reset", time.Now().Add(time.Hour), time.Minute, 10); err != nil || len(ms) != 0 {
 		t.Errorf("messages after Reset: %d, %v; want none", len(ms), err)
 	}
 	if _, err := s.GetCampaign(ctx, c.AccountID, c.ID); !errors.Is(err, axiom.ErrNotFound) {
@@ -265,6 +272,9 @@ func testResetLeavesOnlyTheDataset(t *testing.T, s Store) {
 	}
 	if _, err := s.GetIdempotencyKey(ctx, acc.ID, "k1"); !errors.Is(err, axiom.ErrNotFound) {
 		t.Errorf("an Idempotency-Key claimed after the seed: %v; want it gone", err)
+	}
+	if _, err := s.GetSuppression(ctx, acc.ID, "suppressed@example.com"); !errors.Is(err, axiom.ErrNotFound) {
+		t.Errorf("a suppression added after the seed: %v; want it gone", err)
 	}
 	// Reset to nothing empties the database.
 	if err := s.Reset(ctx, axiom.Dataset{}); err != nil {

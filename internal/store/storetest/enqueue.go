@@ -301,7 +301,7 @@ func testFinishNeedsWholeEnqueue(t *testing.T, s Store) {
 	if err := s.EnqueueMessages(ctx, c.ID, []axiom.Message{render(c, tmpl, ls[0])}, ls[0].ID, now().Add(hold)); err != nil {
 		t.Fatal(err)
 	}
-	if ms, err := s.ClaimMessages(ctx, now(), time.Minute, 10); err != nil || len(ms) != 0 {
+	if ms, err := s.ClaimMessages(ctx, workerA, now(), time.Minute, 10); err != nil || len(ms) != 0 {
 		t.Fatalf("ClaimMessages of a campaign still enqueueing = %d, %v; want none", len(ms), err)
 	}
 	if n, err := s.FinishCampaigns(ctx, now()); err != nil || n != 0 {
@@ -318,18 +318,18 @@ func testFinishNeedsWholeEnqueue(t *testing.T, s Store) {
 	if n, err := s.FinishCampaigns(ctx, now()); err != nil || n != 0 {
 		t.Errorf("FinishCampaigns of a campaign with queued messages = %d, %v; want 0", n, err)
 	}
-	ms, err := s.ClaimMessages(ctx, now(), time.Minute, 10)
+	ms, err := s.ClaimMessages(ctx, workerA, now(), time.Minute, 10)
 	if err != nil || len(ms) != 2 {
 		t.Fatalf("ClaimMessages once enqueued = %d, %v; want 2", len(ms), err)
 	}
-	if err := s.CompleteMessage(ctx, ms[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: now()}); err != nil {
+	if err := s.CompleteMessage(ctx, workerA, ms[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: now()}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetCampaign(ctx, c.AccountID, c.ID); got.Status != axiom.CampaignSending {
 		t.Errorf("with a message still queued the campaign is %s; want sending", got.Status)
 	}
 	at := now()
-	if err := s.CompleteMessage(ctx, ms[1].ID, axiom.Outcome{Status: axiom.MessageFailed, Error: "550", At: at}); err != nil {
+	if err := s.CompleteMessage(ctx, workerA, ms[1].ID, axiom.Outcome{Status: axiom.MessageFailed, Error: "550", At: at}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetCampaign(ctx, c.AccountID, c.ID)

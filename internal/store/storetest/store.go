@@ -95,8 +95,8 @@ type Store interface {
 
 	// CreateCampaign stores c as it is (axiom.NewCampaign made it).
 	CreateCampaign(ctx context.Context, c axiom.Campaign) error
-	// GetCampaign returns campaign id with its counts, or
-	// axiom.CampaignNotFound(id).
+	// GetCampaign returns campaign id with its counts (records of leads
+	// left out are no recipients), or axiom.CampaignNotFound(id).
 	GetCampaign(ctx context.Context, accountID, id string) (axiom.Campaign, error)
 	// ListCampaigns lists a page of campaigns, only those in status if it
 	// is not "". Sort fields: created_at, updated_at, name.
@@ -119,7 +119,9 @@ type Store interface {
 	AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error)
 	// EnqueueMessages queues ms (rendered, ids set) for the sending
 	// campaign that is enqueueing, in one short transaction, leaving out
-	// any lead that already has a message in the campaign, and records
+	// any lead that already has a message in the campaign; a message of
+	// status axiom.MessageSuppressed is kept, with its Error, as the record
+	// of a lead left out (never claimed, no recipient). It records
 	// cursor (the last lead considered) and the hold's new end. A campaign
 	// that stopped enqueueing (cancelled, deleted) is axiom.ErrInvalidState.
 	EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error
@@ -135,21 +137,30 @@ type Store interface {
 	// FinishCampaigns marks sent (completed at now) every sending campaign
 	// wholly enqueued without a queued message, and returns how many.
 	FinishCampaigns(ctx context.Context, now time.Time) (int, error)
-	// CampaignStats counts the messages and events of a campaign.
+	// CampaignStats counts the messages and events of a campaign: the
+	// records of leads left out count as Suppressed, not as Recipients.
 	CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error)
 	// ListMessages returns one page of a campaign's messages in the order
 	// they were queued.
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
-	// ClaimMessages leases up to limit queued messages of sending campaigns
-	// that are free (never leased, lease expired, retry time passed), until
-	// now+lease, counting an attempt for each. A message is leased to one
-	// caller at a time, across processes sharing the database.
-	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]axiom.Message, error)
-	// CompleteMessage records the outcome of a claimed message's attempt,
-	// and marks its campaign sent when it was the last one queued of a
-	// wholly enqueued campaign. A message deleted meanwhile is
-	// axiom.ErrNotFound.
-	CompleteMessage(ctx context.Context, id string, o axiom.Outcome) error
+	// ClaimMessages claims for worker up to limit queued messages of
+	// sending campaigns that are free (never claimed, claim run out, retry
+	// time passed), until now+ttl, counting an attempt for each and
+	// recording worker as their holder. A message is claimed by one caller
+	// at a time, across processes sharing the database.
+	ClaimMessages(ctx context.Context, worker string, now time.Time, ttl time.Duration, limit int) ([]axiom.Message, error)
+	// RenewClaims extends until until the claims worker holds on the
+	// messages ids (those it claimed and has not completed), and returns
+	// the ids it still holds.
+	RenewClaims(ctx context.Context, worker string, ids []string, until time.Time) ([]string, error)
+	// CompleteMessage records the outcome of worker's attempt at a message
+	// it holds, adds o.Suppress (if set, with a failure) to the account's
+	// suppression list and marks the message bounced, and marks its
+	// campaign sent when it was the last one queued of a wholly enqueued
+	// campaign; all at once. A message deleted meanwhile, or one whose
+	// claim passed to another worker, is axiom.ErrNotFound, and nothing
+	// is recorded.
+	CompleteMessage(ctx context.Context, worker, id string, o axiom.Outcome) error
 	// RecordOpen counts an open of the message whose open token is token.
 	RecordOpen(ctx context.Context, token string, at time.Time) error
 	// RecordClick counts a click on the link whose token is token and
@@ -172,8 +183,36 @@ type Store interface {
 	// list ordered by creation time then id (slug for templates).
 	Export(ctx context.Context) (axiom.Dataset, error)
 
-	// Unsubscribe marks unsubscribed the lead of the message whose
-	// unsubscribe token is token (if the lead still exists), counting the
-	// unsubscribe once for that message. Unknown tokens are axiom.ErrNotFound.
-	Unsubscribe(ctx context.Context, token string, at time.Time) error
+	// GetUnsubscription returns what the unsubscribe token names: the
+	// message's account, campaign (and its name), lead and address, and
+	// whether the address is unsubscribed already (through this message,
+	// or on the account's suppression list). It changes nothing. Unknown
+	// tokens are axiom.ErrNotFound.
+	GetUnsubscription(ctx context.Context, token string) (axiom.Unsubscription, error)
+	// Unsubscribe, in one transaction, marks unsubscribed the lead of the
+	// message whose unsubscribe token is token (if the lead still exists),
+	// counts the unsubscribe once for that message, and adds sup (the
+	// suppression of the message's address, of the message's account) to
+	// the account's list unless the address is there. Unknown tokens are
+	// axiom.ErrNotFound.
+	Unsubscribe(ctx context.Context, token string, sup axiom.Suppression) error
+
+	// AddSuppression adds sup to its account's suppression list unless the
+	// account has its address (by Key) already, and returns the entry the
+	// list holds and whether it is sup. An unknown account is
+	// axiom.ErrNotFound.
+	AddSuppression(ctx context.Context, sup axiom.Suppression) (axiom.Suppression, bool, error)
+	// GetSuppression returns the account's entry of email, compared by
+	// axiom.EmailKey, or axiom.SuppressionNotFound(email).
+	GetSuppression(ctx context.Context, accountID, email string) (axiom.Suppression, error)
+	// ListSuppressions returns one page of the account's entries, only
+	// those of reason if it is not "". Sort fields: created_at, email (by
+	// key); ties broken by key in the same direction.
+	ListSuppressions(ctx context.Context, accountID string, q axiom.Query, reason axiom.SuppressionReason) (axiom.Page[axiom.Suppression], error)
+	// DeleteSuppression removes the account's entry of email, or is
+	// axiom.SuppressionNotFound(email).
+	DeleteSuppression(ctx context.Context, accountID, email string) error
+	// Suppressed returns which of keys (axiom.EmailKey forms) the account
+	// has suppressed, with their reasons; any number of keys.
+	Suppressed(ctx context.Context, accountID string, keys []string) (map[string]axiom.SuppressionReason, error)
 }

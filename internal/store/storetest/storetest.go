@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	tests = append(tests, campaignTests...)
 	tests = append(tests, enqueueTests...)
 	tests = append(tests, datasetTests...)
+	tests = append(tests, suppressionTests...)
 	for _, tc := range sharedTests {
 		tests = append(tests, struct {
 			name string
