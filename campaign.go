@@ -91,16 +91,18 @@ func CheckSchedule(at, now time.Time) error {
 }
 
 // Audience selects the leads a campaign goes to: a lead matches when it has
-// one of Tags (if any), its type is one of Types (if any) and its status one
-// of Statuses (if any). Unsubscribed leads never match. Whether a lead that
-// matches is mailed is Select's to say.
+// one of Tags (if any), its type is one of Types (if any), its status one
+// of Statuses (if any), and it is linked to one of Properties (if any) by
+// one of Relations (if any). Unsubscribed leads never match. Whether a lead
+// that matches is mailed is Select's to say.
 type Audience struct {
 	Tags, Types, Statuses []string
+	Properties, Relations []string
 }
 
 // Normalized returns a with nil lists made empty.
 func (a Audience) Normalized() Audience {
-	for _, l := range []*[]string{&a.Tags, &a.Types, &a.Statuses} {
+	for _, l := range []*[]string{&a.Tags, &a.Types, &a.Statuses, &a.Properties, &a.Relations} {
 		if *l == nil {
 			*l = []string{}
 		}
@@ -108,12 +110,20 @@ func (a Audience) Normalized() Audience {
 	return a
 }
 
-// Matches reports whether l is in the audience and mailed, its address
-// not suppressed.
-func (a Audience) Matches(l Lead) bool { return a.Select(l, false) == Mailed }
+// ByProperty reports whether a selects leads by their links to listings:
+// then Matches and Select need each lead's links to a.Properties.
+func (a Audience) ByProperty() bool { return len(a.Properties) > 0 }
 
-// criteria reports whether l has one of the tags, types and statuses.
-func (a Audience) criteria(l Lead) bool {
+// Matches reports whether l, whose links to listings include links (at
+// least those to a.Properties), is in the audience and mailed, its address
+// not suppressed.
+func (a Audience) Matches(l Lead, links ...PropertyLink) bool {
+	return a.Select(l, false, links...) == Mailed
+}
+
+// criteria reports whether l has one of the tags, types and statuses, and
+// a link of one of the relations to one of the listings.
+func (a Audience) criteria(l Lead, links []PropertyLink) bool {
 	in := func(set []string, v ...string) bool {
 		if len(set) == 0 {
 			return true
@@ -125,7 +135,18 @@ func (a Audience) criteria(l Lead) bool {
 		}
 		return false
 	}
-	return in(a.Tags, l.Tags...) && in(a.Types, l.Type) && in(a.Statuses, l.Status)
+	if !in(a.Tags, l.Tags...) || !in(a.Types, l.Type) || !in(a.Statuses, l.Status) {
+		return false
+	}
+	if !a.ByProperty() {
+		return true
+	}
+	for _, k := range links {
+		if k.LeadID == l.ID && slices.Contains(a.Properties, k.PropertyID) && in(a.Relations, k.Relation) {
+			return true
+		}
+	}
+	return false
 }
 
 // Selection is what becomes of one of an account's leads when a campaign's
@@ -147,10 +168,11 @@ const (
 // Select is the one rule of who is mailed: a lead of the audience who has
 // not unsubscribed and whose address is not suppressed. suppressed tells
 // whether the lead's address (by EmailKey) is on the account's suppression
-// list.
-func (a Audience) Select(l Lead, suppressed bool) Selection {
+// list; links are the lead's links to listings (at least those to
+// a.Properties), which an audience by property needs.
+func (a Audience) Select(l Lead, suppressed bool, links ...PropertyLink) Selection {
 	switch {
-	case !a.criteria(l):
+	case !a.criteria(l, links):
 		return NotInAudience
 	case suppressed, l.Status == LeadStatusUnsubscribed:
 		return Suppressed

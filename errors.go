@@ -25,6 +25,7 @@ const (
 	CodeIdempotencyKeyReused ErrorCode = "idempotency_key_reused"
 	CodeInvalidState         ErrorCode = "invalid_state"
 	CodeTemplateNotFound     ErrorCode = "template_not_found"
+	CodePropertyNotFound     ErrorCode = "property_not_found"
 	CodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
 	CodeInternal             ErrorCode = "internal_error"
 	CodeServiceUnavailable   ErrorCode = "service_unavailable"
@@ -44,6 +45,7 @@ var codeStatus = map[ErrorCode]int{
 	CodeIdempotencyKeyReused: http.StatusUnprocessableEntity,
 	CodeInvalidState:         http.StatusUnprocessableEntity,
 	CodeTemplateNotFound:     http.StatusUnprocessableEntity,
+	CodePropertyNotFound:     http.StatusUnprocessableEntity,
 	CodeRateLimitExceeded:    http.StatusTooManyRequests,
 	CodeInternal:             http.StatusInternalServerError,
 	CodeServiceUnavailable:   http.StatusServiceUnavailable,
@@ -54,7 +56,7 @@ func ErrorCodes() []ErrorCode {
 	return []ErrorCode{
 		CodeInvalidParameter, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
 		CodeIdempotencyKeyInUse, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeDuplicateEntry,
-		CodeIdempotencyKeyReused, CodeInvalidState, CodeTemplateNotFound, CodeRateLimitExceeded, CodeInternal,
+		CodeIdempotencyKeyReused, CodeInvalidState, CodeTemplateNotFound, CodePropertyNotFound, CodeRateLimitExceeded, CodeInternal,
 		CodeServiceUnavailable,
 	}
 }

@@ -14,6 +14,7 @@ import (
 const (
 	PrefixLead     = "cnt_"
 	PrefixCampaign = "cmp_"
+	PrefixProperty = "prp_"
 	PrefixMessage  = "msg_"
 	PrefixAccount  = "acc_"
 	PrefixKey      = "key_"

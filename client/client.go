@@ -76,6 +76,10 @@ type Client struct {
 	Campaigns *CampaignService
 	// Suppressions are the addresses the account's campaigns never mail.
 	Suppressions *SuppressionService
+	// Properties are the account's real-estate listings and their links to leads.
+	Properties *PropertyService
+	// Analytics are the aggregates over the account's leads, campaigns and listings.
+	Analytics *AnalyticsService
 
 	raw *gen.ClientWithResponses
 	key string
@@ -283,6 +287,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	c.Templates = &TemplateService{c: c}
 	c.Campaigns = &CampaignService{c: c}
 	c.Suppressions = &SuppressionService{c: c}
+	c.Properties = &PropertyService{c: c}
+	c.Analytics = &AnalyticsService{c: c}
 	return c, nil
 }
 

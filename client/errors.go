@@ -28,6 +28,7 @@ var (
 	ErrIdempotencyKeyReused = errors.New("axiom: idempotency key reused") // 422 idempotency_key_reused
 	ErrIdempotencyKeyInUse  = errors.New("axiom: idempotency key in use") // 409 idempotency_key_in_use
 	ErrTemplateNotFound     = errors.New("axiom: template not found")     // 422 template_not_found
+	ErrPropertyNotFound     = errors.New("axiom: property not found")     // 422 property_not_found
 	ErrInvalidState         = errors.New("axiom: invalid state")          // 422 invalid_state
 	ErrRateLimited          = errors.New("axiom: rate limited")           // 429 rate_limit_exceeded
 	ErrServiceUnavailable   = errors.New("axiom: service unavailable")    // 503 service_unavailable
@@ -104,6 +105,7 @@ var sentinelCodes = map[error]axiom.ErrorCode{
 	ErrIdempotencyKeyReused: axiom.CodeIdempotencyKeyReused,
 	ErrIdempotencyKeyInUse:  axiom.CodeIdempotencyKeyInUse,
 	ErrTemplateNotFound:     axiom.CodeTemplateNotFound,
+	ErrPropertyNotFound:     axiom.CodePropertyNotFound,
 	ErrInvalidState:         axiom.CodeInvalidState,
 	ErrRateLimited:          axiom.CodeRateLimitExceeded,
 	ErrServiceUnavailable:   axiom.CodeServiceUnavailable,

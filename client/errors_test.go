@@ -13,7 +13,7 @@ import (
 )
 
 func TestErrors(t *testing.T) {
-	sentinels := []error{ErrInvalidParameter, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrDuplicateEntry, ErrIdempotencyKeyReused, ErrTemplateNotFound, ErrInvalidState, ErrRateLimited, ErrServiceUnavailable}
+	sentinels := []error{ErrInvalidParameter, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrDuplicateEntry, ErrIdempotencyKeyReused, ErrTemplateNotFound, ErrPropertyNotFound, ErrInvalidState, ErrRateLimited, ErrServiceUnavailable}
 	envelope := func(status int, code gen.ErrorCode) step {
 		return func(w http.ResponseWriter, _ *http.Request) { writeError(w, status, code, "The message") }
 	}
@@ -32,6 +32,7 @@ func TestErrors(t *testing.T) {
 		{"422 duplicate_entry", envelope(422, gen.ErrorCodeDuplicateEntry), ErrDuplicateEntry, 422, gen.ErrorCodeDuplicateEntry, "The message"},
 		{"422 idempotency_key_reused", envelope(422, gen.ErrorCodeIdempotencyKeyReused), ErrIdempotencyKeyReused, 422, gen.ErrorCodeIdempotencyKeyReused, "The message"},
 		{"422 template_not_found", envelope(422, gen.ErrorCodeTemplateNotFound), ErrTemplateNotFound, 422, gen.ErrorCodeTemplateNotFound, "The message"},
+		{"422 property_not_found", envelope(422, gen.ErrorCodePropertyNotFound), ErrPropertyNotFound, 422, gen.ErrorCodePropertyNotFound, "The message"},
 		{"422 invalid_state", envelope(422, gen.ErrorCodeInvalidState), ErrInvalidState, 422, gen.ErrorCodeInvalidState, "The message"},
 		{"429 rate_limit_exceeded", tooMany("120"), ErrRateLimited, 429, gen.ErrorCodeRateLimitExceeded, "Rate limit exceeded; retry after 120 seconds"},
 		{"503 service_unavailable", envelope(503, gen.ErrorCodeServiceUnavailable), ErrServiceUnavailable, 503, gen.ErrorCodeServiceUnavailable, "The message"},

@@ -182,8 +182,8 @@ func (r *runner) campaignCall(ctx context.Context, op, id string, body any, key,
 	return r.do(ctx, &call{op: op, params: map[string]string{"id": id}, body: body, key: key, scenario: scenario})
 }
 
-// dataOf decodes the object (a campaign, an entry of the suppression list)
-// a response answered with status want.
+// dataOf decodes the object (a campaign, a listing, an entry of the
+// suppression list) a response answered with status want.
 func dataOf(res *response, want int) (map[string]any, error) {
 	if res.status != want {
 		return nil, fmt.Errorf("answered %d, not %d: %s", res.status, want, errorSummary(res.body))

@@ -102,6 +102,9 @@ const (
 	// left out of a campaign (recorded and counted), and is gone once
 	// removed; the address a one-click unsubscribe unsubscribed is on it.
 	SuppressionList = "suppression_list"
+	// AnalyticsAgree: the lead, campaign and property aggregates agree with
+	// what the lists and each campaign's stats return.
+	AnalyticsAgree = "analytics_agree"
 	// RateLimitHeaders: the rate-limit headers are present on every
 	// authenticated response, consistent with the plan's figures and with
 	// each other across consecutive calls.
@@ -120,7 +123,7 @@ var Checks = []string{
 	ResponseSchemaConformance, ErrorEnvelope, NegativeDataRejection, PositiveDataAcceptance,
 	AuthenticationRequired, AccountIsolation, CreatedResourceAvailable, UpdateReadsBack,
 	DeletedResourceGone, DuplicateEmailRejected, IdempotentReplay, Pagination, SortOrder,
-	CampaignLifecycle, CampaignStateRules, TrackingLinks, SuppressionList, RateLimitHeaders, RateLimitEnforced, HeadSupported,
+	CampaignLifecycle, CampaignStateRules, TrackingLinks, SuppressionList, AnalyticsAgree, RateLimitHeaders, RateLimitEnforced, HeadSupported,
 }
 
 // Config says which server to check and how.
@@ -201,8 +204,8 @@ func Check(ctx context.Context, cfg Config) (*Report, error) {
 		cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), client: client, log: cfg.Logger,
 		ops: ops, errSchema: errRef.Value, codes: errorCodes(), schemas: doc.Components.Schemas,
 		gen: newGenerator(cfg.Seed, tag+".axiom-contract.test"), tag: tag,
-		wrongKey: "axm_contract_wrong_key_" + tag,
-		results:  map[resultKey]*Result{}, buckets: map[string]*bucket{}, limits: map[string]int{},
+		wrongKey: "axm_contract_wrong_key_" + tag, started: time.Now(),
+		results: map[resultKey]*Result{}, buckets: map[string]*bucket{}, limits: map[string]int{},
 	}
 	for id := range ops {
 		r.opOrder = append(r.opOrder, id)

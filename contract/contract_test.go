@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/contract"
 	"github.com/axiomkit/axiom/contract/faults"
+	"github.com/axiomkit/axiom/internal/ratelimit"
+	"github.com/axiomkit/axiom/server"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
@@ -24,8 +27,12 @@ type reference struct {
 	srv              *servertest.Server
 }
 
+// Its bucket of requests without a valid key is large: the suite's pacing
+// of the default one costs seconds a run, and TestReferenceServerConforms
+// alone pays them.
 func newReference(t *testing.T, opts ...servertest.Option) reference {
 	t.Helper()
+	opts = append([]servertest.Option{servertest.WithUnauthenticatedLimit(100_000, 100_000)}, opts...)
 	srv := servertest.New(t, opts...)
 	return reference{url: srv.URL, key: srv.Key, second: srv.NewAccountKey(t, axiom.PlanEnterprise), srv: srv}
 }
@@ -82,9 +89,11 @@ func (ref reference) config() contract.Config {
 	return contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: ref.second}
 }
 
-// TestReferenceServerConforms is the suite as anyone runs it from go test.
+// TestReferenceServerConforms is the suite as anyone runs it from go test,
+// against the server's default bucket of requests without a valid key.
 func TestReferenceServerConforms(t *testing.T) {
-	clean := newReference(t, servertest.WithPlan(axiom.PlanEnterprise))
+	anon := server.DefaultUnauthenticated
+	clean := newReference(t, servertest.WithPlan(axiom.PlanEnterprise), servertest.WithUnauthenticatedLimit(anon.Rate, anon.Burst))
 	ref := clean.withFaults(t)
 	rep := contract.Run(t, ref.config())
 	if len(rep.LeftBehind) > 0 {
@@ -120,6 +129,29 @@ func TestSpendQuota(t *testing.T) {
 	enforced := rep.Check(contract.RateLimitEnforced)
 	if len(enforced) != 1 || enforced[0].Outcome != contract.Pass || enforced[0].Runs != 2 {
 		t.Errorf("rate_limit_enforced = %+v, want one pass of 2 runs (the 429, the call after Retry-After)", enforced)
+	}
+}
+
+// smallBucket gives every key a bucket of 10 that refills 100 times a
+// second: the Starter plan's shape, a hundred times faster.
+type smallBucket struct{ ratelimit.Limiter }
+
+func (b smallBucket) Allow(ctx context.Context, key string, _ ratelimit.Limit) (ratelimit.Result, error) {
+	return b.Limiter.Allow(ctx, key, ratelimit.Limit{Rate: 6000, Burst: 10})
+}
+
+// TestPacesItself runs the suite on a bucket far smaller than it needs: it
+// must wait for the refill each time rather than meet a 429.
+func TestPacesItself(t *testing.T) {
+	ref := newReference(t, servertest.WithLimiter(smallBucket{ratelimit.NewMemory()})).withFaults(t)
+	rep, err := contract.Check(t.Context(), ref.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Throttled != 0 || rep.Requests < 10*10 {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Fatalf("want a passing run of 100 requests or more, throttled 0 times:\n%s", b.String())
 	}
 }
 
@@ -284,6 +316,28 @@ func TestFaultsAreCaught(t *testing.T) {
 				return []faults.Fault{faults.ActAs(faults.GetCampaign, ref.second, ref.key)}
 			},
 			want: []string{contract.AccountIsolation},
+		},
+		{
+			name:   "price without every decimal of its currency",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.TrimPrice()} },
+			want:   []string{contract.PositiveDataAcceptance},
+		},
+		{
+			name:   "price as a float",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.FloatPrice()} },
+			want:   []string{contract.ResponseSchemaConformance},
+		},
+		{
+			name: "another account reads the listing",
+			faults: func(ref reference) []faults.Fault {
+				return []faults.Fault{faults.ActAs(faults.GetProperty, ref.second, ref.key)}
+			},
+			want: []string{contract.AccountIsolation},
+		},
+		{
+			name:   "lead series off by one",
+			faults: func(reference) []faults.Fault { return []faults.Fault{faults.MiscountLeads()} },
+			want:   []string{contract.AnalyticsAgree},
 		},
 		{
 			name:   "no rate limit",

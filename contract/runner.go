@@ -96,6 +96,9 @@ type runner struct {
 	fixtureCampaign string
 	// fixture is the run's campaign fixture, once made.
 	fixture *campaignFixture
+	// started is when the run began: analytics from then on count only
+	// what the run made, in an account of its own.
+	started time.Time
 }
 
 // has reports whether the run covers an operation.

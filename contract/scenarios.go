@@ -25,7 +25,7 @@ func (r *runner) run(ctx context.Context) error {
 	steps := []func(context.Context){
 		r.rateLimitConsistency, r.authentication, r.headSupport, r.leadLifecycle, r.leadFixtures,
 		r.leadPages, r.templateLifecycle, r.templateFixtures, r.templatePages, r.campaigns,
-		r.suppressions, r.generatedQueries, r.negative, r.cleanup, r.spendQuota,
+		r.suppressions, r.properties, r.analytics, r.generatedQueries, r.negative, r.cleanup, r.spendQuota,
 	}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
@@ -994,12 +994,19 @@ func (r *runner) generatedQueries(ctx context.Context) {
 		for range r.cfg.Examples {
 			q := url.Values{}
 			for _, p := range ps {
-				if p.Schema == nil || p.Schema.Value == nil || !r.gen.chance(0.6) {
+				if p.Schema == nil || p.Schema.Value == nil || (!p.Required && !r.gen.chance(0.6)) {
 					continue
 				}
-				if v, err := r.gen.valid(p.Schema.Value); err == nil {
+				if v, ok := r.meaningful(p.Name); ok {
+					q.Set(p.Name, v)
+				} else if v, err := r.gen.valid(p.Schema.Value); err == nil {
 					q.Set(p.Name, queryValue(v))
 				}
+			}
+			if q.Has("from") != q.Has("to") || q.Has("to") { // a period that ends after it starts
+				from := time.Now().Add(-time.Duration(r.gen.rnd.IntN(1000)) * time.Hour).UTC()
+				q.Set("from", from.Format(time.RFC3339))
+				q.Set("to", from.Add(time.Duration(1+r.gen.rnd.IntN(24*300))*time.Hour).Format(time.RFC3339))
 			}
 			res := r.do(ctx, &call{op: id, query: q, key: r.keyFor(o), scenario: "list with generated valid parameters"})
 			if res.err != nil {
@@ -1012,6 +1019,20 @@ func (r *runner) generatedQueries(ctx context.Context) {
 			r.record(PositiveDataAcceptance, id, res, err)
 		}
 	}
+}
+
+// meaningful draws a value for the query parameters whose schema allows
+// more than the API accepts: a currency code must be an active ISO 4217
+// code, a time zone an IANA name.
+func (r *runner) meaningful(name string) (string, bool) {
+	pick := func(vs ...string) string { return vs[r.gen.rnd.IntN(len(vs))] }
+	switch name {
+	case "currency":
+		return pick("EUR", "USD", "JPY", "GBP", "BHD"), true
+	case "tz":
+		return pick("UTC", "Europe/Lisbon", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe"), true
+	}
+	return "", false
 }
 
 // targetParams names resources the run owns, so that invalid input to an
@@ -1162,12 +1183,12 @@ func (r *runner) keyFor(o *operation) string {
 // cleanup deletes what the run created, where the API allows: campaigns
 // first, cancelling one still sending, then templates and leads.
 func (r *runner) cleanup(ctx context.Context) {
-	order := map[string]int{"campaign": 0, "suppression": 1, "template": 2, "lead": 3}
+	order := map[string]int{"campaign": 0, "suppression": 1, "property": 2, "template": 3, "lead": 4}
 	created := slices.Clone(r.created)
 	slices.SortStableFunc(created, func(a, b owned) int { return order[a.kind] - order[b.kind] })
 	for _, o := range created {
-		op, param := map[string]string{"campaign": "deleteCampaign", "template": "deleteTemplate", "lead": "deleteLead",
-			"suppression": "deleteSuppression"}[o.kind], "id"
+		op, param := map[string]string{"campaign": "deleteCampaign", "property": "deleteProperty", "template": "deleteTemplate",
+			"lead": "deleteLead", "suppression": "deleteSuppression"}[o.kind], "id"
 		switch o.kind {
 		case "template":
 			param = "slug"

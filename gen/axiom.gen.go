@@ -23,6 +23,27 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AnalyticsInterval.
+const (
+	AnalyticsIntervalDay   AnalyticsInterval = "day"
+	AnalyticsIntervalMonth AnalyticsInterval = "month"
+	AnalyticsIntervalWeek  AnalyticsInterval = "week"
+)
+
+// Valid indicates whether the value is a known member of the AnalyticsInterval enum.
+func (e AnalyticsInterval) Valid() bool {
+	switch e {
+	case AnalyticsIntervalDay:
+		return true
+	case AnalyticsIntervalMonth:
+		return true
+	case AnalyticsIntervalWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CampaignAudienceStatuses.
 const (
 	CampaignAudienceStatusesActive   CampaignAudienceStatuses = "active"
@@ -125,6 +146,7 @@ const (
 	ErrorCodeMethodNotAllowed     ErrorCode = "method_not_allowed"
 	ErrorCodeNotFound             ErrorCode = "not_found"
 	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
+	ErrorCodePropertyNotFound     ErrorCode = "property_not_found"
 	ErrorCodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
 	ErrorCodeServiceUnavailable   ErrorCode = "service_unavailable"
 	ErrorCodeTemplateNotFound     ErrorCode = "template_not_found"
@@ -155,6 +177,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodePayloadTooLarge:
 		return true
+	case ErrorCodePropertyNotFound:
+		return true
 	case ErrorCodeRateLimitExceeded:
 		return true
 	case ErrorCodeServiceUnavailable:
@@ -164,6 +188,45 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnauthorized:
 		return true
 	case ErrorCodeUnsupportedMediaType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FloorAreaUnit.
+const (
+	FloorAreaUnitSqft FloorAreaUnit = "sqft"
+	FloorAreaUnitSqm  FloorAreaUnit = "sqm"
+)
+
+// Valid indicates whether the value is a known member of the FloorAreaUnit enum.
+func (e FloorAreaUnit) Valid() bool {
+	switch e {
+	case FloorAreaUnitSqft:
+		return true
+	case FloorAreaUnitSqm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LeadGroupBy.
+const (
+	LeadGroupBySource LeadGroupBy = "source"
+	LeadGroupByStatus LeadGroupBy = "status"
+	LeadGroupByType   LeadGroupBy = "type"
+)
+
+// Valid indicates whether the value is a known member of the LeadGroupBy enum.
+func (e LeadGroupBy) Valid() bool {
+	switch e {
+	case LeadGroupBySource:
+		return true
+	case LeadGroupByStatus:
+		return true
+	case LeadGroupByType:
 		return true
 	default:
 		return false
@@ -257,6 +320,114 @@ const (
 func (e OneClickUnsubscribeListUnsubscribe) Valid() bool {
 	switch e {
 	case OneClickUnsubscribeListUnsubscribeOneClick:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PropertyRelation.
+const (
+	PropertyRelationInterested PropertyRelation = "interested"
+	PropertyRelationOffer      PropertyRelation = "offer"
+	PropertyRelationOwner      PropertyRelation = "owner"
+	PropertyRelationViewing    PropertyRelation = "viewing"
+)
+
+// Valid indicates whether the value is a known member of the PropertyRelation enum.
+func (e PropertyRelation) Valid() bool {
+	switch e {
+	case PropertyRelationInterested:
+		return true
+	case PropertyRelationOffer:
+		return true
+	case PropertyRelationOwner:
+		return true
+	case PropertyRelationViewing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PropertySortField.
+const (
+	PropertySortFieldCreatedAt PropertySortField = "created_at"
+	PropertySortFieldPrice     PropertySortField = "price"
+	PropertySortFieldUpdatedAt PropertySortField = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the PropertySortField enum.
+func (e PropertySortField) Valid() bool {
+	switch e {
+	case PropertySortFieldCreatedAt:
+		return true
+	case PropertySortFieldPrice:
+		return true
+	case PropertySortFieldUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PropertyStatus.
+const (
+	PropertyStatusAvailable  PropertyStatus = "available"
+	PropertyStatusOffMarket  PropertyStatus = "off_market"
+	PropertyStatusRented     PropertyStatus = "rented"
+	PropertyStatusSold       PropertyStatus = "sold"
+	PropertyStatusUnderOffer PropertyStatus = "under_offer"
+)
+
+// Valid indicates whether the value is a known member of the PropertyStatus enum.
+func (e PropertyStatus) Valid() bool {
+	switch e {
+	case PropertyStatusAvailable:
+		return true
+	case PropertyStatusOffMarket:
+		return true
+	case PropertyStatusRented:
+		return true
+	case PropertyStatusSold:
+		return true
+	case PropertyStatusUnderOffer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PropertyType.
+const (
+	PropertyTypeApartment  PropertyType = "apartment"
+	PropertyTypeCondo      PropertyType = "condo"
+	PropertyTypeHouse      PropertyType = "house"
+	PropertyTypeIndustrial PropertyType = "industrial"
+	PropertyTypeLand       PropertyType = "land"
+	PropertyTypeOffice     PropertyType = "office"
+	PropertyTypeOther      PropertyType = "other"
+	PropertyTypeRetail     PropertyType = "retail"
+)
+
+// Valid indicates whether the value is a known member of the PropertyType enum.
+func (e PropertyType) Valid() bool {
+	switch e {
+	case PropertyTypeApartment:
+		return true
+	case PropertyTypeCondo:
+		return true
+	case PropertyTypeHouse:
+		return true
+	case PropertyTypeIndustrial:
+		return true
+	case PropertyTypeLand:
+		return true
+	case PropertyTypeOffice:
+		return true
+	case PropertyTypeOther:
+		return true
+	case PropertyTypeRetail:
 		return true
 	default:
 		return false
@@ -395,6 +566,24 @@ func (e ListLeadsParamsOrder) Valid() bool {
 	}
 }
 
+// Defines values for ListPropertiesParamsOrder.
+const (
+	ListPropertiesParamsOrderAsc  ListPropertiesParamsOrder = "asc"
+	ListPropertiesParamsOrderDesc ListPropertiesParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListPropertiesParamsOrder enum.
+func (e ListPropertiesParamsOrder) Valid() bool {
+	switch e {
+	case ListPropertiesParamsOrderAsc:
+		return true
+	case ListPropertiesParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListSuppressionsParamsOrder.
 const (
 	ListSuppressionsParamsOrderAsc  ListSuppressionsParamsOrder = "asc"
@@ -431,15 +620,67 @@ func (e ListTemplatesParamsOrder) Valid() bool {
 	}
 }
 
+// Address A postal address. `line1`, `city` and `country` (ISO 3166-1
+// alpha-2) are required; the other parts are `""` when the address has
+// none.
+//
+// Example: {"city":"Lisbon","country":"PT","line1":"12 Rua das Flores","postal_code":"1200-195"}
+type Address struct {
+	// City Example: Lisbon
+	City string `json:"city"`
+
+	// Country ISO 3166-1 alpha-2 country code, in capitals.
+	//
+	// Example: PT
+	Country string `json:"country"`
+
+	// Line1 Example: 12 Rua das Flores
+	Line1 string `json:"line1"`
+
+	// Line2 Example: 3rd floor
+	Line2 *string `json:"line2,omitempty"`
+
+	// PostalCode Example: 1200-195
+	PostalCode *string `json:"postal_code,omitempty"`
+
+	// Region State, province or county.
+	//
+	// Example: Lisboa
+	Region *string `json:"region,omitempty"`
+}
+
+// AnalyticsInterval The length of each point of a series. The time zone rule: intervals
+// are calendar intervals of the `tz` zone (UTC by default). A `day`
+// begins at local midnight, so a day on which the clocks change lasts
+// 23 or 25 hours; where a zone skips midnight, the day begins at its
+// first instant. A `week` begins on Monday at the start of that day
+// (ISO 8601); a `month` on its first day. The first and last points
+// are cut to the period: a point's `start` is the later of its
+// interval's start and `from`, its `end` the earlier of its
+// interval's end and `to`. A period may hold at most 1,000 intervals.
+//
+// Example: day
+type AnalyticsInterval string
+
+// Bathrooms Bathrooms, halves counting a half bathroom (a toilet without a bath or shower).
+//
+// Example: 1.5
+type Bathrooms = float64
+
+// Bedrooms Example: 2
+type Bedrooms = int
+
 // Campaign An email campaign.
 type Campaign struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
-	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads, and
-	// leads whose address is on the account's suppression list, never
-	// receive a campaign, whatever the audience: the campaign records them
-	// left out and counts them as `suppressed`.
+	// of `tags` (if given), its `type` is one of `types` (if given), its
+	// `status` is one of `statuses` (if given) and it is linked to one of
+	// `properties` (if given) by one of `relations` (if given): everyone
+	// interested in a listing whose price dropped, say. Unsubscribed
+	// leads, and leads whose address is on the account's suppression
+	// list, never receive a campaign, whatever the audience: the campaign
+	// records them left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -495,17 +736,56 @@ type Campaign struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// CampaignAnalytics The campaigns that started in a period: the totals of them all, and
+// one page of them, most recently started first; `length` and
+// `has_more` as for lists.
+type CampaignAnalytics struct {
+	Campaigns []CampaignPeriodItem `json:"campaigns"`
+
+	// From Example: 2025-01-01T00:00:00Z
+	From time.Time `json:"from"`
+
+	// HasMore Example: false
+	HasMore bool `json:"has_more"`
+
+	// Length Example: 1
+	Length int `json:"length"`
+
+	// To Example: 2026-01-01T00:00:00Z
+	To time.Time `json:"to"`
+
+	// Totals The sums of the figures of every campaign that started in the period.
+	Totals CampaignPeriodTotals `json:"totals"`
+}
+
+// CampaignAnalyticsEnvelope defines model for CampaignAnalyticsEnvelope.
+type CampaignAnalyticsEnvelope struct {
+	// Data The campaigns that started in a period: the totals of them all, and
+	// one page of them, most recently started first; `length` and
+	// `has_more` as for lists.
+	Data CampaignAnalytics `json:"data"`
+}
+
 // CampaignAudience Which leads of the account receive the campaign. An empty audience
 // is every lead. A lead is in the audience when it has at least one
-// of `tags` (if given), its `type` is one of `types` (if given) and its
-// `status` is one of `statuses` (if given). Unsubscribed leads, and
-// leads whose address is on the account's suppression list, never
-// receive a campaign, whatever the audience: the campaign records them
-// left out and counts them as `suppressed`.
+// of `tags` (if given), its `type` is one of `types` (if given), its
+// `status` is one of `statuses` (if given) and it is linked to one of
+// `properties` (if given) by one of `relations` (if given): everyone
+// interested in a listing whose price dropped, say. Unsubscribed
+// leads, and leads whose address is on the account's suppression
+// list, never receive a campaign, whatever the audience: the campaign
+// records them left out and counts them as `suppressed`.
 //
 // Example: {"tags":["buyer"],"types":["lead","client"]}
 type CampaignAudience struct {
-	Statuses *[]CampaignAudienceStatuses `json:"statuses,omitempty"`
+	// Properties Only leads linked to at least one of these listings (of the
+	// account: another id answers `422 property_not_found`). A listing
+	// deleted later links no one.
+	Properties *[]PropertyID `json:"properties,omitempty"`
+
+	// Relations With `properties`, only links of one of these relations.
+	Relations *[]PropertyRelation         `json:"relations,omitempty"`
+	Statuses  *[]CampaignAudienceStatuses `json:"statuses,omitempty"`
 
 	// Tags Short labels used to group and find leads (matched by `search`).
 	//
@@ -540,11 +820,13 @@ type CampaignCounts struct {
 type CampaignCreate struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
-	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads, and
-	// leads whose address is on the account's suppression list, never
-	// receive a campaign, whatever the audience: the campaign records them
-	// left out and counts them as `suppressed`.
+	// of `tags` (if given), its `type` is one of `types` (if given), its
+	// `status` is one of `statuses` (if given) and it is linked to one of
+	// `properties` (if given) by one of `relations` (if given): everyone
+	// interested in a listing whose price dropped, say. Unsubscribed
+	// leads, and leads whose address is on the account's suppression
+	// list, never receive a campaign, whatever the audience: the campaign
+	// records them left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -570,6 +852,54 @@ type CampaignCreate struct {
 type CampaignEnvelope struct {
 	// Data An email campaign.
 	Data Campaign `json:"data"`
+}
+
+// CampaignFigures What campaigns did. `sent` counts the messages sent out, one per
+// recipient (a campaign's `stats.recipients`); `delivered` those the
+// relay accepted (`stats.sent`); `failed` those it refused for good;
+// `unique_opens` and `unique_clicks` the recipients who opened or
+// clicked at least once; `unsubscribes` the recipients who
+// unsubscribed through the campaign. `delivery_rate` is
+// delivered/sent; `open_rate`, `click_rate` and `unsubscribe_rate` are
+// unique opens, unique clicks and unsubscribes over delivered.
+type CampaignFigures struct {
+	// ClickRate A ratio from 0 to 1, rounded to 4 decimals; 0 when its denominator is 0.
+	//
+	// Example: 0.4521
+	ClickRate Rate `json:"click_rate"`
+
+	// Delivered Example: 118
+	Delivered int `json:"delivered"`
+
+	// DeliveryRate A ratio from 0 to 1, rounded to 4 decimals; 0 when its denominator is 0.
+	//
+	// Example: 0.4521
+	DeliveryRate Rate `json:"delivery_rate"`
+
+	// Failed Example: 2
+	Failed int `json:"failed"`
+
+	// OpenRate A ratio from 0 to 1, rounded to 4 decimals; 0 when its denominator is 0.
+	//
+	// Example: 0.4521
+	OpenRate Rate `json:"open_rate"`
+
+	// Sent Example: 120
+	Sent int `json:"sent"`
+
+	// UniqueClicks Example: 22
+	UniqueClicks int `json:"unique_clicks"`
+
+	// UniqueOpens Example: 61
+	UniqueOpens int `json:"unique_opens"`
+
+	// UnsubscribeRate A ratio from 0 to 1, rounded to 4 decimals; 0 when its denominator is 0.
+	//
+	// Example: 0.4521
+	UnsubscribeRate Rate `json:"unsubscribe_rate"`
+
+	// Unsubscribes Example: 1
+	Unsubscribes int `json:"unsubscribes"`
 }
 
 // CampaignID A campaign's id, `cmp_` followed by letters and digits.
@@ -659,6 +989,58 @@ type CampaignMessageStatus string
 // CampaignName Example: May newsletter
 type CampaignName = string
 
+// CampaignPeriodItem One campaign that started in the period, and its figures.
+type CampaignPeriodItem struct {
+	// Figures What campaigns did. `sent` counts the messages sent out, one per
+	// recipient (a campaign's `stats.recipients`); `delivered` those the
+	// relay accepted (`stats.sent`); `failed` those it refused for good;
+	// `unique_opens` and `unique_clicks` the recipients who opened or
+	// clicked at least once; `unsubscribes` the recipients who
+	// unsubscribed through the campaign. `delivery_rate` is
+	// delivered/sent; `open_rate`, `click_rate` and `unsubscribe_rate` are
+	// unique opens, unique clicks and unsubscribes over delivered.
+	Figures CampaignFigures `json:"figures"`
+
+	// ID A campaign's id, `cmp_` followed by letters and digits.
+	//
+	// Example: cmp_0Vc0bJ5bdw95xg1k6QbQLJ
+	ID CampaignID `json:"id"`
+
+	// Name Example: May newsletter
+	Name CampaignName `json:"name"`
+
+	// StartedAt Example: 2026-06-01T08:00:01Z
+	StartedAt time.Time `json:"started_at"`
+
+	// Status Where a campaign stands. `draft` → `scheduled` (by a schedule time) →
+	// `sending` (at that time, or at once by `send`) → `sent` (every
+	// message delivered or failed). `draft`, `scheduled` and `sending` can
+	// become `cancelled`. Only `draft` and `scheduled` campaigns can be
+	// edited.
+	//
+	//
+	// Example: draft
+	Status CampaignStatus `json:"status"`
+}
+
+// CampaignPeriodTotals The sums of the figures of every campaign that started in the period.
+type CampaignPeriodTotals struct {
+	// Campaigns How many campaigns started in the period.
+	//
+	// Example: 3
+	Campaigns int `json:"campaigns"`
+
+	// Figures What campaigns did. `sent` counts the messages sent out, one per
+	// recipient (a campaign's `stats.recipients`); `delivered` those the
+	// relay accepted (`stats.sent`); `failed` those it refused for good;
+	// `unique_opens` and `unique_clicks` the recipients who opened or
+	// clicked at least once; `unsubscribes` the recipients who
+	// unsubscribed through the campaign. `delivery_rate` is
+	// delivered/sent; `open_rate`, `click_rate` and `unsubscribe_rate` are
+	// unique opens, unique clicks and unsubscribes over delivered.
+	Figures CampaignFigures `json:"figures"`
+}
+
 // CampaignSchedule When a campaign starts sending.
 type CampaignSchedule struct {
 	// ScheduledAt A time in the future.
@@ -745,11 +1127,13 @@ type CampaignStatus string
 type CampaignUpdate struct {
 	// Audience Which leads of the account receive the campaign. An empty audience
 	// is every lead. A lead is in the audience when it has at least one
-	// of `tags` (if given), its `type` is one of `types` (if given) and its
-	// `status` is one of `statuses` (if given). Unsubscribed leads, and
-	// leads whose address is on the account's suppression list, never
-	// receive a campaign, whatever the audience: the campaign records them
-	// left out and counts them as `suppressed`.
+	// of `tags` (if given), its `type` is one of `types` (if given), its
+	// `status` is one of `statuses` (if given) and it is linked to one of
+	// `properties` (if given) by one of `relations` (if given): everyone
+	// interested in a listing whose price dropped, say. Unsubscribed
+	// leads, and leads whose address is on the account's suppression
+	// list, never receive a campaign, whatever the audience: the campaign
+	// records them left out and counts them as `suppressed`.
 	//
 	//
 	// Example: {"tags":["buyer"],"types":["lead","client"]}
@@ -766,13 +1150,60 @@ type CampaignUpdate struct {
 	Template *TemplateSlug `json:"template,omitempty"`
 }
 
+// CityPriceStats Price statistics of the listings of one city in one currency. Cities
+// are told apart by country and by name compared case-insensitively;
+// `city` is the name as one of its listings writes it.
+type CityPriceStats struct {
+	// City Example: Lisbon
+	City string `json:"city"`
+
+	// Country Example: PT
+	Country string `json:"country"`
+
+	// Prices Prices of the listings of one group in one currency: how many, the
+	// lowest, the median and the highest. The median is the middle price
+	// of the group sorted by price, or for an even count the lower of the
+	// two middle ones, so that it is always a price some listing has,
+	// exact in the currency.
+	Prices PriceStats `json:"prices"`
+}
+
 // Company Example: Acme Real Estate
 type Company = string
+
+// Coordinates A point in WGS 84 degrees.
+type Coordinates struct {
+	// Latitude Example: 38.7139
+	Latitude float64 `json:"latitude"`
+
+	// Longitude Example: -9.1394
+	Longitude float64 `json:"longitude"`
+}
+
+// Counts Counts by value, each value once.
+//
+// Example: {"API":12,"Website":30}
+type Counts map[string]int
+
+// CurrencyCode An active ISO 4217 currency code, in capitals (`EUR`, `USD`, `JPY`).
+// Codes of former currencies, funds and metals (`DEM`, `XAU`, `XXX`)
+// are refused with `400 invalid_parameter`.
+//
+// Example: EUR
+type CurrencyCode = string
 
 // CustomFields The account's own fields, string to string.
 //
 // Example: {"property_size":"2000-5000 sqft","property_type":"Office Space"}
 type CustomFields map[string]string
+
+// DecimalAmount An amount of money as a decimal string: digits, and at most four
+// after a point (`450000`, `450000.5`, `1999.99`). It is never a JSON
+// number, so that no client or server rounds it through binary
+// floating point.
+//
+// Example: 450000.00
+type DecimalAmount = string
 
 // Email An email address (`local@domain`). Compared case-insensitively for uniqueness.
 //
@@ -804,6 +1235,7 @@ type Error struct {
 // | `idempotency_key_reused` | 422 | The `Idempotency-Key` was used before with a different request. |
 // | `invalid_state` | 422 | The campaign's status does not allow this (editing a sent campaign, sending a cancelled one, scheduling in the past). |
 // | `template_not_found` | 422 | The campaign names a template the account does not have. |
+// | `property_not_found` | 422 | The campaign's audience names a property the account does not have. |
 // | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
 // | `internal_error` | 500 | The server failed; the request may be retried. |
 // | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
@@ -831,6 +1263,7 @@ type ErrorDetail struct {
 	// | `idempotency_key_reused` | 422 | The `Idempotency-Key` was used before with a different request. |
 	// | `invalid_state` | 422 | The campaign's status does not allow this (editing a sent campaign, sending a cancelled one, scheduling in the past). |
 	// | `template_not_found` | 422 | The campaign names a template the account does not have. |
+	// | `property_not_found` | 422 | The campaign's audience names a property the account does not have. |
 	// | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
 	// | `internal_error` | 500 | The server failed; the request may be retried. |
 	// | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
@@ -849,6 +1282,22 @@ type ErrorDetail struct {
 	// Example: The parameter 'email' is invalid
 	Message string `json:"message"`
 }
+
+// FloorArea The floor area (or, for land, the plot's area) and its unit.
+type FloorArea struct {
+	// Unit Square metres or square feet.
+	//
+	// Example: sqm
+	Unit FloorAreaUnit `json:"unit"`
+
+	// Value Example: 85
+	Value float64 `json:"value"`
+}
+
+// FloorAreaUnit Square metres or square feet.
+//
+// Example: sqm
+type FloorAreaUnit string
 
 // Lead A lead (contact) of the account. The page contradicts itself on three
 // points, resolved here:
@@ -942,6 +1391,54 @@ type Lead struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// LeadAnalytics New leads over a period. Times are written in the `tz` zone's offset.
+type LeadAnalytics struct {
+	// From Example: 2025-01-01T00:00:00Z
+	From time.Time `json:"from"`
+
+	// GroupBy The field the series is split by (`source`, `type` or `status`); null when it is not.
+	//
+	// Example: source
+	GroupBy *string `json:"group_by"`
+
+	// Interval The length of each point of a series. The time zone rule: intervals
+	// are calendar intervals of the `tz` zone (UTC by default). A `day`
+	// begins at local midnight, so a day on which the clocks change lasts
+	// 23 or 25 hours; where a zone skips midnight, the day begins at its
+	// first instant. A `week` begins on Monday at the start of that day
+	// (ISO 8601); a `month` on its first day. The first and last points
+	// are cut to the period: a point's `start` is the later of its
+	// interval's start and `from`, its `end` the earlier of its
+	// interval's end and `to`. A period may hold at most 1,000 intervals.
+	//
+	//
+	// Example: day
+	Interval AnalyticsInterval `json:"interval"`
+	Series   []LeadSeriesPoint `json:"series"`
+
+	// To Example: 2026-01-01T00:00:00Z
+	To time.Time `json:"to"`
+
+	// Total The leads created in the period.
+	//
+	// Example: 1200
+	Total int `json:"total"`
+
+	// Totals The period's new leads by source, by type and by status (every value with at least one lead).
+	Totals LeadTotals `json:"totals"`
+
+	// Tz An IANA time zone name (`UTC`, `Europe/Lisbon`, `America/New_York`).
+	//
+	// Example: Europe/Lisbon
+	Tz TimeZone `json:"tz"`
+}
+
+// LeadAnalyticsEnvelope defines model for LeadAnalyticsEnvelope.
+type LeadAnalyticsEnvelope struct {
+	// Data New leads over a period. Times are written in the `tz` zone's offset.
+	Data LeadAnalytics `json:"data"`
+}
+
 // LeadCreate A new lead. `name` and `email` are required; `type` defaults to
 // `lead` and `status` to `active`. `id`, `created_at` and `updated_at`
 // belong to the server: a body that sets them, or any other unknown
@@ -1028,6 +1525,11 @@ type LeadEnvelope struct {
 	Data Lead `json:"data"`
 }
 
+// LeadGroupBy A field of leads a series can be split by.
+//
+// Example: source
+type LeadGroupBy string
+
 // LeadID A lead's id, `cnt_` followed by letters and digits, as in the page's `cnt_12345`.
 //
 // Example: cnt_12345
@@ -1046,6 +1548,57 @@ type LeadList struct {
 	Length int `json:"length"`
 }
 
+// LeadProperty A listing a lead is linked to, and how.
+type LeadProperty struct {
+	// LinkedAt Example: 2025-04-01T08:15:30Z
+	LinkedAt time.Time `json:"linked_at"`
+
+	// Property A real-estate listing of the account. Every field is always present;
+	// `coordinates` and `floor_area` are null when unknown.
+	Property Property `json:"property"`
+
+	// Relation How a lead relates to a listing: `interested` in it, `viewing` it
+	// (a visit is arranged or done), has made an `offer` on it, or is its
+	// `owner`.
+	//
+	//
+	// Example: interested
+	Relation PropertyRelation `json:"relation"`
+
+	// UpdatedAt Example: 2025-04-02T09:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LeadPropertyList A page of a lead's listings; `length` and `has_more` as for leads.
+type LeadPropertyList struct {
+	Data []LeadProperty `json:"data"`
+
+	// HasMore Example: false
+	HasMore *bool `json:"has_more,omitempty"`
+
+	// Length Example: 1
+	Length int `json:"length"`
+}
+
+// LeadSeriesPoint The leads created in one interval. With `group_by`, `groups` counts
+// them by that field: every value seen in the period, 0 where this
+// interval has none; it is `{}` without `group_by`.
+type LeadSeriesPoint struct {
+	// Count Example: 42
+	Count int `json:"count"`
+
+	// End Example: 2025-03-31T00:00:00+01:00
+	End time.Time `json:"end"`
+
+	// Groups Counts by value, each value once.
+	//
+	// Example: {"API":12,"Website":30}
+	Groups Counts `json:"groups"`
+
+	// Start Example: 2025-03-30T00:00:00+01:00
+	Start time.Time `json:"start"`
+}
+
 // LeadSortField A field leads can be sorted by.
 //
 // Example: created_at
@@ -1056,6 +1609,24 @@ type LeadSortField string
 //
 // Example: active
 type LeadStatus string
+
+// LeadTotals The period's new leads by source, by type and by status (every value with at least one lead).
+type LeadTotals struct {
+	// Source Counts by value, each value once.
+	//
+	// Example: {"API":12,"Website":30}
+	Source Counts `json:"source"`
+
+	// Status Counts by value, each value once.
+	//
+	// Example: {"API":12,"Website":30}
+	Status Counts `json:"status"`
+
+	// Type Counts by value, each value once.
+	//
+	// Example: {"API":12,"Website":30}
+	Type Counts `json:"type"`
+}
 
 // LeadType What the person is to the account. `lead` is the default for a new
 // lead.
@@ -1119,6 +1690,36 @@ type LeadUpdate struct {
 	Type *LeadType `json:"type,omitempty"`
 }
 
+// Money An exact amount of money in one currency. `amount` is a decimal
+// string, never a JSON number: binary floating point cannot hold most
+// decimal fractions (0.1 + 0.2 ≠ 0.3), and a price must come back as it
+// was sent. The server keeps it as an integer count of the currency's
+// minor unit, whose size ISO 4217 sets per currency (2 decimals for
+// EUR and USD, 0 for JPY, 3 for BHD), so an amount with more decimals
+// than its currency has is refused (`400 invalid_parameter`), and one
+// with fewer is padded: a response always writes every decimal of the
+// currency (`450000.00` EUR, `450000` JPY).
+//
+// Example: {"amount":"450000.00","currency":"EUR"}
+type Money struct {
+	// Amount An amount of money as a decimal string: digits, and at most four
+	// after a point (`450000`, `450000.5`, `1999.99`). It is never a JSON
+	// number, so that no client or server rounds it through binary
+	// floating point.
+	//
+	//
+	// Example: 450000.00
+	Amount DecimalAmount `json:"amount"`
+
+	// Currency An active ISO 4217 currency code, in capitals (`EUR`, `USD`, `JPY`).
+	// Codes of former currencies, funds and metals (`DEM`, `XAU`, `XXX`)
+	// are refused with `400 invalid_parameter`.
+	//
+	//
+	// Example: EUR
+	Currency CurrencyCode `json:"currency"`
+}
+
 // Name A person's full name; it must hold at least one character that is not white space.
 //
 // Example: Jane Doe
@@ -1142,6 +1743,459 @@ type OneClickUnsubscribeListUnsubscribe string
 //
 // Example: +11235550199
 type Phone = string
+
+// PriceStats Prices of the listings of one group in one currency: how many, the
+// lowest, the median and the highest. The median is the middle price
+// of the group sorted by price, or for an even count the lower of the
+// two middle ones, so that it is always a price some listing has,
+// exact in the currency.
+type PriceStats struct {
+	// Count Example: 12
+	Count int `json:"count"`
+
+	// Currency An active ISO 4217 currency code, in capitals (`EUR`, `USD`, `JPY`).
+	// Codes of former currencies, funds and metals (`DEM`, `XAU`, `XXX`)
+	// are refused with `400 invalid_parameter`.
+	//
+	//
+	// Example: EUR
+	Currency CurrencyCode `json:"currency"`
+
+	// Max An amount of money as a decimal string: digits, and at most four
+	// after a point (`450000`, `450000.5`, `1999.99`). It is never a JSON
+	// number, so that no client or server rounds it through binary
+	// floating point.
+	//
+	//
+	// Example: 450000.00
+	Max DecimalAmount `json:"max"`
+
+	// Median An amount of money as a decimal string: digits, and at most four
+	// after a point (`450000`, `450000.5`, `1999.99`). It is never a JSON
+	// number, so that no client or server rounds it through binary
+	// floating point.
+	//
+	//
+	// Example: 450000.00
+	Median DecimalAmount `json:"median"`
+
+	// Min An amount of money as a decimal string: digits, and at most four
+	// after a point (`450000`, `450000.5`, `1999.99`). It is never a JSON
+	// number, so that no client or server rounds it through binary
+	// floating point.
+	//
+	//
+	// Example: 450000.00
+	Min DecimalAmount `json:"min"`
+}
+
+// Property A real-estate listing of the account. Every field is always present;
+// `coordinates` and `floor_area` are null when unknown.
+type Property struct {
+	// Address A postal address. `line1`, `city` and `country` (ISO 3166-1
+	// alpha-2) are required; the other parts are `""` when the address has
+	// none.
+	//
+	//
+	// Example: {"city":"Lisbon","country":"PT","line1":"12 Rua das Flores","postal_code":"1200-195"}
+	Address Address `json:"address"`
+
+	// Bathrooms Bathrooms, halves counting a half bathroom (a toilet without a bath or shower).
+	//
+	// Example: 1.5
+	Bathrooms Bathrooms `json:"bathrooms"`
+
+	// Bedrooms Example: 2
+	Bedrooms    Bedrooms     `json:"bedrooms"`
+	Coordinates *Coordinates `json:"coordinates"`
+
+	// CreatedAt When the listing was created (UTC, RFC 3339). Set by the server.
+	//
+	// Example: 2025-04-01T08:15:30Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// CustomFields The account's own fields, string to string.
+	//
+	// Example: {"property_size":"2000-5000 sqft","property_type":"Office Space"}
+	CustomFields CustomFields `json:"custom_fields"`
+
+	// Description Example: Bright flat on the third floor, renovated in 2023.
+	Description PropertyDescription `json:"description"`
+	FloorArea   *FloorArea          `json:"floor_area"`
+
+	// ID A property's id, `prp_` followed by letters and digits.
+	//
+	// Example: prp_0Vc0bJ5bdw95xg1k6QbQLJ
+	ID PropertyID `json:"id"`
+
+	// Price An exact amount of money in one currency. `amount` is a decimal
+	// string, never a JSON number: binary floating point cannot hold most
+	// decimal fractions (0.1 + 0.2 ≠ 0.3), and a price must come back as it
+	// was sent. The server keeps it as an integer count of the currency's
+	// minor unit, whose size ISO 4217 sets per currency (2 decimals for
+	// EUR and USD, 0 for JPY, 3 for BHD), so an amount with more decimals
+	// than its currency has is refused (`400 invalid_parameter`), and one
+	// with fewer is padded: a response always writes every decimal of the
+	// currency (`450000.00` EUR, `450000` JPY).
+	//
+	//
+	// Example: {"amount":"450000.00","currency":"EUR"}
+	Price Money `json:"price"`
+
+	// Status Where the listing stands: `available` (the default), `under_offer`,
+	// `sold`, `rented` or `off_market`.
+	//
+	//
+	// Example: available
+	Status PropertyStatus `json:"status"`
+
+	// Tags Short labels used to group and find leads (matched by `search`).
+	//
+	// Example: ["buyer","residential"]
+	Tags Tags `json:"tags"`
+
+	// Title Example: Two-bedroom flat with harbour view
+	Title PropertyTitle `json:"title"`
+
+	// Type What the property is.
+	//
+	// Example: apartment
+	Type PropertyType `json:"type"`
+
+	// UpdatedAt When the listing last changed (UTC, RFC 3339). Set by the server.
+	//
+	// Example: 2025-04-01T08:15:30Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PropertyAnalytics Listings by status and by type (every status and type, 0 when none),
+// and price statistics by type and by city, ordered by type, or by
+// country and city, then currency.
+type PropertyAnalytics struct {
+	// ByStatus Counts by value, each value once.
+	//
+	// Example: {"API":12,"Website":30}
+	ByStatus Counts `json:"by_status"`
+
+	// ByType Counts by value, each value once.
+	//
+	// Example: {"API":12,"Website":30}
+	ByType Counts `json:"by_type"`
+
+	// From Example: 2025-01-01T00:00:00Z
+	From         *time.Time       `json:"from"`
+	PricesByCity []CityPriceStats `json:"prices_by_city"`
+	PricesByType []TypePriceStats `json:"prices_by_type"`
+
+	// To Example: 2026-01-01T00:00:00Z
+	To *time.Time `json:"to"`
+
+	// Total Example: 40
+	Total int `json:"total"`
+}
+
+// PropertyAnalyticsEnvelope defines model for PropertyAnalyticsEnvelope.
+type PropertyAnalyticsEnvelope struct {
+	// Data Listings by status and by type (every status and type, 0 when none),
+	// and price statistics by type and by city, ordered by type, or by
+	// country and city, then currency.
+	Data PropertyAnalytics `json:"data"`
+}
+
+// PropertyCreate A new listing. `title`, `type`, `address` and `price` are required.
+// `id`, `created_at` and `updated_at` belong to the server.
+type PropertyCreate struct {
+	// Address A postal address. `line1`, `city` and `country` (ISO 3166-1
+	// alpha-2) are required; the other parts are `""` when the address has
+	// none.
+	//
+	//
+	// Example: {"city":"Lisbon","country":"PT","line1":"12 Rua das Flores","postal_code":"1200-195"}
+	Address Address `json:"address"`
+
+	// Bathrooms Bathrooms, halves counting a half bathroom (a toilet without a bath or shower).
+	//
+	// Example: 1.5
+	Bathrooms *Bathrooms `json:"bathrooms,omitempty"`
+
+	// Bedrooms Example: 2
+	Bedrooms *Bedrooms `json:"bedrooms,omitempty"`
+
+	// Coordinates A point in WGS 84 degrees.
+	Coordinates *Coordinates `json:"coordinates,omitempty"`
+
+	// CustomFields The account's own fields, string to string.
+	//
+	// Example: {"property_size":"2000-5000 sqft","property_type":"Office Space"}
+	CustomFields *CustomFields `json:"custom_fields,omitempty"`
+
+	// Description Example: Bright flat on the third floor, renovated in 2023.
+	Description *PropertyDescription `json:"description,omitempty"`
+
+	// FloorArea The floor area (or, for land, the plot's area) and its unit.
+	FloorArea *FloorArea `json:"floor_area,omitempty"`
+
+	// Price An exact amount of money in one currency. `amount` is a decimal
+	// string, never a JSON number: binary floating point cannot hold most
+	// decimal fractions (0.1 + 0.2 ≠ 0.3), and a price must come back as it
+	// was sent. The server keeps it as an integer count of the currency's
+	// minor unit, whose size ISO 4217 sets per currency (2 decimals for
+	// EUR and USD, 0 for JPY, 3 for BHD), so an amount with more decimals
+	// than its currency has is refused (`400 invalid_parameter`), and one
+	// with fewer is padded: a response always writes every decimal of the
+	// currency (`450000.00` EUR, `450000` JPY).
+	//
+	//
+	// Example: {"amount":"450000.00","currency":"EUR"}
+	Price Money `json:"price"`
+
+	// Status Where the listing stands: `available` (the default), `under_offer`,
+	// `sold`, `rented` or `off_market`.
+	//
+	//
+	// Example: available
+	Status *PropertyStatus `json:"status,omitempty"`
+
+	// Tags Short labels used to group and find leads (matched by `search`).
+	//
+	// Example: ["buyer","residential"]
+	Tags *Tags `json:"tags,omitempty"`
+
+	// Title Example: Two-bedroom flat with harbour view
+	Title PropertyTitle `json:"title"`
+
+	// Type What the property is.
+	//
+	// Example: apartment
+	Type PropertyType `json:"type"`
+}
+
+// PropertyDescription Example: Bright flat on the third floor, renovated in 2023.
+type PropertyDescription = string
+
+// PropertyEnvelope defines model for PropertyEnvelope.
+type PropertyEnvelope struct {
+	// Data A real-estate listing of the account. Every field is always present;
+	// `coordinates` and `floor_area` are null when unknown.
+	Data Property `json:"data"`
+}
+
+// PropertyID A property's id, `prp_` followed by letters and digits.
+//
+// Example: prp_0Vc0bJ5bdw95xg1k6QbQLJ
+type PropertyID = string
+
+// PropertyLead A lead linked to a listing, and how.
+type PropertyLead struct {
+	// Lead A lead (contact) of the account. The page contradicts itself on three
+	// points, resolved here:
+	//
+	// 1. **`type` and `status`.** The list example has `type: "client"` and
+	//    `status: "active"`; the create request sends `type: "lead"` while
+	//    its response answers `status: "lead"` and no `type`. They are two
+	//    fields: `type` says what the person is (`lead`, `client`…) and
+	//    `status` where the record stands (`active`…). The create
+	//    response's `status: "lead"` is read as the echo of the request's
+	//    `type`; this API answers `type: "lead"` and `status: "active"`.
+	// 2. **`tags` and `notes`.** The list example has `tags`, the create
+	//    example `notes`, both holding label-like words. They are two
+	//    fields: `tags` are short labels for grouping and search, `notes`
+	//    free-text notes. A create request's `notes` are kept as notes,
+	//    not turned into tags.
+	// 3. **Which fields a lead has.** The union of both examples: `company`
+	//    appears only in the list example and `source` only in the create
+	//    example; every lead has both (`""` when unknown). Every field
+	//    is always present in a response, so a client never has to tell
+	//    "absent" from "empty".
+	//
+	// The ids keep the page's `cnt_` prefix ("contact"), although the
+	// resource is called a lead.
+	Lead Lead `json:"lead"`
+
+	// LinkedAt Example: 2025-04-01T08:15:30Z
+	LinkedAt time.Time `json:"linked_at"`
+
+	// Relation How a lead relates to a listing: `interested` in it, `viewing` it
+	// (a visit is arranged or done), has made an `offer` on it, or is its
+	// `owner`.
+	//
+	//
+	// Example: interested
+	Relation PropertyRelation `json:"relation"`
+
+	// UpdatedAt Example: 2025-04-02T09:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PropertyLeadList A page of a listing's leads; `length` and `has_more` as for leads.
+type PropertyLeadList struct {
+	Data []PropertyLead `json:"data"`
+
+	// HasMore Example: false
+	HasMore *bool `json:"has_more,omitempty"`
+
+	// Length Example: 1
+	Length int `json:"length"`
+}
+
+// PropertyLink A link between a lead and a listing.
+type PropertyLink struct {
+	// CreatedAt When the lead was first linked to the listing.
+	//
+	// Example: 2025-04-01T08:15:30Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// LeadID A lead's id, `cnt_` followed by letters and digits, as in the page's `cnt_12345`.
+	//
+	// Example: cnt_12345
+	LeadID LeadID `json:"lead_id"`
+
+	// PropertyID A property's id, `prp_` followed by letters and digits.
+	//
+	// Example: prp_0Vc0bJ5bdw95xg1k6QbQLJ
+	PropertyID PropertyID `json:"property_id"`
+
+	// Relation How a lead relates to a listing: `interested` in it, `viewing` it
+	// (a visit is arranged or done), has made an `offer` on it, or is its
+	// `owner`.
+	//
+	//
+	// Example: interested
+	Relation PropertyRelation `json:"relation"`
+
+	// UpdatedAt When the relation last changed.
+	//
+	// Example: 2025-04-02T09:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PropertyLinkEnvelope defines model for PropertyLinkEnvelope.
+type PropertyLinkEnvelope struct {
+	// Data A link between a lead and a listing.
+	Data PropertyLink `json:"data"`
+}
+
+// PropertyLinkRequest The relation of a lead to a listing.
+type PropertyLinkRequest struct {
+	// Relation How a lead relates to a listing: `interested` in it, `viewing` it
+	// (a visit is arranged or done), has made an `offer` on it, or is its
+	// `owner`.
+	//
+	//
+	// Example: interested
+	Relation PropertyRelation `json:"relation"`
+}
+
+// PropertyList A page of properties; `length` and `has_more` as for leads.
+type PropertyList struct {
+	Data []Property `json:"data"`
+
+	// HasMore Example: false
+	HasMore *bool `json:"has_more,omitempty"`
+
+	// Length Example: 1
+	Length int `json:"length"`
+}
+
+// PropertyRelation How a lead relates to a listing: `interested` in it, `viewing` it
+// (a visit is arranged or done), has made an `offer` on it, or is its
+// `owner`.
+//
+// Example: interested
+type PropertyRelation string
+
+// PropertySortField A field properties can be sorted by.
+//
+// Example: created_at
+type PropertySortField string
+
+// PropertyStatus Where the listing stands: `available` (the default), `under_offer`,
+// `sold`, `rented` or `off_market`.
+//
+// Example: available
+type PropertyStatus string
+
+// PropertyTitle Example: Two-bedroom flat with harbour view
+type PropertyTitle = string
+
+// PropertyType What the property is.
+//
+// Example: apartment
+type PropertyType string
+
+// PropertyUpdate The fields to change; at least one. Absent fields keep their value;
+// present ones replace it whole. `coordinates` and `floor_area` can be
+// replaced but not removed.
+type PropertyUpdate struct {
+	// Address A postal address. `line1`, `city` and `country` (ISO 3166-1
+	// alpha-2) are required; the other parts are `""` when the address has
+	// none.
+	//
+	//
+	// Example: {"city":"Lisbon","country":"PT","line1":"12 Rua das Flores","postal_code":"1200-195"}
+	Address *Address `json:"address,omitempty"`
+
+	// Bathrooms Bathrooms, halves counting a half bathroom (a toilet without a bath or shower).
+	//
+	// Example: 1.5
+	Bathrooms *Bathrooms `json:"bathrooms,omitempty"`
+
+	// Bedrooms Example: 2
+	Bedrooms *Bedrooms `json:"bedrooms,omitempty"`
+
+	// Coordinates A point in WGS 84 degrees.
+	Coordinates *Coordinates `json:"coordinates,omitempty"`
+
+	// CustomFields The account's own fields, string to string.
+	//
+	// Example: {"property_size":"2000-5000 sqft","property_type":"Office Space"}
+	CustomFields *CustomFields `json:"custom_fields,omitempty"`
+
+	// Description Example: Bright flat on the third floor, renovated in 2023.
+	Description *PropertyDescription `json:"description,omitempty"`
+
+	// FloorArea The floor area (or, for land, the plot's area) and its unit.
+	FloorArea *FloorArea `json:"floor_area,omitempty"`
+
+	// Price An exact amount of money in one currency. `amount` is a decimal
+	// string, never a JSON number: binary floating point cannot hold most
+	// decimal fractions (0.1 + 0.2 ≠ 0.3), and a price must come back as it
+	// was sent. The server keeps it as an integer count of the currency's
+	// minor unit, whose size ISO 4217 sets per currency (2 decimals for
+	// EUR and USD, 0 for JPY, 3 for BHD), so an amount with more decimals
+	// than its currency has is refused (`400 invalid_parameter`), and one
+	// with fewer is padded: a response always writes every decimal of the
+	// currency (`450000.00` EUR, `450000` JPY).
+	//
+	//
+	// Example: {"amount":"450000.00","currency":"EUR"}
+	Price *Money `json:"price,omitempty"`
+
+	// Status Where the listing stands: `available` (the default), `under_offer`,
+	// `sold`, `rented` or `off_market`.
+	//
+	//
+	// Example: available
+	Status *PropertyStatus `json:"status,omitempty"`
+
+	// Tags Short labels used to group and find leads (matched by `search`).
+	//
+	// Example: ["buyer","residential"]
+	Tags *Tags `json:"tags,omitempty"`
+
+	// Title Example: Two-bedroom flat with harbour view
+	Title *PropertyTitle `json:"title,omitempty"`
+
+	// Type What the property is.
+	//
+	// Example: apartment
+	Type *PropertyType `json:"type,omitempty"`
+}
+
+// Rate A ratio from 0 to 1, rounded to 4 decimals; 0 when its denominator is 0.
+//
+// Example: 0.4521
+type Rate = float64
 
 // Source Where the lead came from, free text (`API`, `Website`, `Referral`…).
 //
@@ -1409,6 +2463,26 @@ type TemplateUpdate struct {
 	Subject *TemplateSubject `json:"subject,omitempty"`
 }
 
+// TimeZone An IANA time zone name (`UTC`, `Europe/Lisbon`, `America/New_York`).
+//
+// Example: Europe/Lisbon
+type TimeZone = string
+
+// TypePriceStats Price statistics of the listings of one type in one currency.
+type TypePriceStats struct {
+	// Prices Prices of the listings of one group in one currency: how many, the
+	// lowest, the median and the highest. The median is the middle price
+	// of the group sorted by price, or for an even count the lower of the
+	// two middle ones, so that it is always a price some listing has,
+	// exact in the currency.
+	Prices PriceStats `json:"prices"`
+
+	// Type What the property is.
+	//
+	// Example: apartment
+	Type PropertyType `json:"type"`
+}
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1514,6 +2588,52 @@ type UnprocessableContent = Error
 // API has this shape.
 type UnsupportedMediaType = Error
 
+// GetCampaignAnalyticsParams defines parameters for GetCampaignAnalytics.
+type GetCampaignAnalyticsParams struct {
+	// From The start of the period, included (RFC 3339).
+	From time.Time `form:"from" json:"from"`
+
+	// To The end of the period, excluded (RFC 3339); after `from`.
+	To time.Time `form:"to" json:"to"`
+
+	// Page The page to return, counting from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit How many items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetLeadAnalyticsParams defines parameters for GetLeadAnalytics.
+type GetLeadAnalyticsParams struct {
+	// From The start of the period, included (RFC 3339).
+	From time.Time `form:"from" json:"from"`
+
+	// To The end of the period, excluded (RFC 3339); after `from`.
+	To time.Time `form:"to" json:"to"`
+
+	// Interval The length of each point of the series.
+	Interval *AnalyticsInterval `form:"interval,omitempty" json:"interval,omitempty"`
+
+	// Tz The IANA time zone the intervals are aligned in (`Europe/Lisbon`,
+	// `America/New_York`); `UTC` when absent. See `AnalyticsInterval`.
+	Tz *TimeZone `form:"tz,omitempty" json:"tz,omitempty"`
+
+	// GroupBy Split each point of the series by this field of the leads.
+	GroupBy *LeadGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+}
+
+// GetPropertyAnalyticsParams defines parameters for GetPropertyAnalytics.
+type GetPropertyAnalyticsParams struct {
+	// From Only listings created at or after this time (RFC 3339).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Only listings created before this time (RFC 3339).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Status Only listings in this status.
+	Status *PropertyStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
 // ListCampaignsParams defines parameters for ListCampaigns.
 type ListCampaignsParams struct {
 	// Page The page to return, counting from 1.
@@ -1613,6 +2733,82 @@ type CreateLeadParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListLeadPropertiesParams defines parameters for ListLeadProperties.
+type ListLeadPropertiesParams struct {
+	// Page The page to return, counting from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit How many items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Relation Only the links of this relation.
+	Relation *PropertyRelation `form:"relation,omitempty" json:"relation,omitempty"`
+}
+
+// ListPropertiesParams defines parameters for ListProperties.
+type ListPropertiesParams struct {
+	// Page The page to return, counting from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit How many items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Sort The field to sort by. Ties are broken by `id`, in the same order.
+	Sort *PropertySortField `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Order The sort order.
+	Order *ListPropertiesParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+
+	// Search Words (runs of letters and digits) that must each begin a word of the
+	// listing's title, address or description, case-insensitively.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Status Only listings in this status.
+	Status *PropertyStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Type Only listings of this type.
+	Type *PropertyType `form:"type,omitempty" json:"type,omitempty"`
+
+	// MinPrice Only listings priced at least this amount (a decimal, as `price.amount`).
+	MinPrice *DecimalAmount `form:"min_price,omitempty" json:"min_price,omitempty"`
+
+	// MaxPrice Only listings priced at most this amount (a decimal, as `price.amount`).
+	MaxPrice *DecimalAmount `form:"max_price,omitempty" json:"max_price,omitempty"`
+
+	// Currency Only listings priced in this currency (ISO 4217).
+	Currency *CurrencyCode `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// MinBedrooms Only listings with at least this many bedrooms.
+	MinBedrooms *int `form:"min_bedrooms,omitempty" json:"min_bedrooms,omitempty"`
+
+	// City Only listings in this city, compared case-insensitively.
+	City *string `form:"city,omitempty" json:"city,omitempty"`
+}
+
+// ListPropertiesParamsOrder defines parameters for ListProperties.
+type ListPropertiesParamsOrder string
+
+// CreatePropertyParams defines parameters for CreateProperty.
+type CreatePropertyParams struct {
+	// IdempotencyKey A value unique to one logical request (a UUID, say). Retries of that
+	// request that carry the same key and body receive the first response
+	// again instead of creating a second resource. Keys are kept per account
+	// for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListPropertyLeadsParams defines parameters for ListPropertyLeads.
+type ListPropertyLeadsParams struct {
+	// Page The page to return, counting from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit How many items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Relation Only the links of this relation.
+	Relation *PropertyRelation `form:"relation,omitempty" json:"relation,omitempty"`
+}
+
 // ListSuppressionsParams defines parameters for ListSuppressions.
 type ListSuppressionsParams struct {
 	// Page The page to return, counting from 1.
@@ -1684,6 +2880,15 @@ type CreateLeadJSONRequestBody = LeadCreate
 
 // UpdateLeadJSONRequestBody defines body for UpdateLead for application/json ContentType.
 type UpdateLeadJSONRequestBody = LeadUpdate
+
+// CreatePropertyJSONRequestBody defines body for CreateProperty for application/json ContentType.
+type CreatePropertyJSONRequestBody = PropertyCreate
+
+// UpdatePropertyJSONRequestBody defines body for UpdateProperty for application/json ContentType.
+type UpdatePropertyJSONRequestBody = PropertyUpdate
+
+// LinkPropertyLeadJSONRequestBody defines body for LinkPropertyLead for application/json ContentType.
+type LinkPropertyLeadJSONRequestBody = PropertyLinkRequest
 
 // AddSuppressionJSONRequestBody defines body for AddSuppression for application/json ContentType.
 type AddSuppressionJSONRequestBody = SuppressionCreate
@@ -1774,6 +2979,57 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetCampaignAnalytics Campaign analytics
+	//
+	// The figures of the campaigns that started sending in a period (their
+	// `started_at` in it), over all of them and for each, with their rates.
+	// Each campaign's figures are those of `GET /campaigns/{id}/stats`, to
+	// date; the totals are their sums. Campaigns are listed most recently
+	// started first, a page at a time as lists are; the totals cover all of
+	// them.
+	//
+	// Inferred: the page's introduction promises access to "analytics data"
+	// and documents no endpoint for it. These aggregates are this document's own
+	// design over the account's leads, campaigns and properties; every number
+	// agrees with what the other operations return.
+	//
+	// Corresponds with GET /analytics/campaigns (the `GetCampaignAnalytics` operationId).
+	GetCampaignAnalytics(ctx context.Context, params *GetCampaignAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetLeadAnalytics Lead analytics
+	//
+	// New leads in a period: a series of counts per interval (`day`, `week`
+	// or `month`, aligned in `tz`), optionally split by `source`, `type` or
+	// `status`, and the period's totals by each of them. A lead counts in the
+	// interval in which it was created (`created_at`); `type` and `status` are
+	// the lead's current ones. Every interval of the period appears in the
+	// series, those without leads with zeros. The counts are those `GET /leads`
+	// lists: the sum of the series is `total`, the number of the account's
+	// leads created in the period.
+	//
+	// Inferred: the page's introduction promises access to "analytics data"
+	// and documents no endpoint for it. These aggregates are this document's own
+	// design over the account's leads, campaigns and properties; every number
+	// agrees with what the other operations return.
+	//
+	// Corresponds with GET /analytics/leads (the `GetLeadAnalytics` operationId).
+	GetLeadAnalytics(ctx context.Context, params *GetLeadAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPropertyAnalytics Property analytics
+	//
+	// The account's listings counted by status and by type, and price
+	// statistics (count, lowest, median, highest) per type and per city, each
+	// per currency. Without `from` and `to` every listing counts; with them,
+	// those created in the period; with `status`, only listings in it.
+	//
+	// Inferred: the page's introduction promises access to "analytics data"
+	// and documents no endpoint for it. These aggregates are this document's own
+	// design over the account's leads, campaigns and properties; every number
+	// agrees with what the other operations return.
+	//
+	// Corresponds with GET /analytics/properties (the `GetPropertyAnalytics` operationId).
+	GetPropertyAnalytics(ctx context.Context, params *GetPropertyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCampaigns List campaigns
 	//
 	// Retrieve a paginated list of the account's campaigns, with the same
@@ -1788,8 +3044,9 @@ type ClientInterface interface {
 	// account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 	// by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 	// starts on its own at that time. A template the account does not have
-	// answers `422 template_not_found`; a `scheduled_at` in the past answers
-	// `422 invalid_state`.
+	// answers `422 template_not_found`, an audience naming a property it
+	// does not have `422 property_not_found`; a `scheduled_at` in the past
+	// answers `422 invalid_state`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1802,8 +3059,9 @@ type ClientInterface interface {
 	// account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 	// by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 	// starts on its own at that time. A template the account does not have
-	// answers `422 template_not_found`; a `scheduled_at` in the past answers
-	// `422 invalid_state`.
+	// answers `422 template_not_found`, an audience naming a property it
+	// does not have `422 property_not_found`; a `scheduled_at` in the past
+	// answers `422 invalid_state`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1992,6 +3250,178 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLeadProperties List a lead's properties
+	//
+	// The listings a lead is linked to, each with the relation, most recently
+	// linked first (ties by property id), optionally only those of one relation.
+	//
+	// Inferred as for `GET /properties/{id}/leads`: the same links, seen from
+	// the lead.
+	//
+	// Corresponds with GET /leads/{id}/properties (the `ListLeadProperties` operationId).
+	ListLeadProperties(ctx context.Context, id LeadID, params *ListLeadPropertiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProperties List properties
+	//
+	// Retrieve a paginated list of the account's property listings, with the
+	// paging conventions of `GET /leads`, narrowed by any of the filters below
+	// (all must hold).
+	//
+	// `search` matches, case-insensitively, the words of the listing's title,
+	// address (line 1 and 2, city, region, postal code) and description: every
+	// word of the query must begin one of them. `price` sorts, and `min_price`
+	// and `max_price` compare, amounts as numbers whatever their currency: add
+	// `currency` to compare like with like.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Corresponds with GET /properties (the `ListProperties` operationId).
+	ListProperties(ctx context.Context, params *ListPropertiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePropertyWithBody Add a property
+	//
+	// Add a new listing to the account. `title`, `type`, `address` and `price`
+	// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+	// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+	CreatePropertyWithBody(ctx context.Context, params *CreatePropertyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProperty Add a property
+	//
+	// Add a new listing to the account. `title`, `type`, `address` and `price`
+	// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+	// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+	CreateProperty(ctx context.Context, params *CreatePropertyParams, body CreatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProperty Delete a property
+	//
+	// Delete a listing for good, with its links to leads; the leads stay.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Corresponds with DELETE /properties/{id} (the `DeleteProperty` operationId).
+	DeleteProperty(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProperty Retrieve a property
+	//
+	// Retrieve one listing by its id. A listing of another account answers 404,
+	// exactly as a missing one does.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Corresponds with GET /properties/{id} (the `GetProperty` operationId).
+	GetProperty(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePropertyWithBody Update a property
+	//
+	// Change some fields of a listing. Fields absent from the body keep their
+	// value; a field present replaces the stored value whole (`address`,
+	// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+	// included). A price drop is an update of `price`: the leads linked to the
+	// listing can then be reached by a campaign (`audience.properties`).
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+	UpdatePropertyWithBody(ctx context.Context, id PropertyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProperty Update a property
+	//
+	// Change some fields of a listing. Fields absent from the body keep their
+	// value; a field present replaces the stored value whole (`address`,
+	// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+	// included). A price drop is an update of `price`: the leads linked to the
+	// listing can then be reached by a campaign (`audience.properties`).
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+	UpdateProperty(ctx context.Context, id PropertyID, body UpdatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPropertyLeads List a property's leads
+	//
+	// The leads linked to a listing, each with its relation to it, most
+	// recently linked first (ties by lead id), optionally only those of one
+	// relation.
+	//
+	// Inferred from the page's "properties" and "leads" being the data of one
+	// real-estate CRM: a lead is linked to the listings it is interested in,
+	// visits, makes an offer on, or owns.
+	//
+	// Corresponds with GET /properties/{id}/leads (the `ListPropertyLeads` operationId).
+	ListPropertyLeads(ctx context.Context, id PropertyID, params *ListPropertyLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnlinkPropertyLead Unlink a lead from a property
+	//
+	// Remove the link between a lead and a listing; both stay. A link that does
+	// not exist answers 404.
+	//
+	// Inferred as for `GET /properties/{id}/leads`.
+	//
+	// Corresponds with DELETE /properties/{id}/leads/{lead_id} (the `UnlinkPropertyLead` operationId).
+	UnlinkPropertyLead(ctx context.Context, id PropertyID, leadID LeadID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkPropertyLeadWithBody Link a lead to a property
+	//
+	// Link a lead of the account to a listing with a relation, or change the
+	// relation of an existing link (a lead has one relation to a listing at a
+	// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+	// link and 200 for a changed one; sending the same relation again changes
+	// nothing. A lead or listing the account does not have answers 404.
+	//
+	// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+	// retry never links twice.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+	LinkPropertyLeadWithBody(ctx context.Context, id PropertyID, leadID LeadID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkPropertyLead Link a lead to a property
+	//
+	// Link a lead of the account to a listing with a relation, or change the
+	// relation of an existing link (a lead has one relation to a listing at a
+	// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+	// link and 200 for a changed one; sending the same relation again changes
+	// nothing. A lead or listing the account does not have answers 404.
+	//
+	// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+	// retry never links twice.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+	LinkPropertyLead(ctx context.Context, id PropertyID, leadID LeadID, body LinkPropertyLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSuppressions List suppressed addresses
 	//
@@ -2237,6 +3667,87 @@ type ClientInterface interface {
 	UnsubscribeWithFormdataBody(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// GetCampaignAnalytics Campaign analytics
+//
+// The figures of the campaigns that started sending in a period (their
+// `started_at` in it), over all of them and for each, with their rates.
+// Each campaign's figures are those of `GET /campaigns/{id}/stats`, to
+// date; the totals are their sums. Campaigns are listed most recently
+// started first, a page at a time as lists are; the totals cover all of
+// them.
+//
+// Inferred: the page's introduction promises access to "analytics data"
+// and documents no endpoint for it. These aggregates are this document's own
+// design over the account's leads, campaigns and properties; every number
+// agrees with what the other operations return.
+//
+// Corresponds with GET /analytics/campaigns (the `GetCampaignAnalytics` operationId).
+func (c *Client) GetCampaignAnalytics(ctx context.Context, params *GetCampaignAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCampaignAnalyticsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetLeadAnalytics Lead analytics
+//
+// New leads in a period: a series of counts per interval (`day`, `week`
+// or `month`, aligned in `tz`), optionally split by `source`, `type` or
+// `status`, and the period's totals by each of them. A lead counts in the
+// interval in which it was created (`created_at`); `type` and `status` are
+// the lead's current ones. Every interval of the period appears in the
+// series, those without leads with zeros. The counts are those `GET /leads`
+// lists: the sum of the series is `total`, the number of the account's
+// leads created in the period.
+//
+// Inferred: the page's introduction promises access to "analytics data"
+// and documents no endpoint for it. These aggregates are this document's own
+// design over the account's leads, campaigns and properties; every number
+// agrees with what the other operations return.
+//
+// Corresponds with GET /analytics/leads (the `GetLeadAnalytics` operationId).
+func (c *Client) GetLeadAnalytics(ctx context.Context, params *GetLeadAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLeadAnalyticsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPropertyAnalytics Property analytics
+//
+// The account's listings counted by status and by type, and price
+// statistics (count, lowest, median, highest) per type and per city, each
+// per currency. Without `from` and `to` every listing counts; with them,
+// those created in the period; with `status`, only listings in it.
+//
+// Inferred: the page's introduction promises access to "analytics data"
+// and documents no endpoint for it. These aggregates are this document's own
+// design over the account's leads, campaigns and properties; every number
+// agrees with what the other operations return.
+//
+// Corresponds with GET /analytics/properties (the `GetPropertyAnalytics` operationId).
+func (c *Client) GetPropertyAnalytics(ctx context.Context, params *GetPropertyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPropertyAnalyticsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListCampaigns List campaigns
 //
 // Retrieve a paginated list of the account's campaigns, with the same
@@ -2261,8 +3772,9 @@ func (c *Client) ListCampaigns(ctx context.Context, params *ListCampaignsParams,
 // account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 // by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 // starts on its own at that time. A template the account does not have
-// answers `422 template_not_found`; a `scheduled_at` in the past answers
-// `422 invalid_state`.
+// answers `422 template_not_found`, an audience naming a property it
+// does not have `422 property_not_found`; a `scheduled_at` in the past
+// answers `422 invalid_state`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2285,8 +3797,9 @@ func (c *Client) CreateCampaignWithBody(ctx context.Context, params *CreateCampa
 // account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 // by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 // starts on its own at that time. A template the account does not have
-// answers `422 template_not_found`; a `scheduled_at` in the past answers
-// `422 invalid_state`.
+// answers `422 template_not_found`, an audience naming a property it
+// does not have `422 property_not_found`; a `scheduled_at` in the past
+// answers `422 invalid_state`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2646,6 +4159,298 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id LeadID, contentType 
 // Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 func (c *Client) UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateLeadRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLeadProperties List a lead's properties
+//
+// The listings a lead is linked to, each with the relation, most recently
+// linked first (ties by property id), optionally only those of one relation.
+//
+// Inferred as for `GET /properties/{id}/leads`: the same links, seen from
+// the lead.
+//
+// Corresponds with GET /leads/{id}/properties (the `ListLeadProperties` operationId).
+func (c *Client) ListLeadProperties(ctx context.Context, id LeadID, params *ListLeadPropertiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLeadPropertiesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProperties List properties
+//
+// Retrieve a paginated list of the account's property listings, with the
+// paging conventions of `GET /leads`, narrowed by any of the filters below
+// (all must hold).
+//
+// `search` matches, case-insensitively, the words of the listing's title,
+// address (line 1 and 2, city, region, postal code) and description: every
+// word of the query must begin one of them. `price` sorts, and `min_price`
+// and `max_price` compare, amounts as numbers whatever their currency: add
+// `currency` to compare like with like.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Corresponds with GET /properties (the `ListProperties` operationId).
+func (c *Client) ListProperties(ctx context.Context, params *ListPropertiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPropertiesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePropertyWithBody Add a property
+//
+// Add a new listing to the account. `title`, `type`, `address` and `price`
+// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+func (c *Client) CreatePropertyWithBody(ctx context.Context, params *CreatePropertyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePropertyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProperty Add a property
+//
+// Add a new listing to the account. `title`, `type`, `address` and `price`
+// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+func (c *Client) CreateProperty(ctx context.Context, params *CreatePropertyParams, body CreatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePropertyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProperty Delete a property
+//
+// Delete a listing for good, with its links to leads; the leads stay.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Corresponds with DELETE /properties/{id} (the `DeleteProperty` operationId).
+func (c *Client) DeleteProperty(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePropertyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProperty Retrieve a property
+//
+// Retrieve one listing by its id. A listing of another account answers 404,
+// exactly as a missing one does.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Corresponds with GET /properties/{id} (the `GetProperty` operationId).
+func (c *Client) GetProperty(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPropertyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePropertyWithBody Update a property
+//
+// Change some fields of a listing. Fields absent from the body keep their
+// value; a field present replaces the stored value whole (`address`,
+// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+// included). A price drop is an update of `price`: the leads linked to the
+// listing can then be reached by a campaign (`audience.properties`).
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+func (c *Client) UpdatePropertyWithBody(ctx context.Context, id PropertyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePropertyRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProperty Update a property
+//
+// Change some fields of a listing. Fields absent from the body keep their
+// value; a field present replaces the stored value whole (`address`,
+// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+// included). A price drop is an update of `price`: the leads linked to the
+// listing can then be reached by a campaign (`audience.properties`).
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+func (c *Client) UpdateProperty(ctx context.Context, id PropertyID, body UpdatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePropertyRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPropertyLeads List a property's leads
+//
+// The leads linked to a listing, each with its relation to it, most
+// recently linked first (ties by lead id), optionally only those of one
+// relation.
+//
+// Inferred from the page's "properties" and "leads" being the data of one
+// real-estate CRM: a lead is linked to the listings it is interested in,
+// visits, makes an offer on, or owns.
+//
+// Corresponds with GET /properties/{id}/leads (the `ListPropertyLeads` operationId).
+func (c *Client) ListPropertyLeads(ctx context.Context, id PropertyID, params *ListPropertyLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPropertyLeadsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnlinkPropertyLead Unlink a lead from a property
+//
+// Remove the link between a lead and a listing; both stay. A link that does
+// not exist answers 404.
+//
+// Inferred as for `GET /properties/{id}/leads`.
+//
+// Corresponds with DELETE /properties/{id}/leads/{lead_id} (the `UnlinkPropertyLead` operationId).
+func (c *Client) UnlinkPropertyLead(ctx context.Context, id PropertyID, leadID LeadID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnlinkPropertyLeadRequest(c.Server, id, leadID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkPropertyLeadWithBody Link a lead to a property
+//
+// Link a lead of the account to a listing with a relation, or change the
+// relation of an existing link (a lead has one relation to a listing at a
+// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+// link and 200 for a changed one; sending the same relation again changes
+// nothing. A lead or listing the account does not have answers 404.
+//
+// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+// retry never links twice.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+func (c *Client) LinkPropertyLeadWithBody(ctx context.Context, id PropertyID, leadID LeadID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkPropertyLeadRequestWithBody(c.Server, id, leadID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkPropertyLead Link a lead to a property
+//
+// Link a lead of the account to a listing with a relation, or change the
+// relation of an existing link (a lead has one relation to a listing at a
+// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+// link and 200 for a changed one; sending the same relation again changes
+// nothing. A lead or listing the account does not have answers 404.
+//
+// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+// retry never links twice.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+func (c *Client) LinkPropertyLead(ctx context.Context, id PropertyID, leadID LeadID, body LinkPropertyLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkPropertyLeadRequest(c.Server, id, leadID, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3067,6 +4872,260 @@ func (c *Client) UnsubscribeWithFormdataBody(ctx context.Context, token Tracking
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetCampaignAnalyticsRequest constructs an http.Request for the GetCampaignAnalytics method
+func NewGetCampaignAnalyticsRequest(server string, params *GetCampaignAnalyticsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/analytics/campaigns")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetLeadAnalyticsRequest constructs an http.Request for the GetLeadAnalytics method
+func NewGetLeadAnalyticsRequest(server string, params *GetLeadAnalyticsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/analytics/leads")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Tz != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tz", *params.Tz, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.GroupBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group_by", *params.GroupBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPropertyAnalyticsRequest constructs an http.Request for the GetPropertyAnalytics method
+func NewGetPropertyAnalyticsRequest(server string, params *GetPropertyAnalyticsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/analytics/properties")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListCampaignsRequest constructs an http.Request for the ListCampaigns method
@@ -3880,6 +5939,627 @@ func NewUpdateLeadRequestWithBody(server string, id LeadID, contentType string, 
 	return req, nil
 }
 
+// NewListLeadPropertiesRequest constructs an http.Request for the ListLeadProperties method
+func NewListLeadPropertiesRequest(server string, id LeadID, params *ListLeadPropertiesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/leads/%s/properties", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Relation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "relation", *params.Relation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPropertiesRequest constructs an http.Request for the ListProperties method
+func NewListPropertiesRequest(server string, params *ListPropertiesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinPrice != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_price", *params.MinPrice, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxPrice != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_price", *params.MaxPrice, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinBedrooms != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_bedrooms", *params.MinBedrooms, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.City != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "city", *params.City, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePropertyRequest calls the generic CreateProperty builder with application/json body
+func NewCreatePropertyRequest(server string, params *CreatePropertyParams, body CreatePropertyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePropertyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreatePropertyRequestWithBody constructs an http.Request for the CreateProperty method, with any body, and a specified content type
+func NewCreatePropertyRequestWithBody(server string, params *CreatePropertyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties/add")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeletePropertyRequest constructs an http.Request for the DeleteProperty method
+func NewDeletePropertyRequest(server string, id PropertyID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPropertyRequest constructs an http.Request for the GetProperty method
+func NewGetPropertyRequest(server string, id PropertyID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdatePropertyRequest calls the generic UpdateProperty builder with application/json body
+func NewUpdatePropertyRequest(server string, id PropertyID, body UpdatePropertyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePropertyRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdatePropertyRequestWithBody constructs an http.Request for the UpdateProperty method, with any body, and a specified content type
+func NewUpdatePropertyRequestWithBody(server string, id PropertyID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListPropertyLeadsRequest constructs an http.Request for the ListPropertyLeads method
+func NewListPropertyLeadsRequest(server string, id PropertyID, params *ListPropertyLeadsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties/%s/leads", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Relation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "relation", *params.Relation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnlinkPropertyLeadRequest constructs an http.Request for the UnlinkPropertyLead method
+func NewUnlinkPropertyLeadRequest(server string, id PropertyID, leadID LeadID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "lead_id", leadID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties/%s/leads/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLinkPropertyLeadRequest calls the generic LinkPropertyLead builder with application/json body
+func NewLinkPropertyLeadRequest(server string, id PropertyID, leadID LeadID, body LinkPropertyLeadJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLinkPropertyLeadRequestWithBody(server, id, leadID, "application/json", bodyReader)
+}
+
+// NewLinkPropertyLeadRequestWithBody constructs an http.Request for the LinkPropertyLead method, with any body, and a specified content type
+func NewLinkPropertyLeadRequestWithBody(server string, id PropertyID, leadID LeadID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "lead_id", leadID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/properties/%s/leads/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListSuppressionsRequest constructs an http.Request for the ListSuppressions method
 func NewListSuppressionsRequest(server string, params *ListSuppressionsParams) (*http.Request, error) {
 	var err error
@@ -4558,6 +7238,63 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetCampaignAnalyticsWithResponse Campaign analytics
+	//
+	// The figures of the campaigns that started sending in a period (their
+	// `started_at` in it), over all of them and for each, with their rates.
+	// Each campaign's figures are those of `GET /campaigns/{id}/stats`, to
+	// date; the totals are their sums. Campaigns are listed most recently
+	// started first, a page at a time as lists are; the totals cover all of
+	// them.
+	//
+	// Inferred: the page's introduction promises access to "analytics data"
+	// and documents no endpoint for it. These aggregates are this document's own
+	// design over the account's leads, campaigns and properties; every number
+	// agrees with what the other operations return.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /analytics/campaigns (the `GetCampaignAnalytics` operationId).
+	GetCampaignAnalyticsWithResponse(ctx context.Context, params *GetCampaignAnalyticsParams, reqEditors ...RequestEditorFn) (*GetCampaignAnalyticsResponse, error)
+
+	// GetLeadAnalyticsWithResponse Lead analytics
+	//
+	// New leads in a period: a series of counts per interval (`day`, `week`
+	// or `month`, aligned in `tz`), optionally split by `source`, `type` or
+	// `status`, and the period's totals by each of them. A lead counts in the
+	// interval in which it was created (`created_at`); `type` and `status` are
+	// the lead's current ones. Every interval of the period appears in the
+	// series, those without leads with zeros. The counts are those `GET /leads`
+	// lists: the sum of the series is `total`, the number of the account's
+	// leads created in the period.
+	//
+	// Inferred: the page's introduction promises access to "analytics data"
+	// and documents no endpoint for it. These aggregates are this document's own
+	// design over the account's leads, campaigns and properties; every number
+	// agrees with what the other operations return.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /analytics/leads (the `GetLeadAnalytics` operationId).
+	GetLeadAnalyticsWithResponse(ctx context.Context, params *GetLeadAnalyticsParams, reqEditors ...RequestEditorFn) (*GetLeadAnalyticsResponse, error)
+
+	// GetPropertyAnalyticsWithResponse Property analytics
+	//
+	// The account's listings counted by status and by type, and price
+	// statistics (count, lowest, median, highest) per type and per city, each
+	// per currency. Without `from` and `to` every listing counts; with them,
+	// those created in the period; with `status`, only listings in it.
+	//
+	// Inferred: the page's introduction promises access to "analytics data"
+	// and documents no endpoint for it. These aggregates are this document's own
+	// design over the account's leads, campaigns and properties; every number
+	// agrees with what the other operations return.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /analytics/properties (the `GetPropertyAnalytics` operationId).
+	GetPropertyAnalyticsWithResponse(ctx context.Context, params *GetPropertyAnalyticsParams, reqEditors ...RequestEditorFn) (*GetPropertyAnalyticsResponse, error)
+
 	// ListCampaignsWithResponse List campaigns
 	//
 	// Retrieve a paginated list of the account's campaigns, with the same
@@ -4574,8 +7311,9 @@ type ClientWithResponsesInterface interface {
 	// account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 	// by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 	// starts on its own at that time. A template the account does not have
-	// answers `422 template_not_found`; a `scheduled_at` in the past answers
-	// `422 invalid_state`.
+	// answers `422 template_not_found`, an audience naming a property it
+	// does not have `422 property_not_found`; a `scheduled_at` in the past
+	// answers `422 invalid_state`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4588,8 +7326,9 @@ type ClientWithResponsesInterface interface {
 	// account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 	// by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 	// starts on its own at that time. A template the account does not have
-	// answers `422 template_not_found`; a `scheduled_at` in the past answers
-	// `422 invalid_state`.
+	// answers `422 template_not_found`, an audience naming a property it
+	// does not have `422 property_not_found`; a `scheduled_at` in the past
+	// answers `422 invalid_state`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4796,6 +7535,190 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLeadWithResponse(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLeadResponse, error)
+
+	// ListLeadPropertiesWithResponse List a lead's properties
+	//
+	// The listings a lead is linked to, each with the relation, most recently
+	// linked first (ties by property id), optionally only those of one relation.
+	//
+	// Inferred as for `GET /properties/{id}/leads`: the same links, seen from
+	// the lead.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /leads/{id}/properties (the `ListLeadProperties` operationId).
+	ListLeadPropertiesWithResponse(ctx context.Context, id LeadID, params *ListLeadPropertiesParams, reqEditors ...RequestEditorFn) (*ListLeadPropertiesResponse, error)
+
+	// ListPropertiesWithResponse List properties
+	//
+	// Retrieve a paginated list of the account's property listings, with the
+	// paging conventions of `GET /leads`, narrowed by any of the filters below
+	// (all must hold).
+	//
+	// `search` matches, case-insensitively, the words of the listing's title,
+	// address (line 1 and 2, city, region, postal code) and description: every
+	// word of the query must begin one of them. `price` sorts, and `min_price`
+	// and `max_price` compare, amounts as numbers whatever their currency: add
+	// `currency` to compare like with like.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /properties (the `ListProperties` operationId).
+	ListPropertiesWithResponse(ctx context.Context, params *ListPropertiesParams, reqEditors ...RequestEditorFn) (*ListPropertiesResponse, error)
+
+	// CreatePropertyWithBodyWithResponse Add a property
+	//
+	// Add a new listing to the account. `title`, `type`, `address` and `price`
+	// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+	// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+	CreatePropertyWithBodyWithResponse(ctx context.Context, params *CreatePropertyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePropertyResponse, error)
+
+	// CreatePropertyWithResponse Add a property
+	//
+	// Add a new listing to the account. `title`, `type`, `address` and `price`
+	// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+	// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+	CreatePropertyWithResponse(ctx context.Context, params *CreatePropertyParams, body CreatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePropertyResponse, error)
+
+	// DeletePropertyWithResponse Delete a property
+	//
+	// Delete a listing for good, with its links to leads; the leads stay.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /properties/{id} (the `DeleteProperty` operationId).
+	DeletePropertyWithResponse(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*DeletePropertyResponse, error)
+
+	// GetPropertyWithResponse Retrieve a property
+	//
+	// Retrieve one listing by its id. A listing of another account answers 404,
+	// exactly as a missing one does.
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /properties/{id} (the `GetProperty` operationId).
+	GetPropertyWithResponse(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*GetPropertyResponse, error)
+
+	// UpdatePropertyWithBodyWithResponse Update a property
+	//
+	// Change some fields of a listing. Fields absent from the body keep their
+	// value; a field present replaces the stored value whole (`address`,
+	// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+	// included). A price drop is an update of `price`: the leads linked to the
+	// listing can then be reached by a campaign (`audience.properties`).
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+	UpdatePropertyWithBodyWithResponse(ctx context.Context, id PropertyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePropertyResponse, error)
+
+	// UpdatePropertyWithResponse Update a property
+	//
+	// Change some fields of a listing. Fields absent from the body keep their
+	// value; a field present replaces the stored value whole (`address`,
+	// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+	// included). A price drop is an update of `price`: the leads linked to the
+	// listing can then be reached by a campaign (`audience.properties`).
+	//
+	// Inferred: the page's introduction promises access to "properties" and
+	// documents no endpoint for them. This operation follows the conventions the
+	// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+	UpdatePropertyWithResponse(ctx context.Context, id PropertyID, body UpdatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePropertyResponse, error)
+
+	// ListPropertyLeadsWithResponse List a property's leads
+	//
+	// The leads linked to a listing, each with its relation to it, most
+	// recently linked first (ties by lead id), optionally only those of one
+	// relation.
+	//
+	// Inferred from the page's "properties" and "leads" being the data of one
+	// real-estate CRM: a lead is linked to the listings it is interested in,
+	// visits, makes an offer on, or owns.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /properties/{id}/leads (the `ListPropertyLeads` operationId).
+	ListPropertyLeadsWithResponse(ctx context.Context, id PropertyID, params *ListPropertyLeadsParams, reqEditors ...RequestEditorFn) (*ListPropertyLeadsResponse, error)
+
+	// UnlinkPropertyLeadWithResponse Unlink a lead from a property
+	//
+	// Remove the link between a lead and a listing; both stay. A link that does
+	// not exist answers 404.
+	//
+	// Inferred as for `GET /properties/{id}/leads`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /properties/{id}/leads/{lead_id} (the `UnlinkPropertyLead` operationId).
+	UnlinkPropertyLeadWithResponse(ctx context.Context, id PropertyID, leadID LeadID, reqEditors ...RequestEditorFn) (*UnlinkPropertyLeadResponse, error)
+
+	// LinkPropertyLeadWithBodyWithResponse Link a lead to a property
+	//
+	// Link a lead of the account to a listing with a relation, or change the
+	// relation of an existing link (a lead has one relation to a listing at a
+	// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+	// link and 200 for a changed one; sending the same relation again changes
+	// nothing. A lead or listing the account does not have answers 404.
+	//
+	// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+	// retry never links twice.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+	LinkPropertyLeadWithBodyWithResponse(ctx context.Context, id PropertyID, leadID LeadID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkPropertyLeadResponse, error)
+
+	// LinkPropertyLeadWithResponse Link a lead to a property
+	//
+	// Link a lead of the account to a listing with a relation, or change the
+	// relation of an existing link (a lead has one relation to a listing at a
+	// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+	// link and 200 for a changed one; sending the same relation again changes
+	// nothing. A lead or listing the account does not have answers 404.
+	//
+	// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+	// retry never links twice.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+	LinkPropertyLeadWithResponse(ctx context.Context, id PropertyID, leadID LeadID, body LinkPropertyLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*LinkPropertyLeadResponse, error)
 
 	// ListSuppressionsWithResponse List suppressed addresses
 	//
@@ -5057,6 +7980,471 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /u/{token} (the `Unsubscribe` operationId).
 	UnsubscribeWithFormdataBodyWithResponse(ctx context.Context, token TrackingToken, body UnsubscribeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeResponse, error)
+}
+
+// GetCampaignAnalyticsResponse200Headers the declared response headers of an HTTP 200 response for GetCampaignAnalytics
+type GetCampaignAnalyticsResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignAnalyticsResponse400Headers the declared response headers of an HTTP 400 response for GetCampaignAnalytics
+type GetCampaignAnalyticsResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for GetCampaignAnalytics
+type GetCampaignAnalyticsResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignAnalyticsResponse403Headers the declared response headers of an HTTP 403 response for GetCampaignAnalytics
+type GetCampaignAnalyticsResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignAnalyticsResponse429Headers the declared response headers of an HTTP 429 response for GetCampaignAnalytics
+type GetCampaignAnalyticsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignAnalyticsResponse500Headers the declared response headers of an HTTP 500 response for GetCampaignAnalytics
+type GetCampaignAnalyticsResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignAnalyticsResponse503Headers the declared response headers of an HTTP 503 response for GetCampaignAnalytics
+type GetCampaignAnalyticsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetCampaignAnalyticsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CampaignAnalyticsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCampaignAnalyticsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCampaignAnalyticsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCampaignAnalyticsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCampaignAnalyticsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCampaignAnalyticsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCampaignAnalyticsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCampaignAnalyticsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCampaignAnalyticsResponse) GetJSON200() *CampaignAnalyticsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCampaignAnalyticsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCampaignAnalyticsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCampaignAnalyticsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCampaignAnalyticsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCampaignAnalyticsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCampaignAnalyticsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCampaignAnalyticsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCampaignAnalyticsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCampaignAnalyticsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCampaignAnalyticsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLeadAnalyticsResponse200Headers the declared response headers of an HTTP 200 response for GetLeadAnalytics
+type GetLeadAnalyticsResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetLeadAnalyticsResponse400Headers the declared response headers of an HTTP 400 response for GetLeadAnalytics
+type GetLeadAnalyticsResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetLeadAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for GetLeadAnalytics
+type GetLeadAnalyticsResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetLeadAnalyticsResponse403Headers the declared response headers of an HTTP 403 response for GetLeadAnalytics
+type GetLeadAnalyticsResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetLeadAnalyticsResponse429Headers the declared response headers of an HTTP 429 response for GetLeadAnalytics
+type GetLeadAnalyticsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetLeadAnalyticsResponse500Headers the declared response headers of an HTTP 500 response for GetLeadAnalytics
+type GetLeadAnalyticsResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetLeadAnalyticsResponse503Headers the declared response headers of an HTTP 503 response for GetLeadAnalytics
+type GetLeadAnalyticsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetLeadAnalyticsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LeadAnalyticsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetLeadAnalyticsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetLeadAnalyticsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLeadAnalyticsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetLeadAnalyticsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLeadAnalyticsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetLeadAnalyticsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLeadAnalyticsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLeadAnalyticsResponse) GetJSON200() *LeadAnalyticsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetLeadAnalyticsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLeadAnalyticsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLeadAnalyticsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLeadAnalyticsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetLeadAnalyticsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLeadAnalyticsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLeadAnalyticsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLeadAnalyticsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLeadAnalyticsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLeadAnalyticsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPropertyAnalyticsResponse200Headers the declared response headers of an HTTP 200 response for GetPropertyAnalytics
+type GetPropertyAnalyticsResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyAnalyticsResponse400Headers the declared response headers of an HTTP 400 response for GetPropertyAnalytics
+type GetPropertyAnalyticsResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for GetPropertyAnalytics
+type GetPropertyAnalyticsResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyAnalyticsResponse403Headers the declared response headers of an HTTP 403 response for GetPropertyAnalytics
+type GetPropertyAnalyticsResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyAnalyticsResponse429Headers the declared response headers of an HTTP 429 response for GetPropertyAnalytics
+type GetPropertyAnalyticsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyAnalyticsResponse500Headers the declared response headers of an HTTP 500 response for GetPropertyAnalytics
+type GetPropertyAnalyticsResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyAnalyticsResponse503Headers the declared response headers of an HTTP 503 response for GetPropertyAnalytics
+type GetPropertyAnalyticsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetPropertyAnalyticsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PropertyAnalyticsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPropertyAnalyticsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetPropertyAnalyticsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPropertyAnalyticsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetPropertyAnalyticsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPropertyAnalyticsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPropertyAnalyticsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPropertyAnalyticsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPropertyAnalyticsResponse) GetJSON200() *PropertyAnalyticsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPropertyAnalyticsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPropertyAnalyticsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPropertyAnalyticsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPropertyAnalyticsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPropertyAnalyticsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPropertyAnalyticsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPropertyAnalyticsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPropertyAnalyticsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPropertyAnalyticsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPropertyAnalyticsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListCampaignsResponse200Headers the declared response headers of an HTTP 200 response for ListCampaigns
@@ -7953,6 +11341,1643 @@ func (r UpdateLeadResponse) ContentType() string {
 	return ""
 }
 
+// ListLeadPropertiesResponse200Headers the declared response headers of an HTTP 200 response for ListLeadProperties
+type ListLeadPropertiesResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListLeadPropertiesResponse400Headers the declared response headers of an HTTP 400 response for ListLeadProperties
+type ListLeadPropertiesResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListLeadPropertiesResponse401Headers the declared response headers of an HTTP 401 response for ListLeadProperties
+type ListLeadPropertiesResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListLeadPropertiesResponse403Headers the declared response headers of an HTTP 403 response for ListLeadProperties
+type ListLeadPropertiesResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListLeadPropertiesResponse404Headers the declared response headers of an HTTP 404 response for ListLeadProperties
+type ListLeadPropertiesResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListLeadPropertiesResponse429Headers the declared response headers of an HTTP 429 response for ListLeadProperties
+type ListLeadPropertiesResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListLeadPropertiesResponse500Headers the declared response headers of an HTTP 500 response for ListLeadProperties
+type ListLeadPropertiesResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListLeadPropertiesResponse503Headers the declared response headers of an HTTP 503 response for ListLeadProperties
+type ListLeadPropertiesResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListLeadPropertiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LeadPropertyList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListLeadPropertiesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListLeadPropertiesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListLeadPropertiesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListLeadPropertiesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListLeadPropertiesResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListLeadPropertiesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListLeadPropertiesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListLeadPropertiesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON200() *LeadPropertyList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListLeadPropertiesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLeadPropertiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLeadPropertiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLeadPropertiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLeadPropertiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPropertiesResponse200Headers the declared response headers of an HTTP 200 response for ListProperties
+type ListPropertiesResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertiesResponse400Headers the declared response headers of an HTTP 400 response for ListProperties
+type ListPropertiesResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertiesResponse401Headers the declared response headers of an HTTP 401 response for ListProperties
+type ListPropertiesResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertiesResponse403Headers the declared response headers of an HTTP 403 response for ListProperties
+type ListPropertiesResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertiesResponse429Headers the declared response headers of an HTTP 429 response for ListProperties
+type ListPropertiesResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertiesResponse500Headers the declared response headers of an HTTP 500 response for ListProperties
+type ListPropertiesResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertiesResponse503Headers the declared response headers of an HTTP 503 response for ListProperties
+type ListPropertiesResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListPropertiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PropertyList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPropertiesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListPropertiesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPropertiesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListPropertiesResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPropertiesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListPropertiesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPropertiesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPropertiesResponse) GetJSON200() *PropertyList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPropertiesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPropertiesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPropertiesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPropertiesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListPropertiesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPropertiesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPropertiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPropertiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPropertiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPropertiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreatePropertyResponse201Headers the declared response headers of an HTTP 201 response for CreateProperty
+type CreatePropertyResponse201Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse400Headers the declared response headers of an HTTP 400 response for CreateProperty
+type CreatePropertyResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse401Headers the declared response headers of an HTTP 401 response for CreateProperty
+type CreatePropertyResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse403Headers the declared response headers of an HTTP 403 response for CreateProperty
+type CreatePropertyResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse409Headers the declared response headers of an HTTP 409 response for CreateProperty
+type CreatePropertyResponse409Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse413Headers the declared response headers of an HTTP 413 response for CreateProperty
+type CreatePropertyResponse413Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse415Headers the declared response headers of an HTTP 415 response for CreateProperty
+type CreatePropertyResponse415Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse429Headers the declared response headers of an HTTP 429 response for CreateProperty
+type CreatePropertyResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse500Headers the declared response headers of an HTTP 500 response for CreateProperty
+type CreatePropertyResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// CreatePropertyResponse503Headers the declared response headers of an HTTP 503 response for CreateProperty
+type CreatePropertyResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type CreatePropertyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PropertyEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreatePropertyResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreatePropertyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreatePropertyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreatePropertyResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreatePropertyResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreatePropertyResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreatePropertyResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreatePropertyResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreatePropertyResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreatePropertyResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePropertyResponse) GetJSON201() *PropertyEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreatePropertyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreatePropertyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreatePropertyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreatePropertyResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreatePropertyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreatePropertyResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreatePropertyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreatePropertyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreatePropertyResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePropertyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePropertyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePropertyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePropertyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePropertyResponse204Headers the declared response headers of an HTTP 204 response for DeleteProperty
+type DeletePropertyResponse204Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeletePropertyResponse400Headers the declared response headers of an HTTP 400 response for DeleteProperty
+type DeletePropertyResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeletePropertyResponse401Headers the declared response headers of an HTTP 401 response for DeleteProperty
+type DeletePropertyResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeletePropertyResponse403Headers the declared response headers of an HTTP 403 response for DeleteProperty
+type DeletePropertyResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeletePropertyResponse404Headers the declared response headers of an HTTP 404 response for DeleteProperty
+type DeletePropertyResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeletePropertyResponse429Headers the declared response headers of an HTTP 429 response for DeleteProperty
+type DeletePropertyResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeletePropertyResponse500Headers the declared response headers of an HTTP 500 response for DeleteProperty
+type DeletePropertyResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// DeletePropertyResponse503Headers the declared response headers of an HTTP 503 response for DeleteProperty
+type DeletePropertyResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type DeletePropertyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeletePropertyResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeletePropertyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeletePropertyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeletePropertyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeletePropertyResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePropertyResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeletePropertyResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeletePropertyResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePropertyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePropertyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePropertyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePropertyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePropertyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeletePropertyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePropertyResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePropertyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePropertyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePropertyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePropertyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPropertyResponse200Headers the declared response headers of an HTTP 200 response for GetProperty
+type GetPropertyResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyResponse400Headers the declared response headers of an HTTP 400 response for GetProperty
+type GetPropertyResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyResponse401Headers the declared response headers of an HTTP 401 response for GetProperty
+type GetPropertyResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyResponse403Headers the declared response headers of an HTTP 403 response for GetProperty
+type GetPropertyResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyResponse404Headers the declared response headers of an HTTP 404 response for GetProperty
+type GetPropertyResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyResponse429Headers the declared response headers of an HTTP 429 response for GetProperty
+type GetPropertyResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyResponse500Headers the declared response headers of an HTTP 500 response for GetProperty
+type GetPropertyResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetPropertyResponse503Headers the declared response headers of an HTTP 503 response for GetProperty
+type GetPropertyResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetPropertyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PropertyEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPropertyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetPropertyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPropertyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetPropertyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetPropertyResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPropertyResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPropertyResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPropertyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPropertyResponse) GetJSON200() *PropertyEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPropertyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPropertyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPropertyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPropertyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPropertyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPropertyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPropertyResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPropertyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPropertyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPropertyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPropertyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdatePropertyResponse200Headers the declared response headers of an HTTP 200 response for UpdateProperty
+type UpdatePropertyResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse400Headers the declared response headers of an HTTP 400 response for UpdateProperty
+type UpdatePropertyResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse401Headers the declared response headers of an HTTP 401 response for UpdateProperty
+type UpdatePropertyResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse403Headers the declared response headers of an HTTP 403 response for UpdateProperty
+type UpdatePropertyResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse404Headers the declared response headers of an HTTP 404 response for UpdateProperty
+type UpdatePropertyResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse413Headers the declared response headers of an HTTP 413 response for UpdateProperty
+type UpdatePropertyResponse413Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse415Headers the declared response headers of an HTTP 415 response for UpdateProperty
+type UpdatePropertyResponse415Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse429Headers the declared response headers of an HTTP 429 response for UpdateProperty
+type UpdatePropertyResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse500Headers the declared response headers of an HTTP 500 response for UpdateProperty
+type UpdatePropertyResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UpdatePropertyResponse503Headers the declared response headers of an HTTP 503 response for UpdateProperty
+type UpdatePropertyResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type UpdatePropertyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PropertyEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdatePropertyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdatePropertyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdatePropertyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdatePropertyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdatePropertyResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdatePropertyResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdatePropertyResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdatePropertyResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdatePropertyResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdatePropertyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePropertyResponse) GetJSON200() *PropertyEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdatePropertyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdatePropertyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdatePropertyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdatePropertyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdatePropertyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdatePropertyResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdatePropertyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdatePropertyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdatePropertyResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePropertyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePropertyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePropertyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePropertyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPropertyLeadsResponse200Headers the declared response headers of an HTTP 200 response for ListPropertyLeads
+type ListPropertyLeadsResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertyLeadsResponse400Headers the declared response headers of an HTTP 400 response for ListPropertyLeads
+type ListPropertyLeadsResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertyLeadsResponse401Headers the declared response headers of an HTTP 401 response for ListPropertyLeads
+type ListPropertyLeadsResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertyLeadsResponse403Headers the declared response headers of an HTTP 403 response for ListPropertyLeads
+type ListPropertyLeadsResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertyLeadsResponse404Headers the declared response headers of an HTTP 404 response for ListPropertyLeads
+type ListPropertyLeadsResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertyLeadsResponse429Headers the declared response headers of an HTTP 429 response for ListPropertyLeads
+type ListPropertyLeadsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertyLeadsResponse500Headers the declared response headers of an HTTP 500 response for ListPropertyLeads
+type ListPropertyLeadsResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// ListPropertyLeadsResponse503Headers the declared response headers of an HTTP 503 response for ListPropertyLeads
+type ListPropertyLeadsResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListPropertyLeadsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PropertyLeadList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPropertyLeadsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListPropertyLeadsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPropertyLeadsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListPropertyLeadsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListPropertyLeadsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPropertyLeadsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListPropertyLeadsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPropertyLeadsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON200() *PropertyLeadList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPropertyLeadsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPropertyLeadsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPropertyLeadsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPropertyLeadsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPropertyLeadsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnlinkPropertyLeadResponse204Headers the declared response headers of an HTTP 204 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse204Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UnlinkPropertyLeadResponse400Headers the declared response headers of an HTTP 400 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UnlinkPropertyLeadResponse401Headers the declared response headers of an HTTP 401 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UnlinkPropertyLeadResponse403Headers the declared response headers of an HTTP 403 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UnlinkPropertyLeadResponse404Headers the declared response headers of an HTTP 404 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UnlinkPropertyLeadResponse429Headers the declared response headers of an HTTP 429 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UnlinkPropertyLeadResponse500Headers the declared response headers of an HTTP 500 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// UnlinkPropertyLeadResponse503Headers the declared response headers of an HTTP 503 response for UnlinkPropertyLead
+type UnlinkPropertyLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type UnlinkPropertyLeadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *UnlinkPropertyLeadResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnlinkPropertyLeadResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnlinkPropertyLeadResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UnlinkPropertyLeadResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnlinkPropertyLeadResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnlinkPropertyLeadResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UnlinkPropertyLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnlinkPropertyLeadResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnlinkPropertyLeadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnlinkPropertyLeadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnlinkPropertyLeadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnlinkPropertyLeadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UnlinkPropertyLeadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnlinkPropertyLeadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UnlinkPropertyLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnlinkPropertyLeadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnlinkPropertyLeadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnlinkPropertyLeadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnlinkPropertyLeadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LinkPropertyLeadResponse200Headers the declared response headers of an HTTP 200 response for LinkPropertyLead
+type LinkPropertyLeadResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse201Headers the declared response headers of an HTTP 201 response for LinkPropertyLead
+type LinkPropertyLeadResponse201Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse400Headers the declared response headers of an HTTP 400 response for LinkPropertyLead
+type LinkPropertyLeadResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse401Headers the declared response headers of an HTTP 401 response for LinkPropertyLead
+type LinkPropertyLeadResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse403Headers the declared response headers of an HTTP 403 response for LinkPropertyLead
+type LinkPropertyLeadResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse404Headers the declared response headers of an HTTP 404 response for LinkPropertyLead
+type LinkPropertyLeadResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse413Headers the declared response headers of an HTTP 413 response for LinkPropertyLead
+type LinkPropertyLeadResponse413Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse415Headers the declared response headers of an HTTP 415 response for LinkPropertyLead
+type LinkPropertyLeadResponse415Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse429Headers the declared response headers of an HTTP 429 response for LinkPropertyLead
+type LinkPropertyLeadResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse500Headers the declared response headers of an HTTP 500 response for LinkPropertyLead
+type LinkPropertyLeadResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// LinkPropertyLeadResponse503Headers the declared response headers of an HTTP 503 response for LinkPropertyLead
+type LinkPropertyLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type LinkPropertyLeadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PropertyLinkEnvelope
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PropertyLinkEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *LinkPropertyLeadResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *LinkPropertyLeadResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *LinkPropertyLeadResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LinkPropertyLeadResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *LinkPropertyLeadResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *LinkPropertyLeadResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *LinkPropertyLeadResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *LinkPropertyLeadResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LinkPropertyLeadResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *LinkPropertyLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LinkPropertyLeadResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON200() *PropertyLinkEnvelope {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON201() *PropertyLinkEnvelope {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LinkPropertyLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LinkPropertyLeadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LinkPropertyLeadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LinkPropertyLeadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LinkPropertyLeadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListSuppressionsResponse200Headers the declared response headers of an HTTP 200 response for ListSuppressions
 type ListSuppressionsResponse200Headers struct {
 	XRateLimitLimit     int
@@ -10014,6 +15039,81 @@ func (r UnsubscribeResponse) ContentType() string {
 	return ""
 }
 
+// GetCampaignAnalyticsWithResponse Campaign analytics
+//
+// The figures of the campaigns that started sending in a period (their
+// `started_at` in it), over all of them and for each, with their rates.
+// Each campaign's figures are those of `GET /campaigns/{id}/stats`, to
+// date; the totals are their sums. Campaigns are listed most recently
+// started first, a page at a time as lists are; the totals cover all of
+// them.
+//
+// Inferred: the page's introduction promises access to "analytics data"
+// and documents no endpoint for it. These aggregates are this document's own
+// design over the account's leads, campaigns and properties; every number
+// agrees with what the other operations return.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /analytics/campaigns (the `GetCampaignAnalytics` operationId).
+func (c *ClientWithResponses) GetCampaignAnalyticsWithResponse(ctx context.Context, params *GetCampaignAnalyticsParams, reqEditors ...RequestEditorFn) (*GetCampaignAnalyticsResponse, error) {
+	rsp, err := c.GetCampaignAnalytics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCampaignAnalyticsResponse(rsp)
+}
+
+// GetLeadAnalyticsWithResponse Lead analytics
+//
+// New leads in a period: a series of counts per interval (`day`, `week`
+// or `month`, aligned in `tz`), optionally split by `source`, `type` or
+// `status`, and the period's totals by each of them. A lead counts in the
+// interval in which it was created (`created_at`); `type` and `status` are
+// the lead's current ones. Every interval of the period appears in the
+// series, those without leads with zeros. The counts are those `GET /leads`
+// lists: the sum of the series is `total`, the number of the account's
+// leads created in the period.
+//
+// Inferred: the page's introduction promises access to "analytics data"
+// and documents no endpoint for it. These aggregates are this document's own
+// design over the account's leads, campaigns and properties; every number
+// agrees with what the other operations return.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /analytics/leads (the `GetLeadAnalytics` operationId).
+func (c *ClientWithResponses) GetLeadAnalyticsWithResponse(ctx context.Context, params *GetLeadAnalyticsParams, reqEditors ...RequestEditorFn) (*GetLeadAnalyticsResponse, error) {
+	rsp, err := c.GetLeadAnalytics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLeadAnalyticsResponse(rsp)
+}
+
+// GetPropertyAnalyticsWithResponse Property analytics
+//
+// The account's listings counted by status and by type, and price
+// statistics (count, lowest, median, highest) per type and per city, each
+// per currency. Without `from` and `to` every listing counts; with them,
+// those created in the period; with `status`, only listings in it.
+//
+// Inferred: the page's introduction promises access to "analytics data"
+// and documents no endpoint for it. These aggregates are this document's own
+// design over the account's leads, campaigns and properties; every number
+// agrees with what the other operations return.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /analytics/properties (the `GetPropertyAnalytics` operationId).
+func (c *ClientWithResponses) GetPropertyAnalyticsWithResponse(ctx context.Context, params *GetPropertyAnalyticsParams, reqEditors ...RequestEditorFn) (*GetPropertyAnalyticsResponse, error) {
+	rsp, err := c.GetPropertyAnalytics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPropertyAnalyticsResponse(rsp)
+}
+
 // ListCampaignsWithResponse List campaigns
 //
 // Retrieve a paginated list of the account's campaigns, with the same
@@ -10036,8 +15136,9 @@ func (c *ClientWithResponses) ListCampaignsWithResponse(ctx context.Context, par
 // account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 // by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 // starts on its own at that time. A template the account does not have
-// answers `422 template_not_found`; a `scheduled_at` in the past answers
-// `422 invalid_state`.
+// answers `422 template_not_found`, an audience naming a property it
+// does not have `422 property_not_found`; a `scheduled_at` in the past
+// answers `422 invalid_state`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10056,8 +15157,9 @@ func (c *ClientWithResponses) CreateCampaignWithBodyWithResponse(ctx context.Con
 // account's leads. Without `scheduled_at` the campaign is a `draft`, sent
 // by `POST /campaigns/{id}/send`; with it, the campaign is `scheduled` and
 // starts on its own at that time. A template the account does not have
-// answers `422 template_not_found`; a `scheduled_at` in the past answers
-// `422 invalid_state`.
+// answers `422 template_not_found`, an audience naming a property it
+// does not have `422 property_not_found`; a `scheduled_at` in the past
+// answers `422 invalid_state`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10371,6 +15473,262 @@ func (c *ClientWithResponses) UpdateLeadWithResponse(ctx context.Context, id Lea
 		return nil, err
 	}
 	return ParseUpdateLeadResponse(rsp)
+}
+
+// ListLeadPropertiesWithResponse List a lead's properties
+//
+// The listings a lead is linked to, each with the relation, most recently
+// linked first (ties by property id), optionally only those of one relation.
+//
+// Inferred as for `GET /properties/{id}/leads`: the same links, seen from
+// the lead.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /leads/{id}/properties (the `ListLeadProperties` operationId).
+func (c *ClientWithResponses) ListLeadPropertiesWithResponse(ctx context.Context, id LeadID, params *ListLeadPropertiesParams, reqEditors ...RequestEditorFn) (*ListLeadPropertiesResponse, error) {
+	rsp, err := c.ListLeadProperties(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLeadPropertiesResponse(rsp)
+}
+
+// ListPropertiesWithResponse List properties
+//
+// Retrieve a paginated list of the account's property listings, with the
+// paging conventions of `GET /leads`, narrowed by any of the filters below
+// (all must hold).
+//
+// `search` matches, case-insensitively, the words of the listing's title,
+// address (line 1 and 2, city, region, postal code) and description: every
+// word of the query must begin one of them. `price` sorts, and `min_price`
+// and `max_price` compare, amounts as numbers whatever their currency: add
+// `currency` to compare like with like.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /properties (the `ListProperties` operationId).
+func (c *ClientWithResponses) ListPropertiesWithResponse(ctx context.Context, params *ListPropertiesParams, reqEditors ...RequestEditorFn) (*ListPropertiesResponse, error) {
+	rsp, err := c.ListProperties(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPropertiesResponse(rsp)
+}
+
+// CreatePropertyWithBodyWithResponse Add a property
+//
+// Add a new listing to the account. `title`, `type`, `address` and `price`
+// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+func (c *ClientWithResponses) CreatePropertyWithBodyWithResponse(ctx context.Context, params *CreatePropertyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePropertyResponse, error) {
+	rsp, err := c.CreatePropertyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePropertyResponse(rsp)
+}
+
+// CreatePropertyWithResponse Add a property
+//
+// Add a new listing to the account. `title`, `type`, `address` and `price`
+// are required; `status` defaults to `available`, `bedrooms` and `bathrooms`
+// to 0. The server assigns `id` (`prp_…`), `created_at` and `updated_at`.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /properties/add (the `CreateProperty` operationId).
+func (c *ClientWithResponses) CreatePropertyWithResponse(ctx context.Context, params *CreatePropertyParams, body CreatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePropertyResponse, error) {
+	rsp, err := c.CreateProperty(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePropertyResponse(rsp)
+}
+
+// DeletePropertyWithResponse Delete a property
+//
+// Delete a listing for good, with its links to leads; the leads stay.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /properties/{id} (the `DeleteProperty` operationId).
+func (c *ClientWithResponses) DeletePropertyWithResponse(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*DeletePropertyResponse, error) {
+	rsp, err := c.DeleteProperty(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePropertyResponse(rsp)
+}
+
+// GetPropertyWithResponse Retrieve a property
+//
+// Retrieve one listing by its id. A listing of another account answers 404,
+// exactly as a missing one does.
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /properties/{id} (the `GetProperty` operationId).
+func (c *ClientWithResponses) GetPropertyWithResponse(ctx context.Context, id PropertyID, reqEditors ...RequestEditorFn) (*GetPropertyResponse, error) {
+	rsp, err := c.GetProperty(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPropertyResponse(rsp)
+}
+
+// UpdatePropertyWithBodyWithResponse Update a property
+//
+// Change some fields of a listing. Fields absent from the body keep their
+// value; a field present replaces the stored value whole (`address`,
+// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+// included). A price drop is an update of `price`: the leads linked to the
+// listing can then be reached by a campaign (`audience.properties`).
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+func (c *ClientWithResponses) UpdatePropertyWithBodyWithResponse(ctx context.Context, id PropertyID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePropertyResponse, error) {
+	rsp, err := c.UpdatePropertyWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePropertyResponse(rsp)
+}
+
+// UpdatePropertyWithResponse Update a property
+//
+// Change some fields of a listing. Fields absent from the body keep their
+// value; a field present replaces the stored value whole (`address`,
+// `price`, `coordinates`, `floor_area`, `tags` and `custom_fields`
+// included). A price drop is an update of `price`: the leads linked to the
+// listing can then be reached by a campaign (`audience.properties`).
+//
+// Inferred: the page's introduction promises access to "properties" and
+// documents no endpoint for them. This operation follows the conventions the
+// page sets for leads (`GET /leads`, `POST /leads/add`, `{data}` envelopes).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /properties/{id} (the `UpdateProperty` operationId).
+func (c *ClientWithResponses) UpdatePropertyWithResponse(ctx context.Context, id PropertyID, body UpdatePropertyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePropertyResponse, error) {
+	rsp, err := c.UpdateProperty(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePropertyResponse(rsp)
+}
+
+// ListPropertyLeadsWithResponse List a property's leads
+//
+// The leads linked to a listing, each with its relation to it, most
+// recently linked first (ties by lead id), optionally only those of one
+// relation.
+//
+// Inferred from the page's "properties" and "leads" being the data of one
+// real-estate CRM: a lead is linked to the listings it is interested in,
+// visits, makes an offer on, or owns.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /properties/{id}/leads (the `ListPropertyLeads` operationId).
+func (c *ClientWithResponses) ListPropertyLeadsWithResponse(ctx context.Context, id PropertyID, params *ListPropertyLeadsParams, reqEditors ...RequestEditorFn) (*ListPropertyLeadsResponse, error) {
+	rsp, err := c.ListPropertyLeads(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPropertyLeadsResponse(rsp)
+}
+
+// UnlinkPropertyLeadWithResponse Unlink a lead from a property
+//
+// Remove the link between a lead and a listing; both stay. A link that does
+// not exist answers 404.
+//
+// Inferred as for `GET /properties/{id}/leads`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /properties/{id}/leads/{lead_id} (the `UnlinkPropertyLead` operationId).
+func (c *ClientWithResponses) UnlinkPropertyLeadWithResponse(ctx context.Context, id PropertyID, leadID LeadID, reqEditors ...RequestEditorFn) (*UnlinkPropertyLeadResponse, error) {
+	rsp, err := c.UnlinkPropertyLead(ctx, id, leadID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnlinkPropertyLeadResponse(rsp)
+}
+
+// LinkPropertyLeadWithBodyWithResponse Link a lead to a property
+//
+// Link a lead of the account to a listing with a relation, or change the
+// relation of an existing link (a lead has one relation to a listing at a
+// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+// link and 200 for a changed one; sending the same relation again changes
+// nothing. A lead or listing the account does not have answers 404.
+//
+// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+// retry never links twice.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+func (c *ClientWithResponses) LinkPropertyLeadWithBodyWithResponse(ctx context.Context, id PropertyID, leadID LeadID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkPropertyLeadResponse, error) {
+	rsp, err := c.LinkPropertyLeadWithBody(ctx, id, leadID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkPropertyLeadResponse(rsp)
+}
+
+// LinkPropertyLeadWithResponse Link a lead to a property
+//
+// Link a lead of the account to a listing with a relation, or change the
+// relation of an existing link (a lead has one relation to a listing at a
+// time: `interested`, then `viewing`, then `offer`…). Answers 201 for a new
+// link and 200 for a changed one; sending the same relation again changes
+// nothing. A lead or listing the account does not have answers 404.
+//
+// Inferred as for `GET /properties/{id}/leads`. `PUT` is idempotent, so a
+// retry never links twice.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /properties/{id}/leads/{lead_id} (the `LinkPropertyLead` operationId).
+func (c *ClientWithResponses) LinkPropertyLeadWithResponse(ctx context.Context, id PropertyID, leadID LeadID, body LinkPropertyLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*LinkPropertyLeadResponse, error) {
+	rsp, err := c.LinkPropertyLead(ctx, id, leadID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkPropertyLeadResponse(rsp)
 }
 
 // ListSuppressionsWithResponse List suppressed addresses
@@ -10734,6 +16092,912 @@ func (c *ClientWithResponses) UnsubscribeWithFormdataBodyWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseUnsubscribeResponse(rsp)
+}
+
+// ParseGetCampaignAnalyticsResponse parses an HTTP response from a GetCampaignAnalyticsWithResponse call
+func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalyticsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCampaignAnalyticsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CampaignAnalyticsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCampaignAnalyticsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCampaignAnalyticsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCampaignAnalyticsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCampaignAnalyticsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCampaignAnalyticsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCampaignAnalyticsResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCampaignAnalyticsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLeadAnalyticsResponse parses an HTTP response from a GetLeadAnalyticsWithResponse call
+func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLeadAnalyticsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LeadAnalyticsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetLeadAnalyticsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetLeadAnalyticsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetLeadAnalyticsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetLeadAnalyticsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetLeadAnalyticsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetLeadAnalyticsResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLeadAnalyticsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPropertyAnalyticsResponse parses an HTTP response from a GetPropertyAnalyticsWithResponse call
+func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalyticsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPropertyAnalyticsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PropertyAnalyticsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPropertyAnalyticsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetPropertyAnalyticsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPropertyAnalyticsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetPropertyAnalyticsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPropertyAnalyticsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPropertyAnalyticsResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPropertyAnalyticsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListCampaignsResponse parses an HTTP response from a ListCampaignsWithResponse call
@@ -16585,6 +22849,3293 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 	return response, nil
 }
 
+// ParseListLeadPropertiesResponse parses an HTTP response from a ListLeadPropertiesWithResponse call
+func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLeadPropertiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LeadPropertyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListLeadPropertiesResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListLeadPropertiesResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListLeadPropertiesResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListLeadPropertiesResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListLeadPropertiesResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListLeadPropertiesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListLeadPropertiesResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListLeadPropertiesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPropertiesResponse parses an HTTP response from a ListPropertiesWithResponse call
+func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPropertiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PropertyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPropertiesResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListPropertiesResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListPropertiesResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListPropertiesResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPropertiesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListPropertiesResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPropertiesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreatePropertyResponse parses an HTTP response from a CreatePropertyWithResponse call
+func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePropertyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PropertyEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreatePropertyResponse201Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreatePropertyResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreatePropertyResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreatePropertyResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreatePropertyResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreatePropertyResponse413Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreatePropertyResponse415Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreatePropertyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreatePropertyResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreatePropertyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePropertyResponse parses an HTTP response from a DeletePropertyWithResponse call
+func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePropertyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeletePropertyResponse204Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeletePropertyResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeletePropertyResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeletePropertyResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeletePropertyResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeletePropertyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeletePropertyResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeletePropertyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPropertyResponse parses an HTTP response from a GetPropertyWithResponse call
+func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPropertyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PropertyEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPropertyResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetPropertyResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPropertyResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetPropertyResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetPropertyResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPropertyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPropertyResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPropertyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePropertyResponse parses an HTTP response from a UpdatePropertyWithResponse call
+func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePropertyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PropertyEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdatePropertyResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdatePropertyResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdatePropertyResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdatePropertyResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdatePropertyResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdatePropertyResponse413Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdatePropertyResponse415Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdatePropertyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdatePropertyResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdatePropertyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPropertyLeadsResponse parses an HTTP response from a ListPropertyLeadsWithResponse call
+func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPropertyLeadsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PropertyLeadList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPropertyLeadsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListPropertyLeadsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListPropertyLeadsResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListPropertyLeadsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListPropertyLeadsResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPropertyLeadsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListPropertyLeadsResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPropertyLeadsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnlinkPropertyLeadResponse parses an HTTP response from a UnlinkPropertyLeadWithResponse call
+func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnlinkPropertyLeadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers UnlinkPropertyLeadResponse204Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers UnlinkPropertyLeadResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnlinkPropertyLeadResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UnlinkPropertyLeadResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnlinkPropertyLeadResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnlinkPropertyLeadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UnlinkPropertyLeadResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnlinkPropertyLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLinkPropertyLeadResponse parses an HTTP response from a LinkPropertyLeadWithResponse call
+func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LinkPropertyLeadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PropertyLinkEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PropertyLinkEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers LinkPropertyLeadResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers LinkPropertyLeadResponse201Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers LinkPropertyLeadResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers LinkPropertyLeadResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers LinkPropertyLeadResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers LinkPropertyLeadResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers LinkPropertyLeadResponse413Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers LinkPropertyLeadResponse415Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers LinkPropertyLeadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers LinkPropertyLeadResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers LinkPropertyLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListSuppressionsResponse parses an HTTP response from a ListSuppressionsWithResponse call
 func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20364,6 +29915,15 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetCampaignAnalytics Campaign analytics
+	// (GET /analytics/campaigns)
+	GetCampaignAnalytics(ctx echo.Context, params GetCampaignAnalyticsParams) error
+	// GetLeadAnalytics Lead analytics
+	// (GET /analytics/leads)
+	GetLeadAnalytics(ctx echo.Context, params GetLeadAnalyticsParams) error
+	// GetPropertyAnalytics Property analytics
+	// (GET /analytics/properties)
+	GetPropertyAnalytics(ctx echo.Context, params GetPropertyAnalyticsParams) error
 	// ListCampaigns List campaigns
 	// (GET /campaigns)
 	ListCampaigns(ctx echo.Context, params ListCampaignsParams) error
@@ -20409,6 +29969,33 @@ type ServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx echo.Context, id LeadID) error
+	// ListLeadProperties List a lead's properties
+	// (GET /leads/{id}/properties)
+	ListLeadProperties(ctx echo.Context, id LeadID, params ListLeadPropertiesParams) error
+	// ListProperties List properties
+	// (GET /properties)
+	ListProperties(ctx echo.Context, params ListPropertiesParams) error
+	// CreateProperty Add a property
+	// (POST /properties/add)
+	CreateProperty(ctx echo.Context, params CreatePropertyParams) error
+	// DeleteProperty Delete a property
+	// (DELETE /properties/{id})
+	DeleteProperty(ctx echo.Context, id PropertyID) error
+	// GetProperty Retrieve a property
+	// (GET /properties/{id})
+	GetProperty(ctx echo.Context, id PropertyID) error
+	// UpdateProperty Update a property
+	// (PATCH /properties/{id})
+	UpdateProperty(ctx echo.Context, id PropertyID) error
+	// ListPropertyLeads List a property's leads
+	// (GET /properties/{id}/leads)
+	ListPropertyLeads(ctx echo.Context, id PropertyID, params ListPropertyLeadsParams) error
+	// UnlinkPropertyLead Unlink a lead from a property
+	// (DELETE /properties/{id}/leads/{lead_id})
+	UnlinkPropertyLead(ctx echo.Context, id PropertyID, leadID LeadID) error
+	// LinkPropertyLead Link a lead to a property
+	// (PUT /properties/{id}/leads/{lead_id})
+	LinkPropertyLead(ctx echo.Context, id PropertyID, leadID LeadID) error
 	// ListSuppressions List suppressed addresses
 	// (GET /suppressions)
 	ListSuppressions(ctx echo.Context, params ListSuppressionsParams) error
@@ -20453,6 +30040,123 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetCampaignAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCampaignAnalytics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCampaignAnalyticsParams
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCampaignAnalytics(ctx, params)
+	return err
+}
+
+// GetLeadAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLeadAnalytics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLeadAnalyticsParams
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "interval" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "interval", ctx.QueryParams(), &params.Interval, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter interval: %s", err))
+	}
+
+	// ------------- Optional query parameter "tz" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tz", ctx.QueryParams(), &params.Tz, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tz: %s", err))
+	}
+
+	// ------------- Optional query parameter "group_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_by", ctx.QueryParams(), &params.GroupBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_by: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLeadAnalytics(ctx, params)
+	return err
+}
+
+// GetPropertyAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPropertyAnalytics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPropertyAnalyticsParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPropertyAnalytics(ctx, params)
+	return err
 }
 
 // ListCampaigns converts echo context to params.
@@ -20857,6 +30561,304 @@ func (w *ServerInterfaceWrapper) UpdateLead(ctx echo.Context) error {
 	return err
 }
 
+// ListLeadProperties converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLeadProperties(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LeadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLeadPropertiesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "relation" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "relation", ctx.QueryParams(), &params.Relation, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter relation: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLeadProperties(ctx, id, params)
+	return err
+}
+
+// ListProperties converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProperties(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPropertiesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", ctx.QueryParams(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "min_price" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_price", ctx.QueryParams(), &params.MinPrice, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min_price: %s", err))
+	}
+
+	// ------------- Optional query parameter "max_price" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_price", ctx.QueryParams(), &params.MaxPrice, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max_price: %s", err))
+	}
+
+	// ------------- Optional query parameter "currency" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "currency", ctx.QueryParams(), &params.Currency, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter currency: %s", err))
+	}
+
+	// ------------- Optional query parameter "min_bedrooms" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_bedrooms", ctx.QueryParams(), &params.MinBedrooms, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min_bedrooms: %s", err))
+	}
+
+	// ------------- Optional query parameter "city" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "city", ctx.QueryParams(), &params.City, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter city: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProperties(ctx, params)
+	return err
+}
+
+// CreateProperty converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProperty(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreatePropertyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProperty(ctx, params)
+	return err
+}
+
+// DeleteProperty converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProperty(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PropertyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProperty(ctx, id)
+	return err
+}
+
+// GetProperty converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProperty(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PropertyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProperty(ctx, id)
+	return err
+}
+
+// UpdateProperty converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProperty(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PropertyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProperty(ctx, id)
+	return err
+}
+
+// ListPropertyLeads converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPropertyLeads(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PropertyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPropertyLeadsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "relation" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "relation", ctx.QueryParams(), &params.Relation, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter relation: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPropertyLeads(ctx, id, params)
+	return err
+}
+
+// UnlinkPropertyLead converts echo context to params.
+func (w *ServerInterfaceWrapper) UnlinkPropertyLead(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PropertyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "lead_id" -------------
+	var leadID LeadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "lead_id", ctx.Param("lead_id"), &leadID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lead_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnlinkPropertyLead(ctx, id, leadID)
+	return err
+}
+
+// LinkPropertyLead converts echo context to params.
+func (w *ServerInterfaceWrapper) LinkPropertyLead(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PropertyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "lead_id" -------------
+	var leadID LeadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "lead_id", ctx.Param("lead_id"), &leadID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lead_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LinkPropertyLead(ctx, id, leadID)
+	return err
+}
+
 // ListSuppressions converts echo context to params.
 func (w *ServerInterfaceWrapper) ListSuppressions(ctx echo.Context) error {
 	var err error
@@ -21215,6 +31217,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/suppressions/add", wrapper.AddSuppression, options.OperationMiddlewares["addSuppression"]...)
 	router.DELETE(options.BaseURL+"/suppressions/:email", wrapper.DeleteSuppression, options.OperationMiddlewares["deleteSuppression"]...)
 	router.GET(options.BaseURL+"/suppressions/:email", wrapper.GetSuppression, options.OperationMiddlewares["getSuppression"]...)
+	router.GET(options.BaseURL+"/properties", wrapper.ListProperties, options.OperationMiddlewares["listProperties"]...)
+	router.POST(options.BaseURL+"/properties/add", wrapper.CreateProperty, options.OperationMiddlewares["createProperty"]...)
+	router.DELETE(options.BaseURL+"/properties/:id", wrapper.DeleteProperty, options.OperationMiddlewares["deleteProperty"]...)
+	router.GET(options.BaseURL+"/properties/:id", wrapper.GetProperty, options.OperationMiddlewares["getProperty"]...)
+	router.PATCH(options.BaseURL+"/properties/:id", wrapper.UpdateProperty, options.OperationMiddlewares["updateProperty"]...)
+	router.GET(options.BaseURL+"/properties/:id/leads", wrapper.ListPropertyLeads, options.OperationMiddlewares["listPropertyLeads"]...)
+	router.DELETE(options.BaseURL+"/properties/:id/leads/:lead_id", wrapper.UnlinkPropertyLead, options.OperationMiddlewares["unlinkPropertyLead"]...)
+	router.PUT(options.BaseURL+"/properties/:id/leads/:lead_id", wrapper.LinkPropertyLead, options.OperationMiddlewares["linkPropertyLead"]...)
+	router.GET(options.BaseURL+"/leads/:id/properties", wrapper.ListLeadProperties, options.OperationMiddlewares["listLeadProperties"]...)
+	router.GET(options.BaseURL+"/analytics/leads", wrapper.GetLeadAnalytics, options.OperationMiddlewares["getLeadAnalytics"]...)
+	router.GET(options.BaseURL+"/analytics/campaigns", wrapper.GetCampaignAnalytics, options.OperationMiddlewares["getCampaignAnalytics"]...)
+	router.GET(options.BaseURL+"/analytics/properties", wrapper.GetPropertyAnalytics, options.OperationMiddlewares["getPropertyAnalytics"]...)
 	router.GET(options.BaseURL+"/u/:token", wrapper.UnsubscribePage, options.OperationMiddlewares["unsubscribePage"]...)
 	router.POST(options.BaseURL+"/u/:token", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
 	router.GET(options.BaseURL+"/t/o/:token", wrapper.TrackOpen, options.OperationMiddlewares["trackOpen"]...)
@@ -21410,6 +31424,492 @@ type UnsupportedMediaTypeJSONResponse struct {
 	Body Error
 
 	Headers UnsupportedMediaTypeResponseHeaders
+}
+
+type GetCampaignAnalyticsRequestObject struct {
+	Params GetCampaignAnalyticsParams
+}
+
+type GetCampaignAnalyticsResponseObject interface {
+	VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetCampaignAnalytics200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetCampaignAnalytics200JSONResponse struct {
+	Body    CampaignAnalyticsEnvelope
+	Headers GetCampaignAnalytics200ResponseHeaders
+}
+
+func (response GetCampaignAnalytics200JSONResponse) VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCampaignAnalytics400JSONResponse) VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCampaignAnalytics401JSONResponse) VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCampaignAnalytics403JSONResponse) VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignAnalytics429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetCampaignAnalytics429JSONResponse) VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignAnalytics500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCampaignAnalytics500JSONResponse) VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignAnalytics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCampaignAnalytics503JSONResponse) VisitGetCampaignAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLeadAnalyticsRequestObject struct {
+	Params GetLeadAnalyticsParams
+}
+
+type GetLeadAnalyticsResponseObject interface {
+	VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetLeadAnalytics200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetLeadAnalytics200JSONResponse struct {
+	Body    LeadAnalyticsEnvelope
+	Headers GetLeadAnalytics200ResponseHeaders
+}
+
+func (response GetLeadAnalytics200JSONResponse) VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLeadAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetLeadAnalytics400JSONResponse) VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLeadAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetLeadAnalytics401JSONResponse) VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLeadAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetLeadAnalytics403JSONResponse) VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLeadAnalytics429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetLeadAnalytics429JSONResponse) VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLeadAnalytics500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetLeadAnalytics500JSONResponse) VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLeadAnalytics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetLeadAnalytics503JSONResponse) VisitGetLeadAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyAnalyticsRequestObject struct {
+	Params GetPropertyAnalyticsParams
+}
+
+type GetPropertyAnalyticsResponseObject interface {
+	VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetPropertyAnalytics200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetPropertyAnalytics200JSONResponse struct {
+	Body    PropertyAnalyticsEnvelope
+	Headers GetPropertyAnalytics200ResponseHeaders
+}
+
+func (response GetPropertyAnalytics200JSONResponse) VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPropertyAnalytics400JSONResponse) VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPropertyAnalytics401JSONResponse) VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPropertyAnalytics403JSONResponse) VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyAnalytics429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetPropertyAnalytics429JSONResponse) VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyAnalytics500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetPropertyAnalytics500JSONResponse) VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyAnalytics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPropertyAnalytics503JSONResponse) VisitGetPropertyAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ListCampaignsRequestObject struct {
@@ -24546,6 +35046,1772 @@ func (response UpdateLead503JSONResponse) VisitUpdateLeadResponse(w http.Respons
 	return err
 }
 
+type ListLeadPropertiesRequestObject struct {
+	ID     LeadID `json:"id"`
+	Params ListLeadPropertiesParams
+}
+
+type ListLeadPropertiesResponseObject interface {
+	VisitListLeadPropertiesResponse(w http.ResponseWriter) error
+}
+
+type ListLeadProperties200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListLeadProperties200JSONResponse struct {
+	Body    LeadPropertyList
+	Headers ListLeadProperties200ResponseHeaders
+}
+
+func (response ListLeadProperties200JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadProperties400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListLeadProperties400JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadProperties401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLeadProperties401JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadProperties403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLeadProperties403JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadProperties404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListLeadProperties404JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadProperties429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListLeadProperties429JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadProperties500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListLeadProperties500JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadProperties503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListLeadProperties503JSONResponse) VisitListLeadPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertiesRequestObject struct {
+	Params ListPropertiesParams
+}
+
+type ListPropertiesResponseObject interface {
+	VisitListPropertiesResponse(w http.ResponseWriter) error
+}
+
+type ListProperties200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListProperties200JSONResponse struct {
+	Body    PropertyList
+	Headers ListProperties200ResponseHeaders
+}
+
+func (response ListProperties200JSONResponse) VisitListPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProperties400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListProperties400JSONResponse) VisitListPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProperties401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProperties401JSONResponse) VisitListPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProperties403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProperties403JSONResponse) VisitListPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProperties429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListProperties429JSONResponse) VisitListPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProperties500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListProperties500JSONResponse) VisitListPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProperties503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListProperties503JSONResponse) VisitListPropertiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePropertyRequestObject struct {
+	Params CreatePropertyParams
+	Body   *CreatePropertyJSONRequestBody
+}
+
+type CreatePropertyResponseObject interface {
+	VisitCreatePropertyResponse(w http.ResponseWriter) error
+}
+
+type CreateProperty201ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type CreateProperty201JSONResponse struct {
+	Body    PropertyEnvelope
+	Headers CreateProperty201ResponseHeaders
+}
+
+func (response CreateProperty201JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateProperty400JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateProperty401JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateProperty403JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateProperty409JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateProperty413JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateProperty415JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateProperty429JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateProperty500JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProperty503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateProperty503JSONResponse) VisitCreatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePropertyRequestObject struct {
+	ID PropertyID `json:"id"`
+}
+
+type DeletePropertyResponseObject interface {
+	VisitDeletePropertyResponse(w http.ResponseWriter) error
+}
+
+type DeleteProperty204ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type DeleteProperty204Response struct {
+	Headers DeleteProperty204ResponseHeaders
+}
+
+func (response DeleteProperty204Response) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteProperty400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteProperty400JSONResponse) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProperty401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteProperty401JSONResponse) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProperty403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteProperty403JSONResponse) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProperty404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteProperty404JSONResponse) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProperty429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteProperty429JSONResponse) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProperty500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteProperty500JSONResponse) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProperty503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteProperty503JSONResponse) VisitDeletePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPropertyRequestObject struct {
+	ID PropertyID `json:"id"`
+}
+
+type GetPropertyResponseObject interface {
+	VisitGetPropertyResponse(w http.ResponseWriter) error
+}
+
+type GetProperty200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetProperty200JSONResponse struct {
+	Body    PropertyEnvelope
+	Headers GetProperty200ResponseHeaders
+}
+
+func (response GetProperty200JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProperty400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetProperty400JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProperty401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProperty401JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProperty403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProperty403JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProperty404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetProperty404JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProperty429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetProperty429JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProperty500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetProperty500JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProperty503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetProperty503JSONResponse) VisitGetPropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePropertyRequestObject struct {
+	ID   PropertyID `json:"id"`
+	Body *UpdatePropertyJSONRequestBody
+}
+
+type UpdatePropertyResponseObject interface {
+	VisitUpdatePropertyResponse(w http.ResponseWriter) error
+}
+
+type UpdateProperty200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type UpdateProperty200JSONResponse struct {
+	Body    PropertyEnvelope
+	Headers UpdateProperty200ResponseHeaders
+}
+
+func (response UpdateProperty200JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateProperty400JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateProperty401JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateProperty403JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateProperty404JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateProperty413JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateProperty415JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateProperty429JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateProperty500JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProperty503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateProperty503JSONResponse) VisitUpdatePropertyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeadsRequestObject struct {
+	ID     PropertyID `json:"id"`
+	Params ListPropertyLeadsParams
+}
+
+type ListPropertyLeadsResponseObject interface {
+	VisitListPropertyLeadsResponse(w http.ResponseWriter) error
+}
+
+type ListPropertyLeads200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ListPropertyLeads200JSONResponse struct {
+	Body    PropertyLeadList
+	Headers ListPropertyLeads200ResponseHeaders
+}
+
+func (response ListPropertyLeads200JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeads400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPropertyLeads400JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeads401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPropertyLeads401JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeads403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPropertyLeads403JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeads404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListPropertyLeads404JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeads429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListPropertyLeads429JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeads500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListPropertyLeads500JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPropertyLeads503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPropertyLeads503JSONResponse) VisitListPropertyLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkPropertyLeadRequestObject struct {
+	ID     PropertyID `json:"id"`
+	LeadID LeadID     `json:"lead_id"`
+}
+
+type UnlinkPropertyLeadResponseObject interface {
+	VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error
+}
+
+type UnlinkPropertyLead204ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type UnlinkPropertyLead204Response struct {
+	Headers UnlinkPropertyLead204ResponseHeaders
+}
+
+func (response UnlinkPropertyLead204Response) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnlinkPropertyLead400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UnlinkPropertyLead400JSONResponse) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkPropertyLead401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnlinkPropertyLead401JSONResponse) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkPropertyLead403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnlinkPropertyLead403JSONResponse) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkPropertyLead404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UnlinkPropertyLead404JSONResponse) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkPropertyLead429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UnlinkPropertyLead429JSONResponse) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkPropertyLead500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UnlinkPropertyLead500JSONResponse) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkPropertyLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UnlinkPropertyLead503JSONResponse) VisitUnlinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLeadRequestObject struct {
+	ID     PropertyID `json:"id"`
+	LeadID LeadID     `json:"lead_id"`
+	Body   *LinkPropertyLeadJSONRequestBody
+}
+
+type LinkPropertyLeadResponseObject interface {
+	VisitLinkPropertyLeadResponse(w http.ResponseWriter) error
+}
+
+type LinkPropertyLead200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type LinkPropertyLead200JSONResponse struct {
+	Body    PropertyLinkEnvelope
+	Headers LinkPropertyLead200ResponseHeaders
+}
+
+func (response LinkPropertyLead200JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead201ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type LinkPropertyLead201JSONResponse struct {
+	Body    PropertyLinkEnvelope
+	Headers LinkPropertyLead201ResponseHeaders
+}
+
+func (response LinkPropertyLead201JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response LinkPropertyLead400JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response LinkPropertyLead401JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LinkPropertyLead403JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response LinkPropertyLead404JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response LinkPropertyLead413JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response LinkPropertyLead415JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response LinkPropertyLead429JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response LinkPropertyLead500JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkPropertyLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response LinkPropertyLead503JSONResponse) VisitLinkPropertyLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSuppressionsRequestObject struct {
 	Params ListSuppressionsParams
 }
@@ -26787,6 +39053,15 @@ func (response Unsubscribe503JSONResponse) VisitUnsubscribeResponse(w http.Respo
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetCampaignAnalytics Campaign analytics
+	// (GET /analytics/campaigns)
+	GetCampaignAnalytics(ctx context.Context, request GetCampaignAnalyticsRequestObject) (GetCampaignAnalyticsResponseObject, error)
+	// GetLeadAnalytics Lead analytics
+	// (GET /analytics/leads)
+	GetLeadAnalytics(ctx context.Context, request GetLeadAnalyticsRequestObject) (GetLeadAnalyticsResponseObject, error)
+	// GetPropertyAnalytics Property analytics
+	// (GET /analytics/properties)
+	GetPropertyAnalytics(ctx context.Context, request GetPropertyAnalyticsRequestObject) (GetPropertyAnalyticsResponseObject, error)
 	// ListCampaigns List campaigns
 	// (GET /campaigns)
 	ListCampaigns(ctx context.Context, request ListCampaignsRequestObject) (ListCampaignsResponseObject, error)
@@ -26832,6 +39107,33 @@ type StrictServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx context.Context, request UpdateLeadRequestObject) (UpdateLeadResponseObject, error)
+	// ListLeadProperties List a lead's properties
+	// (GET /leads/{id}/properties)
+	ListLeadProperties(ctx context.Context, request ListLeadPropertiesRequestObject) (ListLeadPropertiesResponseObject, error)
+	// ListProperties List properties
+	// (GET /properties)
+	ListProperties(ctx context.Context, request ListPropertiesRequestObject) (ListPropertiesResponseObject, error)
+	// CreateProperty Add a property
+	// (POST /properties/add)
+	CreateProperty(ctx context.Context, request CreatePropertyRequestObject) (CreatePropertyResponseObject, error)
+	// DeleteProperty Delete a property
+	// (DELETE /properties/{id})
+	DeleteProperty(ctx context.Context, request DeletePropertyRequestObject) (DeletePropertyResponseObject, error)
+	// GetProperty Retrieve a property
+	// (GET /properties/{id})
+	GetProperty(ctx context.Context, request GetPropertyRequestObject) (GetPropertyResponseObject, error)
+	// UpdateProperty Update a property
+	// (PATCH /properties/{id})
+	UpdateProperty(ctx context.Context, request UpdatePropertyRequestObject) (UpdatePropertyResponseObject, error)
+	// ListPropertyLeads List a property's leads
+	// (GET /properties/{id}/leads)
+	ListPropertyLeads(ctx context.Context, request ListPropertyLeadsRequestObject) (ListPropertyLeadsResponseObject, error)
+	// UnlinkPropertyLead Unlink a lead from a property
+	// (DELETE /properties/{id}/leads/{lead_id})
+	UnlinkPropertyLead(ctx context.Context, request UnlinkPropertyLeadRequestObject) (UnlinkPropertyLeadResponseObject, error)
+	// LinkPropertyLead Link a lead to a property
+	// (PUT /properties/{id}/leads/{lead_id})
+	LinkPropertyLead(ctx context.Context, request LinkPropertyLeadRequestObject) (LinkPropertyLeadResponseObject, error)
 	// ListSuppressions List suppressed addresses
 	// (GET /suppressions)
 	ListSuppressions(ctx context.Context, request ListSuppressionsRequestObject) (ListSuppressionsResponseObject, error)
@@ -26883,6 +39185,81 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetCampaignAnalytics operation middleware
+func (sh *strictHandler) GetCampaignAnalytics(ctx echo.Context, params GetCampaignAnalyticsParams) error {
+	var request GetCampaignAnalyticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCampaignAnalytics(ctx.Request().Context(), request.(GetCampaignAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCampaignAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCampaignAnalyticsResponseObject); ok {
+		return validResponse.VisitGetCampaignAnalyticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetLeadAnalytics operation middleware
+func (sh *strictHandler) GetLeadAnalytics(ctx echo.Context, params GetLeadAnalyticsParams) error {
+	var request GetLeadAnalyticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLeadAnalytics(ctx.Request().Context(), request.(GetLeadAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLeadAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetLeadAnalyticsResponseObject); ok {
+		return validResponse.VisitGetLeadAnalyticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPropertyAnalytics operation middleware
+func (sh *strictHandler) GetPropertyAnalytics(ctx echo.Context, params GetPropertyAnalyticsParams) error {
+	var request GetPropertyAnalyticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPropertyAnalytics(ctx.Request().Context(), request.(GetPropertyAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPropertyAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPropertyAnalyticsResponseObject); ok {
+		return validResponse.VisitGetPropertyAnalyticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListCampaigns operation middleware
@@ -27379,6 +39756,304 @@ func (sh *strictHandler) UpdateLead(ctx echo.Context, id LeadID) error {
 	return nil
 }
 
+// ListLeadProperties operation middleware
+func (sh *strictHandler) ListLeadProperties(ctx echo.Context, id LeadID, params ListLeadPropertiesParams) error {
+	var request ListLeadPropertiesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLeadProperties(ctx.Request().Context(), request.(ListLeadPropertiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLeadProperties")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLeadPropertiesResponseObject); ok {
+		return validResponse.VisitListLeadPropertiesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProperties operation middleware
+func (sh *strictHandler) ListProperties(ctx echo.Context, params ListPropertiesParams) error {
+	var request ListPropertiesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProperties(ctx.Request().Context(), request.(ListPropertiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProperties")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPropertiesResponseObject); ok {
+		return validResponse.VisitListPropertiesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProperty operation middleware
+func (sh *strictHandler) CreateProperty(ctx echo.Context, params CreatePropertyParams) error {
+	var request CreatePropertyRequestObject
+
+	request.Params = params
+
+	var body CreatePropertyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProperty(ctx.Request().Context(), request.(CreatePropertyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProperty")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePropertyResponseObject); ok {
+		return validResponse.VisitCreatePropertyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProperty operation middleware
+func (sh *strictHandler) DeleteProperty(ctx echo.Context, id PropertyID) error {
+	var request DeletePropertyRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProperty(ctx.Request().Context(), request.(DeletePropertyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProperty")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePropertyResponseObject); ok {
+		return validResponse.VisitDeletePropertyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProperty operation middleware
+func (sh *strictHandler) GetProperty(ctx echo.Context, id PropertyID) error {
+	var request GetPropertyRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProperty(ctx.Request().Context(), request.(GetPropertyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProperty")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPropertyResponseObject); ok {
+		return validResponse.VisitGetPropertyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProperty operation middleware
+func (sh *strictHandler) UpdateProperty(ctx echo.Context, id PropertyID) error {
+	var request UpdatePropertyRequestObject
+
+	request.ID = id
+
+	var body UpdatePropertyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProperty(ctx.Request().Context(), request.(UpdatePropertyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProperty")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePropertyResponseObject); ok {
+		return validResponse.VisitUpdatePropertyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPropertyLeads operation middleware
+func (sh *strictHandler) ListPropertyLeads(ctx echo.Context, id PropertyID, params ListPropertyLeadsParams) error {
+	var request ListPropertyLeadsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPropertyLeads(ctx.Request().Context(), request.(ListPropertyLeadsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPropertyLeads")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPropertyLeadsResponseObject); ok {
+		return validResponse.VisitListPropertyLeadsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnlinkPropertyLead operation middleware
+func (sh *strictHandler) UnlinkPropertyLead(ctx echo.Context, id PropertyID, leadID LeadID) error {
+	var request UnlinkPropertyLeadRequestObject
+
+	request.ID = id
+	request.LeadID = leadID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnlinkPropertyLead(ctx.Request().Context(), request.(UnlinkPropertyLeadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnlinkPropertyLead")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnlinkPropertyLeadResponseObject); ok {
+		return validResponse.VisitUnlinkPropertyLeadResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LinkPropertyLead operation middleware
+func (sh *strictHandler) LinkPropertyLead(ctx echo.Context, id PropertyID, leadID LeadID) error {
+	var request LinkPropertyLeadRequestObject
+
+	request.ID = id
+	request.LeadID = leadID
+
+	var body LinkPropertyLeadJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LinkPropertyLead(ctx.Request().Context(), request.(LinkPropertyLeadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LinkPropertyLead")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LinkPropertyLeadResponseObject); ok {
+		return validResponse.VisitLinkPropertyLeadResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListSuppressions operation middleware
 func (sh *strictHandler) ListSuppressions(ctx echo.Context, params ListSuppressionsParams) error {
 	var request ListSuppressionsRequestObject
@@ -27796,290 +40471,411 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcts4tj/6KjiaqYrdQ8mSY6cTuabOdqeT6XSnk+zY+c+lmWNCJCRhTAEaArSsTqdqfzp1Pu8v5w32",
-	"i5w3mSc5hbUAEKQoW74k3fm3pvaeiUUCxGVh3bDWb33opHI2l4IJrTrDD50poxkr4J9vmS6W3eOxZoX5",
-	"M2MqLfhccyk6w85fpzJnRLFUikxFpJClyFhGynlEqGlBFlOeTokUjBTsXyVTmix4npMRIzSbca1Z1utE",
-	"HXZJZ/OcdYaDqGPe4wXLOkNdlCzqqHTKZtR8esYFn5UzeEsv56wz7HCh2YQVnY8fo3Cg3dcwQJrfesSU",
-	"FKY7MqNLGKxQC1aw7IjQkWJCk8WUCVKKcyEXojaDwxuM+G/dt1Szl3zGdRf+e3W4p1NGRmV6zvQDRVSp",
-	"NOWCZaSgmkWEC7eqisxZQWZclJr1iGk0z6l4oMjOo35EBvt9IgvysN/fjcw/xrKACboN0VNZakLJBc15",
-	"Rs7Zkugp1USOCdeKpDk3M6ZZVjClHig7ntqsH/XvsHHhMrxlM8oFF5PVpfhOLsiMiiWZyYJVE9d+hZCk",
-	"FCn4ZKqJkIuIjGh6TrSE/41igTusp1wZkhyScSFnpG9e0NWSjcpCaVhLeKsXi9r+Pt5opv0NZqpYy4a/",
-	"E/ySaD7D7bV0WidTbWk0mLk7VOMyz2NBJ5QLwsdESDIuCz1lhd9trsiMZs1ZDR71Hw72Hx4cPrpqdmNZ",
-	"zKjGOT066EQbTBe/2n2Rrc70WBCeGSKD/bDji8xm/KuUmuERo+qciwlR5XwuC03oyFAqrxNfpz/4/tuH",
-	"fzv4z8N/PH716PuDH/d/+PrNk7f9k8FpJxy+HaHShaGvj2aEc1rQGdOW1T2lsznlE/Hi2/aDmNrnDxTh",
-	"wLe4eTKnetqJOoLOYP5Z56ol/GPBxp1h5w97Fb/dw6dqL/i8GduLjM3mUjORLn9gy5b1M+e1ZKQU/F8l",
-	"M+tm2GwuJzylud/vHUrevXvxbUQUXe72iGGSnClcdqpj4d6DE5/SolgCXSk6Y8AJqMjISGZLUrCU8QsG",
-	"T8fcHJGCqbkUinmCE0ozCluaFoxqs3HUkrB5WZZFynrkB7ZUhBam+7kGvkXTVJZCx8Iwpv0DMpVloRoU",
-	"2jkc99NHrM+6+6PHrHuQHjzsPqGH+91+9vVoMP6aPhkNmNsSFF/VpgRL2TVrWTuy9PIlExM97Qz3Dw+B",
-	"pt3fA0MgWrPC9Pl//RTHl/uDbhxffv3s/Z/+2IlWCCrqvGQ0W0c9OaPZJ6Ic+1kYQbsc8cyTazZThJI5",
-	"nTAylXmmamdpv2/H9q+SFctqcDl0G44nY2Na5hqbzOil5fD9fnQdv39dZG26hFkjZQ65NM/rJ9y82Wkf",
-	"GbzdPjLXjAkzmJ86FP6CH9+37d4bOmHt44LV0tIoBWUhIgL0augbJMigqcO0jdN00T7MQX39zH+uXcOT",
-	"cj434phL8WxGed4+bCuzI3PKUiZ0l4lUGjlCkQT0lCg2mRnxvpP8RwLajtJ0aZ5zIyt219Aqg2/ellxx",
-	"xGYap2w2z6lmJ3k5aZ+Ctm8Y9ScvJ2vGYx7deji1QcCoCpoasXMqz5loH1YpJiVTio5yQxfnTBiuZ/jv",
-	"zPw6YWRHFu6nnItzVKZ261T9n7Mn47/tf3/5MP/ucfHD/vx/fa1OB4u//3xQHj9Knz3J2ucKn7tysgFL",
-	"G+w/rrO0R3We1u8+Oe7+g3Z/Puu287SP5kPI50FGfkMzK9TNX6kUmgn4J53Pc55Ss0Z7/1QS1s1OFRrO",
-	"7eFS5WxGi2VwsB4o4tYk6oBMg7ZFIQv8RobUD+rpmRfZ5ijLtDTUC189K4vc8H6t52q4t0fnvEcvuZx1",
-	"UymUzFkvlbO9TKZqD7pWf2jr0W6fH519Qh4AxT8w6pNtZtbm48YUD5OBBnVaeoGdeXFdKSRDOKHu+7JA",
-	"KTzmLLdKEyOLQopJLMyWRcQoRnJMCiomqDv6NwjqbaYPa7EcEYrdgdTnigipYzuS709ev0ITwpGyoTvU",
-	"s+V4zERm+J4fGYrpwF5sNWra1sa22VttcJVNsGlPVaN1evfmPZkGLersNR1U78K+P5VinPP0Bsem9RRU",
-	"mszZOVuecXFWKnb3o7Cu2+o8HNcMRiCHhlpFHmyio8EZUtoYLEUpzA4dWVsbrbOB1Rg793C6WsYMim3S",
-	"GHmyMqaISAGGSSwUKy7wBFIhwZayxy9j81wuzaL3yF8p1yQJXBCJt92oyIyabWZYH0WoXg/hZ3zLatqq",
-	"UrW9mv5Aea175eA1HDVXUWf46jo/xPbIdp7LYsSzDHWA25/Zse/mrsc07CmUVFyR4zcvgKDAlKZZV4p8",
-	"eS9HqNRTWfCfWUZGpTamGlOKZExwlkVElekUlUn/URhFSvMczb9FwTUjcs4KmHJvKyw2obwXwmhoNH9W",
-	"kdKtJYbt6gwf3F1panQXSAhB3FMCT4lM07IwKuo9EOIJsOGu4hlr9L6lqY1o6pXUz2UpsruRk5D6bAzd",
-	"3JWSwp4qInolwVGCopJn5EEq9Bm4Jh/cBxWdgpRFVxTJJAPVl7BLrjTqzFw5d1SPHFevyrGT/rGwz+2l",
-	"gPICfasKb0iJb+gylzQ7lfIlLdAqvD1BzrGzMy3lWQ7d3ZUw23qs24VOqwQbiisCbxXGmhJk0D94fPj1",
-	"IzJaaqbuj2TXfxDID3VUI53nWpGdAfmRf7O7ZYybkWM5ynl6G8fGb9BPAd6hhp/iXkgQvVzoK3AWEN60",
-	"jWUxWyW1O2/IVge6kw505/X/MvQFMH7Aw2pJ896I/pX0HjBZ4CemVKGKAIfhE6z5VjL+WpLxzltnziZP",
-	"2TtBLyjP6Si/4+4p7O+sDDq86/6191nfQfuOWcvgtbqP7tA5t+5rF91HUyrMGUbN2sapLKbcfJ8qkqyu",
-	"cRL5+JWCataFe0pi96p3Hw6yKpbonhSNd8JGM7DsR5Zxego3LnchlbLq8WxmujyDW5y7Usvabq848rPS",
-	"/MtsqDGQFAlnctldLBZdoy10yyJ3V5GyILMy13xOC70HDzOq6adiD4a64CP28/fKCLYs4FOygCFeSRN5",
-	"wQojhZB2uIiFsSc0E1SkrEdeST3lYkIWVJFMCoYxL27Y7S76xZSJWBhxgZsL1wFM6IiwXDGMIpPjsY2s",
-	"MxqBdx3kXGly2H94hKOLhdselpERS2mpGKFiSb47PX0TztFNkOuIKGnDbyDSTsViSkWWM9OjFGReFnOp",
-	"bFhfwcasYCKtBJt1QsC7+dJGTcUCYgvQDPgnS81odhKgDGxIul14I4mIYmY6qdob03PWm2W793Sz0GSc",
-	"W9uzhWWcSvkjFUv7s7obvzAS8Awk4Bm7TBnL2N217vY+K35hVoSg1HXPP919HsS0oPftgQKBbz/Nlf/6",
-	"VXdxve2N2acl53eC+vuiu+o0QU9312RqnYWX2hj0ULs9w7AaF0Lxt+7xmxdwvS0L8wd8yP1kAw3v6Z6N",
-	"CW1XiIwpz1HAGTlmBM28kBc8Y9mQCGnGGhHqI9Bh7EZSxqJgF/KcQRS3kYXuuJiZwav2onlFV4aITD2V",
-	"ihE5Rlm4JvAbokxc9HVL8PjWDb7xYZkXMrVRZE+rk3KDoKqsxOeNyKrj4A4F/BUQvYTXHOqqICvf3xkT",
-	"GqIX73bwVvsLz141SBzfg39SwXqZZP9h52j6e0BoXjCaLd3wYe2CgJXG1AUJnsHBKFipmP2QC+Ew9sCV",
-	"0WaNgBjs497jbHy3dQW8GVhjeIBbhWAuJONjUAe1O5C4OEq3UARYZC6C3WnZI0ZYxjUM4drIO+z2vrzZ",
-	"rrdq5i7+nTxIZ/Oz/v9K+6PvD0fZ4snh5WRw/ug/R//58vsHTjWHyBmjRwtJcikmZk8ZSadUTNg9xeaF",
-	"9iNXZMHyHGxHGwpRLWFKi4Ibbl3qodkVR/SxAKonO9qaDUMSd751T8kzgbH4hvPu8B7rRXAi1C7xgSdx",
-	"Z9fw+VisRizVqDqgBEPZEaHVVi8MU4+FWe9SVYYLzXO5wKg+F5wByUFBS0FnGMQx40pxCDW0obJbHr8x",
-	"j/+dOntgJp/QieO+mTQ/mmxvPTegTL8xtcQnIMcs42i3vykMZ9DcqBpjmisWrWZwoeB2HMMs/Txo9aFD",
-	"y4wzkbJNc5+O3fsfI0hJzZkhSKrbEjkZKuieXY1YCsGdhjQSw8qSlIqU5TnLkiMiSkiRG8uC1aPw9/v7",
-	"j7r9R93+4LT/eNjfHw4e/qMTVclumdGVNZ+Zw2A6Qb8extw3ouXNmEubQrvJbJ/i26ZdwWg10+bgDrv7",
-	"j08H/WHf/N/awa0Mhmc3STlzCQabtXhl3rVUlJX5VZtESeLfSqrtUpoWWtmNAbeVkIKhfNdXbtGVq3Dt",
-	"FsF3rxqvsjHu9sXNSac/7A/uNC5dbkw6J/j2x6jjZPLN0lyiTjnP7pvkPoZZKT9hRhsQVTDKqOIJfs4N",
-	"MqrtUYMP+CNWOzO12VS5XXL0T5YCr1zhLzfjdH+FhFvQzlzsgzOsw7xIzwcJsMa5XhI32VgYM+yCFUvo",
-	"pkes+QMeWuzQvolnwVjmRqRq85rSRAoWCzkmiaYTlZAdPiYTfsHEbgRJ2omZMYSxmzME7y3nrPYiaMxc",
-	"q1gkuOy11/GneoseMerLyCzEiGU4/Qjj2XEpQLV0DgLsLVwbSFn3eWrgKo+IMIsQC7dslboZkcWUavO0",
-	"thzDOpMvWCqLDILuZmYYYw2ZL2ANAGHAE9AM3LdZljSSST90zCoaEh2VS1Y4ioFfzMwMcYHzo/P+Y1Oi",
-	"uYUy/4ZkSjg9LsMw1fwC01DtP9+3nPQZvXyBLff9U1oU1FikmM1rHxtOYU44DPaa023e+ejnEYztusRR",
-	"UElro/p6g1F9vOKQPfVC8AZHrErvR4VT1fd9SpH0yNS9B3tfXfGv6h7oQ1tl8j+GHyhYTpekYGOwpsay",
-	"IBMp66AU+1cnuhuel/I5d9gZaz5muRWe7oaIITvmGM4hTd92tXtE+m0yZ7Dfv244yhoWawaSsZxfsIJl",
-	"DvcAl2BHFpiRbdmRLPVIXnoHnxSsnr04GDy+FgAgFAbBItkhRm6HrmLYT2HZbqqYEsEWnnaMTW6kEJAP",
-	"9RmlEex2xZJJKXLDxoy57XmxoEUhFwqv6TzwB1Xn6JylOtBtzqi2jOb+dOBPpJJpiaTnCVEKECM2N9BI",
-	"d0cH41KX1+s9N9BKb6evNKipqVVcRULPxAXL5fx6IqpvG4QhbLj0K+ODxlcNqg0l4LiOMBGRJJ3NzxIy",
-	"lnkuFywjI0OpWoO7XmQk4xOu6/n7nfWus04t89e8V2X/vv8wiB7uf/xj2365Eb/kGBp7o3MIl+Vy7Cem",
-	"jkiSQy5yAlNIplSdzWTBEiOyzYEEzWKVmbvd2EisVdsSijXAJqgJto9Rx32/pgPbydh3R1LmjEJnuU2j",
-	"/lBL91+DfnA9T4RJ+V6vIpcfnRfmRuv/WgQS1AUzOqAQRrPILHrBRMZsCGl9za82Sjcze1bIyfuzmmxp",
-	"6STT0t5+gTtyMV2CAVnpcvbagCritL8jq2uDa3/BVYNbtY1iqmdrMBO+O/3xpXWizlgxYZhyrciY5zne",
-	"Chq6ZSqlczPEnItzs4aLgmvNBJCwtvgB9WHEZb//MJ3D/7DvWJ5L8j0VjHwrGT7as8/Wm/JVZzM12eiY",
-	"m/c2O+ZmVc+u9xg4qBGU4RuQxv7nsojtEakMY1XiMaoN8BVbgCHCxQT5jduDdlF1uQaTa55TLrrmOaE5",
-	"xHsbbb++4fU9bu1fbg6VsWJYuw2DbqrZWtq2gw9MbBes7vatZkBvwHvuxP9pKNqchv9ZZYHjoP+7iYQT",
-	"f0jqa5/8q2SlYZc7QmqyZLpS/Hcj6ySNSIKsNiE7TRMIoOJiEXJel6RuLHDc1NziPdX8F44te1sfQ+nQ",
-	"WZAAGSZE0aUC5r5j9M7AhVB9D/i/tshJ4D9JysAfkdhANWd743xXjAtzMlyPZj2r82nfW6vwvLK6d9Xi",
-	"R7o0loVCJawT1cCj7Ea3gkfF8clVXzqxGvuNvVLgXW14VJ1Ov3purjYMjj+l2t+g8tpIriLyE1no50YA",
-	"14Gdaq6/5jQQI8VrnHBLPEJsKdChewHRrPMhWsurRi+1d9fvpaY39n3UFP8xn5QFUz3yes7M6MHLaM1U",
-	"WR03p2SQOb9keSzAA5bz9Ny5Gb3VYFSUI2hjoeLsF4h3YFrDPBaLqSRyzgRat9Ady0InZMraLNyRLEXK",
-	"WpjQcwxj8i6dusNwvf+F7FByeHkZi4LN86VRWd8+fXNqxvTt8enx7pAwmk7JHLAAK+5hvY+BzzEWEJ9L",
-	"FUlwjCuuwMF13hRc0xofOLjWBVO5njb3Ipl1r3/nyeF1beZ41K/w9qwwfyJkYRXs2unu38zLdRuH1Oa+",
-	"oxrTXpncy5ofvil2QErx4iq3dCxW/dKBrCErogaCr5cQqQFQSXQmxcRJQ7sqDcJ6eN0M8TCetdDX/v6G",
-	"bVdJ5tHg+qZ+Xi0H9q2fjjmrJFwEoqeFLCc2oqxFnevd4Fxt7hysiNwdkcb0/RFtLmljrjWaijzPulL6",
-	"GF7+GdxHKDNu7ENap/r9dcoK1lAMRKZ6JMkKOtYJ+ff//d+1O9mdkTGy3Q+gB+yal4z6h4ufkB1qQUIR",
-	"nBadn0YgkNES1Mks2bUdw/37DkihWDi3Q8WAPP/Z9SOKasMBY8B/OKUiFiOWyhkLb/R75LXIl35K2Gb1",
-	"mtmJ/1hgoFtdZ4TG4fUjkp8lN0uI/pt1dcC1XasJvAN14oaqwOnUexy0tPFsR7VrQDtxvBuo3yTAEZxx",
-	"EX5l8Gu7o2/t712lezmbU7Gs6+TH6YyRt4zm5JkPKWxo5as7VCotZ6BXXqGq1YEU+609XZWfIBfCbmVE",
-	"sAX63Yuma+iD26HlmeI/o6bd73cP+/0+Uf8CIvMv2BG8Ho95ysjJnKbOpA2HfthvWb41QKE+iscJzJ0k",
-	"lynN/yOTM8pFstsjsPDm6KZUsS43Bp3iml+wfAkqG/JdwVTDGd0WzxsaDA5GtIbBe1Azox62LLpHBLjh",
-	"ucKUeWb5eZXNVQFQEjXF2x6MqywFQFFDWLuKjHrM06mLQPv+5PWrIxSG5v+0gl8QDYE8AxUcP+gQ26zG",
-	"EovjNy+qVHI1pfNWpdo7Sq+Nm/uW6TYvEXbQJkCg1VOIJ1yVHVSTBdx0FVJM8JJsXshJQWcKlwxU6glc",
-	"i1FU4s2EMsnUMBY2hw1jA7XMGWTpUJLKDGIkliSTsHznQi7wRi7VTkH77vT0jY9UtXDSPfLM6PpuqzFF",
-	"I5VFVqVoPP3u+NVfnr18/ZdeLGLxC37rF2L7+YXMGBXm9P0Si1+63a7/f/NusoKukZBfyEG/T34hx2sB",
-	"OLlyMbFRDYyTrGJxBrCbXskMAxlD1E0cUZitgoMZkF/IK+myVFozP0gt8QM78nBx2MtD8gvsn2kyo0v4",
-	"eiaRCneaCG6LgmsuJruuL4++gH0d4IgA/82DJDUAlGC6wr40p3rq+poxPZXZmemSoo2KnR7aAQIwMUb7",
-	"Q6S1GWiVy4Ctj0hybNomQI7Kpq5g1Iz7TjuqJX7rCexvAx7S6P3XQkPW09va88zsAFbwEuDbA7cRrSAJ",
-	"5Ef+TUUJbUG52MlhoxOzSC3BsLanRiIGdLG/b7vwgFY2xcDzJhu+TlvTSSKSrhcLu+v2AMPW699fXfMF",
-	"VZjoYLWcdfkO/ithUkG988BQWRcCb+jfaIcOsD5IlIi8gmXUaasHGi0scuqyeWb50Jwq7Sfu1J6z+slZ",
-	"GZeF163iEmrRZX6sU3rBXNctOZnYtyHqUykxPsblaB2RxfqESL9+IaKN6ewQOOBphaCBKvuRNXrx2Njq",
-	"KAUUFchcZy0p5tjjw6DHK1O9yY5L8o5IkNy9u8HR89Fz61K4f6kZAG3YSo1swRB0s45B0+RinWg9Pm8b",
-	"dMr6UP6VtKm1iUPNdJpVsutEaxKDV2CM2rABaiZP22q1a2dWJbmZyZxajeRahQdUl4+tKQ8f2q+g2CXc",
-	"2HHrtTFfikiyeXoE3tCaZnhHm9QV3buBeXl9uCx424rOqsv/5uQMiYP3C9Q0Jo2STZ6GOhjkjtIChOOR",
-	"YaokMdNoTOBatPPm3cbV/n3YyWrgbTvVppe+ZDS7sescZNNOKoWmqd5thOcGkA3mjYJmPNWgrbN8jGpn",
-	"wVgs5pILrSLQZfILlpEpK9jQqJODHvnqKxtei04GDJ7tffVVpQ0788FITnh3SGIbQhp3EgyZJcS1NQ8x",
-	"PDTuJMhR8W7BM1YjdIKe4AKskyBzhJ6gzpGzKxwGRNC9a2FGLKQNDw68mHohoR+0T4cuftjeylEMrJyz",
-	"QqHGvZOYDpOIJDip5N//9T+7zWmZ8bGChZeE6HgiOwlOF5rhluCEobmbx4PWGVhAY2dqsHQqPfycA8XG",
-	"UcAUrEVmVGW/LM1lDLaxthW9WOzjbkOMNbwmpGZXbrZ5NQr2EMbiXrHNIzKSegrlVgwHyumI5d2cnzOy",
-	"kEWmrtwXHEoBpmmhsS3ejk8KWc5BNREZUYwW6TRyX8ROCsYwRgF+7JHjBp2ZFcf3q4I8mG7OjLlLCHAP",
-	"XRYCjC0tiRlOLxYPzTJhULx1Vlkd0Wjfdq1KYcw1Oca5u6zloWE/4MbBMdL5nNFCIXiJ1aNqq4ybBQZG",
-	"UntrdbmPwmhOszvw5Z0k7uDhqUq27ToLHUaPJ0oRmi8M/c8LBjogF2BWIXECSgt1OfFwsY16siSa5Tl0",
-	"EXewOlzcwbowcQfikuIO2KVmTXimyDljc6Ir10OSCn2WmK+O+SXZiTuWlWHuZ66n1unOYlFZWgogtllm",
-	"173Nf5BW3rIr3XX2tZUkpDXpVj76ygU077w7fRqRt8+fkocPHz7Z7ZETpslo2QjNrt0iH3b7B/YWeXA4",
-	"fHiD4NEUPHdnY++6u3JqoZvvY2TdTZtF3GySPVXFQm3iF3X+UDhd174ML32MOvOpFNd2/QZe+hh1kDyu",
-	"e/0E39o4wsrMM8g3umE2wk1yEOo5SVdRYE6Vdunen5MEr0hxct5M3LLIH0DbR5jthBtg19KRRJO6b5bh",
-	"ZJbxDsHymJSUmKlYyQfTQcHgZnzk9AQbiWHYXyxQN6gpR4YtOpnfIwlH1cHPxr5czSiJxYjlEj3k1a4N",
-	"a3VqFLPZPXj7JGzAp+PpsYB1i1BjsKBX4DhIDvp9surnuyem+fk40pbL3AeXac8kwJ1Yd7A+4R0w2Dwb",
-	"X/2uKzB4XJUXjJxGcXXaAMR+e8dVpYkA1n7DOvS/N3IIhN4wuNgM+07xoxgJWsWLcrQGRDkbYUEeTEjk",
-	"giRm7RKyQxWhsfieXtAT6JFAfOcDRbCLqDZx/G1IRLIboc7rO48FF3WLMohTNcMoSler1BdbtS4HrlxU",
-	"yB3iV5E+vvSgVTjct47lw829QxxfcL43jecL2NGaAAuvi6CVO/QSDwFf7Ax3I5K4bNDExtTWYovIjs9i",
-	"leMGoIJqxLiu5pfWglwaEQr+ldbJOSiSlvu/uvFvRXJF/yjv7RG007TuW8EWmBxcH7dNqp0XUs0xSN3m",
-	"1xp+ovRZ8FehBTjFLpjIwCsJQr4+Mdtd67TuLeqiR46x1rd94Ow2XmDh3SNvKErBFIYq0hTuoBZTmZv2",
-	"QdRGdXHoDg6u0HXRGluF5PegkKzwSxd7viIP4VQ+UFDpG66OAHgWPL1TmddidQEOq6Ap1jz3hR7JYso1",
-	"I2pO00Z8d5CqcsfA9ldusxvhwHWHlC3n7fhoRGSeMaWx5l1taD91FMtz4AupnM1YkXIK3NyL0PqA+9e4",
-	"q68Vp68Fe5rz9DwAQGgJlnz+lDzuHz5+ADAKXQg7tKljidF2ukHrP78WrAtdJquB+c2XQ0gB367OAquf",
-	"rzNRVzpvk89v3HlbITjzwOlZXJBnvcGjAwhyaVMg/zTAKvJfP37SB2FHrPNtDKEAokFw8Prh4WF/8ORJ",
-	"negadWp34vhPPw26T94bdfP9h0fR4ODj7v/ZqmqeeF5wpcwGqKBxIWcRuEkJUOVOcvzmhTFV/8pGimsj",
-	"r5O3bMyKgubou64N//jNi8aoW2PEglrNNwdYCmPl3aUweh8NE7aYCIvpsiV70+oQNqlvfTl7G5XvAjVt",
-	"oLzDHq2FAINbc4fjze+UXjAyYkyQjAE+C1Ecb2kBMAcUAmFjCMLh0yxrxJ5fnbXczBO8VRbzRr5Nt9hm",
-	"3lWw8HVJMPubuy8zfy16paCqCMaFdt1UMheMWii5DT/0FhusxJD5Qt/w2M8gqpHXtamEwYdu56MKDoL0",
-	"W3MF8X/pC33NIlbX6ytZ1FD7Ga6VMKgrB6MX8mgiQh2McPEAr3l2j1wQB1xV1En98LBPDnuD3sCHepWq",
-	"mfZ2eB3L+4Suk5CxbuxBCRrdySPRyDSCS6vPktBam/WX7hdYPRityABUtKeIDknTlnZJKtTJswcqFliB",
-	"39in5pSN5GV4DALVrdTaoqDyGcbl7Eax8KljaNfXM9ZCseGy1yyOqvsGmIbotKBkSovMitjdCO9Cc8pF",
-	"0LvNhCFVoyqJwsilOZ1FpJpmMJMxYxkEOuVSzndB+5pRUdI8qVvjNY+By4TJHNIajAYOuWla1zqrV686",
-	"8rd39LQdqhW/z5G/mzA/qZbow7WeoRt7gU6t1deowxZexSMZSLyOh3M/5sL5rHZmVKdT9MEmeEef7DZM",
-	"G8QgMydH8YwJfYVpc3hzU6ziD4f9jdDGToN8jduAgXqMYPJCAwobHHbLES3ubYIKpDFYAWTD3t2oKIDZ",
-	"AHQmamH3atlMEBzDNdFyGIvkwwdjBn/8aJT1Dx/Adjyzv+CRgp9AJDq+bR7Dyf7wAcbsGoOx4/6wnhf/",
-	"J3hKej88+7vrGB1dDxTBR5aEkx+e/T1BsL3kw4fgqJ2VhflQD5M2IL6dZwyh9kcF/EQLRmws4VEY5O19",
-	"RwEICcjvKRcTCC544VJfYbERjr+EOAE40GDeDEnOhfkWo+d4E4D3ZxAYJfNYeHeBIjbfCpwECmIfhLR9",
-	"psiMDS8DcFkbz4MbC2n6eiUNBkBVAH9QeeRei5hyhEEdpg30r2JhlsEDrIxtzDw614AgcDlsbBEXQ4gN",
-	"MvabnSgmQ1OtCz4qtev3CAM63r19GTzaSaYFG0P+WZHaqCZSMFXm2uxM5TShAsMFExc2aP5haEdLxJrV",
-	"LE9M5xEk2EIlhhxAQTBaGBdUkeQPyZHdepLg+cH2Si9zlhCWsxmDUDRYLhEbY0/oLpYEKshOIsW//+t/",
-	"EsBwwCZ48VqkiplT5qYGZwlDcwo4X2soZwVEwJ6uyAXTGNmpJYjgkZK5WTVcCfRl42LAsvIQCAfChWiV",
-	"pm76gcwFOWei636OBZ8ZwcYVmoUu4DuxkDgjmS1txCWuiJLwrgjtUug7Fha/TVfUiESj2g+iDQK0+SVW",
-	"wsaC5koi9OYakBcyoxm6DmzOyo8vI1vFgKZTVDYeKKQziFPmGsmz/b7Z44BvkhvnqkRcjRh8+/CaTRy6",
-	"biwebi4vJzfFng2geTZqVnqF8QrU2nsK6YD5+HujClbHbdXNwjKaO9fqicFwW1VhTzWji2e5J2kQiyBo",
-	"bQ2LujG2ie/Tj+n24SJOyLuQu9XbjXsk9VtR5S0prD06YJUKrtxrpI9b3EFZP6rNiAAG6sLsKthKW5aB",
-	"Q4iTodb1BuUNDO4gyNypzm4+fgyqTFOm1LjM82Vdi7761U+FAlnFl18BBLmpY8B96RM6LLxqfeNB3c1V",
-	"YTv5PIBb1SS/dOdEjafUpM1zI/1X3P+3uSmr0XcbJpN9DqE9Q9AlAMvWnHs+5kZDTrpWN3pMpuxyNbwn",
-	"Fu56xigtXTrn3cGjwX426A+aaDidlTfqM/z6YX2C/fotzU+0+3O/++T9n7q7f/qp331Cu+P3Hx63O+T9",
-	"xG/vLHBk/ZkQnpqy4kpR7iwxY3I1Um3girOdgA4Pb01AnwptYqMYhS9Esq9KBsXSsuB6eWJa4WyO5/wH",
-	"tvwOK/u17rEtEhtcfM4LqdCtoHrkGQezGvJQ7KtgKTWKByaEVjX/IAPUZmUcgQ3mkPn1lM3wlHLzfVtx",
-	"0C1dx5cnrGiDwgTMUsH3Np4PanKQPO+SL2R1vYuGYdvsYmPwJn+793mFi7U6O6gCJ8bSESBFkrDNj7HU",
-	"LaZXkh38M6NqOpK0yCISd75j+TzuEDQuSdw5MWMrVeU4jju77Qgf2NnxmxdQJkE5dIQZ1TyFQvN4S0WF",
-	"fdO6QpB5g4SNhctXU7Z+Q911Bt6ZiJh/FvjcB4T1yKlZeZdPFwuwcHKuLJ79vBzlXE1ZZmkSti7uVGO+",
-	"GPT6cYfsWFZIfqRLMngSEWNA7VrPCSZO4U0S4gBEFnENnDAuzYvqdZl1vVi8dlXFVEVCbtTo6ZrR4pxl",
-	"JLnsYspkVTl5CFGVkMsFtcu4GLOicPfPZj1wcjtxB3OPL2CIMCX4F4S5spxBSjf4D23diLgTxSK2jD4i",
-	"MyrohOH7F5wt7D7AyKCt35G4sxsMOhatowYem1QFnaldmlSTohSETigXyga88AsWi7AgdMEMU0+1S07U",
-	"EjPxgt2GoLFY/OEP5BuqGLoYREZ0QYUyhG4eYl4TQCiMWC4XaJRZV5SWJNm7GCQ98qaQWZkCooYv5glR",
-	"RKVCHI6THqYsrVScdigPBZtLxbUEH5HSTADOGrobodq1FHARMaLpuRt2vcppNVxfgo4IxjLw71iwiyCB",
-	"ExPlgyrdAc9BcJacrWFiXJOdtCzyiLyCzN83Sz2VIiJvvnuzi4ythT/3yDeQtRcUSDWne44E6jL2Mpbm",
-	"AIKAq01VLPRC1hxGCfIsyFEHaQPYATNmlLT5POcsI5NcjmgOV7QiIwx4bAz1kGgO/93OUnvkuAIicd5i",
-	"gJzxYCDmSNs8yIP+gNTARY5IE/YjpXmOaAfm4Ae1AWvdPCQVtAhs7Q9siQs0YQIQXzw2S40FklKYfTu2",
-	"f50wjTjMlgmbLcd/IkaO6dXM0FbmpWb9CqaHGIrJfcwsRo92wacKO2/WEBhhindvQKacqTbIH0XA4wei",
-	"KbGqSfd0OWfDWKzAaRhaSv7y7DQ5Mv+iNfwQLINbpav4UvKxsD59dOlOhCyqg1zVz1ZwHADrxq4PeiFt",
-	"1V0M0lH8Z5xewcaASWKaZ2yOghVZY07FEIFw3uRUEPefX4JvERL8/E1ZwC3bnKaGNi1KTvCfxp9rfwb4",
-	"hxMoaVK4zh/1PX/Zm3FRagY/D/rV7+YHGG0hx3jvR3Pzyn5L01/IfkvLZ0KzYl5whZ0/7Le2PFxpiRzO",
-	"LvBUgrNck5lUmnw1MqvyVdWgWnQFXJ2LUpYqXxKqY/GV2Yfg5TkriP0wlHZxdILc6VF/D/bNQlYMyYCA",
-	"+R0Lu3gR6fcO8bfaqpjf9+3v1Zx3zRmBeFCcCVwpFehHp5mhrJbZIHYfsht0UwPRhoOd49U10BlgRVzQ",
-	"3OXN+txzezMQsKfMdRAh/pUy8jvNy8zYqlgqVQF9dg0Db9RatBjThobBiFIarqOBzkEfaVniWBCy86gf",
-	"AcXIwmz/bktwos/JXvnokDzqGz5GyDcspUYAwp0cHIsGPI8rnh154K+vvhJSf/UVCnXzptKmJ7wrS1pL",
-	"QAKmIdH0nPVWVqF6aViVOprJglUz1xXNLmSZZ7jJ5qMFn0w1EXJhi9VAMICW8L+R3WZgLYiDgeW/euSF",
-	"RqgqBfqV6agPrWAB/v3//DcZkJ0nT4DqLIHi/eaYmsMwWgLV+BsQN1DTD1yVmCd2KxSdMdIkqZY1UMxR",
-	"wjvBLy3kJBcYWO+hXgpp5ElGynkEp5AQBGgLF4hD6T48HqB/kR2/xOTPOMddwsdESJe+AytZ1f01c+iR",
-	"5xDSYXt1F4MOMAl6R8wZuH0qiwJ0cwIjB1ZfYU1JV+EMOXElVvefkFZkH7N+saih3Qwb2U+1dYnqCwO7",
-	"jgsDReQqmYVLA9RjVMsADwuopx1fB/uj5GD/SSzAy2sUth17+YY3yp5UZbDtXgdwYTNIB7uwPG+vKChP",
-	"dgRcoVIyozkWYG5VdqRgu2EeqZCV6QXqmg0/tVo4DerZY1qHBewQNp4nImpGzRotfZLLzqo4i+w5edQ/",
-	"Ag2lwNjcJWCOplIg2HZWFSfZjfxu5EuHoGZnr4wgBy2FF6CvJZXeZVinVS1w4A9U/dh8lThdFdk6gLMC",
-	"VcYCC6R4pRX7NMbXlVRXJ4FeY5tqe+TvQ3GvbUSUBUwmyicicu00n2dWOKAQdkwaIRotq16ByMNqAedO",
-	"23T4jLvAw8w8vTXsAUOSZ7bgAPiFUEsfmp3iYpJX9QjQJ2TnFYsZTadcsK4533SUO9AcnCYlaS4VIKsb",
-	"KUfJtJxREbxrPQjGKsGaY8kK/k1Sx4i00GRybFWEyiAqjWVvV61pLBkyA+3VXhglh/2HpA1+Kwo44xyu",
-	"uT2wmJnDELKpwWgLLVLbKyQ0GdvKgXJhcDgXZpk8OFevTiyRL3SnIwcrg4XHAMLLEcEphGu4mVmUVK7I",
-	"u9Pn3cdAxT5QyAyxSmgZlZq8eveS7Lz7U7/f7+8OMeQiKBQNW2mzvm1/wMNNq8CWWZMZDqPzuHTaYpwB",
-	"uSZvXp+cJtU2KGsWYnADel5bMO3CaBkISQI8j0qLcmaO0rKwUPhh1Lz5e/+ATGVZKLTbdLG0ssGfO9MF",
-	"eATcD7ASttamsmn02H+FHmT4oaXUWketpeXd0sUiOdjfJ2vg/ayXKmdG1XSgKRa7zWHQKDpm+dIKRzv3",
-	"NKd8VkWBhFhzRSkMX9Nyxo2RuiQ0LaRyxQ6Q70KFVExKnOdyaQ7c0C8VemSKAlYCCbqKDqsBQYIt5ncj",
-	"gH4EJD1Uv7m2FoFd2hCQKSKysII3FpSM2aISzQHlPSHrACpXee+R6QjnAVOkHjbPjJGOWSi94THi9blN",
-	"PLy8tNzUUN2MGcWB2fsk7NasL9KCo/4qFZROGDGLCcQ+gpStwCtVgRR67tvg6lzoyt3kO6ouEdAKETRf",
-	"ap660CezCXgjkctJ1YoSBzCNsLPM5aZAZS4SI8xx9dJfSp6xuGOjuQJXpB2ztU3AI9Y6HMxzETIWTGSA",
-	"EwbgYL06imPADawjCOg3WCYMhYtFxhQASzoYIyku3Nx8HjucRed6tEbaZs5HdKnnPGVCsdAhPqfplHX3",
-	"e/1O1AGkPA9at1gsehQe92Qx2bNt1d7LF0+fvTp5Ztr0oKbUx6ijuc4r/zpeYF2wAnObOoNev9d3tSzo",
-	"nHeGnYe9fu8hwgZM4Xplz7uyzV8TptuKEIBPlxFq9ooLMCohFLgO7vYg8ItHDp4UGRjceZoTGy4vVeC8",
-	"IXuwyEnkuXW+dEGIACIrwKBBkYzr6Xf3RdYZQkbdUz8LSFpGwaE6w5/ab6WqV/beYBWqa98DpQ5eXHNn",
-	"B6kwstBktOyRU27jR0eFPGcC4o0BdiW0vGSRIRQOXLn8q2SALWkpxHRlofBnm1cu8Le3HzeY0mvz/ZYp",
-	"AaB9hdjvPMx2B9aNN6wdPqM3LZz+8T1EXAPDBlLc7/cbl5lN95+robT5xyBsA66qri2MaaZp1XfT+4qT",
-	"Yt0nbZu91QYfo06rZ+EmPVWNVnpTTN+sJ9MAe0E51X2RbdBB9S6s4wHuUlsjv5t739DMtutAk8H1Td6F",
-	"oK/Q6OH1jZ57aFjTYv/J9S1OpfyRiqWzo0y7w01m9MJitSL0PbTaYHwnqMy/C/Bc4dK7nM1osbScrCJB",
-	"B0g1/KlTsbf3UWdV2thwAtNZxc/3aAYbOpeqhaljUFwYaQwCGbwQ/l64wkC2bkVb28ch51eM3wLC/NW6",
-	"C+pVmOulw+HqwBcaAYA+YdijUeNJMPwPPPu4B4VMjpweGK301KhTAmj1BXo6bAFlEhZKMWrZ9cDO4eXK",
-	"/j5pgY4+giKotTkGoNNNpbyGht0mwXAzfJncm4qwwLaBu/j3GFnFlP5GZssNuKi7ewEFpSqoZ/irp83j",
-	"oNSewyCBVBlDp+BebVYzuUlRfytEVir6VXGJLbFQwIFuJgFsjO3HevSZTbVpyJ/BvcsfH8vYIoPqKeAV",
-	"oONWEH3pgqi/gSB6KsU45xjneDDY4BNvEMD8VMqXAF8O7Q43mY8HOf+RZZw6qMeD/f1NGs8LmTKljOwK",
-	"4sa+RFl7nIVZbHeVtUZYoZDNmW6Bu/gWfg/FrXNtVNUYIZ9GU82VsXMBHrgmm7kKC4BZtP4R83APOy3S",
-	"Zndo6yQQ7oBcWuQPji6QPw1OeHAdYgVVbhRbdvXFs6uD61u8kvo5FDP4PXKOlbN8c+YRXeNpAbQoX/PE",
-	"cAl7I2FdcVVtflBfW90if2F6/Ynu/2q6zZZB/P4YxJd3xgOf511O+c3sONfti2/BhptTnU5bLHdwwvvE",
-	"+agyaGVRM9Gbtv2U2hsHsJFBYbDVOiHh2RvSu0cBmrPnO1dYtOSdYuvsd9trUiU0wM1jLLh2RTJbeBdm",
-	"T9TY123t2dAirfYXwsvNkGxtFikgL67djnVmq7dXb2F42nyQjQzPX48526DtrRr3O+TSW6vzM8gVZAP3",
-	"bHjuoYkHzt47CZx2TzHaj7S9ODSIjsomtToe8QXvbUxeLKqC00rTZVV/GgsugbCxAUoAp6iYgHB6W74a",
-	"MraqatOVZKt5ajfwtEIX9+tp/c3wbr8+W+79u+PeN3Yy/t44r2dj98p5nfNubfBEo+apLPVIXg7BwHco",
-	"cnMI0bU4cxApXzCRGd4YBQFQ3uK31/D+ro0KcvLj6RsLhKfbcsRsWxULCzUEfoRzxuYuYMuNZcoKViXM",
-	"aQguxWw4mmH+G8S4x6JCm0VODbEEGFMazMUiSEPK31rvYxi/4eTGpw7j+ByM287l+qADR0Rbtr11jXwh",
-	"QQo0ZGqz6tB+Tg9JCzt2iuknUoVPGFZRn8kLhrEIms8YodrGc3sdueFRCeDcwOURC1fGuopTgNAE01sQ",
-	"SNCorIWcP7pxeMGJHchvI8BgJkVGl3V3zI/wG5nJAhhN4IgJgyxa4b77/7hNHIBbkt++Q8YvwFY6bJX6",
-	"beTAb0AAOt5x37aEkQmfSnAZsUOc0LleTAm5wIB6f5/AFda7hWrc1KYczCTmdDStGUBZdlgfkfnvCxB2",
-	"pY5FrYBFFV5fgYi7bDWHD2ATKxCv1SdK+/ByN+YgNgJq8HiEV3QgQbpT3dbhqvJCmZWYUhULzNPokeM1",
-	"NyCbOppOmMg+oZtp/7NKpBNLOFOqiL082kqjrTTaupgagoGJGjK6kIv7EQya6vUepm+dYwigasSETgCy",
-	"mmCms6rfBA8r74yKvOEG9oiOXJIa4LXgkY8AHxpZNFRlUGSH5jn8jWj1ERktjWiwve5G9pnn8spXRwCZ",
-	"0WI3XhO9cgLT/wxKOXxo4xjdIFRvywu3fpsvwAG+Qri/gsMGNL77SDXEjJMY9T4o5IFqJ1NRSwmSyJea",
-	"e6Bs2Axgy0XE1pWIYoG19SDXk07U0GqLYaEKSHlDXLYRm0D9AvcYYRQh93tGduzvkOpSlAIzSVdLPitJ",
-	"EjXjCZQoUbFI/imnoqdmXE//w7pMeqmcJbutpeAh2RD04OOTpy9exMJ9AqZklNqWUizNms2xWFu0Ga4i",
-	"KFlbs3loMVYgpmhN+ed1lZodBAFo2LSCelkp1bx6VfASKOh3meZZL9t8lxTPY4KHBknaFl2QY3BG2mpl",
-	"kIHeSri7sWg9A9cdMVu9UhaxMCcsaqXP11gEpap9grgszExKMxwcpN/jYQT6FxLHYBmAK5VR1T32aL9w",
-	"ttZtBaxIbTOaaNLNUgW3u0YKvaFzC/Je8ekgUR84nxt84BRFAPCfgnLEneN0xshbRnPyDIzSel0EV5Bh",
-	"0B0cng76w4f94cHhPzot1YlHZQacufPHw37/vPvHrw/75wBAzhDz8yyXOBujecqF0HIhgjJ9nXYOZlY8",
-	"a1Sut6v+vZwKcmK3xVYl/um9LzncCWuYdqrawh1XCLRT1Q8OKmzXUs9WajnZbfRlrsMqFnalHnYH/dPB",
-	"4XB/fzh4/A8wwSt4dAve7BDQBzdwQPvS+1feCHrg961auU1B/vy3e7kVse4YochdoxjClYlX7a7OOsak",
-	"K8EWGBKwUsp+VcmhFmrPlmg/FhUcZw0g0ggW6HPOXEEWjxvm9KFYrAqcIeKYSpvxXPPyZSXybnYGVXMT",
-	"C8FrgyqoUgCPgAI/qbitnUDFVCBd2CORGmMbYQNnCAb8T5ZqV3++LS/4pa3W/+td2V0ppCx+UIuYWhEu",
-	"FmJmeab4z1glqN/vHvb7faL+NdZVnYvlmeXQr8djnjIs0VaTMlSwXiZZQ8Y4kVIVTncCZV3B8pqUqUpf",
-	"eymDkCp2NJC2fENef98JxzfdlgoEySccVvjgAMPivPqrCkaoX7TrEysFnj77lnu1wikIn4oG1ioZ7+v0",
-	"0apNNNbp4w2J6DqfFDC+bc74Nmd8e/P7GXLG7TG/jXK0cZo4RkzaAsZYutXVQoAYTyiwA9Cto2WgUfXW",
-	"pHZbFWKztG7PTbYp3Vv39peXlX2T47l5NjYcCgDMVYQDODP8IseECowTcHaJMyEO+gdRLNglTXW+RFeq",
-	"rQ0BHWZy7cVX+2m9v/uuTVWK7cHfHvwvKlX7Nkf/Zma16XKj9GwlZ76WG9zAw4Eiz20N6BFAunuUbnAO",
-	"QBkVgD6PBVhiR4TaO4d5wRRi9toSynC5gMjBWNoAIed3EjP3JIpFAlaPK/MeWmWJw1jNbAWw5Kf3GAn2",
-	"4SOmaeeMFniTFZEk7sSd6mdCLSr0bo/ATA07c74aLa0PBRmimbGHAPbc0WL0QzGVa5wta9LCPXu8tTuj",
-	"kDOpWRPfDFm8DRtzMMmhVXwjr/INTbxfJz98U0mwzQvf5oVvLcvPkRd+cxFmrEsXPculuDoVsYqfCJrY",
-	"ogPApl3sLREyQNOu430Sw+4dxPNiuiQ7SRjVm0QkGclSpPhPsyA5lA0CuTSjoqR5giVrFBdYwFBEGPIB",
-	"yTTUVpgRbAHFWQESHiuaxCJRsnAudrhZh2CCqp5HHUZ6bEsoUSUF3CT3YnHs5/hPyaEYHdZF4QXghe5Q",
-	"EYavwcBYMaMCBfC4VDT3Yg2SLncJFAfAIDeLgxLuyB7NMixi8KJWOTGohtReA1EXND1vFkGMhQ8PjDvD",
-	"GsqLlDlGpzhVIthPrsF3ICRun60wgDfl8IVuVWbRVZ2Q47GRzxC3Z2jkqIr4sGuGERvrQjVOQrL8zUZs",
-	"BOv0qQI3goW4R4huoyhxjPC0JSANma8bMD69zZDfYstPi9EdfO/6+3HYogYD26om2+vyX+e6vC13JZDh",
-	"NS54I1G+wWW68MWd6pfprRL+WpkOKKFGNAm5IFLY8qc0nVbtEHAQCq7MpJggOEFSLYErNsOVLUxMybyQ",
-	"FzxjxQNFUC8w8tKpBZos2Ggq5XkEhaupIHwGVaKxtpO1Ja1EisgY6pthvTalyU6lacSipmqQFZ3EaR49",
-	"clytGldXhgf0COBeA6v1xXbIfn9wFC69M2qlwEBIGFr1cr/KVsJ+OICxRaS0FVUyLKTlyxCBtqI0Xard",
-	"sHqxXSiQ4wWDRTLajV1TKE1oFCf1e1M1jrMsOGO/bqiEJ+umd6Gid9w6vLqBfamOh6FuqBKZSzmvXcgz",
-	"jdfgz8M3hoSOSsVsj51rL8utCjDsVAflJn6KYJFvEtbwSXSE67wW7mguqKrxZzypR1jl3RzG4BRuNYiN",
-	"NIj7RMa/xY7ycEOPKq663b1t0MPWNfUJshrtYQsUnvtRbj+AtLoyHuKUnrNQ0ZLjdttvSHIK1ZR90SpQ",
-	"ZLiOBdZTtO4jYPvg5+eqoSCSHcV0mMKQYMRXEgtXtznB0C+46LD97/bIWzaTF/VRCqhg5pBdjGSPxUIW",
-	"2RCaIf5WpbdDCVnUYkPF2EgrqJA8pcXM5uooAAZ7YEz9eYnVS2vabHjTYuF+A2ZZ1bU56B/83pREjA+o",
-	"64mbxcMEgsfR39bfsL0d/1Jux5E7tTgpbsXFo/V3C2jbWpf7SvA9aYu9X0yX1T1ALLAmcVtZLstur2N2",
-	"sQin+ftldn9h+kpO92uaZA/UVl/f8s8vxsEr5Tkp5/fJQG/mnQoPGHh3MI9e76V7H7Q8Z+Lj2gtfrOKe",
-	"c3HeKAcRICAVbFFwrbEW/JyqCq0DoGANT+bplBQshaxgQFzKeXpuy21nvGCp9s5n860HisiCT7igOXn3",
-	"9iWAOMUChgppwQrjKe2ooLQvE9qNyfo7me8b4GdBo55I0w2hpldbrZLaJHPq25MdIQGzxHew28YgTw1z",
-	"f2om0mSODxFbqQX4A6YNS2bWwvkeRoVcKFaQiYSZuZWoLUGd0730GbSt0derSwiJ+G6b7AWlK/rR6zQd",
-	"cKE3DyqA686wUxa8s5q+vDF/eVOOcp42uczBpg1DJnC4+fdud6Sx7bqDzdKy4HqJeTvVMX8uc6gSjlIf",
-	"QCfE+aeHxwAy5GJyak6HP9ny2pNtCGXw//2/AzNcoYx+JTT5y4vneFfz3emPL/15yCXNVETqx5hChXRh",
-	"wxiq09MjuHoYDIJnFnEi8AimBbMBb2sP1es520Dh4DM6YXsTPq5rGp5eR1xQuLxeIdnVS+G2hWgcuadQ",
-	"bf2pFLqQectNWr6gS0USIbsQVJlUty6oo1mGQgFdQPsc0KsPHxPlzNCO6zWIEdyewJUTaOimq+15IHN+",
-	"yfJf6fy5Qv/3gVKD5oPvssItjAWEmFxfFn9dbM2pH+ZvFwpF5eXkk4GhuAW4VUDNp4xkcQPbIIzF7eHW",
-	"FtrGrvw6sSs6YCOO2Vas5VqHvm++Ke5DnSE6yIeIJKoc/ZOlLrLTHkTAf4iFB4AgO0GGe/AJHwLn+WRE",
-	"4gbaBBgPS1kWFd7EK8ORzPeeIWBEgDVhczd6cSdCGK9UzpcO4cvmfrlvPbB1OdE3MwZVkmVDo0260nzo",
-	"n8LZ93YRR8IC26JNBPhZbFG1sLlmhoUOg2J/puuim1LFMmOcGWmCKoqFGZNN+CQ9pYIktPuzXdl+90lC",
-	"dFkIlhEutIyFMcGSbhKRtNSGpT86CNpHfj7A0bvYy2NSUJHJGZmyy1g4ODOqKvB62KFkpWZ7AgE1Ztkd",
-	"cBPCS0HsD/RDJvyCKZK4hej++7/+54qi+Y5Wf8MAGW3IGK7rzlTPcmL/hIRfPCAjMwYvF58XckYsDAEe",
-	"E/MFiI12T24QxuGW7FeDpliLaPWhY+0QmJ49CBbTgKgyTZlS4zKHUo2OPjrDzgqV3Qhgob4c2TrvpT+Y",
-	"W5yFbcjBNuTgM+As6Iq1b6yZeLyFSjH5YEToZqgL/ozXkRdMByDdoTJhwUrF1iItBPJos9vlGl/ZIi5s",
-	"r0a+PMSF2xzUzZEX2jTiyKtMLpe513YHuv4w3r+1f93tZ+iw357t7dn+YkAV7nK6b+iNdR69vJzcBmKh",
-	"8ipcB7MAVjwvEDsBy8yAkEcJj+HgKjKWtSA+KAXM1nWwLZjAW2M4tzUmvYlXTyAQbEHsI5JzUTOfKqvw",
-	"FVuAK5qLiY0dWTB2fhvz8NdBJLgpO90iE2yRCT6vLfYFgwvcnpUbk6rc6Fo6CKr2QR7ooWyGn9gwuymD",
-	"gA4En49F8pIr3X1X9ZIQpOb63XQpJqU1dlfvqWMRXFSHRcTAk6tmNM/xDgaueCsHbFBVPkNHr8/wE5kL",
-	"yKNkVGoNyZHGTpxhJ29en5y2jf7PrwXrQqBJgqEhXJnpYuzIX56dmkmzfOxkjq/QHOb9wTKqlArBCjJm",
-	"trYaLqpdOuoWtVZgTREhjcyrhU26ZMVaIbYdWQQBTruxmDCtHCQDDAMqNiiJN5iyxFB5XIladGVEcn7O",
-	"mlse+OVXoy8x6rIRWgmq/pTOIUrp7fOn5HH/8PGDdtlbzQTuNq8VT5pd6r2pnuWB6O0MO3HZ7z9M/49M",
-	"pno5Z8S8AD8xfKC5zvGfLPgiPtsLHuIvQBozpqcy+3MM1yJxJ3zOxdws4nLO/hx3psAF4w7Q4p/jTpOK",
-	"4g6qKn+OO56e6t3hTqwbXfjU/mTGhz/UblyvjbdonnGzi0fE1RWfUkV8Nt02tiHwfTfX7PMHN6wrDlkd",
-	"LmNvdzHOLRjuEAu/UwhdHsnLIGG1xm0sNwBQMYXMHRpWjMLFRwSNbMkXaHMDDh9EIh3FIpXyHMIPREac",
-	"GgLsAa70BONwKSYYy1hGhCygnD0KBjAJ+DWcOwJG32UilZlllrMy13xOC717hHdusbCmiPkknwgJ95Vh",
-	"/ogZu4vKWhi7REsQSJnp86rs/VjYXPdawtJuVGUz+WKXjZx3syBCYnJUxV8bYSo+9b9HvpUcUvpt5hFX",
-	"kHyUM6V65NgFcQZCU8gq7nIsi4lh/zTXDOSALFAyWadm9f3dMDQfS8uh9HNs5DckUDa25C67i8WiC3RS",
-	"FrkllZp8+bDC1gHIxRJZZ2MD7bVg0CLsyHAfT5LA27vuSu0und7C9LtP2ZqtE65z/OPvsiQLnuekYCnj",
-	"FwzoURYML1GVowyuCCbO9Wx/89sKviAVLDxpR05TskrSryL6NjOHoNltjSJsvc40+m3K3oCcyI4UNo57",
-	"9xaFOesf+dA5nvMf2PI7ME7MVz9GHzrHpvHKAzMgCBhFuV2nqzeFzEqoxdDrRJ2yyCEqQM/VcG+PznkP",
-	"x5NKoSQCOexdDNZE5UGRJijXbGuUVMhQc6m4lsWS7CTQIb6R7Na/Odzby2VK86lUevi4/7gP33rv12od",
-	"XLgiO4YF0FSr3YZ0GRKXXGWEWGTrjkWksB7GKBaltU9FZmUF8mQb/IAQeKsTflbPzKoimZpf9F8iqx+q",
-	"PlMZwtd/yssVFPBw9FEgUuLLLB6/eWHUHuIoCWw7wkQ2l1xoRKDwYgfVhowpPhEs8+XOckyPgy9nsUhW",
-	"qXNIgDqT2pJVFN1OJ1ViGq3q6aDvExjnsMbdIpedHBlNq0pOHslSg5RHDWa0JFMqsh555RPUrHHAa4l3",
-	"YOU7GU0CER1MlWw601rezcf3H///AAAA//8=",
+	"7P3dkhs3ljYK3wo+zkSI1Z2kyPqRJVZ0fFOWZVvdsqWRSm//OP1VgplgEV1JgE4gi6JlRczRF3ufvif7",
+	"dB/Njew76SvZgbUAJDKZLJJVJdkac+J92ypmJn4X1h/Wetb7TipncymY0Kozet+ZMpqxAv75muli2Tub",
+	"aFaYPzOm0oLPNZeiM+r8dSpzRhRLpchURApZioxlpJxHhJovyGLK0ymRgpGC/VQypcmC5zkZM0KzGdea",
+	"Zf1O1GHv6Gyes85oGHXMe7xgWWeki5JFHZVO2Yyarmdc8Fk5g7f0cs46ow4Xml2yovPhQxQOtPcSBkjz",
+	"W4+YksI0R2Z0CYMVasEKlp0SOlZMaLKYMkFKcSXkQtRmcLLDiP/We001e8FnXPfgf1eHez5lZFymV0w/",
+	"UESVSlMuWEYKqllEuHCrqsicFWTGRalZn5iP5jkVDxTpPhpEZHg4ILIgR4PBQWT+MZEFTNBtiJ7KUhNK",
+	"rmnOM3LFlkRPqSZyQrhWJM25mTHNsoIp9UDZ8dRm/Whwh40Ll+E1m1EuuLhcXYpv5YLMqFiSmSxYNXHt",
+	"VwhJSpGCX041EXIRkTFNr4iW8N8oFrjDesqVIckRmRRyRgbmBV0t2bgslIa1hLf6sajt7+OtZjrYYqaK",
+	"tWz4W8HfEc1nuL2WTutkqi2NBjN3h2pS5nks6CXlgvAJEZJMykJPWeF3mysyo1lzVsNHg6Ph4dHxyaOb",
+	"ZjeRxYxqnNOj4060xXSx197zbHWmZ4LwzBAZ7IcdX2Q246dSaoZHjKorLi6JKudzWWhCx4ZSeZ34OoPh",
+	"n786+tvxf5784/H3j/58/N3hX7549eT14M3wvBMO345Q6cLQ1wczwjkt6Ixpy+qe0tmc8kvx/Kv2g5ja",
+	"5w8U4cC3uHkyp3raiTqCzmD+WeemJfz3gk06o86/Paz47UN8qh4G3ZuxPc/YbC41E+nyL2zZsn7mvJaM",
+	"lIL/VDKzbobN5vKSpzT3+92l5O3b519FRNHlQZ8YJsmZwmWnOhbuPTjxKS2KJdCVojMGnICKjIxltiQF",
+	"Sxm/ZvB0ws0RKZiaS6GYJzihNKOwpWnBqDYbRy0Jm5dlWaSsT/7ClorQwjQ/18C3aJrKUuhYGMZ0eEym",
+	"sixUg0I7J5NB+ogNWO9w/Jj1jtPjo94TenLYG2RfjIeTL+iT8ZC5LUHxVW1KsJQ9s5a1I0vfvWDiUk87",
+	"o8OTE6Bp9/fQEIjWrDBt/v9+iON3h8NeHL/74tmPf/z3TrRCUFHnBaPZOurJGc0+EuXYbmEE7XLEM0+u",
+	"2UwRSub0kpGpzDNVO0uHAzu2n0pWLKvB5dBsOJ6MTWiZa/xkRt9ZDj8YRJv4/csia9MlzBopc8ileV4/",
+	"4ebNTvvI4O32kbnPmDCD+aFD4S/48ce23XtFL1n7uGC1tDRKQVmIiAC9GvoGCTJs6jBt4zRNtA9zWF8/",
+	"838b1/BVIees0Mt1xDa3zz8SwQXdm9G8KedzoxxwKZ7NKM/bx2Q1iMic+ZQJ3WMilUaqUSRIPSWKXc6M",
+	"stFN/iMB3UtpujTPuZFcB2smwqDP284FR2ymcc5m85xq9iYvL9unoO0bRhnLy8s14zGPbj2c2iBgVAVN",
+	"jRA8l1dMtA+rFJclU4qOc0OlV0wYHmykwcz8eslIVxbup5yLK1TtDupn7D9nTyZ/O/zzu6P828fFXw7n",
+	"/+sLdT5c/P3n4/LsUfrsSdY+V+juxskGDHZ4+LjOYB/VOeyg9+Ss9w/a+/mi185hP5iOUOqAxP6SZlbF",
+	"MH+lUmgm4J90Ps95Ss0aPfynkrBudqrw4dwedVXOZrRYBsf8gSJuTaIOSFj4tihkgX1keBZBWb7wCoRh",
+	"LDItDfVCrxdlkRtJpPVcjR4+pHPep++4nPVSKZTMWT+Vs4eZTNVDaFr9W1uLdvv86OwT8gAo/oFR5uxn",
+	"Zm0+bE3xMBn4oE5Lz7ExrzxU6tEITqjrXxaoE0w4y60Kx8iikOIyFmbLImLUNDkhBRWXqMn6NwhqkaYN",
+	"az+dEorNgQ7CFRFSx3Ykf37z8ns0aBwpG7pDrV9OJkxkhgv7kaHSEFivrSZW29rYbx6ufnCThbJtS9VH",
+	"66yA7VsyH7Qo1xsaqN6FfX8qxSTn6Q7HpvUUVHrVxRVbXnBxUSp296OwrtnqPJzVzFcgh4aSRx5sozHC",
+	"GVLamE9FKcwOnVrLH23FodVfO/dwulrGDGp20hh5sjKmiEgBZlIsFCuu8QRSIcGys8cvY/NcLs2i98lf",
+	"KdckCRwiibckqciM0m9mWB9FqOyP4Gd8y+r9qlL8vdHwQHkbYOXgNdxGN1Fn+Oo6r8j+yHa+lsWYZxnq",
+	"ALc/sxPfzF2PadhSKKm4ImevngNBgWFPs54U+fJejlCpp7LgP7OMjEttDEemFMmY4CyLiCrTKSqTvlMY",
+	"RUrzHI3RRcE1I0Z3hSn398JiG8p7LoyGRvNnFSndWmLYpi7wwd2VpkZzgYQQxD0l8JTINC0Lo6LeAyG+",
+	"ATbcUzxjjdb3NLUVTX0v9deyFNndyElIfTGBZu5KSWFLFRF9L8Ftg6KSZ+RBKvQFOEof3AcVnYOURccY",
+	"ySQD1Zewd1xp1Jm5cs6xPjmrXpUTJ/1jYZ/bKwrlBfpeFd6SEl/RZS5pdi7lC1qgVXh7gpxjYxdayosc",
+	"mrsrYba1WLcLnVYJNhRXBN4qjDUlyHBw/Pjki0dkvNRM3R/Jru8QyA91VCOd51qR7pB8x7882DPG7cix",
+	"HOc8vY1j4zfopwDvUMNPcS8kiF4u9BU4Cwjv/SaymK2S2p03ZK8D3UkHuvP6fx76Ahg/4GG1pHlvRP+9",
+	"9B4wWWAXU6pQRYDD8BHWfC8Zfy3JeOetM2eTp+ytoNeU53Sc33H3FLZ3UQYN3nX/2tus76B9x6xl8Frd",
+	"R3finFv3tYuu05QKc4ZRs7ZRM4spN/1TRZLVNU4iH01TUM16cGtK7F7178NBVkU23ZOi8VbY2AqWfccy",
+	"Ts/hxuUupFJWLV7MTJMXcItzV2pZ2+wNR35Wmn+ZDTUGkiLhTN71FotFz2gLvbLI3VWkLMiszDWf00I/",
+	"hIcZ1fRjsQdDXdCJ7f5eGcGeBXxMFjDCK2kir1lhpBDSDhexMPaEZoKKlPXJ91JPubgkC6pIJgXDCBw3",
+	"7HYX/WLKRCyMuMDNhesAJnREWK4YxrTJycTG+RmNwLsOcq40ORkcneLoYuG2h2VkzFJaKkaoWJJvz89f",
+	"hXN0E+Q6IkraYCCI+1OxmFKR5cy0KAWZl8VcKhtkWLAJK5hIK8FmnRDwbr60MVyxgEgHNAP+yVIzmm4C",
+	"lIEfkl4P3kgiopiZTqoeTugV68+yg3u6WWgyzr3t2cIyzqX8joql/VndjV8YCXgBEvCCvUsZy9jdte72",
+	"Nit+YVaEoNR1zz/efR7EtKD37YECgW+75sr3ftNdXH9/Y/ZxyfmtoP6+6K46TdDS3TWZWmPhpTYGPdRu",
+	"zzCsxoVQ/K139uo5XG/LwvwBHbmfbNjjPd2zMaHtCpEJ5TkKOCPHjKCZF/KaZywbESHNWCNCfTw8jN1I",
+	"ylgU7FpeMYgpN7LQHRczM3jVXjSv6MoQH6qnUjEiJygL14ShQ5SJiwVvCWXfu8G3PizzQqY2iuxpdVJ2",
+	"CKrKSnzeiKw6C+5QwF8B0Ut4zaFuCrLy7V0woSGW8m4Hb7W98OxVg8TxPfgnFayfSfYfdo6mvQeE5gWj",
+	"2dINH9YuCFhpTF2Q4BkcjIKVitmOXAiHsQdujDZrBMRgG/ceZ+ObrSvgzcAawwPcKgRzIRmfgDqo3YHE",
+	"xVG6hSLAInPx9E7LHjPCMq5hCBsj77DZ+/Jmu9aqmbtofPIgnc0vBv8rHYz/fDLOFk9O3l0Orx795/g/",
+	"X/z5gVPNIXLG6NFCklyKS7OnjKRTKi7ZPcXmhfYjV2TB8hxsRxsKUS1hSouCG25d6pHZFUf0sQCqJ11t",
+	"zYYRiTtfuafkmcDMAMN5u7zP+hGcCHVAfOBJ3DkwfD4WqxFLNaoOKMFQdkRotdULw9RjYda7VJXhQvNc",
+	"LjCqzwVnQKpS8KWgMwzimHGlOIQa2lBZ86ILeN7z+635/e/U8QMz+YgOHddn0uw02d+AbkGZfmNgjc5Q",
+	"3QNqzDKOJrzNPuBG65jQXLHVSMu5VJrmTlvskyTngg2TiCQp18sE+HUCumixTEj3+ZuX5Gj46FFvGAua",
+	"z6e0d3gAnNDp36fIm0Baz2mhkU8mcSfuJOjl0FWGA5lSFQuxmjz4vmN674w6L7gaS/PIDqEz6rw670Qd",
+	"GGVn1BkektclJRlV5OtcFsyoSTilC3vYhoeDQW/45MQs9zxYD9dFcFKr3sJQfJtk0prrFMdvVoPvg8E2",
+	"cxCq5SN29Yh9l5jhQgB4Sudc07yeboSzDlMAznr/+PH94Yd/b+vfrk44tbaFCjO6bjFL08thvZejIiOT",
+	"XOLtaqP1le9r+1Qfq92yRiMtbRTsksuWZI83GhJ/wfoSKQg+WOhlfVVhw2nLhq/mPFV5Gz/Y9Y2Qgqrt",
+	"rnKl5PifLIUTfiZovtQ8VXAvfu0yrX3iFV12otYcODMYY7Mxmk7JXHIBFhwlihntA92Kms8Y+RmSxkvw",
+	"tNo+VCzMqUtpzkRGi+p3FwGQ6J8T/LD79vwpGS+JHdJBn5yRJKPLJBZjdsmFIlSTXKY0JzOeCX45Rc+n",
+	"IaUlkSJIsU1zmV4pq8yRnCqtYnF4ZNb+8ARzFU8NCygYodi5uuJzFbQL4dmQSO565qYNzKLkRhfC+K5k",
+	"wdhV4l6TgnwnhfmOarw81LTQLnPTNBgLYFyPHw2GB6eEkmQmhZ4m5kuulc3SzOgSVxX/NIzPzAHX3q1o",
+	"qX0SNCu4zCDdw7zwQJEE+oWgdPOCUbgKmxseC7cFD5QdHjDWSSFnSQSDSJjIEviQ0SLn7Z8ykeGHWiZm",
+	"IXAQkAA2lXlmFmAmlSbDaDAYVNtuuavN7kOaM0toCN+shKHcIIcQnq8ctS+pnhZSztTqafOPIjKl+TVT",
+	"Vd4fNb9MyNi+QbqUaMlzFqbTm4eGStRULlhRz7Ya9k+iKp86k6W9+QjzAOv51XgtlbOXk85oYL62MxHl",
+	"bIxuwC9Z5idSJXTe2GgzszDyZs+uEldYq9mp62a2dblEy4wzkbJt06DP3PsgecxsjAZIdRumg5W/3lYY",
+	"sxQyK4wulpg9SFIqUpbnLEtOiSghW34iC1bnm4eDw0e9waPeYHg+eDwaHI6GR//ohPtENesZ7tSJOqYR",
+	"vFTDhLd2aam2ne1TfNt8VzBazbQ5uJPe4ePz4WA0MP9v7eBWBsOzXbLPXXbfdl98b961altW5jdtEiWJ",
+	"fyuptgtYh7IbA9qUUZ7QuNY3btGNq7Bxi6Dfm8arbIKZfXF70hmMBsM7jUuXW5POG3z7Q9RxBvFuOaZR",
+	"p5xn901yDdUCco2BqIJRRhVP8HNukFFtjxp8wB+x2pmpzaZNdfH8xakwO7K6EAlCoSy2YzRqLvUSVEOY",
+	"oq7UkxmheR5hBpYhb7i6tY8iFHAFS5nQ+dK3CEL7lCSoOCX4cTKl6mImC5YYO3MC8WBKW3HYMAbcQM0f",
+	"kPu/LVW9gmk812xmFm1G3z3Hr0M9khYFXZrHRuCvkM5JbzCE87Azt3LzqzVpN8O+PJYyZ1SAwm413Pe1",
+	"HPw1kAStQk/LNrq/5eBxz3db5nP8pnlqYFlheL7ZKNhSP/Vgxbai+GfimuUS/T03Un6dmCAUZlvp7U9X",
+	"c1LQyo3DDBSFHc7lX0FjB5+lswfcdVOIXeIVFAI6y1wvieNCseCKsGtWLKEZo4nCpQDELWCD9k0UUlxD",
+	"DKaxJJhRqaVgsZATkmh6qRLS5RNyya+ZOLCqsJkx6NHm9MN7yzlbfTEWCTLD2rv4U/11UJrxwjnn4opl",
+	"DgVGTmKRVJtX+2a89G0WLAf3VO2FES4BTAZUbaY8bzN8BsJZ4GpuXvCUkayQ8zmk3xlL461Q5dhsy5hl",
+	"sYDdiNDogI3BD52fBKYX7hSAXHksiViY/iIizID8JlYu4YgsplTDw3BzRrV9jkXBUllkCllwziYastPB",
+	"Yw/yw/JmY+nYvlmWrHhuzJ4a8h2XS1Y4+oVfzMzMuYQLys6PKw6ZxiGqEe1LkS/t0lQ7GBKUJWXF3Nor",
+	"0sWffOrPyN8j8cxH4CTHh4feKX7ho5UTsIRtU7HIGEhTa9SZESgiZAV7tZXECMFAQklx0hQUUQexiuxz",
+	"o/wAb7BE2KKDcT0lIR1HGFaEA7WAFn6BfEP9XUf+2n5ZH//xVsN357ImYD3iTKr5NcIS2X/+2CIxqi4P",
+	"t+oSSXGDimfe+eCpdEvh/4LRDC4CaqP6YotRfbiBoT/1ltAO7LyCe0M3v6pbeFNq+crUvQcnuwqyXjVA",
+	"MYphlcq+CzswRLQkBZvAfZbRrS6lrIMUHm5SJwqW8jl3WIprOrMqK0qShp1BuqAfItPDpg5OyaDN8Bge",
+	"btRulL3OWTOQjOX8mhXIeqol6MoCEbqs6JOlHst33r0hBWt4NIaPNwLChWpAsEh2iJHboZuUg6ewbDvf",
+	"Bwi28LQzIhRQRIB8qMf0iWC3K/FPSpEbIUVFLLzcF7Qo5EJhoKQHgqTqCsNjqA4M3Auqkzad/C6OkI9k",
+	"l2tp3XeOEK0L0aKzgEPW0sGk1OVm43cXfflWRmuDmpqm5U0k9Am0392V3q/5ZVkwtbPOS3VgjGY86zun",
+	"V6XbVBwUKFaWOiKWv4ByhMeQdGkIcAj6pupXpzQ5OCWJ5xWJjc4CPQQZBia1QGgvfgvjMF/hsXafcL3C",
+	"Xk9jkaBIuZBzZtRR8Abbn9Kcp1cqsbzJjceoksS8DScvFvAWy0LlKWWnphGvkLa2EYvgjYzoaSHLy2nD",
+	"VHATX14UVIMOD7oTrsVDM9FTkpjB4POIJDAc+7adjO/F/Vww0zmgN8K0I4fliDOG78LhQ7B5xa9b7X3f",
+	"7SZSfW3egUtt21zdgN7Ezf2Hy516q2Tw9uLUr+u2nTiBt4uQrNFafXyHW34Le1j79NFw86d1qth2iiFZ",
+	"rHg+thfCVu5WNOB3qDGr5gI1RtCkhnDTopAoW2Z8E1dsgzc8q+OwmrM2m18kZCLzXC5YZgzcnGkNYaQi",
+	"Ixm/5Lpx7bw+pKt+HW3eq1Dpfnw/jI7W3E27Eb/gmLK9W7SC9QR6Tl73+JEWh58xGVdVXCejdvL0beHf",
+	"+7QOuTbZ6Vu9iVy+cxFBO63/SxHYFS7J1sHpMppFZtELJjJmU5sbLPfG+5rtbgRWyMnHVjXl/dLx/6WN",
+	"yoYwucV0CXcrlf/ChrNS5T0ep9bbBa6CBVcNHa7VD6tna7A8vz3/7oUN7pux4pIhFKAiE57n1lkkMsJU",
+	"SsE1hAZ7wRYF15oJIGFtcS3rw4jLweAoncN/2LcszyX5MxWMfCUZPnpon62/5aoam6nLrY65eW+7Y25W",
+	"9WLzZZoD5EVZtAVpHH6qyyJ7RKo7I1XiMaoN8Hu2qPxNZrPcHrQr8O/WINfPc8pFzzwnNAccAs2vG3RX",
+	"3+N2h/r2EK4rd05uw6wX3c3W0rYdfHD75EAU3L7V7pa24D134v81Ddxp7Z9UFjgO+j9NJLzxh6S+9slP",
+	"JSsNu+wKqcmS6Uq9PoisKRVVFky3ablAQYVYhJzXgSemsshwU3OLil67QXBs2bq3Y4EpnuggT4AME6Lo",
+	"UgFz7xprPHCbV/0B/9cWXxxuMEJTI0sO6lEyON8Vl4s5Ga7FetiMfW+twvO99UhUX3xHl0SwhUIl7O4B",
+	"eS03kncQ8M0L2yroKbLXKUaKgTHe4kKsrPRtTpMz6j9VAEYtnOGeNJHbxSLccP1fXfSHN/tuZW86y7W7",
+	"0t0v7VU58zeDtjuIRARlagv66N98u77GfV15Z9Y26nfqaJO5eFv6a2xHeIW8zcK/sR7Enb1TEPLTCPNx",
+	"PsbV5bzZUXn2Md2QTbs4HMmNKyML/bVRfevxr7V4lOY0EDW7oouUCshVgBQHMsZYXsuu1wW22NNU49S1",
+	"d9dyUXNCd4+nD/QSxxzJyzkTNiTSuc1lJeicek/m/B3LYwH3rejXwpe9vW6MA4yvt+4vdzj95b1118Wi",
+	"5vMjrS6/Nq/YWJYibbt+/RoTW72DtH49vf4+iHQpOXn3LhYFm+dLYyy+fvrq3Izpq7Pzs4ORDW+GWjWV",
+	"3LZ33Ss33HD3jGNcuXje6EFq8Vgdb/R23dYNV+/nycmmb+Z41G+4fVpRu4iQhTVta6d7sNut220uyHbx",
+	"fgbq0srkXtRiUJoKH+iHvLgpCCIWAY0QDIIItDyyouRBhPcSclIAPJ/OpLhsOLsbhHX02/eIthzY13X/",
+	"/xrXPVdthlR/h3O1/WVlReTuiKy4TgOf6Y0+1ICmIs+zbpQ+hpd/gusslBk732mtM7r+apMlQsVAZKpP",
+	"kqygE52Qf/3//3ctULg7XhJK3A+gBxyYl4zhhYufkC61RayweBpexhqBQMZLMOSy5MA2DPdjXZBCsXAO",
+	"v4oBef5z4EcU1YYDZrjvOKUiFmOWyhkLw8z7BGJ73JTwm9XYZyf+Y4Gpz42cBvNxGBOL5GfJzRKi77OR",
+	"72C/XasJvAV14haKtPX1aWmTYk5rEUt24hirUI9sgCM44yLsZfhrX4/f+v55le65Xr4qeMpuo2PBh2aZ",
+	"NFeap15+eDecDXdKuV4aJRj+XRYFE+myT55y0zRm82hImZnTQhvSd4l4UNthiYEPZnbUkHpKFetxoZhQ",
+	"XPNrli9PY2FTJG2+D0ZK+DhEo8/4IQGcviJct15Frs9DvCmz8Ja5gRCLuEXAl9+dFZuonvTmW2xlcGb9",
+	"RGO4Z+mMkdeM5uSZRxPYlCv4VMoi44JqdpsUVy4gOuev37whj49Jxi4L1ua0yKnmumxkIx497n8xPHpy",
+	"YxLSk1Bz6j0ZtOQc5VJcrjbee9IfHj05vjnD6XGtdfiz0XwzPdHNI+y2fXtujjd7v/FmO1xpbM2cHcCk",
+	"iFC3x9qLYHDU40TPXj03SmfU+SsbK27YytGglVnYs/vU5omu5FNhwCB5/uYlOT4cfuEP+2pKLekmz96+",
+	"NkLq7ZuvzH/+/Orv4PczbQPjAKCIwjXBmYrIpLTlYMiM2Ua+evad+fpvZ2/hP3/7W3KAHMWZPwDvkBxD",
+	"Dl4DBbppt3SevX3ddnyP1lyflkrLGVjSN29cLaG17UjdhNElF8IKr4jgFxj5VDSvoXzQ7vJC8Z/RtzAY",
+	"9E4GgwFRP4FY9S/YEbycTAwDfzOnqXOfh0MPgmErGviKpXxG87OZGV87EcAjs4UzKdgSq5tk+Jkd+Mje",
+	"cKP70qVKTmRZuIK3NpeTdJNjM4OB2V38V//E/Hv45MmT/pMnyUGfPMcCXBBTTaH6VizwOFbAgEI6MCZZ",
+	"OOA/KFALuH9OCx9zQY1+NckllgKFMTSpxA5jMKjTSnfwyw/D3pMffxj0nvz4fhANjz8cdOO4j38Po+MP",
+	"B//fVjpaU37Qpyc6o6ubQPLvf2RyRrkwM3+6XiaC2Y+6u2CqEUrQhhIUOp1cccJandHjmhP8qG0i7gJ4",
+	"R90MgbiZtQkqjMiqrB3ko8JWwXEuBZTbBbAsFcUCE58tloUhgFM0qMz/0wp+QYx18gzcONihqwNFXGz6",
+	"2avnFUC1mtJ5q2PGX3NvROD4ium2Oz5soE0IwFftzBWi5hYQvVlIcYmBn/NCXhZ0ZlPQwS1zCaGeFPUg",
+	"M6FMMjWCUDOwQAFlRMucAfYfBcZs3l2STMLyXQm5wFOZamfkf3t+/srj39iSuX3yzMgUt9UI/JbKIqu8",
+	"xU+/Pfv+m2cvXn7Tj0UsfsG+fiG2nV/IjFFhTtkvsfil1+v5/2/eTVa5NfmFGDb+CzlbW9aPK4e0E9VK",
+	"/JHVCn9BMT/vqAghUcJafjiiEAMPBzMkv5DvpcO+a8WTIzU4OWzIF6HCVo7IL7B/5pMZXULvmUQq7Dbr",
+	"Qhn1lYvLA9dWlSUBbR3jiKCqlC+90ijLAtMV9qU51VPX1ozpqcwg8YKinxMbPbEDhHKniCEG+E1moBVC",
+	"Gn59SpIz822C+X1V/OSUKtdPe6087OsJ7G+j6BxXWxScq4NmtqNX2gGsoLBD30O3Ea3Q6+Q7/mVFCW3w",
+	"PtjISaMRs0gtsDq2pQa8GzRxeGib8GVyLHCZ500WFIu2gtRFN5lKB+v2AMGw6v2vrvmCKoRPs5byOhQ1",
+	"30sIVVZvPHB2rQPWMvTPMu6Lcgfwa5E30inxvgRj70XO5WKeuVsrqrSfuDOdL+onZ2VctmhnFWtfy87z",
+	"Y53Sa+bJajV1ad2Ug+B87MV9u7mXFjxZ7MYcnXMp8QrP4UueksV6MFe/S2E1DtPYCfDZ8wr9H51Lp9Y9",
+	"i4dzBvAgcOo4y1xjLfDY2OJR0OKNMNWk6wCqIxIAUx9sccB9juM6+Olfaq6qtrowDaTTsGBgvX5Gk1d2",
+	"ovW1RdvKPqyHHluBfFwLetiEAlwl7lDrD39sRyVeqcvSBnZe89i1LWG7Ymi1od08vg6RaKOuBVrTh1bc",
+	"tvftsUvsHYR6cXvpgBZqsj3GG4b2mc8wuC+p69h3q07kVfGy4G0rOquiRpuTM3QPrAU0RCaNfk+ehuof",
+	"gOHSAuTyqeHnJDHTaExgY/nmZlDMzdfTsJPVwNt2qk0l/jqXsjgrGL2Nz9d8S2jBKOnKAlXmnIoM0Y3m",
+	"uTT2tXl84KNoSsH1qjfK/NoCbPVTSQtm9B6IyiiIwh8mzAKAWC6jfjLGFZjg9Sgl+H1laysUUffm4824",
+	"O80K/BsdU9hLhFNrW/gXjGY7+/dAH+mmUmia6oNGSnsA/m/eKGjGUw0WGssnaGoUjMUCUZ4i0F/za5aR",
+	"KSvYyJgQwz75wx9sSjpeTmDOef8Pf6gsIGcyGm0J3h2R2CY6xx2LRkGI+9Y8RK9V3ElQvmFMghdzRtEI",
+	"WoKQNQDQ4zmDlgzdeFvS5zJXzbsvzIiFtCn1we2nXkhoB708I5dzb+PoLJDWnBUKraxuYhq0+TpM6ORf",
+	"//XfB81pJRbdKwjrwwsr0k1wuvAZbglOGD5383jQOgNbGteZlyydSl/IzJVXxlHAFKwVbswjvyzNZQy2",
+	"sbYV/Vgc4m4DLgG8JqRmN262eTUK9hDG4l6xn0dkLPUUMLoM68/pmOW9nF8xspBFpm7cFxxKAe6IQuO3",
+	"GM96WchyDuqoyIhitEinkesRGykYw6hi+LFPzhp0ZlYc34ceII0VgcuZiqAJw7Z1WQgwsLUkZjj9WByZ",
+	"ZUIgCXvJZe0CY3HZtSqFMdHlBOfu8K9Hhu/DrQCOkc7njBYK89Wt7lxbZdwsMCqT2lury30aZqWa3YGe",
+	"uyH6pDWVD5xXBkaPJ0oRmi8M/c8LBno/IDk44rSod9ahh44/sI0k0SzPoYm4Q8cKjjyZFHJG4g5kEsQd",
+	"8EWYNeGZIleMzYmu3E1JKvRFYnqd8HekG3csK0MU4VxPXZ5dLCrrWkGxZpbZdW+9V6ouX2685rOvrSBq",
+	"rcEO8/kSLjG7+/b8aURef/2UHB0dPTnokzcMLtTqKeZNxJtjG302PBkd7ZAEm4L/+2LiHeA3Ti10ln+I",
+	"rItxuxj5bSJRq+yFbe5T3T0qnK6NL8NLH6LOfCrFxqZfwUsfog6Sx6bX3+BbWwetmnkG4Fk7oirsgqVQ",
+	"B9i6iQIBm9ECh39KErwhYNd5sHHLIn8AbRthRC9ugF1LRxJN6t4Nrsss422huiCNBYOx8ELDxtyScz6z",
+	"UOcuI8kyX48g+kAZI1ex1qvte4a7AoF3MV62J9GgN9ZuOWcY/j/POVBC14mQyKk6svB6y0GIqIeGvJAN",
+	"PD2/ZRvzjHiA9HoT3a9Cw0KIXcF3xCF5A5+8MgrsSjpKSz7K/WN4tW8H0pMTEutjuYeH2+CObQMVBozE",
+	"AoRFHf3zRibFZ+wfwDhvgBPzuwktBjToJu/3zA9z4+n8iJFodS6wdSSa+ewOiCGIApYYPmjVZuCFSQMa",
+	"3J48G/5tdKdYoGFRs6yMTuUMhj5JONodnhU6nADPDgGrOJd4SV2x/BGh6BDHTAVmAaww5E3Y/E6nEMYC",
+	"2EeE5oatvbb5Gv/OGtenU2f2Ksp9qCjtcCq4E+sO1kc+7rud8m8M//py2ebEQwEqJ5Z1O6xxn3dhZWnN",
+	"zeQVmZqG82Or5FyRHlZ/bhmKGYFHLQDz6GbUAkg99zcvlVk1PDw6Pmn4GP3vDQgDobfMbTbDvlP6Kiai",
+	"VumqLoIQvGbVBnBBErOXCelSRWgs/kyv6RtokYA4f6AsUHxUmzj+NiIiOYjQgPeNx4KLunssSJM1wyhK",
+	"i9lIyaQsbBkHcFyvQ07dKX0W6fVzz5k1s3CQeLu7Ky00JPUpCh7Q0AO1tcQmwjttGYu3t6XnwRS2Qf/r",
+	"BCCEt0EMvAE9GSdxeD54cqd0ND+jYKBRsHZbGVFu6HfMULcszMUAf5Ls9Bph/o84ZqFxs/tlzIoNAmjp",
+	"VqPvE4TNdBq90TLh38qBgkFBxRk6EqhG+WhRX21cq2KVSeySowfeDc6D6g3gLBRSMFtymCTvPyQeJbAa",
+	"RLteWTYSr443ZhYxkbWdsqPeUWXn/XEwHEFE4Q7m92Yt1QP0QyrDmkEMbjeIZvop9ICTtSHpHT/OtSR1",
+	"61RUS063T0MNNMVt01EDxXZNfpB3ieFly8jbTljBzlV2iUjiwFUTC8ZQS40jXQ/5KyeNIhWqAY6wCtda",
+	"y9FqJNj4V1ond+s0dTxvD5S3QCH2HLXNCA7tcs5cOocN9+mGhxcDiUIMYdPKQUu+9VYmS43wt4EC8O9v",
+	"Y4K4t5snYK0C3kr7rnhdS5xn/cLPWtKVmohmutVULU3ZABrBFohgXScSC/c8L6SaI5SMRX42arfSF8Ff",
+	"hRYQgXDNRAYhIGCb16nINtdKQ/eWodUnZ3CD4x64uxpeIM2c+sshKZjCtGaaQqzhYipz831ITz5A1G0Z",
+	"rtCmzK69H+H34EdYOaDfScGWt6gn9I6meiUBYiXzLcE34Az71IhY4EGKaqkM1lgc2dwEUk9NcEF0UHFq",
+	"JpWOhUu0mBSG10uhSHfQH5I/kkH/kPzr//y/yaB/dGDzLiwaPgQFQS4oBMoZ813HYkExhq4fxgGaQwhx",
+	"+MYKFsQqORb1wIYCuHk+ULGYcYF5CB4mSPGfgwQhcAXOqzSfJekeugUBXTwWz96+htG+ffOVUegA2evV",
+	"3yNyBP/88tuvDvA+2CeegCwxurRvyCiPFNGBfT9GBwRugGlC3TW+RbtUUFkAGp6wBSvMl3OaQTFxGgR/",
+	"4KW1TTFE+eb2wyUZVBNNfCJJQp69fe0TXBIzv4MVMH9qM25q+SeuNZu8tILjT32azk1noZ7T8yFsdhP7",
+	"ChLCmvLQ9h201iYKHRbTivUG8u+BIpMyzyFMFrR1oFVXYK3i7umUGnrHaG13a0QWU64ZUXPayHjrBNBt",
+	"dwR6+t6x1QZIRz3cg9CxUeacehgRmWdMaSyVUxvaDx3F8hwkcCpnM1aknIKS6o3O+oAHG6LwNhqeLwV7",
+	"mvP0KiiC0QJh8PVT8nhw8vgB5NT2AAzAQikmxjbvBV//6aVgPWgyWVXfmi+HhQf8d3Vlo/p5kwmy0ngb",
+	"vb1ykm2F4MwD5/jjgjzrDx8dQ9pQm0fzj0PwWz764vGTAejwrrDqBJIrRIPg4PWTk5PB8MmTRo3LR/Us",
+	"sjj+Y5BG9gjSyNrzxu6Wtr02WRtMtqbMGvmaBRGysVwumLJ1IiF6GdEzzZ9TfjmFHIDz6plVVmc8y3Jb",
+	"hAXKzpgfsUNvw+FTWFLQaYVhpMKKGBiwXKBrFgaiF9I1a/TAKuUPTXvLkp2oU0bKObfflKooFiizXSCT",
+	"k9Fbmf7D0PQftiLd3IqRAoHszLRxqXf/jO/6TTOy182xMvtNm35AOJvWs3hbx23BaN5jEPXud7MZbBoE",
+	"la0GlAFkQJXIbh2BEDB8QQtG8bq0ikSwV5OtpRGqcs83hhjY1z5EnXFYvvOmb6o6n+aroFTmjR+59wCj",
+	"oJ6rn+cvJ53RD5tsmeqjDz+ujbKotnG7WDVXhumzDFerTWo7d/tXwScfok5FW9vvRBX8vtU+bI6Sq5c9",
+	"Apa46RO0hLY22lwPtzTcuM7Ztl2cw8tbmnv+o52i2yzN/pYC3HCJ6hS5GtXmmFKdBbgtD5hJyI1qROoD",
+	"4u4SCOdW/bbBcC+cblK5Da0TERyK1oUYPME830FVkPUgQhi/eROqpuGUTLleGp0DANPdQ1BCxstYhIA0",
+	"+KY2HdykLYyXF7v6HscOmGHbD+4W07cxeg7RZC7GywuHi7MdLnMdUujDqs1RNezmu1XD5uze3PBdAuo2",
+	"LocPsNsatHBTacxOFJBJtf8rC7SyFVudtY8Y67J6rrcOfHGf3iXEDblCnyTADH0caUQSy/esPgerVo98",
+	"68diiyg20hbE9pkrf1urfL8xVWlLBen3rM40zp5TESzvqHQBXKGbTuVX9c2rOOmXBb+cajLJqUcF0VNe",
+	"ZJhkGZGCCXntrvYPB4dH/YabY9AOfeQ6/gTMance1R4Q5yJbXFDcvNi1lI/5YpsaH+a97eLgfKDMrbM2",
+	"g1KujsHeFANl+9kmwOxjxEv9tmOf7P3o7eKewq28a9wT7iPEJtLs08Q91Sjxs497qgLQxNUtwgvFFRkz",
+	"vWAQxAnHDO/dnAazoTDTprQ/uD4ITm5gs96j42Tn+kEecGJXh8T9neo1K+c6qFn0a5bq3iIgLxpFfQK2",
+	"cBtb2pDiJ5CWQPE7S0zz1WtMaL5FCIjfnqoETSiPVo/L7QlmBSzbPrh5cnfgxtXAPykb/p/Dgl8He71a",
+	"t8SSC+wjUzWyGVmEI6Y0yxKjn3IdkeSaswWAYXMdiy4l11zZK6OiQE+fLEgGLiQIFpjRjBEqSCInE1Yk",
+	"WG4YPEQIMxiLRC5EhSrqMYZc152oY/vsRB1oxPzXfNKE1Am+WKvp3T50sqKqW8ZPejNi28DJhhV1U/Ck",
+	"9bhW8ZMViFQzhLIUGSsucDeiWCRK5mDYF0zARssC9upiRosrphvbUsEZRZ2gIUgIzpFLC9yBqolGKGXQ",
+	"wtoZnzsLMMDVWcieNefRnIKwkiktxrIsiKGQu0cl1MzDG2IMHegYV+HOTyWiVgEe98wCtkuRSXNQqbCL",
+	"go7kAlGdog4XWWkGAF6tlpjBsLG14/1o8O4bQgljEcYSktVQwg2XhQ4P336YeXjEgs3k9baxhntn0t6Z",
+	"9JtwJq3I4Nf2VK7cwxuJjAArA3P4hhGiKqM5cuwD8E7dlQzXimRMyJmhDxSdg3rJnP7xyeHwZryrG3Gu",
+	"os4bH416Y4h+SmcMhh4BOA+BaK1ucvbquREiFgnd/PM1m7CioDkiJtWMhbNXz1fcXC3s7U1VGWf3mNKw",
+	"spMDhsQI0RnluYXQXkyX60u9WTtslWt6rEsMzXRlRWxZJyjSS1W9YA3sdZcj+uOUXjMyNtZtxnJmVAjF",
+	"EakRIidc+A5cnYXDh8jJHapbN69mblXteivT2i02BL/60jabSrYdbm9MZx4F8cZQ6YpgHIj0rrHhBaNq",
+	"M9MMOnqNH6ygVVskFduen0FUI6+NJWeDjm538xMcBOm35gbi/9wXesMiVmiaK9W2oc4CgJkhfHQO2clQ",
+	"9S1CpNlrnrHiAYKLHZw6IFcAyKqT+snJgJz0h/2hB5UuVbM86skmlvcRnRUhY93aVxF8dCeLvlEXD2yX",
+	"T2Lb12b9uZv3qwejtYI8Fe2lhEekmTrnijlQJ88eqFiAKxYypMwpG8t34TEIQppLrSXiwfMZYvMeGNPS",
+	"FTpEG7ReXzEUG67WIgKb+D7AMEAbmxpLL7Mi1lixZn9zykXQuq3bRqqPqpJfRi7N6Swi1TSDmUwYyyCH",
+	"I5dyfgAW8IyKkuYN67eWIOjqtmUWJwtHA4fcfFo346pXbzryt3dOtB2qFTfFqQe1MT+pFpzztY6MnZM+",
+	"z62K3sB+DQEgkQykDWQ2537ChUtR7c6oTqd4L5ggMmRy0Aj5H5dL4KoFUzxjQt8Q8n+yuzOg4g8nTfbg",
+	"yvvZ50a7MlMOqovtmP8EqaoOhbpPnmtFElu/3nLEVAoNxexAgYS8JVZcMgv6oyIy4QCmyAWcJihchDcn",
+	"Qe095gq3yFEskvfvBZ2xDx+Msv7+PVyKXNhf8EjhPcnCFjd3FcLgZL9/D2N2H0MSgPvD5v75P8E27f/l",
+	"2d9dw5hq+UARfGRJOPnLs78nCCmcvH8fHLWLsjAd9bHgDlTS4BmDzHYyLuAnWjBi8cRPw3ISPoy5Wh0E",
+	"B51ycQmQls9doVZYbEJtYi1XBA40mDcjknNh+mL0Cm+nEXgJ4HhlHgufRqOIrQ4IyTMYVS+kbTNFZmx4",
+	"GaMZKyyKLG4slHPXKyWMvj3/7gWiLGNWmRm+xbE7RShR8w20b0vCMZXSOcsQthkBm2nKkCBwOSyiLRcj",
+	"QKQ19pudKMb8Ua0LPi61a/cUYUTfvn4RPOom04JNoFpikVosXVIwVeYa0sZ8MhEViA6eOJRw8w9DO1qi",
+	"r1GzPDGNR1AOlhqmn1OohwV1CXBBFUn+LTm1W08SPD8OAW+Zs4SwnM2YcLWRuIiNsSd0b0pFlrOCdBMp",
+	"/vVf/51ArX/8BBG7ilQxc8rc1OAsISBsAedrDeWslLy2pytyEK5GdmrMsBsrmZtVw5XA1HVcDFhWSKir",
+	"4AnBC++LKpt2oEaKnDPRcz/Hgs+MYOMKzUJXWiJBfPWHY5ktLcA6roiS8K4I7VJoOxalyJ2lbKkRiUa1",
+	"H0QLPW0r2VgJGwuaKwkef4pHB/O4aA7Q+LCfcBUAljBWx/nuRYReXEOcqGw8UEhnUKuAayTP9qwSGOi2",
+	"lRyf2tdXDNp7uuzdJqXYjcXX8M/Ly90qUUYdy6e2/qz0CuPG8I07x1nDfKra/7bryG/Vbve2zZ1r9cQg",
+	"ur5CNmlIvllMYJZ7kgaxCILWvLhijG2TE+jHdPsgTCfkHdDzan79PZL6rajylhTWDiu3SgU37jXSx22Q",
+	"NDC/0FZFAQbqsmXcikdGe4HyNpB3YKh1vUG5g8Ed1JRwqrObjx+DKtOUKTUp83xZ16JvfrUtnPq2NWzD",
+	"3anKSfjmVvdlW8eA6+kjOiy8ar3zoO7mqrCNfJrYg2qSn7tzosZTatLmayP9V9z/t7mrrdF3yx2L2zsI",
+	"Nx2BLgH1jc255xNuNOSkZ3Wjx2TK3q3iMMbCpS0bpaVH57w3fDQ8zIaD4UoN1JU36jP84qg+wUE9e/kH",
+	"2vt50Hvy4x97B3/8YdB7QnuTH98/bnfI+4nf3lngyPouQFC7+AIasuJGUe4sMWNyNSrrQOp/OwGdnNya",
+	"gD7W5flWKDmfiWRfPeEOeLpGe2/Pn3Za3BvPz74/g1r9ALeOx7CbvD1/akzBZ6VZkodYMNz8cDZjBU/p",
+	"w+/Z4uLvsrhquH06tQ/qZPDoeD0VQFFiPGYXf3zY+/GP7Yerniv1ceq6QwJdE91mRXbsXub8PnIgwryp",
+	"dp1AsbQsuF6+Me3hAM/m/C9s+S14NdpPN3o8QiiIeSGVrePXJ884OFSg7o19FWzkv/XOoAbY2avnWEmR",
+	"lnrKhIY6bwo8DhA0eQrWtytcr6dshvyZm/6xQce3Rp2/ueYqAqAwAbOC0N/W80EdHgq0umIvsgK8QJdA",
+	"2+xiIQuS/O3e5xUu1ursPgC0/0Q61kORGdjP4WNii+uRLv6ZUTUdS1pkEYk737J8HncIuhVI3Hljxlaq",
+	"6sog7hy01+XGxs5ePSeX/JopV4F3RjVPCQWF17pK8E3rBEOxDbpVLFx9LHUQwc91pyn45SJi/lngc4/8",
+	"1yfnZuVd4bRYgG2bc8XQ5zEvxzlXU5ZZmoStizvVmK+H/UHcIV0rBMl3dEmGTyJiTOcD6zPDQk14h4i1",
+	"Zm31eHS/OTxNqtdV8urH4uWcQWSIUBUJuVGjjxMC6jKSvOthbTz3lGUjAD6G2lFSsVhwMWFF4SIPzHrg",
+	"5LpxBytPXsMQYUo+ZwXCEcDnhEGhqSwyFXeiWMRWxEdkRgW9ZPj+NWcLuw8Y6gdVAd2OxJ2DYNCxaB01",
+	"MNKkgh+hdmlSTYpSEHpJuVAWwIRfs1gEdTBJwQznTrUrhqYlVv4KdhuCyGLxb/9GvqSKoXNJZEQXVChD",
+	"6OYhQl5Amd4xy+UCzXHrhNSSJA+vh0mfvCpkVgI4mC8TirhKpcJaz2/6WCKpYFDWNfXwX66ScMHmUnEt",
+	"wTuoNBPKsAt0NJsGzF+5lPMxTa/csM8qzsClqIYrHbEQwRiU93cFlYOCcVgmVVcMK+A5WAA8Z2uYGNek",
+	"m5ZFHpHvocTjq6WeShGRV9++OkDG1sKf++RLqBIGnVm3fJqyORKoqxCWsTSHQru42lQhHE3oKkyQZ0GF",
+	"UpA2UJ92xox6Pp/nnGXkMpdjmsPlvMgIAx4bC8MqaQ7/285S++SsKnbt7gmgrLkvOG2OtK27djwYkloB",
+	"61PSLC2d0jxHNGwAMKs2ptYMwK7Z8tWwtX9hS1ygSyagqrivMFJjgQSibMmZ/esN06hKWCZsthz/iXXY",
+	"TatmhmZgHAHw04LpEcZucg+OisiVPfCmw85Dsr9hhCneugKZcqbaysorAr5eEE2JVUp7Rp0YxWKlZLOh",
+	"peSbZ+fJqfkXrdWoNoMJK1xYIuUqFvY2B535l0IW1UF+jfA1MwgejwXWU7frg/7ncZleMR0i55lmCjaB",
+	"utfm84zNUbAia8ypGGGx9Vc5FcT93y9BX4QEP39ZFnC/OqepoU1biT34v8afa3+G4r9vNC00K1zjjwae",
+	"vzyccVFqBj8PB9Xv5gcYbSEneONLc/PKYcunv5DDli+fCc2KecEVNn40aP3yZOVL5HB2gacSrkk0YCiS",
+	"P4zNqvyh+qBadAVcnYtSlipfEqpj8QezD8HLc1YQ23HXHF9HJ8idHg0ewr7ZgsUjMiQW59AuXkQG/RP8",
+	"rbYqEQA44u/VnA/MGQGEPJwJXCYWeINCM0NZLbMxZl1qJR9eUADRhoOdY9AC0FkF0o0M28Md2juhgD1l",
+	"roGIYHFbI7/TvMxYFpGUFuYgAn32DAN/DW6tGdc9+N9k5K75oCh4qTQEIgCdgz7SssSxIKT7aBABxcjC",
+	"bP9BC1ybrwG50umIPBoYPkbIlyylRgDCbSwci0YJeAjOgLGADOSK/OEPQuo//AGFunlTadMS3pLW+npt",
+	"lAsB6SZG3mt6xforq1C9VMGtIZCln7muaHYhyzzDTTadYn62kIsI71chDERL+G9ktxlYCxY85goD459r",
+	"AtkuCvQr0xAE8uIC/Ov/+N9kSLpPngDVWQLFm+0JNYdhvASq8XdfbqCmHbgkM0/sVihjLTdJqmUNFHOU",
+	"8Fbwd2BuozY6lbk/Nz7MuJxHcAoJWUAJzHCBTE9jhscD9C/S9UtM/oRzPCB8QoR0FTZgJe0Z4Jjz0ydf",
+	"QzCPbdVdCbui/NA6Jg5VAHIwIDNyYPVnvkko6YYqoOHElVg9fEJa67qb9YtFrdb5qFGgpLYuUX1hYNdx",
+	"YQDBtJJZuDRAPUa1JGdhvds19eJte5QcHz6JBfj3jcLWtdeuGEvgSVUG2+51ABcwhXRwAMvz2n1RSVJA",
+	"YQXZ3xVweU7JjObG3DGMpEXZkYIdhKWnhKxML1DXbOCx1cL9bqIxygurR8TCRnJFRM2oWaOlB9juroqz",
+	"yJ6TR4NTLNGDUdlLyAVJpZjwy9Koh7AyC8OuI78b+RIDKv16KSPIQUvhBehrSaV3GdZpVQsc+ANVPzZ/",
+	"SJyu6vBqMX3FaCAQ11kprdimMb5upLo6CfQb21TbI38TjnttY+EAQE9qojwsAtdO83lmhQMKYcekzY+e",
+	"VduoC+wFkJC7RppdOW2zFD+VUrPsAHiYmae3hn2B4gT6SVDlpqilj8xOcXFppAHDx+gTsvOKxYymUy5Y",
+	"z5xvOs5ddXScJiVpLk0Xxu4xdDktZ1QE71oPQmJxpyhJVgqdJ06S4owtfJWcWBWhMohKY9nbVWsaS4bM",
+	"QHu1V4XJyeCItJTrT6KAM84hwCGTDBfXzGEEBdjAaAstUtsqZEAZ28pwrlzSDNMCuDDLZLi4oCJl/Tqx",
+	"RJjrYRhJ5MpYM2GOpbHYl44IziFQx80MXZdm29+ef917DFTsQ8TMECuI33GpyfdvX5Du2z8OBoPBwQiD",
+	"bZB9gRIOW2nBnG17wMPNV4Ets6aYHIzuecZmc6kxDlMbxcU8SF69fHOeVNugrFmIYS3oXiWJ/zZdolcs",
+	"jJOCYDSoH1xpUc7MUVqCq8NGPDm2af4+PCZTWRYK7TZdLK1s8OfONOEgWOEHWImCpQw8VVh5D9uvAKsN",
+	"P7SUWmvInvGMT8ADYJfVLl0skuPDQ8KrWV5cseVFwQx7T6yXKmdG1XRFmnHE7i6bKDph+dIKRzv3NKd8",
+	"VsX/BEXFSVEKw9e0nHFjpC4JTQupHMI28l0PJ5uxeS6X5sCN/FKhR6YoYCWQoKu4wNCQw0RevxtgZpVC",
+	"IHCl4T9mK0ByZ9XShgXgIyILK3hjQcmELSrRHFDek5XV4+KiVKyN956ahnAeMEWq/elUsJKh9MbqOJTn",
+	"rmYiJSfv3lluaqhuxoziwOxNIjZr1hdpwVF/lSJKLxkxiwnEPgYQ68ArRTwv8dy3wdXxSimXl1UrlDx1",
+	"sWbG1Ecv69jGpgkSdyC3Ihb+rW9KnrG4g5MLPIq2a2ti2IA5bZR/7V1csZgXcgY+Uqw6r6IgAzqqvKvW",
+	"HnKIZiSjmsYdSy1Gx648mCC9bWU+EVxD2kBI22JU5dfWWo5FwD6s58jWKPLraqMmM6agIYdOLMW1W0Q5",
+	"wejTxhDsLDa4WNFZeWrj1SyLtpjJYuKgi0Dgmd8dVUC+o/m3RZCGMM13NAUh4uD3w5oGjqsjJQqP+x/A",
+	"4IPTpqsYIwk0nxxEvvj9bhUG+uR7GQxitYgCXjnkPGVCsfDCYE7TKesd9gedqFMWOQRc6bkaPXy4WCz6",
+	"FB73ZXH50H6rHr54/vTZ92+emW/6Uz3LgwTNyt8OVVQKzPrrDPuD/sC8JudM0DnvjDpH/UH/CBGfpnD9",
+	"9NDTyENPlub3S6bX1Vk2Cqa/n/MfOW5P4TpcMZGBbBW+nDSEL/MiFol9CVDvABrhILKVp3NXtGCG1GCj",
+	"sW2oI6rNBZC99V257h8oPzAkbKng2if55tk5qWb28D3PPjw02o9KIihAm0E8GWCLQSUi+7npSJUz1fd8",
+	"A5+A6xnrXgAzFjpfxsLNGpg7JDxB3oRR+uHqlmIhOGii1lkaTBvLjdnAaryAGIUOhZDDEM9gqguguNNk",
+	"JChkKx4iJGEiwyoeKFSAe4BQvizYJTp72/lCLJAxVPZkFWxtWVxFCoh+WoGPoNB0NSjpZcGY1ekXjr2i",
+	"JRdwqYLpsrDo1/7n51ln1PmGabcpFRgk1BFCfUoByPEq5cIuObp15dqcr4h0K3jdFnCeFTxPuEX8qWTF",
+	"srpEtGCb1Z0wpo6iKQAF0bcKDG2N8BBZc+Ts3crIT625DDE3SVsK6VbzALTQu8+i7SK92qSHr+gl62zx",
+	"HlibgEbtFB5gUIeDQSMMpOk+h9pdftQ3QgA0ycmH48G97w1ZzA1uWBU4t6ax6XnFAbhuOPabh6sffIg6",
+	"rV67XVqqPlppTTG9W0vmA2wFdcDe82yLBqp3YVmPcQfbPvI7/fBLmjlwJ/hkuPmTt8GdE350tPmjr90N",
+	"E3xx+GTzF+dSfkfF0vkozHcn28wI6v0LmoOjAL/aYnxv0FB+W1nZGFBSzma0WHZGHa+50oAnItjDD52K",
+	"T/4YdVa1MxuTYxoM9AFg62t1ge992b1Axo+qstFyYstoguvc18HsJhmFWpsLxq4SjOWYSaGnSURozi8F",
+	"6uSJ/tloZc6+zZe+/jRJsPSXh+DFaBdbPD7y9qivD2hF7XiJ7mIXC0IsCKUdpIta9AMF9y9Pp+CPCAsI",
+	"hCi+B76qfa2CPSS/ONSHB64CFCK9OEeM76jGOgidzxktqvHgakZWo3HuSlx4kKA/s0I6KwCnUilAqP3A",
+	"y0ksQAUZ2ZStmU8nxu3iiiSwUknUcPbWZL0zAIKiqgHf2+suW+guLxjN9nrLb1hvaSskLC41sA4MSwIq",
+	"rJ2f/pohuVPeibZURTxlPHdfrhlTIzDUDMV15nI6PTftNiNFY9ESKnpKIK7UFoAfYyG+N8ZKXhlUEoTS",
+	"NTfh563n6gNhW6b4Btj9uuXG4heQm8pyT2E+kaBtXK7E8tajM+f0G/PRl8vOh4+qftY4wibVE4TWXu3c",
+	"q52/DbXzBSIM35PKWY/iXuuDCsS3Cw+HH1jWXrUlIr4eCzhrXIx5F76KiKssh9XDIldO7gBUV1+yBWqG",
+	"QiUW9GGGNUSxmjzUcgcZhvqglolPaEaQSVTRTr0/axYZRdHoaq0alX2x0m7RDewmDc6zvda1jda1Wj5k",
+	"g+b1srbSbneohls9G8HEFUrg+9PB7qqttI/a329tMeCdlK37Ha4L9UVqXyfIfe2a7YRrEwHxo0ry9QVx",
+	"1khzf11jJfpehu9l+CeX4a+qO8M7yfHNF0ivMX2C4RUJALZiWMuKoyG8JHXCEmIFILEURWl1M0lVzddR",
+	"cxxZpBcjY23emOUvLYLiBVf+bqFFQtyvRzt6vy4xEvAGZaHJeNkn59zK2HEhr5gAFxiUkwqDHKGK3FqO",
+	"KQu9Nb90069SZLdx5r80/XfWMPhKzH8UDu9H/Ck4vOsMcuNbmHqVAF/lUO15+p6nf3K7DEHsKlbm+HnF",
+	"3rbn5w9pBhs6l6qFqSPySAjnBKEAEPDrUzBdtIiP4M84ZHm5mtoN2yCwp8zJy8rcxguEMQcY95FkBZ3o",
+	"BGPQY2HY46uXb1pu/ZnIklMXchWttFR1BNabvdVXLs9FLgShNtgJwqzJWTCpIHLOxwhN6TUL85gOD/0H",
+	"F0Lqi4ksRQY3FtVyWJgVGuDk6yB6EtCPoSVf6aVq6dQsRn21fEqC0o2RuChEKGidtMlC3FZHLjsLwyAg",
+	"ERJof0TXLFP6S5ktt+DHLmEKombYQmGFM+DUnsoBF8g+cdWIANnQUDzkREDrdnXNv90xQPxDm6Stggpa",
+	"GD3Y+dEDBXS+o8ugmxD3pQ26AnjZbrLEQiJ9qCeUW2TEhiQb3rsk2/quO7gF24u0z12kDbYQaU+lmOQc",
+	"QSuOh1t08Youc0mzcylf0AJ04c7x8GSb+djUeZZ9xzJOXcXs48PDbT6eFzJlShkpGMB8fI5S+ywLQUfv",
+	"KrWN2ENxnbO2Ygpfwe+h4HbxyA6UAB1zlcfUCL26lOcqFomN9oNEMyOmxsyj83dbpM3ByLyYMkhigpi5",
+	"NvmDowvkT4MTHm8qMECVG8WeXX327Op48xffS/21UYR+l5xj5SzvzjyiDT4bgNzxgeaGSwQ3LVhlJecW",
+	"D6EUWm2I3ex8Ait9W91mzyB+fwzi8zvjgff0Lqd8NzvONfv8K7Dh5lSn0xYfAKTceJzzqDKNZVEz9pte",
+	"gim1aUIuhr5r7XnEp/Ym+cEpZOThpZ/nO7XcsLpFS94qts4TYFtNKvw5CHqJBbcZDK28C8HuauzrtvZs",
+	"aJFW+wuYUGZIYIJizs9aO9aZrd5evYXhaeH7tjI8fz3mbJGW9mrc75BL763OTyBXkA3cs+H5EE08cBvf",
+	"SeC0+5zRfgy8v6H7FkRHZZNaHY98541aBNKIhdVYGdi4S+L/PK0iTCyqAKT2YUjkGTSubeA5ThO6TasQ",
+	"/N08rdDE/XpafzO826/Pnnv/7rj3zk7G3xvn9WzsXjmvc97dGEMZZM7KUo/luxEY+K7o1xxwdWxZMIC3",
+	"KpjIDG+MAtQCb/HbC31/a0cFefPd+Stbt0y3ATvab1UsbGUY8CNcMTZ3KAtuLFNWsArlUgMiDEJY0gzj",
+	"AQGYKhZVcVDk1BCVgEGhwVxknjGlXSD1Gu9jGAni5MbHDgj5FIzbzmVz+IIjoj3b3rtGPpNwBxoytVl1",
+	"aD+lh6SFHTvF9COpwm+YhtqPM3nNMKoBMQe0zV/0OnLDoxJU3wKXRywcaEMV8QBBDqa1IJAAC002fDHR",
+	"zc6YFgb7xg7ktxFgMJMio8u6O+Y7+I3MZAGMJnDEhEEWrdWZB/+4TRyAW5LfvkPGL8BeOuyV+n3kwG9A",
+	"ADrecd+2hJEJH0twQV6zEzqbxZSQC8xz9/cJXAGoncyvMTUHYotnEoHYmtYMFMV1AP2R+d9rEHaljkVY",
+	"nDhA2apqPjuISQe4ZdHQsLymRzf2gepuzEFsxCnUTnMFOdGBBJm2dVuHq8oLZVZiSlUsEFytT87W3IBs",
+	"62h6w0T2Ed1Mh59UIr2xhDOlysFO7aXRXhrtXUwNwcBErZC1kIv7EQyuyFOrh+kr5xiC+hLikl5CheEw",
+	"cb0a06jyzqjIG25gj+jIIUtiBi4c+QjK+SKLhiL6inRpnsPfWFw8IuOlEQ221YPIPvNcXvli9iAzWuzG",
+	"DdErWDbqEyjl0NHWMbpBqN6eF+79Np8PalVFuL+Cw+ZmpKsdkhYxdyVGvY8W6TRBtRNRXxXrccPUFNf8",
+	"muXLiAQYURg2AwWhIqNXzqlYRrGYT6Eej8iIWZSR1RYXsvCoJ5A8h8WUxuwSwLjcY6x9hsCSpGt/h6SZ",
+	"ohTmBUxpQE7qSngqSRI14wmZcCxU9E85FX0143r6H9Zl0k/lLDnok8QM2mIdwMgTTFsEPfjszdPnz2Ph",
+	"uoApGaV2dR36VYVYLGkQiwp+ymOMJRnVNIGrCEr+TK/pG9gjAoVdYe1NEyNbGAFiiupAVr6lYM/6YT1a",
+	"hxsOGjat6jOAS5y940qvTRp9ART0u0wYNVO/n2TRM4KHBkna1siXE3BGGtJVpAuw0a2EexCL1jOw6YgR",
+	"PGGyiIU5YVErfb4EkvBw8BaOWTEzKc1wcICZjYcR6F9IHINlAA4IhNGsWf8Wzta6rYAVqW1Gs/hvE2Xh",
+	"dtdIoTd0bmtyV3w6QNcGzucGHzhFsV7zD6YjWFmzoemMkdeM5uQZGKX1MvYVPsbw5Hw4GB0NRscn/zDv",
+	"lErL2QXWiDVNj8sMOHPn308Gg6vev39xMriCSpsMUU8ucomzMZqnXAgtFyBCYas7o047BzMrbs5vKvTF",
+	"8PDo+KRa9T/LqSBv7LYIqSHU7seoA7TSGXX+OIQPHn3x+MnA7A0gEoKoMANCuC/MRh51aGqoKJBqmHoG",
+	"m8QzJjSneVAt1Mbz1coGu5U66g0H58OT0eHhaPj4H2CCV9WsbVlVV7B6uIMD2hzhzTeCHl5rr1buk5k/",
+	"/e1ebkWsO0YoctcohnBl4lW7m/OXMelKWDxTl0ZaKQirSg619bE4VtY7E1UNvVpVNyNYoM05K2ytT1/s",
+	"x+lDsVgVOAijmkqbO13z8mUl8m52wYQulomtm2mDKqhSALSAAj+EKsUJVEwF0oV9+UBjbGOtrxlW8Pwn",
+	"S7H+55q84BeYLfsrXtndKKRs0Y8WMbUiXHwmteI/IwbSYNA7GQwGRP000VVp6eWF5dAvJxOeMvJmTlNW",
+	"kzJUsH4mWUPGOJFCBSNfSRYIlI5ieQ6iIJWzGStSKwlqUubk5GQwfPIklDKI829HA2nLO/L6+0443nVb",
+	"qsolPuGwKuprsbzQq7+qYIT6Rbs+cWwvYocno6NBqz7xsbfcqxVOQfhYNLBWyfixTh+t2kRjnT7sSERb",
+	"AVXuc8b3OeP7m99PkDNuj/ltlKOt08QxYlIW5FLKrE+e+0LyM4zxFGTMsN7ieBloVP01qd1Whdgurdtz",
+	"k31K9969/fllZe9yPLfPxoZDAVUuFeGZL2kgJ4QKjBNwdokzIY4Hx1EsoIBWvkRXqi3oDg1mcu3FV/tp",
+	"vV8Q7G1Uiv3B3x/8zypV+zZHfzez2jS5VXq2kjN7YWBv4OFAka/xF4T8r0rrgnPgirE5sYXbwBI7JdTe",
+	"OcwLprDQ5jynKcP6t7bcJ9YjxzrR3cTMHYoOgNVjXRE1qyzxBS1OETMu+eFHjAR7/wHTtHNGC7zJikgS",
+	"d+JO9TOhtujfQZ/ATA07c74aLa0PBRmimbGv2+m5oy2sPaVqo7NlTVq4Z4+3dmcUciY1a+KbIYu3YWOu",
+	"tmloFe/kVd7RxPt18sO3lQT7vPB9XvjesvwUeeG7i7C6dbltXQePBG9tTa5IzsUVy4iWWHWhCrEtWA7M",
+	"JWoW47RfYKHlrrbVYio8zexgHTy0jZhwLdcKKxhd2Zi+CDNdzQfnh7DTo+p63QxCRUQxJkCgVuXAboog",
+	"eFUt06cOJXiJy2BHjhfncBFg12LN9bR7vjMc/2v34ccvreO63HzDGcQKVDu8ly57g+OzSYBcod6AbQfc",
+	"5eOYH4bpb8Hpd4in81zbSYYqx6K1DoCv+OzqAAhaFHJhPZJi6XqY8BzCeKAUeiwgehiih6Yyzw52DODD",
+	"0CTHPnCgDxSB2txRLOyNL+nmXDAyBOPnMLKVhAp2CTJsLpWmOVQmP8CgpmrJbNBfLG6M+sNYP1vbMoFa",
+	"RxiNZ+uzJzMuLvBnrPKTzOg7+4O7jI5sLXMoqICBc1ilndkSPryqeDQiNMtikbi/0RzDdkjOr7BYJfzr",
+	"LhWKKnqKOwjLvb46Ec793MgtL1/JROa5XKiVYvaOhBiBm2/zPQYIdusUZCHEfByB+el9RjX9kBBmrRR1",
+	"sE6q/4oS/TcRHOir79xLgOBfNwYBIkQEHAtQF1uiAbEQanhGXVAGkUV47lpDARuhe1NajGVZkGvOFvcX",
+	"wfebqJO0YRBOQzRjXzcEmNeuA0Bza1P3wLgg6S9nVNnUP+RepEtJxlI+ozlECyMz7OPD5GDdYD1/3HrE",
+	"X2EnZ9DwLkMGi+UeRuwY+EcesaM3x+pJ9/mbl+T4cPjF2qG5V7cv4mI/eCqzLXYfREt972dGvI9ZVkg5",
+	"U7WqZofr99u93zydfFbOOqPhwBzOGRf4Z3VQudDs0nCobU8qCvubQuBrXAXLtK5bWq6X67jJ0A7Y/31f",
+	"0cG7HeHNltbevNoHlP7a1tKdjKS6rbN1gKktA7oSYwqKiC9pH5HEqiT2rsTr7UHg6WlVbz5jE1rmGlTm",
+	"xM/ZNOMYnG1nTPUU/46FlmSAyewtsaOkm8yL+cW//uu/k4MNcaS/U+0eYygdx/t1Q2EnOdXNiyPzG8xb",
+	"0XoArKUs6MKIkkDcADViScDzTtQxBuuwM+oMD8nrkpKMKvJ1Lgu0ZcBgvTAGK7wxGPSGT07MCfU0BuLH",
+	"S1gjhie5lMUFLRhIklIY7t5RP82q4T0++RB1UKcxQ0U9ZdQ5PhkMBoP+YADRnFa1GHWevX1tenRnVzHa",
+	"A0X8x6gDB8pYQQvZs2PAJQHVoaG2WxlJ57TQsx3vyRwF/DpFfFzvW9cZ3Qdk7gMyP/W12ecaUzmvmPsd",
+	"1YPtQyytguCiLIMIebyY0RIF2am/rAA/wPJ3KoVx4QIpvF00aY0d7iNK9/c8n19E6R2Y01ahpZYR1aNL",
+	"7Y93DjD9PbKqb5hez6cGv5pGuGd7e7b3WcXT3onx7XgFZ7u6ZXAtcstPEF/rnEVRLKyrKCJJKmWRwe06",
+	"8K3K9gY3E71sj8ONhQvEPTAcH1ojWSHngBsjbMglXLRjT6NAEfXBWrV7NsBqd+lBBaPp1GUIediqbuIw",
+	"HfsVh08OfqeSAuPuasLi9lHFPGUXZv9acnL93taqJbd4Xw5P1npfbuEp+XWiineVi/vo4n108d5NsmWA",
+	"8P16SjbgsZ23yBsvbcMwYWO4uABV8xLXGCwMyJAQLUzag4Ux+HhToLBppi1S2At4K6tWZRGJIS3f/DVm",
+	"cB80ZcSIhqBlmvcYgCaRp6+/G7VFRIfxZsrCnnGz0UxpuLWPYnHNFYC6zegVFHMmcjJhBZECUPzlQqgN",
+	"kUvLXwfZ7H9oOHK4qNuFI7uT5cEF99Job659LtHITeL91CbbWtny8L35z8UGr/xrNpPXzLMhMmZ6wZhw",
+	"vJgCsLJlwKdkLPUUXfHgKRNXGIuYSYYlrhBBMnSU7Zxg0mosQMJLyFi2x1Qwg1xAaS8z0b2mu+ctn4PS",
+	"CQTv4UiMsvWrOYWidbrpA3CZOy1lThFIEpUUy3o6Tet3l8xc0zm4pMoWBflFsD6NTOdQVbZRlEEmnSxc",
+	"OWxwcnjdGfz9yL+ggIZpv2s7mFJVy5qrd0E1obHQfMZGJKmU0yRCh1ByzdmCi0v/N6inyb/+678P+uTM",
+	"csrDwRA4I4RQxXb3RUYOBwP7Ow4awPJOfUERH83uR0YvKRf25arsYAWbUVTxWcGSGQZODP+G6oJ3Yt8k",
+	"efX2HECOuQv/0QC4TM1i62Jp68zaq94FT1m7et7C8G/rIao2ZdVD5EyO4J3AUeSV7VHYyC0cQmY+nln+",
+	"Ol4hM4SNOeeG8OAQsOy0blwC4PQCiwYLhtUn98J0G2H6MYKhttpMS9pm2+oW9f5ibO/32/v9Nph3lYIB",
+	"4v6O/j9XZ4tLcbPbr8oMDT4BqY23Q75KFxGyul1yeV9Oos8oz10m6WK6JN0krP8FYdOyFCn+06xQTrkw",
+	"f8UimVFR0jzBJE3FRcqgileEyaxQdpNCyczIaCtMaetbLEXOlIpFomThgqghzQ7KDmBVrwVXrO5ydIAE",
+	"VBktTED+2Zmf4z8lF4RrIoXNzZQLQbpUhIVuYGCsmFGBV4mTUtHcA+BAeeYDAldgWA7H3lqFOwKXV5tc",
+	"nBhTGpEZFfSSYcqpLmh65SECiytmdKtY+EJCcWcUXgJqKW0WrrsUDfaTa0AZNHoY4PdjDiti6kMPPd8D",
+	"xLPzlKGvU6Hn0NDIaVUbwq4ZXuStc4G+CcnyN5u+GazTx8riDBbifhI5wb3LhC44C527hszXu3bN09sM",
+	"+TV++XE9u0F/2zl2mwxsr27s86B+HT9tW5XLQJDXuOBOonyLrCjhc6/rKVGtEn6jTDf8HUST0eqlQCkE",
+	"94H+uxTxDbgmdCbFpTHjjFD2S5DYOBAOlYAKe7l5zTNWPFAE9QLwk1i1QJMFG0+lvIpiAXWxCZ8ZLc86",
+	"pmyUpJVIEZkwlil/cUe6laYRi5qqQVZ0Eqd59MlZtWpc3VhIoE/OIO8M0Ou87+JwMDwNl97B30lhYYpC",
+	"P/XhYFCBLmE7XJMpVREphXO8dI01DIoOXF0abUVpulQH4N0APzh1CwVyvGCwSEa7sWsK+btGcVK/N1Xj",
+	"LMuCM/brZpJ5sm6mk1X0jluHIVzWXnbHw1D32GxELuW8Bt3PNALmfx2+MSJ0XCpmW+xshNW3KsCoUx2U",
+	"XdxNwSLvkqz1UXSETe4JdzQXVNX4M55U9D7BYQxO4V6D+OQep1vsKA839LTiqvvd22fj7UEsP0L9Y3vY",
+	"AoXnfpTb9yCtbgwgOKdXLFS05KTd9huRnGpWeP1EgeJBuI4F3FlF1n2EeYDWc11XEElXMR0CGDpwgFiA",
+	"vAVkACgSA0Bdtv2DPrFBDuEoBUS7QWdyIYxkR+yxEXwG13qB3m6UO6vFhoqxkVZw3zalxcxGTSsmUFEo",
+	"2LzUGMkVarPhtduUovZUMUujh625fPufryRi3lddT9wuyiMQPI7+9v6GfbDH55L3g9ypxUlxKy4erb9b",
+	"QNvWutxXyvSRtip9i+myugeIxWLKRHvogGW3m5hdLMJp/n6Z3TdM38jpfk2T7IHa6+t7/vnZOHilvCLl",
+	"/D4Z6G7eqfCAgXcHo3L1w/They2vmPiw9sL3GRbM5uIK8yk9r5oZy+SSYaHSRcG1ZhB2NqfAVvEic8oK",
+	"FhmezNMpKVgK0KGQy5fzFAPICpbxgqVaVckU4uqBIrLgl1zQnLx9/QIQsmIBQ4UC4sqmx+OoXLSPG5P1",
+	"dzLfNiQ/gkZ9KQFzi5pWUWteUIsQSP33pCskkXMmfAOtGYLnhrk/NRNpMsejwWG7eMNpw5KZtXC+h3Eh",
+	"F4oV5FLCzNxK1Jagzule+Frb62KKG0sIkJZum+wFpWbGStCAHLo+CnIiixkUrCwL3lmFMtyav7wqxzlP",
+	"m1zmeNsPQyZwsn1/tzvS+O26g83SsgDQrh9+DI/515CrSihKfYDTFlfB+X7qpP79Hm4gQy4uz83p8Cdb",
+	"bjzZhlCG/8//NTTDFcroV0KTb55/jXc1355/98Kfh1zSTEWkfozNkZozYcMYqtPTJ7h6GAyCZ5YrG5aX",
+	"L0laMFsaZ+2hejlnWygcfEYv2cNLPqlrGp5ex1xQuLxeIdnVS+G2hWgcuac0nbLeUyl0IfOWm7R8QZeK",
+	"JEL2ID08qW5dUEezDMW0YrPIAfHv5sPHRDkztONaDaoJ7U/gygk0dNPT9jyQOX/H8l/p/FnOei/4+2g+",
+	"+CZD9H0IMWmB4KeqBsG/Lrbm3A/zt4uLrvLy8qMho7sFuFVAzceMZHED2yKMxe3h3hbax678OrErOmAj",
+	"jtlWrGWjQ99/vi2Ab50h9klijn4SkUSV43+y1EV22oOYGI4SCydj+6Qb1MIPuvAhcJ5PRiQOYYOhaKGW",
+	"ZCnLokIN/t5wJNMfWFYkBAe2QDT9uBMBcAtJ5XxJ5KSqQ1X19QArKFjfDMKesGxktEk7T+ufwtn3D2IB",
+	"/hDwT1mbyLRqRuq/sLhhhoWiNmbei4hpuuilVLHMGGdGmqCKUpSwChguk05pQVON/iMqSEJ7P9uVHfSe",
+	"JESXhYAMdy1jYUywpJdEJC0hv+nRcfB95OcDHL2HrTwmBRWZnJEpexcLLB0BVopl9XaHkkkhZz06573h",
+	"o+FhNhwMEwioMcsOQxfS1qCA2B9oh1zya6ZI4hai96//+u9kPX6wo9VfN+rDzLcFHwZXwcHSB+EcvunO",
+	"VM9yYv+E/Cc8IGMzBi8Xvy7kjJy9em5kIx4T0wPERrsnO4RxuCW7b8DduyxIRjVC8aMdAtOzB8GC7RJV",
+	"AjjRpMxzMAzcxo86K1S2E6pOfTmydd5LfzD3AMD7kIN9yMEnQA/WFWvfWjMB7lVXTN4bEbodeLA/4w49",
+	"uE+eWxkM0h1ySwtWKjz6bRfMgTza7na5xlf2SLr7q5HPD0n3Ngd1eyDdNo048iqTA1vst92Brj+M92/t",
+	"b7r9DB32+7O9P9ufDVzsXU73jt5Y59HLy8vb4MVWXoVNgLFgxfMCUWBtDR8j5FHCW4CLyFjWgvigFDBb",
+	"Lf72GsjRGsO5rTHpTbx6AoFgC2IfkZyLmvlUWYXfV0WSbOzIgrGr25iHvw7K6K7sdI8yukcb2KMNbIky",
+	"entWbkyqcqtr6SCo2gd5oIeyGX5iw+ymDAI65MSmEr7gSvfeVq0kBKm5fjddisvSGrur99SxCC6qSeBr",
+	"BU+umtE8xzsYuOKtHLB+hAB3HYTwwUhtQB4l41JrSI40duIMG3n18s152+j/9FKwHgSaJBgawpWZLsaO",
+	"fPPs3Eya5ZMVUKUw7w+WUaVUCFaQCdOpecEuql066hY1FsEGKCKkkXm1sEmXrBhGv5OuLIIAp4NYXDKt",
+	"HCQDDEPRpSJK4g2mLDFUHleiFl0ZYe3qxpYHfvnV6EuMumyEVoKqP6VziFJ6/fVT8nhw8vhBu+ytZgJ3",
+	"mxvFk2bv9MOpnuWB6O2MOnE5GByl/59Mpno5Z8S8AD8xfAAV0fCHoEd89jB4iL8AacyYnsrsTzFci8Sd",
+	"8DkXc7OIyzn7U9yZAheMO0CLf4o7TSqKO6iq/CnueHqqN4c7sW504VP7kxkf/lC7cd0Yb9E842YXT4ml",
+	"Wrjn8Nl0+9iGwPfdXLNPH9wQrbmcqw6Xsbd7GOcWDHcEFewNi6E8H8t3QcJqjdtYbgD4cbZmPnxYMQoX",
+	"HxF85CsBiEztwOGDSKTTWKRSXkH4gciIU0MsYl3BiGAcLsUEYxnLiJAFMRwQBQOYBHwD546A0feYSGVm",
+	"meWszDWf00IfnOKdWyysKWK65JdCwn1lmD9ixu6ishYMsQSNQMqyCjurNXsfC0E0UXYOoiqbacxSaYRY",
+	"M+fdLIiQmBxV8dcmpqFL/e+TrySHlH6becQVJB/lTKk+OXNBnIHQFLKKu5zI4tKwf5prBnJAFiiZrFOz",
+	"6v8gDM2HMVrp59jIb0igbG3JvestFose0ElZ5JZUavLl/QpbByAXS2SdrQ20l4LBF2FDhvt4kgTe3nNX",
+	"andp9Bam333K1mydcJ3jH3+XJVnwPCcFSxm/ZkCPsmB4iaocZXBFMHGub9ub31bwBalg4Uk7dZqSVZJ+",
+	"FdG3nTkEn93WKMKv15lGv03ZG5AT6Uph47gPdhe/jU7ed87m/C9s+S0YJ6bXD9H7zpn5eOWBGRAEjKLc",
+	"rtPVK1+Hp9+JOmWRQ1SAnqvRw4d0zvs4nlQKJRHI4eH1cE1UXsEmrGAi9RWpK2SouVRcy2JJugk0iG8k",
+	"B/U+Rw8f5jKl+VQqPXo8eDyAvn70a7W+kkTXsACaanXQkC4j4pKrjBCLiGK0SKcRKayHMYqFLYlkBAHK",
+	"CuTJNvgB6yesTvhZPTOrimRq9uh7IqsdVd1UhvDmrrxcQQEPRx8FIiWOmsjZq+dG7SG+apKx7XzZJESg",
+	"8GIH1YaMKX4pWEYUM3qcZjmmx0HPWSySVeocEaDOpLZkFUW300mVmEaF1wLQ9wmMc1TjbpHLTo6MplUl",
+	"J49lqUHKowYzXpIpFVmffO8T1KxxwGuJd2DlOxlNAhEdTJVsO9Na3s3qZF8HVUC8V9R6HXjRqAhbbWaj",
+	"PlYscHMrUOL6xpLavuopU6yxs7HgXpuxIVJhyK+c4AiiW+12ABTZugJZDzRmenlZsEtD4USana6rm7b/",
+	"KoEeXCDVjNcujiN8QfOl5qnCMiw3EX7bAlU0cpsVOHOddz78+OH/DQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

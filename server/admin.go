@@ -70,7 +70,7 @@ func NewAdmin(cfg AdminConfig) (*Admin, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
-		writeEnvelope(c.Response(), toAPIError(err, c.Request()))
+		writeEnvelope(c.Response(), c.Request(), toAPIError(err, c.Request()))
 	}
 	g := e.Group("/admin", withBodyLimit(DefaultMaxBodyBytes), a.authenticate)
 	g.POST("/reset", a.handle(a.reset))

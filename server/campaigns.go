@@ -133,6 +133,14 @@ func audienceFromAPI(a gen.CampaignAudience) axiom.Audience {
 			out.Statuses = append(out.Statuses, string(s))
 		}
 	}
+	if a.Properties != nil {
+		out.Properties = *a.Properties
+	}
+	if a.Relations != nil {
+		for _, r := range *a.Relations {
+			out.Relations = append(out.Relations, string(r))
+		}
+	}
 	return out.Normalized()
 }
 
@@ -156,6 +164,16 @@ func audienceToAPI(a axiom.Audience) gen.CampaignAudience {
 			statuses[i] = gen.CampaignAudienceStatuses(s)
 		}
 		out.Statuses = &statuses
+	}
+	if len(a.Properties) > 0 {
+		out.Properties = &a.Properties
+	}
+	if len(a.Relations) > 0 {
+		relations := make([]gen.PropertyRelation, len(a.Relations))
+		for i, r := range a.Relations {
+			relations[i] = gen.PropertyRelation(r)
+		}
+		out.Relations = &relations
 	}
 	return out
 }

@@ -40,7 +40,7 @@ func (w *envelopeErrors) WriteHeader(status int) {
 	h := w.ResponseWriter.Header()
 	h.Del("Content-Encoding")
 	h.Del("Content-Length")
-	writeEnvelope(w.ResponseWriter, e)
+	writeEnvelope(w.ResponseWriter, w.r, e)
 }
 
 // Write drops the asset server's own error text.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -35,11 +36,12 @@ func (s *Server) writeError(c echo.Context, err error) {
 			slog.String("request_id", requestID(c)), slog.String("method", r.Method),
 			slog.String("route", c.Path()), slog.Any("error", err))
 	}
-	writeEnvelope(c.Response(), e)
+	writeEnvelope(c.Response(), r, e)
 }
 
-// writeEnvelope writes the status and envelope of e on w.
-func writeEnvelope(w http.ResponseWriter, e *axiom.Error) {
+// writeEnvelope writes the status and envelope of e on w; ServeHTTP drops
+// the body of a HEAD response.
+func writeEnvelope(w http.ResponseWriter, r *http.Request, e *axiom.Error) {
 	body, err := json.Marshal(gen.Error{Error: gen.ErrorDetail{
 		Code:             gen.ErrorCode(e.Code),
 		Message:          e.Message,
@@ -50,9 +52,12 @@ func writeEnvelope(w http.ResponseWriter, e *axiom.Error) {
 	}
 	h := w.Header()
 	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	body = append(body, '\n')
+	if r.Method == http.MethodHead {
+		h.Set(echo.HeaderContentLength, strconv.Itoa(len(body))) // the GET's
+	}
 	w.WriteHeader(e.Code.Status())
-	w.Write(append(body, '\n')) // net/http sends none for HEAD
-
+	w.Write(body)
 }
 
 // toAPIError maps any error to the API error a client receives: an

@@ -43,7 +43,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h, err := server.New(server.Config{Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps,
+	h, err := server.New(server.Config{Leads: st, Templates: st, Properties: st, Analytics: st, Keys: st, Idempotency: st, Campaigns: camps,
 		Responses: validation.ResponseEnforce})
 	if err != nil {
 		f.Fatal(err)
@@ -145,6 +145,8 @@ func FuzzRequest(f *testing.F) {
 		{"POST", "/v1/suppressions/add", keyValid, "application/json", `{"email":"jane@example.com","reason":"bounced","detail":"550"}`},
 		{"DELETE", "/v1/suppressions/a%2Fb@example.com", keyValid, "", ""},
 		{"GET", "/healthz", keyNone, "", ""},
+		{"HEAD", "*", keyNone, "", ""},
+		{"HEAD", "/v1/nowhere", keyValid, "", ""},
 	} {
 		f.Add(seed.method, seed.target, seed.key, "", seed.ct, "", "", []byte(seed.body))
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/analytics"
 	"github.com/axiomkit/axiom/internal/campaign"
 )
 
@@ -32,10 +33,12 @@ type TemplateStore interface {
 // request, and returns the domain's errors as they are: the pipeline
 // renders them, and sets the rate-limit headers of every answer.
 type handlers struct {
-	leads     LeadStore
-	templates TemplateStore
-	campaigns *campaign.Service
-	now       func() time.Time
+	leads      LeadStore
+	templates  TemplateStore
+	properties PropertyStore
+	campaigns  *campaign.Service
+	analytics  *analytics.Service
+	now        func() time.Time
 }
 
 var _ gen.StrictServerInterface = (*handlers)(nil)

@@ -14,7 +14,7 @@ func newTestServer(t testing.TB, db *sqlite.DB, cfg Config) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Leads, cfg.Templates, cfg.Keys, cfg.Idempotency, cfg.Campaigns, cfg.Ready = db, db, db, db, camps, db
+	cfg.Leads, cfg.Templates, cfg.Properties, cfg.Analytics, cfg.Keys, cfg.Idempotency, cfg.Campaigns, cfg.Ready = db, db, db, db, db, db, camps, db
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

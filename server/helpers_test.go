@@ -18,7 +18,7 @@ func newHandler(tb testing.TB, db *sqlite.DB, cfg server.Config) *server.Server 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Leads, cfg.Templates, cfg.Keys, cfg.Idempotency, cfg.Campaigns, cfg.Ready = db, db, db, db, camps, db
+	cfg.Leads, cfg.Templates, cfg.Properties, cfg.Analytics, cfg.Keys, cfg.Idempotency, cfg.Campaigns, cfg.Ready = db, db, db, db, db, db, camps, db
 	h, err := server.New(cfg)
 	if err != nil {
 		tb.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/analytics"
 	"github.com/axiomkit/axiom/internal/campaign"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/internal/validation"
@@ -44,9 +45,14 @@ type Pinger interface {
 type Config struct {
 	Leads       LeadStore
 	Templates   TemplateStore
+	Properties  PropertyStore
+	Analytics   analytics.Store
 	Keys        KeyStore
 	Idempotency IdempotencyStore
 	Campaigns   *campaign.Service
+	// Now is the clock that stamps what the API creates; nil means
+	// time.Now. Tests set it to create records at chosen times.
+	Now func() time.Time
 	// Ready answers /readyz; nil answers it ready.
 	Ready Pinger
 	// Limiter enforces the plans' rate limits, and the bucket of each client
@@ -101,8 +107,16 @@ type Server struct {
 
 // New builds a Server from cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Leads == nil || cfg.Templates == nil || cfg.Keys == nil || cfg.Idempotency == nil || cfg.Campaigns == nil {
-		return nil, errors.New("server: Config.Leads, Templates, Keys, Idempotency and Campaigns are required")
+	if cfg.Leads == nil || cfg.Templates == nil || cfg.Properties == nil || cfg.Analytics == nil || cfg.Keys == nil ||
+		cfg.Idempotency == nil || cfg.Campaigns == nil {
+		return nil, errors.New("server: Config.Leads, Templates, Properties, Analytics, Keys, Idempotency and Campaigns are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	stats, err := analytics.New(cfg.Analytics)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -164,7 +178,8 @@ func New(cfg Config) (*Server, error) {
 		public:   publicRoutes(spec, "/v1"),
 		publicMW: []echo.MiddlewareFunc{s.respond, readBody, s.validate},
 	}
-	h := &handlers{leads: cfg.Leads, templates: cfg.Templates, campaigns: cfg.Campaigns, now: time.Now}
+	h := &handlers{leads: cfg.Leads, templates: cfg.Templates, properties: cfg.Properties, campaigns: cfg.Campaigns,
+		analytics: stats, now: cfg.Now}
 	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(h, nil), "/v1")
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -177,7 +192,20 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		w = headWriter{w} // net/http drops it too, but not every caller is net/http
+	}
+	s.echo.ServeHTTP(w, r)
+}
+
+// headWriter answers HEAD with the GET's status and headers and no body.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w headWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) readyz(c echo.Context) error {
 	if s.ready != nil {

@@ -155,7 +155,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--public-url: %w", err)
 	}
 	srv, err := server.New(server.Config{
-		Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
+		Leads: st, Templates: st, Properties: st, Analytics: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
 		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
 		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL, Unauthenticated: anon, TrustedProxies: proxies,
 		Spec: spec, Faults: fake.faults,

@@ -44,7 +44,7 @@ func limitedServer(t *testing.T, lim httpLimits) (addr, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Leads: st, Templates: st, Keys: st, Idempotency: st, Campaigns: camps, Logger: log})
+	srv, err := server.New(server.Config{Leads: st, Templates: st, Properties: st, Analytics: st, Keys: st, Idempotency: st, Campaigns: camps, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/analytics"
 	"github.com/axiomkit/axiom/internal/campaign"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/internal/ratelimit/redislimit"
@@ -25,6 +26,8 @@ import (
 type database interface {
 	server.LeadStore
 	server.TemplateStore
+	server.PropertyStore
+	analytics.Store
 	server.KeyStore
 	server.IdempotencyStore
 	campaign.Store

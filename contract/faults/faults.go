@@ -85,6 +85,10 @@ var (
 
 	AddSuppression = NewRoute(http.MethodPost, `/suppressions/add$`)
 	GetSuppression = NewRoute(http.MethodGet, `/suppressions/[^/]+$`)
+
+	AnyProperty   = NewRoute("", `/properties(/add|/prp_[0-9A-Za-z]+)$`)
+	GetProperty   = NewRoute(http.MethodGet, `/properties/prp_[0-9A-Za-z]+$`)
+	LeadAnalytics = NewRoute(http.MethodGet, `/analytics/leads$`)
 )
 
 // WrongStatus answers from instead of from's documented status: a 201
@@ -523,4 +527,43 @@ func Chain(h http.Handler, fs ...Fault) http.Handler {
 		h = fs[i](h)
 	}
 	return h
+}
+
+// TrimPrice writes a listing's price without its trailing zeros
+// ("450000.50" as "450000.5"): still a decimal the schema allows, but no
+// longer every decimal of the currency, as the spec promises.
+func TrimPrice() Fault {
+	return editData(AnyProperty, func(d map[string]any) {
+		if p, ok := d["price"].(map[string]any); ok {
+			if a, ok := p["amount"].(string); ok && strings.Contains(a, ".") {
+				p["amount"] = strings.TrimSuffix(strings.TrimRight(a, "0"), ".")
+			}
+		}
+	})
+}
+
+// FloatPrice writes a listing's price amount as a JSON number.
+func FloatPrice() Fault {
+	return editData(AnyProperty, func(d map[string]any) {
+		if p, ok := d["price"].(map[string]any); ok {
+			if a, ok := p["amount"].(string); ok {
+				p["amount"], _ = strconv.ParseFloat(a, 64)
+			}
+		}
+	})
+}
+
+// MiscountLeads counts one lead more in the first interval of every lead
+// series, and in its total: a series that no longer agrees with the list.
+func MiscountLeads() Fault {
+	return editData(LeadAnalytics, func(d map[string]any) {
+		if s, ok := d["series"].([]any); ok && len(s) > 0 {
+			if pt, ok := s[0].(map[string]any); ok {
+				n, _ := pt["count"].(float64)
+				pt["count"] = n + 1
+				t, _ := d["total"].(float64)
+				d["total"] = t + 1
+			}
+		}
+	})
 }

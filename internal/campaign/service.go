@@ -24,6 +24,8 @@ type Store interface {
 	DueCampaigns(ctx context.Context, now time.Time, limit int) ([]axiom.Campaign, error)
 
 	AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error)
+	GetProperty(ctx context.Context, accountID, id string) (axiom.Property, error)
+	PropertyLinks(ctx context.Context, accountID string, propertyIDs []string) ([]axiom.PropertyLink, error)
 	EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error
 	FinishEnqueue(ctx context.Context, campaignID string) (axiom.Campaign, error)
 	ClaimEnqueue(ctx context.Context, now, holdUntil time.Time) (axiom.Campaign, string, bool, error)
@@ -123,11 +125,28 @@ func (s *Service) Create(ctx context.Context, accountID string, c axiom.Campaign
 	if _, err := s.template(ctx, accountID, c.Template); err != nil {
 		return axiom.Campaign{}, err
 	}
+	if err := s.checkAudience(ctx, accountID, c.Audience); err != nil {
+		return axiom.Campaign{}, err
+	}
 	c = axiom.NewCampaign(accountID, c, now)
 	if err := s.store.CreateCampaign(ctx, c); err != nil {
 		return axiom.Campaign{}, err
 	}
 	return c, nil
+}
+
+// checkAudience refuses an audience naming a listing the account does not have.
+func (s *Service) checkAudience(ctx context.Context, accountID string, a axiom.Audience) error {
+	for _, id := range a.Properties {
+		_, err := s.store.GetProperty(ctx, accountID, id)
+		if errors.Is(err, axiom.ErrNotFound) {
+			return axiom.AudiencePropertyNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Get returns a campaign with its counts.
@@ -171,6 +190,9 @@ func (s *Service) Update(ctx context.Context, accountID, id string, p Patch) (ax
 	}
 	ch := axiom.CampaignChange{Name: p.Name, Template: p.Template, UpdatedAt: axiom.StoreTime(s.now())}
 	if p.Audience != nil {
+		if err := s.checkAudience(ctx, accountID, *p.Audience); err != nil {
+			return axiom.Campaign{}, err
+		}
 		a := p.Audience.Normalized()
 		ch.Audience = &a
 	}
@@ -231,6 +253,17 @@ func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaig
 // batch of leads per transaction, and marks the audience wholly queued;
 // it returns the campaign as that left it.
 func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string) (axiom.Campaign, error) {
+	// The links of an audience by property are read once: they are few.
+	links := map[string][]axiom.PropertyLink{}
+	if c.Audience.ByProperty() {
+		all, err := s.store.PropertyLinks(ctx, c.AccountID, c.Audience.Properties)
+		if err != nil {
+			return axiom.Campaign{}, fmt.Errorf("campaign %s: audience links: %w", c.ID, err)
+		}
+		for _, k := range all {
+			links[k.LeadID] = append(links[k.LeadID], k)
+		}
+	}
 	for {
 		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
 		if err != nil {
@@ -251,7 +284,7 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 		ms := make([]axiom.Message, 0, len(leads))
 		for i, l := range leads {
 			reason, isSuppressed := suppressed[keys[i]]
-			switch c.Audience.Select(l, isSuppressed) {
+			switch c.Audience.Select(l, isSuppressed, links[l.ID]...) {
 			case axiom.Mailed:
 				m := s.composer.Render(t, l)
 				m.ID, m.CampaignID, m.AccountID, m.LeadID = axiom.NewID(axiom.PrefixMessage, now), c.ID, c.AccountID, l.ID

@@ -146,7 +146,7 @@ func TestRequestViolations(t *testing.T) {
 	for _, r := range []struct{ method, path, body string }{
 		{"GET", "/leads?limit=1000", ""},
 		{"POST", "/leads/add", `{"name": "A"}`},
-		{"GET", "/properties", ""},
+		{"GET", "/listings", ""},
 	} {
 		req, _ := http.NewRequest(r.method, base+r.path, strings.NewReader(r.body))
 		req.Header.Set("X-API-Key", srv.Key)
@@ -157,7 +157,7 @@ func TestRequestViolations(t *testing.T) {
 		}
 		resp.Body.Close()
 		// The server's own answer came back: 400 for the first two, 404.
-		if want := map[string]int{"/leads?limit=1000": 400, "/leads/add": 400, "/properties": 404}[r.path]; resp.StatusCode != want {
+		if want := map[string]int{"/leads?limit=1000": 400, "/leads/add": 400, "/listings": 404}[r.path]; resp.StatusCode != want {
 			t.Errorf("%s %s: %d; want the server's %d", r.method, r.path, resp.StatusCode, want)
 		}
 	}

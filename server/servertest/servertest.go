@@ -80,6 +80,7 @@ type config struct {
 	seedErr   error
 	faults    []fault.Rule
 	admin     bool
+	now       func() time.Time
 }
 
 // Option configures New.
@@ -158,6 +159,11 @@ func WithFaults(rules ...fault.Rule) Option {
 // listener of its own: Server.AdminURL and AdminToken.
 func WithAdmin() Option { return func(c *config) { c.admin = true } }
 
+// WithClock stamps what the API creates (leads, listings…) with now's
+// times instead of the real clock's, so that a test can spread records
+// over days.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
 // WithLogger sends the server's logs to l (discarded by default).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -218,7 +224,8 @@ func Start(opts ...Option) (s *Server, err error) {
 		return nil, err
 	}
 	h, err := server.New(server.Config{
-		Leads: served, Templates: served, Keys: served, Idempotency: served, Campaigns: camps, Ready: served,
+		Leads: served, Templates: served, Properties: served, Analytics: served, Keys: served, Idempotency: served,
+		Campaigns: camps, Ready: served, Now: cfg.now,
 		Limiter: cfg.limiter, Responses: cfg.responses, Logger: cfg.logger, Spec: doc, IdempotencyWait: cfg.idemWait,
 		Unauthenticated: cfg.anon, TrustedProxies: cfg.proxies,
 		Faults: s.Faults,

@@ -28,9 +28,10 @@ import (
 // start again. They run only when AXIOM_SCALE_BENCH is set, so that a run
 // of every benchmark stays short.
 const (
-	scaleVersion = "v2"
-	scaleLeads   = 1_000_000
-	scaleOthers  = 20_000
+	scaleVersion    = "v4"
+	scaleLeads      = 1_000_000
+	scaleOthers     = 20_000
+	scaleProperties = 100_000 // listings of the big account
 )
 
 // Word lists of the generated leads: the first entries of each are drawn
@@ -259,6 +260,25 @@ func generateScale(ctx context.Context, path string) error {
 					acc = other.ID
 				}
 				if err := insertLead(ctx, db, tx, g.lead(acc, done, t)); err != nil {
+					return err
+				}
+				done++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	pg := newPropertyGen()
+	for done := 0; done < scaleProperties+scaleProperties/20; {
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			for n := 0; n < perTx && done < scaleProperties+scaleProperties/20; n++ {
+				acc := big.ID
+				if done >= scaleProperties {
+					acc = other.ID
+				}
+				if err := sqlstore.InsertProperty(ctx, db.Store, tx, pg.property(acc, done)); err != nil {
 					return err
 				}
 				done++

@@ -57,14 +57,16 @@ func (s *Store) campaignArgs(c axiom.Campaign, audience string) []any {
 
 // audienceJSON is how an audience is stored: never null lists.
 type audienceJSON struct {
-	Tags     []string `json:"tags"`
-	Types    []string `json:"types"`
-	Statuses []string `json:"statuses"`
+	Tags       []string `json:"tags"`
+	Types      []string `json:"types"`
+	Statuses   []string `json:"statuses"`
+	Properties []string `json:"properties,omitempty"`
+	Relations  []string `json:"relations,omitempty"`
 }
 
 func encodeAudience(a axiom.Audience) (string, error) {
 	a = a.Normalized()
-	b, err := json.Marshal(audienceJSON{Tags: a.Tags, Types: a.Types, Statuses: a.Statuses})
+	b, err := json.Marshal(audienceJSON{Tags: a.Tags, Types: a.Types, Statuses: a.Statuses, Properties: a.Properties, Relations: a.Relations})
 	return string(b), err
 }
 
@@ -86,7 +88,7 @@ func scanCampaign(row Scanner, extra ...any) (axiom.Campaign, error) {
 	if err := json.Unmarshal(v.audience, &a); err != nil {
 		return axiom.Campaign{}, fmt.Errorf("campaign %s audience: %w", c.ID, err)
 	}
-	c.Audience = axiom.Audience{Tags: a.Tags, Types: a.Types, Statuses: a.Statuses}.Normalized()
+	c.Audience = axiom.Audience{Tags: a.Tags, Types: a.Types, Statuses: a.Statuses, Properties: a.Properties, Relations: a.Relations}.Normalized()
 	c.ScheduledAt, c.StartedAt, c.CompletedAt = v.scheduled.Ptr(), v.started.Ptr(), v.completed.Ptr()
 	c.CreatedAt, c.UpdatedAt = v.created.Time, v.updated.Time
 	return *c, nil

@@ -10,10 +10,12 @@ import (
 )
 
 // resetTables are the tables Reset empties, children first. bootstrap
-// keeps its row: a reset database stays bootstrapped.
+// keeps its row: a reset database stays bootstrapped. lead_counts comes
+// after leads, whose triggers have brought every count to zero by then.
 var resetTables = []string{
 	"campaign_events", "campaign_links", "campaign_messages", "campaigns",
-	"suppressions", "idempotency", "templates", "leads", "api_keys", "accounts",
+	"suppressions", "idempotency", "templates", "property_leads", "properties",
+	"leads", "lead_counts", "api_keys", "accounts",
 }
 
 // Seed stores the records of d in one transaction: all of them, or none.
@@ -27,9 +29,10 @@ func (s *Store) Seed(ctx context.Context, d axiom.Dataset) error {
 }
 
 // Reset makes the database hold d and nothing else, in one transaction:
-// every account, key, lead, template, campaign, message, event,
-// suppression and Idempotency-Key is deleted, then d is stored. A reader sees the database
-// as it was before or as it is after, never between.
+// every account, key, lead, template, listing and its links, campaign,
+// message, event, suppression and Idempotency-Key is deleted, then d is
+// stored. A reader sees the database as it was before or as it is after,
+// never between.
 func (s *Store) Reset(ctx context.Context, d axiom.Dataset) error {
 	err := s.write(ctx, true, func(c Conn) error {
 		for _, t := range resetTables {

@@ -18,7 +18,11 @@ const getLeadSQL = "SELECT " + LeadColumns + " FROM leads WHERE id = $1 AND acco
 
 // ScanLead reads a row of LeadColumns. Lists and custom fields are stored
 // as JSON text by every dialect.
-func ScanLead(row Scanner) (axiom.Lead, error) {
+func ScanLead(row Scanner) (axiom.Lead, error) { return scanLeadWith(row) }
+
+// scanLeadWith reads a row of LeadColumns followed by the columns extra
+// scans.
+func scanLeadWith(row Scanner, extra ...any) (axiom.Lead, error) {
 	// One variable, so that the values scanned take one allocation.
 	var v struct {
 		l                   axiom.Lead
@@ -26,8 +30,8 @@ func ScanLead(row Scanner) (axiom.Lead, error) {
 		created, updated    Time
 	}
 	l := &v.l
-	if err := row.Scan(&l.ID, &l.AccountID, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Type, &l.Status, &l.Source,
-		&v.tags, &v.notes, &v.custom, &v.created, &v.updated); err != nil {
+	if err := row.Scan(append([]any{&l.ID, &l.AccountID, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Type, &l.Status, &l.Source,
+		&v.tags, &v.notes, &v.custom, &v.created, &v.updated}, extra...)...); err != nil {
 		return axiom.Lead{}, err
 	}
 	if err := json.Unmarshal(v.tags, &l.Tags); err != nil {

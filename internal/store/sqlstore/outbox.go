@@ -46,25 +46,12 @@ func scanMessage(row Scanner) (axiom.Message, error) {
 func invalidLink() *axiom.Error { return axiom.Errorf(axiom.CodeNotFound, "This link is not valid") }
 
 // CampaignStats counts the messages and events of a campaign, in one query
-// that finds no row when the account has no such campaign. The records of
-// leads left out are no recipients: they count as suppressed.
+// that finds no row when the account has no such campaign; campaign
+// analytics read the same columns (campaignStatsColumns).
 func (s *Store) CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error) {
 	var st axiom.CampaignStats
-	when := func(col, v string) string { return "CASE WHEN " + col + " = " + lit(v) + " THEN 1 END" }
-	err := s.read().QueryRowContext(ctx, `SELECT msg.n - msg.suppressed, msg.sent, msg.failed, msg.queued, msg.suppressed, msg.bounces,
-			msg.unsubscribed, ev.opens, ev.unique_opens, ev.clicks, ev.unique_clicks
-		FROM campaigns c,
-			(SELECT count(*) AS n, count(`+when("status", string(axiom.MessageSent))+`) AS sent,
-				count(`+when("status", string(axiom.MessageFailed))+`) AS failed, count(`+when("status", string(axiom.MessageQueued))+`) AS queued,
-				count(`+when("status", string(axiom.MessageSuppressed))+`) AS suppressed, count(CASE WHEN bounced THEN 1 END) AS bounces,
-				count(unsubscribed_at) AS unsubscribed
-				FROM campaign_messages WHERE campaign_id = $1) msg,
-			(SELECT count(`+when("kind", "open")+`) AS opens, count(DISTINCT CASE WHEN kind = 'open' THEN message_id END) AS unique_opens,
-				count(`+when("kind", "click")+`) AS clicks, count(DISTINCT CASE WHEN kind = 'click' THEN message_id END) AS unique_clicks
-				FROM campaign_events WHERE campaign_id = $1) ev
-		WHERE c.id = $1 AND c.account_id = $2`, id, accountID).
-		Scan(&st.Recipients, &st.Sent, &st.Failed, &st.Pending, &st.Suppressed, &st.Bounces, &st.Unsubscribes,
-			&st.Opens, &st.UniqueOpens, &st.Clicks, &st.UniqueClicks)
+	err := s.read().QueryRowContext(ctx, "SELECT "+strings.Join(campaignStatsColumns("c"), ", ")+
+		" FROM campaigns c WHERE c.id = $1 AND c.account_id = $2", id, accountID).Scan(statsDest(&st)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = axiom.CampaignNotFound(id)
 	}

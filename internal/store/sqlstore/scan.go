@@ -132,6 +132,11 @@ var (
 		"created_at": "created_at",
 		"email":      "email_key",
 	}
+	propertySorts = map[string]string{
+		"created_at": "created_at",
+		"updated_at": "updated_at",
+		"price":      "price_value",
+	}
 )
 
 // order checks q and returns the order it asks of sorts; no sort field

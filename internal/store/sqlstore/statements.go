@@ -10,7 +10,7 @@ import (
 type statements struct {
 	insertLead, updateLead, lockLead string
 	leadLists                        map[Order]string
-	lockTemplate                     string
+	lockTemplate, lockProperty       string
 	claimMessages                    string
 	claimEnqueue                     string
 	pruneIdempotency                 string
@@ -28,6 +28,7 @@ func buildStatements(d Dialect) statements {
 		lockLead:     getLeadSQL + d.lock("", false),
 		leadLists:    map[Order]string{},
 		lockTemplate: getTemplateSQL + d.lock("", false),
+		lockProperty: getPropertySQL + d.lock("", false),
 		// The rows are picked under a lock others skip, so that processes
 		// claiming at once each take other messages; a message another has
 		// just claimed is seen again, once its lock is released, with its

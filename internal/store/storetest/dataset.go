@@ -251,6 +251,10 @@ func testResetLeavesOnlyTheDataset(t *testing.T, s Store) {
 	if _, _, err := s.AddSuppression(ctx, sup); err != nil {
 		t.Fatal(err)
 	}
+	listing := createProperty(t, s, fullProperty(acc.ID))
+	if _, _, err := s.LinkLead(ctx, acc.ID, listing.ID, d.Accounts[0].Leads[1].ID, "interested", now()); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := s.Reset(ctx, d); err != nil {
 		t.Fatalf("Reset: %v", err)
@@ -275,6 +279,17 @@ func testResetLeavesOnlyTheDataset(t *testing.T, s Store) {
 	}
 	if _, err := s.GetSuppression(ctx, acc.ID, "suppressed@example.com"); !errors.Is(err, axiom.ErrNotFound) {
 		t.Errorf("a suppression added after the seed: %v; want it gone", err)
+	}
+	if _, err := s.GetProperty(ctx, acc.ID, listing.ID); !errors.Is(err, axiom.ErrNotFound) {
+		t.Errorf("a listing made after the seed: %v; want it gone", err)
+	}
+	// The lead counts of analytics are the seeded leads', and nothing else.
+	all := []axiom.Span{{Start: time.Unix(0, 0), End: time.Now().Add(time.Hour)}}
+	for _, a := range d.Accounts {
+		counts, err := s.CountLeads(ctx, a.Account.ID, all, axiom.LeadTotal)
+		if err != nil || len(counts) != 1 || counts[0][""] != len(a.Leads) {
+			t.Errorf("CountLeads(%s) after Reset = %v, %v; want %d", a.Account.ID, counts, err, len(a.Leads))
+		}
 	}
 	// Reset to nothing empties the database.
 	if err := s.Reset(ctx, axiom.Dataset{}); err != nil {

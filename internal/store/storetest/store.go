@@ -215,4 +215,49 @@ type Store interface {
 	// Suppressed returns which of keys (axiom.EmailKey forms) the account
 	// has suppressed, with their reasons; any number of keys.
 	Suppressed(ctx context.Context, accountID string, keys []string) (map[string]axiom.SuppressionReason, error)
+
+	// CreateProperty stores p as it is (axiom.NewProperty made it).
+	CreateProperty(ctx context.Context, p axiom.Property) error
+	// GetProperty returns listing id of the account, or
+	// axiom.PropertyNotFound(id) (another account's too).
+	GetProperty(ctx context.Context, accountID, id string) (axiom.Property, error)
+	// UpdateProperty applies p at now (axiom.PropertyPatch.Apply),
+	// atomically.
+	UpdateProperty(ctx context.Context, accountID, id string, p axiom.PropertyPatch, now time.Time) (axiom.Property, error)
+	// DeleteProperty deletes the listing and its links to leads.
+	DeleteProperty(ctx context.Context, accountID, id string) error
+	// ListProperties returns one page of the account's listings that pass f
+	// and match q.Search (each word of axiom.SearchWords(q.Search) begins a
+	// word of the listing's SearchText), in q's order, ties broken by id.
+	// Sort fields: created_at, updated_at, price (by Money.Value).
+	ListProperties(ctx context.Context, accountID string, q axiom.Query, f axiom.PropertyFilter) (axiom.Page[axiom.Property], error)
+	// LinkLead links a lead and a listing of the account with relation, or
+	// changes their link's relation, at now, and reports whether the link
+	// is new. A missing listing is axiom.PropertyNotFound, a missing lead
+	// axiom.LeadNotFound. Deleting either deletes the link.
+	LinkLead(ctx context.Context, accountID, propertyID, leadID, relation string, now time.Time) (axiom.PropertyLink, bool, error)
+	// UnlinkLead removes a link, or is axiom.LinkNotFound.
+	UnlinkLead(ctx context.Context, accountID, propertyID, leadID string) error
+	// PropertyLeads returns a page of the leads linked to a listing, of
+	// relation if it is not "", most recently linked first, ties by lead id.
+	PropertyLeads(ctx context.Context, accountID, propertyID, relation string, q axiom.Query) (axiom.Page[axiom.Linked[axiom.Lead]], error)
+	// LeadProperties returns a page of the listings a lead is linked to, as
+	// PropertyLeads does.
+	LeadProperties(ctx context.Context, accountID, leadID, relation string, q axiom.Query) (axiom.Page[axiom.Linked[axiom.Property]], error)
+	// PropertyLinks lists every link to the listings ids of the account.
+	PropertyLinks(ctx context.Context, accountID string, ids []string) ([]axiom.PropertyLink, error)
+
+	// CountLeads counts the account's leads created in each span, by their
+	// value of by (all under "" for axiom.LeadTotal), leaving out values
+	// without a lead: exactly what ListLeads lists, whatever the spans'
+	// alignment.
+	CountLeads(ctx context.Context, accountID string, spans []axiom.Span, by axiom.LeadDimension) ([]map[string]int, error)
+	// CampaignPeriod returns the campaigns that started in [from, to): how
+	// many, the sum of their CampaignStats, and page q of them (each with
+	// its CampaignStats), most recently started first.
+	CampaignPeriod(ctx context.Context, accountID string, from, to time.Time, q axiom.Query) (axiom.CampaignPeriod, error)
+	// PropertyStats counts the listings in scope by status and type and
+	// gives their price statistics by type and by city (country and
+	// axiom.CityKey), each per currency, ordered by those keys.
+	PropertyStats(ctx context.Context, accountID string, scope axiom.PropertyScope) (axiom.PropertyAnalytics, error)
 }

@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"TemplateSort", testTemplateSort},
 	}
 	tests = append(tests, idempotencyTests...)
+	tests = append(tests, propertyTests...)
+	tests = append(tests, analyticsTests...)
 	tests = append(tests, campaignTests...)
 	tests = append(tests, enqueueTests...)
 	tests = append(tests, datasetTests...)
@@ -76,6 +78,7 @@ var sharedTests = []struct {
 	{"BootstrapConcurrent", testBootstrapConcurrent},
 	{"LeadConcurrentCreates", testLeadConcurrentCreates},
 	{"LeadConcurrentPatches", testLeadConcurrentPatches},
+	{"LeadCountsUnderConcurrentChanges", testLeadCountsUnderConcurrentChanges},
 	{"CampaignConcurrentSends", testCampaignConcurrentSends},
 	{"OutboxClaimsAreExclusive", testOutboxClaimsAreExclusive},
 	{"ClaimEnqueueConcurrent", testClaimEnqueueConcurrent},
