@@ -8,7 +8,7 @@ import (
 )
 
 // Dataset is a database's worth of the API's records: accounts, each with
-// its keys, leads, templates and campaigns. It is what a fixture file holds,
+// its keys, leads, templates, listings and their links, and campaigns. It is what a fixture file holds,
 // what `axiom export` writes and what a reset restores. Campaign messages,
 // tracking events and Idempotency-Keys are not part of it: a dataset is
 // the state a test starts from, not a history.
@@ -19,11 +19,13 @@ type Dataset struct {
 // AccountData is one account of a Dataset and everything it owns. Every
 // record's AccountID is the account's ID.
 type AccountData struct {
-	Account   Account
-	Keys      []Key
-	Leads     []Lead
-	Templates []Template
-	Campaigns []Campaign
+	Account    Account
+	Keys       []Key
+	Leads      []Lead
+	Templates  []Template
+	Properties []Property
+	Links      []PropertyLink // of the account's leads to its listings
+	Campaigns  []Campaign
 }
 
 // Counts is how many records of each kind d holds.
@@ -135,6 +137,40 @@ func (d Dataset) Check() []*DatasetError {
 			slugs[t.Slug] = true
 			inOrder(add, tp, t.CreatedAt, t.UpdatedAt)
 		}
+		leads := map[string]bool{}
+		for _, l := range a.Leads {
+			leads[l.ID] = true
+		}
+		properties := map[string]bool{}
+		for j, p := range a.Properties {
+			pp := fmt.Sprintf("%s.properties[%d]", ap, j)
+			owned(add, pp, p.AccountID, a.Account.ID)
+			if !ValidID(PrefixProperty, p.ID) {
+				add(pp, "id", "'%s' is not a property id (prp_ and 1 to 32 letters or digits)", clipped(p.ID))
+			}
+			unique(pp, "id", "property id", p.ID)
+			properties[p.ID] = true
+			inOrder(add, pp, p.CreatedAt, p.UpdatedAt)
+		}
+		linked := map[[2]string]string{}
+		for j, k := range a.Links {
+			kp := fmt.Sprintf("%s.links[%d]", ap, j)
+			owned(add, kp, k.AccountID, a.Account.ID)
+			if !properties[k.PropertyID] {
+				add(kp, "property_id", "the account has no property with id '%s'", clipped(k.PropertyID))
+			}
+			if !leads[k.LeadID] {
+				add(kp, "lead_id", "the account has no lead with id '%s'", clipped(k.LeadID))
+			}
+			if !slices.Contains(PropertyRelations, k.Relation) {
+				add(kp, "relation", "unknown relation '%s': want %s", clipped(k.Relation), strings.Join(PropertyRelations, ", "))
+			}
+			if first, ok := linked[[2]string{k.PropertyID, k.LeadID}]; ok {
+				add(kp, "", "lead '%s' is already linked to property '%s' (%s)", clipped(k.LeadID), clipped(k.PropertyID), first)
+			}
+			linked[[2]string{k.PropertyID, k.LeadID}] = kp
+			inOrder(add, kp, k.CreatedAt, k.UpdatedAt)
+		}
 		for j, c := range a.Campaigns {
 			cp := fmt.Sprintf("%s.campaigns[%d]", ap, j)
 			owned(add, cp, c.AccountID, a.Account.ID)
@@ -144,6 +180,11 @@ func (d Dataset) Check() []*DatasetError {
 			unique(cp, "id", "campaign id", c.ID)
 			inOrder(add, cp, c.CreatedAt, c.UpdatedAt)
 			checkCampaign(add, cp, c, slugs)
+			for _, id := range c.Audience.Properties {
+				if !properties[id] {
+					add(cp, "audience", "the account has no property with id '%s'", clipped(id))
+				}
+			}
 		}
 	}
 	return errs

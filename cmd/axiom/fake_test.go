@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -119,12 +120,13 @@ func TestSeedRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The last account's key is too short to be a key: line 49.
+	// The last account's key is too short to be a key: its line, the file's last.
 	broken := strings.Replace(string(text), "axm_other000000000000000000000000000000000", "short", 1)
 	os.WriteFile(bad, []byte(broken), 0o600)
 	db := filepath.Join(dir, "axiom.db")
 	_, _, err = axiomCmd(t, "serve", "--addr", "127.0.0.1:0", "--db", db, "--seed", bad)
-	if err == nil || !strings.Contains(err.Error(), bad+":49:9: accounts[1].keys[0].secret: must be at least 16 characters long") {
+	line := strings.Count(strings.TrimSpace(broken), "\n") + 1
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s:%d:9: accounts[1].keys[0].secret: must be at least 16 characters long", bad, line)) {
 		t.Fatalf("serve --seed of a broken fixture: %v", err)
 	}
 	out, _, err := axiomCmd(t, "export", "--db", db)

@@ -98,6 +98,24 @@ func (s *Store) storeDataset(ctx context.Context, c Conn, d axiom.Dataset, repla
 				return err
 			}
 		}
+		for j, p := range a.Properties {
+			args, err := s.propertyValues(p)
+			if err != nil {
+				return err
+			}
+			if err := exec(fmt.Sprintf("%s.properties[%d]", path, j),
+				stmt{when("DELETE FROM properties WHERE id = $1"), []any{p.ID}},
+				stmt{insertPropertySQL, args}); err != nil {
+				return err
+			}
+		}
+		for j, k := range a.Links {
+			if err := exec(fmt.Sprintf("%s.links[%d]", path, j),
+				stmt{when("DELETE FROM property_leads WHERE property_id = $1 AND lead_id = $2"), []any{k.PropertyID, k.LeadID}},
+				stmt{insertLinkSQL, []any{k.AccountID, k.PropertyID, k.LeadID, k.Relation, s.arg(k.CreatedAt), s.arg(k.UpdatedAt)}}); err != nil {
+				return err
+			}
+		}
 		for j, cm := range a.Campaigns {
 			audience, err := encodeAudience(cm.Audience)
 			if err != nil {
@@ -131,13 +149,14 @@ func (s *Store) datasetMessage(err error) string {
 	case Unique:
 		return "it clashes with a record stored before it (the same id, email, slug or key secret)"
 	case ForeignKey:
-		return "it names an account that does not exist"
+		return "it names an account, lead or property that does not exist"
 	}
 	return "it cannot be stored"
 }
 
-// Export reads every account with its keys, leads, live templates and
-// campaigns, as one consistent snapshot, oldest first.
+// Export reads every account with its keys, leads, live templates,
+// listings and their links, and campaigns, as one consistent snapshot,
+// oldest first.
 func (s *Store) Export(ctx context.Context) (axiom.Dataset, error) {
 	var d axiom.Dataset
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
@@ -184,6 +203,21 @@ func (s *Store) Export(ctx context.Context) (axiom.Dataset, error) {
 	}
 	for _, t := range templates {
 		byID[t.AccountID].Templates = append(byID[t.AccountID].Templates, t)
+	}
+	properties, err := readAll(ctx, c, "SELECT "+PropertyColumns+" FROM properties ORDER BY created_at, id",
+		func(row Scanner) (axiom.Property, error) { return scanProperty(row) })
+	if err != nil {
+		return d, s.errorf(err, "export properties")
+	}
+	for _, p := range properties {
+		byID[p.AccountID].Properties = append(byID[p.AccountID].Properties, p)
+	}
+	links, err := readAll(ctx, c, "SELECT "+linkColumns+" FROM property_leads ORDER BY created_at, property_id, lead_id", scanLink)
+	if err != nil {
+		return d, s.errorf(err, "export links")
+	}
+	for _, k := range links {
+		byID[k.AccountID].Links = append(byID[k.AccountID].Links, k)
 	}
 	campaigns, err := readAll(ctx, c, "SELECT "+campaignColumns+" FROM campaigns ORDER BY created_at, id", func(row Scanner) (axiom.Campaign, error) { return scanCampaign(row) })
 	if err != nil {

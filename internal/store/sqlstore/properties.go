@@ -232,6 +232,18 @@ func linkDest(k *axiom.PropertyLink, created, updated *Time) []any {
 	return []any{&k.AccountID, &k.PropertyID, &k.LeadID, &k.Relation, created, updated}
 }
 
+// scanLink reads a row of linkColumns.
+func scanLink(row Scanner) (axiom.PropertyLink, error) {
+	var k axiom.PropertyLink
+	var created, updated Time
+	err := row.Scan(linkDest(&k, &created, &updated)...)
+	k.CreatedAt, k.UpdatedAt = created.Time, updated.Time
+	return k, err
+}
+
+const insertLinkSQL = `INSERT INTO property_leads (account_id, property_id, lead_id, relation, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6)`
+
 // LinkLead links lead leadID to listing propertyID with relation, or
 // changes the relation of their link, at now; created reports a new link.
 // A lead or listing the account does not have is not found.
@@ -256,8 +268,8 @@ func (s *Store) LinkLead(ctx context.Context, accountID, propertyID, leadID, rel
 		if err != nil {
 			return err
 		}
-		n, err := affected(c.ExecContext(ctx, `INSERT INTO property_leads (account_id, property_id, lead_id, relation, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (property_id, lead_id) DO NOTHING`, accountID, propertyID, leadID, relation, s.arg(now)))
+		n, err := affected(c.ExecContext(ctx, insertLinkSQL+" ON CONFLICT (property_id, lead_id) DO NOTHING",
+			accountID, propertyID, leadID, relation, s.arg(now), s.arg(now)))
 		if err != nil {
 			return err
 		}
@@ -267,12 +279,10 @@ func (s *Store) LinkLead(ctx context.Context, accountID, propertyID, leadID, rel
 				CreatedAt: axiom.StoreTime(now), UpdatedAt: axiom.StoreTime(now)}
 			return nil
 		}
-		var cr, up Time
-		if err := c.QueryRowContext(ctx, "SELECT "+linkColumns+" FROM property_leads WHERE property_id = $1 AND lead_id = $2"+s.d.lock("", false),
-			propertyID, leadID).Scan(linkDest(&k, &cr, &up)...); err != nil {
+		if k, err = scanLink(c.QueryRowContext(ctx, "SELECT "+linkColumns+" FROM property_leads WHERE property_id = $1 AND lead_id = $2"+s.d.lock("", false),
+			propertyID, leadID)); err != nil {
 			return err
 		}
-		k.CreatedAt, k.UpdatedAt = cr.Time, up.Time
 		if k.Relation == relation {
 			return nil
 		}
@@ -353,15 +363,7 @@ func (s *Store) PropertyLinks(ctx context.Context, accountID string, ids []strin
 	}
 	rows, err := s.r.QueryContext(ctx, s.rebind("SELECT "+linkColumns+" FROM property_leads WHERE account_id = $1 AND property_id IN ("+
 		strings.Join(marks, ", ")+")"), args...)
-	links, err := collect(rows, err, 0, func(row Scanner) (axiom.PropertyLink, error) {
-		var (
-			k      axiom.PropertyLink
-			cr, up Time
-		)
-		err := row.Scan(linkDest(&k, &cr, &up)...)
-		k.CreatedAt, k.UpdatedAt = cr.Time, up.Time
-		return k, err
-	})
+	links, err := collect(rows, err, 0, scanLink)
 	return links, s.errorf(err, "property links")
 }
 

@@ -65,8 +65,28 @@ func SampleDataset() (axiom.Dataset, map[string]string) {
 				Content: "<p>Hi {{name}}</p>", CreatedAt: at(50 + j), UpdatedAt: at(50 + j),
 			})
 		}
+		for j, title := range []string{"Flat by the river", "Plot of land"} {
+			p := axiom.Property{
+				ID: axiom.NewID(axiom.PrefixProperty, at(55+j)), AccountID: acc.ID, Title: title, Type: "apartment", Status: "available",
+				Address: axiom.Address{Line1: "12 Rua das Flores", City: "Lisbon", PostalCode: "1200-195", Country: "PT"},
+				Price:   axiom.Money{Minor: 45000000, Currency: "EUR"}, Bedrooms: 2, Bathrooms: 1.5,
+				Coordinates: &axiom.Coordinates{Latitude: 38.7099, Longitude: -9.1423}, FloorArea: &axiom.FloorArea{Value: 84.5, Unit: "sqm"},
+				Tags: []string{"river"}, CustomFields: map[string]string{"floor": "3"}, CreatedAt: at(55 + j), UpdatedAt: at(56 + j),
+			}
+			if j == 1 {
+				p.Type, p.Status, p.Price, p.Bedrooms, p.Bathrooms = "land", "sold", axiom.Money{Minor: 9000000, Currency: "JPY"}, 0, 0
+				p.Description, p.Coordinates, p.FloorArea = "Flat and sunny.", nil, nil
+				p.Tags, p.CustomFields = []string{}, map[string]string{}
+			}
+			a.Properties = append(a.Properties, p)
+		}
+		for j, rel := range []string{"interested", "owner"} {
+			a.Links = append(a.Links, axiom.PropertyLink{AccountID: acc.ID, PropertyID: a.Properties[j].ID, LeadID: a.Leads[j].ID,
+				Relation: rel, CreatedAt: at(58 + j), UpdatedAt: at(59 + j)})
+		}
 		campaigns := []axiom.Campaign{
 			{Status: axiom.CampaignDraft, Audience: axiom.Audience{Tags: []string{"buyer"}}},
+			{Status: axiom.CampaignDraft, Audience: axiom.Audience{Properties: []string{a.Properties[0].ID}, Relations: []string{"interested"}}},
 			{Status: axiom.CampaignScheduled, ScheduledAt: ptr(at(60 * 24 * 365 * 10))},
 			{Status: axiom.CampaignSent, StartedAt: ptr(at(70)), CompletedAt: ptr(at(71))},
 			{Status: axiom.CampaignCancelled, CompletedAt: ptr(at(72))},
@@ -96,6 +116,8 @@ func DatasetDiff(got, want axiom.Dataset) string {
 			diff(path, "keys", g.Keys, w.Keys),
 			diff(path, "leads", g.Leads, w.Leads),
 			diff(path, "templates", g.Templates, w.Templates),
+			diff(path, "properties", g.Properties, w.Properties),
+			diff(path, "links", g.Links, w.Links),
 			diff(path, "campaigns", g.Campaigns, w.Campaigns),
 		} {
 			if d != "" {
