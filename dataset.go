@@ -87,22 +87,23 @@ func (d Dataset) Check() []*DatasetError {
 		}
 		seen[kind+" "+id] = path
 	}
+	// recordID checks the id of the record at path: of its kind, used once.
+	recordID := func(path, prefix, kind, id string) {
+		if !ValidID(prefix, id) {
+			add(path, "id", "'%s' is not a valid %s id (%s and 1 to 32 letters or digits)", clipped(id), kind, prefix)
+		}
+		unique(path, "id", kind+" id", id)
+	}
 	for i, a := range d.Accounts {
 		ap := fmt.Sprintf("accounts[%d]", i)
-		if !ValidID(PrefixAccount, a.Account.ID) {
-			add(ap, "id", "'%s' is not an account id (acc_ and 1 to 32 letters or digits)", clipped(a.Account.ID))
-		}
-		unique(ap, "id", "account id", a.Account.ID)
+		recordID(ap, PrefixAccount, "account", a.Account.ID)
 		if !a.Account.Plan.Valid() {
 			add(ap, "plan", "unknown plan '%s': want starter, professional or enterprise", clipped(string(a.Account.Plan)))
 		}
 		for j, k := range a.Keys {
 			kp := fmt.Sprintf("%s.keys[%d]", ap, j)
 			owned(add, kp, k.AccountID, a.Account.ID)
-			if !ValidID(PrefixKey, k.ID) {
-				add(kp, "id", "'%s' is not a key id (key_ and 1 to 32 letters or digits)", clipped(k.ID))
-			}
-			unique(kp, "id", "key id", k.ID)
+			recordID(kp, PrefixKey, "key", k.ID)
 			if len(k.Hash) != 32 {
 				add(kp, "sha256", "a key's hash is 32 bytes, not %d", len(k.Hash))
 			} else {
@@ -116,10 +117,7 @@ func (d Dataset) Check() []*DatasetError {
 		for j, l := range a.Leads {
 			lp := fmt.Sprintf("%s.leads[%d]", ap, j)
 			owned(add, lp, l.AccountID, a.Account.ID)
-			if !ValidID(PrefixLead, l.ID) {
-				add(lp, "id", "'%s' is not a lead id (cnt_ and 1 to 32 letters or digits)", clipped(l.ID))
-			}
-			unique(lp, "id", "lead id", l.ID)
+			recordID(lp, PrefixLead, "lead", l.ID)
 			if first, ok := emails[EmailKey(l.Email)]; ok {
 				add(lp, "email", "the account already has a lead with email '%s' (%s)", clipped(l.Email), first)
 			} else {
@@ -145,10 +143,7 @@ func (d Dataset) Check() []*DatasetError {
 		for j, p := range a.Properties {
 			pp := fmt.Sprintf("%s.properties[%d]", ap, j)
 			owned(add, pp, p.AccountID, a.Account.ID)
-			if !ValidID(PrefixProperty, p.ID) {
-				add(pp, "id", "'%s' is not a property id (prp_ and 1 to 32 letters or digits)", clipped(p.ID))
-			}
-			unique(pp, "id", "property id", p.ID)
+			recordID(pp, PrefixProperty, "property", p.ID)
 			properties[p.ID] = true
 			inOrder(add, pp, p.CreatedAt, p.UpdatedAt)
 		}
@@ -174,10 +169,7 @@ func (d Dataset) Check() []*DatasetError {
 		for j, c := range a.Campaigns {
 			cp := fmt.Sprintf("%s.campaigns[%d]", ap, j)
 			owned(add, cp, c.AccountID, a.Account.ID)
-			if !ValidID(PrefixCampaign, c.ID) {
-				add(cp, "id", "'%s' is not a campaign id (cmp_ and 1 to 32 letters or digits)", clipped(c.ID))
-			}
-			unique(cp, "id", "campaign id", c.ID)
+			recordID(cp, PrefixCampaign, "campaign", c.ID)
 			inOrder(add, cp, c.CreatedAt, c.UpdatedAt)
 			checkCampaign(add, cp, c, slugs)
 			for _, id := range c.Audience.Properties {
