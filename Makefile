@@ -15,7 +15,8 @@ check-generated: generate
 	@git diff --exit-code -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has untracked changes"; exit 1; }
 
-## lint: Go vet and formatting, and the OpenAPI linter on openapi.yaml and admin.openapi.yaml
+## lint: Go vet and formatting, the OpenAPI linter on openapi.yaml and admin.openapi.yaml,
+## and Spectral's OWASP ruleset on openapi.yaml (.spectral.yaml)
 lint: lint-go lint-spec
 
 lint-go:
@@ -25,6 +26,7 @@ lint-go:
 lint-spec:
 	npm ci --no-audit --no-fund --loglevel=error
 	npx --no-install redocly lint --config .redocly.yaml openapi.yaml admin.openapi.yaml
+	npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity error openapi.yaml
 
 ## test: every test, with the race detector (needs a C compiler, as cgo does)
 test:

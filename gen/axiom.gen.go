@@ -1885,6 +1885,8 @@ type PropertyAnalytics struct {
 	// From Example: 2025-01-01T00:00:00Z
 	From         *time.Time       `json:"from"`
 	PricesByCity []CityPriceStats `json:"prices_by_city"`
+
+	// PricesByType One entry per type and currency of the listings, at most 8 types × the 165 active ISO 4217 currencies.
 	PricesByType []TypePriceStats `json:"prices_by_type"`
 
 	// To Example: 2026-01-01T00:00:00Z
@@ -4920,7 +4922,7 @@ func NewGetCampaignAnalyticsRequest(server string, params *GetCampaignAnalyticsP
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4932,7 +4934,7 @@ func NewGetCampaignAnalyticsRequest(server string, params *GetCampaignAnalyticsP
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5158,7 +5160,7 @@ func NewListCampaignsRequest(server string, params *ListCampaignsParams) (*http.
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5170,7 +5172,7 @@ func NewListCampaignsRequest(server string, params *ListCampaignsParams) (*http.
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5486,7 +5488,7 @@ func NewListCampaignMessagesRequest(server string, id CampaignID, params *ListCa
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5498,7 +5500,7 @@ func NewListCampaignMessagesRequest(server string, id CampaignID, params *ListCa
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5697,7 +5699,7 @@ func NewListLeadsRequest(server string, params *ListLeadsParams) (*http.Request,
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5709,7 +5711,7 @@ func NewListLeadsRequest(server string, params *ListLeadsParams) (*http.Request,
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5976,7 +5978,7 @@ func NewListLeadPropertiesRequest(server string, id LeadID, params *ListLeadProp
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5988,7 +5990,7 @@ func NewListLeadPropertiesRequest(server string, id LeadID, params *ListLeadProp
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6054,7 +6056,7 @@ func NewListPropertiesRequest(server string, params *ListPropertiesParams) (*htt
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6066,7 +6068,7 @@ func NewListPropertiesRequest(server string, params *ListPropertiesParams) (*htt
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6174,7 +6176,7 @@ func NewListPropertiesRequest(server string, params *ListPropertiesParams) (*htt
 
 		if params.MinBedrooms != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_bedrooms", *params.MinBedrooms, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_bedrooms", *params.MinBedrooms, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6417,7 +6419,7 @@ func NewListPropertyLeadsRequest(server string, id PropertyID, params *ListPrope
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6429,7 +6431,7 @@ func NewListPropertyLeadsRequest(server string, id PropertyID, params *ListPrope
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6590,7 +6592,7 @@ func NewListSuppressionsRequest(server string, params *ListSuppressionsParams) (
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6602,7 +6604,7 @@ func NewListSuppressionsRequest(server string, params *ListSuppressionsParams) (
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6883,7 +6885,7 @@ func NewListTemplatesRequest(server string, params *ListTemplatesParams) (*http.
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6895,7 +6897,7 @@ func NewListTemplatesRequest(server string, params *ListTemplatesParams) (*http.
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7986,7 +7988,7 @@ type ClientWithResponsesInterface interface {
 type GetCampaignAnalyticsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -7994,7 +7996,7 @@ type GetCampaignAnalyticsResponse200Headers struct {
 type GetCampaignAnalyticsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8002,7 +8004,7 @@ type GetCampaignAnalyticsResponse400Headers struct {
 type GetCampaignAnalyticsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8010,7 +8012,7 @@ type GetCampaignAnalyticsResponse401Headers struct {
 type GetCampaignAnalyticsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8019,7 +8021,7 @@ type GetCampaignAnalyticsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8027,7 +8029,7 @@ type GetCampaignAnalyticsResponse429Headers struct {
 type GetCampaignAnalyticsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8036,7 +8038,7 @@ type GetCampaignAnalyticsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8141,7 +8143,7 @@ func (r GetCampaignAnalyticsResponse) ContentType() string {
 type GetLeadAnalyticsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8149,7 +8151,7 @@ type GetLeadAnalyticsResponse200Headers struct {
 type GetLeadAnalyticsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8157,7 +8159,7 @@ type GetLeadAnalyticsResponse400Headers struct {
 type GetLeadAnalyticsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8165,7 +8167,7 @@ type GetLeadAnalyticsResponse401Headers struct {
 type GetLeadAnalyticsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8174,7 +8176,7 @@ type GetLeadAnalyticsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8182,7 +8184,7 @@ type GetLeadAnalyticsResponse429Headers struct {
 type GetLeadAnalyticsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8191,7 +8193,7 @@ type GetLeadAnalyticsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8296,7 +8298,7 @@ func (r GetLeadAnalyticsResponse) ContentType() string {
 type GetPropertyAnalyticsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8304,7 +8306,7 @@ type GetPropertyAnalyticsResponse200Headers struct {
 type GetPropertyAnalyticsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8312,7 +8314,7 @@ type GetPropertyAnalyticsResponse400Headers struct {
 type GetPropertyAnalyticsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8320,7 +8322,7 @@ type GetPropertyAnalyticsResponse401Headers struct {
 type GetPropertyAnalyticsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8329,7 +8331,7 @@ type GetPropertyAnalyticsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8337,7 +8339,7 @@ type GetPropertyAnalyticsResponse429Headers struct {
 type GetPropertyAnalyticsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8346,7 +8348,7 @@ type GetPropertyAnalyticsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8451,7 +8453,7 @@ func (r GetPropertyAnalyticsResponse) ContentType() string {
 type ListCampaignsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8459,7 +8461,7 @@ type ListCampaignsResponse200Headers struct {
 type ListCampaignsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8467,7 +8469,7 @@ type ListCampaignsResponse400Headers struct {
 type ListCampaignsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8475,7 +8477,7 @@ type ListCampaignsResponse401Headers struct {
 type ListCampaignsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8484,7 +8486,7 @@ type ListCampaignsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8492,7 +8494,7 @@ type ListCampaignsResponse429Headers struct {
 type ListCampaignsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8501,7 +8503,7 @@ type ListCampaignsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8606,7 +8608,7 @@ func (r ListCampaignsResponse) ContentType() string {
 type CreateCampaignResponse201Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8614,7 +8616,7 @@ type CreateCampaignResponse201Headers struct {
 type CreateCampaignResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8622,7 +8624,7 @@ type CreateCampaignResponse400Headers struct {
 type CreateCampaignResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8630,7 +8632,7 @@ type CreateCampaignResponse401Headers struct {
 type CreateCampaignResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8639,7 +8641,7 @@ type CreateCampaignResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8647,7 +8649,7 @@ type CreateCampaignResponse409Headers struct {
 type CreateCampaignResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8655,7 +8657,7 @@ type CreateCampaignResponse413Headers struct {
 type CreateCampaignResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8663,7 +8665,7 @@ type CreateCampaignResponse415Headers struct {
 type CreateCampaignResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8672,7 +8674,7 @@ type CreateCampaignResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8680,7 +8682,7 @@ type CreateCampaignResponse429Headers struct {
 type CreateCampaignResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8689,7 +8691,7 @@ type CreateCampaignResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8830,7 +8832,7 @@ func (r CreateCampaignResponse) ContentType() string {
 type DeleteCampaignResponse204Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8838,7 +8840,7 @@ type DeleteCampaignResponse204Headers struct {
 type DeleteCampaignResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8846,7 +8848,7 @@ type DeleteCampaignResponse400Headers struct {
 type DeleteCampaignResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8854,7 +8856,7 @@ type DeleteCampaignResponse401Headers struct {
 type DeleteCampaignResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8862,7 +8864,7 @@ type DeleteCampaignResponse403Headers struct {
 type DeleteCampaignResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8870,7 +8872,7 @@ type DeleteCampaignResponse404Headers struct {
 type DeleteCampaignResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8879,7 +8881,7 @@ type DeleteCampaignResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8887,7 +8889,7 @@ type DeleteCampaignResponse429Headers struct {
 type DeleteCampaignResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -8896,7 +8898,7 @@ type DeleteCampaignResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9012,7 +9014,7 @@ func (r DeleteCampaignResponse) ContentType() string {
 type GetCampaignResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9020,7 +9022,7 @@ type GetCampaignResponse200Headers struct {
 type GetCampaignResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9028,7 +9030,7 @@ type GetCampaignResponse400Headers struct {
 type GetCampaignResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9036,7 +9038,7 @@ type GetCampaignResponse401Headers struct {
 type GetCampaignResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9044,7 +9046,7 @@ type GetCampaignResponse403Headers struct {
 type GetCampaignResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9053,7 +9055,7 @@ type GetCampaignResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9061,7 +9063,7 @@ type GetCampaignResponse429Headers struct {
 type GetCampaignResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9070,7 +9072,7 @@ type GetCampaignResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9184,7 +9186,7 @@ func (r GetCampaignResponse) ContentType() string {
 type UpdateCampaignResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9192,7 +9194,7 @@ type UpdateCampaignResponse200Headers struct {
 type UpdateCampaignResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9200,7 +9202,7 @@ type UpdateCampaignResponse400Headers struct {
 type UpdateCampaignResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9208,7 +9210,7 @@ type UpdateCampaignResponse401Headers struct {
 type UpdateCampaignResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9216,7 +9218,7 @@ type UpdateCampaignResponse403Headers struct {
 type UpdateCampaignResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9224,7 +9226,7 @@ type UpdateCampaignResponse404Headers struct {
 type UpdateCampaignResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9232,7 +9234,7 @@ type UpdateCampaignResponse413Headers struct {
 type UpdateCampaignResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9240,7 +9242,7 @@ type UpdateCampaignResponse415Headers struct {
 type UpdateCampaignResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9249,7 +9251,7 @@ type UpdateCampaignResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9257,7 +9259,7 @@ type UpdateCampaignResponse429Headers struct {
 type UpdateCampaignResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9266,7 +9268,7 @@ type UpdateCampaignResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9407,7 +9409,7 @@ func (r UpdateCampaignResponse) ContentType() string {
 type CancelCampaignResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9415,7 +9417,7 @@ type CancelCampaignResponse200Headers struct {
 type CancelCampaignResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9423,7 +9425,7 @@ type CancelCampaignResponse400Headers struct {
 type CancelCampaignResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9431,7 +9433,7 @@ type CancelCampaignResponse401Headers struct {
 type CancelCampaignResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9439,7 +9441,7 @@ type CancelCampaignResponse403Headers struct {
 type CancelCampaignResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9448,7 +9450,7 @@ type CancelCampaignResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9456,7 +9458,7 @@ type CancelCampaignResponse409Headers struct {
 type CancelCampaignResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9465,7 +9467,7 @@ type CancelCampaignResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9473,7 +9475,7 @@ type CancelCampaignResponse429Headers struct {
 type CancelCampaignResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9482,7 +9484,7 @@ type CancelCampaignResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9614,7 +9616,7 @@ func (r CancelCampaignResponse) ContentType() string {
 type ListCampaignMessagesResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9622,7 +9624,7 @@ type ListCampaignMessagesResponse200Headers struct {
 type ListCampaignMessagesResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9630,7 +9632,7 @@ type ListCampaignMessagesResponse400Headers struct {
 type ListCampaignMessagesResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9638,7 +9640,7 @@ type ListCampaignMessagesResponse401Headers struct {
 type ListCampaignMessagesResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9646,7 +9648,7 @@ type ListCampaignMessagesResponse403Headers struct {
 type ListCampaignMessagesResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9655,7 +9657,7 @@ type ListCampaignMessagesResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9663,7 +9665,7 @@ type ListCampaignMessagesResponse429Headers struct {
 type ListCampaignMessagesResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9672,7 +9674,7 @@ type ListCampaignMessagesResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9786,7 +9788,7 @@ func (r ListCampaignMessagesResponse) ContentType() string {
 type ScheduleCampaignResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9794,7 +9796,7 @@ type ScheduleCampaignResponse200Headers struct {
 type ScheduleCampaignResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9802,7 +9804,7 @@ type ScheduleCampaignResponse400Headers struct {
 type ScheduleCampaignResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9810,7 +9812,7 @@ type ScheduleCampaignResponse401Headers struct {
 type ScheduleCampaignResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9818,7 +9820,7 @@ type ScheduleCampaignResponse403Headers struct {
 type ScheduleCampaignResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9827,7 +9829,7 @@ type ScheduleCampaignResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9835,7 +9837,7 @@ type ScheduleCampaignResponse409Headers struct {
 type ScheduleCampaignResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9843,7 +9845,7 @@ type ScheduleCampaignResponse413Headers struct {
 type ScheduleCampaignResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9851,7 +9853,7 @@ type ScheduleCampaignResponse415Headers struct {
 type ScheduleCampaignResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9860,7 +9862,7 @@ type ScheduleCampaignResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9868,7 +9870,7 @@ type ScheduleCampaignResponse429Headers struct {
 type ScheduleCampaignResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -9877,7 +9879,7 @@ type ScheduleCampaignResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10027,7 +10029,7 @@ func (r ScheduleCampaignResponse) ContentType() string {
 type SendCampaignResponse202Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10035,7 +10037,7 @@ type SendCampaignResponse202Headers struct {
 type SendCampaignResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10043,7 +10045,7 @@ type SendCampaignResponse400Headers struct {
 type SendCampaignResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10051,7 +10053,7 @@ type SendCampaignResponse401Headers struct {
 type SendCampaignResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10059,7 +10061,7 @@ type SendCampaignResponse403Headers struct {
 type SendCampaignResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10068,7 +10070,7 @@ type SendCampaignResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10076,7 +10078,7 @@ type SendCampaignResponse409Headers struct {
 type SendCampaignResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10085,7 +10087,7 @@ type SendCampaignResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10093,7 +10095,7 @@ type SendCampaignResponse429Headers struct {
 type SendCampaignResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10102,7 +10104,7 @@ type SendCampaignResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10234,7 +10236,7 @@ func (r SendCampaignResponse) ContentType() string {
 type GetCampaignStatsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10242,7 +10244,7 @@ type GetCampaignStatsResponse200Headers struct {
 type GetCampaignStatsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10250,7 +10252,7 @@ type GetCampaignStatsResponse400Headers struct {
 type GetCampaignStatsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10258,7 +10260,7 @@ type GetCampaignStatsResponse401Headers struct {
 type GetCampaignStatsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10266,7 +10268,7 @@ type GetCampaignStatsResponse403Headers struct {
 type GetCampaignStatsResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10275,7 +10277,7 @@ type GetCampaignStatsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10283,7 +10285,7 @@ type GetCampaignStatsResponse429Headers struct {
 type GetCampaignStatsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10292,7 +10294,7 @@ type GetCampaignStatsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10406,7 +10408,7 @@ func (r GetCampaignStatsResponse) ContentType() string {
 type ListLeadsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10414,7 +10416,7 @@ type ListLeadsResponse200Headers struct {
 type ListLeadsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10422,7 +10424,7 @@ type ListLeadsResponse400Headers struct {
 type ListLeadsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10430,7 +10432,7 @@ type ListLeadsResponse401Headers struct {
 type ListLeadsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10439,7 +10441,7 @@ type ListLeadsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10447,7 +10449,7 @@ type ListLeadsResponse429Headers struct {
 type ListLeadsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10456,7 +10458,7 @@ type ListLeadsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10561,7 +10563,7 @@ func (r ListLeadsResponse) ContentType() string {
 type CreateLeadResponse201Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10569,7 +10571,7 @@ type CreateLeadResponse201Headers struct {
 type CreateLeadResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10577,7 +10579,7 @@ type CreateLeadResponse400Headers struct {
 type CreateLeadResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10585,7 +10587,7 @@ type CreateLeadResponse401Headers struct {
 type CreateLeadResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10594,7 +10596,7 @@ type CreateLeadResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10602,7 +10604,7 @@ type CreateLeadResponse409Headers struct {
 type CreateLeadResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10610,7 +10612,7 @@ type CreateLeadResponse413Headers struct {
 type CreateLeadResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10618,7 +10620,7 @@ type CreateLeadResponse415Headers struct {
 type CreateLeadResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10627,7 +10629,7 @@ type CreateLeadResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10635,7 +10637,7 @@ type CreateLeadResponse429Headers struct {
 type CreateLeadResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10644,7 +10646,7 @@ type CreateLeadResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10785,7 +10787,7 @@ func (r CreateLeadResponse) ContentType() string {
 type DeleteLeadResponse204Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10793,7 +10795,7 @@ type DeleteLeadResponse204Headers struct {
 type DeleteLeadResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10801,7 +10803,7 @@ type DeleteLeadResponse400Headers struct {
 type DeleteLeadResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10809,7 +10811,7 @@ type DeleteLeadResponse401Headers struct {
 type DeleteLeadResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10817,7 +10819,7 @@ type DeleteLeadResponse403Headers struct {
 type DeleteLeadResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10826,7 +10828,7 @@ type DeleteLeadResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10834,7 +10836,7 @@ type DeleteLeadResponse429Headers struct {
 type DeleteLeadResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10843,7 +10845,7 @@ type DeleteLeadResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10950,7 +10952,7 @@ func (r DeleteLeadResponse) ContentType() string {
 type GetLeadResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10958,7 +10960,7 @@ type GetLeadResponse200Headers struct {
 type GetLeadResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10966,7 +10968,7 @@ type GetLeadResponse400Headers struct {
 type GetLeadResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10974,7 +10976,7 @@ type GetLeadResponse401Headers struct {
 type GetLeadResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10982,7 +10984,7 @@ type GetLeadResponse403Headers struct {
 type GetLeadResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10991,7 +10993,7 @@ type GetLeadResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -10999,7 +11001,7 @@ type GetLeadResponse429Headers struct {
 type GetLeadResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11008,7 +11010,7 @@ type GetLeadResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11122,7 +11124,7 @@ func (r GetLeadResponse) ContentType() string {
 type UpdateLeadResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11130,7 +11132,7 @@ type UpdateLeadResponse200Headers struct {
 type UpdateLeadResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11138,7 +11140,7 @@ type UpdateLeadResponse400Headers struct {
 type UpdateLeadResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11146,7 +11148,7 @@ type UpdateLeadResponse401Headers struct {
 type UpdateLeadResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11154,7 +11156,7 @@ type UpdateLeadResponse403Headers struct {
 type UpdateLeadResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11162,7 +11164,7 @@ type UpdateLeadResponse404Headers struct {
 type UpdateLeadResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11170,7 +11172,7 @@ type UpdateLeadResponse413Headers struct {
 type UpdateLeadResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11178,7 +11180,7 @@ type UpdateLeadResponse415Headers struct {
 type UpdateLeadResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11187,7 +11189,7 @@ type UpdateLeadResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11195,7 +11197,7 @@ type UpdateLeadResponse429Headers struct {
 type UpdateLeadResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11204,7 +11206,7 @@ type UpdateLeadResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11345,7 +11347,7 @@ func (r UpdateLeadResponse) ContentType() string {
 type ListLeadPropertiesResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11353,7 +11355,7 @@ type ListLeadPropertiesResponse200Headers struct {
 type ListLeadPropertiesResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11361,7 +11363,7 @@ type ListLeadPropertiesResponse400Headers struct {
 type ListLeadPropertiesResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11369,7 +11371,7 @@ type ListLeadPropertiesResponse401Headers struct {
 type ListLeadPropertiesResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11377,7 +11379,7 @@ type ListLeadPropertiesResponse403Headers struct {
 type ListLeadPropertiesResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11386,7 +11388,7 @@ type ListLeadPropertiesResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11394,7 +11396,7 @@ type ListLeadPropertiesResponse429Headers struct {
 type ListLeadPropertiesResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11403,7 +11405,7 @@ type ListLeadPropertiesResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11517,7 +11519,7 @@ func (r ListLeadPropertiesResponse) ContentType() string {
 type ListPropertiesResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11525,7 +11527,7 @@ type ListPropertiesResponse200Headers struct {
 type ListPropertiesResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11533,7 +11535,7 @@ type ListPropertiesResponse400Headers struct {
 type ListPropertiesResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11541,7 +11543,7 @@ type ListPropertiesResponse401Headers struct {
 type ListPropertiesResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11550,7 +11552,7 @@ type ListPropertiesResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11558,7 +11560,7 @@ type ListPropertiesResponse429Headers struct {
 type ListPropertiesResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11567,7 +11569,7 @@ type ListPropertiesResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11672,7 +11674,7 @@ func (r ListPropertiesResponse) ContentType() string {
 type CreatePropertyResponse201Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11680,7 +11682,7 @@ type CreatePropertyResponse201Headers struct {
 type CreatePropertyResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11688,7 +11690,7 @@ type CreatePropertyResponse400Headers struct {
 type CreatePropertyResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11696,7 +11698,7 @@ type CreatePropertyResponse401Headers struct {
 type CreatePropertyResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11705,7 +11707,7 @@ type CreatePropertyResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11713,7 +11715,7 @@ type CreatePropertyResponse409Headers struct {
 type CreatePropertyResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11721,7 +11723,7 @@ type CreatePropertyResponse413Headers struct {
 type CreatePropertyResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11730,7 +11732,7 @@ type CreatePropertyResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11738,7 +11740,7 @@ type CreatePropertyResponse429Headers struct {
 type CreatePropertyResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11747,7 +11749,7 @@ type CreatePropertyResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11879,7 +11881,7 @@ func (r CreatePropertyResponse) ContentType() string {
 type DeletePropertyResponse204Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11887,7 +11889,7 @@ type DeletePropertyResponse204Headers struct {
 type DeletePropertyResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11895,7 +11897,7 @@ type DeletePropertyResponse400Headers struct {
 type DeletePropertyResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11903,7 +11905,7 @@ type DeletePropertyResponse401Headers struct {
 type DeletePropertyResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11911,7 +11913,7 @@ type DeletePropertyResponse403Headers struct {
 type DeletePropertyResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11920,7 +11922,7 @@ type DeletePropertyResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11928,7 +11930,7 @@ type DeletePropertyResponse429Headers struct {
 type DeletePropertyResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -11937,7 +11939,7 @@ type DeletePropertyResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12044,7 +12046,7 @@ func (r DeletePropertyResponse) ContentType() string {
 type GetPropertyResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12052,7 +12054,7 @@ type GetPropertyResponse200Headers struct {
 type GetPropertyResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12060,7 +12062,7 @@ type GetPropertyResponse400Headers struct {
 type GetPropertyResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12068,7 +12070,7 @@ type GetPropertyResponse401Headers struct {
 type GetPropertyResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12076,7 +12078,7 @@ type GetPropertyResponse403Headers struct {
 type GetPropertyResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12085,7 +12087,7 @@ type GetPropertyResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12093,7 +12095,7 @@ type GetPropertyResponse429Headers struct {
 type GetPropertyResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12102,7 +12104,7 @@ type GetPropertyResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12216,7 +12218,7 @@ func (r GetPropertyResponse) ContentType() string {
 type UpdatePropertyResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12224,7 +12226,7 @@ type UpdatePropertyResponse200Headers struct {
 type UpdatePropertyResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12232,7 +12234,7 @@ type UpdatePropertyResponse400Headers struct {
 type UpdatePropertyResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12240,7 +12242,7 @@ type UpdatePropertyResponse401Headers struct {
 type UpdatePropertyResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12248,7 +12250,7 @@ type UpdatePropertyResponse403Headers struct {
 type UpdatePropertyResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12256,7 +12258,7 @@ type UpdatePropertyResponse404Headers struct {
 type UpdatePropertyResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12264,7 +12266,7 @@ type UpdatePropertyResponse413Headers struct {
 type UpdatePropertyResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12273,7 +12275,7 @@ type UpdatePropertyResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12281,7 +12283,7 @@ type UpdatePropertyResponse429Headers struct {
 type UpdatePropertyResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12290,7 +12292,7 @@ type UpdatePropertyResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12422,7 +12424,7 @@ func (r UpdatePropertyResponse) ContentType() string {
 type ListPropertyLeadsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12430,7 +12432,7 @@ type ListPropertyLeadsResponse200Headers struct {
 type ListPropertyLeadsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12438,7 +12440,7 @@ type ListPropertyLeadsResponse400Headers struct {
 type ListPropertyLeadsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12446,7 +12448,7 @@ type ListPropertyLeadsResponse401Headers struct {
 type ListPropertyLeadsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12454,7 +12456,7 @@ type ListPropertyLeadsResponse403Headers struct {
 type ListPropertyLeadsResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12463,7 +12465,7 @@ type ListPropertyLeadsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12471,7 +12473,7 @@ type ListPropertyLeadsResponse429Headers struct {
 type ListPropertyLeadsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12480,7 +12482,7 @@ type ListPropertyLeadsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12594,7 +12596,7 @@ func (r ListPropertyLeadsResponse) ContentType() string {
 type UnlinkPropertyLeadResponse204Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12602,7 +12604,7 @@ type UnlinkPropertyLeadResponse204Headers struct {
 type UnlinkPropertyLeadResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12610,7 +12612,7 @@ type UnlinkPropertyLeadResponse400Headers struct {
 type UnlinkPropertyLeadResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12618,7 +12620,7 @@ type UnlinkPropertyLeadResponse401Headers struct {
 type UnlinkPropertyLeadResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12626,7 +12628,7 @@ type UnlinkPropertyLeadResponse403Headers struct {
 type UnlinkPropertyLeadResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12635,7 +12637,7 @@ type UnlinkPropertyLeadResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12643,7 +12645,7 @@ type UnlinkPropertyLeadResponse429Headers struct {
 type UnlinkPropertyLeadResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12652,7 +12654,7 @@ type UnlinkPropertyLeadResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12759,7 +12761,7 @@ func (r UnlinkPropertyLeadResponse) ContentType() string {
 type LinkPropertyLeadResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12767,7 +12769,7 @@ type LinkPropertyLeadResponse200Headers struct {
 type LinkPropertyLeadResponse201Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12775,7 +12777,7 @@ type LinkPropertyLeadResponse201Headers struct {
 type LinkPropertyLeadResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12783,7 +12785,7 @@ type LinkPropertyLeadResponse400Headers struct {
 type LinkPropertyLeadResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12791,7 +12793,7 @@ type LinkPropertyLeadResponse401Headers struct {
 type LinkPropertyLeadResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12799,7 +12801,7 @@ type LinkPropertyLeadResponse403Headers struct {
 type LinkPropertyLeadResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12807,7 +12809,7 @@ type LinkPropertyLeadResponse404Headers struct {
 type LinkPropertyLeadResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12815,7 +12817,7 @@ type LinkPropertyLeadResponse413Headers struct {
 type LinkPropertyLeadResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12824,7 +12826,7 @@ type LinkPropertyLeadResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12832,7 +12834,7 @@ type LinkPropertyLeadResponse429Headers struct {
 type LinkPropertyLeadResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12841,7 +12843,7 @@ type LinkPropertyLeadResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12982,7 +12984,7 @@ func (r LinkPropertyLeadResponse) ContentType() string {
 type ListSuppressionsResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12990,7 +12992,7 @@ type ListSuppressionsResponse200Headers struct {
 type ListSuppressionsResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -12998,7 +13000,7 @@ type ListSuppressionsResponse400Headers struct {
 type ListSuppressionsResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13006,7 +13008,7 @@ type ListSuppressionsResponse401Headers struct {
 type ListSuppressionsResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13015,7 +13017,7 @@ type ListSuppressionsResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13023,7 +13025,7 @@ type ListSuppressionsResponse429Headers struct {
 type ListSuppressionsResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13032,7 +13034,7 @@ type ListSuppressionsResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13137,7 +13139,7 @@ func (r ListSuppressionsResponse) ContentType() string {
 type AddSuppressionResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13145,7 +13147,7 @@ type AddSuppressionResponse200Headers struct {
 type AddSuppressionResponse201Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13153,7 +13155,7 @@ type AddSuppressionResponse201Headers struct {
 type AddSuppressionResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13161,7 +13163,7 @@ type AddSuppressionResponse400Headers struct {
 type AddSuppressionResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13169,7 +13171,7 @@ type AddSuppressionResponse401Headers struct {
 type AddSuppressionResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13178,7 +13180,7 @@ type AddSuppressionResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13186,7 +13188,7 @@ type AddSuppressionResponse409Headers struct {
 type AddSuppressionResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13194,7 +13196,7 @@ type AddSuppressionResponse413Headers struct {
 type AddSuppressionResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13202,7 +13204,7 @@ type AddSuppressionResponse415Headers struct {
 type AddSuppressionResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13211,7 +13213,7 @@ type AddSuppressionResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13219,7 +13221,7 @@ type AddSuppressionResponse429Headers struct {
 type AddSuppressionResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13228,7 +13230,7 @@ type AddSuppressionResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13378,7 +13380,7 @@ func (r AddSuppressionResponse) ContentType() string {
 type DeleteSuppressionResponse204Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13386,7 +13388,7 @@ type DeleteSuppressionResponse204Headers struct {
 type DeleteSuppressionResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13394,7 +13396,7 @@ type DeleteSuppressionResponse400Headers struct {
 type DeleteSuppressionResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13402,7 +13404,7 @@ type DeleteSuppressionResponse401Headers struct {
 type DeleteSuppressionResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13410,7 +13412,7 @@ type DeleteSuppressionResponse403Headers struct {
 type DeleteSuppressionResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13419,7 +13421,7 @@ type DeleteSuppressionResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13427,7 +13429,7 @@ type DeleteSuppressionResponse429Headers struct {
 type DeleteSuppressionResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13436,7 +13438,7 @@ type DeleteSuppressionResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13543,7 +13545,7 @@ func (r DeleteSuppressionResponse) ContentType() string {
 type GetSuppressionResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13551,7 +13553,7 @@ type GetSuppressionResponse200Headers struct {
 type GetSuppressionResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13559,7 +13561,7 @@ type GetSuppressionResponse400Headers struct {
 type GetSuppressionResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13567,7 +13569,7 @@ type GetSuppressionResponse401Headers struct {
 type GetSuppressionResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13575,7 +13577,7 @@ type GetSuppressionResponse403Headers struct {
 type GetSuppressionResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13584,7 +13586,7 @@ type GetSuppressionResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13592,7 +13594,7 @@ type GetSuppressionResponse429Headers struct {
 type GetSuppressionResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13601,7 +13603,7 @@ type GetSuppressionResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13911,7 +13913,7 @@ func (r TrackOpenResponse) ContentType() string {
 type ListTemplatesResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13919,7 +13921,7 @@ type ListTemplatesResponse200Headers struct {
 type ListTemplatesResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13927,7 +13929,7 @@ type ListTemplatesResponse400Headers struct {
 type ListTemplatesResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13935,7 +13937,7 @@ type ListTemplatesResponse401Headers struct {
 type ListTemplatesResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13944,7 +13946,7 @@ type ListTemplatesResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13952,7 +13954,7 @@ type ListTemplatesResponse429Headers struct {
 type ListTemplatesResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -13961,7 +13963,7 @@ type ListTemplatesResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14066,7 +14068,7 @@ func (r ListTemplatesResponse) ContentType() string {
 type CreateTemplateResponse201Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14074,7 +14076,7 @@ type CreateTemplateResponse201Headers struct {
 type CreateTemplateResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14082,7 +14084,7 @@ type CreateTemplateResponse400Headers struct {
 type CreateTemplateResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14090,7 +14092,7 @@ type CreateTemplateResponse401Headers struct {
 type CreateTemplateResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14099,7 +14101,7 @@ type CreateTemplateResponse409Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14107,7 +14109,7 @@ type CreateTemplateResponse409Headers struct {
 type CreateTemplateResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14115,7 +14117,7 @@ type CreateTemplateResponse413Headers struct {
 type CreateTemplateResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14123,7 +14125,7 @@ type CreateTemplateResponse415Headers struct {
 type CreateTemplateResponse422Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14132,7 +14134,7 @@ type CreateTemplateResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14140,7 +14142,7 @@ type CreateTemplateResponse429Headers struct {
 type CreateTemplateResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14149,7 +14151,7 @@ type CreateTemplateResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14290,7 +14292,7 @@ func (r CreateTemplateResponse) ContentType() string {
 type DeleteTemplateResponse204Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14298,7 +14300,7 @@ type DeleteTemplateResponse204Headers struct {
 type DeleteTemplateResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14306,7 +14308,7 @@ type DeleteTemplateResponse400Headers struct {
 type DeleteTemplateResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14314,7 +14316,7 @@ type DeleteTemplateResponse401Headers struct {
 type DeleteTemplateResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14322,7 +14324,7 @@ type DeleteTemplateResponse403Headers struct {
 type DeleteTemplateResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14331,7 +14333,7 @@ type DeleteTemplateResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14339,7 +14341,7 @@ type DeleteTemplateResponse429Headers struct {
 type DeleteTemplateResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14348,7 +14350,7 @@ type DeleteTemplateResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14455,7 +14457,7 @@ func (r DeleteTemplateResponse) ContentType() string {
 type GetTemplateResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14463,7 +14465,7 @@ type GetTemplateResponse200Headers struct {
 type GetTemplateResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14471,7 +14473,7 @@ type GetTemplateResponse400Headers struct {
 type GetTemplateResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14479,7 +14481,7 @@ type GetTemplateResponse401Headers struct {
 type GetTemplateResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14487,7 +14489,7 @@ type GetTemplateResponse403Headers struct {
 type GetTemplateResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14496,7 +14498,7 @@ type GetTemplateResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14504,7 +14506,7 @@ type GetTemplateResponse429Headers struct {
 type GetTemplateResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14513,7 +14515,7 @@ type GetTemplateResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14627,7 +14629,7 @@ func (r GetTemplateResponse) ContentType() string {
 type UpdateTemplateResponse200Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14635,7 +14637,7 @@ type UpdateTemplateResponse200Headers struct {
 type UpdateTemplateResponse400Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14643,7 +14645,7 @@ type UpdateTemplateResponse400Headers struct {
 type UpdateTemplateResponse401Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14651,7 +14653,7 @@ type UpdateTemplateResponse401Headers struct {
 type UpdateTemplateResponse403Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14659,7 +14661,7 @@ type UpdateTemplateResponse403Headers struct {
 type UpdateTemplateResponse404Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14667,7 +14669,7 @@ type UpdateTemplateResponse404Headers struct {
 type UpdateTemplateResponse413Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14675,7 +14677,7 @@ type UpdateTemplateResponse413Headers struct {
 type UpdateTemplateResponse415Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14684,7 +14686,7 @@ type UpdateTemplateResponse429Headers struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14692,7 +14694,7 @@ type UpdateTemplateResponse429Headers struct {
 type UpdateTemplateResponse500Headers struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -14701,7 +14703,7 @@ type UpdateTemplateResponse503Headers struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -16164,20 +16166,20 @@ func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalytic
 		var headers GetCampaignAnalyticsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16195,20 +16197,20 @@ func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalytic
 		var headers GetCampaignAnalyticsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16226,20 +16228,20 @@ func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalytic
 		var headers GetCampaignAnalyticsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16257,20 +16259,20 @@ func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalytic
 		var headers GetCampaignAnalyticsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16288,27 +16290,27 @@ func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalytic
 		var headers GetCampaignAnalyticsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16326,20 +16328,20 @@ func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalytic
 		var headers GetCampaignAnalyticsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16357,27 +16359,27 @@ func ParseGetCampaignAnalyticsResponse(rsp *http.Response) (*GetCampaignAnalytic
 		var headers GetCampaignAnalyticsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16466,20 +16468,20 @@ func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsRespons
 		var headers GetLeadAnalyticsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16497,20 +16499,20 @@ func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsRespons
 		var headers GetLeadAnalyticsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16528,20 +16530,20 @@ func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsRespons
 		var headers GetLeadAnalyticsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16559,20 +16561,20 @@ func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsRespons
 		var headers GetLeadAnalyticsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16590,27 +16592,27 @@ func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsRespons
 		var headers GetLeadAnalyticsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16628,20 +16630,20 @@ func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsRespons
 		var headers GetLeadAnalyticsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16659,27 +16661,27 @@ func ParseGetLeadAnalyticsResponse(rsp *http.Response) (*GetLeadAnalyticsRespons
 		var headers GetLeadAnalyticsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16768,20 +16770,20 @@ func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalytic
 		var headers GetPropertyAnalyticsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16799,20 +16801,20 @@ func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalytic
 		var headers GetPropertyAnalyticsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16830,20 +16832,20 @@ func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalytic
 		var headers GetPropertyAnalyticsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16861,20 +16863,20 @@ func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalytic
 		var headers GetPropertyAnalyticsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16892,27 +16894,27 @@ func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalytic
 		var headers GetPropertyAnalyticsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16930,20 +16932,20 @@ func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalytic
 		var headers GetPropertyAnalyticsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -16961,27 +16963,27 @@ func ParseGetPropertyAnalyticsResponse(rsp *http.Response) (*GetPropertyAnalytic
 		var headers GetPropertyAnalyticsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17070,20 +17072,20 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		var headers ListCampaignsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17101,20 +17103,20 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		var headers ListCampaignsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17132,20 +17134,20 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		var headers ListCampaignsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17163,20 +17165,20 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		var headers ListCampaignsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17194,27 +17196,27 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		var headers ListCampaignsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17232,20 +17234,20 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		var headers ListCampaignsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17263,27 +17265,27 @@ func ParseListCampaignsResponse(rsp *http.Response) (*ListCampaignsResponse, err
 		var headers ListCampaignsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17400,20 +17402,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse201Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17431,20 +17433,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17462,20 +17464,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17493,20 +17495,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17524,27 +17526,27 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17562,20 +17564,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17593,20 +17595,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17624,20 +17626,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17655,27 +17657,27 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17693,20 +17695,20 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17724,27 +17726,27 @@ func ParseCreateCampaignResponse(rsp *http.Response) (*CreateCampaignResponse, e
 		var headers CreateCampaignResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17843,20 +17845,20 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse204Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17874,20 +17876,20 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17905,20 +17907,20 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17936,20 +17938,20 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17967,20 +17969,20 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -17998,20 +18000,20 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18029,27 +18031,27 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18067,20 +18069,20 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18098,27 +18100,27 @@ func ParseDeleteCampaignResponse(rsp *http.Response) (*DeleteCampaignResponse, e
 		var headers DeleteCampaignResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18214,20 +18216,20 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18245,20 +18247,20 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18276,20 +18278,20 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18307,20 +18309,20 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18338,20 +18340,20 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18369,27 +18371,27 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18407,20 +18409,20 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18438,27 +18440,27 @@ func ParseGetCampaignResponse(rsp *http.Response) (*GetCampaignResponse, error) 
 		var headers GetCampaignResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18575,20 +18577,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18606,20 +18608,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18637,20 +18639,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18668,20 +18670,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18699,20 +18701,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18730,20 +18732,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18761,20 +18763,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18792,20 +18794,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18823,27 +18825,27 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18861,20 +18863,20 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -18892,27 +18894,27 @@ func ParseUpdateCampaignResponse(rsp *http.Response) (*UpdateCampaignResponse, e
 		var headers UpdateCampaignResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19022,20 +19024,20 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19053,20 +19055,20 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19084,20 +19086,20 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19115,20 +19117,20 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19146,20 +19148,20 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19177,27 +19179,27 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19215,20 +19217,20 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19246,27 +19248,27 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19284,20 +19286,20 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19315,27 +19317,27 @@ func ParseCancelCampaignResponse(rsp *http.Response) (*CancelCampaignResponse, e
 		var headers CancelCampaignResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19431,20 +19433,20 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19462,20 +19464,20 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19493,20 +19495,20 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19524,20 +19526,20 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19555,20 +19557,20 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19586,27 +19588,27 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19624,20 +19626,20 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19655,27 +19657,27 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		var headers ListCampaignMessagesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19799,20 +19801,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19830,20 +19832,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19861,20 +19863,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19892,20 +19894,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19923,20 +19925,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19954,27 +19956,27 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -19992,20 +19994,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20023,20 +20025,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20054,20 +20056,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20085,27 +20087,27 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20123,20 +20125,20 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20154,27 +20156,27 @@ func ParseScheduleCampaignResponse(rsp *http.Response) (*ScheduleCampaignRespons
 		var headers ScheduleCampaignResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20284,20 +20286,20 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse202Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20315,20 +20317,20 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20346,20 +20348,20 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20377,20 +20379,20 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20408,20 +20410,20 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20439,27 +20441,27 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20477,20 +20479,20 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20508,27 +20510,27 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20546,20 +20548,20 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20577,27 +20579,27 @@ func ParseSendCampaignResponse(rsp *http.Response) (*SendCampaignResponse, error
 		var headers SendCampaignResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20693,20 +20695,20 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20724,20 +20726,20 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20755,20 +20757,20 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20786,20 +20788,20 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20817,20 +20819,20 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20848,27 +20850,27 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20886,20 +20888,20 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -20917,27 +20919,27 @@ func ParseGetCampaignStatsResponse(rsp *http.Response) (*GetCampaignStatsRespons
 		var headers GetCampaignStatsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21026,20 +21028,20 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		var headers ListLeadsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21057,20 +21059,20 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		var headers ListLeadsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21088,20 +21090,20 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		var headers ListLeadsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21119,20 +21121,20 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		var headers ListLeadsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21150,27 +21152,27 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		var headers ListLeadsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21188,20 +21190,20 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		var headers ListLeadsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21219,27 +21221,27 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 		var headers ListLeadsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21356,20 +21358,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse201Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21387,20 +21389,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21418,20 +21420,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21449,20 +21451,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21480,27 +21482,27 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21518,20 +21520,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21549,20 +21551,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21580,20 +21582,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21611,27 +21613,27 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21649,20 +21651,20 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21680,27 +21682,27 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 		var headers CreateLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21792,20 +21794,20 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse204Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21823,20 +21825,20 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21854,20 +21856,20 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21885,20 +21887,20 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21916,20 +21918,20 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21947,27 +21949,27 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -21985,20 +21987,20 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22016,27 +22018,27 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		var headers DeleteLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22132,20 +22134,20 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22163,20 +22165,20 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22194,20 +22196,20 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22225,20 +22227,20 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22256,20 +22258,20 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22287,27 +22289,27 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22325,20 +22327,20 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22356,27 +22358,27 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 		var headers GetLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22493,20 +22495,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22524,20 +22526,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22555,20 +22557,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22586,20 +22588,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22617,20 +22619,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22648,20 +22650,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22679,20 +22681,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22710,20 +22712,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22741,27 +22743,27 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22779,20 +22781,20 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22810,27 +22812,27 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		var headers UpdateLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22926,20 +22928,20 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22957,20 +22959,20 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -22988,20 +22990,20 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23019,20 +23021,20 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23050,20 +23052,20 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23081,27 +23083,27 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23119,20 +23121,20 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23150,27 +23152,27 @@ func ParseListLeadPropertiesResponse(rsp *http.Response) (*ListLeadPropertiesRes
 		var headers ListLeadPropertiesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23259,20 +23261,20 @@ func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, e
 		var headers ListPropertiesResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23290,20 +23292,20 @@ func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, e
 		var headers ListPropertiesResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23321,20 +23323,20 @@ func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, e
 		var headers ListPropertiesResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23352,20 +23354,20 @@ func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, e
 		var headers ListPropertiesResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23383,27 +23385,27 @@ func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, e
 		var headers ListPropertiesResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23421,20 +23423,20 @@ func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, e
 		var headers ListPropertiesResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23452,27 +23454,27 @@ func ParseListPropertiesResponse(rsp *http.Response) (*ListPropertiesResponse, e
 		var headers ListPropertiesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23582,20 +23584,20 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse201Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23613,20 +23615,20 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23644,20 +23646,20 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23675,20 +23677,20 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23706,27 +23708,27 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23744,20 +23746,20 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23775,20 +23777,20 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23806,27 +23808,27 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23844,20 +23846,20 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23875,27 +23877,27 @@ func ParseCreatePropertyResponse(rsp *http.Response) (*CreatePropertyResponse, e
 		var headers CreatePropertyResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -23987,20 +23989,20 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse204Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24018,20 +24020,20 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24049,20 +24051,20 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24080,20 +24082,20 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24111,20 +24113,20 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24142,27 +24144,27 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24180,20 +24182,20 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24211,27 +24213,27 @@ func ParseDeletePropertyResponse(rsp *http.Response) (*DeletePropertyResponse, e
 		var headers DeletePropertyResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24327,20 +24329,20 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24358,20 +24360,20 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24389,20 +24391,20 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24420,20 +24422,20 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24451,20 +24453,20 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24482,27 +24484,27 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24520,20 +24522,20 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24551,27 +24553,27 @@ func ParseGetPropertyResponse(rsp *http.Response) (*GetPropertyResponse, error) 
 		var headers GetPropertyResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24681,20 +24683,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24712,20 +24714,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24743,20 +24745,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24774,20 +24776,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24805,20 +24807,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24836,20 +24838,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24867,20 +24869,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24898,27 +24900,27 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24936,20 +24938,20 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -24967,27 +24969,27 @@ func ParseUpdatePropertyResponse(rsp *http.Response) (*UpdatePropertyResponse, e
 		var headers UpdatePropertyResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25083,20 +25085,20 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25114,20 +25116,20 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25145,20 +25147,20 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25176,20 +25178,20 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25207,20 +25209,20 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25238,27 +25240,27 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25276,20 +25278,20 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25307,27 +25309,27 @@ func ParseListPropertyLeadsResponse(rsp *http.Response) (*ListPropertyLeadsRespo
 		var headers ListPropertyLeadsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25419,20 +25421,20 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse204Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25450,20 +25452,20 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25481,20 +25483,20 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25512,20 +25514,20 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25543,20 +25545,20 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25574,27 +25576,27 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25612,20 +25614,20 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25643,27 +25645,27 @@ func ParseUnlinkPropertyLeadResponse(rsp *http.Response) (*UnlinkPropertyLeadRes
 		var headers UnlinkPropertyLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25780,20 +25782,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25811,20 +25813,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse201Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25842,20 +25844,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25873,20 +25875,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25904,20 +25906,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25935,20 +25937,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25966,20 +25968,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -25997,20 +25999,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26028,27 +26030,27 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26066,20 +26068,20 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26097,27 +26099,27 @@ func ParseLinkPropertyLeadResponse(rsp *http.Response) (*LinkPropertyLeadRespons
 		var headers LinkPropertyLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26206,20 +26208,20 @@ func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsRespons
 		var headers ListSuppressionsResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26237,20 +26239,20 @@ func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsRespons
 		var headers ListSuppressionsResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26268,20 +26270,20 @@ func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsRespons
 		var headers ListSuppressionsResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26299,20 +26301,20 @@ func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsRespons
 		var headers ListSuppressionsResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26330,27 +26332,27 @@ func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsRespons
 		var headers ListSuppressionsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26368,20 +26370,20 @@ func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsRespons
 		var headers ListSuppressionsResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26399,27 +26401,27 @@ func ParseListSuppressionsResponse(rsp *http.Response) (*ListSuppressionsRespons
 		var headers ListSuppressionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26543,20 +26545,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26574,20 +26576,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse201Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26605,20 +26607,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26636,20 +26638,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26667,20 +26669,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26698,27 +26700,27 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26736,20 +26738,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26767,20 +26769,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26798,20 +26800,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26829,27 +26831,27 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26867,20 +26869,20 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -26898,27 +26900,27 @@ func ParseAddSuppressionResponse(rsp *http.Response) (*AddSuppressionResponse, e
 		var headers AddSuppressionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27010,20 +27012,20 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse204Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27041,20 +27043,20 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27072,20 +27074,20 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27103,20 +27105,20 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27134,20 +27136,20 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27165,27 +27167,27 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27203,20 +27205,20 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27234,27 +27236,27 @@ func ParseDeleteSuppressionResponse(rsp *http.Response) (*DeleteSuppressionRespo
 		var headers DeleteSuppressionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27350,20 +27352,20 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27381,20 +27383,20 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27412,20 +27414,20 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27443,20 +27445,20 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27474,20 +27476,20 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27505,27 +27507,27 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27543,20 +27545,20 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27574,27 +27576,27 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 		var headers GetSuppressionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27705,7 +27707,7 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 		var headers TrackClickResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -27812,7 +27814,7 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 		var headers TrackOpenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -27900,20 +27902,20 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		var headers ListTemplatesResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27931,20 +27933,20 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		var headers ListTemplatesResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27962,20 +27964,20 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		var headers ListTemplatesResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -27993,20 +27995,20 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		var headers ListTemplatesResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28024,27 +28026,27 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		var headers ListTemplatesResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28062,20 +28064,20 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		var headers ListTemplatesResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28093,27 +28095,27 @@ func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, err
 		var headers ListTemplatesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28230,20 +28232,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse201Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28261,20 +28263,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28292,20 +28294,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28323,20 +28325,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28354,27 +28356,27 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse409Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28392,20 +28394,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28423,20 +28425,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28454,20 +28456,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse422Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28485,27 +28487,27 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28523,20 +28525,20 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28554,27 +28556,27 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 		var headers CreateTemplateResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28666,20 +28668,20 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse204Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28697,20 +28699,20 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28728,20 +28730,20 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28759,20 +28761,20 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28790,20 +28792,20 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28821,27 +28823,27 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28859,20 +28861,20 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -28890,27 +28892,27 @@ func ParseDeleteTemplateResponse(rsp *http.Response) (*DeleteTemplateResponse, e
 		var headers DeleteTemplateResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29006,20 +29008,20 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29037,20 +29039,20 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29068,20 +29070,20 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29099,20 +29101,20 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29130,20 +29132,20 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29161,27 +29163,27 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29199,20 +29201,20 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29230,27 +29232,27 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 		var headers GetTemplateResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29360,20 +29362,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse200Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29391,20 +29393,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse400Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29422,20 +29424,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse401Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29453,20 +29455,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse403Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29484,20 +29486,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse404Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29515,20 +29517,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse413Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29546,20 +29548,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse415Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29577,27 +29579,27 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29615,20 +29617,20 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse500Headers
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29646,27 +29648,27 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		var headers UpdateTemplateResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitLimit = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
 			headers.XRateLimitRemaining = value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
-			var value int64
+			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			}
@@ -29764,7 +29766,7 @@ func ParseUnsubscribePageResponse(rsp *http.Response) (*UnsubscribePageResponse,
 		var headers UnsubscribePageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -29895,7 +29897,7 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 		var headers UnsubscribeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -30064,14 +30066,14 @@ func (w *ServerInterfaceWrapper) GetCampaignAnalytics(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -30167,14 +30169,14 @@ func (w *ServerInterfaceWrapper) ListCampaigns(ctx echo.Context) error {
 	var params ListCampaignsParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -30333,14 +30335,14 @@ func (w *ServerInterfaceWrapper) ListCampaignMessages(ctx echo.Context) error {
 	var params ListCampaignMessagesParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -30446,14 +30448,14 @@ func (w *ServerInterfaceWrapper) ListLeads(ctx echo.Context) error {
 	var params ListLeadsParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -30576,14 +30578,14 @@ func (w *ServerInterfaceWrapper) ListLeadProperties(ctx echo.Context) error {
 	var params ListLeadPropertiesParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -30608,14 +30610,14 @@ func (w *ServerInterfaceWrapper) ListProperties(ctx echo.Context) error {
 	var params ListPropertiesParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -30678,7 +30680,7 @@ func (w *ServerInterfaceWrapper) ListProperties(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "min_bedrooms" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_bedrooms", ctx.QueryParams(), &params.MinBedrooms, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_bedrooms", ctx.QueryParams(), &params.MinBedrooms, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min_bedrooms: %s", err))
 	}
@@ -30787,14 +30789,14 @@ func (w *ServerInterfaceWrapper) ListPropertyLeads(ctx echo.Context) error {
 	var params ListPropertyLeadsParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -30867,14 +30869,14 @@ func (w *ServerInterfaceWrapper) ListSuppressions(ctx echo.Context) error {
 	var params ListSuppressionsParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -31006,14 +31008,14 @@ func (w *ServerInterfaceWrapper) ListTemplates(ctx echo.Context) error {
 	var params ListTemplatesParams
 	// ------------- Optional query parameter "page" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -31239,7 +31241,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 type BadRequestResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type BadRequestJSONResponse struct {
@@ -31252,7 +31254,7 @@ type ConflictResponseHeaders struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type ConflictJSONResponse struct {
@@ -31264,7 +31266,7 @@ type ConflictJSONResponse struct {
 type ForbiddenResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type ForbiddenJSONResponse struct {
@@ -31276,7 +31278,7 @@ type ForbiddenJSONResponse struct {
 type InternalErrorResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type InternalErrorJSONResponse struct {
@@ -31288,7 +31290,7 @@ type InternalErrorJSONResponse struct {
 type NotFoundResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type NotFoundJSONResponse struct {
@@ -31300,7 +31302,7 @@ type NotFoundJSONResponse struct {
 type PayloadTooLargeResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type PayloadTooLargeJSONResponse struct {
@@ -31368,7 +31370,7 @@ type ServiceUnavailableResponseHeaders struct {
 	RetryAfter          *int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type ServiceUnavailableJSONResponse struct {
@@ -31381,7 +31383,7 @@ type TooManyRequestsResponseHeaders struct {
 	RetryAfter          int
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type TooManyRequestsJSONResponse struct {
@@ -31393,7 +31395,7 @@ type TooManyRequestsJSONResponse struct {
 type UnauthorizedResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type UnauthorizedJSONResponse struct {
@@ -31405,7 +31407,7 @@ type UnauthorizedJSONResponse struct {
 type UnprocessableContentResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type UnprocessableContentJSONResponse struct {
@@ -31417,7 +31419,7 @@ type UnprocessableContentJSONResponse struct {
 type UnsupportedMediaTypeResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 type UnsupportedMediaTypeJSONResponse struct {
@@ -31437,7 +31439,7 @@ type GetCampaignAnalyticsResponseObject interface {
 type GetCampaignAnalytics200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -31599,7 +31601,7 @@ type GetLeadAnalyticsResponseObject interface {
 type GetLeadAnalytics200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -31761,7 +31763,7 @@ type GetPropertyAnalyticsResponseObject interface {
 type GetPropertyAnalytics200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -31923,7 +31925,7 @@ type ListCampaignsResponseObject interface {
 type ListCampaigns200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -32086,7 +32088,7 @@ type CreateCampaignResponseObject interface {
 type CreateCampaign201ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -32333,7 +32335,7 @@ type DeleteCampaignResponseObject interface {
 type DeleteCampaign204ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -32529,7 +32531,7 @@ type GetCampaignResponseObject interface {
 type GetCampaign200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -32712,7 +32714,7 @@ type UpdateCampaignResponseObject interface {
 type UpdateCampaign200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -32959,7 +32961,7 @@ type CancelCampaignResponseObject interface {
 type CancelCampaign200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -33185,7 +33187,7 @@ type ListCampaignMessagesResponseObject interface {
 type ListCampaignMessages200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -33369,7 +33371,7 @@ type ScheduleCampaignResponseObject interface {
 type ScheduleCampaign200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -33637,7 +33639,7 @@ type SendCampaignResponseObject interface {
 type SendCampaign202ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -33862,7 +33864,7 @@ type GetCampaignStatsResponseObject interface {
 type GetCampaignStats200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -34044,7 +34046,7 @@ type ListLeadsResponseObject interface {
 type ListLeads200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -34207,7 +34209,7 @@ type CreateLeadResponseObject interface {
 type CreateLead201ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -34454,7 +34456,7 @@ type DeleteLeadResponseObject interface {
 type DeleteLead204ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -34628,7 +34630,7 @@ type GetLeadResponseObject interface {
 type GetLead200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -34811,7 +34813,7 @@ type UpdateLeadResponseObject interface {
 type UpdateLead200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -35058,7 +35060,7 @@ type ListLeadPropertiesResponseObject interface {
 type ListLeadProperties200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -35240,7 +35242,7 @@ type ListPropertiesResponseObject interface {
 type ListProperties200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -35403,7 +35405,7 @@ type CreatePropertyResponseObject interface {
 type CreateProperty201ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -35628,7 +35630,7 @@ type DeletePropertyResponseObject interface {
 type DeleteProperty204ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -35802,7 +35804,7 @@ type GetPropertyResponseObject interface {
 type GetProperty200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -35985,7 +35987,7 @@ type UpdatePropertyResponseObject interface {
 type UpdateProperty200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -36210,7 +36212,7 @@ type ListPropertyLeadsResponseObject interface {
 type ListPropertyLeads200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -36393,7 +36395,7 @@ type UnlinkPropertyLeadResponseObject interface {
 type UnlinkPropertyLead204ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -36569,7 +36571,7 @@ type LinkPropertyLeadResponseObject interface {
 type LinkPropertyLead200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -36599,7 +36601,7 @@ func (response LinkPropertyLead200JSONResponse) VisitLinkPropertyLeadResponse(w 
 type LinkPropertyLead201ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -36823,7 +36825,7 @@ type ListSuppressionsResponseObject interface {
 type ListSuppressions200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -36986,7 +36988,7 @@ type AddSuppressionResponseObject interface {
 type AddSuppression200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -37016,7 +37018,7 @@ func (response AddSuppression200JSONResponse) VisitAddSuppressionResponse(w http
 type AddSuppression201ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -37263,7 +37265,7 @@ type DeleteSuppressionResponseObject interface {
 type DeleteSuppression204ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -37437,7 +37439,7 @@ type GetSuppressionResponseObject interface {
 type GetSuppression200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -37825,7 +37827,7 @@ type ListTemplatesResponseObject interface {
 type ListTemplates200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -37988,7 +37990,7 @@ type CreateTemplateResponseObject interface {
 type CreateTemplate201ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -38235,7 +38237,7 @@ type DeleteTemplateResponseObject interface {
 type DeleteTemplate204ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -38409,7 +38411,7 @@ type GetTemplateResponseObject interface {
 type GetTemplate200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -38592,7 +38594,7 @@ type UpdateTemplateResponseObject interface {
 type UpdateTemplate200ResponseHeaders struct {
 	XRateLimitLimit     int
 	XRateLimitRemaining int
-	XRateLimitReset     int64
+	XRateLimitReset     int
 	XRequestID          *string
 }
 
@@ -40471,411 +40473,416 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3dkhs3ljYK3wo+zkSI1Z2kyPqRJVZ0fFOWZVvdsqWRSm//OP1VgplgEV1JgE4gi6JlRczRF3ufvif7",
-	"dB/Njew76SvZgbUAJDKZLJJVJdkac+J92ypmJn4X1h/Wetb7TipncymY0Kozet+ZMpqxAv75muli2Tub",
-	"aFaYPzOm0oLPNZeiM+r8dSpzRhRLpchURApZioxlpJxHhJovyGLK0ymRgpGC/VQypcmC5zkZM0KzGdea",
-	"Zf1O1GHv6Gyes85oGHXMe7xgWWeki5JFHZVO2Yyarmdc8Fk5g7f0cs46ow4Xml2yovPhQxQOtPcSBkjz",
-	"W4+YksI0R2Z0CYMVasEKlp0SOlZMaLKYMkFKcSXkQtRmcLLDiP/We001e8FnXPfgf1eHez5lZFymV0w/",
-	"UESVSlMuWEYKqllEuHCrqsicFWTGRalZn5iP5jkVDxTpPhpEZHg4ILIgR4PBQWT+MZEFTNBtiJ7KUhNK",
-	"rmnOM3LFlkRPqSZyQrhWJM25mTHNsoIp9UDZ8dRm/Whwh40Ll+E1m1EuuLhcXYpv5YLMqFiSmSxYNXHt",
-	"VwhJSpGCX041EXIRkTFNr4iW8N8oFrjDesqVIckRmRRyRgbmBV0t2bgslIa1hLf6sajt7+OtZjrYYqaK",
-	"tWz4W8HfEc1nuL2WTutkqi2NBjN3h2pS5nks6CXlgvAJEZJMykJPWeF3mysyo1lzVsNHg6Ph4dHxyaOb",
-	"ZjeRxYxqnNOj4060xXSx197zbHWmZ4LwzBAZ7IcdX2Q246dSaoZHjKorLi6JKudzWWhCx4ZSeZ34OoPh",
-	"n786+tvxf5784/H3j/58/N3hX7549eT14M3wvBMO345Q6cLQ1wczwjkt6Ixpy+qe0tmc8kvx/Kv2g5ja",
-	"5w8U4cC3uHkyp3raiTqCzmD+WeemJfz3gk06o86/Paz47UN8qh4G3ZuxPc/YbC41E+nyL2zZsn7mvJaM",
-	"lIL/VDKzbobN5vKSpzT3+92l5O3b519FRNHlQZ8YJsmZwmWnOhbuPTjxKS2KJdCVojMGnICKjIxltiQF",
-	"Sxm/ZvB0ws0RKZiaS6GYJzihNKOwpWnBqDYbRy0Jm5dlWaSsT/7ClorQwjQ/18C3aJrKUuhYGMZ0eEym",
-	"sixUg0I7J5NB+ogNWO9w/Jj1jtPjo94TenLYG2RfjIeTL+iT8ZC5LUHxVW1KsJQ9s5a1I0vfvWDiUk87",
-	"o8OTE6Bp9/fQEIjWrDBt/v9+iON3h8NeHL/74tmPf/z3TrRCUFHnBaPZOurJGc0+EuXYbmEE7XLEM0+u",
-	"2UwRSub0kpGpzDNVO0uHAzu2n0pWLKvB5dBsOJ6MTWiZa/xkRt9ZDj8YRJv4/csia9MlzBopc8ileV4/",
-	"4ebNTvvI4O32kbnPmDCD+aFD4S/48ce23XtFL1n7uGC1tDRKQVmIiAC9GvoGCTJs6jBt4zRNtA9zWF8/",
-	"838b1/BVIees0Mt1xDa3zz8SwQXdm9G8KedzoxxwKZ7NKM/bx2Q1iMic+ZQJ3WMilUaqUSRIPSWKXc6M",
-	"stFN/iMB3UtpujTPuZFcB2smwqDP284FR2ymcc5m85xq9iYvL9unoO0bRhnLy8s14zGPbj2c2iBgVAVN",
-	"jRA8l1dMtA+rFJclU4qOc0OlV0wYHmykwcz8eslIVxbup5yLK1TtDupn7D9nTyZ/O/zzu6P828fFXw7n",
-	"/+sLdT5c/P3n4/LsUfrsSdY+V+juxskGDHZ4+LjOYB/VOeyg9+Ss9w/a+/mi185hP5iOUOqAxP6SZlbF",
-	"MH+lUmgm4J90Ps95Ss0aPfynkrBudqrw4dwedVXOZrRYBsf8gSJuTaIOSFj4tihkgX1keBZBWb7wCoRh",
-	"LDItDfVCrxdlkRtJpPVcjR4+pHPep++4nPVSKZTMWT+Vs4eZTNVDaFr9W1uLdvv86OwT8gAo/oFR5uxn",
-	"Zm0+bE3xMBn4oE5Lz7ExrzxU6tEITqjrXxaoE0w4y60Kx8iikOIyFmbLImLUNDkhBRWXqMn6NwhqkaYN",
-	"az+dEorNgQ7CFRFSx3Ykf37z8ns0aBwpG7pDrV9OJkxkhgv7kaHSEFivrSZW29rYbx6ufnCThbJtS9VH",
-	"66yA7VsyH7Qo1xsaqN6FfX8qxSTn6Q7HpvUUVHrVxRVbXnBxUSp296OwrtnqPJzVzFcgh4aSRx5sozHC",
-	"GVLamE9FKcwOnVrLH23FodVfO/dwulrGDGp20hh5sjKmiEgBZlIsFCuu8QRSIcGys8cvY/NcLs2i98lf",
-	"KdckCRwiibckqciM0m9mWB9FqOyP4Gd8y+r9qlL8vdHwQHkbYOXgNdxGN1Fn+Oo6r8j+yHa+lsWYZxnq",
-	"ALc/sxPfzF2PadhSKKm4ImevngNBgWFPs54U+fJejlCpp7LgP7OMjEttDEemFMmY4CyLiCrTKSqTvlMY",
-	"RUrzHI3RRcE1I0Z3hSn398JiG8p7LoyGRvNnFSndWmLYpi7wwd2VpkZzgYQQxD0l8JTINC0Lo6LeAyG+",
-	"ATbcUzxjjdb3NLUVTX0v9deyFNndyElIfTGBZu5KSWFLFRF9L8Ftg6KSZ+RBKvQFOEof3AcVnYOURccY",
-	"ySQD1Zewd1xp1Jm5cs6xPjmrXpUTJ/1jYZ/bKwrlBfpeFd6SEl/RZS5pdi7lC1qgVXh7gpxjYxdayosc",
-	"mrsrYba1WLcLnVYJNhRXBN4qjDUlyHBw/Pjki0dkvNRM3R/Jru8QyA91VCOd51qR7pB8x7882DPG7cix",
-	"HOc8vY1j4zfopwDvUMNPcS8kiF4u9BU4Cwjv/SaymK2S2p03ZK8D3UkHuvP6fx76Ahg/4GG1pHlvRP+9",
-	"9B4wWWAXU6pQRYDD8BHWfC8Zfy3JeOetM2eTp+ytoNeU53Sc33H3FLZ3UQYN3nX/2tus76B9x6xl8Frd",
-	"R3finFv3tYuu05QKc4ZRs7ZRM4spN/1TRZLVNU4iH01TUM16cGtK7F7178NBVkU23ZOi8VbY2AqWfccy",
-	"Ts/hxuUupFJWLV7MTJMXcItzV2pZ2+wNR35Wmn+ZDTUGkiLhTN71FotFz2gLvbLI3VWkLMiszDWf00I/",
-	"hIcZ1fRjsQdDXdCJ7f5eGcGeBXxMFjDCK2kir1lhpBDSDhexMPaEZoKKlPXJ91JPubgkC6pIJgXDCBw3",
-	"7HYX/WLKRCyMuMDNhesAJnREWK4YxrTJycTG+RmNwLsOcq40ORkcneLoYuG2h2VkzFJaKkaoWJJvz89f",
-	"hXN0E+Q6IkraYCCI+1OxmFKR5cy0KAWZl8VcKhtkWLAJK5hIK8FmnRDwbr60MVyxgEgHNAP+yVIzmm4C",
-	"lIEfkl4P3kgiopiZTqoeTugV68+yg3u6WWgyzr3t2cIyzqX8joql/VndjV8YCXgBEvCCvUsZy9jdte72",
-	"Nit+YVaEoNR1zz/efR7EtKD37YECgW+75sr3ftNdXH9/Y/ZxyfmtoP6+6K46TdDS3TWZWmPhpTYGPdRu",
-	"zzCsxoVQ/K139uo5XG/LwvwBHbmfbNjjPd2zMaHtCpEJ5TkKOCPHjKCZF/KaZywbESHNWCNCfTw8jN1I",
-	"ylgU7FpeMYgpN7LQHRczM3jVXjSv6MoQH6qnUjEiJygL14ShQ5SJiwVvCWXfu8G3PizzQqY2iuxpdVJ2",
-	"CKrKSnzeiKw6C+5QwF8B0Ut4zaFuCrLy7V0woSGW8m4Hb7W98OxVg8TxPfgnFayfSfYfdo6mvQeE5gWj",
-	"2dINH9YuCFhpTF2Q4BkcjIKVitmOXAiHsQdujDZrBMRgG/ceZ+ObrSvgzcAawwPcKgRzIRmfgDqo3YHE",
-	"xVG6hSLAInPx9E7LHjPCMq5hCBsj77DZ+/Jmu9aqmbtofPIgnc0vBv8rHYz/fDLOFk9O3l0Orx795/g/",
-	"X/z5gVPNIXLG6NFCklyKS7OnjKRTKi7ZPcXmhfYjV2TB8hxsRxsKUS1hSouCG25d6pHZFUf0sQCqJ11t",
-	"zYYRiTtfuafkmcDMAMN5u7zP+hGcCHVAfOBJ3DkwfD4WqxFLNaoOKMFQdkRotdULw9RjYda7VJXhQvNc",
-	"LjCqzwVnQKpS8KWgMwzimHGlOIQa2lBZ86ILeN7z+635/e/U8QMz+YgOHddn0uw02d+AbkGZfmNgjc5Q",
-	"3QNqzDKOJrzNPuBG65jQXLHVSMu5VJrmTlvskyTngg2TiCQp18sE+HUCumixTEj3+ZuX5Gj46FFvGAua",
-	"z6e0d3gAnNDp36fIm0Baz2mhkU8mcSfuJOjl0FWGA5lSFQuxmjz4vmN674w6L7gaS/PIDqEz6rw670Qd",
-	"GGVn1BkektclJRlV5OtcFsyoSTilC3vYhoeDQW/45MQs9zxYD9dFcFKr3sJQfJtk0prrFMdvVoPvg8E2",
-	"cxCq5SN29Yh9l5jhQgB4Sudc07yeboSzDlMAznr/+PH94Yd/b+vfrk44tbaFCjO6bjFL08thvZejIiOT",
-	"XOLtaqP1le9r+1Qfq92yRiMtbRTsksuWZI83GhJ/wfoSKQg+WOhlfVVhw2nLhq/mPFV5Gz/Y9Y2Qgqrt",
-	"rnKl5PifLIUTfiZovtQ8VXAvfu0yrX3iFV12otYcODMYY7Mxmk7JXHIBFhwlihntA92Kms8Y+RmSxkvw",
-	"tNo+VCzMqUtpzkRGi+p3FwGQ6J8T/LD79vwpGS+JHdJBn5yRJKPLJBZjdsmFIlSTXKY0JzOeCX45Rc+n",
-	"IaUlkSJIsU1zmV4pq8yRnCqtYnF4ZNb+8ARzFU8NCygYodi5uuJzFbQL4dmQSO565qYNzKLkRhfC+K5k",
-	"wdhV4l6TgnwnhfmOarw81LTQLnPTNBgLYFyPHw2GB6eEkmQmhZ4m5kuulc3SzOgSVxX/NIzPzAHX3q1o",
-	"qX0SNCu4zCDdw7zwQJEE+oWgdPOCUbgKmxseC7cFD5QdHjDWSSFnSQSDSJjIEviQ0SLn7Z8ykeGHWiZm",
-	"IXAQkAA2lXlmFmAmlSbDaDAYVNtuuavN7kOaM0toCN+shKHcIIcQnq8ctS+pnhZSztTqafOPIjKl+TVT",
-	"Vd4fNb9MyNi+QbqUaMlzFqbTm4eGStRULlhRz7Ya9k+iKp86k6W9+QjzAOv51XgtlbOXk85oYL62MxHl",
-	"bIxuwC9Z5idSJXTe2GgzszDyZs+uEldYq9mp62a2dblEy4wzkbJt06DP3PsgecxsjAZIdRumg5W/3lYY",
-	"sxQyK4wulpg9SFIqUpbnLEtOiSghW34iC1bnm4eDw0e9waPeYHg+eDwaHI6GR//ohPtENesZ7tSJOqYR",
-	"vFTDhLd2aam2ne1TfNt8VzBazbQ5uJPe4ePz4WA0MP9v7eBWBsOzXbLPXXbfdl98b961altW5jdtEiWJ",
-	"fyuptgtYh7IbA9qUUZ7QuNY3btGNq7Bxi6Dfm8arbIKZfXF70hmMBsM7jUuXW5POG3z7Q9RxBvFuOaZR",
-	"p5xn901yDdUCco2BqIJRRhVP8HNukFFtjxp8wB+x2pmpzaZNdfH8xakwO7K6EAlCoSy2YzRqLvUSVEOY",
-	"oq7UkxmheR5hBpYhb7i6tY8iFHAFS5nQ+dK3CEL7lCSoOCX4cTKl6mImC5YYO3MC8WBKW3HYMAbcQM0f",
-	"kPu/LVW9gmk812xmFm1G3z3Hr0M9khYFXZrHRuCvkM5JbzCE87Azt3LzqzVpN8O+PJYyZ1SAwm413Pe1",
-	"HPw1kAStQk/LNrq/5eBxz3db5nP8pnlqYFlheL7ZKNhSP/Vgxbai+GfimuUS/T03Un6dmCAUZlvp7U9X",
-	"c1LQyo3DDBSFHc7lX0FjB5+lswfcdVOIXeIVFAI6y1wvieNCseCKsGtWLKEZo4nCpQDELWCD9k0UUlxD",
-	"DKaxJJhRqaVgsZATkmh6qRLS5RNyya+ZOLCqsJkx6NHm9MN7yzlbfTEWCTLD2rv4U/11UJrxwjnn4opl",
-	"DgVGTmKRVJtX+2a89G0WLAf3VO2FES4BTAZUbaY8bzN8BsJZ4GpuXvCUkayQ8zmk3xlL461Q5dhsy5hl",
-	"sYDdiNDogI3BD52fBKYX7hSAXHksiViY/iIizID8JlYu4YgsplTDw3BzRrV9jkXBUllkCllwziYastPB",
-	"Yw/yw/JmY+nYvlmWrHhuzJ4a8h2XS1Y4+oVfzMzMuYQLys6PKw6ZxiGqEe1LkS/t0lQ7GBKUJWXF3Nor",
-	"0sWffOrPyN8j8cxH4CTHh4feKX7ho5UTsIRtU7HIGEhTa9SZESgiZAV7tZXECMFAQklx0hQUUQexiuxz",
-	"o/wAb7BE2KKDcT0lIR1HGFaEA7WAFn6BfEP9XUf+2n5ZH//xVsN357ImYD3iTKr5NcIS2X/+2CIxqi4P",
-	"t+oSSXGDimfe+eCpdEvh/4LRDC4CaqP6YotRfbiBoT/1ltAO7LyCe0M3v6pbeFNq+crUvQcnuwqyXjVA",
-	"MYphlcq+CzswRLQkBZvAfZbRrS6lrIMUHm5SJwqW8jl3WIprOrMqK0qShp1BuqAfItPDpg5OyaDN8Bge",
-	"btRulL3OWTOQjOX8mhXIeqol6MoCEbqs6JOlHst33r0hBWt4NIaPNwLChWpAsEh2iJHboZuUg6ewbDvf",
-	"Bwi28LQzIhRQRIB8qMf0iWC3K/FPSpEbIUVFLLzcF7Qo5EJhoKQHgqTqCsNjqA4M3Auqkzad/C6OkI9k",
-	"l2tp3XeOEK0L0aKzgEPW0sGk1OVm43cXfflWRmuDmpqm5U0k9Am0392V3q/5ZVkwtbPOS3VgjGY86zun",
-	"V6XbVBwUKFaWOiKWv4ByhMeQdGkIcAj6pupXpzQ5OCWJ5xWJjc4CPQQZBia1QGgvfgvjMF/hsXafcL3C",
-	"Xk9jkaBIuZBzZtRR8Abbn9Kcp1cqsbzJjceoksS8DScvFvAWy0LlKWWnphGvkLa2EYvgjYzoaSHLy2nD",
-	"VHATX14UVIMOD7oTrsVDM9FTkpjB4POIJDAc+7adjO/F/Vww0zmgN8K0I4fliDOG78LhQ7B5xa9b7X3f",
-	"7SZSfW3egUtt21zdgN7Ezf2Hy516q2Tw9uLUr+u2nTiBt4uQrNFafXyHW34Le1j79NFw86d1qth2iiFZ",
-	"rHg+thfCVu5WNOB3qDGr5gI1RtCkhnDTopAoW2Z8E1dsgzc8q+OwmrM2m18kZCLzXC5YZgzcnGkNYaQi",
-	"Ixm/5Lpx7bw+pKt+HW3eq1Dpfnw/jI7W3E27Eb/gmLK9W7SC9QR6Tl73+JEWh58xGVdVXCejdvL0beHf",
-	"+7QOuTbZ6Vu9iVy+cxFBO63/SxHYFS7J1sHpMppFZtELJjJmU5sbLPfG+5rtbgRWyMnHVjXl/dLx/6WN",
-	"yoYwucV0CXcrlf/ChrNS5T0ep9bbBa6CBVcNHa7VD6tna7A8vz3/7oUN7pux4pIhFKAiE57n1lkkMsJU",
-	"SsE1hAZ7wRYF15oJIGFtcS3rw4jLweAoncN/2LcszyX5MxWMfCUZPnpon62/5aoam6nLrY65eW+7Y25W",
-	"9WLzZZoD5EVZtAVpHH6qyyJ7RKo7I1XiMaoN8Hu2qPxNZrPcHrQr8O/WINfPc8pFzzwnNAccAs2vG3RX",
-	"3+N2h/r2EK4rd05uw6wX3c3W0rYdfHD75EAU3L7V7pa24D134v81Ddxp7Z9UFjgO+j9NJLzxh6S+9slP",
-	"JSsNu+wKqcmS6Uq9PoisKRVVFky3ablAQYVYhJzXgSemsshwU3OLil67QXBs2bq3Y4EpnuggT4AME6Lo",
-	"UgFz7xprPHCbV/0B/9cWXxxuMEJTI0sO6lEyON8Vl4s5Ga7FetiMfW+twvO99UhUX3xHl0SwhUIl7O4B",
-	"eS03kncQ8M0L2yroKbLXKUaKgTHe4kKsrPRtTpMz6j9VAEYtnOGeNJHbxSLccP1fXfSHN/tuZW86y7W7",
-	"0t0v7VU58zeDtjuIRARlagv66N98u77GfV15Z9Y26nfqaJO5eFv6a2xHeIW8zcK/sR7Enb1TEPLTCPNx",
-	"PsbV5bzZUXn2Md2QTbs4HMmNKyML/bVRfevxr7V4lOY0EDW7oouUCshVgBQHMsZYXsuu1wW22NNU49S1",
-	"d9dyUXNCd4+nD/QSxxzJyzkTNiTSuc1lJeicek/m/B3LYwH3rejXwpe9vW6MA4yvt+4vdzj95b1118Wi",
-	"5vMjrS6/Nq/YWJYibbt+/RoTW72DtH49vf4+iHQpOXn3LhYFm+dLYyy+fvrq3Izpq7Pzs4ORDW+GWjWV",
-	"3LZ33Ss33HD3jGNcuXje6EFq8Vgdb/R23dYNV+/nycmmb+Z41G+4fVpRu4iQhTVta6d7sNut220uyHbx",
-	"fgbq0srkXtRiUJoKH+iHvLgpCCIWAY0QDIIItDyyouRBhPcSclIAPJ/OpLhsOLsbhHX02/eIthzY13X/",
-	"/xrXPVdthlR/h3O1/WVlReTuiKy4TgOf6Y0+1ICmIs+zbpQ+hpd/gusslBk732mtM7r+apMlQsVAZKpP",
-	"kqygE52Qf/3//3ctULg7XhJK3A+gBxyYl4zhhYufkC61RayweBpexhqBQMZLMOSy5MA2DPdjXZBCsXAO",
-	"v4oBef5z4EcU1YYDZrjvOKUiFmOWyhkLw8z7BGJ73JTwm9XYZyf+Y4Gpz42cBvNxGBOL5GfJzRKi77OR",
-	"72C/XasJvAV14haKtPX1aWmTYk5rEUt24hirUI9sgCM44yLsZfhrX4/f+v55le65Xr4qeMpuo2PBh2aZ",
-	"NFeap15+eDecDXdKuV4aJRj+XRYFE+myT55y0zRm82hImZnTQhvSd4l4UNthiYEPZnbUkHpKFetxoZhQ",
-	"XPNrli9PY2FTJG2+D0ZK+DhEo8/4IQGcviJct15Frs9DvCmz8Ja5gRCLuEXAl9+dFZuonvTmW2xlcGb9",
-	"RGO4Z+mMkdeM5uSZRxPYlCv4VMoi44JqdpsUVy4gOuev37whj49Jxi4L1ua0yKnmumxkIx497n8xPHpy",
-	"YxLSk1Bz6j0ZtOQc5VJcrjbee9IfHj05vjnD6XGtdfiz0XwzPdHNI+y2fXtujjd7v/FmO1xpbM2cHcCk",
-	"iFC3x9qLYHDU40TPXj03SmfU+SsbK27YytGglVnYs/vU5omu5FNhwCB5/uYlOT4cfuEP+2pKLekmz96+",
-	"NkLq7ZuvzH/+/Orv4PczbQPjAKCIwjXBmYrIpLTlYMiM2Ua+evad+fpvZ2/hP3/7W3KAHMWZPwDvkBxD",
-	"Dl4DBbppt3SevX3ddnyP1lyflkrLGVjSN29cLaG17UjdhNElF8IKr4jgFxj5VDSvoXzQ7vJC8Z/RtzAY",
-	"9E4GgwFRP4FY9S/YEbycTAwDfzOnqXOfh0MPgmErGviKpXxG87OZGV87EcAjs4UzKdgSq5tk+Jkd+Mje",
-	"cKP70qVKTmRZuIK3NpeTdJNjM4OB2V38V//E/Hv45MmT/pMnyUGfPMcCXBBTTaH6VizwOFbAgEI6MCZZ",
-	"OOA/KFALuH9OCx9zQY1+NckllgKFMTSpxA5jMKjTSnfwyw/D3pMffxj0nvz4fhANjz8cdOO4j38Po+MP",
-	"B//fVjpaU37Qpyc6o6ubQPLvf2RyRrkwM3+6XiaC2Y+6u2CqEUrQhhIUOp1cccJandHjmhP8qG0i7gJ4",
-	"R90MgbiZtQkqjMiqrB3ko8JWwXEuBZTbBbAsFcUCE58tloUhgFM0qMz/0wp+QYx18gzcONihqwNFXGz6",
-	"2avnFUC1mtJ5q2PGX3NvROD4ium2Oz5soE0IwFftzBWi5hYQvVlIcYmBn/NCXhZ0ZlPQwS1zCaGeFPUg",
-	"M6FMMjWCUDOwQAFlRMucAfYfBcZs3l2STMLyXQm5wFOZamfkf3t+/srj39iSuX3yzMgUt9UI/JbKIqu8",
-	"xU+/Pfv+m2cvXn7Tj0UsfsG+fiG2nV/IjFFhTtkvsfil1+v5/2/eTVa5NfmFGDb+CzlbW9aPK4e0E9VK",
-	"/JHVCn9BMT/vqAghUcJafjiiEAMPBzMkv5DvpcO+a8WTIzU4OWzIF6HCVo7IL7B/5pMZXULvmUQq7Dbr",
-	"Qhn1lYvLA9dWlSUBbR3jiKCqlC+90ijLAtMV9qU51VPX1ozpqcwg8YKinxMbPbEDhHKniCEG+E1moBVC",
-	"Gn59SpIz822C+X1V/OSUKtdPe6087OsJ7G+j6BxXWxScq4NmtqNX2gGsoLBD30O3Ea3Q6+Q7/mVFCW3w",
-	"PtjISaMRs0gtsDq2pQa8GzRxeGib8GVyLHCZ500WFIu2gtRFN5lKB+v2AMGw6v2vrvmCKoRPs5byOhQ1",
-	"30sIVVZvPHB2rQPWMvTPMu6Lcgfwa5E30inxvgRj70XO5WKeuVsrqrSfuDOdL+onZ2VctmhnFWtfy87z",
-	"Y53Sa+bJajV1ad2Ug+B87MV9u7mXFjxZ7MYcnXMp8QrP4UueksV6MFe/S2E1DtPYCfDZ8wr9H51Lp9Y9",
-	"i4dzBvAgcOo4y1xjLfDY2OJR0OKNMNWk6wCqIxIAUx9sccB9juM6+Olfaq6qtrowDaTTsGBgvX5Gk1d2",
-	"ovW1RdvKPqyHHluBfFwLetiEAlwl7lDrD39sRyVeqcvSBnZe89i1LWG7Ymi1od08vg6RaKOuBVrTh1bc",
-	"tvftsUvsHYR6cXvpgBZqsj3GG4b2mc8wuC+p69h3q07kVfGy4G0rOquiRpuTM3QPrAU0RCaNfk+ehuof",
-	"gOHSAuTyqeHnJDHTaExgY/nmZlDMzdfTsJPVwNt2qk0l/jqXsjgrGL2Nz9d8S2jBKOnKAlXmnIoM0Y3m",
-	"uTT2tXl84KNoSsH1qjfK/NoCbPVTSQtm9B6IyiiIwh8mzAKAWC6jfjLGFZjg9Sgl+H1laysUUffm4824",
-	"O80K/BsdU9hLhFNrW/gXjGY7+/dAH+mmUmia6oNGSnsA/m/eKGjGUw0WGssnaGoUjMUCUZ4i0F/za5aR",
-	"KSvYyJgQwz75wx9sSjpeTmDOef8Pf6gsIGcyGm0J3h2R2CY6xx2LRkGI+9Y8RK9V3ElQvmFMghdzRtEI",
-	"WoKQNQDQ4zmDlgzdeFvS5zJXzbsvzIiFtCn1we2nXkhoB708I5dzb+PoLJDWnBUKraxuYhq0+TpM6ORf",
-	"//XfB81pJRbdKwjrwwsr0k1wuvAZbglOGD5383jQOgNbGteZlyydSl/IzJVXxlHAFKwVbswjvyzNZQy2",
-	"sbYV/Vgc4m4DLgG8JqRmN262eTUK9hDG4l6xn0dkLPUUMLoM68/pmOW9nF8xspBFpm7cFxxKAe6IQuO3",
-	"GM96WchyDuqoyIhitEinkesRGykYw6hi+LFPzhp0ZlYc34ceII0VgcuZiqAJw7Z1WQgwsLUkZjj9WByZ",
-	"ZUIgCXvJZe0CY3HZtSqFMdHlBOfu8K9Hhu/DrQCOkc7njBYK89Wt7lxbZdwsMCqT2lury30aZqWa3YGe",
-	"uyH6pDWVD5xXBkaPJ0oRmi8M/c8LBno/IDk44rSod9ahh44/sI0k0SzPoYm4Q8cKjjyZFHJG4g5kEsQd",
-	"8EWYNeGZIleMzYmu3E1JKvRFYnqd8HekG3csK0MU4VxPXZ5dLCrrWkGxZpbZdW+9V6ouX2685rOvrSBq",
-	"rcEO8/kSLjG7+/b8aURef/2UHB0dPTnokzcMLtTqKeZNxJtjG302PBkd7ZAEm4L/+2LiHeA3Ti10ln+I",
-	"rItxuxj5bSJRq+yFbe5T3T0qnK6NL8NLH6LOfCrFxqZfwUsfog6Sx6bX3+BbWwetmnkG4Fk7oirsgqVQ",
-	"B9i6iQIBm9ECh39KErwhYNd5sHHLIn8AbRthRC9ugF1LRxJN6t4Nrsss422huiCNBYOx8ELDxtyScz6z",
-	"UOcuI8kyX48g+kAZI1ex1qvte4a7AoF3MV62J9GgN9ZuOWcY/j/POVBC14mQyKk6svB6y0GIqIeGvJAN",
-	"PD2/ZRvzjHiA9HoT3a9Cw0KIXcF3xCF5A5+8MgrsSjpKSz7K/WN4tW8H0pMTEutjuYeH2+CObQMVBozE",
-	"AoRFHf3zRibFZ+wfwDhvgBPzuwktBjToJu/3zA9z4+n8iJFodS6wdSSa+ewOiCGIApYYPmjVZuCFSQMa",
-	"3J48G/5tdKdYoGFRs6yMTuUMhj5JONodnhU6nADPDgGrOJd4SV2x/BGh6BDHTAVmAaww5E3Y/E6nEMYC",
-	"2EeE5oatvbb5Gv/OGtenU2f2Ksp9qCjtcCq4E+sO1kc+7rud8m8M//py2ebEQwEqJ5Z1O6xxn3dhZWnN",
-	"zeQVmZqG82Or5FyRHlZ/bhmKGYFHLQDz6GbUAkg99zcvlVk1PDw6Pmn4GP3vDQgDobfMbTbDvlP6Kiai",
-	"VumqLoIQvGbVBnBBErOXCelSRWgs/kyv6RtokYA4f6AsUHxUmzj+NiIiOYjQgPeNx4KLunssSJM1wyhK",
-	"i9lIyaQsbBkHcFyvQ07dKX0W6fVzz5k1s3CQeLu7Ky00JPUpCh7Q0AO1tcQmwjttGYu3t6XnwRS2Qf/r",
-	"BCCEt0EMvAE9GSdxeD54cqd0ND+jYKBRsHZbGVFu6HfMULcszMUAf5Ls9Bph/o84ZqFxs/tlzIoNAmjp",
-	"VqPvE4TNdBq90TLh38qBgkFBxRk6EqhG+WhRX21cq2KVSeySowfeDc6D6g3gLBRSMFtymCTvPyQeJbAa",
-	"RLteWTYSr443ZhYxkbWdsqPeUWXn/XEwHEFE4Q7m92Yt1QP0QyrDmkEMbjeIZvop9ICTtSHpHT/OtSR1",
-	"61RUS063T0MNNMVt01EDxXZNfpB3ieFly8jbTljBzlV2iUjiwFUTC8ZQS40jXQ/5KyeNIhWqAY6wCtda",
-	"y9FqJNj4V1ond+s0dTxvD5S3QCH2HLXNCA7tcs5cOocN9+mGhxcDiUIMYdPKQUu+9VYmS43wt4EC8O9v",
-	"Y4K4t5snYK0C3kr7rnhdS5xn/cLPWtKVmohmutVULU3ZABrBFohgXScSC/c8L6SaI5SMRX42arfSF8Ff",
-	"hRYQgXDNRAYhIGCb16nINtdKQ/eWodUnZ3CD4x64uxpeIM2c+sshKZjCtGaaQqzhYipz831ITz5A1G0Z",
-	"rtCmzK69H+H34EdYOaDfScGWt6gn9I6meiUBYiXzLcE34Az71IhY4EGKaqkM1lgc2dwEUk9NcEF0UHFq",
-	"JpWOhUu0mBSG10uhSHfQH5I/kkH/kPzr//y/yaB/dGDzLiwaPgQFQS4oBMoZ813HYkExhq4fxgGaQwhx",
-	"+MYKFsQqORb1wIYCuHk+ULGYcYF5CB4mSPGfgwQhcAXOqzSfJekeugUBXTwWz96+htG+ffOVUegA2evV",
-	"3yNyBP/88tuvDvA+2CeegCwxurRvyCiPFNGBfT9GBwRugGlC3TW+RbtUUFkAGp6wBSvMl3OaQTFxGgR/",
-	"4KW1TTFE+eb2wyUZVBNNfCJJQp69fe0TXBIzv4MVMH9qM25q+SeuNZu8tILjT32azk1noZ7T8yFsdhP7",
-	"ChLCmvLQ9h201iYKHRbTivUG8u+BIpMyzyFMFrR1oFVXYK3i7umUGnrHaG13a0QWU64ZUXPayHjrBNBt",
-	"dwR6+t6x1QZIRz3cg9CxUeacehgRmWdMaSyVUxvaDx3F8hwkcCpnM1aknIKS6o3O+oAHG6LwNhqeLwV7",
-	"mvP0KiiC0QJh8PVT8nhw8vgB5NT2AAzAQikmxjbvBV//6aVgPWgyWVXfmi+HhQf8d3Vlo/p5kwmy0ngb",
-	"vb1ykm2F4MwD5/jjgjzrDx8dQ9pQm0fzj0PwWz764vGTAejwrrDqBJIrRIPg4PWTk5PB8MmTRo3LR/Us",
-	"sjj+Y5BG9gjSyNrzxu6Wtr02WRtMtqbMGvmaBRGysVwumLJ1IiF6GdEzzZ9TfjmFHIDz6plVVmc8y3Jb",
-	"hAXKzpgfsUNvw+FTWFLQaYVhpMKKGBiwXKBrFgaiF9I1a/TAKuUPTXvLkp2oU0bKObfflKooFiizXSCT",
-	"k9Fbmf7D0PQftiLd3IqRAoHszLRxqXf/jO/6TTOy182xMvtNm35AOJvWs3hbx23BaN5jEPXud7MZbBoE",
-	"la0GlAFkQJXIbh2BEDB8QQtG8bq0ikSwV5OtpRGqcs83hhjY1z5EnXFYvvOmb6o6n+aroFTmjR+59wCj",
-	"oJ6rn+cvJ53RD5tsmeqjDz+ujbKotnG7WDVXhumzDFerTWo7d/tXwScfok5FW9vvRBX8vtU+bI6Sq5c9",
-	"Apa46RO0hLY22lwPtzTcuM7Ztl2cw8tbmnv+o52i2yzN/pYC3HCJ6hS5GtXmmFKdBbgtD5hJyI1qROoD",
-	"4u4SCOdW/bbBcC+cblK5Da0TERyK1oUYPME830FVkPUgQhi/eROqpuGUTLleGp0DANPdQ1BCxstYhIA0",
-	"+KY2HdykLYyXF7v6HscOmGHbD+4W07cxeg7RZC7GywuHi7MdLnMdUujDqs1RNezmu1XD5uze3PBdAuo2",
-	"LocPsNsatHBTacxOFJBJtf8rC7SyFVudtY8Y67J6rrcOfHGf3iXEDblCnyTADH0caUQSy/esPgerVo98",
-	"68diiyg20hbE9pkrf1urfL8xVWlLBen3rM40zp5TESzvqHQBXKGbTuVX9c2rOOmXBb+cajLJqUcF0VNe",
-	"ZJhkGZGCCXntrvYPB4dH/YabY9AOfeQ6/gTMance1R4Q5yJbXFDcvNi1lI/5YpsaH+a97eLgfKDMrbM2",
-	"g1KujsHeFANl+9kmwOxjxEv9tmOf7P3o7eKewq28a9wT7iPEJtLs08Q91Sjxs497qgLQxNUtwgvFFRkz",
-	"vWAQxAnHDO/dnAazoTDTprQ/uD4ITm5gs96j42Tn+kEecGJXh8T9neo1K+c6qFn0a5bq3iIgLxpFfQK2",
-	"cBtb2pDiJ5CWQPE7S0zz1WtMaL5FCIjfnqoETSiPVo/L7QlmBSzbPrh5cnfgxtXAPykb/p/Dgl8He71a",
-	"t8SSC+wjUzWyGVmEI6Y0yxKjn3IdkeSaswWAYXMdiy4l11zZK6OiQE+fLEgGLiQIFpjRjBEqSCInE1Yk",
-	"WG4YPEQIMxiLRC5EhSrqMYZc152oY/vsRB1oxPzXfNKE1Am+WKvp3T50sqKqW8ZPejNi28DJhhV1U/Ck",
-	"9bhW8ZMViFQzhLIUGSsucDeiWCRK5mDYF0zARssC9upiRosrphvbUsEZRZ2gIUgIzpFLC9yBqolGKGXQ",
-	"wtoZnzsLMMDVWcieNefRnIKwkiktxrIsiKGQu0cl1MzDG2IMHegYV+HOTyWiVgEe98wCtkuRSXNQqbCL",
-	"go7kAlGdog4XWWkGAF6tlpjBsLG14/1o8O4bQgljEcYSktVQwg2XhQ4P336YeXjEgs3k9baxhntn0t6Z",
-	"9JtwJq3I4Nf2VK7cwxuJjAArA3P4hhGiKqM5cuwD8E7dlQzXimRMyJmhDxSdg3rJnP7xyeHwZryrG3Gu",
-	"os4bH416Y4h+SmcMhh4BOA+BaK1ucvbquREiFgnd/PM1m7CioDkiJtWMhbNXz1fcXC3s7U1VGWf3mNKw",
-	"spMDhsQI0RnluYXQXkyX60u9WTtslWt6rEsMzXRlRWxZJyjSS1W9YA3sdZcj+uOUXjMyNtZtxnJmVAjF",
-	"EakRIidc+A5cnYXDh8jJHapbN69mblXteivT2i02BL/60jabSrYdbm9MZx4F8cZQ6YpgHIj0rrHhBaNq",
-	"M9MMOnqNH6ygVVskFduen0FUI6+NJWeDjm538xMcBOm35gbi/9wXesMiVmiaK9W2oc4CgJkhfHQO2clQ",
-	"9S1CpNlrnrHiAYKLHZw6IFcAyKqT+snJgJz0h/2hB5UuVbM86skmlvcRnRUhY93aVxF8dCeLvlEXD2yX",
-	"T2Lb12b9uZv3qwejtYI8Fe2lhEekmTrnijlQJ88eqFiAKxYypMwpG8t34TEIQppLrSXiwfMZYvMeGNPS",
-	"FTpEG7ReXzEUG67WIgKb+D7AMEAbmxpLL7Mi1lixZn9zykXQuq3bRqqPqpJfRi7N6Swi1TSDmUwYyyCH",
-	"I5dyfgAW8IyKkuYN67eWIOjqtmUWJwtHA4fcfFo346pXbzryt3dOtB2qFTfFqQe1MT+pFpzztY6MnZM+",
-	"z62K3sB+DQEgkQykDWQ2537ChUtR7c6oTqd4L5ggMmRy0Aj5H5dL4KoFUzxjQt8Q8n+yuzOg4g8nTfbg",
-	"yvvZ50a7MlMOqovtmP8EqaoOhbpPnmtFElu/3nLEVAoNxexAgYS8JVZcMgv6oyIy4QCmyAWcJihchDcn",
-	"Qe095gq3yFEskvfvBZ2xDx+Msv7+PVyKXNhf8EjhPcnCFjd3FcLgZL9/D2N2H0MSgPvD5v75P8E27f/l",
-	"2d9dw5hq+UARfGRJOPnLs78nCCmcvH8fHLWLsjAd9bHgDlTS4BmDzHYyLuAnWjBi8cRPw3ISPoy5Wh0E",
-	"B51ycQmQls9doVZYbEJtYi1XBA40mDcjknNh+mL0Cm+nEXgJ4HhlHgufRqOIrQ4IyTMYVS+kbTNFZmx4",
-	"GaMZKyyKLG4slHPXKyWMvj3/7gWiLGNWmRm+xbE7RShR8w20b0vCMZXSOcsQthkBm2nKkCBwOSyiLRcj",
-	"QKQ19pudKMb8Ua0LPi61a/cUYUTfvn4RPOom04JNoFpikVosXVIwVeYa0sZ8MhEViA6eOJRw8w9DO1qi",
-	"r1GzPDGNR1AOlhqmn1OohwV1CXBBFUn+LTm1W08SPD8OAW+Zs4SwnM2YcLWRuIiNsSd0b0pFlrOCdBMp",
-	"/vVf/51ArX/8BBG7ilQxc8rc1OAsISBsAedrDeWslLy2pytyEK5GdmrMsBsrmZtVw5XA1HVcDFhWSKir",
-	"4AnBC++LKpt2oEaKnDPRcz/Hgs+MYOMKzUJXWiJBfPWHY5ktLcA6roiS8K4I7VJoOxalyJ2lbKkRiUa1",
-	"H0QLPW0r2VgJGwuaKwkef4pHB/O4aA7Q+LCfcBUAljBWx/nuRYReXEOcqGw8UEhnUKuAayTP9qwSGOi2",
-	"lRyf2tdXDNp7uuzdJqXYjcXX8M/Ly90qUUYdy6e2/qz0CuPG8I07x1nDfKra/7bryG/Vbve2zZ1r9cQg",
-	"ur5CNmlIvllMYJZ7kgaxCILWvLhijG2TE+jHdPsgTCfkHdDzan79PZL6rajylhTWDiu3SgU37jXSx22Q",
-	"NDC/0FZFAQbqsmXcikdGe4HyNpB3YKh1vUG5g8Ed1JRwqrObjx+DKtOUKTUp83xZ16JvfrUtnPq2NWzD",
-	"3anKSfjmVvdlW8eA6+kjOiy8ar3zoO7mqrCNfJrYg2qSn7tzosZTatLmayP9V9z/t7mrrdF3yx2L2zsI",
-	"Nx2BLgH1jc255xNuNOSkZ3Wjx2TK3q3iMMbCpS0bpaVH57w3fDQ8zIaD4UoN1JU36jP84qg+wUE9e/kH",
-	"2vt50Hvy4x97B3/8YdB7QnuTH98/bnfI+4nf3lngyPouQFC7+AIasuJGUe4sMWNyNSrrQOp/OwGdnNya",
-	"gD7W5flWKDmfiWRfPeEOeLpGe2/Pn3Za3BvPz74/g1r9ALeOx7CbvD1/akzBZ6VZkodYMNz8cDZjBU/p",
-	"w+/Z4uLvsrhquH06tQ/qZPDoeD0VQFFiPGYXf3zY+/GP7Yerniv1ceq6QwJdE91mRXbsXub8PnIgwryp",
-	"dp1AsbQsuF6+Me3hAM/m/C9s+S14NdpPN3o8QiiIeSGVrePXJ884OFSg7o19FWzkv/XOoAbY2avnWEmR",
-	"lnrKhIY6bwo8DhA0eQrWtytcr6dshvyZm/6xQce3Rp2/ueYqAqAwAbOC0N/W80EdHgq0umIvsgK8QJdA",
-	"2+xiIQuS/O3e5xUu1ursPgC0/0Q61kORGdjP4WNii+uRLv6ZUTUdS1pkEYk737J8HncIuhVI3Hljxlaq",
-	"6sog7hy01+XGxs5ePSeX/JopV4F3RjVPCQWF17pK8E3rBEOxDbpVLFx9LHUQwc91pyn45SJi/lngc4/8",
-	"1yfnZuVd4bRYgG2bc8XQ5zEvxzlXU5ZZmoStizvVmK+H/UHcIV0rBMl3dEmGTyJiTOcD6zPDQk14h4i1",
-	"Zm31eHS/OTxNqtdV8urH4uWcQWSIUBUJuVGjjxMC6jKSvOthbTz3lGUjAD6G2lFSsVhwMWFF4SIPzHrg",
-	"5LpxBytPXsMQYUo+ZwXCEcDnhEGhqSwyFXeiWMRWxEdkRgW9ZPj+NWcLuw8Y6gdVAd2OxJ2DYNCxaB01",
-	"MNKkgh+hdmlSTYpSEHpJuVAWwIRfs1gEdTBJwQznTrUrhqYlVv4KdhuCyGLxb/9GvqSKoXNJZEQXVChD",
-	"6OYhQl5Amd4xy+UCzXHrhNSSJA+vh0mfvCpkVgI4mC8TirhKpcJaz2/6WCKpYFDWNfXwX66ScMHmUnEt",
-	"wTuoNBPKsAt0NJsGzF+5lPMxTa/csM8qzsClqIYrHbEQwRiU93cFlYOCcVgmVVcMK+A5WAA8Z2uYGNek",
-	"m5ZFHpHvocTjq6WeShGRV9++OkDG1sKf++RLqBIGnVm3fJqyORKoqxCWsTSHQru42lQhHE3oKkyQZ0GF",
-	"UpA2UJ92xox6Pp/nnGXkMpdjmsPlvMgIAx4bC8MqaQ7/285S++SsKnbt7gmgrLkvOG2OtK27djwYkloB",
-	"61PSLC2d0jxHNGwAMKs2ptYMwK7Z8tWwtX9hS1ygSyagqrivMFJjgQSibMmZ/esN06hKWCZsthz/iXXY",
-	"TatmhmZgHAHw04LpEcZucg+OisiVPfCmw85Dsr9hhCneugKZcqbaysorAr5eEE2JVUp7Rp0YxWKlZLOh",
-	"peSbZ+fJqfkXrdWoNoMJK1xYIuUqFvY2B535l0IW1UF+jfA1MwgejwXWU7frg/7ncZleMR0i55lmCjaB",
-	"utfm84zNUbAia8ypGGGx9Vc5FcT93y9BX4QEP39ZFnC/OqepoU1biT34v8afa3+G4r9vNC00K1zjjwae",
-	"vzyccVFqBj8PB9Xv5gcYbSEneONLc/PKYcunv5DDli+fCc2KecEVNn40aP3yZOVL5HB2gacSrkk0YCiS",
-	"P4zNqvyh+qBadAVcnYtSlipfEqpj8QezD8HLc1YQ23HXHF9HJ8idHg0ewr7ZgsUjMiQW59AuXkQG/RP8",
-	"rbYqEQA44u/VnA/MGQGEPJwJXCYWeINCM0NZLbMxZl1qJR9eUADRhoOdY9AC0FkF0o0M28Md2juhgD1l",
-	"roGIYHFbI7/TvMxYFpGUFuYgAn32DAN/DW6tGdc9+N9k5K75oCh4qTQEIgCdgz7SssSxIKT7aBABxcjC",
-	"bP9BC1ybrwG50umIPBoYPkbIlyylRgDCbSwci0YJeAjOgLGADOSK/OEPQuo//AGFunlTadMS3pLW+npt",
-	"lAsB6SZG3mt6xforq1C9VMGtIZCln7muaHYhyzzDTTadYn62kIsI71chDERL+G9ktxlYCxY85goD459r",
-	"AtkuCvQr0xAE8uIC/Ov/+N9kSLpPngDVWQLFm+0JNYdhvASq8XdfbqCmHbgkM0/sVihjLTdJqmUNFHOU",
-	"8Fbwd2BuozY6lbk/Nz7MuJxHcAoJWUAJzHCBTE9jhscD9C/S9UtM/oRzPCB8QoR0FTZgJe0Z4Jjz0ydf",
-	"QzCPbdVdCbui/NA6Jg5VAHIwIDNyYPVnvkko6YYqoOHElVg9fEJa67qb9YtFrdb5qFGgpLYuUX1hYNdx",
-	"YQDBtJJZuDRAPUa1JGdhvds19eJte5QcHz6JBfj3jcLWtdeuGEvgSVUG2+51ABcwhXRwAMvz2n1RSVJA",
-	"YQXZ3xVweU7JjObG3DGMpEXZkYIdhKWnhKxML1DXbOCx1cL9bqIxygurR8TCRnJFRM2oWaOlB9juroqz",
-	"yJ6TR4NTLNGDUdlLyAVJpZjwy9Koh7AyC8OuI78b+RIDKv16KSPIQUvhBehrSaV3GdZpVQsc+ANVPzZ/",
-	"SJyu6vBqMX3FaCAQ11kprdimMb5upLo6CfQb21TbI38TjnttY+EAQE9qojwsAtdO83lmhQMKYcekzY+e",
-	"VduoC+wFkJC7RppdOW2zFD+VUrPsAHiYmae3hn2B4gT6SVDlpqilj8xOcXFppAHDx+gTsvOKxYymUy5Y",
-	"z5xvOs5ddXScJiVpLk0Xxu4xdDktZ1QE71oPQmJxpyhJVgqdJ06S4owtfJWcWBWhMohKY9nbVWsaS4bM",
-	"QHu1V4XJyeCItJTrT6KAM84hwCGTDBfXzGEEBdjAaAstUtsqZEAZ28pwrlzSDNMCuDDLZLi4oCJl/Tqx",
-	"RJjrYRhJ5MpYM2GOpbHYl44IziFQx80MXZdm29+ef917DFTsQ8TMECuI33GpyfdvX5Du2z8OBoPBwQiD",
-	"bZB9gRIOW2nBnG17wMPNV4Ets6aYHIzuecZmc6kxDlMbxcU8SF69fHOeVNugrFmIYS3oXiWJ/zZdolcs",
-	"jJOCYDSoH1xpUc7MUVqCq8NGPDm2af4+PCZTWRYK7TZdLK1s8OfONOEgWOEHWImCpQw8VVh5D9uvAKsN",
-	"P7SUWmvInvGMT8ADYJfVLl0skuPDQ8KrWV5cseVFwQx7T6yXKmdG1XRFmnHE7i6bKDph+dIKRzv3NKd8",
-	"VsX/BEXFSVEKw9e0nHFjpC4JTQupHMI28l0PJ5uxeS6X5sCN/FKhR6YoYCWQoKu4wNCQw0RevxtgZpVC",
-	"IHCl4T9mK0ByZ9XShgXgIyILK3hjQcmELSrRHFDek5XV4+KiVKyN956ahnAeMEWq/elUsJKh9MbqOJTn",
-	"rmYiJSfv3lluaqhuxoziwOxNIjZr1hdpwVF/lSJKLxkxiwnEPgYQ68ArRTwv8dy3wdXxSimXl1UrlDx1",
-	"sWbG1Ecv69jGpgkSdyC3Ihb+rW9KnrG4g5MLPIq2a2ti2IA5bZR/7V1csZgXcgY+Uqw6r6IgAzqqvKvW",
-	"HnKIZiSjmsYdSy1Gx648mCC9bWU+EVxD2kBI22JU5dfWWo5FwD6s58jWKPLraqMmM6agIYdOLMW1W0Q5",
-	"wejTxhDsLDa4WNFZeWrj1SyLtpjJYuKgi0Dgmd8dVUC+o/m3RZCGMM13NAUh4uD3w5oGjqsjJQqP+x/A",
-	"4IPTpqsYIwk0nxxEvvj9bhUG+uR7GQxitYgCXjnkPGVCsfDCYE7TKesd9gedqFMWOQRc6bkaPXy4WCz6",
-	"FB73ZXH50H6rHr54/vTZ92+emW/6Uz3LgwTNyt8OVVQKzPrrDPuD/sC8JudM0DnvjDpH/UH/CBGfpnD9",
-	"9NDTyENPlub3S6bX1Vk2Cqa/n/MfOW5P4TpcMZGBbBW+nDSEL/MiFol9CVDvABrhILKVp3NXtGCG1GCj",
-	"sW2oI6rNBZC99V257h8oPzAkbKng2if55tk5qWb28D3PPjw02o9KIihAm0E8GWCLQSUi+7npSJUz1fd8",
-	"A5+A6xnrXgAzFjpfxsLNGpg7JDxB3oRR+uHqlmIhOGii1lkaTBvLjdnAaryAGIUOhZDDEM9gqguguNNk",
-	"JChkKx4iJGEiwyoeKFSAe4BQvizYJTp72/lCLJAxVPZkFWxtWVxFCoh+WoGPoNB0NSjpZcGY1ekXjr2i",
-	"JRdwqYLpsrDo1/7n51ln1PmGabcpFRgk1BFCfUoByPEq5cIuObp15dqcr4h0K3jdFnCeFTxPuEX8qWTF",
-	"srpEtGCb1Z0wpo6iKQAF0bcKDG2N8BBZc+Ts3crIT625DDE3SVsK6VbzALTQu8+i7SK92qSHr+gl62zx",
-	"HlibgEbtFB5gUIeDQSMMpOk+h9pdftQ3QgA0ycmH48G97w1ZzA1uWBU4t6ax6XnFAbhuOPabh6sffIg6",
-	"rV67XVqqPlppTTG9W0vmA2wFdcDe82yLBqp3YVmPcQfbPvI7/fBLmjlwJ/hkuPmTt8GdE350tPmjr90N",
-	"E3xx+GTzF+dSfkfF0vkozHcn28wI6v0LmoOjAL/aYnxv0FB+W1nZGFBSzma0WHZGHa+50oAnItjDD52K",
-	"T/4YdVa1MxuTYxoM9AFg62t1ge992b1Axo+qstFyYstoguvc18HsJhmFWpsLxq4SjOWYSaGnSURozi8F",
-	"6uSJ/tloZc6+zZe+/jRJsPSXh+DFaBdbPD7y9qivD2hF7XiJ7mIXC0IsCKUdpIta9AMF9y9Pp+CPCAsI",
-	"hCi+B76qfa2CPSS/ONSHB64CFCK9OEeM76jGOgidzxktqvHgakZWo3HuSlx4kKA/s0I6KwCnUilAqP3A",
-	"y0ksQAUZ2ZStmU8nxu3iiiSwUknUcPbWZL0zAIKiqgHf2+suW+guLxjN9nrLb1hvaSskLC41sA4MSwIq",
-	"rJ2f/pohuVPeibZURTxlPHdfrhlTIzDUDMV15nI6PTftNiNFY9ESKnpKIK7UFoAfYyG+N8ZKXhlUEoTS",
-	"NTfh563n6gNhW6b4Btj9uuXG4heQm8pyT2E+kaBtXK7E8tajM+f0G/PRl8vOh4+qftY4wibVE4TWXu3c",
-	"q52/DbXzBSIM35PKWY/iXuuDCsS3Cw+HH1jWXrUlIr4eCzhrXIx5F76KiKssh9XDIldO7gBUV1+yBWqG",
-	"QiUW9GGGNUSxmjzUcgcZhvqglolPaEaQSVTRTr0/axYZRdHoaq0alX2x0m7RDewmDc6zvda1jda1Wj5k",
-	"g+b1srbSbneohls9G8HEFUrg+9PB7qqttI/a329tMeCdlK37Ha4L9UVqXyfIfe2a7YRrEwHxo0ry9QVx",
-	"1khzf11jJfpehu9l+CeX4a+qO8M7yfHNF0ivMX2C4RUJALZiWMuKoyG8JHXCEmIFILEURWl1M0lVzddR",
-	"cxxZpBcjY23emOUvLYLiBVf+bqFFQtyvRzt6vy4xEvAGZaHJeNkn59zK2HEhr5gAFxiUkwqDHKGK3FqO",
-	"KQu9Nb90069SZLdx5r80/XfWMPhKzH8UDu9H/Ck4vOsMcuNbmHqVAF/lUO15+p6nf3K7DEHsKlbm+HnF",
-	"3rbn5w9pBhs6l6qFqSPySAjnBKEAEPDrUzBdtIiP4M84ZHm5mtoN2yCwp8zJy8rcxguEMQcY95FkBZ3o",
-	"BGPQY2HY46uXb1pu/ZnIklMXchWttFR1BNabvdVXLs9FLgShNtgJwqzJWTCpIHLOxwhN6TUL85gOD/0H",
-	"F0Lqi4ksRQY3FtVyWJgVGuDk6yB6EtCPoSVf6aVq6dQsRn21fEqC0o2RuChEKGidtMlC3FZHLjsLwyAg",
-	"ERJof0TXLFP6S5ktt+DHLmEKombYQmGFM+DUnsoBF8g+cdWIANnQUDzkREDrdnXNv90xQPxDm6Stggpa",
-	"GD3Y+dEDBXS+o8ugmxD3pQ26AnjZbrLEQiJ9qCeUW2TEhiQb3rsk2/quO7gF24u0z12kDbYQaU+lmOQc",
-	"QSuOh1t08Youc0mzcylf0AJ04c7x8GSb+djUeZZ9xzJOXcXs48PDbT6eFzJlShkpGMB8fI5S+ywLQUfv",
-	"KrWN2ENxnbO2Ygpfwe+h4HbxyA6UAB1zlcfUCL26lOcqFomN9oNEMyOmxsyj83dbpM3ByLyYMkhigpi5",
-	"NvmDowvkT4MTHm8qMECVG8WeXX327Op48xffS/21UYR+l5xj5SzvzjyiDT4bgNzxgeaGSwQ3LVhlJecW",
-	"D6EUWm2I3ex8Ait9W91mzyB+fwzi8zvjgff0Lqd8NzvONfv8K7Dh5lSn0xYfAKTceJzzqDKNZVEz9pte",
-	"gim1aUIuhr5r7XnEp/Ym+cEpZOThpZ/nO7XcsLpFS94qts4TYFtNKvw5CHqJBbcZDK28C8HuauzrtvZs",
-	"aJFW+wuYUGZIYIJizs9aO9aZrd5evYXhaeH7tjI8fz3mbJGW9mrc75BL763OTyBXkA3cs+H5EE08cBvf",
-	"SeC0+5zRfgy8v6H7FkRHZZNaHY98541aBNKIhdVYGdi4S+L/PK0iTCyqAKT2YUjkGTSubeA5ThO6TasQ",
-	"/N08rdDE/XpafzO826/Pnnv/7rj3zk7G3xvn9WzsXjmvc97dGEMZZM7KUo/luxEY+K7o1xxwdWxZMIC3",
-	"KpjIDG+MAtQCb/HbC31/a0cFefPd+Stbt0y3ATvab1UsbGUY8CNcMTZ3KAtuLFNWsArlUgMiDEJY0gzj",
-	"AQGYKhZVcVDk1BCVgEGhwVxknjGlXSD1Gu9jGAni5MbHDgj5FIzbzmVz+IIjoj3b3rtGPpNwBxoytVl1",
-	"aD+lh6SFHTvF9COpwm+YhtqPM3nNMKoBMQe0zV/0OnLDoxJU3wKXRywcaEMV8QBBDqa1IJAAC002fDHR",
-	"zc6YFgb7xg7ktxFgMJMio8u6O+Y7+I3MZAGMJnDEhEEWrdWZB/+4TRyAW5LfvkPGL8BeOuyV+n3kwG9A",
-	"ADrecd+2hJEJH0twQV6zEzqbxZSQC8xz9/cJXAGoncyvMTUHYotnEoHYmtYMFMV1AP2R+d9rEHaljkVY",
-	"nDhA2apqPjuISQe4ZdHQsLymRzf2gepuzEFsxCnUTnMFOdGBBJm2dVuHq8oLZVZiSlUsEFytT87W3IBs",
-	"62h6w0T2Ed1Mh59UIr2xhDOlysFO7aXRXhrtXUwNwcBErZC1kIv7EQyuyFOrh+kr5xiC+hLikl5CheEw",
-	"cb0a06jyzqjIG25gj+jIIUtiBi4c+QjK+SKLhiL6inRpnsPfWFw8IuOlEQ221YPIPvNcXvli9iAzWuzG",
-	"DdErWDbqEyjl0NHWMbpBqN6eF+79Np8PalVFuL+Cw+ZmpKsdkhYxdyVGvY8W6TRBtRNRXxXrccPUFNf8",
-	"muXLiAQYURg2AwWhIqNXzqlYRrGYT6Eej8iIWZSR1RYXsvCoJ5A8h8WUxuwSwLjcY6x9hsCSpGt/h6SZ",
-	"ohTmBUxpQE7qSngqSRI14wmZcCxU9E85FX0143r6H9Zl0k/lLDnok8QM2mIdwMgTTFsEPfjszdPnz2Ph",
-	"uoApGaV2dR36VYVYLGkQiwp+ymOMJRnVNIGrCEr+TK/pG9gjAoVdYe1NEyNbGAFiiupAVr6lYM/6YT1a",
-	"hxsOGjat6jOAS5y940qvTRp9ART0u0wYNVO/n2TRM4KHBkna1siXE3BGGtJVpAuw0a2EexCL1jOw6YgR",
-	"PGGyiIU5YVErfb4EkvBw8BaOWTEzKc1wcICZjYcR6F9IHINlAA4IhNGsWf8Wzta6rYAVqW1Gs/hvE2Xh",
-	"dtdIoTd0bmtyV3w6QNcGzucGHzhFsV7zD6YjWFmzoemMkdeM5uQZGKX1MvYVPsbw5Hw4GB0NRscn/zDv",
-	"lErL2QXWiDVNj8sMOHPn308Gg6vev39xMriCSpsMUU8ucomzMZqnXAgtFyBCYas7o047BzMrbs5vKvTF",
-	"8PDo+KRa9T/LqSBv7LYIqSHU7seoA7TSGXX+OIQPHn3x+MnA7A0gEoKoMANCuC/MRh51aGqoKJBqmHoG",
-	"m8QzJjSneVAt1Mbz1coGu5U66g0H58OT0eHhaPj4H2CCV9WsbVlVV7B6uIMD2hzhzTeCHl5rr1buk5k/",
-	"/e1ebkWsO0YoctcohnBl4lW7m/OXMelKWDxTl0ZaKQirSg619bE4VtY7E1UNvVpVNyNYoM05K2ytT1/s",
-	"x+lDsVgVOAijmkqbO13z8mUl8m52wYQulomtm2mDKqhSALSAAj+EKsUJVEwF0oV9+UBjbGOtrxlW8Pwn",
-	"S7H+55q84BeYLfsrXtndKKRs0Y8WMbUiXHwmteI/IwbSYNA7GQwGRP000VVp6eWF5dAvJxOeMvJmTlNW",
-	"kzJUsH4mWUPGOJFCBSNfSRYIlI5ieQ6iIJWzGStSKwlqUubk5GQwfPIklDKI829HA2nLO/L6+0443nVb",
-	"qsolPuGwKuprsbzQq7+qYIT6Rbs+cWwvYocno6NBqz7xsbfcqxVOQfhYNLBWyfixTh+t2kRjnT7sSERb",
-	"AVXuc8b3OeP7m99PkDNuj/ltlKOt08QxYlIW5FLKrE+e+0LyM4zxFGTMsN7ieBloVP01qd1Whdgurdtz",
-	"k31K9969/fllZe9yPLfPxoZDAVUuFeGZL2kgJ4QKjBNwdokzIY4Hx1EsoIBWvkRXqi3oDg1mcu3FV/tp",
-	"vV8Q7G1Uiv3B3x/8zypV+zZHfzez2jS5VXq2kjN7YWBv4OFAka/xF4T8r0rrgnPgirE5sYXbwBI7JdTe",
-	"OcwLprDQ5jynKcP6t7bcJ9YjxzrR3cTMHYoOgNVjXRE1qyzxBS1OETMu+eFHjAR7/wHTtHNGC7zJikgS",
-	"d+JO9TOhtujfQZ/ATA07c74aLa0PBRmimbGv2+m5oy2sPaVqo7NlTVq4Z4+3dmcUciY1a+KbIYu3YWOu",
-	"tmloFe/kVd7RxPt18sO3lQT7vPB9XvjesvwUeeG7i7C6dbltXQePBG9tTa5IzsUVy4iWWHWhCrEtWA7M",
-	"JWoW47RfYKHlrrbVYio8zexgHTy0jZhwLdcKKxhd2Zi+CDNdzQfnh7DTo+p63QxCRUQxJkCgVuXAboog",
-	"eFUt06cOJXiJy2BHjhfncBFg12LN9bR7vjMc/2v34ccvreO63HzDGcQKVDu8ly57g+OzSYBcod6AbQfc",
-	"5eOYH4bpb8Hpd4in81zbSYYqx6K1DoCv+OzqAAhaFHJhPZJi6XqY8BzCeKAUeiwgehiih6Yyzw52DODD",
-	"0CTHPnCgDxSB2txRLOyNL+nmXDAyBOPnMLKVhAp2CTJsLpWmOVQmP8CgpmrJbNBfLG6M+sNYP1vbMoFa",
-	"RxiNZ+uzJzMuLvBnrPKTzOg7+4O7jI5sLXMoqICBc1ilndkSPryqeDQiNMtikbi/0RzDdkjOr7BYJfzr",
-	"LhWKKnqKOwjLvb46Ec793MgtL1/JROa5XKiVYvaOhBiBm2/zPQYIdusUZCHEfByB+el9RjX9kBBmrRR1",
-	"sE6q/4oS/TcRHOir79xLgOBfNwYBIkQEHAtQF1uiAbEQanhGXVAGkUV47lpDARuhe1NajGVZkGvOFvcX",
-	"wfebqJO0YRBOQzRjXzcEmNeuA0Bza1P3wLgg6S9nVNnUP+RepEtJxlI+ozlECyMz7OPD5GDdYD1/3HrE",
-	"X2EnZ9DwLkMGi+UeRuwY+EcesaM3x+pJ9/mbl+T4cPjF2qG5V7cv4mI/eCqzLXYfREt972dGvI9ZVkg5",
-	"U7WqZofr99u93zydfFbOOqPhwBzOGRf4Z3VQudDs0nCobU8qCvubQuBrXAXLtK5bWq6X67jJ0A7Y/31f",
-	"0cG7HeHNltbevNoHlP7a1tKdjKS6rbN1gKktA7oSYwqKiC9pH5HEqiT2rsTr7UHg6WlVbz5jE1rmGlTm",
-	"xM/ZNOMYnG1nTPUU/46FlmSAyewtsaOkm8yL+cW//uu/k4MNcaS/U+0eYygdx/t1Q2EnOdXNiyPzG8xb",
-	"0XoArKUs6MKIkkDcADViScDzTtQxBuuwM+oMD8nrkpKMKvJ1Lgu0ZcBgvTAGK7wxGPSGT07MCfU0BuLH",
-	"S1gjhie5lMUFLRhIklIY7t5RP82q4T0++RB1UKcxQ0U9ZdQ5PhkMBoP+YADRnFa1GHWevX1tenRnVzHa",
-	"A0X8x6gDB8pYQQvZs2PAJQHVoaG2WxlJ57TQsx3vyRwF/DpFfFzvW9cZ3Qdk7gMyP/W12ecaUzmvmPsd",
-	"1YPtQyytguCiLIMIebyY0RIF2am/rAA/wPJ3KoVx4QIpvF00aY0d7iNK9/c8n19E6R2Y01ahpZYR1aNL",
-	"7Y93DjD9PbKqb5hez6cGv5pGuGd7e7b3WcXT3onx7XgFZ7u6ZXAtcstPEF/rnEVRLKyrKCJJKmWRwe06",
-	"8K3K9gY3E71sj8ONhQvEPTAcH1ojWSHngBsjbMglXLRjT6NAEfXBWrV7NsBqd+lBBaPp1GUIediqbuIw",
-	"HfsVh08OfqeSAuPuasLi9lHFPGUXZv9acnL93taqJbd4Xw5P1npfbuEp+XWiineVi/vo4n108d5NsmWA",
-	"8P16SjbgsZ23yBsvbcMwYWO4uABV8xLXGCwMyJAQLUzag4Ux+HhToLBppi1S2At4K6tWZRGJIS3f/DVm",
-	"cB80ZcSIhqBlmvcYgCaRp6+/G7VFRIfxZsrCnnGz0UxpuLWPYnHNFYC6zegVFHMmcjJhBZECUPzlQqgN",
-	"kUvLXwfZ7H9oOHK4qNuFI7uT5cEF99Job659LtHITeL91CbbWtny8L35z8UGr/xrNpPXzLMhMmZ6wZhw",
-	"vJgCsLJlwKdkLPUUXfHgKRNXGIuYSYYlrhBBMnSU7Zxg0mosQMJLyFi2x1Qwg1xAaS8z0b2mu+ctn4PS",
-	"CQTv4UiMsvWrOYWidbrpA3CZOy1lThFIEpUUy3o6Tet3l8xc0zm4pMoWBflFsD6NTOdQVbZRlEEmnSxc",
-	"OWxwcnjdGfz9yL+ggIZpv2s7mFJVy5qrd0E1obHQfMZGJKmU0yRCh1ByzdmCi0v/N6inyb/+678P+uTM",
-	"csrDwRA4I4RQxXb3RUYOBwP7Ow4awPJOfUERH83uR0YvKRf25arsYAWbUVTxWcGSGQZODP+G6oJ3Yt8k",
-	"efX2HECOuQv/0QC4TM1i62Jp68zaq94FT1m7et7C8G/rIao2ZdVD5EyO4J3AUeSV7VHYyC0cQmY+nln+",
-	"Ol4hM4SNOeeG8OAQsOy0blwC4PQCiwYLhtUn98J0G2H6MYKhttpMS9pm2+oW9f5ibO/32/v9Nph3lYIB",
-	"4v6O/j9XZ4tLcbPbr8oMDT4BqY23Q75KFxGyul1yeV9Oos8oz10m6WK6JN0krP8FYdOyFCn+06xQTrkw",
-	"f8UimVFR0jzBJE3FRcqgileEyaxQdpNCyczIaCtMaetbLEXOlIpFomThgqghzQ7KDmBVrwVXrO5ydIAE",
-	"VBktTED+2Zmf4z8lF4RrIoXNzZQLQbpUhIVuYGCsmFGBV4mTUtHcA+BAeeYDAldgWA7H3lqFOwKXV5tc",
-	"nBhTGpEZFfSSYcqpLmh65SECiytmdKtY+EJCcWcUXgJqKW0WrrsUDfaTa0AZNHoY4PdjDiti6kMPPd8D",
-	"xLPzlKGvU6Hn0NDIaVUbwq4ZXuStc4G+CcnyN5u+GazTx8riDBbifhI5wb3LhC44C527hszXu3bN09sM",
-	"+TV++XE9u0F/2zl2mwxsr27s86B+HT9tW5XLQJDXuOBOonyLrCjhc6/rKVGtEn6jTDf8HUST0eqlQCkE",
-	"94H+uxTxDbgmdCbFpTHjjFD2S5DYOBAOlYAKe7l5zTNWPFAE9QLwk1i1QJMFG0+lvIpiAXWxCZ8ZLc86",
-	"pmyUpJVIEZkwlil/cUe6laYRi5qqQVZ0Eqd59MlZtWpc3VhIoE/OIO8M0Ou87+JwMDwNl97B30lhYYpC",
-	"P/XhYFCBLmE7XJMpVREphXO8dI01DIoOXF0abUVpulQH4N0APzh1CwVyvGCwSEa7sWsK+btGcVK/N1Xj",
-	"LMuCM/brZpJ5sm6mk1X0jluHIVzWXnbHw1D32GxELuW8Bt3PNALmfx2+MSJ0XCpmW+xshNW3KsCoUx2U",
-	"XdxNwSLvkqz1UXSETe4JdzQXVNX4M55U9D7BYQxO4V6D+OQep1vsKA839LTiqvvd22fj7UEsP0L9Y3vY",
-	"AoXnfpTb9yCtbgwgOKdXLFS05KTd9huRnGpWeP1EgeJBuI4F3FlF1n2EeYDWc11XEElXMR0CGDpwgFiA",
-	"vAVkACgSA0Bdtv2DPrFBDuEoBUS7QWdyIYxkR+yxEXwG13qB3m6UO6vFhoqxkVZw3zalxcxGTSsmUFEo",
-	"2LzUGMkVarPhtduUovZUMUujh625fPufryRi3lddT9wuyiMQPI7+9v6GfbDH55L3g9ypxUlxKy4erb9b",
-	"QNvWutxXyvSRtip9i+myugeIxWLKRHvogGW3m5hdLMJp/n6Z3TdM38jpfk2T7IHa6+t7/vnZOHilvCLl",
-	"/D4Z6G7eqfCAgXcHo3L1w/They2vmPiw9sL3GRbM5uIK8yk9r5oZy+SSYaHSRcG1ZhB2NqfAVvEic8oK",
-	"FhmezNMpKVgK0KGQy5fzFAPICpbxgqVaVckU4uqBIrLgl1zQnLx9/QIQsmIBQ4UC4sqmx+OoXLSPG5P1",
-	"dzLfNiQ/gkZ9KQFzi5pWUWteUIsQSP33pCskkXMmfAOtGYLnhrk/NRNpMsejwWG7eMNpw5KZtXC+h3Eh",
-	"F4oV5FLCzNxK1Jagzule+Frb62KKG0sIkJZum+wFpWbGStCAHLo+CnIiixkUrCwL3lmFMtyav7wqxzlP",
-	"m1zmeNsPQyZwsn1/tzvS+O26g83SsgDQrh9+DI/515CrSihKfYDTFlfB+X7qpP79Hm4gQy4uz83p8Cdb",
-	"bjzZhlCG/8//NTTDFcroV0KTb55/jXc1355/98Kfh1zSTEWkfozNkZozYcMYqtPTJ7h6GAyCZ5YrG5aX",
-	"L0laMFsaZ+2hejlnWygcfEYv2cNLPqlrGp5ex1xQuLxeIdnVS+G2hWgcuac0nbLeUyl0IfOWm7R8QZeK",
-	"JEL2ID08qW5dUEezDMW0YrPIAfHv5sPHRDkztONaDaoJ7U/gygk0dNPT9jyQOX/H8l/p/FnOei/4+2g+",
-	"+CZD9H0IMWmB4KeqBsG/Lrbm3A/zt4uLrvLy8qMho7sFuFVAzceMZHED2yKMxe3h3hbax678OrErOmAj",
-	"jtlWrGWjQ99/vi2Ab50h9klijn4SkUSV43+y1EV22oOYGI4SCydj+6Qb1MIPuvAhcJ5PRiQOYYOhaKGW",
-	"ZCnLokIN/t5wJNMfWFYkBAe2QDT9uBMBcAtJ5XxJ5KSqQ1X19QArKFjfDMKesGxktEk7T+ufwtn3D2IB",
-	"/hDwT1mbyLRqRuq/sLhhhoWiNmbei4hpuuilVLHMGGdGmqCKUpSwChguk05pQVON/iMqSEJ7P9uVHfSe",
-	"JESXhYAMdy1jYUywpJdEJC0hv+nRcfB95OcDHL2HrTwmBRWZnJEpexcLLB0BVopl9XaHkkkhZz06573h",
-	"o+FhNhwMEwioMcsOQxfS1qCA2B9oh1zya6ZI4hai96//+u9kPX6wo9VfN+rDzLcFHwZXwcHSB+EcvunO",
-	"VM9yYv+E/Cc8IGMzBi8Xvy7kjJy9em5kIx4T0wPERrsnO4RxuCW7b8DduyxIRjVC8aMdAtOzB8GC7RJV",
-	"AjjRpMxzMAzcxo86K1S2E6pOfTmydd5LfzD3AMD7kIN9yMEnQA/WFWvfWjMB7lVXTN4bEbodeLA/4w49",
-	"uE+eWxkM0h1ySwtWKjz6bRfMgTza7na5xlf2SLr7q5HPD0n3Ngd1eyDdNo048iqTA1vst92Brj+M92/t",
-	"b7r9DB32+7O9P9ufDVzsXU73jt5Y59HLy8vb4MVWXoVNgLFgxfMCUWBtDR8j5FHCW4CLyFjWgvigFDBb",
-	"Lf72GsjRGsO5rTHpTbx6AoFgC2IfkZyLmvlUWYXfV0WSbOzIgrGr25iHvw7K6K7sdI8yukcb2KMNbIky",
-	"entWbkyqcqtr6SCo2gd5oIeyGX5iw+ymDAI65MSmEr7gSvfeVq0kBKm5fjddisvSGrur99SxCC6qSeBr",
-	"BU+umtE8xzsYuOKtHLB+hAB3HYTwwUhtQB4l41JrSI40duIMG3n18s152+j/9FKwHgSaJBgawpWZLsaO",
-	"fPPs3Eya5ZMVUKUw7w+WUaVUCFaQCdOpecEuql066hY1FsEGKCKkkXm1sEmXrBhGv5OuLIIAp4NYXDKt",
-	"HCQDDEPRpSJK4g2mLDFUHleiFl0ZYe3qxpYHfvnV6EuMumyEVoKqP6VziFJ6/fVT8nhw8vhBu+ytZgJ3",
-	"mxvFk2bv9MOpnuWB6O2MOnE5GByl/59Mpno5Z8S8AD8xfAAV0fCHoEd89jB4iL8AacyYnsrsTzFci8Sd",
-	"8DkXc7OIyzn7U9yZAheMO0CLf4o7TSqKO6iq/CnueHqqN4c7sW504VP7kxkf/lC7cd0Yb9E842YXT4ml",
-	"Wrjn8Nl0+9iGwPfdXLNPH9wQrbmcqw6Xsbd7GOcWDHcEFewNi6E8H8t3QcJqjdtYbgD4cbZmPnxYMQoX",
-	"HxF85CsBiEztwOGDSKTTWKRSXkH4gciIU0MsYl3BiGAcLsUEYxnLiJAFMRwQBQOYBHwD546A0feYSGVm",
-	"meWszDWf00IfnOKdWyysKWK65JdCwn1lmD9ixu6ishYMsQSNQMqyCjurNXsfC0E0UXYOoiqbacxSaYRY",
-	"M+fdLIiQmBxV8dcmpqFL/e+TrySHlH6becQVJB/lTKk+OXNBnIHQFLKKu5zI4tKwf5prBnJAFiiZrFOz",
-	"6v8gDM2HMVrp59jIb0igbG3JvestFose0ElZ5JZUavLl/QpbByAXS2SdrQ20l4LBF2FDhvt4kgTe3nNX",
-	"andp9Bam333K1mydcJ3jH3+XJVnwPCcFSxm/ZkCPsmB4iaocZXBFMHGub9ub31bwBalg4Uk7dZqSVZJ+",
-	"FdG3nTkEn93WKMKv15lGv03ZG5AT6Uph47gPdhe/jU7ed87m/C9s+S0YJ6bXD9H7zpn5eOWBGRAEjKLc",
-	"rtPVK1+Hp9+JOmWRQ1SAnqvRw4d0zvs4nlQKJRHI4eH1cE1UXsEmrGAi9RWpK2SouVRcy2JJugk0iG8k",
-	"B/U+Rw8f5jKl+VQqPXo8eDyAvn70a7W+kkTXsACaanXQkC4j4pKrjBCLiGK0SKcRKayHMYqFLYlkBAHK",
-	"CuTJNvgB6yesTvhZPTOrimRq9uh7IqsdVd1UhvDmrrxcQQEPRx8FIiWOmsjZq+dG7SG+apKx7XzZJESg",
-	"8GIH1YaMKX4pWEYUM3qcZjmmx0HPWSySVeocEaDOpLZkFUW300mVmEaF1wLQ9wmMc1TjbpHLTo6MplUl",
-	"J49lqUHKowYzXpIpFVmffO8T1KxxwGuJd2DlOxlNAhEdTJVsO9Na3s3qZF8HVUC8V9R6HXjRqAhbbWaj",
-	"PlYscHMrUOL6xpLavuopU6yxs7HgXpuxIVJhyK+c4AiiW+12ABTZugJZDzRmenlZsEtD4USana6rm7b/",
-	"KoEeXCDVjNcujiN8QfOl5qnCMiw3EX7bAlU0cpsVOHOddz78+OH/DQAA//8=",
+	"7L3bkhs3tjb4KhjuHSGWO0mRdZBVrOiYXZZlW92ypS2V/j44PZVgJlhEVxKgE0hRtKyIfTUxc/vf/Ldz",
+	"tV/kf5N+kgmsBSCRyWQVWQfJarNjb6tIZuK4sE5Y61vvO6mczaVgQqvO6H1nymjGCvjzFdPFsnc60aww",
+	"HzOm0oLPNZeiM+r8ZSpzRhRLpchURApZioxlpJxHhJo3yGLK0ymRgpGC/VwypcmC5zkZM0KzGdeaZf1O",
+	"1GHv6Gyes85oGHXMc7xgWWeki5JFHZVO2YyarieymFHdGXW40Af7nagzo+/4rJx1Ro8fHQ4GUWfGBX4e",
+	"Rh29nDN8lF2wovPhQxTOpPcCZkDzG0+JksI0R2Z0CbMRasEKlp0QOlZMaLKYMkFKcSnkQtSmeHSXU/pr",
+	"7xXV7Dmfcd2D/67O52zKyLhML5l+oIgqlaZcsIwUVLOIcOH2RZE5K8iMi1KzPjEvzXMqHijSfTSIyHB/",
+	"QGRBDgaDvcj8MZEFrIDbUj2VpSaUvKU5z8glWxI9pZrICeFakTTnZklolhVMqQfKjqe2LI8GN9v6RwP/",
+	"v61W6xWbUS64uFhdse/kgsyoWJKZLFi1PtovJNKuIgW/mGoi5CIiY5peEi3h3ygWSCl6ypWh/RGZFHJG",
+	"BuYBXa3suCyUhiWHp/qxqNHJ400X5NFhuCDHg8GXw+Pj/aPDLw8Hx8fDYFUGG6yKYi009Ebwd0TzGVKM",
+	"PRv1o6HtuQhWyZ30SZnnsaAXlAvCJ0RIMikLPWWFJyCuyIxmzRUYPhocDPcPDo8e3Wwl9o8ODgf7B4PB",
+	"l8fHm6wCDqb3LFtdgFNBeGbIGbbUDjsy+/lzKTXD007VJRcXRJXzuSw0oWNzJnidzDuD4Z++Pvjr4X8e",
+	"/f3xD4/+dPj9/p+/fHn8avB6eNYJZzWj754zcaGnndGjQz9gpQtDsR/MgOe0oDOmLZd+Qmdzyi/Es6/b",
+	"OUBqf3+gCAeWy80vc6qnnagj6AyWI+tctdD/XrBJZ9T5t4eVqHiIv6qHQfdmbM8yNptLzUS6/DNbtiyn",
+	"YRQlI6XgP5fMLKORELm84CnNPVV0KXnz5tnXEVF0udcnhn1zpnAXqI6Few5YTUqLYgnUp+iMAQuiIiNj",
+	"mS1JwVLG3zL4dcLNoSuYmkuhmCdLoTSjsMNpwag2+0gtoZuHZVmkrE/+zJaK0MI0P9fAMGmaylLoWBiO",
+	"uH9IprIsVIOOO0eTQfqIDVhvf/yY9Q7Tw4PeMT3a7w2yL8fDyZf0eDxkbktQ8labEixlz6zlGiLZPzoC",
+	"Enefh4ZAtGaFafP/+jGO3+0Pe3H87sunP/3h3zurBBV1njOaraOenNHsnijHdgsjaBdgnh1zzWaKUDKn",
+	"F4xMZZ6p2tHaH9ix/VyyYlkNLodmw/FkbELLXOMr60XLcAOR8qLI2vQis2jKMAFpfq9zAPNkp32o8HT7",
+	"UN1rTJjB/Nih8Am+/KltO1/SC9Y+Llg+LY3+UhYiIkDAhuBBSA2b+ljbOE0T7cMcXrOgG8npl4Wcs0Iv",
+	"15Hj3P5+TyQZdG9G87qcz43ewqV4OqM8bx+TVW4iwxVSJnSPiVQa6UiRZPWUKHYxM3pQN/mPBPRGpenS",
+	"/M6NBNxbMxEGfd50LjhiM40zNpvnVLPXeXnRPgVtnzB6Yl5erBmP+enGw6kNAkZV0NRIzTN5yUT7sEpx",
+	"UTKl6Dg3ZHvJhOHSRl7MzLcXjHRl4b7KubhErXOvfuj+c3Y8+ev+n94d5N89Lv68P/8fX6qz4eJvvxyW",
+	"p4/Sp8dZ+1yhuysnG7Dg4f7jOgt+VOfBg97xae/vtPfLea+dB38wHaFcApn+Fc2sTmI+pVJoJuBPOp/n",
+	"PKVmjR7+Q0lYNztVeHFuz74qZzNaLINz/0ARtyZRB2QwvFsUssA+MjyLoMefexXDcBqZloZ6odfzssiN",
+	"rNJ6rkYPH9I579N3XM56qRRK5qyfytnDTKbqITSt/q2tRbt9fnT2F/IAKP6BUQrta2ZtPmxM8TAZeKFO",
+	"S8+wMa9eVArUCE6o618WqDVMOMutzsfIopDiIhZmyyJi9Do5IQUVF6gR+ycIMj/ThrX9TgjF5kBL4YoI",
+	"qWM7kj+9fvED2lqOlA3doaUhJxMmMsOW/chQrQhM81brr21t7DsPV1+4yiratKXqpXXWxOYtmRdatPFr",
+	"GqiehX1/IsUk5+kWx6b1FFSa1/klW55zcV4qdvujsK7Z6jyc1ixrIIeGGkgebKJTwhlS2phhRSnMDp1Y",
+	"rwXap0Or4Xbu4HS1jBkU8aQx8mRlTBGRAuyqWChWvMUTSIUEC9Eev4zNc7k0i94nf6FckyRw5iTeIqUi",
+	"M2aBmWF9FKE5MIKv8SlrGajKNPBmxQPlrYSVg9fwiV1FneGj6xw2uyPb+UYWY55lqAPc/MxOfDO3PaZh",
+	"S6Gk4oqcvnwGBAWeAJr1pMiXd3KESj2VBf+FZWRcamNaMqVIxgRnWURUmU5RmfSdwihSmudori4Krhkx",
+	"uitMub8TFptQ3jNhNDSaP61I6cYSwzZ1jj/cXmlqNBdICEHcrwR+JTJNy8KoqHdAiK+BDfcUz1ij9R1N",
+	"bURTP0j9jSxFdjtyElKfT6CZ21JS2FJFRD9IcOygqOQZeZAKfQ4O1wd3QUVnIGXRdUYyyUD1JewdVxp1",
+	"Zq6c+6xPTqtH5cRJ/1jY3+31ivICfacKb0iJL+kylzQ7k/I5LdAqvDlBzrGxcy3leQ7N3ZYw21qs24VO",
+	"qwQbiisCTxXGmhJkODh8fPTlIzJeaqbujmTXdwjkhzqqkc5zrUh3SL7nX+3tGONm5FiOc57exLHxG/RT",
+	"gHeo4ae4ExJELxf6CpwFhHeNE1nMVknt1huy04FupQPdev0/D30BjB/wsFrSvDOi/0F6D5gssIspVagi",
+	"wGG4hzXfScZPJRlvvXXmbPKUvRH0LeU5Hee33D2F7Z2XQYO33b/2Nus7aJ8xaxk8VvfRHTnn1l3tous0",
+	"pcKcYdSsbUDPYspN/1SRZHWNk8gH+hRUsx7cqxK7V/27cJBVUVl3pGi8ETYYg2Xfs4zTM7hxuQ2plFWL",
+	"5zPT5Dnc4tyWWtY2e8WRn5XmL7OhxkBSJJzJu95isegZbaFXFrm7ipQFmZW55nNa6IfwY0Y1vS/2YKgL",
+	"OrHd3ykj2LGA+2QBI7ySJvItK4wUQtrhIhbGntBMUJGyPvlB6ikXF2RBFcmkYBij44bd7qJfTJmIhREX",
+	"uLlwHcCEjgjLFcM4OjmZ2BBEoxF410HOlSZHg4MTHF0s3PawjIxZSkvFCBVL8t3Z2ctwjm6CXEdESRsu",
+	"BCGJKhZTKrKcmRalIPOymEtl4x8LNmEFE2kl2KwTAp7NlzboKxYQ+oBmwD9YakbTTYAy8EXS68ETSUQU",
+	"M9NJ1cMJvWT9WbZ3RzcLTca5sz1bWMaZlN9TsbRfq9vxCyMBz0ECnrN3KWMZu73W3d5mxS/MihCUuu73",
+	"+7vPg5gW9L49UCDwbddc+d6vuovr727M7pec3wjq74tuq9MELd1ek6k1Fl5qY9BD7fYMw2pcCMVfe6cv",
+	"n8H1tizMB+jIfWUDI+/ono0JbVeITCjPUcAZOWYEzbyQb3nGshER0ow1ItTH8sPYjaSMRcHeyksG4e5G",
+	"FrrjYmYGj9qL5hVdGSJI9VQqRuQEZeGaCHmIMnHx5y1R9js3+MaHZV7I1EaRPalOyhZBVVmJvzciq06D",
+	"OxTwV0D0El5zqKuCrHx750xoCK683cFbbS88e9UgcXwP/kEF62eS/Yedo2nvAaF5wWi2dMOHtQsCVhpT",
+	"FyT4DQ5GwUrFbEcuhMPYA1dGmzUCYrCNO4+z8c3WFfBmYI3hAW4VgrmQjE9AHdTuQOLiKN1CEWCRuYh7",
+	"p2WPGWEZ1zCEayPvsNm78ma71qqZu3h98iCdzc8H/yMdjP90NM4Wx0fvLoaXj/5z/J/P//TAqeYQOWP0",
+	"aCFJLsWF2VNG0ikVF+yOYvNC+5ErsmB5DrajDYWoljClRcENty71yOyKI/pYANWTrrZmw4jEna/dr+Sp",
+	"wNwBw3m7vM/6EZwItUd84Enc2TN8PharEUs1qg4owVB2RGi11QvD1GNh1rtUleFC81wuMKrPBWdAFlXw",
+	"pqAzDOKYcaU4hBraUFnzoAt43vH7jfn979TxAzO5R4eO6zNpdprsbkA3oEy/MbBGp6juATVmGUcT3mYf",
+	"cKN1TGiu2Gqk5VwqTXOnLfZJknPBhklEkpTrZQL8OgFdtFgmpPvs9QtyMHz0qDeMBc3nU9rb3wNO6PTv",
+	"E+RNIK3ntNDIJ5O4E3cS9HLoKsOBTKmKhVhNWHzfMb13Rp3nXI2l+ckOoTPqvDzrRB0YZWfUGe6TVyUl",
+	"GVXkm1wWzKhJOKVze9iG+4NBb3h8ZJZ7HqyH6yI4qVVvYSi+TTJpzYaK49erwffBYJs5CNXyEbt6xD5L",
+	"zHAhADylc65pXk9IwlmHSVr1hIDT3t9/er//4d/bRmPXKpxo27KFjd9gzqaX/XovB0VGJrnEu9ZG6yvv",
+	"13atPla7gY1GWtoo2AWXLakfrzVkKIMtJlIQg7Dsy/oaw/bTlu1fTYmqsjh+tOsbIT1Vm1+lUsnxP1gK",
+	"5/1U0Hypearglvytyxn3eVl02Ylac+bMYIwFx2g6JXPJBdhzlChmdBF0Mmo+Y+QXyI8vwe9q+1CxMGcw",
+	"pTkTGS2q7108QKJ/SfDF7puzJ2S8JHZIe31ySpKMLpNYjNkFF4pQTXKZ0pzMeCb4xRT9oIaUlkSKIHE3",
+	"zWV6qaxqR3KqtIrF/oFZ+/0jzG08MQyhYIRi5+qSz1XQLgRrQ0q865mbNjDrkhvNCKO9kgVjl4l7TAry",
+	"vRTmParxKlHTQrtMT9NgLICNPX40GO6dEEqSmRR6mpg3uVY2qzOjS1xV/GjYoJkDrr1b0VL7NGxWcJlB",
+	"8od54IEiCfQLIermAaN+FTaJPRZuCx4oOzxgs5NCzpIIBpEwkSXwIqNFzttfZSLDF7VMzELgICAdbCrz",
+	"zCzATCpNhtFgMKi23fJam/yHNGeW0BC+WQlDuUGKIfy+ctS+onpaSDlTq6fN/xSRKc3fMlWlBVLzzYSM",
+	"7ROkS4mWPGdh3r/50VCJmsoFK+q5V8P+UZAUmMnS3oOEWYH19Gy8pMrZi0lnNDBv25mIcjZGp+BXLPMT",
+	"qRJAr8s9vDoJPPJW0bYCWVij2mnzZvp1sUXLjDORsk3zqE/d8yCYzPSMgkh1G1yFFc/elBizFBIvjKqW",
+	"mE1JUipSlucsS06IKCEpfyILVmek+4P9R73Bo95geDZ4PBrsj4YHf++EG0c16xl2Vee1jw6jjmkTr+Aw",
+	"Pa5dtqpNJ/8EnzbvFYxWE2+O9ai3//hsOBgNzP9tOtaVsfFsm+R2lxq42Rs/mGetzpeV+VVbSEnin0qq",
+	"zQROo+y2gSpmNC+0zPWVG7jNoly7gTCMq4avbLKafXBzOhuMBsO7HKYuN6az1/j0h6jjbO3t0lejTjnP",
+	"7pk+G2oLZDUDBQaDjir24pegQXO1HWywFH88a+etNrk2tcizKqcebck1Q1QKhXLejtEo1NRLZw0BkbpS",
+	"fWaE5nmEuV7mLMAlsf0pQuFZsJQJnS99i6AQnJAElbIEX06mVJ3PZMESY9FOIPJMaStqG2aHG6j5ADgE",
+	"mxLZS5jGM81mZtFm9N0zfDvUUWlR0KX52SgTK5R01BsM4bTcltO56dZ6sHtjHx5LmTMqwDawTb2voQFs",
+	"ipbQKl+1bDsmdzM5JJHtduUM32keMtgFGK1vNgoowC9NsKIbHZCn4i3LJTqirjwoddqDGJ1N9QZ/GJuT",
+	"glauHGagomxxjP8CxgM4U51p4u7BQtgVrxoR0Jbmekkc04oFV4S9ZcUSmjFKMdxWQEAFNmifRAHINQSH",
+	"GqOGGe1eChYLOSGJphcqIV0+IRf8LRN7Vis3MwaV3jALeG45Z6sPxiJB3ll7Fr+qPw76O96E51xcsswB",
+	"2MhJLJJq82rvjJe+zYLl4DerPTDCJYDJgNbPlGeFhi1BnA3cGc4LnjKSFXI+h7xAY/S8Eaocm20ZsywW",
+	"sBsR2j+wMfiic+DA9MKdAmAwD3IRC9NfRIQZkN/EylcdkcWUavgx3JxRbZ9jUbBUFplCjp2ziYa0ebhK",
+	"AHFjWbkxumzfLEtWXEpmTw35jsslKxz9wjdmZuZcws1p56cVT1HjENWI9oXIl3Zpqh0MCcqSsmJu7RXp",
+	"4lc+J2nkL7h45kODksP9fe+tP/dh1AkY5bapWGQMhK+1L80IFBGywgDbSMCEKCWhYDlqypWogzBL9nej",
+	"OgFvsETYotBxPSUhHUcY74QDtUgbfoF8Q/1tR/7Kvlkf/+FGw3fnsiaPPTZOqvlbRFSyf/7UIjGqLvc3",
+	"6hJJ8RoF0TzzwVPphrrCc0YzuKGojerLDUb14QqG/sQbXVuw8wr7Du8fVN22nFLLV6buOTjZVfT3qumL",
+	"4RWrVPZ92IEhoiUp2AQu2owqdiFlHRqyYd3fBvTOUH/K59yhXa4ZmNWGUeo0DBzSBdUTGSQ2tXdCBm0W",
+	"z7CJMnW7oSt7f7Vm0BnL+VtWIEurlrYrCwQtsyJVlnos33kPjhSs4bQZPo7uEmQwVEWCxbfTiRyVXKWg",
+	"PIHt2PqyRLCFp98RoQCxAiRMPeBRBBRXqSCkFLkRlFTEwuseghaFXCiMIvUIn1RdYuwQ1YEBf0510mZG",
+	"3MYNdE9+By2tN9MRuPWoWuga8E9bmpmUurzemr+FCn8jK7xBXE3j+CqK+ggK+fZ6+Df8oiyY2loNpzow",
+	"pzOe9Z0HsFK3KqYOBCxLHRHLxkBfw1NJujSEiwQVWPWrQ5vsnZDEs5nERrKBaoS8BhOAIAwa34VxmLfw",
+	"lLtXuF7h+CexSFDKncs5Mxoy+MrtV2nO00uVWLbmxmO0W2KehoMYC3iKZaE+l7IT04jXkVvbiEXwREb0",
+	"tJDlxbRhvbiJL88LqsGsAHUO1+KhmegJScxg8PeIJDAc+7SdjO/FfV0w0zlgYcK0I4eMiTOG98LhQ2B+",
+	"xepbPRa+2+tI9ZV5BgIAbHN1m/8uBYHvZLnVyCoV4n60Ab9fmw7IyeD7kvE1eq/Pe/8e+gGaq3XzaHi3",
+	"3dQpftNlDkn+KkfUHeomVh2pzoKnvsZqNTepMdompYdEFoWHs2V1rpIObZCYp3V0X8NzZvPzhExknssF",
+	"y8jYqDVaQ+ixyEjGL7huhCqsDwOsC+6DOqihea0CNvzp/TA6WBPQ4CbwnGPW/3YBL9bF6wVc3ZVLWjy5",
+	"xrhfNUac6N7KhbuB4/YTu1bbdAzfzVXk9L2LMttqQ16IwCR0idsOxJnRLDK7UDCRMZsu3xBNV97q3ehm",
+	"aIXcfPheU01aOrG5tIH/EIm5mC7hBq7yRNmIaaq87+rE+i3B6bPgqqEJNwZ1dGSOyqoPXs/WAMh+d/b9",
+	"cxtROmPFBUP8SUUmPM+tI1BkhKmUgtsPnTEFWxRcayaA6LUFU60PLC4Hg4N0Dv+w71ieS/InKhj5WjL8",
+	"6aH9rTGDL4eDx4+vuDKtepipi5swD/PaZszD7MX59Re1DksaBfQG9LX/iW4e7bGrLiBViUezNt4f2KJy",
+	"P5r9ddu2Galp9m5NOYh5Trnomd8JzQFBQ/O3DXKuE8rGpIFXPJshEq9cbLpttncvblHsqbEzCq44HSaI",
+	"2+3aBeYGbO9WsqhmJDnD6qPKJce8/+XF02t/uOqbkfxcstLw6q6QmiyZrkyivciav1FldXab1ibUMolF",
+	"yPYdOGgqiwx3Obd1AWoXUU4m2FuSWGAKM96zJECXCVF0qUCydLlW4e1L1R8IH20R9uEiLDQPs2SvHveF",
+	"813xmpmj4lqsB4LZ59ZqYz9Yp1L1xvd0SQRbKFQYbx9i2nIPfgtloxkmUIXxRfZWzghMcKC0eKIrz8om",
+	"x8s5Yj5WjFAtxOZ+tKKbxcdcEYNSRZuE4SVuoa862rUb+O0jR1Q58/fNtjsItQXFbgNy6V8d4rHmUqRy",
+	"sK1t1G/cwV1a0Dcl3cbWhUEMm2zSa+s/3toZCQFtjSA252FeXfqr3dSnH9EJ3fQGhAO7cqFkob8x+no9",
+	"NrwWT9WcFeLLVySVUgFZPZAMRMYY524Z/7rALHsQazy/9uxafmwO9/aZJ4HK49gseTFnwoYLuzsUWYlM",
+	"Z5OQOX/H8lhAAAB6NfFh76UwFg1moljnpzvXPprEOmtjUfP4klaHb5tPdCxLkbbFA3yDKeDePV6Pl1h/",
+	"QUm6lBy9exeLgs3zpTGBXz15eWbG9PXp2eneyIb+QxmoSgOwwRcrIRcQDIFjXImEuFN/XItf8fBO/Zcf",
+	"w2FbH//x0V22P0dOdcU164rCSYQsrEehxpwG93dtfd83zPd1BxAoqysL/LwWSNZUt0E758VVkUyxCM4V",
+	"wUimQMcmKyo2ZIwsIeMNSnPQmRQXjeuhxmE82Pn6N/H1tzDaV/VbuzUXbly12db9e+KHm0cnVIzBsaCV",
+	"S4HgNuDK24HgDEReLl2pYRh5/REurFEv2PrWep2J/hebLBbqgiJTfZJkBZ3ohPzz//6ftcyH7nhJKHFf",
+	"gOq3Zx4yZjoufkK61Bb9w5KUGH1hhD4ZL8Hsz5I92zDcgHdB04iFc1VXTNvz7D0/oqg2HPDi+I5TKmIx",
+	"ZqmcsTCrpk8goNBNCd9ZTeZwKl4sEAiikdNlXg7j9pH8LLlZQvR9NvK97Ltrtb03oDLewM6yTmgtbVLg",
+	"SS1M0k4cg57qIVJwXGdchL0MP3U8zI0jTFbpnuvly4Kn7CZ6NLxolklzpXnq5Z139toYy5TrpbF74O+y",
+	"KJhIl33yhJumMZtRQ8rgnBbakL5LS4ZKN0uMdDKzo4bUU6pYjwvFhOKav2X58iQWNmHc5jtiaJQPfjY6",
+	"qx8SFBdRhOvWYIPNs7Kvyru+k8xpCI/eIAbV792KkVxPCfYttrI/s7qiMfjTdMbIK0Zz8tQjr1yXSf1E",
+	"yiLjgmp2EzgALiCw7y/fviaPD0nGLgrW5gDLqea6bORqHzzufzk8OL4yRfM4dPD2jgctGZm5FBerjfeO",
+	"+8OD48Or8z8f11qHj43mm8nbbh5ht+3bc3UI7Ps7jWwJdwV7NqcQsH4itASx6i2Yp/Uw99OXz4waH3X+",
+	"wsaKGwZ1MGhlO5YLPLEZ9yuJqBjvTJ69fkEO94dferaxClVAusnTN6+MuHvz+mvzz59e/g38zaZtYEEA",
+	"wFO4JjhTEZmUtswWmTHbyNdPvzdv//X0Dfzz178me8ibnLEMsDnJIWQzN9D1m1Zu5+mbV40rw5aDf7Am",
+	"wqBUWs7AC3Plltc5UtthvAoJUS6EFYoRwTcwhLJo3rv6DITlueK/oJtqMOgdDQYDon4Gce0fsCN4MZkY",
+	"wfB6TlN3qxMOPYjsryjia5byGc1PZ2Z87SQBP5kNnUnBllhDKsPX7MBHNiYEneguBX0iy8KVMrc58qSb",
+	"HJoZDMxe41/9I/P38Pj4uH98nOz1yTMscwgJIhRqHMYCD3IFvyqkg7yThYNXhXLigK7qLIExF9TobZNc",
+	"YklmGEOTZuwwBoNVsImAdLqDX38c9o5/+nHQO/7p/SAaHn7Y68ZxHz8Po8MPe/9nK1mtqfnqk76dLdpN",
+	"AGPhPzI5o1yYhXiyXvSCBwlNBMFUIxanDZotdGe6irC18s+HtZuZg7aJuJCILVVArH7ArOlRAfNWtUQh",
+	"7R92Ds56KaAoOiAUqigWiC9hAYQMPZygjWf+Tyv4BgtbkKfgEcQOXfE94vJuTl8+q6oCqCmdt/r4fODH",
+	"tbBHXzPddhONDbRJE3irnfNC+O0CosILKS4woHxeyIuCzizSB3j4LiCEnKK6ZSaUSaZGELMKRjFAO2mZ",
+	"MwBcpcC1zbNLkklYvkshF3hIU+18H9+dnb30oGO2knmfPDUCx201om2mssiqO4sn353+8O3T5y++7cci",
+	"Fr9iX78S286vZMaoMIfu11j82uv1/P+bZ5NVVk5+JYbH/0pO19ZS5crBm0W1uqpktaxqUEHV+29CHKqw",
+	"gCqOKAQexcEMya/kB+kAR1tBPEkNwxMb8pX/sJUD8ivsn3llRpfQeyaRCrvNYnxGS+biYs+1VWWAQVuH",
+	"OCIo5efrXTVqYcF0hX1oTvXUtTVjeiozSCqj6DLHRo/sAKHGNAI3AmieGWgFS4lvn5Dk1LybYKpzFYg9",
+	"pcr1016gFPs6hv1tVPrkaoMqn3Wk4nbIYDuAldIX0PfQbURrvQvyPf+qooQ2TDVs5KjRiFmkFiwz21ID",
+	"UxOa2N+3TfjaZBYt0vMmi0RIW5FBo6sssr11e4AIhPX+V9d8QRViVlqDfB10pe8lxIesNx7439ahGRr6",
+	"Zxm3GDE1zMvI+wIo8S4LY1ZGzrNjfnN3p1RpP3FnoZ/XT87KuGyl5CqHp5Z57Mc6pW+ZJ6vVtMx1Uw6S",
+	"frAX9+71vbSAeGM35uicSYkXyQ7U94Qs1iNo+10KSyCZxo6Az55VJVfQh3VivdZ4OGeAwgSnjrPMNdZS",
+	"kwBbPAhavLI2AOm6qgARCaoB7G1wwH3+9jrM/19rHrG2YlwNeOmwSmu9aFGTV3ai9QWd22rtrMd7XMHZ",
+	"XYs028RfXSXu0AgIv2yHgl8phtVWYaLmGGxbwnbF0GpD2zmWHfDbtboWaE0fWsEy37dH2LF3EKXI7V0M",
+	"mq/J5sCaGNpqXsPg1qSuY9+uJJxXxcuCN62Ow8dtucZVnHVztuYgAK8BlZFJo/CTJ6E+CJDktABBfWIY",
+	"PEnMvBozuraIftMLtRLLdXUsBOx1NZO2vWxTmr/JpSxOC0Zv4nw27xJaMEq6skClOqciQ5i5eS6NQW5+",
+	"3vPBX6XgetXxZb5tQRj8uaQFM5oRRA8VROEXE2ahlSwfUj8b8wts9npwHXy/stcVuLN78vH1AGjwv1YX",
+	"0xofGPYS4dTaFv45o9nWrkTQWLqpFJqmeq8B6BHUZDFPFDTjqQYbjuUTNEYKxmKBcHsRaLj5W5aRKSvY",
+	"yBgZwz754gsLyIG3JIi40f/ii8pGckal0afg2RGJLcxD3LHQPYS4d82P6PSKOwlKQAyA8YLQqCJBSxBp",
+	"CbimPGfQkqEbb216JIeqefeGGbGQFlAkuDbWCwntoFto5BBHbPinRTScs0KhHdZNTIM2NZAJnfzzv/57",
+	"rzmtxMIsBtGoeHNGuglOF17DLcEJw+tuHg9aZ2ArljsDlKVT6etLuqr3OAqYgrXTjQHll6W5jME21rai",
+	"H4t93G1AZYHHhNTsys02j0bBHsJY3CP29YiMpZ4CWKIRDjkds7yX80tGFrLI1JX7gkMpwGFRaHwX47Iv",
+	"ClnOQWEVGVGMFuk0cj1iIwVjGDIPX/bJaYPOzIrj89ADJNtjPQmmImjC8HFdFgJMcC2JGU4/FgdmmRBG",
+	"x962WcvB2GR2rUphjHg5wbm7sgQjIwjgAgLHSOdzRguFaB1Wu66tMm4WmJ1J7anV5T4J8+HN7kDP3RAU",
+	"2BrTe85vA6PHE6UIzReG/ucFA8sAcGwccVr4UesBRE8hWE+SaJbn0ETcoWMFR55MCjkjcQeyb+IOeCvM",
+	"mvBMkUvG5kRXDqkkFfo8Mb1O+DvSjTuWlSG4e66nLqU3FpX9raCGPsvsurdecFX3PFfeN9rHVqAL12A2",
+	"+hwjBzXRfXP2JCKvvnlCDg4Ojvf65DWDm706wEYTHuzQRj4Oj0YHN0+/T8F/fj7xDvQrZxo62z9E1ie5",
+	"WerHJvHUVSrPJve87n4XDtu1D8NDH6LOfCrFtU2/hIc+RB2klusef41PbRxrbeYZ4BBuCTGzDbBMHavw",
+	"KoIEzFxb3uETUuQVYefOA447GPnjadsI49JxP+zSOgppEvt2yIdmVW+Kegg5XRjjhvcjNnKcnPGZrU/h",
+	"Mvosa/ZAzw+UMZIVa72Bv1/kQJCO5+NlezoZOnctQXCGKS7znAOddJ28iZxeJAuv5OyFwKboFxCyAWvq",
+	"dzC8t3u0QUoeD+C6rzokq/jeEANZ8C0RnF7DKy+N8ruSktWSk3XvYIjtm4XE5+TN+vSFIcQp3N31+Gb4",
+	"jMCwLCpj1NG/XMsM+Yz9HRj0FRiOnhCgxYCa3UL57fbDvPbY32MkXp29bByJZ167BUQSQi8mhsFabR2Y",
+	"bNIoFGHPsE1xMCpbLNCeqRl0RpVzdkqfJBzNHc9jHRKK57OAVZ9LvEyvRMuIUPTUYyIPs6iBGPInbCq2",
+	"00NjAYwoQivHVuK8Pvjg1orex1ObdqrQXahC7YBRuBPrDtY9H/ftTvm3hn99tWxzJqIolhPL5l2tCZ9b",
+	"ZKVyzbvlNaSa6vRTqwxekTRWT28ZihmBxyMBq+xqPBIAjfBXQpU1N9w/ODxq+Dr991eDkwi9Ib6AmcWt",
+	"ksExrbtK/nYBleC7q/aDC5KYrU1IlypCY/En+pa+hhYJKAYPlK0bEtXWAb8bEZHsRehG8I3Hgou6ky5I",
+	"OjfDKEqLm0vJpCxsjR9wsK8Du94qGR3J918uA91My+GUbu9FtXi91KeceJRZj57ZEp0Jz7Tl/96ZiT8P",
+	"ZrQJQmsnAIq9CarrFfj4OKf9s8HxXSZs+gkG446Cld3ItnMzuSU8hGWALoL6o0BD1Mj2X/NUhmbW9ldK",
+	"K+YPVNOwBkKfIPSxMxCM0gp/K4eiCNV6Z+j/oBrFrUXutsG9ilWmu0MmGHhnPg+KAYHLU0jBbD17krz/",
+	"kHhE1moQ7Wpq2cjRO7zTZDEmsrYTe9A7qKzTPwyGIwi6vLlL4Xp92ZeCgaSSNWMa3MmYmrnf0CEuhc0G",
+	"6PhhryXOG+eBW8K8eQ54oMJumgseaNxrEre8TxAvn0beqMNCq67kWEQSB7WdWEyVWo4l6XoAeDlpFEtS",
+	"DYyTVfDuWvJcI/PJP9I6uRvDS+DJfaC8aQyh/KgGR3D8l3Pm8mxsgFQ3ZAMYehUiyptW9lqwDzaypWrn",
+	"YBMID//8JraRe7p5AtZaBq2072qstkTG1i9ArYlfKazoP7A6s6UpG3Ik2ALrGdSJxIL/zwup5ggRZesA",
+	"GANA6fPgU6EFxGy8ZSKDoBlwGtSpyDbXSkN3ljrXJ6dwo+V+cHdXvECaOfGXZVIwhZgCNIXozMVU5ub9",
+	"kJ58SK3bMlyh61Ludg6O34ODY+WAfi8FW96grt07muqVDJKVlMQEn4Az7HNLYoEHKarlglizdWSTO0g9",
+	"t8OFHUIpxJlUOhYuU2VSGF4vhSLdQX9I/kAG/X3yz//3/yOD/sGeTVyxtVEgagqSdCG0kCrCdSwWFKMO",
+	"+2HkpDmEkLlg7HFBrApkIUdsaISb5wMVixkXmLnh0b4U/yXItwIf5bzKmlqS7r5bEFDzY/H0zSsY7ZvX",
+	"XxvVEID9Xv4tIgfw51fffb2H9+M+cwdkiVHTfUNGDaWI0+77MdokcAPMuuqucXrapYI6M9DwhC1YYd6c",
+	"0yxjUA6zCobBS3yb+4nyze2HS8uoJpr4TJyEPH3zymcIJWZ+eyulXahNWaol8LjWbC7YSlUX6vOcrjoL",
+	"9aSoD2Gz17GvIL+uKQ9t30FrbaLQQaqtGIYg/x4oMinzHAKLQe8HWnWVPyvunk6poXeMb3cXY2Qx5ZoR",
+	"NaeNBMJOO07jTfDafnBstYGQUw9/IXRslDmnHkZE5hlTGuus1Yb2Y0exPAcJnMrZjBUpp6Ckent2u6jE",
+	"a23aF4I9yXl6GZREasGh+OYJeTw4evwAkp17gNJgwVcTY/b3grf/+EKwHjSZrKpvzYfDMjT+vbqyUX19",
+	"nQmy0ngbvb10km2F4MwPzgXJBXnaHz46hESrNlfrH4bgUH305ePjAejwrv73BNJRRIPg4PGjo6PB8Ph4",
+	"9W42zLuL4z8EiXePIPGuPdPudvn0a7PowWRryqyRr2ATIRvL5YIpW8AY4r0Rb9d8nPKLKWRNnFW/WWV1",
+	"xrMstyW5oAiZ+RI79DYc/gpLCjqtMIxUWBEDA5YLdBLDQPRCumaNHljlTKKTwLJkJ+qUkXLO3zilKooF",
+	"ymwX2OVk9EZOhOFNnQjDVpipGzFd6HBrBo/bsv1rfNt3mlHRbo6Vi8C06QeEs2k9tzf1LheM5j0GOQV+",
+	"55uBukFA3mowHuA+VHgD1h8JwdbntGAU73yrwAx7v9pa0AaTX68NsbCPfYg647AG9VXvVMWqzVtBvecr",
+	"X3LPAbBEHVIhz19MOqMfr7N7qpc+/LQ2yqTaxs3i/FwBv3+FUL/aHDe7E/g6eOVD1KlIbfONqfIINtqW",
+	"6yMM6/XzgJte9woaURvbe66HG9p8XOds0y7O4OENLUX/0laRgZaEf8PBgbhidQJdjQh0LKvOIBwFBKwm",
+	"5FU1mvXBhLcJInSbcNNAwudOy6kckNYdCa5J64wMfsEc60FVRHwvQjTOeRONqOHeTLleGu0Fqjm4H0Gd",
+	"GS9jEWIO4ZPadHCV3jFenm/rxRw7jIxNX7jTeMhrQw0RIeh8vDx3SEibAbnXQaQ+rBozVcO61bv6QjCb",
+	"bjw3pqLbNW+TN1TiyGN7PIaHFfnf/wseGD46Wgcdw9nmlT0NR6lPKCiyed9RkNfuko+KvBfU0+uKSHei",
+	"gPAril7Z4xVq2oh73GOA0iqn2jhayb16m7hEJN0+SYC9+zDiiCSWk1v9FVatHq7Yj8UGoYekLfLwM1d2",
+	"N1Zxf2O64IYa4O9ZX2ucPaf0WN5RaTe4Qledyq/rm1cx4a8KfjHVZJJTjzGjp7zIMCE3IgUT8q0LoNgf",
+	"7B/0V4D+WnG1XMcfgVltz6PaoxhdQJGLZJwX21ZWM2/coDiSeW2z4EUfrnTjhN+gBrrjt1fFqdl+NokK",
+	"/AgxbZ9VfJq9aL5ZbFq40beNTcNdhnBTmn2c2LQanf7rxaZVUYPi8gYRo+KSjJleMAjUhVOJN5pO/7mm",
+	"it51CaZwMRMc9MAquD8309Zl2zwWyrbum7tjAmsW0nVQ83+sWbn7Cmo9bxRJC7jITTwPhlA/giSG87C1",
+	"NDZvvcLE+huE3vjdqip4hcJt9TDdnH5W0OPtD1dP7hbMuxr4R+Xa/8Ic+1Ww+auFnyz9wMYyVaOjkQXn",
+	"YkqzLDHKMNcRSd5ytgC4eK5j0aXkLVf27q4o0G8qC5KBBw6iNmY0Y4QKksjJhBUJVuAHBxsiZMYikQtR",
+	"oeV6eCzXdSfq2D47UQcaMf+aV5poUMEba/XIm8ewVmR2w0BWb7NsGsHaMNmuimK1/usqkLXCP2vGspYi",
+	"Y8U57kYUi0TJHLwIBROw0bKAvTqf0eKS6ca2VEhcUSdoCHLRc2TbAnegaqIR0xq0sHbGZ87cDBCgFrJn",
+	"fQdou0F8z5QWY1kWxFDI7cNDarboFcGeDi+Pq3DnpxIB1wCxfmZLGkiRSXNQqbCLgn74AgHJog4XWWkG",
+	"AC60luDNsLG14723AgjXxHTGIgzqJKsxndfcxLqKEfbFzCN7Fmwm324a9LnzXO08V78Jz9WKDH5lT+VK",
+	"kIORyIj8MzCHbxghPjhaL4c+EvLE3WhxrUjGhJwZ+kDROagX4uofHu0PrwZiuxKALeq89mHBV+ZKpHTG",
+	"YOgRoEYRCJvrJqcvnxkhYhH+zZ+v2IQVBc0RyqtmTJy+fLZJ8YzXVa2r7YN7w/p2DtMUQ3VnlOcWDH4x",
+	"Xa6vlWnttFWu6WFaMUbWFd6xxe2g4jpV9fJPsNddjsClU/qWkbExhjOWM6NCKI4goxCW4uKo4OYrHD6E",
+	"sDZyhWeb+9+aV0hhMvFsU3/cRoa5W3sISva1oK4ra7l/Y1M88/CeV0a0V+Tk0NG3DeEvGFXXs9Sgo1f4",
+	"wgoMu4X4se35GUQ14ru24nfQ0c0uoYJjIv1OXXE0PveFvmYRK5jYJmEvoboIYPAhLnoO6exQGTNCCOW3",
+	"PGPFA8TE2ztxCMWA61an/KOjATnqD/tDj5ZeqmYx6qPrGOI9+jZCtruxayN46VYOgEbtULBsPooroDbr",
+	"fzlvwOpJaSNySMtoq+Q+Is2UR1fFhDrx90DFAhy9kNlmjt1YvgvPRRCKXmotsfIBnyEK9Z6xRF11WDRZ",
+	"60VpQ7HiCtQiUo7vA+wINMmpMQwzK5GN0Ws2PKdcBK3bQoikeqmqoWfk1pzOIlJNM5jJhLEMcm9yKed7",
+	"YDDPqChp3jCWa4mdrhBiZhHdcDSw6+bVutVXPXoVD7i5L6PtlK14NU48SpL5SrUg+q/1e2ydrHtmNfoG",
+	"hnEIZIpkIG0AumEEEy5canF3RnU6xTvLBBFOk71Gqsa4XAKbLZjiGRP6ilSNo+19BxXDOGryC1cv0/5u",
+	"tC8z5aBc35Z5a5Bi7PDW++SZViRRJRx2yyJTKTRUhwR9E/LNWHHBLIqUisiEAygoF3CaoH4X3ssExSyZ",
+	"q1gkR7FI3r8XdMY+fDC6/fv3cOVybr/BI4W3MEZGOkZufoaT/f49jNm9DMkb7oPN2fQfwZTt//np31zD",
+	"mCL7QBH8yZJw8uenf0sQGjt5/z44audlYTrqY6UpqBnDMwbYBmRcwFe0YMQi55+EhVN8SHm1OghyO+Xi",
+	"AqBZn7nq1rDYhNqEaK4IHGiwhkYk58L0xegl3pwjkhfASss8Fj79SRFbbhOSnjAbQkjbZorM2PAyRjNW",
+	"WDRk3NhYcFUvDQy1u747+/45ooVjNqAZvkVcPEFIXPMOtG9rLDKV0jnLEH4cgcdpypAgcDksMjMXI0BW",
+	"NuaenShGWFKtCz4utWv3BOFw37x6HvzUTaYFm0D50SK1mNCkYKrMNaT7+SQwKhAHP3F4+OYPQztaomtS",
+	"szwxjUdQk5oapp9TiO2DChy4oIok/5ac2K0nCZ4fB864zFlCWM5mTLiiYFzExjYUujelIstZQbqJFP/8",
+	"r/9OjPCwryAEXJEqZk6ZmxqcJQQ2LuB8raGcvyBK0crpihwUsZGdGjMjx0rmZtVwJRByABcDlhUSISsg",
+	"TXDa+0r0ph2oBiTnTPTc17HgMyPYuEIr0hVRSbCSwMOxzJa2lACuiJLwrAjNWGg7FqXInWFtqRGJRrUf",
+	"RAuhbms2WQkbC5orCRcEFI8O5t/RHIpAwH7CzQEYzlgH6vvnETp9DXGisvFAIZ1BVQ6ukTzbs4FgoJuW",
+	"Rn1iH18xeO/nKnmTzHA3NJchrvLyYrtKr1HHsq2NXyu9/nhtLMldx7zD9Dz4hxt45Ddyu1vh5r62unWw",
+	"qIRCJmoORLOoxiz3BA9CE8SweXDFdtsk09OP6ebho04FcHDmq6gJd3gQbkSkNyS4dhTDVSq4cq+RPm6C",
+	"j4JZo7Y6ELBXl9fkVjwyug2UeYKUEEOt6+3PLezzoJSKU6zdfPwYVJmmTKlJmefLuo599aNtQeM3LRkd",
+	"7k5VNMU3t7ovm/oRXE/36N/wivfWg7qdZ8M28nEiG6pJ/sv5MmpMpiaNvjHKwsrlwk1ugmsE33KD4zYT",
+	"ImdHoHpAfXHDCPiEG4U66VlV6jGZsnerOKCxcNnpRsfp0TnvDR8N97PhYLhSOXjlifoMvzyoT7BRHPZH",
+	"2vtl0Dv+6Q+9vT/8OOgd097kp/eP2/37fuI39y04Or8N3tc2roOG8LhStjvDzVhojQpTgPDQTkBHRzcm",
+	"oPu6mt8IDOkzEfWrJ9wBn9do783Zk06LN+TZ6Q+nxKiYUEcAj2E3eXP2xFiOT0uzJA+xYL/54nTGCp7S",
+	"hz+wxfnfZHHZ8BJ1ai+sKq3rqACKd+MxO//Dw95Pf2g/XPUMshvgQISZjGsQISBPrglitCJMbNn/a6+4",
+	"V/P3bpPOEaaAtSsJiqVlwfXytWkPB3g6539my+/ACdJ+utFBEiJ+zAupbIHLPnnKwf8C5Z7so2BS/7V3",
+	"CsXxTl8+wxKjtNRTJjQUQFTgoIAYzRMw1mFBcc1nyJ+56R8bdHxr1Pmra64iAAoTMCsI/W08H1TqoXKx",
+	"q3EkK1wT9CC0zS4WsiDJX+98XuFirc7uA1SlmEjHeigyA/s6vExs1UnSxY8ZVdOxpEUWkbjzHcvncYeg",
+	"F4LEnddmbKWqbhjizl57/Xps7PTlM3LB3zLlSlPPqOYpoaABW88KPml9Zii2QdmKhSsLp/Yi+LruYwU3",
+	"XkTMnwX+7gEe++TMrLyrFxgLUIVyrhi6SOblOOdqyjJLk7B1caca89thfxB3SNcKQfI9XZLhcUSMab1n",
+	"XWxYnwzvILEIc4QuOvTWOQBWqtcVsOvH4sWcQdyJUBUJuVGjSxTC9TKSvOth0Uj3K8tGgLQNJdOkYrHg",
+	"YsKKwsU1mPXAyXXjDpZkfQtDhCn5fBsIdgAXFYacprLIVNyJYhFbER+RGRX0guHzbzlb2H3AQEIol+l2",
+	"JO7sBYOOReuogZEmFcoMtUuTalKUgtALyoWyODX8LYtFUCCWFMxw7lS7GoBaYsG7YLchRC0W//Zv5Cuq",
+	"GPqiREZ0QYUyhG5+RLQSqF89ZrlcoH1ufZZakuTh22HSJy8LmZWAAefr5yJ8VqmwCPrrPlYGKxjUO049",
+	"ypsrsV2wuVRcS3AmKs2EMuwC/dKmAfMpl3I+pumlG/ZpxRm4FNVwpSMWIhjLwBFoK40HdRKxfrCuGFbA",
+	"c7Ayfs7WMDGuSTctizwiP0Dt05dLPZUiIi+/e7mHjK2FP/fJV1AcDzqzXvw0ZXMkUFcYL2NpDhWocbWp",
+	"QtSh0LOYIM+C0r0gbaBw84wZ9Xw+zznLyEUuxzSHy32REQY8NhaGVdIc/tvOUvvktKoC764VoN6/r8Ru",
+	"jrQtN3g4GJJaZfcT0qy5ntI8R7R1wKmrNqbWDKDr2brusLV/ZktcoAsmoNy+r4ZTY4EEYnjJqf30mmlU",
+	"JSwTNluOf8bC/G1aNTM0A+NYgCEtmB5hZCj3GLgIUNoD5zvsPCAxGEaY4iUtkClnqiKmB8oX/iPgGgbR",
+	"lFiltGfUiVEsVmqZG1pKvn16lpyYv2iteLsZTFhhxRIpV7Gwlz/o+78QsqgO8itEHppBaHoswGntVgvd",
+	"1eMyvWQ6BEg0zRRsAgXhzesZm6NgRdaYUwEFQn8lL3MqiPvfr0FfhARff1UWcB07p6mhzV9j8Wuv9r/G",
+	"x7VfQ1Xs15oWmhWu8UcDz18ezrgoNYOvh4Pqe/MFjLaQE7wgprl5ZL/l1V/JfsubT4VmxbzgChs/GLS+",
+	"ebTyJnI4u8BTCbcqFtPhi7FZlS+qF6pFV8DVuShlqfIloToWX5h9CB6es4LYjrvm+Do6Qe70aPAQ9s1W",
+	"8h6RIbFwlnbxIjLoH+F3tVWJAKcTv6/mvGfOCAAh4kzg7rHACxeaGcpqmY0x61Ir+fA+A4g2HOwcYxyA",
+	"zipUd2TYHtXSXiEF7ClzDUQEqz4b+Z3mZcayiKS0MAcR6LNnGPgr8HPNuO7Bf5ORuxWEavml0hC3AHQO",
+	"+kjLEseCkO6jQQQUIwuz/XstqHy+9OlKpyPyaGD4GCFfsZQaAQiXt3AsuCJQxRzWx6avwVhABnJFvvhC",
+	"SP3FFyjUzZNKm5bwUrXW1yujXAhIZjHyXtNL1l9ZheqhClUP8Ur9zHVFswtZ5hlusukUU82FXER4HQtR",
+	"I1rCv5HdZmAtWAmcKwy7f6YJ5NIo0K9MQxAmjAvwz//nf5Ih6R4fA9VZAsWL8Ak1h2G8BKrxV2VuoKYd",
+	"uFMzv9itUMZabpJUyxoo5ijhjeDvwNxGbXQqc39ufBBzOY/gFBKygMqv4QKZnsYMjwfoX6Trl5j8Eee4",
+	"R/iECOlKusBK2jPAMaOoT76B2B/bqrtBprmRnktsHdOSKpxAGJAZObD6U98k1CpEFdBw4kqs7h+TllL1",
+	"WMUgFskrpotl79Rsol2bqiJObV2i+sLAruPCAFBtJbNwaYB6jGpJTsMyz5rUevSLju1Rcrh/HAtw+BuF",
+	"rWtvaTH0wJOqDLbd6wAuvgrpYA+W55V7o5KkALYLsr8r4K6dkhnNjbljGEmLsiMF2wtLnwlZmV6grtmw",
+	"ZquF+91EY5QXVo+IhQ38ioiaUbNGS4+j3l0VZ5E9J48GJ1giCmO+l5Bpkkox4RelUQ9hZRaGXUd+N/Il",
+	"BmT69VJGkIOWwgvQ15JK7zKs06oWOPAHqn5svkicrupgiTE5xmggEBdaKa3YpjG+rqS6Ogn0G9tU2yN/",
+	"cY57bUPnAPtQaqI8wgPXTvN5aoUDCmHHpM2XnlXbIA3sBQCvu0aaXTptsxQ/l1KzbA94mJmnt4Z9Xe4E",
+	"+klQ5aaopY/MTnFxYaQBw5/RJ2TnFYsZTadcsJ4533RsnjOKZYLTpCTNpenC2D2GLqfljIrgWetBSCwo",
+	"GCXJSn3/xElSnLHFFpMTqyJUBlFpLHu7ak1jyZAZaK/27jA5GhwQa1Oel6LKyosCzjiHeIhMMlxcM4cR",
+	"FAAEoy20SG2rkF9lbCvDuXJJM0w64MIsk+HigoqU9evEEmEmiWEkkavezoQ5lsZiXzoiOIO4HjczdF2a",
+	"bX9z9k3vMVCxjygzQ6yQnMelJj+8eU66b/4wGAwGeyOMzUH2BUo4bKXF7LbtAQ83bwW2zJpihjC6Zxmb",
+	"zaXGsE1tFBfzQ/LyxeuzpNoGZc1CjIJB9ypJ/LvpEr1iYVgVxK5B2exKi3JmjtISXB02QMqxTfN5/5BM",
+	"ZVkotNt0sbSywZ8704RD2oUvYCUKljLwVGHlR2y/wiU3/NBSaq0he8YzPgEPgF1Wu3SxSA739wmvZnl+",
+	"yZbnBTPsPbFeqpwZVdPVJscRu8ttouiE5UsrHO3c05zyWRUuFNTSJ0UpAHJNzrgxUpeEpoVUDkgd+a5H",
+	"Dc7YPJdLc+BGfqnQI1MUsBJI0FUYYWjIYZqw3w0ws0ohEHPU8B+zFSC5s2ppzfdVSXZZWMEbC0ombFGJ",
+	"5oDyjldWj4vzUrE23ntiGsJ5wBSp9qdTwUqG0hvLKVGeu5qdlBy9e2e5qaG6GTOKA7M3idisWV+kBUf9",
+	"VQIqvWDELCYQ+xiwygOvFPG8xHPfBlfHK6VcXlStUPLEhaYZUx+9rGMbyiZI3IHcjFj4p74tecbiDk4u",
+	"8Cjarq2JYePrtFH+tXdxxWJeyBn4SGPAfFBRkF8dVd5Vaw85cDaSUU3jjqUWo2NXHkyQ3rYypAiuIW3c",
+	"pG0xqrJ3ay3HImAf1nNki1r5dbVBlhlT0JADoZbirVtEOcFg1cYQ7CyucbGis/LEhrdZFm2hscXEoTCB",
+	"wDPfO6qAbErztwUKh6jOdzQFIeKqLISlKxxXR0oUHhMxqHYATpuuYowk0HyyF5FL4KjbFpLokx9kMIjV",
+	"Whl45ZDzlAnFwguDOU2nrLffH3SiTlnkEIGl52r08OFisehT+Lkvi4uH9l318PmzJ09/eP3UvNOf6lke",
+	"pH9W/nYollNgTmFn2B/0B+YxOWeCznln1DnoD/oHUFtHT+H66aGnkYeeLM33F0yvqxhuFEx/P+dfctye",
+	"wnW4YiID2Sp8nXSIduZFLBL7EAD4AfDCXmRLqueuNsUMqcEGb9vISFSbCyB767ty3T9QfmBI2FLBtU/y",
+	"7dMzUs3s4XuefXhotB+VRFAAOYMAM4BJg4JT9nXTkSpnqu/5Bv4CrmcsbwLMWOh8GQs3a2DukDAFaRZG",
+	"6YerW4qlBKGJWmdpMG2sT2fjsPECYhQ6FEIOQzyDqS6A4k6TkaCQrXiIkISJDIu1oFAB7gFC+aJgF+js",
+	"becLsUDGUNmTVWy2ZXEVKSA0bYV1gkLTFT2lFwVjVqdfOPaKllzApQqmy8ICl/uvn2WdUedbpt2mVLiW",
+	"UC4K9SkFgNSrlAu75OjW1fdzviLSraCQW6CBVlBN4Rbx55IVy+oS0eKGVnfCmImKpgBU+r9J4GhrwIfI",
+	"mhNh71YmcmKtZwjBSdoSVDeaFuCg3vmk2q7Zqy18+JJesM4Gz4EtCrjiTh0C9rU/GDSCRJrOdSjg5idx",
+	"JfxAk9h89B7cCl+RQd3glVWpfms4m55X3IPrhmPfebj6woeo0+rT26al6qWV1hTT27VkXsBWUEPsPcs2",
+	"aKB6Fpb1EHew7SW/0w+/oplDmoJXhte/8ia4kcKXDq5/6Rt3/wRv7B9f/8aZlN9TsXQeDPPe0SYzeibg",
+	"Ii8HNwK+tcH4XqMZ/aaywTHcpJzNaLHsjDper6UBx0SgiR87FRf9Keqs6m42Ysc0GGgLwPTXago/+NqL",
+	"gQYwqoqay4mtygqOdV9WtZtkFEq3Lhi7TDDSYyaFniYRoTm/EKixJ/oXo7M56zdf+uroJMH6bx5rGGNh",
+	"0N9hIxZ1WCTSCuLxEp3JLlKEWHhNO0gX0+gHCs5hnk7BWxFWhgjhivdO3CAwuQYHgZk0DnHigSsDhigz",
+	"zk3jO6qxDkLnc0aLajy4mpHVd5wzExce5OsvrJDORsCpVOoR6kbwcBILUFBGNv9r5pOVcbu4IgmsVBI1",
+	"XME1TcCZB0GN3oDv7TSbDTSb54xmO63ms9Vq2qpWmxfA1QohTUCjtdPVXzNCxwM60YaKiqebZ+7NNWNq",
+	"BJWaobjOXPqo57XdZpRpLFrCTE8IxKSi15WOsVbja2NhrwwqCcLwmnvyy8Zz9UG0LVN8DcJg3XJjkRNI",
+	"g2W5JzifldA2LlfPe+PRmVP8rXnpq2Xnw70qpzV+cZ1iCiJtp5TulNLfhlL6HKGS70ghrUeAr/VfBcLd",
+	"hZbDFyxrL8cTEV9oBxw9Lj69C29FxBUfxKJxkas4uFev6gJlZaHEDvo/wzKzffIXq7ihSENtUcvE504j",
+	"/CUqcCfeFzaLjBppNLlWfcs+WOm+6EJ2kwbH204n20QnW62ico1e9qK20m53qIYbQRv9xBVK4LvT0O5Y",
+	"eWmfhL8q22D8W6li9zp6F0SMZ2GdmPcFfjYTvU3kxnuV8+urBq2R9f4iyMr7nYTfSfiPLuFfVreRt5Ly",
+	"119NvcLEDIaXLwA0iwEzK06K8PrViVKIQoCUVRS01Z0nVTU/Sc3pZCFnjAS2GWmWv7SIkedc+VuLFvlx",
+	"t97w6P26lEtAQpSFJuNln5xxK4HHhbxkAtxnUHMrDJ+E4oFrOaYs9Mb80k2/Sr7d5CLghem/s4bBV0rA",
+	"vXB4P+KPweFdZ5CG38LUq1z7Kjtrx9N3PP2jW22IplexMsfPK/a2OT9/SDPY0LlULUwdQU5CXCkIMoBQ",
+	"Yp/c6eJQfG5AxiF/zBVlb1gOgbVlTl5W5jYSIYxmwIiSJCvoRCcY3R4Lwx5fvnjdEk/ARJacuGCuaKWl",
+	"qiOw7Wy8gHIZNHIhCLVhVBDATU6DSQUxeT76aErfsjBDan/fv3AupD6fyFJkcNtRLYdFdKEBvr8O4jIB",
+	"tRla8iVrqpZOzGLUV8snOyjdGImLb4Qq50mbLMRtdeSytTAMQh0hNfcn9OMypb+S2XIDfuxSsSAehy0U",
+	"loEDTu2pHCCI7C+u6BJALBqKh2wLaN2urvnbHQMEYrTp3yqoHIZxiZ2fPARB53u6DLoJIWbaQDGAl20n",
+	"Syz60od6qrqFaGxIsuGdS7KN78mDG7SdSPvcRdpgA5H2RIpJzhEO43C4QRcv6TKXNDuT8jktQBfuHA6P",
+	"NpmPTcpn2fcs49TVTT/c39/k5XkhU6aUkYIBgMjnKLVPsxD99LZS24g9FNc5aysC8TV8HwpuF+ns4A7Q",
+	"bVf5U43Qq0t5rmKR2DhCSGEzYmrMfFWBbou02RuZB1MG6VEQjdcmf3B0gfxpcMLD6wojUOVGsWNXnz27",
+	"Orz+jR+k/sYoQr9LzrFylrdnHtE1PhsA8/Eh7IZLBPcwWB0m5xZpoRRaXRMV2vkIVvqmus2OQfz+GMTn",
+	"d8YD7+ltTvl2dpxr9tnXYMPNqU6nLT4ASObxgOtRZRrLombsN70EU2oTkFx0ftfa8wiU7U3yvRPI9cMr",
+	"Qc93allndYuWvFFsnSfAtppUyHYQEhMLbnMjWnkXwujV2NdN7dnQIq32F9CmzJDABMVsorV2rDNbvb16",
+	"A8PTAgNuZHh+OuZsMZx2atzvkEvvrM6PIFeQDdyx4fkQTTxwG99K4LT7nNF+DLy/ofsWREdlk1odj3zv",
+	"jVqE6IiF1VgZ2LhL4j+eVPEnFq8AkgYxYPIUGtc2aB2nCd2mVfj+dp5WaOJuPa2/Gd7t12fHvX933Htr",
+	"J+PvjfN6NnannNc5766MsAxycmWpx/LdCAx8V31sDog9tj4ZAGcVTGSGN0YBHoK3+O2Fvr+1o4K8/v7s",
+	"pS2gptsgI+27Kha2RA34ES4Zmzv8BjeWKStYhZ+pAWsGwTFphtGCAHkVi6qoKXJqiErAkNFgLjLPmNIu",
+	"zHqN9zGMBHFy474DQj4G47ZzuT58wRHRjm3vXCOfSbgDDZnarDq0H9ND0sKOnWJ6T6rwa6ahCOVMvmUY",
+	"1YBoBtrmPnodueFRCcqAgcsjFg4Ooop4gCAH01oQSIAVLxu+mOhqZ0wLg31tB/LbCDCYSZHRZd0d8z18",
+	"R2ayAEYTOGLCIIvWMtKDv98kDsAtyW/fIeMXYCcddkr9LnLgNyAAHe+4a1vCyIT7ElyQE+2EzvViSsgF",
+	"5sj7+wSuAC5P5m8xcQdii2cSId6a1gxU53XQ/5H571sQdqWORVglOcDvqopPO/BKB+VlcdawzqfHTfaB",
+	"6m7MQWzECZRpc5VB0YEEebh1W4erygtlVmJKVSwQtq1PTtfcgGzqaHrNRHaPbqb9jyqRXlvCmVLlAK12",
+	"0mgnjXYupoZgYKJWUVvIxd0IBlc+qtXD9LVzDEHlCnFBL6DUcZjWXo1pVHlnVOQNN7BHdOQwKzE/F458",
+	"BHWFkUVDNX9FujTP4TNWOY/IeGlEg211L7K/eS6vfFV9kBktduM10StYkOojKOXQ0cYxukGo3o4X7vw2",
+	"nw/iVUW4n8BhczVK1hZJi5i7EqPeR4t0mqDaiXiyivW4YWqKa/6W5cuIBPhSGDYDpaYio1fOqVhGsZhP",
+	"odKPyIhZlJHVFhey8JgokDyHZZrG7AKAvNzPWFUNIStJ134PSTNFKcwDmNKAnNQVB1WSJGrGEzLhWALp",
+	"H3Iq+mrG9fQ/rMukn8pZstcniRm0RUKAkSeYtgh68OnrJ8+excJ1AVMySu3qOvSrYrRYLCEWFXSVxydL",
+	"MqppAlcRlPyJvqWvYY8I1JCFtTdNjGzJBYgpqoNg+ZaCPeuHpW8dIjlo2LSq/AAucfaOK702afQ5UNDv",
+	"MmHUTP1ukkVPCR4aJGlbrF9OwBlpSFeRLgBStxLuXixaz8B1R4zgCZNFLMwJi1rp8wWQhAeat0DPiplJ",
+	"aYaDAzRuPIxA/0LiGCwDcDAhjGbNyrpwttZtBaxIbTOaZYWbKAs3u0YKvaFzW/674tMBbjdwPjf4wCmK",
+	"paF/NB3BypoNTWeMvGI0J0/BKK1XzK/QM4ZHZ8PB6GAwOjz6u3mmVFrOzrH6rGl6XGbAmTv/fjQYXPb+",
+	"/cujwSXU8GSIiXKeS5yN0TzlQmi5ABEKW90Zddo5mFlxc35Toc+H+weHR9Wq/0lOBXltt0VIDaF2P0Ud",
+	"oJXOqPOHIbzw6MvHxwOzN4BmCKLCDAjBwDAbedShqaGiQKph6hlsEs+Y0JzmQR1SG89XK0jsVuqgNxyc",
+	"DY9G+/uj4eO/gwleFc62BVtdbezhFg5oc4SvvxH04Fs7tXKXzPzxb/dyK2LdMUKRu0YxhCsTr9pdnb+M",
+	"SVfCYqG6NNJKQVhVcqitvMWxZt+pqKrz1erFGcECbc5ZYauI+jJCTh+KxarAQQjWVNrc6ZqXLyuRd7Nz",
+	"JnSxTGxFThtUQZUCoAUU+CHMKU6gYiqQLuwLExpjG6uIzbA26D9YipVF1+QFP8ds2U94ZXelkLLlRFrE",
+	"1Ipw8ZnUiv+CkEiDQe9oMBgQ9fNEV0Wrl+eWQ7+YTHjKyOs5TVlNylDB+plkDRnjRAoVjHwtWSBQOorl",
+	"OYiCVM5mrEitJKhJmaOjo8Hw+DiUMlhBwI4G0pa35PV3nXC87bZUNVF8wmFVLtgifaFXf1XBCPWLdn3i",
+	"0F7EDo9GB4NWfeK+t9yrFU5BuC8aWKtk/FSnj1ZtorFOH7Ykoo1gLHc547uc8d3N70fIGbfH/CbK0cZp",
+	"4hgxKQtyIWXWJ898ifoZxngKMmZYyXG8DDSq/prUbqtCbJbW7bnJLqV7597+/LKytzmem2djw6GA+pmK",
+	"8MyXQ5ATQgXGCTi7xJkQh4PDKBZQmitfoivVloqHBjO59uKr/bTeLUT2JirF7uDvDv5nlap9k6O/nVlt",
+	"mtwoPVvJmb0wsDfwcKDIN/gNFgSoivaCc+CSsTmxJeHAEjsh1N45zAumsITnPKcpw8q6tpAoVjrHCtTd",
+	"xMwdShKA1WNdETWrLPHFME4QMy758SeMBHv/AdO0c0YLvMmKSBJ34k71NaG2nOBen8BMDTtzvhotrQ8F",
+	"GaKZsa8I6rmjLdk9pepaZ8uatHDPHm/szijkTGrWxDdDFm/DxlzV1NAq3sqrvKWJ92nywzeVBLu88F1e",
+	"+M6y/Bh54duLsLp1uWnVB48Eb21NrkjOxSXLiJZYk6EKsS1YDswlapb5tG9gCeeutrVkKjzNbG8dPLSN",
+	"mHAt18ouGF3ZmL4IM13NB+eHsNOj6nrdDEJFRDEmQKBWpcSuiiB4WS3Txw4leIHLYEeOF+dwEWDXYs31",
+	"tPt9azj+V+7F+y+847q8/oYziBWodngnXXYGx2eTALlCvQHbDrjL/ZgfhulvwOm3iKfzXNtJhirHorUO",
+	"gK8l7eoACFoUcmE9kmLpepjwHMJ4oMh6LCB6GKKHpjLP9rYM4MPQJMc+cKAPFIGq31Es7I0v6eZcMDIE",
+	"42c/snWGCnYBMmwulaY51Dzfw6Cmasls0F8sroz6w1g/WxczgUpIGI1nK78nMy7O8WusAZTM6Dv7hbuM",
+	"jmyVdCiogIFzWP+d2QI/vKqHNCI0y2KRuM9ojmE7JOeXWOgS/rpN/aKKnuIOwnKvr12Ecz8zcsvLVzKR",
+	"eS4XaqVMviMhRuDm27yPAYLdOgVZCDEfR2C+ep9RTT8khFkrRe2tk+qfUKL/JoIDffWdOwkQ/Mu1QYAI",
+	"EQHHAtTFlmhALKIanlEXlEFkEZ671lDARujelBZjWRbkLWeLu4vg+03USbpmEE5DNGNfNwSY17YDQHPr",
+	"uu6BcUHSX86osql/yL1Il5KMpXxGc4gWRmbYxx+TvXWD9fxx4xF/jZ2cQsPbDBksljsYsWPg9zxiR2+O",
+	"1ZPus9cvyOH+8Mu1Q3OPbl7Exb7wRGYb7D6Ilvrez4x4H7OskHKmakXO9tfvt3u+vbIZF/pgH6ua8Vk5",
+	"64yGA3NaZ1zgx+rkcqHZhWFZmx5dlP5XxcTX2AxWdV231lwv17GXoR2w/3xX4cLbnenrTa+dvbWLMP3U",
+	"5tOtrKa68bNxxKmtGroSdAqaia+PH5HE6ij28sQr8kEk6klVvD5jE1rmGnToxM/ZNOM4nm1nTPUUP8dC",
+	"SzLA7PaWYFLSTebF/Pyf//Xfyd41gaW/U3Ufgyodx/u0sbGTnOrmTZL5DuataD0i1lIWdGFESSBugBqx",
+	"RuBZJ+oYC3bYGXWG++RVSUlGFfkmlwUaN2DBnhsLFp4YDHrD4yNzQj2NgfjxItfI5UkuZXFOCwaSpBSG",
+	"u3fUz7NqeI+PPkQdVHLMUFFxGXUOjwaDwaA/GEB4p9U1Rp2nb16ZHt3ZVYz2QDP/KerAgTJm0UL27Bhw",
+	"SUCXaOjxVkbSOS30bMuLM0cBn6aqj+t948KjuwjNXYTmx75H+1yDLOcVc7+lerB5zKVVEFzYZRAyjzc1",
+	"WqIgO/G3F+AYWP5OpTAuXCCFNwsvrbHDXYjp7uLn8wsxvQVz2ijW1DKierip/fLWEae/R1b1LdPr+dTg",
+	"k2mEO7a3Y3ufVYDtrRjflndytqsbRtsit/wIAbfOWRTFwrqKIpKkUhYZXLcD36psb3Az0Yv2wNxYuMjc",
+	"PcPxoTWSFXIOQDLCxmDCzTv2NAoUUR+9Vbt4A/B2ly9UMJpOXcqQx7HqJg7ksV9x+GTvdyopMBCvJixu",
+	"HmbMU3Zu9q8lSdfvba18cov3Zf9orfflBp6STxNmvK1c3IUb78KNd26SDSOG79ZTcg1A21mLvPHSNowb",
+	"NoaLi1g1D3GN0cMAFQnhw6Q9ehijka+LHDbNtIUOewFvZdWqLCIx5OmbT2MG90FTRoxoCFqmeY8BihJ5",
+	"8ur7UVuIdBiApiwOGjcbzZSGa/woFm+5ApS3Gb2E6s5ETiasIFIArL9cCHVNKNPy00Cd/YvGJ4eLull8",
+	"sjtZHm1wJ4125trnEp7cJN6PbbKtlS0P35t/zq/xyr9iM/mWeTZExkwvGBOOF1NAWrYM+ISMpZ6iKx48",
+	"ZeISgxMzybDmFUJKho6yrTNOWo0FyIAJGcvmIAtmkAuo9WUmutN0d7zlc1A6geA9PolRtj6ZUyhap5s+",
+	"AJe501LmFJElUUmxrKfTtH63SdU1nYNLqmxRkJ8H69NIfQ5VZRtWGaTWycLVxwYnh9edwd+P/Asqapj2",
+	"u7aDKVW1NLp6F1QTGgvNZ2xEkko5TSJ0CCVvOVtwceE/g3qa/PO//nuvT04tp9wfDIEzQghVbHdfZGR/",
+	"MLDf46ABPe/EVxjx4e1+ZPSCcmEfruoQVjgaRRWfFSyZYeDE8G8oN3gr9k2Sl2/OAPWYu/AfDQjM1Cy2",
+	"Lpa28Ky96l3wlLWr5y0M/6YeompTVj1EzuQIngkcRV7ZHoWN3MAhZObjmeWn8QqZIVybhG4IDw4By07q",
+	"xiUgUC+wirBgWI5yJ0w3Eab3EQy10WZa0jbbVreodxdjO7/fzu93jXlXKRgg7m/p/3OFt7gUV7v9qlTR",
+	"4BWQ2ng75Mt2ESGr2yWXCOYk+ozy3KWWLqZL0k3CgmAQNi1LkeKfZoVyyoX5FItkRkVJ8wSzNhUXKYOy",
+	"XhFmt0IdTgo1NCOjrTClrW+xFDlTKhaJkoULooa8O6hDgGW+FlyxusvRIRRQZbQwAQlpp36O/5BcEK6J",
+	"FDZZUy4E6VIRVr6BgbFiRgVeJU5KRXOPiAP1mvcIXIFhfRx7axXuCFxeXefixJjSiMyooBcMc1B1QdNL",
+	"jxlYXDKjW8XCVxaKO6PwElBLadNy3aVosJ9cA+yg0cMA0B+TWhFkH3ro+R4gnp2nDH2dCj2HhkZOqmIR",
+	"ds3wIm+dC/R1SJa/2XzOYJ3uK60zWIi7yewE9y4TuuAsdO4aMl/v2jW/3mTIr/DN+/XsBv1t5thtMrCd",
+	"urHLg/o0ftq2speBIK9xwa1E+QZZUcInY9dTolol/LUy3fB3EE1Gq5cCpRDcB/r3UgQ84JrQmRQXxowz",
+	"QtkvQWLjQDiUBirs5eZbnrHigSKoF4CfxKoFmizYeCrlZRQLKJRN+MxoedYxZaMkrUSKyISxTPmLO9Kt",
+	"NI1Y1FQNsqKTOM2jT06rVePqysoCfXIKeWcAZ+d9F/uD4Um49A4PTwqLWxT6qfcHgwqFCdvhmkypikgp",
+	"nOOla6xhUHTg6tJoK0rTpdoD7wb4walbKJDjBYNFMtqNXVNI6DWKk/q9qRqnWRacsU+bSebJuplOVtE7",
+	"bh2GcFl72R0PQ91jsxG5lPMalj/TiKD/TfjEiNBxqZhtsXMtzr5VAUad6qBs424KFnmbZK170RGuc0+4",
+	"o7mgqsaf8aSi9wkOY3AKdxrER/c43WBHebihJxVX3e3eLhtvh2p5DwWR7WELFJ67UW7fg7S6MoDgjF6y",
+	"UNGSk3bbb0Ryqlnh9RMFigfhOhZwZxVZ9xHmAVrPdV1BJF3FdIho6MABYgHyFpABoGoMIHfZ9vf6xAY5",
+	"hKMUEO0GncmFMJIdwchG8Bpc6wV6u1HurBYbKsZGWsF925QWMxs1rZhARaFg81JjJFeozYbXblOK2lPF",
+	"LI0etuby7V9fScS8r7qeuFmURyB4HP3t/A27YI/PJe8HuVOLk+JGXDxaf7eAtq11ua/U7SNtZfsW02V1",
+	"DxCLxZSJ9tABy26vY3axCKf5+2V23zJ9Jaf7lCbZA7XT13f887Nx8Ep5Scr5XTLQ7bxT4QED7w5G5eqH",
+	"6cP3Wl4y8WHthe9TrKDNxSXmU3peNTOWyQXDyqWLgmvNIOxsToGt4kXmlBUsMjyZp1NSsBSwRCGXL+cp",
+	"BpAVLOMFS7WqkinE5QNFZMEvuKA5efPqOSBkxQKGChXFlU2Px1G5aB83JuvvZL5tSH4EjfpCAuYWNa2i",
+	"1rygFiGQ+vdJV0gi50z4BlozBM8Mc39iJtJkjgeD/XbxhtOGJTNr4XwP40IuFCvIhYSZuZWoLUGd0z33",
+	"xbfXxRQ3lhAwLt022QtKzYyVoAFKdH0UpIdmLAuOwIwO2BDwoFqgVDdmOS/Lcc7TJuM53PTFkC8cbd7f",
+	"zU45vrvurLO0LADH68efwpP/DaSvEoqKAEBui8vgyD9xisDdnnegTC4uzsyB8YddXnvYDe0M//f/Gprh",
+	"CmVULqHJt8++weub786+f+6PSC5ppiJSP9nmlM2ZsJEN1YHqE1w9jA/BY8yVjdTLlyQtmC2fs/acvZiz",
+	"DXQQPqMX7OEFn9SVD0/CYy4o3GfX4Dr3D1toePXiuG1lGsfyCU2nrPdECl3IvOW2LV/QpSKJkD1IIU+q",
+	"mxnU4yzTMa3YTHNABbz6gDJRzgwxuVaDEkS7I7lyJA0h9bQ9IGTO37H8Ex1Iy33vBLQfTQzfZAjZD2Eo",
+	"Lbj9VNVw+9fF35z5Yf52wdRVXl7cG5y6W4AbBd3cZ7SLG9gGoS5uD3f20i6+5dPEt+iAjThmW7GWa53+",
+	"/vVNQX7rDLFPEnP0k4gkqhz/g6Uu+tMexMRwlFg4Gdsn3aCAftCFD5PzfDIicQgtDJUOtSRLWRYVsvAP",
+	"hiOZ/sD6IiGAsAWr6cedCMBdSCrnSyInVfGqqq8HWHbB+m8QGoVlI6Ne2nlaHxbOvr8XC/CZgA/L2k2m",
+	"VTNS/4bFFjMsFNUz81xETNNFL6WKZcaAM9IEVZSihFXAkJp0SguaavQxUUES2vvFruygd5wQXRYCsuC1",
+	"jIUx05JeEpG0hByoR4fB+5GfD3D0HrbymBRUZHJGpuxdLLDeBFgyltXbHUomhZz16Jz3ho+G+9lwMEwg",
+	"6MYsOwxdSFu4AuKDoB1ywd8yRRK3EL1//td/J+sxhh2tftrIEDPfFgwZXAUHXR+EfPimO1M9y4n9CDlS",
+	"eEDGZgxeLn5TyBk5ffnMyEY8JqYHiJ92v2wR6uGW7K5BeW+zIBnVCNePhglMzx4EC8hLVAkARpMyzyGU",
+	"3m38qLNCZVsh79SXI1vn4fQHcwcSvAtL2IUlfASEYV2x9o01E+BedcXkvRGhmwEM+zPuEIb75JmVwSDd",
+	"If+0YKXCo992CR3Io81uoGt8ZYe2u7s++fzQdm9yUDcH223TiCOvMjlAxn7bPen6w3j31v51N6ShU393",
+	"tndn+7OBlL3N6d7SG+s8enl5cRNM2cqrcB2oLFjxvECkWFvnxwh5lPAWBCMylrUgPnAFzFaL0b0GlrTG",
+	"cG5qTHoTr55kINiC2J9IzkXNfKqswh+qQko2vmTB2OVNzMNPg0S6LTvdIZHuEAl2iAQbIpHenJUbk6rc",
+	"6J46CLz2gSDooWyGqNhQvCmDoA85semGz7nSvTdVKwlBaq5fVpfiorTG7urFdSyCm2sS+FrBk6tmNM/x",
+	"DgaueCsHrB8hQGIHYX4wUhu0R8m41BoSKI2dOMNGXr54fdY2+j++EKwHwSgJho9wZaaL8SXfPj0zk2b5",
+	"ZAV4KcwNhGVUKRWCFWTCdGoesItql466RY1FsAGKCGlkXi200iU0hhHypCuLIAhqLxYXTCsH2wDDUHSp",
+	"iJJ4gylLDKfHlahFYEZY8Lqx5YFffjVCEyMzG+GXoOpP6RwimV5984Q8Hhw9ftAue6uZwN3mteJJs3f6",
+	"4VTP8kD0dkaduBwMDtL/I5OpXs4ZMQ/AVwx/gKpp+EXQI/72MPgRvwHSmDE9ldkfY7gWiTvh71zMzSIu",
+	"5+yPcWcKXDDuAC3+Me40qSjuoKryx7jj6aneHO7EutGFv9qvzPjwi7X1Uh8dPN4kAqN56s2+nhBLx3Dz",
+	"4XPwdtEOgTe8uWYfP9whWnNdVx03Y4H3MDouGO4ICuEbpkN5PpbvgjTXGv+x/AFQ52zpfXixYh0uYiJ4",
+	"ydcPEJnagucHwUonsUilvISABJERp5hYnLuCEcE4XJMJxjKWESELYngiigowEvg1vDwC1t9jIpWZZZ+z",
+	"Mtd8Tgu9d4K3cLGwxonpkl8ICTeYYdaJGbsL3FowRCA0IirLKsSt1px/LB/RxObZi6ocqDFLpRFrzUx5",
+	"syBCYkpVxXGbSIgOMKBPvpYcgABsvhJXkLKUM6X65NSFfgZiVMgqWnMiiwsjEGiuGUgGWaCssm7Oqv+9",
+	"MKAfxmjloWMjvyERs7Ft9663WCx6QCdlkVtSqUmc9yuMHuBfLJF1NjbZXggGb4QNGe7jSRK4fc9dst2m",
+	"0RsYg3cpbbN14naOH/4mS7LgeU4KljL+lgE9yoLhtapylMEVwXS7vm1vfneiMEgpC8/eidOmrCL1SYTh",
+	"ZiYTvHZTwwnfXmc+/TalcUBgpCuFjQff214gNzp53zmd8z+z5XdgwJheP0TvO6fm5ZUfzIAgqBQleZ2u",
+	"Xvp6Pv1O1CmLHCIH9FyNHj6kc97H8aRSKImAEA/fDjtmoNwuotcYVuBwZUpzkGYkY+ByMTNCy8zYric2",
+	"YH/CCiZSXw67gqWaS8W1LJakm8Ao8Ilkrz7Q0cOHuelpKpUePR48Hqwb4E9+zddXtuga5kJTrfYacmtE",
+	"XLKXEY8RUYwW6TQihfVmRrGwJZrM/FAKIbe3gRZYz2F1lZ7WM8WqqKlmj74nstpR1U1ldF/flZdYqDoA",
+	"C0FRS4mjSnL68plRqIiv4mTsSF/GCRExvEBDhSRjil8IlhHFjIaoWY7petBzFotklcpHBPYoqS1ZdTLa",
+	"I0WrRDkqvH6BflZgyaMal4xctnRkdLgqWXosSw36A+pG4yWZUpH1yQ8+Yc6aHbyWCAgeBSf9SSD8g6mS",
+	"TWdaywNaneyroCqJ98BaDwcvGhVqq81s1OuKBW5uBZJc31hS21c9ZYo1djYW3OtJNhwrDC+WExxBdKPd",
+	"DoArW1cg64EuTi8uCnZhKJxIs9N1Rdb2XyX0g7ulmvHaxXGEL2i+1DxVWBbmKsJvW6CKRm6yAqeu886H",
+	"nz78/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -39,12 +39,16 @@ func (s *Server) writeError(c echo.Context, err error) {
 	writeEnvelope(c.Response(), r, e)
 }
 
+// maxMessage bounds an error's message in bytes, within the spec's
+// maxLength of 2000 characters, whatever a client's input it quotes.
+const maxMessage = 1000
+
 // writeEnvelope writes the status and envelope of e on w; ServeHTTP drops
 // the body of a HEAD response.
 func writeEnvelope(w http.ResponseWriter, r *http.Request, e *axiom.Error) {
 	body, err := json.Marshal(gen.Error{Error: gen.ErrorDetail{
 		Code:             gen.ErrorCode(e.Code),
-		Message:          e.Message,
+		Message:          truncate(e.Message, maxMessage),
 		DocumentationURL: e.Code.DocumentationURL(),
 	}})
 	if err != nil { // cannot happen: strings and a string type only

@@ -206,3 +206,59 @@ func TestUnparsableQuery(t *testing.T) {
 		}
 	}
 }
+
+// HEAD of a message's public links answers as GET does, without a body,
+// and records nothing: link checkers and mail scanners send HEADs.
+func TestHeadOnPublicLinksCountsNothing(t *testing.T) {
+	srv := newServer(t)
+	a := api{t, srv, srv.Key}
+	jane := a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	c := a.campaign(map[string]any{"name": "Head", "template": a.template("Hi {{name}}", newsletter)})
+	a.send(c.ID)
+	a.waitStatus(c.ID, gen.CampaignStatusSent)
+	ms := a.messages(c.ID)
+	open := pixelRE.FindStringSubmatch(ms[0].HTML)[1]
+	click := clickRE.FindStringSubmatch(ms[0].HTML)[1]
+	unsub := unsubRE.FindStringSubmatch(ms[0].HTML)[1]
+	send := func(method, path string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.PublicURL+path, nil)
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+		header string
+	}{
+		{"/t/o/" + open, http.StatusOK, "Content-Type"},
+		{"/t/c/" + click, http.StatusFound, "Location"},
+		{"/u/" + unsub, http.StatusOK, "Content-Type"},
+		{"/t/o/AAAAAAAAAAAAAAAAAAAAAA", http.StatusNotFound, "Content-Type"},
+		{"/t/c/" + open, http.StatusNotFound, "Content-Type"},
+	} {
+		for range 3 {
+			resp, body := send(http.MethodHead, tc.path)
+			if resp.StatusCode != tc.status || len(body) != 0 || resp.Header.Get(tc.header) == "" {
+				t.Fatalf("HEAD %s: %d %s=%q with %d bytes; want %d, no body", tc.path, resp.StatusCode, tc.header, resp.Header.Get(tc.header), len(body), tc.status)
+			}
+		}
+	}
+	if s := a.stats(c.ID); s.Opens != 0 || s.Clicks != 0 || s.Unsubscribes != 0 {
+		t.Fatalf("stats after HEADs of the links: %+v; want nothing counted", s)
+	}
+	if st := a.leadStatus(jane.ID); st != gen.LeadStatusActive {
+		t.Fatalf("lead %s after HEADs of the unsubscribe link", st)
+	}
+	// The same links by GET do count: the HEADs above were not refused.
+	send(http.MethodGet, "/t/o/"+open)
+	send(http.MethodGet, "/t/c/"+click)
+	if s := a.stats(c.ID); s.Opens != 1 || s.Clicks != 1 {
+		t.Fatalf("stats after a GET of each link: %+v; want one open, one click", s)
+	}
+}

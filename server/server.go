@@ -243,10 +243,12 @@ func (r routeMiddleware) DELETE(p string, h echo.HandlerFunc, m ...echo.Middlewa
 }
 
 // GET also answers HEAD on the same path, as HTTP asks of a general-purpose
-// server: GET's status and headers, without the body. The public links of
-// messages are left to their own HEAD handling: a HEAD must not count.
+// server: GET's status and headers, without the body. On the public links
+// of messages a HEAD is marked, so that it counts no open and no click.
 func (r routeMiddleware) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
-	if !r.public[p] {
+	if r.public[p] {
+		r.add(http.MethodHead, p, h, append([]echo.MiddlewareFunc{markHead}, m...))
+	} else {
 		r.add(http.MethodHead, p, h, m)
 	}
 	return r.add(http.MethodGet, p, h, m)

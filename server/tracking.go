@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
@@ -99,8 +100,27 @@ func (h *handlers) Unsubscribe(ctx context.Context, r gen.UnsubscribeRequestObje
 	return gen.Unsubscribe200TextHTMLResponse{Body: body, ContentLength: n}, nil
 }
 
+// headKey marks the context of a HEAD of a public link.
+type headKey struct{}
+
+// markHead tells the public links' handlers that the request is a HEAD: a
+// link checker's or a mail scanner's probe, which must count nothing.
+func markHead(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), headKey{}, true)))
+		return next(c)
+	}
+}
+
+func isHead(ctx context.Context) bool { return ctx.Value(headKey{}) != nil }
+
 func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) (gen.TrackOpenResponseObject, error) {
-	if err := h.campaigns.Open(ctx, r.Token); err != nil {
+	record := h.campaigns.Open
+	if isHead(ctx) {
+		record = h.campaigns.CheckOpen
+	}
+	if err := record(ctx, r.Token); err != nil {
 		return nil, publicError(err)
 	}
 	return gen.TrackOpen200ImageGifResponse{
@@ -111,7 +131,11 @@ func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) 
 
 func (h *handlers) TrackClick(ctx context.Context, r gen.TrackClickRequestObject) (gen.TrackClickResponseObject, error) {
 	// The target comes from the store, never from the request.
-	target, err := h.campaigns.Click(ctx, r.Token)
+	click := h.campaigns.Click
+	if isHead(ctx) {
+		click = h.campaigns.ClickTarget
+	}
+	target, err := click(ctx, r.Token)
 	if err != nil {
 		return nil, publicError(err)
 	}

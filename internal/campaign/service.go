@@ -34,6 +34,8 @@ type Store interface {
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
 	RecordOpen(ctx context.Context, token string, at time.Time) error
 	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
+	CheckOpen(ctx context.Context, token string) error
+	ClickTarget(ctx context.Context, token string) (string, error)
 	GetUnsubscription(ctx context.Context, token string) (axiom.Unsubscription, error)
 	Unsubscribe(ctx context.Context, token string, sup axiom.Suppression) error
 
@@ -387,6 +389,16 @@ func (s *Service) Open(ctx context.Context, token string) error {
 // ever a URL that was in the message.
 func (s *Service) Click(ctx context.Context, token string) (string, error) {
 	return s.store.RecordClick(ctx, token, s.now())
+}
+
+// CheckOpen answers as Open would, counting nothing (a HEAD of the pixel).
+func (s *Service) CheckOpen(ctx context.Context, token string) error {
+	return s.store.CheckOpen(ctx, token)
+}
+
+// ClickTarget answers as Click would, counting nothing (a HEAD of the link).
+func (s *Service) ClickTarget(ctx context.Context, token string) (string, error) {
+	return s.store.ClickTarget(ctx, token)
 }
 
 // Unsubscription returns what the unsubscribe link carrying token names;

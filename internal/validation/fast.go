@@ -32,6 +32,8 @@ type fastSchema struct {
 
 	min, max       float64
 	hasMin, hasMax bool
+	fmtMin, fmtMax float64 // the range of an int32 or int64 format, as kin-openapi checks it
+	hasFmt         bool
 	exclMin        bool
 	exclMax        bool
 
@@ -124,7 +126,13 @@ func compileFast(s *openapi3.Schema, formats map[string]openapi3.StringFormatVal
 			}
 		}
 	case tNumber, tInteger:
-		if s.Format != "" {
+		switch {
+		case s.Format == "":
+		case t == tInteger && s.Format == "int32":
+			f.fmtMin, f.fmtMax, f.hasFmt = math.MinInt32, math.MaxInt32, true
+		case t == tInteger && s.Format == "int64":
+			f.fmtMin, f.fmtMax, f.hasFmt = math.MinInt64, math.MaxInt64, true
+		default:
 			return nil, errUnsupported
 		}
 		if s.Min != nil {
@@ -606,7 +614,8 @@ func (f *fastSchema) checkNumber(tok []byte) error {
 	if f.types == tInteger && v != math.Trunc(v) {
 		return fail("must be an integer")
 	}
-	if f.hasMin && (v < f.min || f.exclMin && v == f.min) || f.hasMax && (v > f.max || f.exclMax && v == f.max) {
+	if f.hasMin && (v < f.min || f.exclMin && v == f.min) || f.hasMax && (v > f.max || f.exclMax && v == f.max) ||
+		f.hasFmt && (v < f.fmtMin || v > f.fmtMax) {
 		return fail("is out of range")
 	}
 	return nil

@@ -173,6 +173,35 @@ func TestFastSyntax(t *testing.T) {
 	}
 }
 
+// Integer formats bound the value as kin-openapi's int32 and int64 do;
+// other formats of numbers are left to kin-openapi.
+func TestFastIntegerFormats(t *testing.T) {
+	integer := &openapi3.Types{openapi3.TypeInteger}
+	for _, tc := range []struct {
+		format, body string
+	}{
+		{"int32", "2147483647"}, {"int32", "2147483648"}, {"int32", "-2147483648"}, {"int32", "-2147483649"},
+		{"int64", "9223372036854775807"}, {"int64", "1e19"}, {"int64", "-1e19"}, {"int64", "12"},
+	} {
+		s := &openapi3.Schema{Type: integer, Format: tc.format}
+		fs, err := compileFast(s, nil, map[*openapi3.Schema]*fastSchema{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.format, err)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(tc.body), &v); err != nil {
+			t.Fatal(err)
+		}
+		kinErr := s.VisitJSON(v)
+		if fastErr := validateJSON(fs, []byte(tc.body)); (fastErr == nil) != (kinErr == nil) {
+			t.Errorf("%s %s: compiled %v, kin-openapi %v", tc.format, tc.body, fastErr, kinErr)
+		}
+	}
+	if _, err := compileFast(&openapi3.Schema{Type: &openapi3.Types{openapi3.TypeNumber}, Format: "double"}, nil, map[*openapi3.Schema]*fastSchema{}); err == nil {
+		t.Error("a number of format double compiled")
+	}
+}
+
 // A schema with keywords the compiler does not know is left to kin-openapi.
 func TestFastUnsupported(t *testing.T) {
 	str := &openapi3.Types{openapi3.TypeString}

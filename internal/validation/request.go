@@ -332,6 +332,10 @@ func typeNoun(schema *openapi3.Schema) string {
 	for _, t := range *schema.Type {
 		switch t {
 		case openapi3.TypeInteger:
+			if schema.Min != nil && schema.Max != nil { // also what a value beyond its format (int32) is told
+				nouns = append(nouns, "an integer from "+number(*schema.Min)+" to "+number(*schema.Max))
+				continue
+			}
 			nouns = append(nouns, "an integer")
 		case openapi3.TypeArray:
 			nouns = append(nouns, "an array")

@@ -204,6 +204,31 @@ func (s *Store) RecordClick(ctx context.Context, token string, at time.Time) (st
 	return url, nil
 }
 
+// CheckOpen reports whether token is a message's open token, counting
+// nothing: the answer to a HEAD of the pixel.
+func (s *Store) CheckOpen(ctx context.Context, token string) error {
+	var one int
+	err := s.read().QueryRowContext(ctx, "SELECT 1 FROM campaign_messages WHERE open_token = $1", token).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = invalidLink()
+	}
+	return s.errorf(err, "check open")
+}
+
+// ClickTarget returns the URL of the link whose token is token, counting
+// nothing: the answer to a HEAD of the tracked link.
+func (s *Store) ClickTarget(ctx context.Context, token string) (string, error) {
+	var url string
+	err := s.read().QueryRowContext(ctx, "SELECT url FROM campaign_links WHERE token = $1", token).Scan(&url)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = invalidLink()
+	}
+	if err != nil {
+		return "", s.errorf(err, "click target")
+	}
+	return url, nil
+}
+
 // GetUnsubscription returns what the unsubscribe link of token names, and
 // whether the address is unsubscribed already: through this message, or
 // on the account's suppression list.

@@ -807,6 +807,16 @@ func testCampaignTracking(t *testing.T, s Store) {
 	enqueue(t, s, c, "", 10, func(m axiom.Message) { links[m.LeadID] = m.Links })
 	ms := allMessages(t, s, c)
 	at := now()
+	// Checking a token (a HEAD of the link) answers as recording would, and counts nothing.
+	if err := s.CheckOpen(ctx, ms[0].OpenToken); err != nil {
+		t.Fatalf("CheckOpen: %v", err)
+	}
+	if url, err := s.ClickTarget(ctx, links[ms[0].LeadID][0].Token); err != nil || url != links[ms[0].LeadID][0].URL {
+		t.Fatalf("ClickTarget = %q, %v; want %q", url, err, links[ms[0].LeadID][0].URL)
+	}
+	if st, err := s.CampaignStats(ctx, a.ID, c.ID); err != nil || st.Opens != 0 || st.Clicks != 0 {
+		t.Fatalf("stats after checking tokens: %+v, %v; want no open and no click", st, err)
+	}
 	for _, tok := range []string{ms[0].OpenToken, ms[0].OpenToken, ms[1].OpenToken} {
 		if err := s.RecordOpen(ctx, tok, at); err != nil {
 			t.Fatalf("RecordOpen: %v", err)
@@ -825,7 +835,12 @@ func testCampaignTracking(t *testing.T, s Store) {
 		_, err := s.RecordClick(ctx, tok, at)
 		wantError(t, "RecordClick("+tok+")", err, invalid)
 	}
-	_, err := s.RecordClick(ctx, ms[0].OpenToken, at)
+	for _, tok := range []string{"nope", ms[0].UnsubscribeToken, l0[0].Token} {
+		wantError(t, "CheckOpen("+tok+")", s.CheckOpen(ctx, tok), invalid)
+	}
+	_, err := s.ClickTarget(ctx, ms[0].OpenToken)
+	wantError(t, "ClickTarget(an open token)", err, invalid)
+	_, err = s.RecordClick(ctx, ms[0].OpenToken, at)
 	wantError(t, "RecordClick(an open token)", err, invalid)
 	sup := func(m axiom.Message, accountID string) axiom.Suppression {
 		t.Helper()

@@ -166,6 +166,12 @@ type Store interface {
 	// RecordClick counts a click on the link whose token is token and
 	// returns the link's URL.
 	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
+	// CheckOpen is nil when token is a message's open token; it counts
+	// nothing.
+	CheckOpen(ctx context.Context, token string) error
+	// ClickTarget returns the URL of the link whose token is token; it
+	// counts nothing.
+	ClickTarget(ctx context.Context, token string) (string, error)
 	// Seed stores the records of d (axiom.Dataset.Check passed) in one
 	// transaction, all or none. A record replaces the stored one of the
 	// same id, and its account's lead of the same email (axiom.EmailKey),
