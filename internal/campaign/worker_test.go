@@ -270,27 +270,34 @@ func TestStoppedWorkerGivesBackItsClaims(t *testing.T) {
 	// One message a minute: past the first, every claim waits its turn.
 	_, stop := o.start(t, relay, campaign.WorkerConfig{SendRate: 1.0 / 60, Concurrency: 3})
 	relay.WaitFor(1, 30*time.Second)
-	claimed := func() []axiom.Message {
-		var out []axiom.Message
+	// claimed lists the messages claimed and not sent, and counts those sent.
+	claimed := func() (out []axiom.Message, sent int) {
 		page, err := o.svc.Messages(t.Context(), o.account.ID, c.ID, axiom.Query{Page: 1, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range page.Items {
-			if m.Status == axiom.MessageQueued && m.Attempts > 0 {
+			switch {
+			case m.Status == axiom.MessageSent:
+				sent++
+			case m.Status == axiom.MessageQueued && m.Attempts > 0:
 				out = append(out, m)
 			}
 		}
-		return out
+		return out, sent
 	}
-	// A guard against a worker that never claims, not a timing assertion.
-	for deadline := time.Now().Add(30 * time.Second); len(claimed()) < 2; time.Sleep(10 * time.Millisecond) {
+	// The first message is recorded sent (the relay has it before that) and
+	// two more wait their turn. A guard against a worker that never claims,
+	// not a timing assertion.
+	ready := func() bool { waiting, sent := claimed(); return sent == 1 && len(waiting) >= 2 }
+	for deadline := time.Now().Add(30 * time.Second); !ready(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the worker holds %d messages waiting for their turn; want 2", len(claimed()))
+			waiting, sent := claimed()
+			t.Fatalf("%d messages sent and %d waiting for their turn; want 1 and 2", sent, len(waiting))
 		}
 	}
 	stop()
-	waiting := claimed()
+	waiting, _ := claimed()
 	if len(waiting) < 2 || len(waiting) > 3 {
 		t.Fatalf("%d messages claimed and not sent after the stop; want the 2 or 3 that waited", len(waiting))
 	}
