@@ -6,21 +6,22 @@ GO ?= go
 
 all: generate lint test
 
-## generate: regenerate gen/ from openapi.yaml (never edit gen/ by hand)
+## generate: regenerate gen/ and internal/genserver/ from openapi.yaml (never edit them by hand)
 generate:
 	$(GO) generate ./...
 
-## check-generated: fail when gen/ is not what openapi.yaml generates
+## check-generated: fail when gen/ or internal/genserver/ is not what openapi.yaml generates
+GENERATED = gen/ internal/genserver/
 check-generated: generate
-	@git diff --exit-code -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has untracked changes"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "generated code has untracked changes"; exit 1; }
 
 ## lint: Go vet and formatting, and the OpenAPI linter on openapi.yaml and admin.openapi.yaml
 lint: lint-go lint-spec
 
 lint-go:
 	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 
 lint-spec:
 	npm ci --no-audit --no-fund --loglevel=error

@@ -21,9 +21,9 @@
 //     a cancelled context returns the context's own error, at once;
 //   - the rate-limit state of every result ([Response.RateLimit]);
 //   - lazy auto-pagination ([LeadService.All] and its like);
-//   - optional validation of every response against the embedded OpenAPI
-//     description ([WithResponseValidation]), which turns the client into a
-//     drift detector against the live service.
+//   - optional validation of every response against the API's OpenAPI
+//     description ([WithResponseValidator] with package client/validate),
+//     which turns the client into a drift detector against the live service.
 //
 // # Results
 //
@@ -93,7 +93,7 @@ type config struct {
 	logger        *slog.Logger
 	header        string
 	limiter       *pacer
-	validate      bool
+	validator     ResponseValidator
 	allowInsecure bool
 	autoIdemKey   bool
 	sleep         func(context.Context, time.Duration) error
@@ -195,14 +195,6 @@ func WithPlanRateLimit(p Plan) Option {
 	}
 }
 
-// WithResponseValidation checks every response, errors included, against
-// the OpenAPI description embedded in package gen (status, headers and
-// body), and turns a violation into a *ValidationError. Loading the
-// description makes New take some 60ms more.
-func WithResponseValidation() Option {
-	return func(c *config) error { c.validate = true; return nil }
-}
-
 // WithInsecureHTTP allows sending the key over plain HTTP to a host other
 // than loopback. Without it New refuses such a base URL, and a redirect to
 // one fails with ErrInsecureTransport.
@@ -273,10 +265,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		key:         apiKey,
 		newKey:      rand.Text,
 	}
-	if cfg.validate {
-		if d.validator, err = newResponseValidator(base.Path); err != nil {
-			return nil, err
-		}
+	if cfg.validator != nil {
+		d.validator, d.basePath = cfg.validator, base.EscapedPath()
 	}
 	raw, err := gen.NewClientWithResponses(base.String(), gen.WithHTTPClient(d))
 	if err != nil {

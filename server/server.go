@@ -19,9 +19,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/axiomkit/axiom"
-	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/analytics"
 	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/genserver"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server/fault"
@@ -180,7 +180,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	h := &handlers{leads: cfg.Leads, templates: cfg.Templates, properties: cfg.Properties, campaigns: cfg.Campaigns,
 		analytics: stats, now: cfg.Now}
-	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(h, nil), "/v1")
+	genserver.RegisterHandlersWithBaseURL(api, genserver.NewStrictHandler(h, nil), "/v1")
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
