@@ -11,7 +11,7 @@ generate:
 	$(GO) generate ./...
 
 ## check-generated: fail when gen/ or internal/genserver/ is not what openapi.yaml generates
-GENERATED = gen/ internal/genserver/
+GENERATED = gen/ internal/genserver/ client/models.gen.go
 check-generated: generate
 	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "generated code has untracked changes"; exit 1; }

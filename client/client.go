@@ -47,6 +47,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -104,6 +105,7 @@ type Option func(*config) error
 
 // WithBaseURL sets the API's base URL, ending in /v1 (DefaultBaseURL by
 // default), for example the reference server's http://localhost:8080/v1.
+// New refuses a URL whose path does not end in /v1.
 func WithBaseURL(u string) Option {
 	return func(c *config) error { c.baseURL = u; return nil }
 }
@@ -308,8 +310,16 @@ func parseBaseURL(u string, allowInsecure bool) (*url.URL, error) {
 	}
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	base.RawPath = ""
+	// Every operation is under /v1: without it the first call would be a 404.
+	if path.Base(base.Path) != apiVersion {
+		want := base.Scheme + "://" + base.Host + base.Path + "/" + apiVersion
+		return nil, fmt.Errorf("axiom: base URL %s does not end in /%s, the API's version (did you mean %s?)", base.Redacted(), apiVersion, want)
+	}
 	return base, nil
 }
+
+// apiVersion is the last segment of every base URL of the API.
+const apiVersion = "v1"
 
 // isLoopback reports whether host names this machine, where plain HTTP
 // never leaves it.

@@ -5,3 +5,4 @@
 package gen
 
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen --config oapi-codegen.yaml ../openapi.yaml
+//go:generate go run ../internal/aliasgen -spec ../openapi.yaml -gen axiom.gen.go -client ../client -out ../client/models.gen.go
