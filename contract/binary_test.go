@@ -16,7 +16,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/contract"
-	"github.com/axiomkit/axiom/contract/faults"
+	"github.com/axiomkit/axiom/internal/faults"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 

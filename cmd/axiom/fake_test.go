@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axiomkit/axiom/contract/faults"
+	"github.com/axiomkit/axiom/internal/faults"
 	"github.com/axiomkit/axiom/internal/fixture"
 	"github.com/axiomkit/axiom/internal/pgtest"
 	"github.com/axiomkit/axiom/internal/store/storetest"
