@@ -62,6 +62,10 @@ type Config struct {
 	// Unauthenticated is the bucket of a client address's requests without
 	// a valid key; zero means DefaultUnauthenticated.
 	Unauthenticated ratelimit.Limit
+	// PublicURL is the API's base URL as clients reach it (…/v1), first in
+	// the servers list of the documentation at /docs; empty: the origin of
+	// each request for the docs.
+	PublicURL string
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client
 	// address; empty trusts none, and the address is the connection's.
 	TrustedProxies []netip.Prefix
@@ -186,6 +190,7 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", axiom.OpenAPI) })
 	docs := docsHandler()
+	e.GET(docsSpecPath, docsSpec(cfg.PublicURL))
 	e.GET("/docs", echo.WrapHandler(docs))
 	e.GET("/docs/*", echo.WrapHandler(docs))
 	s.echo = e

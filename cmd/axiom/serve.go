@@ -41,8 +41,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"[?starttls=required|opportunistic|none&from=ADDRESS&reply-to=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
 	sendRate := fs.String("send-rate", env("send-rate", "10"), "campaign messages per second each account may send to the relay, counted across servers through --redis;"+
 		" 0 for no limit (AXIOM_SEND_RATE)")
-	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
-		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
+	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as clients and email recipients reach it: where tracking and unsubscribe links lead,"+
+		" and the first server of /docs; empty means http://localhost:PORT/v1 with the port of --addr for links, and each visitor's own origin for /docs (AXIOM_PUBLIC_URL)")
 	fake := fakeFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -164,7 +164,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Leads: st, Templates: st, Properties: st, Analytics: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
 		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
 		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL, Unauthenticated: anon, TrustedProxies: proxies,
-		Spec: spec, Faults: fake.faults,
+		Spec: spec, Faults: fake.faults, PublicURL: *publicURL,
 	})
 	if err != nil {
 		return err
