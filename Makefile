@@ -2,7 +2,7 @@
 # only Go; these add the linters, the race detector and benchmarks.
 GO ?= go
 
-.PHONY: all generate check-generated lint lint-go lint-spec test test-race run build bench bench-go bench-scale bench-load ci
+.PHONY: all dist generate check-generated lint lint-go lint-spec test test-race run build bench bench-go bench-scale bench-load ci
 
 all: generate lint test
 
@@ -37,6 +37,11 @@ run:
 
 build:
 	$(GO) build -o bin/axiom ./cmd/axiom
+
+## dist: static, cgo-free binaries for linux, darwin and windows on amd64
+## and arm64 in dist/, with SHA256SUMS, built offline (scripts/dist.sh)
+dist:
+	GO=$(GO) bash scripts/dist.sh
 
 ## bench: the Go benchmarks (-benchmem) of the server, its validation,
 ## limiter, test server and client, and the store's list, search and create;

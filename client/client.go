@@ -1,9 +1,12 @@
 // Package client is the Go client of the Axiom API.
 //
 // It is built on the code generated from openapi.yaml (package gen): the
-// parameters and results of its methods are the generated models, and the
-// generated client stays reachable through [Client.Raw] for anything this
-// package does not wrap. What it adds is the behaviour a program needs
+// parameters and results of its methods are the generated models, aliased
+// here ([LeadCreate], [ListLeadsParams], [LeadTypeClient]…) so that this one
+// import serves, with [Ptr] for their optional fields; the generated client
+// stays reachable through [Client.Raw] for anything this package does not
+// wrap. A program importing it links neither the server's framework nor
+// kin-openapi; response validation is the opt-in package client/validate. What it adds is the behaviour a program needs
 // around those calls:
 //
 //   - authentication, with a key that is never sent over plain HTTP to a
