@@ -74,6 +74,10 @@ func TestDist(t *testing.T) {
 	if modVersion == "" || !strings.Contains(string(version), modVersion) {
 		t.Errorf("axiom version says %q; go version -m says the module is %q", version, modVersion)
 	}
+	// Built from a clone, the binary knows its version and revision.
+	if modVersion == "(devel)" || !strings.Contains(string(m), "vcs.revision=") {
+		t.Errorf("the binary is not stamped with a version and a revision:\n%s", m)
+	}
 	for _, want := range []string{"CGO_ENABLED=0", "-trimpath=true"} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("go version -m lacks %s:\n%s", want, m)
