@@ -149,11 +149,6 @@ func TestCrashMidSendResumesFast(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	db := filepath.Join(dir, "axiom.db")
-	out, err := exec.Command(bin, "keys", "create", "--db", db, "--plan", "enterprise").Output()
-	if err != nil {
-		t.Fatalf("axiom keys create: %v", err)
-	}
-	key := strings.TrimSpace(string(out))
 	for _, bad := range [][]string{{"--smtp-url", "http://relay.example.com"}, {"--smtp-url", "smtp://relay?starttls=maybe"},
 		{"--public-url", "localhost/v1"}, {"--send-rate", "fast"}, {"--send-rate", "-1"}, {"--send-rate", "0.001"}} {
 		out, err := exec.Command(bin, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, bad...)...).CombinedOutput()
@@ -169,6 +164,12 @@ func TestCrashMidSendResumesFast(t *testing.T) {
 	// before workers heartbeat was 4 times that.
 	args := []string{"--db", db, "--smtp-url", relay.URL("starttls=none"), "--public-url", "http://127.0.0.1:9/v1", "--send-rate", "40"}
 	cmd, api, stderr := serve(t, bin, args...)
+	// The key commands open the database serve created.
+	out, err := exec.Command(bin, "keys", "create", "--db", db, "--plan", "enterprise").Output()
+	if err != nil {
+		t.Fatalf("axiom keys create: %v", err)
+	}
+	key := strings.TrimSpace(string(out))
 
 	var tmpl struct {
 		Data struct{ Template string } `json:"data"`
