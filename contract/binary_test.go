@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,15 +23,38 @@ import (
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
-// buildAxiom builds the axiom command into a temporary directory.
+// built is the axiom command, built once for the tests that run it (a
+// link is seconds; TestMain removes it).
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// buildAxiom returns the axiom command, built once.
 func buildAxiom(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "axiom")
-	out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/axiomkit/axiom/cmd/axiom").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "axiom-test-bin-"); built.err != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(built.dir, "axiom"), "github.com/axiomkit/axiom/cmd/axiom").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return filepath.Join(built.dir, "axiom")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // serveBinary starts `axiom serve` on a free loopback port over a new
