@@ -372,6 +372,7 @@ func TestFaultsAreCaught(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has a server of its own
 			opts := append([]servertest.Option{servertest.WithPlan(axiom.PlanEnterprise)}, tt.opts...)
 			clean := newReference(t, opts...)
 			ref := clean.withFaults(t, tt.faults(clean)...)
