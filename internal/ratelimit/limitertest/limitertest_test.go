@@ -125,7 +125,6 @@ func TestMutants(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.suite+"/"+tt.fault, func(t *testing.T) {
-			t.Parallel() // a process each, mostly waiting on the real clock
 			cmd := exec.Command(os.Args[0], "-test.run=^TestMutant$", "-test.count=1", "-test.v")
 			cmd.Env = append(os.Environ(), "LIMITERTEST_FAULT="+tt.fault, "LIMITERTEST_SUITE="+tt.suite)
 			out, err := cmd.CombinedOutput()
