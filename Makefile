@@ -2,18 +2,19 @@
 # only Go; these add the linters, the race detector and benchmarks.
 GO ?= go
 
-.PHONY: all generate check-generated lint lint-go lint-spec test test-race run build bench bench-go bench-scale bench-load ci
+.PHONY: all dist generate check-generated lint lint-go lint-spec test test-race run build bench bench-go bench-scale bench-load ci
 
 all: generate lint test
 
-## generate: regenerate gen/ from openapi.yaml (never edit gen/ by hand)
+## generate: regenerate gen/ and internal/genserver/ from openapi.yaml (never edit them by hand)
 generate:
 	$(GO) generate ./...
 
-## check-generated: fail when gen/ is not what openapi.yaml generates
+## check-generated: fail when gen/ or internal/genserver/ is not what openapi.yaml generates
+GENERATED = gen/ internal/genserver/ client/models.gen.go
 check-generated: generate
-	@git diff --exit-code -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has untracked changes"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "generated code has untracked changes"; exit 1; }
 
 ## lint: Go vet and formatting, the OpenAPI linter on openapi.yaml and admin.openapi.yaml,
 ## and Spectral's OWASP ruleset on openapi.yaml (.spectral.yaml)
@@ -21,7 +22,7 @@ lint: lint-go lint-spec
 
 lint-go:
 	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 
 lint-spec:
 	npm ci --no-audit --no-fund --loglevel=error
@@ -38,6 +39,11 @@ run:
 
 build:
 	$(GO) build -o bin/axiom ./cmd/axiom
+
+## dist: static, cgo-free binaries for linux, darwin and windows on amd64
+## and arm64 in dist/, with SHA256SUMS, built offline (scripts/dist.sh)
+dist:
+	GO=$(GO) bash scripts/dist.sh
 
 ## bench: the Go benchmarks (-benchmem) of the server, its validation,
 ## limiter, test server and client, and the store's list, search and create;

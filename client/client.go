@@ -1,9 +1,12 @@
 // Package client is the Go client of the Axiom API.
 //
 // It is built on the code generated from openapi.yaml (package gen): the
-// parameters and results of its methods are the generated models, and the
-// generated client stays reachable through [Client.Raw] for anything this
-// package does not wrap. What it adds is the behaviour a program needs
+// parameters and results of its methods are the generated models, aliased
+// here ([LeadCreate], [ListLeadsParams], [LeadTypeClient]…) so that this one
+// import serves, with [Ptr] for their optional fields; the generated client
+// stays reachable through [Client.Raw] for anything this package does not
+// wrap. A program importing it links neither the server's framework nor
+// kin-openapi; response validation is the opt-in package client/validate. What it adds is the behaviour a program needs
 // around those calls:
 //
 //   - authentication, with a key that is never sent over plain HTTP to a
@@ -21,9 +24,9 @@
 //     a cancelled context returns the context's own error, at once;
 //   - the rate-limit state of every result ([Response.RateLimit]);
 //   - lazy auto-pagination ([LeadService.All] and its like);
-//   - optional validation of every response against the embedded OpenAPI
-//     description ([WithResponseValidation]), which turns the client into a
-//     drift detector against the live service.
+//   - optional validation of every response against the API's OpenAPI
+//     description ([WithResponseValidator] with package client/validate),
+//     which turns the client into a drift detector against the live service.
 //
 // # Results
 //
@@ -47,6 +50,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -93,7 +97,7 @@ type config struct {
 	logger        *slog.Logger
 	header        string
 	limiter       *pacer
-	validate      bool
+	validator     ResponseValidator
 	allowInsecure bool
 	autoIdemKey   bool
 	sleep         func(context.Context, time.Duration) error
@@ -104,6 +108,7 @@ type Option func(*config) error
 
 // WithBaseURL sets the API's base URL, ending in /v1 (DefaultBaseURL by
 // default), for example the reference server's http://localhost:8080/v1.
+// New refuses a URL whose path does not end in /v1.
 func WithBaseURL(u string) Option {
 	return func(c *config) error { c.baseURL = u; return nil }
 }
@@ -195,14 +200,6 @@ func WithPlanRateLimit(p Plan) Option {
 	}
 }
 
-// WithResponseValidation checks every response, errors included, against
-// the OpenAPI description embedded in package gen (status, headers and
-// body), and turns a violation into a *ValidationError. Loading the
-// description makes New take some 60ms more.
-func WithResponseValidation() Option {
-	return func(c *config) error { c.validate = true; return nil }
-}
-
 // WithInsecureHTTP allows sending the key over plain HTTP to a host other
 // than loopback. Without it New refuses such a base URL, and a redirect to
 // one fails with ErrInsecureTransport.
@@ -273,10 +270,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		key:         apiKey,
 		newKey:      rand.Text,
 	}
-	if cfg.validate {
-		if d.validator, err = newResponseValidator(base.Path); err != nil {
-			return nil, err
-		}
+	if cfg.validator != nil {
+		d.validator, d.basePath = cfg.validator, base.EscapedPath()
 	}
 	raw, err := gen.NewClientWithResponses(base.String(), gen.WithHTTPClient(d))
 	if err != nil {
@@ -318,8 +313,16 @@ func parseBaseURL(u string, allowInsecure bool) (*url.URL, error) {
 	}
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	base.RawPath = ""
+	// Every operation is under /v1: without it the first call would be a 404.
+	if path.Base(base.Path) != apiVersion {
+		want := base.Scheme + "://" + base.Host + base.Path + "/" + apiVersion
+		return nil, fmt.Errorf("axiom: base URL %s does not end in /%s, the API's version (did you mean %s?)", base.Redacted(), apiVersion, want)
+	}
 	return base, nil
 }
+
+// apiVersion is the last segment of every base URL of the API.
+const apiVersion = "v1"
 
 // isLoopback reports whether host names this machine, where plain HTTP
 // never leaves it.

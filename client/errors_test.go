@@ -149,7 +149,7 @@ func TestKeyNeverInErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newAPIServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { tt.respond(w, r) })
 			logs := &logBuffer{}
-			c, _ := newTestClient(t, srv, WithLogger(logs.logger()), WithResponseValidation())
+			c, _ := newTestClient(t, srv, WithLogger(logs.logger()), withValidation(t))
 			_, err := c.Leads.Get(context.Background(), "cnt_1")
 			if err == nil {
 				t.Fatal("no error")

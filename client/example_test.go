@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/axiomkit/axiom/client"
-	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
@@ -40,11 +39,11 @@ func ExampleLeadService_Create() {
 		log.Fatal(err)
 	}
 
-	lead, err := c.Leads.Create(context.Background(), gen.LeadCreate{
+	lead, err := c.Leads.Create(context.Background(), client.LeadCreate{
 		Name:   "Jane Doe",
 		Email:  "jane.doe@example.com",
-		Phone:  ptr("+11235550199"),
-		Source: ptr("API"),
+		Phone:  client.Ptr("+11235550199"),
+		Source: client.Ptr("API"),
 		Notes:  &[]string{"seller", "commercial"},
 	})
 	if err != nil {
@@ -66,13 +65,13 @@ func ExampleLeadService_All() {
 	}
 	ctx := context.Background()
 	for _, name := range []string{"Ada", "Grace", "Linus"} {
-		if _, err := c.Leads.Create(ctx, gen.LeadCreate{Name: name, Email: name + "@example.com"}); err != nil {
+		if _, err := c.Leads.Create(ctx, client.LeadCreate{Name: name, Email: name + "@example.com"}); err != nil {
 			log.Fatal(err)
 		}
 	}
 
 	// Pages are fetched as the loop advances; an error ends the loop.
-	params := &gen.ListLeadsParams{Sort: ptr(gen.LeadSortFieldName), Order: ptr(gen.ListLeadsParamsOrderAsc)}
+	params := &client.ListLeadsParams{Sort: client.Ptr(client.LeadSortFieldName), Order: client.Ptr(client.ListLeadsParamsOrderAsc)}
 	for lead, err := range c.Leads.All(ctx, params) {
 		if err != nil {
 			log.Fatal(err)
@@ -93,12 +92,12 @@ func ExampleLeadService_Create_duplicate() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "Jane Doe", Email: "jane.doe@example.com"}); err != nil {
+	if _, err := c.Leads.Create(ctx, client.LeadCreate{Name: "Jane Doe", Email: "jane.doe@example.com"}); err != nil {
 		log.Fatal(err)
 	}
 
 	// Emails are unique per account, compared case-insensitively.
-	_, err = c.Leads.Create(ctx, gen.LeadCreate{Name: "Jane D.", Email: "Jane.Doe@example.com"})
+	_, err = c.Leads.Create(ctx, client.LeadCreate{Name: "Jane D.", Email: "Jane.Doe@example.com"})
 	switch {
 	case errors.Is(err, client.ErrDuplicateEntry):
 		var apiErr *client.Error

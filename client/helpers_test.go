@@ -12,10 +12,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomkit/axiom/client/validate"
 	"github.com/axiomkit/axiom/gen"
 )
 
 const testKey = "sk_test_5up3rS3cr3tK3y"
+
+// loadValidator loads the embedded description once for all tests.
+var loadValidator = sync.OnceValues(validate.New)
+
+// withValidation checks every response against openapi.yaml.
+func withValidation(tb testing.TB) Option {
+	tb.Helper()
+	v, err := loadValidator()
+	if err != nil {
+		tb.Fatalf("validate.New: %v", err)
+	}
+	return WithResponseValidator(v)
+}
 
 // sleepRecorder replaces the client's waits: it records each one and
 // returns at once (or with the context's error).

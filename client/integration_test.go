@@ -21,6 +21,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/client"
+	"github.com/axiomkit/axiom/client/validate"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/server/servertest"
@@ -28,11 +29,18 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// loadValidator loads the embedded description once for all tests.
+var loadValidator = sync.OnceValues(validate.New)
+
 // newClient is a client of srv that also checks every response against
 // openapi.yaml, so that each test doubles as a contract test of the server.
 func newClient(t *testing.T, baseURL, key string, opts ...client.Option) *client.Client {
 	t.Helper()
-	c, err := client.New(key, append([]client.Option{client.WithBaseURL(baseURL), client.WithResponseValidation()}, opts...)...)
+	v, err := loadValidator()
+	if err != nil {
+		t.Fatalf("validate.New: %v", err)
+	}
+	c, err := client.New(key, append([]client.Option{client.WithBaseURL(baseURL), client.WithResponseValidator(v)}, opts...)...)
 	if err != nil {
 		t.Fatalf("client.New: %v", err)
 	}

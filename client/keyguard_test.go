@@ -18,8 +18,14 @@ func TestBaseURLGuard(t *testing.T) {
 	tests := []struct {
 		url     string
 		opts    []Option
-		wantErr error // nil for accepted; errAny for any error
+		wantErr error  // nil for accepted; errAny for any error
+		wantIn  string // part of the error's message
 	}{
+		{url: "http://localhost:8080", wantErr: errAny, wantIn: "did you mean http://localhost:8080/v1?"},
+		{url: "http://localhost:8080/", wantErr: errAny, wantIn: "does not end in /v1"},
+		{url: "https://api.axiom-console.com/v2", wantErr: errAny, wantIn: "does not end in /v1"},
+		{url: "https://api.axiom-console.com/v1/leads", wantErr: errAny, wantIn: "does not end in /v1"},
+		{url: "https://gateway.example.com/axiom/v1/"},
 		{url: "https://api.axiom-console.com/v1"},
 		{url: "http://localhost:8080/v1"},
 		{url: "http://127.0.0.1:8080/v1"},
@@ -41,6 +47,9 @@ func TestBaseURLGuard(t *testing.T) {
 			t.Errorf("New(%s): %v", tt.url, err)
 		case tt.wantErr == errAny && err == nil, tt.wantErr != nil && tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
 			t.Errorf("New(%s) error = %v, want %v", tt.url, err, tt.wantErr)
+		}
+		if tt.wantIn != "" && (err == nil || !strings.Contains(err.Error(), tt.wantIn)) {
+			t.Errorf("New(%s) error = %v, want it to say %q", tt.url, err, tt.wantIn)
 		}
 		if err != nil && strings.Contains(err.Error(), testKey) {
 			t.Errorf("New(%s) error holds the key", tt.url)

@@ -324,7 +324,7 @@ func TestResourceMethods(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newAPIServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { tt.respond(w) })
-			c, _ := newTestClient(t, srv, WithResponseValidation())
+			c, _ := newTestClient(t, srv, withValidation(t))
 			resp, got, err := tt.call(c)
 			if err != nil {
 				t.Fatalf("call: %v", err)

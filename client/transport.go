@@ -54,7 +54,8 @@ type doer struct {
 	logger      *slog.Logger
 	userAgent   string
 	autoIdemKey bool
-	validator   *responseValidator
+	validator   ResponseValidator
+	basePath    string // escaped, cut before validation
 	key         string
 	sleep       func(context.Context, time.Duration) error
 	newKey      func() string
@@ -183,7 +184,7 @@ func (d *doer) finish(ctx context.Context, req *http.Request, resp *http.Respons
 		return nil, fmt.Errorf("axiom: reading the response: %w", err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if verr := d.validator.validate(ctx, req, resp.StatusCode, resp.Header, body); verr != nil {
+	if verr := d.validate(ctx, req, resp, body); verr != nil {
 		ve := &ValidationError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode, Err: verr}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			ve.apiErr = newError(resp, body, d.key, time.Now())
@@ -191,6 +192,20 @@ func (d *doer) finish(ctx context.Context, req *http.Request, resp *http.Respons
 		return nil, ve
 	}
 	return resp, nil
+}
+
+// validate hands the response to the validator with the request's path cut
+// to the operation's, as the description's paths are written.
+func (d *doer) validate(ctx context.Context, req *http.Request, resp *http.Response, body []byte) error {
+	// Segments are matched as sent, escaped: an email's "/" (%2F) stays
+	// inside its segment.
+	path, ok := strings.CutPrefix(req.URL.EscapedPath(), d.basePath)
+	if !ok {
+		return fmt.Errorf("path %s is outside the base path %s", req.URL.Path, d.basePath)
+	}
+	r := req.Clone(ctx)
+	r.URL.Path, r.URL.RawPath = path, ""
+	return d.validator.ValidateResponse(ctx, r, resp.StatusCode, resp.Header, body)
 }
 
 // rewindable makes sure every attempt can send the body again.

@@ -54,7 +54,7 @@ func TestResponseValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newAPIServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { tt.respond(w, r) })
-			c, _ := newTestClient(t, srv, WithResponseValidation(), WithRetryPolicy(RetryPolicy{}))
+			c, _ := newTestClient(t, srv, withValidation(t), WithRetryPolicy(RetryPolicy{}))
 			_, err := c.Leads.Get(context.Background(), "cnt_1")
 			var ve *ValidationError
 			isViolation := errors.As(err, &ve)
@@ -106,7 +106,7 @@ func TestValidationCoversRawLayer(t *testing.T) {
 	srv := newAPIServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 		writeJSON(w, 200, map[string]any{"data": []any{}, "length": "zero"})
 	})
-	c, _ := newTestClient(t, srv, WithResponseValidation())
+	c, _ := newTestClient(t, srv, withValidation(t))
 	_, err := c.Raw().ListTemplatesWithResponse(context.Background(), nil)
 	var ve *ValidationError
 	if !errors.As(err, &ve) {

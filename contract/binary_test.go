@@ -6,36 +6,65 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/contract"
-	"github.com/axiomkit/axiom/contract/faults"
+	"github.com/axiomkit/axiom/internal/faults"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
-// buildAxiom builds the axiom command into a temporary directory.
+// built is the axiom command, built once for the tests that run it (a
+// link is seconds; TestMain removes it).
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// buildAxiom returns the axiom command, built once.
 func buildAxiom(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "axiom")
-	out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/axiomkit/axiom/cmd/axiom").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "axiom-test-bin-"); built.err != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(built.dir, "axiom"), "github.com/axiomkit/axiom/cmd/axiom").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return filepath.Join(built.dir, "axiom")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // serveBinary starts `axiom serve` on a free loopback port over a new
 // database and returns its base URL and the key it printed on first start.
+// Its bucket of requests without a valid key is unlimited in practice: the
+// suite would wait on the default for some 16 s, which
+// TestReferenceServerConformsDefaultBucket covers.
 func serveBinary(t *testing.T, bin, db string) (baseURL, key string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--unauthenticated-limit", "100000/100000")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +124,14 @@ func serveBinary(t *testing.T, bin, db string) (baseURL, key string) {
 // runContract runs `axiom contract` and returns its stdout and exit code.
 func runContract(t *testing.T, bin string, args ...string) (string, int) {
 	t.Helper()
+	stdout, _, code := runContractOutput(t, bin, args...)
+	return stdout, code
+}
+
+// runContractOutput runs `axiom contract` and returns its stdout, its
+// stderr and its exit code.
+func runContractOutput(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.CommandContext(t.Context(), bin, append([]string{"contract"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -102,13 +139,13 @@ func runContract(t *testing.T, bin string, args ...string) (string, int) {
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return stdout.String(), 0
+		return stdout.String(), stderr.String(), 0
 	case errors.As(err, &exit):
 		t.Logf("axiom contract stderr:\n%s", stderr.String())
-		return stdout.String(), exit.ExitCode()
+		return stdout.String(), stderr.String(), exit.ExitCode()
 	}
 	t.Fatalf("axiom contract: %v\n%s", err, stderr.String())
-	return "", -1
+	return "", "", -1
 }
 
 // TestServeBinary is the issue's definition of done: `axiom contract`
@@ -131,10 +168,20 @@ func TestServeBinary(t *testing.T) {
 	key := strings.TrimSpace(string(out))
 
 	args := []string{"--base-url", base, "--api-key", key, "--second-key", second, "--spend-quota"}
-	report, code := runContract(t, bin, args...)
+	report, progress, code := runContractOutput(t, bin, args...)
 	if code != 0 {
 		t.Fatalf("axiom contract exited %d against axiom serve:\n%s", code, report)
 	}
+	// One progress line per step on stderr, as it runs; the report alone on stdout.
+	for _, want := range []string{"[ 1/17] rate-limit headers", "[ 4/17] lead lifecycle       ok", "[17/17] spending the quota"} {
+		if !strings.Contains(progress, want) {
+			t.Errorf("the progress on stderr lacks %q:\n%s", want, progress)
+		}
+	}
+	if strings.Contains(report, "[ 1/17]") {
+		t.Errorf("progress lines in the report on stdout:\n%s", report)
+	}
+	t.Logf("progress:\n%s", progress)
 	// Spending the quota, the suite meets only the 429s it asked for.
 	for _, want := range []string{"PASS: the server conforms", "PASS    " + contract.RateLimitEnforced, "seed ", "throttled 0 times"} {
 		if !strings.Contains(report, want) {
@@ -151,8 +198,8 @@ func TestServeBinary(t *testing.T) {
 		ref := clean.withFaults(t, faults.AcceptDuplicates())
 		args := []string{"--base-url", ref.url, "--api-key", ref.key, "--report", "junit"}
 		out, code := runContract(t, bin, args...)
-		if code == 0 {
-			t.Fatalf("axiom contract exited 0 against a server that accepts duplicates:\n%s", out)
+		if code != 1 {
+			t.Fatalf("axiom contract exited %d against a server that accepts duplicates, want 1 (non-conformance):\n%s", code, out)
 		}
 		var suites struct {
 			Failures int `xml:"failures,attr"`
@@ -172,6 +219,29 @@ func TestServeBinary(t *testing.T) {
 		}
 		if !failed || suites.Failures == 0 {
 			t.Errorf("the JUnit report does not fail %s:\n%s", contract.DuplicateEmailRejected, out)
+		}
+	})
+
+	// What keeps the suite from checking is a usage error (2), not a finding (1).
+	t.Run("usage errors", func(t *testing.T) {
+		ref := newReference(t, servertest.WithPlan(axiom.PlanEnterprise))
+		readOnly := ref.srv.NewReadOnlyKey(t)
+		for _, tt := range []struct {
+			name   string
+			args   []string
+			wantIn string
+		}{
+			{"read-only key", []string{"--base-url", ref.url, "--api-key", readOnly}, "APIKey may not write"},
+			{"no key", []string{"--base-url", ref.url, "--api-key", ""}, "--api-key (or AXIOM_API_KEY) is required"},
+			{"unknown flag", []string{"--no-such-flag"}, "flag provided but not defined"},
+			{"nothing listening", []string{"--base-url", "http://127.0.0.1:1/v1", "--api-key", "axm_x"}, "is not reachable"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				_, stderr, code := runContractOutput(t, bin, tt.args...)
+				if code != 2 || !strings.Contains(stderr, tt.wantIn) {
+					t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.wantIn)
+				}
+			})
 		}
 	})
 }

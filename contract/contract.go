@@ -156,6 +156,10 @@ type Config struct {
 	Spec *openapi3.T
 	// Logger receives progress at debug level and waits at info level.
 	Logger *slog.Logger
+	// Progress, when set, receives one line per step of the run as it
+	// ends (its requests and failures) and one line whenever the run waits
+	// for a rate limit to refill: for a person watching, not for parsing.
+	Progress io.Writer
 }
 
 // Check runs the suite against the server and reports every check's
@@ -206,6 +210,10 @@ func Check(ctx context.Context, cfg Config) (*Report, error) {
 		gen: newGenerator(cfg.Seed, tag+".axiom-contract.test"), tag: tag,
 		wrongKey: "axm_contract_wrong_key_" + tag, started: time.Now(),
 		results: map[resultKey]*Result{}, buckets: map[string]*bucket{}, limits: map[string]int{},
+		progress: cfg.Progress,
+	}
+	if r.progress == nil {
+		r.progress = io.Discard
 	}
 	for id := range ops {
 		r.opOrder = append(r.opOrder, id)
@@ -248,6 +256,11 @@ func runTag() string {
 	b[0] = 'c'
 	return string(b)
 }
+
+// ErrSetup is the error of a run that could not start: the server cannot
+// be reached, or refuses a key, or a key may not write. It says nothing of
+// the server's conformance.
+var ErrSetup = errors.New("contract: cannot check this server")
 
 // Run runs the suite from a Go test: one subtest per check and operation,
 // failing with each failure's message and curl reproduction. It returns the

@@ -3,10 +3,12 @@ package contract_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,7 +16,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/contract"
-	"github.com/axiomkit/axiom/contract/faults"
+	"github.com/axiomkit/axiom/internal/faults"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/server"
 	"github.com/axiomkit/axiom/server/servertest"
@@ -90,10 +92,31 @@ func (ref reference) config() contract.Config {
 }
 
 // TestReferenceServerConforms is the suite as anyone runs it from go test,
-// against the server's default bucket of requests without a valid key.
+// against a bucket of requests without a valid key of the default's burst
+// refilling a hundred times faster: the suite paces itself on it as on the
+// default, in a fraction of a second instead of some 16 s. The default
+// itself is TestReferenceServerConformsDefaultBucket's (AXIOM_SLOW_TESTS=1).
 func TestReferenceServerConforms(t *testing.T) {
 	anon := server.DefaultUnauthenticated
-	clean := newReference(t, servertest.WithPlan(axiom.PlanEnterprise), servertest.WithUnauthenticatedLimit(anon.Rate, anon.Burst))
+	conforms(t, anon.Rate*100, anon.Burst)
+}
+
+// TestReferenceServerConformsDefaultBucket is the suite against the
+// server's default bucket of requests without a valid key, which it waits
+// on for some 16 s.
+func TestReferenceServerConformsDefaultBucket(t *testing.T) {
+	if os.Getenv("AXIOM_SLOW_TESTS") == "" {
+		t.Skip("waits some 16 s for the default unauthenticated bucket; AXIOM_SLOW_TESTS=1 runs it")
+	}
+	anon := server.DefaultUnauthenticated
+	conforms(t, anon.Rate, anon.Burst)
+}
+
+// conforms runs the suite on an Enterprise key, with an unauthenticated
+// bucket of rate per minute and burst, and wants every check to pass.
+func conforms(t *testing.T, rate, burst int) {
+	t.Helper()
+	clean := newReference(t, servertest.WithPlan(axiom.PlanEnterprise), servertest.WithUnauthenticatedLimit(rate, burst))
 	ref := clean.withFaults(t)
 	rep := contract.Run(t, ref.config())
 	if len(rep.LeftBehind) > 0 {
@@ -349,6 +372,7 @@ func TestFaultsAreCaught(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has a server of its own
 			opts := append([]servertest.Option{servertest.WithPlan(axiom.PlanEnterprise)}, tt.opts...)
 			clean := newReference(t, opts...)
 			ref := clean.withFaults(t, tt.faults(clean)...)
@@ -438,12 +462,17 @@ func TestCheckRefusesBadSetups(t *testing.T) {
 		{"a refused key", contract.Config{BaseURL: ref.url, APIKey: "axm_not_a_key"}, "refused APIKey"},
 		{"a refused second key", contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: "axm_not_a_key"}, "refused SecondAccountKey"},
 		{"no server", contract.Config{BaseURL: down.URL + "/v1", APIKey: ref.key}, "not reachable"},
+		{"a read-only key", contract.Config{BaseURL: ref.url, APIKey: ref.srv.NewReadOnlyKey(t)}, "APIKey may not write"},
+		{"a read-only second key", contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: ref.srv.NewReadOnlyKey(t)}, "SecondAccountKey may not write"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := contract.Check(t.Context(), tt.cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Check = %v, %v; want an error about %q", rep, err, tt.want)
+			}
+			if strings.HasPrefix(tt.name, "a ") && !errors.Is(err, contract.ErrSetup) {
+				t.Errorf("Check = %v; want it to be a contract.ErrSetup", err)
 			}
 		})
 	}

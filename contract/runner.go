@@ -80,6 +80,12 @@ type runner struct {
 	tag       string
 	wrongKey  string
 
+	progress io.Writer // Config.Progress, or io.Discard
+	// waited is the time the current step spent waiting for rate limits;
+	// said is when a progress line was last written.
+	waited time.Duration
+	said   time.Time
+
 	results   map[resultKey]*Result
 	requests  int
 	throttled int // 429s met while not spending the quota
@@ -236,10 +242,28 @@ func (r *runner) do(ctx context.Context, c *call) *response {
 			wait = 1
 		}
 		r.log.Info("rate limited; waiting", slog.Int("seconds", wait))
+		fmt.Fprintf(r.progress, "        answered 429: waiting %ds (Retry-After) before retrying\n", min(wait, 120))
 		if sleep(ctx, time.Duration(min(wait, 120))*time.Second) != nil {
 			return res
 		}
 	}
+}
+
+// noteWait counts a wait of the current step and, when the run has been
+// quiet for a while, says so: a paced run must not look like a hang, and
+// its many short waits must not fill the screen.
+func (r *runner) noteWait(key string, limit int, wait time.Duration) {
+	r.waited += wait
+	if time.Since(r.said) < 5*time.Second && wait < 5*time.Second {
+		return
+	}
+	whose := "the API key's"
+	if key == anonymous {
+		whose = "this address's unauthenticated"
+	}
+	fmt.Fprintf(r.progress, "        waiting for %s rate limit (%d/min) to refill: %s waited in this step\n",
+		whose, limit, r.waited.Round(100*time.Millisecond))
+	r.said = time.Now()
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -279,6 +303,9 @@ func (r *runner) pace(ctx context.Context, key string, n int) error {
 	wait := time.Duration(n-b.remaining)*interval - time.Since(b.at) + 50*time.Millisecond
 	if wait > 0 {
 		r.log.Debug("pacing to stay within the rate limit", slog.Duration("wait", wait))
+	}
+	if wait > 0 {
+		r.noteWait(key, b.limit, wait)
 	}
 	return sleep(ctx, wait)
 }

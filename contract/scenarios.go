@@ -22,18 +22,47 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.preflight(ctx); err != nil {
 		return err
 	}
-	steps := []func(context.Context){
-		r.rateLimitConsistency, r.authentication, r.headSupport, r.leadLifecycle, r.leadFixtures,
-		r.leadPages, r.templateLifecycle, r.templateFixtures, r.templatePages, r.campaigns,
-		r.suppressions, r.properties, r.analytics, r.generatedQueries, r.negative, r.cleanup, r.spendQuota,
+	steps := []struct {
+		name string
+		run  func(context.Context)
+	}{
+		{"rate-limit headers", r.rateLimitConsistency}, {"authentication", r.authentication},
+		{"HEAD", r.headSupport}, {"lead lifecycle", r.leadLifecycle}, {"lead fixtures", r.leadFixtures},
+		{"lead pages", r.leadPages}, {"template lifecycle", r.templateLifecycle},
+		{"template fixtures", r.templateFixtures}, {"template pages", r.templatePages},
+		{"campaigns", r.campaigns}, {"suppressions", r.suppressions}, {"properties", r.properties},
+		{"analytics", r.analytics}, {"generated queries", r.generatedQueries},
+		{"invalid inputs", r.negative}, {"cleanup", r.cleanup}, {"spending the quota", r.spendQuota},
 	}
-	for _, step := range steps {
+	for i, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		step(ctx)
+		requests, failures, start := r.requests, r.failures(), time.Now()
+		r.waited, r.said = 0, start
+		step.run(ctx)
+		verdict := "ok"
+		if n := r.failures() - failures; n > 0 {
+			verdict = fmt.Sprintf("%d FAILED", n)
+		}
+		waited := ""
+		if r.waited > 0 {
+			waited = fmt.Sprintf(" (%s of it waiting for rate limits)", r.waited.Round(100*time.Millisecond))
+		}
+		fmt.Fprintf(r.progress, "[%2d/%d] %-20s %-9s %4d requests  %s%s\n", i+1, len(steps), step.name, verdict,
+			r.requests-requests, time.Since(start).Round(10*time.Millisecond), waited)
+		r.said = time.Now()
 	}
 	return ctx.Err()
+}
+
+// failures counts the failures recorded so far.
+func (r *runner) failures() int {
+	n := 0
+	for _, res := range r.results {
+		n += res.FailureCount
+	}
+	return n
 }
 
 // preflight makes sure the server answers and accepts the keys, so that a
@@ -49,9 +78,16 @@ func (r *runner) preflight(ctx context.Context) error {
 		res := r.do(ctx, &call{op: "listLeads", query: url.Values{"limit": {"1"}}, key: k.key, scenario: "check that the server answers and accepts the key"})
 		switch {
 		case res.err != nil:
-			return fmt.Errorf("contract: %s is not reachable: %w", r.base, res.err)
+			return fmt.Errorf("%w: %s is not reachable: %w", ErrSetup, r.base, res.err)
 		case res.status == http.StatusUnauthorized || res.status == http.StatusForbidden:
-			return fmt.Errorf("contract: the server refused %s (%d %s)", k.name, res.status, errorSummary(res.body))
+			return fmt.Errorf("%w: the server refused %s (%d %s)", ErrSetup, k.name, res.status, errorSummary(res.body))
+		}
+		// The suite writes with both keys. A create with an empty body is
+		// refused as invalid by a key that may write, and as forbidden by a
+		// read-only key; nothing is created either way.
+		res = r.send(ctx, &call{op: "createLead", raw: []byte("{}"), key: k.key, scenario: "check that the key may write"})
+		if res.err == nil && res.status == http.StatusForbidden {
+			return fmt.Errorf("%w: %s may not write (403 %s): the suite needs a read-write key", ErrSetup, k.name, errorSummary(res.body))
 		}
 	}
 	return nil

@@ -7,9 +7,10 @@ import (
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/analytics"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
-func (h *handlers) GetLeadAnalytics(ctx context.Context, r gen.GetLeadAnalyticsRequestObject) (gen.GetLeadAnalyticsResponseObject, error) {
+func (h *handlers) GetLeadAnalytics(ctx context.Context, r genserver.GetLeadAnalyticsRequestObject) (genserver.GetLeadAnalyticsResponseObject, error) {
 	p := r.Params
 	q := analytics.LeadQuery{From: p.From, To: p.To}
 	set(&q.Interval, (*axiom.Interval)(p.Interval))
@@ -31,10 +32,10 @@ func (h *handlers) GetLeadAnalytics(ctx context.Context, r gen.GetLeadAnalyticsR
 	for i, pt := range a.Series {
 		out.Series[i] = gen.LeadSeriesPoint{Start: in(pt.Start), End: in(pt.End), Count: pt.Count, Groups: pt.Groups}
 	}
-	return gen.GetLeadAnalytics200JSONResponse{Body: gen.LeadAnalyticsEnvelope{Data: out}}, nil
+	return genserver.GetLeadAnalytics200JSONResponse{Body: gen.LeadAnalyticsEnvelope{Data: out}}, nil
 }
 
-func (h *handlers) GetCampaignAnalytics(ctx context.Context, r gen.GetCampaignAnalyticsRequestObject) (gen.GetCampaignAnalyticsResponseObject, error) {
+func (h *handlers) GetCampaignAnalytics(ctx context.Context, r genserver.GetCampaignAnalyticsRequestObject) (genserver.GetCampaignAnalyticsResponseObject, error) {
 	p := r.Params
 	period, err := h.analytics.Campaigns(ctx, accountID(ctx), p.From, p.To, query(p.Page, p.Limit, nil, nil))
 	if err != nil {
@@ -45,7 +46,7 @@ func (h *handlers) GetCampaignAnalytics(ctx context.Context, r gen.GetCampaignAn
 		items[i] = gen.CampaignPeriodItem{ID: c.Campaign.ID, Name: c.Campaign.Name, Status: gen.CampaignStatus(c.Campaign.Status),
 			StartedAt: c.Campaign.StartedAt.UTC(), Figures: figuresToAPI(axiom.FiguresOf(c.Stats))}
 	}
-	return gen.GetCampaignAnalytics200JSONResponse{Body: gen.CampaignAnalyticsEnvelope{Data: gen.CampaignAnalytics{
+	return genserver.GetCampaignAnalytics200JSONResponse{Body: gen.CampaignAnalyticsEnvelope{Data: gen.CampaignAnalytics{
 		From: p.From, To: p.To,
 		Totals:    gen.CampaignPeriodTotals{Campaigns: period.Campaigns, Figures: figuresToAPI(axiom.FiguresOf(period.Totals))},
 		Campaigns: items, Length: len(items), HasMore: period.Page.HasMore,
@@ -60,7 +61,7 @@ func figuresToAPI(f axiom.CampaignFigures) gen.CampaignFigures {
 	}
 }
 
-func (h *handlers) GetPropertyAnalytics(ctx context.Context, r gen.GetPropertyAnalyticsRequestObject) (gen.GetPropertyAnalyticsResponseObject, error) {
+func (h *handlers) GetPropertyAnalytics(ctx context.Context, r genserver.GetPropertyAnalyticsRequestObject) (genserver.GetPropertyAnalyticsResponseObject, error) {
 	p := r.Params
 	scope := axiom.PropertyScope{From: p.From, To: p.To}
 	set(&scope.Status, (*string)(p.Status))
@@ -80,5 +81,5 @@ func (h *handlers) GetPropertyAnalytics(ctx context.Context, r gen.GetPropertyAn
 	for i, c := range a.PricesByCity {
 		out.PricesByCity[i] = gen.CityPriceStats{City: c.City, Country: c.Country, Prices: prices(c.Prices)}
 	}
-	return gen.GetPropertyAnalytics200JSONResponse{Body: gen.PropertyAnalyticsEnvelope{Data: out}}, nil
+	return genserver.GetPropertyAnalytics200JSONResponse{Body: gen.PropertyAnalyticsEnvelope{Data: out}}, nil
 }

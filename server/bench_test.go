@@ -12,7 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/axiomkit/axiom"
-	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 	"github.com/axiomkit/axiom/internal/store/sqlite"
 	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server"
@@ -108,14 +108,14 @@ func benchAccount(b *testing.B, db *sqlite.DB, n int) string {
 }
 
 // BenchmarkLoadSpec compares LoadSpec with kin-openapi's loader, which
-// gen.GetSwagger uses: the largest part of a server's start.
+// genserver.GetSwagger uses: the largest part of a server's start.
 func BenchmarkLoadSpec(b *testing.B) {
 	for _, l := range []struct {
 		name string
 		load func() (*openapi3.T, error)
 	}{
 		{"LoadSpec", server.LoadSpec},
-		{"gen.GetSwagger", gen.GetSwagger},
+		{"genserver.GetSwagger", genserver.GetSwagger},
 	} {
 		b.Run(l.name, func(b *testing.B) {
 			b.ReportAllocs()

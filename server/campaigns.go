@@ -6,9 +6,10 @@ import (
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
-func (h *handlers) ListCampaigns(ctx context.Context, r gen.ListCampaignsRequestObject) (gen.ListCampaignsResponseObject, error) {
+func (h *handlers) ListCampaigns(ctx context.Context, r genserver.ListCampaignsRequestObject) (genserver.ListCampaignsResponseObject, error) {
 	q := query(r.Params.Page, r.Params.Limit, (*string)(r.Params.Sort), (*string)(r.Params.Order))
 	var status axiom.CampaignStatus
 	if r.Params.Status != nil {
@@ -22,10 +23,10 @@ func (h *handlers) ListCampaigns(ctx context.Context, r gen.ListCampaignsRequest
 	for i, c := range page.Items {
 		data[i] = campaignToAPI(c)
 	}
-	return gen.ListCampaigns200JSONResponse{Body: gen.CampaignList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return genserver.ListCampaigns200JSONResponse{Body: gen.CampaignList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
-func (h *handlers) CreateCampaign(ctx context.Context, r gen.CreateCampaignRequestObject) (gen.CreateCampaignResponseObject, error) {
+func (h *handlers) CreateCampaign(ctx context.Context, r genserver.CreateCampaignRequestObject) (genserver.CreateCampaignResponseObject, error) {
 	b := r.Body
 	c := axiom.Campaign{Name: b.Name, Template: b.Template, ScheduledAt: b.ScheduledAt}
 	if b.Audience != nil {
@@ -35,18 +36,18 @@ func (h *handlers) CreateCampaign(ctx context.Context, r gen.CreateCampaignReque
 	if err != nil {
 		return nil, err
 	}
-	return gen.CreateCampaign201JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
+	return genserver.CreateCampaign201JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
 }
 
-func (h *handlers) GetCampaign(ctx context.Context, r gen.GetCampaignRequestObject) (gen.GetCampaignResponseObject, error) {
+func (h *handlers) GetCampaign(ctx context.Context, r genserver.GetCampaignRequestObject) (genserver.GetCampaignResponseObject, error) {
 	c, err := h.campaigns.Get(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
+	return genserver.GetCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
 }
 
-func (h *handlers) UpdateCampaign(ctx context.Context, r gen.UpdateCampaignRequestObject) (gen.UpdateCampaignResponseObject, error) {
+func (h *handlers) UpdateCampaign(ctx context.Context, r genserver.UpdateCampaignRequestObject) (genserver.UpdateCampaignResponseObject, error) {
 	b := r.Body
 	p := campaign.Patch{Name: b.Name, Template: b.Template}
 	if b.Audience != nil {
@@ -57,53 +58,53 @@ func (h *handlers) UpdateCampaign(ctx context.Context, r gen.UpdateCampaignReque
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
+	return genserver.UpdateCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
 }
 
-func (h *handlers) DeleteCampaign(ctx context.Context, r gen.DeleteCampaignRequestObject) (gen.DeleteCampaignResponseObject, error) {
+func (h *handlers) DeleteCampaign(ctx context.Context, r genserver.DeleteCampaignRequestObject) (genserver.DeleteCampaignResponseObject, error) {
 	if err := h.campaigns.Delete(ctx, accountID(ctx), r.ID); err != nil {
 		return nil, err
 	}
-	return gen.DeleteCampaign204Response{}, nil
+	return genserver.DeleteCampaign204Response{}, nil
 }
 
-func (h *handlers) SendCampaign(ctx context.Context, r gen.SendCampaignRequestObject) (gen.SendCampaignResponseObject, error) {
+func (h *handlers) SendCampaign(ctx context.Context, r genserver.SendCampaignRequestObject) (genserver.SendCampaignResponseObject, error) {
 	c, err := h.campaigns.Send(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return gen.SendCampaign202JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
+	return genserver.SendCampaign202JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
 }
 
-func (h *handlers) ScheduleCampaign(ctx context.Context, r gen.ScheduleCampaignRequestObject) (gen.ScheduleCampaignResponseObject, error) {
+func (h *handlers) ScheduleCampaign(ctx context.Context, r genserver.ScheduleCampaignRequestObject) (genserver.ScheduleCampaignResponseObject, error) {
 	c, err := h.campaigns.Schedule(ctx, accountID(ctx), r.ID, r.Body.ScheduledAt)
 	if err != nil {
 		return nil, err
 	}
-	return gen.ScheduleCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
+	return genserver.ScheduleCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
 }
 
-func (h *handlers) CancelCampaign(ctx context.Context, r gen.CancelCampaignRequestObject) (gen.CancelCampaignResponseObject, error) {
+func (h *handlers) CancelCampaign(ctx context.Context, r genserver.CancelCampaignRequestObject) (genserver.CancelCampaignResponseObject, error) {
 	c, err := h.campaigns.Cancel(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return gen.CancelCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
+	return genserver.CancelCampaign200JSONResponse{Body: gen.CampaignEnvelope{Data: campaignToAPI(c)}}, nil
 }
 
-func (h *handlers) GetCampaignStats(ctx context.Context, r gen.GetCampaignStatsRequestObject) (gen.GetCampaignStatsResponseObject, error) {
+func (h *handlers) GetCampaignStats(ctx context.Context, r genserver.GetCampaignStatsRequestObject) (genserver.GetCampaignStatsResponseObject, error) {
 	s, err := h.campaigns.Stats(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetCampaignStats200JSONResponse{Body: gen.CampaignStatsEnvelope{Data: gen.CampaignStats{
+	return genserver.GetCampaignStats200JSONResponse{Body: gen.CampaignStatsEnvelope{Data: gen.CampaignStats{
 		Recipients: s.Recipients, Sent: s.Sent, Failed: s.Failed, Pending: s.Pending,
 		Opens: s.Opens, UniqueOpens: s.UniqueOpens, Clicks: s.Clicks, UniqueClicks: s.UniqueClicks,
 		Unsubscribes: s.Unsubscribes, Suppressed: s.Suppressed, Bounces: s.Bounces,
 	}}}, nil
 }
 
-func (h *handlers) ListCampaignMessages(ctx context.Context, r gen.ListCampaignMessagesRequestObject) (gen.ListCampaignMessagesResponseObject, error) {
+func (h *handlers) ListCampaignMessages(ctx context.Context, r genserver.ListCampaignMessagesRequestObject) (genserver.ListCampaignMessagesResponseObject, error) {
 	page, err := h.campaigns.Messages(ctx, accountID(ctx), r.ID, query(r.Params.Page, r.Params.Limit, nil, nil))
 	if err != nil {
 		return nil, err
@@ -115,7 +116,7 @@ func (h *handlers) ListCampaignMessages(ctx context.Context, r gen.ListCampaignM
 			Status: gen.CampaignMessageStatus(m.Status), Error: m.Error, SentAt: utcPtr(m.SentAt), CreatedAt: m.CreatedAt.UTC(),
 		}
 	}
-	return gen.ListCampaignMessages200JSONResponse{Body: gen.CampaignMessageList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return genserver.ListCampaignMessages200JSONResponse{Body: gen.CampaignMessageList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
 func audienceFromAPI(a gen.CampaignAudience) axiom.Audience {

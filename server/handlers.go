@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/axiomkit/axiom"
-	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/analytics"
 	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 // LeadStore keeps the leads of every account.
@@ -41,7 +41,7 @@ type handlers struct {
 	now        func() time.Time
 }
 
-var _ gen.StrictServerInterface = (*handlers)(nil)
+var _ genserver.StrictServerInterface = (*handlers)(nil)
 
 // query applies the spec's defaults to a list's paging parameters; the
 // validation stage has already checked their ranges and values.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
@@ -124,7 +125,7 @@ func TestHeadOnEveryGet(t *testing.T) {
 	if err != nil || camp.JSON201 == nil {
 		t.Fatalf("create campaign: %v", err)
 	}
-	doc, err := gen.GetSwagger()
+	doc, err := genserver.GetSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,10 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
-func (h *handlers) ListLeads(ctx context.Context, r gen.ListLeadsRequestObject) (gen.ListLeadsResponseObject, error) {
+func (h *handlers) ListLeads(ctx context.Context, r genserver.ListLeadsRequestObject) (genserver.ListLeadsResponseObject, error) {
 	q := query(r.Params.Page, r.Params.Limit, (*string)(r.Params.Sort), (*string)(r.Params.Order))
 	set(&q.Search, r.Params.Search)
 	page, err := h.leads.ListLeads(ctx, accountID(ctx), q)
@@ -18,26 +19,26 @@ func (h *handlers) ListLeads(ctx context.Context, r gen.ListLeadsRequestObject) 
 	for i, l := range page.Items {
 		data[i] = leadToAPI(l)
 	}
-	return gen.ListLeads200JSONResponse{Body: gen.LeadList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return genserver.ListLeads200JSONResponse{Body: gen.LeadList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
-func (h *handlers) CreateLead(ctx context.Context, r gen.CreateLeadRequestObject) (gen.CreateLeadResponseObject, error) {
+func (h *handlers) CreateLead(ctx context.Context, r genserver.CreateLeadRequestObject) (genserver.CreateLeadResponseObject, error) {
 	l := axiom.NewLead(accountID(ctx), leadFromAPI(*r.Body), h.now())
 	if err := h.leads.CreateLead(ctx, l); err != nil {
 		return nil, err
 	}
-	return gen.CreateLead201JSONResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
+	return genserver.CreateLead201JSONResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
 }
 
-func (h *handlers) GetLead(ctx context.Context, r gen.GetLeadRequestObject) (gen.GetLeadResponseObject, error) {
+func (h *handlers) GetLead(ctx context.Context, r genserver.GetLeadRequestObject) (genserver.GetLeadResponseObject, error) {
 	l, err := h.leads.GetLead(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetLead200JSONResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
+	return genserver.GetLead200JSONResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
 }
 
-func (h *handlers) UpdateLead(ctx context.Context, r gen.UpdateLeadRequestObject) (gen.UpdateLeadResponseObject, error) {
+func (h *handlers) UpdateLead(ctx context.Context, r genserver.UpdateLeadRequestObject) (genserver.UpdateLeadResponseObject, error) {
 	b := r.Body
 	l, err := h.leads.UpdateLead(ctx, accountID(ctx), r.ID, axiom.LeadPatch{
 		Name: b.Name, Email: b.Email, Phone: b.Phone, Company: b.Company,
@@ -47,14 +48,14 @@ func (h *handlers) UpdateLead(ctx context.Context, r gen.UpdateLeadRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateLead200JSONResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
+	return genserver.UpdateLead200JSONResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
 }
 
-func (h *handlers) DeleteLead(ctx context.Context, r gen.DeleteLeadRequestObject) (gen.DeleteLeadResponseObject, error) {
+func (h *handlers) DeleteLead(ctx context.Context, r genserver.DeleteLeadRequestObject) (genserver.DeleteLeadResponseObject, error) {
 	if err := h.leads.DeleteLead(ctx, accountID(ctx), r.ID); err != nil {
 		return nil, err
 	}
-	return gen.DeleteLead204Response{}, nil
+	return genserver.DeleteLead204Response{}, nil
 }
 
 func leadFromAPI(b gen.LeadCreate) axiom.Lead {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 // PropertyStore keeps the listings of every account and their links to leads.
@@ -21,7 +22,7 @@ type PropertyStore interface {
 	LeadProperties(ctx context.Context, accountID, leadID, relation string, q axiom.Query) (axiom.Page[axiom.Linked[axiom.Property]], error)
 }
 
-func (h *handlers) ListProperties(ctx context.Context, r gen.ListPropertiesRequestObject) (gen.ListPropertiesResponseObject, error) {
+func (h *handlers) ListProperties(ctx context.Context, r genserver.ListPropertiesRequestObject) (genserver.ListPropertiesResponseObject, error) {
 	p := r.Params
 	q := query(p.Page, p.Limit, (*string)(p.Sort), (*string)(p.Order))
 	set(&q.Search, p.Search)
@@ -57,10 +58,10 @@ func (h *handlers) ListProperties(ctx context.Context, r gen.ListPropertiesReque
 	for i, p := range page.Items {
 		data[i] = propertyToAPI(p)
 	}
-	return gen.ListProperties200JSONResponse{Body: gen.PropertyList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return genserver.ListProperties200JSONResponse{Body: gen.PropertyList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
-func (h *handlers) CreateProperty(ctx context.Context, r gen.CreatePropertyRequestObject) (gen.CreatePropertyResponseObject, error) {
+func (h *handlers) CreateProperty(ctx context.Context, r genserver.CreatePropertyRequestObject) (genserver.CreatePropertyResponseObject, error) {
 	b := r.Body
 	price, err := moneyFromAPI("price", b.Price)
 	if err != nil {
@@ -78,18 +79,18 @@ func (h *handlers) CreateProperty(ctx context.Context, r gen.CreatePropertyReque
 	if err := h.properties.CreateProperty(ctx, p); err != nil {
 		return nil, err
 	}
-	return gen.CreateProperty201JSONResponse{Body: gen.PropertyEnvelope{Data: propertyToAPI(p)}}, nil
+	return genserver.CreateProperty201JSONResponse{Body: gen.PropertyEnvelope{Data: propertyToAPI(p)}}, nil
 }
 
-func (h *handlers) GetProperty(ctx context.Context, r gen.GetPropertyRequestObject) (gen.GetPropertyResponseObject, error) {
+func (h *handlers) GetProperty(ctx context.Context, r genserver.GetPropertyRequestObject) (genserver.GetPropertyResponseObject, error) {
 	p, err := h.properties.GetProperty(ctx, accountID(ctx), r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetProperty200JSONResponse{Body: gen.PropertyEnvelope{Data: propertyToAPI(p)}}, nil
+	return genserver.GetProperty200JSONResponse{Body: gen.PropertyEnvelope{Data: propertyToAPI(p)}}, nil
 }
 
-func (h *handlers) UpdateProperty(ctx context.Context, r gen.UpdatePropertyRequestObject) (gen.UpdatePropertyResponseObject, error) {
+func (h *handlers) UpdateProperty(ctx context.Context, r genserver.UpdatePropertyRequestObject) (genserver.UpdatePropertyResponseObject, error) {
 	b := r.Body
 	pp := axiom.PropertyPatch{Title: b.Title, Description: b.Description, Type: (*string)(b.Type), Status: (*string)(b.Status),
 		Coordinates: coordinatesFromAPI(b.Coordinates), FloorArea: floorAreaFromAPI(b.FloorArea), Bedrooms: b.Bedrooms,
@@ -109,17 +110,17 @@ func (h *handlers) UpdateProperty(ctx context.Context, r gen.UpdatePropertyReque
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateProperty200JSONResponse{Body: gen.PropertyEnvelope{Data: propertyToAPI(p)}}, nil
+	return genserver.UpdateProperty200JSONResponse{Body: gen.PropertyEnvelope{Data: propertyToAPI(p)}}, nil
 }
 
-func (h *handlers) DeleteProperty(ctx context.Context, r gen.DeletePropertyRequestObject) (gen.DeletePropertyResponseObject, error) {
+func (h *handlers) DeleteProperty(ctx context.Context, r genserver.DeletePropertyRequestObject) (genserver.DeletePropertyResponseObject, error) {
 	if err := h.properties.DeleteProperty(ctx, accountID(ctx), r.ID); err != nil {
 		return nil, err
 	}
-	return gen.DeleteProperty204Response{}, nil
+	return genserver.DeleteProperty204Response{}, nil
 }
 
-func (h *handlers) ListPropertyLeads(ctx context.Context, r gen.ListPropertyLeadsRequestObject) (gen.ListPropertyLeadsResponseObject, error) {
+func (h *handlers) ListPropertyLeads(ctx context.Context, r genserver.ListPropertyLeadsRequestObject) (genserver.ListPropertyLeadsResponseObject, error) {
 	page, err := h.properties.PropertyLeads(ctx, accountID(ctx), r.ID, relation(r.Params.Relation), query(r.Params.Page, r.Params.Limit, nil, nil))
 	if err != nil {
 		return nil, err
@@ -129,10 +130,10 @@ func (h *handlers) ListPropertyLeads(ctx context.Context, r gen.ListPropertyLead
 		data[i] = gen.PropertyLead{Lead: leadToAPI(ll.Item), Relation: gen.PropertyRelation(ll.Link.Relation),
 			LinkedAt: ll.Link.CreatedAt.UTC(), UpdatedAt: ll.Link.UpdatedAt.UTC()}
 	}
-	return gen.ListPropertyLeads200JSONResponse{Body: gen.PropertyLeadList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return genserver.ListPropertyLeads200JSONResponse{Body: gen.PropertyLeadList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
-func (h *handlers) ListLeadProperties(ctx context.Context, r gen.ListLeadPropertiesRequestObject) (gen.ListLeadPropertiesResponseObject, error) {
+func (h *handlers) ListLeadProperties(ctx context.Context, r genserver.ListLeadPropertiesRequestObject) (genserver.ListLeadPropertiesResponseObject, error) {
 	page, err := h.properties.LeadProperties(ctx, accountID(ctx), r.ID, relation(r.Params.Relation), query(r.Params.Page, r.Params.Limit, nil, nil))
 	if err != nil {
 		return nil, err
@@ -142,10 +143,10 @@ func (h *handlers) ListLeadProperties(ctx context.Context, r gen.ListLeadPropert
 		data[i] = gen.LeadProperty{Property: propertyToAPI(lp.Item), Relation: gen.PropertyRelation(lp.Link.Relation),
 			LinkedAt: lp.Link.CreatedAt.UTC(), UpdatedAt: lp.Link.UpdatedAt.UTC()}
 	}
-	return gen.ListLeadProperties200JSONResponse{Body: gen.LeadPropertyList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return genserver.ListLeadProperties200JSONResponse{Body: gen.LeadPropertyList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
-func (h *handlers) LinkPropertyLead(ctx context.Context, r gen.LinkPropertyLeadRequestObject) (gen.LinkPropertyLeadResponseObject, error) {
+func (h *handlers) LinkPropertyLead(ctx context.Context, r genserver.LinkPropertyLeadRequestObject) (genserver.LinkPropertyLeadResponseObject, error) {
 	k, created, err := h.properties.LinkLead(ctx, accountID(ctx), r.ID, r.LeadID, string(r.Body.Relation), h.now())
 	if err != nil {
 		return nil, err
@@ -153,16 +154,16 @@ func (h *handlers) LinkPropertyLead(ctx context.Context, r gen.LinkPropertyLeadR
 	body := gen.PropertyLinkEnvelope{Data: gen.PropertyLink{PropertyID: k.PropertyID, LeadID: k.LeadID,
 		Relation: gen.PropertyRelation(k.Relation), CreatedAt: k.CreatedAt.UTC(), UpdatedAt: k.UpdatedAt.UTC()}}
 	if created {
-		return gen.LinkPropertyLead201JSONResponse{Body: body}, nil
+		return genserver.LinkPropertyLead201JSONResponse{Body: body}, nil
 	}
-	return gen.LinkPropertyLead200JSONResponse{Body: body}, nil
+	return genserver.LinkPropertyLead200JSONResponse{Body: body}, nil
 }
 
-func (h *handlers) UnlinkPropertyLead(ctx context.Context, r gen.UnlinkPropertyLeadRequestObject) (gen.UnlinkPropertyLeadResponseObject, error) {
+func (h *handlers) UnlinkPropertyLead(ctx context.Context, r genserver.UnlinkPropertyLeadRequestObject) (genserver.UnlinkPropertyLeadResponseObject, error) {
 	if err := h.properties.UnlinkLead(ctx, accountID(ctx), r.ID, r.LeadID); err != nil {
 		return nil, err
 	}
-	return gen.UnlinkPropertyLead204Response{}, nil
+	return genserver.UnlinkPropertyLead204Response{}, nil
 }
 
 func relation(r *gen.PropertyRelation) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/campaign/smtptest"
+	"github.com/axiomkit/axiom/internal/genserver"
 	"github.com/axiomkit/axiom/server/servertest"
 )
 
@@ -38,7 +39,7 @@ func (o operation) String() string { return o.method + " " + o.path }
 // specOperations lists the spec's operations in a stable order.
 func specOperations(t *testing.T) []operation {
 	t.Helper()
-	doc, err := gen.GetSwagger()
+	doc, err := genserver.GetSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}

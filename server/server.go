@@ -19,9 +19,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/axiomkit/axiom"
-	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/analytics"
 	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/genserver"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 	"github.com/axiomkit/axiom/internal/validation"
 	"github.com/axiomkit/axiom/server/fault"
@@ -62,6 +62,10 @@ type Config struct {
 	// Unauthenticated is the bucket of a client address's requests without
 	// a valid key; zero means DefaultUnauthenticated.
 	Unauthenticated ratelimit.Limit
+	// PublicURL is the API's base URL as clients reach it (…/v1), first in
+	// the servers list of the documentation at /docs; empty: the origin of
+	// each request for the docs.
+	PublicURL string
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client
 	// address; empty trusts none, and the address is the connection's.
 	TrustedProxies []netip.Prefix
@@ -180,12 +184,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	h := &handlers{leads: cfg.Leads, templates: cfg.Templates, properties: cfg.Properties, campaigns: cfg.Campaigns,
 		analytics: stats, now: cfg.Now}
-	gen.RegisterHandlersWithBaseURL(api, gen.NewStrictHandler(h, nil), "/v1")
+	genserver.RegisterHandlersWithBaseURL(api, genserver.NewStrictHandler(h, nil), "/v1")
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", axiom.OpenAPI) })
 	docs := docsHandler()
+	e.GET(docsSpecPath, docsSpec(cfg.PublicURL))
 	e.GET("/docs", echo.WrapHandler(docs))
 	e.GET("/docs/*", echo.WrapHandler(docs))
 	s.echo = e

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
@@ -557,6 +560,31 @@ func TestPublicEndpoints(t *testing.T) {
 		resp, body := call(t, "GET", base+tc.path, "", "", nil)
 		if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(body)), strings.ToLower(tc.contains)) {
 			t.Fatalf("%s: %d %.200s", tc.path, resp.StatusCode, body)
+		}
+	}
+	// /openapi.yaml is the contract byte for byte; the docs load a copy
+	// whose first server is the one they are served from.
+	if _, body := call(t, "GET", base+"/openapi.yaml", "", "", nil); !bytes.Equal(body, axiom.OpenAPI) {
+		t.Error("/openapi.yaml is not openapi.yaml byte for byte")
+	}
+	if _, body := call(t, "GET", base+"/docs/", "", "", nil); !strings.Contains(string(body), "/docs/openapi.yaml") {
+		t.Errorf("/docs/ does not load /docs/openapi.yaml:\n%.500s", body)
+	}
+	for _, host := range []string{"", "docs.example.com:9000"} {
+		req, _ := http.NewRequest("GET", base+"/docs/openapi.yaml", nil)
+		want := srv.URL
+		if host != "" {
+			req.Host, want = host, "http://"+host+"/v1"
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		doc, err := openapi3.NewLoader().LoadFromData(body)
+		if resp.StatusCode != 200 || err != nil || len(doc.Servers) == 0 || doc.Servers[0].URL != want {
+			t.Fatalf("/docs/openapi.yaml with Host %q: %d, %v; want %s first", host, resp.StatusCode, err, want)
 		}
 	}
 }

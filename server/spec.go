@@ -7,14 +7,14 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 // LoadSpec parses the API description the generated code embeds: the
-// document gen.GetSwagger returns, in half the time or less. Parsing it is
+// document genserver.GetSwagger returns, in half the time or less. Parsing it is
 // most of a server's start, and the first start of a test binary.
 func LoadSpec() (*openapi3.T, error) {
-	data, err := gen.GetSpecJSON()
+	data, err := genserver.GetSpecJSON()
 	if err != nil {
 		return nil, fmt.Errorf("server: the API description: %w", err)
 	}

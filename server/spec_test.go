@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/axiomkit/axiom"
-	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 	"github.com/axiomkit/axiom/internal/store/sqlite"
 	"github.com/axiomkit/axiom/server"
 )
@@ -20,7 +20,7 @@ import (
 // and used at once on one document leave it as it was (and, under the race
 // detector, do not write it at all).
 func TestSharedSpecIsOnlyRead(t *testing.T) {
-	doc, err := gen.GetSwagger()
+	doc, err := genserver.GetSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestLoadSpecIsGetSwagger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slow, err := gen.GetSwagger()
+	slow, err := genserver.GetSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestLoadSpecIsGetSwagger(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a, b) {
-		t.Fatalf("LoadSpec and gen.GetSwagger differ:\n%s\n%s", a, b)
+		t.Fatalf("LoadSpec and genserver.GetSwagger differ:\n%s\n%s", a, b)
 	}
 	// References are resolved: the validator and the router need the values.
 	if s := fast.Paths.Find("/leads").Get.Responses.Status(200).Value.Content.Get("application/json").Schema; s.Value == nil || s.Ref == "" {

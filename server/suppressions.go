@@ -5,9 +5,10 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
-func (h *handlers) ListSuppressions(ctx context.Context, r gen.ListSuppressionsRequestObject) (gen.ListSuppressionsResponseObject, error) {
+func (h *handlers) ListSuppressions(ctx context.Context, r genserver.ListSuppressionsRequestObject) (genserver.ListSuppressionsResponseObject, error) {
 	q := query(r.Params.Page, r.Params.Limit, (*string)(r.Params.Sort), (*string)(r.Params.Order))
 	var reason axiom.SuppressionReason
 	if r.Params.Reason != nil {
@@ -21,10 +22,10 @@ func (h *handlers) ListSuppressions(ctx context.Context, r gen.ListSuppressionsR
 	for i, s := range page.Items {
 		data[i] = suppressionToAPI(s)
 	}
-	return gen.ListSuppressions200JSONResponse{Body: gen.SuppressionList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return genserver.ListSuppressions200JSONResponse{Body: gen.SuppressionList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
-func (h *handlers) AddSuppression(ctx context.Context, r gen.AddSuppressionRequestObject) (gen.AddSuppressionResponseObject, error) {
+func (h *handlers) AddSuppression(ctx context.Context, r genserver.AddSuppressionRequestObject) (genserver.AddSuppressionResponseObject, error) {
 	b := r.Body
 	detail := ""
 	if b.Detail != nil {
@@ -36,24 +37,24 @@ func (h *handlers) AddSuppression(ctx context.Context, r gen.AddSuppressionReque
 	}
 	env := gen.SuppressionEnvelope{Data: suppressionToAPI(s)}
 	if !added {
-		return gen.AddSuppression200JSONResponse{Body: env}, nil
+		return genserver.AddSuppression200JSONResponse{Body: env}, nil
 	}
-	return gen.AddSuppression201JSONResponse{Body: env}, nil
+	return genserver.AddSuppression201JSONResponse{Body: env}, nil
 }
 
-func (h *handlers) GetSuppression(ctx context.Context, r gen.GetSuppressionRequestObject) (gen.GetSuppressionResponseObject, error) {
+func (h *handlers) GetSuppression(ctx context.Context, r genserver.GetSuppressionRequestObject) (genserver.GetSuppressionResponseObject, error) {
 	s, err := h.campaigns.Suppression(ctx, accountID(ctx), r.Email)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetSuppression200JSONResponse{Body: gen.SuppressionEnvelope{Data: suppressionToAPI(s)}}, nil
+	return genserver.GetSuppression200JSONResponse{Body: gen.SuppressionEnvelope{Data: suppressionToAPI(s)}}, nil
 }
 
-func (h *handlers) DeleteSuppression(ctx context.Context, r gen.DeleteSuppressionRequestObject) (gen.DeleteSuppressionResponseObject, error) {
+func (h *handlers) DeleteSuppression(ctx context.Context, r genserver.DeleteSuppressionRequestObject) (genserver.DeleteSuppressionResponseObject, error) {
 	if err := h.campaigns.RemoveSuppression(ctx, accountID(ctx), r.Email); err != nil {
 		return nil, err
 	}
-	return gen.DeleteSuppression204Response{}, nil
+	return genserver.DeleteSuppression204Response{}, nil
 }
 
 func suppressionToAPI(s axiom.Suppression) gen.Suppression {

@@ -13,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/axiomkit/axiom"
-	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 // The public operations (the links inside campaign messages) answer without
@@ -67,7 +67,7 @@ func publicError(err error) error {
 // UnsubscribePage answers a GET of the unsubscribe link: a page whose
 // button unsubscribes. The GET itself changes nothing, so that link
 // scanners unsubscribe nobody.
-func (h *handlers) UnsubscribePage(ctx context.Context, r gen.UnsubscribePageRequestObject) (gen.UnsubscribePageResponseObject, error) {
+func (h *handlers) UnsubscribePage(ctx context.Context, r genserver.UnsubscribePageRequestObject) (genserver.UnsubscribePageResponseObject, error) {
 	u, err := h.campaigns.Unsubscription(ctx, r.Token)
 	if err != nil {
 		return nil, publicError(err)
@@ -80,12 +80,12 @@ func (h *handlers) UnsubscribePage(ctx context.Context, r gen.UnsubscribePageReq
 	if err != nil {
 		return nil, err
 	}
-	return gen.UnsubscribePage200TextHTMLResponse{Body: body, ContentLength: n}, nil
+	return genserver.UnsubscribePage200TextHTMLResponse{Body: body, ContentLength: n}, nil
 }
 
 // Unsubscribe is RFC 8058's one-click unsubscribe: the POST of a mailbox
 // provider's button or of the page's, whose body validation has checked.
-func (h *handlers) Unsubscribe(ctx context.Context, r gen.UnsubscribeRequestObject) (gen.UnsubscribeResponseObject, error) {
+func (h *handlers) Unsubscribe(ctx context.Context, r genserver.UnsubscribeRequestObject) (genserver.UnsubscribeResponseObject, error) {
 	if err := h.campaigns.Unsubscribe(ctx, r.Token); err != nil {
 		return nil, publicError(err)
 	}
@@ -97,7 +97,7 @@ func (h *handlers) Unsubscribe(ctx context.Context, r gen.UnsubscribeRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return gen.Unsubscribe200TextHTMLResponse{Body: body, ContentLength: n}, nil
+	return genserver.Unsubscribe200TextHTMLResponse{Body: body, ContentLength: n}, nil
 }
 
 // headKey marks the context of a HEAD of a public link.
@@ -115,7 +115,7 @@ func markHead(next echo.HandlerFunc) echo.HandlerFunc {
 
 func isHead(ctx context.Context) bool { return ctx.Value(headKey{}) != nil }
 
-func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) (gen.TrackOpenResponseObject, error) {
+func (h *handlers) TrackOpen(ctx context.Context, r genserver.TrackOpenRequestObject) (genserver.TrackOpenResponseObject, error) {
 	record := h.campaigns.Open
 	if isHead(ctx) {
 		record = h.campaigns.CheckOpen
@@ -123,13 +123,13 @@ func (h *handlers) TrackOpen(ctx context.Context, r gen.TrackOpenRequestObject) 
 	if err := record(ctx, r.Token); err != nil {
 		return nil, publicError(err)
 	}
-	return gen.TrackOpen200ImageGifResponse{
+	return genserver.TrackOpen200ImageGifResponse{
 		Body: bytes.NewReader(pixel), ContentLength: int64(len(pixel)),
-		Headers: gen.TrackOpen200ResponseHeaders{CacheControl: "no-store"},
+		Headers: genserver.TrackOpen200ResponseHeaders{CacheControl: "no-store"},
 	}, nil
 }
 
-func (h *handlers) TrackClick(ctx context.Context, r gen.TrackClickRequestObject) (gen.TrackClickResponseObject, error) {
+func (h *handlers) TrackClick(ctx context.Context, r genserver.TrackClickRequestObject) (genserver.TrackClickResponseObject, error) {
 	// The target comes from the store, never from the request.
 	click := h.campaigns.Click
 	if isHead(ctx) {
@@ -139,7 +139,7 @@ func (h *handlers) TrackClick(ctx context.Context, r gen.TrackClickRequestObject
 	if err != nil {
 		return nil, publicError(err)
 	}
-	return gen.TrackClick302Response{Headers: gen.TrackClick302ResponseHeaders{Location: target}}, nil
+	return genserver.TrackClick302Response{Headers: genserver.TrackClick302ResponseHeaders{Location: target}}, nil
 }
 
 // publicRoutes are the Echo paths of the operations whose security

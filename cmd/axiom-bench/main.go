@@ -32,7 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/axiomkit/axiom/cmd/axiom-bench/load"
+	"github.com/axiomkit/axiom/cmd/axiom-bench/internal/load"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axiomkit/axiom/cmd/axiom-bench/load"
+	"github.com/axiomkit/axiom/cmd/axiom-bench/internal/load"
 )
 
 // The bare handler sends what was captured, byte for byte, per route.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/axiomkit/axiom/cmd/axiom-bench/load"
+	"github.com/axiomkit/axiom/cmd/axiom-bench/internal/load"
 )
 
 // measured is one run: what the load generator saw, and the CPU time the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"strings"
 
@@ -12,7 +11,9 @@ import (
 )
 
 // contractCmd checks a running server against the API's contract and
-// prints a report; it fails when the server does not conform.
+// prints a report. It exits 1 when the server does not conform, 2 when it
+// could not check it (a usage error, a server it cannot reach, a key
+// refused or read-only).
 func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("axiom contract", stderr)
 	baseURL := fs.String("base-url", env("base-url", "http://localhost:8080/v1"), "the API's base URL, ending in /v1 (AXIOM_BASE_URL)")
@@ -24,27 +25,36 @@ func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	examples := fs.Int("examples", 3, "generated valid and invalid inputs per operation")
 	report := fs.String("report", "text", "report format: text, json or junit")
 	excludeTags := fs.String("exclude-tag", "", "comma-separated tags whose operations to leave out, as Campaigns")
-	verbose := fs.Bool("v", false, "log every request to stderr")
+	verbose := fs.Bool("v", false, "log every request to stderr (--log-level debug)")
+	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	logOpts := logFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *verbose {
+		*logOpts.level = "debug"
+	}
+	log, err := logOpts.logger(stderr)
+	if err != nil {
 		return err
 	}
 	if err := oneOf("report", *report, "text", "json", "junit"); err != nil {
 		return err
 	}
 	if *apiKey == "" {
-		return fmt.Errorf("--api-key (or AXIOM_API_KEY) is required")
+		return fmt.Errorf("%w: --api-key (or AXIOM_API_KEY) is required", errUsage)
 	}
 	if *seed == 0 {
 		*seed = rand.Uint64()>>1 + 1
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
 	cfg := contract.Config{
 		BaseURL: *baseURL, APIKey: *apiKey, SecondAccountKey: *secondKey,
 		DocumentedOnly: *documentedOnly, SpendQuota: *spendQuota, Seed: *seed, Examples: *examples,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Logger: log,
+	}
+	if !*quiet {
+		// The report is stdout's (JSON and JUnit are parsed); progress is for the person watching.
+		cfg.Progress = stderr
 	}
 	for _, t := range strings.Split(*excludeTags, ",") {
 		if t = strings.TrimSpace(t); t != "" {
@@ -67,7 +77,7 @@ func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("write the report: %w", err)
 	}
 	if !rep.OK() {
-		return fmt.Errorf("the server does not conform: %s failed (replay with --seed %d)", strings.Join(rep.FailedChecks(), ", "), rep.Seed)
+		return fmt.Errorf("%w: the server does not conform: %s failed (replay with --seed %d)", errFindings, strings.Join(rep.FailedChecks(), ", "), rep.Seed)
 	}
 	return nil
 }

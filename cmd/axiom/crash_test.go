@@ -27,12 +27,7 @@ func buildAxiom(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds and runs the axiom binary")
 	}
-	bin := filepath.Join(t.TempDir(), "axiom")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return buildBinary(t)
 }
 
 // process is a running `axiom serve`.

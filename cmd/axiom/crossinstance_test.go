@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -158,10 +159,16 @@ func TestUnauthenticatedBucketIsShared(t *testing.T) {
 	pg, redisURL := scaleEnv(t)
 	bin := buildScaleBinary(t)
 	db := scaleSchema(t, pg)
-	servers := startTogether(t, bin, 2, "--db", db, "--redis", redisURL, "--unauthenticated-limit", "6/5")
+	// The bucket is the client address's, kept in Redis beyond this run:
+	// each run is a client of its own (named by the trusted loopback proxy),
+	// so that an earlier run, or another checkout's, has not drained it.
+	servers := startTogether(t, bin, 2, "--db", db, "--redis", redisURL, "--unauthenticated-limit", "6/5", "--trusted-proxy", "127.0.0.1")
+	var b [3]byte
+	rand.Read(b[:])
+	client := map[string]string{"X-Forwarded-For": fmt.Sprintf("10.%d.%d.%d", b[0], b[1], b[2])}
 	unauthorized := 0
 	for i := range 40 {
-		r := scaleDo(t, http.MethodGet, servers[i%2].base+"/leads", "axm_wrong"+strings.Repeat("x", i), nil)
+		r := scaleDoHeaders(t, http.MethodGet, servers[i%2].base+"/leads", "axm_wrong"+strings.Repeat("x", i), nil, client)
 		switch {
 		case r.status == http.StatusUnauthorized:
 			unauthorized++

@@ -21,7 +21,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := oneOf("format", *format, "yaml", "json"); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *db)
+	st, err := openStore(ctx, *db, false)
 	if err != nil {
 		return err
 	}

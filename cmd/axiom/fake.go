@@ -108,10 +108,27 @@ func (a *runningAdmin) stop() error {
 	return <-a.done
 }
 
-// startAdmin serves the admin endpoint when --admin-addr is set, with the
-// database as it is now (seeded, bootstrapped) as what a reset restores.
-func (o *fakeOptions) startAdmin(ctx context.Context, st fixture.Store, api *server.Server, stdout io.Writer, log *slog.Logger) (*runningAdmin, error) {
+// listenAdmin takes --admin-addr's port, if set, before anything else
+// happens (loopback unless the address names a host).
+func (o *fakeOptions) listenAdmin() (net.Listener, error) {
 	if *o.adminAddr == "" {
+		return nil, nil
+	}
+	addr := *o.adminAddr
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		addr = net.JoinHostPort("127.0.0.1", port) // loopback unless told otherwise
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--admin-addr %s: %w", *o.adminAddr, err)
+	}
+	return ln, nil
+}
+
+// startAdmin serves the admin endpoint on ln (nil: no --admin-addr), with
+// the database as it is now (seeded, bootstrapped) as what a reset restores.
+func (o *fakeOptions) startAdmin(ctx context.Context, ln net.Listener, st fixture.Store, api *server.Server, stdout io.Writer, log *slog.Logger) (*runningAdmin, error) {
+	if ln == nil {
 		return nil, nil
 	}
 	baseline, err := fixture.Seed(ctx, st, nil)
@@ -126,14 +143,6 @@ func (o *fakeOptions) startAdmin(ctx context.Context, st fixture.Store, api *ser
 	admin, err := server.NewAdmin(server.AdminConfig{Token: token, Data: baseline, API: api, Logger: log})
 	if err != nil {
 		return nil, err
-	}
-	addr := *o.adminAddr
-	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
-		addr = net.JoinHostPort("127.0.0.1", port) // loopback unless told otherwise
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--admin-addr: %w", err)
 	}
 	log.Info("admin endpoint listening", slog.String("admin_addr", ln.Addr().String()),
 		slog.String("admin", fmt.Sprintf("http://%s/admin", ln.Addr())))

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strconv"
@@ -81,4 +82,47 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+// logOptions are the logging flags of the commands that log.
+type logOptions struct{ level, format *string }
+
+func logFlags(fs *flag.FlagSet) *logOptions {
+	return &logOptions{
+		level:  fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)"),
+		format: fs.String("log-format", env("log-format", "json"), "json (one object a line) or text (key=value) (AXIOM_LOG_FORMAT)"),
+	}
+}
+
+// logger is the command's logger on w, as the flags say; durations are
+// written as Go writes them (1.5s), not as nanoseconds.
+func (o *logOptions) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	switch strings.ToLower(*o.level) {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "info":
+		lvl = slog.LevelInfo
+	case "warn":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		return nil, fmt.Errorf("--log-level must be one of debug, info, warn, error, not %q", *o.level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: humanDuration}
+	switch *o.format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be json or text, not %q", *o.format)
+}
+
+func humanDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }

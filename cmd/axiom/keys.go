@@ -11,10 +11,25 @@ import (
 	"github.com/axiomkit/axiom"
 )
 
+const keysUsage = `axiom keys manages the API keys of a database axiom serve created.
+
+Usage:
+  axiom keys create [flags]    create an API key (and an account); prints only the key
+  axiom keys list [flags]      list API keys (never their secrets)
+  axiom keys revoke [flags] ID revoke an API key
+
+Run axiom keys COMMAND -h for a command's flags.
+`
+
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, keysUsage)
 		return errUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, keysUsage)
+		return nil
 	}
 	fs := newFlagSet("axiom keys "+args[0], stderr)
 	db := fs.String("db", env("db", "axiom.db"), "the server's database (AXIOM_DB)")
@@ -31,7 +46,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("--plan: %w", err)
 		}
-		st, err := openStore(ctx, *db)
+		st, err := openStore(ctx, *db, false)
 		if err != nil {
 			return err
 		}
@@ -56,7 +71,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		st, err := openStore(ctx, *db)
+		st, err := openStore(ctx, *db, false)
 		if err != nil {
 			return err
 		}
@@ -86,7 +101,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if fs.NArg() != 1 {
 			return fmt.Errorf("axiom keys revoke needs one key id (see axiom keys list)")
 		}
-		st, err := openStore(ctx, *db)
+		st, err := openStore(ctx, *db, false)
 		if err != nil {
 			return err
 		}
@@ -97,6 +112,6 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "revoked %s\n", fs.Arg(0))
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprintf(stderr, "axiom keys: unknown command %q\n\n%s", args[0], keysUsage)
 	return errUsage
 }

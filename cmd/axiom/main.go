@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/axiomkit/axiom/internal/buildinfo"
@@ -39,6 +40,10 @@ Usage:
   axiom version                the version, commit and build of this binary
   axiom export [flags]         write the database as a fixture (serve --seed loads it)
   axiom proxy [flags]          forward to another server, checking its traffic against openapi.yaml
+
+Run axiom COMMAND -h for a command's flags. Exit status: 0 success, 1 the
+server checked does not conform (contract, proxy --fail-on-violation), 2
+any other failure.
 `
 
 func main() {
@@ -49,14 +54,24 @@ func main() {
 		return
 	}
 	if err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "axiom:", err)
+		// A bare errUsage follows the usage text, printed already.
+		if err != errUsage {
+			fmt.Fprintln(os.Stderr, "axiom:", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 		}
-		if errors.Is(err, errViolations) {
-			os.Exit(1)
-		}
-		os.Exit(2)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 1 when a command ran and found the server at fault, 2 for
+// every other failure (usage, setup, I/O), 0 for none.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errFindings):
+		return 1
+	}
+	return 2
 }
 
 var errUsage = errors.New("usage")

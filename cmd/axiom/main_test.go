@@ -136,6 +136,11 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 func TestKeysCommands(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "axiom.db")
 	ctx := context.Background()
+	// The key commands open only a database serve created.
+	_, _, _, stopFirst := startServe(t, "--db", db)
+	if err := stopFirst(); err != nil {
+		t.Fatal(err)
+	}
 	axiom := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
 		err := run(ctx, args, &out, &errOut)
@@ -154,8 +159,15 @@ func TestKeysCommands(t *testing.T) {
 	if err != nil || strings.Contains(list, first) || !strings.Contains(list, first[:8]) || !strings.Contains(list, "read-write") {
 		t.Fatalf("keys list (must show a hint, never the key):\n%s", list)
 	}
-	account := regexp.MustCompile(`acc_[0-9A-Za-z]+`).FindString(list)
-	keyID := regexp.MustCompile(`key_[0-9A-Za-z]+`).FindString(list)
+	// The line of the key just created (the first start made another).
+	var line string
+	for l := range strings.Lines(list) {
+		if strings.Contains(l, first[:8]) {
+			line = l
+		}
+	}
+	account := regexp.MustCompile(`acc_[0-9A-Za-z]+`).FindString(line)
+	keyID := regexp.MustCompile(`key_[0-9A-Za-z]+`).FindString(line)
 
 	out, err = axiom("keys", "create", "--db", db, "--account", account, "--read-only")
 	if err != nil || !keyRE.MatchString(out) {

@@ -12,9 +12,9 @@ import (
 	"github.com/axiomkit/axiom/internal/proxy"
 )
 
-// errViolations ends `axiom proxy --fail-on-violation` that saw some: the
-// command exits with status 1.
-var errViolations = errors.New("the traffic broke the contract")
+// errFindings is the error of a command that ran and found the server at
+// fault (contract, proxy --fail-on-violation): it exits 1, not 2.
+var errFindings = errors.New("findings")
 
 // proxyCmd forwards to --upstream and checks the traffic against the spec.
 func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -22,7 +22,7 @@ func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	upstream := fs.String("upstream", env("upstream", ""), "the API to forward to: its base URL, ending in /v1 (AXIOM_UPSTREAM)")
 	addr := fs.String("addr", env("proxy-addr", "127.0.0.1:8090"), "address to listen on; clients use http://ADDR/v1 (AXIOM_PROXY_ADDR)")
 	failOn := fs.Bool("fail-on-violation", false, "exit with status 1 if any request or response broke the contract")
-	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error; violations are logged at warn (AXIOM_LOG_LEVEL)")
+	logOpts := logFlags(fs) // violations are logged at warn
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -30,11 +30,10 @@ func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return fmt.Errorf("--upstream must be an http(s) URL such as https://staging.example.com/v1, without credentials, not %q", *upstream)
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := logOpts.logger(stderr)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	p, err := proxy.New(proxy.Config{Upstream: u, Logger: log})
 	if err != nil {
 		return err
@@ -53,7 +52,7 @@ func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *failOn && s.Total() > 0 {
-		return errViolations
+		return fmt.Errorf("%w: the traffic broke the contract", errFindings)
 	}
 	return nil
 }

@@ -63,11 +63,7 @@ func startScaleServer(t *testing.T, bin string, args ...string) *scaleServer {
 // buildScaleBinary builds the axiom command into a temporary directory.
 func buildScaleBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "axiom")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return buildBinary(t)
 }
 
 // scaleEnv returns the PostgreSQL and Redis URLs the scale-out test runs

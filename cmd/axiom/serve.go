@@ -36,13 +36,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	trustedProxies := fs.String("trusted-proxy", env("trusted-proxy", ""), "comma-separated addresses or CIDR ranges of the proxies whose X-Forwarded-For names the client address; empty trusts none (AXIOM_TRUSTED_PROXY)")
 	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long; 0 reads it on every request (AXIOM_KEY_CACHE)")
 	idemWait := fs.String("idempotency-wait", env("idempotency-wait", "10s"), "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
-	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
+	logOpts := logFlags(fs)
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
 		"[?starttls=required|opportunistic|none&from=ADDRESS&reply-to=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
 	sendRate := fs.String("send-rate", env("send-rate", "10"), "campaign messages per second each account may send to the relay, counted across servers through --redis;"+
 		" 0 for no limit (AXIOM_SEND_RATE)")
-	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
-		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
+	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as clients and email recipients reach it: where tracking and unsubscribe links lead,"+
+		" and the first server of /docs; empty means http://localhost:PORT/v1 with the port of --addr for links, and each visitor's own origin for /docs (AXIOM_PUBLIC_URL)")
 	fake := fakeFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -76,11 +76,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil || idemTTL <= 0 {
 		return fmt.Errorf("--idempotency-wait must be a positive duration such as 10s, not %q", *idemWait)
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := logOpts.logger(stderr)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	rate, err := strconv.ParseFloat(*sendRate, 64)
 	if err != nil || rate < 0 || math.IsInf(rate, 0) || rate > 0 && rate*60 < 1 {
 		return fmt.Errorf("--send-rate must be a number of messages per second of at least 1/60 (0.0167), or 0 for no limit, not %q", *sendRate)
@@ -94,16 +93,37 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		relay = &c
 	}
 
+	// The ports are taken, and every file read and checked, before the
+	// database is touched: a failed start creates nothing and prints no key.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", *addr, err)
+	}
+	defer ln.Close()
+	adminLn, err := fake.listenAdmin()
+	if err != nil {
+		return err
+	}
+	if adminLn != nil {
+		defer adminLn.Close()
+	}
+	public := *publicURL
+	if public == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		public = "http://localhost:" + port + "/v1"
+	}
+	if _, err := campaign.ParsePublicURL(public); err != nil {
+		return fmt.Errorf("--public-url: %w", err)
+	}
 	spec, err := server.LoadSpec()
 	if err != nil {
 		return err
 	}
-	// Every file is read and checked before the database is touched.
 	if err := fake.load(spec); err != nil {
 		return err
 	}
 
-	st, err := openStore(ctx, *db)
+	st, err := openStore(ctx, *db, true)
 	if err != nil {
 		return err
 	}
@@ -132,51 +152,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *requests == "off" {
 		log.Warn("REQUEST VALIDATION IS OFF: requests reach the handlers unchecked; use this only for load runs")
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	public := *publicURL
-	if public == "" {
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		public = "http://localhost:" + port + "/v1"
-	}
-	if _, err := campaign.ParsePublicURL(public); err != nil {
-		ln.Close()
-		return fmt.Errorf("--public-url: %w", err)
-	}
 	if relay != nil && !strings.HasPrefix(public, "https://") {
 		log.Warn("--public-url is not https: mailbox providers ignore the one-click unsubscribe of messages whose link is not https (RFC 8058)",
 			slog.String("public_url", public))
 	}
 	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: public, Logger: log})
 	if err != nil {
-		ln.Close()
 		return fmt.Errorf("--public-url: %w", err)
 	}
 	srv, err := server.New(server.Config{
 		Leads: st, Templates: st, Properties: st, Analytics: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
 		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
 		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL, Unauthenticated: anon, TrustedProxies: proxies,
-		Spec: spec, Faults: fake.faults,
+		Spec: spec, Faults: fake.faults, PublicURL: *publicURL,
 	})
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	admin, err := fake.startAdmin(ctx, st, srv, stdout, log)
+	admin, err := fake.startAdmin(ctx, adminLn, st, srv, stdout, log)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	stopWorker, err := startWorker(ctx, camps, st, relay, rate, sendLimiter, log)
 	if err != nil {
-		ln.Close()
 		admin.stop()
 		return err
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()),
-		slog.String("api", fmt.Sprintf("http://%s/v1", ln.Addr())))
+		slog.String("api", fmt.Sprintf("http://%s/v1", ln.Addr())),
+		slog.String("public_url", public), slog.String("db", describeDB(*db)))
 	err = serveHTTP(ctx, ln, srv, log)
 	stopWorker()
 	return errors.Join(err, admin.stop())

@@ -31,7 +31,7 @@ const patience = 30 * time.Second
 func limitedServer(t *testing.T, lim httpLimits) (addr, key string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := openStore(ctx, filepath.Join(t.TempDir(), "axiom.db"))
+	st, err := openStore(ctx, filepath.Join(t.TempDir(), "axiom.db"), true)
 	if err != nil {
 		t.Fatal(err)
 	}

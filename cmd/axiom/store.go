@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,8 +51,13 @@ type database interface {
 
 // openStore opens the database a --db value names; its form picks the
 // backend: a postgres:// or postgresql:// URL is PostgreSQL, anything else
-// (a file path or :memory:) SQLite.
-func openStore(ctx context.Context, dsn string) (database, error) {
+// (a file path or :memory:) SQLite. Only serve creates a database
+// (create): the other commands open an existing one, so that a typo in
+// --db is an error, not a new empty database.
+func openStore(ctx context.Context, dsn string, create bool) (database, error) {
+	if err := checkDatabasePath(dsn, create); err != nil {
+		return nil, err
+	}
 	if isPostgres(dsn) {
 		db, err := postgres.Open(ctx, dsn, postgres.Options{})
 		if err != nil {
@@ -61,6 +70,42 @@ func openStore(ctx context.Context, dsn string) (database, error) {
 		return nil, fmt.Errorf("open %s: %w", dsn, err)
 	}
 	return db, nil
+}
+
+// checkDatabasePath explains, before SQLite does in its own words, a --db
+// file whose directory is missing, or that is missing when it must exist.
+func checkDatabasePath(dsn string, create bool) error {
+	if isPostgres(dsn) {
+		return nil
+	}
+	if dsn == sqlite.Memory {
+		if create {
+			return nil
+		}
+		return errors.New("--db :memory: is a new, empty database: name the database file (or postgres:// URL) axiom serve uses")
+	}
+	dir := filepath.Dir(dsn)
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return fmt.Errorf("--db %s: the directory %s does not exist; create it first", dsn, dir)
+	}
+	if _, err := os.Stat(dsn); !create && errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--db %s: no such database (axiom serve --db %s creates it)", dsn, dsn)
+	}
+	return nil
+}
+
+// describeDB names a --db value for the start-up log: its password masked.
+func describeDB(dsn string) string {
+	if isPostgres(dsn) {
+		return redact(dsn)
+	}
+	if dsn == sqlite.Memory {
+		return dsn
+	}
+	if abs, err := filepath.Abs(dsn); err == nil {
+		return abs
+	}
+	return dsn
 }
 
 func isPostgres(dsn string) bool {

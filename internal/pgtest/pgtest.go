@@ -18,13 +18,17 @@ import (
 const EnvURL = "AXIOM_TEST_POSTGRES_URL"
 
 // URL returns the test database's URL, or skips the test when none is set.
+// Its sessions commit without waiting for the WAL to reach the disk
+// (synchronous_commit=off): the tests' thousands of small transactions and
+// migrations then cost their work, not a flush each; only a crash of
+// PostgreSQL itself could lose one, which no test makes.
 func URL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(EnvURL)
 	if u == "" {
 		t.Skipf("%s is unset: no PostgreSQL to test against (.ci/services.sh starts one)", EnvURL)
 	}
-	return u
+	return WithParam(t, u, "synchronous_commit", "off")
 }
 
 // WithParam returns the URL u with the query parameter k set to v.

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/axiomkit/axiom/client"
-	"github.com/axiomkit/axiom/contract/faults"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/faults"
 	"github.com/axiomkit/axiom/internal/proxy"
 	"github.com/axiomkit/axiom/server/servertest"
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 const benchLead = `{"name":"Maria García","email":"maria.garcia@example-realty.com","phone":"+11235550199",` +
@@ -25,16 +26,16 @@ const benchLead = `{"name":"Maria García","email":"maria.garcia@example-realty.
 func benchFake() *fake {
 	leads := sampleLeads(20)
 	more := true
-	page := gen.ListLeads200JSONResponse{
+	page := genserver.ListLeads200JSONResponse{
 		Body:    gen.LeadList{Data: leads, Length: len(leads), HasMore: &more},
-		Headers: gen.ListLeads200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 59, XRateLimitReset: 1750000000, XRequestID: &reqID},
+		Headers: genserver.ListLeads200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 59, XRateLimitReset: 1750000000, XRequestID: &reqID},
 	}
 	return &fake{
-		list: func() (gen.ListLeadsResponseObject, error) { return page, nil },
-		create: func(c gen.LeadCreate) (gen.CreateLeadResponseObject, error) {
-			return gen.CreateLead201JSONResponse{
+		list: func() (genserver.ListLeadsResponseObject, error) { return page, nil },
+		create: func(c gen.LeadCreate) (genserver.CreateLeadResponseObject, error) {
+			return genserver.CreateLead201JSONResponse{
 				Body:    gen.LeadEnvelope{Data: leadFrom(c)},
-				Headers: gen.CreateLead201ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 58, XRateLimitReset: 1750000000},
+				Headers: genserver.CreateLead201ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 58, XRateLimitReset: 1750000000},
 			}, nil
 		},
 	}
@@ -88,7 +89,7 @@ func benchServer(b *testing.B, setup string) *echo.Echo {
 	default:
 		b.Fatalf("unknown setup %q", setup)
 	}
-	gen.RegisterHandlersWithBaseURL(e, gen.NewStrictHandler(benchFake(), nil), "/v1")
+	genserver.RegisterHandlersWithBaseURL(e, genserver.NewStrictHandler(benchFake(), nil), "/v1")
 	return e
 }
 

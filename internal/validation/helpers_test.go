@@ -18,10 +18,11 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 // loadSpec loads the embedded spec once for all tests and benchmarks.
-var loadSpec = sync.OnceValues(gen.GetSwagger)
+var loadSpec = sync.OnceValues(genserver.GetSwagger)
 
 func spec(tb testing.TB) *openapi3.T {
 	tb.Helper()
@@ -188,7 +189,7 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 
 // newEcho serves fake behind the validator, as the server mounts the API;
 // after run between the validator and the handler.
-func newEcho(tb testing.TB, v *Validator, log *slog.Logger, fake gen.StrictServerInterface, after ...echo.MiddlewareFunc) *echo.Echo {
+func newEcho(tb testing.TB, v *Validator, log *slog.Logger, fake genserver.StrictServerInterface, after ...echo.MiddlewareFunc) *echo.Echo {
 	tb.Helper()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -196,7 +197,7 @@ func newEcho(tb testing.TB, v *Validator, log *slog.Logger, fake gen.StrictServe
 	e.Use(withRecover, withTestHeaders, withBodyLimit(4096))
 	e.Use(validating(v, log))
 	e.Use(after...)
-	gen.RegisterHandlersWithBaseURL(e, gen.NewStrictHandler(fake, nil), "/v1")
+	genserver.RegisterHandlersWithBaseURL(e, genserver.NewStrictHandler(fake, nil), "/v1")
 	return e
 }
 
@@ -272,15 +273,15 @@ func sampleLeads(n int) []gen.Lead {
 // fake is a minimal StrictServerInterface: valid answers for leads and
 // templates unless a test replaces one, and the create bodies it received.
 type fake struct {
-	gen.StrictServerInterface // operations the tests do not call: nil, they panic
+	genserver.StrictServerInterface // operations the tests do not call: nil, they panic
 
 	mu       sync.Mutex
 	received []gen.LeadCreate
 
-	list   func() (gen.ListLeadsResponseObject, error)
-	create func(gen.LeadCreate) (gen.CreateLeadResponseObject, error) // nil records the body
-	get    func(id string) (gen.GetLeadResponseObject, error)
-	delete func() (gen.DeleteLeadResponseObject, error)
+	list   func() (genserver.ListLeadsResponseObject, error)
+	create func(gen.LeadCreate) (genserver.CreateLeadResponseObject, error) // nil records the body
+	get    func(id string) (genserver.GetLeadResponseObject, error)
+	delete func() (genserver.DeleteLeadResponseObject, error)
 }
 
 func (f *fake) bodies() []gen.LeadCreate {
@@ -295,85 +296,85 @@ func leadFrom(c gen.LeadCreate) gen.Lead {
 	return l
 }
 
-func (f *fake) ListLeads(_ context.Context, req gen.ListLeadsRequestObject) (gen.ListLeadsResponseObject, error) {
+func (f *fake) ListLeads(_ context.Context, req genserver.ListLeadsRequestObject) (genserver.ListLeadsResponseObject, error) {
 	if f.list != nil {
 		return f.list()
 	}
 	leads := sampleLeads(2)
 	more := false
-	return gen.ListLeads200JSONResponse{
+	return genserver.ListLeads200JSONResponse{
 		Body:    gen.LeadList{Data: leads, Length: len(leads), HasMore: &more},
-		Headers: gen.ListLeads200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 59, XRateLimitReset: 1750000000, XRequestID: &reqID},
+		Headers: genserver.ListLeads200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 59, XRateLimitReset: 1750000000, XRequestID: &reqID},
 	}, nil
 }
 
-func (f *fake) CreateLead(_ context.Context, req gen.CreateLeadRequestObject) (gen.CreateLeadResponseObject, error) {
+func (f *fake) CreateLead(_ context.Context, req genserver.CreateLeadRequestObject) (genserver.CreateLeadResponseObject, error) {
 	if f.create != nil {
 		return f.create(*req.Body)
 	}
 	f.mu.Lock()
 	f.received = append(f.received, *req.Body)
 	f.mu.Unlock()
-	return gen.CreateLead201JSONResponse{
+	return genserver.CreateLead201JSONResponse{
 		Body:    gen.LeadEnvelope{Data: leadFrom(*req.Body)},
-		Headers: gen.CreateLead201ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 58, XRateLimitReset: 1750000000},
+		Headers: genserver.CreateLead201ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 58, XRateLimitReset: 1750000000},
 	}, nil
 }
 
-func (f *fake) DeleteLead(context.Context, gen.DeleteLeadRequestObject) (gen.DeleteLeadResponseObject, error) {
+func (f *fake) DeleteLead(context.Context, genserver.DeleteLeadRequestObject) (genserver.DeleteLeadResponseObject, error) {
 	if f.delete != nil {
 		return f.delete()
 	}
-	return gen.DeleteLead204Response{Headers: gen.DeleteLead204ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 57, XRateLimitReset: 1750000000}}, nil
+	return genserver.DeleteLead204Response{Headers: genserver.DeleteLead204ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 57, XRateLimitReset: 1750000000}}, nil
 }
 
-func (f *fake) GetLead(_ context.Context, req gen.GetLeadRequestObject) (gen.GetLeadResponseObject, error) {
+func (f *fake) GetLead(_ context.Context, req genserver.GetLeadRequestObject) (genserver.GetLeadResponseObject, error) {
 	if f.get != nil {
 		return f.get(req.ID)
 	}
 	l := sampleLeads(1)[0]
 	l.ID = req.ID
-	return gen.GetLead200JSONResponse{
+	return genserver.GetLead200JSONResponse{
 		Body:    gen.LeadEnvelope{Data: l},
-		Headers: gen.GetLead200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 56, XRateLimitReset: 1750000000},
+		Headers: genserver.GetLead200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 56, XRateLimitReset: 1750000000},
 	}, nil
 }
 
-func (f *fake) UpdateLead(_ context.Context, req gen.UpdateLeadRequestObject) (gen.UpdateLeadResponseObject, error) {
+func (f *fake) UpdateLead(_ context.Context, req genserver.UpdateLeadRequestObject) (genserver.UpdateLeadResponseObject, error) {
 	l := sampleLeads(1)[0]
 	l.ID = req.ID
-	return gen.UpdateLead200JSONResponse{
+	return genserver.UpdateLead200JSONResponse{
 		Body:    gen.LeadEnvelope{Data: l},
-		Headers: gen.UpdateLead200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 55, XRateLimitReset: 1750000000},
+		Headers: genserver.UpdateLead200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 55, XRateLimitReset: 1750000000},
 	}, nil
 }
 
-func (f *fake) ListTemplates(context.Context, gen.ListTemplatesRequestObject) (gen.ListTemplatesResponseObject, error) {
-	return gen.ListTemplates200JSONResponse{
+func (f *fake) ListTemplates(context.Context, genserver.ListTemplatesRequestObject) (genserver.ListTemplatesResponseObject, error) {
+	return genserver.ListTemplates200JSONResponse{
 		Body:    gen.TemplateList{Data: []gen.Template{}},
-		Headers: gen.ListTemplates200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 54, XRateLimitReset: 1750000000},
+		Headers: genserver.ListTemplates200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 54, XRateLimitReset: 1750000000},
 	}, nil
 }
 
-func (f *fake) CreateTemplate(context.Context, gen.CreateTemplateRequestObject) (gen.CreateTemplateResponseObject, error) {
+func (f *fake) CreateTemplate(context.Context, genserver.CreateTemplateRequestObject) (genserver.CreateTemplateResponseObject, error) {
 	var body gen.TemplateCreated
 	body.Data.Message = gen.TemplateCreatedDataMessageTemplateCreatedSuccessfully
 	body.Data.Template = "from-api-1612d101"
-	return gen.CreateTemplate201JSONResponse{
+	return genserver.CreateTemplate201JSONResponse{
 		Body:    body,
-		Headers: gen.CreateTemplate201ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 53, XRateLimitReset: 1750000000},
+		Headers: genserver.CreateTemplate201ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 53, XRateLimitReset: 1750000000},
 	}, nil
 }
 
-func (f *fake) DeleteTemplate(context.Context, gen.DeleteTemplateRequestObject) (gen.DeleteTemplateResponseObject, error) {
+func (f *fake) DeleteTemplate(context.Context, genserver.DeleteTemplateRequestObject) (genserver.DeleteTemplateResponseObject, error) {
 	return nil, axiom.Errorf(axiom.CodeNotFound, "No such template")
 }
 
-func (f *fake) GetTemplate(context.Context, gen.GetTemplateRequestObject) (gen.GetTemplateResponseObject, error) {
+func (f *fake) GetTemplate(context.Context, genserver.GetTemplateRequestObject) (genserver.GetTemplateResponseObject, error) {
 	return nil, axiom.Errorf(axiom.CodeNotFound, "No such template")
 }
 
-func (f *fake) UpdateTemplate(context.Context, gen.UpdateTemplateRequestObject) (gen.UpdateTemplateResponseObject, error) {
+func (f *fake) UpdateTemplate(context.Context, genserver.UpdateTemplateRequestObject) (genserver.UpdateTemplateResponseObject, error) {
 	return nil, axiom.Errorf(axiom.CodeNotFound, "No such template")
 }
 

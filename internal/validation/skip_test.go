@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 // TestSkipRequests checks the load-run switch: requests pass unchecked,
@@ -38,7 +38,7 @@ func TestSkipRequests(t *testing.T) {
 			}
 			f := &fake{}
 			if tt.list != nil {
-				f.list = func() (gen.ListLeadsResponseObject, error) { return *tt.list, nil }
+				f.list = func() (genserver.ListLeadsResponseObject, error) { return *tt.list, nil }
 			}
 			srv := httptest.NewServer(newEcho(t, v, slog.New(&logRecorder{}), f))
 			t.Cleanup(srv.Close)

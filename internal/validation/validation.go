@@ -124,7 +124,7 @@ type header struct {
 }
 
 // New builds a Validator for doc, which must have been loaded with its
-// references resolved (gen.GetSwagger does). doc is not modified, and must
+// references resolved (genserver.GetSwagger does). doc is not modified, and must
 // not be while the Validator is in use.
 func New(doc *openapi3.T, opts Options) (*Validator, error) {
 	if doc == nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/genserver"
 )
 
 type reply struct {
@@ -259,12 +260,12 @@ func TestValidatedValueReachesHandler(t *testing.T) {
 }
 
 func TestResponses(t *testing.T) {
-	badEmail := func() (gen.ListLeadsResponseObject, error) {
+	badEmail := func() (genserver.ListLeadsResponseObject, error) {
 		leads := sampleLeads(3)
 		leads[1].Email = "not-an-email"
-		return gen.ListLeads200JSONResponse{
+		return genserver.ListLeads200JSONResponse{
 			Body:    gen.LeadList{Data: leads, Length: 3},
-			Headers: gen.ListLeads200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 59, XRateLimitReset: 1750000000},
+			Headers: genserver.ListLeads200ResponseHeaders{XRateLimitLimit: 60, XRateLimitRemaining: 59, XRateLimitReset: 1750000000},
 		}, nil
 	}
 	lead, err := json.Marshal(sampleLeads(1)[0])
@@ -272,8 +273,8 @@ func TestResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := `{"data":[` + string(lead) + `],"length":1}`
-	list := func(r raw) func() (gen.ListLeadsResponseObject, error) {
-		return func() (gen.ListLeadsResponseObject, error) { return r, nil }
+	list := func(r raw) func() (genserver.ListLeadsResponseObject, error) {
+		return func() (genserver.ListLeadsResponseObject, error) { return r, nil }
 	}
 	const ct = echo.MIMEApplicationJSON
 
@@ -290,7 +291,7 @@ func TestResponses(t *testing.T) {
 		{name: "valid raw page", fake: &fake{list: list(raw{status: 200, ct: ct, body: page})}, req: request{method: "GET", path: "/v1/leads"}, status: 200},
 		{name: "valid 204", fake: &fake{}, req: request{method: "DELETE", path: "/v1/leads/cnt_1"}, status: 204},
 		{name: "documented error from the handler", req: request{method: "GET", path: "/v1/leads/cnt_1"}, status: 404,
-			fake: &fake{get: func(string) (gen.GetLeadResponseObject, error) {
+			fake: &fake{get: func(string) (genserver.GetLeadResponseObject, error) {
 				return nil, axiom.Errorf(axiom.CodeNotFound, "No lead with id 'cnt_1'")
 			}}},
 		{name: "bad email", fake: &fake{list: badEmail}, req: request{method: "GET", path: "/v1/leads"}, status: 200,
@@ -308,7 +309,7 @@ func TestResponses(t *testing.T) {
 			fake:    &fake{list: list(raw{status: 200, ct: ct, body: strings.Replace(page, "2025-01-15T10:30:45Z", "2025-02-30T10:30:45Z", 1)})},
 			problem: "the body field 'data[0].created_at' is invalid: not an RFC 3339 date-time"},
 		{name: "bad uri", req: request{method: "GET", path: "/v1/leads/cnt_1"}, status: 404,
-			fake: &fake{get: func(string) (gen.GetLeadResponseObject, error) {
+			fake: &fake{get: func(string) (genserver.GetLeadResponseObject, error) {
 				return raw{status: 404, ct: ct, body: `{"error":{"code":"not_found","message":"No lead","documentation_url":"docs#not_found"}}`}, nil
 			}},
 			problem: "the body field 'error.documentation_url' is invalid: not an absolute URI"},
@@ -316,15 +317,15 @@ func TestResponses(t *testing.T) {
 			fake:    &fake{list: list(raw{status: 200, ct: ct, body: page, del: []string{"X-RateLimit-Limit"}})},
 			problem: "the header X-Ratelimit-Limit is missing"},
 		{name: "rate-limit header zero", req: request{method: "GET", path: "/v1/leads"}, status: 200,
-			fake: &fake{list: func() (gen.ListLeadsResponseObject, error) {
-				return gen.ListLeads200JSONResponse{Body: gen.LeadList{Data: []gen.Lead{}}}, nil
+			fake: &fake{list: func() (genserver.ListLeadsResponseObject, error) {
+				return genserver.ListLeads200JSONResponse{Body: gen.LeadList{Data: []gen.Lead{}}}, nil
 			}},
 			problem: "the header X-Ratelimit-Limit must be at least 1"},
 		{name: "undocumented status", req: request{method: "GET", path: "/v1/leads"}, status: 418,
 			fake:    &fake{list: list(raw{status: 418, ct: ct, body: `{}`})},
 			problem: "the status is not documented"},
 		{name: "undocumented error from the handler", req: request{method: "GET", path: "/v1/leads"}, status: 404,
-			fake: &fake{list: func() (gen.ListLeadsResponseObject, error) {
+			fake: &fake{list: func() (genserver.ListLeadsResponseObject, error) {
 				return nil, axiom.Errorf(axiom.CodeNotFound, "No such page")
 			}},
 			problem: "the status is not documented"},
@@ -335,7 +336,7 @@ func TestResponses(t *testing.T) {
 			fake:    &fake{list: list(raw{status: 200, ct: ct, body: `{"data":`})},
 			problem: "the body is not valid JSON"},
 		{name: "204 with a body", req: request{method: "DELETE", path: "/v1/leads/cnt_1"}, status: 204,
-			fake: &fake{delete: func() (gen.DeleteLeadResponseObject, error) {
+			fake: &fake{delete: func() (genserver.DeleteLeadResponseObject, error) {
 				return raw{status: 204, body: `{}`}, nil
 			}},
 			problem: "it has a body, but none is documented"},
@@ -396,7 +397,7 @@ func TestResponses(t *testing.T) {
 func TestPanicInHandler(t *testing.T) {
 	for _, mode := range []Mode{ResponseEnforce, ResponseLog, ResponseOff} {
 		t.Run(mode.String(), func(t *testing.T) {
-			base, _ := serve(t, mode, &fake{get: func(string) (gen.GetLeadResponseObject, error) { panic("boom") }})
+			base, _ := serve(t, mode, &fake{get: func(string) (genserver.GetLeadResponseObject, error) { panic("boom") }})
 			r := send(t, base, request{method: "GET", path: "/v1/leads/cnt_1"})
 			if r.status != http.StatusInternalServerError {
 				t.Fatalf("status %d, want 500", r.status)

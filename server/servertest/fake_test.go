@@ -18,6 +18,7 @@ import (
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/client"
+	"github.com/axiomkit/axiom/client/validate"
 	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/internal/fixture"
 	"github.com/axiomkit/axiom/internal/store/storetest"
@@ -32,11 +33,18 @@ const (
 	otherKey     = "axm_other000000000000000000000000000000000"
 )
 
+// loadValidator loads the embedded description once for all tests.
+var loadValidator = sync.OnceValues(validate.New)
+
 // newClient is a client of srv with key, validating every response
 // against the spec, so that a faulted answer that broke the contract fails.
 func newClient(t *testing.T, srv *servertest.Server, key string, opts ...client.Option) *client.Client {
 	t.Helper()
-	c, err := client.New(key, append([]client.Option{client.WithBaseURL(srv.URL), client.WithResponseValidation()}, opts...)...)
+	v, err := loadValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(key, append([]client.Option{client.WithBaseURL(srv.URL), client.WithResponseValidator(v)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

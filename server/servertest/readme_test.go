@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/axiomkit/axiom/client"
-	"github.com/axiomkit/axiom/gen"
 	"github.com/axiomkit/axiom/server/fault"
 	"github.com/axiomkit/axiom/server/servertest"
 )
@@ -17,7 +16,7 @@ func TestMyClientAgainstTheFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lead, err := c.Leads.Create(t.Context(), gen.LeadCreate{Name: "Jane Doe", Email: "jane@example.com"})
+	lead, err := c.Leads.Create(t.Context(), client.LeadCreate{Name: "Jane Doe", Email: "jane@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}

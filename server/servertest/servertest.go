@@ -86,7 +86,8 @@ type config struct {
 // Option configures New.
 type Option func(*config)
 
-// WithPlan puts the first account on plan (Starter by default).
+// WithPlan puts the first account on plan (Starter by default): the
+// client's own client.PlanEnterprise and its like are this type.
 func WithPlan(p axiom.Plan) Option { return func(c *config) { c.plan = p } }
 
 // WithoutRateLimit admits every request.
