@@ -30,6 +30,10 @@ import (
 // DefaultMaxBodyBytes is the largest request body accepted (the spec's 413).
 const DefaultMaxBodyBytes = 1 << 20
 
+// MaxKeyCacheTTL bounds Config.KeyCacheTTL, and so how long a revoked key
+// may keep working on a server that admitted it just before.
+const MaxKeyCacheTTL = time.Minute
+
 // DefaultUnauthenticated is the bucket of each client address's requests
 // without a valid key: a person retyping a key never meets it, a scanner
 // does within a second.
@@ -76,7 +80,8 @@ type Config struct {
 	Spec *openapi3.T
 	// KeyCacheTTL is how long a key that authenticated is trusted without
 	// reading the store again; a key revoked meanwhile keeps working for up
-	// to this long. 0 reads the store on every request.
+	// to this long. 0 reads the store on every request; at most
+	// MaxKeyCacheTTL.
 	KeyCacheTTL time.Duration
 	// IdempotencyWait is how long a retry waits for the first request with
 	// its Idempotency-Key before it is answered 409; 0 means
@@ -133,6 +138,9 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Unauthenticated.Validate(); err != nil {
 		return nil, fmt.Errorf("server: Config.Unauthenticated: %w", err)
 	}
+	if cfg.KeyCacheTTL > MaxKeyCacheTTL {
+		return nil, fmt.Errorf("server: Config.KeyCacheTTL %s is longer than %s: a revoked key would keep working that long", cfg.KeyCacheTTL, MaxKeyCacheTTL)
+	}
 	if cfg.IdempotencyWait <= 0 {
 		cfg.IdempotencyWait = DefaultIdempotencyWait
 	}
@@ -164,7 +172,7 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientAddress(cfg.TrustedProxies)
-	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, withBodyLimit(cfg.MaxBodyBytes))
+	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, refuseAmbiguousFraming, withBodyLimit(cfg.MaxBodyBytes))
 
 	// The pipeline runs per route, so that an unknown path is a 404 and a
 	// wrong method a 405 whatever key is sent. The public operations (the

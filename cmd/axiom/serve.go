@@ -34,7 +34,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
 	unauthenticated := fs.String("unauthenticated-limit", env("unauthenticated-limit", "60/60"), "the bucket of each client address's requests without a valid key, RATE/BURST in requests per minute and at once (AXIOM_UNAUTHENTICATED_LIMIT)")
 	trustedProxies := fs.String("trusted-proxy", env("trusted-proxy", ""), "comma-separated addresses or CIDR ranges of the proxies whose X-Forwarded-For names the client address; empty trusts none (AXIOM_TRUSTED_PROXY)")
-	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long; 0 reads it on every request (AXIOM_KEY_CACHE)")
+	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long;"+
+		" at most 1m; 0 reads it on every request (AXIOM_KEY_CACHE)")
+	maxConns := fs.String("max-conns", env("max-conns", strconv.Itoa(server.DefaultMaxConns)), "the most client connections open at once; further ones wait until one closes (AXIOM_MAX_CONNS)")
 	idemWait := fs.String("idempotency-wait", env("idempotency-wait", "10s"), "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
 	level := fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)")
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
@@ -61,8 +63,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	keyTTL, err := time.ParseDuration(*keyCache)
-	if err != nil || keyTTL < 0 {
-		return fmt.Errorf("--key-cache must be a duration such as 1s, or 0, not %q", *keyCache)
+	if err != nil || keyTTL < 0 || keyTTL > server.MaxKeyCacheTTL {
+		return fmt.Errorf("--key-cache must be a duration from 0 to %s such as 1s (a revoked key works for up to this long), not %q",
+			server.MaxKeyCacheTTL, *keyCache)
+	}
+	conns, err := strconv.Atoi(*maxConns)
+	if err != nil || conns < 1 {
+		return fmt.Errorf("--max-conns must be a whole number of at least 1, not %q", *maxConns)
 	}
 	anon, err := parseBucket(*unauthenticated)
 	if err != nil {
@@ -136,6 +143,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln = server.Listen(ln, conns)
 	public := *publicURL
 	if public == "" {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
@@ -241,6 +249,7 @@ func serveHTTPLimited(ctx context.Context, ln net.Listener, h http.Handler, lim 
 		WriteTimeout:      lim.write,
 		IdleTimeout:       lim.idle,
 		MaxHeaderBytes:    lim.maxHeaderBytes,
+		ConnContext:       server.ConnContext,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

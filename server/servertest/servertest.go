@@ -234,6 +234,8 @@ func Start(opts ...Option) (s *Server, err error) {
 		return nil, err
 	}
 	hs.Config.Handler = h
+	hs.Listener = server.Listen(hs.Listener, 0)
+	hs.Config.ConnContext = server.ConnContext
 	hs.Start()
 	s.URL, s.http = hs.URL+"/v1", hs
 	if !cfg.noWorker {
