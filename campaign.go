@@ -264,6 +264,12 @@ type Link struct {
 }
 
 // Message is one campaign message to one lead.
+// MaxLinkHits is how many hits of one open pixel, or of one tracked link,
+// a message's statistics count: beyond it a hit is answered but not
+// stored, so that a token fetched in a loop cannot grow the database.
+// Unique opens and clicks are what engagement is judged by.
+const MaxLinkHits = 10
+
 type Message struct {
 	ID         string
 	CampaignID string

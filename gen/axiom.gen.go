@@ -1066,13 +1066,21 @@ type CampaignStats struct {
 	// Example: 1
 	Bounces int `json:"bounces"`
 
-	// Clicks Example: 40
+	// Clicks Hits of the messages' tracked links, at most 10 per link (inferred, as for `opens`).
+	//
+	// Example: 40
 	Clicks int `json:"clicks"`
 
 	// Failed Example: 2
 	Failed int `json:"failed"`
 
-	// Opens Example: 95
+	// Opens Hits of the messages' open pixels, at most 10 per message
+	// (inferred: a pixel fetched in a loop must not count, nor grow the
+	// stored data, without bound). `unique_opens` is the measure of
+	// engagement.
+	//
+	//
+	// Example: 95
 	Opens int `json:"opens"`
 
 	// Pending Messages not yet delivered nor failed.
@@ -2557,6 +2565,11 @@ type PublicPayloadTooLarge = Error
 // which is not JSON; this is its JSON form. Every error response of the
 // API has this shape.
 type PublicServiceUnavailable = Error
+
+// PublicTooManyRequests The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicTooManyRequests = Error
 
 // PublicUnsupportedMediaType The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
@@ -13726,6 +13739,15 @@ type TrackClickResponse404Headers struct {
 	XRequestID *string
 }
 
+// TrackClickResponse429Headers the declared response headers of an HTTP 429 response for TrackClick
+type TrackClickResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // TrackClickResponse500Headers the declared response headers of an HTTP 500 response for TrackClick
 type TrackClickResponse500Headers struct {
 	XRequestID *string
@@ -13744,6 +13766,8 @@ type TrackClickResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -13754,6 +13778,8 @@ type TrackClickResponse struct {
 	Headers400 *TrackClickResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *TrackClickResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TrackClickResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackClickResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13768,6 +13794,11 @@ func (r TrackClickResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r TrackClickResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TrackClickResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13824,6 +13855,15 @@ type TrackOpenResponse404Headers struct {
 	XRequestID *string
 }
 
+// TrackOpenResponse429Headers the declared response headers of an HTTP 429 response for TrackOpen
+type TrackOpenResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // TrackOpenResponse500Headers the declared response headers of an HTTP 500 response for TrackOpen
 type TrackOpenResponse500Headers struct {
 	XRequestID *string
@@ -13842,6 +13882,8 @@ type TrackOpenResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -13852,6 +13894,8 @@ type TrackOpenResponse struct {
 	Headers400 *TrackOpenResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *TrackOpenResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TrackOpenResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackOpenResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13866,6 +13910,11 @@ func (r TrackOpenResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r TrackOpenResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TrackOpenResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14839,6 +14888,15 @@ type UnsubscribePageResponse404Headers struct {
 	XRequestID *string
 }
 
+// UnsubscribePageResponse429Headers the declared response headers of an HTTP 429 response for UnsubscribePage
+type UnsubscribePageResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // UnsubscribePageResponse500Headers the declared response headers of an HTTP 500 response for UnsubscribePage
 type UnsubscribePageResponse500Headers struct {
 	XRequestID *string
@@ -14857,6 +14915,8 @@ type UnsubscribePageResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -14865,6 +14925,8 @@ type UnsubscribePageResponse struct {
 	Headers400 *UnsubscribePageResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UnsubscribePageResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnsubscribePageResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribePageResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14879,6 +14941,11 @@ func (r UnsubscribePageResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UnsubscribePageResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UnsubscribePageResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14940,6 +15007,15 @@ type UnsubscribeResponse415Headers struct {
 	XRequestID *string
 }
 
+// UnsubscribeResponse429Headers the declared response headers of an HTTP 429 response for Unsubscribe
+type UnsubscribeResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
 // UnsubscribeResponse500Headers the declared response headers of an HTTP 500 response for Unsubscribe
 type UnsubscribeResponse500Headers struct {
 	XRequestID *string
@@ -14962,6 +15038,8 @@ type UnsubscribeResponse struct {
 	JSON413 *PublicPayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *PublicUnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -14974,6 +15052,8 @@ type UnsubscribeResponse struct {
 	Headers413 *UnsubscribeResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *UnsubscribeResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnsubscribeResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribeResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14998,6 +15078,11 @@ func (r UnsubscribeResponse) GetJSON413() *PublicPayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UnsubscribeResponse) GetJSON415() *PublicUnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UnsubscribeResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -27644,6 +27729,13 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27691,6 +27783,44 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers TrackClickResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers TrackClickResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -27751,6 +27881,13 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27798,6 +27935,44 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers TrackOpenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers TrackOpenResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -29713,6 +29888,13 @@ func ParseUnsubscribePageResponse(rsp *http.Response) (*UnsubscribePageResponse,
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29750,6 +29932,44 @@ func ParseUnsubscribePageResponse(rsp *http.Response) (*UnsubscribePageResponse,
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnsubscribePageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers UnsubscribePageResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -29824,6 +30044,13 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29881,6 +30108,44 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnsubscribeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers UnsubscribeResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -31353,6 +31618,19 @@ type PublicServiceUnavailableJSONResponse struct {
 	Body Error
 
 	Headers PublicServiceUnavailableResponseHeaders
+}
+
+type PublicTooManyRequestsResponseHeaders struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+type PublicTooManyRequestsJSONResponse struct {
+	Body Error
+
+	Headers PublicTooManyRequestsResponseHeaders
 }
 
 type PublicUnsupportedMediaTypeResponseHeaders struct {
@@ -37664,6 +37942,29 @@ func (response TrackClick404JSONResponse) VisitTrackClickResponse(w http.Respons
 	return err
 }
 
+type TrackClick429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response TrackClick429JSONResponse) VisitTrackClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrackClick500JSONResponse struct {
 	PublicInternalErrorJSONResponse
 }
@@ -37769,6 +38070,29 @@ func (response TrackOpen404JSONResponse) VisitTrackOpenResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackOpen429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response TrackOpen429JSONResponse) VisitTrackOpenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38867,6 +39191,29 @@ func (response UnsubscribePage404JSONResponse) VisitUnsubscribePageResponse(w ht
 	return err
 }
 
+type UnsubscribePage429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response UnsubscribePage429JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnsubscribePage500JSONResponse struct {
 	PublicInternalErrorJSONResponse
 }
@@ -39006,6 +39353,29 @@ func (response Unsubscribe415JSONResponse) VisitUnsubscribeResponse(w http.Respo
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Unsubscribe429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response Unsubscribe429JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40471,411 +40841,415 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3dkhs3ljYK3wo+zkSI1Z2kyPqRJVZ0fFOWZVvdsqWRSm//OP1VgplgEV1JgE4gi6JlRczRF3ufvif7",
-	"dB/Njew76SvZgbUAJDKZLJJVJdkac+J92ypmJn4X1h/Wetb7TipncymY0Kozet+ZMpqxAv75muli2Tub",
-	"aFaYPzOm0oLPNZeiM+r8dSpzRhRLpchURApZioxlpJxHhJovyGLK0ymRgpGC/VQypcmC5zkZM0KzGdea",
-	"Zf1O1GHv6Gyes85oGHXMe7xgWWeki5JFHZVO2Yyarmdc8Fk5g7f0cs46ow4Xml2yovPhQxQOtPcSBkjz",
-	"W4+YksI0R2Z0CYMVasEKlp0SOlZMaLKYMkFKcSXkQtRmcLLDiP/We001e8FnXPfgf1eHez5lZFymV0w/",
-	"UESVSlMuWEYKqllEuHCrqsicFWTGRalZn5iP5jkVDxTpPhpEZHg4ILIgR4PBQWT+MZEFTNBtiJ7KUhNK",
-	"rmnOM3LFlkRPqSZyQrhWJM25mTHNsoIp9UDZ8dRm/Whwh40Ll+E1m1EuuLhcXYpv5YLMqFiSmSxYNXHt",
-	"VwhJSpGCX041EXIRkTFNr4iW8N8oFrjDesqVIckRmRRyRgbmBV0t2bgslIa1hLf6sajt7+OtZjrYYqaK",
-	"tWz4W8HfEc1nuL2WTutkqi2NBjN3h2pS5nks6CXlgvAJEZJMykJPWeF3mysyo1lzVsNHg6Ph4dHxyaOb",
-	"ZjeRxYxqnNOj4060xXSx197zbHWmZ4LwzBAZ7IcdX2Q246dSaoZHjKorLi6JKudzWWhCx4ZSeZ34OoPh",
-	"n786+tvxf5784/H3j/58/N3hX7549eT14M3wvBMO345Q6cLQ1wczwjkt6Ixpy+qe0tmc8kvx/Kv2g5ja",
-	"5w8U4cC3uHkyp3raiTqCzmD+WeemJfz3gk06o86/Paz47UN8qh4G3ZuxPc/YbC41E+nyL2zZsn7mvJaM",
-	"lIL/VDKzbobN5vKSpzT3+92l5O3b519FRNHlQZ8YJsmZwmWnOhbuPTjxKS2KJdCVojMGnICKjIxltiQF",
-	"Sxm/ZvB0ws0RKZiaS6GYJzihNKOwpWnBqDYbRy0Jm5dlWaSsT/7ClorQwjQ/18C3aJrKUuhYGMZ0eEym",
-	"sixUg0I7J5NB+ogNWO9w/Jj1jtPjo94TenLYG2RfjIeTL+iT8ZC5LUHxVW1KsJQ9s5a1I0vfvWDiUk87",
-	"o8OTE6Bp9/fQEIjWrDBt/v9+iON3h8NeHL/74tmPf/z3TrRCUFHnBaPZOurJGc0+EuXYbmEE7XLEM0+u",
-	"2UwRSub0kpGpzDNVO0uHAzu2n0pWLKvB5dBsOJ6MTWiZa/xkRt9ZDj8YRJv4/csia9MlzBopc8ileV4/",
-	"4ebNTvvI4O32kbnPmDCD+aFD4S/48ce23XtFL1n7uGC1tDRKQVmIiAC9GvoGCTJs6jBt4zRNtA9zWF8/",
-	"838b1/BVIees0Mt1xDa3zz8SwQXdm9G8KedzoxxwKZ7NKM/bx2Q1iMic+ZQJ3WMilUaqUSRIPSWKXc6M",
-	"stFN/iMB3UtpujTPuZFcB2smwqDP284FR2ymcc5m85xq9iYvL9unoO0bRhnLy8s14zGPbj2c2iBgVAVN",
-	"jRA8l1dMtA+rFJclU4qOc0OlV0wYHmykwcz8eslIVxbup5yLK1TtDupn7D9nTyZ/O/zzu6P828fFXw7n",
-	"/+sLdT5c/P3n4/LsUfrsSdY+V+juxskGDHZ4+LjOYB/VOeyg9+Ss9w/a+/mi185hP5iOUOqAxP6SZlbF",
-	"MH+lUmgm4J90Ps95Ss0aPfynkrBudqrw4dwedVXOZrRYBsf8gSJuTaIOSFj4tihkgX1keBZBWb7wCoRh",
-	"LDItDfVCrxdlkRtJpPVcjR4+pHPep++4nPVSKZTMWT+Vs4eZTNVDaFr9W1uLdvv86OwT8gAo/oFR5uxn",
-	"Zm0+bE3xMBn4oE5Lz7ExrzxU6tEITqjrXxaoE0w4y60Kx8iikOIyFmbLImLUNDkhBRWXqMn6NwhqkaYN",
-	"az+dEorNgQ7CFRFSx3Ykf37z8ns0aBwpG7pDrV9OJkxkhgv7kaHSEFivrSZW29rYbx6ufnCThbJtS9VH",
-	"66yA7VsyH7Qo1xsaqN6FfX8qxSTn6Q7HpvUUVHrVxRVbXnBxUSp296OwrtnqPJzVzFcgh4aSRx5sozHC",
-	"GVLamE9FKcwOnVrLH23FodVfO/dwulrGDGp20hh5sjKmiEgBZlIsFCuu8QRSIcGys8cvY/NcLs2i98lf",
-	"KdckCRwiibckqciM0m9mWB9FqOyP4Gd8y+r9qlL8vdHwQHkbYOXgNdxGN1Fn+Oo6r8j+yHa+lsWYZxnq",
-	"ALc/sxPfzF2PadhSKKm4ImevngNBgWFPs54U+fJejlCpp7LgP7OMjEttDEemFMmY4CyLiCrTKSqTvlMY",
-	"RUrzHI3RRcE1I0Z3hSn398JiG8p7LoyGRvNnFSndWmLYpi7wwd2VpkZzgYQQxD0l8JTINC0Lo6LeAyG+",
-	"ATbcUzxjjdb3NLUVTX0v9deyFNndyElIfTGBZu5KSWFLFRF9L8Ftg6KSZ+RBKvQFOEof3AcVnYOURccY",
-	"ySQD1Zewd1xp1Jm5cs6xPjmrXpUTJ/1jYZ/bKwrlBfpeFd6SEl/RZS5pdi7lC1qgVXh7gpxjYxdayosc",
-	"mrsrYba1WLcLnVYJNhRXBN4qjDUlyHBw/Pjki0dkvNRM3R/Jru8QyA91VCOd51qR7pB8x7882DPG7cix",
-	"HOc8vY1j4zfopwDvUMNPcS8kiF4u9BU4Cwjv/SaymK2S2p03ZK8D3UkHuvP6fx76Ahg/4GG1pHlvRP+9",
-	"9B4wWWAXU6pQRYDD8BHWfC8Zfy3JeOetM2eTp+ytoNeU53Sc33H3FLZ3UQYN3nX/2tus76B9x6xl8Frd",
-	"R3finFv3tYuu05QKc4ZRs7ZRM4spN/1TRZLVNU4iH01TUM16cGtK7F7178NBVkU23ZOi8VbY2AqWfccy",
-	"Ts/hxuUupFJWLV7MTJMXcItzV2pZ2+wNR35Wmn+ZDTUGkiLhTN71FotFz2gLvbLI3VWkLMiszDWf00I/",
-	"hIcZ1fRjsQdDXdCJ7f5eGcGeBXxMFjDCK2kir1lhpBDSDhexMPaEZoKKlPXJ91JPubgkC6pIJgXDCBw3",
-	"7HYX/WLKRCyMuMDNhesAJnREWK4YxrTJycTG+RmNwLsOcq40ORkcneLoYuG2h2VkzFJaKkaoWJJvz89f",
-	"hXN0E+Q6IkraYCCI+1OxmFKR5cy0KAWZl8VcKhtkWLAJK5hIK8FmnRDwbr60MVyxgEgHNAP+yVIzmm4C",
-	"lIEfkl4P3kgiopiZTqoeTugV68+yg3u6WWgyzr3t2cIyzqX8joql/VndjV8YCXgBEvCCvUsZy9jdte72",
-	"Nit+YVaEoNR1zz/efR7EtKD37YECgW+75sr3ftNdXH9/Y/ZxyfmtoP6+6K46TdDS3TWZWmPhpTYGPdRu",
-	"zzCsxoVQ/K139uo5XG/LwvwBHbmfbNjjPd2zMaHtCpEJ5TkKOCPHjKCZF/KaZywbESHNWCNCfTw8jN1I",
-	"ylgU7FpeMYgpN7LQHRczM3jVXjSv6MoQH6qnUjEiJygL14ShQ5SJiwVvCWXfu8G3PizzQqY2iuxpdVJ2",
-	"CKrKSnzeiKw6C+5QwF8B0Ut4zaFuCrLy7V0woSGW8m4Hb7W98OxVg8TxPfgnFayfSfYfdo6mvQeE5gWj",
-	"2dINH9YuCFhpTF2Q4BkcjIKVitmOXAiHsQdujDZrBMRgG/ceZ+ObrSvgzcAawwPcKgRzIRmfgDqo3YHE",
-	"xVG6hSLAInPx9E7LHjPCMq5hCBsj77DZ+/Jmu9aqmbtofPIgnc0vBv8rHYz/fDLOFk9O3l0Orx795/g/",
-	"X/z5gVPNIXLG6NFCklyKS7OnjKRTKi7ZPcXmhfYjV2TB8hxsRxsKUS1hSouCG25d6pHZFUf0sQCqJ11t",
-	"zYYRiTtfuafkmcDMAMN5u7zP+hGcCHVAfOBJ3DkwfD4WqxFLNaoOKMFQdkRotdULw9RjYda7VJXhQvNc",
-	"LjCqzwVnQKpS8KWgMwzimHGlOIQa2lBZ86ILeN7z+635/e/U8QMz+YgOHddn0uw02d+AbkGZfmNgjc5Q",
-	"3QNqzDKOJrzNPuBG65jQXLHVSMu5VJrmTlvskyTngg2TiCQp18sE+HUCumixTEj3+ZuX5Gj46FFvGAua",
-	"z6e0d3gAnNDp36fIm0Baz2mhkU8mcSfuJOjl0FWGA5lSFQuxmjz4vmN674w6L7gaS/PIDqEz6rw670Qd",
-	"GGVn1BkektclJRlV5OtcFsyoSTilC3vYhoeDQW/45MQs9zxYD9dFcFKr3sJQfJtk0prrFMdvVoPvg8E2",
-	"cxCq5SN29Yh9l5jhQgB4Sudc07yeboSzDlMAznr/+PH94Yd/b+vfrk44tbaFCjO6bjFL08thvZejIiOT",
-	"XOLtaqP1le9r+1Qfq92yRiMtbRTsksuWZI83GhJ/wfoSKQg+WOhlfVVhw2nLhq/mPFV5Gz/Y9Y2Qgqrt",
-	"rnKl5PifLIUTfiZovtQ8VXAvfu0yrX3iFV12otYcODMYY7Mxmk7JXHIBFhwlihntA92Kms8Y+RmSxkvw",
-	"tNo+VCzMqUtpzkRGi+p3FwGQ6J8T/LD79vwpGS+JHdJBn5yRJKPLJBZjdsmFIlSTXKY0JzOeCX45Rc+n",
-	"IaUlkSJIsU1zmV4pq8yRnCqtYnF4ZNb+8ARzFU8NCygYodi5uuJzFbQL4dmQSO565qYNzKLkRhfC+K5k",
-	"wdhV4l6TgnwnhfmOarw81LTQLnPTNBgLYFyPHw2GB6eEkmQmhZ4m5kuulc3SzOgSVxX/NIzPzAHX3q1o",
-	"qX0SNCu4zCDdw7zwQJEE+oWgdPOCUbgKmxseC7cFD5QdHjDWSSFnSQSDSJjIEviQ0SLn7Z8ykeGHWiZm",
-	"IXAQkAA2lXlmFmAmlSbDaDAYVNtuuavN7kOaM0toCN+shKHcIIcQnq8ctS+pnhZSztTqafOPIjKl+TVT",
-	"Vd4fNb9MyNi+QbqUaMlzFqbTm4eGStRULlhRz7Ya9k+iKp86k6W9+QjzAOv51XgtlbOXk85oYL62MxHl",
-	"bIxuwC9Z5idSJXTe2GgzszDyZs+uEldYq9mp62a2dblEy4wzkbJt06DP3PsgecxsjAZIdRumg5W/3lYY",
-	"sxQyK4wulpg9SFIqUpbnLEtOiSghW34iC1bnm4eDw0e9waPeYHg+eDwaHI6GR//ohPtENesZ7tSJOqYR",
-	"vFTDhLd2aam2ne1TfNt8VzBazbQ5uJPe4ePz4WA0MP9v7eBWBsOzXbLPXXbfdl98b961altW5jdtEiWJ",
-	"fyuptgtYh7IbA9qUUZ7QuNY3btGNq7Bxi6Dfm8arbIKZfXF70hmMBsM7jUuXW5POG3z7Q9RxBvFuOaZR",
-	"p5xn901yDdUCco2BqIJRRhVP8HNukFFtjxp8wB+x2pmpzaZNdfH8xakwO7K6EAlCoSy2YzRqLvUSVEOY",
-	"oq7UkxmheR5hBpYhb7i6tY8iFHAFS5nQ+dK3CEL7lCSoOCX4cTKl6mImC5YYO3MC8WBKW3HYMAbcQM0f",
-	"kPu/LVW9gmk812xmFm1G3z3Hr0M9khYFXZrHRuCvkM5JbzCE87Azt3LzqzVpN8O+PJYyZ1SAwm413Pe1",
-	"HPw1kAStQk/LNrq/5eBxz3db5nP8pnlqYFlheL7ZKNhSP/Vgxbai+GfimuUS/T03Un6dmCAUZlvp7U9X",
-	"c1LQyo3DDBSFHc7lX0FjB5+lswfcdVOIXeIVFAI6y1wvieNCseCKsGtWLKEZo4nCpQDELWCD9k0UUlxD",
-	"DKaxJJhRqaVgsZATkmh6qRLS5RNyya+ZOLCqsJkx6NHm9MN7yzlbfTEWCTLD2rv4U/11UJrxwjnn4opl",
-	"DgVGTmKRVJtX+2a89G0WLAf3VO2FES4BTAZUbaY8bzN8BsJZ4GpuXvCUkayQ8zmk3xlL461Q5dhsy5hl",
-	"sYDdiNDogI3BD52fBKYX7hSAXHksiViY/iIizID8JlYu4YgsplTDw3BzRrV9jkXBUllkCllwziYastPB",
-	"Yw/yw/JmY+nYvlmWrHhuzJ4a8h2XS1Y4+oVfzMzMuYQLys6PKw6ZxiGqEe1LkS/t0lQ7GBKUJWXF3Nor",
-	"0sWffOrPyN8j8cxH4CTHh4feKX7ho5UTsIRtU7HIGEhTa9SZESgiZAV7tZXECMFAQklx0hQUUQexiuxz",
-	"o/wAb7BE2KKDcT0lIR1HGFaEA7WAFn6BfEP9XUf+2n5ZH//xVsN357ImYD3iTKr5NcIS2X/+2CIxqi4P",
-	"t+oSSXGDimfe+eCpdEvh/4LRDC4CaqP6YotRfbiBoT/1ltAO7LyCe0M3v6pbeFNq+crUvQcnuwqyXjVA",
-	"MYphlcq+CzswRLQkBZvAfZbRrS6lrIMUHm5SJwqW8jl3WIprOrMqK0qShp1BuqAfItPDpg5OyaDN8Bge",
-	"btRulL3OWTOQjOX8mhXIeqol6MoCEbqs6JOlHst33r0hBWt4NIaPNwLChWpAsEh2iJHboZuUg6ewbDvf",
-	"Bwi28LQzIhRQRIB8qMf0iWC3K/FPSpEbIUVFLLzcF7Qo5EJhoKQHgqTqCsNjqA4M3Auqkzad/C6OkI9k",
-	"l2tp3XeOEK0L0aKzgEPW0sGk1OVm43cXfflWRmuDmpqm5U0k9Am0392V3q/5ZVkwtbPOS3VgjGY86zun",
-	"V6XbVBwUKFaWOiKWv4ByhMeQdGkIcAj6pupXpzQ5OCWJ5xWJjc4CPQQZBia1QGgvfgvjMF/hsXafcL3C",
-	"Xk9jkaBIuZBzZtRR8Abbn9Kcp1cqsbzJjceoksS8DScvFvAWy0LlKWWnphGvkLa2EYvgjYzoaSHLy2nD",
-	"VHATX14UVIMOD7oTrsVDM9FTkpjB4POIJDAc+7adjO/F/Vww0zmgN8K0I4fliDOG78LhQ7B5xa9b7X3f",
-	"7SZSfW3egUtt21zdgN7Ezf2Hy516q2Tw9uLUr+u2nTiBt4uQrNFafXyHW34Le1j79NFw86d1qth2iiFZ",
-	"rHg+thfCVu5WNOB3qDGr5gI1RtCkhnDTopAoW2Z8E1dsgzc8q+OwmrM2m18kZCLzXC5YZgzcnGkNYaQi",
-	"Ixm/5Lpx7bw+pKt+HW3eq1Dpfnw/jI7W3E27Eb/gmLK9W7SC9QR6Tl73+JEWh58xGVdVXCejdvL0beHf",
-	"+7QOuTbZ6Vu9iVy+cxFBO63/SxHYFS7J1sHpMppFZtELJjJmU5sbLPfG+5rtbgRWyMnHVjXl/dLx/6WN",
-	"yoYwucV0CXcrlf/ChrNS5T0ep9bbBa6CBVcNHa7VD6tna7A8vz3/7oUN7pux4pIhFKAiE57n1lkkMsJU",
-	"SsE1hAZ7wRYF15oJIGFtcS3rw4jLweAoncN/2LcszyX5MxWMfCUZPnpon62/5aoam6nLrY65eW+7Y25W",
-	"9WLzZZoD5EVZtAVpHH6qyyJ7RKo7I1XiMaoN8Hu2qPxNZrPcHrQr8O/WINfPc8pFzzwnNAccAs2vG3RX",
-	"3+N2h/r2EK4rd05uw6wX3c3W0rYdfHD75EAU3L7V7pa24D134v81Ddxp7Z9UFjgO+j9NJLzxh6S+9slP",
-	"JSsNu+wKqcmS6Uq9PoisKRVVFky3ablAQYVYhJzXgSemsshwU3OLil67QXBs2bq3Y4EpnuggT4AME6Lo",
-	"UgFz7xprPHCbV/0B/9cWXxxuMEJTI0sO6lEyON8Vl4s5Ga7FetiMfW+twvO99UhUX3xHl0SwhUIl7O4B",
-	"eS03kncQ8M0L2yroKbLXKUaKgTHe4kKsrPRtTpMz6j9VAEYtnOGeNJHbxSLccP1fXfSHN/tuZW86y7W7",
-	"0t0v7VU58zeDtjuIRARlagv66N98u77GfV15Z9Y26nfqaJO5eFv6a2xHeIW8zcK/sR7Enb1TEPLTCPNx",
-	"PsbV5bzZUXn2Md2QTbs4HMmNKyML/bVRfevxr7V4lOY0EDW7oouUCshVgBQHMsZYXsuu1wW22NNU49S1",
-	"d9dyUXNCd4+nD/QSxxzJyzkTNiTSuc1lJeicek/m/B3LYwH3rejXwpe9vW6MA4yvt+4vdzj95b1118Wi",
-	"5vMjrS6/Nq/YWJYibbt+/RoTW72DtH49vf4+iHQpOXn3LhYFm+dLYyy+fvrq3Izpq7Pzs4ORDW+GWjWV",
-	"3LZ33Ss33HD3jGNcuXje6EFq8Vgdb/R23dYNV+/nycmmb+Z41G+4fVpRu4iQhTVta6d7sNut220uyHbx",
-	"fgbq0srkXtRiUJoKH+iHvLgpCCIWAY0QDIIItDyyouRBhPcSclIAPJ/OpLhsOLsbhHX02/eIthzY13X/",
-	"/xrXPVdthlR/h3O1/WVlReTuiKy4TgOf6Y0+1ICmIs+zbpQ+hpd/gusslBk732mtM7r+apMlQsVAZKpP",
-	"kqygE52Qf/3//3ctULg7XhJK3A+gBxyYl4zhhYufkC61RayweBpexhqBQMZLMOSy5MA2DPdjXZBCsXAO",
-	"v4oBef5z4EcU1YYDZrjvOKUiFmOWyhkLw8z7BGJ73JTwm9XYZyf+Y4Gpz42cBvNxGBOL5GfJzRKi77OR",
-	"72C/XasJvAV14haKtPX1aWmTYk5rEUt24hirUI9sgCM44yLsZfhrX4/f+v55le65Xr4qeMpuo2PBh2aZ",
-	"NFeap15+eDecDXdKuV4aJRj+XRYFE+myT55y0zRm82hImZnTQhvSd4l4UNthiYEPZnbUkHpKFetxoZhQ",
-	"XPNrli9PY2FTJG2+D0ZK+DhEo8/4IQGcviJct15Frs9DvCmz8Ja5gRCLuEXAl9+dFZuonvTmW2xlcGb9",
-	"RGO4Z+mMkdeM5uSZRxPYlCv4VMoi44JqdpsUVy4gOuev37whj49Jxi4L1ua0yKnmumxkIx497n8xPHpy",
-	"YxLSk1Bz6j0ZtOQc5VJcrjbee9IfHj05vjnD6XGtdfiz0XwzPdHNI+y2fXtujjd7v/FmO1xpbM2cHcCk",
-	"iFC3x9qLYHDU40TPXj03SmfU+SsbK27YytGglVnYs/vU5omu5FNhwCB5/uYlOT4cfuEP+2pKLekmz96+",
-	"NkLq7ZuvzH/+/Orv4PczbQPjAKCIwjXBmYrIpLTlYMiM2Ua+evad+fpvZ2/hP3/7W3KAHMWZPwDvkBxD",
-	"Dl4DBbppt3SevX3ddnyP1lyflkrLGVjSN29cLaG17UjdhNElF8IKr4jgFxj5VDSvoXzQ7vJC8Z/RtzAY",
-	"9E4GgwFRP4FY9S/YEbycTAwDfzOnqXOfh0MPgmErGviKpXxG87OZGV87EcAjs4UzKdgSq5tk+Jkd+Mje",
-	"cKP70qVKTmRZuIK3NpeTdJNjM4OB2V38V//E/Hv45MmT/pMnyUGfPMcCXBBTTaH6VizwOFbAgEI6MCZZ",
-	"OOA/KFALuH9OCx9zQY1+NckllgKFMTSpxA5jMKjTSnfwyw/D3pMffxj0nvz4fhANjz8cdOO4j38Po+MP",
-	"B//fVjpaU37Qpyc6o6ubQPLvf2RyRrkwM3+6XiaC2Y+6u2CqEUrQhhIUOp1cccJandHjmhP8qG0i7gJ4",
-	"R90MgbiZtQkqjMiqrB3ko8JWwXEuBZTbBbAsFcUCE58tloUhgFM0qMz/0wp+QYx18gzcONihqwNFXGz6",
-	"2avnFUC1mtJ5q2PGX3NvROD4ium2Oz5soE0IwFftzBWi5hYQvVlIcYmBn/NCXhZ0ZlPQwS1zCaGeFPUg",
-	"M6FMMjWCUDOwQAFlRMucAfYfBcZs3l2STMLyXQm5wFOZamfkf3t+/srj39iSuX3yzMgUt9UI/JbKIqu8",
-	"xU+/Pfv+m2cvXn7Tj0UsfsG+fiG2nV/IjFFhTtkvsfil1+v5/2/eTVa5NfmFGDb+CzlbW9aPK4e0E9VK",
-	"/JHVCn9BMT/vqAghUcJafjiiEAMPBzMkv5DvpcO+a8WTIzU4OWzIF6HCVo7IL7B/5pMZXULvmUQq7Dbr",
-	"Qhn1lYvLA9dWlSUBbR3jiKCqlC+90ijLAtMV9qU51VPX1ozpqcwg8YKinxMbPbEDhHKniCEG+E1moBVC",
-	"Gn59SpIz822C+X1V/OSUKtdPe6087OsJ7G+j6BxXWxScq4NmtqNX2gGsoLBD30O3Ea3Q6+Q7/mVFCW3w",
-	"PtjISaMRs0gtsDq2pQa8GzRxeGib8GVyLHCZ500WFIu2gtRFN5lKB+v2AMGw6v2vrvmCKoRPs5byOhQ1",
-	"30sIVVZvPHB2rQPWMvTPMu6Lcgfwa5E30inxvgRj70XO5WKeuVsrqrSfuDOdL+onZ2VctmhnFWtfy87z",
-	"Y53Sa+bJajV1ad2Ug+B87MV9u7mXFjxZ7MYcnXMp8QrP4UueksV6MFe/S2E1DtPYCfDZ8wr9H51Lp9Y9",
-	"i4dzBvAgcOo4y1xjLfDY2OJR0OKNMNWk6wCqIxIAUx9sccB9juM6+Olfaq6qtrowDaTTsGBgvX5Gk1d2",
-	"ovW1RdvKPqyHHluBfFwLetiEAlwl7lDrD39sRyVeqcvSBnZe89i1LWG7Ymi1od08vg6RaKOuBVrTh1bc",
-	"tvftsUvsHYR6cXvpgBZqsj3GG4b2mc8wuC+p69h3q07kVfGy4G0rOquiRpuTM3QPrAU0RCaNfk+ehuof",
-	"gOHSAuTyqeHnJDHTaExgY/nmZlDMzdfTsJPVwNt2qk0l/jqXsjgrGL2Nz9d8S2jBKOnKAlXmnIoM0Y3m",
-	"uTT2tXl84KNoSsH1qjfK/NoCbPVTSQtm9B6IyiiIwh8mzAKAWC6jfjLGFZjg9Sgl+H1laysUUffm4824",
-	"O80K/BsdU9hLhFNrW/gXjGY7+/dAH+mmUmia6oNGSnsA/m/eKGjGUw0WGssnaGoUjMUCUZ4i0F/za5aR",
-	"KSvYyJgQwz75wx9sSjpeTmDOef8Pf6gsIGcyGm0J3h2R2CY6xx2LRkGI+9Y8RK9V3ElQvmFMghdzRtEI",
-	"WoKQNQDQ4zmDlgzdeFvS5zJXzbsvzIiFtCn1we2nXkhoB708I5dzb+PoLJDWnBUKraxuYhq0+TpM6ORf",
-	"//XfB81pJRbdKwjrwwsr0k1wuvAZbglOGD5383jQOgNbGteZlyydSl/IzJVXxlHAFKwVbswjvyzNZQy2",
-	"sbYV/Vgc4m4DLgG8JqRmN262eTUK9hDG4l6xn0dkLPUUMLoM68/pmOW9nF8xspBFpm7cFxxKAe6IQuO3",
-	"GM96WchyDuqoyIhitEinkesRGykYw6hi+LFPzhp0ZlYc34ceII0VgcuZiqAJw7Z1WQgwsLUkZjj9WByZ",
-	"ZUIgCXvJZe0CY3HZtSqFMdHlBOfu8K9Hhu/DrQCOkc7njBYK89Wt7lxbZdwsMCqT2lury30aZqWa3YGe",
-	"uyH6pDWVD5xXBkaPJ0oRmi8M/c8LBno/IDk44rSod9ahh44/sI0k0SzPoYm4Q8cKjjyZFHJG4g5kEsQd",
-	"8EWYNeGZIleMzYmu3E1JKvRFYnqd8HekG3csK0MU4VxPXZ5dLCrrWkGxZpbZdW+9V6ouX2685rOvrSBq",
-	"rcEO8/kSLjG7+/b8aURef/2UHB0dPTnokzcMLtTqKeZNxJtjG302PBkd7ZAEm4L/+2LiHeA3Ti10ln+I",
-	"rItxuxj5bSJRq+yFbe5T3T0qnK6NL8NLH6LOfCrFxqZfwUsfog6Sx6bX3+BbWwetmnkG4Fk7oirsgqVQ",
-	"B9i6iQIBm9ECh39KErwhYNd5sHHLIn8AbRthRC9ugF1LRxJN6t4Nrsss422huiCNBYOx8ELDxtyScz6z",
-	"UOcuI8kyX48g+kAZI1ex1qvte4a7AoF3MV62J9GgN9ZuOWcY/j/POVBC14mQyKk6svB6y0GIqIeGvJAN",
-	"PD2/ZRvzjHiA9HoT3a9Cw0KIXcF3xCF5A5+8MgrsSjpKSz7K/WN4tW8H0pMTEutjuYeH2+CObQMVBozE",
-	"AoRFHf3zRibFZ+wfwDhvgBPzuwktBjToJu/3zA9z4+n8iJFodS6wdSSa+ewOiCGIApYYPmjVZuCFSQMa",
-	"3J48G/5tdKdYoGFRs6yMTuUMhj5JONodnhU6nADPDgGrOJd4SV2x/BGh6BDHTAVmAaww5E3Y/E6nEMYC",
-	"2EeE5oatvbb5Gv/OGtenU2f2Ksp9qCjtcCq4E+sO1kc+7rud8m8M//py2ebEQwEqJ5Z1O6xxn3dhZWnN",
-	"zeQVmZqG82Or5FyRHlZ/bhmKGYFHLQDz6GbUAkg99zcvlVk1PDw6Pmn4GP3vDQgDobfMbTbDvlP6Kiai",
-	"VumqLoIQvGbVBnBBErOXCelSRWgs/kyv6RtokYA4f6AsUHxUmzj+NiIiOYjQgPeNx4KLunssSJM1wyhK",
-	"i9lIyaQsbBkHcFyvQ07dKX0W6fVzz5k1s3CQeLu7Ky00JPUpCh7Q0AO1tcQmwjttGYu3t6XnwRS2Qf/r",
-	"BCCEt0EMvAE9GSdxeD54cqd0ND+jYKBRsHZbGVFu6HfMULcszMUAf5Ls9Bph/o84ZqFxs/tlzIoNAmjp",
-	"VqPvE4TNdBq90TLh38qBgkFBxRk6EqhG+WhRX21cq2KVSeySowfeDc6D6g3gLBRSMFtymCTvPyQeJbAa",
-	"RLteWTYSr443ZhYxkbWdsqPeUWXn/XEwHEFE4Q7m92Yt1QP0QyrDmkEMbjeIZvop9ICTtSHpHT/OtSR1",
-	"61RUS063T0MNNMVt01EDxXZNfpB3ieFly8jbTljBzlV2iUjiwFUTC8ZQS40jXQ/5KyeNIhWqAY6wCtda",
-	"y9FqJNj4V1ond+s0dTxvD5S3QCH2HLXNCA7tcs5cOocN9+mGhxcDiUIMYdPKQUu+9VYmS43wt4EC8O9v",
-	"Y4K4t5snYK0C3kr7rnhdS5xn/cLPWtKVmohmutVULU3ZABrBFohgXScSC/c8L6SaI5SMRX42arfSF8Ff",
-	"hRYQgXDNRAYhIGCb16nINtdKQ/eWodUnZ3CD4x64uxpeIM2c+sshKZjCtGaaQqzhYipz831ITz5A1G0Z",
-	"rtCmzK69H+H34EdYOaDfScGWt6gn9I6meiUBYiXzLcE34Az71IhY4EGKaqkM1lgc2dwEUk9NcEF0UHFq",
-	"JpWOhUu0mBSG10uhSHfQH5I/kkH/kPzr//y/yaB/dGDzLiwaPgQFQS4oBMoZ813HYkExhq4fxgGaQwhx",
-	"+MYKFsQqORb1wIYCuHk+ULGYcYF5CB4mSPGfgwQhcAXOqzSfJekeugUBXTwWz96+htG+ffOVUegA2evV",
-	"3yNyBP/88tuvDvA+2CeegCwxurRvyCiPFNGBfT9GBwRugGlC3TW+RbtUUFkAGp6wBSvMl3OaQTFxGgR/",
-	"4KW1TTFE+eb2wyUZVBNNfCJJQp69fe0TXBIzv4MVMH9qM25q+SeuNZu8tILjT32azk1noZ7T8yFsdhP7",
-	"ChLCmvLQ9h201iYKHRbTivUG8u+BIpMyzyFMFrR1oFVXYK3i7umUGnrHaG13a0QWU64ZUXPayHjrBNBt",
-	"dwR6+t6x1QZIRz3cg9CxUeacehgRmWdMaSyVUxvaDx3F8hwkcCpnM1aknIKS6o3O+oAHG6LwNhqeLwV7",
-	"mvP0KiiC0QJh8PVT8nhw8vgB5NT2AAzAQikmxjbvBV//6aVgPWgyWVXfmi+HhQf8d3Vlo/p5kwmy0ngb",
-	"vb1ykm2F4MwD5/jjgjzrDx8dQ9pQm0fzj0PwWz764vGTAejwrrDqBJIrRIPg4PWTk5PB8MmTRo3LR/Us",
-	"sjj+Y5BG9gjSyNrzxu6Wtr02WRtMtqbMGvmaBRGysVwumLJ1IiF6GdEzzZ9TfjmFHIDz6plVVmc8y3Jb",
-	"hAXKzpgfsUNvw+FTWFLQaYVhpMKKGBiwXKBrFgaiF9I1a/TAKuUPTXvLkp2oU0bKObfflKooFiizXSCT",
-	"k9Fbmf7D0PQftiLd3IqRAoHszLRxqXf/jO/6TTOy182xMvtNm35AOJvWs3hbx23BaN5jEPXud7MZbBoE",
-	"la0GlAFkQJXIbh2BEDB8QQtG8bq0ikSwV5OtpRGqcs83hhjY1z5EnXFYvvOmb6o6n+aroFTmjR+59wCj",
-	"oJ6rn+cvJ53RD5tsmeqjDz+ujbKotnG7WDVXhumzDFerTWo7d/tXwScfok5FW9vvRBX8vtU+bI6Sq5c9",
-	"Apa46RO0hLY22lwPtzTcuM7Ztl2cw8tbmnv+o52i2yzN/pYC3HCJ6hS5GtXmmFKdBbgtD5hJyI1qROoD",
-	"4u4SCOdW/bbBcC+cblK5Da0TERyK1oUYPME830FVkPUgQhi/eROqpuGUTLleGp0DANPdQ1BCxstYhIA0",
-	"+KY2HdykLYyXF7v6HscOmGHbD+4W07cxeg7RZC7GywuHi7MdLnMdUujDqs1RNezmu1XD5uze3PBdAuo2",
-	"LocPsNsatHBTacxOFJBJtf8rC7SyFVudtY8Y67J6rrcOfHGf3iXEDblCnyTADH0caUQSy/esPgerVo98",
-	"68diiyg20hbE9pkrf1urfL8xVWlLBen3rM40zp5TESzvqHQBXKGbTuVX9c2rOOmXBb+cajLJqUcF0VNe",
-	"ZJhkGZGCCXntrvYPB4dH/YabY9AOfeQ6/gTMance1R4Q5yJbXFDcvNi1lI/5YpsaH+a97eLgfKDMrbM2",
-	"g1KujsHeFANl+9kmwOxjxEv9tmOf7P3o7eKewq28a9wT7iPEJtLs08Q91Sjxs497qgLQxNUtwgvFFRkz",
-	"vWAQxAnHDO/dnAazoTDTprQ/uD4ITm5gs96j42Tn+kEecGJXh8T9neo1K+c6qFn0a5bq3iIgLxpFfQK2",
-	"cBtb2pDiJ5CWQPE7S0zz1WtMaL5FCIjfnqoETSiPVo/L7QlmBSzbPrh5cnfgxtXAPykb/p/Dgl8He71a",
-	"t8SSC+wjUzWyGVmEI6Y0yxKjn3IdkeSaswWAYXMdiy4l11zZK6OiQE+fLEgGLiQIFpjRjBEqSCInE1Yk",
-	"WG4YPEQIMxiLRC5EhSrqMYZc152oY/vsRB1oxPzXfNKE1Am+WKvp3T50sqKqW8ZPejNi28DJhhV1U/Ck",
-	"9bhW8ZMViFQzhLIUGSsucDeiWCRK5mDYF0zARssC9upiRosrphvbUsEZRZ2gIUgIzpFLC9yBqolGKGXQ",
-	"wtoZnzsLMMDVWcieNefRnIKwkiktxrIsiKGQu0cl1MzDG2IMHegYV+HOTyWiVgEe98wCtkuRSXNQqbCL",
-	"go7kAlGdog4XWWkGAF6tlpjBsLG14/1o8O4bQgljEcYSktVQwg2XhQ4P336YeXjEgs3k9baxhntn0t6Z",
-	"9JtwJq3I4Nf2VK7cwxuJjAArA3P4hhGiKqM5cuwD8E7dlQzXimRMyJmhDxSdg3rJnP7xyeHwZryrG3Gu",
-	"os4bH416Y4h+SmcMhh4BOA+BaK1ucvbquREiFgnd/PM1m7CioDkiJtWMhbNXz1fcXC3s7U1VGWf3mNKw",
-	"spMDhsQI0RnluYXQXkyX60u9WTtslWt6rEsMzXRlRWxZJyjSS1W9YA3sdZcj+uOUXjMyNtZtxnJmVAjF",
-	"EakRIidc+A5cnYXDh8jJHapbN69mblXteivT2i02BL/60jabSrYdbm9MZx4F8cZQ6YpgHIj0rrHhBaNq",
-	"M9MMOnqNH6ygVVskFduen0FUI6+NJWeDjm538xMcBOm35gbi/9wXesMiVmiaK9W2oc4CgJkhfHQO2clQ",
-	"9S1CpNlrnrHiAYKLHZw6IFcAyKqT+snJgJz0h/2hB5UuVbM86skmlvcRnRUhY93aVxF8dCeLvlEXD2yX",
-	"T2Lb12b9uZv3qwejtYI8Fe2lhEekmTrnijlQJ88eqFiAKxYypMwpG8t34TEIQppLrSXiwfMZYvMeGNPS",
-	"FTpEG7ReXzEUG67WIgKb+D7AMEAbmxpLL7Mi1lixZn9zykXQuq3bRqqPqpJfRi7N6Swi1TSDmUwYyyCH",
-	"I5dyfgAW8IyKkuYN67eWIOjqtmUWJwtHA4fcfFo346pXbzryt3dOtB2qFTfFqQe1MT+pFpzztY6MnZM+",
-	"z62K3sB+DQEgkQykDWQ2537ChUtR7c6oTqd4L5ggMmRy0Aj5H5dL4KoFUzxjQt8Q8n+yuzOg4g8nTfbg",
-	"yvvZ50a7MlMOqovtmP8EqaoOhbpPnmtFElu/3nLEVAoNxexAgYS8JVZcMgv6oyIy4QCmyAWcJihchDcn",
-	"Qe095gq3yFEskvfvBZ2xDx+Msv7+PVyKXNhf8EjhPcnCFjd3FcLgZL9/D2N2H0MSgPvD5v75P8E27f/l",
-	"2d9dw5hq+UARfGRJOPnLs78nCCmcvH8fHLWLsjAd9bHgDlTS4BmDzHYyLuAnWjBi8cRPw3ISPoy5Wh0E",
-	"B51ycQmQls9doVZYbEJtYi1XBA40mDcjknNh+mL0Cm+nEXgJ4HhlHgufRqOIrQ4IyTMYVS+kbTNFZmx4",
-	"GaMZKyyKLG4slHPXKyWMvj3/7gWiLGNWmRm+xbE7RShR8w20b0vCMZXSOcsQthkBm2nKkCBwOSyiLRcj",
-	"QKQ19pudKMb8Ua0LPi61a/cUYUTfvn4RPOom04JNoFpikVosXVIwVeYa0sZ8MhEViA6eOJRw8w9DO1qi",
-	"r1GzPDGNR1AOlhqmn1OohwV1CXBBFUn+LTm1W08SPD8OAW+Zs4SwnM2YcLWRuIiNsSd0b0pFlrOCdBMp",
-	"/vVf/51ArX/8BBG7ilQxc8rc1OAsISBsAedrDeWslLy2pytyEK5GdmrMsBsrmZtVw5XA1HVcDFhWSKir",
-	"4AnBC++LKpt2oEaKnDPRcz/Hgs+MYOMKzUJXWiJBfPWHY5ktLcA6roiS8K4I7VJoOxalyJ2lbKkRiUa1",
-	"H0QLPW0r2VgJGwuaKwkef4pHB/O4aA7Q+LCfcBUAljBWx/nuRYReXEOcqGw8UEhnUKuAayTP9qwSGOi2",
-	"lRyf2tdXDNp7uuzdJqXYjcXX8M/Ly90qUUYdy6e2/qz0CuPG8I07x1nDfKra/7bryG/Vbve2zZ1r9cQg",
-	"ur5CNmlIvllMYJZ7kgaxCILWvLhijG2TE+jHdPsgTCfkHdDzan79PZL6rajylhTWDiu3SgU37jXSx22Q",
-	"NDC/0FZFAQbqsmXcikdGe4HyNpB3YKh1vUG5g8Ed1JRwqrObjx+DKtOUKTUp83xZ16JvfrUtnPq2NWzD",
-	"3anKSfjmVvdlW8eA6+kjOiy8ar3zoO7mqrCNfJrYg2qSn7tzosZTatLmayP9V9z/t7mrrdF3yx2L2zsI",
-	"Nx2BLgH1jc255xNuNOSkZ3Wjx2TK3q3iMMbCpS0bpaVH57w3fDQ8zIaD4UoN1JU36jP84qg+wUE9e/kH",
-	"2vt50Hvy4x97B3/8YdB7QnuTH98/bnfI+4nf3lngyPouQFC7+AIasuJGUe4sMWNyNSrrQOp/OwGdnNya",
-	"gD7W5flWKDmfiWRfPeEOeLpGe2/Pn3Za3BvPz74/g1r9ALeOx7CbvD1/akzBZ6VZkodYMNz8cDZjBU/p",
-	"w+/Z4uLvsrhquH06tQ/qZPDoeD0VQFFiPGYXf3zY+/GP7Yerniv1ceq6QwJdE91mRXbsXub8PnIgwryp",
-	"dp1AsbQsuF6+Me3hAM/m/C9s+S14NdpPN3o8QiiIeSGVrePXJ884OFSg7o19FWzkv/XOoAbY2avnWEmR",
-	"lnrKhIY6bwo8DhA0eQrWtytcr6dshvyZm/6xQce3Rp2/ueYqAqAwAbOC0N/W80EdHgq0umIvsgK8QJdA",
-	"2+xiIQuS/O3e5xUu1ursPgC0/0Q61kORGdjP4WNii+uRLv6ZUTUdS1pkEYk737J8HncIuhVI3Hljxlaq",
-	"6sog7hy01+XGxs5ePSeX/JopV4F3RjVPCQWF17pK8E3rBEOxDbpVLFx9LHUQwc91pyn45SJi/lngc4/8",
-	"1yfnZuVd4bRYgG2bc8XQ5zEvxzlXU5ZZmoStizvVmK+H/UHcIV0rBMl3dEmGTyJiTOcD6zPDQk14h4i1",
-	"Zm31eHS/OTxNqtdV8urH4uWcQWSIUBUJuVGjjxMC6jKSvOthbTz3lGUjAD6G2lFSsVhwMWFF4SIPzHrg",
-	"5LpxBytPXsMQYUo+ZwXCEcDnhEGhqSwyFXeiWMRWxEdkRgW9ZPj+NWcLuw8Y6gdVAd2OxJ2DYNCxaB01",
-	"MNKkgh+hdmlSTYpSEHpJuVAWwIRfs1gEdTBJwQznTrUrhqYlVv4KdhuCyGLxb/9GvqSKoXNJZEQXVChD",
-	"6OYhQl5Amd4xy+UCzXHrhNSSJA+vh0mfvCpkVgI4mC8TirhKpcJaz2/6WCKpYFDWNfXwX66ScMHmUnEt",
-	"wTuoNBPKsAt0NJsGzF+5lPMxTa/csM8qzsClqIYrHbEQwRiU93cFlYOCcVgmVVcMK+A5WAA8Z2uYGNek",
-	"m5ZFHpHvocTjq6WeShGRV9++OkDG1sKf++RLqBIGnVm3fJqyORKoqxCWsTSHQru42lQhHE3oKkyQZ0GF",
-	"UpA2UJ92xox6Pp/nnGXkMpdjmsPlvMgIAx4bC8MqaQ7/285S++SsKnbt7gmgrLkvOG2OtK27djwYkloB",
-	"61PSLC2d0jxHNGwAMKs2ptYMwK7Z8tWwtX9hS1ygSyagqrivMFJjgQSibMmZ/esN06hKWCZsthz/iXXY",
-	"TatmhmZgHAHw04LpEcZucg+OisiVPfCmw85Dsr9hhCneugKZcqbaysorAr5eEE2JVUp7Rp0YxWKlZLOh",
-	"peSbZ+fJqfkXrdWoNoMJK1xYIuUqFvY2B535l0IW1UF+jfA1MwgejwXWU7frg/7ncZleMR0i55lmCjaB",
-	"utfm84zNUbAia8ypGGGx9Vc5FcT93y9BX4QEP39ZFnC/OqepoU1biT34v8afa3+G4r9vNC00K1zjjwae",
-	"vzyccVFqBj8PB9Xv5gcYbSEneONLc/PKYcunv5DDli+fCc2KecEVNn40aP3yZOVL5HB2gacSrkk0YCiS",
-	"P4zNqvyh+qBadAVcnYtSlipfEqpj8QezD8HLc1YQ23HXHF9HJ8idHg0ewr7ZgsUjMiQW59AuXkQG/RP8",
-	"rbYqEQA44u/VnA/MGQGEPJwJXCYWeINCM0NZLbMxZl1qJR9eUADRhoOdY9AC0FkF0o0M28Md2juhgD1l",
-	"roGIYHFbI7/TvMxYFpGUFuYgAn32DAN/DW6tGdc9+N9k5K75oCh4qTQEIgCdgz7SssSxIKT7aBABxcjC",
-	"bP9BC1ybrwG50umIPBoYPkbIlyylRgDCbSwci0YJeAjOgLGADOSK/OEPQuo//AGFunlTadMS3pLW+npt",
-	"lAsB6SZG3mt6xforq1C9VMGtIZCln7muaHYhyzzDTTadYn62kIsI71chDERL+G9ktxlYCxY85goD459r",
-	"AtkuCvQr0xAE8uIC/Ov/+N9kSLpPngDVWQLFm+0JNYdhvASq8XdfbqCmHbgkM0/sVihjLTdJqmUNFHOU",
-	"8Fbwd2BuozY6lbk/Nz7MuJxHcAoJWUAJzHCBTE9jhscD9C/S9UtM/oRzPCB8QoR0FTZgJe0Z4Jjz0ydf",
-	"QzCPbdVdCbui/NA6Jg5VAHIwIDNyYPVnvkko6YYqoOHElVg9fEJa67qb9YtFrdb5qFGgpLYuUX1hYNdx",
-	"YQDBtJJZuDRAPUa1JGdhvds19eJte5QcHz6JBfj3jcLWtdeuGEvgSVUG2+51ABcwhXRwAMvz2n1RSVJA",
-	"YQXZ3xVweU7JjObG3DGMpEXZkYIdhKWnhKxML1DXbOCx1cL9bqIxygurR8TCRnJFRM2oWaOlB9juroqz",
-	"yJ6TR4NTLNGDUdlLyAVJpZjwy9Koh7AyC8OuI78b+RIDKv16KSPIQUvhBehrSaV3GdZpVQsc+ANVPzZ/",
-	"SJyu6vBqMX3FaCAQ11kprdimMb5upLo6CfQb21TbI38TjnttY+EAQE9qojwsAtdO83lmhQMKYcekzY+e",
-	"VduoC+wFkJC7RppdOW2zFD+VUrPsAHiYmae3hn2B4gT6SVDlpqilj8xOcXFppAHDx+gTsvOKxYymUy5Y",
-	"z5xvOs5ddXScJiVpLk0Xxu4xdDktZ1QE71oPQmJxpyhJVgqdJ06S4owtfJWcWBWhMohKY9nbVWsaS4bM",
-	"QHu1V4XJyeCItJTrT6KAM84hwCGTDBfXzGEEBdjAaAstUtsqZEAZ28pwrlzSDNMCuDDLZLi4oCJl/Tqx",
-	"RJjrYRhJ5MpYM2GOpbHYl44IziFQx80MXZdm29+ef917DFTsQ8TMECuI33GpyfdvX5Du2z8OBoPBwQiD",
-	"bZB9gRIOW2nBnG17wMPNV4Ets6aYHIzuecZmc6kxDlMbxcU8SF69fHOeVNugrFmIYS3oXiWJ/zZdolcs",
-	"jJOCYDSoH1xpUc7MUVqCq8NGPDm2af4+PCZTWRYK7TZdLK1s8OfONOEgWOEHWImCpQw8VVh5D9uvAKsN",
-	"P7SUWmvInvGMT8ADYJfVLl0skuPDQ8KrWV5cseVFwQx7T6yXKmdG1XRFmnHE7i6bKDph+dIKRzv3NKd8",
-	"VsX/BEXFSVEKw9e0nHFjpC4JTQupHMI28l0PJ5uxeS6X5sCN/FKhR6YoYCWQoKu4wNCQw0RevxtgZpVC",
-	"IHCl4T9mK0ByZ9XShgXgIyILK3hjQcmELSrRHFDek5XV4+KiVKyN956ahnAeMEWq/elUsJKh9MbqOJTn",
-	"rmYiJSfv3lluaqhuxoziwOxNIjZr1hdpwVF/lSJKLxkxiwnEPgYQ68ArRTwv8dy3wdXxSimXl1UrlDx1",
-	"sWbG1Ecv69jGpgkSdyC3Ihb+rW9KnrG4g5MLPIq2a2ti2IA5bZR/7V1csZgXcgY+Uqw6r6IgAzqqvKvW",
-	"HnKIZiSjmsYdSy1Gx648mCC9bWU+EVxD2kBI22JU5dfWWo5FwD6s58jWKPLraqMmM6agIYdOLMW1W0Q5",
-	"wejTxhDsLDa4WNFZeWrj1SyLtpjJYuKgi0Dgmd8dVUC+o/m3RZCGMM13NAUh4uD3w5oGjqsjJQqP+x/A",
-	"4IPTpqsYIwk0nxxEvvj9bhUG+uR7GQxitYgCXjnkPGVCsfDCYE7TKesd9gedqFMWOQRc6bkaPXy4WCz6",
-	"FB73ZXH50H6rHr54/vTZ92+emW/6Uz3LgwTNyt8OVVQKzPrrDPuD/sC8JudM0DnvjDpH/UH/CBGfpnD9",
-	"9NDTyENPlub3S6bX1Vk2Cqa/n/MfOW5P4TpcMZGBbBW+nDSEL/MiFol9CVDvABrhILKVp3NXtGCG1GCj",
-	"sW2oI6rNBZC99V257h8oPzAkbKng2if55tk5qWb28D3PPjw02o9KIihAm0E8GWCLQSUi+7npSJUz1fd8",
-	"A5+A6xnrXgAzFjpfxsLNGpg7JDxB3oRR+uHqlmIhOGii1lkaTBvLjdnAaryAGIUOhZDDEM9gqguguNNk",
-	"JChkKx4iJGEiwyoeKFSAe4BQvizYJTp72/lCLJAxVPZkFWxtWVxFCoh+WoGPoNB0NSjpZcGY1ekXjr2i",
-	"JRdwqYLpsrDo1/7n51ln1PmGabcpFRgk1BFCfUoByPEq5cIuObp15dqcr4h0K3jdFnCeFTxPuEX8qWTF",
-	"srpEtGCb1Z0wpo6iKQAF0bcKDG2N8BBZc+Ts3crIT625DDE3SVsK6VbzALTQu8+i7SK92qSHr+gl62zx",
-	"HlibgEbtFB5gUIeDQSMMpOk+h9pdftQ3QgA0ycmH48G97w1ZzA1uWBU4t6ax6XnFAbhuOPabh6sffIg6",
-	"rV67XVqqPlppTTG9W0vmA2wFdcDe82yLBqp3YVmPcQfbPvI7/fBLmjlwJ/hkuPmTt8GdE350tPmjr90N",
-	"E3xx+GTzF+dSfkfF0vkozHcn28wI6v0LmoOjAL/aYnxv0FB+W1nZGFBSzma0WHZGHa+50oAnItjDD52K",
-	"T/4YdVa1MxuTYxoM9AFg62t1ge992b1Axo+qstFyYstoguvc18HsJhmFWpsLxq4SjOWYSaGnSURozi8F",
-	"6uSJ/tloZc6+zZe+/jRJsPSXh+DFaBdbPD7y9qivD2hF7XiJ7mIXC0IsCKUdpIta9AMF9y9Pp+CPCAsI",
-	"hCi+B76qfa2CPSS/ONSHB64CFCK9OEeM76jGOgidzxktqvHgakZWo3HuSlx4kKA/s0I6KwCnUilAqP3A",
-	"y0ksQAUZ2ZStmU8nxu3iiiSwUknUcPbWZL0zAIKiqgHf2+suW+guLxjN9nrLb1hvaSskLC41sA4MSwIq",
-	"rJ2f/pohuVPeibZURTxlPHdfrhlTIzDUDMV15nI6PTftNiNFY9ESKnpKIK7UFoAfYyG+N8ZKXhlUEoTS",
-	"NTfh563n6gNhW6b4Btj9uuXG4heQm8pyT2E+kaBtXK7E8tajM+f0G/PRl8vOh4+qftY4wibVE4TWXu3c",
-	"q52/DbXzBSIM35PKWY/iXuuDCsS3Cw+HH1jWXrUlIr4eCzhrXIx5F76KiKssh9XDIldO7gBUV1+yBWqG",
-	"QiUW9GGGNUSxmjzUcgcZhvqglolPaEaQSVTRTr0/axYZRdHoaq0alX2x0m7RDewmDc6zvda1jda1Wj5k",
-	"g+b1srbSbneohls9G8HEFUrg+9PB7qqttI/a329tMeCdlK37Ha4L9UVqXyfIfe2a7YRrEwHxo0ry9QVx",
-	"1khzf11jJfpehu9l+CeX4a+qO8M7yfHNF0ivMX2C4RUJALZiWMuKoyG8JHXCEmIFILEURWl1M0lVzddR",
-	"cxxZpBcjY23emOUvLYLiBVf+bqFFQtyvRzt6vy4xEvAGZaHJeNkn59zK2HEhr5gAFxiUkwqDHKGK3FqO",
-	"KQu9Nb90069SZLdx5r80/XfWMPhKzH8UDu9H/Ck4vOsMcuNbmHqVAF/lUO15+p6nf3K7DEHsKlbm+HnF",
-	"3rbn5w9pBhs6l6qFqSPySAjnBKEAEPDrUzBdtIiP4M84ZHm5mtoN2yCwp8zJy8rcxguEMQcY95FkBZ3o",
-	"BGPQY2HY46uXb1pu/ZnIklMXchWttFR1BNabvdVXLs9FLgShNtgJwqzJWTCpIHLOxwhN6TUL85gOD/0H",
-	"F0Lqi4ksRQY3FtVyWJgVGuDk6yB6EtCPoSVf6aVq6dQsRn21fEqC0o2RuChEKGidtMlC3FZHLjsLwyAg",
-	"ERJof0TXLFP6S5ktt+DHLmEKombYQmGFM+DUnsoBF8g+cdWIANnQUDzkREDrdnXNv90xQPxDm6Stggpa",
-	"GD3Y+dEDBXS+o8ugmxD3pQ26AnjZbrLEQiJ9qCeUW2TEhiQb3rsk2/quO7gF24u0z12kDbYQaU+lmOQc",
-	"QSuOh1t08Youc0mzcylf0AJ04c7x8GSb+djUeZZ9xzJOXcXs48PDbT6eFzJlShkpGMB8fI5S+ywLQUfv",
-	"KrWN2ENxnbO2Ygpfwe+h4HbxyA6UAB1zlcfUCL26lOcqFomN9oNEMyOmxsyj83dbpM3ByLyYMkhigpi5",
-	"NvmDowvkT4MTHm8qMECVG8WeXX327Op48xffS/21UYR+l5xj5SzvzjyiDT4bgNzxgeaGSwQ3LVhlJecW",
-	"D6EUWm2I3ex8Ait9W91mzyB+fwzi8zvjgff0Lqd8NzvONfv8K7Dh5lSn0xYfAKTceJzzqDKNZVEz9pte",
-	"gim1aUIuhr5r7XnEp/Ym+cEpZOThpZ/nO7XcsLpFS94qts4TYFtNKvw5CHqJBbcZDK28C8HuauzrtvZs",
-	"aJFW+wuYUGZIYIJizs9aO9aZrd5evYXhaeH7tjI8fz3mbJGW9mrc75BL763OTyBXkA3cs+H5EE08cBvf",
-	"SeC0+5zRfgy8v6H7FkRHZZNaHY98541aBNKIhdVYGdi4S+L/PK0iTCyqAKT2YUjkGTSubeA5ThO6TasQ",
-	"/N08rdDE/XpafzO826/Pnnv/7rj3zk7G3xvn9WzsXjmvc97dGEMZZM7KUo/luxEY+K7o1xxwdWxZMIC3",
-	"KpjIDG+MAtQCb/HbC31/a0cFefPd+Stbt0y3ATvab1UsbGUY8CNcMTZ3KAtuLFNWsArlUgMiDEJY0gzj",
-	"AQGYKhZVcVDk1BCVgEGhwVxknjGlXSD1Gu9jGAni5MbHDgj5FIzbzmVz+IIjoj3b3rtGPpNwBxoytVl1",
-	"aD+lh6SFHTvF9COpwm+YhtqPM3nNMKoBMQe0zV/0OnLDoxJU3wKXRywcaEMV8QBBDqa1IJAAC002fDHR",
-	"zc6YFgb7xg7ktxFgMJMio8u6O+Y7+I3MZAGMJnDEhEEWrdWZB/+4TRyAW5LfvkPGL8BeOuyV+n3kwG9A",
-	"ADrecd+2hJEJH0twQV6zEzqbxZSQC8xz9/cJXAGoncyvMTUHYotnEoHYmtYMFMV1AP2R+d9rEHaljkVY",
-	"nDhA2apqPjuISQe4ZdHQsLymRzf2gepuzEFsxCnUTnMFOdGBBJm2dVuHq8oLZVZiSlUsEFytT87W3IBs",
-	"62h6w0T2Ed1Mh59UIr2xhDOlysFO7aXRXhrtXUwNwcBErZC1kIv7EQyuyFOrh+kr5xiC+hLikl5CheEw",
-	"cb0a06jyzqjIG25gj+jIIUtiBi4c+QjK+SKLhiL6inRpnsPfWFw8IuOlEQ221YPIPvNcXvli9iAzWuzG",
-	"DdErWDbqEyjl0NHWMbpBqN6eF+79Np8PalVFuL+Cw+ZmpKsdkhYxdyVGvY8W6TRBtRNRXxXrccPUFNf8",
-	"muXLiAQYURg2AwWhIqNXzqlYRrGYT6Eej8iIWZSR1RYXsvCoJ5A8h8WUxuwSwLjcY6x9hsCSpGt/h6SZ",
-	"ohTmBUxpQE7qSngqSRI14wmZcCxU9E85FX0143r6H9Zl0k/lLDnok8QM2mIdwMgTTFsEPfjszdPnz2Ph",
-	"uoApGaV2dR36VYVYLGkQiwp+ymOMJRnVNIGrCEr+TK/pG9gjAoVdYe1NEyNbGAFiiupAVr6lYM/6YT1a",
-	"hxsOGjat6jOAS5y940qvTRp9ART0u0wYNVO/n2TRM4KHBkna1siXE3BGGtJVpAuw0a2EexCL1jOw6YgR",
-	"PGGyiIU5YVErfb4EkvBw8BaOWTEzKc1wcICZjYcR6F9IHINlAA4IhNGsWf8Wzta6rYAVqW1Gs/hvE2Xh",
-	"dtdIoTd0bmtyV3w6QNcGzucGHzhFsV7zD6YjWFmzoemMkdeM5uQZGKX1MvYVPsbw5Hw4GB0NRscn/zDv",
-	"lErL2QXWiDVNj8sMOHPn308Gg6vev39xMriCSpsMUU8ucomzMZqnXAgtFyBCYas7o047BzMrbs5vKvTF",
-	"8PDo+KRa9T/LqSBv7LYIqSHU7seoA7TSGXX+OIQPHn3x+MnA7A0gEoKoMANCuC/MRh51aGqoKJBqmHoG",
-	"m8QzJjSneVAt1Mbz1coGu5U66g0H58OT0eHhaPj4H2CCV9WsbVlVV7B6uIMD2hzhzTeCHl5rr1buk5k/",
-	"/e1ebkWsO0YoctcohnBl4lW7m/OXMelKWDxTl0ZaKQirSg619bE4VtY7E1UNvVpVNyNYoM05K2ytT1/s",
-	"x+lDsVgVOAijmkqbO13z8mUl8m52wYQulomtm2mDKqhSALSAAj+EKsUJVEwF0oV9+UBjbGOtrxlW8Pwn",
-	"S7H+55q84BeYLfsrXtndKKRs0Y8WMbUiXHwmteI/IwbSYNA7GQwGRP000VVp6eWF5dAvJxOeMvJmTlNW",
-	"kzJUsH4mWUPGOJFCBSNfSRYIlI5ieQ6iIJWzGStSKwlqUubk5GQwfPIklDKI829HA2nLO/L6+0443nVb",
-	"qsolPuGwKuprsbzQq7+qYIT6Rbs+cWwvYocno6NBqz7xsbfcqxVOQfhYNLBWyfixTh+t2kRjnT7sSERb",
-	"AVXuc8b3OeP7m99PkDNuj/ltlKOt08QxYlIW5FLKrE+e+0LyM4zxFGTMsN7ieBloVP01qd1Whdgurdtz",
-	"k31K9969/fllZe9yPLfPxoZDAVUuFeGZL2kgJ4QKjBNwdokzIY4Hx1EsoIBWvkRXqi3oDg1mcu3FV/tp",
-	"vV8Q7G1Uiv3B3x/8zypV+zZHfzez2jS5VXq2kjN7YWBv4OFAka/xF4T8r0rrgnPgirE5sYXbwBI7JdTe",
-	"OcwLprDQ5jynKcP6t7bcJ9YjxzrR3cTMHYoOgNVjXRE1qyzxBS1OETMu+eFHjAR7/wHTtHNGC7zJikgS",
-	"d+JO9TOhtujfQZ/ATA07c74aLa0PBRmimbGv2+m5oy2sPaVqo7NlTVq4Z4+3dmcUciY1a+KbIYu3YWOu",
-	"tmloFe/kVd7RxPt18sO3lQT7vPB9XvjesvwUeeG7i7C6dbltXQePBG9tTa5IzsUVy4iWWHWhCrEtWA7M",
-	"JWoW47RfYKHlrrbVYio8zexgHTy0jZhwLdcKKxhd2Zi+CDNdzQfnh7DTo+p63QxCRUQxJkCgVuXAboog",
-	"eFUt06cOJXiJy2BHjhfncBFg12LN9bR7vjMc/2v34ccvreO63HzDGcQKVDu8ly57g+OzSYBcod6AbQfc",
-	"5eOYH4bpb8Hpd4in81zbSYYqx6K1DoCv+OzqAAhaFHJhPZJi6XqY8BzCeKAUeiwgehiih6Yyzw52DODD",
-	"0CTHPnCgDxSB2txRLOyNL+nmXDAyBOPnMLKVhAp2CTJsLpWmOVQmP8CgpmrJbNBfLG6M+sNYP1vbMoFa",
-	"RxiNZ+uzJzMuLvBnrPKTzOg7+4O7jI5sLXMoqICBc1ilndkSPryqeDQiNMtikbi/0RzDdkjOr7BYJfzr",
-	"LhWKKnqKOwjLvb46Ec793MgtL1/JROa5XKiVYvaOhBiBm2/zPQYIdusUZCHEfByB+el9RjX9kBBmrRR1",
-	"sE6q/4oS/TcRHOir79xLgOBfNwYBIkQEHAtQF1uiAbEQanhGXVAGkUV47lpDARuhe1NajGVZkGvOFvcX",
-	"wfebqJO0YRBOQzRjXzcEmNeuA0Bza1P3wLgg6S9nVNnUP+RepEtJxlI+ozlECyMz7OPD5GDdYD1/3HrE",
-	"X2EnZ9DwLkMGi+UeRuwY+EcesaM3x+pJ9/mbl+T4cPjF2qG5V7cv4mI/eCqzLXYfREt972dGvI9ZVkg5",
-	"U7WqZofr99u93zydfFbOOqPhwBzOGRf4Z3VQudDs0nCobU8qCvubQuBrXAXLtK5bWq6X67jJ0A7Y/31f",
-	"0cG7HeHNltbevNoHlP7a1tKdjKS6rbN1gKktA7oSYwqKiC9pH5HEqiT2rsTr7UHg6WlVbz5jE1rmGlTm",
-	"xM/ZNOMYnG1nTPUU/46FlmSAyewtsaOkm8yL+cW//uu/k4MNcaS/U+0eYygdx/t1Q2EnOdXNiyPzG8xb",
-	"0XoArKUs6MKIkkDcADViScDzTtQxBuuwM+oMD8nrkpKMKvJ1Lgu0ZcBgvTAGK7wxGPSGT07MCfU0BuLH",
-	"S1gjhie5lMUFLRhIklIY7t5RP82q4T0++RB1UKcxQ0U9ZdQ5PhkMBoP+YADRnFa1GHWevX1tenRnVzHa",
-	"A0X8x6gDB8pYQQvZs2PAJQHVoaG2WxlJ57TQsx3vyRwF/DpFfFzvW9cZ3Qdk7gMyP/W12ecaUzmvmPsd",
-	"1YPtQyytguCiLIMIebyY0RIF2am/rAA/wPJ3KoVx4QIpvF00aY0d7iNK9/c8n19E6R2Y01ahpZYR1aNL",
-	"7Y93DjD9PbKqb5hez6cGv5pGuGd7e7b3WcXT3onx7XgFZ7u6ZXAtcstPEF/rnEVRLKyrKCJJKmWRwe06",
-	"8K3K9gY3E71sj8ONhQvEPTAcH1ojWSHngBsjbMglXLRjT6NAEfXBWrV7NsBqd+lBBaPp1GUIediqbuIw",
-	"HfsVh08OfqeSAuPuasLi9lHFPGUXZv9acnL93taqJbd4Xw5P1npfbuEp+XWiineVi/vo4n108d5NsmWA",
-	"8P16SjbgsZ23yBsvbcMwYWO4uABV8xLXGCwMyJAQLUzag4Ux+HhToLBppi1S2At4K6tWZRGJIS3f/DVm",
-	"cB80ZcSIhqBlmvcYgCaRp6+/G7VFRIfxZsrCnnGz0UxpuLWPYnHNFYC6zegVFHMmcjJhBZECUPzlQqgN",
-	"kUvLXwfZ7H9oOHK4qNuFI7uT5cEF99Job659LtHITeL91CbbWtny8L35z8UGr/xrNpPXzLMhMmZ6wZhw",
-	"vJgCsLJlwKdkLPUUXfHgKRNXGIuYSYYlrhBBMnSU7Zxg0mosQMJLyFi2x1Qwg1xAaS8z0b2mu+ctn4PS",
-	"CQTv4UiMsvWrOYWidbrpA3CZOy1lThFIEpUUy3o6Tet3l8xc0zm4pMoWBflFsD6NTOdQVbZRlEEmnSxc",
-	"OWxwcnjdGfz9yL+ggIZpv2s7mFJVy5qrd0E1obHQfMZGJKmU0yRCh1ByzdmCi0v/N6inyb/+678P+uTM",
-	"csrDwRA4I4RQxXb3RUYOBwP7Ow4awPJOfUERH83uR0YvKRf25arsYAWbUVTxWcGSGQZODP+G6oJ3Yt8k",
-	"efX2HECOuQv/0QC4TM1i62Jp68zaq94FT1m7et7C8G/rIao2ZdVD5EyO4J3AUeSV7VHYyC0cQmY+nln+",
-	"Ol4hM4SNOeeG8OAQsOy0blwC4PQCiwYLhtUn98J0G2H6MYKhttpMS9pm2+oW9f5ibO/32/v9Nph3lYIB",
-	"4v6O/j9XZ4tLcbPbr8oMDT4BqY23Q75KFxGyul1yeV9Oos8oz10m6WK6JN0krP8FYdOyFCn+06xQTrkw",
-	"f8UimVFR0jzBJE3FRcqgileEyaxQdpNCyczIaCtMaetbLEXOlIpFomThgqghzQ7KDmBVrwVXrO5ydIAE",
-	"VBktTED+2Zmf4z8lF4RrIoXNzZQLQbpUhIVuYGCsmFGBV4mTUtHcA+BAeeYDAldgWA7H3lqFOwKXV5tc",
-	"nBhTGpEZFfSSYcqpLmh65SECiytmdKtY+EJCcWcUXgJqKW0WrrsUDfaTa0AZNHoY4PdjDiti6kMPPd8D",
-	"xLPzlKGvU6Hn0NDIaVUbwq4ZXuStc4G+CcnyN5u+GazTx8riDBbifhI5wb3LhC44C527hszXu3bN09sM",
-	"+TV++XE9u0F/2zl2mwxsr27s86B+HT9tW5XLQJDXuOBOonyLrCjhc6/rKVGtEn6jTDf8HUST0eqlQCkE",
-	"94H+uxTxDbgmdCbFpTHjjFD2S5DYOBAOlYAKe7l5zTNWPFAE9QLwk1i1QJMFG0+lvIpiAXWxCZ8ZLc86",
-	"pmyUpJVIEZkwlil/cUe6laYRi5qqQVZ0Eqd59MlZtWpc3VhIoE/OIO8M0Ou87+JwMDwNl97B30lhYYpC",
-	"P/XhYFCBLmE7XJMpVREphXO8dI01DIoOXF0abUVpulQH4N0APzh1CwVyvGCwSEa7sWsK+btGcVK/N1Xj",
-	"LMuCM/brZpJ5sm6mk1X0jluHIVzWXnbHw1D32GxELuW8Bt3PNALmfx2+MSJ0XCpmW+xshNW3KsCoUx2U",
-	"XdxNwSLvkqz1UXSETe4JdzQXVNX4M55U9D7BYQxO4V6D+OQep1vsKA839LTiqvvd22fj7UEsP0L9Y3vY",
-	"AoXnfpTb9yCtbgwgOKdXLFS05KTd9huRnGpWeP1EgeJBuI4F3FlF1n2EeYDWc11XEElXMR0CGDpwgFiA",
-	"vAVkACgSA0Bdtv2DPrFBDuEoBUS7QWdyIYxkR+yxEXwG13qB3m6UO6vFhoqxkVZw3zalxcxGTSsmUFEo",
-	"2LzUGMkVarPhtduUovZUMUujh625fPufryRi3lddT9wuyiMQPI7+9v6GfbDH55L3g9ypxUlxKy4erb9b",
-	"QNvWutxXyvSRtip9i+myugeIxWLKRHvogGW3m5hdLMJp/n6Z3TdM38jpfk2T7IHa6+t7/vnZOHilvCLl",
-	"/D4Z6G7eqfCAgXcHo3L1w/They2vmPiw9sL3GRbM5uIK8yk9r5oZy+SSYaHSRcG1ZhB2NqfAVvEic8oK",
-	"FhmezNMpKVgK0KGQy5fzFAPICpbxgqVaVckU4uqBIrLgl1zQnLx9/QIQsmIBQ4UC4sqmx+OoXLSPG5P1",
-	"dzLfNiQ/gkZ9KQFzi5pWUWteUIsQSP33pCskkXMmfAOtGYLnhrk/NRNpMsejwWG7eMNpw5KZtXC+h3Eh",
-	"F4oV5FLCzNxK1Jagzule+Frb62KKG0sIkJZum+wFpWbGStCAHLo+CnIiixkUrCwL3lmFMtyav7wqxzlP",
-	"m1zmeNsPQyZwsn1/tzvS+O26g83SsgDQrh9+DI/515CrSihKfYDTFlfB+X7qpP79Hm4gQy4uz83p8Cdb",
-	"bjzZhlCG/8//NTTDFcroV0KTb55/jXc1355/98Kfh1zSTEWkfozNkZozYcMYqtPTJ7h6GAyCZ5YrG5aX",
-	"L0laMFsaZ+2hejlnWygcfEYv2cNLPqlrGp5ex1xQuLxeIdnVS+G2hWgcuac0nbLeUyl0IfOWm7R8QZeK",
-	"JEL2ID08qW5dUEezDMW0YrPIAfHv5sPHRDkztONaDaoJ7U/gygk0dNPT9jyQOX/H8l/p/FnOei/4+2g+",
-	"+CZD9H0IMWmB4KeqBsG/Lrbm3A/zt4uLrvLy8qMho7sFuFVAzceMZHED2yKMxe3h3hbax678OrErOmAj",
-	"jtlWrGWjQ99/vi2Ab50h9klijn4SkUSV43+y1EV22oOYGI4SCydj+6Qb1MIPuvAhcJ5PRiQOYYOhaKGW",
-	"ZCnLokIN/t5wJNMfWFYkBAe2QDT9uBMBcAtJ5XxJ5KSqQ1X19QArKFjfDMKesGxktEk7T+ufwtn3D2IB",
-	"/hDwT1mbyLRqRuq/sLhhhoWiNmbei4hpuuilVLHMGGdGmqCKUpSwChguk05pQVON/iMqSEJ7P9uVHfSe",
-	"JESXhYAMdy1jYUywpJdEJC0hv+nRcfB95OcDHL2HrTwmBRWZnJEpexcLLB0BVopl9XaHkkkhZz06573h",
-	"o+FhNhwMEwioMcsOQxfS1qCA2B9oh1zya6ZI4hai96//+u9kPX6wo9VfN+rDzLcFHwZXwcHSB+EcvunO",
-	"VM9yYv+E/Cc8IGMzBi8Xvy7kjJy9em5kIx4T0wPERrsnO4RxuCW7b8DduyxIRjVC8aMdAtOzB8GC7RJV",
-	"AjjRpMxzMAzcxo86K1S2E6pOfTmydd5LfzD3AMD7kIN9yMEnQA/WFWvfWjMB7lVXTN4bEbodeLA/4w49",
-	"uE+eWxkM0h1ySwtWKjz6bRfMgTza7na5xlf2SLr7q5HPD0n3Ngd1eyDdNo048iqTA1vst92Brj+M92/t",
-	"b7r9DB32+7O9P9ufDVzsXU73jt5Y59HLy8vb4MVWXoVNgLFgxfMCUWBtDR8j5FHCW4CLyFjWgvigFDBb",
-	"Lf72GsjRGsO5rTHpTbx6AoFgC2IfkZyLmvlUWYXfV0WSbOzIgrGr25iHvw7K6K7sdI8yukcb2KMNbIky",
-	"entWbkyqcqtr6SCo2gd5oIeyGX5iw+ymDAI65MSmEr7gSvfeVq0kBKm5fjddisvSGrur99SxCC6qSeBr",
-	"BU+umtE8xzsYuOKtHLB+hAB3HYTwwUhtQB4l41JrSI40duIMG3n18s152+j/9FKwHgSaJBgawpWZLsaO",
-	"fPPs3Eya5ZMVUKUw7w+WUaVUCFaQCdOpecEuql066hY1FsEGKCKkkXm1sEmXrBhGv5OuLIIAp4NYXDKt",
-	"HCQDDEPRpSJK4g2mLDFUHleiFl0ZYe3qxpYHfvnV6EuMumyEVoKqP6VziFJ6/fVT8nhw8vhBu+ytZgJ3",
-	"mxvFk2bv9MOpnuWB6O2MOnE5GByl/59Mpno5Z8S8AD8xfAAV0fCHoEd89jB4iL8AacyYnsrsTzFci8Sd",
-	"8DkXc7OIyzn7U9yZAheMO0CLf4o7TSqKO6iq/CnueHqqN4c7sW504VP7kxkf/lC7cd0Yb9E842YXT4ml",
-	"Wrjn8Nl0+9iGwPfdXLNPH9wQrbmcqw6Xsbd7GOcWDHcEFewNi6E8H8t3QcJqjdtYbgD4cbZmPnxYMQoX",
-	"HxF85CsBiEztwOGDSKTTWKRSXkH4gciIU0MsYl3BiGAcLsUEYxnLiJAFMRwQBQOYBHwD546A0feYSGVm",
-	"meWszDWf00IfnOKdWyysKWK65JdCwn1lmD9ixu6ishYMsQSNQMqyCjurNXsfC0E0UXYOoiqbacxSaYRY",
-	"M+fdLIiQmBxV8dcmpqFL/e+TrySHlH6becQVJB/lTKk+OXNBnIHQFLKKu5zI4tKwf5prBnJAFiiZrFOz",
-	"6v8gDM2HMVrp59jIb0igbG3JvestFose0ElZ5JZUavLl/QpbByAXS2SdrQ20l4LBF2FDhvt4kgTe3nNX",
-	"andp9Bam333K1mydcJ3jH3+XJVnwPCcFSxm/ZkCPsmB4iaocZXBFMHGub9ub31bwBalg4Uk7dZqSVZJ+",
-	"FdG3nTkEn93WKMKv15lGv03ZG5AT6Uph47gPdhe/jU7ed87m/C9s+S0YJ6bXD9H7zpn5eOWBGRAEjKLc",
-	"rtPVK1+Hp9+JOmWRQ1SAnqvRw4d0zvs4nlQKJRHI4eH1cE1UXsEmrGAi9RWpK2SouVRcy2JJugk0iG8k",
-	"B/U+Rw8f5jKl+VQqPXo8eDyAvn70a7W+kkTXsACaanXQkC4j4pKrjBCLiGK0SKcRKayHMYqFLYlkBAHK",
-	"CuTJNvgB6yesTvhZPTOrimRq9uh7IqsdVd1UhvDmrrxcQQEPRx8FIiWOmsjZq+dG7SG+apKx7XzZJESg",
-	"8GIH1YaMKX4pWEYUM3qcZjmmx0HPWSySVeocEaDOpLZkFUW300mVmEaF1wLQ9wmMc1TjbpHLTo6MplUl",
-	"J49lqUHKowYzXpIpFVmffO8T1KxxwGuJd2DlOxlNAhEdTJVsO9Na3s3qZF8HVUC8V9R6HXjRqAhbbWaj",
-	"PlYscHMrUOL6xpLavuopU6yxs7HgXpuxIVJhyK+c4AiiW+12ABTZugJZDzRmenlZsEtD4USana6rm7b/",
-	"KoEeXCDVjNcujiN8QfOl5qnCMiw3EX7bAlU0cpsVOHOddz78+OH/DQAA//8=",
+	"7P3dkhs3ljYK3wo+zkSoqjtJkfUjS6zo+KYsy7a6ZUsjld7+cfqrBDNBEl1JgE4gi6JlRczRF3ufvif7",
+	"dB/Njew76SvZgbUAJDKZLJJVJdkac+J92ypmJn4X1h/Wetb7TipncymY0KozfN+ZMpqxAv75muli2T0f",
+	"a1aYPzOm0oLPNZeiM+z8dSpzRhRLpchURApZioxlpJxHhJovyGLK0ymRgpGC/VQypcmC5zkZMUKzGdea",
+	"Zb1O1GHv6Gyes85wEHXMe7xgWWeoi5JFHZVO2Yyarmdc8Fk5g7f0cs46ww4Xmk1Y0fnwIQoH2n0JA6T5",
+	"rUdMSWGaIzO6hMEKtWAFy84IHSkmNFlMmSCluBJyIWozON1hxH/rvqaaveAzrrvwv6vDvZgyMirTK6Yf",
+	"KKJKpSkXLCMF1SwiXLhVVWTOCjLjotSsR8xH85yKB4ocPOpHZHDUJ7Igx/3+YWT+MZYFTNBtiJ7KUhNK",
+	"rmnOM3LFlkRPqSZyTLhWJM25mTHNsoIp9UDZ8dRm/ah/h40Ll+E1m1EuuJisLsW3ckFmVCzJTBasmrj2",
+	"K4QkpUjBJ1NNhFxEZETTK6Il/DeKBe6wnnJlSHJIxoWckb55QVdLNioLpWEt4a1eLGr7+3irmfa3mKli",
+	"LRv+VvB3RPMZbq+l0zqZakujwczdoRqXeR4LOqFcED4mQpJxWegpK/xuc0VmNGvOavCofzw4Oj45fXTT",
+	"7MaymFGNc3p00om2mC722n2erc70XBCeGSKD/bDji8xm/FRKzfCIUXXFxYSocj6XhSZ0ZCiV14mv0x/8",
+	"+avjv5385+k/Hn//6M8n3x395YtXT1733wwuOuHw7QiVLgx9fTAjnNOCzpi2rO4pnc0pn4jnX7UfxNQ+",
+	"f6AIB77FzZM51dNO1BF0BvPPOjct4b8XbNwZdv7tYcVvH+JT9TDo3oztecZmc6mZSJd/YcuW9TPntWSk",
+	"FPynkpl1M2w2lxOe0tzv9wElb98+/yoiii4Pe8QwSc4ULjvVsXDvwYlPaVEsga4UnTHgBFRkZCSzJSlY",
+	"yvg1g6djbo5IwdRcCsU8wQmlGYUtTQtGtdk4aknYvCzLImU98he2VIQWpvm5Br5F01SWQsfCMKajEzKV",
+	"ZaEaFNo5HffTR6zPukejx6x7kp4cd5/Q06NuP/tiNBh/QZ+MBsxtCYqvalOCpeyatawdWfruBRMTPe0M",
+	"j05Pgabd3wNDIFqzwrT5//shjt8dDbpx/O6LZz/+8d870QpBRZ0XjGbrqCdnNPtIlGO7hRG0yxHPPLlm",
+	"M0UomdMJI1OZZ6p2lo76dmw/laxYVoPLodlwPBkb0zLX+MmMvrMcvt+PNvH7l0XWpkuYNVLmkEvzvH7C",
+	"zZud9pHB2+0jc58xYQbzQ4fCX/Djj22794pOWPu4YLW0NEpBWYiIAL0a+gYJMmjqMG3jNE20D3NQXz/z",
+	"fxvX8FUh56zQy3XENrfPPxLBBd2b0bwp53OjHHApns0oz9vHZDWIyJz5lAndZSKVRqpRJEg9JYpNZkbZ",
+	"OEj+IwHdS2m6NM+5kVyHaybCoM/bzgVHbKZxwWbznGr2Ji8n7VPQ9g2jjOXlZM14zKNbD6c2CBhVQVMj",
+	"BC/kFRPtwyrFpGRK0VFuqPSKCcODjTSYmV8njBzIwv2Uc3GFqt1h/Yz95+zJ+G9Hf353nH/7uPjL0fx/",
+	"faEuBou//3xSnj9Knz3J2ucK3d042YDBDo4e1xnsozqH7XefnHf/Qbs/X3bbOewH0xFKHZDYX9LMqhjm",
+	"r1QKzQT8k87nOU+pWaOH/1QS1s1OFT6c26OuytmMFsvgmD9QxK1J1AEJC98WhSywjwzPIijLl16BMIxF",
+	"pqWhXuj1sixyI4m0nqvhw4d0znv0HZezbiqFkjnrpXL2MJOpeghNq39ra9Funx+dfUIeAMU/MMqc/cys",
+	"zYetKR4mAx/Uaek5NuaVh0o9GsIJdf3LAnWCMWe5VeEYWRRSTGJhtiwiRk2TY1JQMUFN1r9BUIs0bVj7",
+	"6YxQbA50EK6IkDq2I/nzm5ffo0HjSNnQHWr9cjxmIjNc2I8MlYbAem01sdrWxn7zcPWDmyyUbVuqPlpn",
+	"BWzfkvmgRbne0ED1Luz7UynGOU93ODatp6DSqy6v2PKSi8tSsbsfhXXNVufhvGa+Ajk0lDzyYBuNEc6Q",
+	"0sZ8KkphdujMWv5oKw6s/tq5h9PVMmZQs5PGyJOVMUVECjCTYqFYcY0nkAoJlp09fhmb53JpFr1H/kq5",
+	"JkngEEm8JUlFZpR+M8P6KEJlfwg/41tW71eV4u+NhgfK2wArB6/hNrqJOsNX13lF9ke287UsRjzLUAe4",
+	"/Zkd+2buekzDlkJJxRU5f/UcCAoMe5p1pciX93KESj2VBf+ZZWRUamM4MqVIxgRnWURUmU5RmfSdwihS",
+	"mudojC4KrhkxuitMubcXFttQ3nNhNDSaP6tI6dYSwzZ1iQ/urjQ1mgskhCDuKYGnRKZpWRgV9R4I8Q2w",
+	"4a7iGWu0vqeprWjqe6m/lqXI7kZOQurLMTRzV0oKW6qI6HsJbhsUlTwjD1KhL8FR+uA+qOgCpCw6xkgm",
+	"Gai+hL3jSqPOzJVzjvXIefWqHDvpHwv73F5RKC/Q96rwlpT4ii5zSbMLKV/QAq3C2xPkHBu71FJe5tDc",
+	"XQmzrcW6Xei0SrChuCLwVmGsKUEG/ZPHp188IqOlZur+SHZ9h0B+qKMa6TzXihwMyHf8y8M9Y9yOHMtR",
+	"ztPbODZ+g34K8A41/BT3QoLo5UJfgbOA8N5vLIvZKqndeUP2OtCddKA7r//noS+A8QMeVkua90b030vv",
+	"AZMFdjGlClUEOAwfYc33kvHXkox33jpzNnnK3gp6TXlOR/kdd09he5dl0OBd96+9zfoO2nfMWgav1X10",
+	"p865dV+76DpNqTBnGDVrGzWzmHLTP1UkWV3jJPLRNAXVrAu3psTuVe8+HGRVZNM9KRoXUn5HxdI+VHej",
+	"EjPpS5j0JXuXMpaxuzPa9jYDKpESb7Z9RJDZKO0YcZ1Uju6VVFzPU66V89BCpxBlJfHIn796/gB/VXhb",
+	"DG9hUFUs7J0oOeBizIzodK7XMSuYSCuOkedyoQij6dTqPsd97JfGAuO+IjLoE6qJFCmLwJULb7seHvX7",
+	"hBL/6pF/97BHzmMxozx3oV5A6HNWKCmIYKb7GWNaEa7PCEXZM2Y6nbLMWKmU5FLOwXztxWK963nvIv5E",
+	"tsNbYcOlWPYdyzi9gEvUu5zrsmrxcmaavISL2bse7bXN3iDFZ6X5lzkXQoOvN5jJu+5isegaA6BbFrmL",
+	"LpAFmZW55nNa6IfwMKOafiyJbwQGdGK7v1fZvpfqH1OqDzHKhMhrVhjFEmmHC2COZompSFmPfC/1lIsJ",
+	"WVBFMikYBtW5Ybffui2mTMTCcHbcXLjhY0JHhOWKYZiqHI9t6K5R8r03MOdKk9P+8RmOLhZue1hGRiyl",
+	"pWLECKFvLy5ehXN0E+Q6Ikra+D7g7yoWUyqynJkWpSDzsphLZeOGVyWP9SvCu/nShmXGAoKX0LL/J0vN",
+	"aA4SoAz8kHS78EYSEcXMdFL1cEyvWG+WHd6TJGjqQnuR0MIyPnv9zqwIQUXaPf94V/QQpoYO9QcKdHjb",
+	"NVe+95uu13t7DefjkvNbQf0V8F11mqClu2sytcbCOBWMY6pdiGOknIuK+lv3/NVziFiRhfkDOnI/2Ujm",
+	"e7o6Z0LbFSJjynMUcEaOGUEzL+Q1z4wFIqQZq7EhXIgWjN1IylgU7FpeMUgTMbLQHRczM3jVGjAr5i+E",
+	"fOupVIzIMcrCNZklEDjmjLmW7JT9zdbWh2VeyNQGhj6tTsoOcZJZic8bwZLnwbUo2LMQkIg3l+qmuEnf",
+	"3iUTGsKj73bwVtsLz141SBzfg39SwXqZZP9h52jae0BoXjCaLd3wYe2CGLTG1AUJnsHBKFipmO3IRWUZ",
+	"e+DGANJGjBu2ce+hc77ZugLejJUzPMCtQjAXkvExqIPaHUhcHKVbKAIsMpci47TsESMs4xqGsDGYFpu9",
+	"rwsq11o1c5dgQx6ks/ll/3+l/dGfT0fZ4snpu8ng6tF/jv7zxZ8fONUcPChGjxaS5FJMzJ4ykk6pmLB7",
+	"CrcN7UeuyILlOdiONrqpWsKUFgU33LrUQ7MrjuhjAVRPDrQ1G4Yk7nzlnpJnApN9DOc94D3Wi+BEqEPi",
+	"Y8nizqHh87FYDUKsUXVACYayI0KrrV4Yph4Ls96lqgwXcFlhoK6Lt4rQteS/FHSGcVkzrhSH6GEb/W5e",
+	"dDkMe36/Nb//nTp+YCYf0aHj+kyanSb7oIYtKNNvDKzROap7QI1ZxtGEtwlF3GgdY5ortho8PZdK09xp",
+	"iz2S5FywQRKRJOV6mQC/TkAXLZYJOXj+5iU5Hjx61B3EgubzKe0eHQIndPr3GfImkNZzWmjkk0nciTsJ",
+	"ejl0lbREplTFQqzmA7/vmN47w84LrkbSPLJD6Aw7ry46UQdG2Rl2BkfkdUlJRhX5OpcFM2oSTunSHrbB",
+	"Ub/fHTw5Ncs9D9bDdRGc1Kq3MLvG5o21pi/G8ZvVfJpgsM20omr5iF09Yt8lZriQ05HSOdc0r2cQ4qzD",
+	"rJ7z7j9+fH/04d/b+rerE06tbaHCJM1bzNL0clTv5bjIyDiXGDDRaH3l+9o+1cdqt6zRSEsbBZtw2ZK/",
+	"9UZDLj9YXyIFwQcLvayvKmw4bdnw1TTGKhXrB7u+EVJQtd1V+qMc/ZOlcMLPBc2XmqcKQl2uHXiCz6Wk",
+	"y07UmtZqBmNsNrhumksuwIKjRDGjfaBbUfMZIz8DDkQJnlbbh4qFOXUpzZnIaFH97oJ6Ev1zgh8evL14",
+	"SkZLYod02CPnJMnoMonFiE24UIRqksuU5mTGM8EnU/R8GlJaEimCrPk0l+mVssocyanSKhZHx2btj04x",
+	"/fjMsICCEYqdqys+V0G7kHEB2BCuZ27awMRobnQhDNlMFoxdJe41Kch3UpjvqMZ4AE0L7ZKxTYOxAMb1",
+	"+FF/cHhGKElmUuhpYr7kWtnE64wucVXxT8P4zBxw7d2KltrjGrCCywwyuMwLDxRJoF/IMzEvGIWrsHAP",
+	"sXBb8EDZ4QFjHRdylkQwiISJLIEPGS1y3v4pExl+qGViFgIHATmdU5lnZgFmUmkyiPr9frXtlrvahF2k",
+	"ObOEhvDNShjKDdKC4fnKUfuS6mkh5Uytnjb/KCJTml8zVaXyUvPLmIzsG+SAEi15zkKEDPPQUImaygUr",
+	"6gmUg95pVEEkZLK0Nx9ham8dMgGvpXL2ctwZ9s3XdiainI3QDfgly/xEqhztGxttJgtH3uzZVeIKazU7",
+	"dd3Mti6XaJlxJlK2LbLBuXsfJI+ZjdEAqW6DabHy19sKI5ZCspTRxRKzB0lKRcrynGXJGRElAGCMZcHq",
+	"fPOof/So23/U7Q8u+o+H/aPh4PgfnXCfqGZdw506Ucc0gpdqmMPaLi3VtrN9im+b7wpGq5k2B3faPXp8",
+	"MegP++b/rR3cymB4tgughEvY3e6L7827Vm3LyvymTaIk8W8l1XYB61B2Y0CbMsoTGtf6xi26cRU2bhH0",
+	"e9N4lc0ZtS9uTzr9YX9wp3HpcmvSeYNvf4g6ziDeLW086pTz7L5JrqFaAHwAEFUwyqjiCX7ODTKq7VGD",
+	"D/gjVjsztdm0qS6evzgVZkdWF4K7KJTFdowY4OIkqIbIY12pJzNC8zzCpEpD3nB1ax9FKOAKljKh86Vv",
+	"EYT2GUlQcUrw42RK1eVMFiwxduYYQjyVtuKwYQy4gZo/AM5jW6p6BdN4rtnMLNqMvnuOX4d6JC0KujSP",
+	"jcBfIZ3Tbn8A52FnbuXmV2vSboZ9eSRlzqgAhd1quO9rsBprUEZahZ6WbXR/y8Hjnu+2zBf4TfPUwLLC",
+	"8HyzUbClfurBim1F8c/ENcsl+ntupPw6MUEozLbS25+u5qSglRuHGSgKO5zLv4LGDj5LZw+466YQjsgr",
+	"KAR0lrleEseFYsEVYdesWEIzRhOFSwGIW8AG7ZsopLiGsGpjSTCjUkvBYiHHJNF0ohJywMdkwq+ZOLSq",
+	"sJkx6NHm9MN7yzlbfTEWCTLD2rv4U/11UJrxwjnn4oplDthJjmORVJtX+2a09G0WLAf3VO2FIS4BTAZU",
+	"baY8bzN8BsJZ4GpuXvCUkayQ8zlk1BpL461Q5chsy4hlsYDdwPhC3Bj80PlJuHKBj9U9uqrgYWJh+ots",
+	"WKHbxMolHJHFlGp4GG7OsLbPsShYKotMIQvO2VgD4AR47EF+WN5sLB3bN8uSFc+N2VNDvqNyyQpHv/CL",
+	"mZk5l3BB2flxxSHTOEQ1on0p8qVdmmoHQ4KypKyYW3tFDvAnn8039PdIPPMROMnJ0ZF3il/6BIQELGHb",
+	"VCwyBtLUGnUYdypkhWS3lcQI8X1CSXHaFBRRB+HH7HOj/ABvsETYooNxPSUhHUcYVoQDtRg1foF8Q71d",
+	"R/7aflkf/8lWw3fnsiZgPYhUqvk1Io3Zf/7YIjGqLo+26hJJcYOKZ9754Kl0S+H/gtEMLgJqo/pii1F9",
+	"uIGhP/WW0A7svEJwRDe/qlt4U2r5ytS9Bye7yptYNUAximGVyr4LOzBEtCQFG8N9ltGtJlLWcUePNqkT",
+	"BUv5nDt41DWdWZUVJUnDziAHoB8i08OmDs9Iv83wGBxt1G6Uvc5ZM5CM5fyaFch6qiU4kAWC7lnRJ0s9",
+	"ku+8e0MK1vBoDB5vxHgM1YBgkewQI7dDNykHT2HZdr4PEGzhaWdIKAADAflQD9MVwW5X4p+UIjdCiopY",
+	"eLkvaFHIhcJASY/tStUVhsdQHRi4l1QnbTr5XRwhH8ku19K67xwhWheiBVwCh6ylg3Gpy83G7y768q2M",
+	"1gY1NU3Lm0joE2i/uyu9X/NJWTC1s85LdWCMZjzrOadXpdtUHBQoVpY6Ipa/gHKEx5Ac0BCzFPRN1atO",
+	"aXJ4RhLPKxIbnQV6CDIMzFOD0F78FsZhvsJj7T7heoW9nsUiQZFyKefMqKPgDbY/pTlPr1RieZMbj1El",
+	"iXkbTl4s4C2WhcpTys5MI14hbW0jFsEbGdHTQpaTacNUcBNfXhZUgw4PuhOuxUMz0TOSmMHg84gkMBz7",
+	"tp2M78X9XDDTOQCywrQjB8+KM4bvwuFDsHnFr1vtfd/tJlJ9bd6BS23bXN2A3sTN/YfLnXqrZPD24tSv",
+	"67adOIG3i5Cs0Vp9fEdbfgt7WPv00WDzp3Wq2HaKIVmseD62F8JW7lY04HeoMavmAjVG0KSGcNOikChb",
+	"ZnwTV2xDLD2vQyubszabXyZkLPNcLlhmDNycaQ1hpCIjGZ9w3bh2Xh/SVb+ONu9VQJM/vh9Ex2vupt2I",
+	"X3BEYdgtWsF6Aj0nr3v8SIvDz5iMqyquk1E7efq28O99Wodcm+z0rd5ELt+5iKCd1v+lCOwKlzfvELIZ",
+	"zSKz6AUTGbNoBQ2We+N9zXY3Aivk5GOrmvJ+6fj/0kZlQ5jcYrqEu5XKf2HDWanyHo8z6+0CV8GCq4YO",
+	"1+qH1bM18LzfXnz3wgb3zVgxYYjuqciY57l1FomMMJVScA2hwV6wRcG1ZgKzbi1UbX0YcdnvH6dz+A/7",
+	"luW5JH+mgpGvJMNHD+2z9bdcVWMzNdnqmJv3tjvmZlUvN1+mOYxtlEVbkMbRp7osskekujNSJR6j2gC/",
+	"Z4vK32Q2y+1BuwL/bk0xinlOueia54TmAC2i+XWD7up73O5Q3x6VeeXOyW2Y9aK72VratoMPbp8cLorb",
+	"t9rd0ha85078v6aBO639k8oCx0H/p4mEN/6Q1Nc++alkpWGXB0JqsmS6Uq8PI2tKRZUFc9C0XKBGSixC",
+	"zuuS8lNZZLipuS10ULtBcGzZurdjgSme6CBPgAwTouhSAXM/gOz9ym1e9Qf8X9uSAXCDEZoaWXJYj5LB",
+	"+a64XMzJcC3Ww2bse2sVnu+tR6L64ju6JIItFCphdw/Ia7mRvIOAb17YVkFPkb1OMVIMjPEWF2JlpW9z",
+	"mpxR/6kCMGrhDPekidwuFuGG6//qoj+82Xcre9NZrt2V7n5pr8qZvxm03UEkIihTW9BH7+bb9TXu68o7",
+	"s7ZRv1PHm8zF29JfYzvCK+RtFv6N9SDu7J2CkJ9GmI/zMa4u582OyvOP6YZs2sXhSG5cGVnor43qW49/",
+	"rcWjNKeBQPgVXaRUQK4CpDiQEcbyWna9LrDFnqYap669u5aLmhO6ezx9oJc45khezpmwIZHObS4rQefU",
+	"ezLn71geC7hvRb8WvuztdUTe0VNfncgdTn95b911saj5/Eiry6/NKzaSpUjbrl+/xsRW7yCtX0+vvw8i",
+	"B5ScvnsXi4LN86UxFl8/fXVhxvTV+cX54dCGN0P5qUpu27vulRtuuHvGMa5cPG/0IFUeqwYDAv/9uOYA",
+	"foC7YtdcRVVgbR9umwCtx6MLRU7BTNApW7/vOdnoUrutr2/ryZiXkbxWp2LfikUAlkTx5RY8IsgXMhog",
+	"kFxEhNnnAjPSYqG0LFhGjNJZYXaZ/coOe6ThuObO5U5VWWAgBhMTOmEAtl/f2yenm5Zjjqzyhtu7FbUV",
+	"xo5LX9uv/m63lre5YNzFexyomyuTe1GL4WkqzKBf8+KmIJJYBGeMYBBJoCWTFSUZIuSXkNMD9UToTIpJ",
+	"47KgsXnHv32PcstBel2/P1lz9cFVmyHa24EvbX/ZWxG5O/0rrufA53yjDzqgqcjz/Bult5GFn+A6EGXu",
+	"zneC64zWv9pkk1CxEpnqkSQr6Fgn5F////9dC7Q+GC0JJe4H0KMOzUvGcMXFT8gBtXX9sJ4kXmYbgUpG",
+	"SzCEs+TQNgz3iwcgxWPhHKYVA/L859CPKKoNB9wYvuOUiliMWCpnLAzT7xGIjXJTwm9WY8ed+hQLTB1v",
+	"5ISYj8OYYiQ/S26WEH2fjXwR++1aTeotqGO3MESsr1RLm1R0Vov4shPHWI96ZAgcwRkXYS+DXzu84Nb3",
+	"96t0z/XyVcFTdhsdFT40y6S50jz18sO7MW24WMr10kh++HdZFEykyx55yk3TmA2lIeVoTgttSN8lMkK5",
+	"myUGjpjZUUPqKVWsy4ViQnHNr1m+PIuFTTG1mgBGmvg4TqPI+CFBhRFFuG69yl2fx3lTZuYtcyshlnOL",
+	"gDm/Oys2ZT1p0LfYyuDM+onGcM/TGSOvGc3JM4/GsCnX8qmURcYF1ew2KcJcQHTTX795Qx6fkIxNCtbm",
+	"9Mmp5rpsZHMeP+59MTh+cmMS15NQc+o+6bfkbOVSTFYb7z7pDY6fnNycIfa41jr82Wi+md7p5hF22749",
+	"N8frvd8YGRCuNLZmzg5gekRoG2E5WjDY6nG256+eG6Uz6vyVjRQ3bOW438os7Nl9avNsV/LRMOCSPH/z",
+	"kpwcDb7wh301JZkcJM/evjZC6u2br8x//vzq7+A3NW0D4wCgjcI1wZmKyLi0FbLIjNlGvnr2nfn6b+dv",
+	"4T9/+1tyiBzFmY8Aj5GcQA5jAxi/afd1nr193XZ8j9dcP5dKyxl4Im7euFpCcNuRugnjTC6EFV4RwS8w",
+	"cqxoXuP5oOflpeI/o2+m3++e9vt9on4CsepfsCN4OR4bBv5mTlN3/RAOPQgmrmjgK5byGc3PZ2Z87UQA",
+	"j8wWzqRgSyz4lOFnduBDGyGA7l9nRo5lWbga4DYXlhwkJ2YGfbO7+K/eqfn34MmTJ70nT5LDHnmONQkh",
+	"Jp1CQcJY4HGsgBWFDLBzLXAi1OwG3ESnhY+4oEa/GucSqyPDGJpUYofR79dp5aD/yw+D7pMff+h3n/z4",
+	"vh8NTj4cHsRxD/8eRCcfDv+/rXS0piKrT+/0EMQJJE//RyZnlAsz86frZSI4EVB3F0w1QjHaUJZCp52r",
+	"11orvXxSu0Q4bpuIu0DfUTfD2gTM2gQVxmZV6RPyeWGr4DiXAiqQA9iYimKBieMWC8QQwBkaVOb/aQW/",
+	"YNkJ8gzcYNihK41HXGz/+avnFWa/mtJ5q2PLhwlsRDD5ium2O1JsoE0IwFftzBWiDhcQ/VpIMcHA2Xkh",
+	"JwWd2RR+cGtNIFSWKgdtDXA/QwjVAwsUvC5a5gywEykwZvPukmQSlu9KyAWeylQ7I//bi4tXHj/IVhHv",
+	"kWcWvRq2GoHzUllklbf96bfn33/z7MXLb3qxiMUv2NcvxLbzC5kxKswp+yUWv3S7Xf//zbvJKrcmvxDD",
+	"xn8h52srnXLlkIqiWtVTslr0NKhv6h0VIaRMWN4URxRiCOJgBuQX8r102IGteHykBseHDfm6fNjKMfkF",
+	"9s98MqNL6D2TSIUHzVJ5Rn3lYnLo2qqyTKCtExwRFNrz1agalapgusK+NKd66tqaMT2VGSSuUPQTY6On",
+	"doBQARox2AD/ygy0QpjDr89Icm6+TTA/soo/nVLl+mkvH4p9PYH9bdTh5GqLGpx10NF29E87gJXCFND3",
+	"wG1EazUK8h3/sqKENngkbOS00YhZpBZYIttSAx4Pmjg6sk34ymEW+M3zJgsqRltB/qKbTKXDdXuAYGL1",
+	"/lfXfEEVws9ZS3kdCp3vJYR6qzceOLvWAZMZ+mcZt+APNfi6yBvplHhfgrH3IudyMc/crR9V2k/cmc6X",
+	"9ZOzMi5bx7jKVahlN/qxTuk182S1mvq1bspBcgP24r7d3EsLHi92Y47OSrGFM7JYD4brdyksUGQaOwU+",
+	"e1EVREHn0pl1z+LhnAG8Cpw6zjLXWAu8OLZ4HLR4I8w3OXAA3xEJgL0PtzjgPkd0HXz3LzVXVVuprAZS",
+	"bFhDtV5SqMkrO9H6csttlXDWQ7etQGauBY1sQimuEneo9Yc/tqM6r5SqagOLr3ns2pawXTG02tBuHl+H",
+	"6LRR1wKt6UMr7t379tgv9g5C5bi9dEALNdkeIw9DI81nGByZ1HXsuxVs86p4WfC2FZ1VUbfNyRm6B9YC",
+	"GiKTRr8nT0P1D8CEaQFy+czwc5KYaTQmsLGifTOo6ObrfdjJauBtO9WmEn+dS1mcF4zexudrviW0YJQc",
+	"yAJV5pyKDNGh5rk09rV5fOijkErB9ao3yvzaAgz2U0kLZvQeiGopiMIfxswCqFguo34yxhWY4PUoL/h9",
+	"ZWsrFFb35uPNuEXwf63XQ2scU9hLhFNrW/gXjGY7+/dAHzlIpdA01YcNSICgeIJ5o6AZT6FojWL5GE2N",
+	"grFYIEpWBPprfs0yMmUFGxoTYtAjf/iDTenHywnM2e/94Q+VBeRMRqMtwbtDEttE8bhj0TwIcd+ah+i1",
+	"ijsJyjeM6fBizigaQUsQ8gcAhDxn0JKhG29L+lzwqnn3hRmxkBaSILj91AsJ7aCXZ+gwC2wcogUis9V+",
+	"OLgBGM1svhMTOvnXf/33YXNaiUVHC8Ii8cKKHCQ4XfgMtwQnDJ+7eTxonYGtFu7MS5ZOpa/t6CrO4yhg",
+	"CtYKN+aRX5bmMgbbWNuKXiyOcLcB1wFeE1KzGzfbvBoFewhjca/YzyMyknoKGGeG9ed0xPJuzq8YWcgi",
+	"UzfuCw6lAHdEofFbDNeYFLKcgzoqMqIYLdJp5HrERgrGMCobfuyR8wadmRXH96EHSANG4HemImjCsG1d",
+	"FgIMbC2JGU4vFsdmmRCIw15yWbvAWFx2rUphTHQ5xrk7/PCh4ftwK4BjpPM5o4XCfH+rO9dWGTcLjMqk",
+	"9tbqcp+FWb1md6DngxC905rKh84rA6PHE6UIzReG/ucFA70fwkYccVrUQOvQQ8cf2EaSaJbn0ETcoSMF",
+	"Rx6LesUdyMSIO+CLMGvCM0WuGJsTXbmbklToy8T0OubvyEHcsawMUZhzPXV5irGorGsF9etZZte99V6p",
+	"uny58ZrPvraCSLYGe83nm7jE9oO3F08j8vrrp+T4+PjJYY+8YXChVk/RbyIGndjovcHp8HiHJOIU/N+X",
+	"Y+8Av3FqobP8Q2RdjNvlGGwTyVtlf2xzn+ruUeF0bXwZXvoQdeZTKTY2/Qpe+hB1kDw2vf4G39o66NfM",
+	"MwAf2xGVYhcsijpA2U0UCNiWFnj9U5LgDQHPzoONWxb5A2jbCCOicQPsWjqSaFL3bnBnZhlvC3UGaUAY",
+	"jIUXGjZmmVzwmYWKdxldlvl6BNYHyhi5irVebd8zXBgIvMvRsj0JCb2xdss5w/SJec6BEg6cCImcqiML",
+	"r7cchoiEaMgL2cAj9Fu2MU+LB0i5N9H9KrQuhNgVfEcclzfwySujwK6k87Tk89w/Blr7diA9OSGxPhZ+",
+	"cLQNbts2UGvASCzAWtTRP29kUnzG/gGM8wY4Nr+b0GJAg27yfs/8MDeezo8YiVbnAltHopnP7oC4gihq",
+	"ieGDVm0GXpg0oNXtybPh80Z3igUaFjXLyuhUzmDokYSj3eFZocNZ8OwQsJ5ziZfUFcsfEooOccz0YBYA",
+	"DEPehM2PdQphLIB9RGhu2Np1m6/x76xxfTp1Zq+i3IeK0g5Hgzux7mB95OO+2yn/xvCvL5dtTjwUoHJs",
+	"WbfDavd5K1aW1txMXpGpaTg/tkrOFelh9eeWoZgReNQHMI9uRn2AFAZ/81KZVYOj45PTho/R/96AgBB6",
+	"y9xwM+w7pf9iIm+V7usiCMFrVm0AFyQxe5mQAwolnf9Mr+kbaJGAOH+gLNB+VJs4/jYkIjmM0ID3jceC",
+	"i7p7LEgzNsMoSot5Scm4LGwZDHBcr0Oe3Sn9GOn1c885NrNwkIK7uysttCb1KQoeENID3bXEJsI7bRmf",
+	"t7el58EUtkFP7AQgjrdBXLwBfRoncXTRf3KndD4/o2CgUbB2WxlRbuh3zPC3LMzFAH+S7P4aYf6POGah",
+	"cbP7ZcyKDQJo81aj7xGEHXUavdEy4d/KgapBQcoZOhKoRvloUXNtXKtilUnsksv73g3Og+oX4CwUUjBb",
+	"spkk7z8kPsmsGkS7Xlk2Eq9ONmYWMZG1nbLj7nFl5/2xPxhCROEO5vdmLdUXOIBUhjWD6N9uEM30XegB",
+	"J2tD0jt+nGtJ6tapvJacbp/GG2iK26bzBortmvwg7xLDy5aht52wAqCrjBORxIHTJhbMopYaRw48ZLIc",
+	"N4p8qAa4xCrcbS1Hq5Fg419pndyt0/zxvD1Q3gKF2HPUNiM4tMs5c+kcNtznIDy8GEgUYjCbVg5b8tW3",
+	"MllqhL8NlIJ/fxsTxL3dPAFrFfBW2nfF/1riPOsXftaSrtRENNOtpmppygbQCLZABPA6kVi47Hkh1Ryh",
+	"eCxytlG7lb4M/iq0gAiEayYyCAEB27xORba5Vhq6twytHjmHGxz3wN3V8AJp5sxfDknBFKaF0xRiDRdT",
+	"mZvvQ3ryAaJuy3CFNmV27f0Ivwc/wsoB/U4KtrxFPaZ3NNUrCRArmW8JvgFn2KdGxAIPUlRLZbDG4tDm",
+	"JpB6aoILooOKXTOpdCxcosW4MLxeCkUO+r0B+SPp947Iv/7P/5v0e8eHNu/CVhOAoCDIBYVAOWO+61gs",
+	"KMbQ9cI4QHMIIQ7fWMGCWCXHokbYUAA3zwcqFjMuMA/Bwywp/nOQIASuwHmV5rMkB0duQUAXj8Wzt69h",
+	"tG/ffGUUOkBGe/X3iBzDP7/89qtDvA/2iScgS4wu7RsyyiNFdGXfj9EBgRtgmtDBGt+iXSqozAANj9mC",
+	"FebLOc0yRDiogj/w0tqmGKJ8c/vhkgyqiSY+kSQhz96+9gkuiZnf4UoxBGozbmr5J641m7y0UgeB+jSd",
+	"m85CPafnQ9jsJvYVJIQ15aHtO2itTRQ6LKsV6w3k3wNFxmWeQ5gsaOtAq65AXcXd0yk19I7R2u7WiCym",
+	"XDOi5rSR8dYJoO/uCJT1vWOrDZCTergHoSOjzDn1MCIyz5jSWGqoNrQfOorlOUjgVM5mrEg5BSXVG531",
+	"Afc3ROFtNDxfCvY05+lVUESkBcLg66fkcf/08QPIqe0CGICFokyMbd4Nvv7TS8G60GSyqr41Xw4LN/jv",
+	"6spG9fMmE2Sl8TZ6e+Uk2wrBmQfO8ccFedYbPDqBtKE2j+YfB+C3fPTF4yd90OFdYdoxJFeIBsHB66en",
+	"p/3BkyeNGqGP6llkcfzHII3sEaSRteeN3S1te22yNphsTZk19DUfImRjuVwwZetsQvQyoo+aP6d8MoUc",
+	"gIvqmYNo4VmW2yI2ULbH/IgdehsOn8KSgk4rDCMVVsTAgOUCXbMwEL2QrlmjB1Ypf2jaW5bsRJ0yUs65",
+	"/aZURbFAme0CmZyM3sr0H4Sm/6AVKehWjBQIZGemjUu9+2d812+akb1ujpXZb9r0A8LZtJ7F2zpuC0bz",
+	"LoOod7+bzWDTIKhsNaAMIAOqRHbrCISA4UtaMIrXpVUkgr2abC0tUZXLvjHEwL72IeqMwvKnN31T1Uk1",
+	"XwWlRm/8yL0HGAX1XP08fznuDH/YZMtUH334cW2URbWN28WquTJWn2W4Wm1S27nbvwo++RB1Ktrafieq",
+	"4Pet9mFzlFy9bBSwxE2foCW0tdHmeril4cZ1zrbt4gJe3tLc8x/tFN1mafa3FOCGS1SnyNWoNseU6izA",
+	"bXnATEJuVCNSHxB3l0A4t+q3DYZ74XSTym1onYjgULQuxOAJ5vn2q4K2hxHCIM6bUDUNp2TK9dLoHAA4",
+	"7x6CEjJaxiIEpME3tengJm1htLzc1fc4csAM235wt5i+jdFziCZzOVpeOlyc7XCt65BCH1ZtjqphN9+t",
+	"GjZn9+aG7xJQt3E5fIDd1niMm0qLdqKATKr9X1mgla3Y6qx9xFiX1XO9deCL+/QuIW7IFXokAWbo40gj",
+	"kli+Z/U5WLV65FsvFltEsZG2ILbPXPnbWuX7jalKWypIv2d1pnH2nIpgeUelC+AK3XQqv6pvXsVJvyz4",
+	"ZKrJOKceFURPeZFhkmVECibktbvaP+ofHfcabo5+O/SR6/gTMKvdeVR7QJyLbHFBcfNi11JI5ottaqSY",
+	"97aLg/OBMrfO2gxK4ToGe1MMlO1nmwCzjxEv9duOfbL3o7eLewq38q5xT7iPEJtIs08T91SjxM8+7qkK",
+	"QBNXtwgvFFdkxPSCQRAnHDO8d3MazIbCVpvS/uD6IDi5gc16j46TnesvecCJXR0S93eq16yc66Bm0a9Z",
+	"qnuLgLxsFEUK2MJtbGlDip9AWgLF7ywxzVevMaH5FiEgfnuqEj6hPFo9LrcnmBWwbPvg5sndgRtXA/+k",
+	"bPh/Dgt+Hez1at0XSy6wj0zVyGZoEY6Y0ixLjH7KdUSSa84WAIbNdSwOKLnmyl4ZFQV6+mRBMnAhQbDA",
+	"jGaMUEESOR6zIsFyzeAhQpjBWCRyISpUUY8x5LruRB3bZyfqQCPmv+aTJqRO8MVaTe/2oZMVVd0yftKb",
+	"EdsGTjasqJuCJ63HtYqfrECkmiGUpchYcYm7EcUiUTIHw75gAjYaqmiMx5czWlwx3diWCs4o6gQNQUJw",
+	"jlxa4A5UTTRCKYMW1s74wlmAAa7OQnatOY/mFISVTGkxkmVBDIXcPSqhZh7eEGPoQMe4Cnd+KhG1CvC4",
+	"ZxawXYpMmoNKhV0UdCQXiOoUdbjISjMA8Gq1xAyGja0d70eDd98QShiLMJaQrIYSbrgsdHj49sPMwyMW",
+	"bCavt4013DuT9s6k34QzaUUGv7ancuUe3khkBFjpm8M3iBBVGc2REx+Ad+auZLhWJGNCzgx9oOjs10vm",
+	"9E5OjwY3413diHMVdd74aNQbQ/RTOmMw9AjAeQhEax0k56+eGyFikdDNP1+zMSsKmiNiUs1YOH/1fMXN",
+	"1cLe3lSVcXaPKQ0rYzlgSIwQnVGeWwjtxXS5vlSetcNWuabHusTQTFdWxJbFgiLHVNUL1sBeH3BEf5zS",
+	"a0ZGxrrNWM6MCqE4IjVC5IQL34Grs3D4EDm5Q3Xw5tXMraqFb2Vau8WG4Fdf2mZTybuj7Y3pzKMg3hgq",
+	"XRGMA5HeNTa8YFRtZppBR6/xgxW0aoukYtvzM4hq5LWxZG/Q0e1ufoKDIP3W3ED8n/tCb1jECk1zpVo5",
+	"1FkAMDOEj84hOxmq5kWINHvNM1Y8QHCxwzMH5AoAWXVSPz3tk9PeoDfwoNKlapaXPd3E8j6isyJkrFv7",
+	"KoKP7mTRN+oKgu3ySWz72qw/d/N+9WC0VuCnor0U85A0U+dcMQfq5NkDFQtwxUKGlDllI/kuPAZBSHOp",
+	"tUQ8eD5DbN5DY1q6QpFog9brU4Ziw9WqRGAT3wcYBmhjU2PpZVbEGivW7G9OuQhat3XbSPVRVfLLyKU5",
+	"nUWkmmYwkzFjGeRw5FLOD8ECnlFR0rxh/dYSBF3dtsziZOFo4JCbT+tmXPXqTUf+9s6JtkO14qY486A2",
+	"5ifVgnO+1pGxc9LnhVXRG9ivIQAkkoG0gczm3I+5cCmqBzOKlS+xpBst0mmjqucPnVG5BK5aMMUzJvQN",
+	"If+nuzsDKv5w2mQPrryffW60KzPloLrYjvlPkKrqUKh75LlWJLH1/y1HTKXQUMwOFEjIW2LFhFnQHxWR",
+	"MQcwRS7gNEHhIrw5CWrvMVe4RQ5jkbx/L+iMffhglPX37+FS5NL+gkcK70kWtji8qxAGJ/v9exiz+xiS",
+	"ANwfNvfP/wm2ae8vz/7uGsZUyweK4CNLwslfnv09QUjh5P374KhdloXpqIcFd6CSBs8YZLaTUQE/0YIR",
+	"iyd+FpaT8GHM1eogOOiUiwlAWj53hW5hsQm1ibVcETjQYN4MSc6F6YvRK7ydRuAlgOOVeSx8Go0itjog",
+	"JM9gVL2Qts0UmbHhZYxmrLAosrixUA5fr5Qw+vbiuxeIsoxZZWb4FsfuDKFEzTfQvi0Jx1RK5yxD2GYE",
+	"bKYpQ4LA5bCItlwMAZHW2G92ohjzR7Uu+KjUrt0zhBF9+/pF8OggmRZsDNUSi9Ri6ZKCqTLXkDbmk4mo",
+	"QHTwxKGEm38Y2tESfY2a5YlpHEvZUsP0cwr1sKAuAS6oIsm/JWd260mC58ch4C1zlhCWQ91aq9tyERtj",
+	"T+julIosZwU5SKT413/9d2KEh/0EEbuKVDFzytzU4CwhIGwB52sN5ayUDLenK3IQrkZ2asywGymZm1XD",
+	"lcDUdVwMWFZIqKvgCcEL74tSm3agRoqcM9F1P8eCz4xg4wrNQldaIkF89YcjmS0twDquiJLwrgjtUmg7",
+	"FqXInaVsqRGJRrUfRAs9bSvZ+OrFNFcSPP4Ujw7mcdEcoPFhP+EqACxhrI7z3QusUQzEicrGA4V0BrUK",
+	"uEbybM8qgYFuW8nxqX19xaC9p8vebVKK3VhcarHKy8lulSijjuVTW39WeoVxY/jGneOsYT4eJsKNNPJb",
+	"tdu9bXPnWj0xiK6vkE0akm8WE5jlnqRBLIKgNS+uGGPb5AT6Md0+CNMJeQf0vJpff4+kfiuqvCWFtcPK",
+	"rVLBjXuN9HEbJA3ML7RVUYCBumwZt+KR0V6gvA3kHRhqXW9Q7mBwBzUlnOrs5uPHoMo0ZUqNyzxf1rXo",
+	"m19tC6e+bQ3bcHeqchK+udV92dYx4Hr6iA4Lr1rvPKi7uSpsI58m9qCa5OfunKjxlJq0+dpI/xX3/23u",
+	"amv03XLH4vYOwk2HoEtAfWNz7vmYGw056Vrd6DGZsnerOIyxcGnLRmnp0jnvDh4NjrJBf7BSA3XljfoM",
+	"vziuT7Bfz17+gXZ/7nef/PjH7uEff+h3n9Du+Mf3j9sd8n7it3cWOLK+CxDULr6Ahqy4UZQ7S8yYXI3K",
+	"OpD6305Ap6e3JqCPdXm+FUrOZyLZV0+4A56u0d7bi6edFvfG8/Pvz6FWP8Ct4zE8SN5ePDWm4LPSLMlD",
+	"LBhufjifsYKn9OH3bHH5d1lcNdw+ndoHdTJ4dLKeCqAoMR6zyz8+7P74x/bDVc+V+jh13SGBrolusyI7",
+	"di9zfh85EGHeVLtOoFhaFlwv35j2cIDnc/4XtvwWvBrtpxs9HiEUxLyQytbx65FnHBwqUPfGvgo28t+6",
+	"51AD7PzVc6ykSEs9ZUJDnTcFHgcImjwD69sVrtdTNkP+zE3/2KDjW8PO31xzFQFQmIBZQehv6/mgDg8F",
+	"Wl2xF1kBXqBLoG12sZAFSf527/MKF2t1dh8A2n8sHeuhyAzs5/AxscX1yAH+mVE1HUlaZBGJO9+yfB53",
+	"CLoVSNx5Y8ZWqurKIO4cttflxsbOXz0nE37NlKvAO6Oap4SCwmtdJfimdYKh2AbdKhauPpY6jODnutMU",
+	"/HIRMf8s8LlH/uuRC7PyrnBaLMC2zbli6POYl6OcqynLLE3C1sWdaszXg14/7pADKwTJd3RJBk8iYkzn",
+	"Q+szw0JNeIeItWZt9Xh0vzk8TarXVfLqxeLlnEFkiFAVCblRo48TAuoykrzrYm0895RlQwA+htpRUrFY",
+	"cDFmReEiD8x64OQO4g5WnryGIcKUfM4KhCOAzwmDQlNZZCruRLGIrYiPyIwKOmH4/jVnC7sPGOoHVQHd",
+	"jsSdw2DQsWgdNTDSpIIfoXZpUk2KUhA6oVwoC2DCr1ksgjqYpGCGc6faFUPTEit/BbsNQWSx+Ld/I19S",
+	"xdC5JDKiCyqUIXTzECEvoEzviOVygea4dUJqSZKH14OkR14VMisBHMyXCUVcpVJhrec3PSyRVDAo65p6",
+	"+C9XSbhgc6m4luAdVJoJZdgFOppNA+avXMr5iKZXbtjnFWfgUlTDlY5YiGAMyvu7gspBwTgsk6orhhXw",
+	"HCwAnrM1TIxrcpCWRR6R76HE46ulnkoRkVffvjpExtbCn3vkS6gSBp1Zt3yasjkSqKsQlrE0h0K7uNpU",
+	"IRxN6CpMkGdBhVKQNlCfdsaMej6f55xlZJLLEc3hcl5khAGPjYVhlTSH/21nqT1yXhW7dvcEUNbcF5w2",
+	"R9rWXTvpD0itgPUZaZaWTmmeIxo2AJhVG1NrBmDXbPlq2Nq/sCUu0IQJqCruK4zUWCCBKFtybv96wzSq",
+	"EpYJmy3Hf2IddtOqmaEZGEcA/LRgeoixm9yDoyJyZRe86bDzkOxvGGGKt65AppyptrLyioCvF0RTYpXS",
+	"rlEnhrFYKdlsaCn55tlFcmb+RWs1qs1gwgoXlki5ioW9zUFn/kTIojrIrxG+ZgbB47HAeup2fdD/PCrT",
+	"K6ZD5DzTTMHGUPfafJ6xOQpWZI05FUMstv4qp4K4//sl6IuQ4OcvywLuV+c0NbRpK7EH/9f4c+3PUPz3",
+	"jaaFZoVr/FHf85eHMy5KzeDnQb/63fwAoy3kGG98aW5eOWr59Bdy1PLlM6FZMS+4wsaP+61fnq58iRzO",
+	"LvBUwjWJBgxF8oeRWZU/VB9Ui66Aq3NRylLlS0J1LP5g9iF4ec4KYjs+MMfX0Qlyp0f9h7BvtmDxkAyI",
+	"xTm0ixeRfu8Uf6utSgQAjvh7NedDc0YAIQ9nApeJBd6g0MxQVstsjFmXWsmHFxRAtOFg5xi0AHRWgXQj",
+	"w/Zwh/ZOKGBPmWsgIljc1sjvNC8zlkUkpYU5iECfXcPAX4Nba8Z1F/43GbprPigKXioNgQhA56CPtCxx",
+	"LAg5eNSPgGJkYbb/sAWuzdeAXOl0SB71DR8j5EuWUiMA4TYWjkWjBDwEZ8BYQAZyRf7wByH1H/6AQt28",
+	"qbRpCW9Ja329NsqFgHQTI+81vWK9lVWoXqrg1hDI0s9cVzS7kGWe4SabTjE/W8hFhPerEAaiJfw3stsM",
+	"rAULHnOFgfHPNYFsFwX6lWkIAnlxAf71f/xvMiAHT54A1VkCxZvtMTWHYbQEqvF3X26gph24JDNP7FYo",
+	"Yy03SaplDRRzlPBW8HdgbqM2OpW5Pzc+zLicR3AKCVlACcxwgUxPI4bHA/QvcuCXmPwJ53hI+JgI6Sps",
+	"wEraM8Ax56dHvoZgHtuquxJ2RfmhdUwcqgDkYEBm5MDqz32TUNINVUDDiSuxevSEtNZ1N+sXi1qt82Gj",
+	"QEltXaL6wsCu48IAgmkls3BpgHqMaknOw3q3a+rF2/YoOTl6Egvw7xuF7cBeu2IsgSdVGWy71wFcwBTS",
+	"wSEsz2v3RSVJAYUVZP+BgMtzSmY0N+aOYSQtyo4U7DAsPSVkZXqBumYDj60W7ncTjVFeWD0iFjaSKyJq",
+	"Rs0aLT3A9sGqOIvsOXnUP8MSPRiVvYRckFSKMZ+URj2ElVkYdh353ciXGFDp10sZQQ5aCi9AX0sqvcuw",
+	"Tqta4MAfqPqx+UPidFWHV4vpK0YDgbjOSmnFNo3xdSPV1Umg19im2h75m3DcaxsLBwB6UhPlYRG4dprP",
+	"MyscUAg7Jm1+9KzaRl1gL4CEfGCk2ZXTNkvxUyk1yw6Bh5l5emvYFyhOoJ8EVW6KWvrQ7BQXEyMNGD5G",
+	"n5CdVyxmNJ1ywbrmfNNR7qqj4zQpSXNpujB2j6HLaTmjInjXehASiztFSbJS6DxxkhRnbOGr5NiqCJVB",
+	"VBrL3q5a01gyZAbaq70qTE77x6SlXH8SBZxxDgEOmWS4uGYOQyjABkZbaJHaViEDythWhnPlkmaYFsCF",
+	"WSbDxQUVKevViSXCXA/DSCJXxpoJcyyNxb50RHABgTpuZui6NNv+9uLr7mOgYh8iZoZYQfyOSk2+f/uC",
+	"HLz9Y7/f7x8OMdgG2Rco4bCVFszZtgc83HwV2DJrisnB6J5nbDaXGuMwtVFczIPk1cs3F0m1DcqahRjW",
+	"gu5Vkvhv0yV6xcI4KQhGg/rBlRblzBylJbg6bMSTY5vm76MTMpVlodBu08XSygZ/7kwTDoIVfoCVKFjK",
+	"wFOFlfew/Qqw2vBDS6m1huwZz/gYPAB2We3SxSI5OToivJrl5RVbXhbMsPfEeqlyZlRNV6QZR+zusomi",
+	"Y5YvrXC0c09zymdV/E9QVJwUpTB8TcsZN0bqktC0kMohbCPf9XCyGZvncmkO3NAvFXpkigJWAgm6igsM",
+	"DTlM5PW7AWZWKQQCVxr+Y7YCJHdWLW1YAD4isrCCNxaUjNmiEs0B5T1ZWT0uLkvF2njvmWkI5wFTpNqf",
+	"TgUrGUpvrI5Dee5qJlJy+u6d5aaG6mbMKA7M3iRis2Z9kRYc9VcponTCiFlMIPYRgFgHXinieYnnvg2u",
+	"jldKuZxUrVDy1MWaGVMfvawjG5smSNyB3IpY+Le+KXnG4g5OLvAo2q6tiWED5rRR/rV3ccViXsgZ+Eix",
+	"6ryKggzoqPKuWnvIIZqRjGoadyy1GB278mCC9LaV+URwDWkDIW2LUZVfW2s5FgH7sJ4jW6PIr6uNmsyY",
+	"goYcOrEU124R5RijTxtDsLPY4GJFZ+WZjVezLNpiJouxgy4CgWd+d1QB+Y7m3xZBGsI039EUhIiD3w9r",
+	"GjiujpQoPO5/AIMPTpsDxRhJoPnkMPLF73erMNAj38tgEKtFFPDKIecpE4qFFwZzmk5Z96jX70Sdssgh",
+	"4ErP1fDhw8Vi0aPwuCeLyUP7rXr44vnTZ9+/eWa+6U31LA8SNCt/O1RRKTDrrzPo9Xt985qcM0HnvDPs",
+	"HPf6vWNEfJrC9dNDTyMPPVma3ydMr6uzbBRMfz/nP3LcnsJ1uGIiA9kqfDlpCF/mRSwS+xKg3gE0wmFk",
+	"K0/nrmjBDKnBRmPbUEdUmwsge+u7ct0/UH5gSNhSwbVP8s2zC1LN7OF7nn14aLQflURQgDaDeDLAFoNK",
+	"RPZz05EqZ6rn+QY+Adcz1r0AZix0voyFmzUwd0h4grwJo/TD1S3FQnDQRK2zNJg2lhuzgdV4ATEMHQoh",
+	"hyGewVQXQHGnyUhQyFY8REjCRIZVPFCoAPcAoTwp2ASdve18IRbIGCp7sgq2tiyuIgVEP63AR1BouhqU",
+	"dFIwZnX6hWOvaMkFXKpguiws+rX/+XnWGXa+YdptSgUGCXWEUJ9SAHK8SrmwS45uXbk25ysiBxW8bgs4",
+	"zwqeJ9wi/lSyYlldIlqwzepOGFNH0RSAguhbBYa2RniIrDly9m5l5GfWXIaYm6QthXSreQBa6N1n0XaR",
+	"Xm3Sw1d0wjpbvAfWJqBRO4UHGNRRv98IA2m6z6F2lx/1jRAATXLy4Xhw73tDFnODG1YFzq1pbHpecQCu",
+	"G4795uHqBx+iTqvXbpeWqo9WWlNM79aS+QBbQR2w+zzbooHqXVjWE9zBto/8Tj/8kmYO3Ak+GWz+5G1w",
+	"54QfHW/+6Gt3wwRfHD3Z/MWFlN9RsXQ+CvPd6TYzgnr/gubgKMCvthjfGzSU31ZWNgaUlLMZLZadYcdr",
+	"rjTgiQj28EOn4pM/Rp1V7czG5JgGA30A2PpaXeB7X3YvkPHDqmy0HNsymuA693UwD5KMQq3NBWNXCcZy",
+	"zKTQ0yQiNOcTgTp5on82Wpmzb/Olrz9NEiz95SF4MdrFFo+PvD3q6wNaUTtaorvYxYIQC0JpB+miFv1A",
+	"wf3L0yn4I8ICAiGK76Gval+rYA/JLw714YGrAIVIL84R4zuqsQ5C53NGi2o8uJqR1WicuxIXHiToz6yQ",
+	"zgrAqVQKEGo/8HISC1BBhjZla+bTiXG7uCIJrFQSNZy9NVnvDICgqGrA9/a6yxa6ywtGs73e8hvWW9oK",
+	"CYuJBtaBYUlAhbXz01szJHfKO9GWqoinjOfuyzVjagSGmqG4zlxOp+emB81I0Vi0hIqeEYgrtQXgR1iI",
+	"742xklcGlQShdM1N+HnrufpA2JYpvgF2v265sfgF5Kay3FOYTyRoG5crsbz16Mw5/cZ89OWy8+Gjqp81",
+	"jrBJ9QShtVc792rnb0PtfIEIw/ekctajuNf6oALx7cLD4QeWtVdtiYivxwLOGhdjfgBfRcRVlsPqYZEr",
+	"J3cIqqsv2QI1Q6ESC/owwxqiWE0earmDDEN9UMvEJzQjyCSqaGfenzWLjKJodLVWjcq+WGm36AZ2kwbn",
+	"2V7r2kbrWi0fskHzellbabc7VMOtno1g4gol8P3pYHfVVtpH7e+3thjwTsrW/Q7Xhfoita8T5L52zXbC",
+	"tYmA+FEl+fqCOGukub+usRJ9L8P3MvyTy/BX1Z3hneT45guk15g+wfCKBABbMaxlxdEQXpI6YQmxApBY",
+	"iqK0upmkqubrqDmOLNKLkbE2b8zylxZB8YIrf7fQIiHu16MdvV+XGAl4g7LQZLTskQtuZeyokFdMgAsM",
+	"ykmFQY5QRW4tx5SF3ppfuulXKbLbOPNfmv47axh8JeY/Cof3I/4UHN51BrnxLUy9SoCvcqj2PH3P0z+5",
+	"XYYgdhUrc/y8Ym/b8/OHNIMNnUvVwtQReSSEc4JQAAj49SmYLlrER/BnHLK8XE3thm0Q2FPm5GVlbuMF",
+	"wpgDjPtIsoKOdYIx6LEw7PHVyzctt/5MZMmZC7mKVlqqOgLrzd7qK5fnIheCUBvsBGHW5DyYVBA552OE",
+	"pvSahXlMR0f+g0sh9eVYliKDG4tqOSzMCg1w8nUQPQnox9CSr/RStXRmFqO+Wj4lQenGSFwUIhS0Ttpk",
+	"IW6rI5edhWEQkAgJtD+ia5Yp/aXMllvwY5cwBVEzbKGwwhlwak/lgAtkn7hqRIBsaCgeciKgdbu65t/u",
+	"GCD+oU3SVkEFLYwe7PzogQI639Fl0E2I+9IGXQG8bDdZYiGRPtQTyi0yYkOSDe5dkm191x3cgu1F2ucu",
+	"0vpbiLSnUoxzjqAVJ4MtunhFl7mk2YWUL2gBunDnZHC6zXxs6jzLvmMZp65i9snR0TYfzwuZMqWMFAxg",
+	"Pj5HqX2ehaCjd5XaRuyhuM5ZWzGFr+D3UHC7eGQHSoCOucpjaoReXcpzFYvERvtBopkRUyPm0fkPWqTN",
+	"4dC8mDJIYoKYuTb5g6ML5E+DE55sKjBAlRvFnl199uzqZPMX30v9tVGEfpecY+Us7848og0+G4Dc8YHm",
+	"hksENy1YZSXnFg+hFFptiN3sfAIrfVvdZs8gfn8M4vM744H39C6nfDc7zjX7/Cuw4eZUp9MWHwCk3Hic",
+	"86gyjWVRM/abXoIptWlCLob+wNrziE/tTfLDM8jIw0s/z3dquWF1i5a8VWydJ8C2mlT4cxD0EgtuMxha",
+	"eReC3dXY123t2dAirfYXMKHMkMAExZyftXasM1u9vXoLw9PC921leP56zNkiLe3VuN8hl95bnZ9AriAb",
+	"uGfD8yGaeOA2vpPAafc5o/0YeH9D9y2IjsomtToe+c4btQikEQursTKwcZfE/3lWRZhYVAFI7cOQyHNo",
+	"XNvAc5wmdJtWIfi7eVqhifv1tP5meLdfnz33/t1x752djL83zuvZ2L1yXue8uzGGMsiclaUeyXdDMPBd",
+	"0a854OrYsmAAb1UwkRneGAWoBd7itxf6/taOCvLmu4tXtm6ZbgN2tN+qWNjKMOBHuGJs7lAW3FimrGAV",
+	"yqUGRBiEsKQZxgMCMFUsquKgyKkhKgGDQoO5yDxjSrtA6jXexzASxMmNjx0Q8ikYt53L5vAFR0R7tr13",
+	"jXwm4Q40ZGqz6tB+Sg9JCzt2iulHUoXfMA21H2fymmFUA2IOaJu/6HXkhkclqL4FLo9YONCGKuIBghxM",
+	"a0EgARaabPhiopudMS0M9o0dyG8jwGAmRUaXdXfMd/AbmckCGE3giAmDLFqrM/f/cZs4ALckv32HjF+A",
+	"vXTYK/X7yIHfgAB0vOO+bQkjEz6W4IK8Zid0NospIReY5+7vE7gCUDuZX2NqDsQWzyQCsTWtGSiK6wD6",
+	"I/O/1yDsSh2LsDhxgLJV1Xx2EJMOcMuioWF5TY9u7APV3ZiD2IgzqJ3mCnKiAwkybeu2DleVF8qsxJSq",
+	"WCC4Wo+cr7kB2dbR9IaJ7CO6mY4+qUR6YwlnSpWDndpLo7002ruYGoKBiVohayEX9yMYXJGnVg/TV84x",
+	"BPUlxIROoMJwmLhejWlYeWdU5A03sEd05JAlMQMXjnwE5XyRRUMRfUUOaJ7D31hcPCKjpRENttXDyD7z",
+	"XF75YvYgM1rsxg3RK1g26hMo5dDR1jG6Qajenhfu/TafD2pVRbi/gsPmZqSrHZIWMXclRr2PFuk0QbUT",
+	"UV8V63LD1BTX/Jrly4gEGFEYNgMFoSKjV86pWEaxmE+hHo/IiFmUodUWF7LwqCeQPIfFlEZsAmBc7jHW",
+	"PkNgSXJgf4ekmaIU5gVMaUBO6kp4KkkSNeMJGXMsVPRPORU9NeN6+h/WZdJL5Sw57JHEDNpiHcDIE0xb",
+	"BD34/M3T589j4bqAKRmldnUdelWFWCxpEIsKfspjjCUZ1TSBqwhK/kyv6RvYIwKFXWHtTRNDWxgBYorq",
+	"QFa+pWDPemE9WocbDho2reozgEucveNKr00afQEU9LtMGDVTv59k0XOChwZJ2tbIl2NwRhrSVeQAYKNb",
+	"CfcwFq1nYNMRI3jCZBELc8KiVvp8CSTh4eAtHLNiZlKa4eAAMxsPI9C/kDgGywAcEAijWbP+LZytdVsB",
+	"K1LbjGbx3ybKwu2ukUJv6NzW5K74dICuDZzPDT5wimK95h9MR7CyZkPTGSOvGc3JMzBK62XsK3yMwenF",
+	"oD887g9PTv9h3imVlrNLrBFrmh6VGXDmzr+f9vtX3X//4rR/BZU2GaKeXOYSZ2M0T7kQWi5AhMJWd4ad",
+	"dg5mVtyc31Toy8HR8clptep/llNB3thtEVJDqN2PUQdopTPs/HEAHzz64vGTvtkbQCQEUWEGhHBfmI08",
+	"7NDUUFEg1TD1DDaJZ0xoTvOgWqiN56uVDXYrddwd9C8Gp8Ojo+Hg8T/ABK+qWduyqq5g9WAHB7Q5wptv",
+	"BD281l6t3Cczf/rbvdyKWHeMUOSuUQzhysSrdjfnL2PSlbB4pi6NtFIQVpUcautjcaysdy6qGnq1qm5G",
+	"sECbc1bYWp++2I/Th2KxKnAQRjWVNne65uXLSuTd7JIJXSwTWzfTBlVQpQBoAQV+CFWKE6iYCqQL+/KB",
+	"xtjGWl8zrOD5T5Zi/c81ecEvMFv2V7yyu1FI2aIfLWJqRbj4TGrFf0YMpH6/e9rv94n6aayr0tLLS8uh",
+	"X47HPGXkzZymrCZlqGC9TLKGjHEihQpGvpIsECgdxfIcREEqZzNWpFYS1KTM6elpf/DkSShlEOffjgbS",
+	"lnfk9fedcLzrtlSVS3zCYVXU12J5oVd/VcEI9Yt2feLEXsQOTofH/VZ94mNvuVcrnILwsWhgrZLxY50+",
+	"WrWJxjp92JGItgKq3OeM73PG9ze/nyBn3B7z2yhHW6eJY8SkLMhEyqxHnvtC8jOM8RRkxLDe4mgZaFS9",
+	"NandVoXYLq3bc5N9Svfevf35ZWXvcjy3z8aGQwFVLhXhmS9pIMeECowTcHaJMyFO+idRLKCAVr5EV6ot",
+	"6A4NZnLtxVf7ab1fEOxtVIr9wd8f/M8qVfs2R383s9o0uVV6tpIze2Fgb+DhQJGv8ReE/K9K64Jz4Iqx",
+	"ObGF28ASOyPU3jnMC6aw0OY8pynD+re23CfWI8c60QeJmTsUHQCrx7oialZZ4gtanCFmXPLDjxgJ9v4D",
+	"pmnnjBZ4kxWRJO7EnepnQm3Rv8MegZkaduZ8NVpaHwoyRDNjX7fTc0dbWHtK1UZny5q0cM8eb+3OKORM",
+	"atbEN0MWb8PGXG3T0Creyau8o4n36+SHbysJ9nnh+7zwvWX5KfLCdxdhdety27oOHgne2ppckZyLK5YR",
+	"LbHqQhViW7AcmEvULMZpv8BCywfaVoup8DSzw3Xw0DZiwrVcK6xgdGVj+iLMdDUfnB/CTg+r63UzCBUR",
+	"xZgAgVqVA7spguBVtUyfOpTgJS6DHTlenMNFgF2LNdfT7vnOcPyv3Ycfv7SO63LzDWcQK1Dt8F667A2O",
+	"zyYBcoV6A7YdcJePY34Ypr8Fp98hns5zbScZqhyL1joAvuKzqwMgaFHIhfVIiqXrYcxzCOOBUuixgOhh",
+	"iB6ayjw73DGAD0OTHPvAgT5QBGpzR7GwN77kIOeCkQEYP0eRrSRUsAnIsLlUmuZQmfwQg5qqJbNBf7G4",
+	"MeoPY/1sbcsEah1hNJ6tz57MuLjEn7HKTzKj7+wP7jI6srXMoaACBs5hlXZmS/jwquLRkNAsi0Xi/kZz",
+	"DNshOb/CYpXwr7tUKKroKe4gLPf66kQ49wsjt7x8JWOZ53KhVorZOxJiBG6+zfcYIHhQpyALIebjCMxP",
+	"7zOq6YeEMGulqMN1Uv1XlOi/ieBAX33nXgIE/7oxCBAhIuBYgLrYEg2IhVDDM+qCMogswnPXGgrYCN2b",
+	"0mIky4Jcc7a4vwi+30SdpA2DcBqiGfu6IcC8dh0AmlubugfGBUl/OaPKpv4h9yIHlGQs5TOaQ7QwMsMe",
+	"PkwO1w3W88etR/wVdnIODe8yZLBY7mHEjoF/5BE7enOsnhw8f/OSnBwNvlg7NPfq9kVc7AdPZbbF7oNo",
+	"qe/9zIj3EcsKKWeqVtXsaP1+u/ebp5PPyllnOOibwznjAv+sDioXmk0Mh9r2pKKwvykEvsZVsEzruqXl",
+	"ermOmwzsgP3f9xUdvNsR3mxp7c2rfUDpr20t3clIqts6WweY2jKgKzGmoIj4kvYRSaxKYu9KvN4eBJ6e",
+	"VfXmMzamZa5BZU78nE0zjsHZdkZUT/HvWGhJ+pjM3hI7Sg6SeTG//Nd//XdyuCGO9Heq3WMMpeN4v24o",
+	"7DinunlxZH6DeStaD4C1lAVdGFESiBugRiwJeNGJOsZgHXSGncEReV1SklFFvs5lgbYMGKyXxmCFN/r9",
+	"7uDJqTmhnsZA/HgJa8TwOJeyuKQFA0lSCsPdO+qnWTW8x6cfog7qNGaoqKcMOyen/X6/3+v3IZrTqhbD",
+	"zrO3r02P7uwqRrugiP8YdeBAGStoIbt2DLgkoDo01HYrI+mcFnq24z2Zo4Bfp4iP633rOqP7gMx9QOan",
+	"vjb7XGMq5xVzv6N6sH2IpVUQXJRlECGPFzNaoiA785cV4AdY/k6lMC5cIIW3iyatscN9ROn+nufziyi9",
+	"A3PaKrTUMqJ6dKn98c4Bpr9HVvUN0+v5VP9X0wj3bG/P9j6reNo7Mb4dr+BsV7cMrkVu+Qnia52zKIqF",
+	"dRVFJEmlLDK4XQe+Vdne4Gaik/Y43Fi4QNxDw/GhNZIVcg64McKGXMJFO/Y0DBRRH6xVu2cDrHaXHlQw",
+	"mk5dhpCHrTpIHKZjr+LwyeHvVFJg3F1NWNw+qpin7NLsX0tOrt/bWrXkFu/L0ela78stPCW/TlTxrnJx",
+	"H128jy7eu0m2DBC+X0/JBjy2ixZ546VtGCZsDBcXoGpe4hqDhQEZEqKFSXuwMAYfbwoUNs20RQp7AW9l",
+	"1aosIjGk5Zu/Rgzug6aMGNEQtEzzLgPQJPL09XfDtojoMN5MWdgzbjaaKQ239lEsrrkCULcZvYJizkSO",
+	"x6wgUgCKv1wItSFyafnrIJv9Dw1HDhd1u3Bkd7I8uOBeGu3Ntc8lGrlJvJ/aZFsrWx6+N/+53OCVf81m",
+	"8pp5NkRGTC8YE44XUwBWtgz4jIyknqIrHjxl4gpjETPJsMQVIkiGjrKdE0xajQVIeAkZy/aYCmaQCyjt",
+	"ZSa613T3vOVzUDqB4D0ciVG2fjWnULRON30ALnOnpcwpAkmikmJZT6dp/e6SmWs6B5dU2aIgvwjWp5Hp",
+	"HKrKNooyyKSThSuHDU4OrzuDvx/5FxTQMO0f2A6mVNWy5updUE1oLDSfsSFJKuU0idAhlFxztuBi4v8G",
+	"9TT513/992GPnFtOedQfAGeEEKrY7r7IyFG/b3/HQQNY3pkvKOKj2f3I6IRyYV+uyg5WsBlFFZ8VLJlh",
+	"4MTwb6gueCf2TZJXby8A5Ji78B8NgMvULLYulrbOrL3qXfCUtavnLQz/th6ialNWPUTO5AjeCRxFXtke",
+	"ho3cwiFk5uOZ5a/jFTJD2JhzbggPDgHLzurGJQBOL7BosGBYfXIvTLcRph8jGGqrzbSkbbatblHvL8b2",
+	"fr+932+DeVcpGCDu7+j/c3W2uBQ3u/2qzNDgE5DaeDvkq3QRIavbJZf35ST6jPLcZZIupktykIT1vyBs",
+	"WpYixX+aFcopF+avWCQzKkqaJ5ikqbhIGVTxijCZFcpuUiiZGRlthSltfYulyJlSsUiULFwQNaTZQdkB",
+	"rOq14IrVXY4OkIAqo4UJyD8793P8p+SCcE2ksLmZciHIARVhoRsYGCtmVOBV4rhUNPcAOFCe+ZDAFRiW",
+	"w7G3VuGOwOXVJhcnxpRGZEYFnTBMOdUFTa88RGBxxYxuFQtfSCjuDMNLQC2lzcJ1l6LBfnINKINGDwP8",
+	"fsxhRUx96KHre4B4dp4y9HUq9BwaGjmrakPYNcOLvHUu0DchWf5m0zeDdfpYWZzBQtxPIie4d5nQBWeh",
+	"c9eQ+XrXrnl6myG/xi8/rmc36G87x26Tge3VjX0e1K/jp22rchkI8hoX3EmUb5EVJXzudT0lqlXCb5Tp",
+	"hr+DaDJavRQoheA+0H+XIr4B14TOpJgYM84IZb8EiY0D4VAJqLCXm9c8Y8UDRVAvAD+JVQs0WbDRVMqr",
+	"KBZQF5vwmdHyrGPKRklaiRSRMWOZ8hd35KDSNGJRUzXIik7iNI8eOa9WjasbCwn0yDnknQF6nfddHPUH",
+	"Z+HSO/g7KSxMUeinPur3K9AlbIdrMqUqIqVwjpcDYw2DogNXl0ZbUZou1SF4N8APTt1CgRwvGCyS0W7s",
+	"mkL+rlGc1O9N1TjPsuCM/bqZZJ6sm+lkFb3j1mEIl7WX3fEw1D0yG5FLOa9B9zONgPlfh28MCR2VitkW",
+	"Oxth9a0KMOxUB2UXd1OwyLska30UHWGTe8IdzQVVNf6MJxW9T3AYg1O41yA+ucfpFjvKww09q7jqfvf2",
+	"2Xh7EMuPUP/YHrZA4bkf5fY9SKsbAwgu6BULFS05brf9hiSnmhVeP1GgeBCuYwF3VpF1H2EeoPVc1xVE",
+	"cqCYDgEMHThALEDeAjIAFIkBoC7b/mGP2CCHcJQCot2gM7kQRrIj9tgQPoNrvUBvN8qd1WJDxdhIK7hv",
+	"m9JiZqOmFROoKBRsXmqM5Aq12fDabUpRe6qYpdHD1ly+/c9XEjHvq64nbhflEQgeR397f8M+2ONzyftB",
+	"7tTipLgVF4/W3y2gbWtd7itl+khblb7FdFndA8RiMWWiPXTAsttNzC4W4TR/v8zuG6Zv5HS/pkn2QO31",
+	"9T3//GwcvFJekXJ+nwx0N+9UeMDAu4NRufph+vC9lldMfFh74fsMC2ZzcYX5lJ5XzYxlMmFYqHRRcK0Z",
+	"hJ3NKbBVvMicsoJFhifzdEoKlgJ0KOTy5TzFALKCZbxgqVZVMoW4eqCILPiEC5qTt69fAEJWLGCoUEBc",
+	"2fR4HJWL9nFjsv5O5tuG5EfQqCcSMLeoaRW15gW1CIHUf08OhCRyzoRvoDVD8MIw96dmIk3meNw/ahdv",
+	"OG1YMrMWzvcwKuRCsYJMJMzMrURtCeqc7oWvtb0uprixhABp6bbJXlBqZqwEDcih66Mgx7KYQcHKsuCd",
+	"VSjDrfnLq3KU87TJZU62/XBnJoCf3ZYV4Ne3Ywj47Tq2wNKyAMivH34MmcTXkOlKKOoMAMYtrgLu8NTp",
+	"DPfLGoCIuZhcmLPl+YLcyBcMmQ3+n/9rYIYrlNHOhCbfPP8ab3q+vfjuhT9NuaSZikidCZgDOWfCBkFU",
+	"Z69HcPUwlARPPFc2qC9fkrRgtrDO2iP5cs62UFf4jE7Ywwkf1/UUT+0jLihcfa8Q/OqVcttCNA7sU5pO",
+	"WfepFLqQecs9XL6gS0USIbuQXJ5Udzao4Vl2ZFqxOeiAF3jz0WWinBnaca0GtYj25/eez6+huq62p4nM",
+	"+TuW/0qn13L1e8H+R9PFNxki/0N4Swv8P1U1+P91cT0Xfpi/XUx2lZeTj4bK7hbgVsE8HzOKxg1sixAa",
+	"t4d7O2wfN/PrxM3ogI04Zluxlo2XCf7zbcGD6wyxRxJz9JOIJKoc/ZOlLqrUHsTEcJRYOAndIwdBHf6g",
+	"Cx9+5/lkROIQshgKJmpJlrIsKsTi7w1HMv2BVUdCYGILgtOLOxGAxpBUzpdEjqsaWFVfD7B6g/ULIeQK",
+	"y4ZGF7XztL4xnH3vMBbgiwHfmLXHTKtmpP4Li1lmWCjqcua9iJimi25KFcuMYWikCSo4RQmrgKE66ZQW",
+	"NNXou6KCJLT7s13ZfvdJQnRZCMiu1zIWxvxLuklE0hJyqx6dBN9Hfj7A0bvYymNSUJHJGZmyd7HAshVg",
+	"IVlWb3coGRdy1qVz3h08Ghxlg/4ggWAes+wwdCFt/QuIO4J2yIRfM0UStxDdf/3XfyfrsYsdrf66ESdm",
+	"vi3YNLgKDhI/CCXxTXemepYT+yfkXuEBGZkxeLn4dSFn5PzVcyMb8ZiYHiAu2z3ZIYTELdl9g/3eZUEy",
+	"qrEMAFoxMD17ECzQL1ElACONyzwHs8Jt/LCzQmU7IfrUlyNb5zn1B3MPPrwPd9iHO3wC5GJdsfatNRPg",
+	"XnXF5L0RodsBF/sz7pCLe+S5lcEg3SGvtWClwqPfdrkdyKPtbrZrfGWP4ru/lvn8UHxvc1C3B/Ft04gj",
+	"rzI5oMde2/3r+sN4/9b+ppvX8LJgf7b3Z/uzgaq9y+ne0RvrPHp5ObkNVm3lVdgEVgtWPC8QgdbWDzJC",
+	"HiW8BdeIjGUtiA+IAbPVYn+vgTutMZzbGpPexKsnLwi2IPYRybmomU+VVfh9VaDJxq0sGLu6jXn46yCc",
+	"7spO9wine6SDPdLBlgint2flxqQqt7rUDgK6fYAJeiiboS82xG/KIJhEjm0a4wuudPdt1UpCkJrrN9ul",
+	"mJTW2F295Y5FcM1NAl8reHLVjOY53sHABXHlgPUjBKjtIHwQRmqDASkZlVpDYqaxE2fYyKuXby7aRv+n",
+	"l4J1IcglwbAUrsx0MW7lm2cXZtIsH68AOoU5h7CMKqVCsIKMmU7NC3ZR7dJRt6ixCDZAESGNzKuFbLpE",
+	"yTDynhzIIgiuOozFhGnl4CBgGIouFVESbzBliWH6uBK1yM4I62Y3tjzwy69GfmLEZyOsE1T9KZ1DhNTr",
+	"r5+Sx/3Txw/aZW81E7jb3CieNHunH071LA9Eb2fYict+/zj9/2Qy1cs5I+YF+InhA6jGhj8EPeKzh8FD",
+	"/AVIY8b0VGZ/iuFaJO6Ez7mYm0Vcztmf4s4UuGDcAVr8U9xpUlHcQVXlT3HH01O9OdyJdaMLn9qfzPjw",
+	"h9qN68ZojeYZN7t4RizVwj2Hz+TbR0bcS2RE24p/+tCIaM3VXnU0jbXexQi9YLhDqL1vGBTl+Ui+C1Jt",
+	"a7zK8hJAvrPV/uHDis246IrgI1/DQGRqB/kQREGdxSKV8gqCF0RGnBJjsfYKRgTjcKUmGMtYRoQsiOGf",
+	"KFbAoOAb+H4EYqLLRCozy2pnZa75nBb68Axv7GJhDRnTJZ8ICbedYeaLGbuLCFswREE04izLKtSvVtwB",
+	"LGHRxAc6jKo8rBFLpRGBzWx9syBCYlpXxZ2baIwOtKBHvpIcwAhszhRXkDaVM6V65NyFnwYiV8gqYnQs",
+	"i4kRHjTXDKSILFCuWZdo1f9hmFQAY7Sy0zGh35A42toOfNddLBZdoJOyyC2p1KTT+xWhABA0lsg6W5t3",
+	"LwWDL8KGDPfxJAmSoesu5O7S6C0Mx/uUzNk60TzHP/4uS7LgeU4KljJ+zYAeZcHwClY5yuCKYMpfz7Y3",
+	"v63YDJLYwpN25vQsq2L9OoJzsLX4uq1JhV/fybD6zCR3QIzkQAobv364u/BudPK+cz7nf2HLb8EwMr1+",
+	"iN53zs3HKw/MgCDUFaV+nSpf+fpDvU7UKYscIhL0XA0fPqRz3sPxpFIoiQAWD68HayICCzZmBROpr8Rd",
+	"IWLNpeJaFktykECD+EZyWO9z+PBhLlOaT6XSw8f9x33o60e/VusraBwYBkJTrQ4bsmlIXFKZEYERUYwW",
+	"6TQihfVuRrGwpaCMGEFJgxzdBl5g3YjVCT+rZ6RVUVTNHn1PZLWjqpvKCN/clZdKqB4A40BxSomjJnL+",
+	"6rlRmoivFmXsSl8uCpE3vNBCpSNjik8Ey4hiRgvULMe0QOg5i0WySp1DAtSZ1Jasouh2OqkS8qjwOgT6",
+	"XYHtDmu8MXJZ2ZHR06qk7JEsNegIqP+MlmRKRdYj3/vEPGuY8FrCIXgYnIQngYAPpkq2nWkt32h1sq+D",
+	"6ifeI2s9HrxoVMKtNrNRFywWuLkVGHN9Y0ltX/WUKdbY2VhwrwvZ8Kww3FiOcQTRrXY7AMhsXYGsC/o2",
+	"nUwKNjEUTqTZ6bqyavuvgAPA/VLNeO3iOMIXNF9qniosP3MT4bctUEUjt1mBc9d558OPH/7fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -39,6 +39,15 @@ const MaxKeyCacheTTL = time.Minute
 // does within a second.
 var DefaultUnauthenticated = ratelimit.Limit{Rate: 60, Burst: 60}
 
+// DefaultLinkPerToken and DefaultLinkPerAddress are the buckets of the
+// public links of messages (pixel, tracked link, unsubscribe): per token,
+// more than a person opens one message; per client address, more than a
+// mail server behind one address fetches for its users in a minute.
+var (
+	DefaultLinkPerToken   = ratelimit.Limit{Rate: 30, Burst: 10}
+	DefaultLinkPerAddress = ratelimit.Limit{Rate: 600, Burst: 120}
+)
+
 // Pinger tells whether the database answers, for /readyz.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -66,6 +75,10 @@ type Config struct {
 	// Unauthenticated is the bucket of a client address's requests without
 	// a valid key; zero means DefaultUnauthenticated.
 	Unauthenticated ratelimit.Limit
+	// LinkPerToken and LinkPerAddress are the buckets of the public links
+	// of messages, per token and per client address; zero means
+	// DefaultLinkPerToken, DefaultLinkPerAddress.
+	LinkPerToken, LinkPerAddress ratelimit.Limit
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client
 	// address; empty trusts none, and the address is the connection's.
 	TrustedProxies []netip.Prefix
@@ -103,6 +116,8 @@ type Server struct {
 	ready     Pinger
 	limit     ratelimit.Limiter
 	anonymous ratelimit.Limit
+	linkToken ratelimit.Limit // per token of a public link
+	linkAddr  ratelimit.Limit // per client address on the public links
 	validator *validation.Validator
 	log       *slog.Logger
 	idem      *idempotency
@@ -141,6 +156,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.KeyCacheTTL > MaxKeyCacheTTL {
 		return nil, fmt.Errorf("server: Config.KeyCacheTTL %s is longer than %s: a revoked key would keep working that long", cfg.KeyCacheTTL, MaxKeyCacheTTL)
 	}
+	for _, l := range []struct {
+		l   *ratelimit.Limit
+		def ratelimit.Limit
+	}{{&cfg.LinkPerToken, DefaultLinkPerToken}, {&cfg.LinkPerAddress, DefaultLinkPerAddress}} {
+		if *l.l == (ratelimit.Limit{}) {
+			*l.l = l.def
+		}
+		if err := l.l.Validate(); err != nil {
+			return nil, fmt.Errorf("server: Config.LinkPerToken or LinkPerAddress: %w", err)
+		}
+	}
 	if cfg.IdempotencyWait <= 0 {
 		cfg.IdempotencyWait = DefaultIdempotencyWait
 	}
@@ -161,7 +187,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		keys: cfg.Keys, ready: cfg.Ready, limit: cfg.Limiter, anonymous: cfg.Unauthenticated, validator: validator, log: cfg.Logger,
+		keys: cfg.Keys, ready: cfg.Ready, limit: cfg.Limiter, anonymous: cfg.Unauthenticated,
+		linkToken: cfg.LinkPerToken, linkAddr: cfg.LinkPerAddress, validator: validator, log: cfg.Logger,
 		idem: &idempotency{store: cfg.Idempotency, log: cfg.Logger, wait: cfg.IdempotencyWait,
 			stale: cfg.IdempotencyStale, now: time.Now},
 		keyCache: newKeyCache(cfg.KeyCacheTTL),
@@ -184,7 +211,7 @@ func New(cfg Config) (*Server, error) {
 	api := routeMiddleware{e: e,
 		mw:       append(mw, authorize, readBody, s.idem.middleware, s.validate),
 		public:   publicRoutes(spec, "/v1"),
-		publicMW: []echo.MiddlewareFunc{s.respond, readBody, s.validate},
+		publicMW: []echo.MiddlewareFunc{s.respond, s.throttleLinks, readBody, s.validate},
 	}
 	h := &handlers{leads: cfg.Leads, templates: cfg.Templates, properties: cfg.Properties, campaigns: cfg.Campaigns,
 		analytics: stats, now: cfg.Now}

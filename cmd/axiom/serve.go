@@ -33,6 +33,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	redisFailure := fs.String("redis-failure", env("redis-failure", "fail-open"), "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
 	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
 	unauthenticated := fs.String("unauthenticated-limit", env("unauthenticated-limit", "60/60"), "the bucket of each client address's requests without a valid key, RATE/BURST in requests per minute and at once (AXIOM_UNAUTHENTICATED_LIMIT)")
+	linkToken := fs.String("link-token-limit", env("link-token-limit", "30/10"), "the bucket of each token of a message's public links (pixel, tracked link, unsubscribe), RATE/BURST per minute and at once (AXIOM_LINK_TOKEN_LIMIT)")
+	linkAddr := fs.String("link-address-limit", env("link-address-limit", "600/120"), "the bucket of each client address on the public links of messages, RATE/BURST per minute and at once (AXIOM_LINK_ADDRESS_LIMIT)")
 	trustedProxies := fs.String("trusted-proxy", env("trusted-proxy", ""), "comma-separated addresses or CIDR ranges of the proxies whose X-Forwarded-For names the client address; empty trusts none (AXIOM_TRUSTED_PROXY)")
 	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long;"+
 		" at most 1m; 0 reads it on every request (AXIOM_KEY_CACHE)")
@@ -74,6 +76,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	anon, err := parseBucket(*unauthenticated)
 	if err != nil {
 		return fmt.Errorf("--unauthenticated-limit: %w", err)
+	}
+	perToken, err := parseBucket(*linkToken)
+	if err != nil {
+		return fmt.Errorf("--link-token-limit: %w", err)
+	}
+	perAddr, err := parseBucket(*linkAddr)
+	if err != nil {
+		return fmt.Errorf("--link-address-limit: %w", err)
 	}
 	proxies, err := parsePrefixes(*trustedProxies)
 	if err != nil {
@@ -166,6 +176,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Leads: st, Templates: st, Properties: st, Analytics: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
 		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
 		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL, Unauthenticated: anon, TrustedProxies: proxies,
+		LinkPerToken: perToken, LinkPerAddress: perAddr,
 		Spec: spec, Faults: fake.faults,
 	})
 	if err != nil {

@@ -171,12 +171,21 @@ func claimLost(id, worker string) *axiom.Error {
 	return axiom.Errorf(axiom.CodeNotFound, "Message '%s' is not queued and claimed by worker '%s'", id, worker)
 }
 
-// RecordOpen counts an open of the message whose open token is token.
+// RecordOpen counts an open of the message whose open token is token, up
+// to axiom.MaxLinkHits; past them it only checks the token.
 func (s *Store) RecordOpen(ctx context.Context, token string, at time.Time) error {
 	err := s.write(ctx, false, func(c Conn) error {
 		n, err := affected(c.ExecContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, at)
-			SELECT campaign_id, id, 'open', $1 FROM campaign_messages WHERE open_token = $2`, s.arg(at), token))
-		if err == nil && n == 0 {
+			SELECT m.campaign_id, m.id, 'open', $1 FROM campaign_messages m WHERE m.open_token = $2
+			AND (SELECT count(*) FROM campaign_events e
+				WHERE e.campaign_id = m.campaign_id AND e.kind = 'open' AND e.message_id = m.id) < $3`,
+			s.arg(at), token, axiom.MaxLinkHits))
+		if err != nil || n > 0 {
+			return err
+		}
+		var one int
+		err = c.QueryRowContext(ctx, "SELECT 1 FROM campaign_messages WHERE open_token = $1", token).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
 			err = invalidLink()
 		}
 		return err
@@ -184,15 +193,21 @@ func (s *Store) RecordOpen(ctx context.Context, token string, at time.Time) erro
 	return s.errorf(err, "record open")
 }
 
-// RecordClick counts a click on the link whose token is token and returns
-// the link's URL, in one statement.
+// RecordClick counts a click on the link whose token is token, up to
+// axiom.MaxLinkHits, and returns the link's URL.
 func (s *Store) RecordClick(ctx context.Context, token string, at time.Time) (string, error) {
 	var url string
 	err := s.write(ctx, false, func(c Conn) error {
 		err := c.QueryRowContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, link_token, at)
 			SELECT m.campaign_id, l.message_id, 'click', l.token, $2
 			FROM campaign_links l JOIN campaign_messages m ON m.id = l.message_id WHERE l.token = $1
-			RETURNING (SELECT url FROM campaign_links WHERE token = campaign_events.link_token)`, token, s.arg(at)).Scan(&url)
+			AND (SELECT count(*) FROM campaign_events e WHERE e.campaign_id = m.campaign_id AND e.kind = 'click'
+				AND e.message_id = l.message_id AND e.link_token = l.token) < $3
+			RETURNING (SELECT url FROM campaign_links WHERE token = campaign_events.link_token)`,
+			token, s.arg(at), axiom.MaxLinkHits).Scan(&url)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = c.QueryRowContext(ctx, "SELECT url FROM campaign_links WHERE token = $1", token).Scan(&url)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			err = invalidLink()
 		}

@@ -888,6 +888,19 @@ func testCampaignTracking(t *testing.T, s Store) {
 	if err != nil || st != wantStats {
 		t.Fatalf("CampaignStats = %+v, %v; want %+v", st, err, wantStats)
 	}
+	// Hits past axiom.MaxLinkHits are answered and not stored.
+	for range axiom.MaxLinkHits + 5 {
+		if err := s.RecordOpen(ctx, ms[2].OpenToken, at); err != nil {
+			t.Fatalf("RecordOpen past the cap: %v", err)
+		}
+		if url, err := s.RecordClick(ctx, links[ms[2].LeadID][0].Token, at); err != nil || url != links[ms[2].LeadID][0].URL {
+			t.Fatalf("RecordClick past the cap = %q, %v", url, err)
+		}
+	}
+	if st, err = s.CampaignStats(ctx, a.ID, c.ID); err != nil ||
+		st.Opens != 3+axiom.MaxLinkHits || st.UniqueOpens != 3 || st.Clicks != 4+axiom.MaxLinkHits || st.UniqueClicks != 3 {
+		t.Fatalf("CampaignStats = %+v, %v; want %d opens of 3 messages, %d clicks of 3", st, err, 3+axiom.MaxLinkHits, 4+axiom.MaxLinkHits)
+	}
 	_, err = s.CampaignStats(ctx, a.ID, "cmp_nope")
 	wantError(t, "CampaignStats(unknown)", err, axiom.CampaignNotFound("cmp_nope"))
 	// The next campaign leaves the unsubscribed lead out.

@@ -1,0 +1,84 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/gen"
+)
+
+// An open pixel fetched 10,000 times in a loop: past the token's bucket
+// the hits are refused with 429 in the envelope, the statistics keep at
+// most axiom.MaxLinkHits rows of it, and count one unique open.
+func TestPublicLinkHitsAreThrottledAndBounded(t *testing.T) {
+	srv := newServer(t)
+	a := api{t, srv, srv.Key}
+	a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	c := a.campaign(map[string]any{"name": "All", "template": a.template("Hi {{name}}", newsletter)})
+	a.send(c.ID)
+	a.waitStatus(c.ID, gen.CampaignStatusSent)
+	ms := a.messages(c.ID)
+	open := pixelRE.FindStringSubmatch(ms[0].HTML)[1]
+	click := clickRE.FindStringSubmatch(ms[0].HTML)[1]
+
+	counts := map[int]int{}
+	for i := range 10000 {
+		path := "/t/o/" + open
+		if i%2 == 1 {
+			path = "/t/c/" + click
+		}
+		resp, err := noFollow.Get(srv.PublicURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		counts[resp.StatusCode]++
+		if resp.StatusCode == http.StatusTooManyRequests && counts[http.StatusTooManyRequests] == 1 {
+			wantError(t, resp, body, http.StatusTooManyRequests, gen.ErrorCodeRateLimitExceeded)
+			if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 {
+				t.Fatalf("429 with Retry-After %q", resp.Header.Get("Retry-After"))
+			}
+		}
+	}
+	if counts[http.StatusTooManyRequests] < 9900 || counts[http.StatusOK]+counts[http.StatusFound]+counts[http.StatusTooManyRequests] != 10000 {
+		t.Fatalf("10,000 hits on two tokens answered %v; want all but a burst refused with 429", counts)
+	}
+	st := a.stats(c.ID)
+	if st.Opens < 1 || st.Opens > axiom.MaxLinkHits || st.UniqueOpens != 1 || st.Clicks < 1 || st.Clicks > axiom.MaxLinkHits || st.UniqueClicks != 1 {
+		t.Fatalf("stats after 10,000 hits: %+v; want at most %d opens and clicks, one unique each", st, axiom.MaxLinkHits)
+	}
+}
+
+// A URL in a lead's data is sent as written, never wrapped in a tracked
+// redirect of the API's domain; the template's own link still is.
+func TestLeadControlledURLIsNotWrapped(t *testing.T) {
+	srv := newServer(t)
+	a := api{t, srv, srv.Key}
+	evil := "https://attacker.example/phish"
+	a.lead("Jane Doe", "jane@example.com", nil, "", map[string]string{"url": evil})
+	slug := a.template("Hi", `<p><a href="{{custom.url}}">yours</a> <a href="https://example.com/offer">ours</a></p>`)
+	c := a.campaign(map[string]any{"name": "All", "template": slug})
+	a.send(c.ID)
+	a.waitStatus(c.ID, gen.CampaignStatusSent)
+	html := a.messages(c.ID)[0].HTML
+	if !strings.Contains(html, `<a href="`+evil+`">yours</a>`) {
+		t.Errorf("the lead's URL is not sent as written:\n%s", html)
+	}
+	clicks := clickRE.FindAllStringSubmatch(html, -1)
+	if len(clicks) != 1 {
+		t.Fatalf("%d tracked links, want the template's one:\n%s", len(clicks), html)
+	}
+	resp, err := noFollow.Get(srv.PublicURL + "/t/c/" + clicks[0][1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.com/offer" {
+		t.Fatalf("the tracked link: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
