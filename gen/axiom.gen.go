@@ -918,7 +918,8 @@ type CampaignList struct {
 	Length int `json:"length"`
 }
 
-// CampaignMessage One campaign message to one lead, as rendered.
+// CampaignMessage One campaign message to one lead. `html` and `text` are only in
+// `getCampaignMessage`'s answer, with every token `REDACTED`.
 type CampaignMessage struct {
 	// CreatedAt Example: 2026-06-01T08:00:01Z
 	CreatedAt time.Time `json:"created_at"`
@@ -928,10 +929,12 @@ type CampaignMessage struct {
 	// Example:
 	Error string `json:"error"`
 
-	// HTML The HTML body, merge fields filled in and escaped, links rewritten for tracking.
+	// HTML The HTML body, merge fields filled in and escaped, links rewritten
+	// for tracking, their tokens shown as `REDACTED`.
+	//
 	//
 	// Example: <p>Hello Jane Doe</p>
-	HTML string `json:"html"`
+	HTML *string `json:"html,omitempty"`
 
 	// ID Example: msg_0Vc0bJ5bdw95xg1k6QbQLJ
 	ID string `json:"id"`
@@ -956,15 +959,22 @@ type CampaignMessage struct {
 	// Subject Example: New listings for Jane Doe
 	Subject string `json:"subject"`
 
-	// Text The plain-text alternative.
+	// Text The plain-text alternative, tokens shown as `REDACTED`.
 	//
 	// Example: Hello Jane Doe
-	Text string `json:"text"`
+	Text *string `json:"text,omitempty"`
 
 	// To An email address (`local@domain`). Compared case-insensitively for uniqueness.
 	//
 	// Example: jane.doe@example.com
 	To Email `json:"to"`
+}
+
+// CampaignMessageEnvelope defines model for CampaignMessageEnvelope.
+type CampaignMessageEnvelope struct {
+	// Data One campaign message to one lead. `html` and `text` are only in
+	// `getCampaignMessage`'s answer, with every token `REDACTED`.
+	Data CampaignMessage `json:"data"`
 }
 
 // CampaignMessageList A page of a campaign's messages; `length` and `has_more` as for leads.
@@ -2497,6 +2507,9 @@ type IdempotencyKey = string
 // Limit defines model for Limit.
 type Limit = int
 
+// MessageID defines model for MessageID.
+type MessageID = string
+
 // Order defines model for Order.
 type Order string
 
@@ -3131,13 +3144,32 @@ type ClientInterface interface {
 
 	// ListCampaignMessages List a campaign's messages
 	//
-	// The campaign's outbox: one message per recipient, as rendered, with its
-	// delivery status. Without an SMTP relay the reference server delivers
-	// nothing and keeps every message here, so that tests can read what would
-	// have been sent. Ordered by recipient, oldest lead first.
+	// The campaign's outbox: one message per recipient, with its delivery
+	// status, ordered by recipient, oldest lead first. The listing carries
+	// no body (`html`, `text`): read one message's with
+	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+	// 600 KB whatever the data (subjects of at most 255 characters,
+	// addresses of 254, errors of about 500, each character escaped at
+	// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+	// delivers nothing and keeps every message here, so that tests can read
+	// what would have been sent.
 	//
 	// Corresponds with GET /campaigns/{id}/messages (the `ListCampaignMessages` operationId).
 	ListCampaignMessages(ctx context.Context, id CampaignID, params *ListCampaignMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCampaignMessage One campaign message, with its body
+	//
+	// One message of the campaign with its body as rendered for its
+	// recipient. The tokens of its open pixel, tracked links and
+	// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+	// credential, not the account's, and no key (read-only or not) reads
+	// a live one. Inferred bound: a message whose HTML and text together
+	// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+	// and not sent), so the answer is at most about 2 MiB of content,
+	// more only by JSON escaping.
+	//
+	// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+	GetCampaignMessage(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScheduleCampaignWithBody Schedule a campaign
 	//
@@ -3929,14 +3961,43 @@ func (c *Client) CancelCampaign(ctx context.Context, id CampaignID, params *Canc
 
 // ListCampaignMessages List a campaign's messages
 //
-// The campaign's outbox: one message per recipient, as rendered, with its
-// delivery status. Without an SMTP relay the reference server delivers
-// nothing and keeps every message here, so that tests can read what would
-// have been sent. Ordered by recipient, oldest lead first.
+// The campaign's outbox: one message per recipient, with its delivery
+// status, ordered by recipient, oldest lead first. The listing carries
+// no body (`html`, `text`): read one message's with
+// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+// 600 KB whatever the data (subjects of at most 255 characters,
+// addresses of 254, errors of about 500, each character escaped at
+// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+// delivers nothing and keeps every message here, so that tests can read
+// what would have been sent.
 //
 // Corresponds with GET /campaigns/{id}/messages (the `ListCampaignMessages` operationId).
 func (c *Client) ListCampaignMessages(ctx context.Context, id CampaignID, params *ListCampaignMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCampaignMessagesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCampaignMessage One campaign message, with its body
+//
+// One message of the campaign with its body as rendered for its
+// recipient. The tokens of its open pixel, tracked links and
+// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+// credential, not the account's, and no key (read-only or not) reads
+// a live one. Inferred bound: a message whose HTML and text together
+// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+// and not sent), so the answer is at most about 2 MiB of content,
+// more only by JSON escaping.
+//
+// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+func (c *Client) GetCampaignMessage(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCampaignMessageRequest(c.Server, id, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -5525,6 +5586,47 @@ func NewListCampaignMessagesRequest(server string, id CampaignID, params *ListCa
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCampaignMessageRequest constructs an http.Request for the GetCampaignMessage method
+func NewGetCampaignMessageRequest(server string, id CampaignID, messageID MessageID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/campaigns/%s/messages/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -7404,15 +7506,36 @@ type ClientWithResponsesInterface interface {
 
 	// ListCampaignMessagesWithResponse List a campaign's messages
 	//
-	// The campaign's outbox: one message per recipient, as rendered, with its
-	// delivery status. Without an SMTP relay the reference server delivers
-	// nothing and keeps every message here, so that tests can read what would
-	// have been sent. Ordered by recipient, oldest lead first.
+	// The campaign's outbox: one message per recipient, with its delivery
+	// status, ordered by recipient, oldest lead first. The listing carries
+	// no body (`html`, `text`): read one message's with
+	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+	// 600 KB whatever the data (subjects of at most 255 characters,
+	// addresses of 254, errors of about 500, each character escaped at
+	// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+	// delivers nothing and keeps every message here, so that tests can read
+	// what would have been sent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /campaigns/{id}/messages (the `ListCampaignMessages` operationId).
 	ListCampaignMessagesWithResponse(ctx context.Context, id CampaignID, params *ListCampaignMessagesParams, reqEditors ...RequestEditorFn) (*ListCampaignMessagesResponse, error)
+
+	// GetCampaignMessageWithResponse One campaign message, with its body
+	//
+	// One message of the campaign with its body as rendered for its
+	// recipient. The tokens of its open pixel, tracked links and
+	// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+	// credential, not the account's, and no key (read-only or not) reads
+	// a live one. Inferred bound: a message whose HTML and text together
+	// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+	// and not sent), so the answer is at most about 2 MiB of content,
+	// more only by JSON escaping.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+	GetCampaignMessageWithResponse(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*GetCampaignMessageResponse, error)
 
 	// ScheduleCampaignWithBodyWithResponse Schedule a campaign
 	//
@@ -9789,6 +9912,178 @@ func (r ListCampaignMessagesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCampaignMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCampaignMessageResponse200Headers the declared response headers of an HTTP 200 response for GetCampaignMessage
+type GetCampaignMessageResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse400Headers the declared response headers of an HTTP 400 response for GetCampaignMessage
+type GetCampaignMessageResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse401Headers the declared response headers of an HTTP 401 response for GetCampaignMessage
+type GetCampaignMessageResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse403Headers the declared response headers of an HTTP 403 response for GetCampaignMessage
+type GetCampaignMessageResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse404Headers the declared response headers of an HTTP 404 response for GetCampaignMessage
+type GetCampaignMessageResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse429Headers the declared response headers of an HTTP 429 response for GetCampaignMessage
+type GetCampaignMessageResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse500Headers the declared response headers of an HTTP 500 response for GetCampaignMessage
+type GetCampaignMessageResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse503Headers the declared response headers of an HTTP 503 response for GetCampaignMessage
+type GetCampaignMessageResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetCampaignMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CampaignMessageEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCampaignMessageResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCampaignMessageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCampaignMessageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCampaignMessageResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCampaignMessageResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCampaignMessageResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCampaignMessageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCampaignMessageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON200() *CampaignMessageEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCampaignMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCampaignMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCampaignMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCampaignMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15343,10 +15638,15 @@ func (c *ClientWithResponses) CancelCampaignWithResponse(ctx context.Context, id
 
 // ListCampaignMessagesWithResponse List a campaign's messages
 //
-// The campaign's outbox: one message per recipient, as rendered, with its
-// delivery status. Without an SMTP relay the reference server delivers
-// nothing and keeps every message here, so that tests can read what would
-// have been sent. Ordered by recipient, oldest lead first.
+// The campaign's outbox: one message per recipient, with its delivery
+// status, ordered by recipient, oldest lead first. The listing carries
+// no body (`html`, `text`): read one message's with
+// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+// 600 KB whatever the data (subjects of at most 255 characters,
+// addresses of 254, errors of about 500, each character escaped at
+// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+// delivers nothing and keeps every message here, so that tests can read
+// what would have been sent.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15357,6 +15657,28 @@ func (c *ClientWithResponses) ListCampaignMessagesWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseListCampaignMessagesResponse(rsp)
+}
+
+// GetCampaignMessageWithResponse One campaign message, with its body
+//
+// One message of the campaign with its body as rendered for its
+// recipient. The tokens of its open pixel, tracked links and
+// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+// credential, not the account's, and no key (read-only or not) reads
+// a live one. Inferred bound: a message whose HTML and text together
+// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+// and not sent), so the answer is at most about 2 MiB of content,
+// more only by JSON escaping.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+func (c *ClientWithResponses) GetCampaignMessageWithResponse(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*GetCampaignMessageResponse, error) {
+	rsp, err := c.GetCampaignMessage(ctx, id, messageID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCampaignMessageResponse(rsp)
 }
 
 // ScheduleCampaignWithBodyWithResponse Schedule a campaign
@@ -19738,6 +20060,346 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCampaignMessagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCampaignMessageResponse parses an HTTP response from a GetCampaignMessageWithResponse call
+func ParseGetCampaignMessageResponse(rsp *http.Response) (*GetCampaignMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCampaignMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CampaignMessageEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCampaignMessageResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCampaignMessageResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCampaignMessageResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCampaignMessageResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCampaignMessageResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCampaignMessageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCampaignMessageResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCampaignMessageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -30210,6 +30872,9 @@ type ServerInterface interface {
 	// ListCampaignMessages List a campaign's messages
 	// (GET /campaigns/{id}/messages)
 	ListCampaignMessages(ctx echo.Context, id CampaignID, params ListCampaignMessagesParams) error
+	// GetCampaignMessage One campaign message, with its body
+	// (GET /campaigns/{id}/messages/{message_id})
+	GetCampaignMessage(ctx echo.Context, id CampaignID, messageID MessageID) error
 	// ScheduleCampaign Schedule a campaign
 	// (POST /campaigns/{id}/schedule)
 	ScheduleCampaign(ctx echo.Context, id CampaignID, params ScheduleCampaignParams) error
@@ -30612,6 +31277,30 @@ func (w *ServerInterfaceWrapper) ListCampaignMessages(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCampaignMessages(ctx, id, params)
+	return err
+}
+
+// GetCampaignMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCampaignMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CampaignID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageID MessageID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCampaignMessage(ctx, id, messageID)
 	return err
 }
 
@@ -31478,6 +32167,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/campaigns/:id/cancel", wrapper.CancelCampaign, options.OperationMiddlewares["cancelCampaign"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/stats", wrapper.GetCampaignStats, options.OperationMiddlewares["getCampaignStats"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/messages", wrapper.ListCampaignMessages, options.OperationMiddlewares["listCampaignMessages"]...)
+	router.GET(options.BaseURL+"/campaigns/:id/messages/:message_id", wrapper.GetCampaignMessage, options.OperationMiddlewares["getCampaignMessage"]...)
 	router.GET(options.BaseURL+"/suppressions", wrapper.ListSuppressions, options.OperationMiddlewares["listSuppressions"]...)
 	router.POST(options.BaseURL+"/suppressions/add", wrapper.AddSuppression, options.OperationMiddlewares["addSuppression"]...)
 	router.DELETE(options.BaseURL+"/suppressions/:email", wrapper.DeleteSuppression, options.OperationMiddlewares["deleteSuppression"]...)
@@ -33614,6 +34304,189 @@ func (response ListCampaignMessages500JSONResponse) VisitListCampaignMessagesRes
 type ListCampaignMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListCampaignMessages503JSONResponse) VisitListCampaignMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessageRequestObject struct {
+	ID        CampaignID `json:"id"`
+	MessageID MessageID  `json:"message_id"`
+}
+
+type GetCampaignMessageResponseObject interface {
+	VisitGetCampaignMessageResponse(w http.ResponseWriter) error
+}
+
+type GetCampaignMessage200ResponseHeaders struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetCampaignMessage200JSONResponse struct {
+	Body    CampaignMessageEnvelope
+	Headers GetCampaignMessage200ResponseHeaders
+}
+
+func (response GetCampaignMessage200JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCampaignMessage400JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCampaignMessage401JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCampaignMessage403JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetCampaignMessage404JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetCampaignMessage429JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCampaignMessage500JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCampaignMessage503JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -39453,6 +40326,9 @@ type StrictServerInterface interface {
 	// ListCampaignMessages List a campaign's messages
 	// (GET /campaigns/{id}/messages)
 	ListCampaignMessages(ctx context.Context, request ListCampaignMessagesRequestObject) (ListCampaignMessagesResponseObject, error)
+	// GetCampaignMessage One campaign message, with its body
+	// (GET /campaigns/{id}/messages/{message_id})
+	GetCampaignMessage(ctx context.Context, request GetCampaignMessageRequestObject) (GetCampaignMessageResponseObject, error)
 	// ScheduleCampaign Schedule a campaign
 	// (POST /campaigns/{id}/schedule)
 	ScheduleCampaign(ctx context.Context, request ScheduleCampaignRequestObject) (ScheduleCampaignResponseObject, error)
@@ -39849,6 +40725,32 @@ func (sh *strictHandler) ListCampaignMessages(ctx echo.Context, id CampaignID, p
 		return err
 	} else if validResponse, ok := response.(ListCampaignMessagesResponseObject); ok {
 		return validResponse.VisitListCampaignMessagesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCampaignMessage operation middleware
+func (sh *strictHandler) GetCampaignMessage(ctx echo.Context, id CampaignID, messageID MessageID) error {
+	var request GetCampaignMessageRequestObject
+
+	request.ID = id
+	request.MessageID = messageID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCampaignMessage(ctx.Request().Context(), request.(GetCampaignMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCampaignMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCampaignMessageResponseObject); ok {
+		return validResponse.VisitGetCampaignMessageResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -40841,415 +41743,425 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3dkhs3ljYK3wo+zkSoqjtJkfUjS6zo+KYsy7a6ZUsjld7+cfqrBDNBEl1JgE4gi6JlRczRF3ufvif7",
-	"dB/Njew76SvZgbUAJDKZLJJVJdkac+J92ypmJn4X1h/Wetb7TipncymY0KozfN+ZMpqxAv75muli2T0f",
-	"a1aYPzOm0oLPNZeiM+z8dSpzRhRLpchURApZioxlpJxHhJovyGLK0ymRgpGC/VQypcmC5zkZMUKzGdea",
-	"Zb1O1GHv6Gyes85wEHXMe7xgWWeoi5JFHZVO2Yyarmdc8Fk5g7f0cs46ww4Xmk1Y0fnwIQoH2n0JA6T5",
-	"rUdMSWGaIzO6hMEKtWAFy84IHSkmNFlMmSCluBJyIWozON1hxH/rvqaaveAzrrvwv6vDvZgyMirTK6Yf",
-	"KKJKpSkXLCMF1SwiXLhVVWTOCjLjotSsR8xH85yKB4ocPOpHZHDUJ7Igx/3+YWT+MZYFTNBtiJ7KUhNK",
-	"rmnOM3LFlkRPqSZyTLhWJM25mTHNsoIp9UDZ8dRm/ah/h40Ll+E1m1EuuJisLsW3ckFmVCzJTBasmrj2",
-	"K4QkpUjBJ1NNhFxEZETTK6Il/DeKBe6wnnJlSHJIxoWckb55QVdLNioLpWEt4a1eLGr7+3irmfa3mKli",
-	"LRv+VvB3RPMZbq+l0zqZakujwczdoRqXeR4LOqFcED4mQpJxWegpK/xuc0VmNGvOavCofzw4Oj45fXTT",
-	"7MaymFGNc3p00om2mC722n2erc70XBCeGSKD/bDji8xm/FRKzfCIUXXFxYSocj6XhSZ0ZCiV14mv0x/8",
-	"+avjv5385+k/Hn//6M8n3x395YtXT1733wwuOuHw7QiVLgx9fTAjnNOCzpi2rO4pnc0pn4jnX7UfxNQ+",
-	"f6AIB77FzZM51dNO1BF0BvPPOjct4b8XbNwZdv7tYcVvH+JT9TDo3oztecZmc6mZSJd/YcuW9TPntWSk",
-	"FPynkpl1M2w2lxOe0tzv9wElb98+/yoiii4Pe8QwSc4ULjvVsXDvwYlPaVEsga4UnTHgBFRkZCSzJSlY",
-	"yvg1g6djbo5IwdRcCsU8wQmlGYUtTQtGtdk4aknYvCzLImU98he2VIQWpvm5Br5F01SWQsfCMKajEzKV",
-	"ZaEaFNo5HffTR6zPukejx6x7kp4cd5/Q06NuP/tiNBh/QZ+MBsxtCYqvalOCpeyatawdWfruBRMTPe0M",
-	"j05Pgabd3wNDIFqzwrT5//shjt8dDbpx/O6LZz/+8d870QpBRZ0XjGbrqCdnNPtIlGO7hRG0yxHPPLlm",
-	"M0UomdMJI1OZZ6p2lo76dmw/laxYVoPLodlwPBkb0zLX+MmMvrMcvt+PNvH7l0XWpkuYNVLmkEvzvH7C",
-	"zZud9pHB2+0jc58xYQbzQ4fCX/Djj22794pOWPu4YLW0NEpBWYiIAL0a+gYJMmjqMG3jNE20D3NQXz/z",
-	"fxvX8FUh56zQy3XENrfPPxLBBd2b0bwp53OjHHApns0oz9vHZDWIyJz5lAndZSKVRqpRJEg9JYpNZkbZ",
-	"OEj+IwHdS2m6NM+5kVyHaybCoM/bzgVHbKZxwWbznGr2Ji8n7VPQ9g2jjOXlZM14zKNbD6c2CBhVQVMj",
-	"BC/kFRPtwyrFpGRK0VFuqPSKCcODjTSYmV8njBzIwv2Uc3GFqt1h/Yz95+zJ+G9Hf353nH/7uPjL0fx/",
-	"faEuBou//3xSnj9Knz3J2ucK3d042YDBDo4e1xnsozqH7XefnHf/Qbs/X3bbOewH0xFKHZDYX9LMqhjm",
-	"r1QKzQT8k87nOU+pWaOH/1QS1s1OFT6c26OuytmMFsvgmD9QxK1J1AEJC98WhSywjwzPIijLl16BMIxF",
-	"pqWhXuj1sixyI4m0nqvhw4d0znv0HZezbiqFkjnrpXL2MJOpeghNq39ra9Funx+dfUIeAMU/MMqc/cys",
-	"zYetKR4mAx/Uaek5NuaVh0o9GsIJdf3LAnWCMWe5VeEYWRRSTGJhtiwiRk2TY1JQMUFN1r9BUIs0bVj7",
-	"6YxQbA50EK6IkDq2I/nzm5ffo0HjSNnQHWr9cjxmIjNc2I8MlYbAem01sdrWxn7zcPWDmyyUbVuqPlpn",
-	"BWzfkvmgRbne0ED1Luz7UynGOU93ODatp6DSqy6v2PKSi8tSsbsfhXXNVufhvGa+Ajk0lDzyYBuNEc6Q",
-	"0sZ8KkphdujMWv5oKw6s/tq5h9PVMmZQs5PGyJOVMUVECjCTYqFYcY0nkAoJlp09fhmb53JpFr1H/kq5",
-	"JkngEEm8JUlFZpR+M8P6KEJlfwg/41tW71eV4u+NhgfK2wArB6/hNrqJOsNX13lF9ke287UsRjzLUAe4",
-	"/Zkd+2buekzDlkJJxRU5f/UcCAoMe5p1pciX93KESj2VBf+ZZWRUamM4MqVIxgRnWURUmU5RmfSdwihS",
-	"mudojC4KrhkxuitMubcXFttQ3nNhNDSaP6tI6dYSwzZ1iQ/urjQ1mgskhCDuKYGnRKZpWRgV9R4I8Q2w",
-	"4a7iGWu0vqeprWjqe6m/lqXI7kZOQurLMTRzV0oKW6qI6HsJbhsUlTwjD1KhL8FR+uA+qOgCpCw6xkgm",
-	"Gai+hL3jSqPOzJVzjvXIefWqHDvpHwv73F5RKC/Q96rwlpT4ii5zSbMLKV/QAq3C2xPkHBu71FJe5tDc",
-	"XQmzrcW6Xei0SrChuCLwVmGsKUEG/ZPHp188IqOlZur+SHZ9h0B+qKMa6TzXihwMyHf8y8M9Y9yOHMtR",
-	"ztPbODZ+g34K8A41/BT3QoLo5UJfgbOA8N5vLIvZKqndeUP2OtCddKA7r//noS+A8QMeVkua90b030vv",
-	"AZMFdjGlClUEOAwfYc33kvHXkox33jpzNnnK3gp6TXlOR/kdd09he5dl0OBd96+9zfoO2nfMWgav1X10",
-	"p865dV+76DpNqTBnGDVrGzWzmHLTP1UkWV3jJPLRNAXVrAu3psTuVe8+HGRVZNM9KRoXUn5HxdI+VHej",
-	"EjPpS5j0JXuXMpaxuzPa9jYDKpESb7Z9RJDZKO0YcZ1Uju6VVFzPU66V89BCpxBlJfHIn796/gB/VXhb",
-	"DG9hUFUs7J0oOeBizIzodK7XMSuYSCuOkedyoQij6dTqPsd97JfGAuO+IjLoE6qJFCmLwJULb7seHvX7",
-	"hBL/6pF/97BHzmMxozx3oV5A6HNWKCmIYKb7GWNaEa7PCEXZM2Y6nbLMWKmU5FLOwXztxWK963nvIv5E",
-	"tsNbYcOlWPYdyzi9gEvUu5zrsmrxcmaavISL2bse7bXN3iDFZ6X5lzkXQoOvN5jJu+5isegaA6BbFrmL",
-	"LpAFmZW55nNa6IfwMKOafiyJbwQGdGK7v1fZvpfqH1OqDzHKhMhrVhjFEmmHC2COZompSFmPfC/1lIsJ",
-	"WVBFMikYBtW5Ybffui2mTMTCcHbcXLjhY0JHhOWKYZiqHI9t6K5R8r03MOdKk9P+8RmOLhZue1hGRiyl",
-	"pWLECKFvLy5ehXN0E+Q6Ikra+D7g7yoWUyqynJkWpSDzsphLZeOGVyWP9SvCu/nShmXGAoKX0LL/J0vN",
-	"aA4SoAz8kHS78EYSEcXMdFL1cEyvWG+WHd6TJGjqQnuR0MIyPnv9zqwIQUXaPf94V/QQpoYO9QcKdHjb",
-	"NVe+95uu13t7DefjkvNbQf0V8F11mqClu2sytcbCOBWMY6pdiGOknIuK+lv3/NVziFiRhfkDOnI/2Ujm",
-	"e7o6Z0LbFSJjynMUcEaOGUEzL+Q1z4wFIqQZq7EhXIgWjN1IylgU7FpeMUgTMbLQHRczM3jVGjAr5i+E",
-	"fOupVIzIMcrCNZklEDjmjLmW7JT9zdbWh2VeyNQGhj6tTsoOcZJZic8bwZLnwbUo2LMQkIg3l+qmuEnf",
-	"3iUTGsKj73bwVtsLz141SBzfg39SwXqZZP9h52jae0BoXjCaLd3wYe2CGLTG1AUJnsHBKFipmO3IRWUZ",
-	"e+DGANJGjBu2ce+hc77ZugLejJUzPMCtQjAXkvExqIPaHUhcHKVbKAIsMpci47TsESMs4xqGsDGYFpu9",
-	"rwsq11o1c5dgQx6ks/ll/3+l/dGfT0fZ4snpu8ng6tF/jv7zxZ8fONUcPChGjxaS5FJMzJ4ykk6pmLB7",
-	"CrcN7UeuyILlOdiONrqpWsKUFgU33LrUQ7MrjuhjAVRPDrQ1G4Yk7nzlnpJnApN9DOc94D3Wi+BEqEPi",
-	"Y8nizqHh87FYDUKsUXVACYayI0KrrV4Yph4Ls96lqgwXcFlhoK6Lt4rQteS/FHSGcVkzrhSH6GEb/W5e",
-	"dDkMe36/Nb//nTp+YCYf0aHj+kyanSb7oIYtKNNvDKzROap7QI1ZxtGEtwlF3GgdY5ortho8PZdK09xp",
-	"iz2S5FywQRKRJOV6mQC/TkAXLZYJOXj+5iU5Hjx61B3EgubzKe0eHQIndPr3GfImkNZzWmjkk0nciTsJ",
-	"ejl0lbREplTFQqzmA7/vmN47w84LrkbSPLJD6Aw7ry46UQdG2Rl2BkfkdUlJRhX5OpcFM2oSTunSHrbB",
-	"Ub/fHTw5Ncs9D9bDdRGc1Kq3MLvG5o21pi/G8ZvVfJpgsM20omr5iF09Yt8lZriQ05HSOdc0r2cQ4qzD",
-	"rJ7z7j9+fH/04d/b+rerE06tbaHCJM1bzNL0clTv5bjIyDiXGDDRaH3l+9o+1cdqt6zRSEsbBZtw2ZK/",
-	"9UZDLj9YXyIFwQcLvayvKmw4bdnw1TTGKhXrB7u+EVJQtd1V+qMc/ZOlcMLPBc2XmqcKQl2uHXiCz6Wk",
-	"y07UmtZqBmNsNrhumksuwIKjRDGjfaBbUfMZIz8DDkQJnlbbh4qFOXUpzZnIaFH97oJ6Ev1zgh8evL14",
-	"SkZLYod02CPnJMnoMonFiE24UIRqksuU5mTGM8EnU/R8GlJaEimCrPk0l+mVssocyanSKhZHx2btj04x",
-	"/fjMsICCEYqdqys+V0G7kHEB2BCuZ27awMRobnQhDNlMFoxdJe41Kch3UpjvqMZ4AE0L7ZKxTYOxAMb1",
-	"+FF/cHhGKElmUuhpYr7kWtnE64wucVXxT8P4zBxw7d2KltrjGrCCywwyuMwLDxRJoF/IMzEvGIWrsHAP",
-	"sXBb8EDZ4QFjHRdylkQwiISJLIEPGS1y3v4pExl+qGViFgIHATmdU5lnZgFmUmkyiPr9frXtlrvahF2k",
-	"ObOEhvDNShjKDdKC4fnKUfuS6mkh5Uytnjb/KCJTml8zVaXyUvPLmIzsG+SAEi15zkKEDPPQUImaygUr",
-	"6gmUg95pVEEkZLK0Nx9ham8dMgGvpXL2ctwZ9s3XdiainI3QDfgly/xEqhztGxttJgtH3uzZVeIKazU7",
-	"dd3Mti6XaJlxJlK2LbLBuXsfJI+ZjdEAqW6DabHy19sKI5ZCspTRxRKzB0lKRcrynGXJGRElAGCMZcHq",
-	"fPOof/So23/U7Q8u+o+H/aPh4PgfnXCfqGZdw506Ucc0gpdqmMPaLi3VtrN9im+b7wpGq5k2B3faPXp8",
-	"MegP++b/rR3cymB4tgughEvY3e6L7827Vm3LyvymTaIk8W8l1XYB61B2Y0CbMsoTGtf6xi26cRU2bhH0",
-	"e9N4lc0ZtS9uTzr9YX9wp3HpcmvSeYNvf4g6ziDeLW086pTz7L5JrqFaAHwAEFUwyqjiCX7ODTKq7VGD",
-	"D/gjVjsztdm0qS6evzgVZkdWF4K7KJTFdowY4OIkqIbIY12pJzNC8zzCpEpD3nB1ax9FKOAKljKh86Vv",
-	"EYT2GUlQcUrw42RK1eVMFiwxduYYQjyVtuKwYQy4gZo/AM5jW6p6BdN4rtnMLNqMvnuOX4d6JC0KujSP",
-	"jcBfIZ3Tbn8A52FnbuXmV2vSboZ9eSRlzqgAhd1quO9rsBprUEZahZ6WbXR/y8Hjnu+2zBf4TfPUwLLC",
-	"8HyzUbClfurBim1F8c/ENcsl+ntupPw6MUEozLbS25+u5qSglRuHGSgKO5zLv4LGDj5LZw+466YQjsgr",
-	"KAR0lrleEseFYsEVYdesWEIzRhOFSwGIW8AG7ZsopLiGsGpjSTCjUkvBYiHHJNF0ohJywMdkwq+ZOLSq",
-	"sJkx6NHm9MN7yzlbfTEWCTLD2rv4U/11UJrxwjnn4oplDthJjmORVJtX+2a09G0WLAf3VO2FIS4BTAZU",
-	"baY8bzN8BsJZ4GpuXvCUkayQ8zlk1BpL461Q5chsy4hlsYDdwPhC3Bj80PlJuHKBj9U9uqrgYWJh+ots",
-	"WKHbxMolHJHFlGp4GG7OsLbPsShYKotMIQvO2VgD4AR47EF+WN5sLB3bN8uSFc+N2VNDvqNyyQpHv/CL",
-	"mZk5l3BB2flxxSHTOEQ1on0p8qVdmmoHQ4KypKyYW3tFDvAnn8039PdIPPMROMnJ0ZF3il/6BIQELGHb",
-	"VCwyBtLUGnUYdypkhWS3lcQI8X1CSXHaFBRRB+HH7HOj/ABvsETYooNxPSUhHUcYVoQDtRg1foF8Q71d",
-	"R/7aflkf/8lWw3fnsiZgPYhUqvk1Io3Zf/7YIjGqLo+26hJJcYOKZ9754Kl0S+H/gtEMLgJqo/pii1F9",
-	"uIGhP/WW0A7svEJwRDe/qlt4U2r5ytS9Bye7yptYNUAximGVyr4LOzBEtCQFG8N9ltGtJlLWcUePNqkT",
-	"BUv5nDt41DWdWZUVJUnDziAHoB8i08OmDs9Iv83wGBxt1G6Uvc5ZM5CM5fyaFch6qiU4kAWC7lnRJ0s9",
-	"ku+8e0MK1vBoDB5vxHgM1YBgkewQI7dDNykHT2HZdr4PEGzhaWdIKAADAflQD9MVwW5X4p+UIjdCiopY",
-	"eLkvaFHIhcJASY/tStUVhsdQHRi4l1QnbTr5XRwhH8ku19K67xwhWheiBVwCh6ylg3Gpy83G7y768q2M",
-	"1gY1NU3Lm0joE2i/uyu9X/NJWTC1s85LdWCMZjzrOadXpdtUHBQoVpY6Ipa/gHKEx5Ac0BCzFPRN1atO",
-	"aXJ4RhLPKxIbnQV6CDIMzFOD0F78FsZhvsJj7T7heoW9nsUiQZFyKefMqKPgDbY/pTlPr1RieZMbj1El",
-	"iXkbTl4s4C2WhcpTys5MI14hbW0jFsEbGdHTQpaTacNUcBNfXhZUgw4PuhOuxUMz0TOSmMHg84gkMBz7",
-	"tp2M78X9XDDTOQCywrQjB8+KM4bvwuFDsHnFr1vtfd/tJlJ9bd6BS23bXN2A3sTN/YfLnXqrZPD24tSv",
-	"67adOIG3i5Cs0Vp9fEdbfgt7WPv00WDzp3Wq2HaKIVmseD62F8JW7lY04HeoMavmAjVG0KSGcNOikChb",
-	"ZnwTV2xDLD2vQyubszabXyZkLPNcLlhmDNycaQ1hpCIjGZ9w3bh2Xh/SVb+ONu9VQJM/vh9Ex2vupt2I",
-	"X3BEYdgtWsF6Aj0nr3v8SIvDz5iMqyquk1E7efq28O99Wodcm+z0rd5ELt+5iKCd1v+lCOwKlzfvELIZ",
-	"zSKz6AUTGbNoBQ2We+N9zXY3Aivk5GOrmvJ+6fj/0kZlQ5jcYrqEu5XKf2HDWanyHo8z6+0CV8GCq4YO",
-	"1+qH1bM18LzfXnz3wgb3zVgxYYjuqciY57l1FomMMJVScA2hwV6wRcG1ZgKzbi1UbX0YcdnvH6dz+A/7",
-	"luW5JH+mgpGvJMNHD+2z9bdcVWMzNdnqmJv3tjvmZlUvN1+mOYxtlEVbkMbRp7osskekujNSJR6j2gC/",
-	"Z4vK32Q2y+1BuwL/bk0xinlOueia54TmAC2i+XWD7up73O5Q3x6VeeXOyW2Y9aK72VratoMPbp8cLorb",
-	"t9rd0ha85078v6aBO639k8oCx0H/p4mEN/6Q1Nc++alkpWGXB0JqsmS6Uq8PI2tKRZUFc9C0XKBGSixC",
-	"zuuS8lNZZLipuS10ULtBcGzZurdjgSme6CBPgAwTouhSAXM/gOz9ym1e9Qf8X9uSAXCDEZoaWXJYj5LB",
-	"+a64XMzJcC3Ww2bse2sVnu+tR6L64ju6JIItFCphdw/Ia7mRvIOAb17YVkFPkb1OMVIMjPEWF2JlpW9z",
-	"mpxR/6kCMGrhDPekidwuFuGG6//qoj+82Xcre9NZrt2V7n5pr8qZvxm03UEkIihTW9BH7+bb9TXu68o7",
-	"s7ZRv1PHm8zF29JfYzvCK+RtFv6N9SDu7J2CkJ9GmI/zMa4u582OyvOP6YZs2sXhSG5cGVnor43qW49/",
-	"rcWjNKeBQPgVXaRUQK4CpDiQEcbyWna9LrDFnqYap669u5aLmhO6ezx9oJc45khezpmwIZHObS4rQefU",
-	"ezLn71geC7hvRb8WvuztdUTe0VNfncgdTn95b911saj5/Eiry6/NKzaSpUjbrl+/xsRW7yCtX0+vvw8i",
-	"B5ScvnsXi4LN86UxFl8/fXVhxvTV+cX54dCGN0P5qUpu27vulRtuuHvGMa5cPG/0IFUeqwYDAv/9uOYA",
-	"foC7YtdcRVVgbR9umwCtx6MLRU7BTNApW7/vOdnoUrutr2/ryZiXkbxWp2LfikUAlkTx5RY8IsgXMhog",
-	"kFxEhNnnAjPSYqG0LFhGjNJZYXaZ/coOe6ThuObO5U5VWWAgBhMTOmEAtl/f2yenm5Zjjqzyhtu7FbUV",
-	"xo5LX9uv/m63lre5YNzFexyomyuTe1GL4WkqzKBf8+KmIJJYBGeMYBBJoCWTFSUZIuSXkNMD9UToTIpJ",
-	"47KgsXnHv32PcstBel2/P1lz9cFVmyHa24EvbX/ZWxG5O/0rrufA53yjDzqgqcjz/Bult5GFn+A6EGXu",
-	"zneC64zWv9pkk1CxEpnqkSQr6Fgn5F////9dC7Q+GC0JJe4H0KMOzUvGcMXFT8gBtXX9sJ4kXmYbgUpG",
-	"SzCEs+TQNgz3iwcgxWPhHKYVA/L859CPKKoNB9wYvuOUiliMWCpnLAzT7xGIjXJTwm9WY8ed+hQLTB1v",
-	"5ISYj8OYYiQ/S26WEH2fjXwR++1aTeotqGO3MESsr1RLm1R0Vov4shPHWI96ZAgcwRkXYS+DXzu84Nb3",
-	"96t0z/XyVcFTdhsdFT40y6S50jz18sO7MW24WMr10kh++HdZFEykyx55yk3TmA2lIeVoTgttSN8lMkK5",
-	"myUGjpjZUUPqKVWsy4ViQnHNr1m+PIuFTTG1mgBGmvg4TqPI+CFBhRFFuG69yl2fx3lTZuYtcyshlnOL",
-	"gDm/Oys2ZT1p0LfYyuDM+onGcM/TGSOvGc3JM4/GsCnX8qmURcYF1ew2KcJcQHTTX795Qx6fkIxNCtbm",
-	"9Mmp5rpsZHMeP+59MTh+cmMS15NQc+o+6bfkbOVSTFYb7z7pDY6fnNycIfa41jr82Wi+md7p5hF22749",
-	"N8frvd8YGRCuNLZmzg5gekRoG2E5WjDY6nG256+eG6Uz6vyVjRQ3bOW438os7Nl9avNsV/LRMOCSPH/z",
-	"kpwcDb7wh301JZkcJM/evjZC6u2br8x//vzq7+A3NW0D4wCgjcI1wZmKyLi0FbLIjNlGvnr2nfn6b+dv",
-	"4T9/+1tyiBzFmY8Aj5GcQA5jAxi/afd1nr193XZ8j9dcP5dKyxl4Im7euFpCcNuRugnjTC6EFV4RwS8w",
-	"cqxoXuP5oOflpeI/o2+m3++e9vt9on4CsepfsCN4OR4bBv5mTlN3/RAOPQgmrmjgK5byGc3PZ2Z87UQA",
-	"j8wWzqRgSyz4lOFnduBDGyGA7l9nRo5lWbga4DYXlhwkJ2YGfbO7+K/eqfn34MmTJ70nT5LDHnmONQkh",
-	"Jp1CQcJY4HGsgBWFDLBzLXAi1OwG3ESnhY+4oEa/GucSqyPDGJpUYofR79dp5aD/yw+D7pMff+h3n/z4",
-	"vh8NTj4cHsRxD/8eRCcfDv+/rXS0piKrT+/0EMQJJE//RyZnlAsz86frZSI4EVB3F0w1QjHaUJZCp52r",
-	"11orvXxSu0Q4bpuIu0DfUTfD2gTM2gQVxmZV6RPyeWGr4DiXAiqQA9iYimKBieMWC8QQwBkaVOb/aQW/",
-	"YNkJ8gzcYNihK41HXGz/+avnFWa/mtJ5q2PLhwlsRDD5ium2O1JsoE0IwFftzBWiDhcQ/VpIMcHA2Xkh",
-	"JwWd2RR+cGtNIFSWKgdtDXA/QwjVAwsUvC5a5gywEykwZvPukmQSlu9KyAWeylQ7I//bi4tXHj/IVhHv",
-	"kWcWvRq2GoHzUllklbf96bfn33/z7MXLb3qxiMUv2NcvxLbzC5kxKswp+yUWv3S7Xf//zbvJKrcmvxDD",
-	"xn8h52srnXLlkIqiWtVTslr0NKhv6h0VIaRMWN4URxRiCOJgBuQX8r102IGteHykBseHDfm6fNjKMfkF",
-	"9s98MqNL6D2TSIUHzVJ5Rn3lYnLo2qqyTKCtExwRFNrz1agalapgusK+NKd66tqaMT2VGSSuUPQTY6On",
-	"doBQARox2AD/ygy0QpjDr89Icm6+TTA/soo/nVLl+mkvH4p9PYH9bdTh5GqLGpx10NF29E87gJXCFND3",
-	"wG1EazUK8h3/sqKENngkbOS00YhZpBZYIttSAx4Pmjg6sk34ymEW+M3zJgsqRltB/qKbTKXDdXuAYGL1",
-	"/lfXfEEVws9ZS3kdCp3vJYR6qzceOLvWAZMZ+mcZt+APNfi6yBvplHhfgrH3IudyMc/crR9V2k/cmc6X",
-	"9ZOzMi5bx7jKVahlN/qxTuk182S1mvq1bspBcgP24r7d3EsLHi92Y47OSrGFM7JYD4brdyksUGQaOwU+",
-	"e1EVREHn0pl1z+LhnAG8Cpw6zjLXWAu8OLZ4HLR4I8w3OXAA3xEJgL0PtzjgPkd0HXz3LzVXVVuprAZS",
-	"bFhDtV5SqMkrO9H6csttlXDWQ7etQGauBY1sQimuEneo9Yc/tqM6r5SqagOLr3ns2pawXTG02tBuHl+H",
-	"6LRR1wKt6UMr7t379tgv9g5C5bi9dEALNdkeIw9DI81nGByZ1HXsuxVs86p4WfC2FZ1VUbfNyRm6B9YC",
-	"GiKTRr8nT0P1D8CEaQFy+czwc5KYaTQmsLGifTOo6ObrfdjJauBtO9WmEn+dS1mcF4zexudrviW0YJQc",
-	"yAJV5pyKDNGh5rk09rV5fOijkErB9ao3yvzaAgz2U0kLZvQeiGopiMIfxswCqFguo34yxhWY4PUoL/h9",
-	"ZWsrFFb35uPNuEXwf63XQ2scU9hLhFNrW/gXjGY7+/dAHzlIpdA01YcNSICgeIJ5o6AZT6FojWL5GE2N",
-	"grFYIEpWBPprfs0yMmUFGxoTYtAjf/iDTenHywnM2e/94Q+VBeRMRqMtwbtDEttE8bhj0TwIcd+ah+i1",
-	"ijsJyjeM6fBizigaQUsQ8gcAhDxn0JKhG29L+lzwqnn3hRmxkBaSILj91AsJ7aCXZ+gwC2wcogUis9V+",
-	"OLgBGM1svhMTOvnXf/33YXNaiUVHC8Ii8cKKHCQ4XfgMtwQnDJ+7eTxonYGtFu7MS5ZOpa/t6CrO4yhg",
-	"CtYKN+aRX5bmMgbbWNuKXiyOcLcB1wFeE1KzGzfbvBoFewhjca/YzyMyknoKGGeG9ed0xPJuzq8YWcgi",
-	"UzfuCw6lAHdEofFbDNeYFLKcgzoqMqIYLdJp5HrERgrGMCobfuyR8wadmRXH96EHSANG4HemImjCsG1d",
-	"FgIMbC2JGU4vFsdmmRCIw15yWbvAWFx2rUphTHQ5xrk7/PCh4ftwK4BjpPM5o4XCfH+rO9dWGTcLjMqk",
-	"9tbqcp+FWb1md6DngxC905rKh84rA6PHE6UIzReG/ucFA70fwkYccVrUQOvQQ8cf2EaSaJbn0ETcoSMF",
-	"Rx6LesUdyMSIO+CLMGvCM0WuGJsTXbmbklToy8T0OubvyEHcsawMUZhzPXV5irGorGsF9etZZte99V6p",
-	"uny58ZrPvraCSLYGe83nm7jE9oO3F08j8vrrp+T4+PjJYY+8YXChVk/RbyIGndjovcHp8HiHJOIU/N+X",
-	"Y+8Av3FqobP8Q2RdjNvlGGwTyVtlf2xzn+ruUeF0bXwZXvoQdeZTKTY2/Qpe+hB1kDw2vf4G39o66NfM",
-	"MwAf2xGVYhcsijpA2U0UCNiWFnj9U5LgDQHPzoONWxb5A2jbCCOicQPsWjqSaFL3bnBnZhlvC3UGaUAY",
-	"jIUXGjZmmVzwmYWKdxldlvl6BNYHyhi5irVebd8zXBgIvMvRsj0JCb2xdss5w/SJec6BEg6cCImcqiML",
-	"r7cchoiEaMgL2cAj9Fu2MU+LB0i5N9H9KrQuhNgVfEcclzfwySujwK6k87Tk89w/Blr7diA9OSGxPhZ+",
-	"cLQNbts2UGvASCzAWtTRP29kUnzG/gGM8wY4Nr+b0GJAg27yfs/8MDeezo8YiVbnAltHopnP7oC4gihq",
-	"ieGDVm0GXpg0oNXtybPh80Z3igUaFjXLyuhUzmDokYSj3eFZocNZ8OwQsJ5ziZfUFcsfEooOccz0YBYA",
-	"DEPehM2PdQphLIB9RGhu2Np1m6/x76xxfTp1Zq+i3IeK0g5Hgzux7mB95OO+2yn/xvCvL5dtTjwUoHJs",
-	"WbfDavd5K1aW1txMXpGpaTg/tkrOFelh9eeWoZgReNQHMI9uRn2AFAZ/81KZVYOj45PTho/R/96AgBB6",
-	"y9xwM+w7pf9iIm+V7usiCMFrVm0AFyQxe5mQAwolnf9Mr+kbaJGAOH+gLNB+VJs4/jYkIjmM0ID3jceC",
-	"i7p7LEgzNsMoSot5Scm4LGwZDHBcr0Oe3Sn9GOn1c885NrNwkIK7uysttCb1KQoeENID3bXEJsI7bRmf",
-	"t7el58EUtkFP7AQgjrdBXLwBfRoncXTRf3KndD4/o2CgUbB2WxlRbuh3zPC3LMzFAH+S7P4aYf6POGah",
-	"cbP7ZcyKDQJo81aj7xGEHXUavdEy4d/KgapBQcoZOhKoRvloUXNtXKtilUnsksv73g3Og+oX4CwUUjBb",
-	"spkk7z8kPsmsGkS7Xlk2Eq9ONmYWMZG1nbLj7nFl5/2xPxhCROEO5vdmLdUXOIBUhjWD6N9uEM30XegB",
-	"J2tD0jt+nGtJ6tapvJacbp/GG2iK26bzBortmvwg7xLDy5aht52wAqCrjBORxIHTJhbMopYaRw48ZLIc",
-	"N4p8qAa4xCrcbS1Hq5Fg419pndyt0/zxvD1Q3gKF2HPUNiM4tMs5c+kcNtznIDy8GEgUYjCbVg5b8tW3",
-	"MllqhL8NlIJ/fxsTxL3dPAFrFfBW2nfF/1riPOsXftaSrtRENNOtpmppygbQCLZABPA6kVi47Hkh1Ryh",
-	"eCxytlG7lb4M/iq0gAiEayYyCAEB27xORba5Vhq6twytHjmHGxz3wN3V8AJp5sxfDknBFKaF0xRiDRdT",
-	"mZvvQ3ryAaJuy3CFNmV27f0Ivwc/wsoB/U4KtrxFPaZ3NNUrCRArmW8JvgFn2KdGxAIPUlRLZbDG4tDm",
-	"JpB6aoILooOKXTOpdCxcosW4MLxeCkUO+r0B+SPp947Iv/7P/5v0e8eHNu/CVhOAoCDIBYVAOWO+61gs",
-	"KMbQ9cI4QHMIIQ7fWMGCWCXHokbYUAA3zwcqFjMuMA/Bwywp/nOQIASuwHmV5rMkB0duQUAXj8Wzt69h",
-	"tG/ffGUUOkBGe/X3iBzDP7/89qtDvA/2iScgS4wu7RsyyiNFdGXfj9EBgRtgmtDBGt+iXSqozAANj9mC",
-	"FebLOc0yRDiogj/w0tqmGKJ8c/vhkgyqiSY+kSQhz96+9gkuiZnf4UoxBGozbmr5J641m7y0UgeB+jSd",
-	"m85CPafnQ9jsJvYVJIQ15aHtO2itTRQ6LKsV6w3k3wNFxmWeQ5gsaOtAq65AXcXd0yk19I7R2u7WiCym",
-	"XDOi5rSR8dYJoO/uCJT1vWOrDZCTergHoSOjzDn1MCIyz5jSWGqoNrQfOorlOUjgVM5mrEg5BSXVG531",
-	"Afc3ROFtNDxfCvY05+lVUESkBcLg66fkcf/08QPIqe0CGICFokyMbd4Nvv7TS8G60GSyqr41Xw4LN/jv",
-	"6spG9fMmE2Sl8TZ6e+Uk2wrBmQfO8ccFedYbPDqBtKE2j+YfB+C3fPTF4yd90OFdYdoxJFeIBsHB66en",
-	"p/3BkyeNGqGP6llkcfzHII3sEaSRteeN3S1te22yNphsTZk19DUfImRjuVwwZetsQvQyoo+aP6d8MoUc",
-	"gIvqmYNo4VmW2yI2ULbH/IgdehsOn8KSgk4rDCMVVsTAgOUCXbMwEL2QrlmjB1Ypf2jaW5bsRJ0yUs65",
-	"/aZURbFAme0CmZyM3sr0H4Sm/6AVKehWjBQIZGemjUu9+2d812+akb1ujpXZb9r0A8LZtJ7F2zpuC0bz",
-	"LoOod7+bzWDTIKhsNaAMIAOqRHbrCISA4UtaMIrXpVUkgr2abC0tUZXLvjHEwL72IeqMwvKnN31T1Uk1",
-	"XwWlRm/8yL0HGAX1XP08fznuDH/YZMtUH334cW2URbWN28WquTJWn2W4Wm1S27nbvwo++RB1Ktrafieq",
-	"4Pet9mFzlFy9bBSwxE2foCW0tdHmeril4cZ1zrbt4gJe3tLc8x/tFN1mafa3FOCGS1SnyNWoNseU6izA",
-	"bXnATEJuVCNSHxB3l0A4t+q3DYZ74XSTym1onYjgULQuxOAJ5vn2q4K2hxHCIM6bUDUNp2TK9dLoHAA4",
-	"7x6CEjJaxiIEpME3tengJm1htLzc1fc4csAM235wt5i+jdFziCZzOVpeOlyc7XCt65BCH1ZtjqphN9+t",
-	"GjZn9+aG7xJQt3E5fIDd1niMm0qLdqKATKr9X1mgla3Y6qx9xFiX1XO9deCL+/QuIW7IFXokAWbo40gj",
-	"kli+Z/U5WLV65FsvFltEsZG2ILbPXPnbWuX7jalKWypIv2d1pnH2nIpgeUelC+AK3XQqv6pvXsVJvyz4",
-	"ZKrJOKceFURPeZFhkmVECibktbvaP+ofHfcabo5+O/SR6/gTMKvdeVR7QJyLbHFBcfNi11JI5ottaqSY",
-	"97aLg/OBMrfO2gxK4ToGe1MMlO1nmwCzjxEv9duOfbL3o7eLewq38q5xT7iPEJtIs08T91SjxM8+7qkK",
-	"QBNXtwgvFFdkxPSCQRAnHDO8d3MazIbCVpvS/uD6IDi5gc16j46TnesvecCJXR0S93eq16yc66Bm0a9Z",
-	"qnuLgLxsFEUK2MJtbGlDip9AWgLF7ywxzVevMaH5FiEgfnuqEj6hPFo9LrcnmBWwbPvg5sndgRtXA/+k",
-	"bPh/Dgt+Hez1at0XSy6wj0zVyGZoEY6Y0ixLjH7KdUSSa84WAIbNdSwOKLnmyl4ZFQV6+mRBMnAhQbDA",
-	"jGaMUEESOR6zIsFyzeAhQpjBWCRyISpUUY8x5LruRB3bZyfqQCPmv+aTJqRO8MVaTe/2oZMVVd0yftKb",
-	"EdsGTjasqJuCJ63HtYqfrECkmiGUpchYcYm7EcUiUTIHw75gAjYaqmiMx5czWlwx3diWCs4o6gQNQUJw",
-	"jlxa4A5UTTRCKYMW1s74wlmAAa7OQnatOY/mFISVTGkxkmVBDIXcPSqhZh7eEGPoQMe4Cnd+KhG1CvC4",
-	"ZxawXYpMmoNKhV0UdCQXiOoUdbjISjMA8Gq1xAyGja0d70eDd98QShiLMJaQrIYSbrgsdHj49sPMwyMW",
-	"bCavt4013DuT9s6k34QzaUUGv7ancuUe3khkBFjpm8M3iBBVGc2REx+Ad+auZLhWJGNCzgx9oOjs10vm",
-	"9E5OjwY3413diHMVdd74aNQbQ/RTOmMw9AjAeQhEax0k56+eGyFikdDNP1+zMSsKmiNiUs1YOH/1fMXN",
-	"1cLe3lSVcXaPKQ0rYzlgSIwQnVGeWwjtxXS5vlSetcNWuabHusTQTFdWxJbFgiLHVNUL1sBeH3BEf5zS",
-	"a0ZGxrrNWM6MCqE4IjVC5IQL34Grs3D4EDm5Q3Xw5tXMraqFb2Vau8WG4Fdf2mZTybuj7Y3pzKMg3hgq",
-	"XRGMA5HeNTa8YFRtZppBR6/xgxW0aoukYtvzM4hq5LWxZG/Q0e1ufoKDIP3W3ED8n/tCb1jECk1zpVo5",
-	"1FkAMDOEj84hOxmq5kWINHvNM1Y8QHCxwzMH5AoAWXVSPz3tk9PeoDfwoNKlapaXPd3E8j6isyJkrFv7",
-	"KoKP7mTRN+oKgu3ySWz72qw/d/N+9WC0VuCnor0U85A0U+dcMQfq5NkDFQtwxUKGlDllI/kuPAZBSHOp",
-	"tUQ8eD5DbN5DY1q6QpFog9brU4Ziw9WqRGAT3wcYBmhjU2PpZVbEGivW7G9OuQhat3XbSPVRVfLLyKU5",
-	"nUWkmmYwkzFjGeRw5FLOD8ECnlFR0rxh/dYSBF3dtsziZOFo4JCbT+tmXPXqTUf+9s6JtkO14qY486A2",
-	"5ifVgnO+1pGxc9LnhVXRG9ivIQAkkoG0gczm3I+5cCmqBzOKlS+xpBst0mmjqucPnVG5BK5aMMUzJvQN",
-	"If+nuzsDKv5w2mQPrryffW60KzPloLrYjvlPkKrqUKh75LlWJLH1/y1HTKXQUMwOFEjIW2LFhFnQHxWR",
-	"MQcwRS7gNEHhIrw5CWrvMVe4RQ5jkbx/L+iMffhglPX37+FS5NL+gkcK70kWtji8qxAGJ/v9exiz+xiS",
-	"ANwfNvfP/wm2ae8vz/7uGsZUyweK4CNLwslfnv09QUjh5P374KhdloXpqIcFd6CSBs8YZLaTUQE/0YIR",
-	"iyd+FpaT8GHM1eogOOiUiwlAWj53hW5hsQm1ibVcETjQYN4MSc6F6YvRK7ydRuAlgOOVeSx8Go0itjog",
-	"JM9gVL2Qts0UmbHhZYxmrLAosrixUA5fr5Qw+vbiuxeIsoxZZWb4FsfuDKFEzTfQvi0Jx1RK5yxD2GYE",
-	"bKYpQ4LA5bCItlwMAZHW2G92ohjzR7Uu+KjUrt0zhBF9+/pF8OggmRZsDNUSi9Ri6ZKCqTLXkDbmk4mo",
-	"QHTwxKGEm38Y2tESfY2a5YlpHEvZUsP0cwr1sKAuAS6oIsm/JWd260mC58ch4C1zlhCWQ91aq9tyERtj",
-	"T+julIosZwU5SKT413/9d2KEh/0EEbuKVDFzytzU4CwhIGwB52sN5ayUDLenK3IQrkZ2asywGymZm1XD",
-	"lcDUdVwMWFZIqKvgCcEL74tSm3agRoqcM9F1P8eCz4xg4wrNQldaIkF89YcjmS0twDquiJLwrgjtUmg7",
-	"FqXInaVsqRGJRrUfRAs9bSvZ+OrFNFcSPP4Ujw7mcdEcoPFhP+EqACxhrI7z3QusUQzEicrGA4V0BrUK",
-	"uEbybM8qgYFuW8nxqX19xaC9p8vebVKK3VhcarHKy8lulSijjuVTW39WeoVxY/jGneOsYT4eJsKNNPJb",
-	"tdu9bXPnWj0xiK6vkE0akm8WE5jlnqRBLIKgNS+uGGPb5AT6Md0+CNMJeQf0vJpff4+kfiuqvCWFtcPK",
-	"rVLBjXuN9HEbJA3ML7RVUYCBumwZt+KR0V6gvA3kHRhqXW9Q7mBwBzUlnOrs5uPHoMo0ZUqNyzxf1rXo",
-	"m19tC6e+bQ3bcHeqchK+udV92dYx4Hr6iA4Lr1rvPKi7uSpsI58m9qCa5OfunKjxlJq0+dpI/xX3/23u",
-	"amv03XLH4vYOwk2HoEtAfWNz7vmYGw056Vrd6DGZsnerOIyxcGnLRmnp0jnvDh4NjrJBf7BSA3XljfoM",
-	"vziuT7Bfz17+gXZ/7nef/PjH7uEff+h3n9Du+Mf3j9sd8n7it3cWOLK+CxDULr6Ahqy4UZQ7S8yYXI3K",
-	"OpD6305Ap6e3JqCPdXm+FUrOZyLZV0+4A56u0d7bi6edFvfG8/Pvz6FWP8Ct4zE8SN5ePDWm4LPSLMlD",
-	"LBhufjifsYKn9OH3bHH5d1lcNdw+ndoHdTJ4dLKeCqAoMR6zyz8+7P74x/bDVc+V+jh13SGBrolusyI7",
-	"di9zfh85EGHeVLtOoFhaFlwv35j2cIDnc/4XtvwWvBrtpxs9HiEUxLyQytbx65FnHBwqUPfGvgo28t+6",
-	"51AD7PzVc6ykSEs9ZUJDnTcFHgcImjwD69sVrtdTNkP+zE3/2KDjW8PO31xzFQFQmIBZQehv6/mgDg8F",
-	"Wl2xF1kBXqBLoG12sZAFSf527/MKF2t1dh8A2n8sHeuhyAzs5/AxscX1yAH+mVE1HUlaZBGJO9+yfB53",
-	"CLoVSNx5Y8ZWqurKIO4cttflxsbOXz0nE37NlKvAO6Oap4SCwmtdJfimdYKh2AbdKhauPpY6jODnutMU",
-	"/HIRMf8s8LlH/uuRC7PyrnBaLMC2zbli6POYl6OcqynLLE3C1sWdaszXg14/7pADKwTJd3RJBk8iYkzn",
-	"Q+szw0JNeIeItWZt9Xh0vzk8TarXVfLqxeLlnEFkiFAVCblRo48TAuoykrzrYm0895RlQwA+htpRUrFY",
-	"cDFmReEiD8x64OQO4g5WnryGIcKUfM4KhCOAzwmDQlNZZCruRLGIrYiPyIwKOmH4/jVnC7sPGOoHVQHd",
-	"jsSdw2DQsWgdNTDSpIIfoXZpUk2KUhA6oVwoC2DCr1ksgjqYpGCGc6faFUPTEit/BbsNQWSx+Ld/I19S",
-	"xdC5JDKiCyqUIXTzECEvoEzviOVygea4dUJqSZKH14OkR14VMisBHMyXCUVcpVJhrec3PSyRVDAo65p6",
-	"+C9XSbhgc6m4luAdVJoJZdgFOppNA+avXMr5iKZXbtjnFWfgUlTDlY5YiGAMyvu7gspBwTgsk6orhhXw",
-	"HCwAnrM1TIxrcpCWRR6R76HE46ulnkoRkVffvjpExtbCn3vkS6gSBp1Zt3yasjkSqKsQlrE0h0K7uNpU",
-	"IRxN6CpMkGdBhVKQNlCfdsaMej6f55xlZJLLEc3hcl5khAGPjYVhlTSH/21nqT1yXhW7dvcEUNbcF5w2",
-	"R9rWXTvpD0itgPUZaZaWTmmeIxo2AJhVG1NrBmDXbPlq2Nq/sCUu0IQJqCruK4zUWCCBKFtybv96wzSq",
-	"EpYJmy3Hf2IddtOqmaEZGEcA/LRgeoixm9yDoyJyZRe86bDzkOxvGGGKt65AppyptrLyioCvF0RTYpXS",
-	"rlEnhrFYKdlsaCn55tlFcmb+RWs1qs1gwgoXlki5ioW9zUFn/kTIojrIrxG+ZgbB47HAeup2fdD/PCrT",
-	"K6ZD5DzTTMHGUPfafJ6xOQpWZI05FUMstv4qp4K4//sl6IuQ4OcvywLuV+c0NbRpK7EH/9f4c+3PUPz3",
-	"jaaFZoVr/FHf85eHMy5KzeDnQb/63fwAoy3kGG98aW5eOWr59Bdy1PLlM6FZMS+4wsaP+61fnq58iRzO",
-	"LvBUwjWJBgxF8oeRWZU/VB9Ui66Aq3NRylLlS0J1LP5g9iF4ec4KYjs+MMfX0Qlyp0f9h7BvtmDxkAyI",
-	"xTm0ixeRfu8Uf6utSgQAjvh7NedDc0YAIQ9nApeJBd6g0MxQVstsjFmXWsmHFxRAtOFg5xi0AHRWgXQj",
-	"w/Zwh/ZOKGBPmWsgIljc1sjvNC8zlkUkpYU5iECfXcPAX4Nba8Z1F/43GbprPigKXioNgQhA56CPtCxx",
-	"LAg5eNSPgGJkYbb/sAWuzdeAXOl0SB71DR8j5EuWUiMA4TYWjkWjBDwEZ8BYQAZyRf7wByH1H/6AQt28",
-	"qbRpCW9Ja329NsqFgHQTI+81vWK9lVWoXqrg1hDI0s9cVzS7kGWe4SabTjE/W8hFhPerEAaiJfw3stsM",
-	"rAULHnOFgfHPNYFsFwX6lWkIAnlxAf71f/xvMiAHT54A1VkCxZvtMTWHYbQEqvF3X26gph24JDNP7FYo",
-	"Yy03SaplDRRzlPBW8HdgbqM2OpW5Pzc+zLicR3AKCVlACcxwgUxPI4bHA/QvcuCXmPwJ53hI+JgI6Sps",
-	"wEraM8Ax56dHvoZgHtuquxJ2RfmhdUwcqgDkYEBm5MDqz32TUNINVUDDiSuxevSEtNZ1N+sXi1qt82Gj",
-	"QEltXaL6wsCu48IAgmkls3BpgHqMaknOw3q3a+rF2/YoOTl6Egvw7xuF7cBeu2IsgSdVGWy71wFcwBTS",
-	"wSEsz2v3RSVJAYUVZP+BgMtzSmY0N+aOYSQtyo4U7DAsPSVkZXqBumYDj60W7ncTjVFeWD0iFjaSKyJq",
-	"Rs0aLT3A9sGqOIvsOXnUP8MSPRiVvYRckFSKMZ+URj2ElVkYdh353ciXGFDp10sZQQ5aCi9AX0sqvcuw",
-	"Tqta4MAfqPqx+UPidFWHV4vpK0YDgbjOSmnFNo3xdSPV1Umg19im2h75m3DcaxsLBwB6UhPlYRG4dprP",
-	"MyscUAg7Jm1+9KzaRl1gL4CEfGCk2ZXTNkvxUyk1yw6Bh5l5emvYFyhOoJ8EVW6KWvrQ7BQXEyMNGD5G",
-	"n5CdVyxmNJ1ywbrmfNNR7qqj4zQpSXNpujB2j6HLaTmjInjXehASiztFSbJS6DxxkhRnbOGr5NiqCJVB",
-	"VBrL3q5a01gyZAbaq70qTE77x6SlXH8SBZxxDgEOmWS4uGYOQyjABkZbaJHaViEDythWhnPlkmaYFsCF",
-	"WSbDxQUVKevViSXCXA/DSCJXxpoJcyyNxb50RHABgTpuZui6NNv+9uLr7mOgYh8iZoZYQfyOSk2+f/uC",
-	"HLz9Y7/f7x8OMdgG2Rco4bCVFszZtgc83HwV2DJrisnB6J5nbDaXGuMwtVFczIPk1cs3F0m1DcqahRjW",
-	"gu5Vkvhv0yV6xcI4KQhGg/rBlRblzBylJbg6bMSTY5vm76MTMpVlodBu08XSygZ/7kwTDoIVfoCVKFjK",
-	"wFOFlfew/Qqw2vBDS6m1huwZz/gYPAB2We3SxSI5OToivJrl5RVbXhbMsPfEeqlyZlRNV6QZR+zusomi",
-	"Y5YvrXC0c09zymdV/E9QVJwUpTB8TcsZN0bqktC0kMohbCPf9XCyGZvncmkO3NAvFXpkigJWAgm6igsM",
-	"DTlM5PW7AWZWKQQCVxr+Y7YCJHdWLW1YAD4isrCCNxaUjNmiEs0B5T1ZWT0uLkvF2njvmWkI5wFTpNqf",
-	"TgUrGUpvrI5Dee5qJlJy+u6d5aaG6mbMKA7M3iRis2Z9kRYc9VcponTCiFlMIPYRgFgHXinieYnnvg2u",
-	"jldKuZxUrVDy1MWaGVMfvawjG5smSNyB3IpY+Le+KXnG4g5OLvAo2q6tiWED5rRR/rV3ccViXsgZ+Eix",
-	"6ryKggzoqPKuWnvIIZqRjGoadyy1GB278mCC9LaV+URwDWkDIW2LUZVfW2s5FgH7sJ4jW6PIr6uNmsyY",
-	"goYcOrEU124R5RijTxtDsLPY4GJFZ+WZjVezLNpiJouxgy4CgWd+d1QB+Y7m3xZBGsI039EUhIiD3w9r",
-	"GjiujpQoPO5/AIMPTpsDxRhJoPnkMPLF73erMNAj38tgEKtFFPDKIecpE4qFFwZzmk5Z96jX70Sdssgh",
-	"4ErP1fDhw8Vi0aPwuCeLyUP7rXr44vnTZ9+/eWa+6U31LA8SNCt/O1RRKTDrrzPo9Xt985qcM0HnvDPs",
-	"HPf6vWNEfJrC9dNDTyMPPVma3ydMr6uzbBRMfz/nP3LcnsJ1uGIiA9kqfDlpCF/mRSwS+xKg3gE0wmFk",
-	"K0/nrmjBDKnBRmPbUEdUmwsge+u7ct0/UH5gSNhSwbVP8s2zC1LN7OF7nn14aLQflURQgDaDeDLAFoNK",
-	"RPZz05EqZ6rn+QY+Adcz1r0AZix0voyFmzUwd0h4grwJo/TD1S3FQnDQRK2zNJg2lhuzgdV4ATEMHQoh",
-	"hyGewVQXQHGnyUhQyFY8REjCRIZVPFCoAPcAoTwp2ASdve18IRbIGCp7sgq2tiyuIgVEP63AR1BouhqU",
-	"dFIwZnX6hWOvaMkFXKpguiws+rX/+XnWGXa+YdptSgUGCXWEUJ9SAHK8SrmwS45uXbk25ysiBxW8bgs4",
-	"zwqeJ9wi/lSyYlldIlqwzepOGFNH0RSAguhbBYa2RniIrDly9m5l5GfWXIaYm6QthXSreQBa6N1n0XaR",
-	"Xm3Sw1d0wjpbvAfWJqBRO4UHGNRRv98IA2m6z6F2lx/1jRAATXLy4Xhw73tDFnODG1YFzq1pbHpecQCu",
-	"G4795uHqBx+iTqvXbpeWqo9WWlNM79aS+QBbQR2w+zzbooHqXVjWE9zBto/8Tj/8kmYO3Ak+GWz+5G1w",
-	"54QfHW/+6Gt3wwRfHD3Z/MWFlN9RsXQ+CvPd6TYzgnr/gubgKMCvthjfGzSU31ZWNgaUlLMZLZadYcdr",
-	"rjTgiQj28EOn4pM/Rp1V7czG5JgGA30A2PpaXeB7X3YvkPHDqmy0HNsymuA693UwD5KMQq3NBWNXCcZy",
-	"zKTQ0yQiNOcTgTp5on82Wpmzb/Olrz9NEiz95SF4MdrFFo+PvD3q6wNaUTtaorvYxYIQC0JpB+miFv1A",
-	"wf3L0yn4I8ICAiGK76Gval+rYA/JLw714YGrAIVIL84R4zuqsQ5C53NGi2o8uJqR1WicuxIXHiToz6yQ",
-	"zgrAqVQKEGo/8HISC1BBhjZla+bTiXG7uCIJrFQSNZy9NVnvDICgqGrA9/a6yxa6ywtGs73e8hvWW9oK",
-	"CYuJBtaBYUlAhbXz01szJHfKO9GWqoinjOfuyzVjagSGmqG4zlxOp+emB81I0Vi0hIqeEYgrtQXgR1iI",
-	"742xklcGlQShdM1N+HnrufpA2JYpvgF2v265sfgF5Kay3FOYTyRoG5crsbz16Mw5/cZ89OWy8+Gjqp81",
-	"jrBJ9QShtVc792rnb0PtfIEIw/ekctajuNf6oALx7cLD4QeWtVdtiYivxwLOGhdjfgBfRcRVlsPqYZEr",
-	"J3cIqqsv2QI1Q6ESC/owwxqiWE0earmDDEN9UMvEJzQjyCSqaGfenzWLjKJodLVWjcq+WGm36AZ2kwbn",
-	"2V7r2kbrWi0fskHzellbabc7VMOtno1g4gol8P3pYHfVVtpH7e+3thjwTsrW/Q7Xhfoita8T5L52zXbC",
-	"tYmA+FEl+fqCOGukub+usRJ9L8P3MvyTy/BX1Z3hneT45guk15g+wfCKBABbMaxlxdEQXpI6YQmxApBY",
-	"iqK0upmkqubrqDmOLNKLkbE2b8zylxZB8YIrf7fQIiHu16MdvV+XGAl4g7LQZLTskQtuZeyokFdMgAsM",
-	"ykmFQY5QRW4tx5SF3ppfuulXKbLbOPNfmv47axh8JeY/Cof3I/4UHN51BrnxLUy9SoCvcqj2PH3P0z+5",
-	"XYYgdhUrc/y8Ym/b8/OHNIMNnUvVwtQReSSEc4JQAAj49SmYLlrER/BnHLK8XE3thm0Q2FPm5GVlbuMF",
-	"wpgDjPtIsoKOdYIx6LEw7PHVyzctt/5MZMmZC7mKVlqqOgLrzd7qK5fnIheCUBvsBGHW5DyYVBA552OE",
-	"pvSahXlMR0f+g0sh9eVYliKDG4tqOSzMCg1w8nUQPQnox9CSr/RStXRmFqO+Wj4lQenGSFwUIhS0Ttpk",
-	"IW6rI5edhWEQkAgJtD+ia5Yp/aXMllvwY5cwBVEzbKGwwhlwak/lgAtkn7hqRIBsaCgeciKgdbu65t/u",
-	"GCD+oU3SVkEFLYwe7PzogQI639Fl0E2I+9IGXQG8bDdZYiGRPtQTyi0yYkOSDe5dkm191x3cgu1F2ucu",
-	"0vpbiLSnUoxzjqAVJ4MtunhFl7mk2YWUL2gBunDnZHC6zXxs6jzLvmMZp65i9snR0TYfzwuZMqWMFAxg",
-	"Pj5HqX2ehaCjd5XaRuyhuM5ZWzGFr+D3UHC7eGQHSoCOucpjaoReXcpzFYvERvtBopkRUyPm0fkPWqTN",
-	"4dC8mDJIYoKYuTb5g6ML5E+DE55sKjBAlRvFnl199uzqZPMX30v9tVGEfpecY+Us7848og0+G4Dc8YHm",
-	"hksENy1YZSXnFg+hFFptiN3sfAIrfVvdZs8gfn8M4vM744H39C6nfDc7zjX7/Cuw4eZUp9MWHwCk3Hic",
-	"86gyjWVRM/abXoIptWlCLob+wNrziE/tTfLDM8jIw0s/z3dquWF1i5a8VWydJ8C2mlT4cxD0EgtuMxha",
-	"eReC3dXY123t2dAirfYXMKHMkMAExZyftXasM1u9vXoLw9PC921leP56zNkiLe3VuN8hl95bnZ9AriAb",
-	"uGfD8yGaeOA2vpPAafc5o/0YeH9D9y2IjsomtToe+c4btQikEQursTKwcZfE/3lWRZhYVAFI7cOQyHNo",
-	"XNvAc5wmdJtWIfi7eVqhifv1tP5meLdfnz33/t1x752djL83zuvZ2L1yXue8uzGGMsiclaUeyXdDMPBd",
-	"0a854OrYsmAAb1UwkRneGAWoBd7itxf6/taOCvLmu4tXtm6ZbgN2tN+qWNjKMOBHuGJs7lAW3FimrGAV",
-	"yqUGRBiEsKQZxgMCMFUsquKgyKkhKgGDQoO5yDxjSrtA6jXexzASxMmNjx0Q8ikYt53L5vAFR0R7tr13",
-	"jXwm4Q40ZGqz6tB+Sg9JCzt2iulHUoXfMA21H2fymmFUA2IOaJu/6HXkhkclqL4FLo9YONCGKuIBghxM",
-	"a0EgARaabPhiopudMS0M9o0dyG8jwGAmRUaXdXfMd/AbmckCGE3giAmDLFqrM/f/cZs4ALckv32HjF+A",
-	"vXTYK/X7yIHfgAB0vOO+bQkjEz6W4IK8Zid0NospIReY5+7vE7gCUDuZX2NqDsQWzyQCsTWtGSiK6wD6",
-	"I/O/1yDsSh2LsDhxgLJV1Xx2EJMOcMuioWF5TY9u7APV3ZiD2IgzqJ3mCnKiAwkybeu2DleVF8qsxJSq",
-	"WCC4Wo+cr7kB2dbR9IaJ7CO6mY4+qUR6YwlnSpWDndpLo7002ruYGoKBiVohayEX9yMYXJGnVg/TV84x",
-	"BPUlxIROoMJwmLhejWlYeWdU5A03sEd05JAlMQMXjnwE5XyRRUMRfUUOaJ7D31hcPCKjpRENttXDyD7z",
-	"XF75YvYgM1rsxg3RK1g26hMo5dDR1jG6Qajenhfu/TafD2pVRbi/gsPmZqSrHZIWMXclRr2PFuk0QbUT",
-	"UV8V63LD1BTX/Jrly4gEGFEYNgMFoSKjV86pWEaxmE+hHo/IiFmUodUWF7LwqCeQPIfFlEZsAmBc7jHW",
-	"PkNgSXJgf4ekmaIU5gVMaUBO6kp4KkkSNeMJGXMsVPRPORU9NeN6+h/WZdJL5Sw57JHEDNpiHcDIE0xb",
-	"BD34/M3T589j4bqAKRmldnUdelWFWCxpEIsKfspjjCUZ1TSBqwhK/kyv6RvYIwKFXWHtTRNDWxgBYorq",
-	"QFa+pWDPemE9WocbDho2reozgEucveNKr00afQEU9LtMGDVTv59k0XOChwZJ2tbIl2NwRhrSVeQAYKNb",
-	"CfcwFq1nYNMRI3jCZBELc8KiVvp8CSTh4eAtHLNiZlKa4eAAMxsPI9C/kDgGywAcEAijWbP+LZytdVsB",
-	"K1LbjGbx3ybKwu2ukUJv6NzW5K74dICuDZzPDT5wimK95h9MR7CyZkPTGSOvGc3JMzBK62XsK3yMwenF",
-	"oD887g9PTv9h3imVlrNLrBFrmh6VGXDmzr+f9vtX3X//4rR/BZU2GaKeXOYSZ2M0T7kQWi5AhMJWd4ad",
-	"dg5mVtyc31Toy8HR8clptep/llNB3thtEVJDqN2PUQdopTPs/HEAHzz64vGTvtkbQCQEUWEGhHBfmI08",
-	"7NDUUFEg1TD1DDaJZ0xoTvOgWqiN56uVDXYrddwd9C8Gp8Ojo+Hg8T/ABK+qWduyqq5g9WAHB7Q5wptv",
-	"BD281l6t3Cczf/rbvdyKWHeMUOSuUQzhysSrdjfnL2PSlbB4pi6NtFIQVpUcautjcaysdy6qGnq1qm5G",
-	"sECbc1bYWp++2I/Th2KxKnAQRjWVNne65uXLSuTd7JIJXSwTWzfTBlVQpQBoAQV+CFWKE6iYCqQL+/KB",
-	"xtjGWl8zrOD5T5Zi/c81ecEvMFv2V7yyu1FI2aIfLWJqRbj4TGrFf0YMpH6/e9rv94n6aayr0tLLS8uh",
-	"X47HPGXkzZymrCZlqGC9TLKGjHEihQpGvpIsECgdxfIcREEqZzNWpFYS1KTM6elpf/DkSShlEOffjgbS",
-	"lnfk9fedcLzrtlSVS3zCYVXU12J5oVd/VcEI9Yt2feLEXsQOTofH/VZ94mNvuVcrnILwsWhgrZLxY50+",
-	"WrWJxjp92JGItgKq3OeM73PG9ze/nyBn3B7z2yhHW6eJY8SkLMhEyqxHnvtC8jOM8RRkxLDe4mgZaFS9",
-	"NandVoXYLq3bc5N9Svfevf35ZWXvcjy3z8aGQwFVLhXhmS9pIMeECowTcHaJMyFO+idRLKCAVr5EV6ot",
-	"6A4NZnLtxVf7ab1fEOxtVIr9wd8f/M8qVfs2R383s9o0uVV6tpIze2Fgb+DhQJGv8ReE/K9K64Jz4Iqx",
-	"ObGF28ASOyPU3jnMC6aw0OY8pynD+re23CfWI8c60QeJmTsUHQCrx7oialZZ4gtanCFmXPLDjxgJ9v4D",
-	"pmnnjBZ4kxWRJO7EnepnQm3Rv8MegZkaduZ8NVpaHwoyRDNjX7fTc0dbWHtK1UZny5q0cM8eb+3OKORM",
-	"atbEN0MWb8PGXG3T0Creyau8o4n36+SHbysJ9nnh+7zwvWX5KfLCdxdhdety27oOHgne2ppckZyLK5YR",
-	"LbHqQhViW7AcmEvULMZpv8BCywfaVoup8DSzw3Xw0DZiwrVcK6xgdGVj+iLMdDUfnB/CTg+r63UzCBUR",
-	"xZgAgVqVA7spguBVtUyfOpTgJS6DHTlenMNFgF2LNdfT7vnOcPyv3Ycfv7SO63LzDWcQK1Dt8F667A2O",
-	"zyYBcoV6A7YdcJePY34Ypr8Fp98hns5zbScZqhyL1joAvuKzqwMgaFHIhfVIiqXrYcxzCOOBUuixgOhh",
-	"iB6ayjw73DGAD0OTHPvAgT5QBGpzR7GwN77kIOeCkQEYP0eRrSRUsAnIsLlUmuZQmfwQg5qqJbNBf7G4",
-	"MeoPY/1sbcsEah1hNJ6tz57MuLjEn7HKTzKj7+wP7jI6srXMoaACBs5hlXZmS/jwquLRkNAsi0Xi/kZz",
-	"DNshOb/CYpXwr7tUKKroKe4gLPf66kQ49wsjt7x8JWOZ53KhVorZOxJiBG6+zfcYIHhQpyALIebjCMxP",
-	"7zOq6YeEMGulqMN1Uv1XlOi/ieBAX33nXgIE/7oxCBAhIuBYgLrYEg2IhVDDM+qCMogswnPXGgrYCN2b",
-	"0mIky4Jcc7a4vwi+30SdpA2DcBqiGfu6IcC8dh0AmlubugfGBUl/OaPKpv4h9yIHlGQs5TOaQ7QwMsMe",
-	"PkwO1w3W88etR/wVdnIODe8yZLBY7mHEjoF/5BE7enOsnhw8f/OSnBwNvlg7NPfq9kVc7AdPZbbF7oNo",
-	"qe/9zIj3EcsKKWeqVtXsaP1+u/ebp5PPyllnOOibwznjAv+sDioXmk0Mh9r2pKKwvykEvsZVsEzruqXl",
-	"ermOmwzsgP3f9xUdvNsR3mxp7c2rfUDpr20t3clIqts6WweY2jKgKzGmoIj4kvYRSaxKYu9KvN4eBJ6e",
-	"VfXmMzamZa5BZU78nE0zjsHZdkZUT/HvWGhJ+pjM3hI7Sg6SeTG//Nd//XdyuCGO9Heq3WMMpeN4v24o",
-	"7DinunlxZH6DeStaD4C1lAVdGFESiBugRiwJeNGJOsZgHXSGncEReV1SklFFvs5lgbYMGKyXxmCFN/r9",
-	"7uDJqTmhnsZA/HgJa8TwOJeyuKQFA0lSCsPdO+qnWTW8x6cfog7qNGaoqKcMOyen/X6/3+v3IZrTqhbD",
-	"zrO3r02P7uwqRrugiP8YdeBAGStoIbt2DLgkoDo01HYrI+mcFnq24z2Zo4Bfp4iP633rOqP7gMx9QOan",
-	"vjb7XGMq5xVzv6N6sH2IpVUQXJRlECGPFzNaoiA785cV4AdY/k6lMC5cIIW3iyatscN9ROn+nufziyi9",
-	"A3PaKrTUMqJ6dKn98c4Bpr9HVvUN0+v5VP9X0wj3bG/P9j6reNo7Mb4dr+BsV7cMrkVu+Qnia52zKIqF",
-	"dRVFJEmlLDK4XQe+Vdne4Gaik/Y43Fi4QNxDw/GhNZIVcg64McKGXMJFO/Y0DBRRH6xVu2cDrHaXHlQw",
-	"mk5dhpCHrTpIHKZjr+LwyeHvVFJg3F1NWNw+qpin7NLsX0tOrt/bWrXkFu/L0ela78stPCW/TlTxrnJx",
-	"H128jy7eu0m2DBC+X0/JBjy2ixZ546VtGCZsDBcXoGpe4hqDhQEZEqKFSXuwMAYfbwoUNs20RQp7AW9l",
-	"1aosIjGk5Zu/Rgzug6aMGNEQtEzzLgPQJPL09XfDtojoMN5MWdgzbjaaKQ239lEsrrkCULcZvYJizkSO",
-	"x6wgUgCKv1wItSFyafnrIJv9Dw1HDhd1u3Bkd7I8uOBeGu3Ntc8lGrlJvJ/aZFsrWx6+N/+53OCVf81m",
-	"8pp5NkRGTC8YE44XUwBWtgz4jIyknqIrHjxl4gpjETPJsMQVIkiGjrKdE0xajQVIeAkZy/aYCmaQCyjt",
-	"ZSa613T3vOVzUDqB4D0ciVG2fjWnULRON30ALnOnpcwpAkmikmJZT6dp/e6SmWs6B5dU2aIgvwjWp5Hp",
-	"HKrKNooyyKSThSuHDU4OrzuDvx/5FxTQMO0f2A6mVNWy5updUE1oLDSfsSFJKuU0idAhlFxztuBi4v8G",
-	"9TT513/992GPnFtOedQfAGeEEKrY7r7IyFG/b3/HQQNY3pkvKOKj2f3I6IRyYV+uyg5WsBlFFZ8VLJlh",
-	"4MTwb6gueCf2TZJXby8A5Ji78B8NgMvULLYulrbOrL3qXfCUtavnLQz/th6ialNWPUTO5AjeCRxFXtke",
-	"ho3cwiFk5uOZ5a/jFTJD2JhzbggPDgHLzurGJQBOL7BosGBYfXIvTLcRph8jGGqrzbSkbbatblHvL8b2",
-	"fr+932+DeVcpGCDu7+j/c3W2uBQ3u/2qzNDgE5DaeDvkq3QRIavbJZf35ST6jPLcZZIupktykIT1vyBs",
-	"WpYixX+aFcopF+avWCQzKkqaJ5ikqbhIGVTxijCZFcpuUiiZGRlthSltfYulyJlSsUiULFwQNaTZQdkB",
-	"rOq14IrVXY4OkIAqo4UJyD8793P8p+SCcE2ksLmZciHIARVhoRsYGCtmVOBV4rhUNPcAOFCe+ZDAFRiW",
-	"w7G3VuGOwOXVJhcnxpRGZEYFnTBMOdUFTa88RGBxxYxuFQtfSCjuDMNLQC2lzcJ1l6LBfnINKINGDwP8",
-	"fsxhRUx96KHre4B4dp4y9HUq9BwaGjmrakPYNcOLvHUu0DchWf5m0zeDdfpYWZzBQtxPIie4d5nQBWeh",
-	"c9eQ+XrXrnl6myG/xi8/rmc36G87x26Tge3VjX0e1K/jp22rchkI8hoX3EmUb5EVJXzudT0lqlXCb5Tp",
-	"hr+DaDJavRQoheA+0H+XIr4B14TOpJgYM84IZb8EiY0D4VAJqLCXm9c8Y8UDRVAvAD+JVQs0WbDRVMqr",
-	"KBZQF5vwmdHyrGPKRklaiRSRMWOZ8hd35KDSNGJRUzXIik7iNI8eOa9WjasbCwn0yDnknQF6nfddHPUH",
-	"Z+HSO/g7KSxMUeinPur3K9AlbIdrMqUqIqVwjpcDYw2DogNXl0ZbUZou1SF4N8APTt1CgRwvGCyS0W7s",
-	"mkL+rlGc1O9N1TjPsuCM/bqZZJ6sm+lkFb3j1mEIl7WX3fEw1D0yG5FLOa9B9zONgPlfh28MCR2VitkW",
-	"Oxth9a0KMOxUB2UXd1OwyLska30UHWGTe8IdzQVVNf6MJxW9T3AYg1O41yA+ucfpFjvKww09q7jqfvf2",
-	"2Xh7EMuPUP/YHrZA4bkf5fY9SKsbAwgu6BULFS05brf9hiSnmhVeP1GgeBCuYwF3VpF1H2EeoPVc1xVE",
-	"cqCYDgEMHThALEDeAjIAFIkBoC7b/mGP2CCHcJQCot2gM7kQRrIj9tgQPoNrvUBvN8qd1WJDxdhIK7hv",
-	"m9JiZqOmFROoKBRsXmqM5Aq12fDabUpRe6qYpdHD1ly+/c9XEjHvq64nbhflEQgeR397f8M+2ONzyftB",
-	"7tTipLgVF4/W3y2gbWtd7itl+khblb7FdFndA8RiMWWiPXTAsttNzC4W4TR/v8zuG6Zv5HS/pkn2QO31",
-	"9T3//GwcvFJekXJ+nwx0N+9UeMDAu4NRufph+vC9lldMfFh74fsMC2ZzcYX5lJ5XzYxlMmFYqHRRcK0Z",
-	"hJ3NKbBVvMicsoJFhifzdEoKlgJ0KOTy5TzFALKCZbxgqVZVMoW4eqCILPiEC5qTt69fAEJWLGCoUEBc",
-	"2fR4HJWL9nFjsv5O5tuG5EfQqCcSMLeoaRW15gW1CIHUf08OhCRyzoRvoDVD8MIw96dmIk3meNw/ahdv",
-	"OG1YMrMWzvcwKuRCsYJMJMzMrURtCeqc7oWvtb0uprixhABp6bbJXlBqZqwEDcih66Mgx7KYQcHKsuCd",
-	"VSjDrfnLq3KU87TJZU62/XBnJoCf3ZYV4Ne3Ywj47Tq2wNKyAMivH34MmcTXkOlKKOoMAMYtrgLu8NTp",
-	"DPfLGoCIuZhcmLPl+YLcyBcMmQ3+n/9rYIYrlNHOhCbfPP8ab3q+vfjuhT9NuaSZikidCZgDOWfCBkFU",
-	"Z69HcPUwlARPPFc2qC9fkrRgtrDO2iP5cs62UFf4jE7Ywwkf1/UUT+0jLihcfa8Q/OqVcttCNA7sU5pO",
-	"WfepFLqQecs9XL6gS0USIbuQXJ5Udzao4Vl2ZFqxOeiAF3jz0WWinBnaca0GtYj25/eez6+huq62p4nM",
-	"+TuW/0qn13L1e8H+R9PFNxki/0N4Swv8P1U1+P91cT0Xfpi/XUx2lZeTj4bK7hbgVsE8HzOKxg1sixAa",
-	"t4d7O2wfN/PrxM3ogI04Zluxlo2XCf7zbcGD6wyxRxJz9JOIJKoc/ZOlLqrUHsTEcJRYOAndIwdBHf6g",
-	"Cx9+5/lkROIQshgKJmpJlrIsKsTi7w1HMv2BVUdCYGILgtOLOxGAxpBUzpdEjqsaWFVfD7B6g/ULIeQK",
-	"y4ZGF7XztL4xnH3vMBbgiwHfmLXHTKtmpP4Li1lmWCjqcua9iJimi25KFcuMYWikCSo4RQmrgKE66ZQW",
-	"NNXou6KCJLT7s13ZfvdJQnRZCMiu1zIWxvxLuklE0hJyqx6dBN9Hfj7A0bvYymNSUJHJGZmyd7HAshVg",
-	"IVlWb3coGRdy1qVz3h08Ghxlg/4ggWAes+wwdCFt/QuIO4J2yIRfM0UStxDdf/3XfyfrsYsdrf66ESdm",
-	"vi3YNLgKDhI/CCXxTXemepYT+yfkXuEBGZkxeLn4dSFn5PzVcyMb8ZiYHiAu2z3ZIYTELdl9g/3eZUEy",
-	"qrEMAFoxMD17ECzQL1ElACONyzwHs8Jt/LCzQmU7IfrUlyNb5zn1B3MPPrwPd9iHO3wC5GJdsfatNRPg",
-	"XnXF5L0RodsBF/sz7pCLe+S5lcEg3SGvtWClwqPfdrkdyKPtbrZrfGWP4ru/lvn8UHxvc1C3B/Ft04gj",
-	"rzI5oMde2/3r+sN4/9b+ppvX8LJgf7b3Z/uzgaq9y+ne0RvrPHp5ObkNVm3lVdgEVgtWPC8QgdbWDzJC",
-	"HiW8BdeIjGUtiA+IAbPVYn+vgTutMZzbGpPexKsnLwi2IPYRybmomU+VVfh9VaDJxq0sGLu6jXn46yCc",
-	"7spO9wine6SDPdLBlgint2flxqQqt7rUDgK6fYAJeiiboS82xG/KIJhEjm0a4wuudPdt1UpCkJrrN9ul",
-	"mJTW2F295Y5FcM1NAl8reHLVjOY53sHABXHlgPUjBKjtIHwQRmqDASkZlVpDYqaxE2fYyKuXby7aRv+n",
-	"l4J1IcglwbAUrsx0MW7lm2cXZtIsH68AOoU5h7CMKqVCsIKMmU7NC3ZR7dJRt6ixCDZAESGNzKuFbLpE",
-	"yTDynhzIIgiuOozFhGnl4CBgGIouFVESbzBliWH6uBK1yM4I62Y3tjzwy69GfmLEZyOsE1T9KZ1DhNTr",
-	"r5+Sx/3Txw/aZW81E7jb3CieNHunH071LA9Eb2fYict+/zj9/2Qy1cs5I+YF+InhA6jGhj8EPeKzh8FD",
-	"/AVIY8b0VGZ/iuFaJO6Ez7mYm0Vcztmf4s4UuGDcAVr8U9xpUlHcQVXlT3HH01O9OdyJdaMLn9qfzPjw",
-	"h9qN68ZojeYZN7t4RizVwj2Hz+TbR0bcS2RE24p/+tCIaM3VXnU0jbXexQi9YLhDqL1vGBTl+Ui+C1Jt",
-	"a7zK8hJAvrPV/uHDis246IrgI1/DQGRqB/kQREGdxSKV8gqCF0RGnBJjsfYKRgTjcKUmGMtYRoQsiOGf",
-	"KFbAoOAb+H4EYqLLRCozy2pnZa75nBb68Axv7GJhDRnTJZ8ICbedYeaLGbuLCFswREE04izLKtSvVtwB",
-	"LGHRxAc6jKo8rBFLpRGBzWx9syBCYlpXxZ2baIwOtKBHvpIcwAhszhRXkDaVM6V65NyFnwYiV8gqYnQs",
-	"i4kRHjTXDKSILFCuWZdo1f9hmFQAY7Sy0zGh35A42toOfNddLBZdoJOyyC2p1KTT+xWhABA0lsg6W5t3",
-	"LwWDL8KGDPfxJAmSoesu5O7S6C0Mx/uUzNk60TzHP/4uS7LgeU4KljJ+zYAeZcHwClY5yuCKYMpfz7Y3",
-	"v63YDJLYwpN25vQsq2L9OoJzsLX4uq1JhV/fybD6zCR3QIzkQAobv364u/BudPK+cz7nf2HLb8EwMr1+",
-	"iN53zs3HKw/MgCDUFaV+nSpf+fpDvU7UKYscIhL0XA0fPqRz3sPxpFIoiQAWD68HayICCzZmBROpr8Rd",
-	"IWLNpeJaFktykECD+EZyWO9z+PBhLlOaT6XSw8f9x33o60e/VusraBwYBkJTrQ4bsmlIXFKZEYERUYwW",
-	"6TQihfVuRrGwpaCMGEFJgxzdBl5g3YjVCT+rZ6RVUVTNHn1PZLWjqpvKCN/clZdKqB4A40BxSomjJnL+",
-	"6rlRmoivFmXsSl8uCpE3vNBCpSNjik8Ey4hiRgvULMe0QOg5i0WySp1DAtSZ1Jasouh2OqkS8qjwOgT6",
-	"XYHtDmu8MXJZ2ZHR06qk7JEsNegIqP+MlmRKRdYj3/vEPGuY8FrCIXgYnIQngYAPpkq2nWkt32h1sq+D",
-	"6ifeI2s9HrxoVMKtNrNRFywWuLkVGHN9Y0ltX/WUKdbY2VhwrwvZ8Kww3FiOcQTRrXY7AMhsXYGsC/o2",
-	"nUwKNjEUTqTZ6bqyavuvgAPA/VLNeO3iOMIXNF9qniosP3MT4bctUEUjt1mBc9d558OPH/7fAAAA//8=",
+	"7P3bkhu3ljaKvgo2uyPE8kxSZB1kiRUzdpcl2ZanZKml0j8PTu9KMBMkMSsJ0AlkUbSsiL7asdbtf7Nu",
+	"11W/yHqT+SQrMAaARJLJIllVkqw2O/5/WsVMIHEYGCeM8Y33rVROZ1IwoVVr8L41YTRjBfzzNdPFonM2",
+	"0qwwf2ZMpQWfaS5Fa9D660TmjCiWSpGpiBSyFBnLSDmLCDUtyHzC0wmRgpGC/VIypcmc5zkZMkKzKdea",
+	"Zd1W1GLv6HSWs9agH7XMe7xgWWugi5JFLZVO2JSaT0+54NNyCm/pxYy1Bi0uNBuzovXhQxQOtPMSBkjz",
+	"G4+YksJ0R6Z0AYMVas4Klp0SOlRMaDKfMEFKcSnkXNRmcLLDiP/WeU01e86nXHfgf1eHez5hZFiml0zf",
+	"U0SVSlMuWEYKqllEuHCrqsiMFWTKRalZl5hGs5yKe4q0H/Qi0j/sEVmQo17vIDL/GMkCJug2RE9kqQkl",
+	"VzTnGblkC6InVBM5IlwrkubczJhmWcGUuqfseGqzftC7xcaFy/CaTSkXXIxXl+J7OSdTKhZkKgtWTVz7",
+	"FUKSUqTg44kmQs4jMqTpJdES/hvFAndYT7gyJDkgo0JOSc+8oKslG5aF0rCW8FY3FrX9fbjVTHtbzFSx",
+	"hg1/K/g7ovkUt9fSaZ1MtaXRYObuUI3KPI8FHVMuCB8RIcmoLPSEFX63uSJTmi3Pqv+gd9Q/PDo+eXDd",
+	"7EaymFKNc3pw3Iq2mC5+tfMsW53pmSA8M0QG+2HHF5nN+KWUmuERo+qSizFR5WwmC03o0FAqrxNfq9f/",
+	"4cnR347/8+QfD3988MPxi8O/fP3q0evem/55Kxy+HaHShaGvD2aEM1rQKdOW1T2m0xnlY/HsSfNBTO3z",
+	"e4pw4FvcPJlRPWlFLUGnMP+sdd0S/nvBRq1B69/uV/z2Pj5V94PPm7E9y9h0JjUT6eIvbNGwfua8loyU",
+	"gv9SMrNuhs3mcsxTmvv9blPy9u2zJxFRdHHQJYZJcqZw2amOhXsPTnxKi2IBdKXolAEnoCIjQ5ktSMFS",
+	"xq8YPB1xc0QKpmZSKOYJTijNKGxpWjCqzcZRS8LmZVkWKeuSv7CFIrQw3c808C2aprIUOhaGMR0ek4ks",
+	"C7VEoa2TUS99wHqsczh8yDrH6fFR5xE9Oez0sq+H/dHX9NGwz9yWoPiqNiVYyo5Zy9qRpe+eMzHWk9bg",
+	"8OQEaNr93TcEojUrTJ//v5/i+N1hvxPH775++vOf/r0VrRBU1HrOaLaOenJGs49EOfazMIJmOeKZJ9ds",
+	"qgglMzpmZCLzTNXO0mHPju2XkhWLanA5dBuOJ2MjWuYam0zpO8vhe71oE79/wZSiY7Zunab4GJYqIhQ5",
+	"fM4V0NOYXzFlGUDDGtq2FxvWMtjVqRpf/NTrPDrr/IN2fv35fT86OvzQvLkvi6xJBzJjVoY5SfO8zpnM",
+	"m63mFYW3m1fUNWPCLOJPLQp/wY8/Nw3sFR2z5nHBLmtplJmyEBGBc2bWESRff1n3ahqn6aJ5mP36vpv/",
+	"27j3rwo5Y4VerNv8mX3+kQ5K8HkzmjflbGaUGi7F0ynlefOYrOYTGV6VMqE7TKTSSGOKB0lPiGLjqVGS",
+	"2sl/JKAzKk0X5jk3EvdgzUQYfPOmc8ERm2mcs+ksp5q9yctx8xS0fcMokXk5XjMe8+jGw6kNAkZV0NQI",
+	"73N5yUTzsEoxLs2JHeaGSi+ZMLLDSDF7jklbFu6nnItLVEkP6mfsP6ePRn87/OHdUf79w+Ivh7P/9bU6",
+	"78///utxefYgffooa54rfO7ayQaCoX/4sC4YHtQlg+cfF51myfDBfAilJWga39DMqkbmr1QKzQT8k85m",
+	"OU+pWaP7/1QS1s1OVSHnwqOuyumUFovgmN9TxK1J1ALNANoWhSzwGxmeRVDyL7ziYxiLTEtDvfDVi7LI",
+	"jQTVeqYG9+/TGe/Sd1xOO6kUSuasm8rp/Uym6j50rf6tqUe7fX509gm5BxR/zyihtplZmw9bUzxMBhrU",
+	"aekZduaVnkqtG8AJdd+XBeoyI85yq3oyMi+kGMfCbFlEjHopR6SgYowauH+DoPZr+rB23ymh2B3oTlwR",
+	"IXVsR/LDm5c/oiHmSNnQHcoyORoxkRku7EeGyk5gdTeahk1rY9vcX21wnWW1bU9Vo3XWy/Y9mQYNRsGG",
+	"Dqp3Yd8fSzHKebrDsWk8BZU+eHHJFhdcXJSK3f4orOu2Og9nNbMbyGFJOSX3ttF04Qwpbcy+ohRmh06t",
+	"xwJt3L7Vu1t3cLoaxgzmQbI08mRlTBGRAsy7WChWXOEJpEKCRWqPX8ZmuVyYRe+Sv1KuSRI4chJvAVOR",
+	"GWPFzLA+itBIGcDP+Ja1V1RlsHhj557ytsvKwVtyd11HneGr67w5+yPb+lYWQ55lqAPc/MyOfDe3PaZh",
+	"T6Gk4oqcvXoGBAUOCZp1pMgXd3KESj2RBf+VZWRYamPwMqVIxgRnWURUmU5QmfQfhVGkNM/RiJ4XXDNi",
+	"dFeYcncvLLahvGfCaGg0f1qR0o0lhu3qAh/cXmla6i6QEIK4pwSeEpmmZWFU1DsgxDfAhjuKZ2yp9z1N",
+	"bUVTP0r9rSxFdjtyElJfjKCb21JS2FNFRD9KcDehqOQZuZcKfQEO3nt3QUXnIGXRoUcyyUD1JewdVxp1",
+	"Zq6cU69LzqpX5chJ/1jY5/ZqRXmBvleFt6TEV3SRS5qdS/mcFmgV3pwgZ9jZhZbyIofubkuYTT3W7UKn",
+	"VYINxRWBtwpjTQnS7x0/PPn6ARkuNFN3R7LrPwjkhzqqkc4zrUi7T17wbw72jHE7ciyHOU9v4tj4Hfop",
+	"wDu05Ke4ExJELxf6CpwFhPeVI1lMV0nt1huy14FupQPdev2/DH0BjB/wsFrSvDOi/1F6D5gs8BMTuNPh",
+	"Cg/DR1jzvWT8XJLx1ltnziZP2VtBryjP6TC/5e4p7O+iDDq87f4191nfQfuOWcvgtbqP7sQ5t+5qF91H",
+	"UyrMGUbN2kb7zCfcfJ8qkqyucRL5KKCCataB215i96p7Fw6yKiLrjhSNcylfULGwD9XtqMRM+gImfcHe",
+	"pYxl7PaMtrnPgEqkxBt5H8lkNko7RlwnlcM7JRX35QnXynlo4aMQHSbxyJ+9enYPf1V4WwxvYTBYLOyd",
+	"KGlzMWJGdDrX64gVTKQVx8hzOVeE0XRidZ+jHn6XxgLj1SLS7xGqiRQpi8CVC2+7Lzzo9Qgl/tVD/+5B",
+	"l5zFYkp57kLUgNBnrFBSEMHM56eMaUW4PiUUZc+I6XTCMmOlUpJLOQPztRuL9a7nvYv4E9kOb4UN82LZ",
+	"C5Zxeg6XqLc512XV48XUdHkBF7O3Pdpru71Gik9L8y9zLoQGX28wk3ed+XzeMQZApyxyF10gCzItc81n",
+	"tND34WFGNf1YEt8IDPiI/fydyva9VP+YUn2AUSZEXrHCKJZIO1wAczRLTEXKuuRHqSdcjMmcKpJJwTAY",
+	"0A27+dZtPmEiFoaz4+bCDR8TOiIsVwzDa+VoZEOOjZLvvYE5V5qc9I5OcXSxcNvDMjJkKS0VI0YIfX9+",
+	"/iqco5sg1xFR0sYlAn9XsZhQkeXM9CgFmZXFTCob77wqeaxfEd7NFzacNBYQvISW/T9ZakbTToAysCHp",
+	"dOCNJCKKmemk6v6IXrLuNDu4I0mwrAvtRUIDy/ji9TuzIgQVaff8413RQ5gaOtTvKdDh7ae58l+/7nq9",
+	"u9dwPi45vxXUXwHfVqcJerq9JlPrLIxTwTim2oU4Rsq5qKi/dc5ePYOIFVmYP+BD7icbgX1HV+dMaLtC",
+	"ZER5jgLOyDEjaGaFvOKZsUCENGM1NoQL0YKxG0kZi4JdyUsG6S1GFrrjYmYGr1oDZsX8hVB1PZGKETlC",
+	"WbgmIwYCx5wx15BVs7/Z2vqwzAqZ2sDQx9VJ2SFOMivx+VKw5FlwLQr2LAQk4s2lui5u0vd3wYSG8Ojb",
+	"HbzV/sKzVw0Sx3fvn1SwbibZf9g5mv7uEZoXjGYLN3xYuyAGbWnqggTP4GAUrFTMfshFZRl74NoA0qUY",
+	"N+zjzkPnfLd1BXw5Vs7wALcKwVxIxkegDmp3IHFxlG6gCLDIXGqP07KHjLCMaxjCxmBa7PauLqhcb9XM",
+	"XWIQuZdOZxe9/5X2hj+cDLP5o5N34/7lg/8c/ufzH+451Rw8KEaPFpLkUozNnjKSTqgYszsKtw3tR67I",
+	"nOU52I42uqlawpQWBTfcutQDsyuO6GMBVE/a2poNAxK3nrin5KnAJCXDedu8y7oRnAh1QHwsWdw6MHw+",
+	"FqtBiDWqDijBUHZEaLXVc8PUY2HWu1SV4QIuKwzUdfFWEbqWfEtBpxiXNeVKcYgettHv5kWXw7Dn91vz",
+	"+z+o4wdm8hEdOu6byfJHk31QwxaU6TcG1ugM1T2gxizjaMLbhCJutI4RzRVbDZ6eSaVp7rTFLklyLlg/",
+	"iUiScr1IgF8noIsWi4S0n715SY76Dx50+rGg+WxCO4cHwAmd/n2KvAmk9YwWGvlkErfiVoJeDl0lLZEJ",
+	"VbEQq3nM71vm661B6zlXQ2ke2SG0Bq1X562oBaNsDVr9Q/K6pCSjinyby4IZNQmndGEPW/+w1+v0H52Y",
+	"5Z4F6+E+EZzU6mthdo3NG2tMu4zjN6v5NMFgl9OKquUjdvWIfZeY4UJOR0pnXNO8nvmIsw6zes46//j5",
+	"fWMyoF+dcGpNCxUml95gluYrh/WvHBUZGeUSAyaWel9pX9un+ljtli110tBHwcZcNuRvvdGAQQDWl0hB",
+	"8MFCL+qrChtOGzZ8NY2xSsX6ya5vhBRUbXeV/iiH/2QpnPAzQfOF5qmCUJcrB/rgcynpohU1puOawRib",
+	"Da6bZpILsOAoUcxoH+hW1HzKyK+AX1GCp9V+Q8XCnLqU5kxktKh+d0E9if41wYbtt+ePyXBB7JAOuuSM",
+	"JBldJLEYsjEXilBNcpnSnEx5Jvh4gp5PQ0oLIkWQ7Z/mMr1UVpkjOVVaxeLwyKz94QmmTZ8aFlAwQvHj",
+	"6pLPVNAvZFwApoX7Mjd9YEI3N7oQhmwmc8YuE/eaFOSFFKYd1RgPoGmhXRK56TAWwLgePuj1D04JJclU",
+	"Cj1JTEuulU0Yz+gCVxX/NIzPzAHX3q1oqT0eAyu4zCCDy7xwT5EEvgt5JpAUTDXmkcAc3BbcU3Z4wFhH",
+	"hZwmEQwiYSJLoCGjRc6bmzKRYUMtE7MQOAjI6ZzIPDMLMJVKk37U6/Wqbbfc1SbsIs2ZJTSEb1bCUG6Q",
+	"FgzPV47aN1RPCimnavW0+UcRmdD8iqkqlZeaX0ZkaN8gbUq05DkLkT3MQ0MlaiLnrKgnUPa7J1EF7ZDJ",
+	"0t58hKm9dagHvJbK2ctRa9Azre1MRDkdohvwG5b5iVS55dd2upwsHHmzZ1eJK6zV7NR1M9u6XKJlxplI",
+	"2baIDGfufZA8ZjZGA6S6CV7Gyl9vKwxZCslSRhdLzB4kKRUpy3OWJadElADcMZIFq/PNw97hg07vQafX",
+	"P+89HPQOB/2jf7TCfaKadQx3akUt0wleqmEOa7O0VNvO9jG+bdoVjFYzXR7cSefw4Xm/N+iZ/7d2cCuD",
+	"4dkuQBguYXe7Fj+ad63alpX5dZtESeLfSqrtAtah7MaANmWUJzSu9bVbdO0qbNwi+O5141U2Z9S+uD3p",
+	"9Aa9/q3GpcutSecNvv0hajmDeLe08ahVzrK7Jrkl1QLgA4CoglFGFU/wc14io9oeLfEBf8RqZ6Y2mybV",
+	"xfMXp8LsyOpCUBqFstiOEQNcnATVEHmsK/VkSmieR5hUacgbrm7towgFXMFSJnS+8D2C0D4lCSpOCTZO",
+	"JlRdTGXBEmNnjiDEU2krDpeMATdQ8wfAkGxLVa9gGs80m5pFm9J3z7B1qEfSoqAL89gI/BXSOen0+nAe",
+	"duZWbn61Lu1m2JeHUuaMClDYrYb7vgarsQYdpVHoadlE9zccPO75bst8jm2WTw0sKwzPdxsFW+qnHqzY",
+	"VhT/VFyxXKK/51rKrxMThMJsK7396VqeFPRy7TADRWGHc/lX0NjBZ+nsAXfdFMIoeQWFgM4y0wviuFAs",
+	"uCLsihUL6MZoonApAHEL2KF9E4UU1xBWbSwJZlRqKVgs5Igkmo5VQtp8BNA54sCqwmbGoEeb0w/vLWZs",
+	"9cVYJMgMa+/iT/XXQWnGC+eci0uWOUAqOYpFUm1erc1w4fssWA7uqdoLA1wCmAyo2kx53uYQgcCLS2YF",
+	"TxnJCjmbQUatsTTeClUOzbYMWRYL2A2ML8SNwYbOT8KVC3ys7tFVBQ8TC/O9yIYVuk2sXMIRmU+ohofh",
+	"5gxq+xyLgqWyyBSy4JyNNABOgMce5IflzcbSsd9mWbLiuTF7ash3WC5Y4egXfjEzM+cSLihbP684ZJYO",
+	"UY1oX4p8YZem2sGQoCwpK4/GpEgbf/LZfAN/j8QzH4GTHB8eeqf4hU9ASMAStl3FImMgTa1Rh3GnQlYI",
+	"fFtJjBDfJ5QUJ8uCImohbJp9bpQf4A2WCBt0MK4nJKTjCMOKcKAWo8YvkO+ou+vIX9uW9fEfbzV8dy5r",
+	"AtaDSKWaXyFCmv3nzw0So/rk4VafRFLcoOKZdz54Kt1S+D9nNIOLgNqovt5iVB+uYeiPvSW0AzuvkCfR",
+	"za/qFt6EWr4yce/Bya7yJlYNUIxiWKWyF+EHDBEtSMFGcJ9ldKuxlHW81MNN6kTBUj7jDtZ1zcesyoqS",
+	"ZMnOIG3QD5HpYVcHp6TXZHj0DzdqN8pe56wZSMZyfsUKZD3VErRlgWCBVvTJUg/lO+/ekIIteTT6Dzdi",
+	"U4ZqQLBIdoiR26HrlIPHsGw73wcINve0MyAUgIGAfKiH6YpgtyvxT0qRGyFFRSy83Be0KORcYaCkx6Sl",
+	"6hLDY6gODNwLqpMmnfw2jpCPZJdrad13jhCtC9ECLoFD1tLBqNTlZuN3F335RkbrEjUtm5bXkdAn0H53",
+	"V3q/5eOyYGpnnZfqwBjNeNZ1Tq9Kt6k4KFCsLHVELH8B5QiPIWnTEGsV9E3VrU5pcnBKEs8rEhudBXoI",
+	"MgzMU4PQXmwL4zCt8Fi7JlyvsNfTWCQoUi7kjBl1FLzB9qc05+mlSixvcuMxqiQxb8PJiwW8xbJQeUrZ",
+	"qenEK6SNfcQieCMjelLIcjxZMhXcxBcXBdWgw4PuhGtx30z0lCRmMPg8IgkMx75tJ+O/4n4umPk4AMnC",
+	"tCMHK4szhnbh8CHYvOLXjfa+/+wmUn1t3oFLbdtd3YDexM19w8VOX6tk8Pbi1K/rth9xAm8XIVmjtfr4",
+	"DrdsC3tYa/qgv7lpnSq2nWJIFiuej+2FsJW7FQ34HVqa1fICLY1gmRrCTYtComyY8XVcsQmx9KwOCW3O",
+	"2nR2kZCRzHM5Z5kxcHOmNYSRioxkfMz10rXz+pCu+nW0eW8boNpqxM85ojDsFq1gPYGek9c9fqTB4WdM",
+	"xlUV18monTx9W/j3Pq1Drkl2+l6vI5cXLiJop/V/KQK7wuXNO2Rv8AMlEz3N7VZo9k4D70ZTlItYJGOm",
+	"l4aQ3FPWFI9sTCnolZiNmbx++uTs8fnTJ43q4fX3P9vdMKyQp4/VWtYfFk6eLGyUN4TdzScLuKup/CE2",
+	"PJYq70E5td4zcD3MuVrSCRv9unq6Bu73+/MXz22w4JQVY4ZooYqMeJ5b55PICFMpBVcTOgAKNi+41kwg",
+	"iLm22Ldw4c4LXGwF168C3DtLy16NNS57vaN0Bv9h37M8l+QHKhh5Ihk+um+frb9aqzqbqvFWvGVbEOwI",
+	"HEwXm2/wHCA5CsAt6OfwU91Q2UNRXVSpEs9ubYA/snnl5DIb6vag2Wp4t6ZyxyynXHTMc0JzwDPR/IpF",
+	"15FDjRjq+9/s4d8eJnrlEsxtpnXru5UILsAcNIvbxdr11hbs7xPYN47R7mzm2Ia3kpI1O8XZNp9UYvrp",
+	"/w8TnG/8qa6vffJLyUojBNpCarJgujJCDiJrcEaVnddetu+gAk4sQnnioAtSWWS4qbktY1G7Z3HCxl4C",
+	"xAITYfEaIYGTkhBFFwpEVhswDqrLhep7INW0LQgB9zyhQZYlB/VYIpzvimPKHFfXYz24yL63Vi380fpt",
+	"qhYv6IIINleoqt4+bLHh3vYWatDytXYVGhbZSycjm8Fl0eBorXwZ25wm5/r4VGEqtaCPO9KvbhaxcU2Q",
+	"RBUOEcY/uJW97izXbpR3D21Q5dTfn9rPQbwmqIhb0Ef3+hiENU7+yoe1tlO/U0ebjOqb0t/SdoQX7dss",
+	"/BvrZ93ZhweBUUvBUM4Tu7qc17tzzz6ms3bZexCO5NqVkYX+1ij09SjhWtTO8jSwXEBFFykVkNEBiSBk",
+	"iBHPll2vC/+xp6nGqWvvruWi5oTunnUQ6CWOOZKXM6N1YhyCvVyQlaBzNguZ8XcsjwXcSqP3D1/2Xg3E",
+	"J9ITX3vKHU4f4mCdmrGoeUZJo2O0yfAcylKkTZfU32L6r3cj1y/x19+akTYlJ+/exaJgs9wYv+T141fn",
+	"ZkxPzs7PDgY2CByKi1Vy20YErMQBgM6OY1y5nt/oZ6v8eksMCG45RjU3+T3cFbvmKqrCj3twJweYRh6D",
+	"KXIKZoKu6/qt2PFGx+NNPaJbT8a8jOS1OhX7ViwCSCmKLzegNkFWldEAgeQiIsw+F5i3FwulZcEyYpTO",
+	"CtnM7Fd20CVL7n3uLiaoKgsMV2FiTMcMShLU9/bRyablmCGrvOaOc0VthbHj0tf2q7fb3e5NrmF38bEH",
+	"6ubK5J7XIp2WFeaBdYJcE2oTi+CMEQy1CbRksqIkQx7BAnxfUHWFTqUYL12pLG3e0e/f795wkF7Xb5nW",
+	"XBBx1WSIdnfgS9tfiVdE7k7/ioM+8Mxf66kPaCryPP9a6W1k4SdwKqDM3dmlsM5o/atNyQkVK5GpLkmy",
+	"go50Qv71///ftXD09nBBKHE/gB51YF4yhisufkLa1FZtxGqheOVvBCoZLsAQzpID2zHcwrZBisfCuZUr",
+	"BuT5z4EfUVQbDrgx/IdTKmIxZKmcsjCZoUsggsxNCdusRtg79SkWmGC/lDljGoeR10h+ltwsIfpvLmXV",
+	"2LZrNam3oI7dwBCxHmAtberVaS0uzk4cI2Lq8TNwBKdchF/pf+4gjBtHOazSPdeLVwVP2U10VGholklz",
+	"pXnq5Yf3u9qgupTrhZH88O+yKJhIF13ymJuuMWdMQ2LWjBbakL5L94SiQAsMrzGzo4bUU6pYhwvFhOKa",
+	"X7F8cRoLm4hrNQGMx/HRrkaR8UOCOixQf7LptmR9tut1+as3zECFiNctwgr97qzYlPXUSt9jI4Mz6yeW",
+	"hnuWThl5zWhOnnrMik0ZqY+lLDIuqGY3SaTmAmLA/vrdG/LwmGRsXLAmp09ONdflUs7r0cPu1/2jR9em",
+	"uj0KNafOo15DZlsuxXi1886jbv/o0fH1eXQPa73Dn0vdLyfBunmEn23enuujGt9vjJ8IVxp7M2cHkE8i",
+	"tI2w2DAYbPVo5LNXz4zSGbX+yoaKG7Zy1GtkFvbsPrbZyCtZexiWSp69eUmOD/tf+8O+mrhN2snTt6+N",
+	"kHr75on5zw+v/g5+U9M3MA6AIylcF5ypiIxKW0eMTJnt5MnTF6b1387ewn/+9rfkADmKMx/hvjQ5hkzP",
+	"pfIBKzd3T9++bjq+R2su6Uul5RQ8EddvXC1tuulIXYcEJ+fCCq+IYAuMryusOyfYRh+grfiv6Jvp9Ton",
+	"vV6PqF9ArPoX7AhejkaGgb+Z0dRdP4RDD0KuKxp4wlI+pfnZ1IyvmQjgkdnCqRRsgWWxMmxmBz6wcRTo",
+	"/nVm5EiWhavwbjOGSTs5NjPomd3Ff3VPzL/7jx496j56lBx0yTOs3AiR+xTKNsYCj2MFPylkgDBs4SWh",
+	"IjugSzotfMgFNfrVKJdY+xrGsEwldhi9Xp1W2r3ffup3Hv38U6/z6Of3vah//OGgHcdd/LsfHX84+P82",
+	"0tGaurU+CdYDNSeQYv4fmZxSLszMH6+XieBEQN1dMLUUsNKERRU67VxV21ph7ePaJcJR00RcWMCOuhlW",
+	"cGDWJqiQSKt6qHDPClsFx7kUUF8eINlUFAtMr7eIKYYATtGgMv9PK/gFi3OQp+AGww+6AoLEZUCcvXpW",
+	"VTZQEzprdGz54IeNOC9PmG66uMUOmoQAtGpmrhCbOYcY4UKKMYYXzwo5LujUAh2AW2sMAcW25LaZUCaZ",
+	"GkBAI1ig4HXRMmeAMEmBMZt3FySTsHyXQs7xVKbaGfnfn5+/8ihLtkZ8lzy1GN+w1QgvmMoiq7ztj78/",
+	"+/G7p89ffteNRSx+w2/9Rmw/v5Epo8Kcst9i8Vun0/H/37ybrHJr8hsxbPw3cra2HixXDs8pqtWGJaul",
+	"YYMqsN5REQLvhEVgcUQh0iIOpk9+Iz9Kh7DYiFpIaqCF2JGvXoi9HJHfYP9MkyldwNcziVTYXi4oaNRX",
+	"LsYHrq8qFwf6OsYRQTlCX7NrqZ4XTFfYl2ZUT1xfU6YnMoP0Hop+Yuz0xA4Q6mQjUh2ghJmBVjh82PqU",
+	"JGembYJZpFWU7oQq953mIqv4rUewv0vVSrnaolJpHZq1GSPVDmClfAd8u+82orFmB3nBv6kooQlECjs5",
+	"WerELFIDeJPtaQlEELo4PLRd+PpqFh7P8yYLvUYboRCj60ylg3V7gJBr9e+vrvmcKgTps5byOqw+/5UQ",
+	"EK/eeeDsWgffZuifZdxCZNRA/iJvpFPifQnG3oucy8U8c7d+VGk/cWc6X9RPzsq4bLXnKqOjlgPqxzqh",
+	"V8yT1WqC3LopBykg+BXXdvNXGlCL8TPm6KyUpDgl8/WQwX6XwjJOprMT4LPnVdkYdC6dWvcsHs4pgNDA",
+	"qeMsc501gLBjj0dBj9eCoZO2g0GPSAB/frDFAfeZtOtAzn+ruaqaCoot4emGlWbrhZeWeWUrWl+Uuqle",
+	"0HqAuxVg0bXQmsuAk6vEHWr94Y/N2NcrBb2aIPVrHrumJWxWDK02tJvH1+FebdS1QGv60IgO+L459ou9",
+	"g9g+bi8d0EJNtkcSxFhO0wyjOZcC/25X1s6r4mXBm1Z0WsUmL0/O0D2wFtAQmTT6PXkcqn8AuUwLkMun",
+	"hp+TxExjaQIb6/4vBxVdf70PO1kNvGmnmlTib3Mpi7OC0Zv4fE1bQgtGSVsWqDLnVGSIoTXLpbGvzeMD",
+	"H4VUCq5XvVHm1wb4tF9KWjCj90BUS0EU/jBiFmbGchn1izGuwASvR3nB7ytbW2HVujcfbkZ3gv9rvB5a",
+	"45jCr0Q4taaFf85otrN/D/SRdiqFpqk+WAJOCEpMmDcKmvEUSvsolo/Q1CgYiwViiUWgv+ZXLCMTVrCB",
+	"MSH6XfLVVxb4AC8nENmg+9VXlQXkTEajLcG7AxLbdPq4ZTFPCHFtzUP0WsWtBOUbxnR4MWcUjaAnCPkD",
+	"mEaeM+jJ0I23JX3GfNW9a2FGLKQFbghuP/VcQj/o5Rk4ZAcbh2jh2mxNJA5uAEYzmxXGhE7+9V//fbA8",
+	"rcRiyAVhkXhhRdoJThea4ZbghKG5m8e9xhnYmurOvGTpRPoKmK4uP44CpmCtcGMe+WVZXsZgG2tb0Y3F",
+	"Ie42oF/Aa0Jqdu1mm1ejYA9hLO4V2zwiQ6kngARnWH9Ohyzv5PySkbksMnXtvuBQCnBHFBrbYrjGuJDl",
+	"DNRRkRHFaJFOIvdF7KRgDMPI4ccuOVuiM7Pi+D58AZKlER6fqQi6MGxbl4UAA1tLYobTjcWRWSaEK7GX",
+	"XNYuMBaXXatSGBNdjnDuDmV9YPg+3ArgGOlsxmihXCqKv8rxS4ibBUZlUntrdblPw9xnszvw5XaIcWpN",
+	"5QPnlYHR44lShOZzQ/+zgoHeD2EjjjgttqJ16KHjD2wjSTTLc+gibtGhgiOPpc/iFuSXxC3wRZg14Zki",
+	"l4zNiK7cTUkq9EVivjri70g7bllWhljVuZ64bM5YVNa1gir/LLPr3nivVF2+XHvNZ19bwW1bg1Dns2hc",
+	"+n/77fnjiLz+9jE5Ojp6dNAlbxhcqNWBDJZxlY5t9F7/ZHC0Q6p1Cv7vi5F3gF87tdBZ/iGyLsbtEh+2",
+	"ieSt0lW2uU9196hwuja+DC99iFqziRQbu34FL32IWkgem15/g29tHfRr5hlAtO2I3bELYkcdxu06CgQE",
+	"UAtP/ylJ8JqAZ+fBxi2L/AG0fYQR0bgBdi0dSSxT926gcGYZbwoIB3lLGIyFFxo2Zpmc86kF1Ld5ao75",
+	"epzae8oYuYo1Xm3fMagaCLyL4aI5awq9sXbLOcP0iVnOgRLaToRETtWRhddbDkLcRjTkhVxCbfRbtjGx",
+	"jAd4wtfR/SoAMYTYFXxHtJs30OSVUWBX0nka8nnuHimueTuQnpyQWB8L3z/cBt1uG0A6YCQWhi5q6V83",
+	"Mik+Zf8AxnkNaJ3fTegxoEE3eb9nfpgbT+dHjESrc4GtI9FMs1vg0tgcY8MHrdoMvDBZAqC3J8+Gzxvd",
+	"KRZoWNQsK6NTOYOhSxKOdodnhQ6NwrNDQMTOJV5SVyx/QCg6xDHTg1mYNAx5Ezbr1ymEsQD2EaG5YSv8",
+	"bb7Gv7XG9enUmb2KchcqSjNoD+7EuoP1kY/7bqf8O8O/vlk0OfFQgMqRZd0O0d7nrVhZWnMzeUWmpuH8",
+	"3Cg5V6SH1Z8bhmJG4LExwDy6HhsDUhj8zUtlVvUPj45PlnyM/vcloAyht0xmN8O+VfovJvJW6b4ughC8",
+	"ZtUGcEESs5cJaVMofP0DvaJvoEcC4vyesuUIotrE8bcBEclBhAa87zwWXNTdY0GasRlGUVpkUEpGZWGL",
+	"hYDjeh0+707px0ivX3rOsZmFA17c3V1pAUipT1HwsJkeDrAhNhHeacr4vLktPQumsA3GZCuAurwJLuU1",
+	"GN04icPz3qNbpfP5GQUDjYK128qIckO/ZYa/ZWEuBviTZPfXCPN/xDELjZvdL2NWbBDA5LcafZcgOKvT",
+	"6I2WCf9WDnoOynZO0ZFANcpHiy1s41oVq0xil1ze825wHtQIAWehkILZwtYkef8h8Ulm1SCa9cpyKfHq",
+	"eGNmERNZ0yk76hxVdt6fev0BRBTuYH5v1lJ9GQhIZVgziN7NBrGcvgtfwMnakPSWH+dakrpxKq8lp5un",
+	"8Qaa4rbpvIFiuyY/yLvE8LJl4G0nrJPo6gdFJHEQvokFs6ilxpG2B5aWo6VSKGoJXGIVFLiWo7WUYONf",
+	"aZzcjdP88bzdU94Chdhz1DYjOLSLGXPpHDbcpx0eXgwkCpGqTS8HDfnqW5ksNcLfBkrBv7+NCeLeXj4B",
+	"axXwRtp3JRIb4jzrF37Wkq7URDTTraZqacoG0Ag2R5z0OpFYUPFZIdUM8YEsvrhRu5W+CP4qtIAIhCsm",
+	"MggBAdu8TkW2u0YaurMMrS45gxsc98Dd1fACaebUXw5JwRSmhdMUYg3nE5mb9iE9+QBRt2W4Qpsyu/Z+",
+	"hD+CH2HlgL6Qgi1uULXqHU31SgLESuZbgm/AGfapEbHAgxTVUhmssTiwuQmknprgguigrtlUKh0Ll2gx",
+	"Kgyvl0KRdq/bJ38ive4h+df/+X+TXvfowOZd2JoLEBQEuaAQKGfMdx2LOcUYum4YB2gOIcThGytYEKvk",
+	"WNQIGwrg5nlPxWLKBeYheJglxX8NEoTAFTir0nwWpH3oFgR08Vg8ffsaRvv2zROj0AGU26u/R+QI/vnN",
+	"908O8D7YJ56ALDG6tO/IKI8UMaj9d4wOCNwA04Taa3yLdqmgfgV0PGJzVpiWM5pliHBQBX/gpbVNMUT5",
+	"5vbDJRlUE018IklCnr597RNcEjO/g5WSEdRm3NTyT1xvNnlppVoE9Wk6152Fek7Ph7DbTewrSAhblof2",
+	"20FvTaLQYVmtWG8g/+4pMirzHMJkQVsHWnVl/Crunk6ooXeM1na3RmQ+4ZoRNaNLGW+tAI/vlkBZPzq2",
+	"ugRyUg/3IHRolDmnHkZE5hlTGgsy1Yb2U0uxPAcJnMrplBUpp6CkeqOzPuDehii8jYbnS8Ee5zy9DEqt",
+	"NEAYfPuYPOydPLwHObUdAAOwAJuJsc07Qes/vxSsA10mq+rb8stheQvfrq5sVD9vMkFWOm+it1dOsq0Q",
+	"nHngHH9ckKfd/oNjSBtq8mj+qQ9+ywdfP3zUAx3ele8dQXKFWCI4eP3k5KTXf/RoqZLqg3oWWRz/KUgj",
+	"ewBpZM15Y7dL216brA0m27LMGvjKGBGysVzOmbLVSCF6GTFVzZ8TPp5ADsB59cxBtPAsy22pHyhuZH7E",
+	"D3obDp/CkoJOKwwjFVbEwIDlHF2zMBA9l65bowdWKX9o2luW7ESdMlLOuf0mVEWxQJntApmcjN7K9O+H",
+	"pn+/ESnoRowUCGRnpo1LvXszvmub5cheN8fK7Dd9+gHhbBrP4k0dtwWjeYdB1LvfzeVg0yCobDWgDCAD",
+	"qkR26wiEgOELWjCK16VVJIK9mmwswFEVFb82xMC+9iFqDcMisde1qarJmlZBQdZrG7n3AKOgnquf5y9H",
+	"rcFPm2yZqtGHn9dGWVTbuF2smiv29UWGq9UmtZ27/UnQ5EPUqmhr+52ogt+32ofNUXL14lrAEjc1QUto",
+	"a6PNfeGGhhvXOdv2E+fw8pbmnm+0U3SbpdnfU4AbLlGdIlej2hxTqrMAt+UBMwm5UY1IfUDcbQLh3Krf",
+	"NBjuudNNKrehdSKCQ9G6EIMnmOfbq8r+HkQIgzhbhqpZckqmXC+MzpEBnJJ9CErIcBGLEJAG39TmA9dp",
+	"C8PFxa6+x6EDZti2we1i+jZGzyGazMVwceFwcbbDta5DCn1YtTmqjt18t+rYnN3rO75NQN3G5fABdlvj",
+	"MW4qwNqKAjKp9n9lgVa2Yquz9hFjXVbP9daBL67pbULckCt0SQLM0MeRRiSxfM/qc7Bq9ci3biy2iGIj",
+	"TUFsX7jyt7XK9ztTlbZUkP7I6szS2XMqguUdlS6AK3TdqXxS37yKk35T8PFEk1FOPSqInvAiwyTLiBRM",
+	"yCt3tX/YOzzqLrk5es3QR+7Dn4BZ7c6jmgPiXGSLC4qbFbsWjDIttinqYt7bLg7OB8rcOGszKBjsGOx1",
+	"MVD2O9sEmH2MeKnfd+yTvR+9WdxTuJW3jXvCfYTYRJp9mrinGiV+8XFPVQCauLxBeKG4JEOm5wyCOOGY",
+	"4b2b02A2lOvalPYH1wfByQ1s1jt0nOxcMMoDTuzqkLi7U71m5dwHahb9mqW6swjIi6VKTQFbuIktbUjx",
+	"E0hLoPidJaZp9RoTmm8QAuK3pyrhE8qj1eNyc4JZAcu2D66f3C24cTXwT8qG/+ew4NfBXq/WfbHkAvvI",
+	"VI1sBhbhiCnNssTop1xHJLnibA5g2FzHok3JFVf2yqgo0NMnC5KBCwmCBaY0Y4QKksjRiBUJFrUGDxHC",
+	"DMYikXNRoYp6jCH36VbUst9sRS3oxPzXNFmG1AlarNX0bh46WVHVDeMnvRmxbeDkkhV1XfCk9bhW8ZMV",
+	"iNRyCGUpMlZc4G5EsUiUzMGwL5iAjYYqGqPRxZQWl0wvbUsFZxS1go4gIThHLi1wB6oulkIpgx7Wzvjc",
+	"WYABrs5cdqw5j+YUhJVMaDGUZUEMhdw+KqFmHl4TY+hAx7gKd34iEbUK8LinFrBdikyag0qFXRR0JBeI",
+	"6hS1uMhKMwDwajXEDIadrR3vR4N33xBKGIswlpCshhJuuCx0ePi2YebhEQs2lVfbxhrunUl7Z9Lvwpm0",
+	"IoNf21O5cg9vJDICrPTM4etHiKqM5sixD8A7dVcyXCuSMSGnhj5QdPbqJXO6xyeH/evxrq7FuYpab3w0",
+	"6rUh+imdMhh6BOA8BKK12snZq2dGiFgkdPPP12zEioLmiJhUMxbOXj1bcXM1sLc3VWWc3WNKw8pYDhgS",
+	"I0SnlOcWQns+WawvlWftsFWu6bEuMTTTlRWxZbGgdDNV9YI1sNdtjuiPE3rFyNBYtxnLmVEhFEekRoic",
+	"cOE7cHUWDh8iJ3eoob58NXOjmupbmdZusSH41Ze22VTy7nB7YzrzKIjXhkpXBONApHeNDS8YVZuZZvCh",
+	"19hgBa3aIqnY/vwMohp5bawqHHzoZjc/wUGQfmuuIf4vfaE3LGKFprlSgx3qLACYGcJH55CdDFXzIkSa",
+	"veIZK+4huNjBqQNyBYCsOqmfnPTISbff7XtQ6VItl5c92cTyPqKzImSsW/sqgka3suiX6gqC7fJJbPva",
+	"rL908371YDTRNIT3N5ViHpDl1DlXzIE6eXZPxQJcsZAhZU7ZUL4Lj0EQ0lxqLREPnk8Rm/fAmJauUCTa",
+	"oPX6lKHYcLUqEdjEfwMMA7SxqbH0MitijRVr9jenXAS927ptpGpUlfwycmlGpxGpphnMZMRYBjkcuZSz",
+	"A7CAp1SUNF+yfmsJgq5uW2ZxsnA0cMhN07oZV7163ZG/uXOi6VCtuClOPaiN+Uk14JyvdWTsnPR5blX0",
+	"JezXEAASyUDaQGZz7kdcuBTV9pRi5Uss6UaLdLJU1fOn1rBcAFctmOIZE/qakP+T3Z0BFX84WWYPrryf",
+	"fW60KzPloLrYjvlPkKrqUKi75JlWJFElHHbLEVMpNBSzAwUS8pZYMWYW9EdFZMQBTJELOE1QuAhvToLa",
+	"e8wVbpGDWCTv3ws6ZR8+GGX9/Xu4FLmwv+CRwnuSuS0O7yqEwcl+/x7G7BpDEoD7w+b++T/BNu3+5enf",
+	"XceYanlPEXxkSTj5y9O/JwgpnLx/Hxy1i7IwH+piwR2opMEzBpntZFjAT7RgxOKJn4blJHwYc7U6CA46",
+	"4WIMkJbPXKFbWGxCbWItVwQONJg3A5JzYb7F6CXeTiPwEsDxyjwWPo1GEVsdEJJnMKpeSNtniszY8DJG",
+	"M1ZYFFncWCiHr1dKGH1//uI5oixjVpkZvsWxO0UoUdMG+rcl4ZhK6YxlCNuMgM00ZUgQuBwW0ZaLASDS",
+	"GvvNThRj/qjWBR+W2vV7ijCib18/Dx61k0nBRlAtsUgtli4pmCpzDWljPpmICkQHTxxKuPmHoR0t0deo",
+	"WZ6YzrGULTVMP6dQDwvqEuCCKpL8W3Jqt54keH4cAt4iZwlhOdSttbotF7Ex9oTuTKjIclaQdiLFv/7r",
+	"vxMjPGwTROwqUsXMKXNTg7OEgLAFnK81lLNSMtyershBuBrZqTHDbqhkblYNVwJT13ExYFkhoa6CJwQv",
+	"vC9KbfqBGilyxkTH/RwLPjWCjSs0C11piQTx1e8PZbawAOu4IkrCuyK0S6HvWJQid5aypUYkGtV8EC30",
+	"tK1k46sX01xJ8PhTPDqYx0VzgMaH/YSrALCEsTrOi+dYoxiIE5WNewrpDGoVcI3k2ZxVAgPdtpLjY/v6",
+	"ikF7R5e926QUu7G41GKVl+PdKlFGLcuntm5WeoVxY/jGreOsYT4eJsKNNPJbtdu97fLONXpiEF1fIZs0",
+	"JL9cTGCae5IGsQiC1ry4YoxtkxPox3TzIEwn5B3Q82p+/R2S+o2o8oYU1gwrt0oF1+410sdNkDQwv9BW",
+	"RQEG6rJl3IpHRnuB8jaQd2Codb1BuYPBHdSUcKqzm48fgyrTlCk1KvN8Udeir3+1KZz6pjVsw92pykn4",
+	"7lb3ZVvHgPvSR3RYeNV650HdzlVhO/k0sQfVJL9050SNp9SkzbdG+q+4/29yV1uj74Y7Frd3EG46AF0C",
+	"6hubc89H3GjIScfqRg/JhL1bxWGMhUtbNkpLh854p/+gf5j1e/2VGqgrb9Rn+PVRfYK9evbyT7Tza6/z",
+	"6Oc/dQ7+9FOv84h2Rj+/f9jskPcTv7mzwJH1bYCgdvEFLMmKa0W5s8SMybVUWQdS/5sJ6OTkxgT0sS7P",
+	"t0LJ+UIk++oJd8DTNdp7e/641eDeeHb24xnU6ge4dTyG7eTt+WNjCj4tzZLcx4Lh5oezKSt4Su//yOYX",
+	"f5fF5ZLbp1VrUCeDB8frqQCKEuMxu/jT/c7Pf2o+XPVcqY9T1x0S6JbRbVZkx+5lzu8iByLMm2rWCRRL",
+	"y4LrxRvTHw7wbMb/whbfg1ej+XSjxyOEgpgVUtk6fl3ylINDBere2FfBRv5b5wxqgJ29eoaVFGmpJ0xo",
+	"qPOmwOMAQZOnYH27wvV6wqbIn7n5Pnbo+Nag9TfXXUUAFCZgVhC+t/V8UIeHAq2u2IusAC/QJdA0u1jI",
+	"giR/u/N5hYu1OrsPAO0/ko71UGQGtjk0Jra4HmnjnxlVk6GkRRaRuPU9y2dxi6BbgcStN2ZspaquDOLW",
+	"QXNdbuzs7NUzMuZXTLkKvFOqeUooKLzWVYJvWicYim3QrWLh6mOpgwh+rjtNwS8XEfPPAp975L8uOTcr",
+	"7wqnxQJs25wrhj6PWTnMuZqwzNIkbF3cqsZ81e/24hZpWyFIXtAF6T+KiDGdD6zPDAs14R0i1pq11ePR",
+	"/ebwNKleV8mrG4uXMwaRIUJVJORGjT5OCKjLSPKug7Xx3FOWDQD4GGpHScViwcWIFYWLPDDrgZNrxy2s",
+	"PHkFQ4Qp+ZwVCEcAnxMGhaayyFTcimIRWxEfkSkVdMzw/SvO5nYfMNQPqgK6HYlbB8GgY9E4amCkSQU/",
+	"Qu3SpJoUpSB0TLlQFsCEX7FYBHUwScEM5061K4amJVb+CnYbgshi8W//Rr6hiqFzSWREF1QoQ+jmIUJe",
+	"QJneIcvlHM1x64TUkiT3r/pJl7wqZFYCOJgvE4q4SqXCWs9vulgiqWBQ1jX18F+uknDBZlJxLcE7qDQT",
+	"yrALdDSbDsxfuZSzIU0v3bDPKs7ApaiGKx2xEMEYlPd3BZWDgnFYJlVXDCvgOVgAPGdrmBjXpJ2WRR6R",
+	"H6HE46uFnkgRkVffvzpAxtbAn7vkG6gSBh+zbvk0ZTMkUFchLGNpDoV2cbWpQjia0FWYIM+CCqUgbaA+",
+	"7ZQZ9Xw2yznLyDiXQ5rD5bzICAMeGwvDKmkO/9vMUrvkrCp27e4JoKy5LzhtjrStu3bc65NaAetTslxa",
+	"OqV5jmjYAGBWbUytG4Bds+WrYWv/wha4QGMmoKq4rzBSY4EEomzJmf3rDdOoSlgmbLYc/4l12E2vZoZm",
+	"YBwB8NOC6QHGbnIPjorIlR3wpsPOQ7K/YYQp3roCmXKmmsrKKwK+XhBNiVVKO0adGMRipWSzoaXku6fn",
+	"yan5F63VqDaDCStcWCLlKhb2Nged+WMhi+ogv0b4mikEj8cC66nb9UH/87BML5kOkfNMNwUbQd1r0zxj",
+	"MxSsyBpzKgZYbP1VTgVx//db8C1Cgp+/KQu4X53R1NCmrcQe/N/Sn2t/huK/bzQtNCtc5w96nr/cn3JR",
+	"agY/93vV7+YHGG0hR3jjS3PzymFD09/IYUPLp0KzYlZwhZ0f9Rpbnqy0RA5nF3gi4ZpEA4Yi+WpoVuWr",
+	"qkG16Aq4OhelLFW+IFTH4iuzD8HLM1YQ++G2Ob6OTpA7Pejdh32zBYsHpE8szqFdvIj0uif4W21VIgBw",
+	"xN+rOR+YMwIIeTgTuEws8AaFZoayGmZjzLrUSj68oACiDQc7w6AFoLMKpBsZtoc7tHdCAXvKXAcRweK2",
+	"Rn6neZmxLCIpLcxBBPrsGAb+GtxaU6478L/JwF3zQVHwUmkIRAA6B32kYYljQUj7QS8CipGF2f6DBrg2",
+	"XwNy5aMD8qBn+Bgh37CUGgEIt7FwLJZKwENwBowFZCBX5KuvhNRffYVC3byptOkJb0lr33ptlAsB6SZG",
+	"3mt6yborq1C9VMGtIZCln7muaHYuyzzDTTYfxfxsIecR3q9CGIiW8N/IbjOwFix4zBUGxj/TBLJdFOhX",
+	"piMI5MUF+Nf/8b9Jn7QfPQKqswSKN9sjag7DcAFU4+++3EBNP3BJZp7YrVDGWl4mqYY1UMxRwlvB34G5",
+	"jdroROb+3Pgw43IWwSkkZA4lMMMFMl8aMjweoH+Rtl9i8mec4wHhIyKkq7ABK2nPAMecny75FoJ5bK/u",
+	"StgV5YfeMXGoApCDAZmRA6s/811CSTdUAQ0nrsTq4SPSWNfdrF8sarXOB0sFSmrrEtUXBnYdFwYQTCuZ",
+	"hUsD1GNUS3IW1rtdUy/e9kfJ8eGjWIB/3yhsbXvtirEEnlRlsO1eB3ABU0gHB7A8r12LSpICCivI/raA",
+	"y3NKpjQ35o5hJA3KjhTsICw9JWRleoG6ZgOPrRbudxONUV5YPSIWNpIrImpKzRotPMB2e1WcRfacPOid",
+	"YokejMpeQC5IKsWIj0ujHsLKzA27jvxu5AsMqPTrpYwgBy2FF6CvJZXeZVinVS1w4PdU/dh8lThd1eHV",
+	"YvqK0UAgrrNSWrFPY3xdS3V1EugubVNtj/xNOO61jYUDAD2pifKwCFw7zeepFQ4ohB2TNj96Vm2jLvAr",
+	"gITcNtLs0mmbpfillJplB8DDzDy9NewLFCfwnQRVbopa+sDsFBdjIw0YPkafkJ1XLKY0nXDBOuZ802Hu",
+	"qqPjNClJc2k+YeweQ5eTckpF8K71ICQWd4qSZKXQeeIkKc7YwlfJkVURKoOoNJa9XbVlY8mQGWiv9qow",
+	"OekdkYZy/UkUcMYZBDhkkuHimjkMoAAbGG2hRWp7hQwoY1sZzpVLmmFaABdmmQwXF1SkrFsnlghzPQwj",
+	"iVwZaybMsTQW+8IRwTkE6riZoevSbPvb8287D4GKfYiYGWIF8TssNfnx7XPSfvunXq/XOxhgsA2yL1DC",
+	"YSstmLPtD3i4aRXYMmuKycHonmVsOpMa4zC1UVzMg+TVyzfnSbUNypqFGNaC7lWS+LbpAr1iYZwUBKNB",
+	"/eBKi3JmjtISXB024smxTfP34TGZyLJQaLfpYmFlgz93pgsHwQo/wEoULGXgqcLKe9h/BVht+KGl1FpH",
+	"9oxnfAQeALusdulikRwfHhJezfLiki0uCmbYe2K9VDkzqqYr0owjdnfZRNERyxdWONq5pznl0yr+Jygq",
+	"TopSGL6m5ZQbI3VBaFpI5RC2ke96ONmMzXK5MAdu4JcKPTJFASuBBF3FBYaGHCby+t0AM6sUAoErDf8x",
+	"WwGSO6uWNiwAHxFZWMEbC0pGbF6J5oDyHq2sHhcXpWJNvPfUdITzgClS7U+ngpUMpTdWx6E8dzUTKTl5",
+	"985yU0N1U2YUB2ZvErFbs75IC476qxRROmbELCYQ+xBArAOvFPG8xHPfJa6OV0q5HFe9UPLYxZoZUx+9",
+	"rEMbmyZI3ILcilj4t74recbiFk4u8CjaT1sTwwbMaaP8a+/iisWskFPwkWLVeRUFGdBR5V219pBDNCMZ",
+	"1TRuWWoxOnblwQTpbSvzieAa0gZC2h6jKr+21nMsAvZhPUe2RpFfVxs1mTEFHTl0Yimu3CLKEUafLg3B",
+	"zmKDixWdlac2Xs2yaIuZLEYOuggEnvndUQXkO5p/WwRpCNN8R1MQIg5+P6xp4Lg6UqLwuP8BDD44bdqK",
+	"MZJA98lB5Ivf71ZhoEt+lMEgVoso4JVDzlMmFAsvDGY0nbDOYbfXilplkUPAlZ6pwf378/m8S+FxVxbj",
+	"+7atuv/82eOnP755atp0J3qaBwmalb8dqqgUmPXX6nd73Z55Tc6YoDPeGrSOur3uESI+TeD66b6nkfue",
+	"LM3vY6bX1Vk2Cqa/n/ONHLencB2umMhAtgpfThrCl3kRi8S+BKh3AI1wENnK07krWjBFarDR2DbUEdXm",
+	"Asje+q7c5+8pPzAkbKng2if57uk5qWZ2/z3PPtw32o9KIihAm0E8GWCLQSUi29x8SJVT1fV8A5+A6xnr",
+	"XgAzFjpfxMLNGpg7JDxB3oRR+uHqlmIhOOii9rE0mDaWG7OB1XgBMQgdCiGHIZ7BVBdAcWuZkaCQrXiI",
+	"kISJDKt4oFAB7gFCeVywMTp7m/lCLJAxVPZkFWxtWVxFCoh+WoGPoNB0NSjpuGDM6vRzx17Rkgu4VMF0",
+	"WVj0a//zs6w1aH3HtNuUCgwS6gihPqUA5HiVcmGXHN26cm3OV0TaFbxuAzjPCp4n3CL+UrJiUV0iWrDN",
+	"6k4YU0fRFICC6FsFhjZGeIhseeTs3crIT625DDE3SVMK6VbzALTQ28+i6SK92qT7r+iYtbZ4D6xNQKN2",
+	"Cg8wqMNebykMZNl9DrW7/KivhQBYJicfjgf3vtdkMS9xw6rAuTWNzZdXHIDrhmPb3F9t8CFqNXrtdump",
+	"arTSm2J6t55MA+wFdcDOs2yLDqp3YVmPcQebGvmdvv8NzRy4EzTpb27yNrhzwkZHmxt9626YoMXho80t",
+	"zqV8QcXC+ShMu5NtZgT1/gXNwVGArbYY3xs0lN9WVjYGlJTTKS0WrUHLa6404IkI9vBTq+KTP0etVe3M",
+	"xuSYDgN9ANj6Wl3gR192L5Dxg6pstBzZMprgOvd1MNtJRqHW5pyxywRjOaZS6EkSEZrzsUCdPNG/Gq3M",
+	"2bf5wtefJgmW/vIQvBjtYovHR94e9fUBragdLtBd7GJBiAWhtIN0UYt+oOD+5ekE/BFhAYEQxffAV7Wv",
+	"VbCH5BeH+nDPVYBCpBfniPEfqrEOQmczRotqPLiakdVonLsSFx4k6K+skM4KwKlUChBqP/ByEgtQQQY2",
+	"ZWvq04lxu7giCaxUEi05e2uy3hkAQVHVgO/tdZctdJfnjGZ7veV3rLc0FRIWYw2sA8OSgApr56e7Zkju",
+	"lLeiLVURTxnPXMs1Y1oKDDVDcR9zOZ2em7aXI0Vj0RAqekogrtQWgB9iIb43xkpeGVQShNItb8KvW8/V",
+	"B8I2TPENsPt1y43FLyA3leWewnwiQdO4XInlrUdnzul3ptE3i9aHj6p+1jjCJtUThNZe7dyrnb8PtfM5",
+	"IgzfkcpZj+Je64MKxLcLD4cfWNZctSUivh4LOGtcjHkbWkXEVZbD6mGRKyd3AKqrL9kCNUOhEgv6MMMa",
+	"olhNHmq5gwxDfVDLxCc0I8gkqmin3p81jYyiaHS1Ro3Kvlhpt+gGdpMG59le69pG61otH7JB83pZW2m3",
+	"O1TDrZ6NYOIKJfDd6WC31VaaR+3vt7YY8E7K1t0O14X6IrWvE+S+ds12wnUZAfGjSvL1BXHWSHN/XWMl",
+	"+l6G72X4J5fhr6o7w1vJ8c0XSK8xfYLhFQkAtmJYy4qjIbwkdcISYgUgsRRFaXUzSVXN11FzHFmkFyNj",
+	"bd6Y5S8NguI5V/5uoUFC3K1HO3q/LjES8AZloclw0SXn3MrYYSEvmQAXGJSTCoMcoYrcWo4pC701v3TT",
+	"r1Jkt3HmvzTfb61h8JWY/ygc3o/4U3B49zHIjW9g6lUCfJVDtefpe57+ye0yBLGrWJnj5xV7256f36cZ",
+	"bOhMqgamjsgjIZwThAJAwK9PwXTRIj6CP+OQ5eVqai/ZBoE9ZU5eVuY2XiCMOcC4jyQr6EgnGIMeC8Me",
+	"X71803Drz0SWnLqQq2ilp+pDYL3ZW33l8lzkXBBqg50gzJqcBZMKIud8jNCEXrEwj+nw0De4EFJfjGQp",
+	"MrixqJbDwqzQACdfB9GTgH4MPflKL1VPp2Yx6qvlUxKUXhqJi0KEgtZJkyzEbXXksrMwDAISIYH2Z3TN",
+	"MqW/kdliC37sEqYgaobNFVY4A07tqRxwgewTV40IkA0NxUNOBPRuV9f82x0DxD+0SdoqqKCF0YOtnz1Q",
+	"QOsFXQSfCXFfmqArgJftJkssJNKHekK5RUZckmT9O5dkW991B7dge5H2pYu03hYi7bEUo5wjaMVxf4tP",
+	"vKKLXNLsXMrntABduHXcP9lmPjZ1nmUvWMapq5h9fHi4TeNZIVOmlJGCAczHlyi1z7IQdPS2UtuIPRTX",
+	"OWsqpvAEfg8Ft4tHdqAE6JirPKZG6NWlPFexSGy0HySaGTE1ZB6dv90gbQ4G5sWUQRITxMw1yR8cXSB/",
+	"ljjh8aYCA1S5UezZ1RfPro43t/hR6m+NIvSH5BwrZ3l35hFt8NkA5I4PNDdcIrhpwSorObd4CKXQakPs",
+	"ZusTWOnb6jZ7BvHHYxBf3hkPvKe3OeW72XGu22dPwIabUZ1OGnwAkHLjcc6jyjSWRc3YX/YSTKhNE3Ix",
+	"9G1rzyM+tTfJD04hIw8v/TzfqeWG1S1a8laxdZ4A22tS4c9B0EssuM1gaORdCHZXY183tWdDi7TaX8CE",
+	"MkMCExRzftbasc5s9fbqDQxPC9+3leH5+ZizRVraq3F/QC69tzo/gVxBNnDHhud9NPHAbXwrgdPsc0b7",
+	"MfD+hu5bEB2VTWp1PPLCG7UIpBELq7EysHEXxP95WkWYWFQBSO3DkMgz6FzbwHOcJnw2rULwd/O0Qhd3",
+	"62n93fBuvz577v2H4947Oxn/aJzXs7E75bzOeXdtDGWQOStLPZTvBmDgu6JfM8DVsWXBosox6Gx8jKMs",
+	"VYShBxh5GTSQecaUdtHKhcLAwSoOEoG5YiEk4jy0k4me5pDUw97p5GAASIHhkO4pB000rpwIlqUnXeIi",
+	"IKHOGSQiuYv4fq9X+TO5QlTAWDzo9chfvoF4QuYiFDOqKWlbsGcIr3YAbYcnJxUciIo8ag8GYR+eHDv4",
+	"MWg0lKUmJ72exTGtcERshSHAj5rLQmmj7z8gw4XGjn548/LHg+rykwry5sX5K1v+TTfgY3oZ5gvsgDvm",
+	"krGZA6twWzphBavAQjUA6yASKM1iAXGVCPBV1VgFgbchTsZJ1Y8dLvMpxJqdy+bgDkdPe6G2dxx9IcEg",
+	"NGT50+rQfkr/0TXC6v57+68Le2vVKLleBiJqCYGiklEIHKRIwQSKJgxdV7HwAgqlkZaXgCM8wgiPGRNk",
+	"xt+xPMIKYhCbKLBsXSyWa3+BXaAmEBeiSPL66ZOzx+dPnyRG9EDHDp/Pf/SeikVaMFtuMYKIjlrQI+Yp",
+	"CIkwdBVUrizMuwfAqVUsKMA5WzDFFbHnlgcRXH0RPKgopuWYIeYgIq+RQ/KCfwNQPba8d8ag1DYALqdG",
+	"tGckQWyfJFrCnbUgTgC4xoQ+sLKFBVBBTnqiQMSPQWIw8OwoFgA1CXMcLhA3BSQk1om77vbgha/C86mE",
+	"wiaTx677XiLsJcLvXyK8DO7yHOVGdQ76aUXDZjXQHsN1csS5fz6Sw+kN01BheSqvGMYOIrKPtigB3hO1",
+	"dG8R1LiEi4VYOGikKq4QQglNb0G4HpZzXrrxiK6/8mjgmG/sQH4fYXxTKTK6qF96vIDfyFQWwJ6C644w",
+	"lNHnJj2wxRZtbtINLj3ckvz+rz38Auxlyt51to/P+x2ITcc77tpjZ2TCxxJcgB7ihM5mMSXkHI0jf2vP",
+	"wXBSMr/CBFjI4JlKhDtd9hlC6XlXBicy/3sFwq7UNQsqC7AsXe1907tzqtkhoCGBRax9DQGfDubGHEQg",
+	"nkKFUlf2Gq9pAM+i7grjqrrrMSsxoSoWaOZ0ydmaOINtr3PeMJF9xMucw08qkd5YwplQ5cAd99JoL432",
+	"FzlLgoGJMHLbcNG7EQyulGKjN+yJC7iEKk5iTMdQxz+Eh6nGNKgcUSryDkCwR3Tk8JsR5wKOfAQOMWTR",
+	"ac7TS0XaNM/h71LwX0oWkeEi8KkdRPaZ5/KK6Ekhy/EEZUaD/3GDlweLM34CpRw+tHUmTBAQv+eFe2/P",
+	"l4MNWRHuZ3D8X48nuQM0AGaIxqj30SKdJKh2Ira6Yh1umJriml+xfBGRAIkRg1Oh7GJk9MoZFYsoFrMJ",
+	"VL0TGTGLMrDa4lwWHlsMUtSxZOGQjQHy0j3GCqMI30za9ndITS1KYV7AxEHkpK5QtpIkUVOekBHHcoD/",
+	"lBPRVVOuJ/9hXSbdVE6Tgy5JzKAtohCMPEFwANCDz948fvYsFu4TMCWj1K6uQ7eqw44XE7GoQB49kmeS",
+	"UU0TqGdFyQ/0ir6BPSJQPh3W3nQxsOWHIHK3Dhfpewr2rBtWfXfVOUDDplUVJLhaZe+40muhGZ4DBf0h",
+	"YRnM1O8GkuGM4KFBku6SpxYVlWsFpKtIG4ozNBLuQSwaz8CmI0bwhMkiFuaERY30+RJIooqysCWLmJmU",
+	"Zjg4qEyBhxHoX0gcg2UADm6L0Wy5yjycrXVbAStS24zlEvvLWEY3C0cIvaGG4Ou+0KCGBXA+N/jAKWqO",
+	"JxC9XVmzoemUkdeM5uQpGKWtKKwpX6FQ9U/O+73BUW9wfPIP806ptJxeYCV20/WwzIAzt/79pNe77Pz7",
+	"1ye9S6hnzfCK8SKXOBujecq50HIOIhS2ujVoNXMws+Lm/KZCX/QPj45PqlX/QU4EeWO3RUgNAe0/Ry2g",
+	"ldag9ac+NHjw9cNHPbM3gPsLosIMCEE1EfNj0KKpoaJAqmGCN2wStzeuQU1uGzVfK87vVuqo0++d908G",
+	"h4eD/sN/gAnuuJcvXp67Muk7OKDNEd4cWeJBLPdq5R4y5NNHieRWxLpjhCJ3jWIIVyZetbseJQRTm4VF",
+	"DXdgDZWCsKrkUFuFkmP92jNRVaqt1U41ggX6nLHCVtT2JfWcPhSLVYGDYOWptAglNS9fViLvZhdM6GKR",
+	"2OrUtt4eVQrgjFDgh4DgOIGKqQAohy/Sa4xtrKg5xQiLf7IUq2yvQd94jpgUn/HK7lohZUtrNYipFeHi",
+	"8UoU/xWRBnu9zkmv1yPql5EGMWNfsBz65WjEU0bezGjKalKGCtbNJFuSMU6kUMHIE8kCgdJSLM9BFKRy",
+	"OmVFaiVBTcqcnJz0+o8ehVIGq+nY0QA4yI68/q5hPXbdlqo+mL/Xr0rnW8RM9OqvKhihftGsTxzbi9j+",
+	"yeCo16hPfOwt92qFUxA+Fg2sVTJ+rtNHozaxtE4fdiSireCg98gse2SW/c3vJ0Bmscf8JsrR1mAsmDIh",
+	"CzKWMuuSZ1pZpWaKKQCCDBlWNR4uAo2quwZAxaoQ24GneG6yB07Zu7e/POyTXY7n9pgncCiglrQiPPOF",
+	"g+SIUIFxAs4ucSbEce84igWUqcwX6EqdcqUw6g+riF5THKb1kUtNbKNS7A/+/uB/UYAoNzn6u5nVpsut",
+	"QFCUnNoLA3sDDweKfIu/YGGdqoA9OAcuGZsRWx4VLLFTQu2dw6xgCstZz3KaMkwpsUW14VUyn8ickXZi",
+	"5g6lfcDqsa6ImlWW+LJRp4jMmvz0M0aCvf+AYCg5owXeZEUkiVtxq/qZUFta96BLYKaGnTlfjZbWh4IM",
+	"MYeUwvrFncu6h1CiTc6WNeArnj3e2J1RyKnUbBlFFFm8DRtzFcRDq3gnr/KOJt7nQWHZVhLs0Vf26Ct7",
+	"y/JToK/sLsLq1uW21ZN8vRVra3IF+YwsI1rahHUfYluwHJhLtFzy2raA1H7S1rYmW4VanR2sK8JgIyZc",
+	"z7XyRUZXNqYvFnOo5oPzw+IOg+p6HbIzI6IYEyBQq6Kb10UQvKqW6VOHErzEZbAjx4tzuAiwa7Hmeto9",
+	"37nozWvX8OMXsHOf3HzDGcQKVDu8ly57g+OLSaRfod6AbQfc5eOYH4bpb8Hpd4in81zbSYYqx6Kx2o4c",
+	"LVXbEbQo5Nx6JMXCfWHEcwjjGbJczmMB0cMQPTSReXawYwAfhiY59oEDvaeI5jpnFRwLaedcMNIH4+cw",
+	"svX6CjYGGTaTStOcpDJjBxjUVC2ZDfoDWJb1UX8Y62crSCdQURCj8WzufjLl4gJ/xuz4ZErf2R/cZXRE",
+	"6NRWalY2cE7VYGh4VVdwQGiWxSJxf6M5hv2QnF9iSWj4123qAFb0FLcQ7WB9DUCc+7mRW16+kpHMczlH",
+	"4zQkFUdCjMDNt2mPAYLtOgVZoE4fR2B+ep9RTT8khFkrRR2sk+qfUaL/LoIDfY27OwkQ/OvGIEBEEIJj",
+	"AepiQzQglhsPz6gLyiCyCM9dYyjgUujehBZDWRbkirP53UXw/S6qEW4YhNMQzdjXDQHmtesA0Nza9Hlg",
+	"XJD0lzOqbOofci/SpiRjKZ/SHKKFkRl28WFysG6wnj9uPeIn+JEz6HiXIYPFcgcjdgz8I4/Y0Ztj9aT9",
+	"7M1LcnzY/3rt0Nyr25dKsw0ey2yL3QfRUt/7qRHvQ5YVUk5VrXbo4fr9du8vn04+LaetQb9nDueUC/yz",
+	"OqhcaDY2HGrbk4rC/roQ+BpXwWLo65aW68U6btK3A/Z/31V08G5HeLOltTev9gGln9taupWRVLd1tg4w",
+	"tSCTKzGmoIgAxuRiBv+1Kom9K/F6exB4euqLb5OMjWiZa1CZEz9n041jcLafIdUT/DsWWpIeJrM3xI6S",
+	"djIrZhf/+q//Tg42xJH+QbV7jKF0HO/zhsKOcqqXL47MbzBvResBsJay4BNGlATiBqgRC++et6KWMVj7",
+	"rUGrf0hel5RkVJFvc1mgLQMG64UxWOGNXq/Tf3RiTqinMRA/XsIaMTzKpSwuaMFAkpTCcPeW+mVaDe/h",
+	"yYeohTqNGSrqKYPW8Umv1+t1ez2I5rSqxaD19O1r80V3dhWjHVDEf45acKCMFTSXHTsGXBJQHZbUdisj",
+	"6YwWerrjPZmjgM9TKs99fetq3vuAzH1A5qe+NvtSYypnFXO/pXqwfYilVRBclGUQIY8XM1qiIDv1lxXg",
+	"B1j8QaUwLlwghbeLJq2xw31E6f6e58uLKL0Fc9oqtNQyonp0qf3x1gGmf0RW9R3T6/lU77NphHu2t2d7",
+	"X1Q87a0Y345XcPZTNwyuRW75CeJrnbMoioV1FUUkSaUsMrhdB75V2d7gZqLj5jjcWLhA3APD8aE3khVy",
+	"BrgxwoZcwkU7fmkQKKI+WKt2zwalPFx6UMFoOnEZQh62qp04TMduxeGTgz+opMC4u5qwuHlUMU/Zhdm/",
+	"hpxcv7cq9A81eF8OT9Z6X27gKfk8UcW7ysV9dPE+unjvJtkyQPhuPSUb8NjOG+SNl7ZhmLAxXFyAqnmJ",
+	"awwWBmRIiBYmzcHCGHy8KVDYdNMUKewFvJVVq7KIxJCWb/4aMrgPchW+qp5p3mEAmkQev34xaIqIDuPN",
+	"lIU942ajmdJwax/F4oorAHWb0ksG8luORqwgUgCKv5wLtSFyafF5kM3+h4Yjh4u6XTiyO1keXHAvjfbm",
+	"2pcSjbxMvJ/aZFsrW+6/N/+52OCVf82m8op5NkSGTM8ZE44XUwBWtgz4lAylnqArHjxl4hJjETOJxSQ1",
+	"IkiGjrKdE0wajQVIeAkZy/aYCmaQcyhHZia613T3vOVLUDoF1rizcCRG2fpsTqFonW56D1zmTkuZUQSS",
+	"RCXFsp7WsvW7S2au+Ti4pMoGBfl5sD5Lmc6hqmyjKINMOgkYp2LM0MnhdWfw9yP/ggIapv+2/cCEqlrW",
+	"XP0TVBMaC82nbECSSjlNInQIJVeczbkY+79BPU3+9V//fdAlZ5ZTHvb6wBkhhCq2uy8yctjr2d9x0ACW",
+	"d+oLivhodj8yOqZc2JeRJ0/AP+dgM4oqPitYMsPAoZQgFJ+9Ffsmyau35wByzF34jwbAZWoWWxcLW+zQ",
+	"XvXOecqa1fMGhn9TD1G1KaseImdyBO8EjiKvbA/CTm7gEDLz8czy83iFzBA25pwbwoNDwLLTunEJgNNz",
+	"LM0vGBYn3gvTbYTpxwiG2mozLWmbbatb1PuLsb3fb+/322DeVQoGiPtb+v9cnS0uxfVuvyozNGgCUhtv",
+	"h6rS90JWt0su78tJ9CnlucsknU8WpJ2E9b8gbFqWIsV/mhXKKRfmr1gkUypKmieYpKm4SBlU8YpcVX+j",
+	"8EDJzMhoK0xp61ssRc6UikWiZOGCqCHNDsoOYFWvOVes7nJ0gARUGS1MQP7ZmZ/jPyUXhGsihc3NlHNB",
+	"2lSEhW5gYKyYUoFXiaNS0dwD4ED1/gMCV2BYDsfeWoU7ApdXm1ycGFMakSkVULAVKlYUNL30EIHFJTO6",
+	"VSx8IaG4NQgvAbWUNgvXXYoG+8k1oAwaPQzw+zGHFTH14Qsd/wWIZ+cpQ1+nQs+hoZHTqjaEXTO8yFvn",
+	"An0TkuXvNn0zWKePlcUZLMTdJHKCe5cJXXAWOncNma937ZqnNxnya2z5cT27wfe2c+wuM7C9urHPg/o8",
+	"ftqmKpeBIK9xwZ1E+RZZUcLnXtdTohol/EaZbvg7iCaj1UuBUgjuA327FPENuCZ0KsXYmHFGKPslSGwc",
+	"CIdKQIW93LziGSvuKYJ6AfhJrFqgyZwNJ1JeRrGAutiET42WZx1TNkrSSqSIjBjLlL+4I+1K04hFTdUg",
+	"KzqJ0zy65KxaNa6uLSTQJWeQdwbodd53cdjrn4ZL7+DvpLAwRaGf+rDXq0CXsB+uyYSqiJTCOV7axhoG",
+	"RQeuLo22ojRdqAPwboAfnLqFAjleMFgko93YNYX8XaM4qT+aqnGWZcEZ+7yZZJ6sl9PJKnrHrcMQLmsv",
+	"u+NhqHtoNiKXclaD7mcaAfO/Dd8YEDosFbM9tjbC6lsVYNCqDsou7qZgkXdJ1vooOsIm94Q7mnOqavwZ",
+	"Typ6n+AwBqdwr0F8co/TDXaUhxt6WnHV/e7ts/H2IJYfof6xPWyBwnM3yu17kFbXBhCc00sWKlpy1Gz7",
+	"DUhONSu8fqJA8SBcxwLurCLrPsI8QOu5riuIpK2YDgEMHThALEDeAjIAFIkBoC7b/0GX2CCHcJQCot3g",
+	"Y3IujGRH7LEBNINrvUBvN8qd1WJDxdhIK7hvm9BiaqOmFROoKBRsVmqM5Aq12fDabUJRe6qYpdHD1ly+",
+	"/c9XEjHvq64nbhflEQgeR397f8M+2ONLyftB7tTgpLgRF4/W3y2gbWtd7itl+khTlb75ZFHdA8RiPmGi",
+	"OXTAsttNzC4W4TT/uMzuO6av5XSf0yS7p/b6+p5/fjEOXikvSTm7Swa6m3cqPGDg3cGoXH0/vf9ey0sm",
+	"Pqy98H2KBbO5uMR8Ss+rpsYyGTMsVDovuNYMws5mFNgqXmROWMEiw5N5OiEFSwE6FHL5cp5iAFnBMl6w",
+	"VKsqmUJc3lNEFnzMBc3J29fPASErFjBUKCCubHo8jspF+7gxWX8n831D8iNo1GMJmFvU9Ipa85xahEDq",
+	"25O2kETOmPAdNGYInhvm/thMZJk5HvUOm8UbThuWzKyF8z0MCzlXrCBjCTNzK1Fbgjqne+5rba+LKV5a",
+	"QoC0dNtkLyg1M1aCBuTQ9VGQI1lMoWBlWfDWKpTh1vzlVTnMebrMZY63bbgzE8BmN2UF2PpmDAHbrmML",
+	"LC0LgPz66eeQSXwLma6Eos4AYNziMuAOj53OcLesAYiYi/G5OVueL8iNfMGQWf//+b/6ZrhCGe1MaPLd",
+	"s2/xpuf78xfP/WnKJc1UROpMwBzIGRM2CKI6e12Cq4ehJHjiubJBffmCpAWzhXXWHsmXM7aFusKndMzu",
+	"j/morqd4ah9yQeHqe4XgV6+UmxZi6cA+pumEdR5LoQuZN9zD5XO6UCQRsgPJ5Ul1Z4ManmVHphebgw54",
+	"gdcfXSbKqaEd12tQi2h/fu/4/Bqq62h7msiMv2P5Zzq9lqvfCfY/mi6+yxD5H8JbGuD/qarB/6+L6zn3",
+	"w/z9YrKrvBx/NFR2twA3Cub5mFE0bmBbhNC4PdzbYfu4mc8TN6MDNuKYbcVaNl4m+ObbggfXGWKXJObo",
+	"JxFJVDn8J0tdVKk9iInhKLFwErpL2kEd/uATPvzO88mIxCFkMRRM1JIsZFlUiMU/Go5kvgdWHQmBiS0I",
+	"TjduRQAaQ1I5WxA5qmpgVd+6h9UbrF8IIVdYNjC6qJ2n9Y3h7LsHsQBfDPjGrD1mejUj9S0sZplhoajL",
+	"mfciYrouOilVLDOGoZEmqOAUJawChuqkE1rQVKPvigqS0M6vdmV7nUcJ0WUhILtey1gY8y/pJBFJS8it",
+	"enActI/8fICjd7CXh6SgIpNTMmHvYoFlK8BCsqze7lAyKuS0Q2e803/QP8z6vX4CwTxm2WHoQtr6FxB3",
+	"BP2QMb9iiiRuITr/+q//TtZjFzta/bwRJ2a+Ddg0uAoOEj8IJfFdtyZ6mhP7J+Re4QEZmjF4ufhtIafk",
+	"7NUzIxvxmJgvQFy2e7JDCIlbsrsG+73NgmRUYxkAtGJgevYgWKBfokoARhqVeQ5mhdv4QWuFynZC9Kkv",
+	"R7bOc+oP5h58eB/usA93+ATIxbpi7VtrJsC96orJeyNCtwMu9mfcIRd3yTMrg0G6Q15rwUqFR7/pcjuQ",
+	"R9vdbNf4yh7Fd38t8+Wh+N7koG4P4tukEUdeZXJAj92m+9f1h/Hurf1NN6/hZcH+bO/P9hcDVXub072j",
+	"N9Z59PJyfBOs2sqrsAmsFqx4XiACra0fZIQ8SngLrhEZy1oQHxADZqvF/l4Dd1pjODc1Jr2JV09eEGxO",
+	"7COSc1Eznyqr8MeqQJONW5kzdnkT8/DzIJzuyk73CKd7pIM90sGWCKc3Z+XGpCq3utQOArp9gAl6KJdD",
+	"X2yI34RBMIkc2TTG51zpztuql4QgNddvtksxLq2xu3rLHYvgmpsEvlbw5KopzXO8g4EL4soB60cIUNtB",
+	"+CCM1AYDUjIstYbETGMnTrGTVy/fnDeN/s8vBetAkEuCYSlcmeli3Mp3T8/NpFk+WgF0CnMOYRlVSoVg",
+	"BRkxnZoX7KLapaNuUWMRbIAiQhqZVwvZdImSYeQ9acsiCK46iMWYaeXgIGAYii4UURJvMGWJYfq4ErXI",
+	"zgjrZi9teeCXX438xIjPpbBOUPUndAYRUq+/fUwe9k4e3muWvdVM4G5zo3jS7J2+P9HTPBC9rUErLnu9",
+	"o/T/k8lUL2aMmBfgJ4YPoBob/hB8EZ/dDx7iL0AaU6YnMvtzDNcicSt8zsXMLOJixv4ctybABeMW0OKf",
+	"49YyFcUtVFX+HLc8PdW7w51YN7rwqf3JjA9/qN24bozWWD7jZhdPiaVauOfwmXz7yIg7iYxoWvFPHxoR",
+	"rbnaq46msdY7GKEXDHcAtfcNg6I8H8p3QaptjVdZXgLId7baPzSs2IyLrgga+RoGIlM7yIcgCuo0FqmU",
+	"lxC8IDLilBiLtVcwIhiHKzXBWMYyImRBDP9EsQIGBd/A9yMQEx0mUplZVjstc81ntNAHp3hjFwtryJhP",
+	"8rGQcNsZZr6YsbuIsDlDFEQjzrKsQv1qxB3AEhbL+EAHUZWHNWSpNCJwOVvfLIiQmNZVcedlNEYHWtAl",
+	"TyQHMAKbM8UVpE3lTKkuOXPhp4HIFbKKGB3JYmyEB801AykiC5Rr1iVaff8gTCqAMVrZ6ZjQ70gcbW0H",
+	"vuvM5/MO0ElZ5JZUatLp/YpQAAgaS2Strc27l4JBi7Ajw308SYJk6LgLudt0egPD8S4lc7ZONM/wj7/L",
+	"ksx5npOCpYxfMaBHWTC8glWOMrgimPLXtf3Nbio2gyS28KSdOj3LqlifR3D2txZfNzWpsPWtDKsvTHIH",
+	"xEjaUtj49YPdhffSR963zmb8L2zxPRhG5qsfovetM9N45YEZEIS6otT/fzm7nhb1YSD6VQZPCvlZfzfp",
+	"zcMe9rLInis0trENlESSuODB774kkz9Na3cX7+I0M4/MyzAzL0flMeoPbVdkdVOD60gwV10WBb3yLX5P",
+	"I4WWuMCi+Pq/0BGo2IUpJpqoxJ02Yl2l5kaqO6xr94f4i3qT2yyLYpANHXqpTbnf7XfO1in6allBY20v",
+	"ENoYvZnkphLCUJlNgQQ0o6rpCShf3SSV8FJQNo1gpsEb3TdeoG7E/MBv+URa6qKaWoyWYG4omUmP8N9N",
+	"xayE9MBdHJhOKQQ0weH4bkkTRLUo+66MclG4eSMmLSQdLdO8E6wFzSwLNGzAsUBnua1EPUdnCQ6ddeay",
+	"hOjnOEkDeVREDoF1V3ftltndSMJUNrE8LQ1ln+XNOI6A/Od8h56KdgsfcTDPP0x4NnDoKgwhw8MowY+O",
+	"Cn89aTZvND/s50j9JFZkfcWDq4kSbgrmRBesEhjctIw5DyxkcTU902wS2UrwyIV8e9a43Vhe8AvIS9Ee",
+	"Lch86oH2n+PbtOsU6yzCQdpI52TV20+LA1z5JZ140TkB+IIOd8MbjfIzPwH/mYMSRl7xwCEYXz1Oj+8A",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

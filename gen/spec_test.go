@@ -147,6 +147,7 @@ var wantOperations = []struct {
 	{"POST", "/campaigns/{id}/cancel", "cancelCampaign", false, false, false},
 	{"GET", "/campaigns/{id}/stats", "getCampaignStats", false, false, false},
 	{"GET", "/campaigns/{id}/messages", "listCampaignMessages", false, false, false},
+	{"GET", "/campaigns/{id}/messages/{message_id}", "getCampaignMessage", false, false, false},
 	{"GET", "/properties", "listProperties", false, false, false},
 	{"POST", "/properties/add", "createProperty", false, true, false},
 	{"GET", "/properties/{id}", "getProperty", false, false, false},

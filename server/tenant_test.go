@@ -21,7 +21,7 @@ func TestPublicLinkHitsAreThrottledAndBounded(t *testing.T) {
 	c := a.campaign(map[string]any{"name": "All", "template": a.template("Hi {{name}}", newsletter)})
 	a.send(c.ID)
 	a.waitStatus(c.ID, gen.CampaignStatusSent)
-	ms := a.messages(c.ID)
+	ms := a.liveMessages(c.ID)
 	open := pixelRE.FindStringSubmatch(ms[0].HTML)[1]
 	click := clickRE.FindStringSubmatch(ms[0].HTML)[1]
 
@@ -65,7 +65,7 @@ func TestLeadControlledURLIsNotWrapped(t *testing.T) {
 	c := a.campaign(map[string]any{"name": "All", "template": slug})
 	a.send(c.ID)
 	a.waitStatus(c.ID, gen.CampaignStatusSent)
-	html := a.messages(c.ID)[0].HTML
+	html := a.liveMessages(c.ID)[0].HTML
 	if !strings.Contains(html, `<a href="`+evil+`">yours</a>`) {
 		t.Errorf("the lead's URL is not sent as written:\n%s", html)
 	}
@@ -81,4 +81,54 @@ func TestLeadControlledURLIsNotWrapped(t *testing.T) {
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.com/offer" {
 		t.Fatalf("the tracked link: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+}
+
+// A token is the recipient's credential: no key, read-only or not, reads
+// a live one anywhere in the API; the listing carries no body, and one
+// message's body shows its tokens as REDACTED.
+func TestNoKeySeesALiveToken(t *testing.T) {
+	srv := newServer(t)
+	a := api{t, srv, srv.Key}
+	a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	a.lead("John Roe", "john@example.com", nil, "", nil)
+	c := a.campaign(map[string]any{"name": "All", "template": a.template("Hi {{name}}", newsletter)})
+	a.send(c.ID)
+	a.waitStatus(c.ID, gen.CampaignStatusSent)
+	var tokens []string
+	for _, m := range a.liveMessages(c.ID) {
+		tokens = append(tokens, m.OpenToken, m.UnsubscribeToken)
+		for _, l := range m.Links {
+			tokens = append(tokens, l.Token)
+		}
+	}
+	if len(tokens) != 8 {
+		t.Fatalf("%d live tokens, want 2 messages × (pixel, unsubscribe, 2 links)", len(tokens))
+	}
+	for _, key := range []string{srv.NewReadOnlyKey(t), srv.Key} {
+		ro := api{t, srv, key}
+		var seen strings.Builder
+		list := ro.do("GET", "/campaigns/"+c.ID+"/messages?limit=100", nil, 200, nil)
+		seen.Write(list)
+		if strings.Contains(string(list), `"html"`) || strings.Contains(string(list), `"text"`) {
+			t.Errorf("the listing carries bodies: %s", list)
+		}
+		for _, m := range ro.messages(c.ID) {
+			full := ro.message(c.ID, m.ID)
+			seen.WriteString(*full.HTML + *full.Text)
+			if !strings.Contains(*full.HTML, srv.PublicURL+"/t/o/REDACTED") || !strings.Contains(*full.Text, srv.PublicURL+"/u/REDACTED") {
+				t.Errorf("message %s: the links are not shown redacted:\n%s\n%s", m.ID, *full.HTML, *full.Text)
+			}
+		}
+		for _, path := range []string{"/campaigns/" + c.ID, "/campaigns/" + c.ID + "/stats", "/campaigns?limit=100"} {
+			seen.Write(ro.do("GET", path, nil, 200, nil))
+		}
+		for _, tok := range tokens {
+			if strings.Contains(seen.String(), tok) {
+				t.Errorf("the API shows the live token %s", tok)
+			}
+		}
+	}
+	// Another account reads no message of the campaign.
+	other := api{t, srv, srv.NewAccountKey(t, axiom.PlanStarter)}
+	other.fail("GET", "/campaigns/"+c.ID+"/messages/"+a.messages(c.ID)[0].ID, nil, http.StatusNotFound, gen.ErrorCodeNotFound)
 }

@@ -32,6 +32,7 @@ type Store interface {
 
 	CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error)
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
+	GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error)
 	RecordOpen(ctx context.Context, token string, at time.Time) error
 	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
 	GetUnsubscription(ctx context.Context, token string) (axiom.Unsubscription, error)
@@ -289,7 +290,7 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 				m := s.composer.Render(t, l)
 				m.ID, m.CampaignID, m.AccountID, m.LeadID = axiom.NewID(axiom.PrefixMessage, now), c.ID, c.AccountID, l.ID
 				m.Status, m.CreatedAt = axiom.MessageQueued, now
-				ms = append(ms, m)
+				ms = append(ms, m.Bounded())
 			case axiom.Suppressed:
 				why := "The lead is unsubscribed"
 				if isSuppressed {
@@ -373,9 +374,20 @@ func (s *Service) Stats(ctx context.Context, accountID, id string) (axiom.Campai
 	return s.store.CampaignStats(ctx, accountID, id)
 }
 
-// Messages returns a page of a campaign's messages, in recipient order.
+// Messages returns a page of a campaign's messages, in recipient order,
+// without their bodies.
 func (s *Service) Messages(ctx context.Context, accountID, id string, q axiom.Query) (axiom.Page[axiom.Message], error) {
 	return s.store.ListMessages(ctx, accountID, id, q)
+}
+
+// Message returns one message of a campaign with its body, its tokens
+// redacted: they are the recipient's credentials, not the account's.
+func (s *Service) Message(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error) {
+	m, err := s.store.GetMessage(ctx, accountID, campaignID, id)
+	if err != nil {
+		return axiom.Message{}, err
+	}
+	return m.Redacted(), nil
 }
 
 // Open counts the open of the message whose pixel carries token.

@@ -14,6 +14,11 @@ import (
 const messageColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text,
 	open_token, unsubscribe_token, status, error, attempts, sent_at, created_at`
 
+// messageSummaryColumns are messageColumns without the body: a listing
+// reads neither html nor text.
+const messageSummaryColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, '', '',
+	open_token, unsubscribe_token, status, error, attempts, sent_at, created_at`
+
 // The outcomes of an attempt, each returning the message's campaign and
 // account. Only the worker that holds the claim ($2) records one, and only
 // while the message is queued: a claim that passed to another worker when
@@ -62,7 +67,7 @@ func (s *Store) CampaignStats(ctx context.Context, accountID, id string) (axiom.
 }
 
 // ListMessages returns one page of a campaign's messages in the order they
-// were queued.
+// were queued, without their bodies (HTML and Text are empty).
 func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error) {
 	if err := checkPage(q); err != nil {
 		return axiom.Page[axiom.Message]{}, s.errorf(err, "list messages of %q", campaignID)
@@ -75,9 +80,35 @@ func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, 
 	if err != nil {
 		return axiom.Page[axiom.Message]{}, s.errorf(err, "list messages of %q", campaignID)
 	}
-	p, err := listPage(ctx, s, q, scanMessage, "SELECT "+messageColumns+
+	p, err := listPage(ctx, s, q, scanMessage, "SELECT "+messageSummaryColumns+
 		" FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq LIMIT $2 OFFSET $3", campaignID)
 	return p, s.errorf(err, "list messages of %q", campaignID)
+}
+
+// GetMessage returns one message of the account's campaign, with its body
+// and its links.
+func (s *Store) GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error) {
+	m, err := scanMessage(s.read().QueryRowContext(ctx, "SELECT "+messageColumns+
+		" FROM campaign_messages WHERE id = $1 AND campaign_id = $2 AND account_id = $3", id, campaignID, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = axiom.MessageNotFound(campaignID, id)
+	}
+	if err != nil {
+		return axiom.Message{}, s.errorf(err, "get message %q", id)
+	}
+	rows, err := s.read().QueryContext(ctx, "SELECT token, url FROM campaign_links WHERE message_id = $1 ORDER BY position", id)
+	if err != nil {
+		return axiom.Message{}, s.errorf(err, "links of message %q", id)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l axiom.Link
+		if err := rows.Scan(&l.Token, &l.URL); err != nil {
+			return axiom.Message{}, s.errorf(err, "links of message %q", id)
+		}
+		m.Links = append(m.Links, l)
+	}
+	return m, s.errorf(rows.Err(), "links of message %q", id)
 }
 
 // ClaimMessages claims for worker up to limit free queued messages of

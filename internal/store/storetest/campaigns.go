@@ -467,6 +467,7 @@ func testCampaignConcurrentSends(t *testing.T, ss []Store) {
 }
 
 func testCampaignStartAudience(t *testing.T, s Store) {
+	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	type L struct {
 		name, typ, status string
@@ -509,8 +510,16 @@ func testCampaignStartAudience(t *testing.T, s Store) {
 				t.Errorf("message %+v", m)
 			}
 			checkStoreTime(t, "message CreatedAt", m.CreatedAt)
-			if m.Subject != tmpl.Subject+" "+m.ToName || m.HTML != "<p>"+tmpl.Content+" "+m.ToName+"</p>" {
-				t.Errorf("message not as rendered: %+v", m)
+			if m.HTML != "" || m.Text != "" {
+				t.Errorf("the listing carries a body: %+v", m)
+			}
+			full, err := s.GetMessage(ctx, a.ID, c.ID, m.ID)
+			if err != nil || m.Subject != tmpl.Subject+" "+m.ToName || full.HTML != "<p>"+tmpl.Content+" "+m.ToName+"</p>" ||
+				full.OpenToken != m.OpenToken || len(full.Links) != 2 || full.Links[1].URL != "https://example.com/b" {
+				t.Errorf("message not as rendered: %+v, %v", full, err)
+			}
+			if _, err := s.GetMessage(ctx, other.ID, c.ID, m.ID); !errors.Is(err, axiom.ErrNotFound) {
+				t.Errorf("another account's GetMessage: %v, want not found", err)
 			}
 		}
 		if !slices.Equal(got, tc.want) {

@@ -143,6 +143,9 @@ type Store interface {
 	// ListMessages returns one page of a campaign's messages in the order
 	// they were queued.
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
+	// GetMessage returns one message of the account's campaign with its
+	// body and links; ListMessages leaves the body out.
+	GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error)
 	// ClaimMessages claims for worker up to limit queued messages of
 	// sending campaigns that are free (never claimed, claim run out, retry
 	// time passed), until now+ttl, counting an attempt for each and
