@@ -1,14 +1,20 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
+	"github.com/axiomkit/axiom/internal/campaign"
+	"github.com/axiomkit/axiom/internal/campaign/smtptest"
+	"github.com/axiomkit/axiom/server/servertest"
 )
 
 // An open pixel fetched 10,000 times in a loop: past the token's bucket
@@ -131,4 +137,45 @@ func TestNoKeySeesALiveToken(t *testing.T) {
 	// Another account reads no message of the campaign.
 	other := api{t, srv, srv.NewAccountKey(t, axiom.PlanStarter)}
 	other.fail("GET", "/campaigns/"+c.ID+"/messages/"+a.messages(c.ID)[0].ID, nil, http.StatusNotFound, gen.ErrorCodeNotFound)
+}
+
+// Two accounts send through one relay at once: the small account's one
+// message goes out within a few deliveries of its send, not after the
+// large account's whole campaign.
+func TestSmallAccountIsNotQueuedBehindALargeOne(t *testing.T) {
+	relay := smtptest.New(t, smtptest.WithRcpt(func(string) error {
+		time.Sleep(10 * time.Millisecond) // a relay that takes its time, so that a backlog builds
+		return nil
+	}))
+	srv := newServer(t, servertest.WithSMTP(relay.URL("starttls=none")),
+		servertest.WithCampaignWorker(func(c *campaign.WorkerConfig) { c.SendRate = 0 }))
+	big := api{t, srv, srv.Key}
+	for i := range 80 {
+		big.lead(fmt.Sprintf("Big %d", i), fmt.Sprintf("big%d@example.com", i), nil, "", nil)
+	}
+	bc := big.campaign(map[string]any{"name": "Big", "template": big.template("Hi", "<p>Hi</p>")})
+	small := api{t, srv, srv.NewAccountKey(t, axiom.PlanStarter)}
+	small.lead("Small", "small@example.com", nil, "", nil)
+	sc := small.campaign(map[string]any{"name": "Small", "template": small.template("Hi", "<p>Hi</p>")})
+
+	big.send(bc.ID)
+	for len(relay.Messages()) < 5 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	small.send(sc.ID)
+	before := len(relay.Messages())
+	small.waitStatus(sc.ID, gen.CampaignStatusSent)
+	got := relay.Messages()
+	at := slices.IndexFunc(got, func(m smtptest.Message) bool { return slices.Contains(m.To, "small@example.com") })
+	if at < 0 {
+		t.Fatal("the small account's message never reached the relay")
+	}
+	// In flight when it was queued: a claim of each delivery slot (4) and
+	// the deliveries under way.
+	if at-before > 8 {
+		t.Errorf("the small account's message was delivery %d, %d after its send; want within a few", at+1, at-before)
+	}
+	if big.get(bc.ID).Status == gen.CampaignStatusSent {
+		t.Log("the large campaign finished first: the relay was faster than the test assumes")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -112,20 +113,79 @@ func (s *Store) GetMessage(ctx context.Context, accountID, campaignID, id string
 }
 
 // ClaimMessages claims for worker up to limit free queued messages of
-// sending campaigns, until now+ttl, oldest first, counting an attempt for
-// each.
+// sending campaigns, until now+ttl, counting an attempt for each. Accounts
+// take turns: each gets an equal share of limit (at least one), from a
+// random first account, and the messages come back interleaved, so that
+// one account's backlog delays another's next message by no more than a
+// claim.
 func (s *Store) ClaimMessages(ctx context.Context, worker string, now time.Time, ttl time.Duration, limit int) ([]axiom.Message, error) {
 	now = axiom.StoreTime(now)
 	var ms []axiom.Message
 	err := s.write(ctx, false, func(c Conn) error {
-		rows, err := c.QueryContext(ctx, s.sql.claimMessages, s.arg(now.Add(ttl)), s.arg(now), limit, worker)
-		ms, err = collect(rows, err, limit, scanMessage)
-		return err
+		ms = ms[:0]
+		type sending struct{ account, campaign string }
+		rows, err := c.QueryContext(ctx, "SELECT account_id, id FROM campaigns WHERE status = "+lit(axiom.CampaignSending)+
+			" AND enqueued ORDER BY account_id, id")
+		camps, err := collect(rows, err, 8, func(r Scanner) (sending, error) {
+			var v sending
+			return v, r.Scan(&v.account, &v.campaign)
+		})
+		if err != nil || len(camps) == 0 {
+			return err
+		}
+		var accounts [][]string // each account's sending campaigns
+		for i, sc := range camps {
+			if i == 0 || sc.account != camps[i-1].account {
+				accounts = append(accounts, nil)
+			}
+			accounts[len(accounts)-1] = append(accounts[len(accounts)-1], sc.campaign)
+		}
+		share := max(1, (limit+len(accounts)-1)/len(accounts))
+		first := rand.IntN(len(accounts))
+		byAccount := make([][]axiom.Message, len(accounts))
+		// The first round gives each account its share; the second, what an
+		// account short of messages left, to the others in turn.
+		for _, round := range []int{share, limit} {
+			for i := range accounts {
+				for _, id := range accounts[(first+i)%len(accounts)] {
+					want := min(round-len(byAccount[i]), limit-claimed(byAccount))
+					if want <= 0 {
+						break
+					}
+					rows, err := c.QueryContext(ctx, s.sql.claimMessages, s.arg(now.Add(ttl)), s.arg(now), want, worker, id)
+					part, err := collect(rows, err, want, scanMessage)
+					if err != nil {
+						return err
+					}
+					byAccount[i] = append(byAccount[i], part...)
+				}
+			}
+			if claimed(byAccount) >= limit {
+				break
+			}
+		}
+		// Interleaved: the first of each account, then the second…
+		for k := 0; len(ms) < claimed(byAccount); k++ {
+			for _, got := range byAccount {
+				if k < len(got) {
+					ms = append(ms, got[k])
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, s.errorf(err, "claim messages")
 	}
 	return ms, nil
+}
+
+func claimed(byAccount [][]axiom.Message) int {
+	n := 0
+	for _, got := range byAccount {
+		n += len(got)
+	}
+	return n
 }
 
 // RenewClaims extends until until the claims worker holds on the messages

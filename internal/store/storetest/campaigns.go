@@ -27,6 +27,7 @@ var campaignTests = []struct {
 	{"CampaignIsolation", testCampaignIsolation},
 	{"OutboxClaimsAndRetries", testOutboxClaimsAndRetries},
 	{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
+	{"OutboxTakesAccountsInTurn", testOutboxTakesAccountsInTurn},
 	{"DueCampaigns", testDueCampaigns},
 	{"CampaignTracking", testCampaignTracking},
 }
@@ -567,6 +568,30 @@ func sendingCampaign(t *testing.T, s Store, n int) axiom.Campaign {
 		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: fmt.Sprint(i), Email: fmt.Sprintf("l%d@example.com", i)})
 	}
 	return start(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug}))
+}
+
+// Accounts take turns in the outbox: a large account's backlog does not
+// keep a small account's message waiting behind it.
+func testOutboxTakesAccountsInTurn(t *testing.T, s Store) {
+	ctx := t.Context()
+	big := sendingCampaign(t, s, 40)
+	small := sendingCampaign(t, s, 1)
+	at := time.Now()
+	ms, err := s.ClaimMessages(ctx, "wrk_fair", at, time.Minute, 4)
+	if err != nil || len(ms) != 4 {
+		t.Fatalf("ClaimMessages = %d, %v; want 4", len(ms), err)
+	}
+	counts := map[string]int{}
+	for _, m := range ms {
+		counts[m.CampaignID]++
+	}
+	if counts[small.ID] != 1 || counts[big.ID] != 3 {
+		t.Fatalf("a claim of 4 took %v; want the small account's one message beside 3 of the large one's %d", counts, 40)
+	}
+	// Alone, an account has the whole claim.
+	if ms, err := s.ClaimMessages(ctx, "wrk_fair", at, time.Minute, 10); err != nil || len(ms) != 10 {
+		t.Fatalf("ClaimMessages of the large account alone = %d, %v; want 10", len(ms), err)
+	}
 }
 
 func testOutboxClaimsAreExclusive(t *testing.T, ss []Store) {
