@@ -179,3 +179,37 @@ func TestSmallAccountIsNotQueuedBehindALargeOne(t *testing.T) {
 		t.Log("the large campaign finished first: the relay was faster than the test assumes")
 	}
 }
+
+// Each plan has a daily sending quota: the send that would pass it is
+// refused with 429 send_quota_exceeded and Retry-After, before anything is
+// queued; a smaller audience still fits.
+func TestSendQuotaRefusesBeforeQueuing(t *testing.T) {
+	srv := newServer(t, servertest.WithSendQuotas(axiom.SendQuotas{axiom.PlanStarter: 3}))
+	a := api{t, srv, srv.Key}
+	slug := a.template("Hi", "<p>Hi</p>")
+	a.lead("A", "a@example.com", []string{"first"}, "", nil)
+	a.lead("B", "b@example.com", []string{"first"}, "", nil)
+	first := a.campaign(map[string]any{"name": "First", "template": slug, "audience": map[string]any{"tags": []string{"first"}}})
+	a.send(first.ID)
+	a.lead("C", "c@example.com", nil, "", nil)
+	a.lead("D", "d@example.com", []string{"late"}, "", nil)
+
+	all := a.campaign(map[string]any{"name": "All", "template": slug})
+	resp, body := call(t, http.MethodPost, srv.URL+"/campaigns/"+all.ID+"/send", srv.Key, "", nil)
+	wantError(t, resp, body, http.StatusTooManyRequests, gen.ErrorCodeSendQuotaExceeded)
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 24*3600 {
+		t.Errorf("Retry-After %q, want the seconds until the first campaign leaves the 24 hours", resp.Header.Get("Retry-After"))
+	}
+	if got := a.get(all.ID); got.Status != gen.CampaignStatusDraft || got.Counts.Recipients != 0 || len(a.messages(all.ID)) != 0 {
+		t.Fatalf("the refused campaign: %+v; want a draft with nothing queued", got)
+	}
+	// 2 sent and 1 more make the quota of 3: allowed.
+	late := a.campaign(map[string]any{"name": "Late", "template": slug, "audience": map[string]any{"tags": []string{"late"}}})
+	a.send(late.ID)
+	a.waitStatus(late.ID, gen.CampaignStatusSent)
+	// Another account's quota is its own.
+	other := api{t, srv, srv.NewAccountKey(t, axiom.PlanStarter)}
+	other.lead("X", "x@example.com", nil, "", nil)
+	oc := other.campaign(map[string]any{"name": "Other", "template": other.template("Hi", "<p>Hi</p>")})
+	other.send(oc.ID)
+}

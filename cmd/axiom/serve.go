@@ -45,6 +45,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"[?starttls=required|opportunistic|none&from=ADDRESS&reply-to=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
 	sendRate := fs.String("send-rate", env("send-rate", "10"), "campaign messages per second each account may send to the relay, counted across servers through --redis;"+
 		" 0 for no limit (AXIOM_SEND_RATE)")
+	sendQuota := fs.String("send-quota", env("send-quota", "starter=10000,professional=100000,enterprise=1000000"),
+		"campaign messages each plan may queue in any 24 hours, PLAN=N,…; a plan left out has no quota (AXIOM_SEND_QUOTA)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
 		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
 	fake := fakeFlags(fs)
@@ -101,6 +103,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rate, err := strconv.ParseFloat(*sendRate, 64)
 	if err != nil || rate < 0 || math.IsInf(rate, 0) || rate > 0 && rate*60 < 1 {
 		return fmt.Errorf("--send-rate must be a number of messages per second of at least 1/60 (0.0167), or 0 for no limit, not %q", *sendRate)
+	}
+	quotas, err := parseQuotas(*sendQuota)
+	if err != nil {
+		return fmt.Errorf("--send-quota: %w", err)
 	}
 	var relay *campaign.SMTPConfig
 	if *smtpURL != "" {
@@ -167,7 +173,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("--public-url is not https: mailbox providers ignore the one-click unsubscribe of messages whose link is not https (RFC 8058)",
 			slog.String("public_url", public))
 	}
-	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: public, Logger: log})
+	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: public, Logger: log, Quotas: quotas})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("--public-url: %w", err)

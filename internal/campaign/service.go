@@ -18,6 +18,8 @@ type Store interface {
 	GetTemplate(ctx context.Context, accountID, slug string) (axiom.Template, error)
 	CreateCampaign(ctx context.Context, c axiom.Campaign) error
 	GetCampaign(ctx context.Context, accountID, id string) (axiom.Campaign, error)
+	GetAccount(ctx context.Context, id string) (axiom.Account, error)
+	SendUsage(ctx context.Context, accountID string, since time.Time) (used int, oldest time.Time, leads int, err error)
 	ListCampaigns(ctx context.Context, accountID string, q axiom.Query, status axiom.CampaignStatus) (axiom.Page[axiom.Campaign], error)
 	ChangeCampaign(ctx context.Context, accountID, id string, op axiom.CampaignOp, ch axiom.CampaignChange) (axiom.Campaign, error)
 	DeleteCampaign(ctx context.Context, accountID, id string) error
@@ -59,7 +61,10 @@ type Config struct {
 	// batches; a campaign whose enqueuer died is resumed once it passes.
 	// 0 means 15s. Another enqueuer taking over a live one's campaign
 	// queues nobody twice, only works in vain.
-	Hold   time.Duration
+	Hold time.Duration
+	// Quotas are the messages each plan may queue in 24 hours; nil means
+	// axiom.DefaultSendQuotas, an empty map no quota.
+	Quotas axiom.SendQuotas
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -73,6 +78,7 @@ type Service struct {
 	composer *Composer
 	batch    int
 	hold     time.Duration
+	quotas   axiom.SendQuotas
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -86,7 +92,10 @@ func NewService(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: cfg.Store, composer: composer, batch: cfg.Batch, hold: cfg.Hold, log: cfg.Logger, now: cfg.Now}
+	s := &Service{store: cfg.Store, composer: composer, batch: cfg.Batch, hold: cfg.Hold, quotas: cfg.Quotas, log: cfg.Logger, now: cfg.Now}
+	if s.quotas == nil {
+		s.quotas = axiom.DefaultSendQuotas()
+	}
 	if s.batch <= 0 {
 		s.batch = 500
 	}
@@ -238,6 +247,9 @@ func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaig
 	if err != nil {
 		return axiom.Campaign{}, err
 	}
+	if err := s.checkQuota(ctx, c); err != nil {
+		return axiom.Campaign{}, err
+	}
 	now := axiom.StoreTime(s.now())
 	hold := now.Add(s.hold)
 	c, err = s.store.ChangeCampaign(ctx, accountID, id, axiom.OpSend,
@@ -250,20 +262,72 @@ func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaig
 	return s.enqueue(context.WithoutCancel(ctx), c, t, "")
 }
 
-// enqueue queues the messages of campaign c's audience after cursor, one
-// batch of leads per transaction, and marks the audience wholly queued;
-// it returns the campaign as that left it.
-func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string) (axiom.Campaign, error) {
-	// The links of an audience by property are read once: they are few.
+// checkQuota refuses a send that could pass the account's plan's quota,
+// before anything is queued. The audience is counted only when the
+// account's leads alone could pass it, and then without the suppression
+// list: an upper bound, read without writing.
+func (s *Service) checkQuota(ctx context.Context, c axiom.Campaign) error {
+	acc, err := s.store.GetAccount(ctx, c.AccountID)
+	if err != nil {
+		return fmt.Errorf("campaign %s: account: %w", c.ID, err)
+	}
+	if _, ok := s.quotas[acc.Plan]; !ok {
+		return nil
+	}
+	now := s.now()
+	used, oldest, need, err := s.store.SendUsage(ctx, c.AccountID, now.Add(-axiom.SendQuotaWindow))
+	if err != nil {
+		return fmt.Errorf("campaign %s: send usage: %w", c.ID, err)
+	}
+	if s.quotas.CheckSend(acc.Plan, used, need, oldest, now) == nil {
+		return nil
+	}
+	need = 0
+	links, err := s.audienceLinks(ctx, c)
+	if err != nil {
+		return err
+	}
+	for cursor := ""; ; {
+		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
+		if err != nil {
+			return fmt.Errorf("campaign %s: audience: %w", c.ID, err)
+		}
+		for _, l := range leads {
+			if c.Audience.Select(l, false, links[l.ID]...) == axiom.Mailed {
+				need++
+			}
+		}
+		if len(leads) < s.batch {
+			break
+		}
+		cursor = leads[len(leads)-1].ID
+	}
+	return s.quotas.CheckSend(acc.Plan, used, need, oldest, now)
+}
+
+// audienceLinks are the property links of an audience by property, by
+// lead: they are few, and read once.
+func (s *Service) audienceLinks(ctx context.Context, c axiom.Campaign) (map[string][]axiom.PropertyLink, error) {
 	links := map[string][]axiom.PropertyLink{}
 	if c.Audience.ByProperty() {
 		all, err := s.store.PropertyLinks(ctx, c.AccountID, c.Audience.Properties)
 		if err != nil {
-			return axiom.Campaign{}, fmt.Errorf("campaign %s: audience links: %w", c.ID, err)
+			return nil, fmt.Errorf("campaign %s: audience links: %w", c.ID, err)
 		}
 		for _, k := range all {
 			links[k.LeadID] = append(links[k.LeadID], k)
 		}
+	}
+	return links, nil
+}
+
+// enqueue queues the messages of campaign c's audience after cursor, one
+// batch of leads per transaction, and marks the audience wholly queued;
+// it returns the campaign as that left it.
+func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string) (axiom.Campaign, error) {
+	links, err := s.audienceLinks(ctx, c)
+	if err != nil {
+		return axiom.Campaign{}, err
 	}
 	for {
 		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
@@ -328,6 +392,16 @@ func (s *Service) StartDue(ctx context.Context) error {
 			s.log.InfoContext(ctx, "started scheduled campaign", slog.String("campaign", c.ID))
 		case errors.Is(err, axiom.ErrInvalidState), errors.Is(err, axiom.ErrNotFound):
 			// Started, cancelled or deleted meanwhile, here or on another server.
+		case errors.Is(err, axiom.ErrSendQuota):
+			// It starts once the quota allows: tried again when the oldest
+			// messages counted leave the window.
+			e, _ := errors.AsType[*axiom.Error](err)
+			at := s.now().Add(max(e.RetryAfter, time.Minute))
+			s.log.WarnContext(ctx, "postponing scheduled campaign: its plan's sending quota would be passed",
+				slog.String("campaign", c.ID), slog.Time("until", at))
+			if _, err := s.Schedule(ctx, c.AccountID, c.ID, at); err != nil && !errors.Is(err, axiom.ErrInvalidState) {
+				s.log.ErrorContext(ctx, "postponing campaign", slog.String("campaign", c.ID), slog.Any("error", err))
+			}
 		case errors.Is(err, axiom.ErrTemplateNotFound):
 			s.log.WarnContext(ctx, "cancelling scheduled campaign: its template was deleted",
 				slog.String("campaign", c.ID), slog.String("template", c.Template))

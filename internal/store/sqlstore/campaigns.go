@@ -422,3 +422,20 @@ func values(n, cols int) string {
 	}
 	return b.String()
 }
+
+// SendUsage counts what a sending quota weighs: the messages of the
+// account's campaigns started since since (suppressed records aside), when
+// the oldest of those campaigns started, and the account's leads, which
+// bound any audience.
+func (s *Store) SendUsage(ctx context.Context, accountID string, since time.Time) (used int, oldest time.Time, leads int, err error) {
+	var first Time
+	err = s.read().QueryRowContext(ctx, `SELECT count(*), min(c.started_at) FROM campaign_messages m JOIN campaigns c ON c.id = m.campaign_id
+		WHERE c.account_id = $1 AND c.started_at >= $2 AND m.status <> `+lit(axiom.MessageSuppressed), accountID, s.arg(since)).Scan(&used, &first)
+	if err == nil {
+		err = s.read().QueryRowContext(ctx, "SELECT count(*) FROM leads WHERE account_id = $1", accountID).Scan(&leads)
+	}
+	if err != nil {
+		return 0, time.Time{}, 0, s.errorf(err, "send usage of %q", accountID)
+	}
+	return used, first.Time, leads, nil
+}

@@ -28,6 +28,7 @@ var campaignTests = []struct {
 	{"OutboxClaimsAndRetries", testOutboxClaimsAndRetries},
 	{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
 	{"OutboxTakesAccountsInTurn", testOutboxTakesAccountsInTurn},
+	{"SendUsage", testSendUsage},
 	{"DueCampaigns", testDueCampaigns},
 	{"CampaignTracking", testCampaignTracking},
 }
@@ -591,6 +592,24 @@ func testOutboxTakesAccountsInTurn(t *testing.T, s Store) {
 	// Alone, an account has the whole claim.
 	if ms, err := s.ClaimMessages(ctx, "wrk_fair", at, time.Minute, 10); err != nil || len(ms) != 10 {
 		t.Fatalf("ClaimMessages of the large account alone = %d, %v; want 10", len(ms), err)
+	}
+}
+
+// SendUsage counts the messages of campaigns started in the window,
+// suppressed records aside, and the account's leads.
+func testSendUsage(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sendingCampaign(t, s, 3)
+	other := sendingCampaign(t, s, 5) // another account's
+	used, oldest, leads, err := s.SendUsage(ctx, c.AccountID, time.Now().Add(-time.Hour))
+	if err != nil || used != 3 || leads != 3 || c.StartedAt == nil || !oldest.Equal(*c.StartedAt) {
+		t.Fatalf("SendUsage = %d, %v, %d, %v; want 3 messages, started %v, 3 leads", used, oldest, leads, err, c.StartedAt)
+	}
+	if used, _, _, err := s.SendUsage(ctx, c.AccountID, time.Now().Add(time.Hour)); err != nil || used != 0 {
+		t.Fatalf("SendUsage after the campaign's start = %d, %v; want 0", used, err)
+	}
+	if used, _, leads, err := s.SendUsage(ctx, other.AccountID, time.Now().Add(-time.Hour)); err != nil || used != 5 || leads != 5 {
+		t.Fatalf("SendUsage of the other account = %d, %d, %v; want 5, 5", used, leads, err)
 	}
 }
 
