@@ -257,9 +257,10 @@ func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaig
 	if err != nil {
 		return axiom.Campaign{}, err
 	}
-	// The campaign has started: its audience is queued even if the caller
-	// goes away; should this process die, the worker resumes where it stopped.
-	return s.enqueue(context.WithoutCancel(ctx), c, t, "")
+	// The campaign has started: its first batch is queued even if the
+	// caller goes away; a worker (this server's or another's) queues the
+	// rest, and resumes where any enqueuer stopped.
+	return s.enqueue(context.WithoutCancel(ctx), c, t, "", true)
 }
 
 // checkQuota refuses a send that could pass the account's plan's quota,
@@ -323,8 +324,11 @@ func (s *Service) audienceLinks(ctx context.Context, c axiom.Campaign) (map[stri
 
 // enqueue queues the messages of campaign c's audience after cursor, one
 // batch of leads per transaction, and marks the audience wholly queued;
-// it returns the campaign as that left it.
-func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string) (axiom.Campaign, error) {
+// it returns the campaign as that left it. With handOff, it queues one
+// batch only and, if more may follow, releases the campaign for a worker's
+// ResumeEnqueue to go on: a send answers in the time of one batch,
+// whatever the audience.
+func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string, handOff bool) (axiom.Campaign, error) {
 	links, err := s.audienceLinks(ctx, c)
 	if err != nil {
 		return axiom.Campaign{}, err
@@ -364,11 +368,19 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 			}
 		}
 		cursor = leads[len(leads)-1].ID
-		if err := s.store.EnqueueMessages(ctx, c.ID, ms, cursor, now.Add(s.hold)); err != nil {
+		more := len(leads) == s.batch
+		hold := now.Add(s.hold)
+		if handOff && more {
+			hold = now // free for a worker at once
+		}
+		if err := s.store.EnqueueMessages(ctx, c.ID, ms, cursor, hold); err != nil {
 			return axiom.Campaign{}, fmt.Errorf("campaign %s: enqueue: %w", c.ID, err)
 		}
-		if len(leads) < s.batch {
+		if !more {
 			break
+		}
+		if handOff {
+			return s.store.GetCampaign(ctx, c.AccountID, c.ID)
 		}
 	}
 	done, err := s.store.FinishEnqueue(ctx, c.ID)
@@ -439,7 +451,7 @@ func (s *Service) ResumeEnqueue(ctx context.Context) (bool, error) {
 		return true, err
 	}
 	s.log.InfoContext(ctx, "resuming the queuing of a campaign", slog.String("campaign", c.ID), slog.String("after_lead", cursor))
-	_, err = s.enqueue(ctx, c, t, cursor)
+	_, err = s.enqueue(ctx, c, t, cursor, false)
 	return true, err
 }
 
