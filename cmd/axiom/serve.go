@@ -47,6 +47,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		" 0 for no limit (AXIOM_SEND_RATE)")
 	sendQuota := fs.String("send-quota", env("send-quota", "starter=10000,professional=100000,enterprise=1000000"),
 		"campaign messages each plan may queue in any 24 hours, PLAN=N,…; a plan left out has no quota (AXIOM_SEND_QUOTA)")
+	retention := fs.String("message-retention", env("message-retention", "720h"),
+		"how long a finished campaign keeps its messages' bodies before they are dropped (statistics, links and metadata stay); 0 keeps them (AXIOM_MESSAGE_RETENTION)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as email recipients reach it, where tracking and unsubscribe links lead;"+
 		" empty means http://localhost:PORT/v1 with the port of --addr (AXIOM_PUBLIC_URL)")
 	fake := fakeFlags(fs)
@@ -103,6 +105,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rate, err := strconv.ParseFloat(*sendRate, 64)
 	if err != nil || rate < 0 || math.IsInf(rate, 0) || rate > 0 && rate*60 < 1 {
 		return fmt.Errorf("--send-rate must be a number of messages per second of at least 1/60 (0.0167), or 0 for no limit, not %q", *sendRate)
+	}
+	keep, err := time.ParseDuration(*retention)
+	if err != nil || keep < 0 {
+		return fmt.Errorf("--message-retention must be a duration such as 720h, or 0, not %q", *retention)
 	}
 	quotas, err := parseQuotas(*sendQuota)
 	if err != nil {
@@ -194,7 +200,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	stopWorker, err := startWorker(ctx, camps, st, relay, rate, sendLimiter, log)
+	stopWorker, err := startWorker(ctx, camps, st, relay, rate, keep, sendLimiter, log)
 	if err != nil {
 		ln.Close()
 		admin.stop()
@@ -212,8 +218,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // deliveries in flight to be recorded. Each account sends at most rate
 // messages per second (0: no limit), counted by limiter.
 func startWorker(ctx context.Context, camps *campaign.Service, outbox campaign.Outbox, relay *campaign.SMTPConfig,
-	rate float64, limiter ratelimit.Limiter, log *slog.Logger) (stop func(), err error) {
-	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Logger: log, SendRate: rate, Limiter: limiter}
+	rate float64, retention time.Duration, limiter ratelimit.Limiter, log *slog.Logger) (stop func(), err error) {
+	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Logger: log, SendRate: rate, Limiter: limiter, Retention: retention}
 	if relay != nil {
 		if wc.Sender, err = campaign.NewSMTPSender(*relay); err != nil {
 			return nil, fmt.Errorf("--smtp-url: %w", err)

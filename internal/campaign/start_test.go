@@ -42,3 +42,40 @@ func TestSendAnswersAfterOneBatch(t *testing.T) {
 		t.Fatalf("the relay got %v; want each of %d leads once", got, leads)
 	}
 }
+
+// A finished campaign's message bodies are dropped once the retention
+// period has passed; its statistics and the messages' metadata stay.
+func TestWorkerDropsBodiesAfterRetention(t *testing.T) {
+	o := newOutbox(t, 3)
+	relay := smtptest.New(t)
+	_, stop := o.start(t, relay, campaign.WorkerConfig{})
+	c := o.waitSent(t, o.account, o.send(t, o.account, o.tmpl))
+	stop()
+	page, err := o.db.ListMessages(t.Context(), o.account.ID, c.ID, axiom.Query{Page: 1, Limit: 10})
+	if err != nil || len(page.Items) != 3 {
+		t.Fatalf("messages %+v, %v", page, err)
+	}
+	if m, _ := o.db.GetMessage(t.Context(), o.account.ID, c.ID, page.Items[0].ID); m.HTML == "" {
+		t.Fatal("a sent message has no body before the retention period")
+	}
+	o.run(t, relay, campaign.WorkerConfig{Retention: time.Nanosecond})
+	// A guard against a worker that never compacts, not a timing assertion.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		m, err := o.db.GetMessage(t.Context(), o.account.ID, c.ID, page.Items[2].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.HTML == "" && m.Text == "" {
+			if m.Status != axiom.MessageSent || m.OpenToken == "" || m.To == "" {
+				t.Fatalf("the compacted message lost more than its body: %+v", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the bodies are still there 30 s after the retention period")
+		}
+	}
+	if st, err := o.svc.Stats(t.Context(), o.account.ID, c.ID); err != nil || st.Sent != 3 {
+		t.Fatalf("stats after compaction: %+v, %v", st, err)
+	}
+}

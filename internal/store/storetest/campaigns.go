@@ -29,6 +29,7 @@ var campaignTests = []struct {
 	{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
 	{"OutboxTakesAccountsInTurn", testOutboxTakesAccountsInTurn},
 	{"SendUsage", testSendUsage},
+	{"CompactMessages", testCompactMessages},
 	{"DueCampaigns", testDueCampaigns},
 	{"CampaignTracking", testCampaignTracking},
 }
@@ -592,6 +593,46 @@ func testOutboxTakesAccountsInTurn(t *testing.T, s Store) {
 	// Alone, an account has the whole claim.
 	if ms, err := s.ClaimMessages(ctx, "wrk_fair", at, time.Minute, 10); err != nil || len(ms) != 10 {
 		t.Fatalf("ClaimMessages of the large account alone = %d, %v; want 10", len(ms), err)
+	}
+}
+
+// A finished campaign's message bodies are dropped after the retention
+// period, once; metadata, tokens, links and statistics stay.
+func testCompactMessages(t *testing.T, s Store) {
+	ctx := t.Context()
+	old := sendingCampaign(t, s, 3)
+	recent := sendingCampaign(t, s, 2)
+	at := now()
+	for _, c := range []axiom.Campaign{old, recent} {
+		done := at
+		if c.ID == recent.ID {
+			done = at.Add(time.Hour)
+		}
+		if _, err := s.ChangeCampaign(ctx, c.AccountID, c.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: &done, UpdatedAt: done}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := allMessages(t, s, old)
+	stats, _ := s.CampaignStats(ctx, old.AccountID, old.ID)
+	if n, err := s.CompactMessages(ctx, at.Add(time.Minute), 2); err != nil || n != 3 {
+		t.Fatalf("CompactMessages = %d, %v; want the 3 bodies of the campaign finished before", n, err)
+	}
+	for _, m := range before {
+		got, err := s.GetMessage(ctx, old.AccountID, old.ID, m.ID)
+		if err != nil || got.HTML != "" || got.Text != "" || got.OpenToken != m.OpenToken || len(got.Links) != 2 || got.To != m.To {
+			t.Errorf("compacted message = %+v, %v; want its metadata, tokens and links without a body", got, err)
+		}
+	}
+	if st, err := s.CampaignStats(ctx, old.AccountID, old.ID); err != nil || st != stats {
+		t.Errorf("stats after compaction = %+v, %v; want %+v", st, err, stats)
+	}
+	if n, err := s.CompactMessages(ctx, at.Add(time.Minute), 2); err != nil || n != 0 {
+		t.Fatalf("CompactMessages again = %d, %v; want 0: the campaign is compacted", n, err)
+	}
+	for _, m := range allMessages(t, s, recent) {
+		if got, err := s.GetMessage(ctx, recent.AccountID, recent.ID, m.ID); err != nil || got.HTML == "" {
+			t.Errorf("a campaign finished after the cut lost its body: %+v, %v", got, err)
+		}
 	}
 }
 

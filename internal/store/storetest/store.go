@@ -143,6 +143,9 @@ type Store interface {
 	// ListMessages returns one page of a campaign's messages in the order
 	// they were queued.
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
+	// CompactMessages drops the bodies of the messages of one campaign
+	// finished before before, limit at a time, and returns how many.
+	CompactMessages(ctx context.Context, before time.Time, limit int) (int, error)
 	// SendUsage counts the messages (suppressed records aside) of the
 	// account's campaigns started since since, when the oldest of those
 	// started, and the account's leads.
