@@ -30,6 +30,34 @@ var planLimits = map[Plan]RateLimit{
 	PlanEnterprise:   {Rate: 300, Burst: 500},
 }
 
+// SendQuotas are the campaign messages each plan may queue in any 24
+// hours; a plan missing from the map has no quota.
+type SendQuotas map[Plan]int
+
+// DefaultSendQuotas are the quotas of the reference server: the page states
+// none, so these are inferred, of the order of the plans' rates.
+func DefaultSendQuotas() SendQuotas {
+	return SendQuotas{PlanStarter: 10_000, PlanProfessional: 100_000, PlanEnterprise: 1_000_000}
+}
+
+// SendQuotaWindow is the span a quota counts messages over.
+const SendQuotaWindow = 24 * time.Hour
+
+// CheckSend refuses a send of up to need messages by an account of plan
+// p that queued used messages in the window, the oldest of them at
+// oldest, when the quota would be passed.
+func (q SendQuotas) CheckSend(p Plan, used, need int, oldest, now time.Time) error {
+	quota, ok := q[p]
+	if !ok || used+need <= quota {
+		return nil
+	}
+	e := Errorf(CodeSendQuotaExceeded,
+		"Sending this campaign to up to %d recipients would pass the %s plan's quota of %d messages in 24 hours: %d are counted now; nothing was queued",
+		need, p, quota, used)
+	e.RetryAfter = max(time.Second, oldest.Add(SendQuotaWindow).Sub(now))
+	return e
+}
+
 // Plans lists the plans, cheapest first.
 func Plans() []Plan { return []Plan{PlanStarter, PlanProfessional, PlanEnterprise} }
 

@@ -2,6 +2,7 @@ package axiom
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -75,6 +76,11 @@ func CampaignStateError(id string, s CampaignStatus, op CampaignOp) *Error {
 
 // CampaignNotFound is the error of a campaign id the account does not have.
 func CampaignNotFound(id string) *Error { return Errorf(CodeNotFound, "No campaign with id '%s'", id) }
+
+// MessageNotFound is the error of a message the account's campaign does not have.
+func MessageNotFound(campaignID, id string) *Error {
+	return Errorf(CodeNotFound, "No message with id '%s' in campaign '%s'", id, campaignID)
+}
 
 // CampaignTemplateNotFound is the error of a campaign naming a template
 // the account does not have.
@@ -263,6 +269,12 @@ type Link struct {
 	URL   string
 }
 
+// MaxLinkHits is how many hits of one open pixel, or of one tracked link,
+// a message's statistics count: beyond it a hit is answered but not
+// stored, so that a token fetched in a loop cannot grow the database.
+// Unique opens and clicks are what engagement is judged by.
+const MaxLinkHits = 10
+
 // Message is one campaign message to one lead.
 type Message struct {
 	ID         string
@@ -286,6 +298,38 @@ type Message struct {
 	CreatedAt        time.Time
 }
 
+// Redacted is what the API shows of a token: a token is the recipient's
+// credential (it opens, clicks and unsubscribes as them), not the account's.
+const Redacted = "REDACTED"
+
+// Redacted returns m with every token of its links, in its fields and its
+// body, replaced by Redacted.
+func (m Message) Redacted() Message {
+	pairs := []string{}
+	for _, tok := range append([]string{m.OpenToken, m.UnsubscribeToken}, linkTokens(m.Links)...) {
+		if tok != "" {
+			pairs = append(pairs, tok, Redacted)
+		}
+	}
+	r := strings.NewReplacer(pairs...)
+	m.HTML, m.Text = r.Replace(m.HTML), r.Replace(m.Text)
+	m.OpenToken, m.UnsubscribeToken = Redacted, Redacted
+	links := make([]Link, len(m.Links))
+	for i, l := range m.Links {
+		links[i] = Link{Token: Redacted, URL: l.URL}
+	}
+	m.Links = links
+	return m
+}
+
+func linkTokens(ls []Link) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Token
+	}
+	return out
+}
+
 // Outcome is the result of one delivery attempt.
 type Outcome struct {
 	Status MessageStatus // MessageSent, MessageFailed, or MessageQueued to try again
@@ -307,6 +351,23 @@ func SuppressedMessage(c Campaign, l Lead, reason string, openToken, unsubscribe
 		To: l.Email, ToName: l.Name, OpenToken: openToken, UnsubscribeToken: unsubscribeToken,
 		Status: MessageSuppressed, Error: reason, CreatedAt: now,
 	}
+}
+
+// MaxMessageBytes bounds a rendered message (HTML and text): merge fields
+// can make a template many times its size (a value of 1,000 characters in
+// each of thousands of fields), and a message is stored, sent and read
+// back whole.
+const MaxMessageBytes = 2 << 20
+
+// Bounded returns m, or, when its body is larger than MaxMessageBytes, the
+// record of a message that failed without being sent, body dropped.
+func (m Message) Bounded() Message {
+	if len(m.HTML)+len(m.Text) <= MaxMessageBytes {
+		return m
+	}
+	m.HTML, m.Text, m.Links = "", "", nil
+	m.Status, m.Error = MessageFailed, "The message rendered for this lead is larger than 2 MiB: it was not sent"
+	return m
 }
 
 // Unsubscription is what an unsubscribe link names: the message's account,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // ErrorCode is the machine-readable code of an API error, the `code` of the
@@ -27,6 +28,7 @@ const (
 	CodeTemplateNotFound     ErrorCode = "template_not_found"
 	CodePropertyNotFound     ErrorCode = "property_not_found"
 	CodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
+	CodeSendQuotaExceeded    ErrorCode = "send_quota_exceeded"
 	CodeInternal             ErrorCode = "internal_error"
 	CodeServiceUnavailable   ErrorCode = "service_unavailable"
 )
@@ -47,6 +49,7 @@ var codeStatus = map[ErrorCode]int{
 	CodeTemplateNotFound:     http.StatusUnprocessableEntity,
 	CodePropertyNotFound:     http.StatusUnprocessableEntity,
 	CodeRateLimitExceeded:    http.StatusTooManyRequests,
+	CodeSendQuotaExceeded:    http.StatusTooManyRequests,
 	CodeInternal:             http.StatusInternalServerError,
 	CodeServiceUnavailable:   http.StatusServiceUnavailable,
 }
@@ -56,7 +59,7 @@ func ErrorCodes() []ErrorCode {
 	return []ErrorCode{
 		CodeInvalidParameter, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
 		CodeIdempotencyKeyInUse, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeDuplicateEntry,
-		CodeIdempotencyKeyReused, CodeInvalidState, CodeTemplateNotFound, CodePropertyNotFound, CodeRateLimitExceeded, CodeInternal,
+		CodeIdempotencyKeyReused, CodeInvalidState, CodeTemplateNotFound, CodePropertyNotFound, CodeRateLimitExceeded, CodeSendQuotaExceeded, CodeInternal,
 		CodeServiceUnavailable,
 	}
 }
@@ -115,6 +118,9 @@ type Error struct {
 	Code    ErrorCode
 	Message string
 	Err     error
+	// RetryAfter, when positive, is sent as Retry-After: when the request
+	// can succeed again.
+	RetryAfter time.Duration
 }
 
 // Errorf returns an *Error of code c whose message is formatted.
@@ -150,6 +156,7 @@ var (
 	ErrInvalidState     = &Error{Code: CodeInvalidState}
 	ErrTemplateNotFound = &Error{Code: CodeTemplateNotFound}
 	ErrInvalidParameter = &Error{Code: CodeInvalidParameter}
+	ErrSendQuota        = &Error{Code: CodeSendQuotaExceeded}
 )
 
 // ErrorCodeOf is the code of the *Error that err wraps, or internal_error.

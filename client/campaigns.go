@@ -37,6 +37,13 @@ type CampaignStatsResult struct {
 	Response `json:"-"`
 }
 
+// CampaignMessageResult is one campaign message with its body, its
+// tokens shown as REDACTED.
+type CampaignMessageResult struct {
+	gen.CampaignMessage
+	Response `json:"-"`
+}
+
 // CampaignMessagePage is one page of a campaign's messages.
 type CampaignMessagePage struct {
 	// Messages are the page's messages.
@@ -154,6 +161,18 @@ func (s *CampaignService) Messages(ctx context.Context, id gen.CampaignID, param
 		return nil, err
 	}
 	return &CampaignMessagePage{Messages: list.Data, HasMore: isTrue(list.HasMore), Response: meta, hasMore: list.HasMore}, nil
+}
+
+// Message returns one message of a campaign with its body (HTML and
+// Text); the listing has none. Its tokens are shown as REDACTED.
+func (s *CampaignService) Message(ctx context.Context, id gen.CampaignID, messageID gen.MessageID, editors ...gen.RequestEditorFn) (*CampaignMessageResult, error) {
+	env, meta, err := call(ctx, s.c,
+		func() (*http.Response, error) { return s.c.raw.GetCampaignMessage(ctx, id, messageID, editors...) },
+		decode(gen.ParseGetCampaignMessageResponse, func(p *gen.GetCampaignMessageResponse) *gen.CampaignMessageEnvelope { return p.JSON200 }))
+	if err != nil {
+		return nil, err
+	}
+	return &CampaignMessageResult{CampaignMessage: env.Data, Response: meta}, nil
 }
 
 // AllMessages iterates over every message of a campaign, as

@@ -25,6 +25,7 @@ type (
 	CampaignID                         = gen.CampaignID
 	CampaignList                       = gen.CampaignList
 	CampaignMessage                    = gen.CampaignMessage
+	CampaignMessageEnvelope            = gen.CampaignMessageEnvelope
 	CampaignMessageList                = gen.CampaignMessageList
 	CampaignMessageStatus              = gen.CampaignMessageStatus
 	CampaignName                       = gen.CampaignName

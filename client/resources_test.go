@@ -307,7 +307,7 @@ func TestResourceMethods(t *testing.T) {
 			name: "Campaigns.Messages", wantMethod: "GET", wantPath: "/v1/campaigns/cmp_1/messages", wantQuery: "limit=5",
 			respond: func(w http.ResponseWriter) {
 				writeJSON(w, 200, gen.CampaignMessageList{Data: []gen.CampaignMessage{{
-					ID: "msg_1", LeadID: "cnt_1", To: "jane.doe@example.com", Subject: "Hi", HTML: "<p>Hi</p>", Text: "Hi",
+					ID: "msg_1", LeadID: "cnt_1", To: "jane.doe@example.com", Subject: "Hi",
 					Status: gen.CampaignMessageStatusSent, CreatedAt: time.Date(2026, 6, 1, 8, 0, 1, 0, time.UTC),
 				}}, Length: 1})
 			},

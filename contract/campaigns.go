@@ -24,7 +24,7 @@ const campaignDeadline = 30 * time.Second
 var campaignOps = []string{
 	"createLead", "getLead", "createTemplate", "deleteTemplate", "createCampaign", "getCampaign", "listCampaigns",
 	"updateCampaign", "deleteCampaign", "scheduleCampaign", "sendCampaign", "cancelCampaign", "getCampaignStats",
-	"listCampaignMessages", "trackOpen", "trackClick", "unsubscribePage", "unsubscribe",
+	"listCampaignMessages", "getCampaignMessage", "trackOpen", "trackClick", "unsubscribePage", "unsubscribe",
 }
 
 // campaignFixture is what the run's campaigns send and to whom. A campaign
@@ -51,11 +51,15 @@ const subjectTemplate = "Offer for {{name}}"
 
 // tokenRE finds the tokens of the public links in a message's HTML, by
 // path: the host is the server's public URL, which the suite does not use.
+// The API shows each as REDACTED.
 var tokenRE = map[string]*regexp.Regexp{
-	"trackOpen":   regexp.MustCompile(`/t/o/([0-9A-Za-z_-]{16,128})`),
-	"trackClick":  regexp.MustCompile(`/t/c/([0-9A-Za-z_-]{16,128})`),
-	"unsubscribe": regexp.MustCompile(`/u/([0-9A-Za-z_-]{16,128})`),
+	"trackOpen":   regexp.MustCompile(`/t/o/([0-9A-Za-z_-]{8,128})`),
+	"trackClick":  regexp.MustCompile(`/t/c/([0-9A-Za-z_-]{8,128})`),
+	"unsubscribe": regexp.MustCompile(`/u/([0-9A-Za-z_-]{8,128})`),
 }
+
+// redacted is how the API shows a token.
+const redacted = "REDACTED"
 
 // campaigns checks the campaign operations: the lifecycle from draft to
 // sent, the states that refuse an operation, and the public tracking and
@@ -496,6 +500,26 @@ func (r *runner) campaignMessages(ctx context.Context, id, scenario string) ([]m
 	if err := data(res, &msgs); err != nil {
 		return nil, res, err
 	}
+	// The listing has no bodies: each mailed message's is read on its own.
+	for _, m := range msgs {
+		if _, ok := m["html"]; ok {
+			return nil, res, fmt.Errorf("the listing carries the body of message %v: it is only for getCampaignMessage", m["id"])
+		}
+		if m["status"] == "suppressed" {
+			continue
+		}
+		mid, _ := m["id"].(string)
+		one := r.do(ctx, &call{op: "getCampaignMessage", params: map[string]string{"id": id, "message_id": mid}, key: r.cfg.APIKey,
+			scenario: "read one message of the run's campaign, with its body"})
+		if one.err != nil {
+			return nil, one, one.err
+		}
+		full, err := dataOf(one, http.StatusOK)
+		if err != nil {
+			return nil, one, fmt.Errorf("reading message %s %w", mid, err)
+		}
+		m["html"], m["text"] = full["html"], full["text"]
+	}
 	return msgs, res, nil
 }
 
@@ -547,8 +571,16 @@ func (f *campaignFixture) checkMessages(msgs, want, left []map[string]any, final
 			errs = append(errs, fmt.Sprintf("the message to %s does not hold the lead's name %q: merge fields not filled in", email, name))
 		}
 		for _, op := range []string{"trackOpen", "trackClick", "unsubscribe"} {
-			if tokenRE[op].FindStringSubmatch(body) == nil {
+			found := tokenRE[op].FindAllStringSubmatch(body, -1)
+			if len(found) == 0 {
 				errs = append(errs, fmt.Sprintf("the html of the message to %s has no %s link (%s)", email, op, tokenRE[op]))
+			}
+			for _, t := range found {
+				if t[1] != redacted {
+					errs = append(errs, fmt.Sprintf("the html of the message to %s shows a live token of its %s link (%s…), not REDACTED: a token is the recipient's credential",
+						email, op, truncate(t[1], 4)))
+					break
+				}
 			}
 		}
 		if strings.Contains(body, `"`+f.offer+`"`) {
@@ -637,10 +669,24 @@ func (r *runner) trackingLinks(ctx context.Context, f *campaignFixture, id strin
 	if msgs = mailed(msgs); len(msgs) == 0 {
 		return
 	}
+	if r.cfg.LiveLinks == nil {
+		r.skip(TrackingLinks, "", "no Config.LiveLinks: the API shows the messages' tokens only as REDACTED")
+		return
+	}
 	first, last := msgs[0], msgs[len(msgs)-1]
+	live := map[string]LiveLinks{}
+	for _, m := range []map[string]any{first, last} {
+		mid, _ := m["id"].(string)
+		l, err := r.cfg.LiveLinks(ctx, id, mid)
+		if err != nil || l.Open == "" || l.Click == "" || l.Unsubscribe == "" {
+			r.skip(TrackingLinks, "", fmt.Sprintf("Config.LiveLinks of message %s: %+v, %v", mid, l, err))
+			return
+		}
+		live[mid] = l
+	}
 	token := func(m map[string]any, op string) string {
-		body, _ := m["html"].(string)
-		return tokenRE[op].FindStringSubmatch(body)[1] // present: checkMessages passed
+		l := live[m["id"].(string)]
+		return map[string]string{"trackOpen": l.Open, "trackClick": l.Click, "unsubscribe": l.Unsubscribe}[op]
 	}
 	opens := []string{token(first, "trackOpen"), token(first, "trackOpen"), token(last, "trackOpen")}
 	for _, t := range opens {

@@ -160,6 +160,17 @@ type Config struct {
 	// ends (its requests and failures) and one line whenever the run waits
 	// for a rate limit to refill: for a person watching, not for parsing.
 	Progress io.Writer
+	// LiveLinks, when set, gives the live tokens of a campaign message's
+	// links, which the API shows only as REDACTED: read where the
+	// recipients' copies are (the server's database, a mail sink). Without
+	// it the TrackingLinks checks that follow the links are skipped.
+	LiveLinks func(ctx context.Context, campaignID, messageID string) (LiveLinks, error)
+}
+
+// LiveLinks are the tokens of one message's open pixel, first tracked link
+// and unsubscribe link, as its recipient got them.
+type LiveLinks struct {
+	Open, Click, Unsubscribe string
 }
 
 // Check runs the suite against the server and reports every check's

@@ -142,6 +142,7 @@ const (
 	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
 	ErrorCodePropertyNotFound     ErrorCode = "property_not_found"
 	ErrorCodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
+	ErrorCodeSendQuotaExceeded    ErrorCode = "send_quota_exceeded"
 	ErrorCodeServiceUnavailable   ErrorCode = "service_unavailable"
 	ErrorCodeTemplateNotFound     ErrorCode = "template_not_found"
 	ErrorCodeUnauthorized         ErrorCode = "unauthorized"
@@ -174,6 +175,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodePropertyNotFound:
 		return true
 	case ErrorCodeRateLimitExceeded:
+		return true
+	case ErrorCodeSendQuotaExceeded:
 		return true
 	case ErrorCodeServiceUnavailable:
 		return true
@@ -912,7 +915,8 @@ type CampaignList struct {
 	Length int `json:"length"`
 }
 
-// CampaignMessage One campaign message to one lead, as rendered.
+// CampaignMessage One campaign message to one lead. `html` and `text` are only in
+// `getCampaignMessage`'s answer, with every token `REDACTED`.
 type CampaignMessage struct {
 	// CreatedAt Example: 2026-06-01T08:00:01Z
 	CreatedAt time.Time `json:"created_at"`
@@ -922,10 +926,12 @@ type CampaignMessage struct {
 	// Example:
 	Error string `json:"error"`
 
-	// HTML The HTML body, merge fields filled in and escaped, links rewritten for tracking.
+	// HTML The HTML body, merge fields filled in and escaped, links rewritten
+	// for tracking, their tokens shown as `REDACTED`.
+	//
 	//
 	// Example: <p>Hello Jane Doe</p>
-	HTML string `json:"html"`
+	HTML *string `json:"html,omitempty"`
 
 	// ID Example: msg_0Vc0bJ5bdw95xg1k6QbQLJ
 	ID string `json:"id"`
@@ -950,15 +956,22 @@ type CampaignMessage struct {
 	// Subject Example: New listings for Jane Doe
 	Subject string `json:"subject"`
 
-	// Text The plain-text alternative.
+	// Text The plain-text alternative, tokens shown as `REDACTED`.
 	//
 	// Example: Hello Jane Doe
-	Text string `json:"text"`
+	Text *string `json:"text,omitempty"`
 
 	// To An email address (`local@domain`). Compared case-insensitively for uniqueness.
 	//
 	// Example: jane.doe@example.com
 	To Email `json:"to"`
+}
+
+// CampaignMessageEnvelope defines model for CampaignMessageEnvelope.
+type CampaignMessageEnvelope struct {
+	// Data One campaign message to one lead. `html` and `text` are only in
+	// `getCampaignMessage`'s answer, with every token `REDACTED`.
+	Data CampaignMessage `json:"data"`
 }
 
 // CampaignMessageList A page of a campaign's messages; `length` and `has_more` as for leads.
@@ -1060,13 +1073,21 @@ type CampaignStats struct {
 	// Example: 1
 	Bounces int `json:"bounces"`
 
-	// Clicks Example: 40
+	// Clicks Hits of the messages' tracked links, at most 10 per link (inferred, as for `opens`).
+	//
+	// Example: 40
 	Clicks int `json:"clicks"`
 
 	// Failed Example: 2
 	Failed int `json:"failed"`
 
-	// Opens Example: 95
+	// Opens Hits of the messages' open pixels, at most 10 per message
+	// (inferred: a pixel fetched in a loop must not count, nor grow the
+	// stored data, without bound). `unique_opens` is the measure of
+	// engagement.
+	//
+	//
+	// Example: 95
 	Opens int `json:"opens"`
 
 	// Pending Messages not yet delivered nor failed.
@@ -1231,6 +1252,7 @@ type Error struct {
 // | `template_not_found` | 422 | The campaign names a template the account does not have. |
 // | `property_not_found` | 422 | The campaign's audience names a property the account does not have. |
 // | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
+// | `send_quota_exceeded` | 429 | Sending the campaign would pass the plan's daily sending quota (messages queued in 24 hours); nothing was queued. `Retry-After` says when the oldest messages counted leave the 24 hours. |
 // | `internal_error` | 500 | The server failed; the request may be retried. |
 // | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
 //
@@ -1259,6 +1281,7 @@ type ErrorDetail struct {
 	// | `template_not_found` | 422 | The campaign names a template the account does not have. |
 	// | `property_not_found` | 422 | The campaign's audience names a property the account does not have. |
 	// | `rate_limit_exceeded` | 429 | Too many requests; wait `Retry-After` seconds. |
+	// | `send_quota_exceeded` | 429 | Sending the campaign would pass the plan's daily sending quota (messages queued in 24 hours); nothing was queued. `Retry-After` says when the oldest messages counted leave the 24 hours. |
 	// | `internal_error` | 500 | The server failed; the request may be retried. |
 	// | `service_unavailable` | 503 | The service cannot answer for a while (overload, maintenance); retry after `Retry-After` seconds when it is sent, else back off. |
 	//
@@ -2485,6 +2508,9 @@ type IdempotencyKey = string
 // Limit defines model for Limit.
 type Limit = int
 
+// MessageID defines model for MessageID.
+type MessageID = string
+
 // Order defines model for Order.
 type Order string
 
@@ -2553,6 +2579,11 @@ type PublicPayloadTooLarge = Error
 // which is not JSON; this is its JSON form. Every error response of the
 // API has this shape.
 type PublicServiceUnavailable = Error
+
+// PublicTooManyRequests The error envelope. The page's example shows it with unquoted keys,
+// which is not JSON; this is its JSON form. Every error response of the
+// API has this shape.
+type PublicTooManyRequests = Error
 
 // PublicUnsupportedMediaType The error envelope. The page's example shows it with unquoted keys,
 // which is not JSON; this is its JSON form. Every error response of the
@@ -3114,13 +3145,35 @@ type ClientInterface interface {
 
 	// ListCampaignMessages List a campaign's messages
 	//
-	// The campaign's outbox: one message per recipient, as rendered, with its
-	// delivery status. Without an SMTP relay the reference server delivers
-	// nothing and keeps every message here, so that tests can read what would
-	// have been sent. Ordered by recipient, oldest lead first.
+	// The campaign's outbox: one message per recipient, with its delivery
+	// status, ordered by recipient, oldest lead first. The listing carries
+	// no body (`html`, `text`): read one message's with
+	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+	// 600 KB whatever the data (subjects of at most 255 characters,
+	// addresses of 254, errors of about 500, each character escaped at
+	// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+	// delivers nothing and keeps every message here, so that tests can read
+	// what would have been sent.
 	//
 	// Corresponds with GET /campaigns/{id}/messages (the `ListCampaignMessages` operationId).
 	ListCampaignMessages(ctx context.Context, id CampaignID, params *ListCampaignMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCampaignMessage One campaign message, with its body
+	//
+	// One message of the campaign with its body as rendered for its
+	// recipient. The tokens of its open pixel, tracked links and
+	// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+	// credential, not the account's, and no key (read-only or not) reads
+	// a live one. Inferred bound: a message whose HTML and text together
+	// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+	// and not sent), so the answer is at most about 2 MiB of content,
+	// more only by JSON escaping. Inferred: a finished campaign keeps its
+	// messages' bodies for a retention period (30 days on the reference
+	// server, `--message-retention`); after it `html` and `text` are
+	// empty, the rest of the message and the statistics unchanged.
+	//
+	// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+	GetCampaignMessage(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScheduleCampaignWithBody Schedule a campaign
 	//
@@ -3150,7 +3203,18 @@ type ClientInterface interface {
 	// resolved at this moment: one message per matching lead, leaving out
 	// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 	// `sending`; it becomes `sent` when every message is delivered or has
-	// failed. Any other status answers `422 invalid_state`.
+	// failed. Inferred: the answer does not wait for a large audience to be
+	// queued, so its `counts.recipients` may count only the first part
+	// (100 leads on the reference server); `getCampaign` shows the count
+	// grow. Any other status answers `422 invalid_state`.
+	//
+	// Each plan may queue a number of messages in any 24 hours (inferred;
+	// the page states no quota): Starter 10,000, Professional 100,000,
+	// Enterprise 1,000,000 by default on the reference server
+	// (`--send-quota`). A send whose audience could pass it is answered
+	// `429 send_quota_exceeded`, with `Retry-After`, before anything is
+	// queued; a scheduled campaign that would pass it is postponed until
+	// the quota allows.
 	//
 	// Corresponds with POST /campaigns/{id}/send (the `SendCampaign` operationId).
 	SendCampaign(ctx context.Context, id CampaignID, params *SendCampaignParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3912,14 +3976,46 @@ func (c *Client) CancelCampaign(ctx context.Context, id CampaignID, params *Canc
 
 // ListCampaignMessages List a campaign's messages
 //
-// The campaign's outbox: one message per recipient, as rendered, with its
-// delivery status. Without an SMTP relay the reference server delivers
-// nothing and keeps every message here, so that tests can read what would
-// have been sent. Ordered by recipient, oldest lead first.
+// The campaign's outbox: one message per recipient, with its delivery
+// status, ordered by recipient, oldest lead first. The listing carries
+// no body (`html`, `text`): read one message's with
+// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+// 600 KB whatever the data (subjects of at most 255 characters,
+// addresses of 254, errors of about 500, each character escaped at
+// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+// delivers nothing and keeps every message here, so that tests can read
+// what would have been sent.
 //
 // Corresponds with GET /campaigns/{id}/messages (the `ListCampaignMessages` operationId).
 func (c *Client) ListCampaignMessages(ctx context.Context, id CampaignID, params *ListCampaignMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCampaignMessagesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCampaignMessage One campaign message, with its body
+//
+// One message of the campaign with its body as rendered for its
+// recipient. The tokens of its open pixel, tracked links and
+// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+// credential, not the account's, and no key (read-only or not) reads
+// a live one. Inferred bound: a message whose HTML and text together
+// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+// and not sent), so the answer is at most about 2 MiB of content,
+// more only by JSON escaping. Inferred: a finished campaign keeps its
+// messages' bodies for a retention period (30 days on the reference
+// server, `--message-retention`); after it `html` and `text` are
+// empty, the rest of the message and the statistics unchanged.
+//
+// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+func (c *Client) GetCampaignMessage(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCampaignMessageRequest(c.Server, id, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -3978,7 +4074,18 @@ func (c *Client) ScheduleCampaign(ctx context.Context, id CampaignID, params *Sc
 // resolved at this moment: one message per matching lead, leaving out
 // unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 // `sending`; it becomes `sent` when every message is delivered or has
-// failed. Any other status answers `422 invalid_state`.
+// failed. Inferred: the answer does not wait for a large audience to be
+// queued, so its `counts.recipients` may count only the first part
+// (100 leads on the reference server); `getCampaign` shows the count
+// grow. Any other status answers `422 invalid_state`.
+//
+// Each plan may queue a number of messages in any 24 hours (inferred;
+// the page states no quota): Starter 10,000, Professional 100,000,
+// Enterprise 1,000,000 by default on the reference server
+// (`--send-quota`). A send whose audience could pass it is answered
+// `429 send_quota_exceeded`, with `Retry-After`, before anything is
+// queued; a scheduled campaign that would pass it is postponed until
+// the quota allows.
 //
 // Corresponds with POST /campaigns/{id}/send (the `SendCampaign` operationId).
 func (c *Client) SendCampaign(ctx context.Context, id CampaignID, params *SendCampaignParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5508,6 +5615,47 @@ func NewListCampaignMessagesRequest(server string, id CampaignID, params *ListCa
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCampaignMessageRequest constructs an http.Request for the GetCampaignMessage method
+func NewGetCampaignMessageRequest(server string, id CampaignID, messageID MessageID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/campaigns/%s/messages/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -7387,15 +7535,39 @@ type ClientWithResponsesInterface interface {
 
 	// ListCampaignMessagesWithResponse List a campaign's messages
 	//
-	// The campaign's outbox: one message per recipient, as rendered, with its
-	// delivery status. Without an SMTP relay the reference server delivers
-	// nothing and keeps every message here, so that tests can read what would
-	// have been sent. Ordered by recipient, oldest lead first.
+	// The campaign's outbox: one message per recipient, with its delivery
+	// status, ordered by recipient, oldest lead first. The listing carries
+	// no body (`html`, `text`): read one message's with
+	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+	// 600 KB whatever the data (subjects of at most 255 characters,
+	// addresses of 254, errors of about 500, each character escaped at
+	// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+	// delivers nothing and keeps every message here, so that tests can read
+	// what would have been sent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /campaigns/{id}/messages (the `ListCampaignMessages` operationId).
 	ListCampaignMessagesWithResponse(ctx context.Context, id CampaignID, params *ListCampaignMessagesParams, reqEditors ...RequestEditorFn) (*ListCampaignMessagesResponse, error)
+
+	// GetCampaignMessageWithResponse One campaign message, with its body
+	//
+	// One message of the campaign with its body as rendered for its
+	// recipient. The tokens of its open pixel, tracked links and
+	// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+	// credential, not the account's, and no key (read-only or not) reads
+	// a live one. Inferred bound: a message whose HTML and text together
+	// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+	// and not sent), so the answer is at most about 2 MiB of content,
+	// more only by JSON escaping. Inferred: a finished campaign keeps its
+	// messages' bodies for a retention period (30 days on the reference
+	// server, `--message-retention`); after it `html` and `text` are
+	// empty, the rest of the message and the statistics unchanged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+	GetCampaignMessageWithResponse(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*GetCampaignMessageResponse, error)
 
 	// ScheduleCampaignWithBodyWithResponse Schedule a campaign
 	//
@@ -7425,7 +7597,18 @@ type ClientWithResponsesInterface interface {
 	// resolved at this moment: one message per matching lead, leaving out
 	// unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 	// `sending`; it becomes `sent` when every message is delivered or has
-	// failed. Any other status answers `422 invalid_state`.
+	// failed. Inferred: the answer does not wait for a large audience to be
+	// queued, so its `counts.recipients` may count only the first part
+	// (100 leads on the reference server); `getCampaign` shows the count
+	// grow. Any other status answers `422 invalid_state`.
+	//
+	// Each plan may queue a number of messages in any 24 hours (inferred;
+	// the page states no quota): Starter 10,000, Professional 100,000,
+	// Enterprise 1,000,000 by default on the reference server
+	// (`--send-quota`). A send whose audience could pass it is answered
+	// `429 send_quota_exceeded`, with `Retry-After`, before anything is
+	// queued; a scheduled campaign that would pass it is postponed until
+	// the quota allows.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9772,6 +9955,178 @@ func (r ListCampaignMessagesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCampaignMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCampaignMessageResponse200Headers the declared response headers of an HTTP 200 response for GetCampaignMessage
+type GetCampaignMessageResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse400Headers the declared response headers of an HTTP 400 response for GetCampaignMessage
+type GetCampaignMessageResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse401Headers the declared response headers of an HTTP 401 response for GetCampaignMessage
+type GetCampaignMessageResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse403Headers the declared response headers of an HTTP 403 response for GetCampaignMessage
+type GetCampaignMessageResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse404Headers the declared response headers of an HTTP 404 response for GetCampaignMessage
+type GetCampaignMessageResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse429Headers the declared response headers of an HTTP 429 response for GetCampaignMessage
+type GetCampaignMessageResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse500Headers the declared response headers of an HTTP 500 response for GetCampaignMessage
+type GetCampaignMessageResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// GetCampaignMessageResponse503Headers the declared response headers of an HTTP 503 response for GetCampaignMessage
+type GetCampaignMessageResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+type GetCampaignMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CampaignMessageEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCampaignMessageResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCampaignMessageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCampaignMessageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCampaignMessageResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCampaignMessageResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCampaignMessageResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCampaignMessageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCampaignMessageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON200() *CampaignMessageEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCampaignMessageResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCampaignMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCampaignMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCampaignMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCampaignMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13722,6 +14077,15 @@ type TrackClickResponse404Headers struct {
 	XRequestID *string
 }
 
+// TrackClickResponse429Headers the declared response headers of an HTTP 429 response for TrackClick
+type TrackClickResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
 // TrackClickResponse500Headers the declared response headers of an HTTP 500 response for TrackClick
 type TrackClickResponse500Headers struct {
 	XRequestID *string
@@ -13740,6 +14104,8 @@ type TrackClickResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -13750,6 +14116,8 @@ type TrackClickResponse struct {
 	Headers400 *TrackClickResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *TrackClickResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TrackClickResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackClickResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13764,6 +14132,11 @@ func (r TrackClickResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r TrackClickResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TrackClickResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13820,6 +14193,15 @@ type TrackOpenResponse404Headers struct {
 	XRequestID *string
 }
 
+// TrackOpenResponse429Headers the declared response headers of an HTTP 429 response for TrackOpen
+type TrackOpenResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
 // TrackOpenResponse500Headers the declared response headers of an HTTP 500 response for TrackOpen
 type TrackOpenResponse500Headers struct {
 	XRequestID *string
@@ -13838,6 +14220,8 @@ type TrackOpenResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -13848,6 +14232,8 @@ type TrackOpenResponse struct {
 	Headers400 *TrackOpenResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *TrackOpenResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TrackOpenResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *TrackOpenResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13862,6 +14248,11 @@ func (r TrackOpenResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r TrackOpenResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TrackOpenResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14835,6 +15226,15 @@ type UnsubscribePageResponse404Headers struct {
 	XRequestID *string
 }
 
+// UnsubscribePageResponse429Headers the declared response headers of an HTTP 429 response for UnsubscribePage
+type UnsubscribePageResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
 // UnsubscribePageResponse500Headers the declared response headers of an HTTP 500 response for UnsubscribePage
 type UnsubscribePageResponse500Headers struct {
 	XRequestID *string
@@ -14853,6 +15253,8 @@ type UnsubscribePageResponse struct {
 	JSON400 *PublicBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PublicNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -14861,6 +15263,8 @@ type UnsubscribePageResponse struct {
 	Headers400 *UnsubscribePageResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UnsubscribePageResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnsubscribePageResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribePageResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14875,6 +15279,11 @@ func (r UnsubscribePageResponse) GetJSON400() *PublicBadRequest {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UnsubscribePageResponse) GetJSON404() *PublicNotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UnsubscribePageResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14936,6 +15345,15 @@ type UnsubscribeResponse415Headers struct {
 	XRequestID *string
 }
 
+// UnsubscribeResponse429Headers the declared response headers of an HTTP 429 response for Unsubscribe
+type UnsubscribeResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
 // UnsubscribeResponse500Headers the declared response headers of an HTTP 500 response for Unsubscribe
 type UnsubscribeResponse500Headers struct {
 	XRequestID *string
@@ -14958,6 +15376,8 @@ type UnsubscribeResponse struct {
 	JSON413 *PublicPayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *PublicUnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *PublicInternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -14970,6 +15390,8 @@ type UnsubscribeResponse struct {
 	Headers413 *UnsubscribeResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *UnsubscribeResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnsubscribeResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UnsubscribeResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14994,6 +15416,11 @@ func (r UnsubscribeResponse) GetJSON413() *PublicPayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UnsubscribeResponse) GetJSON415() *PublicUnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UnsubscribeResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15254,10 +15681,15 @@ func (c *ClientWithResponses) CancelCampaignWithResponse(ctx context.Context, id
 
 // ListCampaignMessagesWithResponse List a campaign's messages
 //
-// The campaign's outbox: one message per recipient, as rendered, with its
-// delivery status. Without an SMTP relay the reference server delivers
-// nothing and keeps every message here, so that tests can read what would
-// have been sent. Ordered by recipient, oldest lead first.
+// The campaign's outbox: one message per recipient, with its delivery
+// status, ordered by recipient, oldest lead first. The listing carries
+// no body (`html`, `text`): read one message's with
+// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
+// 600 KB whatever the data (subjects of at most 255 characters,
+// addresses of 254, errors of about 500, each character escaped at
+// worst to 6 bytes of JSON). Without an SMTP relay the reference server
+// delivers nothing and keeps every message here, so that tests can read
+// what would have been sent.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15268,6 +15700,31 @@ func (c *ClientWithResponses) ListCampaignMessagesWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseListCampaignMessagesResponse(rsp)
+}
+
+// GetCampaignMessageWithResponse One campaign message, with its body
+//
+// One message of the campaign with its body as rendered for its
+// recipient. The tokens of its open pixel, tracked links and
+// unsubscribe link are shown as `REDACTED`: a token is the recipient's
+// credential, not the account's, and no key (read-only or not) reads
+// a live one. Inferred bound: a message whose HTML and text together
+// exceed 2 MiB is never made (it is recorded `failed`, without a body,
+// and not sent), so the answer is at most about 2 MiB of content,
+// more only by JSON escaping. Inferred: a finished campaign keeps its
+// messages' bodies for a retention period (30 days on the reference
+// server, `--message-retention`); after it `html` and `text` are
+// empty, the rest of the message and the statistics unchanged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /campaigns/{id}/messages/{message_id} (the `GetCampaignMessage` operationId).
+func (c *ClientWithResponses) GetCampaignMessageWithResponse(ctx context.Context, id CampaignID, messageID MessageID, reqEditors ...RequestEditorFn) (*GetCampaignMessageResponse, error) {
+	rsp, err := c.GetCampaignMessage(ctx, id, messageID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCampaignMessageResponse(rsp)
 }
 
 // ScheduleCampaignWithBodyWithResponse Schedule a campaign
@@ -15310,7 +15767,18 @@ func (c *ClientWithResponses) ScheduleCampaignWithResponse(ctx context.Context, 
 // resolved at this moment: one message per matching lead, leaving out
 // unsubscribed leads and suppressed addresses. The answer comes at once, with the campaign
 // `sending`; it becomes `sent` when every message is delivered or has
-// failed. Any other status answers `422 invalid_state`.
+// failed. Inferred: the answer does not wait for a large audience to be
+// queued, so its `counts.recipients` may count only the first part
+// (100 leads on the reference server); `getCampaign` shows the count
+// grow. Any other status answers `422 invalid_state`.
+//
+// Each plan may queue a number of messages in any 24 hours (inferred;
+// the page states no quota): Starter 10,000, Professional 100,000,
+// Enterprise 1,000,000 by default on the reference server
+// (`--send-quota`). A send whose audience could pass it is answered
+// `429 send_quota_exceeded`, with `Retry-After`, before anything is
+// queued; a scheduled campaign that would pass it is postponed until
+// the quota allows.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19649,6 +20117,346 @@ func ParseListCampaignMessagesResponse(rsp *http.Response) (*ListCampaignMessage
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCampaignMessagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCampaignMessageResponse parses an HTTP response from a GetCampaignMessageWithResponse call
+func ParseGetCampaignMessageResponse(rsp *http.Response) (*GetCampaignMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCampaignMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CampaignMessageEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCampaignMessageResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCampaignMessageResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCampaignMessageResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCampaignMessageResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCampaignMessageResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCampaignMessageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCampaignMessageResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCampaignMessageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -27640,6 +28448,13 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27687,6 +28502,44 @@ func ParseTrackClickResponse(rsp *http.Response) (*TrackClickResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers TrackClickResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers TrackClickResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -27747,6 +28600,13 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27794,6 +28654,44 @@ func ParseTrackOpenResponse(rsp *http.Response) (*TrackOpenResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers TrackOpenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers TrackOpenResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -29709,6 +30607,13 @@ func ParseUnsubscribePageResponse(rsp *http.Response) (*UnsubscribePageResponse,
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29746,6 +30651,44 @@ func ParseUnsubscribePageResponse(rsp *http.Response) (*UnsubscribePageResponse,
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnsubscribePageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers UnsubscribePageResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -29820,6 +30763,13 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest PublicInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29877,6 +30827,44 @@ func ParseUnsubscribeResponse(rsp *http.Response) (*UnsubscribeResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnsubscribeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers UnsubscribeResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {

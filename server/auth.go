@@ -57,8 +57,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) principal(c echo.Context) (axiom.Principal, *axiom.Error) {
 	secret := ""
 	for _, h := range keyHeaders {
-		if secret = c.Request().Header.Get(h); secret != "" {
-			break
+		v := c.Request().Header.Get(h)
+		if v != "" && secret != "" && v != secret {
+			// Which one the caller meant is unknown: neither is used.
+			return axiom.Principal{}, axiom.Errorf(axiom.CodeInvalidParameter,
+				"X-API-Key and X-Axiom-API-Key carry different keys; send one key, in one of them")
+		}
+		if secret == "" {
+			secret = v
 		}
 	}
 	if secret == "" {
@@ -83,10 +89,11 @@ func (s *Server) principal(c echo.Context) (axiom.Principal, *axiom.Error) {
 	return p, refused
 }
 
-// refuse answers a request without a valid key: 401, or 429 once its
+// refuse answers a request without a valid key: 401 (400 for two
+// different keys), or 429 once its
 // client address has been refused more often than its bucket allows.
 func (s *Server) refuse(c echo.Context, why *axiom.Error) error {
-	if why.Code != axiom.CodeUnauthorized {
+	if why.Code != axiom.CodeUnauthorized && why.Code != axiom.CodeInvalidParameter {
 		return why
 	}
 	ctx := c.Request().Context()

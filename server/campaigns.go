@@ -111,12 +111,27 @@ func (h *handlers) ListCampaignMessages(ctx context.Context, r genserver.ListCam
 	}
 	data := make([]gen.CampaignMessage, len(page.Items))
 	for i, m := range page.Items {
-		data[i] = gen.CampaignMessage{
-			ID: m.ID, LeadID: m.LeadID, To: m.To, Subject: m.Subject, HTML: m.HTML, Text: m.Text,
-			Status: gen.CampaignMessageStatus(m.Status), Error: m.Error, SentAt: utcPtr(m.SentAt), CreatedAt: m.CreatedAt.UTC(),
-		}
+		data[i] = messageToAPI(m)
 	}
 	return genserver.ListCampaignMessages200JSONResponse{Body: gen.CampaignMessageList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+}
+
+func (h *handlers) GetCampaignMessage(ctx context.Context, r genserver.GetCampaignMessageRequestObject) (genserver.GetCampaignMessageResponseObject, error) {
+	m, err := h.campaigns.Message(ctx, accountID(ctx), r.ID, r.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	msg := messageToAPI(m)
+	msg.HTML, msg.Text = &m.HTML, &m.Text
+	return genserver.GetCampaignMessage200JSONResponse{Body: gen.CampaignMessageEnvelope{Data: msg}}, nil
+}
+
+// messageToAPI is a message without its body, as the listing shows it.
+func messageToAPI(m axiom.Message) gen.CampaignMessage {
+	return gen.CampaignMessage{
+		ID: m.ID, LeadID: m.LeadID, To: m.To, Subject: m.Subject,
+		Status: gen.CampaignMessageStatus(m.Status), Error: m.Error, SentAt: utcPtr(m.SentAt), CreatedAt: m.CreatedAt.UTC(),
+	}
 }
 
 func audienceFromAPI(a gen.CampaignAudience) axiom.Audience {

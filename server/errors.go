@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -56,6 +57,9 @@ func writeEnvelope(w http.ResponseWriter, r *http.Request, e *axiom.Error) {
 	}
 	h := w.Header()
 	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
 	body = append(body, '\n')
 	if r.Method == http.MethodHead {
 		h.Set(echo.HeaderContentLength, strconv.Itoa(len(body))) // the GET's

@@ -217,7 +217,7 @@ func TestHeadOnPublicLinksCountsNothing(t *testing.T) {
 	c := a.campaign(map[string]any{"name": "Head", "template": a.template("Hi {{name}}", newsletter)})
 	a.send(c.ID)
 	a.waitStatus(c.ID, gen.CampaignStatusSent)
-	ms := a.messages(c.ID)
+	ms := a.liveMessages(c.ID)
 	open := pixelRE.FindStringSubmatch(ms[0].HTML)[1]
 	click := clickRE.FindStringSubmatch(ms[0].HTML)[1]
 	unsub := unsubRE.FindStringSubmatch(ms[0].HTML)[1]

@@ -40,6 +40,20 @@ func withSecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// refuseAmbiguousFraming refuses a request on a connection that carried
+// both Content-Length and Transfer-Encoding (a request-smuggling attempt,
+// RFC 9112 §6.1), and closes the connection after the answer.
+func refuseAmbiguousFraming(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ambiguousFraming(c.Request().Context()) {
+			c.Response().Header().Set("Connection", "close")
+			return axiom.Errorf(axiom.CodeInvalidParameter,
+				"A request must not have both Content-Length and Transfer-Encoding; the connection is closed")
+		}
+		return next(c)
+	}
+}
+
 // withBodyLimit refuses a body larger than max: at once when Content-Length
 // says so, otherwise when reading passes the limit (*http.MaxBytesError).
 func withBodyLimit(max int64) echo.MiddlewareFunc {

@@ -383,7 +383,7 @@ func TestCampaignAnalyticsAgreeWithStats(t *testing.T) {
 	}
 	a.campaign(map[string]any{"name": "Draft", "template": tpl})
 	// Opens, a click and an unsubscribe through the public links.
-	ms := a.messages(ids[0])
+	ms := a.liveMessages(ids[0])
 	for _, m := range ms[:2] {
 		if resp, _ := call(t, "GET", srv.PublicURL+"/t/o/"+pixelRE.FindStringSubmatch(m.HTML)[1], "", "", nil); resp.StatusCode != 200 {
 			t.Fatalf("open: %d", resp.StatusCode)

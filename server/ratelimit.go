@@ -30,6 +30,30 @@ func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// throttleLinks admits a hit of a public link within the bucket of its
+// token and that of its client address: 429 past either, so that a token
+// fetched in a loop costs neither the database nor the other accounts.
+func (s *Server) throttleLinks(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		for _, b := range []struct {
+			key   string
+			limit ratelimit.Limit
+		}{{"link-addr:" + c.RealIP(), s.linkAddr}, {"link:" + truncate(c.Param("token"), 32), s.linkToken}} {
+			res, err := s.limit.Allow(ctx, b.key, b.limit)
+			if err != nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "rate limiter failed", slog.String("request_id", requestID(c)), slog.Any("error", err))
+				return axiom.Internal(err)
+			}
+			if !res.Allowed {
+				exchangeOf(c).rate = &res
+				return axiom.Errorf(axiom.CodeRateLimitExceeded, "Too many requests for this link; retry after %s", seconds(res.RetryAfterSeconds()))
+			}
+		}
+		return next(c)
+	}
+}
+
 func seconds(n int64) string {
 	if n == 1 {
 		return "1 second"

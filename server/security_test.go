@@ -90,6 +90,7 @@ type victim struct {
 	lead       gen.Lead
 	slug       string
 	campaign   gen.Campaign // sent, with messages
+	message    string       // a message of campaign
 	property   gen.Property
 	suppressed string
 	markers    []string // strings only this account's answers may contain
@@ -108,7 +109,8 @@ func newVictim(t *testing.T, srv *servertest.Server) victim {
 	v.campaign = a.campaign(map[string]any{"name": "Victim campaign", "template": v.slug})
 	a.send(v.campaign.ID)
 	v.campaign = a.waitStatus(v.campaign.ID, gen.CampaignStatusSent)
-	v.markers = []string{v.lead.ID, v.lead.Email, v.slug, v.campaign.ID, v.property.ID, v.suppressed, "Victim", srv.AccountID}
+	v.message = a.messages(v.campaign.ID)[0].ID
+	v.markers = []string{v.lead.ID, v.lead.Email, v.slug, v.campaign.ID, v.message, v.property.ID, v.suppressed, "Victim", srv.AccountID}
 	return v
 }
 
@@ -125,7 +127,7 @@ func (v victim) target(t *testing.T, o operation) string {
 	case strings.HasPrefix(p, "/properties/"):
 		p = strings.Replace(p, "{id}", v.property.ID, 1)
 	}
-	p = strings.NewReplacer("{slug}", v.slug, "{lead_id}", v.lead.ID, "{email}", url.PathEscape(v.suppressed)).Replace(p)
+	p = strings.NewReplacer("{slug}", v.slug, "{lead_id}", v.lead.ID, "{message_id}", v.message, "{email}", url.PathEscape(v.suppressed)).Replace(p)
 	if strings.Contains(p, "{") {
 		t.Fatalf("%s: a path parameter this test does not know; give it the victim's object in victim.target", o)
 	}
@@ -515,9 +517,9 @@ func TestOWASP_API6_SensitiveFlows(t *testing.T) {
 		t.Errorf("messages sent: %v; want each active, unsuppressed lead once: %v", sent, want)
 	}
 	// A link scanner's GET of an unsubscribe link changes nothing.
-	var m gen.CampaignMessage
-	for _, m = range a.messages(c.ID) {
-		if m.Status == gen.CampaignMessageStatusSent {
+	var m axiom.Message
+	for _, m = range a.liveMessages(c.ID) {
+		if m.Status == axiom.MessageSent {
 			break
 		}
 	}
@@ -548,7 +550,7 @@ func TestOWASP_API7_ServerSideRequestForgery(t *testing.T) {
 	c := a.campaign(map[string]any{"name": "SSRF", "template": a.template("Hi", content)})
 	a.send(c.ID)
 	a.waitStatus(c.ID, gen.CampaignStatusSent)
-	ms := a.messages(c.ID)
+	ms := a.liveMessages(c.ID)
 	clicks := clickRE.FindAllStringSubmatch(ms[0].HTML, -1)
 	if len(clicks) == 0 {
 		t.Fatalf("no tracked link in %s", ms[0].HTML)

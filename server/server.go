@@ -30,10 +30,23 @@ import (
 // DefaultMaxBodyBytes is the largest request body accepted (the spec's 413).
 const DefaultMaxBodyBytes = 1 << 20
 
+// MaxKeyCacheTTL bounds Config.KeyCacheTTL, and so how long a revoked key
+// may keep working on a server that admitted it just before.
+const MaxKeyCacheTTL = time.Minute
+
 // DefaultUnauthenticated is the bucket of each client address's requests
 // without a valid key: a person retyping a key never meets it, a scanner
 // does within a second.
 var DefaultUnauthenticated = ratelimit.Limit{Rate: 60, Burst: 60}
+
+// DefaultLinkPerToken and DefaultLinkPerAddress are the buckets of the
+// public links of messages (pixel, tracked link, unsubscribe): per token,
+// more than a person opens one message; per client address, more than a
+// mail server behind one address fetches for its users in a minute.
+var (
+	DefaultLinkPerToken   = ratelimit.Limit{Rate: 30, Burst: 10}
+	DefaultLinkPerAddress = ratelimit.Limit{Rate: 600, Burst: 120}
+)
 
 // Pinger tells whether the database answers, for /readyz.
 type Pinger interface {
@@ -66,6 +79,10 @@ type Config struct {
 	// the servers list of the documentation at /docs; empty: the origin of
 	// each request for the docs.
 	PublicURL string
+	// LinkPerToken and LinkPerAddress are the buckets of the public links
+	// of messages, per token and per client address; zero means
+	// DefaultLinkPerToken, DefaultLinkPerAddress.
+	LinkPerToken, LinkPerAddress ratelimit.Limit
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client
 	// address; empty trusts none, and the address is the connection's.
 	TrustedProxies []netip.Prefix
@@ -80,7 +97,8 @@ type Config struct {
 	Spec *openapi3.T
 	// KeyCacheTTL is how long a key that authenticated is trusted without
 	// reading the store again; a key revoked meanwhile keeps working for up
-	// to this long. 0 reads the store on every request.
+	// to this long. 0 reads the store on every request; at most
+	// MaxKeyCacheTTL.
 	KeyCacheTTL time.Duration
 	// IdempotencyWait is how long a retry waits for the first request with
 	// its Idempotency-Key before it is answered 409; 0 means
@@ -102,6 +120,8 @@ type Server struct {
 	ready     Pinger
 	limit     ratelimit.Limiter
 	anonymous ratelimit.Limit
+	linkToken ratelimit.Limit // per token of a public link
+	linkAddr  ratelimit.Limit // per client address on the public links
 	validator *validation.Validator
 	log       *slog.Logger
 	idem      *idempotency
@@ -137,6 +157,20 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Unauthenticated.Validate(); err != nil {
 		return nil, fmt.Errorf("server: Config.Unauthenticated: %w", err)
 	}
+	if cfg.KeyCacheTTL > MaxKeyCacheTTL {
+		return nil, fmt.Errorf("server: Config.KeyCacheTTL %s is longer than %s: a revoked key would keep working that long", cfg.KeyCacheTTL, MaxKeyCacheTTL)
+	}
+	for _, l := range []struct {
+		l   *ratelimit.Limit
+		def ratelimit.Limit
+	}{{&cfg.LinkPerToken, DefaultLinkPerToken}, {&cfg.LinkPerAddress, DefaultLinkPerAddress}} {
+		if *l.l == (ratelimit.Limit{}) {
+			*l.l = l.def
+		}
+		if err := l.l.Validate(); err != nil {
+			return nil, fmt.Errorf("server: Config.LinkPerToken or LinkPerAddress: %w", err)
+		}
+	}
 	if cfg.IdempotencyWait <= 0 {
 		cfg.IdempotencyWait = DefaultIdempotencyWait
 	}
@@ -157,7 +191,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		keys: cfg.Keys, ready: cfg.Ready, limit: cfg.Limiter, anonymous: cfg.Unauthenticated, validator: validator, log: cfg.Logger,
+		keys: cfg.Keys, ready: cfg.Ready, limit: cfg.Limiter, anonymous: cfg.Unauthenticated,
+		linkToken: cfg.LinkPerToken, linkAddr: cfg.LinkPerAddress, validator: validator, log: cfg.Logger,
 		idem: &idempotency{store: cfg.Idempotency, log: cfg.Logger, wait: cfg.IdempotencyWait,
 			stale: cfg.IdempotencyStale, now: time.Now},
 		keyCache: newKeyCache(cfg.KeyCacheTTL),
@@ -168,7 +203,7 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientAddress(cfg.TrustedProxies)
-	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, withBodyLimit(cfg.MaxBodyBytes))
+	e.Use(withRequestID, s.withAccessLog, s.withRecover, withSecurityHeaders, refuseAmbiguousFraming, withBodyLimit(cfg.MaxBodyBytes))
 
 	// The pipeline runs per route, so that an unknown path is a 404 and a
 	// wrong method a 405 whatever key is sent. The public operations (the
@@ -180,7 +215,7 @@ func New(cfg Config) (*Server, error) {
 	api := routeMiddleware{e: e,
 		mw:       append(mw, authorize, readBody, s.idem.middleware, s.validate),
 		public:   publicRoutes(spec, "/v1"),
-		publicMW: []echo.MiddlewareFunc{s.respond, readBody, s.validate},
+		publicMW: []echo.MiddlewareFunc{s.respond, s.throttleLinks, readBody, s.validate},
 	}
 	h := &handlers{leads: cfg.Leads, templates: cfg.Templates, properties: cfg.Properties, campaigns: cfg.Campaigns,
 		analytics: stats, now: cfg.Now}

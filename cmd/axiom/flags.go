@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/internal/ratelimit"
 )
 
@@ -61,6 +62,24 @@ func parseBucket(s string) (ratelimit.Limit, error) {
 		return ratelimit.Limit{}, fmt.Errorf("want RATE/BURST, two positive whole numbers such as 60/60, not %q", s)
 	}
 	return l, nil
+}
+
+// parseQuotas reads PLAN=N,…: the daily sending quota of each plan named.
+func parseQuotas(s string) (axiom.SendQuotas, error) {
+	q := axiom.SendQuotas{}
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		name, n, ok := strings.Cut(f, "=")
+		p, err := axiom.ParsePlan(strings.TrimSpace(name))
+		v, nerr := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || err != nil || nerr != nil || v < 0 {
+			return nil, fmt.Errorf("want PLAN=N,… with plans %v and whole numbers, not %q", axiom.Plans(), f)
+		}
+		q[p] = v
+	}
+	return q, nil
 }
 
 // parsePrefixes reads a comma-separated list of addresses and CIDR ranges.

@@ -56,7 +56,7 @@ func TestServeKeyCache(t *testing.T) {
 		want int // right after the revocation
 	}{
 		{"0", 401},
-		{"1h", 200},
+		{"1m", 200}, // the longest allowed
 	} {
 		t.Run(tt.ttl, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "axiom.db")
@@ -79,7 +79,7 @@ func TestServeKeyCache(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"soon", "-1s"} {
+	for _, bad := range []string{"soon", "-1s", "61s", "1h"} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), []string{"serve", "--key-cache", bad}, &out, &errOut); err == nil {
 			t.Errorf("--key-cache %s: no error", bad)

@@ -33,14 +33,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	redisFailure := fs.String("redis-failure", env("redis-failure", "fail-open"), "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
 	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
 	unauthenticated := fs.String("unauthenticated-limit", env("unauthenticated-limit", "60/60"), "the bucket of each client address's requests without a valid key, RATE/BURST in requests per minute and at once (AXIOM_UNAUTHENTICATED_LIMIT)")
+	linkToken := fs.String("link-token-limit", env("link-token-limit", "30/10"), "the bucket of each token of a message's public links (pixel, tracked link, unsubscribe), RATE/BURST per minute and at once (AXIOM_LINK_TOKEN_LIMIT)")
+	linkAddr := fs.String("link-address-limit", env("link-address-limit", "600/120"), "the bucket of each client address on the public links of messages, RATE/BURST per minute and at once (AXIOM_LINK_ADDRESS_LIMIT)")
 	trustedProxies := fs.String("trusted-proxy", env("trusted-proxy", ""), "comma-separated addresses or CIDR ranges of the proxies whose X-Forwarded-For names the client address; empty trusts none (AXIOM_TRUSTED_PROXY)")
-	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long; 0 reads it on every request (AXIOM_KEY_CACHE)")
+	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long;"+
+		" at most 1m; 0 reads it on every request (AXIOM_KEY_CACHE)")
+	maxConns := fs.String("max-conns", env("max-conns", strconv.Itoa(server.DefaultMaxConns)), "the most client connections open at once; further ones wait until one closes (AXIOM_MAX_CONNS)")
 	idemWait := fs.String("idempotency-wait", env("idempotency-wait", "10s"), "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
 	logOpts := logFlags(fs)
 	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
 		"[?starttls=required|opportunistic|none&from=ADDRESS&reply-to=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
 	sendRate := fs.String("send-rate", env("send-rate", "10"), "campaign messages per second each account may send to the relay, counted across servers through --redis;"+
 		" 0 for no limit (AXIOM_SEND_RATE)")
+	sendQuota := fs.String("send-quota", env("send-quota", "starter=10000,professional=100000,enterprise=1000000"),
+		"campaign messages each plan may queue in any 24 hours, PLAN=N,…; a plan left out has no quota (AXIOM_SEND_QUOTA)")
+	retention := fs.String("message-retention", env("message-retention", "720h"),
+		"how long a finished campaign keeps its messages' bodies before they are dropped (statistics, links and metadata stay); 0 keeps them (AXIOM_MESSAGE_RETENTION)")
 	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as clients and email recipients reach it: where tracking and unsubscribe links lead,"+
 		" and the first server of /docs; empty means http://localhost:PORT/v1 with the port of --addr for links, and each visitor's own origin for /docs (AXIOM_PUBLIC_URL)")
 	fake := fakeFlags(fs)
@@ -61,12 +69,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	keyTTL, err := time.ParseDuration(*keyCache)
-	if err != nil || keyTTL < 0 {
-		return fmt.Errorf("--key-cache must be a duration such as 1s, or 0, not %q", *keyCache)
+	if err != nil || keyTTL < 0 || keyTTL > server.MaxKeyCacheTTL {
+		return fmt.Errorf("--key-cache must be a duration from 0 to %s such as 1s (a revoked key works for up to this long), not %q",
+			server.MaxKeyCacheTTL, *keyCache)
+	}
+	conns, err := strconv.Atoi(*maxConns)
+	if err != nil || conns < 1 {
+		return fmt.Errorf("--max-conns must be a whole number of at least 1, not %q", *maxConns)
 	}
 	anon, err := parseBucket(*unauthenticated)
 	if err != nil {
 		return fmt.Errorf("--unauthenticated-limit: %w", err)
+	}
+	perToken, err := parseBucket(*linkToken)
+	if err != nil {
+		return fmt.Errorf("--link-token-limit: %w", err)
+	}
+	perAddr, err := parseBucket(*linkAddr)
+	if err != nil {
+		return fmt.Errorf("--link-address-limit: %w", err)
 	}
 	proxies, err := parsePrefixes(*trustedProxies)
 	if err != nil {
@@ -84,6 +105,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil || rate < 0 || math.IsInf(rate, 0) || rate > 0 && rate*60 < 1 {
 		return fmt.Errorf("--send-rate must be a number of messages per second of at least 1/60 (0.0167), or 0 for no limit, not %q", *sendRate)
 	}
+	keep, err := time.ParseDuration(*retention)
+	if err != nil || keep < 0 {
+		return fmt.Errorf("--message-retention must be a duration such as 720h, or 0, not %q", *retention)
+	}
+	quotas, err := parseQuotas(*sendQuota)
+	if err != nil {
+		return fmt.Errorf("--send-quota: %w", err)
+	}
 	var relay *campaign.SMTPConfig
 	if *smtpURL != "" {
 		c, err := campaign.ParseSMTPURL(*smtpURL)
@@ -99,6 +128,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", *addr, err)
 	}
+	ln = server.Listen(ln, conns)
 	defer ln.Close()
 	adminLn, err := fake.listenAdmin()
 	if err != nil {
@@ -156,7 +186,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("--public-url is not https: mailbox providers ignore the one-click unsubscribe of messages whose link is not https (RFC 8058)",
 			slog.String("public_url", public))
 	}
-	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: public, Logger: log})
+	camps, err := campaign.NewService(campaign.Config{Store: st, PublicURL: public, Logger: log, Quotas: quotas})
 	if err != nil {
 		return fmt.Errorf("--public-url: %w", err)
 	}
@@ -164,6 +194,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Leads: st, Templates: st, Properties: st, Analytics: st, Keys: st, Idempotency: st, Campaigns: camps, Ready: st,
 		Limiter: limiter, Responses: mode, Logger: log, SkipRequestValidation: *requests == "off",
 		KeyCacheTTL: keyTTL, IdempotencyWait: idemTTL, Unauthenticated: anon, TrustedProxies: proxies,
+		LinkPerToken: perToken, LinkPerAddress: perAddr,
 		Spec: spec, Faults: fake.faults, PublicURL: *publicURL,
 	})
 	if err != nil {
@@ -173,7 +204,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stopWorker, err := startWorker(ctx, camps, st, relay, rate, sendLimiter, log)
+	stopWorker, err := startWorker(ctx, camps, st, relay, rate, keep, sendLimiter, log)
 	if err != nil {
 		admin.stop()
 		return err
@@ -191,8 +222,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // deliveries in flight to be recorded. Each account sends at most rate
 // messages per second (0: no limit), counted by limiter.
 func startWorker(ctx context.Context, camps *campaign.Service, outbox campaign.Outbox, relay *campaign.SMTPConfig,
-	rate float64, limiter ratelimit.Limiter, log *slog.Logger) (stop func(), err error) {
-	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Logger: log, SendRate: rate, Limiter: limiter}
+	rate float64, retention time.Duration, limiter ratelimit.Limiter, log *slog.Logger) (stop func(), err error) {
+	wc := campaign.WorkerConfig{Service: camps, Outbox: outbox, Logger: log, SendRate: rate, Limiter: limiter, Retention: retention}
 	if relay != nil {
 		if wc.Sender, err = campaign.NewSMTPSender(*relay); err != nil {
 			return nil, fmt.Errorf("--smtp-url: %w", err)
@@ -245,6 +276,7 @@ func serveHTTPLimited(ctx context.Context, ln net.Listener, h http.Handler, lim 
 		WriteTimeout:      lim.write,
 		IdleTimeout:       lim.idle,
 		MaxHeaderBytes:    lim.maxHeaderBytes,
+		ConnContext:       server.ConnContext,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

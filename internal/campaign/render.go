@@ -66,11 +66,13 @@ func (c *Composer) Render(t axiom.Template, l axiom.Lead) axiom.Message {
 	open, unsub := NewToken(), NewToken()
 	unsubURL := c.UnsubscribeURL(unsub)
 	values := mergeValues(l, unsubURL)
-	body := renderHTML(t.Content, values)
-	text := htmlToText(body)
-	tracked, links := c.trackLinks(body)
+	text := htmlToText(renderHTML(t.Content, values))
+	// Links are tracked in the template, before any lead's data is merged:
+	// only a URL the account wrote becomes a redirect of the API's domain.
+	tracked, links := c.trackLinks(t.Content)
+	tracked = renderHTML(tracked, values)
 	footer := ""
-	if !strings.Contains(body, html.EscapeString(unsubURL)) {
+	if !strings.Contains(tracked, html.EscapeString(unsubURL)) {
 		footer = `<p style="font-size:12px;color:#666666">If you no longer wish to receive these emails, <a href="` +
 			html.EscapeString(unsubURL) + `">unsubscribe</a>.</p>`
 	}
@@ -261,9 +263,11 @@ func safeURL(u string) bool {
 	return false
 }
 
-// trackLinks rewrites the href of every <a> to an absolute http(s) URL into
-// a tracked link of its own token, and returns the links. The target is
-// kept server-side, so a token can only ever lead where the message did.
+// trackLinks rewrites the href of every <a> of a template to an absolute
+// http(s) URL into a tracked link of its own token, and returns the links.
+// The target is kept server-side, so a token can only ever lead where the
+// message did. An href holding a merge field is left to renderHTML: a URL
+// made of a lead's data is not the account's to redirect to.
 func (c *Composer) trackLinks(body string) (string, []axiom.Link) {
 	z := xhtml.NewTokenizer(strings.NewReader(body))
 	var b strings.Builder
@@ -290,7 +294,7 @@ func (c *Composer) trackLinks(body string) (string, []axiom.Link) {
 				continue
 			}
 			target := strings.TrimSpace(a.Val)
-			if !trackable(target) || strings.HasPrefix(target, c.base+"/") {
+			if placeholder.MatchString(target) || !trackable(target) || strings.HasPrefix(target, c.base+"/") {
 				break
 			}
 			token := NewToken()

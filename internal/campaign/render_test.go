@@ -169,3 +169,43 @@ func TestParsePublicURL(t *testing.T) {
 		}
 	}
 }
+
+// Only URLs the template itself writes become tracked redirects: a URL in
+// which a lead's data stands stays as merged (escaped, checked for its
+// scheme) and leads straight to where it says, never through the API.
+func TestLinksFromLeadDataAreNotTracked(t *testing.T) {
+	c, err := NewComposer("https://mail.example.com/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := axiom.Lead{Name: "Jane", Email: "jane@example.com",
+		CustomFields: map[string]string{"url": "https://attacker.example/x?a=1&b=2", "path": "@attacker.example", "js": "javascript:alert(1)"}}
+	for _, tc := range []struct {
+		name, href string
+		want       string // the href as sent
+		tracked    string // the target tracked, "" for none
+	}{
+		{"written in the template", `https://example.com/offer`, "", "https://example.com/offer"},
+		{"a whole field", `{{custom.url}}`, `https://attacker.example/x?a=1&amp;b=2`, ""},
+		{"a field after the host", `https://example.com{{custom.path}}`, `https://example.com@attacker.example`, ""},
+		{"a field in the query", `https://example.com/?r={{email}}`, `https://example.com/?r=jane@example.com`, ""},
+		{"an unsafe field", `{{custom.js}}`, `#`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := c.Render(axiom.Template{Subject: "S", Content: `<p><a href="` + tc.href + `">go</a></p>`}, lead)
+			if tc.tracked == "" {
+				if len(m.Links) != 0 || !strings.Contains(m.HTML, `<a href="`+tc.want+`">go</a>`) {
+					t.Errorf("links %+v, HTML %s; want the href %q untracked", m.Links, m.HTML, tc.want)
+				}
+				if strings.Contains(m.HTML, "/t/c/") {
+					t.Errorf("a tracked link in %s", m.HTML)
+				}
+				return
+			}
+			if len(m.Links) != 1 || m.Links[0].URL != tc.tracked ||
+				!strings.Contains(m.HTML, `<a href="https://mail.example.com/v1/t/c/`+m.Links[0].Token+`">go</a>`) {
+				t.Errorf("links %+v, HTML %s; want %s tracked", m.Links, m.HTML, tc.tracked)
+			}
+		})
+	}
+}

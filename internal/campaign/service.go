@@ -18,6 +18,8 @@ type Store interface {
 	GetTemplate(ctx context.Context, accountID, slug string) (axiom.Template, error)
 	CreateCampaign(ctx context.Context, c axiom.Campaign) error
 	GetCampaign(ctx context.Context, accountID, id string) (axiom.Campaign, error)
+	GetAccount(ctx context.Context, id string) (axiom.Account, error)
+	SendUsage(ctx context.Context, accountID string, since time.Time) (used int, oldest time.Time, leads int, err error)
 	ListCampaigns(ctx context.Context, accountID string, q axiom.Query, status axiom.CampaignStatus) (axiom.Page[axiom.Campaign], error)
 	ChangeCampaign(ctx context.Context, accountID, id string, op axiom.CampaignOp, ch axiom.CampaignChange) (axiom.Campaign, error)
 	DeleteCampaign(ctx context.Context, accountID, id string) error
@@ -32,6 +34,7 @@ type Store interface {
 
 	CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error)
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
+	GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error)
 	RecordOpen(ctx context.Context, token string, at time.Time) error
 	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
 	CheckOpen(ctx context.Context, token string) error
@@ -53,14 +56,19 @@ type Config struct {
 	// tracking and unsubscribe links of messages start with.
 	PublicURL string
 	// Batch is how many leads one enqueueing transaction considers; 0 means
-	// 500. Each batch is its own short transaction, so that a large
-	// audience never holds the database for long.
+	// 100. Each batch is its own short transaction, so that a large
+	// audience never holds the database for long: at 500 another account's
+	// write p99 during a 100,000-lead start was 84 ms, at 100 24 ms
+	// (make bench-tenant).
 	Batch int
 	// Hold is how long an enqueuer keeps a campaign from others between two
 	// batches; a campaign whose enqueuer died is resumed once it passes.
 	// 0 means 15s. Another enqueuer taking over a live one's campaign
 	// queues nobody twice, only works in vain.
-	Hold   time.Duration
+	Hold time.Duration
+	// Quotas are the messages each plan may queue in 24 hours; nil means
+	// axiom.DefaultSendQuotas, an empty map no quota.
+	Quotas axiom.SendQuotas
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -74,6 +82,7 @@ type Service struct {
 	composer *Composer
 	batch    int
 	hold     time.Duration
+	quotas   axiom.SendQuotas
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -87,9 +96,12 @@ func NewService(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: cfg.Store, composer: composer, batch: cfg.Batch, hold: cfg.Hold, log: cfg.Logger, now: cfg.Now}
+	s := &Service{store: cfg.Store, composer: composer, batch: cfg.Batch, hold: cfg.Hold, quotas: cfg.Quotas, log: cfg.Logger, now: cfg.Now}
+	if s.quotas == nil {
+		s.quotas = axiom.DefaultSendQuotas()
+	}
 	if s.batch <= 0 {
-		s.batch = 500
+		s.batch = 100
 	}
 	if s.hold <= 0 {
 		s.hold = 15 * time.Second
@@ -239,6 +251,9 @@ func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaig
 	if err != nil {
 		return axiom.Campaign{}, err
 	}
+	if err := s.checkQuota(ctx, c); err != nil {
+		return axiom.Campaign{}, err
+	}
 	now := axiom.StoreTime(s.now())
 	hold := now.Add(s.hold)
 	c, err = s.store.ChangeCampaign(ctx, accountID, id, axiom.OpSend,
@@ -246,25 +261,81 @@ func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaig
 	if err != nil {
 		return axiom.Campaign{}, err
 	}
-	// The campaign has started: its audience is queued even if the caller
-	// goes away; should this process die, the worker resumes where it stopped.
-	return s.enqueue(context.WithoutCancel(ctx), c, t, "")
+	// The campaign has started: its first batch is queued even if the
+	// caller goes away; a worker (this server's or another's) queues the
+	// rest, and resumes where any enqueuer stopped.
+	return s.enqueue(context.WithoutCancel(ctx), c, t, "", true)
 }
 
-// enqueue queues the messages of campaign c's audience after cursor, one
-// batch of leads per transaction, and marks the audience wholly queued;
-// it returns the campaign as that left it.
-func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string) (axiom.Campaign, error) {
-	// The links of an audience by property are read once: they are few.
+// checkQuota refuses a send that could pass the account's plan's quota,
+// before anything is queued. The audience is counted only when the
+// account's leads alone could pass it, and then without the suppression
+// list: an upper bound, read without writing.
+func (s *Service) checkQuota(ctx context.Context, c axiom.Campaign) error {
+	acc, err := s.store.GetAccount(ctx, c.AccountID)
+	if err != nil {
+		return fmt.Errorf("campaign %s: account: %w", c.ID, err)
+	}
+	if _, ok := s.quotas[acc.Plan]; !ok {
+		return nil
+	}
+	now := s.now()
+	used, oldest, need, err := s.store.SendUsage(ctx, c.AccountID, now.Add(-axiom.SendQuotaWindow))
+	if err != nil {
+		return fmt.Errorf("campaign %s: send usage: %w", c.ID, err)
+	}
+	if s.quotas.CheckSend(acc.Plan, used, need, oldest, now) == nil {
+		return nil
+	}
+	need = 0
+	links, err := s.audienceLinks(ctx, c)
+	if err != nil {
+		return err
+	}
+	for cursor := ""; ; {
+		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
+		if err != nil {
+			return fmt.Errorf("campaign %s: audience: %w", c.ID, err)
+		}
+		for _, l := range leads {
+			if c.Audience.Select(l, false, links[l.ID]...) == axiom.Mailed {
+				need++
+			}
+		}
+		if len(leads) < s.batch {
+			break
+		}
+		cursor = leads[len(leads)-1].ID
+	}
+	return s.quotas.CheckSend(acc.Plan, used, need, oldest, now)
+}
+
+// audienceLinks are the property links of an audience by property, by
+// lead: they are few, and read once.
+func (s *Service) audienceLinks(ctx context.Context, c axiom.Campaign) (map[string][]axiom.PropertyLink, error) {
 	links := map[string][]axiom.PropertyLink{}
 	if c.Audience.ByProperty() {
 		all, err := s.store.PropertyLinks(ctx, c.AccountID, c.Audience.Properties)
 		if err != nil {
-			return axiom.Campaign{}, fmt.Errorf("campaign %s: audience links: %w", c.ID, err)
+			return nil, fmt.Errorf("campaign %s: audience links: %w", c.ID, err)
 		}
 		for _, k := range all {
 			links[k.LeadID] = append(links[k.LeadID], k)
 		}
+	}
+	return links, nil
+}
+
+// enqueue queues the messages of campaign c's audience after cursor, one
+// batch of leads per transaction, and marks the audience wholly queued;
+// it returns the campaign as that left it. With handOff, it queues one
+// batch only and, if more may follow, releases the campaign for a worker's
+// ResumeEnqueue to go on: a send answers in the time of one batch,
+// whatever the audience.
+func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Template, cursor string, handOff bool) (axiom.Campaign, error) {
+	links, err := s.audienceLinks(ctx, c)
+	if err != nil {
+		return axiom.Campaign{}, err
 	}
 	for {
 		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
@@ -291,7 +362,7 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 				m := s.composer.Render(t, l)
 				m.ID, m.CampaignID, m.AccountID, m.LeadID = axiom.NewID(axiom.PrefixMessage, now), c.ID, c.AccountID, l.ID
 				m.Status, m.CreatedAt = axiom.MessageQueued, now
-				ms = append(ms, m)
+				ms = append(ms, m.Bounded())
 			case axiom.Suppressed:
 				why := "The lead is unsubscribed"
 				if isSuppressed {
@@ -301,11 +372,19 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 			}
 		}
 		cursor = leads[len(leads)-1].ID
-		if err := s.store.EnqueueMessages(ctx, c.ID, ms, cursor, now.Add(s.hold)); err != nil {
+		more := len(leads) == s.batch
+		hold := now.Add(s.hold)
+		if handOff && more {
+			hold = now // free for a worker at once
+		}
+		if err := s.store.EnqueueMessages(ctx, c.ID, ms, cursor, hold); err != nil {
 			return axiom.Campaign{}, fmt.Errorf("campaign %s: enqueue: %w", c.ID, err)
 		}
-		if len(leads) < s.batch {
+		if !more {
 			break
+		}
+		if handOff {
+			return s.store.GetCampaign(ctx, c.AccountID, c.ID)
 		}
 	}
 	done, err := s.store.FinishEnqueue(ctx, c.ID)
@@ -329,6 +408,16 @@ func (s *Service) StartDue(ctx context.Context) error {
 			s.log.InfoContext(ctx, "started scheduled campaign", slog.String("campaign", c.ID))
 		case errors.Is(err, axiom.ErrInvalidState), errors.Is(err, axiom.ErrNotFound):
 			// Started, cancelled or deleted meanwhile, here or on another server.
+		case errors.Is(err, axiom.ErrSendQuota):
+			// It starts once the quota allows: tried again when the oldest
+			// messages counted leave the window.
+			e, _ := errors.AsType[*axiom.Error](err)
+			at := s.now().Add(max(e.RetryAfter, time.Minute))
+			s.log.WarnContext(ctx, "postponing scheduled campaign: its plan's sending quota would be passed",
+				slog.String("campaign", c.ID), slog.Time("until", at))
+			if _, err := s.Schedule(ctx, c.AccountID, c.ID, at); err != nil && !errors.Is(err, axiom.ErrInvalidState) {
+				s.log.ErrorContext(ctx, "postponing campaign", slog.String("campaign", c.ID), slog.Any("error", err))
+			}
 		case errors.Is(err, axiom.ErrTemplateNotFound):
 			s.log.WarnContext(ctx, "cancelling scheduled campaign: its template was deleted",
 				slog.String("campaign", c.ID), slog.String("template", c.Template))
@@ -366,7 +455,7 @@ func (s *Service) ResumeEnqueue(ctx context.Context) (bool, error) {
 		return true, err
 	}
 	s.log.InfoContext(ctx, "resuming the queuing of a campaign", slog.String("campaign", c.ID), slog.String("after_lead", cursor))
-	_, err = s.enqueue(ctx, c, t, cursor)
+	_, err = s.enqueue(ctx, c, t, cursor, false)
 	return true, err
 }
 
@@ -375,9 +464,20 @@ func (s *Service) Stats(ctx context.Context, accountID, id string) (axiom.Campai
 	return s.store.CampaignStats(ctx, accountID, id)
 }
 
-// Messages returns a page of a campaign's messages, in recipient order.
+// Messages returns a page of a campaign's messages, in recipient order,
+// without their bodies.
 func (s *Service) Messages(ctx context.Context, accountID, id string, q axiom.Query) (axiom.Page[axiom.Message], error) {
 	return s.store.ListMessages(ctx, accountID, id, q)
+}
+
+// Message returns one message of a campaign with its body, its tokens
+// redacted: they are the recipient's credentials, not the account's.
+func (s *Service) Message(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error) {
+	m, err := s.store.GetMessage(ctx, accountID, campaignID, id)
+	if err != nil {
+		return axiom.Message{}, err
+	}
+	return m.Redacted(), nil
 }
 
 // Open counts the open of the message whose pixel carries token.

@@ -25,6 +25,9 @@ type Outbox interface {
 	// worker no longer holds is axiom.ErrNotFound.
 	CompleteMessage(ctx context.Context, worker, id string, o axiom.Outcome) error
 	FinishCampaigns(ctx context.Context, now time.Time) (int, error)
+	// CompactMessages drops the bodies of one campaign finished before
+	// before, limit at a time, and returns how many.
+	CompactMessages(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // WorkerConfig configures a Worker. Service and Outbox are required.
@@ -61,7 +64,11 @@ type WorkerConfig struct {
 	// a temporary refusal (4xx) or cannot be reached, doubled at each
 	// further one in a row up to MaxRelayBackoff; 0 means 1s and 1 minute.
 	RelayBackoff, MaxRelayBackoff time.Duration
-	Logger                        *slog.Logger
+	// Retention is how long a finished campaign keeps its messages'
+	// bodies; then they are dropped, metadata, links and statistics kept.
+	// 0 keeps them for ever.
+	Retention time.Duration
+	Logger    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -194,6 +201,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // queuing those whose enqueuer died, and closes those with nothing left
 // to send.
 func (w *Worker) schedule(ctx context.Context) {
+	var compacted time.Time // the last compaction
 	for {
 		if err := w.cfg.Service.StartDue(ctx); err != nil && ctx.Err() == nil {
 			w.log.ErrorContext(ctx, "starting due campaigns", slog.Any("error", err))
@@ -210,9 +218,30 @@ func (w *Worker) schedule(ctx context.Context) {
 		if _, err := w.cfg.Outbox.FinishCampaigns(ctx, w.cfg.Now()); err != nil && ctx.Err() == nil {
 			w.log.ErrorContext(ctx, "finishing campaigns", slog.Any("error", err))
 		}
+		if now := w.cfg.Now(); w.cfg.Retention > 0 && now.Sub(compacted) >= time.Minute {
+			compacted = now
+			w.compact(ctx, now.Add(-w.cfg.Retention))
+		}
 		if !sleep(ctx, w.cfg.Poll) {
 			return
 		}
+	}
+}
+
+// compact drops the bodies of up to 10 campaigns finished before before.
+func (w *Worker) compact(ctx context.Context, before time.Time) {
+	for range 10 {
+		n, err := w.cfg.Outbox.CompactMessages(ctx, before, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.ErrorContext(ctx, "compacting messages", slog.Any("error", err))
+			}
+			return
+		}
+		if n == 0 {
+			return
+		}
+		w.log.InfoContext(ctx, "dropped the bodies of a finished campaign's messages", slog.Int("messages", n))
 	}
 }
 

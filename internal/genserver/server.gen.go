@@ -55,6 +55,9 @@ type ServerInterface interface {
 	// ListCampaignMessages List a campaign's messages
 	// (GET /campaigns/{id}/messages)
 	ListCampaignMessages(ctx echo.Context, id CampaignID, params ListCampaignMessagesParams) error
+	// GetCampaignMessage One campaign message, with its body
+	// (GET /campaigns/{id}/messages/{message_id})
+	GetCampaignMessage(ctx echo.Context, id CampaignID, messageID MessageID) error
 	// ScheduleCampaign Schedule a campaign
 	// (POST /campaigns/{id}/schedule)
 	ScheduleCampaign(ctx echo.Context, id CampaignID, params ScheduleCampaignParams) error
@@ -457,6 +460,30 @@ func (w *ServerInterfaceWrapper) ListCampaignMessages(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCampaignMessages(ctx, id, params)
+	return err
+}
+
+// GetCampaignMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCampaignMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CampaignID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageID MessageID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCampaignMessage(ctx, id, messageID)
 	return err
 }
 
@@ -1323,6 +1350,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/campaigns/:id/cancel", wrapper.CancelCampaign, options.OperationMiddlewares["cancelCampaign"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/stats", wrapper.GetCampaignStats, options.OperationMiddlewares["getCampaignStats"]...)
 	router.GET(options.BaseURL+"/campaigns/:id/messages", wrapper.ListCampaignMessages, options.OperationMiddlewares["listCampaignMessages"]...)
+	router.GET(options.BaseURL+"/campaigns/:id/messages/:message_id", wrapper.GetCampaignMessage, options.OperationMiddlewares["getCampaignMessage"]...)
 	router.GET(options.BaseURL+"/suppressions", wrapper.ListSuppressions, options.OperationMiddlewares["listSuppressions"]...)
 	router.POST(options.BaseURL+"/suppressions/add", wrapper.AddSuppression, options.OperationMiddlewares["addSuppression"]...)
 	router.DELETE(options.BaseURL+"/suppressions/:email", wrapper.DeleteSuppression, options.OperationMiddlewares["deleteSuppression"]...)
@@ -1463,6 +1491,19 @@ type PublicServiceUnavailableJSONResponse struct {
 	Body Error
 
 	Headers PublicServiceUnavailableResponseHeaders
+}
+
+type PublicTooManyRequestsResponseHeaders struct {
+	RetryAfter          int32
+	XRateLimitLimit     int32
+	XRateLimitRemaining int64
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+type PublicTooManyRequestsJSONResponse struct {
+	Body Error
+
+	Headers PublicTooManyRequestsResponseHeaders
 }
 
 type PublicUnsupportedMediaTypeResponseHeaders struct {
@@ -3446,6 +3487,189 @@ func (response ListCampaignMessages500JSONResponse) VisitListCampaignMessagesRes
 type ListCampaignMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListCampaignMessages503JSONResponse) VisitListCampaignMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessageRequestObject struct {
+	ID        CampaignID `json:"id"`
+	MessageID MessageID  `json:"message_id"`
+}
+
+type GetCampaignMessageResponseObject interface {
+	VisitGetCampaignMessageResponse(w http.ResponseWriter) error
+}
+
+type GetCampaignMessage200ResponseHeaders struct {
+	XRateLimitLimit     int32
+	XRateLimitRemaining int64
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type GetCampaignMessage200JSONResponse struct {
+	Body    CampaignMessageEnvelope
+	Headers GetCampaignMessage200ResponseHeaders
+}
+
+func (response GetCampaignMessage200JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCampaignMessage400JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCampaignMessage401JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCampaignMessage403JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetCampaignMessage404JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetCampaignMessage429JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCampaignMessage500JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignMessage503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCampaignMessage503JSONResponse) VisitGetCampaignMessageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7774,6 +7998,29 @@ func (response TrackClick404JSONResponse) VisitTrackClickResponse(w http.Respons
 	return err
 }
 
+type TrackClick429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response TrackClick429JSONResponse) VisitTrackClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrackClick500JSONResponse struct {
 	PublicInternalErrorJSONResponse
 }
@@ -7879,6 +8126,29 @@ func (response TrackOpen404JSONResponse) VisitTrackOpenResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackOpen429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response TrackOpen429JSONResponse) VisitTrackOpenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8977,6 +9247,29 @@ func (response UnsubscribePage404JSONResponse) VisitUnsubscribePageResponse(w ht
 	return err
 }
 
+type UnsubscribePage429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response UnsubscribePage429JSONResponse) VisitUnsubscribePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnsubscribePage500JSONResponse struct {
 	PublicInternalErrorJSONResponse
 }
@@ -9120,6 +9413,29 @@ func (response Unsubscribe415JSONResponse) VisitUnsubscribeResponse(w http.Respo
 	return err
 }
 
+type Unsubscribe429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response Unsubscribe429JSONResponse) VisitUnsubscribeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Unsubscribe500JSONResponse struct {
 	PublicInternalErrorJSONResponse
 }
@@ -9193,6 +9509,9 @@ type StrictServerInterface interface {
 	// ListCampaignMessages List a campaign's messages
 	// (GET /campaigns/{id}/messages)
 	ListCampaignMessages(ctx context.Context, request ListCampaignMessagesRequestObject) (ListCampaignMessagesResponseObject, error)
+	// GetCampaignMessage One campaign message, with its body
+	// (GET /campaigns/{id}/messages/{message_id})
+	GetCampaignMessage(ctx context.Context, request GetCampaignMessageRequestObject) (GetCampaignMessageResponseObject, error)
 	// ScheduleCampaign Schedule a campaign
 	// (POST /campaigns/{id}/schedule)
 	ScheduleCampaign(ctx context.Context, request ScheduleCampaignRequestObject) (ScheduleCampaignResponseObject, error)
@@ -9589,6 +9908,32 @@ func (sh *strictHandler) ListCampaignMessages(ctx echo.Context, id CampaignID, p
 		return err
 	} else if validResponse, ok := response.(ListCampaignMessagesResponseObject); ok {
 		return validResponse.VisitListCampaignMessagesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCampaignMessage operation middleware
+func (sh *strictHandler) GetCampaignMessage(ctx echo.Context, id CampaignID, messageID MessageID) error {
+	var request GetCampaignMessageRequestObject
+
+	request.ID = id
+	request.MessageID = messageID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCampaignMessage(ctx.Request().Context(), request.(GetCampaignMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCampaignMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCampaignMessageResponseObject); ok {
+		return validResponse.VisitGetCampaignMessageResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10581,416 +10926,436 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bkhs3tjb4KhjuHSGWO0mRdZBVrOiYXZZlW92ypS2V/j44PZVgJlhEVxKgE0hRtKyIfTUxc/vf/Ldz",
-	"tV/kf5N+kgmsBSCRyWQVWQfJarNjb6tIZuK4sE5Y61vvO6mczaVgQqvO6H1nymjGCvjzFdPFsnc60aww",
-	"HzOm0oLPNZeiM+r8ZSpzRhRLpchURApZioxlpJxHhJo3yGLK0ymRgpGC/VwypcmC5zkZM0KzGdeaZf1O",
-	"1GHv6Gyes85oGHXMc7xgWWeki5JFHZVO2YyarieymFHdGXW40Af7nagzo+/4rJx1Ro8fHQ4GUWfGBX4e",
-	"Rh29nDN8lF2wovPhQxTOpPcCZkDzG0+JksI0R2Z0CbMRasEKlp0QOlZMaLKYMkFKcSnkQtSmeHSXU/pr",
-	"7xXV7Dmfcd2D/67O52zKyLhML5l+oIgqlaZcsIwUVLOIcOH2RZE5K8iMi1KzPjEvzXMqHijSfTSIyHB/",
-	"QGRBDgaDvcj8MZEFrIDbUj2VpSaUvKU5z8glWxI9pZrICeFakTTnZklolhVMqQfKjqe2LI8GN9v6RwP/",
-	"v61W6xWbUS64uFhdse/kgsyoWJKZLFi1PtovJNKuIgW/mGoi5CIiY5peEi3h3ygWSCl6ypWh/RGZFHJG",
-	"BuYBXa3suCyUhiWHp/qxqNHJ400X5NFhuCDHg8GXw+Pj/aPDLw8Hx8fDYFUGG6yKYi009Ebwd0TzGVKM",
-	"PRv1o6HtuQhWyZ30SZnnsaAXlAvCJ0RIMikLPWWFJyCuyIxmzRUYPhocDPcPDo8e3Wwl9o8ODgf7B4PB",
-	"l8fHm6wCDqb3LFtdgFNBeGbIGbbUDjsy+/lzKTXD007VJRcXRJXzuSw0oWNzJnidzDuD4Z++Pvjr4X8e",
-	"/f3xD4/+dPj9/p+/fHn8avB6eNYJZzWj754zcaGnndGjQz9gpQtDsR/MgOe0oDOmLZd+Qmdzyi/Es6/b",
-	"OUBqf3+gCAeWy80vc6qnnagj6AyWI+tctdD/XrBJZ9T5t4eVqHiIv6qHQfdmbM8yNptLzUS6/DNbtiyn",
-	"YRQlI6XgP5fMLKORELm84CnNPVV0KXnz5tnXEVF0udcnhn1zpnAXqI6Few5YTUqLYgnUp+iMAQuiIiNj",
-	"mS1JwVLG3zL4dcLNoSuYmkuhmCdLoTSjsMNpwag2+0gtoZuHZVmkrE/+zJaK0MI0P9fAMGmaylLoWBiO",
-	"uH9IprIsVIOOO0eTQfqIDVhvf/yY9Q7Tw4PeMT3a7w2yL8fDyZf0eDxkbktQ8labEixlz6zlGiLZPzoC",
-	"Enefh4ZAtGaFafP/+jGO3+0Pe3H87sunP/3h3zurBBV1njOaraOenNHsnijHdgsjaBdgnh1zzWaKUDKn",
-	"F4xMZZ6p2tHaH9ix/VyyYlkNLodmw/FkbELLXOMr60XLcAOR8qLI2vQis2jKMAFpfq9zAPNkp32o8HT7",
-	"UN1rTJjB/Nih8Am+/KltO1/SC9Y+Llg+LY3+UhYiIkDAhuBBSA2b+ljbOE0T7cMcXrOgG8npl4Wcs0Iv",
-	"15Hj3P5+TyQZdG9G87qcz43ewqV4OqM8bx+TVW4iwxVSJnSPiVQa6UiRZPWUKHYxM3pQN/mPBPRGpenS",
-	"/M6NBNxbMxEGfd50LjhiM40zNpvnVLPXeXnRPgVtnzB6Yl5erBmP+enGw6kNAkZV0NRIzTN5yUT7sEpx",
-	"UTKl6Dg3ZHvJhOHSRl7MzLcXjHRl4b7KubhErXOvfuj+c3Y8+ev+n94d5N89Lv68P/8fX6qz4eJvvxyW",
-	"p4/Sp8dZ+1yhuysnG7Dg4f7jOgt+VOfBg97xae/vtPfLea+dB38wHaFcApn+Fc2sTmI+pVJoJuBPOp/n",
-	"PKVmjR7+Q0lYNztVeHFuz74qZzNaLINz/0ARtyZRB2QwvFsUssA+MjyLoMefexXDcBqZloZ6odfzssiN",
-	"rNJ6rkYPH9I579N3XM56qRRK5qyfytnDTKbqITSt/q2tRbt9fnT2F/IAKP6BUQrta2ZtPmxM8TAZeKFO",
-	"S8+wMa9eVArUCE6o618WqDVMOMutzsfIopDiIhZmyyJi9Do5IQUVF6gR+ycIMj/ThrX9TgjF5kBL4YoI",
-	"qWM7kj+9fvED2lqOlA3doaUhJxMmMsOW/chQrQhM81brr21t7DsPV1+4yiratKXqpXXWxOYtmRdatPFr",
-	"GqiehX1/IsUk5+kWx6b1FFSa1/klW55zcV4qdvujsK7Z6jyc1ixrIIeGGkgebKJTwhlS2phhRSnMDp1Y",
-	"rwXap0Or4Xbu4HS1jBkU8aQx8mRlTBGRAuyqWChWvMUTSIUEC9Eev4zNc7k0i94nf6FckyRw5iTeIqUi",
-	"M2aBmWF9FKE5MIKv8SlrGajKNPBmxQPlrYSVg9fwiV1FneGj6xw2uyPb+UYWY55lqAPc/MxOfDO3PaZh",
-	"S6Gk4oqcvnwGBAWeAJr1pMiXd3KESj2VBf+FZWRcamNaMqVIxgRnWURUmU5RmfSdwihSmudori4Krhkx",
-	"uitMub8TFptQ3jNhNDSaP61I6cYSwzZ1jj/cXmlqNBdICEHcrwR+JTJNy8KoqHdAiK+BDfcUz1ij9R1N",
-	"bURTP0j9jSxFdjtyElKfT6CZ21JS2FJFRD9IcOygqOQZeZAKfQ4O1wd3QUVnIGXRdUYyyUD1JewdVxp1",
-	"Zq6c+6xPTqtH5cRJ/1jY3+31ivICfacKb0iJL+kylzQ7k/I5LdAqvDlBzrGxcy3leQ7N3ZYw21qs24VO",
-	"qwQbiisCTxXGmhJkODh8fPTlIzJeaqbujmTXdwjkhzqqkc5zrUh3SL7nX+3tGONm5FiOc57exLHxG/RT",
-	"gHeo4ae4ExJELxf6CpwFhHeNE1nMVknt1huy04FupQPdev0/D30BjB/wsFrSvDOi/0F6D5gssIspVagi",
-	"wGG4hzXfScZPJRlvvXXmbPKUvRH0LeU5Hee33D2F7Z2XQYO33b/2Nus7aJ8xaxk8VvfRHTnn1l3tous0",
-	"pcKcYdSsbUDPYspN/1SRZHWNk8gH+hRUsx7cqxK7V/27cJBVUVl3pGi8ETYYg2Xfs4zTM7hxuQ2plFWL",
-	"5zPT5Dnc4tyWWtY2e8WRn5XmL7OhxkBSJJzJu95isegZbaFXFrm7ipQFmZW55nNa6IfwY0Y1vS/2YKgL",
-	"OrHd3ykj2LGA+2QBI7ySJvItK4wUQtrhIhbGntBMUJGyPvlB6ikXF2RBFcmkYBij44bd7qJfTJmIhREX",
-	"uLlwHcCEjgjLFcM4OjmZ2BBEoxF410HOlSZHg4MTHF0s3PawjIxZSkvFCBVL8t3Z2ctwjm6CXEdESRsu",
-	"BCGJKhZTKrKcmRalIPOymEtl4x8LNmEFE2kl2KwTAp7NlzboKxYQ+oBmwD9YakbTTYAy8EXS68ETSUQU",
-	"M9NJ1cMJvWT9WbZ3RzcLTca5sz1bWMaZlN9TsbRfq9vxCyMBz0ECnrN3KWMZu73W3d5mxS/MihCUuu73",
-	"+7vPg5gW9L49UCDwbddc+d6vuovr727M7pec3wjq74tuq9MELd1ek6k1Fl5qY9BD7fYMw2pcCMVfe6cv",
-	"n8H1tizMB+jIfWUDI+/ono0JbVeITCjPUcAZOWYEzbyQb3nGshER0ow1ItTH8sPYjaSMRcHeyksG4e5G",
-	"FrrjYmYGj9qL5hVdGSJI9VQqRuQEZeGaCHmIMnHx5y1R9js3+MaHZV7I1EaRPalOyhZBVVmJvzciq06D",
-	"OxTwV0D0El5zqKuCrHx750xoCK683cFbbS88e9UgcXwP/kEF62eS/Yedo2nvAaF5wWi2dMOHtQsCVhpT",
-	"FyT4DQ5GwUrFbEcuhMPYA1dGmzUCYrCNO4+z8c3WFfBmYI3hAW4VgrmQjE9AHdTuQOLiKN1CEWCRuYh7",
-	"p2WPGWEZ1zCEayPvsNm78ma71qqZu3h98iCdzc8H/yMdjP90NM4Wx0fvLoaXj/5z/J/P//TAqeYQOWP0",
-	"aCFJLsWF2VNG0ikVF+yOYvNC+5ErsmB5DrajDYWoljClRcENty71yOyKI/pYANWTrrZmw4jEna/dr+Sp",
-	"wNwBw3m7vM/6EZwItUd84Enc2TN8PharEUs1qg4owVB2RGi11QvD1GNh1rtUleFC81wuMKrPBWdAFlXw",
-	"pqAzDOKYcaU4hBraUFnzoAt43vH7jfn979TxAzO5R4eO6zNpdprsbkA3oEy/MbBGp6juATVmGUcT3mYf",
-	"cKN1TGiu2Gqk5VwqTXOnLfZJknPBhklEkpTrZQL8OgFdtFgmpPvs9QtyMHz0qDeMBc3nU9rb3wNO6PTv",
-	"E+RNIK3ntNDIJ5O4E3cS9HLoKsOBTKmKhVhNWHzfMb13Rp3nXI2l+ckOoTPqvDzrRB0YZWfUGe6TVyUl",
-	"GVXkm1wWzKhJOKVze9iG+4NBb3h8ZJZ7HqyH6yI4qVVvYSi+TTJpzYaK49erwffBYJs5CNXyEbt6xD5L",
-	"zHAhADylc65pXk9IwlmHSVr1hIDT3t9/er//4d/bRmPXKpxo27KFjd9gzqaX/XovB0VGJrnEu9ZG6yvv",
-	"13atPla7gY1GWtoo2AWXLakfrzVkKIMtJlIQg7Dsy/oaw/bTlu1fTYmqsjh+tOsbIT1Vm1+lUsnxP1gK",
-	"5/1U0Hypearglvytyxn3eVl02Ylac+bMYIwFx2g6JXPJBdhzlChmdBF0Mmo+Y+QXyI8vwe9q+1CxMGcw",
-	"pTkTGS2q7108QKJ/SfDF7puzJ2S8JHZIe31ySpKMLpNYjNkFF4pQTXKZ0pzMeCb4xRT9oIaUlkSKIHE3",
-	"zWV6qaxqR3KqtIrF/oFZ+/0jzG08MQyhYIRi5+qSz1XQLgRrQ0q865mbNjDrkhvNCKO9kgVjl4l7TAry",
-	"vRTmParxKlHTQrtMT9NgLICNPX40GO6dEEqSmRR6mpg3uVY2qzOjS1xV/GjYoJkDrr1b0VL7NGxWcJlB",
-	"8od54IEiCfQLIermAaN+FTaJPRZuCx4oOzxgs5NCzpIIBpEwkSXwIqNFzttfZSLDF7VMzELgICAdbCrz",
-	"zCzATCpNhtFgMKi23fJam/yHNGeW0BC+WQlDuUGKIfy+ctS+onpaSDlTq6fN/xSRKc3fMlWlBVLzzYSM",
-	"7ROkS4mWPGdh3r/50VCJmsoFK+q5V8P+UZAUmMnS3oOEWYH19Gy8pMrZi0lnNDBv25mIcjZGp+BXLPMT",
-	"qRJAr8s9vDoJPPJW0bYCWVij2mnzZvp1sUXLjDORsk3zqE/d8yCYzPSMgkh1G1yFFc/elBizFBIvjKqW",
-	"mE1JUipSlucsS06IKCEpfyILVmek+4P9R73Bo95geDZ4PBrsj4YHf++EG0c16xl2Vee1jw6jjmkTr+Aw",
-	"Pa5dtqpNJ/8EnzbvFYxWE2+O9ai3//hsOBgNzP9tOtaVsfFsm+R2lxq42Rs/mGetzpeV+VVbSEnin0qq",
-	"zQROo+y2gSpmNC+0zPWVG7jNoly7gTCMq4avbLKafXBzOhuMBsO7HKYuN6az1/j0h6jjbO3t0lejTjnP",
-	"7pk+G2oLZDUDBQaDjir24pegQXO1HWywFH88a+etNrk2tcizKqcebck1Q1QKhXLejtEo1NRLZw0BkbpS",
-	"fWaE5nmEuV7mLMAlsf0pQuFZsJQJnS99i6AQnJAElbIEX06mVJ3PZMESY9FOIPJMaStqG2aHG6j5ADgE",
-	"mxLZS5jGM81mZtFm9N0zfDvUUWlR0KX52SgTK5R01BsM4bTcltO56dZ6sHtjHx5LmTMqwDawTb2voQFs",
-	"ipbQKl+1bDsmdzM5JJHtduUM32keMtgFGK1vNgoowC9NsKIbHZCn4i3LJTqirjwoddqDGJ1N9QZ/GJuT",
-	"glauHGagomxxjP8CxgM4U51p4u7BQtgVrxoR0Jbmekkc04oFV4S9ZcUSmjFKMdxWQEAFNmifRAHINQSH",
-	"GqOGGe1eChYLOSGJphcqIV0+IRf8LRN7Vis3MwaV3jALeG45Z6sPxiJB3ll7Fr+qPw76O96E51xcsswB",
-	"2MhJLJJq82rvjJe+zYLl4DerPTDCJYDJgNbPlGeFhi1BnA3cGc4LnjKSFXI+h7xAY/S8Eaocm20ZsywW",
-	"sBsR2j+wMfiic+DA9MKdAmAwD3IRC9NfRIQZkN/EylcdkcWUavgx3JxRbZ9jUbBUFplCjp2ziYa0ebhK",
-	"AHFjWbkxumzfLEtWXEpmTw35jsslKxz9wjdmZuZcws1p56cVT1HjENWI9oXIl3Zpqh0MCcqSsmJu7RXp",
-	"4lc+J2nkL7h45kODksP9fe+tP/dh1AkY5bapWGQMhK+1L80IFBGywgDbSMCEKCWhYDlqypWogzBL9nej",
-	"OgFvsETYotBxPSUhHUcY74QDtUgbfoF8Q/1tR/7Kvlkf/+FGw3fnsiaPPTZOqvlbRFSyf/7UIjGqLvc3",
-	"6hJJ8RoF0TzzwVPphrrCc0YzuKGojerLDUb14QqG/sQbXVuw8wr7Du8fVN22nFLLV6buOTjZVfT3qumL",
-	"4RWrVPZ92IEhoiUp2AQu2owqdiFlHRqyYd3fBvTOUH/K59yhXa4ZmNWGUeo0DBzSBdUTGSQ2tXdCBm0W",
-	"z7CJMnW7oSt7f7Vm0BnL+VtWIEurlrYrCwQtsyJVlnos33kPjhSs4bQZPo7uEmQwVEWCxbfTiRyVXKWg",
-	"PIHt2PqyRLCFp98RoQCxAiRMPeBRBBRXqSCkFLkRlFTEwuseghaFXCiMIvUIn1RdYuwQ1YEBf0510mZG",
-	"3MYNdE9+By2tN9MRuPWoWuga8E9bmpmUurzemr+FCn8jK7xBXE3j+CqK+ggK+fZ6+Df8oiyY2loNpzow",
-	"pzOe9Z0HsFK3KqYOBCxLHRHLxkBfw1NJujSEiwQVWPWrQ5vsnZDEs5nERrKBaoS8BhOAIAwa34VxmLfw",
-	"lLtXuF7h+CexSFDKncs5Mxoy+MrtV2nO00uVWLbmxmO0W2KehoMYC3iKZaE+l7IT04jXkVvbiEXwREb0",
-	"tJDlxbRhvbiJL88LqsGsAHUO1+KhmegJScxg8PeIJDAc+7SdjO/FfV0w0zlgYcK0I4eMiTOG98LhQ2B+",
-	"xepbPRa+2+tI9ZV5BgIAbHN1m/8uBYHvZLnVyCoV4n60Ab9fmw7IyeD7kvE1eq/Pe/8e+gGaq3XzaHi3",
-	"3dQpftNlDkn+KkfUHeomVh2pzoKnvsZqNTepMdompYdEFoWHs2V1rpIObZCYp3V0X8NzZvPzhExknssF",
-	"y8jYqDVaQ+ixyEjGL7huhCqsDwOsC+6DOqihea0CNvzp/TA6WBPQ4CbwnGPW/3YBL9bF6wVc3ZVLWjy5",
-	"xrhfNUac6N7KhbuB4/YTu1bbdAzfzVXk9L2LMttqQ16IwCR0idsOxJnRLDK7UDCRMZsu3xBNV97q3ehm",
-	"aIXcfPheU01aOrG5tIH/EIm5mC7hBq7yRNmIaaq87+rE+i3B6bPgqqEJNwZ1dGSOyqoPXs/WAMh+d/b9",
-	"cxtROmPFBUP8SUUmPM+tI1BkhKmUgtsPnTEFWxRcayaA6LUFU60PLC4Hg4N0Dv+w71ieS/InKhj5WjL8",
-	"6aH9rTGDL4eDx4+vuDKtepipi5swD/PaZszD7MX59Re1DksaBfQG9LX/iW4e7bGrLiBViUezNt4f2KJy",
-	"P5r9ddu2Galp9m5NOYh5Trnomd8JzQFBQ/O3DXKuE8rGpIFXPJshEq9cbLpttncvblHsqbEzCq44HSaI",
-	"2+3aBeYGbO9WsqhmJDnD6qPKJce8/+XF02t/uOqbkfxcstLw6q6QmiyZrkyivciav1FldXab1ibUMolF",
-	"yPYdOGgqiwx3Obd1AWoXUU4m2FuSWGAKM96zJECXCVF0qUCydLlW4e1L1R8IH20R9uEiLDQPs2SvHveF",
-	"813xmpmj4lqsB4LZ59ZqYz9Yp1L1xvd0SQRbKFQYbx9i2nIPfgtloxkmUIXxRfZWzghMcKC0eKIrz8om",
-	"x8s5Yj5WjFAtxOZ+tKKbxcdcEYNSRZuE4SVuoa862rUb+O0jR1Q58/fNtjsItQXFbgNy6V8d4rHmUqRy",
-	"sK1t1G/cwV1a0Dcl3cbWhUEMm2zSa+s/3toZCQFtjSA252FeXfqr3dSnH9EJ3fQGhAO7cqFkob8x+no9",
-	"NrwWT9WcFeLLVySVUgFZPZAMRMYY524Z/7rALHsQazy/9uxafmwO9/aZJ4HK49gseTFnwoYLuzsUWYlM",
-	"Z5OQOX/H8lhAAAB6NfFh76UwFg1moljnpzvXPprEOmtjUfP4klaHb5tPdCxLkbbFA3yDKeDePV6Pl1h/",
-	"QUm6lBy9exeLgs3zpTGBXz15eWbG9PXp2eneyIb+QxmoSgOwwRcrIRcQDIFjXImEuFN/XItf8fBO/Zcf",
-	"w2FbH//x0V22P0dOdcU164rCSYQsrEehxpwG93dtfd83zPd1BxAoqysL/LwWSNZUt0E758VVkUyxCM4V",
-	"wUimQMcmKyo2ZIwsIeMNSnPQmRQXjeuhxmE82Pn6N/H1tzDaV/VbuzUXbly12db9e+KHm0cnVIzBsaCV",
-	"S4HgNuDK24HgDEReLl2pYRh5/REurFEv2PrWep2J/hebLBbqgiJTfZJkBZ3ohPzz//6ftcyH7nhJKHFf",
-	"gOq3Zx4yZjoufkK61Bb9w5KUGH1hhD4ZL8Hsz5I92zDcgHdB04iFc1VXTNvz7D0/oqg2HPDi+I5TKmIx",
-	"ZqmcsTCrpk8goNBNCd9ZTeZwKl4sEAiikdNlXg7j9pH8LLlZQvR9NvK97Ltrtb03oDLewM6yTmgtbVLg",
-	"SS1M0k4cg57qIVJwXGdchL0MP3U8zI0jTFbpnuvly4Kn7CZ6NLxolklzpXnq5Z139toYy5TrpbF74O+y",
-	"KJhIl33yhJumMZtRQ8rgnBbakL5LS4ZKN0uMdDKzo4bUU6pYjwvFhOKav2X58iQWNmHc5jtiaJQPfjY6",
-	"qx8SFBdRhOvWYIPNs7Kvyru+k8xpCI/eIAbV792KkVxPCfYttrI/s7qiMfjTdMbIK0Zz8tQjr1yXSf1E",
-	"yiLjgmp2EzgALiCw7y/fviaPD0nGLgrW5gDLqea6bORqHzzufzk8OL4yRfM4dPD2jgctGZm5FBerjfeO",
-	"+8OD48Or8z8f11qHj43mm8nbbh5ht+3bc3UI7Ps7jWwJdwV7NqcQsH4itASx6i2Yp/Uw99OXz4waH3X+",
-	"wsaKGwZ1MGhlO5YLPLEZ9yuJqBjvTJ69fkEO94dferaxClVAusnTN6+MuHvz+mvzz59e/g38zaZtYEEA",
-	"wFO4JjhTEZmUtswWmTHbyNdPvzdv//X0Dfzz178me8ibnLEMsDnJIWQzN9D1m1Zu5+mbV40rw5aDf7Am",
-	"wqBUWs7AC3Plltc5UtthvAoJUS6EFYoRwTcwhLJo3rv6DITlueK/oJtqMOgdDQYDon4Gce0fsCN4MZkY",
-	"wfB6TlN3qxMOPYjsryjia5byGc1PZ2Z87SQBP5kNnUnBllhDKsPX7MBHNiYEneguBX0iy8KVMrc58qSb",
-	"HJoZDMxe41/9I/P38Pj4uH98nOz1yTMscwgJIhRqHMYCD3IFvyqkg7yThYNXhXLigK7qLIExF9TobZNc",
-	"YklmGEOTZuwwBoNVsImAdLqDX38c9o5/+nHQO/7p/SAaHn7Y68ZxHz8Po8MPe/9nK1mtqfnqk76dLdpN",
-	"AGPhPzI5o1yYhXiyXvSCBwlNBMFUIxanDZotdGe6irC18s+HtZuZg7aJuJCILVVArH7ArOlRAfNWtUQh",
-	"7R92Ds56KaAoOiAUqigWiC9hAYQMPZygjWf+Tyv4BgtbkKfgEcQOXfE94vJuTl8+q6oCqCmdt/r4fODH",
-	"tbBHXzPddhONDbRJE3irnfNC+O0CosILKS4woHxeyIuCzizSB3j4LiCEnKK6ZSaUSaZGELMKRjFAO2mZ",
-	"MwBcpcC1zbNLkklYvkshF3hIU+18H9+dnb30oGO2knmfPDUCx201om2mssiqO4sn353+8O3T5y++7cci",
-	"Fr9iX78S286vZMaoMIfu11j82uv1/P+bZ5NVVk5+JYbH/0pO19ZS5crBm0W1uqpktaxqUEHV+29CHKqw",
-	"gCqOKAQexcEMya/kB+kAR1tBPEkNwxMb8pX/sJUD8ivsn3llRpfQeyaRCrvNYnxGS+biYs+1VWWAQVuH",
-	"OCIo5efrXTVqYcF0hX1oTvXUtTVjeiozSCqj6DLHRo/sAKHGNAI3AmieGWgFS4lvn5Dk1LybYKpzFYg9",
-	"pcr1016gFPs6hv1tVPrkaoMqn3Wk4nbIYDuAldIX0PfQbURrvQvyPf+qooQ2TDVs5KjRiFmkFiwz21ID",
-	"UxOa2N+3TfjaZBYt0vMmi0RIW5FBo6sssr11e4AIhPX+V9d8QRViVlqDfB10pe8lxIesNx7439ahGRr6",
-	"Zxm3GDE1zMvI+wIo8S4LY1ZGzrNjfnN3p1RpP3FnoZ/XT87KuGyl5CqHp5Z57Mc6pW+ZJ6vVtMx1Uw6S",
-	"frAX9+71vbSAeGM35uicSYkXyQ7U94Qs1iNo+10KSyCZxo6Az55VJVfQh3VivdZ4OGeAwgSnjrPMNdZS",
-	"kwBbPAhavLI2AOm6qgARCaoB7G1wwH3+9jrM/19rHrG2YlwNeOmwSmu9aFGTV3ai9QWd22rtrMd7XMHZ",
-	"XYs028RfXSXu0AgIv2yHgl8phtVWYaLmGGxbwnbF0GpD2zmWHfDbtboWaE0fWsEy37dH2LF3EKXI7V0M",
-	"mq/J5sCaGNpqXsPg1qSuY9+uJJxXxcuCN62Ow8dtucZVnHVztuYgAK8BlZFJo/CTJ6E+CJDktABBfWIY",
-	"PEnMvBozuraIftMLtRLLdXUsBOx1NZO2vWxTmr/JpSxOC0Zv4nw27xJaMEq6skClOqciQ5i5eS6NQW5+",
-	"3vPBX6XgetXxZb5tQRj8uaQFM5oRRA8VROEXE2ahlSwfUj8b8wts9npwHXy/stcVuLN78vH1AGjwv1YX",
-	"0xofGPYS4dTaFv45o9nWrkTQWLqpFJqmeq8B6BHUZDFPFDTjqQYbjuUTNEYKxmKBcHsRaLj5W5aRKSvY",
-	"yBgZwz754gsLyIG3JIi40f/ii8pGckal0afg2RGJLcxD3LHQPYS4d82P6PSKOwlKQAyA8YLQqCJBSxBp",
-	"CbimPGfQkqEbb216JIeqefeGGbGQFlAkuDbWCwntoFto5BBHbPinRTScs0KhHdZNTIM2NZAJnfzzv/57",
-	"rzmtxMIsBtGoeHNGuglOF17DLcEJw+tuHg9aZ2ArljsDlKVT6etLuqr3OAqYgrXTjQHll6W5jME21rai",
-	"H4t93G1AZYHHhNTsys02j0bBHsJY3CP29YiMpZ4CWKIRDjkds7yX80tGFrLI1JX7gkMpwGFRaHwX47Iv",
-	"ClnOQWEVGVGMFuk0cj1iIwVjGDIPX/bJaYPOzIrj89ADJNtjPQmmImjC8HFdFgJMcC2JGU4/FgdmmRBG",
-	"x962WcvB2GR2rUphjHg5wbm7sgQjIwjgAgLHSOdzRguFaB1Wu66tMm4WmJ1J7anV5T4J8+HN7kDP3RAU",
-	"2BrTe85vA6PHE6UIzReG/ucFA8sAcGwccVr4UesBRE8hWE+SaJbn0ETcoWMFR55MCjkjcQeyb+IOeCvM",
-	"mvBMkUvG5kRXDqkkFfo8Mb1O+DvSjTuWlSG4e66nLqU3FpX9raCGPsvsurdecFX3PFfeN9rHVqAL12A2",
-	"+hwjBzXRfXP2JCKvvnlCDg4Ojvf65DWDm706wEYTHuzQRj4Oj0YHN0+/T8F/fj7xDvQrZxo62z9E1ie5",
-	"WerHJvHUVSrPJve87n4XDtu1D8NDH6LOfCrFtU2/hIc+RB2klusef41PbRxrbeYZ4BBuCTGzDbBMHavw",
-	"KoIEzFxb3uETUuQVYefOA447GPnjadsI49JxP+zSOgppEvt2yIdmVW+Kegg5XRjjhvcjNnKcnPGZrU/h",
-	"Mvosa/ZAzw+UMZIVa72Bv1/kQJCO5+NlezoZOnctQXCGKS7znAOddJ28iZxeJAuv5OyFwKboFxCyAWvq",
-	"dzC8t3u0QUoeD+C6rzokq/jeEANZ8C0RnF7DKy+N8ruSktWSk3XvYIjtm4XE5+TN+vSFIcQp3N31+Gb4",
-	"jMCwLCpj1NG/XMsM+Yz9HRj0FRiOnhCgxYCa3UL57fbDvPbY32MkXp29bByJZ167BUQSQi8mhsFabR2Y",
-	"bNIoFGHPsE1xMCpbLNCeqRl0RpVzdkqfJBzNHc9jHRKK57OAVZ9LvEyvRMuIUPTUYyIPs6iBGPInbCq2",
-	"00NjAYwoQivHVuK8Pvjg1orex1ObdqrQXahC7YBRuBPrDtY9H/ftTvm3hn99tWxzJqIolhPL5l2tCZ9b",
-	"ZKVyzbvlNaSa6vRTqwxekTRWT28ZihmBxyMBq+xqPBIAjfBXQpU1N9w/ODxq+Dr991eDkwi9Ib6AmcWt",
-	"ksExrbtK/nYBleC7q/aDC5KYrU1IlypCY/En+pa+hhYJKAYPlK0bEtXWAb8bEZHsRehG8I3Hgou6ky5I",
-	"OjfDKEqLm0vJpCxsjR9wsK8Du94qGR3J918uA91My+GUbu9FtXi91KeceJRZj57ZEp0Jz7Tl/96ZiT8P",
-	"ZrQJQmsnAIq9CarrFfj4OKf9s8HxXSZs+gkG446Cld3ItnMzuSU8hGWALoL6o0BD1Mj2X/NUhmbW9ldK",
-	"K+YPVNOwBkKfIPSxMxCM0gp/K4eiCNV6Z+j/oBrFrUXutsG9ilWmu0MmGHhnPg+KAYHLU0jBbD17krz/",
-	"kHhE1moQ7Wpq2cjRO7zTZDEmsrYTe9A7qKzTPwyGIwi6vLlL4Xp92ZeCgaSSNWMa3MmYmrnf0CEuhc0G",
-	"6PhhryXOG+eBW8K8eQ54oMJumgseaNxrEre8TxAvn0beqMNCq67kWEQSB7WdWEyVWo4l6XoAeDlpFEtS",
-	"DYyTVfDuWvJcI/PJP9I6uRvDS+DJfaC8aQyh/KgGR3D8l3Pm8mxsgFQ3ZAMYehUiyptW9lqwDzaypWrn",
-	"YBMID//8JraRe7p5AtZaBq2072qstkTG1i9ArYlfKazoP7A6s6UpG3Ik2ALrGdSJxIL/zwup5ggRZesA",
-	"GANA6fPgU6EFxGy8ZSKDoBlwGtSpyDbXSkN3ljrXJ6dwo+V+cHdXvECaOfGXZVIwhZgCNIXozMVU5ub9",
-	"kJ58SK3bMlyh61Ludg6O34ODY+WAfi8FW96grt07muqVDJKVlMQEn4Az7HNLYoEHKarlglizdWSTO0g9",
-	"t8OFHUIpxJlUOhYuU2VSGF4vhSLdQX9I/kAG/X3yz//3/yOD/sGeTVyxtVEgagqSdCG0kCrCdSwWFKMO",
-	"+2HkpDmEkLlg7HFBrApkIUdsaISb5wMVixkXmLnh0b4U/yXItwIf5bzKmlqS7r5bEFDzY/H0zSsY7ZvX",
-	"XxvVEID9Xv4tIgfw51fffb2H9+M+cwdkiVHTfUNGDaWI0+77MdokcAPMuuqucXrapYI6M9DwhC1YYd6c",
-	"0yxjUA6zCobBS3yb+4nyze2HS8uoJpr4TJyEPH3zymcIJWZ+eyulXahNWaol8LjWbC7YSlUX6vOcrjoL",
-	"9aSoD2Gz17GvIL+uKQ9t30FrbaLQQaqtGIYg/x4oMinzHAKLQe8HWnWVPyvunk6poXeMb3cXY2Qx5ZoR",
-	"NaeNBMJOO07jTfDafnBstYGQUw9/IXRslDmnHkZE5hlTGuus1Yb2Y0exPAcJnMrZjBUpp6Ckent2u6jE",
-	"a23aF4I9yXl6GZREasGh+OYJeTw4evwAkp17gNJgwVcTY/b3grf/+EKwHjSZrKpvzYfDMjT+vbqyUX19",
-	"nQmy0ngbvb10km2F4MwPzgXJBXnaHz46hESrNlfrH4bgUH305ePjAejwrv73BNJRRIPg4PGjo6PB8Ph4",
-	"9W42zLuL4z8EiXePIPGuPdPudvn0a7PowWRryqyRr2ATIRvL5YIpW8AY4r0Rb9d8nPKLKWRNnFW/WWV1",
-	"xrMstyW5oAiZ+RI79DYc/gpLCjqtMIxUWBEDA5YLdBLDQPRCumaNHljlTKKTwLJkJ+qUkXLO3zilKooF",
-	"ymwX2OVk9EZOhOFNnQjDVpipGzFd6HBrBo/bsv1rfNt3mlHRbo6Vi8C06QeEs2k9tzf1LheM5j0GOQV+",
-	"55uBukFA3mowHuA+VHgD1h8JwdbntGAU73yrwAx7v9pa0AaTX68NsbCPfYg647AG9VXvVMWqzVtBvecr",
-	"X3LPAbBEHVIhz19MOqMfr7N7qpc+/LQ2yqTaxs3i/FwBv3+FUL/aHDe7E/g6eOVD1KlIbfONqfIINtqW",
-	"6yMM6/XzgJte9woaURvbe66HG9p8XOds0y7O4OENLUX/0laRgZaEf8PBgbhidQJdjQh0LKvOIBwFBKwm",
-	"5FU1mvXBhLcJInSbcNNAwudOy6kckNYdCa5J64wMfsEc60FVRHwvQjTOeRONqOHeTLleGu0Fqjm4H0Gd",
-	"GS9jEWIO4ZPadHCV3jFenm/rxRw7jIxNX7jTeMhrQw0RIeh8vDx3SEibAbnXQaQ+rBozVcO61bv6QjCb",
-	"bjw3pqLbNW+TN1TiyGN7PIaHFfnf/wseGD46Wgcdw9nmlT0NR6lPKCiyed9RkNfuko+KvBfU0+uKSHei",
-	"gPAril7Z4xVq2oh73GOA0iqn2jhayb16m7hEJN0+SYC9+zDiiCSWk1v9FVatHq7Yj8UGoYekLfLwM1d2",
-	"N1Zxf2O64IYa4O9ZX2ucPaf0WN5RaTe4Qledyq/rm1cx4a8KfjHVZJJTjzGjp7zIMCE3IgUT8q0LoNgf",
-	"7B/0V4D+WnG1XMcfgVltz6PaoxhdQJGLZJwX21ZWM2/coDiSeW2z4EUfrnTjhN+gBrrjt1fFqdl+NokK",
-	"/AgxbZ9VfJq9aL5ZbFq40beNTcNdhnBTmn2c2LQanf7rxaZVUYPi8gYRo+KSjJleMAjUhVOJN5pO/7mm",
-	"it51CaZwMRMc9MAquD8309Zl2zwWyrbum7tjAmsW0nVQ83+sWbn7Cmo9bxRJC7jITTwPhlA/giSG87C1",
-	"NDZvvcLE+huE3vjdqip4hcJt9TDdnH5W0OPtD1dP7hbMuxr4R+Xa/8Ic+1Ww+auFnyz9wMYyVaOjkQXn",
-	"YkqzLDHKMNcRSd5ytgC4eK5j0aXkLVf27q4o0G8qC5KBBw6iNmY0Y4QKksjJhBUJVuAHBxsiZMYikQtR",
-	"oeV6eCzXdSfq2D47UQcaMf+aV5poUMEba/XIm8ewVmR2w0BWb7NsGsHaMNmuimK1/usqkLXCP2vGspYi",
-	"Y8U57kYUi0TJHLwIBROw0bKAvTqf0eKS6ca2VEhcUSdoCHLRc2TbAnegaqIR0xq0sHbGZ87cDBCgFrJn",
-	"fQdou0F8z5QWY1kWxFDI7cNDarboFcGeDi+Pq3DnpxIB1wCxfmZLGkiRSXNQqbCLgn74AgHJog4XWWkG",
-	"AC60luDNsLG14723AgjXxHTGIgzqJKsxndfcxLqKEfbFzCN7Fmwm324a9LnzXO08V78Jz9WKDH5lT+VK",
-	"kIORyIj8MzCHbxghPjhaL4c+EvLE3WhxrUjGhJwZ+kDROagX4uofHu0PrwZiuxKALeq89mHBV+ZKpHTG",
-	"YOgRoEYRCJvrJqcvnxkhYhH+zZ+v2IQVBc0RyqtmTJy+fLZJ8YzXVa2r7YN7w/p2DtMUQ3VnlOcWDH4x",
-	"Xa6vlWnttFWu6WFaMUbWFd6xxe2g4jpV9fJPsNddjsClU/qWkbExhjOWM6NCKI4goxCW4uKo4OYrHD6E",
-	"sDZyhWeb+9+aV0hhMvFsU3/cRoa5W3sISva1oK4ra7l/Y1M88/CeV0a0V+Tk0NG3DeEvGFXXs9Sgo1f4",
-	"wgoMu4X4se35GUQ14ru24nfQ0c0uoYJjIv1OXXE0PveFvmYRK5jYJmEvoboIYPAhLnoO6exQGTNCCOW3",
-	"PGPFA8TE2ztxCMWA61an/KOjATnqD/tDj5ZeqmYx6qPrGOI9+jZCtruxayN46VYOgEbtULBsPooroDbr",
-	"fzlvwOpJaSNySMtoq+Q+Is2UR1fFhDrx90DFAhy9kNlmjt1YvgvPRRCKXmotsfIBnyEK9Z6xRF11WDRZ",
-	"60VpQ7HiCtQiUo7vA+wINMmpMQwzK5GN0Ws2PKdcBK3bQoikeqmqoWfk1pzOIlJNM5jJhLEMcm9yKed7",
-	"YDDPqChp3jCWa4mdrhBiZhHdcDSw6+bVutVXPXoVD7i5L6PtlK14NU48SpL5SrUg+q/1e2ydrHtmNfoG",
-	"hnEIZIpkIG0AumEEEy5canF3RnU6xTvLBBFOk71Gqsa4XAKbLZjiGRP6ilSNo+19BxXDOGryC1cv0/5u",
-	"tC8z5aBc35Z5a5Bi7PDW++SZViRRJRx2yyJTKTRUhwR9E/LNWHHBLIqUisiEAygoF3CaoH4X3ssExSyZ",
-	"q1gkR7FI3r8XdMY+fDC6/fv3cOVybr/BI4W3MEZGOkZufoaT/f49jNm9DMkb7oPN2fQfwZTt//np31zD",
-	"mCL7QBH8yZJw8uenf0sQGjt5/z44audlYTrqY6UpqBnDMwbYBmRcwFe0YMQi55+EhVN8SHm1OghyO+Xi",
-	"AqBZn7nq1rDYhNqEaK4IHGiwhkYk58L0xegl3pwjkhfASss8Fj79SRFbbhOSnjAbQkjbZorM2PAyRjNW",
-	"WDRk3NhYcFUvDQy1u747+/45ooVjNqAZvkVcPEFIXPMOtG9rLDKV0jnLEH4cgcdpypAgcDksMjMXI0BW",
-	"NuaenShGWFKtCz4utWv3BOFw37x6HvzUTaYFm0D50SK1mNCkYKrMNaT7+SQwKhAHP3F4+OYPQztaomtS",
-	"szwxjUdQk5oapp9TiO2DChy4oIok/5ac2K0nCZ4fB864zFlCWM5mTLiiYFzExjYUujelIstZQbqJFP/8",
-	"r/9OjPCwryAEXJEqZk6ZmxqcJQQ2LuB8raGcvyBK0crpihwUsZGdGjMjx0rmZtVwJRByABcDlhUSISsg",
-	"TXDa+0r0ph2oBiTnTPTc17HgMyPYuEIr0hVRSbCSwMOxzJa2lACuiJLwrAjNWGg7FqXInWFtqRGJRrUf",
-	"RAuhbms2WQkbC5orCRcEFI8O5t/RHIpAwH7CzQEYzlgH6vvnETp9DXGisvFAIZ1BVQ6ukTzbs4FgoJuW",
-	"Rn1iH18xeO/nKnmTzHA3NJchrvLyYrtKr1HHsq2NXyu9/nhtLMldx7zD9Dz4hxt45Ddyu1vh5r62unWw",
-	"qIRCJmoORLOoxiz3BA9CE8SweXDFdtsk09OP6ebho04FcHDmq6gJd3gQbkSkNyS4dhTDVSq4cq+RPm6C",
-	"j4JZo7Y6ELBXl9fkVjwyug2UeYKUEEOt6+3PLezzoJSKU6zdfPwYVJmmTKlJmefLuo599aNtQeM3LRkd",
-	"7k5VNMU3t7ovm/oRXE/36N/wivfWg7qdZ8M28nEiG6pJ/sv5MmpMpiaNvjHKwsrlwk1ugmsE33KD4zYT",
-	"ImdHoHpAfXHDCPiEG4U66VlV6jGZsnerOKCxcNnpRsfp0TnvDR8N97PhYLhSOXjlifoMvzyoT7BRHPZH",
-	"2vtl0Dv+6Q+9vT/8OOgd097kp/eP2/37fuI39y04Or8N3tc2roOG8LhStjvDzVhojQpTgPDQTkBHRzcm",
-	"oPu6mt8IDOkzEfWrJ9wBn9do783Zk06LN+TZ6Q+nxKiYUEcAj2E3eXP2xFiOT0uzJA+xYL/54nTGCp7S",
-	"hz+wxfnfZHHZ8BJ1ai+sKq3rqACKd+MxO//Dw95Pf2g/XPUMshvgQISZjGsQISBPrglitCJMbNn/a6+4",
-	"V/P3bpPOEaaAtSsJiqVlwfXytWkPB3g6539my+/ACdJ+utFBEiJ+zAupbIHLPnnKwf8C5Z7so2BS/7V3",
-	"CsXxTl8+wxKjtNRTJjQUQFTgoIAYzRMw1mFBcc1nyJ+56R8bdHxr1Pmra64iAAoTMCsI/W08H1TqoXKx",
-	"q3EkK1wT9CC0zS4WsiDJX+98XuFirc7uA1SlmEjHeigyA/s6vExs1UnSxY8ZVdOxpEUWkbjzHcvncYeg",
-	"F4LEnddmbKWqbhjizl57/Xps7PTlM3LB3zLlSlPPqOYpoaABW88KPml9Zii2QdmKhSsLp/Yi+LruYwU3",
-	"XkTMnwX+7gEe++TMrLyrFxgLUIVyrhi6SOblOOdqyjJLk7B1caca89thfxB3SNcKQfI9XZLhcUSMab1n",
-	"XWxYnwzvILEIc4QuOvTWOQBWqtcVsOvH4sWcQdyJUBUJuVGjSxTC9TKSvOth0Uj3K8tGgLQNJdOkYrHg",
-	"YsKKwsU1mPXAyXXjDpZkfQtDhCn5fBsIdgAXFYacprLIVNyJYhFbER+RGRX0guHzbzlb2H3AQEIol+l2",
-	"JO7sBYOOReuogZEmFcoMtUuTalKUgtALyoWyODX8LYtFUCCWFMxw7lS7GoBaYsG7YLchRC0W//Zv5Cuq",
-	"GPqiREZ0QYUyhG5+RLQSqF89ZrlcoH1ufZZakuTh22HSJy8LmZWAAefr5yJ8VqmwCPrrPlYGKxjUO049",
-	"ypsrsV2wuVRcS3AmKs2EMuwC/dKmAfMpl3I+pumlG/ZpxRm4FNVwpSMWIhjLwBFoK40HdRKxfrCuGFbA",
-	"c7Ayfs7WMDGuSTctizwiP0Dt05dLPZUiIi+/e7mHjK2FP/fJV1AcDzqzXvw0ZXMkUFcYL2NpDhWocbWp",
-	"QtSh0LOYIM+C0r0gbaBw84wZ9Xw+zznLyEUuxzSHy32REQY8NhaGVdIc/tvOUvvktKoC764VoN6/r8Ru",
-	"jrQtN3g4GJJaZfcT0qy5ntI8R7R1wKmrNqbWDKDr2brusLV/ZktcoAsmoNy+r4ZTY4EEYnjJqf30mmlU",
-	"JSwTNluOf8bC/G1aNTM0A+NYgCEtmB5hZCj3GLgIUNoD5zvsPCAxGEaY4iUtkClnqiKmB8oX/iPgGgbR",
-	"lFiltGfUiVEsVmqZG1pKvn16lpyYv2iteLsZTFhhxRIpV7Gwlz/o+78QsqgO8itEHppBaHoswGntVgvd",
-	"1eMyvWQ6BEg0zRRsAgXhzesZm6NgRdaYUwEFQn8lL3MqiPvfr0FfhARff1UWcB07p6mhzV9j8Wuv9r/G",
-	"x7VfQ1Xs15oWmhWu8UcDz18ezrgoNYOvh4Pqe/MFjLaQE7wgprl5ZL/l1V/JfsubT4VmxbzgChs/GLS+",
-	"ebTyJnI4u8BTCbcqFtPhi7FZlS+qF6pFV8DVuShlqfIloToWX5h9CB6es4LYjrvm+Do6Qe70aPAQ9s1W",
-	"8h6RIbFwlnbxIjLoH+F3tVWJAKcTv6/mvGfOCAAh4kzg7rHACxeaGcpqmY0x61Ir+fA+A4g2HOwcYxyA",
-	"zipUd2TYHtXSXiEF7ClzDUQEqz4b+Z3mZcayiKS0MAcR6LNnGPgr8HPNuO7Bf5ORuxWEavml0hC3AHQO",
-	"+kjLEseCkO6jQQQUIwuz/XstqHy+9OlKpyPyaGD4GCFfsZQaAQiXt3AsuCJQxRzWx6avwVhABnJFvvhC",
-	"SP3FFyjUzZNKm5bwUrXW1yujXAhIZjHyXtNL1l9ZheqhClUP8Ur9zHVFswtZ5hlusukUU82FXER4HQtR",
-	"I1rCv5HdZmAtWAmcKwy7f6YJ5NIo0K9MQxAmjAvwz//nf5Ih6R4fA9VZAsWL8Ak1h2G8BKrxV2VuoKYd",
-	"uFMzv9itUMZabpJUyxoo5ijhjeDvwNxGbXQqc39ufBBzOY/gFBKygMqv4QKZnsYMjwfoX6Trl5j8Eee4",
-	"R/iECOlKusBK2jPAMaOoT76B2B/bqrtBprmRnktsHdOSKpxAGJAZObD6U98k1CpEFdBw4kqs7h+TllL1",
-	"WMUgFskrpotl79Rsol2bqiJObV2i+sLAruPCAFBtJbNwaYB6jGpJTsMyz5rUevSLju1Rcrh/HAtw+BuF",
-	"rWtvaTH0wJOqDLbd6wAuvgrpYA+W55V7o5KkALYLsr8r4K6dkhnNjbljGEmLsiMF2wtLnwlZmV6grtmw",
-	"ZquF+91EY5QXVo+IhQ38ioiaUbNGS4+j3l0VZ5E9J48GJ1giCmO+l5Bpkkox4RelUQ9hZRaGXUd+N/Il",
-	"BmT69VJGkIOWwgvQ15JK7zKs06oWOPAHqn5svkicrupgiTE5xmggEBdaKa3YpjG+rqS6Ogn0G9tU2yN/",
-	"cY57bUPnAPtQaqI8wgPXTvN5aoUDCmHHpM2XnlXbIA3sBQCvu0aaXTptsxQ/l1KzbA94mJmnt4Z9Xe4E",
-	"+klQ5aaopY/MTnFxYaQBw5/RJ2TnFYsZTadcsJ4533RsnjOKZYLTpCTNpenC2D2GLqfljIrgWetBSCwo",
-	"GCXJSn3/xElSnLHFFpMTqyJUBlFpLHu7ak1jyZAZaK/27jA5GhwQa1Oel6LKyosCzjiHeIhMMlxcM4cR",
-	"FAAEoy20SG2rkF9lbCvDuXJJM0w64MIsk+HigoqU9evEEmEmiWEkkavezoQ5lsZiXzoiOIO4HjczdF2a",
-	"bX9z9k3vMVCxjygzQ6yQnMelJj+8eU66b/4wGAwGeyOMzUH2BUo4bKXF7LbtAQ83bwW2zJpihjC6Zxmb",
-	"zaXGsE1tFBfzQ/LyxeuzpNoGZc1CjIJB9ypJ/LvpEr1iYVgVxK5B2exKi3JmjtISXB02QMqxTfN5/5BM",
-	"ZVkotNt0sbSywZ8704RD2oUvYCUKljLwVGHlR2y/wiU3/NBSaq0he8YzPgEPgF1Wu3SxSA739wmvZnl+",
-	"yZbnBTPsPbFeqpwZVdPVJscRu8ttouiE5UsrHO3c05zyWRUuFNTSJ0UpAHJNzrgxUpeEpoVUDkgd+a5H",
-	"Dc7YPJdLc+BGfqnQI1MUsBJI0FUYYWjIYZqw3w0ws0ohEHPU8B+zFSC5s2ppzfdVSXZZWMEbC0ombFGJ",
-	"5oDyjldWj4vzUrE23ntiGsJ5wBSp9qdTwUqG0hvLKVGeu5qdlBy9e2e5qaG6GTOKA7M3idisWV+kBUf9",
-	"VQIqvWDELCYQ+xiwygOvFPG8xHPfBlfHK6VcXlStUPLEhaYZUx+9rGMbyiZI3IHcjFj4p74tecbiDk4u",
-	"8Cjarq2JYePrtFH+tXdxxWJeyBn4SGPAfFBRkF8dVd5Vaw85cDaSUU3jjqUWo2NXHkyQ3rYypAiuIW3c",
-	"pG0xqrJ3ay3HImAf1nNki1r5dbVBlhlT0JADoZbirVtEOcFg1cYQ7CyucbGis/LEhrdZFm2hscXEoTCB",
-	"wDPfO6qAbErztwUKh6jOdzQFIeKqLISlKxxXR0oUHhMxqHYATpuuYowk0HyyF5FL4KjbFpLokx9kMIjV",
-	"Whl45ZDzlAnFwguDOU2nrLffH3SiTlnkEIGl52r08OFisehT+Lkvi4uH9l318PmzJ09/eP3UvNOf6lke",
-	"pH9W/nYollNgTmFn2B/0B+YxOWeCznln1DnoD/oHUFtHT+H66aGnkYeeLM33F0yvqxhuFEx/P+dfctye",
-	"wnW4YiID2Sp8nXSIduZFLBL7EAD4AfDCXmRLqueuNsUMqcEGb9vISFSbCyB767ty3T9QfmBI2FLBtU/y",
-	"7dMzUs3s4XuefXhotB+VRFAAOYMAM4BJg4JT9nXTkSpnqu/5Bv4CrmcsbwLMWOh8GQs3a2DukDAFaRZG",
-	"6YerW4qlBKGJWmdpMG2sT2fjsPECYhQ6FEIOQzyDqS6A4k6TkaCQrXiIkISJDIu1oFAB7gFC+aJgF+js",
-	"becLsUDGUNmTVWy2ZXEVKSA0bYV1gkLTFT2lFwVjVqdfOPaKllzApQqmy8ICl/uvn2WdUedbpt2mVLiW",
-	"UC4K9SkFgNSrlAu75OjW1fdzviLSraCQW6CBVlBN4Rbx55IVy+oS0eKGVnfCmImKpgBU+r9J4GhrwIfI",
-	"mhNh71YmcmKtZwjBSdoSVDeaFuCg3vmk2q7Zqy18+JJesM4Gz4EtCrjiTh0C9rU/GDSCRJrOdSjg5idx",
-	"JfxAk9h89B7cCl+RQd3glVWpfms4m55X3IPrhmPfebj6woeo0+rT26al6qWV1hTT27VkXsBWUEPsPcs2",
-	"aKB6Fpb1EHew7SW/0w+/oplDmoJXhte/8ia4kcKXDq5/6Rt3/wRv7B9f/8aZlN9TsXQeDPPe0SYzeibg",
-	"Ii8HNwK+tcH4XqMZ/aaywTHcpJzNaLHsjDper6UBx0SgiR87FRf9Keqs6m42Ysc0GGgLwPTXago/+NqL",
-	"gQYwqoqay4mtygqOdV9WtZtkFEq3Lhi7TDDSYyaFniYRoTm/EKixJ/oXo7M56zdf+uroJMH6bx5rGGNh",
-	"0N9hIxZ1WCTSCuLxEp3JLlKEWHhNO0gX0+gHCs5hnk7BWxFWhgjhivdO3CAwuQYHgZk0DnHigSsDhigz",
-	"zk3jO6qxDkLnc0aLajy4mpHVd5wzExce5OsvrJDORsCpVOoR6kbwcBILUFBGNv9r5pOVcbu4IgmsVBI1",
-	"XME1TcCZB0GN3oDv7TSbDTSb54xmO63ms9Vq2qpWmxfA1QohTUCjtdPVXzNCxwM60YaKiqebZ+7NNWNq",
-	"BJWaobjOXPqo57XdZpRpLFrCTE8IxKSi15WOsVbja2NhrwwqCcLwmnvyy8Zz9UG0LVN8DcJg3XJjkRNI",
-	"g2W5JzifldA2LlfPe+PRmVP8rXnpq2Xnw70qpzV+cZ1iCiJtp5TulNLfhlL6HKGS70ghrUeAr/VfBcLd",
-	"hZbDFyxrL8cTEV9oBxw9Lj69C29FxBUfxKJxkas4uFev6gJlZaHEDvo/wzKzffIXq7ihSENtUcvE504j",
-	"/CUqcCfeFzaLjBppNLlWfcs+WOm+6EJ2kwbH204n20QnW62ico1e9qK20m53qIYbQRv9xBVK4LvT0O5Y",
-	"eWmfhL8q22D8W6li9zp6F0SMZ2GdmPcFfjYTvU3kxnuV8+urBq2R9f4iyMr7nYTfSfiPLuFfVreRt5Ly",
-	"119NvcLEDIaXLwA0iwEzK06K8PrViVKIQoCUVRS01Z0nVTU/Sc3pZCFnjAS2GWmWv7SIkedc+VuLFvlx",
-	"t97w6P26lEtAQpSFJuNln5xxK4HHhbxkAtxnUHMrDJ+E4oFrOaYs9Mb80k2/Sr7d5CLghem/s4bBV0rA",
-	"vXB4P+KPweFdZ5CG38LUq1z7Kjtrx9N3PP2jW22IplexMsfPK/a2OT9/SDPY0LlULUwdQU5CXCkIMoBQ",
-	"Yp/c6eJQfG5AxiF/zBVlb1gOgbVlTl5W5jYSIYxmwIiSJCvoRCcY3R4Lwx5fvnjdEk/ARJacuGCuaKWl",
-	"qiOw7Wy8gHIZNHIhCLVhVBDATU6DSQUxeT76aErfsjBDan/fv3AupD6fyFJkcNtRLYdFdKEBvr8O4jIB",
-	"tRla8iVrqpZOzGLUV8snOyjdGImLb4Qq50mbLMRtdeSytTAMQh0hNfcn9OMypb+S2XIDfuxSsSAehy0U",
-	"loEDTu2pHCCI7C+u6BJALBqKh2wLaN2urvnbHQMEYrTp3yqoHIZxiZ2fPARB53u6DLoJIWbaQDGAl20n",
-	"Syz60od6qrqFaGxIsuGdS7KN78mDG7SdSPvcRdpgA5H2RIpJzhEO43C4QRcv6TKXNDuT8jktQBfuHA6P",
-	"NpmPTcpn2fcs49TVTT/c39/k5XkhU6aUkYIBgMjnKLVPsxD99LZS24g9FNc5aysC8TV8HwpuF+ns4A7Q",
-	"bVf5U43Qq0t5rmKR2DhCSGEzYmrMfFWBbou02RuZB1MG6VEQjdcmf3B0gfxpcMLD6wojUOVGsWNXnz27",
-	"Orz+jR+k/sYoQr9LzrFylrdnHtE1PhsA8/Eh7IZLBPcwWB0m5xZpoRRaXRMV2vkIVvqmus2OQfz+GMTn",
-	"d8YD7+ltTvl2dpxr9tnXYMPNqU6nLT4ASObxgOtRZRrLombsN70EU2oTkFx0ftfa8wiU7U3yvRPI9cMr",
-	"Qc93allndYuWvFFsnSfAtppUyHYQEhMLbnMjWnkXwujV2NdN7dnQIq32F9CmzJDABMVsorV2rDNbvb16",
-	"A8PTAgNuZHh+OuZsMZx2atzvkEvvrM6PIFeQDdyx4fkQTTxwG99K4LT7nNF+DLy/ofsWREdlk1odj3zv",
-	"jVqE6IiF1VgZ2LhL4j+eVPEnFq8AkgYxYPIUGtc2aB2nCd2mVfj+dp5WaOJuPa2/Gd7t12fHvX933Htr",
-	"J+PvjfN6NnannNc5766MsAxycmWpx/LdCAx8V31sDog9tj4ZAGcVTGSGN0YBHoK3+O2Fvr+1o4K8/v7s",
-	"pS2gptsgI+27Kha2RA34ES4Zmzv8BjeWKStYhZ+pAWsGwTFphtGCAHkVi6qoKXJqiErAkNFgLjLPmNIu",
-	"zHqN9zGMBHFy474DQj4G47ZzuT58wRHRjm3vXCOfSbgDDZnarDq0H9ND0sKOnWJ6T6rwa6ahCOVMvmUY",
-	"1YBoBtrmPnodueFRCcqAgcsjFg4Ooop4gCAH01oQSIAVLxu+mOhqZ0wLg31tB/LbCDCYSZHRZd0d8z18",
-	"R2ayAEYTOGLCIIvWMtKDv98kDsAtyW/fIeMXYCcddkr9LnLgNyAAHe+4a1vCyIT7ElyQE+2EzvViSsgF",
-	"5sj7+wSuAC5P5m8xcQdii2cSId6a1gxU53XQ/5H571sQdqWORVglOcDvqopPO/BKB+VlcdawzqfHTfaB",
-	"6m7MQWzECZRpc5VB0YEEebh1W4erygtlVmJKVSwQtq1PTtfcgGzqaHrNRHaPbqb9jyqRXlvCmVLlAK12",
-	"0mgnjXYupoZgYKJWUVvIxd0IBlc+qtXD9LVzDEHlCnFBL6DUcZjWXo1pVHlnVOQNN7BHdOQwKzE/F458",
-	"BHWFkUVDNX9FujTP4TNWOY/IeGlEg211L7K/eS6vfFV9kBktduM10StYkOojKOXQ0cYxukGo3o4X7vw2",
-	"nw/iVUW4n8BhczVK1hZJi5i7EqPeR4t0mqDaiXiyivW4YWqKa/6W5cuIBPhSGDYDpaYio1fOqVhGsZhP",
-	"odKPyIhZlJHVFhey8JgokDyHZZrG7AKAvNzPWFUNIStJ134PSTNFKcwDmNKAnNQVB1WSJGrGEzLhWALp",
-	"H3Iq+mrG9fQ/rMukn8pZstcniRm0RUKAkSeYtgh68OnrJ8+excJ1AVMySu3qOvSrYrRYLCEWFXSVxydL",
-	"MqppAlcRlPyJvqWvYY8I1JCFtTdNjGzJBYgpqoNg+ZaCPeuHpW8dIjlo2LSq/AAucfaOK702afQ5UNDv",
-	"MmHUTP1ukkVPCR4aJGlbrF9OwBlpSFeRLgBStxLuXixaz8B1R4zgCZNFLMwJi1rp8wWQhAeat0DPiplJ",
-	"aYaDAzRuPIxA/0LiGCwDcDAhjGbNyrpwttZtBaxIbTOaZYWbKAs3u0YKvaFzW/674tMBbjdwPjf4wCmK",
-	"paF/NB3BypoNTWeMvGI0J0/BKK1XzK/QM4ZHZ8PB6GAwOjz6u3mmVFrOzrH6rGl6XGbAmTv/fjQYXPb+",
-	"/cujwSXU8GSIiXKeS5yN0TzlQmi5ABEKW90Zddo5mFlxc35Toc+H+weHR9Wq/0lOBXltt0VIDaF2P0Ud",
-	"oJXOqPOHIbzw6MvHxwOzN4BmCKLCDAjBwDAbedShqaGiQKph6hlsEs+Y0JzmQR1SG89XK0jsVuqgNxyc",
-	"DY9G+/uj4eO/gwleFc62BVtdbezhFg5oc4SvvxH04Fs7tXKXzPzxb/dyK2LdMUKRu0YxhCsTr9pdnb+M",
-	"SVfCYqG6NNJKQVhVcqitvMWxZt+pqKrz1erFGcECbc5ZYauI+jJCTh+KxarAQQjWVNrc6ZqXLyuRd7Nz",
-	"JnSxTGxFThtUQZUCoAUU+CHMKU6gYiqQLuwLExpjG6uIzbA26D9YipVF1+QFP8ds2U94ZXelkLLlRFrE",
-	"1Ipw8ZnUiv+CkEiDQe9oMBgQ9fNEV0Wrl+eWQ7+YTHjKyOs5TVlNylDB+plkDRnjRAoVjHwtWSBQOorl",
-	"OYiCVM5mrEitJKhJmaOjo8Hw+DiUMlhBwI4G0pa35PV3nXC87bZUNVF8wmFVLtgifaFXf1XBCPWLdn3i",
-	"0F7EDo9GB4NWfeK+t9yrFU5BuC8aWKtk/FSnj1ZtorFOH7Ykoo1gLHc547uc8d3N70fIGbfH/CbK0cZp",
-	"4hgxKQtyIWXWJ898ifoZxngKMmZYyXG8DDSq/prUbqtCbJbW7bnJLqV7597+/LKytzmem2djw6GA+pmK",
-	"8MyXQ5ATQgXGCTi7xJkQh4PDKBZQmitfoivVloqHBjO59uKr/bTeLUT2JirF7uDvDv5nlap9k6O/nVlt",
-	"mtwoPVvJmb0wsDfwcKDIN/gNFgSoivaCc+CSsTmxJeHAEjsh1N45zAumsITnPKcpw8q6tpAoVjrHCtTd",
-	"xMwdShKA1WNdETWrLPHFME4QMy758SeMBHv/AdO0c0YLvMmKSBJ34k71NaG2nOBen8BMDTtzvhotrQ8F",
-	"GaKZsa8I6rmjLdk9pepaZ8uatHDPHm/szijkTGrWxDdDFm/DxlzV1NAq3sqrvKWJ92nywzeVBLu88F1e",
-	"+M6y/Bh54duLsLp1uWnVB48Eb21NrkjOxSXLiJZYk6EKsS1YDswlapb5tG9gCeeutrVkKjzNbG8dPLSN",
-	"mHAt18ouGF3ZmL4IM13NB+eHsNOj6nrdDEJFRDEmQKBWpcSuiiB4WS3Txw4leIHLYEeOF+dwEWDXYs31",
-	"tPt9azj+V+7F+y+847q8/oYziBWodngnXXYGx2eTALlCvQHbDrjL/ZgfhulvwOm3iKfzXNtJhirHorUO",
-	"gK8l7eoACFoUcmE9kmLpepjwHMJ4oMh6LCB6GKKHpjLP9rYM4MPQJMc+cKAPFIGq31Es7I0v6eZcMDIE",
-	"42c/snWGCnYBMmwulaY51Dzfw6Cmasls0F8sroz6w1g/WxczgUpIGI1nK78nMy7O8WusAZTM6Dv7hbuM",
-	"jmyVdCiogIFzWP+d2QI/vKqHNCI0y2KRuM9ojmE7JOeXWOgS/rpN/aKKnuIOwnKvr12Ecz8zcsvLVzKR",
-	"eS4XaqVMviMhRuDm27yPAYLdOgVZCDEfR2C+ep9RTT8khFkrRe2tk+qfUKL/JoIDffWdOwkQ/Mu1QYAI",
-	"EQHHAtTFlmhALKIanlEXlEFkEZ671lDARujelBZjWRbkLWeLu4vg+03USbpmEE5DNGNfNwSY17YDQHPr",
-	"uu6BcUHSX86osql/yL1Il5KMpXxGc4gWRmbYxx+TvXWD9fxx4xF/jZ2cQsPbDBksljsYsWPg9zxiR2+O",
-	"1ZPus9cvyOH+8Mu1Q3OPbl7Exb7wRGYb7D6Ilvrez4x4H7OskHKmakXO9tfvt3u+vbIZF/pgH6ua8Vk5",
-	"64yGA3NaZ1zgx+rkcqHZhWFZmx5dlP5XxcTX2AxWdV231lwv17GXoR2w/3xX4cLbnenrTa+dvbWLMP3U",
-	"5tOtrKa68bNxxKmtGroSdAqaia+PH5HE6ij28sQr8kEk6klVvD5jE1rmGnToxM/ZNOM4nm1nTPUUP8dC",
-	"SzLA7PaWYFLSTebF/Pyf//Xfyd41gaW/U3Ufgyodx/u0sbGTnOrmTZL5DuataD0i1lIWdGFESSBugBqx",
-	"RuBZJ+oYC3bYGXWG++RVSUlGFfkmlwUaN2DBnhsLFp4YDHrD4yNzQj2NgfjxItfI5UkuZXFOCwaSpBSG",
-	"u3fUz7NqeI+PPkQdVHLMUFFxGXUOjwaDwaA/GEB4p9U1Rp2nb16ZHt3ZVYz2QDP/KerAgTJm0UL27Bhw",
-	"SUCXaOjxVkbSOS30bMuLM0cBn6aqj+t948KjuwjNXYTmx75H+1yDLOcVc7+lerB5zKVVEFzYZRAyjzc1",
-	"WqIgO/G3F+AYWP5OpTAuXCCFNwsvrbHDXYjp7uLn8wsxvQVz2ijW1DKierip/fLWEae/R1b1LdPr+dTg",
-	"k2mEO7a3Y3ufVYDtrRjflndytqsbRtsit/wIAbfOWRTFwrqKIpKkUhYZXLcD36psb3Az0Yv2wNxYuMjc",
-	"PcPxoTWSFXIOQDLCxmDCzTv2NAoUUR+9Vbt4A/B2ly9UMJpOXcqQx7HqJg7ksV9x+GTvdyopMBCvJixu",
-	"HmbMU3Zu9q8lSdfvba18cov3Zf9orfflBp6STxNmvK1c3IUb78KNd26SDSOG79ZTcg1A21mLvPHSNowb",
-	"NoaLi1g1D3GN0cMAFQnhw6Q9ehijka+LHDbNtIUOewFvZdWqLCIx5OmbT2MG90FTRoxoCFqmeY8BihJ5",
-	"8ur7UVuIdBiApiwOGjcbzZSGa/woFm+5ApS3Gb2E6s5ETiasIFIArL9cCHVNKNPy00Cd/YvGJ4eLull8",
-	"sjtZHm1wJ4125trnEp7cJN6PbbKtlS0P35t/zq/xyr9iM/mWeTZExkwvGBOOF1NAWrYM+ISMpZ6iKx48",
-	"ZeISgxMzybDmFUJKho6yrTNOWo0FyIAJGcvmIAtmkAuo9WUmutN0d7zlc1A6geA9PolRtj6ZUyhap5s+",
-	"AJe501LmFJElUUmxrKfTtH63SdU1nYNLqmxRkJ8H69NIfQ5VZRtWGaTWycLVxwYnh9edwd+P/Asqapj2",
-	"u7aDKVW1NLp6F1QTGgvNZ2xEkko5TSJ0CCVvOVtwceE/g3qa/PO//nuvT04tp9wfDIEzQghVbHdfZGR/",
-	"MLDf46ABPe/EVxjx4e1+ZPSCcmEfruoQVjgaRRWfFSyZYeDE8G8oN3gr9k2Sl2/OAPWYu/AfDQjM1Cy2",
-	"Lpa28Ky96l3wlLWr5y0M/6YeompTVj1EzuQIngkcRV7ZHoWN3MAhZObjmeWn8QqZIVybhG4IDw4By07q",
-	"xiUgUC+wirBgWI5yJ0w3Eab3EQy10WZa0jbbVreodxdjO7/fzu93jXlXKRgg7m/p/3OFt7gUV7v9qlTR",
-	"4BWQ2ng75Mt2ESGr2yWXCOYk+ozy3KWWLqZL0k3CgmAQNi1LkeKfZoVyyoX5FItkRkVJ8wSzNhUXKYOy",
-	"XhFmt0IdTgo1NCOjrTClrW+xFDlTKhaJkoULooa8O6hDgGW+FlyxusvRIRRQZbQwAQlpp36O/5BcEK6J",
-	"FDZZUy4E6VIRVr6BgbFiRgVeJU5KRXOPiAP1mvcIXIFhfRx7axXuCFxeXefixJjSiMyooBcMc1B1QdNL",
-	"jxlYXDKjW8XCVxaKO6PwElBLadNy3aVosJ9cA+yg0cMA0B+TWhFkH3ro+R4gnp2nDH2dCj2HhkZOqmIR",
-	"ds3wIm+dC/R1SJa/2XzOYJ3uK60zWIi7yewE9y4TuuAsdO4aMl/v2jW/3mTIr/DN+/XsBv1t5thtMrCd",
-	"urHLg/o0ftq2speBIK9xwa1E+QZZUcInY9dTolol/LUy3fB3EE1Gq5cCpRDcB/r3UgQ84JrQmRQXxowz",
-	"QtkvQWLjQDiUBirs5eZbnrHigSKoF4CfxKoFmizYeCrlZRQLKJRN+MxoedYxZaMkrUSKyISxTPmLO9Kt",
-	"NI1Y1FQNsqKTOM2jT06rVePqysoCfXIKeWcAZ+d9F/uD4Um49A4PTwqLWxT6qfcHgwqFCdvhmkypikgp",
-	"nOOla6xhUHTg6tJoK0rTpdoD7wb4walbKJDjBYNFMtqNXVNI6DWKk/q9qRqnWRacsU+bSebJuplOVtE7",
-	"bh2GcFl72R0PQ91jsxG5lPMalj/TiKD/TfjEiNBxqZhtsXMtzr5VAUad6qBs424KFnmbZK170RGuc0+4",
-	"o7mgqsaf8aSi9wkOY3AKdxrER/c43WBHebihJxVX3e3eLhtvh2p5DwWR7WELFJ67UW7fg7S6MoDgjF6y",
-	"UNGSk3bbb0Ryqlnh9RMFigfhOhZwZxVZ9xHmAVrPdV1BJF3FdIho6MABYgHyFpABoGoMIHfZ9vf6xAY5",
-	"hKMUEO0GncmFMJIdwchG8Bpc6wV6u1HurBYbKsZGWsF925QWMxs1rZhARaFg81JjJFeozYbXblOK2lPF",
-	"LI0etuby7V9fScS8r7qeuFmURyB4HP3t/A27YI/PJe8HuVOLk+JGXDxaf7eAtq11ua/U7SNtZfsW02V1",
-	"DxCLxZSJ9tABy26vY3axCKf5+2V23zJ9Jaf7lCbZA7XT13f887Nx8Ep5Scr5XTLQ7bxT4QED7w5G5eqH",
-	"6cP3Wl4y8WHthe9TrKDNxSXmU3peNTOWyQXDyqWLgmvNIOxsToGt4kXmlBUsMjyZp1NSsBSwRCGXL+cp",
-	"BpAVLOMFS7WqkinE5QNFZMEvuKA5efPqOSBkxQKGChXFlU2Px1G5aB83JuvvZL5tSH4EjfpCAuYWNa2i",
-	"1rygFiGQ+vdJV0gi50z4BlozBM8Mc39iJtJkjgeD/XbxhtOGJTNr4XwP40IuFCvIhYSZuZWoLUGd0z33",
-	"xbfXxRQ3lhAwLt022QtKzYyVoAFKdH0UpIdmLAuOwIwO2BDwoFqgVDdmOS/Lcc7TJuM53PTFkC8cbd7f",
-	"zU45vrvurLO0LADH68efwpP/DaSvEoqKAEBui8vgyD9xisDdnnegTC4uzsyB8YddXnvYDe0M//f/Gprh",
-	"CmVULqHJt8++weub786+f+6PSC5ppiJSP9nmlM2ZsJEN1YHqE1w9jA/BY8yVjdTLlyQtmC2fs/acvZiz",
-	"DXQQPqMX7OEFn9SVD0/CYy4o3GfX4Dr3D1toePXiuG1lGsfyCU2nrPdECl3IvOW2LV/QpSKJkD1IIU+q",
-	"mxnU4yzTMa3YTHNABbz6gDJRzgwxuVaDEkS7I7lyJA0h9bQ9IGTO37H8Ex1Iy33vBLQfTQzfZAjZD2Eo",
-	"Lbj9VNVw+9fF35z5Yf52wdRVXl7cG5y6W4AbBd3cZ7SLG9gGoS5uD3f20i6+5dPEt+iAjThmW7GWa53+",
-	"/vVNQX7rDLFPEnP0k4gkqhz/g6Uu+tMexMRwlFg4Gdsn3aCAftCFD5PzfDIicQgtDJUOtSRLWRYVsvAP",
-	"hiOZ/sD6IiGAsAWr6cedCMBdSCrnSyInVfGqqq8HWHbB+m8QGoVlI6Ne2nlaHxbOvr8XC/CZgA/L2k2m",
-	"VTNS/4bFFjMsFNUz81xETNNFL6WKZcaAM9IEVZSihFXAkJp0SguaavQxUUES2vvFruygd5wQXRYCsuC1",
-	"jIUx05JeEpG0hByoR4fB+5GfD3D0HrbymBRUZHJGpuxdLLDeBFgyltXbHUomhZz16Jz3ho+G+9lwMEwg",
-	"6MYsOwxdSFu4AuKDoB1ywd8yRRK3EL1//td/J+sxhh2tftrIEDPfFgwZXAUHXR+EfPimO1M9y4n9CDlS",
-	"eEDGZgxeLn5TyBk5ffnMyEY8JqYHiJ92v2wR6uGW7K5BeW+zIBnVCNePhglMzx4EC8hLVAkARpMyzyGU",
-	"3m38qLNCZVsh79SXI1vn4fQHcwcSvAtL2IUlfASEYV2x9o01E+BedcXkvRGhmwEM+zPuEIb75JmVwSDd",
-	"If+0YKXCo992CR3Io81uoGt8ZYe2u7s++fzQdm9yUDcH223TiCOvMjlAxn7bPen6w3j31v51N6ShU393",
-	"tndn+7OBlL3N6d7SG+s8enl5cRNM2cqrcB2oLFjxvECkWFvnxwh5lPAWBCMylrUgPnAFzFaL0b0GlrTG",
-	"cG5qTHoTr55kINiC2J9IzkXNfKqswh+qQko2vmTB2OVNzMNPg0S6LTvdIZHuEAl2iAQbIpHenJUbk6rc",
-	"6J46CLz2gSDooWyGqNhQvCmDoA85semGz7nSvTdVKwlBaq5fVpfiorTG7urFdSyCm2sS+FrBk6tmNM/x",
-	"DgaueCsHrB8hQGIHYX4wUhu0R8m41BoSKI2dOMNGXr54fdY2+j++EKwHwSgJho9wZaaL8SXfPj0zk2b5",
-	"ZAV4KcwNhGVUKRWCFWTCdGoesItql466RY1FsAGKCGlkXi200iU0hhHypCuLIAhqLxYXTCsH2wDDUHSp",
-	"iJJ4gylLDKfHlahFYEZY8Lqx5YFffjVCEyMzG+GXoOpP6RwimV5984Q8Hhw9ftAue6uZwN3mteJJs3f6",
-	"4VTP8kD0dkaduBwMDtL/I5OpXs4ZMQ/AVwx/gKpp+EXQI/72MPgRvwHSmDE9ldkfY7gWiTvh71zMzSIu",
-	"5+yPcWcKXDDuAC3+Me40qSjuoKryx7jj6aneHO7EutGFv9qvzPjwi7X1Uh8dPN4kAqN56s2+nhBLx3Dz",
-	"4XPwdtEOgTe8uWYfP9whWnNdVx03Y4H3MDouGO4ICuEbpkN5PpbvgjTXGv+x/AFQ52zpfXixYh0uYiJ4",
-	"ydcPEJnagucHwUonsUilvISABJERp5hYnLuCEcE4XJMJxjKWESELYngiigowEvg1vDwC1t9jIpWZZZ+z",
-	"Mtd8Tgu9d4K3cLGwxonpkl8ICTeYYdaJGbsL3FowRCA0IirLKsSt1px/LB/RxObZi6ocqDFLpRFrzUx5",
-	"syBCYkpVxXGbSIgOMKBPvpYcgABsvhJXkLKUM6X65NSFfgZiVMgqWnMiiwsjEGiuGUgGWaCssm7Oqv+9",
-	"MKAfxmjloWMjvyERs7Ft9663WCx6QCdlkVtSqUmc9yuMHuBfLJF1NjbZXggGb4QNGe7jSRK4fc9dst2m",
-	"0RsYg3cpbbN14naOH/4mS7LgeU4KljL+lgE9yoLhtapylMEVwXS7vm1vfneiMEgpC8/eidOmrCL1SYTh",
-	"ZiYTvHZTwwnfXmc+/TalcUBgpCuFjQff214gNzp53zmd8z+z5XdgwJheP0TvO6fm5ZUfzIAgqBQleZ2u",
-	"Xvp6Pv1O1CmLHCIH9FyNHj6kc97H8aRSKImAEA/fDjtmoNwuotcYVuBwZUpzkGYkY+ByMTNCy8zYric2",
-	"YH/CCiZSXw67gqWaS8W1LJakm8Ao8Ilkrz7Q0cOHuelpKpUePR48Hqwb4E9+zddXtuga5kJTrfYacmtE",
-	"XLKXEY8RUYwW6TQihfVmRrGwJZrM/FAKIbe3gRZYz2F1lZ7WM8WqqKlmj74nstpR1U1ldF/flZdYqDoA",
-	"C0FRS4mjSnL68plRqIiv4mTsSF/GCRExvEBDhSRjil8IlhHFjIaoWY7petBzFotklcpHBPYoqS1ZdTLa",
-	"I0WrRDkqvH6BflZgyaMal4xctnRkdLgqWXosSw36A+pG4yWZUpH1yQ8+Yc6aHbyWCAgeBSf9SSD8g6mS",
-	"TWdaywNaneyroCqJ98BaDwcvGhVqq81s1OuKBW5uBZJc31hS21c9ZYo1djYW3OtJNhwrDC+WExxBdKPd",
-	"DoArW1cg64EuTi8uCnZhKJxIs9N1Rdb2XyX0g7ulmvHaxXGEL2i+1DxVWBbmKsJvW6CKRm6yAqeu886H",
-	"nz78/wEAAP//",
+	"7P1bkxs3li+KfxUEZyKK1Z2kyLrIKlbs+E9Zlm11S5ZGVdp9cfpfCWaCJLqSAJ1AiqJlRczTiXNe98t+",
+	"PU/zRfY36U9yAmsBSCSZrCLrIlltdsxYRTIT14V1w1q/9aGVyulMCia0ag0+tCaMZqyAP98wXSw6ZyPN",
+	"CvMxYyot+ExzKVqD1l8mMmdEsVSKTEWkkKXIWEbKWUSoeYPMJzydECkYKdjPJVOazHmekyEjNJtyrVnW",
+	"bUUt9p5OZzlrDfpRyzzHC5a1BrooWdRS6YRNqel6JIsp1a1Biwt9eNCKWlP6nk/LaWvw5PFRrxe1plzg",
+	"537U0osZw0fZmBWtjx+jcCadVzADmt96SpQUpjkypQuYjVBzVrDslNChYkKT+YQJUoorIeeiNsXj+5zS",
+	"XztvqGYv+JTrDvx3dT4XE0aGZXrF9J4iqlSacsEyUlDNIsKF2xdFZqwgUy5KzbrEvDTLqdhTpP24F5H+",
+	"QY/Ighz2evuR+WMkC1gBt6V6IktNKHlHc56RK7YgekI1kSPCtSJpzs2S0CwrmFJ7yo6ntiyPe7fb+sc9",
+	"/7+tVusNm1IuuBivrtj3ck6mVCzIVBasWh/tFxJpV5GCjyeaCDmPyJCmV0RL+DeKBVKKnnBlaH9ARoWc",
+	"kp55QFcrOywLpWHJ4aluLGp08mTTBXl8FC7ISa/3Vf/k5OD46Kuj3slJP1iV3garolgDDb0V/D3RfIoU",
+	"Y89G/Whoey6CVXInfVTmeSzomHJB+IgISUZloSes8ATEFZnSbHkF+o97h/2Dw6Pjx7dbiYPjw6PewWGv",
+	"99XJySargIPpPM9WF+BMEJ4ZcoYttcOOzH7+XErN8LRTdcXFmKhyNpOFJnRozgSvk3mr1//TN4d/PfrP",
+	"478/+eHxn45eHvz5q9cnb3rn/YtWOKspff+CibGetAaPj/yAlS4MxX40A57Rgk6Ztlz6KZ3OKB+L5980",
+	"c4DU/r6nCAeWy80vM6onragl6BSWI2tdt9D/XrBRa9D6t0eVqHiEv6pHQfdmbM8zNp1JzUS6+DNbNCyn",
+	"YRQlI6XgP5fMLKORELkc85TmniralLx9+/ybiCi62O8Sw745U7gLVMfCPQesJqVFsQDqU3TKgAVRkZGh",
+	"zBakYCnj7xj8OuLm0BVMzaRQzJOlUJpR2OG0YFSbfaSW0M3DsixS1iV/ZgtFaGGan2lgmDRNZSl0LAxH",
+	"PDgiE1kWaomOW8ejXvqY9VjnYPiEdY7So8POCT0+6PSyr4b90Vf0ZNhnbktQ8labEixlx6zlGiI5OD4G",
+	"Enef+4ZAtGaFafP//2Mcvz/od+L4/VfPfvrjv7dWCSpqvWA0W0c9OaPZA1GO7RZG0CzAPDvmmk0VoWRG",
+	"x4xMZJ6p2tE66Nmx/VyyYlENLodmw/FkbETLXOMr60VLfwOR8pIpRcds3cJN8WdYu4hQFCI5V0BgY/6O",
+	"KcsgGhbVvnt5w+IGRHD4uLbrUzW+/LHXOTnr/J12fvnpQz86PPjYvPmviqxJvTNTUIaXSfN7nZGZJ1vN",
+	"Kw5PN6+4e40Js6Y/tih8gi9/ahrYazpmzeMCKtDSqGFlISIC59AsK8ja/rJa2TRO00TzMPs30MVG6sbr",
+	"Qs5YoRfriGNmf3+gkxV0b0ZzXs5mRv3iUjybUp43j8nqaJFhbikTusNEKo2Qp3jy9IQoNp4ada6d/EcC",
+	"6q/SdGF+50aQ76+ZCIM+bzsXHLGZxgWbznKq2XlejpunoO0TRt3Ny/Ga8Zifbj2c2iBgVAVNjfC/kFdM",
+	"NA+rFOPSnOhhbsj2igkjbIzYs+ectGXhvsq5uELleb9+6P5zejL668Gf3h/m3z8p/nww+59fqYv+/G+/",
+	"HJVnj9NnJ1nzXKG7TZlI/+BJXZLUmUrFUC47zaLko+kIxSuoJl/TzKpW5lMqhWYC/qSzWc5Tatbo0T+U",
+	"hHWzU4UXZ/bsq3I6pcUiOPd7irg1iVqgSsC7RSEL7CPDswjmyKXXlAynkWlpqBd6vSyL3IhcrWdq8OgR",
+	"nfEufc/ltJNKoWTOuqmcPspkqh5B0+rfmlq02+dHZ38he0Dxe0a3ta+Ztfm4McXDZOCFOi09x8a8llTp",
+	"gQM4oa5/WaDyM+Ist6orI/NCinEszJZFxKinckQKKsao2PsnCDI/04Y1YU8JxeZA2eKKCKljO5I/nb/6",
+	"AU1GR8qG7lDWydGIicywZT8y1I4CD0OjEdu0NvadR6svXGfcbdpS9dI6o2jzlswLDUbFDQ1Uz8K+P5Vi",
+	"lPN0i2PTeAoqBfLyii0uubgsFbv7UVjXbHUezmoOAiCHJW2W7G2iGsMZUtpYk0UpzA6dWucLmtl9q6i3",
+	"7uF0NYwZ7IlkaeTJypgiIgWYh7FQrHiHJ5AKCYauPX4Zm+VyYRa9S/5CuSZJ4JNKvGFNRWasGzPD+ihC",
+	"q2YAX+NT1sBRlYXjraM95Y2dlYO35Nq7jjrDR9f5nXZHtvWtLIY8y1AHuP2ZHflm7npMw5ZCScUVOXv9",
+	"HAgKHBo060iRL+7lCJV6Igv+C8vIsNTGQmZKkYwJzrKIqDKdoDLpO4VRpDTP0eqeF1wzYnRXmHJ3Jyw2",
+	"obznwmhoNH9WkdKtJYZt6hJ/uLvStNRcICEEcb8S+JXINC0Lo6LeAyGeAxvuKJ6xpdZ3NLURTf0g9bey",
+	"FNndyElIfTmCZu5KSWFLFRH9IME/haKSZ2QvFfoS/MZ790FFFyBl0QNIMslA9SXsPVcadWaunBewS86q",
+	"R+XISf9Y2N/tLZHyAn2nCm9Iia/pIpc0u5DyBS3QKrw9Qc6wsUst5WUOzd2VMJtarNuFTqsEG4orAk8V",
+	"xpoSpN87enL81WMyXGim7o9k13cI5Ic6qpHOM61Iu09e8q/3d4xxM3IshzlPb+PY+A36KcA7tOSnuBcS",
+	"RC8X+gqcBYRXpiNZTFdJ7c4bstOB7qQD3Xn9vwx9AYwf8LBa0rw3ov9Beg+YLLCLCdz5cIWH4QHWfCcZ",
+	"P5dkvPPWmbPJU/ZW0HeU53SY33H3FLZ3WQYN3nX/mtus76B9xqxl8FjdR3fsnFv3tYuu05QKc4ZRs7Zx",
+	"SfMJN/1TRZLVNU4iH69UUM06cD1M7F5178NBVgWX3ZOicSHlSyoW9kd1Nyoxk76ESV+y9yljGbs7o21u",
+	"M6ASKfEK3wdTmY3SjhHXSeXgXknF9TzhWjkPLXQKcWwSj/zZ6+d7+K3C62N4CsPWYmHvREmbixEzotO5",
+	"XkesYCKtOEaey7kijKYTq/sc9rBfGguMrItIv0eoJlKkLAJXLjztenjc6xFK/KMH/tn9LjmLxZTy3AXT",
+	"AaHPWKGkIIKZ7qeMaUW4PiUUZc+I6XTCMmOlUpJLOQPztRuL9a7nnYv4E9kOb4UNE2PZS5ZxegGXqHc5",
+	"12XV4uXUNHkJF7N3Pdprm71Gik9L85c5F0KDrzeYyfvOfD7vGAOgUxa5iy6QBZmWueYzWuhH8GNGNX0o",
+	"iW8EBnRiu79X2b6T6g8p1QcYZULkO1YYxRJphwtgjmaJqUhZl/wg9YSLMZlTRTIpGEYPumE337rNJ0zE",
+	"wnB23Fy44WNCR4TlimGErxyNbHC0UfK9NzDnSpPj3uEpji4WbntYRoYspaVixAih7y8uXodzdBPkOiJK",
+	"2kBG4O8qFhMqspyZFqUgs7KYSWUjs1clj/UrwrP5woajxgKimdCy/wdLzWjaCVAGvkg6HXgiiYhiZjqp",
+	"ejSiV6w7zfbvSRIs60I7kdDAMr54/c6sCEFF2v3+cFf0EKaGDvU9BTq87Zor3/t11+vdnYbzsOT8VlB/",
+	"BXxXnSZo6e6aTK2xME4F45hqF+IYKeeiov7aOXv9HCJWZGE+QEfuKxuyfU9X50xou0JkRHmOAs7IMSNo",
+	"ZoV8xzNjgQhpxmpsCBeiBWM3kjIWBXsnrxgk4hhZ6I6LmRk8ag2YFfMXYtv1RCpG5Ahl4ZrcHQgcc8Zc",
+	"Q/7P7mZr48MyK2RqA0OfVidlizjJrMTfl4Ilz4JrUbBnISARby7VdXGTvr1LJjTES9/t4K22F569apA4",
+	"vr1/UMG6mWT/Yedo2tsjNC8YzRZu+LB2QQza0tQFCX6Dg1GwUjHbkYvKMvbAtQGkSzFu2Ma9h875ZusK",
+	"+HKsnOEBbhWCuZCMj0Ad1O5A4uIo3UARYJG5XCCnZQ8ZYRnXMIQbg2mx2fu6oHKtVTN3mURkL53OLnv/",
+	"M+0N/3Q8zOYnx+/H/avH/zn8zxd/2nOqOXhQjB4tJMmlGJs9ZSSdUDFm9xRuG9qPXJE5y3OwHW10U7WE",
+	"KS0Kbrh1qQdmVxzRxwKonrS1NRsGJG59434lzwRmNRnO2+Zd1o3gRKh94mPJ4ta+4fOxWA1CrFF1QAmG",
+	"siNCq62eG6YeC7PepaoMF3BZYaCui7eK0LXk3xR0inFZU64Uh+hhG/1uHnQ5DDt+vzG//506fmAmD+jQ",
+	"cX0my50mu6CGDSjTbwys0Rmqe0CNWcbRhLcJRdxoHSOaK7YaPD2TStPcaYtdkuRcsH4SkSTlepEAv05A",
+	"Fy0WCWk/P39FDvuPH3f6saD5bEI7B/vACZ3+fYq8CaT1jBYa+WQSt+JWgl4OXSUtkQlVsRCrqdQfWqb3",
+	"1qD1gquhND/ZIbQGrdcXragFo2wNWv0D8qakJKOKfJvLghk1Cad0aQ9b/6DX6/RPjs1yz4L1cF0EJ7Xq",
+	"LcyusXljjXmacXy+mk8TDHY5rahaPmJXj9hniRku5HSkdMY1zeupkjjrMH20nuNz1vn7Tx8acwX9WoUT",
+	"bVq2sPFbzNn0clDv5bDIyCiXGD6x1PrK+7Vdq4/VbuBSIw1tFGzMZUM217kG7ASwxUQKYhCWfVFfY9h+",
+	"2rD9q1mOVWLWj3Z9I6SnavOr7Eg5/AdL4byfCZovNE8VBL68c2gWPtWSLlpRYzavGYyx4ODyaSa5AHuO",
+	"EsWMLoJORs2njPwCyB0l+F1tHyoW5gymNGcio0X1vQvxSfQvCb7YfnvxlAwXxA5pv0vOSJLRRRKLIRtz",
+	"oQjVJJcpzcmUZ4KPJ+gHNaS0IFIEkAJpLtMrZVU7klOlVSwODs3aHxxj1vWpYQgFIxQ7V1d8poJ2If8C",
+	"wDpcz9y0gfng3GhGGMCZzBm7StxjUpCXUpj3qMboAE0L7XLQTYOxADb25HGvv39KKEmmUuhJYt7kWtl8",
+	"84wucFXxo2GDZg649m5FS+0BIljBZQb5XOaBPUUS6BeyTiCFmGrMKoE5uC3YU3Z4wGZHhZwmEQwiYSJL",
+	"4EVGi5w3v8pEhi9qmZiFwEFAhudE5plZgKlUmvSjXq9XbbvltTafF2nOLKEhfLMShnKDrGH4feWofU31",
+	"pJByqlZPm/8pIhOav2OqyvSl5psRGdonSJsSLXnOQkQS86OhEjWRc1bU0yn73eMgzzeTpb0HCRN968AR",
+	"eEmVs1ej1qBn3rYzEeV0iE7Br1nmJ1Klpt+UTnw9PEXkraJtBbKwRrXT5s3062KLlhlnImWbIjycuedB",
+	"MJnpGQWR6iYgHSuevSkxZCnkUhlVLTGbkqRUpCzPWZacElECXMhIFqzOSA96B487vcedXv+i92TQOxj0",
+	"D//eCjeOatYx7KrOax8fRS3TJl7BYcZrs2xVm07+KT5t3isYrSa+PNbjzsGTi35v0DP/t+lYV8bGs21g",
+	"N1y272Zv/GCetTpfVubXbSEliX8qqTYTOI2y2waqmNG80DLX127gNoty4wbCMK4bvrL5p/bBzemsN+j1",
+	"73OYutyYzs7x6Y9Ry9na22WkR61ylj0wfS6pLQBUABQYDDqq2ItfgiWaq+3gEkvxx7N23mqTa1KLPKty",
+	"6tGWXDPEy1Eo5+0YMZTGSWcNMc66Un2mhOZ5hOmb5izAJbH9KULhWbCUCZ0vfIugEJySBJWyBF9OJlRd",
+	"TmXBEmPRjiCYVGkrapfMDjdQ8wEQUjYlstcwjeeaTc2iTen75/h2qKPSoqAL87NRJlYo6bjT68NpuSun",
+	"c9Ot9WD3xj48lDJnVIBtYJv6UAP42BTHpVG+atl0TO5nckgi2+3KBb6zfMhgF2C0vtkooAC/NMGKbnRA",
+	"nol3LJfoiLr2oNRpD2J0NtUb/GFcnhS0cu0wAxVli2P8FzAewJnqTBN3DxYCQnnViIC2NNML4phWLLgi",
+	"7B0rFtCMUYrhtgICKrBB+yQKQK4h3tsYNcxo91KwWMgRSTQdq4S0+Qgwf8S+1crNjEGlN8wCnlvM2OqD",
+	"sUiQd9aexa/qj4P+jjfhORdXLHPQWnIUi6TavNo7w4Vvs2A5+M1qDwxwCWAyoPUz5VmhgzIC9zKZFTxl",
+	"JCvkbAapvsboeStUOTTbMmRZLGA3MPARNwZfdA4crlxEZnXBryrcmliY/iIb7+g2sfJVR2Q+oRp+DDdn",
+	"UNvnWBQslUWmkGPnbKQBCQOuEkDcWFZujC7bN8uSFZeS2VNDvsNywQpHv/CNmZk5l3Bz2vppxVO0dIhq",
+	"RPtK5Au7NNUOhgRlSVl5GClF2viVTzMc+AsunvnQoOTo4MB76y99ZkQCRrltKhYZA+Fr7UsMiBWyQifc",
+	"SMCEwEOhYDlelitRCwHg7O9GdQLeYImwQaHjekJCOo4w3gkHasFz/AL5hrrbjvyNfbM+/qONhu/OZU0e",
+	"e7irVPN3iPVm//ypQWJUXR5s1CWS4g0Konnmo6fSDXWFF4xmcENRG9VXG4zq4zUM/ak3urZg5xUqJ94/",
+	"qLptOaGWr0zcc3Cyq4SOVdMXwytWqexl2IEhogUp2Agu2owqNpayDlq7ZN3fBY7TUH/KZ9zh8K4ZmNWG",
+	"UeosGTikDaonMkhsav+U9Josnv4y/t3dhq7s/dWaQWcs5+9YgSytWtq2LBBO0YpUWeqhfO89OFKwJadN",
+	"/0l0n/CnoSoSLL6dTuSo5DoF5Slsx9aXJYLNPf0OCAXUJCBh6jHMIqC4SgUhpciNoKQiFl73ELQo5Fxh",
+	"FKnHHqbqCmOHqA4M+EuqkyYz4i5uoAfyO2hpvZmOwK1H1aJRgX/a0syo1OXN1vwdVPhbWeFLxLVsHF9H",
+	"UZ9AId9eD/+Wj8uCqa3VcKoDczrjWdd5ACt1q2LqQMCy1BGxbAz0NTyVpE1DIFtQgVW3OrTJ/ilJPJtJ",
+	"bCQbqEbIazCnD8Kg8V0Yh3kLT7l7hesVjn8aiwSl3KWcMaMhg6/cfpXmPL1SiWVrbjxGuyXmaTiIsYCn",
+	"WBbqcyk7NY14HbmxjVgET2RETwpZjidL1oub+OKyoBrMClDncC0emYmeksQMBn+PSALDsU/byfhe3NcF",
+	"M50DSi9MO3KYvThjeC8cPgTmV6y+0WPhu72JVN+YZyAAwDZXt/nvUxD4ThZbjaxSIR5GG/D7temAnAx+",
+	"KBlfo/f6vA8eoB+guVo3j/v3202d4jdd5pDkr3NE3aNuYtWR6ix46ltareVNWhrtMqWHRBaFh7Nhda6T",
+	"Dk0ot2d13HHDc6azy4SMZJ7LOcvI0Kg1WkPoschIxsdcL4UqrA8DrAvuJfBj89om4MfVBF5wBPLYLuDF",
+	"uni9gKu7ckmDJ9cY96vGiBPdW7lwN3DcfmbXapOO4bu5jpxeuiizrTbklQhMQofF4ODlwYWXTPQ0t3uj",
+	"2XsNMg69CFzEIhkzvTSEZE9ZL0pk45RBHccM3+TNs2/Onl48+6ZRq77+lvBWN00r5OvDAZfVroUTwwub",
+	"SACRnfPJAm70Ks+WjcCmyvvCTq0fFJxIc66WNOulQR0fm6O36tPX0zUY099fvHxhI1SnrBgzhKhVZMTz",
+	"3DoWRUaYSim4EdG5U7B5wbVmAqH2tQVchrgOXuBuKLjlF+C6W9qXavRx2esdpjP4h33P8lySP1HByDeS",
+	"4U+P7G/LEUInX/WPD9Ze01YdTNX4NgxrU7T2CPyLlzdfDjtkfVQKNqDBg89022nPWXXpqUpkB7Xx/sDm",
+	"lcvTkIDbtc3I0Zz1NTDsOeWiY34nNAcgHs3fseg6kqoRVJ2GNqUavHHaDPN85Z7VUYC9CnLrFdyxOpwh",
+	"t/W1G9QN+O4nMEAdh9/aDrUv3kle1wxJZ3x+Utntp/+vLsLPPTOob0byc8lKI3/aQmqyYLoyG/cj6yKI",
+	"Ksu8vWyRQyWqWISizAFzpLLIcJdzW9Wldlnn5Jy9SYoFpnnjXVQCRychii4USMs2IHhUN1RVfyBQta2P",
+	"ApeFoQmdJfv12Dic74pn0Zxf12I9WM4+t1Zj/cE63qo3XtIFEWyuUKm+exhuQ6zAHRSy5VCKKtQxsjeX",
+	"RgkAJ1ODt77yPm1yvJyz6lPFUdXCkB5G07tdDNE1cTpVRE4YguMW+rqjXYtS2D66RpVTfydvu4NwZFBW",
+	"NyCX7vVhMGsujion5NpG/cYd3qeX4baku7R1YaDHJpt0bn3sWztsIehvKdDPeeFXl/56V/7ZJ3TUL3tM",
+	"woFdu1Cy0N8aG6QeP1+LOVueFZbVqEgqpQIynyBhigwxF8Ay/nXBa/Yg1nh+7dm1/Ngc7u2zcwKVx7FZ",
+	"8mpmlFwMi7H3TLISmc7MIjP+nuWxgCAJ9Pziw96TgzheeuKLurlz7SNurEM7FjWvOGl0ijcZ00NZirQp",
+	"ZuJbTJP3Vwj1mJL1l7ikTcnx+/exKNgsNwY9efP09YUZ0zdnF2f7A5seAUX8Kg3ABqishKWAiYBjXIkW",
+	"uVefZeV7XeJzcDk2ql2n7OEO2v1RURXE34MrYsAJ87hmkdNzE7ziqF+8Ht2rI/lTeM43XiTzMJL46hLZ",
+	"p2IRwL9RfLgBYQ0yII0+C2QfEWForcAc21goLQuWEaNCVyiEhmay/S5Zul7i7mKMqrLACC4mxnTMoHxI",
+	"nb5Oju9z6WbI6a+5yl9R2GGeuKU1muk9XGjEQ0cxPNQ9U6Dsryzwi1qw4rK5MrC+rmui5WIR8CWC0XKB",
+	"jUJWTBTISlqADxQqOtGpFOOlK8glYjvc3Sdtcp/UwHze1G+G11zqctXkm+g+kDzZPAKmYgyOu65cPAU3",
+	"TtfeQAVnIPJy/VoNzeg7n8AnhXrV1h6pdS6Ov9iExFCXFpnqkiQr6Egn5J//1/+qZde0hwtCifsCVOd9",
+	"81AsEqt/J6RNbclbLMiMET5GaSLDBbhNsmTfNgxRFm3Q1GLhrkMqpu159r4fUVQbDnjBfMcpFbEYslRO",
+	"WZi51SUQtOqmhO+sJgw5FTkWCDaylDdoXg5zQ5D8LLlZQvR9LuUU2nfXastvQeW+hZ1qLya0tImnp7VQ",
+	"XDtxDKyrh+HBcZ1yEfbS/9wxV7eOYlqle64XrwuestvYIfCiWSbNleapl3feuW/jeFOuF0azgr/LomAi",
+	"XXTJU26axoxZDWmpM1poQ/ou9R0KpC0wms7MjhpST6liHS4UE4pr/o7li9NYWFACq2lh+J0PsDeKoh8S",
+	"1KSCWr1Nt3ybZ/5fl9t/L9n5EIK/QZyz37sVJ0M97dy32Mj+zOqKpcGfpVNG3jCak2ce3eembP2nUhYZ",
+	"F1Sz20BOcAHBo3/57pw8OSIZGxesyYGYU811uYQHcPik+1X/8OTaNOCT0EHeOek1ZP3mUoxXG++cdPuH",
+	"J0fX5xg/qbUOH5eaXwYIcPMIu23enuvDrD/ca/RUuCvYszmFgCcVoSWNNd/BvK+nUpy9fm7U+Kj1FzZU",
+	"3DCow14j27Fc4KlFdVhJdsaYevL8/BU5Ouh/5dnGKhwGaSfP3r4x4u7t+Tfmnz+9/hv4603bwIIA5Klw",
+	"TXCmIjIqbXVGMmW2kW+evTRv//XsLfzz178m+8ibnLMBIgaSI8iYXyrKsnI1/eztm6Ur4oaDf7gmiqVU",
+	"Wk7Bi3Xtltc5UtNhvA5tU86FFYoRwTcwTLewnsFgU32uieK/oJuv1+sc93o9on4Gce0fsCN4NRoZwXA+",
+	"o6m7FQuHHmSPVBTxDUv5lOZnUzO+ZpKAn8yGTqVgCyw9mOFrduADG3eElxDO/B/JsogFwpdaHAbSTo7M",
+	"DHpmr/Gv7rH5u39yctI9OUn2u+Q5VseFJCQKpXFjgQe5gvgVMkBxtxC+hQTi4tpbAkMuqNHbRrmkkGQF",
+	"Y1imGTuMXm8V0CQgnXbv1x/7nZOffux1Tn760Iv6Rx/323Hcxc/96Ojj/v+vkazWlAr3wAIeGz8BHI//",
+	"yOSUcmEW4ul60Qs+JjQRBFNL8V5N8H+hO9gVEg8ne3xUu9k6bJqIC5PZUgXEojnMmh4V+HNVghoiBGDn",
+	"4KyX4udSagTfVFEsEMPEglQZejhFG8/8n1bwDdZDIs/Ao4odupqtxOV2nb1+XhWTURM6a/SR+mCgG6G1",
+	"vmG6KbwAG2iSJvBWM+eFEO85ZB4UUowxaWFWyHFBpxZNBjykY0hToMrVXAAcugHERYNRDM4zLXMGoL4U",
+	"uLZ5dkEyCct3JeQcD2mqne/j+4uL1x7YjgulIczrmS2rAFuNiK6pLLLqzufp92c/fPfsxavvurGIxa/Y",
+	"16/EtvMrmTIqzKH7NRa/djod///m2WSVlZNfieHxv5KztSW4uXIQelGtHDdZrcYdFN72/psQ6yysu40j",
+	"CsFtcTB98iv5QTpQ20agWFLDicWGfMFYbOWQ/Ar7Z16Z0gX0nkmkwvZyDVejJXMx3ndtVVmG0NYRjggq",
+	"wPoyiUslFGG6wj40o3ri2poyPZEZJC5SvHLARo/tAM2zFhwUgBnNQCvoU3z7lCRn5t0E0+mrYP8JVa6f",
+	"5rrW2NcJ7O9SgWiuNigOXUfDboaltgNYqZgEfffdRjSWSSIv+dcVJTTh9mEjx0uNmEVqwMuzLS3htkIT",
+	"Bwe2CV/S0iKSet5k0S5pI/psdJ1Ftr9uDxDlst7/6prPqUJcVGuQr4NH9b2EGKT1xgP/2zrETEP/LOMW",
+	"h6iGqxp5XwAl3mVhzMrIeXbMb+7umSrtJ+4s9Mv6yVkZly2wX+WJ1bLb/Vgn9B3zZLWa+rtuykFiGfbi",
+	"3r25lwageOzGHJ2VKkCnZL4epd22aJby0khU2tDiuV3nWiboXJZ5ZtYV5cwsp2ZSGeX5wm8MNEja/soQ",
+	"Q3PMnhwcIZrY/qmZnC8igQ90l8eKMUIW50jmmeELvlFYJwaZ7hZrwDVekWBYFtDM6xiEyEVVhgwddKfW",
+	"JY+cZwowZsBSuBmUW6mVoh7Y4mHQ4rXFNUjbldWISFBOY38D7uUBENYVzfi15u5rKlC5hM8eVi6vF/Jb",
+	"FgStqNXMtY161FB/bj1g6gpQ9Vqo5mUA49WTG1o44ZfNtRQayBx6WSob2VS4peYLbVrYZl3YKoDb+dId",
+	"nuKN6iUoih8bMWg/NAdlsvcQiOuPM1jsyeZ4tRi8bV7D8O2lKN27FU/11kdZ8GVD6+hJUwp/lb6wPFtz",
+	"PIC9gpbMpLFxyNNQBQakf1qAbnJqZBpJzLyWZrRUxhXka62M67LjbSX87/rwGdjraiZNe9lkJ3ybS1mc",
+	"FYzext9u3iW0YJS0ZYF2RE5FFllOLvUeIMDSfR8vWAquV3195tsG4M6fS1owowxCwFlBFH4xYhaxzHIn",
+	"9bOxOMFNUY/HhO9X9rrCTHdPPrkZVxD+1+hVW+P2w14inFrTwr9gNNvaewpKWjuVQtNU7y/h5ASljswT",
+	"Bc14CiXmFMtHaH8VjMUCUSwjUOrzdywjE1awgbGr+l3yhz9YnBu8GEIgm+4f/lCZhc6ONiokPDsgsUVP",
+	"iVsWEYsQ9675Ef18cStBuYgxU148Gl4atATBuQAXzHMGLRm68Qa2B0ipmndvmBELaXF6gptyPZfQDnrC",
+	"Bg7Ix2oDFijU1ubj4BthNLMZt0zo5J//9d/7y9NKLHppEMCMl4WkneB04TXcEpwwvO7msdc4AzB8aeZs",
+	"bpZOpK/EjKu1p3AUMAXrmjA2o1+W5WUMtrG2Fd1YHOBuA9gRPCakZtdutnk0CvYQxuIesa9HZCj1BDBI",
+	"jXDI6ZDlnZxfMTKXRaau3RccSgE+mkLjuxjiNC5kOQMdXWREMVqkk8j1iI0UjGFWCHzZJWdLdGZWHJ+H",
+	"HgDDAsu0MBVBE4aP67IQoFlqScxwurE4NMuE6FT2gtEaS8YMtWtVCi6F2SqYu6v2MTCCAO5ccIx0NmO0",
+	"UC59zV+j+SXEzQJLO6k9tbrcpyHMhNkd6LkdYm1b/8G+c1XB6PFEKULzuaH/WcHAGIKQKEecFtXXOj3R",
+	"OQoGoySa5Tk0EbfoUMGRxxKccQuS0OIWOGjMmvBMkSvGZkRXPrgkFfoyMb2O+HvSjluWlWHNhFxPXKZ8",
+	"LCqXgyIpBZsM173xTq+62rr2itU+toIIugYK1afaOQSX9tuLpxF58+1Tcnh4eLLfJecMLjPruDXLqHtH",
+	"Nli2fzw4vD2qRQpXBpcjf2dw7UzD+4WPkXXDbpbCtEkIfpWttsnVtrvShsN248Pw0MeoNZtIcWPTr+Gh",
+	"j1ELqeWmx8/xqY3D8808A3jPLZGbtsFrqkOAXkeQAEVtq6Z8Roq8JlPBOf1xByN/PG0bYSoD7oddWkch",
+	"y8S+HaCoWdXbgolC2iKG9eGVkE02IBd8asu+2MRWx5o9fvqeMqazYo1BBw8LyAnS8XK4aM6YRH+2JQjO",
+	"MCtqlnOgk7aTN5HTi2ThlZz9EC8YvQVCLqEF+x0Mryofb5B1ygMU/OsOySpsPoR9FnxLYLRzeOW1UX5X",
+	"svga0vgeHGO0ebOQ+Jy8WZ/x0ofQjPuLCNgM9hQYlgU7jVr6lxuZIZ+yvwODvgYa1RMCtBhQs1sov91+",
+	"mDce+wcMPqyzl42DD81rd0Aes3AIhsFabR2YbLJUf8WeYZsVY1S2WKA9UzPojCrn7JQuSTiaO57HOoAh",
+	"z2ehBEQuMX6gEi0DQvFyAnO/mAXjxChHYREJnB4aC2BEEVo5tsDtzfEWd1b0Pp3atFOF7kMVasZhw51Y",
+	"d7Ae+Lhvd8q/M/zr60WTMxFFsRxZNu9KuPh0NCuVa94tryHVVKefGmXwiqSxenrDUMwIPMwPWGXXw/xA",
+	"tpG/Bausuf7B4dHxkq/Tf3895o/QG0JomFncCT8AkQAqvAAXQwq+u2o/uCCJ2dqEtKkiNBZ/ou/oObRI",
+	"QDHYU7YcT1RbB/xuQESyH6EbwTceCy7qTroAp8AMoygtHDUlo7KwpbPAwb4OQ34r/AIk33850AIzLQf/",
+	"u70X1cJgU59l48GbPShtQ0AqPNOUMn5vJv4smNEmwMetAH/5NmDJ15SdwDkdXPRO7jPH108wGHcUrOxG",
+	"tp2byR0RRSwDdEHjnwRNpEa2/5qnMjSztr9SWjF/oEiNNRC6BBHFnYFglFb4WzlwUiiCPUX/B9Uobi0g",
+	"vo1nVqwy3R2YRc8783lQYwtcnkIKdmpN3+TDx8SngVaDaFZTy6W0xKN7zY9jIms6sYedw8o6/WOvP4A4",
+	"09u7FG7Wl32FJcijWTOm3r2MaRkuADrEpbAJEC0/7LXEeWvoAEuYt4cNCFTYTeEDAo17Ta6a9wni5dPA",
+	"G3VYv9hV8otI4hDsEwvDU0srJW1fV0GOlmqQqSVYnFVM/Fq+4FKyl3+kcXK3RiTBk7unvGkM2QuoBkdw",
+	"/Bcz5lKLbExYO2QDGG0WFmowrew3wGVsZEvVzsEmqC/++U1sI/f08glYaxk00r4rXdwQDFy/ALUmfqWw",
+	"ov/A6syWpmwgkmBzLBNSJxJbU2NWSDVDqDNbXsMYAEpfBp8KLSBm4x0TGQTNgNOgTkW2uUYaurdswS45",
+	"gxst94O7u+IF0sypvyyTgimEoaApBKTOJzI374f05KOI3ZbhCt2UZbhzcPweHBwrB/SlFGxxi3KR72mq",
+	"V5JmVrIwE3wCzrBPp4kFHqSolv5izdaBzWch9XQWF4wIFUanUulYuOScUWF4vRSKtHvdPvkj6XUPyD//",
+	"n/+X9LqH+zZXx5YcgqgpyEuGgEOqCNexmFOMReyG8ZTmEEKyhrHHBbEqkEWpsaERbp57KhZTLjBZxQPE",
+	"Kf5LkGIGPspZlSi2IO0DtyCg5sfi2ds3MNq3598Y1RCwK1//LSKH8OfX33+zj/fjPlkJZIlR031DRg2l",
+	"WP7A92O0SeAGmGjWXuP0tEsF5Zug4RGbs8K8OaNZhmgmVTAMXuLbdFeUb24/XCZKNdHEJx8l5NnbNz4p",
+	"KjHz21+pmERtllYtZ8m1ZtPfVoolUZ/add1ZqOeBfQybvYl9BSmFy/LQ9h201iQKHQrfimEI8m9PkVGZ",
+	"5xBLDXo/0KorqFtx93RCDb1jSL+7GCPzCdeMqBldyplsrYMb3R7i7wfHVpdAlerhL4QOjTLn1MPIBTtD",
+	"+cLa0H5sKZbnIIFTOZ2yIuUUlFRvz24XlXijTftKsKc5T6+CSmMN0BvfPiVPesdP9iC/uwPAFBaDODFm",
+	"fyd4+3+8EqwDTSar6tvyw2F1J/9eXdmovr7JBFlpvIneXjvJtkJw5gfnguSCPOv2Hx9BblmTq/WPfXCo",
+	"Pv7qyUkPdHhXVn8EGThiieDg8ePj417/5GT1bjZMNYzjPwa5ho8h17A5ufBuEAJrgQPAZFuWWQNfGCpC",
+	"NpbLOVO2LjhEgSPstPk44eMJJIpcVL85OCaeZbmtdAe1/cyX2KG34fBXWFLQaYVhpMKKGBiwnKOTGAai",
+	"59I1a/TAKk0UnQSWJTtRp4yUc/7GCVVRLFBmu8AuJ6M3ciL0b+tE6Dcik92K6UKHWzN43JbtX+PbvrMc",
+	"Fe3mWLkITJt+QDibxnN7W+9ywWjeYZBp4Hd+OVA3CMhbDcYDqIsKYsH6IyHY+pIWjOKdbxWYYe9XG+tE",
+	"Yb7vjSEW9rGPUWsYlna/7p2qBrx5Kyijfu1L7jnA0qijSOT5q1Fr8ONNdk/10sef1kaZVNu4WZyfq4v5",
+	"rxDqV5vjZncC3wSvfIxaFaltvjFVHsFG23JzhGG9LCVw05teQSNqY3vP9XBLm4/rnG3axQU8vKGl6F/a",
+	"KjLQkvBvODgQV6xOoKsRgY5l1RmEo4CA1YS8qkazPpjwLkGEbhNuG0j4wmk5lQPSuiPBNWmdkcEvmFbe",
+	"q2rz70cI4DpbBmBacm+mXC+M9pIBSJj9EdSZ4SIWIcwSPqlNB9fpHcPF5bZezKGDBdn0hXuNh7wx1BBB",
+	"kS6Hi0sH/rQZ9n8dN+vjqjFTNawbvauvBLMZ1jNjKrpd8zb5kkpcoZk+gYcV+T//Gx7oPz5eh5bD2eYF",
+	"cw1HqU8oqF370FGQN+6Sj4p8EAzbm2qzt6KA8CuKXtnjFWraiHs8YIDSKqfaOFrJvXqXuEQk3S5JgL37",
+	"MOKIJJaTW/0VVq0ertiNxQahh6Qp8vALV3Y3VnF/Y7rghhrg71lfWzp7TumxvKPSbnCFrjuV39Q3r2LC",
+	"Xxd8PNFklFMPq6MnvMgwITciBRPynQugOOgdHHZXsA0bocRcx5+AWW3Po5qjGF1AkYtknBXbFiw0b9yi",
+	"/pd5bbPgRR+udOuEXx+dRqjjt9fFqdl+NokK/AQxbV9UfJq9aL5dbFq40XeNTcNdhnBTmn2a2LQanf7r",
+	"xaZVUYPi6hYRo+KKDJmeMwjUhVOJN5pO/7mhmORNCaZwMRMc9MAqeDg309aVCT1Cyrbum/tjAmsW0nVQ",
+	"83+sWbmHCmq9XCr2F3CR23geDKF+AkkM52FraWzeeoOJ9bcIvfG7VRV9C4Xb6mG6Pf2sAObbH66f3B2Y",
+	"dzXwT8q1/4U59ptg81drhVn6gY1lqkZHAwvZxZRmWWKUYa4jkrzjbA4I+VzHok3JO67s3V1RoN9UFiQD",
+	"DxxEbUxpxggVJJGjESsSo3JzRD5EUNBYJHIuKoBgD5rlum5FLdtnK2pBI+Zf88oyGlTwxlo98vYxrBWZ",
+	"3TKQ1dssm0awLpls10WxWv91FchaoaItx7KWImPFJe5GFItEyRy8CAUTsNFQEmk0upzS4orppW2pkLii",
+	"VtAQ5KLnyLYF7kDVxFJMa9DC2hlfOHMzQICay471HaDtBvE9E1oMZVkQQyF3Dw+p2aLXBHs6iECuwp2f",
+	"SIRhA5D+qa3iIEUmzUGlwi4K+uELBCSLWlxkpRkAuNAagjfDxtaO98FqPtwQ0xmLMKiTrMZ03nAT64pk",
+	"2BczD2ZasKl8t2nQ585ztfNc/SY8Vysy+I09lStBDkYiI/JPzxy+foSQ6Gi9HPlIyFN3o8W1IhkTcmro",
+	"A0Vnr157rHt0fNC/HojtWgC2qHXuw4KvzZVI6ZTB0CNAjSIQNtdOzl4/N0LEFjUwf75hI1YUNEcor5ox",
+	"cfb6+Sb1Qs6r8l7bB/eGJREdjCuG6k4pzy3+/XyyWF9e1dppq1yzQl+FGFlXa8jWQzQCFOB5w4pXsNdt",
+	"jnCmE/qOkaExhjOWM6NCKI7QoxCW4uKo4OYrHD6EsC7lCk83978tXyGFycTTTf1xGxnmbu0hKNmXv7qp",
+	"EurBrU3xzMN7XhvRXpGTA4TfNoS/YFTdzFKDjt7gCyvI8xbix7bnZxDViO/GOvZBR7e7hAqOifQ7dc3R",
+	"+NIX+oZFrGBilwl7AQVVAIMPoeBzSGeHYqoRoka/4xkr9hATb//U4RYDrlud8o+Pe+S42+/2PUB8qZbr",
+	"lx/fxBAf0LcRst2NXRvBS3dyACyVmwXL5pO4Amqz/pfzBqyelCYih7SMpuL/A7Kc8ugKt1An/vZULMDR",
+	"C5lt5tgN5fvwXASh6KXWEos98CliU+8bS9QVFEaTtV7HOBQrrqYxIuX4PsCOQJOcGsMwsxLZGL1mw3PK",
+	"RdC6rf1IqpeqsoFGbs3oNCLVNIOZjBjLIPcml3K2DwbzlIqS5kvGci2x09V+zCyiG44Gdt28Wrf6qkev",
+	"4wG392U0nbIVr8apR0kyX6mGIgZr/R5bJ+teWI1+CcM4BDJFMpA2AN0wghEXLrW4PaVYnRjLQtIinSxV",
+	"dP6xNSwXwGYLpnjGhL4mVeN4e99BxTCOl/mFKxFqfzfal5lyUKFwy7w1SDF2KOxd8lwrkqgSDrtlkakU",
+	"Ggpigr4J+WasGDOLIqUiMuIACsoFnCYoWYb3MkH9TuaKNMlBLJIPHwSdso8fjW7/4QNcuVzab/BI4S2M",
+	"kZGOkZuf4WR/+ABjdi9D8ob7YHM2/UcwZbt/fvY31zCmyO4pgj9ZEk7+/OxvCUJjJx8+BEftsixMR10s",
+	"rgVlcnjGANuADAv4ihaMWDz907BWjA8pr1YHQW4nXIwBmvW5K4gOi02oTYjmisCBBmtoQHIuTF+MXuHN",
+	"OSJ5Aay0zGPh058UsRVGIekJsyGEtG2myIwNL2M0Y4VFQ8aNjQVX9WrIUK7s+4uXLxAtHLMBzfAt4uIp",
+	"QuKad6B9W1aSqZTOWIbw47aERMqQIHA5LDIzFwNAVjbmnp0oRlhSrQs+LLVr9xThcN++eRH81E4mBRtB",
+	"xdUitZjQpGCqzDWk+/kkMCoQBz9xePjmD0M7WqJrUrM8MY1juXFqmH5OIbYPio7ggiqS/FtyareeJHh+",
+	"HDjjImcJYTnUFrfKLhexsQ2F7kyoyHJWkHYixT//678TIzzsKwgBV6SKmVPmpgZnCYGNCzhfayjnL4hS",
+	"tHK6IgdFbGSnxszIoZK5WTVcCYQcwMWAZYVEyApIE5z2UPoeQpi5uIICSHLGRMd9HQs+NYKNK7QiXd2Y",
+	"BCsJPBrKbGFLCeCKKAnPitCMhbZjUYrcGdaWGpFoVPNBtBDqtkyVrzBPcyXhgoDi0cH8O5pDEQjYT7g5",
+	"AMMZS1+9fIF15IE4UdnYU0hnUKuDayTP5mwgGOim1WCf2sdXDN6HuUreJDPcDc1liKu8HG9X3DZqWba1",
+	"8Wul1x9vjCW575h3mJ4H/3ADj/xGbncrvLyvjW4dLCqhkImaA7FcVGOae4IHoQli2Dy4Yrttkunpx3T7",
+	"8FGnAjg481XUhHs8CLci0lsSXDOK4SoVXLvXSB+3wUfBrFFbMwjYq8trciseGd0GKltBSoih1vX25xb2",
+	"eVBKxSnWbj5+DKpMU6bUqMzzRV3Hvv7RpqDx21bJDnenKprim1vdl039CK6nB/RveMV760HdzbNhG/k0",
+	"kQ3VJP/lfBk1JlOTRt8aZWHlcuE2N8E1gm+4wXGbCZGzA1A9oKS6YQR8xI1CnXSsKvWETNj7VRzQWLjs",
+	"dKPjdOiMd/qP+wdZv9dfKZa88kR9hl8d1ie4VA/3R9r5pdc5+emPnf0//tjrnNDO6KcPT5r9+37it/ct",
+	"ODq/C97XNq6DJeFxrWx3hpux0JYqTAHCQzMBHR/fmoAe6mp+IzCkL0TUr55wB3xeo723F09bDd6Q52c/",
+	"nBGjYkIdATyG7eTtxVNjOT4rzZI8esHVUArzxdmUFTylj35g88u/yeJqyUvUqr2wqrSuowKoV47H7PKP",
+	"jzo//bH5cNUzyG6BAxFmMq5BhIA8uWUQoxVhgmlYN19xr+bv3SWdI0wBa1YSFEvLguvFuWkPB3g2439m",
+	"i+/BCdJ8utFBEiJ+zAqpbE3PLnnGwf8C5Z7so2BS/7VzBsXxzl4/x6qqtNQTJjSURVTgoIAYzVMw1mFB",
+	"cc2nyJ+56R8bdHxr0Pqra64iAAoTMCsI/W08H1TqoVizq3EkK1wT9CA0zS4WsiDJX+99XuFirc7uI1Sl",
+	"GEnHeigyA/s6vExsLUrSxo8ZVZOhpEUWkbj1PctncYugF4LErXMztlJVNwxxa7+5ZD82dvb6ORnzd0y5",
+	"atxTqnlKKGjA1rOCT1qfGYptULZi4crCqf0Ivq77WMGNFxHzZ4G/e4DHLrkwK+/qBcYCVKGcK2ZLspbD",
+	"nKsJyyxNwtbFrWrM7/rdXtwibSsEyUu6IP2TiBjTet+62LA+Gd5BYt3pCF106K1zAKxUrytg143FqxmD",
+	"uBOhKhJyo0aXKITrZSR538Gike5Xlg0AaRtKpknFYsHFiBWFi2sw64GTa8ctLNT6DoYIU/L5NhDsAC4q",
+	"DDlNZZGpuBXFIrYiPiJTKuiY4fPvOJvbfcBAQiiX6XYkbu0Hg45F46iBkSYVygy1S5NqUpSC0DHlQlmc",
+	"Gv6OxSIoG0sKZjh3ql0NQC2x4F2w2xCiFot/+zfyNVUMfVEiI7qgQhlCNz8iWgmU7B6yXM7RPrc+Sy1J",
+	"8uhdP+mS14XMSsCA8yWDET6rVFj3/byLlcEKBiWeU4/y5qqKF2wmFdcSnIlKM6EMu0C/tGnAfMqlnA1p",
+	"euWGfVZxBi5FNVzpiIUIxjJwBNri6kGdRCyZrCuGFfCcKBZYZreZiXFN2mlZ5BH5AWqfvl7oiRQRef39",
+	"631kbA38uUu+huJ40Jn14qcpmyGBusJ4GUtzKLqNq00Vog6FnsUEeRYU9AVpA7Wqp8yo57NZzllGxrkc",
+	"0hwu90VGGPDYWBhWSXP4bzNL7ZKzqvC9u1aQRVh83hxpW27wqNcntWL2p2S5zHxK8xzR1gGnrtqYWjOA",
+	"rmdL2cPW/pktcIHGTJgXqmo4NRZIIIaXnNlP50yjKmGZsNly/DMW5m/TqpmhGRjHAgxpwfQAI0O5x8BF",
+	"gNIOON9h5wGJwTDCFC9pgUw5UxUx7Slf+I+AaxhEU2KV0o5RJwaxWCnfbmgp+e7ZRXJq/qK1evVmMGGF",
+	"FUukXMXCXv6g738sZFEd5DeIPDSF0PRYgNParRa6q4dlesV0CJBominYCGrgm9czNkPBiqwxpwIKhP5K",
+	"XudUEPe/X4O+CAm+/ros4Dp2RlNDm7/G4tdO7X9LH9d+DbWyzzUtNCtc4497nr88mnJRagZf93vV9+YL",
+	"GG0hR3hBTHPzyEHDq7+Sg4Y3nwnNilnBFTZ+2Gt883jlTeRwdoEnEm5VLKbDH4ZmVf5QvVAtugKuzkUp",
+	"S5UvCNWx+IPZh+DhGSuI7bhtjq+jE+ROj3uPYN9sfe8B6RMLZ2kXLyK97jF+V1uVCHA68ftqzvvmjAAQ",
+	"Is4E7h4LvHChmaGshtkYsy61kg/vM4Bow8HOMMYB6KxCdUeG7VEt7RVSwJ4y10BEsOqzkd9pXmYsi0hK",
+	"C3MQgT47hoG/AT/XlOsO/DcZhIXlVak0xC0AnYM+0rDEsSCk/bgXAcXIwmz/fgMqny99utLpgDzuGT5G",
+	"yNcspUYAwuUtHAuuCNQ2h/Wx6WswFpCBXJE//EFI/Yc/oFA3TyptWsJL1Vpfb4xyISCZxch7Ta9Yd2UV",
+	"qocqVD3EK/Uz1xXNYj1+2GTTKaaaCzmP8DoWoka0hH8ju83AWrASOFcYdv9cE8ilUaBfmYYgTBgX4J//",
+	"9/8ifdI+OQGqswSKF+Ejag7DcAFU46/K3EBNO3CnZn6xW6GMtbxMUg1roJijhLeCvwdzG7XRicz9ufFB",
+	"zOUsglNIyBwqv4YLZHoaMjweoH+Rtl9i8j9wjvuEj4iQrqQLrKQ9AxwzirrkW4j9sa26G2SaG+m5wNYx",
+	"LanCCYQBmZEDqz/zTUKtQlQBDSeuxOrBCWkoYI9VDGKRvGG6WHTOzCbatakq4tTWJaovDOw6LgwA1VYy",
+	"C5cGqMeoluQsLPOsSa1Hv+jYHiVHByexAIe/Udja9pYWQw88qcpg270O4OKrkA72YXneuDcqSQpguyD7",
+	"2wLu2imZ0tyYO4aRNCg7UrD9sPSZkJXpBeqaDWu2WrjfTTRGeWH1iFjYwK+IqCk1a7TwOOrtVXEW2XPy",
+	"uHeKJaIw5nsBmSapFCM+Lo16CCszN+w68ruRLzAg06+XMoIctBRegL6WVHqXYZ1WtcCB76n6sflD4nRV",
+	"B0uMyTFGA4G40EppxTaN8XUt1dVJoLu0TbU98hfnuNc2dA6wD6UmyiM8cO00n2dWOKAQdkzafOlZtQ3S",
+	"wF4A8LptpNmV0zZL8XMpNcv2gYeZeXpr2NflTqCfBFVuilr6wOwUF2MjDRj+jD4hO69YTGk64YJ1zPmm",
+	"Q/OcUSwTnCYlaS5NF8buMXQ5KadUBM9aD0JiQcEoSVbq+ydOkuKMLbaYHFkVoTKISmPZ21VbNpYMmYH2",
+	"au8Ok+PeIbE25WUpqqy8KOCMM4iHyCTDxTVzGEABQDDaQovUtgr5Vca2MpwrlzTDpAMuzDIZLi6oSFm3",
+	"TiwRZpIYRhK56u1MmGNpLPaFI4ILiOtxM0PXpdn2txffdp4AFfuIMjPECsl5WGryw9sXpP32j71er7c/",
+	"wNgcZF+ghMNWWsxu2x7wcPNWYMusKWYIo3ueselMagzb1EZxMT8kr1+dXyTVNihrFmIUDLpXSeLfTRfo",
+	"FQvDqiB2DcpmV1qUM3OUluDqsAFSjm2azwdHZCLLQqHdpouFlQ3+3JkmHNIufAErUbCUgacKKz9i+xUu",
+	"ueGHllJrDdkznvEReADsstqli0VydHBAeDXLyyu2uCyYYe+J9VLlzKiarjY5jthdbhNFRyxfWOFo557m",
+	"lE+rcKGglj4pSgGQa3LKjZG6IDQtpHJA6sh3PWpwxma5XJgDN/BLhR6ZooCVQIKuwghDQw7ThP1ugJlV",
+	"CoGYo4b/mK0AyZ1VS2u+r0qyy8IK3lhQMmLzSjQHlHeysnpcXJaKNfHeU9MQzgOmSLU/nQpWMpTeWE6J",
+	"8tzV7KTk+P17y00N1U2ZURyYvUnEZs36Ii046q8SUOmYEbOYQOxDwCoPvFLE8xLPfZe4Ol4p5XJctULJ",
+	"UxeaZkx99LIObSibIHELcjNi4Z/6ruQZi1s4ucCjaLu2JoaNr9NG+dfexRWLWSGn4CONAfNBRUF+dVR5",
+	"V6095MDZSEY1jVuWWoyOXXkwQXrbypAiuIa0cZO2xajK3q21HIuAfVjPkS1q5dfVBllmTEFDDoRaindu",
+	"EeUIg1WXhmBncYOLFZ2Vpza8zbJoC40tRg6FCQSe+d5RBWRTmr8tUDhEdb6nKQgRV2UhLF3huDpSovCY",
+	"iEG1A3DatBVjJIHmk/2IXAFH3baQRJf8IINBrNbKwCuHnKdMKBZeGMxoOmGdg26vFbXKIocILD1Tg0eP",
+	"5vN5l8LPXVmMH9l31aMXz58+++H8mXmnO9HTPEj/rPztUCynwJzCVr/b6/bMY3LGBJ3x1qB12O11D6G2",
+	"jp7A9dMjTyOPPFma78dMr6sYbhRMfz/nX3LcnsJ1uGIiA9kqfJ10iHbmRSwS+xAA+AHwwn5kS6rnrjbF",
+	"FKnBBm/byEhUmwsge+u7ct3vKT8wJGyp4Non+e7ZBalm9ugDzz4+MtqPSiIogJxBgBnApEHBKfu66UiV",
+	"U9X1fAN/AdczljcBZix0voiFmzUwd0iYgjQLo/TD1S3FUoLQRK2zNJg21qezcdh4ATEIHQohhyGewVQX",
+	"QHFrmZGgkK14iJCEiQyLtaBQAe4BQnlcsDE6e5v5QiyQMVT2ZBWbbVlcRQoITVthnaDQdEVP6bhgzOr0",
+	"c8de0ZILuFTBdFlY4HL/9fOsNWh9x7TblArXEspFoT6lAJB6lXJhlxzduvp+zldE2hUUcgM00AqqKdwi",
+	"/lyyYlFdIlrc0OpOGDNR0RSASv+3CRxtDPgQ2fJE2PuViZxa6xlCcJKmBNWNpgU4qPc+qaZr9moLH72m",
+	"Y9ba4DmwRQFX3KlDwL4Oer2lIJFl5zoUcPOTuBZ+YJnYfPQe3Apfk0G9xCurUv3WcDY9r7gH1w3HvvNo",
+	"9YWPUavRp7dNS9VLK60pprdrybyAraCG2HmebdBA9Sws6xHuYNNLfqcffU0zhzQFr/RvfuVtcCOFLx3e",
+	"/NK37v4J3jg4ufmNCylfUrFwHgzz3vEmM3ou4CIvBzcCvrXB+M7RjH5b2eAYblJOp7RYtAYtr9fSgGMi",
+	"0MSPrYqL/hS1VnU3G7FjGgy0BWD6azWFH3ztxUADGFRFzeXIVmUFx7ovq9pOMgqlW+eMXSUY6TGVQk+S",
+	"iNCcjwVq7In+xehszvrNF746Okmw/pvHGsZYGPR32IhFHRaJtIJ4uEBnsosUIRZe0w7SxTT6gYJzmKcT",
+	"8FaElSFCuOL9UzcITK7BQWAmjUOc2HNlwBBlxrlpfEc11kHobMZoUY0HVzOy+o5zZuLCg3z9hRXS2Qg4",
+	"lUo9Qt0IHk5iAQrKwOZ/TX2yMm4XVySBlUqiJVdwTRNw5kFQozfgezvNZgPN5gWj2U6r+WK1mqaq1eYF",
+	"cLVCSBPQaO10ddeM0PGAVrShouLp5rl7c82YloJKzVBcZy591PPa9nKUaSwawkxPCcSkoteVDrFW47mx",
+	"sFcGlQRheMt78svGc/VBtA1TPAdhsG65scgJpMGy3BOcz0poGper573x6Mwp/s689PWi9fFBldMav7hJ",
+	"MQWRtlNKd0rpb0MpfYFQyfekkNYjwNf6rwLh7kLL4QuWNZfjiYgvtAOOHhef3oa3IuKKD2LRuMhVHNyv",
+	"V3WBsrJQYgf9n2GZ2S75i1XcUKShtqhl4nOnEf4SFbhT7wubRkaNNJpco75lH6x0X3Qhu0mD422nk22i",
+	"k61WUblBL3tVW2m3O1TDjaCNfuIKJfD9aWj3rLw0T8JflW0w/q1UsQcdvQsixrOwTsz7Aj+bid5l5MYH",
+	"lfPrqwatkfX+IsjK+52E30n4Ty7hX1e3kXeS8jdfTb3BxAyGly8ANIsBMytOivD61YlSiEKAlFUUtNWd",
+	"J1U1P0nN6WQhZ4wEthlplr80iJEXXPlbiwb5cb/e8OjDupRLQEKUhSbDRZdccCuBh4W8YgLcZ1BzKwyf",
+	"hOKBazmmLPTG/NJNv0q+3eQi4JXpv7WGwVdKwINweD/iT8HhXWeQht/A1Ktc+yo7a8fTdzz9k1ttiKZX",
+	"sTLHzyv2tjk/f0Qz2NCZVA1MHUFOQlwpCDKAUGKf3OniUHxuQMYhf8wVZV+yHAJry5y8rMxtJEIYzYAR",
+	"JUlW0JFOMLo9FoY9vn513hBPwESWnLpgrmilpaojsO1svIByGTRyLgi1YVQQwE3OgkkFMXk++mhC37Ew",
+	"Q+rgwL9wKaS+HMlSZHDbUS2HRXShAb6/DuIyAbUZWvIla6qWTs1i1FfLJzsovTQSF98IVc6TJlmI2+rI",
+	"ZWthGIQ6QmruT+jHZUp/LbPFBvzYpWJBPA6bKywDB5zaUzlAENlfXNElgFg0FA/ZFtC6XV3ztzsGCMRo",
+	"079VUDkM4xJbP3kIgtZLugi6CSFmmkAxgJdtJ0ss+tLHeqq6hWhckmT9e5dkG9+TBzdoO5H2pYu03gYi",
+	"7akUo5wjHMZRf4MuXtNFLml2IeULWoAu3DrqH28yH5uUz7KXLOPU1U0/OjjY5OVZIVOmlJGCAYDIlyi1",
+	"z7IQ/fSuUtuIPRTXOWsqAvENfB8Kbhfp7OAO0G1X+VON0KtLea5ikdg4QkhhM2JqyHxVgXaDtNkfmAdT",
+	"BulREI3XJH9wdIH8WeKERzcVRqDKjWLHrr54dnV08xs/SP2tUYR+l5xj5SxvzzyiG3w2AObjQ9gNlwju",
+	"YbA6TM4t0kIptLohKrT1Caz0TXWbHYP4/TGIL++MB97Tu5zy7ew41+zzb8CGm1GdThp8AJDM4wHXo8o0",
+	"lkXN2F/2EkyoTUBy0flta88jULY3yfdPIdcPrwQ936llndUtWvJWsXWeANtqUiHbQUhMLLjNjWjkXQij",
+	"V2Nft7VnQ4u02l9AmzJDAhMUs4nW2rHObPX26i0MTwsMuJHh+fmYs8Vw2qlxv0MuvbM6P4FcQTZwz4bn",
+	"IzTxwG18J4HT7HNG+zHw/obuWxAdlU1qdTzy0hu1CNERC6uxMrBxF8R/PK3iTyxeASQNYsDkGTSubdA6",
+	"ThO6Tavw/e08rdDE/XpafzO826/Pjnv/7rj31k7G3xvn9WzsXjmvc95dG2EZ5OTKUg/l+wEY+K762AwQ",
+	"e2x9sqhyDDobH6MsSxVh6AHGZQYvyDxjSrtY5kJhWGEVJYmQX7EQEhEk2slET3NICGLvdbI/AAzCcEh7",
+	"yoEejSsngmXpSZe4+EgouAZJTO4ivt/rVf5MrhBvMBaPez3y568h2pC5+MWMakraFkYagq8d9NvB8XEF",
+	"NKIijweEIdoHx0cO2AxeGspSk+NezyKkVgglttQRIFPNZaG00fcfk+FCY0N/On/1w351+UkFOX958drW",
+	"odMNyJtehvlKP+COuWJs5mAw3JZOWMEqGFINkD2IMUqzWEDUJUKHVbVhQeDdECfjpOpDh8t8CrFm53Jz",
+	"cIejp51Q2zmOvpBgEBqy/Gl1aD+l/+gaYfXog/3r0t5aNUquV4GIWsK2qGQUQhIpUjCBogkD21UsvIBC",
+	"aaTlFSAUjzDCY8YEmfH3LI+wlBnEJgqsnxeL5SJkYBeoCcSFKJK8efbN2dOLZ98kRvRAww75z3e6p2KR",
+	"FszWfYwgoqMW9IhZDEIiwF0FwisL8+w+cGoVCwpA0RamcUXsueVBbFhfjQ9Km2k5ZohmiJhu5IC85F8D",
+	"CJAtS54xKBEOUM6pEe0ZSRA1KImWEG0tPBRAuTGh961sYQEIkZOeKBCxM0gqBp4dxQJALGGOwwUisoCE",
+	"5GJcTc1MasQFApj73UYJB7vqSGjPDIszxGICZCSMD/XQJoc9ktGFRyD0shQxt1kRkaTTsa11/OuJT2bk",
+	"mqCaYpM/jKaCicIApRfZVqtwVl/L1cFoVZkppUDPY3bDNclLX9noU0m/m2w7O6md6NuJvt++6HsVXFo6",
+	"yo3qouLTysCb9V17DNcJTOfneiDP2jnTUNN6Kt8xZGgIjqQtlIJ3uS1d0ARVReEGxfBURJeqAighZtK0",
+	"FsQlYgHtpaud6Pq7nQaOeW4H8tuIV5xKkdFF/XbnJXxHprIA9hTc64Qxmz4n67GtZ2lzsm5xu+OW5Ld/",
+	"v+MXYCdTdj7CXSDib0BsOt5x365JIxMeSnABxIoTOjeLKSHnaAX68AQOFqKS+TvMA4ZUpalExNhl5ygU",
+	"+3eVhCLz33cg7EpdMxWzAA7U0Bb4DDPivYd2CGgxYdlwX4bB5725MQehlqdQ9dUVGsf7KID1qPv8uKou",
+	"tcxKTKiKBdpzoYEVWG0+12BOubaWFJQwqNZJS8Ax/7lkJcvA6jPyPbFRX97cVVj53wJ0usLvCK07o4WO",
+	"Rbvf69n1WTbJrHtz/5SE7t4EDG5X97sUOhbjwuzj2ZrYkDVXcBaXcpZTxMuGqRAaICZVDmMB2olDWSZt",
+	"V3fqFOGhsAyahjx5IcnPpdR0f+ArnvR7Ua/Xi+p1TPo9/DYWQZGSPnzV6/VCbPk1yxKLdtLpGFroQIcJ",
+	"lPuAZBs0+/1epeDRnVGlbC0Ch/IOmtUJvHMJbVQw71ED1nDkcsqpWKCb2ZwWJAHAuHcnbDkLaLl/c3jN",
+	"Ec9IKTTPcRFhAAQq4jSG3pwzkT3g/ejBJ9V9zi2LmlDlkFh3es9O79ndjS6pIEyEyRBGXt+PCuLqnjY6",
+	"mL9xMcxQck2M6ZgBnHmAx1SNaVD5dlXkRQZYvjpyYOsILANHPgIfMyoDac7TK0XaNM/hcyn4zyWLyHAR",
+	"uKn3I/ub1yeM7CtkOZ6gdtLg0r/Bn4iVVD+B+QcdbZxcFuSY7Hjhzq/45UC1VoT7Ge7Srod33QJtA5Ou",
+	"Y7QwaJFOEjRwsBCCYh1umJrimr9jub3osMCoGO8NNVIjY8HMqFhEsZhNoESlyIhZlIG1S+ay8GB+gPqA",
+	"9UWHbAwItO5nLAeMWOukbb+HbO+iFOYBzMVFTuqq2itJEjXlCRlxrN35DzkRXTXlevIf1jnXTeXU6MqJ",
+	"GbS9xYGRJ4i3AXrv2fnT589j4bqAKRWg2C6vQ5ckCByZ2Lu+WFQWhAfWTTKqaQLF5yj5E31Hz2GPCC0K",
+	"uoC1N00MrH4MwfB19FbfUrBnXZJMqLqcyoIlvpQOGEC0KlkGtgl7z5Vei3byAijod4l0YqZ+PygnxvQy",
+	"hwZJukueWZBiYxYb0lWkDZVUGgl3PxaNZ+CmI0bwhMkiFuaERY30+QpIogpcsvXFmJmUZjg4KCODhxHo",
+	"X0gcg2UADt+OUXtVWaGHwdlatxWwIrXNCNDBDnq9VXiw20X4hH53Q/B1r3tQcAY4nxt84H43xxOI3q6s",
+	"2dB0ysgbRnPyDEz7VtSqEKMD2Lf+8UW/NzjsDY6O/26eKZWW00ugbBjPsMyAM7f+/bjXu+r8+1fHvSso",
+	"Ps/Qh3CZS5yN0TzlXGg5BxEKW90atJo5mFlxc35ToS/7B4dHx9Wq/0lOBDm32yKkhhyRn6IW0Epr0Ppj",
+	"H154/NWTk57ZG4DhBlFhBoQotgijM2jR1FBRINUQMwE2idsghqCAvk1EiVo2WyNcqcNOv3fRPx4cHAz6",
+	"T/4OJrjjXlYWRq3ckkZ/i6sOc4RvDtbyqLE7tXKHwvPpA69yK2LdMUKRu0YxhMs5r9pdD7yDaAHCgvg7",
+	"/JNKQVhVcqgtGcux2PSZqMpK1wodG8ECbc5YYcvf+/qXTh+KxarAwdoBqbSgPzUnbFYi72aXTOhikdhS",
+	"8rY4JlUKEMJQ4If4/DiBiqkAzo2vqG2MbSx/O8WgpX+wVDcH1SDMyguEefmMl8PXCilbB69BTK0IFw8B",
+	"pPgviOXZ63WOe70eUT+PNIgZ+4Dl0K9GI54ycj6jKatJGSpYN5NsScY4kUIFI99IFgiUlmJ5DqIgldMp",
+	"K1IrCWpS5vj4uNc/OQmlDJa+sqMBvJ0tef19I+Vsuy1VMT8fQWJ6KGjGUwdRi/dHqwpGqF806xNH9sq/",
+	"fzw47DXqEw+95V6tcArCQ9HAWiXjpzp9NGoTS+v0cUsi2gh/fQd2tAM72sUYfAKwI3vMb6McbYxvhFlI",
+	"siBjKbMuea6VVWqmmFUjyJBhCfLhItCoumswiawKsRkekecmOyyinXv7y4MT2uZ4bg4jBIcCCr8rwjNf",
+	"x0uOCBUYxuHsEmdCHPWOolhATdl8ga7UKVcK40ux5O81tZpaD1zbZROVYnfwdwf/i8IYus3R386sNk1u",
+	"hCuk5NReGNgbeDhQ5Fv8BitZYVVqQICV2QLyg4itZQyW2CmkEbE8I7OCKaw9P8tpypRNzYEK+PAomU9k",
+	"zkg7MXOHWlpg9VhXRM0qS3wVt1OMv0p+/AljDj98RHyhnNECb7IiksStuFV9Taitg73fJTBTw86cr0ZL",
+	"60NBhphDlm794s4BWUAo0U3OljV4Rp493tqdUcip1GwZmBdZvA1QdOX+Q6t4K6/ylibe5wE22lQS7ACN",
+	"doBGO8vyUwAabS/C6tblpuXKfAkja2tyBSnCLCNaWgwIH8xdsByYS7Rcn96+gQHSbW2LIFZA8Nn+urom",
+	"NmLCtVyrF2Z0ZWP6Yn2Uaj44P6yXMqiu1yHhOSKKMQECtaqBe10EwetqmT51KMErF1iOqdogIOEiwK7F",
+	"mutp9/vWdaTeuBcfvmKk6/LmG84gVqDa4Z102RkcXww2xQr1Bmw74C4PY34Ypr8Bp98ins5zbScZqmye",
+	"xgJWcrRUwErQopBz65EUC9fDiOcQxjNkuZzHAqKHIXpoIvNsf8sAPgxNcuwDB7qniOY6ZxXCEWnnXDDS",
+	"B+PnILIFMgs2Bhk2k0rTnKQyY/sY1FQtmQ36A6Sj9VF/GOtnC7onUMITo/EsHEYy5eISv0bAiWRK39sv",
+	"3GV0ROjUFk5XNnBO1ZCdeFXIc0BolsUicZ/RHMN2SM6vsEI7/HWXwpsVPcUtBBBZX3QT535h5JaXr2Qk",
+	"IR3G5jpVpOJIiBG4+TbvY4Bgu05BFvvWxxGYrz5kVNOPCWHWSlH766T6Z5Tov4ngQF828l4CBP9yYxAg",
+	"ZkvBsQB1sSEaEKv/h2fUBWUQWYTnrjEUcCl0b0KLoSwL8o6z+f1F8P0mCnzeMAinIZqxrxsCzGvbAaC5",
+	"dVP3wLggvTRnVNkkU+RepE1JxlI+pTlECyMz7OKPyf66wXr+uPGIv8FOzqDhbYYMFss9jNgx8AcesaM3",
+	"x+pJ+/n5K3J00P9q7dDco5tXH7QvPJXZBrsPoqW+91Mj3ocsK6Scqlp13oP1++2eby7Jy4U+PMByvHxa",
+	"TluDfs+c1ikX+LE6uVxoNjYsa9Oji9L/upj4Gpt5wdUQjKzGteZ6sY699O2A/ef7Chfe7kzfbHrt7K1d",
+	"hOnnNp/uZDXVjZ+NI04tkOtK0CloJoDjupjBv1ZHsZcnXpEPIlFPffl7l/cOOnTi52yacRzPtjOkeoKf",
+	"Y6El6SGOQkMwKWkns2J2+c//+u9k/4bA0t+puo9BlY7jfd7Y2FFO9fJNkvkO5q1oPSLWUhZ0YURJIG6A",
+	"GrG49UUrahkLtt8atPoH5E1JSUYV+TaXBRo3YMFeGgsWnuj1Ov2TY3NCPY2B+PEi18jlUS5lcUkLBpKk",
+	"FIa7t9TP02p4T44/Ri1UcsxQUXEZtI6Oe71er9vrQXin1TUGrWdv35ge3dlVjHZAM/8pasGBMmbRXHbs",
+	"GHBJQJdY0uOtjKQzWujplhdnjgI+TzlK1/vGFfN3EZq7CM1PfY/2pQZZzirmfkf1YPOYS6sguLDLIGQe",
+	"b2q0REF26m8vwDGw+J1KYVy4QApvFl5aY4e7ENPdxc+XF2J6B+a0UaypZUT1cFP75Z0jTn+PrOo7ptfz",
+	"qd5n0wh3bG/H9r6oANs7Mb4t7+RsV7eMtkVu+QkCbp2zKIqFdRVFJEmlLDK4bge+Vdne4Gai4+bA3Fi4",
+	"yFwAR4TWSFbIGaIg2hhMuHnHngaBIuqjt2oXb1Aux+ULFYymE5cy5HGs2omDXuxWHD7Z/51KCgzEqwmL",
+	"24cZ85Rdmv1rSNL1e6tC/1CD9+XgeK335Raeks8TZrytXNyFG+/CjXdukg0jhu/XU3IDQNtFg7zx0jaM",
+	"GzaGi4tYNQ9xjdHDABUJ4cOkOXoYo5Fvihw2zTSFDnsBb2XVqiwiMeTpm09DBvdBrope1TLNOwxQlMjT",
+	"Ny8HTSHSYQCawwnmZqOZ0nCNH8XiHVeA8jalVwzktxyNWEGkgAISci7UDaFMi88DdfYvGp8cLupm8cnu",
+	"ZHm0wZ002plrX0p48jLxfmqTba1sefTB/HN5g1f+DZvKd8yzITJkes6YcLyYAtKyZcCnZCj1BF3x4CkT",
+	"VxicmEks2KoRUjJ0lG2dcdJoLEAGTMhYNgdZMIOcQ8k/M9GdprvjLV+C0imwjqTFJzHK1mdzCkXrdNM9",
+	"cJk7LWVGEVkSlRTLelrL1u82qbqmc3BJlQ0K8otgfZZSn0NV2YZVBql1EkBPxZihk8PrzuDvR/4FtVtM",
+	"+23bwYSqWhpdvQuqCY2F5lM2IEmlnCYROoSSd5zNuRj7z6CeJv/8r//e75IzyykPen1bUUWweWx3X2Tk",
+	"oNez39uakGYcp76WjQ9v9yOjY8qFfRh58gT8cw5Ho6jis4Il86VdoMDzndg3SV6/vQDUY+7CfzQgMFOz",
+	"2LpY2IKi9qp3zlPWrJ43MPzbeoiqTVn1EDmTI3gmcBR5ZXsQNnILh5CZj2eWn8crZIZwYxK6ITw4BCw7",
+	"rRuXgEA9B7IxZwEKgO+E6SbC9CGCoTbaTEvaZtvqFvXuYmzn99v5/W4w7yoFA8T9Hf1/rsQbl+J6t1+V",
+	"Khq8AlLbVmNzBeKIkNXtkksEcxJ9SnnuUkvnkwVpJ2HpOQiblqVI8U+zQjnlwnyKRTKloqR5glmbiouU",
+	"QQG5CLNboeIrhWqtkdFWmNLWt1iKnCkVi0TJwgVRQ94d1CHAKmxzrljd5egQCqgyWpiAhLQzP8d/SC4I",
+	"d+XOOPjzSJuKsPINDIwVUyrwKnFUKpp7RBwjwBb7BK7AsD6OvbUKdwQur25ycWJMaUSmVECtYChhUdD0",
+	"ymMGFlfM6Fax8JWF4tYgvATUUtq0XHcpGuwn1wA7aPQwAPTHpFYE2YceOr4HiGfnKUNfp0LPoaGR06pY",
+	"hF0zvMhb5wI9D8nyN5vPGazTQ6V1BgtxP5md4N5lQhechc5dQ+brXbvm19sM+Q2++bCe3aC/zRy7ywxs",
+	"p27s8qA+j5+2qcBqIMhrXHArUb5BVpTwydj1lKhGCX+jTDf8HUST0eqlQCkE94H+PSy3ah6kUynGxowz",
+	"QtkvQWLjQDiUBirs5eY7nrFiTxHUC8BPYtUCTeZsOJHyKooFlGQnfGq0POuYslGSViJFZMRYpvzFHWlX",
+	"mkYsaqoGWdFJnObRJWfVqnF1bWWBLjmDvDOAs/O+i4Ne/zRceoeHJ4XFLQr91Ae9XoXChO1wTSZURaQU",
+	"zvHSNtYwKDpwdWm0FaXpQu2DdwP84NQtFMjxgsEiGe3Grikk9BrFSf3eVI2zLAvO2OfNJPNkvZxOVtE7",
+	"bh2GcFl72R0PQ91DsxG5lLMalj/TiKD/bfjEgNBhqZhtsXUjzr5VAQat6qBs424KFnmbZK0H0RFuck+4",
+	"ozmnqsaf8aSi9wkOY3AKdxrEJ/c43WJHebihpxVX3e3eLhtvh2r5AAWR7WELFJ77UW4/gLS6NoDggl6x",
+	"UNGSo2bbb0Byqlnh9RMFigfhOhZwZxVZ9xHmAVrPdV1BJG3FdIho6MABYgHyFpABoGoMIHfZ9ve7xAY5",
+	"hKMUEO0Gncm5MJIdwcgG8Bpc6wV6u1HurBYbKsZGWsF924QWUxs1rZhARaFgs1JjJFeozYbXbhOK2lPF",
+	"LI0etuby7V9fScS8r7qeuFmURyB4HP3t/A27YI8vJe8HuVODk+JWXDxaf7eAtq11ua/U7SNNZfvmk0V1",
+	"DxCL+YSJ5tABy25vYnaxCKf5+2V23zF9Laf7nCbZntrp6zv++cU4eKW8IuXsPhnodt6p8ICBdwejcvWj",
+	"9NEHLa+Y+Lj2wvcZVtDm4grzKT2vmhrLZMywcum84FozCDubUWCreJE5YQWLDE/m6YQULAUsUcjly3mK",
+	"AWQFy3jBUq2qZApxtaeILPiYC5qTt29eAEJWLGCoUFFc2fR4HJWL9nFjsv5O5tuG5EfQqMcSMLeoaRW1",
+	"5jm1CIHUv0/aQhI5Y8I30JgheGGY+1MzkWXmeNg7aBZvOG1YMrMWzvcwLORcsYKMJczMrURtCeqc7oUv",
+	"vr0upnhpCQHj0m2TvaDUzFgJGqBE10dBemjGsuAIzOiADQEPqgFKdWOW87oc5jxdZjxHm764NV/A127L",
+	"HfDt2/EIfHcdp2BpWQAK2I8/hXzjW0h+JRTVCADsFlcBw3jq1Ij75RZA11yML8xx86xC3sgqDOX1/8//",
+	"7pvhCmUUNqHJd8+/xcuf7y9evvAHLJc0UxGp8wVzRmdM2LiI6jh2Ca4eRpcgE+DKxvnlC5IWzBbfWXtK",
+	"X83YBhoMn9IxezTmo7rq4g/AkAsKt+E1sM+Do4YTsHrt3LQyS4f6KU0nrPNUCl3IvOGuLp/ThSKJkB1I",
+	"QE+qex3UAi3LMq3YPHXAFLz+eDNRTg0xuVaDAka7A33PB9qQYUfb40Vm/D3LP9Nxtpz/XgoGoHnjmwzL",
+	"BUAITEPNAKpqNQPWxf5c+GH+doHcVV6OHwzK3S3ArQJ+HjLSxg1sgzAbt4c7W20XW/N5Ymt0wEYcs61Y",
+	"y40XDv71TQGG6wyxSxJz9JOIJKoc/oOlLvLUHsTEcJRYOAndJe2geH/QhQ/R83wyInEIawxVFrUkC1kW",
+	"FarxD4Yjmf7A8iMheLEFyunGrQiAZUgqZwsiR1XhrKqvPSz5YH1HCMvCsoFRTu08rf8MZ9/djwX4a8B/",
+	"Zm0206oZqX/D4poZForKnXkuIqbpopNSxTJjPBppggpOUcIqYDhPOqEFTTX6t6ggCe38Yle21zlJiC4L",
+	"ARn4WsbCmIhJJ4lIWkL+1eOj4P3Izwc4egdbeUIKKjI5JRP2PhZY6wKsKMvq7Q4lo0JOO3TGO/3H/YOs",
+	"3+snEPBjlh2GLqQtmgGxSdAOGfN3TJHELUTnn//138l6fGNHq583KsXMtwG/BlfBweYH4Sa+6dZET3Ni",
+	"P0J+Fh6QoRmDl4vfFnJKzl4/N7IRj4npAWK33S9bhJm4JbtvQOC7LEhGNZYKQLMGpmcPggUDJqoE8KRR",
+	"mecQxu82ftBaobKtUH/qy5Gt8676g7kDKN6FROxCIj4BurGuWPvGmglwr7pi8sGI0M3Ajf0Zd+jGXfLc",
+	"ymCQ7pD7WrBS4dFvugAP5NFmt981vrJD+t1d3Xx5SL+3OaibA/02acSRV5kcGGS36Y52/WG8f2v/ptvZ",
+	"8EJhd7Z3Z/uLgbO9y+ne0hvrPHp5Ob4Nnm3lVbgJ0BaseF4gSq2tMWSEPEp4C8ARGctaEB80A2arxQdf",
+	"A4laYzi3NSa9iVdPcBBsTuxPJOeiZj5VVuEPVREnG9syZ+zqNubh50FB3Zad7lBQd2gIOzSEDVFQb8/K",
+	"jUlVbnTLHQR9+yAU9FAuh8fYMMAJg4ATObKpji+40p23VSsJQWquX3WXYlxaY3f12jsWwb03CXyt4MlV",
+	"U5rneAcDF8SVA9aPEOC4gxBDGKkNGKRkWGoNyZvGTpxiI69fnV80jf5/vBKsA4EwCYaucGWmi7Et3z27",
+	"MJNm+ej/Y+/aWly3gfBfmfqlG3Auh0NLSNiH0AsthfZw3go+sF57NhH1SsZSTjYs+9+LZnSznXRzdpde",
+	"oI+xY0sajecbSd/MjJI+pXGJJEZdlVJiB3doKvsHJ1QnutILtZDJBGiQymJej9bpgylTdj5cqS4hYE0K",
+	"uUWjfcoI6oYujxq04hNMtWcqP0uix/7Mudj2YMqTffkxO5RZoQPqJ7n6u7IlFtXHH7+D5eKb5densTeO",
+	"hM42n4Ungw9mvjP3TQK92Sor9ovF++qrWlXm2CLYP9Al5BtUsY0vJC3yvXlyk6+Qatyj2an6uqBjkSJL",
+	"7wvZWiEeW7wush1ZwSIjXbwusqEWFRm7KtdFFvSp/zqeiXO9S++6S7Z/fOFsrdZv3y8v4W8Mv3o7r2tw",
+	"ekwnHyH+73+uxJtwJU5J/O8nS+RnDvvix2rX71Pm9SXdXVEJf2uyStHcqockQLdnvZx1oXx5msGCHoyG",
+	"x/MtkodC5QNZ6y9AjIQotS5kpdQfRGeQNXi3xmXo6xAkCjpkk4g11iBVB9aiMtDQEkM8gwQ5AccUZaVq",
+	"Z3zv940RbdmZyZrP8Arplja2SbGVis4/03gZ23dPGjsg5060AFfXMVfYyWwFXPhimFVoksforVuslAXF",
+	"YYy/FYhUHAwW7fUwh6NPdTCD75WgFAYu0kpoCrZqUOsZbDxpNQFhqSLP9E51WwsnZWOQcEV1jHRukzS2",
+	"P0lDEaiPDk29EfoXAdTFK8OH6eFwmJKe7LvGqUoPrx5HMEGJa5ySZRcv+H6TSE+kL7LWJ6gkYcXUH9G9",
+	"5qUvWEq+JVbX58C65R+/qz0cRNNAhxWKz0j6qDrkQ1ntNUNo4EDBmXtf+3ZAmgTDpd/e2vtizg37Z6D0",
+	"3cWA9tJlFz/9qsXXfwzLE/WEKyUdD37y5XA+aOQx27TiFzz+RIsn2+pT/pht7MOjG7ZDRIdlP6CvlR9C",
+	"HaNZlmf7riHWgmn1aj4vWzHj/lRKasWJMOaf32W2o8IJMfgbozTAqiobwkKokbZ77Ih4VWgnbe0CFe6w",
+	"Q1mFMuAxHVertDCqO8LVDfWC/3Ez6Xd0NZ83tqWd0ma1XCwX5zr4Kcj8fEWPK2uaysroyQD1VuCD3Cy4",
+	"5qCx7KpdDp3bSc0L6UpT2fExhjFWOJIH17EYS+mHfoRcZGwNWwwtwbih2Exc8D/fVMA7djzIADFQl+C1",
+	"EjYffrbuGITqVXYNG8pXcSaQAIfsztSoxVZiDRqtf2mw4TBFarku5M1Yy1dAc3TTE1n8Mk6zVGOAYCmD",
+	"d8J7vGTQVz0bm/so8dx6gDFI/FbtDXkf7FndHmFXynoGv4ZAQbfkEb0ASNrN8L4DJK5DMlS4dKS9+Kfx",
+	"YD8m1VjC7q/bXRHdoDJvnMxBnbJC8uTG5ND9iYXevJodahzMbCFF8LIcFSylNqs77kH+otlOEnaelEA9",
+	"JU++3G473FoNB2Vnuu8Gu/ZjIgPa6okjPiscr/iybI5GVJrL4fyV4p8SUNSRl0hg4xvPnj49/RkAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

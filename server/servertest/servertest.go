@@ -69,6 +69,7 @@ type config struct {
 	responses validation.Mode
 	logger    *slog.Logger
 	database  string
+	quotas    axiom.SendQuotas
 	wrap      func(Store) Store
 	smtpURL   string
 	noWorker  bool
@@ -118,6 +119,10 @@ func WithSMTP(url string) Option { return func(c *config) { c.smtpURL = url } }
 func WithCampaignWorker(fn func(*campaign.WorkerConfig)) Option {
 	return func(c *config) { c.worker = fn }
 }
+
+// WithSendQuotas sets the plans' daily sending quotas (axiom.DefaultSendQuotas
+// by default; an empty map for none).
+func WithSendQuotas(q axiom.SendQuotas) Option { return func(c *config) { c.quotas = q } }
 
 // WithoutCampaignWorker runs no campaign worker: started campaigns stay
 // sending and scheduled ones never start.
@@ -216,7 +221,7 @@ func Start(opts ...Option) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	camps, err := campaign.NewService(campaign.Config{Store: served, PublicURL: s.PublicURL, Logger: cfg.logger})
+	camps, err := campaign.NewService(campaign.Config{Store: served, PublicURL: s.PublicURL, Logger: cfg.logger, Quotas: cfg.quotas})
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +240,8 @@ func Start(opts ...Option) (s *Server, err error) {
 		return nil, err
 	}
 	hs.Config.Handler = h
+	hs.Listener = server.Listen(hs.Listener, 0)
+	hs.Config.ConnContext = server.ConnContext
 	hs.Start()
 	s.URL, s.http = hs.URL+"/v1", hs
 	if !cfg.noWorker {

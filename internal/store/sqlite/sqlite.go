@@ -14,8 +14,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -112,6 +114,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
+		if err := createPrivate(abs, opts.Logger); err != nil {
+			return nil, err
+		}
 		base = "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?"
 	}
 	// synchronous=FULL: in WAL mode it syncs the log at every commit, so a
@@ -157,6 +162,25 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file readable by its owner only: it
+// holds every account's data and tokens, and SQLite gives its -wal and -shm
+// files the mode of the database. An existing file keeps its mode: it is
+// the operator's, and a warning says when others can read it.
+func createPrivate(path string, log *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the database file can be read by other users: chmod 600 it (and its -wal and -shm files)",
+			slog.String("path", path), slog.String("mode", fi.Mode().Perm().String()))
+	}
+	return nil
 }
 
 // dialect is how SQLite differs: ?N placeholders, times as integer Unix

@@ -422,3 +422,57 @@ func values(n, cols int) string {
 	}
 	return b.String()
 }
+
+// SendUsage counts what a sending quota weighs: the messages of the
+// account's campaigns started since since (suppressed records aside), when
+// the oldest of those campaigns started, and the account's leads, which
+// bound any audience.
+func (s *Store) SendUsage(ctx context.Context, accountID string, since time.Time) (used int, oldest time.Time, leads int, err error) {
+	var first Time
+	err = s.read().QueryRowContext(ctx, `SELECT count(*), min(c.started_at) FROM campaign_messages m JOIN campaigns c ON c.id = m.campaign_id
+		WHERE c.account_id = $1 AND c.started_at >= $2 AND m.status <> `+lit(axiom.MessageSuppressed), accountID, s.arg(since)).Scan(&used, &first)
+	if err == nil {
+		err = s.read().QueryRowContext(ctx, "SELECT count(*) FROM leads WHERE account_id = $1", accountID).Scan(&leads)
+	}
+	if err != nil {
+		return 0, time.Time{}, 0, s.errorf(err, "send usage of %q", accountID)
+	}
+	return used, first.Time, leads, nil
+}
+
+// CompactMessages drops the bodies (HTML and text) of the messages of one
+// campaign finished before before, at most limit at a time, each step its
+// own short write; once none is left the campaign is marked compacted and
+// not read again. Statistics, links and the messages' metadata stay. It
+// returns how many bodies it dropped, 0 when no campaign is due.
+func (s *Store) CompactMessages(ctx context.Context, before time.Time, limit int) (int, error) {
+	var id string
+	err := s.read().QueryRowContext(ctx, "SELECT id FROM campaigns WHERE status IN ("+lit(axiom.CampaignSent)+", "+lit(axiom.CampaignCancelled)+
+		") AND completed_at < $1 AND NOT compacted ORDER BY completed_at LIMIT 1", s.arg(before)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, s.errorf(err, "compact messages")
+	}
+	var total int64
+	for {
+		var n int64
+		err := s.write(ctx, false, func(c Conn) error {
+			var err error
+			n, err = affected(c.ExecContext(ctx, `UPDATE campaign_messages SET html = '', text = ''
+				WHERE seq IN (SELECT seq FROM campaign_messages WHERE campaign_id = $1 AND (html <> '' OR text <> '') LIMIT $2)`, id, limit))
+			if err == nil && n == 0 {
+				_, err = c.ExecContext(ctx, "UPDATE campaigns SET compacted = true WHERE id = $1", id)
+			}
+			return err
+		})
+		if err != nil {
+			return int(total), s.errorf(err, "compact messages of %q", id)
+		}
+		total += n
+		if n == 0 {
+			return int(total), nil
+		}
+	}
+}

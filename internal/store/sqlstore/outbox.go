@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -12,6 +13,11 @@ import (
 )
 
 const messageColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text,
+	open_token, unsubscribe_token, status, error, attempts, sent_at, created_at`
+
+// messageSummaryColumns are messageColumns without the body: a listing
+// reads neither html nor text.
+const messageSummaryColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, '', '',
 	open_token, unsubscribe_token, status, error, attempts, sent_at, created_at`
 
 // The outcomes of an attempt, each returning the message's campaign and
@@ -62,7 +68,7 @@ func (s *Store) CampaignStats(ctx context.Context, accountID, id string) (axiom.
 }
 
 // ListMessages returns one page of a campaign's messages in the order they
-// were queued.
+// were queued, without their bodies (HTML and Text are empty).
 func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error) {
 	if err := checkPage(q); err != nil {
 		return axiom.Page[axiom.Message]{}, s.errorf(err, "list messages of %q", campaignID)
@@ -75,26 +81,111 @@ func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, 
 	if err != nil {
 		return axiom.Page[axiom.Message]{}, s.errorf(err, "list messages of %q", campaignID)
 	}
-	p, err := listPage(ctx, s, q, scanMessage, "SELECT "+messageColumns+
+	p, err := listPage(ctx, s, q, scanMessage, "SELECT "+messageSummaryColumns+
 		" FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq LIMIT $2 OFFSET $3", campaignID)
 	return p, s.errorf(err, "list messages of %q", campaignID)
 }
 
+// GetMessage returns one message of the account's campaign, with its body
+// and its links.
+func (s *Store) GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error) {
+	m, err := scanMessage(s.read().QueryRowContext(ctx, "SELECT "+messageColumns+
+		" FROM campaign_messages WHERE id = $1 AND campaign_id = $2 AND account_id = $3", id, campaignID, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = axiom.MessageNotFound(campaignID, id)
+	}
+	if err != nil {
+		return axiom.Message{}, s.errorf(err, "get message %q", id)
+	}
+	rows, err := s.read().QueryContext(ctx, "SELECT token, url FROM campaign_links WHERE message_id = $1 ORDER BY position", id)
+	if err != nil {
+		return axiom.Message{}, s.errorf(err, "links of message %q", id)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l axiom.Link
+		if err := rows.Scan(&l.Token, &l.URL); err != nil {
+			return axiom.Message{}, s.errorf(err, "links of message %q", id)
+		}
+		m.Links = append(m.Links, l)
+	}
+	return m, s.errorf(rows.Err(), "links of message %q", id)
+}
+
 // ClaimMessages claims for worker up to limit free queued messages of
-// sending campaigns, until now+ttl, oldest first, counting an attempt for
-// each.
+// sending campaigns, until now+ttl, counting an attempt for each. Accounts
+// take turns: each gets an equal share of limit (at least one), from a
+// random first account, and the messages come back interleaved, so that
+// one account's backlog delays another's next message by no more than a
+// claim.
 func (s *Store) ClaimMessages(ctx context.Context, worker string, now time.Time, ttl time.Duration, limit int) ([]axiom.Message, error) {
 	now = axiom.StoreTime(now)
 	var ms []axiom.Message
 	err := s.write(ctx, false, func(c Conn) error {
-		rows, err := c.QueryContext(ctx, s.sql.claimMessages, s.arg(now.Add(ttl)), s.arg(now), limit, worker)
-		ms, err = collect(rows, err, limit, scanMessage)
-		return err
+		ms = ms[:0]
+		type sending struct{ account, campaign string }
+		rows, err := c.QueryContext(ctx, "SELECT account_id, id FROM campaigns WHERE status = "+lit(axiom.CampaignSending)+
+			" AND enqueued ORDER BY account_id, id")
+		camps, err := collect(rows, err, 8, func(r Scanner) (sending, error) {
+			var v sending
+			return v, r.Scan(&v.account, &v.campaign)
+		})
+		if err != nil || len(camps) == 0 {
+			return err
+		}
+		var accounts [][]string // each account's sending campaigns
+		for i, sc := range camps {
+			if i == 0 || sc.account != camps[i-1].account {
+				accounts = append(accounts, nil)
+			}
+			accounts[len(accounts)-1] = append(accounts[len(accounts)-1], sc.campaign)
+		}
+		share := max(1, (limit+len(accounts)-1)/len(accounts))
+		first := rand.IntN(len(accounts))
+		byAccount := make([][]axiom.Message, len(accounts))
+		// The first round gives each account its share; the second, what an
+		// account short of messages left, to the others in turn.
+		for _, round := range []int{share, limit} {
+			for i := range accounts {
+				for _, id := range accounts[(first+i)%len(accounts)] {
+					want := min(round-len(byAccount[i]), limit-claimed(byAccount))
+					if want <= 0 {
+						break
+					}
+					rows, err := c.QueryContext(ctx, s.sql.claimMessages, s.arg(now.Add(ttl)), s.arg(now), want, worker, id)
+					part, err := collect(rows, err, want, scanMessage)
+					if err != nil {
+						return err
+					}
+					byAccount[i] = append(byAccount[i], part...)
+				}
+			}
+			if claimed(byAccount) >= limit {
+				break
+			}
+		}
+		// Interleaved: the first of each account, then the second…
+		for k := 0; len(ms) < claimed(byAccount); k++ {
+			for _, got := range byAccount {
+				if k < len(got) {
+					ms = append(ms, got[k])
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, s.errorf(err, "claim messages")
 	}
 	return ms, nil
+}
+
+func claimed(byAccount [][]axiom.Message) int {
+	n := 0
+	for _, got := range byAccount {
+		n += len(got)
+	}
+	return n
 }
 
 // RenewClaims extends until until the claims worker holds on the messages
@@ -171,12 +262,21 @@ func claimLost(id, worker string) *axiom.Error {
 	return axiom.Errorf(axiom.CodeNotFound, "Message '%s' is not queued and claimed by worker '%s'", id, worker)
 }
 
-// RecordOpen counts an open of the message whose open token is token.
+// RecordOpen counts an open of the message whose open token is token, up
+// to axiom.MaxLinkHits; past them it only checks the token.
 func (s *Store) RecordOpen(ctx context.Context, token string, at time.Time) error {
 	err := s.write(ctx, false, func(c Conn) error {
 		n, err := affected(c.ExecContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, at)
-			SELECT campaign_id, id, 'open', $1 FROM campaign_messages WHERE open_token = $2`, s.arg(at), token))
-		if err == nil && n == 0 {
+			SELECT m.campaign_id, m.id, 'open', $1 FROM campaign_messages m WHERE m.open_token = $2
+			AND (SELECT count(*) FROM campaign_events e
+				WHERE e.campaign_id = m.campaign_id AND e.kind = 'open' AND e.message_id = m.id) < $3`,
+			s.arg(at), token, axiom.MaxLinkHits))
+		if err != nil || n > 0 {
+			return err
+		}
+		var one int
+		err = c.QueryRowContext(ctx, "SELECT 1 FROM campaign_messages WHERE open_token = $1", token).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
 			err = invalidLink()
 		}
 		return err
@@ -184,15 +284,21 @@ func (s *Store) RecordOpen(ctx context.Context, token string, at time.Time) erro
 	return s.errorf(err, "record open")
 }
 
-// RecordClick counts a click on the link whose token is token and returns
-// the link's URL, in one statement.
+// RecordClick counts a click on the link whose token is token, up to
+// axiom.MaxLinkHits, and returns the link's URL.
 func (s *Store) RecordClick(ctx context.Context, token string, at time.Time) (string, error) {
 	var url string
 	err := s.write(ctx, false, func(c Conn) error {
 		err := c.QueryRowContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, link_token, at)
 			SELECT m.campaign_id, l.message_id, 'click', l.token, $2
 			FROM campaign_links l JOIN campaign_messages m ON m.id = l.message_id WHERE l.token = $1
-			RETURNING (SELECT url FROM campaign_links WHERE token = campaign_events.link_token)`, token, s.arg(at)).Scan(&url)
+			AND (SELECT count(*) FROM campaign_events e WHERE e.campaign_id = m.campaign_id AND e.kind = 'click'
+				AND e.message_id = l.message_id AND e.link_token = l.token) < $3
+			RETURNING (SELECT url FROM campaign_links WHERE token = campaign_events.link_token)`,
+			token, s.arg(at), axiom.MaxLinkHits).Scan(&url)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = c.QueryRowContext(ctx, "SELECT url FROM campaign_links WHERE token = $1", token).Scan(&url)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			err = invalidLink()
 		}

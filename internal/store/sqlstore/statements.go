@@ -35,10 +35,13 @@ func buildStatements(d Dialect) statements {
 		// new not_before, and left alone. Whether a claim is free is read
 		// from the row alone (its holder renews not_before), so that this
 		// recheck is exact.
+		// One campaign's at a time (ClaimMessages takes turns between
+		// accounts), in queue order along the campaign's index.
 		claimMessages: `UPDATE campaign_messages SET not_before = $1, attempts = attempts + 1, claimed_by = $4
 			WHERE seq IN (SELECT q.seq FROM campaign_messages q JOIN campaigns c ON c.id = q.campaign_id
-				WHERE q.status = ` + lit(axiom.MessageQueued) + ` AND q.not_before <= $2 AND c.status = ` + lit(axiom.CampaignSending) + ` AND c.enqueued
-				ORDER BY q.not_before, q.seq LIMIT $3` + d.lock("q", true) + `)
+				WHERE q.campaign_id = $5 AND q.status = ` + lit(axiom.MessageQueued) + ` AND q.not_before <= $2
+				AND c.status = ` + lit(axiom.CampaignSending) + ` AND c.enqueued
+				ORDER BY q.seq LIMIT $3` + d.lock("q", true) + `)
 			RETURNING ` + messageColumns,
 		claimEnqueue: `UPDATE campaigns SET enqueue_until = $2
 			WHERE id = (SELECT id FROM campaigns WHERE ` + enqueueFree + ` ORDER BY id LIMIT 1` + d.lock("", true) + `)

@@ -27,6 +27,9 @@ var campaignTests = []struct {
 	{"CampaignIsolation", testCampaignIsolation},
 	{"OutboxClaimsAndRetries", testOutboxClaimsAndRetries},
 	{"OutboxCancelAndFinish", testOutboxCancelAndFinish},
+	{"OutboxTakesAccountsInTurn", testOutboxTakesAccountsInTurn},
+	{"SendUsage", testSendUsage},
+	{"CompactMessages", testCompactMessages},
 	{"DueCampaigns", testDueCampaigns},
 	{"CampaignTracking", testCampaignTracking},
 }
@@ -467,6 +470,7 @@ func testCampaignConcurrentSends(t *testing.T, ss []Store) {
 }
 
 func testCampaignStartAudience(t *testing.T, s Store) {
+	ctx := t.Context()
 	a, tmpl := campaignSetup(t, s)
 	type L struct {
 		name, typ, status string
@@ -509,8 +513,16 @@ func testCampaignStartAudience(t *testing.T, s Store) {
 				t.Errorf("message %+v", m)
 			}
 			checkStoreTime(t, "message CreatedAt", m.CreatedAt)
-			if m.Subject != tmpl.Subject+" "+m.ToName || m.HTML != "<p>"+tmpl.Content+" "+m.ToName+"</p>" {
-				t.Errorf("message not as rendered: %+v", m)
+			if m.HTML != "" || m.Text != "" {
+				t.Errorf("the listing carries a body: %+v", m)
+			}
+			full, err := s.GetMessage(ctx, a.ID, c.ID, m.ID)
+			if err != nil || m.Subject != tmpl.Subject+" "+m.ToName || full.HTML != "<p>"+tmpl.Content+" "+m.ToName+"</p>" ||
+				full.OpenToken != m.OpenToken || len(full.Links) != 2 || full.Links[1].URL != "https://example.com/b" {
+				t.Errorf("message not as rendered: %+v, %v", full, err)
+			}
+			if _, err := s.GetMessage(ctx, other.ID, c.ID, m.ID); !errors.Is(err, axiom.ErrNotFound) {
+				t.Errorf("another account's GetMessage: %v, want not found", err)
 			}
 		}
 		if !slices.Equal(got, tc.want) {
@@ -558,6 +570,88 @@ func sendingCampaign(t *testing.T, s Store, n int) axiom.Campaign {
 		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: fmt.Sprint(i), Email: fmt.Sprintf("l%d@example.com", i)})
 	}
 	return start(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug}))
+}
+
+// Accounts take turns in the outbox: a large account's backlog does not
+// keep a small account's message waiting behind it.
+func testOutboxTakesAccountsInTurn(t *testing.T, s Store) {
+	ctx := t.Context()
+	big := sendingCampaign(t, s, 40)
+	small := sendingCampaign(t, s, 1)
+	at := time.Now()
+	ms, err := s.ClaimMessages(ctx, "wrk_fair", at, time.Minute, 4)
+	if err != nil || len(ms) != 4 {
+		t.Fatalf("ClaimMessages = %d, %v; want 4", len(ms), err)
+	}
+	counts := map[string]int{}
+	for _, m := range ms {
+		counts[m.CampaignID]++
+	}
+	if counts[small.ID] != 1 || counts[big.ID] != 3 {
+		t.Fatalf("a claim of 4 took %v; want the small account's one message beside 3 of the large one's %d", counts, 40)
+	}
+	// Alone, an account has the whole claim.
+	if ms, err := s.ClaimMessages(ctx, "wrk_fair", at, time.Minute, 10); err != nil || len(ms) != 10 {
+		t.Fatalf("ClaimMessages of the large account alone = %d, %v; want 10", len(ms), err)
+	}
+}
+
+// A finished campaign's message bodies are dropped after the retention
+// period, once; metadata, tokens, links and statistics stay.
+func testCompactMessages(t *testing.T, s Store) {
+	ctx := t.Context()
+	old := sendingCampaign(t, s, 3)
+	recent := sendingCampaign(t, s, 2)
+	at := now()
+	for _, c := range []axiom.Campaign{old, recent} {
+		done := at
+		if c.ID == recent.ID {
+			done = at.Add(time.Hour)
+		}
+		if _, err := s.ChangeCampaign(ctx, c.AccountID, c.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: &done, UpdatedAt: done}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := allMessages(t, s, old)
+	stats, _ := s.CampaignStats(ctx, old.AccountID, old.ID)
+	if n, err := s.CompactMessages(ctx, at.Add(time.Minute), 2); err != nil || n != 3 {
+		t.Fatalf("CompactMessages = %d, %v; want the 3 bodies of the campaign finished before", n, err)
+	}
+	for _, m := range before {
+		got, err := s.GetMessage(ctx, old.AccountID, old.ID, m.ID)
+		if err != nil || got.HTML != "" || got.Text != "" || got.OpenToken != m.OpenToken || len(got.Links) != 2 || got.To != m.To {
+			t.Errorf("compacted message = %+v, %v; want its metadata, tokens and links without a body", got, err)
+		}
+	}
+	if st, err := s.CampaignStats(ctx, old.AccountID, old.ID); err != nil || st != stats {
+		t.Errorf("stats after compaction = %+v, %v; want %+v", st, err, stats)
+	}
+	if n, err := s.CompactMessages(ctx, at.Add(time.Minute), 2); err != nil || n != 0 {
+		t.Fatalf("CompactMessages again = %d, %v; want 0: the campaign is compacted", n, err)
+	}
+	for _, m := range allMessages(t, s, recent) {
+		if got, err := s.GetMessage(ctx, recent.AccountID, recent.ID, m.ID); err != nil || got.HTML == "" {
+			t.Errorf("a campaign finished after the cut lost its body: %+v, %v", got, err)
+		}
+	}
+}
+
+// SendUsage counts the messages of campaigns started in the window,
+// suppressed records aside, and the account's leads.
+func testSendUsage(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sendingCampaign(t, s, 3)
+	other := sendingCampaign(t, s, 5) // another account's
+	used, oldest, leads, err := s.SendUsage(ctx, c.AccountID, time.Now().Add(-time.Hour))
+	if err != nil || used != 3 || leads != 3 || c.StartedAt == nil || !oldest.Equal(*c.StartedAt) {
+		t.Fatalf("SendUsage = %d, %v, %d, %v; want 3 messages, started %v, 3 leads", used, oldest, leads, err, c.StartedAt)
+	}
+	if used, _, _, err := s.SendUsage(ctx, c.AccountID, time.Now().Add(time.Hour)); err != nil || used != 0 {
+		t.Fatalf("SendUsage after the campaign's start = %d, %v; want 0", used, err)
+	}
+	if used, _, leads, err := s.SendUsage(ctx, other.AccountID, time.Now().Add(-time.Hour)); err != nil || used != 5 || leads != 5 {
+		t.Fatalf("SendUsage of the other account = %d, %d, %v; want 5, 5", used, leads, err)
+	}
 }
 
 func testOutboxClaimsAreExclusive(t *testing.T, ss []Store) {
@@ -902,6 +996,19 @@ func testCampaignTracking(t *testing.T, s Store) {
 	wantStats := axiom.CampaignStats{Recipients: 3, Pending: 3, Opens: 3, UniqueOpens: 2, Clicks: 4, UniqueClicks: 2, Unsubscribes: 2}
 	if err != nil || st != wantStats {
 		t.Fatalf("CampaignStats = %+v, %v; want %+v", st, err, wantStats)
+	}
+	// Hits past axiom.MaxLinkHits are answered and not stored.
+	for range axiom.MaxLinkHits + 5 {
+		if err := s.RecordOpen(ctx, ms[2].OpenToken, at); err != nil {
+			t.Fatalf("RecordOpen past the cap: %v", err)
+		}
+		if url, err := s.RecordClick(ctx, links[ms[2].LeadID][0].Token, at); err != nil || url != links[ms[2].LeadID][0].URL {
+			t.Fatalf("RecordClick past the cap = %q, %v", url, err)
+		}
+	}
+	if st, err = s.CampaignStats(ctx, a.ID, c.ID); err != nil ||
+		st.Opens != 3+axiom.MaxLinkHits || st.UniqueOpens != 3 || st.Clicks != 4+axiom.MaxLinkHits || st.UniqueClicks != 3 {
+		t.Fatalf("CampaignStats = %+v, %v; want %d opens of 3 messages, %d clicks of 3", st, err, 3+axiom.MaxLinkHits, 4+axiom.MaxLinkHits)
 	}
 	_, err = s.CampaignStats(ctx, a.ID, "cmp_nope")
 	wantError(t, "CampaignStats(unknown)", err, axiom.CampaignNotFound("cmp_nope"))

@@ -143,6 +143,16 @@ type Store interface {
 	// ListMessages returns one page of a campaign's messages in the order
 	// they were queued.
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
+	// CompactMessages drops the bodies of the messages of one campaign
+	// finished before before, limit at a time, and returns how many.
+	CompactMessages(ctx context.Context, before time.Time, limit int) (int, error)
+	// SendUsage counts the messages (suppressed records aside) of the
+	// account's campaigns started since since, when the oldest of those
+	// started, and the account's leads.
+	SendUsage(ctx context.Context, accountID string, since time.Time) (used int, oldest time.Time, leads int, err error)
+	// GetMessage returns one message of the account's campaign with its
+	// body and links; ListMessages leaves the body out.
+	GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error)
 	// ClaimMessages claims for worker up to limit queued messages of
 	// sending campaigns that are free (never claimed, claim run out, retry
 	// time passed), until now+ttl, counting an attempt for each and
