@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,9 +63,9 @@ func TestMain(m *testing.M) {
 // Its bucket of requests without a valid key is unlimited in practice: the
 // suite would wait on the default for some 16 s, which
 // TestReferenceServerConformsDefaultBucket covers.
-func serveBinary(t *testing.T, bin, db string) (baseURL, key string) {
+func serveBinary(t *testing.T, bin, db string, extra ...string) (baseURL, key string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--unauthenticated-limit", "100000/100000")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--unauthenticated-limit", "100000/100000"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -160,14 +161,16 @@ func TestServeBinary(t *testing.T) {
 	// The first account's key (Starter) is the second key; the suite runs on
 	// an Enterprise one, as Starter's pacing would take minutes (TestPacesItself
 	// paces on a faster small bucket).
-	base, second := serveBinary(t, bin, db)
+	// The server's mail goes to the suite's sink, whose links it follows.
+	sink := freeAddr(t)
+	base, second := serveBinary(t, bin, db, "--smtp-url", "smtp://"+sink+"?starttls=none")
 	out, err := exec.CommandContext(t.Context(), bin, "keys", "create", "--db", db, "--plan", "enterprise").Output()
 	if err != nil {
 		t.Fatalf("axiom keys create: %v", err)
 	}
 	key := strings.TrimSpace(string(out))
 
-	args := []string{"--base-url", base, "--api-key", key, "--second-key", second, "--spend-quota"}
+	args := []string{"--base-url", base, "--api-key", key, "--second-key", second, "--spend-quota", "--mail-sink", sink}
 	report, progress, code := runContractOutput(t, bin, args...)
 	if code != 0 {
 		t.Fatalf("axiom contract exited %d against axiom serve:\n%s", code, report)
@@ -183,7 +186,8 @@ func TestServeBinary(t *testing.T) {
 	}
 	t.Logf("progress:\n%s", progress)
 	// Spending the quota, the suite meets only the 429s it asked for.
-	for _, want := range []string{"PASS: the server conforms", "PASS    " + contract.RateLimitEnforced, "seed ", "throttled 0 times"} {
+	for _, want := range []string{"PASS: the server conforms", "PASS    " + contract.RateLimitEnforced, "PASS    " + contract.TrackingLinks,
+		"seed ", "throttled 0 times"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)
 		}
@@ -244,4 +248,16 @@ func TestServeBinary(t *testing.T) {
 			})
 		}
 	})
+}
+
+// freeAddr is a loopback address no one listens on, for a server started
+// later by another process.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

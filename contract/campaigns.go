@@ -670,14 +670,15 @@ func (r *runner) trackingLinks(ctx context.Context, f *campaignFixture, id strin
 		return
 	}
 	if r.cfg.LiveLinks == nil {
-		r.skip(TrackingLinks, "", "no Config.LiveLinks: the API shows the messages' tokens only as REDACTED")
+		r.skip(TrackingLinks, "", "no Config.LiveLinks (axiom contract --mail-sink): the API shows the messages' tokens only as REDACTED")
 		return
 	}
 	first, last := msgs[0], msgs[len(msgs)-1]
 	live := map[string]LiveLinks{}
 	for _, m := range []map[string]any{first, last} {
 		mid, _ := m["id"].(string)
-		l, err := r.cfg.LiveLinks(ctx, id, mid)
+		to, _ := m["to"].(string)
+		l, err := r.cfg.LiveLinks(ctx, SentMessage{CampaignID: id, ID: mid, To: to})
 		if err != nil || l.Open == "" || l.Click == "" || l.Unsubscribe == "" {
 			r.skip(TrackingLinks, "", fmt.Sprintf("Config.LiveLinks of message %s: %+v, %v", mid, l, err))
 			return

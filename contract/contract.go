@@ -162,9 +162,17 @@ type Config struct {
 	Progress io.Writer
 	// LiveLinks, when set, gives the live tokens of a campaign message's
 	// links, which the API shows only as REDACTED: read where the
-	// recipients' copies are (the server's database, a mail sink). Without
-	// it the TrackingLinks checks that follow the links are skipped.
-	LiveLinks func(ctx context.Context, campaignID, messageID string) (LiveLinks, error)
+	// recipients' copies are (a MailSink's LiveLinks, or the server's
+	// database). Without it the TrackingLinks checks that follow the links
+	// are skipped.
+	LiveLinks func(ctx context.Context, m SentMessage) (LiveLinks, error)
+}
+
+// SentMessage names a message of a campaign the suite sent, as the API
+// lists it.
+type SentMessage struct {
+	CampaignID, ID string
+	To             string // the recipient's address
 }
 
 // LiveLinks are the tokens of one message's open pixel, first tracked link

@@ -93,8 +93,8 @@ func (ref reference) config() contract.Config {
 
 // liveLinks reads a message's live tokens behind the API, where the
 // recipient's copy is.
-func (ref reference) liveLinks(ctx context.Context, campaignID, messageID string) (contract.LiveLinks, error) {
-	m, err := ref.srv.Store.GetMessage(ctx, ref.srv.AccountID, campaignID, messageID)
+func (ref reference) liveLinks(ctx context.Context, sent contract.SentMessage) (contract.LiveLinks, error) {
+	m, err := ref.srv.Store.GetMessage(ctx, ref.srv.AccountID, sent.CampaignID, sent.ID)
 	if err != nil {
 		return contract.LiveLinks{}, err
 	}

@@ -27,6 +27,8 @@ func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	excludeTags := fs.String("exclude-tag", "", "comma-separated tags whose operations to leave out, as Campaigns")
 	verbose := fs.Bool("v", false, "log every request to stderr (--log-level debug)")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	mailSink := fs.String("mail-sink", env("mail-sink", ""), "listen for SMTP on this host:port and follow the links of the mail received there;"+
+		" run the server under test with its relay there (axiom serve --smtp-url smtp://HOST:PORT?starttls=none) (AXIOM_MAIL_SINK)")
 	logOpts := logFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -51,6 +53,14 @@ func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		BaseURL: *baseURL, APIKey: *apiKey, SecondAccountKey: *secondKey,
 		DocumentedOnly: *documentedOnly, SpendQuota: *spendQuota, Seed: *seed, Examples: *examples,
 		Logger: log,
+	}
+	if *mailSink != "" {
+		sink, err := contract.ListenMailSink(*mailSink)
+		if err != nil {
+			return fmt.Errorf("%w: --mail-sink: %w", errUsage, err)
+		}
+		defer sink.Close()
+		cfg.LiveLinks = sink.LiveLinks
 	}
 	if !*quiet {
 		// The report is stdout's (JSON and JUnit are parsed); progress is for the person watching.
