@@ -16,9 +16,9 @@ import (
 // refused or read-only).
 func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("axiom contract", stderr)
-	baseURL := fs.String("base-url", env("base-url", "http://localhost:8080/v1"), "the API's base URL, ending in /v1 (AXIOM_BASE_URL)")
-	apiKey := fs.String("api-key", env("api-key", ""), "a read-write key of the account to work in (AXIOM_API_KEY)")
-	secondKey := fs.String("second-key", env("second-key", ""), "a key of another account, for the isolation checks (AXIOM_SECOND_KEY)")
+	baseURL := fs.String("base-url", "http://localhost:8080/v1", "the API's base URL, ending in /v1 (AXIOM_BASE_URL)")
+	apiKey := fs.String("api-key", "", "a read-write key of the account to work in (AXIOM_API_KEY)")
+	secondKey := fs.String("second-key", "", "a key of another account, for the isolation checks (AXIOM_SECOND_KEY)")
 	documentedOnly := fs.Bool("documented-only", false, "only the operations marked x-axiom-documented: true")
 	spendQuota := fs.Bool("spend-quota", false, "exhaust the account's burst to check the 429 (the account is throttled for a while)")
 	seed := fs.Uint64("seed", 0, "seed of the generated inputs; 0 draws one (printed, to replay a run)")
@@ -27,7 +27,7 @@ func contractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	excludeTags := fs.String("exclude-tag", "", "comma-separated tags whose operations to leave out, as Campaigns")
 	verbose := fs.Bool("v", false, "log every request to stderr (--log-level debug)")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
-	mailSink := fs.String("mail-sink", env("mail-sink", ""), "listen for SMTP on this host:port and follow the links of the mail received there;"+
+	mailSink := fs.String("mail-sink", "", "listen for SMTP on this host:port and follow the links of the mail received there;"+
 		" run the server under test with its relay there (axiom serve --smtp-url smtp://HOST:PORT?starttls=none) (AXIOM_MAIL_SINK)")
 	logOpts := logFlags(fs)
 	if err := parse(fs, args); err != nil {

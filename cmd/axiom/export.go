@@ -12,7 +12,7 @@ import (
 // export writes the database as a fixture, the format --seed loads.
 func export(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("axiom export", stderr)
-	db := fs.String("db", env("db", "axiom.db"), "database: a SQLite file path or a postgres:// URL (AXIOM_DB)")
+	db := fs.String("db", "axiom.db", "database: a SQLite file path or a postgres:// URL (AXIOM_DB)")
 	format := fs.String("format", "yaml", "yaml or json")
 	out := fs.String("out", "", "write to this file instead of standard output")
 	if err := parse(fs, args); err != nil {

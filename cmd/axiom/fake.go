@@ -38,11 +38,11 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func fakeFlags(fs *flag.FlagSet) *fakeOptions {
 	o := &fakeOptions{faultFlags: &listFlag{}}
-	o.seedFile = fs.String("seed", env("seed", ""), "load this fixture (YAML or JSON, see docs/fake.md) at start, all or nothing; loading it again changes nothing (AXIOM_SEED)")
-	o.faultsFile = fs.String("faults", env("faults", ""), "put in force the fault rules of this file (YAML or JSON, see docs/fake.md) (AXIOM_FAULTS)")
+	o.seedFile = fs.String("seed", "", "load this fixture (YAML or JSON, see docs/fake.md) at start, all or nothing; loading it again changes nothing (AXIOM_SEED)")
+	o.faultsFile = fs.String("faults", "", "put in force the fault rules of this file (YAML or JSON, see docs/fake.md) (AXIOM_FAULTS)")
 	fs.Var(o.faultFlags, "fault", "put in force a fault rule, as field=value pairs: operation=listLeads,status=503,retry_after=2,times=3 (repeatable)")
-	o.adminAddr = fs.String("admin-addr", env("admin-addr", ""), "serve the admin endpoint (admin.openapi.yaml: reset, fault rules) on this address; a bare :PORT is loopback's; empty: off (AXIOM_ADMIN_ADDR)")
-	o.adminToken = fs.String("admin-token", env("admin-token", ""), "the admin endpoint's bearer token; empty: a new one, printed at start (AXIOM_ADMIN_TOKEN)")
+	o.adminAddr = fs.String("admin-addr", "", "serve the admin endpoint (admin.openapi.yaml: reset, fault rules) on this address; a bare :PORT is loopback's; empty: off (AXIOM_ADMIN_ADDR)")
+	o.adminToken = fs.String("admin-token", "", "the admin endpoint's bearer token; empty: a new one, printed at start (AXIOM_ADMIN_TOKEN)")
 	return o
 }
 

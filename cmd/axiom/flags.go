@@ -15,16 +15,35 @@ import (
 	"github.com/axiomkit/axiom/internal/ratelimit"
 )
 
-// newFlagSet is a flag set whose defaults can come from AXIOM_* variables.
+// newFlagSet is a flag set whose values can come from AXIOM_* variables
+// (parse sets them).
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
 }
 
-// parse parses args into fs: -h is flag.ErrHelp (the usage was printed,
-// which is a success), any other mistake errUsage.
+// parse sets each flag of fs from its AXIOM_ variable, then from args: -h
+// is flag.ErrHelp (the usage was printed, which is a success), any other
+// mistake errUsage. The usage says which flags the environment set, never
+// their values (they hold passwords), and shows only built-in defaults.
 func parse(fs *flag.FlagSet, args []string) error {
+	var bad []string
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return
+		}
+		f.Usage += " [set by " + name + "]"
+		if err := f.Value.Set(v); err != nil {
+			bad = append(bad, name)
+		}
+	})
+	if len(bad) > 0 {
+		fmt.Fprintf(fs.Output(), "%s: not a valid value for its flag\n", strings.Join(bad, ", "))
+		return errUsage
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -34,12 +53,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// env is the AXIOM_ variable for a flag, or def when it is unset.
-func env(flagName, def string) string {
-	if v, ok := os.LookupEnv("AXIOM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))); ok {
-		return v
-	}
-	return def
+// envName is the variable of flag name: AXIOM_ and its name in capitals.
+func envName(flag string) string {
+	return "AXIOM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // oneOf checks a flag's value against the values it may take.
@@ -108,8 +124,8 @@ type logOptions struct{ level, format *string }
 
 func logFlags(fs *flag.FlagSet) *logOptions {
 	return &logOptions{
-		level:  fs.String("log-level", env("log-level", "info"), "debug, info, warn or error (AXIOM_LOG_LEVEL)"),
-		format: fs.String("log-format", env("log-format", "json"), "json (one object a line) or text (key=value) (AXIOM_LOG_FORMAT)"),
+		level:  fs.String("log-level", "info", "debug, info, warn or error (AXIOM_LOG_LEVEL)"),
+		format: fs.String("log-format", "json", "json (one object a line) or text (key=value) (AXIOM_LOG_FORMAT)"),
 	}
 }
 

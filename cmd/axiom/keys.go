@@ -32,7 +32,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fs := newFlagSet("axiom keys "+args[0], stderr)
-	db := fs.String("db", env("db", "axiom.db"), "the server's database (AXIOM_DB)")
+	db := fs.String("db", "axiom.db", "the server's database (AXIOM_DB)")
 	switch args[0] {
 	case "create":
 		plan := fs.String("plan", "starter", "the new account's plan: starter, professional or enterprise")

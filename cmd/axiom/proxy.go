@@ -19,8 +19,8 @@ var errFindings = errors.New("findings")
 // proxyCmd forwards to --upstream and checks the traffic against the spec.
 func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("axiom proxy", stderr)
-	upstream := fs.String("upstream", env("upstream", ""), "the API to forward to: its base URL, ending in /v1 (AXIOM_UPSTREAM)")
-	addr := fs.String("addr", env("proxy-addr", "127.0.0.1:8090"), "address to listen on; clients use http://ADDR/v1 (AXIOM_PROXY_ADDR)")
+	upstream := fs.String("upstream", "", "the API to forward to: its base URL, ending in /v1 (AXIOM_UPSTREAM)")
+	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on; clients use http://ADDR/v1 (AXIOM_PROXY_ADDR)")
 	failOn := fs.Bool("fail-on-violation", false, "exit with status 1 if any request or response broke the contract")
 	logOpts := logFlags(fs) // violations are logged at warn
 	if err := parse(fs, args); err != nil {

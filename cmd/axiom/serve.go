@@ -25,31 +25,31 @@ const shutdownGrace = 15 * time.Second
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("axiom serve", stderr)
-	addr := fs.String("addr", env("addr", ":8080"), "address to listen on (AXIOM_ADDR)")
-	db := fs.String("db", env("db", "axiom.db"), "database: a SQLite file path, :memory:, or a postgres:// URL (AXIOM_DB)")
-	responses := fs.String("response-validation", env("response-validation", "enforce"), "what to do with a response that breaks the spec: enforce, log or off (AXIOM_RESPONSE_VALIDATION)")
-	rateLimit := fs.String("rate-limit", env("rate-limit", "on"), "enforce the plans' rate limits: on or off (AXIOM_RATE_LIMIT)")
-	redisURL := fs.String("redis", env("redis", ""), "share rate limits between servers through Redis, redis://[:password@]host:port[/db]; empty keeps them in this process (AXIOM_REDIS)")
-	redisFailure := fs.String("redis-failure", env("redis-failure", "fail-open"), "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
-	requests := fs.String("request-validation", env("request-validation", "on"), "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
-	unauthenticated := fs.String("unauthenticated-limit", env("unauthenticated-limit", "60/60"), "the bucket of each client address's requests without a valid key, RATE/BURST in requests per minute and at once (AXIOM_UNAUTHENTICATED_LIMIT)")
-	linkToken := fs.String("link-token-limit", env("link-token-limit", "30/10"), "the bucket of each token of a message's public links (pixel, tracked link, unsubscribe), RATE/BURST per minute and at once (AXIOM_LINK_TOKEN_LIMIT)")
-	linkAddr := fs.String("link-address-limit", env("link-address-limit", "600/120"), "the bucket of each client address on the public links of messages, RATE/BURST per minute and at once (AXIOM_LINK_ADDRESS_LIMIT)")
-	trustedProxies := fs.String("trusted-proxy", env("trusted-proxy", ""), "comma-separated addresses or CIDR ranges of the proxies whose X-Forwarded-For names the client address; empty trusts none (AXIOM_TRUSTED_PROXY)")
-	keyCache := fs.String("key-cache", env("key-cache", "1s"), "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long;"+
+	addr := fs.String("addr", ":8080", "address to listen on (AXIOM_ADDR)")
+	db := fs.String("db", "axiom.db", "database: a SQLite file path, :memory:, or a postgres:// URL (AXIOM_DB)")
+	responses := fs.String("response-validation", "enforce", "what to do with a response that breaks the spec: enforce, log or off (AXIOM_RESPONSE_VALIDATION)")
+	rateLimit := fs.String("rate-limit", "on", "enforce the plans' rate limits: on or off (AXIOM_RATE_LIMIT)")
+	redisURL := fs.String("redis", "", "share rate limits between servers through Redis, redis://[:password@]host:port[/db]; empty keeps them in this process (AXIOM_REDIS)")
+	redisFailure := fs.String("redis-failure", "fail-open", "when Redis cannot be reached: fail-open admits requests uncounted, fail-closed answers them 500 internal_error (AXIOM_REDIS_FAILURE)")
+	requests := fs.String("request-validation", "on", "validate requests against the spec: on, or off for load runs only (AXIOM_REQUEST_VALIDATION)")
+	unauthenticated := fs.String("unauthenticated-limit", "60/60", "the bucket of each client address's requests without a valid key, RATE/BURST in requests per minute and at once (AXIOM_UNAUTHENTICATED_LIMIT)")
+	linkToken := fs.String("link-token-limit", "30/10", "the bucket of each token of a message's public links (pixel, tracked link, unsubscribe), RATE/BURST per minute and at once (AXIOM_LINK_TOKEN_LIMIT)")
+	linkAddr := fs.String("link-address-limit", "600/120", "the bucket of each client address on the public links of messages, RATE/BURST per minute and at once (AXIOM_LINK_ADDRESS_LIMIT)")
+	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of the proxies whose X-Forwarded-For names the client address; empty trusts none (AXIOM_TRUSTED_PROXY)")
+	keyCache := fs.String("key-cache", "1s", "how long a verified API key is trusted before the database is read again: a key revoked meanwhile works for up to this long;"+
 		" at most 1m; 0 reads it on every request (AXIOM_KEY_CACHE)")
-	maxConns := fs.String("max-conns", env("max-conns", strconv.Itoa(server.DefaultMaxConns)), "the most client connections open at once; further ones wait until one closes (AXIOM_MAX_CONNS)")
-	idemWait := fs.String("idempotency-wait", env("idempotency-wait", "10s"), "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
+	maxConns := fs.String("max-conns", strconv.Itoa(server.DefaultMaxConns), "the most client connections open at once; further ones wait until one closes (AXIOM_MAX_CONNS)")
+	idemWait := fs.String("idempotency-wait", "10s", "how long a retry waits for the first request with its Idempotency-Key before it is answered 409 (AXIOM_IDEMPOTENCY_WAIT)")
 	logOpts := logFlags(fs)
-	smtpURL := fs.String("smtp-url", env("smtp-url", ""), "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
+	smtpURL := fs.String("smtp-url", "", "SMTP relay of campaign messages, smtp[s]://[user:password@]host[:port]"+
 		"[?starttls=required|opportunistic|none&from=ADDRESS&reply-to=ADDRESS&auth=MECHANISM&timeout=30s]; empty keeps messages in the outbox only (AXIOM_SMTP_URL)")
-	sendRate := fs.String("send-rate", env("send-rate", "10"), "campaign messages per second each account may send to the relay, counted across servers through --redis;"+
+	sendRate := fs.String("send-rate", "10", "campaign messages per second each account may send to the relay, counted across servers through --redis;"+
 		" 0 for no limit (AXIOM_SEND_RATE)")
-	sendQuota := fs.String("send-quota", env("send-quota", "starter=10000,professional=100000,enterprise=1000000"),
+	sendQuota := fs.String("send-quota", "starter=10000,professional=100000,enterprise=1000000",
 		"campaign messages each plan may queue in any 24 hours, PLAN=N,…; a plan left out has no quota (AXIOM_SEND_QUOTA)")
-	retention := fs.String("message-retention", env("message-retention", "720h"),
+	retention := fs.String("message-retention", "720h",
 		"how long a finished campaign keeps its messages' bodies before they are dropped (statistics, links and metadata stay); 0 keeps them (AXIOM_MESSAGE_RETENTION)")
-	publicURL := fs.String("public-url", env("public-url", ""), "the API's base URL as clients and email recipients reach it: where tracking and unsubscribe links lead,"+
+	publicURL := fs.String("public-url", "", "the API's base URL as clients and email recipients reach it: where tracking and unsubscribe links lead,"+
 		" and the first server of /docs; empty means http://localhost:PORT/v1 with the port of --addr for links, and each visitor's own origin for /docs (AXIOM_PUBLIC_URL)")
 	fake := fakeFlags(fs)
 	if err := parse(fs, args); err != nil {
