@@ -921,7 +921,12 @@ type CampaignMessage struct {
 	// CreatedAt Example: 2026-06-01T08:00:01Z
 	CreatedAt time.Time `json:"created_at"`
 
-	// Error Why delivery failed, or why a `suppressed` lead was left out; empty otherwise.
+	// Error Why delivery failed, or why a `suppressed` lead was left out;
+	// empty otherwise. A failure says what the account may know: the
+	// remote reply of a refusal (`recipient refused: 550 5.1.1 …`), or
+	// `relay unavailable`, `relay connection lost`; the relay's own
+	// address and errors are for the operator's log.
+	//
 	//
 	// Example:
 	Error string `json:"error"`

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/mail"
 	"regexp"
@@ -660,7 +662,9 @@ func TestCampaignRelayRefusals(t *testing.T) {
 	for _, m := range a.messages(c.ID) {
 		switch m.To {
 		case "bounce@example.com":
-			if m.Status != gen.CampaignMessageStatusFailed || !strings.Contains(m.Error, "550") || m.SentAt != nil {
+			// The remote reply, not the relay's address: that is the operator's.
+			if m.Status != gen.CampaignMessageStatusFailed || !strings.HasPrefix(m.Error, "recipient refused: 550 ") ||
+				!strings.Contains(m.Error, "No such user") || strings.Contains(m.Error, relay.Addr) || m.SentAt != nil {
 				t.Errorf("bounced message: %+v", m)
 			}
 		default:
@@ -671,5 +675,33 @@ func TestCampaignRelayRefusals(t *testing.T) {
 	}
 	if r := smtptest.Recipients(relay.Messages()); !equalCounts(r, map[string]int{"ok@example.com": 1, "later@example.com": 1}) {
 		t.Fatalf("relay received %v", r)
+	}
+}
+
+// While the relay is down, a message's error says so and no more: the
+// relay's address and the dial error are the operator's, in the log.
+func TestRelayDownIsToldWithoutTheOperatorsAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	var logs bytes.Buffer
+	srv := newServer(t, servertest.WithSMTP("smtp://"+down+"?starttls=none"), servertest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		servertest.WithCampaignWorker(func(c *campaign.WorkerConfig) {
+			c.RetryDelay, c.RelayBackoff, c.MaxAttempts = time.Millisecond, time.Millisecond, 1
+		}))
+	a := api{t, srv, srv.Key}
+	a.lead("Jane Doe", "jane@example.com", nil, "", nil)
+	c := a.campaign(map[string]any{"name": "Down", "template": a.template("Hi", "<p>Hi</p>")})
+	a.send(c.ID)
+	a.waitStatus(c.ID, gen.CampaignStatusSent)
+	ms := a.messages(c.ID)
+	if len(ms) != 1 || ms[0].Status != gen.CampaignMessageStatusFailed || ms[0].Error != "relay unavailable" {
+		t.Fatalf("messages %+v; want one failed with the error \"relay unavailable\"", ms)
+	}
+	if !strings.Contains(logs.String(), down) {
+		t.Errorf("the log does not name the relay's address %s for the operator:\n%s", down, logs.String())
 	}
 }

@@ -191,10 +191,31 @@ type DeliveryError struct {
 	Permanent bool
 	Bounce    bool
 	Err       error
+	// Public is what the account may read of it: the remote reply of a
+	// refusal, never the operator's relay address, which Err holds for
+	// the log.
+	Public string
 }
 
 func (e *DeliveryError) Error() string { return e.Err.Error() }
 func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// PublicReason is what an account may read of a failed delivery.
+func PublicReason(err error) string {
+	if de, ok := errors.AsType[*DeliveryError](err); ok && de.Public != "" {
+		return de.Public
+	}
+	return "delivery failed"
+}
+
+// remoteReply is the SMTP reply of a send error without go-mail's framing
+// (its reason before, recipients and message id after).
+func remoteReply(se *gomail.SendError) string {
+	_, reply, _ := strings.Cut(se.Error(), ": ")
+	reply, _, _ = strings.Cut(reply, ", affected recipient(s): ")
+	reply, _, _ = strings.Cut(reply, ", affected message ID: ")
+	return reply
+}
 
 // SMTPSender sends through go-mail to the relay of an SMTPConfig.
 type SMTPSender struct {
@@ -236,7 +257,7 @@ func NewSMTPSender(c SMTPConfig) (*SMTPSender, error) {
 func (s *SMTPSender) Open(ctx context.Context) (Conn, error) {
 	sc, err := s.client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return nil, &DeliveryError{Err: fmt.Errorf("connect to the SMTP relay: %w", err)}
+		return nil, &DeliveryError{Err: fmt.Errorf("connect to the SMTP relay: %w", err), Public: "relay unavailable"}
 	}
 	return &smtpConn{s: s, c: sc}, nil
 }
@@ -254,7 +275,7 @@ func (c *smtpConn) Close() error { return c.s.client.CloseWithSMTPClient(c.c) }
 func (c *smtpConn) Send(m Outgoing) error {
 	msg, err := c.s.build(m)
 	if err != nil {
-		return &DeliveryError{Permanent: true, Err: err}
+		return &DeliveryError{Permanent: true, Err: err, Public: "the message cannot be sent: " + err.Error()}
 	}
 	err = c.s.client.SendWithSMTPClient(c.c, msg)
 	if msg.IsDelivered() {
@@ -272,12 +293,18 @@ func (c *smtpConn) Send(m Outgoing) error {
 		switch {
 		case se.ErrorCode() >= 500:
 			bounce := se.Reason == gomail.ErrSMTPRcptTo || se.Reason == gomail.ErrSMTPData || se.Reason == gomail.ErrSMTPDataClose
-			return &DeliveryError{Permanent: true, Bounce: bounce, Err: err}
+			public := "relay refused the message: " + remoteReply(se)
+			if bounce {
+				public = "recipient refused: " + remoteReply(se)
+			}
+			return &DeliveryError{Permanent: true, Bounce: bounce, Err: err, Public: public}
 		case se.Reason == gomail.ErrGetSender, se.Reason == gomail.ErrGetRcpts, se.Reason == gomail.ErrNoUnencoded:
-			return &DeliveryError{Permanent: true, Err: err}
+			return &DeliveryError{Permanent: true, Err: err, Public: "the message cannot be sent: " + se.Reason.String()}
+		case se.ErrorCode() >= 400:
+			return &DeliveryError{Err: err, Public: "relay deferred the message: " + remoteReply(se)}
 		}
 	}
-	return &DeliveryError{Err: err}
+	return &DeliveryError{Err: err, Public: "relay connection lost"}
 }
 
 // build is the MIME message of m: a plain-text and an HTML alternative,

@@ -408,7 +408,7 @@ func (w *Worker) deliverOne(ctx context.Context, conn Conn, m axiom.Message) Con
 	if err != nil {
 		de, _ := errors.AsType[*DeliveryError](err)
 		permanent := de != nil && de.Permanent
-		o = axiom.Outcome{Status: axiom.MessageFailed, Error: truncateError(err.Error()), At: now}
+		o = axiom.Outcome{Status: axiom.MessageFailed, Error: truncateError(PublicReason(err)), At: now}
 		if !permanent && m.Attempts < w.cfg.MaxAttempts {
 			o.Status, o.Retry = axiom.MessageQueued, now.Add(w.cfg.RetryDelay<<min(m.Attempts-1, 10))
 		}
