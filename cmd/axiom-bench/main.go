@@ -36,9 +36,10 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bare" {
-		if err := bareMain(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "axiom-bench bare:", err)
+	if len(os.Args) > 1 && (os.Args[1] == "bare" || os.Args[1] == "floor") {
+		sub := map[string]func([]string) error{"bare": bareMain, "floor": floorMain}[os.Args[1]]
+		if err := sub(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "axiom-bench %s: %v\n", os.Args[1], err)
 			os.Exit(1)
 		}
 		return
@@ -106,13 +107,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 type target struct {
 	name  string
 	slug  string
-	flags []string // of axiom serve; nil for the bare handler
+	flags []string // of axiom serve; nil for the bare handler and the floor
 	proc  *process
 }
 
 func targets() []*target {
 	return []*target{
 		{name: "bare Echo handler, same bytes", slug: "bare"},
+		{name: "same-work floor (prepared SQL, encoding/json)", slug: "floor"},
 		{name: "axiom serve, validation off", slug: "off", flags: []string{"--request-validation", "off", "--response-validation", "off"}},
 		{name: "axiom serve, request validation", slug: "request", flags: []string{"--request-validation", "on", "--response-validation", "off"}},
 		{name: "axiom serve, request + response validation", slug: "full", flags: []string{"--request-validation", "on", "--response-validation", "enforce"}},
@@ -221,12 +223,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := copyFile(seedPath, db); err != nil {
 			return err
 		}
+		if t.slug == "floor" {
+			if t.proc, err = start(ctx, t.name, filepath.Join(dir, "floor.log"), self, "floor", "--addr", "{addr}", "--db", db,
+				"--account", keys.ReadAccount, "--write-account", keys.WriteAccount); err != nil {
+				return err
+			}
+			continue
+		}
 		argv := append([]string{axiom, "serve", "--addr", "{addr}", "--db", db, "--rate-limit", "off", "--log-level", o.logLevel}, t.flags...)
 		if t.proc, err = start(ctx, t.name, filepath.Join(dir, t.slug+".log"), argv...); err != nil {
 			return err
 		}
 	}
-	reps, err := captureReplies(ts[1].proc.addr, keys)
+	reps, err := captureReplies(ts[2].proc.addr, keys)
 	if err != nil {
 		return err
 	}
