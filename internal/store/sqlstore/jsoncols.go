@@ -1,8 +1,8 @@
 package sqlstore
 
 import (
-	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -13,29 +13,32 @@ import (
 // escapes, directly, and hand anything else to encoding/json, so that they
 // accept and return exactly what json.Unmarshal does.
 
-// decodeStrings is json.Unmarshal(b, &out) for out a []string.
-func decodeStrings(b []byte) ([]string, error) {
+// decodeStrings is json.Unmarshal(b, &out) for out a []string. The strings
+// of the fast path share b's memory: the driver gives each column a string
+// of its own, so this saves an allocation per string.
+func decodeStrings(b string) ([]string, error) {
 	if out, ok := fastStrings(b); ok {
 		return out, nil
 	}
 	var out []string
-	err := json.Unmarshal(b, &out)
+	err := json.Unmarshal([]byte(b), &out)
 	return out, err
 }
 
-// decodeStringMap is json.Unmarshal(b, &out) for out a map[string]string.
-func decodeStringMap(b []byte) (map[string]string, error) {
+// decodeStringMap is json.Unmarshal(b, &out) for out a map[string]string,
+// its fast path's strings sharing b's memory.
+func decodeStringMap(b string) (map[string]string, error) {
 	if out, ok := fastStringMap(b); ok {
 		return out, nil
 	}
 	var out map[string]string
-	err := json.Unmarshal(b, &out)
+	err := json.Unmarshal([]byte(b), &out)
 	return out, err
 }
 
 // jsonReader reads the tokens of the fast path; any surprise sets bad.
 type jsonReader struct {
-	b   []byte
+	b   string
 	i   int
 	bad bool
 }
@@ -69,24 +72,24 @@ func (r *jsonReader) str() string {
 		return ""
 	}
 	rest := r.b[r.i:]
-	end := bytes.IndexByte(rest, '"')
+	end := strings.IndexByte(rest, '"')
 	if end < 0 {
 		r.bad = true
 		return ""
 	}
 	s := rest[:end]
-	for _, c := range s {
-		if c < 0x20 || c == '\\' {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c == '\\' {
 			r.bad = true
 			return ""
 		}
 	}
-	if !utf8.Valid(s) {
+	if !utf8.ValidString(s) {
 		r.bad = true
 		return ""
 	}
 	r.i += end + 1
-	return string(s)
+	return s
 }
 
 // end says whether only spaces are left.
@@ -95,12 +98,12 @@ func (r *jsonReader) end() bool {
 	return r.i == len(r.b)
 }
 
-func fastStrings(b []byte) ([]string, bool) {
+func fastStrings(b string) ([]string, bool) {
 	r := jsonReader{b: b}
 	if !r.byte('[') {
 		return nil, false
 	}
-	out := make([]string, 0, 1+bytes.Count(b, []byte{','}))
+	out := make([]string, 0, 1+strings.Count(b, ","))
 	if r.byte(']') {
 		return out, r.end()
 	}
@@ -118,12 +121,12 @@ func fastStrings(b []byte) ([]string, bool) {
 	}
 }
 
-func fastStringMap(b []byte) (map[string]string, bool) {
+func fastStringMap(b string) (map[string]string, bool) {
 	r := jsonReader{b: b}
 	if !r.byte('{') {
 		return nil, false
 	}
-	out := make(map[string]string, 1+bytes.Count(b, []byte{','}))
+	out := make(map[string]string, 1+strings.Count(b, ","))
 	if r.byte('}') {
 		return out, r.end()
 	}

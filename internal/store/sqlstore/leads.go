@@ -26,7 +26,7 @@ func scanLeadWith(row Scanner, extra ...any) (axiom.Lead, error) {
 	// One variable, so that the values scanned take one allocation.
 	var v struct {
 		l                   axiom.Lead
-		tags, notes, custom []byte
+		tags, notes, custom string
 		created, updated    Time
 	}
 	l := &v.l
