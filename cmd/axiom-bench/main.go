@@ -1,15 +1,16 @@
 // Command axiom-bench measures the reference server's throughput on
-// loopback, side by side with a bare Echo handler sending the same bytes.
+// loopback, side by side with a bare Echo handler sending the same bytes and
+// a same-work floor doing the same SQL with encoding/json.
 //
 //	go run ./cmd/axiom-bench [-duration 3s] [-rounds 3] [-concurrency 8] [-leads 10000]
 //
 // It builds `axiom`, seeds a database with an account of -leads leads, and
-// starts four servers, each a process of its own: the bare handler, and
-// `axiom serve --rate-limit off` with validation off, with request
+// starts five servers, each a process of its own: the bare handler, the
+// floor (`axiom-bench floor`, on a copy of the database), and `axiom serve --rate-limit off` with validation off, with request
 // validation only, and with request and response validation. It then drives
 // GET /v1/leads?limit=20, POST /v1/leads/add and GET /v1/leads?search=… on
 // each in turn, for -rounds rounds in rotating order, and prints a Markdown
-// table of the medians and of the ratios to the bare handler.
+// table of the medians and of the ratios to the bare handler and the floor.
 package main
 
 import (
