@@ -47,7 +47,8 @@ dist:
 
 ## bench: the Go benchmarks (-benchmem) of the server, its validation,
 ## limiter, test server and client, and the store's list, search and create;
-## then the load run against axiom serve, side by side with a bare handler.
+## then the load run against axiom serve, side by side with a bare handler
+## and a same-work floor (prepared SQL, encoding/json, same SQLite file).
 ## Both are bounded: about five minutes in all on two cores. bench-scale
 ## times GET /properties with filters and GET /analytics/leads for a year
 ## by day on one account of a million leads and 100,000 listings (p50 and

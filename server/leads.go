@@ -19,7 +19,7 @@ func (h *handlers) ListLeads(ctx context.Context, r genserver.ListLeadsRequestOb
 	for i, l := range page.Items {
 		data[i] = leadToAPI(l)
 	}
-	return genserver.ListLeads200JSONResponse{Body: gen.LeadList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
+	return leadListResponse{Body: gen.LeadList{Data: data, Length: len(data), HasMore: &page.HasMore}}, nil
 }
 
 func (h *handlers) CreateLead(ctx context.Context, r genserver.CreateLeadRequestObject) (genserver.CreateLeadResponseObject, error) {
@@ -27,7 +27,7 @@ func (h *handlers) CreateLead(ctx context.Context, r genserver.CreateLeadRequest
 	if err := h.leads.CreateLead(ctx, l); err != nil {
 		return nil, err
 	}
-	return genserver.CreateLead201JSONResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
+	return leadCreatedResponse{Body: gen.LeadEnvelope{Data: leadToAPI(l)}}, nil
 }
 
 func (h *handlers) GetLead(ctx context.Context, r genserver.GetLeadRequestObject) (genserver.GetLeadResponseObject, error) {

@@ -1,15 +1,16 @@
 // Command axiom-bench measures the reference server's throughput on
-// loopback, side by side with a bare Echo handler sending the same bytes.
+// loopback, side by side with a bare Echo handler sending the same bytes and
+// a same-work floor doing the same SQL with encoding/json.
 //
 //	go run ./cmd/axiom-bench [-duration 3s] [-rounds 3] [-concurrency 8] [-leads 10000]
 //
 // It builds `axiom`, seeds a database with an account of -leads leads, and
-// starts four servers, each a process of its own: the bare handler, and
-// `axiom serve --rate-limit off` with validation off, with request
+// starts five servers, each a process of its own: the bare handler, the
+// floor (`axiom-bench floor`, on a copy of the database), and `axiom serve --rate-limit off` with validation off, with request
 // validation only, and with request and response validation. It then drives
 // GET /v1/leads?limit=20, POST /v1/leads/add and GET /v1/leads?search=… on
 // each in turn, for -rounds rounds in rotating order, and prints a Markdown
-// table of the medians and of the ratios to the bare handler.
+// table of the medians and of the ratios to the bare handler and the floor.
 package main
 
 import (
@@ -36,9 +37,10 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bare" {
-		if err := bareMain(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "axiom-bench bare:", err)
+	if len(os.Args) > 1 && (os.Args[1] == "bare" || os.Args[1] == "floor") {
+		sub := map[string]func([]string) error{"bare": bareMain, "floor": floorMain}[os.Args[1]]
+		if err := sub(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "axiom-bench %s: %v\n", os.Args[1], err)
 			os.Exit(1)
 		}
 		return
@@ -106,13 +108,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 type target struct {
 	name  string
 	slug  string
-	flags []string // of axiom serve; nil for the bare handler
+	flags []string // of axiom serve; nil for the bare handler and the floor
 	proc  *process
 }
 
 func targets() []*target {
 	return []*target{
 		{name: "bare Echo handler, same bytes", slug: "bare"},
+		{name: "same-work floor (prepared SQL, encoding/json)", slug: "floor"},
 		{name: "axiom serve, validation off", slug: "off", flags: []string{"--request-validation", "off", "--response-validation", "off"}},
 		{name: "axiom serve, request validation", slug: "request", flags: []string{"--request-validation", "on", "--response-validation", "off"}},
 		{name: "axiom serve, request + response validation", slug: "full", flags: []string{"--request-validation", "on", "--response-validation", "enforce"}},
@@ -221,12 +224,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := copyFile(seedPath, db); err != nil {
 			return err
 		}
+		if t.slug == "floor" {
+			if t.proc, err = start(ctx, t.name, filepath.Join(dir, "floor.log"), self, "floor", "--addr", "{addr}", "--db", db,
+				"--account", keys.ReadAccount, "--write-account", keys.WriteAccount); err != nil {
+				return err
+			}
+			continue
+		}
 		argv := append([]string{axiom, "serve", "--addr", "{addr}", "--db", db, "--rate-limit", "off", "--log-level", o.logLevel}, t.flags...)
 		if t.proc, err = start(ctx, t.name, filepath.Join(dir, t.slug+".log"), argv...); err != nil {
 			return err
 		}
 	}
-	reps, err := captureReplies(ts[1].proc.addr, keys)
+	reps, err := captureReplies(ts[2].proc.addr, keys)
 	if err != nil {
 		return err
 	}

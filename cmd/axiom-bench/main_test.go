@@ -52,18 +52,23 @@ func TestReportRatios(t *testing.T) {
 	run := func(ok int64) measured {
 		return measured{Result: load.Result{OK: ok, Elapsed: time.Second, P50: time.Millisecond, P99: 2 * time.Millisecond}}
 	}
-	ts := targets()[:2]
+	ts := targets()[:3]
 	s := scenarios[0]
 	r := &report{targets: ts, results: map[string][]measured{}}
-	// Round by round the server does half of what the bare handler does,
-	// though the machine's speed changes between rounds.
+	// Round by round the server does half of what the bare handler does and
+	// 0.8 of what the floor does, though the machine's speed changes between
+	// rounds.
 	for _, round := range []int64{1000, 4000, 2000} {
 		r.add(s, ts[0], run(round))
-		r.add(s, ts[1], run(round/2))
+		r.add(s, ts[1], run(round*5/8))
+		r.add(s, ts[2], run(round/2))
 	}
-	x := r.row(s, ts[1])
-	if x.bare != 0.5 || x.off != 1 || x.rate != 1000 {
-		t.Errorf("× bare %v, × off %v, req/s %v; want 0.5, 1, 1000", x.bare, x.off, x.rate)
+	if ts[0].slug != "bare" || ts[1].slug != "floor" || ts[2].slug != "off" {
+		t.Fatalf("targets begin %s, %s, %s", ts[0].slug, ts[1].slug, ts[2].slug)
+	}
+	x := r.row(s, ts[2])
+	if x.bare != 0.5 || x.floor != 0.8 || x.off != 1 || x.rate != 1000 {
+		t.Errorf("× bare %v, × floor %v, × off %v, req/s %v; want 0.5, 0.8, 1, 1000", x.bare, x.floor, x.off, x.rate)
 	}
 }
 

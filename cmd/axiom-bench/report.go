@@ -21,7 +21,7 @@ type measured struct {
 type report struct {
 	opts       options
 	scenarios  []scenario
-	targets    []*target             // the bare handler first, validation off second
+	targets    []*target             // the bare handler, the floor, then axiom serve, validation off first
 	results    map[string][]measured // by scenario and target slug, one per round
 	loadBefore string
 	loadAfter  string
@@ -39,6 +39,7 @@ type row struct {
 	p50, p99   time.Duration
 	cpu        time.Duration
 	bare, off  float64 // medians of the rounds' ratios of req/s
+	floor      float64
 	failed     int64
 	firstError string
 }
@@ -72,8 +73,9 @@ func (r *report) row(s scenario, t *target) row {
 		}
 	}
 	out.rate, out.p50, out.p99, out.cpu = median(rates), median(p50s), median(p99s), median(cpus)
-	out.bare = ratio(runs, r.results[key(s, r.targets[0])])
-	out.off = ratio(runs, r.results[key(s, r.targets[1])])
+	out.bare = ratio(runs, r.results[s.name+"/bare"])
+	out.floor = ratio(runs, r.results[s.name+"/floor"])
+	out.off = ratio(runs, r.results[s.name+"/off"])
 	return out
 }
 
@@ -82,24 +84,27 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "Machine: %d CPUs, %s, %s/%s, %s. Load average (1, 5, 15 min) before %s, after %s.\n\n",
 		runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), r.loadBefore, r.loadAfter)
 	fmt.Fprintf(w, "Each figure is the median of %d rounds of %s (at most %d requests) over %d keep-alive connections on loopback, "+
-		"the servers taking turns in a rotating order; × bare and × off are medians of the rounds' ratios of req/s. "+
+		"the servers taking turns in a rotating order; × bare, × floor and × off are medians of the rounds' ratios of req/s. "+
 		"CPU/req is the server process's CPU time (all threads) per request. The listed account holds %d leads; "+
 		"axiom serve runs with --rate-limit off and --log-level %s.\n\n",
 		o.rounds, o.duration, o.requests, o.concurrency, o.leads, o.logLevel)
-	fmt.Fprintln(w, "| Request | Server | req/s | p50 | p99 | CPU/req | × bare | × off |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| Request | Server | req/s | p50 | p99 | CPU/req | × bare | × floor | × off |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	var failed int64
 	var failures []string
 	for _, s := range r.scenarios {
-		for i, t := range r.targets {
+		for _, t := range r.targets {
 			x := r.row(s, t)
 			failed += x.failed
-			off := "—"
-			if i > 0 {
+			floor, off := "—", "—"
+			if t.slug != "bare" {
+				floor = fmt.Sprintf("%.2f", x.floor)
+			}
+			if t.flags != nil {
 				off = fmt.Sprintf("%.2f", x.off)
 			}
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %.2f | %s |\n",
-				s.label, t.name, thousands(x.rate), ms(x.p50), ms(x.p99), us(x.cpu), x.bare, off)
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %.2f | %s | %s |\n",
+				s.label, t.name, thousands(x.rate), ms(x.p50), ms(x.p99), us(x.cpu), x.bare, floor, off)
 			if x.failed > 0 {
 				failures = append(failures, fmt.Sprintf("- `%s` on %s: %d failed, the first: %s", s.label, t.name, x.failed, x.firstError))
 			}

@@ -14,6 +14,8 @@ import (
 type seeded struct {
 	ReadKey  string // of the account holding the leads
 	WriteKey string // of a second account, which the creates fill
+	// The accounts' ids, for the floor, which has no keys.
+	ReadAccount, WriteAccount string
 }
 
 var (
@@ -88,8 +90,10 @@ func seed(ctx context.Context, path string, n int) (seeded, error) {
 		}
 		*k = secret
 		if k != &s.ReadKey {
+			s.WriteAccount = acc.ID
 			continue
 		}
+		s.ReadAccount = acc.ID
 		r := rand.New(rand.NewPCG(1, 2))
 		for i := range n {
 			if err := db.CreateLead(ctx, lead(r, acc.ID, i)); err != nil {

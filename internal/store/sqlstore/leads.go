@@ -26,7 +26,7 @@ func scanLeadWith(row Scanner, extra ...any) (axiom.Lead, error) {
 	// One variable, so that the values scanned take one allocation.
 	var v struct {
 		l                   axiom.Lead
-		tags, notes, custom []byte
+		tags, notes, custom string
 		created, updated    Time
 	}
 	l := &v.l
@@ -34,13 +34,14 @@ func scanLeadWith(row Scanner, extra ...any) (axiom.Lead, error) {
 		&v.tags, &v.notes, &v.custom, &v.created, &v.updated}, extra...)...); err != nil {
 		return axiom.Lead{}, err
 	}
-	if err := json.Unmarshal(v.tags, &l.Tags); err != nil {
+	var err error
+	if l.Tags, err = decodeStrings(v.tags); err != nil {
 		return axiom.Lead{}, fmt.Errorf("lead %s tags: %w", l.ID, err)
 	}
-	if err := json.Unmarshal(v.notes, &l.Notes); err != nil {
+	if l.Notes, err = decodeStrings(v.notes); err != nil {
 		return axiom.Lead{}, fmt.Errorf("lead %s notes: %w", l.ID, err)
 	}
-	if err := json.Unmarshal(v.custom, &l.CustomFields); err != nil {
+	if l.CustomFields, err = decodeStringMap(v.custom); err != nil {
 		return axiom.Lead{}, fmt.Errorf("lead %s custom fields: %w", l.ID, err)
 	}
 	l.CreatedAt, l.UpdatedAt = v.created.Time, v.updated.Time

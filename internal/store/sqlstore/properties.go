@@ -26,7 +26,7 @@ func scanProperty(row Scanner, extra ...any) (axiom.Property, error) {
 		p                axiom.Property
 		lat, lng, area   sql.NullFloat64
 		unit             sql.NullString
-		tags, custom     []byte
+		tags, custom     string
 		created, updated Time
 	}
 	p, a := &v.p, &v.p.Address
@@ -37,10 +37,11 @@ func scanProperty(row Scanner, extra ...any) (axiom.Property, error) {
 	if err := row.Scan(dest...); err != nil {
 		return axiom.Property{}, err
 	}
-	if err := json.Unmarshal(v.tags, &p.Tags); err != nil {
+	var err error
+	if p.Tags, err = decodeStrings(v.tags); err != nil {
 		return axiom.Property{}, fmt.Errorf("property %s tags: %w", p.ID, err)
 	}
-	if err := json.Unmarshal(v.custom, &p.CustomFields); err != nil {
+	if p.CustomFields, err = decodeStringMap(v.custom); err != nil {
 		return axiom.Property{}, fmt.Errorf("property %s custom fields: %w", p.ID, err)
 	}
 	if v.lat.Valid && v.lng.Valid {
