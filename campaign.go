@@ -284,8 +284,17 @@ type Message struct {
 	To         string
 	ToName     string
 	Subject    string
-	HTML       string
-	Text       string
+	// HTML and Text are the body, rendered from the campaign's snapshot of
+	// its template and Merge when the message is sent or read. A message
+	// queued before bodies were rendered at send time holds them rendered,
+	// with Merge nil; so does one whose body was dropped after the
+	// retention period, both empty.
+	HTML string
+	Text string
+	// Merge are the merge values of the fields the template uses, the
+	// recipient's own data the body is rendered with; nil when the body is
+	// stored rendered (or dropped).
+	Merge map[string]string
 	// OpenToken names the message in its tracking pixel, UnsubscribeToken
 	// in its unsubscribe link; Links are its tracked links.
 	OpenToken        string
