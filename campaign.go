@@ -368,6 +368,10 @@ func SuppressedMessage(c Campaign, l Lead, reason string, openToken, unsubscribe
 // back whole.
 const MaxMessageBytes = 2 << 20
 
+// TooLargeReason is the error of a message whose rendered body is larger
+// than MaxMessageBytes: it is never sent.
+const TooLargeReason = "The message rendered for this lead is larger than 2 MiB: it was not sent"
+
 // Bounded returns m, or, when its body is larger than MaxMessageBytes, the
 // record of a message that failed without being sent, body dropped.
 func (m Message) Bounded() Message {
@@ -375,7 +379,7 @@ func (m Message) Bounded() Message {
 		return m
 	}
 	m.HTML, m.Text, m.Links = "", "", nil
-	m.Status, m.Error = MessageFailed, "The message rendered for this lead is larger than 2 MiB: it was not sent"
+	m.Status, m.Error = MessageFailed, TooLargeReason
 	return m
 }
 

@@ -134,7 +134,7 @@ func (p *Prepared) Message(l axiom.Lead) axiom.Message {
 
 // ErrTooLarge is why a message whose rendered body is over
 // axiom.MaxMessageBytes is never sent.
-var ErrTooLarge = errors.New("The message rendered for this lead is larger than 2 MiB: it was not sent")
+var ErrTooLarge = errors.New(axiom.TooLargeReason)
 
 // Body returns m with its body rendered from t, the snapshot of its
 // campaign's template, when m holds merge values rather than a rendered
