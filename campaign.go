@@ -373,7 +373,8 @@ const MaxMessageBytes = 2 << 20
 const TooLargeReason = "The message rendered for this lead is larger than 2 MiB: it was not sent"
 
 // Bounded returns m, or, when its body is larger than MaxMessageBytes, the
-// record of a message that failed without being sent, body dropped.
+// record of a message that failed without being sent, body dropped: the
+// check of every body rendered for sending or reading.
 func (m Message) Bounded() Message {
 	if len(m.HTML)+len(m.Text) <= MaxMessageBytes {
 		return m

@@ -149,7 +149,7 @@ func (c *Composer) Body(t axiom.Template, m axiom.Message) (axiom.Message, error
 	if err != nil {
 		return m, err
 	}
-	if len(html)+len(text) > axiom.MaxMessageBytes {
+	if (axiom.Message{HTML: html, Text: text, Status: axiom.MessageQueued}).Bounded().Status == axiom.MessageFailed {
 		return m, ErrTooLarge
 	}
 	m.HTML, m.Text = html, text
