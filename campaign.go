@@ -284,8 +284,17 @@ type Message struct {
 	To         string
 	ToName     string
 	Subject    string
-	HTML       string
-	Text       string
+	// HTML and Text are the body, rendered from the campaign's snapshot of
+	// its template and Merge when the message is sent or read. A message
+	// queued before bodies were rendered at send time holds them rendered,
+	// with Merge nil; so does one whose body was dropped after the
+	// retention period, both empty.
+	HTML string
+	Text string
+	// Merge are the merge values of the fields the template uses, the
+	// recipient's own data the body is rendered with; nil when the body is
+	// stored rendered (or dropped).
+	Merge map[string]string
 	// OpenToken names the message in its tracking pixel, UnsubscribeToken
 	// in its unsubscribe link; Links are its tracked links.
 	OpenToken        string
@@ -359,14 +368,19 @@ func SuppressedMessage(c Campaign, l Lead, reason string, openToken, unsubscribe
 // back whole.
 const MaxMessageBytes = 2 << 20
 
+// TooLargeReason is the error of a message whose rendered body is larger
+// than MaxMessageBytes: it is never sent.
+const TooLargeReason = "The message rendered for this lead is larger than 2 MiB: it was not sent"
+
 // Bounded returns m, or, when its body is larger than MaxMessageBytes, the
-// record of a message that failed without being sent, body dropped.
+// record of a message that failed without being sent, body dropped: the
+// check of every body rendered for sending or reading.
 func (m Message) Bounded() Message {
 	if len(m.HTML)+len(m.Text) <= MaxMessageBytes {
 		return m
 	}
 	m.HTML, m.Text, m.Links = "", "", nil
-	m.Status, m.Error = MessageFailed, "The message rendered for this lead is larger than 2 MiB: it was not sent"
+	m.Status, m.Error = MessageFailed, TooLargeReason
 	return m
 }
 

@@ -3166,12 +3166,15 @@ type ClientInterface interface {
 	// GetCampaignMessage One campaign message, with its body
 	//
 	// One message of the campaign with its body as rendered for its
-	// recipient. The tokens of its open pixel, tracked links and
+	// recipient, from the template as it was when the campaign was sent
+	// (editing or deleting the template later changes no message). The
+	// tokens of its open pixel, tracked links and
 	// unsubscribe link are shown as `REDACTED`: a token is the recipient's
 	// credential, not the account's, and no key (read-only or not) reads
 	// a live one. Inferred bound: a message whose HTML and text together
-	// exceed 2 MiB is never made (it is recorded `failed`, without a body,
-	// and not sent), so the answer is at most about 2 MiB of content,
+	// exceed 2 MiB is never sent (it is recorded `failed` when it is
+	// rendered for sending) and is answered without a body, its `error`
+	// saying why, so the answer is at most about 2 MiB of content,
 	// more only by JSON escaping. Inferred: a finished campaign keeps its
 	// messages' bodies for a retention period (30 days on the reference
 	// server, `--message-retention`); after it `html` and `text` are
@@ -4007,12 +4010,15 @@ func (c *Client) ListCampaignMessages(ctx context.Context, id CampaignID, params
 // GetCampaignMessage One campaign message, with its body
 //
 // One message of the campaign with its body as rendered for its
-// recipient. The tokens of its open pixel, tracked links and
+// recipient, from the template as it was when the campaign was sent
+// (editing or deleting the template later changes no message). The
+// tokens of its open pixel, tracked links and
 // unsubscribe link are shown as `REDACTED`: a token is the recipient's
 // credential, not the account's, and no key (read-only or not) reads
 // a live one. Inferred bound: a message whose HTML and text together
-// exceed 2 MiB is never made (it is recorded `failed`, without a body,
-// and not sent), so the answer is at most about 2 MiB of content,
+// exceed 2 MiB is never sent (it is recorded `failed` when it is
+// rendered for sending) and is answered without a body, its `error`
+// saying why, so the answer is at most about 2 MiB of content,
 // more only by JSON escaping. Inferred: a finished campaign keeps its
 // messages' bodies for a retention period (30 days on the reference
 // server, `--message-retention`); after it `html` and `text` are
@@ -7558,12 +7564,15 @@ type ClientWithResponsesInterface interface {
 	// GetCampaignMessageWithResponse One campaign message, with its body
 	//
 	// One message of the campaign with its body as rendered for its
-	// recipient. The tokens of its open pixel, tracked links and
+	// recipient, from the template as it was when the campaign was sent
+	// (editing or deleting the template later changes no message). The
+	// tokens of its open pixel, tracked links and
 	// unsubscribe link are shown as `REDACTED`: a token is the recipient's
 	// credential, not the account's, and no key (read-only or not) reads
 	// a live one. Inferred bound: a message whose HTML and text together
-	// exceed 2 MiB is never made (it is recorded `failed`, without a body,
-	// and not sent), so the answer is at most about 2 MiB of content,
+	// exceed 2 MiB is never sent (it is recorded `failed` when it is
+	// rendered for sending) and is answered without a body, its `error`
+	// saying why, so the answer is at most about 2 MiB of content,
 	// more only by JSON escaping. Inferred: a finished campaign keeps its
 	// messages' bodies for a retention period (30 days on the reference
 	// server, `--message-retention`); after it `html` and `text` are
@@ -15710,12 +15719,15 @@ func (c *ClientWithResponses) ListCampaignMessagesWithResponse(ctx context.Conte
 // GetCampaignMessageWithResponse One campaign message, with its body
 //
 // One message of the campaign with its body as rendered for its
-// recipient. The tokens of its open pixel, tracked links and
+// recipient, from the template as it was when the campaign was sent
+// (editing or deleting the template later changes no message). The
+// tokens of its open pixel, tracked links and
 // unsubscribe link are shown as `REDACTED`: a token is the recipient's
 // credential, not the account's, and no key (read-only or not) reads
 // a live one. Inferred bound: a message whose HTML and text together
-// exceed 2 MiB is never made (it is recorded `failed`, without a body,
-// and not sent), so the answer is at most about 2 MiB of content,
+// exceed 2 MiB is never sent (it is recorded `failed` when it is
+// rendered for sending) and is answered without a body, its `error`
+// saying why, so the answer is at most about 2 MiB of content,
 // more only by JSON escaping. Inferred: a finished campaign keeps its
 // messages' bodies for a retention period (30 days on the reference
 // server, `--message-retention`); after it `html` and `text` are

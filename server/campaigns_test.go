@@ -161,6 +161,10 @@ func (a api) liveMessages(campaignID string) []axiom.Message {
 		if out[i], err = a.srv.Store.GetMessage(ctx, a.srv.AccountID, campaignID, m.ID); err != nil {
 			a.t.Fatal(err)
 		}
+		// The body the recipient gets, rendered as the worker does.
+		if out[i], err = a.srv.Campaigns.Body(ctx, out[i]); err != nil {
+			a.t.Fatal(err)
+		}
 	}
 	return out
 }

@@ -7,8 +7,10 @@ package campaign
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"net/url"
 	"regexp"
 	"strings"
@@ -61,36 +63,130 @@ func (c *Composer) UnsubscribeURL(token string) string { return c.base + "/u/" +
 func (c *Composer) openURL(token string) string  { return c.base + "/t/o/" + token }
 func (c *Composer) clickURL(token string) string { return c.base + "/t/c/" + token }
 
-// Render renders the message of template t to lead l, with new tokens.
+// Render renders the message of template t to lead l, with new tokens:
+// Prepare and Body in one.
 func (c *Composer) Render(t axiom.Template, l axiom.Lead) axiom.Message {
-	open, unsub := NewToken(), NewToken()
-	unsubURL := c.UnsubscribeURL(unsub)
-	values := mergeValues(l, unsubURL)
+	m := c.Prepare(t).Message(l)
+	html, text, err := c.render(t, m)
+	if err != nil {
+		panic("campaign: rendering a message just prepared: " + err.Error()) // its links come from t itself
+	}
+	m.HTML, m.Text = html, text
+	return m
+}
+
+// Prepared is a template made ready to queue its messages: the fields it
+// uses and the links it tracks, found once for the whole audience.
+type Prepared struct {
+	c      *Composer
+	t      axiom.Template
+	fields []string
+	urls   []string
+}
+
+// Prepare makes template t, the campaign's snapshot, ready to queue
+// messages.
+func (c *Composer) Prepare(t axiom.Template) *Prepared {
+	p := &Prepared{c: c, t: t}
+	seen := map[string]bool{"unsubscribe_url": true} // made from the message's token
+	// Attribute values are read unescaped: a field written with character
+	// references there is a field too.
+	for _, m := range placeholder.FindAllStringSubmatch(t.Subject+"\n"+t.Content+"\n"+html.UnescapeString(t.Content), -1) {
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			p.fields = append(p.fields, m[1])
+		}
+	}
+	_, links := c.trackLinks(t.Content, nil)
+	for _, l := range links {
+		p.urls = append(p.urls, l.URL)
+	}
+	return p
+}
+
+// Message returns the message of the prepared template to lead l, with
+// new tokens, without its body: what makes it unique (recipient, subject,
+// the merge values of the fields the template uses, tokens). Body renders
+// it when it is sent or read.
+func (p *Prepared) Message(l axiom.Lead) axiom.Message {
+	unsub := NewToken()
+	all := mergeValues(l, p.c.UnsubscribeURL(unsub))
+	merge := make(map[string]string, len(p.fields))
+	for _, f := range p.fields {
+		if v, ok := all[f]; ok && f != "unsubscribe_url" {
+			merge[f] = v
+		}
+	}
+	links := make([]axiom.Link, len(p.urls))
+	for i, u := range p.urls {
+		links[i] = axiom.Link{Token: NewToken(), URL: u}
+	}
+	return axiom.Message{
+		To:               l.Email,
+		ToName:           headerText(l.Name),
+		Subject:          headerText(substitute(p.t.Subject, all, func(v string) string { return v })),
+		Merge:            merge,
+		OpenToken:        NewToken(),
+		UnsubscribeToken: unsub,
+		Links:            links,
+	}
+}
+
+// ErrTooLarge is why a message whose rendered body is over
+// axiom.MaxMessageBytes is never sent.
+var ErrTooLarge = errors.New(axiom.TooLargeReason)
+
+// Body returns m with its body rendered from t, the snapshot of its
+// campaign's template, when m holds merge values rather than a rendered
+// body (m as it is otherwise). A body over axiom.MaxMessageBytes is
+// ErrTooLarge, links that are not the template's an error: such a message
+// is never sent.
+func (c *Composer) Body(t axiom.Template, m axiom.Message) (axiom.Message, error) {
+	if m.Merge == nil {
+		return m, nil
+	}
+	html, text, err := c.render(t, m)
+	if err != nil {
+		return m, err
+	}
+	if (axiom.Message{HTML: html, Text: text, Status: axiom.MessageQueued}).Bounded().Status == axiom.MessageFailed {
+		return m, ErrTooLarge
+	}
+	m.HTML, m.Text = html, text
+	return m, nil
+}
+
+// render renders the body of m from template t: its merge values, its
+// tokens in the tracked links, the open pixel and the unsubscribe link.
+func (c *Composer) render(t axiom.Template, m axiom.Message) (string, string, error) {
+	unsubURL := c.UnsubscribeURL(m.UnsubscribeToken)
+	values := make(map[string]string, len(m.Merge)+1)
+	maps.Copy(values, m.Merge)
+	values["unsubscribe_url"] = unsubURL
 	text := htmlToText(renderHTML(t.Content, values))
 	// Links are tracked in the template, before any lead's data is merged:
 	// only a URL the account wrote becomes a redirect of the API's domain.
-	tracked, links := c.trackLinks(t.Content)
+	tracked, links := c.trackLinks(t.Content, m.Links)
+	if len(links) != len(m.Links) {
+		return "", "", fmt.Errorf("the message has %d tracked links, its template %d", len(m.Links), len(links))
+	}
+	for i, l := range links {
+		if l != m.Links[i] {
+			return "", "", fmt.Errorf("tracked link %d of the message leads to %q, its template's to %q", i, m.Links[i].URL, l.URL)
+		}
+	}
 	tracked = renderHTML(tracked, values)
 	footer := ""
 	if !strings.Contains(tracked, html.EscapeString(unsubURL)) {
 		footer = `<p style="font-size:12px;color:#666666">If you no longer wish to receive these emails, <a href="` +
 			html.EscapeString(unsubURL) + `">unsubscribe</a>.</p>`
 	}
-	pixel := `<img src="` + html.EscapeString(c.openURL(open)) + `" width="1" height="1" alt="" style="display:block;border:0">`
+	pixel := `<img src="` + html.EscapeString(c.openURL(m.OpenToken)) + `" width="1" height="1" alt="" style="display:block;border:0">`
 	tracked = insertBeforeBodyEnd(tracked, footer+pixel)
 	if !strings.Contains(text, unsubURL) {
 		text = strings.TrimRight(text, "\n") + "\n\n--\nUnsubscribe: " + unsubURL + "\n"
 	}
-	return axiom.Message{
-		To:               l.Email,
-		ToName:           headerText(l.Name),
-		Subject:          headerText(substitute(t.Subject, values, func(v string) string { return v })),
-		HTML:             tracked,
-		Text:             text,
-		OpenToken:        open,
-		UnsubscribeToken: unsub,
-		Links:            links,
-	}
+	return tracked, text, nil
 }
 
 // mergeValues are the merge fields of one message. Unknown fields render
@@ -264,11 +360,12 @@ func safeURL(u string) bool {
 }
 
 // trackLinks rewrites the href of every <a> of a template to an absolute
-// http(s) URL into a tracked link of its own token, and returns the links.
+// http(s) URL into a tracked link of its own token, and returns the links:
+// the tokens of given, in order, while it lasts, then new ones.
 // The target is kept server-side, so a token can only ever lead where the
 // message did. An href holding a merge field is left to renderHTML: a URL
 // made of a lead's data is not the account's to redirect to.
-func (c *Composer) trackLinks(body string) (string, []axiom.Link) {
+func (c *Composer) trackLinks(body string, given []axiom.Link) (string, []axiom.Link) {
 	z := xhtml.NewTokenizer(strings.NewReader(body))
 	var b strings.Builder
 	b.Grow(len(body) + 256)
@@ -297,7 +394,12 @@ func (c *Composer) trackLinks(body string) (string, []axiom.Link) {
 			if placeholder.MatchString(target) || !trackable(target) || strings.HasPrefix(target, c.base+"/") {
 				break
 			}
-			token := NewToken()
+			token := ""
+			if len(links) < len(given) {
+				token = given[len(links)].Token
+			} else {
+				token = NewToken()
+			}
 			links = append(links, axiom.Link{Token: token, URL: target})
 			tok.Attr[i].Val = c.clickURL(token)
 			changed = true

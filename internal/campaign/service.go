@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/axiomkit/axiom"
@@ -28,6 +29,9 @@ type Store interface {
 	AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error)
 	GetProperty(ctx context.Context, accountID, id string) (axiom.Property, error)
 	PropertyLinks(ctx context.Context, accountID string, propertyIDs []string) ([]axiom.PropertyLink, error)
+	// CampaignContent is the snapshot of the template a campaign sends
+	// (Subject, Content), which ChangeCampaign(OpSend) takes.
+	CampaignContent(ctx context.Context, accountID, campaignID string) (axiom.Template, error)
 	EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error
 	FinishEnqueue(ctx context.Context, campaignID string) (axiom.Campaign, error)
 	ClaimEnqueue(ctx context.Context, now, holdUntil time.Time) (axiom.Campaign, string, bool, error)
@@ -85,6 +89,33 @@ type Service struct {
 	quotas   axiom.SendQuotas
 	log      *slog.Logger
 	now      func() time.Time
+	contents contents
+}
+
+// contents keeps the snapshots of the templates of the campaigns last
+// rendered: a snapshot never changes once taken.
+type contents struct {
+	mu sync.Mutex
+	m  map[string]axiom.Template
+}
+
+// maxContents bounds the snapshots kept (each up to a template's size).
+const maxContents = 16
+
+func (c *contents) get(id string) (axiom.Template, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[id]
+	return t, ok
+}
+
+func (c *contents) put(id string, t axiom.Template) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxContents {
+		c.m = map[string]axiom.Template{}
+	}
+	c.m[id] = t
 }
 
 // NewService returns a Service.
@@ -261,6 +292,11 @@ func (s *Service) Send(ctx context.Context, accountID, id string) (axiom.Campaig
 	if err != nil {
 		return axiom.Campaign{}, err
 	}
+	// The snapshot ChangeCampaign took, which every message is rendered
+	// from: the template may have changed since it was read above.
+	if t, err = s.store.CampaignContent(ctx, accountID, id); err != nil {
+		return axiom.Campaign{}, fmt.Errorf("campaign %s: template snapshot: %w", id, err)
+	}
 	// The campaign has started: its first batch is queued even if the
 	// caller goes away; a worker (this server's or another's) queues the
 	// rest, and resumes where any enqueuer stopped.
@@ -337,6 +373,7 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 	if err != nil {
 		return axiom.Campaign{}, err
 	}
+	prepared := s.composer.Prepare(t)
 	for {
 		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
 		if err != nil {
@@ -359,10 +396,12 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 			reason, isSuppressed := suppressed[keys[i]]
 			switch c.Audience.Select(l, isSuppressed, links[l.ID]...) {
 			case axiom.Mailed:
-				m := s.composer.Render(t, l)
+				// Stored once: the body is rendered from the campaign's
+				// snapshot when the message is sent or read.
+				m := prepared.Message(l)
 				m.ID, m.CampaignID, m.AccountID, m.LeadID = axiom.NewID(axiom.PrefixMessage, now), c.ID, c.AccountID, l.ID
 				m.Status, m.CreatedAt = axiom.MessageQueued, now
-				ms = append(ms, m.Bounded())
+				ms = append(ms, m)
 			case axiom.Suppressed:
 				why := "The lead is unsubscribed"
 				if isSuppressed {
@@ -442,9 +481,11 @@ func (s *Service) ResumeEnqueue(ctx context.Context) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	t, err := s.template(ctx, c.AccountID, c.Template)
-	if errors.Is(err, axiom.ErrTemplateNotFound) {
-		s.log.WarnContext(ctx, "cancelling campaign: its template was deleted before its audience was queued",
+	t, err := s.store.CampaignContent(ctx, c.AccountID, c.ID)
+	if errors.Is(err, axiom.ErrNotFound) {
+		// Only a campaign started before snapshots, whose template was
+		// deleted before the migration that took them.
+		s.log.WarnContext(ctx, "cancelling campaign: it has no snapshot of its template to queue its audience with",
 			slog.String("campaign", c.ID), slog.String("template", c.Template))
 		if _, err := s.Cancel(ctx, c.AccountID, c.ID); err != nil && !errors.Is(err, axiom.ErrInvalidState) {
 			return true, err
@@ -477,7 +518,52 @@ func (s *Service) Message(ctx context.Context, accountID, campaignID, id string)
 	if err != nil {
 		return axiom.Message{}, err
 	}
+	if r, err := s.Body(ctx, m); err == nil {
+		m = r
+	} else if re, ok := errors.AsType[*RenderError](err); ok {
+		// No body to show: the message is, or will be, failed for this reason.
+		m.Error = re.Error()
+	} else {
+		return axiom.Message{}, err
+	}
 	return m.Redacted(), nil
+}
+
+// RenderError is why a message cannot be rendered: it is never sent.
+type RenderError struct{ Err error }
+
+func (e *RenderError) Error() string { return e.Err.Error() }
+func (e *RenderError) Unwrap() error { return e.Err }
+
+// Body returns m with its body rendered from its campaign's snapshot of
+// the template, when it holds merge values rather than a rendered body;
+// m as it is otherwise. A message that cannot be rendered (over
+// axiom.MaxMessageBytes, no snapshot, links not its template's) is a
+// *RenderError; other errors are the store's, and may pass.
+func (s *Service) Body(ctx context.Context, m axiom.Message) (axiom.Message, error) {
+	if m.Merge == nil {
+		return m, nil
+	}
+	t, ok := s.contents.get(m.CampaignID)
+	if !ok {
+		var err error
+		t, err = s.store.CampaignContent(ctx, m.AccountID, m.CampaignID)
+		if errors.Is(err, axiom.ErrNotFound) {
+			return m, &RenderError{Err: errors.New("The campaign has no snapshot of its template: the message was not sent")}
+		}
+		if err != nil {
+			return m, err
+		}
+		s.contents.put(m.CampaignID, t)
+	}
+	r, err := s.composer.Body(t, m)
+	if errors.Is(err, ErrTooLarge) {
+		return m, &RenderError{Err: err}
+	}
+	if err != nil {
+		return m, &RenderError{Err: fmt.Errorf("The message cannot be rendered from its template: %w", err)}
+	}
+	return r, nil
 }
 
 // Open counts the open of the message whose pixel carries token.

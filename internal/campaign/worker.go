@@ -379,7 +379,21 @@ func (w *Worker) deliver(ctx context.Context) {
 func (w *Worker) deliverOne(ctx context.Context, conn Conn, m axiom.Message) Conn {
 	defer w.claims.drop(m.ID)
 	work := context.WithoutCancel(ctx)
-	var err error
+	// The body is rendered now, from the campaign's snapshot of its
+	// template, also when no relay takes it: a message that cannot be
+	// rendered is recorded failed, never sent.
+	m, err := w.cfg.Service.Body(work, m)
+	if err != nil {
+		now := w.cfg.Now()
+		o := axiom.Outcome{Status: axiom.MessageFailed, Error: truncateError(err.Error()), At: now}
+		if _, ok := errors.AsType[*RenderError](err); !ok && m.Attempts < w.cfg.MaxAttempts {
+			o.Status, o.Retry = axiom.MessageQueued, now.Add(w.cfg.RetryDelay)
+		}
+		w.log.WarnContext(ctx, "rendering failed", slog.String("message", m.ID), slog.String("campaign", m.CampaignID),
+			slog.String("outcome", string(o.Status)), slog.Any("error", err))
+		w.complete(work, m, o)
+		return conn
+	}
 	if w.cfg.Sender != nil {
 		if !w.backoff.wait(ctx) || !w.pace(ctx, m.AccountID) {
 			w.complete(work, m, axiom.Outcome{Status: axiom.MessageQueued, Error: m.Error, At: w.cfg.Now(), Retry: w.cfg.Now()})

@@ -19,6 +19,7 @@ import (
 // campaign service over it.
 type outbox struct {
 	db      *sqlite.DB
+	dir     string // the database's directory
 	svc     *campaign.Service
 	account axiom.Account
 	tmpl    axiom.Template
@@ -27,12 +28,13 @@ type outbox struct {
 func newOutbox(t *testing.T, n int) *outbox {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "axiom.db"), sqlite.Options{})
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "axiom.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	o := &outbox{db: db, account: axiom.NewAccount(axiom.PlanEnterprise, time.Now())}
+	o := &outbox{db: db, dir: dir, account: axiom.NewAccount(axiom.PlanEnterprise, time.Now())}
 	if err := db.CreateAccount(ctx, o.account); err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,9 @@ type Server struct {
 	Store Store
 	// PublicURL is the base of the links in campaign messages: URL here.
 	PublicURL string
+	// Campaigns is the server's campaign service, for tests that read a
+	// message's live body (Campaigns.Body) as its recipient gets it.
+	Campaigns *campaign.Service
 	// Faults are the fault rules in force, to change while the test runs.
 	Faults *fault.Set
 	// AdminURL, with WithAdmin, is the admin endpoint's base URL, ending in
@@ -225,6 +228,7 @@ func Start(opts ...Option) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Campaigns = camps
 	s.Faults = fault.NewSet(doc)
 	if _, err := s.Faults.Replace(cfg.faults); err != nil {
 		return nil, err

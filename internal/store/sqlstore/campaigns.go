@@ -210,10 +210,15 @@ func (s *Store) ChangeCampaign(ctx context.Context, accountID, id string, op axi
 	query += " RETURNING " + campaignColumns
 
 	var c axiom.Campaign
-	err := s.write(ctx, false, func(conn Conn) error {
+	err := s.write(ctx, op == axiom.OpSend, func(conn Conn) error {
 		return s.refused(ctx, conn, id, accountID, op, needTemplate, template, func() error {
 			var err error
 			c, err = scanCampaign(conn.QueryRowContext(ctx, query, args...))
+			if err == nil && op == axiom.OpSend {
+				// The one copy of the template the campaign sends: editing or
+				// deleting the template later changes no queued message.
+				_, err = conn.ExecContext(ctx, snapshotSQL, id)
+			}
 			return err
 		})
 	})
@@ -222,6 +227,13 @@ func (s *Store) ChangeCampaign(ctx context.Context, accountID, id string, op axi
 	}
 	return c, nil
 }
+
+// snapshotSQL copies the template of campaign $1, as it is now, into the
+// campaign's snapshot.
+const snapshotSQL = `INSERT INTO campaign_content (campaign_id, subject, content)
+	SELECT c.id, t.subject, t.content FROM campaigns c
+	JOIN templates t ON t.account_id = c.account_id AND t.slug = c.template AND t.deleted_at IS NULL WHERE c.id = $1
+	ON CONFLICT (campaign_id) DO UPDATE SET subject = excluded.subject, content = excluded.content`
 
 // refused runs change, a statement of op on campaign id that changes
 // nothing (sql.ErrNoRows) unless the campaign allows op, and says why it
@@ -281,7 +293,7 @@ func (s *Store) DueCampaigns(ctx context.Context, now time.Time, limit int) ([]a
 const (
 	// messageInsertColumns are those a queued message, or the record of a
 	// lead left out, is inserted with.
-	messageInsertColumns = "id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text, open_token, unsubscribe_token, status, error, created_at"
+	messageInsertColumns = "id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text, merge_values, open_token, unsubscribe_token, status, error, created_at"
 	// messagesPerInsert and linksPerInsert bound the rows of one INSERT,
 	// well within every database's limit on arguments.
 	messagesPerInsert, linksPerInsert = 100, 250
@@ -306,8 +318,12 @@ func (s *Store) EnqueueMessages(ctx context.Context, campaignID string, ms []axi
 		}
 		inserted := map[string]bool{}
 		for chunk := range slices.Chunk(ms, messagesPerInsert) {
-			args := make([]any, 0, len(chunk)*14)
+			args := make([]any, 0, len(chunk)*15)
 			for _, m := range chunk {
+				merge, err := encodeMerge(m.Merge)
+				if err != nil {
+					return err
+				}
 				created := m.CreatedAt
 				if created.IsZero() {
 					created = time.Now()
@@ -316,12 +332,12 @@ func (s *Store) EnqueueMessages(ctx context.Context, campaignID string, ms []axi
 				if m.Status == axiom.MessageSuppressed {
 					status, reason = m.Status, m.Error
 				}
-				args = append(args, m.ID, campaignID, accountID, m.LeadID, m.To, m.ToName, m.Subject, m.HTML, m.Text,
+				args = append(args, m.ID, campaignID, accountID, m.LeadID, m.To, m.ToName, m.Subject, m.HTML, m.Text, merge,
 					m.OpenToken, m.UnsubscribeToken, string(status), reason, s.arg(created))
 			}
 			// Built for each batch, these statements are rebound but not kept.
 			rows, err := c.q.QueryContext(ctx, c.s.rebind("INSERT INTO campaign_messages ("+messageInsertColumns+") VALUES "+
-				values(len(chunk), 14)+" ON CONFLICT (campaign_id, lead_id) DO NOTHING RETURNING id"), args...)
+				values(len(chunk), 15)+" ON CONFLICT (campaign_id, lead_id) DO NOTHING RETURNING id"), args...)
 			ids, err := collect(rows, err, len(chunk), func(row Scanner) (string, error) {
 				var id string
 				return id, row.Scan(&id)
@@ -440,7 +456,8 @@ func (s *Store) SendUsage(ctx context.Context, accountID string, since time.Time
 	return used, first.Time, leads, nil
 }
 
-// CompactMessages drops the bodies (HTML and text) of the messages of one
+// CompactMessages drops the bodies (HTML and text, or the merge values they
+// are rendered from, and the campaign's snapshot of its template) of the messages of one
 // campaign finished before before, at most limit at a time, each step its
 // own short write; once none is left the campaign is marked compacted and
 // not read again. Statistics, links and the messages' metadata stay. It
@@ -460,10 +477,14 @@ func (s *Store) CompactMessages(ctx context.Context, before time.Time, limit int
 		var n int64
 		err := s.write(ctx, false, func(c Conn) error {
 			var err error
-			n, err = affected(c.ExecContext(ctx, `UPDATE campaign_messages SET html = '', text = ''
-				WHERE seq IN (SELECT seq FROM campaign_messages WHERE campaign_id = $1 AND (html <> '' OR text <> '') LIMIT $2)`, id, limit))
+			n, err = affected(c.ExecContext(ctx, `UPDATE campaign_messages SET html = '', text = '', merge_values = NULL
+				WHERE seq IN (SELECT seq FROM campaign_messages WHERE campaign_id = $1
+					AND (html <> '' OR text <> '' OR merge_values IS NOT NULL) LIMIT $2)`, id, limit))
 			if err == nil && n == 0 {
 				_, err = c.ExecContext(ctx, "UPDATE campaigns SET compacted = true WHERE id = $1", id)
+			}
+			if err == nil && n == 0 {
+				_, err = c.ExecContext(ctx, "DELETE FROM campaign_content WHERE campaign_id = $1", id)
 			}
 			return err
 		})

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,12 +13,12 @@ import (
 	"github.com/axiomkit/axiom"
 )
 
-const messageColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text,
+const messageColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text, merge_values,
 	open_token, unsubscribe_token, status, error, attempts, sent_at, created_at`
 
 // messageSummaryColumns are messageColumns without the body: a listing
-// reads neither html nor text.
-const messageSummaryColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, '', '',
+// reads neither html nor text nor the merge values.
+const messageSummaryColumns = `id, campaign_id, account_id, lead_id, to_email, to_name, subject, '', '', NULL,
 	open_token, unsubscribe_token, status, error, attempts, sent_at, created_at`
 
 // The outcomes of an attempt, each returning the message's campaign and
@@ -37,12 +38,21 @@ var (
 func scanMessage(row Scanner) (axiom.Message, error) {
 	var v struct {
 		m             axiom.Message
+		merge         sql.NullString
 		sent, created Time
 	}
 	m := &v.m
-	if err := row.Scan(&m.ID, &m.CampaignID, &m.AccountID, &m.LeadID, &m.To, &m.ToName, &m.Subject, &m.HTML, &m.Text,
+	if err := row.Scan(&m.ID, &m.CampaignID, &m.AccountID, &m.LeadID, &m.To, &m.ToName, &m.Subject, &m.HTML, &m.Text, &v.merge,
 		&m.OpenToken, &m.UnsubscribeToken, &m.Status, &m.Error, &m.Attempts, &v.sent, &v.created); err != nil {
 		return axiom.Message{}, err
+	}
+	if v.merge.Valid {
+		if err := json.Unmarshal([]byte(v.merge.String), &m.Merge); err != nil {
+			return axiom.Message{}, fmt.Errorf("merge values of message %s: %w", m.ID, err)
+		}
+		if m.Merge == nil {
+			m.Merge = map[string]string{}
+		}
 	}
 	m.SentAt, m.CreatedAt = v.sent.Ptr(), v.created.Time
 	return *m, nil
@@ -86,8 +96,38 @@ func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, 
 	return p, s.errorf(err, "list messages of %q", campaignID)
 }
 
+// encodeMerge is the merge_values of a message: NULL for one whose body is
+// stored rendered.
+func encodeMerge(m map[string]string) (any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// CampaignContent returns the snapshot of the template the account's
+// campaign sends (Subject and Content), taken when it started.
+func (s *Store) CampaignContent(ctx context.Context, accountID, campaignID string) (axiom.Template, error) {
+	var t axiom.Template
+	err := s.read().QueryRowContext(ctx, `SELECT c.template, k.subject, k.content FROM campaign_content k
+		JOIN campaigns c ON c.id = k.campaign_id WHERE k.campaign_id = $1 AND c.account_id = $2`, campaignID, accountID).
+		Scan(&t.Slug, &t.Subject, &t.Content)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = axiom.Errorf(axiom.CodeNotFound, "Campaign '%s' has no snapshot of its template", campaignID)
+	}
+	if err != nil {
+		return axiom.Template{}, s.errorf(err, "content of campaign %q", campaignID)
+	}
+	return t, nil
+}
+
 // GetMessage returns one message of the account's campaign, with its body
-// and its links.
+// as stored (empty when it is rendered at send and read time from its
+// merge values) and its links.
 func (s *Store) GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error) {
 	m, err := scanMessage(s.read().QueryRowContext(ctx, "SELECT "+messageColumns+
 		" FROM campaign_messages WHERE id = $1 AND campaign_id = $2 AND account_id = $3", id, campaignID, accountID))
@@ -177,7 +217,43 @@ func (s *Store) ClaimMessages(ctx context.Context, worker string, now time.Time,
 	if err != nil {
 		return nil, s.errorf(err, "claim messages")
 	}
-	return ms, nil
+	return ms, s.errorf(s.attachLinks(ctx, ms), "links of claimed messages")
+}
+
+// attachLinks reads the tracked links of the messages of ms whose body is
+// rendered when sent: their tokens go into the body.
+func (s *Store) attachLinks(ctx context.Context, ms []axiom.Message) error {
+	var args []any
+	at := map[string]int{}
+	for i, m := range ms {
+		if m.Merge != nil {
+			args = append(args, m.ID)
+			at[m.ID] = i
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	marks := make([]string, len(args))
+	for i := range args {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	// Built for each number of messages, the statement is rebound but not kept.
+	rows, err := s.read().q.QueryContext(ctx, s.rebind("SELECT message_id, token, url FROM campaign_links WHERE message_id IN ("+
+		strings.Join(marks, ", ")+") ORDER BY message_id, position"), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var l axiom.Link
+		if err := rows.Scan(&id, &l.Token, &l.URL); err != nil {
+			return err
+		}
+		ms[at[id]].Links = append(ms[at[id]].Links, l)
+	}
+	return rows.Err()
 }
 
 func claimed(byAccount [][]axiom.Message) int {

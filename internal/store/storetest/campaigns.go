@@ -30,6 +30,7 @@ var campaignTests = []struct {
 	{"OutboxTakesAccountsInTurn", testOutboxTakesAccountsInTurn},
 	{"SendUsage", testSendUsage},
 	{"CompactMessages", testCompactMessages},
+	{"CampaignSnapshot", testCampaignSnapshot},
 	{"DueCampaigns", testDueCampaigns},
 	{"CampaignTracking", testCampaignTracking},
 }
@@ -1033,5 +1034,95 @@ func testCampaignTracking(t *testing.T, s Store) {
 	// The suppressions outlive the campaign that made them.
 	if got, err := s.GetSuppression(ctx, a.ID, ms[2].To); err != nil || got.CampaignID != c.ID {
 		t.Errorf("the suppression after its campaign's deletion: %+v, %v", got, err)
+	}
+}
+
+// A send takes one snapshot of the campaign's template, which later edits
+// and deletion of the template leave alone; a message stores its merge
+// values (nil for a body stored rendered, as before snapshots), and
+// compaction drops them with the snapshot.
+func testCampaignSnapshot(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	other, _ := campaignSetup(t, s)
+	for i := range 3 {
+		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: fmt.Sprint(i), Email: fmt.Sprintf("l%d@example.com", i)})
+	}
+	c := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug})
+	if _, err := s.CampaignContent(ctx, a.ID, c.ID); !errors.Is(err, axiom.ErrNotFound) {
+		t.Fatalf("CampaignContent before the send: %v; want not found", err)
+	}
+	c = send(t, s, c)
+	edited := "<p>Edited {{name}}</p>"
+	if _, err := s.UpdateTemplate(ctx, a.ID, tmpl.Slug, axiom.TemplatePatch{Content: &edited}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteTemplate(ctx, a.ID, tmpl.Slug, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.CampaignContent(ctx, a.ID, c.ID)
+	if err != nil || snap.Subject != tmpl.Subject || snap.Content != tmpl.Content {
+		t.Fatalf("CampaignContent after the template's edit and deletion = %+v, %v; want it as sent (%q, %q)", snap, err, tmpl.Subject, tmpl.Content)
+	}
+	if _, err := s.CampaignContent(ctx, other.ID, c.ID); !errors.Is(err, axiom.ErrNotFound) {
+		t.Fatalf("CampaignContent of another account's campaign: %v; want not found", err)
+	}
+	leads, err := s.AudienceLeads(ctx, a.ID, "", 10)
+	if err != nil || len(leads) != 3 {
+		t.Fatalf("AudienceLeads = %d, %v", len(leads), err)
+	}
+	merges := []map[string]string{{"name": "Jane <b>", "custom.x": "1"}, {}, nil}
+	var ms []axiom.Message
+	for i, l := range leads {
+		m := render(c, tmpl, l)
+		if merges[i] != nil {
+			m.HTML, m.Text = "", ""
+		}
+		m.Merge = merges[i]
+		ms = append(ms, m)
+	}
+	if err := s.EnqueueMessages(ctx, c.ID, ms, leads[2].ID, now().Add(hold)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FinishEnqueue(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range ms {
+		got, err := s.GetMessage(ctx, a.ID, c.ID, m.ID)
+		if err != nil || (got.Merge == nil) != (merges[i] == nil) || fmt.Sprint(got.Merge) != fmt.Sprint(merges[i]) ||
+			got.HTML != m.HTML || len(got.Links) != 2 || got.OpenToken != m.OpenToken {
+			t.Errorf("message %d = %+v, %v; want merge values %v and body %q as queued", i, got, err, merges[i], m.HTML)
+		}
+	}
+	for _, m := range allMessages(t, s, c) {
+		if m.Merge != nil || m.HTML != "" {
+			t.Errorf("the listing read the merge values or the body of %s: %+v", m.ID, m)
+		}
+	}
+	claimed, err := s.ClaimMessages(ctx, "wrk_snap", time.Now(), time.Minute, 10)
+	if err != nil || len(claimed) != 3 {
+		t.Fatalf("ClaimMessages = %d, %v", len(claimed), err)
+	}
+	for _, m := range claimed {
+		if i := slices.IndexFunc(ms, func(q axiom.Message) bool { return q.ID == m.ID }); fmt.Sprint(m.Merge) != fmt.Sprint(merges[i]) || (m.Merge == nil) != (merges[i] == nil) {
+			t.Errorf("claimed message %s has merge values %v; want %v", m.ID, m.Merge, merges[i])
+		} else if m.Merge != nil && (len(m.Links) != 2 || m.Links[0] != ms[i].Links[0] || m.Links[1] != ms[i].Links[1]) {
+			t.Errorf("claimed message %s has links %v; want its own, in order, to render its body with: %v", m.ID, m.Links, ms[i].Links)
+		}
+	}
+	done := now()
+	if _, err := s.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpCancel, axiom.CampaignChange{CompletedAt: &done, UpdatedAt: done}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CompactMessages(ctx, done.Add(time.Minute), 10); err != nil || n != 3 {
+		t.Fatalf("CompactMessages = %d, %v; want 3", n, err)
+	}
+	for _, m := range ms {
+		if got, err := s.GetMessage(ctx, a.ID, c.ID, m.ID); err != nil || got.Merge != nil || got.HTML != "" {
+			t.Errorf("compacted message = %+v, %v; want no merge values and no body", got, err)
+		}
+	}
+	if _, err := s.CampaignContent(ctx, a.ID, c.ID); !errors.Is(err, axiom.ErrNotFound) {
+		t.Errorf("CampaignContent after compaction: %v; want not found", err)
 	}
 }

@@ -117,7 +117,13 @@ type Store interface {
 	// AudienceLeads lists up to limit leads of the account in id order,
 	// those after afterID ("" from the first): the candidates of an audience.
 	AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error)
-	// EnqueueMessages queues ms (rendered, ids set) for the sending
+	// CampaignContent returns the snapshot of the template the account's
+	// campaign sends (Subject, Content), which ChangeCampaign(OpSend)
+	// takes in its transaction; axiom.ErrNotFound before the send, for
+	// another account's campaign, and once the campaign is compacted.
+	CampaignContent(ctx context.Context, accountID, campaignID string) (axiom.Template, error)
+	// EnqueueMessages queues ms (ids set; a body rendered, or the merge
+	// values it is rendered from, Merge) for the sending
 	// campaign that is enqueueing, in one short transaction, leaving out
 	// any lead that already has a message in the campaign; a message of
 	// status axiom.MessageSuppressed is kept, with its Error, as the record

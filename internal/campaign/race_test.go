@@ -1,0 +1,5 @@
+//go:build race
+
+package campaign_test
+
+func init() { raceDetector = true }
