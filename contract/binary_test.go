@@ -149,9 +149,10 @@ func runContractOutput(t *testing.T, bin string, args ...string) (string, string
 	return "", "", -1
 }
 
-// TestServeBinary is the issue's definition of done: `axiom contract`
-// against a fresh `axiom serve`, on the Starter key it prints, exits 0 and
-// prints its report; against a faulty server it exits non-zero naming the check.
+// TestServeBinary runs `axiom contract` as users do, against a fresh
+// `axiom serve` (an Enterprise key, the Starter one it printed as the
+// second), relaying its mail to the suite's sink: it exits 0 and prints
+// its report; against a faulty server it exits non-zero naming the check.
 func TestServeBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the axiom command and runs it")

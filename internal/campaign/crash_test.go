@@ -278,7 +278,7 @@ func TestCrashMidSendResumesFast(t *testing.T) {
 	t.Logf("crash to restart %s; restart to the first resumed message %s; restart to the last message the dead process held %s; %d held, %d duplicates",
 		restarted.Sub(crashed).Round(time.Millisecond), firstResumed.Sub(restarted).Round(time.Millisecond),
 		heldResumed.Sub(restarted).Round(time.Millisecond), len(held), len(got)-n)
-	// The bound: the claims of a dead process are taken over
+	// The promised bound: the claims of a dead process are taken over
 	// within seconds (5 heartbeats of 2s), not after a lease of 2 minutes.
 	if d := heldResumed.Sub(restarted); d > 15*time.Second {
 		t.Errorf("the messages the dead process held were sent %s after the restart; want within 15s", d.Round(time.Millisecond))
