@@ -341,7 +341,7 @@ func linkTokens(ls []Link) []string {
 
 // Outcome is the result of one delivery attempt.
 type Outcome struct {
-	Status MessageStatus // MessageSent, MessageFailed, or MessageQueued to try again
+	Status MessageStatus // MessageSent, MessageFailed, MessageQueued to try again, or MessageSuppressed: not wanted any more
 	Error  string        // why it failed
 	At     time.Time     // when the attempt ended
 	Retry  time.Time     // with MessageQueued: not before this time

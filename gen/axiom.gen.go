@@ -952,7 +952,9 @@ type CampaignMessage struct {
 	// Status `queued` (not yet delivered), `sent`, `failed` (refused for good), or
 	// `suppressed`: the record of a lead of the audience left out, never
 	// sent, whose `error` says why (its address is suppressed, or the lead
-	// is `unsubscribed`).
+	// is `unsubscribed`), when the campaign starts or, for a message
+	// already queued, just before it would be sent (the lead unsubscribed,
+	// was deleted or had its address suppressed meanwhile).
 	//
 	//
 	// Example: sent
@@ -993,7 +995,9 @@ type CampaignMessageList struct {
 // CampaignMessageStatus `queued` (not yet delivered), `sent`, `failed` (refused for good), or
 // `suppressed`: the record of a lead of the audience left out, never
 // sent, whose `error` says why (its address is suppressed, or the lead
-// is `unsubscribed`).
+// is `unsubscribed`), when the campaign starts or, for a message
+// already queued, just before it would be sent (the lead unsubscribed,
+// was deleted or had its address suppressed meanwhile).
 //
 // Example: sent
 type CampaignMessageStatus string

@@ -709,3 +709,59 @@ func TestRelayDownIsToldWithoutTheOperatorsAddress(t *testing.T) {
 		t.Errorf("the log does not name the relay's address %s for the operator:\n%s", down, logs.String())
 	}
 }
+
+// A lead who unsubscribes, or whose address is suppressed, while the
+// campaign is sending is not mailed, though its message was queued:
+// the worker checks again just before it sends.
+func TestUnsubscribeWinsOverTheQueue(t *testing.T) {
+	reached, release := make(chan struct{}), make(chan struct{})
+	relay := smtptest.New(t, smtptest.WithRcpt(func(to string) error {
+		if to == "ann@example.com" {
+			close(reached)
+			select { // the test changes the others while this one is held
+			case <-release:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		return nil
+	}))
+	srv := newServer(t, servertest.WithSMTP(relay.URL("starttls=none")), servertest.WithCampaignWorker(func(c *campaign.WorkerConfig) {
+		c.Concurrency = 1 // one message at a time, in queue order
+	}))
+	a := api{t, srv, srv.Key}
+	a.lead("Ann", "ann@example.com", nil, "", nil)
+	bob := a.lead("Bob", "bob@example.com", nil, "", nil)
+	a.lead("Cara", "cara@example.com", nil, "", nil)
+	c := a.campaign(map[string]any{"name": "Queued", "template": a.template("Hi", "<p>Hi {{name}}</p>")})
+	a.send(c.ID)
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first message never reached the relay")
+	}
+	// Every message is queued by now; two leads leave while the first is sent.
+	a.do("PATCH", "/leads/"+bob.ID, map[string]any{"status": "unsubscribed"}, 200, nil)
+	a.do("POST", "/suppressions/add", map[string]any{"email": "cara@example.com", "reason": "manual"}, 201, nil)
+	close(release)
+	done := a.waitStatus(c.ID, gen.CampaignStatusSent)
+	if r := smtptest.Recipients(relay.Messages()); !equalCounts(r, map[string]int{"ann@example.com": 1}) {
+		t.Errorf("the relay received %v; want only ann", r)
+	}
+	want := map[string]string{
+		"ann@example.com":  "",
+		"bob@example.com":  "The lead is unsubscribed",
+		"cara@example.com": "The address is on the account's suppression list (manual)",
+	}
+	for _, m := range a.messages(c.ID) {
+		status := gen.CampaignMessageStatusSuppressed
+		if m.To == "ann@example.com" {
+			status = gen.CampaignMessageStatusSent
+		}
+		if m.Status != status || m.Error != want[m.To] || (status == gen.CampaignMessageStatusSuppressed) != (m.SentAt == nil) {
+			t.Errorf("message to %s: %s %q; want %s %q", m.To, m.Status, m.Error, status, want[m.To])
+		}
+	}
+	if done.Counts.Recipients != 1 || done.Counts.Sent != 1 {
+		t.Errorf("counts %+v; want the one recipient sent", done.Counts)
+	}
+}

@@ -27,6 +27,7 @@ type Store interface {
 	DueCampaigns(ctx context.Context, now time.Time, limit int) ([]axiom.Campaign, error)
 
 	AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error)
+	GetLead(ctx context.Context, accountID, id string) (axiom.Lead, error)
 	GetProperty(ctx context.Context, accountID, id string) (axiom.Property, error)
 	PropertyLinks(ctx context.Context, accountID string, propertyIDs []string) ([]axiom.PropertyLink, error)
 	// CampaignContent is the snapshot of the template a campaign sends
@@ -403,11 +404,7 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 				m.Status, m.CreatedAt = axiom.MessageQueued, now
 				ms = append(ms, m)
 			case axiom.Suppressed:
-				why := "The lead is unsubscribed"
-				if isSuppressed {
-					why = fmt.Sprintf("The address is on the account's suppression list (%s)", reason)
-				}
-				ms = append(ms, axiom.SuppressedMessage(c, l, why, NewToken(), NewToken(), now))
+				ms = append(ms, axiom.SuppressedMessage(c, l, leftOut(isSuppressed, reason), NewToken(), NewToken(), now))
 			}
 		}
 		cursor = leads[len(leads)-1].ID
@@ -635,4 +632,36 @@ func (s *Service) Suppressions(ctx context.Context, accountID string, q axiom.Qu
 // mail it again (unless its lead is unsubscribed).
 func (s *Service) RemoveSuppression(ctx context.Context, accountID, email string) error {
 	return s.store.DeleteSuppression(ctx, accountID, email)
+}
+
+// leftOut says why a lead of the audience is not mailed: it unsubscribed,
+// or its address is on the suppression list for reason.
+func leftOut(suppressed bool, reason axiom.SuppressionReason) string {
+	if suppressed {
+		return fmt.Sprintf("The address is on the account's suppression list (%s)", reason)
+	}
+	return "The lead is unsubscribed"
+}
+
+// Unwanted says why queued message m must not be sent now, or "" when it
+// may: its lead may have unsubscribed, been deleted or had its address
+// suppressed since the message was queued, and unsubscribing wins.
+func (s *Service) Unwanted(ctx context.Context, m axiom.Message) (string, error) {
+	l, err := s.store.GetLead(ctx, m.AccountID, m.LeadID)
+	switch {
+	case errors.Is(err, axiom.ErrNotFound):
+		return "The lead was deleted", nil
+	case err != nil:
+		return "", fmt.Errorf("message %s: its lead: %w", m.ID, err)
+	}
+	key := axiom.EmailKey(m.To)
+	suppressed, err := s.store.Suppressed(ctx, m.AccountID, []string{key})
+	if err != nil {
+		return "", fmt.Errorf("message %s: suppressed addresses: %w", m.ID, err)
+	}
+	reason, isSuppressed := suppressed[key]
+	if isSuppressed || l.Status == axiom.LeadStatusUnsubscribed {
+		return leftOut(isSuppressed, reason), nil
+	}
+	return "", nil
 }

@@ -405,6 +405,12 @@ func (w *Worker) deliverOne(ctx context.Context, conn Conn, m axiom.Message) Con
 			w.log.WarnContext(ctx, "claim about to run out: not delivering", slog.String("message", m.ID))
 			return conn
 		}
+	}
+	// Checked last before sending, after any wait for the pace.
+	if !w.wanted(work, m) {
+		return conn
+	}
+	if w.cfg.Sender != nil {
 		if conn == nil || !conn.Usable() {
 			if conn != nil {
 				conn.Close()
@@ -448,6 +454,24 @@ func (w *Worker) deliverOne(ctx context.Context, conn Conn, m axiom.Message) Con
 	}
 	w.complete(work, m, o)
 	return conn
+}
+
+// wanted reports whether m may still be sent; when it may not, or when
+// that cannot be told now, it records so.
+func (w *Worker) wanted(ctx context.Context, m axiom.Message) bool {
+	why, err := w.cfg.Service.Unwanted(ctx, m)
+	now := w.cfg.Now()
+	switch {
+	case err != nil:
+		w.log.ErrorContext(ctx, "checking the recipient before sending", slog.String("message", m.ID), slog.Any("error", err))
+		w.complete(ctx, m, axiom.Outcome{Status: axiom.MessageQueued, Error: m.Error, At: now, Retry: now.Add(w.cfg.RetryDelay)})
+		return false
+	case why != "":
+		w.log.InfoContext(ctx, "not sending: the recipient is no longer wanted", slog.String("message", m.ID), slog.String("why", why))
+		w.complete(ctx, m, axiom.Outcome{Status: axiom.MessageSuppressed, Error: why, At: now})
+		return false
+	}
+	return true
 }
 
 // complete records o for m.

@@ -32,7 +32,8 @@ var (
 		", error = '', sent_at = $3" + heldSQL
 	messageFailedSQL = "UPDATE campaign_messages SET status = " + lit(axiom.MessageFailed) +
 		", error = $3, bounced = $4" + heldSQL
-	messageRetrySQL = "UPDATE campaign_messages SET error = $3, not_before = $4, claimed_by = NULL" + heldSQL
+	messageRetrySQL      = "UPDATE campaign_messages SET error = $3, not_before = $4, claimed_by = NULL" + heldSQL
+	messageSuppressedSQL = "UPDATE campaign_messages SET status = " + lit(axiom.MessageSuppressed) + ", error = $3" + heldSQL
 )
 
 func scanMessage(row Scanner) (axiom.Message, error) {
@@ -308,6 +309,8 @@ func (s *Store) CompleteMessage(ctx context.Context, worker, id string, o axiom.
 			row = c.QueryRowContext(ctx, messageFailedSQL, id, worker, o.Error, o.Suppress != nil)
 		case axiom.MessageQueued:
 			row = c.QueryRowContext(ctx, messageRetrySQL, id, worker, o.Error, s.arg(o.Retry))
+		case axiom.MessageSuppressed:
+			row = c.QueryRowContext(ctx, messageSuppressedSQL, id, worker, o.Error)
 		default:
 			return fmt.Errorf("unknown outcome %q", o.Status)
 		}

@@ -793,20 +793,37 @@ func testOutboxClaimsAndRetries(t *testing.T, s Store) {
 	}
 	wantCode(t, "CompleteMessage by the worker that retried it", s.CompleteMessage(ctx, workerB, last[0].ID,
 		axiom.Outcome{Status: axiom.MessageSent, At: retry}), axiom.CodeNotFound)
+	// Its lead unsubscribed meanwhile: suppressed, no longer a recipient,
+	// and the campaign is done.
 	done := retry.Add(time.Second)
-	if err := s.CompleteMessage(ctx, workerC, last[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: done}); err != nil {
+	if err := s.CompleteMessage(ctx, workerC, last[0].ID, axiom.Outcome{Status: axiom.MessageSuppressed, Error: "The lead is unsubscribed", At: done}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.GetCampaign(ctx, c.AccountID, c.ID)
 	if err != nil || got.Status != axiom.CampaignSent || got.CompletedAt == nil || !got.CompletedAt.Equal(done) ||
-		got.Counts != (axiom.CampaignCounts{Recipients: 3, Sent: 2, Failed: 1}) {
+		got.Counts != (axiom.CampaignCounts{Recipients: 2, Sent: 1, Failed: 1}) {
 		t.Fatalf("campaign after its last message: %+v, %v", got, err)
+	}
+	if m := byMessageID(t, s, c, last[0].ID); m.Status != axiom.MessageSuppressed || m.Error != "The lead is unsubscribed" || m.SentAt != nil {
+		t.Errorf("message suppressed at the last moment: %+v", m)
 	}
 	wantCode(t, "CompleteMessage(unknown)", s.CompleteMessage(ctx, workerC, "msg_nope", axiom.Outcome{Status: axiom.MessageSent, At: time.Now()}),
 		axiom.CodeNotFound)
 	if held, err := s.RenewClaims(ctx, workerC, nil, done); err != nil || len(held) != 0 {
 		t.Errorf("RenewClaims of nothing = %v, %v", held, err)
 	}
+}
+
+// byMessageID is the message id of campaign c.
+func byMessageID(t *testing.T, s Store, c axiom.Campaign, id string) axiom.Message {
+	t.Helper()
+	for _, m := range allMessages(t, s, c) {
+		if m.ID == id {
+			return m
+		}
+	}
+	t.Fatalf("no message %s in campaign %s", id, c.ID)
+	return axiom.Message{}
 }
 
 // sortedIDs are the ids of ms, sorted.
