@@ -264,16 +264,6 @@ type bench struct {
 // returns the report of the rounds.
 func runBackend(ctx context.Context, b bench) (*report, error) {
 	o, log, dir := b.opts, b.log, b.dir
-	ts := targets()
-	defer func() {
-		for _, t := range ts {
-			if t.proc != nil {
-				if err := t.proc.stop(); err != nil {
-					log.Warn("stopping", slog.String("server", t.name), slog.Any("error", err))
-				}
-			}
-		}
-	}()
 	// Each server's --db, and what the report says of the backend.
 	var dbOf func(t *target) (string, error)
 	var keys seeded
@@ -323,6 +313,18 @@ func runBackend(ctx context.Context, b bench) (*report, error) {
 		}
 	}
 	log.Info("seeded", slog.String("backend", b.backend), slog.Int("leads", o.leads), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
+
+	// Registered after the schema's drop, so that the servers stop before it.
+	ts := targets()
+	defer func() {
+		for _, t := range ts {
+			if t.proc != nil {
+				if err := t.proc.stop(); err != nil {
+					log.Warn("stopping", slog.String("server", t.name), slog.Any("error", err))
+				}
+			}
+		}
+	}()
 
 	for _, t := range ts[1:] {
 		db, err := dbOf(t)
