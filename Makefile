@@ -48,8 +48,10 @@ dist:
 ## bench: the Go benchmarks (-benchmem) of the server, its validation,
 ## limiter, test server and client, and the store's list, search and create;
 ## then the load run against axiom serve, side by side with a bare handler
-## and a same-work floor (prepared SQL, encoding/json, same SQLite file).
-## Both are bounded: about five minutes in all on two cores. bench-scale
+## and a same-work floor (prepared SQL, encoding/json, same database): on
+## SQLite, and on PostgreSQL when AXIOM_TEST_POSTGRES_URL (or -postgres in
+## BENCHFLAGS) names one, else its table says it was skipped and why.
+## Both are bounded: about six minutes in all on two cores. bench-scale
 ## times GET /properties with filters and GET /analytics/leads for a year
 ## by day on one account of a million leads and 100,000 listings (p50 and
 ## p99); its data is generated once, in minutes, and kept in os.TempDir().
@@ -73,7 +75,12 @@ bench-scale:
 bench-tenant:
 	AXIOM_TENANT_BENCH=1 $(GO) test -run '^$$' -bench '^BenchmarkTenantIsolation$$' -benchtime 1x -count 1 -timeout 60m ./server/
 
-## bench-load: the load run alone (go run ./cmd/axiom-bench -h for its flags)
+## bench-load: the load run alone, a table per backend: SQLite, then
+## PostgreSQL in a schema of its own, dropped afterwards
+## (AXIOM_TEST_POSTGRES_URL, and axiom serve with --redis
+## AXIOM_TEST_REDIS_URL, as .ci/services.sh sets them; or
+## BENCHFLAGS='-postgres URL -redis URL'). go run ./cmd/axiom-bench -h for
+## its flags.
 bench-load:
 	$(GO) run ./cmd/axiom-bench $(BENCHFLAGS)
 

@@ -34,18 +34,19 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
-// floorLead is a lead as the floor encodes it: its JSON columns passed
-// through as they are stored.
+// floorLead is a lead as the floor encodes it, with the members axiom
+// answers: its JSON columns passed through as they are stored, its account
+// read (as the store reads it) but not sent.
 type floorLead struct {
 	ID           string          `json:"id"`
-	AccountID    string          `json:"account_id"`
+	AccountID    string          `json:"-"`
 	Name         string          `json:"name"`
 	Email        string          `json:"email"`
-	Phone        string          `json:"phone,omitempty"`
-	Company      string          `json:"company,omitempty"`
+	Phone        string          `json:"phone"`
+	Company      string          `json:"company"`
 	Type         string          `json:"type"`
 	Status       string          `json:"status"`
-	Source       string          `json:"source,omitempty"`
+	Source       string          `json:"source"`
 	Tags         json.RawMessage `json:"tags"`
 	Notes        json.RawMessage `json:"notes"`
 	CustomFields json.RawMessage `json:"custom_fields"`
@@ -66,20 +67,37 @@ type floorServer struct {
 	list, search, insert  *sql.Stmt
 }
 
-func (f *floorServer) page(w http.ResponseWriter, r *http.Request, st *sql.Stmt, args ...any) {
-	limit := 20
+// pageLimit is the page's size the request asks for: 20 unless given.
+func pageLimit(r *http.Request) int {
 	if s := r.URL.Query().Get("limit"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n > 0 && n <= 100 {
-			limit = n
+			return n
 		}
 	}
+	return 20
+}
+
+// writePage writes the first limit of leads, read with one more than the
+// page holds, as the API's page.
+func writePage(w http.ResponseWriter, leads []floorLead, limit int) {
+	p := floorPage{Data: leads}
+	if len(p.Data) > limit {
+		p.Data, p.HasMore = p.Data[:limit], true
+	}
+	p.Length = len(p.Data)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func (f *floorServer) page(w http.ResponseWriter, r *http.Request, st *sql.Stmt, args ...any) {
+	limit := pageLimit(r)
 	rows, err := st.QueryContext(r.Context(), append(args, limit+1)...)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	defer rows.Close()
-	p := floorPage{Data: make([]floorLead, 0, limit+1)}
+	leads := make([]floorLead, 0, limit+1)
 	for rows.Next() {
 		var l floorLead
 		var created, updated int64
@@ -89,21 +107,18 @@ func (f *floorServer) page(w http.ResponseWriter, r *http.Request, st *sql.Stmt,
 			return
 		}
 		l.CreatedAt, l.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
-		p.Data = append(p.Data, l)
+		leads = append(leads, l)
 	}
 	if err := rows.Err(); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	if len(p.Data) > limit {
-		p.Data, p.HasMore = p.Data[:limit], true
-	}
-	p.Length = len(p.Data)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(p)
+	writePage(w, leads, limit)
 }
 
-func (f *floorServer) add(w http.ResponseWriter, r *http.Request) {
+// floorNewLead reads the body of a create into the lead to store in
+// account, or answers 400.
+func floorNewLead(w http.ResponseWriter, r *http.Request, account string) (axiom.Lead, bool) {
 	var body struct {
 		Name, Email, Phone, Company, Type, Source string
 		Tags, Notes                               []string
@@ -111,16 +126,32 @@ func (f *floorServer) add(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return axiom.Lead{}, false
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	in := axiom.Lead{ID: axiom.NewID(axiom.PrefixLead, now), AccountID: f.writeAccount, Name: body.Name, Email: body.Email,
+	return axiom.Lead{ID: axiom.NewID(axiom.PrefixLead, now), AccountID: account, Name: body.Name, Email: body.Email,
 		Phone: body.Phone, Company: body.Company, Type: body.Type, Status: "active", Source: body.Source,
-		Tags: body.Tags, Notes: body.Notes, CustomFields: body.CustomFields, CreatedAt: now, UpdatedAt: now}
+		Tags: body.Tags, Notes: body.Notes, CustomFields: body.CustomFields, CreatedAt: now, UpdatedAt: now}, true
+}
+
+// writeCreated answers 201 with the lead stored.
+func writeCreated(w http.ResponseWriter, in axiom.Lead, tags, notes, custom []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(floorLead{ID: in.ID, AccountID: in.AccountID, Name: in.Name, Email: in.Email,
+		Phone: in.Phone, Company: in.Company, Type: in.Type, Status: in.Status, Source: in.Source,
+		Tags: tags, Notes: notes, CustomFields: custom, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt})
+}
+
+func (f *floorServer) add(w http.ResponseWriter, r *http.Request) {
+	in, ok := floorNewLead(w, r, f.writeAccount)
+	if !ok {
+		return
+	}
 	tags, _ := json.Marshal(in.Tags)
 	notes, _ := json.Marshal(in.Notes)
 	custom, _ := json.Marshal(in.CustomFields)
-	ms := now.UnixMilli()
+	ms := in.CreatedAt.UnixMilli()
 	if _, err := f.insert.ExecContext(r.Context(), in.ID, in.AccountID, in.Name, in.Email, axiom.EmailKey(in.Email),
 		axiom.SortKey(in.Name), axiom.SortKey(in.Email), in.Phone, in.Company, in.Type, in.Status, in.Source,
 		string(tags), string(notes), string(custom), in.SearchText(), ms, ms); err != nil {
@@ -131,11 +162,7 @@ func (f *floorServer) add(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), code)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(floorLead{ID: in.ID, AccountID: in.AccountID, Name: in.Name, Email: in.Email,
-		Phone: in.Phone, Company: in.Company, Type: in.Type, Status: in.Status, Source: in.Source,
-		Tags: tags, Notes: notes, CustomFields: custom, CreatedAt: now, UpdatedAt: now})
+	writeCreated(w, in, tags, notes, custom)
 }
 
 func (f *floorServer) handler() http.Handler {
@@ -153,17 +180,33 @@ func (f *floorServer) handler() http.Handler {
 }
 
 // floorMain is `axiom-bench floor`: the same-work floor as a process of its
-// own on a copy of the seeded database, until SIGTERM.
+// own on a copy of the seeded SQLite database or on the seeded PostgreSQL
+// schema, until SIGTERM.
 func floorMain(args []string) error {
 	fs := flag.NewFlagSet("axiom-bench floor", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
-	path := fs.String("db", "", "the SQLite database")
+	path := fs.String("db", "", "the SQLite database, or a postgres:// URL")
 	account := fs.String("account", "", "the account listed and searched")
 	writeAccount := fs.String("write-account", "", "the account the creates fill")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	f, db, err := openFloor(*path, *account, *writeAccount)
+	var h http.Handler
+	var db *sql.DB
+	var err error
+	if isPostgres(*path) {
+		var f *pgFloor
+		f, db, err = openPGFloor(context.Background(), *path, *account, *writeAccount)
+		if f != nil {
+			h = f.handler()
+		}
+	} else {
+		var f *floorServer
+		f, db, err = openFloor(*path, *account, *writeAccount)
+		if f != nil {
+			h = f.handler()
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -172,7 +215,7 @@ func floorMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serveUntilSignal(ln, f.handler())
+	return serveUntilSignal(ln, h)
 }
 
 // openFloor opens the database at path with the store's settings (WAL, a

@@ -1,16 +1,23 @@
 // Command axiom-bench measures the reference server's throughput on
 // loopback, side by side with a bare Echo handler sending the same bytes and
-// a same-work floor doing the same SQL with encoding/json.
+// a same-work floor doing the same SQL with encoding/json, on SQLite and on
+// PostgreSQL.
 //
-//	go run ./cmd/axiom-bench [-duration 3s] [-rounds 3] [-concurrency 8] [-leads 10000]
+//	go run ./cmd/axiom-bench [-duration 3s] [-rounds 3] [-concurrency 8] [-leads 10000] [-postgres URL] [-redis URL]
 //
-// It builds `axiom`, seeds a database with an account of -leads leads, and
-// starts five servers, each a process of its own: the bare handler, the
-// floor (`axiom-bench floor`, on a copy of the database), and `axiom serve --rate-limit off` with validation off, with request
-// validation only, and with request and response validation. It then drives
+// It builds `axiom`, and for each backend (-backends) seeds a database with
+// an account of -leads leads (a SQLite file; a schema of its own on the
+// PostgreSQL server -postgres names, dropped afterwards) and starts five
+// servers, each a process of its own: the bare handler, the floor
+// (`axiom-bench floor`, on a copy of the SQLite file or on the schema), and
+// `axiom serve --rate-limit off` with validation off, with request
+// validation only, and with request and response validation. It checks that
+// the floor answers the list and the search as axiom does, then drives
 // GET /v1/leads?limit=20, POST /v1/leads/add and GET /v1/leads?search=… on
 // each in turn, for -rounds rounds in rotating order, and prints a Markdown
-// table of the medians and of the ratios to the bare handler and the floor.
+// table per backend of the medians and of the ratios to the bare handler and
+// the floor. Without a PostgreSQL URL the PostgreSQL table says it was
+// skipped.
 package main
 
 import (
@@ -69,6 +76,9 @@ type options struct {
 	dir         string
 	dbDir       string
 	out         string
+	backends    string
+	postgres    string
+	redis       string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -87,6 +97,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dir, "dir", "", "working directory, kept afterwards; empty uses a temporary one")
 	fs.StringVar(&o.dbDir, "db-dir", "", "where the servers' databases live; empty means the working directory")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
+	fs.StringVar(&o.backends, "backends", "sqlite,postgres", "stores to run on, each with its own table: sqlite, postgres (skipped without a PostgreSQL URL)")
+	fs.StringVar(&o.postgres, "postgres", os.Getenv(envPostgres), "PostgreSQL server to run on, postgres://…; the run creates a schema of its own there and drops it (default $"+envPostgres+")")
+	fs.StringVar(&o.redis, "redis", os.Getenv(envRedis), "Redis server axiom serve shares its limiter through on PostgreSQL, as deployed (--redis; default $"+envRedis+")")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -101,8 +114,22 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			return o, fmt.Errorf("-scenarios: unknown %q", s)
 		}
 	}
+	for _, b := range strings.Split(o.backends, ",") {
+		if b != "sqlite" && b != "postgres" {
+			return o, fmt.Errorf("-backends: unknown %q (sqlite, postgres)", b)
+		}
+	}
+	if o.postgres != "" && !isPostgres(o.postgres) {
+		return o, errors.New("-postgres: not a postgres:// or postgresql:// URL")
+	}
 	return o, nil
 }
+
+// The variables naming the test services, which the run uses by default.
+const (
+	envPostgres = "AXIOM_TEST_POSTGRES_URL"
+	envRedis    = "AXIOM_TEST_REDIS_URL"
+)
 
 // target is one of the servers compared.
 type target struct {
@@ -197,18 +224,97 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	began := time.Now()
-	seedPath, cleanup, err := seedPath(dir)
-	if err != nil {
-		return err
+	// A backend that fails leaves the tables of those before it printed.
+	var md strings.Builder
+	var failed error
+	for _, backend := range strings.Split(o.backends, ",") {
+		if backend == "postgres" && o.postgres == "" {
+			why := "no PostgreSQL to run on: neither -postgres nor " + envPostgres + " names one"
+			(&report{backend: backend, skipped: why}).write(&md)
+			log.Warn("the PostgreSQL run is skipped: " + why)
+			continue
+		}
+		rep, err := runBackend(ctx, bench{opts: o, backend: backend, axiom: axiom, self: self, dir: dir, dbDir: dbDir, log: log})
+		if err != nil {
+			failed = fmt.Errorf("%s: %w", backend, err)
+			break
+		}
+		rep.write(&md)
 	}
-	defer cleanup()
-	keys, err := seed(ctx, seedPath, o.leads)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
+	fmt.Fprint(stdout, md.String())
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(md.String()), 0o644); err != nil {
+			return errors.Join(failed, err)
+		}
 	}
-	log.Info("seeded", slog.Int("leads", o.leads), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
+	return failed
+}
 
+// bench is what a run on one backend needs.
+type bench struct {
+	opts        options
+	backend     string // sqlite or postgres
+	axiom, self string // the binaries
+	dir, dbDir  string
+	log         *slog.Logger
+}
+
+// runBackend seeds the backend's database, starts the servers on it,
+// checks that the floor and axiom answer the same pages, drives them and
+// returns the report of the rounds.
+func runBackend(ctx context.Context, b bench) (*report, error) {
+	o, log, dir := b.opts, b.log, b.dir
+	// Each server's --db, and what the report says of the backend.
+	var dbOf func(t *target) (string, error)
+	var keys seeded
+	var about string
+	began := time.Now()
+	switch b.backend {
+	case "sqlite":
+		path, cleanup, err := seedPath(dir)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		if keys, err = seed(ctx, path, o.leads); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		// A copy each, SQLite having one writer per file.
+		dbOf = func(t *target) (string, error) {
+			db := filepath.Join(b.dbDir, t.slug+".db")
+			return db, copyFile(path, db)
+		}
+		about = "SQLite on disk, synchronous=FULL, a copy of the seeded file for each server"
+	case "postgres":
+		url, drop, err := benchSchema(ctx, o.postgres)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := drop(); err != nil {
+				log.Warn("dropping the run's schema", slog.Any("error", err))
+			}
+		}()
+		// The seed alone commits without waiting for the disk: the servers
+		// keep PostgreSQL's own setting.
+		seedURL, err := withParam(url, "synchronous_commit", "off")
+		if err != nil {
+			return nil, err
+		}
+		if keys, err = seedPostgres(ctx, seedURL, o.leads); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		dbOf = func(*target) (string, error) { return url, nil }
+		if about, err = describePostgres(ctx, url); err != nil {
+			return nil, err
+		}
+		if o.redis != "" {
+			about += "; axiom serve with --redis (its limiter, off in this run, is not consulted per request)"
+		}
+	}
+	log.Info("seeded", slog.String("backend", b.backend), slog.Int("leads", o.leads), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
+
+	// Registered after the schema's drop, so that the servers stop before it.
 	ts := targets()
 	defer func() {
 		for _, t := range ts {
@@ -219,37 +325,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}()
+
 	for _, t := range ts[1:] {
-		db := filepath.Join(dbDir, t.slug+".db")
-		if err := copyFile(seedPath, db); err != nil {
-			return err
+		db, err := dbOf(t)
+		if err != nil {
+			return nil, err
 		}
+		logFile := filepath.Join(dir, b.backend+"-"+t.slug+".log")
 		if t.slug == "floor" {
-			if t.proc, err = start(ctx, t.name, filepath.Join(dir, "floor.log"), self, "floor", "--addr", "{addr}", "--db", db,
+			if t.proc, err = start(ctx, t.name, logFile, b.self, "floor", "--addr", "{addr}", "--db", db,
 				"--account", keys.ReadAccount, "--write-account", keys.WriteAccount); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
-		argv := append([]string{axiom, "serve", "--addr", "{addr}", "--db", db, "--rate-limit", "off", "--log-level", o.logLevel}, t.flags...)
-		if t.proc, err = start(ctx, t.name, filepath.Join(dir, t.slug+".log"), argv...); err != nil {
-			return err
+		argv := []string{b.axiom, "serve", "--addr", "{addr}", "--db", db, "--rate-limit", "off", "--log-level", o.logLevel}
+		if b.backend == "postgres" && o.redis != "" {
+			argv = append(argv, "--redis", o.redis)
 		}
+		if t.proc, err = start(ctx, t.name, logFile, append(argv, t.flags...)...); err != nil {
+			return nil, err
+		}
+	}
+	// Only the same work is compared: the floor must answer the pages
+	// axiom answers.
+	if err := samePages(ts[1].proc.addr, ts[4].proc.addr, keys); err != nil {
+		return nil, err
 	}
 	reps, err := captureReplies(ts[2].proc.addr, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	repFile := filepath.Join(dir, "replies.json")
-	b, err := json.Marshal(reps)
+	repFile := filepath.Join(dir, b.backend+"-replies.json")
+	js, err := json.Marshal(reps)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.WriteFile(repFile, b, 0o644); err != nil {
-		return err
+	if err := os.WriteFile(repFile, js, 0o644); err != nil {
+		return nil, err
 	}
-	if ts[0].proc, err = start(ctx, ts[0].name, filepath.Join(dir, "bare.log"), self, "bare", "--addr", "{addr}", "--replies", repFile); err != nil {
-		return err
+	if ts[0].proc, err = start(ctx, ts[0].name, filepath.Join(dir, b.backend+"-bare.log"), b.self, "bare", "--addr", "{addr}", "--replies", repFile); err != nil {
+		return nil, err
 	}
 
 	var scens []scenario
@@ -257,7 +373,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		s, _ := scenarioByName(name)
 		scens = append(scens, s)
 	}
-	rep := report{opts: o, scenarios: scens, targets: ts, results: map[string][]measured{}, loadBefore: loadAverage()}
+	rep := &report{backend: b.backend, about: about, opts: o, scenarios: scens, targets: ts, results: map[string][]measured{}, loadBefore: loadAverage()}
 	var emails atomic.Uint64
 	emails.Store(uint64(time.Now().UnixNano()))
 	for round := range o.rounds {
@@ -269,7 +385,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				req := s.request(t.proc.addr, keys, &emails)
 				if round == 0 {
 					if _, err := load.Run(ctx, load.Options{Addr: t.proc.addr, Concurrency: o.concurrency, Duration: o.warmup, Status: s.status}, req); err != nil {
-						return fmt.Errorf("warm-up of %s: %w", t.name, err)
+						return nil, fmt.Errorf("warm-up of %s: %w", t.name, err)
 					}
 				}
 				cpu := t.proc.cpuTime()
@@ -277,10 +393,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					Addr: t.proc.addr, Concurrency: o.concurrency, Duration: o.duration, Requests: o.requests, Status: s.status,
 				}, req)
 				if err != nil {
-					return fmt.Errorf("%s on %s: %w", s.label, t.name, err)
+					return nil, fmt.Errorf("%s on %s: %w", s.label, t.name, err)
 				}
 				if ctx.Err() != nil {
-					return ctx.Err()
+					return nil, ctx.Err()
 				}
 				m := measured{Result: res}
 				if n := res.OK + res.Failed; n > 0 {
@@ -297,13 +413,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	rep.loadAfter = loadAverage()
-	var md strings.Builder
-	rep.write(&md)
-	fmt.Fprint(stdout, md.String())
-	if o.out != "" {
-		return os.WriteFile(o.out, []byte(md.String()), 0o644)
-	}
-	return nil
+	return rep, nil
 }
 
 // seedPath is where to seed the database: in memory-backed /dev/shm when

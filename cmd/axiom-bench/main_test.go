@@ -98,6 +98,8 @@ func TestParseOptions(t *testing.T) {
 		{"-rounds", "0"},
 		{"-duration", "-1s"},
 		{"extra"},
+		{"-backends", "sqlite,mysql"},
+		{"-postgres", "mysql://localhost/axiom"},
 	} {
 		if _, err := parseOptions(args, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)
@@ -129,5 +131,18 @@ func TestSeededLeadsAreValid(t *testing.T) {
 		if !slices.Contains(leadTypes, l.Type) {
 			t.Fatalf("lead %d: type %q", i, l.Type)
 		}
+	}
+}
+
+// Without a PostgreSQL URL the report says that its run was skipped, and
+// why, where its table would be.
+func TestReportSkipped(t *testing.T) {
+	var out, log strings.Builder
+	if err := run(t.Context(), []string{"-backends", "postgres", "-postgres", "", "-axiom", "/nonexistent"}, &out, &log); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "#### PostgreSQL") || !strings.Contains(got, "Skipped: no PostgreSQL to run on") || strings.Contains(got, "| Request |") {
+		t.Errorf("report without PostgreSQL:\n%s", got)
 	}
 }

@@ -19,6 +19,9 @@ type measured struct {
 
 // report gathers the rounds' results and writes them as Markdown.
 type report struct {
+	backend    string // sqlite or postgres
+	about      string // the store's settings
+	skipped    string // why the backend was not run, if it was not
 	opts       options
 	scenarios  []scenario
 	targets    []*target             // the bare handler, the floor, then axiom serve, validation off first
@@ -79,8 +82,17 @@ func (r *report) row(s scenario, t *target) row {
 	return out
 }
 
+// backendTitles head each backend's table.
+var backendTitles = map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
 func (r *report) write(w io.Writer) {
+	fmt.Fprintf(w, "#### %s\n\n", backendTitles[r.backend])
+	if r.skipped != "" {
+		fmt.Fprintf(w, "Skipped: %s.\n\n", r.skipped)
+		return
+	}
 	o := r.opts
+	fmt.Fprintf(w, "Store: %s.\n\n", r.about)
 	fmt.Fprintf(w, "Machine: %d CPUs, %s, %s/%s, %s. Load average (1, 5, 15 min) before %s, after %s.\n\n",
 		runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), r.loadBefore, r.loadAfter)
 	fmt.Fprintf(w, "Each figure is the median of %d rounds of %s (at most %d requests) over %d keep-alive connections on loopback, "+
@@ -116,6 +128,7 @@ func (r *report) write(w io.Writer) {
 			fmt.Fprintln(w, f)
 		}
 	}
+	fmt.Fprintln(w)
 }
 
 func ms(d time.Duration) string {

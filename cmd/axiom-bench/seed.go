@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/store/postgres"
 	"github.com/axiomkit/axiom/internal/store/sqlite"
 )
 
@@ -70,14 +71,38 @@ func ascii(s string) string {
 	return string(b)
 }
 
-// seed creates the database at path: an Enterprise account with n leads, and
-// a second, empty one for the creates.
+// seedStore is what seeding needs of a store: both backends' have it.
+type seedStore interface {
+	CreateAccount(context.Context, axiom.Account) error
+	CreateKey(context.Context, axiom.Key) error
+	CreateLead(context.Context, axiom.Lead) error
+	Close() error
+}
+
+// seed creates the SQLite database at path: an Enterprise account with n
+// leads, and a second, empty one for the creates.
 func seed(ctx context.Context, path string, n int) (seeded, error) {
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		return seeded{}, err
 	}
 	defer db.Close()
+	return seedInto(ctx, db, n)
+}
+
+// seedPostgres seeds the PostgreSQL schema url names as seed does a SQLite
+// file: the same accounts and the same leads.
+func seedPostgres(ctx context.Context, url string, n int) (seeded, error) {
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		return seeded{}, err
+	}
+	defer db.Close()
+	return seedInto(ctx, db, n)
+}
+
+// seedInto fills db, whichever its backend, with the data set of the run.
+func seedInto(ctx context.Context, db seedStore, n int) (seeded, error) {
 	var s seeded
 	for _, k := range []*string{&s.ReadKey, &s.WriteKey} {
 		acc := axiom.NewAccount(axiom.PlanEnterprise, time.Now())
