@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/campaign"
 )
 
 // A send stores the targets of its template's tracked links once per
@@ -102,5 +103,24 @@ func TestLinkRowsPerTemplate(t *testing.T) {
 		links, len(tmpl.Content), leads, total, before, after, after-before)
 	if total != links {
 		t.Fatalf("%d link rows; want the template's %d, once for the campaign (not %d, one per link and lead)", total, links, links*leads)
+	}
+}
+
+// A position is read only as a message writes it: decimal digits, no
+// sign, no leading zero, and within what a template can hold.
+func TestParseLinkPosition(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"0", 0, true}, {"7", 7, true}, {"1999", 1999, true}, {"999999999", 999999999, true},
+		{"", 0, false}, {"00", 0, false}, {"01", 0, false}, {"-1", 0, false}, {"+1", 0, false}, {" 1", 0, false},
+		{"1 ", 0, false}, {"1x", 0, false}, {"x", 0, false}, {"1e3", 0, false}, {"0x1", 0, false}, {"١", 0, false},
+		{"1000000000", 0, false}, {"99999999999999999999999", 0, false}, {strings.Repeat("9", 128), 0, false},
+	} {
+		if got, ok := campaign.ParseLinkPosition(tc.in); got != tc.want || ok != tc.ok {
+			t.Errorf("ParseLinkPosition(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
 	}
 }

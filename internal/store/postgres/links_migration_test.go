@@ -1,11 +1,14 @@
 package postgres
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/campaign"
 )
 
 // Mail queued before migration 0008, when each tracked link of each
@@ -84,5 +87,57 @@ func TestLegacyLinksSurviveTheMigration(t *testing.T) {
 	}
 	if _, err := db.LegacyClickTarget(ctx, tokens[1]); axiom.ErrorCodeOf(err) != axiom.CodeNotFound {
 		t.Errorf("LegacyClickTarget after the message's open token changed = %v; want not found", err)
+	}
+}
+
+// One send of a template of N tracked links to M leads stores N link rows
+// for the campaign, not N × M.
+func TestLinkRowsPerTemplate(t *testing.T) {
+	ctx := t.Context()
+	db := open(t, freshSchema(t, baseURL(t)))
+	defer db.Close()
+	acc := newAccount(t, db)
+	const links, leads = 40, 15
+	var content strings.Builder
+	for i := range links {
+		fmt.Fprintf(&content, `<p><a href="https://acme.example/listing/%d">%d</a></p>`, i, i)
+	}
+	tmpl := axiom.NewTemplate(acc.ID, axiom.Template{Name: "Links", Subject: "Hi", Content: content.String()}, time.Now())
+	if err := db.CreateTemplate(ctx, tmpl); err != nil {
+		t.Fatal(err)
+	}
+	for i := range leads {
+		if err := db.CreateLead(ctx, axiom.NewLead(acc.ID, axiom.Lead{Name: "L", Email: fmt.Sprintf("l%d@example.com", i)}, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, err := campaign.NewService(campaign.Config{Store: db, PublicURL: "https://mail.example.test/v1", Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.Create(ctx, acc.ID, axiom.Campaign{Name: "C", Template: tmpl.Slug})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Send(ctx, acc.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for more := true; more; {
+		if more, err = svc.ResumeEnqueue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var messages, rows, legacy int
+	if err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM campaign_messages WHERE campaign_id = $1", c.ID).Scan(&messages); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM campaign_link_targets WHERE campaign_id = $1", c.ID).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM legacy_message_links").Scan(&legacy); err != nil {
+		t.Fatal(err)
+	}
+	if messages != leads || rows != links || legacy != 0 {
+		t.Fatalf("%d messages, %d link rows, %d legacy; want %d, the template's %d once (not %d), none", messages, rows, legacy, leads, links, links*leads)
 	}
 }
