@@ -263,12 +263,6 @@ const (
 	MessageSuppressed MessageStatus = "suppressed"
 )
 
-// Link is one tracked link of a message: its token and where it leads.
-type Link struct {
-	Token string
-	URL   string
-}
-
 // MaxLinkHits is how many hits of one open pixel, or of one tracked link,
 // a message's statistics count: beyond it a hit is answered but not
 // stored, so that a token fetched in a loop cannot grow the database.
@@ -295,11 +289,15 @@ type Message struct {
 	// recipient's own data the body is rendered with; nil when the body is
 	// stored rendered (or dropped).
 	Merge map[string]string
-	// OpenToken names the message in its tracking pixel, UnsubscribeToken
-	// in its unsubscribe link; Links are its tracked links.
+	// OpenToken names the message in its tracking pixel and in its tracked
+	// links, each of which adds its position among the tracked links of the
+	// campaign's template; UnsubscribeToken names it in its unsubscribe link.
 	OpenToken        string
 	UnsubscribeToken string
-	Links            []Link
+	// LegacyLinkTokens are the tokens of the tracked links of a message
+	// queued when each link had a token of its own: mail sent then still
+	// holds them, and so may the body stored with it. Nil for any other.
+	LegacyLinkTokens []string
 	Status           MessageStatus
 	Error            string // why the last attempt failed; "" once sent
 	Attempts         int
@@ -315,7 +313,7 @@ const Redacted = "REDACTED"
 // body, replaced by Redacted.
 func (m Message) Redacted() Message {
 	pairs := []string{}
-	for _, tok := range append([]string{m.OpenToken, m.UnsubscribeToken}, linkTokens(m.Links)...) {
+	for _, tok := range append([]string{m.OpenToken, m.UnsubscribeToken}, m.LegacyLinkTokens...) {
 		if tok != "" {
 			pairs = append(pairs, tok, Redacted)
 		}
@@ -323,20 +321,10 @@ func (m Message) Redacted() Message {
 	r := strings.NewReplacer(pairs...)
 	m.HTML, m.Text = r.Replace(m.HTML), r.Replace(m.Text)
 	m.OpenToken, m.UnsubscribeToken = Redacted, Redacted
-	links := make([]Link, len(m.Links))
-	for i, l := range m.Links {
-		links[i] = Link{Token: Redacted, URL: l.URL}
+	if m.LegacyLinkTokens != nil {
+		m.LegacyLinkTokens = slices.Repeat([]string{Redacted}, len(m.LegacyLinkTokens))
 	}
-	m.Links = links
 	return m
-}
-
-func linkTokens(ls []Link) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Token
-	}
-	return out
 }
 
 // Outcome is the result of one delivery attempt.
@@ -379,7 +367,7 @@ func (m Message) Bounded() Message {
 	if len(m.HTML)+len(m.Text) <= MaxMessageBytes {
 		return m
 	}
-	m.HTML, m.Text, m.Links = "", "", nil
+	m.HTML, m.Text = "", ""
 	m.Status, m.Error = MessageFailed, TooLargeReason
 	return m
 }

@@ -134,27 +134,28 @@ func TestCheckSchedule(t *testing.T) {
 
 func TestMessageRedactedAndBounded(t *testing.T) {
 	m := axiom.Message{
-		HTML:      `<a href="https://x/v1/t/c/CLICKTOKEN">a</a><img src="https://x/v1/t/o/OPENTOKEN"><a href="https://x/v1/u/UNSUBTOKEN">u</a>`,
+		HTML: `<a href="https://x/v1/t/c/OPENTOKEN/0">a</a><a href="https://x/v1/t/c/OLDLINKTOKEN">b</a><img src="https://x/v1/t/o/OPENTOKEN">` +
+			`<a href="https://x/v1/u/UNSUBTOKEN">u</a>`,
 		Text:      "Unsubscribe: https://x/v1/u/UNSUBTOKEN",
 		OpenToken: "OPENTOKEN", UnsubscribeToken: "UNSUBTOKEN",
-		Links:  []axiom.Link{{Token: "CLICKTOKEN", URL: "https://example.com/"}},
-		Status: axiom.MessageQueued,
+		LegacyLinkTokens: []string{"OLDLINKTOKEN"},
+		Status:           axiom.MessageQueued,
 	}
 	r := m.Redacted()
-	for _, tok := range []string{"OPENTOKEN", "UNSUBTOKEN", "CLICKTOKEN"} {
-		if strings.Contains(r.HTML+r.Text+r.OpenToken+r.UnsubscribeToken+r.Links[0].Token, tok) {
+	for _, tok := range []string{"OPENTOKEN", "UNSUBTOKEN", "OLDLINKTOKEN"} {
+		if strings.Contains(r.HTML+r.Text+r.OpenToken+r.UnsubscribeToken+strings.Join(r.LegacyLinkTokens, " "), tok) {
 			t.Errorf("Redacted kept %s: %+v", tok, r)
 		}
 	}
-	if !strings.Contains(r.HTML, "/t/c/REDACTED") || r.Links[0].URL != "https://example.com/" || m.Links[0].Token != "CLICKTOKEN" {
+	if !strings.Contains(r.HTML, "/t/c/REDACTED/0") || !strings.Contains(r.HTML, "/t/c/REDACTED\"") || m.LegacyLinkTokens[0] != "OLDLINKTOKEN" {
 		t.Errorf("Redacted = %+v (original %+v)", r, m)
 	}
 	for _, tc := range []struct {
 		size int
 		want axiom.MessageStatus
 	}{{axiom.MaxMessageBytes, axiom.MessageQueued}, {axiom.MaxMessageBytes + 1, axiom.MessageFailed}} {
-		b := axiom.Message{HTML: strings.Repeat("x", tc.size-1), Text: "y", Status: axiom.MessageQueued, Links: m.Links}.Bounded()
-		if b.Status != tc.want || (tc.want == axiom.MessageFailed && (b.HTML != "" || b.Links != nil || b.Error == "")) {
+		b := axiom.Message{HTML: strings.Repeat("x", tc.size-1), Text: "y", Status: axiom.MessageQueued}.Bounded()
+		if b.Status != tc.want || (tc.want == axiom.MessageFailed && (b.HTML != "" || b.Error == "")) {
 			t.Errorf("Bounded of %d bytes: status %s, %d bytes, error %q", tc.size, b.Status, len(b.HTML), b.Error)
 		}
 	}

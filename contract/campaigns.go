@@ -24,7 +24,7 @@ const campaignDeadline = 30 * time.Second
 var campaignOps = []string{
 	"createLead", "getLead", "createTemplate", "deleteTemplate", "createCampaign", "getCampaign", "listCampaigns",
 	"updateCampaign", "deleteCampaign", "scheduleCampaign", "sendCampaign", "cancelCampaign", "getCampaignStats",
-	"listCampaignMessages", "getCampaignMessage", "trackOpen", "trackClick", "unsubscribePage", "unsubscribe",
+	"listCampaignMessages", "getCampaignMessage", "trackOpen", "trackClick", "trackLegacyClick", "unsubscribePage", "unsubscribe",
 }
 
 // campaignFixture is what the run's campaigns send and to whom. A campaign
@@ -54,7 +54,7 @@ const subjectTemplate = "Offer for {{name}}"
 // The API shows each as REDACTED.
 var tokenRE = map[string]*regexp.Regexp{
 	"trackOpen":   regexp.MustCompile(`/t/o/([0-9A-Za-z_-]{8,128})`),
-	"trackClick":  regexp.MustCompile(`/t/c/([0-9A-Za-z_-]{8,128})`),
+	"trackClick":  regexp.MustCompile(`/t/c/([0-9A-Za-z_-]{8,128})/[0-9]+`),
 	"unsubscribe": regexp.MustCompile(`/u/([0-9A-Za-z_-]{8,128})`),
 }
 
@@ -679,7 +679,7 @@ func (r *runner) trackingLinks(ctx context.Context, f *campaignFixture, id strin
 		mid, _ := m["id"].(string)
 		to, _ := m["to"].(string)
 		l, err := r.cfg.LiveLinks(ctx, SentMessage{CampaignID: id, ID: mid, To: to})
-		if err != nil || l.Open == "" || l.Click == "" || l.Unsubscribe == "" {
+		if err != nil || l.Open == "" || l.Click == "" || l.ClickPosition == "" || l.Unsubscribe == "" {
 			r.skip(TrackingLinks, "", fmt.Sprintf("Config.LiveLinks of message %s: %+v, %v", mid, l, err))
 			return
 		}
@@ -707,8 +707,10 @@ func (r *runner) trackingLinks(ctx context.Context, f *campaignFixture, id strin
 		r.record(TrackingLinks, "", res, err)
 	}
 	click := token(first, "trackClick")
+	position := live[first["id"].(string)].ClickPosition
 	for range 2 {
-		res := r.publicCall(ctx, "trackClick", click, "follow the tracked link of a message of the run's campaign (the redirect is not followed)")
+		res := r.do(ctx, &call{op: "trackClick", params: map[string]string{"token": click, "position": position},
+			scenario: "follow the tracked link of a message of the run's campaign (the redirect is not followed)"})
 		if res.err != nil {
 			return
 		}
@@ -797,19 +799,37 @@ func (r *runner) trackingLinks(ctx context.Context, f *campaignFixture, id strin
 		}))
 	}
 
+	// A real message's token with a position it has no link at, or one it
+	// would not write so, names nothing, as an unknown token does.
+	for _, p := range []string{"100000", "0" + position, "+" + position, position + "x", "99999999999999999999999"} {
+		res := r.do(ctx, &call{op: "trackClick", params: map[string]string{"token": click, "position": p},
+			scenario: "follow a tracked link of a real message at a position it has no link at (" + p + ")"})
+		if res.err != nil {
+			return
+		}
+		var err error
+		if code := errorCode(res); res.status != http.StatusNotFound || code != "not_found" {
+			err = fmt.Errorf("trackClick at position %q answered %s, not 404 not_found", p, answer(res.status, code))
+		}
+		r.record(TrackingLinks, "", res, err)
+	}
+
 	unknown := "unknown-" + r.tag + "-token"
 	alter := "A"
 	if strings.HasSuffix(unsub, alter) {
 		alter = "B"
 	}
 	altered := unsub[:len(unsub)-1] + alter
-	for _, op := range []string{"trackOpen", "trackClick", "unsubscribePage", "unsubscribe"} {
+	for _, op := range []string{"trackOpen", "trackClick", "trackLegacyClick", "unsubscribePage", "unsubscribe"} {
 		for _, t := range []struct {
 			token, what, code string
 			status            int
 		}{{unknown, "a well-formed token that names nothing", "not_found", http.StatusNotFound}, {"tooshort", "a malformed token", "invalid_parameter", http.StatusBadRequest},
 			{altered, "a real token with its last character altered", "not_found", http.StatusNotFound}} {
 			c := &call{op: op, params: map[string]string{"token": t.token}, scenario: "call " + op + " with " + t.what}
+			if op == "trackClick" {
+				c.params["position"] = "0"
+			}
 			if op == "unsubscribe" {
 				c.raw, c.ctype = []byte(oneClick), "application/x-www-form-urlencoded"
 			}

@@ -176,9 +176,11 @@ type SentMessage struct {
 }
 
 // LiveLinks are the tokens of one message's open pixel, first tracked link
-// and unsubscribe link, as its recipient got them.
+// and unsubscribe link, as its recipient got them. A tracked link is a
+// token and a position (trackClick's path, /t/c/{token}/{position}).
 type LiveLinks struct {
 	Open, Click, Unsubscribe string
+	ClickPosition            string
 }
 
 // Check runs the suite against the server and reports every check's

@@ -91,6 +91,9 @@ func (ref reference) config() contract.Config {
 	return contract.Config{BaseURL: ref.url, APIKey: ref.key, SecondAccountKey: ref.second, LiveLinks: ref.liveLinks}
 }
 
+// trackedLink is a tracked link of a message: its token and position.
+var trackedLink = regexp.MustCompile(`/t/c/([0-9A-Za-z_-]+)/([0-9]+)`)
+
 // liveLinks reads a message's live tokens behind the API, where the
 // recipient's copy is.
 func (ref reference) liveLinks(ctx context.Context, sent contract.SentMessage) (contract.LiveLinks, error) {
@@ -98,9 +101,13 @@ func (ref reference) liveLinks(ctx context.Context, sent contract.SentMessage) (
 	if err != nil {
 		return contract.LiveLinks{}, err
 	}
+	// The first tracked link of the body as the worker renders it.
+	if m, err = ref.srv.Campaigns.Body(ctx, m); err != nil {
+		return contract.LiveLinks{}, err
+	}
 	l := contract.LiveLinks{Open: m.OpenToken, Unsubscribe: m.UnsubscribeToken}
-	if len(m.Links) > 0 {
-		l.Click = m.Links[0].Token
+	if sub := trackedLink.FindStringSubmatch(m.HTML); sub != nil {
+		l.Click, l.ClickPosition = sub[1], sub[2]
 	}
 	return l, nil
 }

@@ -106,7 +106,7 @@ func (s *MailSink) find(m SentMessage) (sunkMail, bool) {
 // unsubscribe), with the token the spec's TrackingToken allows.
 var (
 	openRE  = regexp.MustCompile(`/t/o/([A-Za-z0-9_-]{16,128})`)
-	clickRE = regexp.MustCompile(`/t/c/([A-Za-z0-9_-]{16,128})`)
+	clickRE = regexp.MustCompile(`/t/c/([A-Za-z0-9_-]{16,128})/([0-9]+)`)
 	unsubRE = regexp.MustCompile(`/u/([A-Za-z0-9_-]{16,128})`)
 )
 
@@ -119,6 +119,9 @@ func (m sunkMail) links() (LiveLinks, error) {
 		if sub := f.re.FindStringSubmatch(m.text); sub != nil {
 			*f.dst = sub[1]
 		}
+	}
+	if sub := clickRE.FindStringSubmatch(m.text); sub != nil {
+		l.ClickPosition = sub[2]
 	}
 	if l.Open == "" || l.Click == "" || l.Unsubscribe == "" {
 		return l, fmt.Errorf("the mail %s lacks a pixel, a tracked link or an unsubscribe link", m.messageID)

@@ -35,12 +35,12 @@ func TestMailSink(t *testing.T) {
 	// A soft line break inside the click token, as quoted-printable makes them.
 	send("jane@example.com", mailWith("msg_jane", "jane@example.com",
 		`<p><a href=3D"https://api.example.com/v1/t/c/CCCCCCCCCCCC=`+"\r\n"+
-			`CCCCCCCCCC">offer</a><img src=3D"https://api.example.com/v1/t/o/OOOOOOOOOOOOOOOOOOOOOO"></p>`))
+			`CCCCCCCCCC/12">offer</a><img src=3D"https://api.example.com/v1/t/o/OOOOOOOOOOOOOOOOOOOOOO"></p>`))
 	send("john@example.com", mailWith("msg_john", "john@example.com", `<p>no tracked link here</p>`))
 
 	ctx := t.Context()
 	got, err := sink.LiveLinks(ctx, contract.SentMessage{CampaignID: "cmp_1", ID: "msg_jane", To: "jane@example.com"})
-	want := contract.LiveLinks{Open: "OOOOOOOOOOOOOOOOOOOOOO", Click: "CCCCCCCCCCCCCCCCCCCCCC", Unsubscribe: "UUUUUUUUUUUUUUUUUUUUUU"}
+	want := contract.LiveLinks{Open: "OOOOOOOOOOOOOOOOOOOOOO", Click: "CCCCCCCCCCCCCCCCCCCCCC", ClickPosition: "12", Unsubscribe: "UUUUUUUUUUUUUUUUUUUUUU"}
 	if err != nil || got != want {
 		t.Errorf("LiveLinks(jane) = %+v, %v; want %+v", got, err, want)
 	}

@@ -2517,6 +2517,9 @@ type IdempotencyKey = string
 // Limit defines model for Limit.
 type Limit = int
 
+// LinkPosition defines model for LinkPosition.
+type LinkPosition = string
+
 // MessageID defines model for MessageID.
 type MessageID = string
 
@@ -3585,15 +3588,33 @@ type ClientInterface interface {
 	// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
 	GetSuppression(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// TrackLegacyClick Follow a tracked link of mail sent before links were per template
+	//
+	// The form of the tracked links of mail queued before a message's
+	// links were named by its token and their position: each link had a
+	// token of its own. Such mail keeps working: the click is recorded and
+	// the answer redirects to the link's original URL. New mail links to
+	// `/t/c/{token}/{position}`.
+	//
+	// Corresponds with GET /t/c/{token} (the `TrackLegacyClick` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	TrackLegacyClick(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TrackClick Follow a tracked link
 	//
 	// Every link of a campaign message is rewritten to pass through here,
-	// which records the click and redirects to the link's original URL. The
-	// token names one link of one sent message, so the redirect can only go
-	// to a URL that was in that message (no open redirect).
+	// which records the click and redirects to the link's original URL.
+	// `token` names the message (the token of its open pixel) and
+	// `position` the link among the tracked links of its campaign's
+	// template, whose URLs the server keeps, so the redirect can only go
+	// to a URL that was in that message (no open redirect). A position
+	// the message has no link at, or written otherwise than as the
+	// message wrote it (a sign, leading zeros, anything but digits),
+	// answers `404` as an unknown token does.
 	//
-	// Corresponds with GET /t/c/{token} (the `TrackClick` operationId).
-	TrackClick(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /t/c/{token}/{position} (the `TrackClick` operationId).
+	TrackClick(ctx context.Context, token TrackingToken, position LinkPosition, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TrackOpen Open-tracking pixel
 	//
@@ -4719,16 +4740,43 @@ func (c *Client) GetSuppression(ctx context.Context, email SuppressionEmail, req
 	return c.Client.Do(req)
 }
 
+// TrackLegacyClick Follow a tracked link of mail sent before links were per template
+//
+// The form of the tracked links of mail queued before a message's
+// links were named by its token and their position: each link had a
+// token of its own. Such mail keeps working: the click is recorded and
+// the answer redirects to the link's original URL. New mail links to
+// `/t/c/{token}/{position}`.
+//
+// Corresponds with GET /t/c/{token} (the `TrackLegacyClick` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) TrackLegacyClick(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTrackLegacyClickRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // TrackClick Follow a tracked link
 //
 // Every link of a campaign message is rewritten to pass through here,
-// which records the click and redirects to the link's original URL. The
-// token names one link of one sent message, so the redirect can only go
-// to a URL that was in that message (no open redirect).
+// which records the click and redirects to the link's original URL.
+// `token` names the message (the token of its open pixel) and
+// `position` the link among the tracked links of its campaign's
+// template, whose URLs the server keeps, so the redirect can only go
+// to a URL that was in that message (no open redirect). A position
+// the message has no link at, or written otherwise than as the
+// message wrote it (a sign, leading zeros, anything but digits),
+// answers `404` as an unknown token does.
 //
-// Corresponds with GET /t/c/{token} (the `TrackClick` operationId).
-func (c *Client) TrackClick(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewTrackClickRequest(c.Server, token)
+// Corresponds with GET /t/c/{token}/{position} (the `TrackClick` operationId).
+func (c *Client) TrackClick(ctx context.Context, token TrackingToken, position LinkPosition, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTrackClickRequest(c.Server, token, position)
 	if err != nil {
 		return nil, err
 	}
@@ -6944,8 +6992,8 @@ func NewGetSuppressionRequest(server string, email SuppressionEmail) (*http.Requ
 	return req, nil
 }
 
-// NewTrackClickRequest constructs an http.Request for the TrackClick method
-func NewTrackClickRequest(server string, token TrackingToken) (*http.Request, error) {
+// NewTrackLegacyClickRequest constructs an http.Request for the TrackLegacyClick method
+func NewTrackLegacyClickRequest(server string, token TrackingToken) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6961,6 +7009,47 @@ func NewTrackClickRequest(server string, token TrackingToken) (*http.Request, er
 	}
 
 	operationPath := fmt.Sprintf("/t/c/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTrackClickRequest constructs an http.Request for the TrackClick method
+func NewTrackClickRequest(server string, token TrackingToken, position LinkPosition) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "position", position, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/t/c/%s/%s", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8013,17 +8102,37 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /suppressions/{email} (the `GetSuppression` operationId).
 	GetSuppressionWithResponse(ctx context.Context, email SuppressionEmail, reqEditors ...RequestEditorFn) (*GetSuppressionResponse, error)
 
-	// TrackClickWithResponse Follow a tracked link
+	// TrackLegacyClickWithResponse Follow a tracked link of mail sent before links were per template
 	//
-	// Every link of a campaign message is rewritten to pass through here,
-	// which records the click and redirects to the link's original URL. The
-	// token names one link of one sent message, so the redirect can only go
-	// to a URL that was in that message (no open redirect).
+	// The form of the tracked links of mail queued before a message's
+	// links were named by its token and their position: each link had a
+	// token of its own. Such mail keeps working: the click is recorded and
+	// the answer redirects to the link's original URL. New mail links to
+	// `/t/c/{token}/{position}`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /t/c/{token} (the `TrackClick` operationId).
-	TrackClickWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*TrackClickResponse, error)
+	// Corresponds with GET /t/c/{token} (the `TrackLegacyClick` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	TrackLegacyClickWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*TrackLegacyClickResponse, error)
+
+	// TrackClickWithResponse Follow a tracked link
+	//
+	// Every link of a campaign message is rewritten to pass through here,
+	// which records the click and redirects to the link's original URL.
+	// `token` names the message (the token of its open pixel) and
+	// `position` the link among the tracked links of its campaign's
+	// template, whose URLs the server keeps, so the redirect can only go
+	// to a URL that was in that message (no open redirect). A position
+	// the message has no link at, or written otherwise than as the
+	// message wrote it (a sign, leading zeros, anything but digits),
+	// answers `404` as an unknown token does.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /t/c/{token}/{position} (the `TrackClick` operationId).
+	TrackClickWithResponse(ctx context.Context, token TrackingToken, position LinkPosition, reqEditors ...RequestEditorFn) (*TrackClickResponse, error)
 
 	// TrackOpenWithResponse Open-tracking pixel
 	//
@@ -14080,6 +14189,122 @@ func (r GetSuppressionResponse) ContentType() string {
 	return ""
 }
 
+// TrackLegacyClickResponse302Headers the declared response headers of an HTTP 302 response for TrackLegacyClick
+type TrackLegacyClickResponse302Headers struct {
+	Location string
+}
+
+// TrackLegacyClickResponse400Headers the declared response headers of an HTTP 400 response for TrackLegacyClick
+type TrackLegacyClickResponse400Headers struct {
+	XRequestID *string
+}
+
+// TrackLegacyClickResponse404Headers the declared response headers of an HTTP 404 response for TrackLegacyClick
+type TrackLegacyClickResponse404Headers struct {
+	XRequestID *string
+}
+
+// TrackLegacyClickResponse429Headers the declared response headers of an HTTP 429 response for TrackLegacyClick
+type TrackLegacyClickResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// TrackLegacyClickResponse500Headers the declared response headers of an HTTP 500 response for TrackLegacyClick
+type TrackLegacyClickResponse500Headers struct {
+	XRequestID *string
+}
+
+// TrackLegacyClickResponse503Headers the declared response headers of an HTTP 503 response for TrackLegacyClick
+type TrackLegacyClickResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type TrackLegacyClickResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *PublicBadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *PublicNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *PublicTooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *PublicInternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *PublicServiceUnavailable
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *TrackLegacyClickResponse302Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *TrackLegacyClickResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *TrackLegacyClickResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TrackLegacyClickResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *TrackLegacyClickResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TrackLegacyClickResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TrackLegacyClickResponse) GetJSON400() *PublicBadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TrackLegacyClickResponse) GetJSON404() *PublicNotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TrackLegacyClickResponse) GetJSON429() *PublicTooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r TrackLegacyClickResponse) GetJSON500() *PublicInternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TrackLegacyClickResponse) GetJSON503() *PublicServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r TrackLegacyClickResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TrackLegacyClickResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TrackLegacyClickResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TrackLegacyClickResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // TrackClickResponse302Headers the declared response headers of an HTTP 302 response for TrackClick
 type TrackClickResponse302Headers struct {
 	Location string
@@ -16342,18 +16567,44 @@ func (c *ClientWithResponses) GetSuppressionWithResponse(ctx context.Context, em
 	return ParseGetSuppressionResponse(rsp)
 }
 
-// TrackClickWithResponse Follow a tracked link
+// TrackLegacyClickWithResponse Follow a tracked link of mail sent before links were per template
 //
-// Every link of a campaign message is rewritten to pass through here,
-// which records the click and redirects to the link's original URL. The
-// token names one link of one sent message, so the redirect can only go
-// to a URL that was in that message (no open redirect).
+// The form of the tracked links of mail queued before a message's
+// links were named by its token and their position: each link had a
+// token of its own. Such mail keeps working: the click is recorded and
+// the answer redirects to the link's original URL. New mail links to
+// `/t/c/{token}/{position}`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /t/c/{token} (the `TrackClick` operationId).
-func (c *ClientWithResponses) TrackClickWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*TrackClickResponse, error) {
-	rsp, err := c.TrackClick(ctx, token, reqEditors...)
+// Corresponds with GET /t/c/{token} (the `TrackLegacyClick` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) TrackLegacyClickWithResponse(ctx context.Context, token TrackingToken, reqEditors ...RequestEditorFn) (*TrackLegacyClickResponse, error) {
+	rsp, err := c.TrackLegacyClick(ctx, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTrackLegacyClickResponse(rsp)
+}
+
+// TrackClickWithResponse Follow a tracked link
+//
+// Every link of a campaign message is rewritten to pass through here,
+// which records the click and redirects to the link's original URL.
+// `token` names the message (the token of its open pixel) and
+// `position` the link among the tracked links of its campaign's
+// template, whose URLs the server keeps, so the redirect can only go
+// to a URL that was in that message (no open redirect). A position
+// the message has no link at, or written otherwise than as the
+// message wrote it (a sign, leading zeros, anything but digits),
+// answers `404` as an unknown token does.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /t/c/{token}/{position} (the `TrackClick` operationId).
+func (c *ClientWithResponses) TrackClickWithResponse(ctx context.Context, token TrackingToken, position LinkPosition, reqEditors ...RequestEditorFn) (*TrackClickResponse, error) {
+	rsp, err := c.TrackClick(ctx, token, position, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -28424,6 +28675,161 @@ func ParseGetSuppressionResponse(rsp *http.Response) (*GetSuppressionResponse, e
 				return nil, err
 			}
 			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTrackLegacyClickResponse parses an HTTP response from a TrackLegacyClickWithResponse call
+func ParseTrackLegacyClickResponse(rsp *http.Response) (*TrackLegacyClickResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TrackLegacyClickResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest PublicBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest PublicNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest PublicTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest PublicInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest PublicServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers TrackLegacyClickResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 400:
+		var headers TrackLegacyClickResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers TrackLegacyClickResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers TrackLegacyClickResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers TrackLegacyClickResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers TrackLegacyClickResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string

@@ -168,7 +168,8 @@ var wantOperations = []struct {
 	{"GET", "/u/{token}", "unsubscribePage", false, false, true},
 	{"POST", "/u/{token}", "unsubscribe", false, true, true},
 	{"GET", "/t/o/{token}", "trackOpen", false, false, true},
-	{"GET", "/t/c/{token}", "trackClick", false, false, true},
+	{"GET", "/t/c/{token}/{position}", "trackClick", false, false, true},
+	{"GET", "/t/c/{token}", "trackLegacyClick", false, false, true},
 }
 
 var rateLimitHeaders = []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
@@ -213,13 +214,13 @@ func TestOperations(t *testing.T) {
 			case !w.public && op.Security != nil:
 				t.Errorf("security = %v, want the global requirement inherited", *op.Security)
 			}
-			// Every operation answers a 2XX, but for the tracked link, which
-			// answers a redirect to the link's URL.
+			// Every operation answers a 2XX, but for the tracked links, which
+			// answer a redirect to the link's URL.
 			success := slices.ContainsFunc(slices.Collect(maps.Keys(op.Responses.Map())), func(s string) bool { return s[0] == '2' })
-			if w.id == "trackClick" {
+			if w.id == "trackClick" || w.id == "trackLegacyClick" {
 				r := op.Responses.Value("302")
 				if r == nil || r.Value.Headers["Location"] == nil || !r.Value.Headers["Location"].Value.Required {
-					t.Error("trackClick must answer 302 with a required Location")
+					t.Errorf("%s must answer 302 with a required Location", w.id)
 				}
 			} else if !success {
 				t.Error("no 2XX response")
@@ -342,7 +343,7 @@ func TestGlobalSecurity(t *testing.T) {
 			}
 		})
 	}
-	public := map[string]bool{"/u/{token}": true, "/t/o/{token}": true, "/t/c/{token}": true}
+	public := map[string]bool{"/u/{token}": true, "/t/o/{token}": true, "/t/c/{token}": true, "/t/c/{token}/{position}": true}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.Security != nil && !public[path] {

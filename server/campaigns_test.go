@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -368,7 +369,8 @@ func mapKeys(m map[string]string) func(func(string) bool) {
 
 var (
 	pixelRE = regexp.MustCompile(`/t/o/([0-9A-Za-z_-]{22})`)
-	clickRE = regexp.MustCompile(`/t/c/([0-9A-Za-z_-]{22})`)
+	// clickRE finds a tracked link: its token and position, "TOKEN/0".
+	clickRE = regexp.MustCompile(`/t/c/([0-9A-Za-z_-]{22}/[0-9]+)`)
 	unsubRE = regexp.MustCompile(`/u/([0-9A-Za-z_-]{22})`)
 )
 
@@ -416,6 +418,9 @@ func TestCampaignTrackingAndUnsubscribe(t *testing.T) {
 		t.Fatalf("%d tracked links in %s", len(clicks), ms[0].HTML)
 	}
 	for i, target := range []string{"https://example.com/offer?x=1&y=2", "https://example.com/about"} {
+		if want := fmt.Sprintf("%s/%d", open0, i); clicks[i][1] != want {
+			t.Fatalf("tracked link %d is /t/c/%s; want the message's token and the link's position, /t/c/%s", i, clicks[i][1], want)
+		}
 		resp, _ := public("/t/c/" + clicks[i][1])
 		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != target {
 			t.Fatalf("click %d: %d Location %q, want 302 to %s", i, resp.StatusCode, resp.Header.Get("Location"), target)
@@ -423,12 +428,24 @@ func TestCampaignTrackingAndUnsubscribe(t *testing.T) {
 	}
 	public("/t/c/" + clicks[0][1])
 	// A token of the right form that names nothing, a pixel token used as
-	// a link, and a token of the wrong form.
-	for _, path := range []string{"/t/c/AAAAAAAAAAAAAAAAAAAAAA", "/t/c/" + open0, "/t/o/" + clicks[0][1], "/u/" + open0} {
+	// a link of before (a token of its own), an unsubscribe token used as
+	// the message's, and positions the message has no link at or that it
+	// would not write so.
+	unsub0 := unsubRE.FindStringSubmatch(ms[0].HTML)[1]
+	for _, path := range []string{"/t/c/AAAAAAAAAAAAAAAAAAAAAA", "/t/c/AAAAAAAAAAAAAAAAAAAAAA/0", "/t/c/" + open0, "/u/" + open0, "/t/c/" + unsub0 + "/0", "/t/c/" + open0 + "/2", "/t/c/" + open0 + "/00", "/t/c/" + open0 + "/01",
+		"/t/c/" + open0 + "/-1", "/t/c/" + open0 + "/+1", "/t/c/" + open0 + "/1x", "/t/c/" + open0 + "/x", "/t/c/" + open0 + "/%20",
+		"/t/c/" + open0 + "/1e1", "/t/c/" + open0 + "/4294967296", "/t/c/" + open0 + "/99999999999999999999999999999999",
+		"/t/c/" + open0 + "/" + strings.Repeat("9", 128)} {
 		resp, body := public(path)
 		wantError(t, resp, body, 404, gen.ErrorCodeNotFound)
 	}
+	// A link used as a pixel: no such token.
+	if resp, body := public("/t/o/" + clicks[0][1]); resp.StatusCode != 400 && resp.StatusCode != 404 {
+		t.Fatalf("a tracked link's path as a pixel: %d %s", resp.StatusCode, body)
+	}
 	resp, body := public("/t/c/short")
+	wantError(t, resp, body, 400, gen.ErrorCodeInvalidParameter)
+	resp, body = public("/t/c/short/0")
 	wantError(t, resp, body, 400, gen.ErrorCodeInvalidParameter)
 	resp, body = public("/t/c/" + strings.Repeat("a", 20) + "%2F%2Fevil.example")
 	if resp.StatusCode != 400 && resp.StatusCode != 404 {

@@ -39,7 +39,7 @@ func (s *Server) throttleLinks(next echo.HandlerFunc) echo.HandlerFunc {
 		for _, b := range []struct {
 			key   string
 			limit ratelimit.Limit
-		}{{"link-addr:" + c.RealIP(), s.linkAddr}, {"link:" + truncate(c.Param("token"), 32), s.linkToken}} {
+		}{{"link-addr:" + c.RealIP(), s.linkAddr}, {linkKey(c), s.linkToken}} {
 			res, err := s.limit.Allow(ctx, b.key, b.limit)
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "rate limiter failed", slog.String("request_id", requestID(c)), slog.Any("error", err))
@@ -52,6 +52,17 @@ func (s *Server) throttleLinks(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// linkKey names the bucket of one public link: a message's token is in
+// its pixel and in each of its tracked links (with a position), and each
+// of those links has a bucket of its own, as when each had its own token.
+func linkKey(c echo.Context) string {
+	key := "link:" + c.Path() + ":" + truncate(c.Param("token"), 32)
+	if p := c.Param("position"); p != "" {
+		key += "/" + truncate(p, 16)
+	}
+	return key
 }
 
 func seconds(n int64) string {

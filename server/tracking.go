@@ -135,11 +135,25 @@ func (h *handlers) TrackClick(ctx context.Context, r genserver.TrackClickRequest
 	if isHead(ctx) {
 		click = h.campaigns.ClickTarget
 	}
-	target, err := click(ctx, r.Token)
+	target, err := click(ctx, r.Token, r.Position)
 	if err != nil {
 		return nil, publicError(err)
 	}
 	return genserver.TrackClick302Response{Headers: genserver.TrackClick302ResponseHeaders{Location: target}}, nil
+}
+
+// TrackLegacyClick follows a tracked link of mail queued when each link
+// had a token of its own.
+func (h *handlers) TrackLegacyClick(ctx context.Context, r genserver.TrackLegacyClickRequestObject) (genserver.TrackLegacyClickResponseObject, error) {
+	click := h.campaigns.LegacyClick
+	if isHead(ctx) {
+		click = h.campaigns.LegacyClickTarget
+	}
+	target, err := click(ctx, r.Token)
+	if err != nil {
+		return nil, publicError(err)
+	}
+	return genserver.TrackLegacyClick302Response{Headers: genserver.TrackLegacyClick302ResponseHeaders{Location: target}}, nil
 }
 
 // publicRoutes are the Echo paths of the operations whose security

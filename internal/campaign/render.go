@@ -13,6 +13,7 @@ import (
 	"maps"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	xhtml "golang.org/x/net/html"
@@ -60,14 +61,37 @@ func ParsePublicURL(s string) (string, error) {
 // UnsubscribeURL is the unsubscribe link of the message with this token.
 func (c *Composer) UnsubscribeURL(token string) string { return c.base + "/u/" + token }
 
-func (c *Composer) openURL(token string) string  { return c.base + "/t/o/" + token }
-func (c *Composer) clickURL(token string) string { return c.base + "/t/c/" + token }
+func (c *Composer) openURL(token string) string { return c.base + "/t/o/" + token }
+
+// clickURL is the tracked URL of the link at position (among the tracked
+// links of the campaign's template) of the message with this open token.
+func (c *Composer) clickURL(token string, position int) string {
+	return c.base + "/t/c/" + token + "/" + strconv.Itoa(position)
+}
+
+// ParseLinkPosition reads the position of a tracked URL: a decimal number
+// written as clickURL writes it (no sign, no leading zero), within int.
+// Any other form names no link.
+func ParseLinkPosition(s string) (int, bool) {
+	if s == "" || len(s) > 9 || (s[0] == '0' && len(s) > 1) {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
 
 // Render renders the message of template t to lead l, with new tokens:
 // Prepare and Body in one.
 func (c *Composer) Render(t axiom.Template, l axiom.Lead) axiom.Message {
-	m := c.Prepare(t).Message(l)
-	html, text, err := c.render(t, m)
+	p := c.Prepare(t)
+	m := p.Message(l)
+	html, text, err := c.render(t, p.urls, m)
 	if err != nil {
 		panic("campaign: rendering a message just prepared: " + err.Error()) // its links come from t itself
 	}
@@ -97,17 +121,19 @@ func (c *Composer) Prepare(t axiom.Template) *Prepared {
 			p.fields = append(p.fields, m[1])
 		}
 	}
-	_, links := c.trackLinks(t.Content, nil)
-	for _, l := range links {
-		p.urls = append(p.urls, l.URL)
-	}
+	_, p.urls = c.trackLinks(t.Content, "")
 	return p
 }
 
+// Links are the targets of the tracked links of the prepared template, by
+// position: what the campaign stores once for all its messages.
+func (p *Prepared) Links() []string { return p.urls }
+
 // Message returns the message of the prepared template to lead l, with
 // new tokens, without its body: what makes it unique (recipient, subject,
-// the merge values of the fields the template uses, tokens). Body renders
-// it when it is sent or read.
+// the merge values of the fields the template uses, tokens). Its tracked
+// links are its open token and each link's position, whatever their
+// number. Body renders it when it is sent or read.
 func (p *Prepared) Message(l axiom.Lead) axiom.Message {
 	unsub := NewToken()
 	all := mergeValues(l, p.c.UnsubscribeURL(unsub))
@@ -117,10 +143,6 @@ func (p *Prepared) Message(l axiom.Lead) axiom.Message {
 			merge[f] = v
 		}
 	}
-	links := make([]axiom.Link, len(p.urls))
-	for i, u := range p.urls {
-		links[i] = axiom.Link{Token: NewToken(), URL: u}
-	}
 	return axiom.Message{
 		To:               l.Email,
 		ToName:           headerText(l.Name),
@@ -128,7 +150,6 @@ func (p *Prepared) Message(l axiom.Lead) axiom.Message {
 		Merge:            merge,
 		OpenToken:        NewToken(),
 		UnsubscribeToken: unsub,
-		Links:            links,
 	}
 }
 
@@ -138,14 +159,15 @@ var ErrTooLarge = errors.New(axiom.TooLargeReason)
 
 // Body returns m with its body rendered from t, the snapshot of its
 // campaign's template, when m holds merge values rather than a rendered
-// body (m as it is otherwise). A body over axiom.MaxMessageBytes is
-// ErrTooLarge, links that are not the template's an error: such a message
-// is never sent.
-func (c *Composer) Body(t axiom.Template, m axiom.Message) (axiom.Message, error) {
+// body (m as it is otherwise); links are the targets the campaign stored
+// for the snapshot's tracked links. A body over axiom.MaxMessageBytes is
+// ErrTooLarge, targets that are not the snapshot's an error: such a
+// message is never sent.
+func (c *Composer) Body(t axiom.Template, links []string, m axiom.Message) (axiom.Message, error) {
 	if m.Merge == nil {
 		return m, nil
 	}
-	html, text, err := c.render(t, m)
+	html, text, err := c.render(t, links, m)
 	if err != nil {
 		return m, err
 	}
@@ -157,8 +179,9 @@ func (c *Composer) Body(t axiom.Template, m axiom.Message) (axiom.Message, error
 }
 
 // render renders the body of m from template t: its merge values, its
-// tokens in the tracked links, the open pixel and the unsubscribe link.
-func (c *Composer) render(t axiom.Template, m axiom.Message) (string, string, error) {
+// open token in the tracked links and the pixel, the unsubscribe link.
+// want are the targets the campaign stored, which the links must be.
+func (c *Composer) render(t axiom.Template, want []string, m axiom.Message) (string, string, error) {
 	unsubURL := c.UnsubscribeURL(m.UnsubscribeToken)
 	values := make(map[string]string, len(m.Merge)+1)
 	maps.Copy(values, m.Merge)
@@ -166,13 +189,13 @@ func (c *Composer) render(t axiom.Template, m axiom.Message) (string, string, er
 	text := htmlToText(renderHTML(t.Content, values))
 	// Links are tracked in the template, before any lead's data is merged:
 	// only a URL the account wrote becomes a redirect of the API's domain.
-	tracked, links := c.trackLinks(t.Content, m.Links)
-	if len(links) != len(m.Links) {
-		return "", "", fmt.Errorf("the message has %d tracked links, its template %d", len(m.Links), len(links))
+	tracked, links := c.trackLinks(t.Content, m.OpenToken)
+	if len(links) != len(want) {
+		return "", "", fmt.Errorf("the campaign has %d tracked links, its template %d", len(want), len(links))
 	}
-	for i, l := range links {
-		if l != m.Links[i] {
-			return "", "", fmt.Errorf("tracked link %d of the message leads to %q, its template's to %q", i, m.Links[i].URL, l.URL)
+	for i, u := range links {
+		if u != want[i] {
+			return "", "", fmt.Errorf("tracked link %d of the campaign leads to %q, its template's to %q", i, want[i], u)
 		}
 	}
 	tracked = renderHTML(tracked, values)
@@ -360,16 +383,16 @@ func safeURL(u string) bool {
 }
 
 // trackLinks rewrites the href of every <a> of a template to an absolute
-// http(s) URL into a tracked link of its own token, and returns the links:
-// the tokens of given, in order, while it lasts, then new ones.
-// The target is kept server-side, so a token can only ever lead where the
-// message did. An href holding a merge field is left to renderHTML: a URL
-// made of a lead's data is not the account's to redirect to.
-func (c *Composer) trackLinks(body string, given []axiom.Link) (string, []axiom.Link) {
+// http(s) URL into the tracked link of token and the link's position, and
+// returns the targets by position. The targets are kept server-side, once
+// per campaign, so a tracked URL can only ever lead where the template
+// did. An href holding a merge field is left to renderHTML: a URL made of
+// a lead's data is not the account's to redirect to.
+func (c *Composer) trackLinks(body, token string) (string, []string) {
 	z := xhtml.NewTokenizer(strings.NewReader(body))
 	var b strings.Builder
 	b.Grow(len(body) + 256)
-	var links []axiom.Link
+	var links []string
 	for {
 		tt := z.Next()
 		if tt == xhtml.ErrorToken {
@@ -394,14 +417,8 @@ func (c *Composer) trackLinks(body string, given []axiom.Link) (string, []axiom.
 			if placeholder.MatchString(target) || !trackable(target) || strings.HasPrefix(target, c.base+"/") {
 				break
 			}
-			token := ""
-			if len(links) < len(given) {
-				token = given[len(links)].Token
-			} else {
-				token = NewToken()
-			}
-			links = append(links, axiom.Link{Token: token, URL: target})
-			tok.Attr[i].Val = c.clickURL(token)
+			tok.Attr[i].Val = c.clickURL(token, len(links))
+			links = append(links, target)
 			changed = true
 			break
 		}

@@ -1,7 +1,9 @@
 package campaign
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,16 +96,16 @@ func TestRenderMessage(t *testing.T) {
 		t.Errorf("tokens %q %q", m.OpenToken, m.UnsubscribeToken)
 	}
 	want := []string{"https://example.com/one", "https://example.com/two?a=1&b=2"}
-	if len(m.Links) != len(want) {
-		t.Fatalf("links %+v; want %v", m.Links, want)
+	if links := c.Prepare(tmpl).Links(); !slices.Equal(links, want) {
+		t.Fatalf("links %q; want %q", links, want)
 	}
-	for i, l := range m.Links {
-		if l.URL != want[i] || !tokenRE.MatchString(l.Token) {
-			t.Errorf("link %d: %+v; want %s", i, l, want[i])
-		}
-		if !strings.Contains(m.HTML, `<a href="https://mail.example.com/v1/t/c/`+l.Token+`">`) {
+	for i := range want {
+		if !strings.Contains(m.HTML, fmt.Sprintf(`<a href="https://mail.example.com/v1/t/c/%s/%d">`, m.OpenToken, i)) {
 			t.Errorf("link %d not rewritten in\n%s", i, m.HTML)
 		}
+	}
+	if n := strings.Count(m.HTML, "/t/c/"); n != len(want) {
+		t.Errorf("%d tracked links in\n%s; want %d", n, m.HTML, len(want))
 	}
 	unsub := "https://mail.example.com/v1/u/" + m.UnsubscribeToken
 	for _, s := range []string{`href="mailto:x@example.com"`, `href="/relative"`, `href="https://exa mple.com/"`, `<a name="top">`,
@@ -192,19 +194,20 @@ func TestLinksFromLeadDataAreNotTracked(t *testing.T) {
 		{"an unsafe field", `{{custom.js}}`, `#`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := c.Render(axiom.Template{Subject: "S", Content: `<p><a href="` + tc.href + `">go</a></p>`}, lead)
+			tmpl := axiom.Template{Subject: "S", Content: `<p><a href="` + tc.href + `">go</a></p>`}
+			m, links := c.Render(tmpl, lead), c.Prepare(tmpl).Links()
 			if tc.tracked == "" {
-				if len(m.Links) != 0 || !strings.Contains(m.HTML, `<a href="`+tc.want+`">go</a>`) {
-					t.Errorf("links %+v, HTML %s; want the href %q untracked", m.Links, m.HTML, tc.want)
+				if len(links) != 0 || !strings.Contains(m.HTML, `<a href="`+tc.want+`">go</a>`) {
+					t.Errorf("links %q, HTML %s; want the href %q untracked", links, m.HTML, tc.want)
 				}
 				if strings.Contains(m.HTML, "/t/c/") {
 					t.Errorf("a tracked link in %s", m.HTML)
 				}
 				return
 			}
-			if len(m.Links) != 1 || m.Links[0].URL != tc.tracked ||
-				!strings.Contains(m.HTML, `<a href="https://mail.example.com/v1/t/c/`+m.Links[0].Token+`">go</a>`) {
-				t.Errorf("links %+v, HTML %s; want %s tracked", m.Links, m.HTML, tc.tracked)
+			if len(links) != 1 || links[0] != tc.tracked ||
+				!strings.Contains(m.HTML, `<a href="https://mail.example.com/v1/t/c/`+m.OpenToken+`/0">go</a>`) {
+				t.Errorf("links %q, HTML %s; want %s tracked", links, m.HTML, tc.tracked)
 			}
 		})
 	}

@@ -33,6 +33,11 @@ type Store interface {
 	// CampaignContent is the snapshot of the template a campaign sends
 	// (Subject, Content), which ChangeCampaign(OpSend) takes.
 	CampaignContent(ctx context.Context, accountID, campaignID string) (axiom.Template, error)
+	// SaveCampaignLinks stores the targets of the tracked links of a
+	// campaign's snapshot, by position, once for all its messages; saving
+	// them again changes nothing. CampaignLinks reads them back.
+	SaveCampaignLinks(ctx context.Context, campaignID string, urls []string) error
+	CampaignLinks(ctx context.Context, accountID, campaignID string) ([]string, error)
 	EnqueueMessages(ctx context.Context, campaignID string, ms []axiom.Message, cursor string, holdUntil time.Time) error
 	FinishEnqueue(ctx context.Context, campaignID string) (axiom.Campaign, error)
 	ClaimEnqueue(ctx context.Context, now, holdUntil time.Time) (axiom.Campaign, string, bool, error)
@@ -41,9 +46,13 @@ type Store interface {
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
 	GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error)
 	RecordOpen(ctx context.Context, token string, at time.Time) error
-	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
+	RecordClick(ctx context.Context, token string, position int, at time.Time) (string, error)
 	CheckOpen(ctx context.Context, token string) error
-	ClickTarget(ctx context.Context, token string) (string, error)
+	ClickTarget(ctx context.Context, token string, position int) (string, error)
+	// RecordLegacyClick and LegacyClickTarget answer the tracked links of
+	// mail queued when each link had a token of its own.
+	RecordLegacyClick(ctx context.Context, token string, at time.Time) (string, error)
+	LegacyClickTarget(ctx context.Context, token string) (string, error)
 	GetUnsubscription(ctx context.Context, token string) (axiom.Unsubscription, error)
 	Unsubscribe(ctx context.Context, token string, sup axiom.Suppression) error
 
@@ -94,27 +103,34 @@ type Service struct {
 }
 
 // contents keeps the snapshots of the templates of the campaigns last
-// rendered: a snapshot never changes once taken.
+// rendered, with their links' targets: a snapshot never changes once taken.
 type contents struct {
 	mu sync.Mutex
-	m  map[string]axiom.Template
+	m  map[string]snapshot
+}
+
+// snapshot is a campaign's copy of its template and the targets of its
+// tracked links.
+type snapshot struct {
+	t     axiom.Template
+	links []string
 }
 
 // maxContents bounds the snapshots kept (each up to a template's size).
 const maxContents = 16
 
-func (c *contents) get(id string) (axiom.Template, bool) {
+func (c *contents) get(id string) (snapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t, ok := c.m[id]
 	return t, ok
 }
 
-func (c *contents) put(id string, t axiom.Template) {
+func (c *contents) put(id string, t snapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxContents {
-		c.m = map[string]axiom.Template{}
+		c.m = map[string]snapshot{}
 	}
 	c.m[id] = t
 }
@@ -375,6 +391,10 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 		return axiom.Campaign{}, err
 	}
 	prepared := s.composer.Prepare(t)
+	// Before any message: a message queued is one a worker may send.
+	if err := s.store.SaveCampaignLinks(ctx, c.ID, prepared.Links()); err != nil {
+		return axiom.Campaign{}, fmt.Errorf("campaign %s: links: %w", c.ID, err)
+	}
 	for {
 		leads, err := s.store.AudienceLeads(ctx, c.AccountID, cursor, s.batch)
 		if err != nil {
@@ -541,19 +561,23 @@ func (s *Service) Body(ctx context.Context, m axiom.Message) (axiom.Message, err
 	if m.Merge == nil {
 		return m, nil
 	}
-	t, ok := s.contents.get(m.CampaignID)
+	snap, ok := s.contents.get(m.CampaignID)
 	if !ok {
-		var err error
-		t, err = s.store.CampaignContent(ctx, m.AccountID, m.CampaignID)
+		t, err := s.store.CampaignContent(ctx, m.AccountID, m.CampaignID)
 		if errors.Is(err, axiom.ErrNotFound) {
 			return m, &RenderError{Err: errors.New("The campaign has no snapshot of its template: the message was not sent")}
 		}
 		if err != nil {
 			return m, err
 		}
-		s.contents.put(m.CampaignID, t)
+		links, err := s.store.CampaignLinks(ctx, m.AccountID, m.CampaignID)
+		if err != nil {
+			return m, err
+		}
+		snap = snapshot{t: t, links: links}
+		s.contents.put(m.CampaignID, snap)
 	}
-	r, err := s.composer.Body(t, m)
+	r, err := s.composer.Body(snap.t, snap.links, m)
 	if errors.Is(err, ErrTooLarge) {
 		return m, &RenderError{Err: err}
 	}
@@ -568,10 +592,25 @@ func (s *Service) Open(ctx context.Context, token string) error {
 	return s.store.RecordOpen(ctx, token, s.now())
 }
 
-// Click counts a click on a tracked link and returns where it leads: only
-// ever a URL that was in the message.
-func (s *Service) Click(ctx context.Context, token string) (string, error) {
-	return s.store.RecordClick(ctx, token, s.now())
+// errBadLink is the answer to a tracked URL that names no link.
+var errBadLink = axiom.Errorf(axiom.CodeNotFound, "This link is not valid")
+
+// Click counts a click on the tracked link at position of the message
+// whose open token is token, and returns where it leads: only ever a URL
+// of the message's template. A position in any other form than the
+// message's links write it names nothing.
+func (s *Service) Click(ctx context.Context, token, position string) (string, error) {
+	n, ok := ParseLinkPosition(position)
+	if !ok {
+		return "", errBadLink
+	}
+	return s.store.RecordClick(ctx, token, n, s.now())
+}
+
+// LegacyClick counts a click on a tracked link of mail queued when each
+// link had a token of its own, and returns where it leads.
+func (s *Service) LegacyClick(ctx context.Context, token string) (string, error) {
+	return s.store.RecordLegacyClick(ctx, token, s.now())
 }
 
 // CheckOpen answers as Open would, counting nothing (a HEAD of the pixel).
@@ -580,8 +619,17 @@ func (s *Service) CheckOpen(ctx context.Context, token string) error {
 }
 
 // ClickTarget answers as Click would, counting nothing (a HEAD of the link).
-func (s *Service) ClickTarget(ctx context.Context, token string) (string, error) {
-	return s.store.ClickTarget(ctx, token)
+func (s *Service) ClickTarget(ctx context.Context, token, position string) (string, error) {
+	n, ok := ParseLinkPosition(position)
+	if !ok {
+		return "", errBadLink
+	}
+	return s.store.ClickTarget(ctx, token, n)
+}
+
+// LegacyClickTarget answers as LegacyClick would, counting nothing.
+func (s *Service) LegacyClickTarget(ctx context.Context, token string) (string, error) {
+	return s.store.LegacyClickTarget(ctx, token)
 }
 
 // Unsubscription returns what the unsubscribe link carrying token names;

@@ -79,7 +79,7 @@ var (
 	UpdateCampaign  = NewRoute(http.MethodPatch, `/campaigns/cmp_[0-9A-Za-z]+$`)
 	SendCampaign    = NewRoute(http.MethodPost, `/campaigns/cmp_[0-9A-Za-z]+/send$`)
 	CampaignStats   = NewRoute(http.MethodGet, `/campaigns/cmp_[0-9A-Za-z]+/stats$`)
-	TrackClick      = NewRoute(http.MethodGet, `/t/c/[^/]+$`)
+	TrackClick      = NewRoute(http.MethodGet, `/t/c/[^/]+(/[^/]+)?$`) // a message's token and a position, or a link's token of before
 	UnsubscribePage = NewRoute(http.MethodGet, `/u/[^/]+$`)
 	Unsubscribe     = NewRoute(http.MethodPost, `/u/[^/]+$`)
 

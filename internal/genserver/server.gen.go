@@ -121,9 +121,14 @@ type ServerInterface interface {
 	// GetSuppression Look up a suppressed address
 	// (GET /suppressions/{email})
 	GetSuppression(ctx echo.Context, email SuppressionEmail) error
-	// TrackClick Follow a tracked link
+	// TrackLegacyClick Follow a tracked link of mail sent before links were per template
 	// (GET /t/c/{token})
-	TrackClick(ctx echo.Context, token TrackingToken) error
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	TrackLegacyClick(ctx echo.Context, token TrackingToken) error
+	// TrackClick Follow a tracked link
+	// (GET /t/c/{token}/{position})
+	TrackClick(ctx echo.Context, token TrackingToken, position LinkPosition) error
 	// TrackOpen Open-tracking pixel
 	// (GET /t/o/{token})
 	TrackOpen(ctx echo.Context, token TrackingToken) error
@@ -1103,6 +1108,22 @@ func (w *ServerInterfaceWrapper) GetSuppression(ctx echo.Context) error {
 	return err
 }
 
+// TrackLegacyClick converts echo context to params.
+func (w *ServerInterfaceWrapper) TrackLegacyClick(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "token" -------------
+	var token TrackingToken
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TrackLegacyClick(ctx, token)
+	return err
+}
+
 // TrackClick converts echo context to params.
 func (w *ServerInterfaceWrapper) TrackClick(ctx echo.Context) error {
 	var err error
@@ -1114,8 +1135,16 @@ func (w *ServerInterfaceWrapper) TrackClick(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
 	}
 
+	// ------------- Path parameter "position" -------------
+	var position LinkPosition
+
+	err = runtime.BindStyledParameterWithOptions("simple", "position", ctx.Param("position"), &position, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter position: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.TrackClick(ctx, token)
+	err = w.Handler.TrackClick(ctx, token, position)
 	return err
 }
 
@@ -1370,7 +1399,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/u/:token", wrapper.UnsubscribePage, options.OperationMiddlewares["unsubscribePage"]...)
 	router.POST(options.BaseURL+"/u/:token", wrapper.Unsubscribe, options.OperationMiddlewares["unsubscribe"]...)
 	router.GET(options.BaseURL+"/t/o/:token", wrapper.TrackOpen, options.OperationMiddlewares["trackOpen"]...)
-	router.GET(options.BaseURL+"/t/c/:token", wrapper.TrackClick, options.OperationMiddlewares["trackClick"]...)
+	router.GET(options.BaseURL+"/t/c/:token/:position", wrapper.TrackClick, options.OperationMiddlewares["trackClick"]...)
+	router.GET(options.BaseURL+"/t/c/:token", wrapper.TrackLegacyClick, options.OperationMiddlewares["trackLegacyClick"]...)
 
 }
 
@@ -7942,8 +7972,129 @@ func (response GetSuppression503JSONResponse) VisitGetSuppressionResponse(w http
 	return err
 }
 
-type TrackClickRequestObject struct {
+type TrackLegacyClickRequestObject struct {
 	Token TrackingToken `json:"token"`
+}
+
+type TrackLegacyClickResponseObject interface {
+	VisitTrackLegacyClickResponse(w http.ResponseWriter) error
+}
+
+type TrackLegacyClick302ResponseHeaders struct {
+	Location string
+}
+
+type TrackLegacyClick302Response struct {
+	Headers TrackLegacyClick302ResponseHeaders
+}
+
+func (response TrackLegacyClick302Response) VisitTrackLegacyClickResponse(w http.ResponseWriter) error {
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(302)
+	return nil
+}
+
+type TrackLegacyClick400JSONResponse struct{ PublicBadRequestJSONResponse }
+
+func (response TrackLegacyClick400JSONResponse) VisitTrackLegacyClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackLegacyClick404JSONResponse struct{ PublicNotFoundJSONResponse }
+
+func (response TrackLegacyClick404JSONResponse) VisitTrackLegacyClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackLegacyClick429JSONResponse struct {
+	PublicTooManyRequestsJSONResponse
+}
+
+func (response TrackLegacyClick429JSONResponse) VisitTrackLegacyClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackLegacyClick500JSONResponse struct {
+	PublicInternalErrorJSONResponse
+}
+
+func (response TrackLegacyClick500JSONResponse) VisitTrackLegacyClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackLegacyClick503JSONResponse struct {
+	PublicServiceUnavailableJSONResponse
+}
+
+func (response TrackLegacyClick503JSONResponse) VisitTrackLegacyClickResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrackClickRequestObject struct {
+	Token    TrackingToken `json:"token"`
+	Position LinkPosition  `json:"position"`
 }
 
 type TrackClickResponseObject interface {
@@ -9575,8 +9726,13 @@ type StrictServerInterface interface {
 	// GetSuppression Look up a suppressed address
 	// (GET /suppressions/{email})
 	GetSuppression(ctx context.Context, request GetSuppressionRequestObject) (GetSuppressionResponseObject, error)
-	// TrackClick Follow a tracked link
+	// TrackLegacyClick Follow a tracked link of mail sent before links were per template
 	// (GET /t/c/{token})
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	TrackLegacyClick(ctx context.Context, request TrackLegacyClickRequestObject) (TrackLegacyClickResponseObject, error)
+	// TrackClick Follow a tracked link
+	// (GET /t/c/{token}/{position})
 	TrackClick(ctx context.Context, request TrackClickRequestObject) (TrackClickResponseObject, error)
 	// TrackOpen Open-tracking pixel
 	// (GET /t/o/{token})
@@ -10632,11 +10788,37 @@ func (sh *strictHandler) GetSuppression(ctx echo.Context, email SuppressionEmail
 	return nil
 }
 
+// TrackLegacyClick operation middleware
+func (sh *strictHandler) TrackLegacyClick(ctx echo.Context, token TrackingToken) error {
+	var request TrackLegacyClickRequestObject
+
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TrackLegacyClick(ctx.Request().Context(), request.(TrackLegacyClickRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TrackLegacyClick")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TrackLegacyClickResponseObject); ok {
+		return validResponse.VisitTrackLegacyClickResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // TrackClick operation middleware
-func (sh *strictHandler) TrackClick(ctx echo.Context, token TrackingToken) error {
+func (sh *strictHandler) TrackClick(ctx echo.Context, token TrackingToken, position LinkPosition) error {
 	var request TrackClickRequestObject
 
 	request.Token = token
+	request.Position = position
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.TrackClick(ctx.Request().Context(), request.(TrackClickRequestObject))
@@ -10926,440 +11108,447 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3dkhs3li+KvwqCMxHFcicpsj5kFSt2/KcsybbckqWRSrt72ul/JZgJkuhKAnQCKYqWFTFXJ8653Tf7",
-	"9lz1i+w36Sc5gbUAJJJMVpH1IVltdsxYRTITnwvrC2v91odWKqczKZjQqjX40JowmrEC/nzNdLHonI00",
-	"K8zHjKm04DPNpWgNWn+ZyJwRxVIpMhWRQpYiYxkpZxGh5g0yn/B0QqRgpGC/lExpMud5ToaM0GzKtWZZ",
-	"txW12Hs6neWsNehHLfMcL1jWGuiiZFFLpRM2pabrkSymVLcGLS704UErak3pez4tp63Bo4dHvV7UmnKB",
-	"n/tRSy9mDB9lY1a0Pn6Mwpl0XsIMaH7jKVFSmObIlC5gNkLNWcGyU0KHiglN5hMmSCkuhZyL2hSP73JK",
-	"f+28ppo951OuO/Df1fmcTxgZlukl03uKqFJpygXLSEE1iwgXbl8UmbGCTLkoNesS89Isp2JPkfbDXkT6",
-	"Bz0iC3LY6+1H5o+RLGAF3JbqiSw1oeQdzXlGLtmC6AnVRI4I14qkOTdLQrOsYErtKTue2rI87N1s6x/2",
-	"/P+2Wq3XbEq54GK8umLfyzmZUrEgU1mwan20X0ikXUUKPp5oIuQ8IkOaXhIt4d8oFkgpesKVof0BGRVy",
-	"SnrmAV2t7LAslIYlh6e6sajRyaNNF+ThUbggJ73e1/2Tk4Pjo6+Peicn/WBVehusimINNPRW8PdE8ylS",
-	"jD0b9aOh7bkIVsmd9FGZ57GgY8oF4SMiJBmVhZ6wwhMQV2RKs+UV6D/sHfYPDo+OH95sJQ6OD496B4e9",
-	"3tcnJ5usAg6m8yxbXYAzQXhmyBm21A47Mvv5Syk1w9NO1SUXY6LK2UwWmtChORO8TuatXv+HJ4d/PfrP",
-	"4789+vHhD0cvDv789auT1703/fNWOKspff+cibGetAYPj/yAlS4MxX40A57Rgk6Ztlz6MZ3OKB+LZ0+a",
-	"OUBqf99ThAPL5eaXGdWTVtQSdArLkbWuWuh/L9ioNWj924NKVDzAX9WDoHsztmcZm86kZiJd/JktGpbT",
-	"MIqSkVLwX0pmltFIiFyOeUpzTxVtSt6+ffYkIoou9rvEsG/OFO4C1bFwzwGrSWlRLID6FJ0yYEFUZGQo",
-	"swUpWMr4Owa/jrg5dAVTMykU82QplGYUdjgtGNVmH6kldPOwLIuUdcmf2UIRWpjmZxoYJk1TWQodC8MR",
-	"D47IRJaFWqLj1vGolz5kPdY5GD5inaP06LBzQo8POr3s62F/9DU9GfaZ2xKUvNWmBEvZMWu5hkgOjo+B",
-	"xN3nviEQrVlh2vz//xTH7w/6nTh+//XTn//0761VgopazxnN1lFPzmh2T5Rju4URNAswz465ZlNFKJnR",
-	"MSMTmWeqdrQOenZsv5SsWFSDy6HZcDwZG9Ey1/jKetHS30CkvGBK0TFbt3BT/BnWLiIUhUjOFRDYmL9j",
-	"yjKIhkW1715cs7gBERw+rO36VI0vfup1Ts46f6OdX3/+0I8ODz42b/7LImtS78wUlOFl0vxeZ2TmyVbz",
-	"isPTzSvuXmPCrOlPLQqf4Mufmwb2io5Z87iACrQ0alhZiIjAOTTLCrK2v6xWNo3TNNE8zP41dLGRuvGq",
-	"kDNW6MU64pjZ3+/pZAXdm9G8KWczo35xKZ5OKc+bx2R1tMgwt5QJ3WEilUbIUzx5ekIUG0+NOtdO/iMB",
-	"9VdpujC/cyPI99dMhEGfN50LjthM45xNZznV7E1ejpunoO0TRt3Ny/Ga8Zifbjyc2iBgVAVNjfA/l5dM",
-	"NA+rFOPSnOhhbsj2kgkjbIzYs+ectGXhvsq5uETleb9+6P5zejL668EP7w/z7x8Vfz6Y/c+v1Xl//l+/",
-	"HpVnD9OnJ1nzXKG7TZlI/+BRXZLUmUrFUC46zaLko+kIxSuoJt/QzKpW5lMqhWYC/qSzWc5Tatbowd+V",
-	"hHWzU4UXZ/bsq3I6pcUiOPd7irg1iVqgSsC7RSEL7CPDswjmyIXXlAynkWlpqBd6vSiL3IhcrWdq8OAB",
-	"nfEufc/ltJNKoWTOuqmcPshkqh5A0+rfmlq02+dHZ38he0Dxe0a3ta+Ztfm4McXDZOCFOi09w8a8llTp",
-	"gQM4oa5/WaDyM+Ist6orI/NCinEszJZFxKinckQKKsao2PsnCDI/04Y1YU8JxeZA2eKKCKljO5If3rz8",
-	"EU1GR8qG7lDWydGIicywZT8y1I4CD0OjEdu0NvadB6svXGXcbdpS9dI6o2jzlswLDUbFNQ1Uz8K+P5Zi",
-	"lPN0i2PTeAoqBfLiki0uuLgoFbv9UVjXbHUezmoOAiCHJW2W7G2iGsMZUtpYk0UpzA6dWucLmtl9q6i3",
-	"7uB0NYwZ7IlkaeTJypgiIgWYh7FQrHiHJ5AKCYauPX4Zm+VyYRa9S/5CuSZJ4JNKvGFNRWasGzPD+ihC",
-	"q2YAX+NT1sBRlYXjraM95Y2dlYO35Nq7ijrDR9f5nXZHtvWtLIY8y1AHuPmZHflmbntMw5ZCScUVOXv1",
-	"DAgKHBo060iRL+7kCJV6Igv+K8vIsNTGQmZKkYwJzrKIqDKdoDLpO4VRpDTP0eqeF1wzYnRXmHJ3Jyw2",
-	"obxnwmhoNH9akdKNJYZt6gJ/uL3StNRcICEEcb8S+JXINC0Lo6LeASG+ATbcUTxjS63vaGojmvpR6m9l",
-	"KbLbkZOQ+mIEzdyWksKWKiL6UYJ/CkUlz8heKvQF+I337oKKzkHKogeQZJKB6kvYe6406sxcOS9gl5xV",
-	"j8qRk/6xsL/bWyLlBfpOFd6QEl/RRS5pdi7lc1qgVXhzgpxhYxdayoscmrstYTa1WLcLnVYJNhRXBJ4q",
-	"jDUlSL939Oj464dkuNBM3R3Jru8QyA91VCOdZ1qRdp+84N/s7xjjZuRYDnOe3sSx8Tv0U4B3aMlPcSck",
-	"iF4u9BU4CwivTEeymK6S2q03ZKcD3UoHuvX6fxn6Ahg/4GG1pHlnRP+j9B4wWWAXE7jz4QoPwz2s+U4y",
-	"fi7JeOutM2eTp+ytoO8oz+kwv+XuKWzvogwavO3+NbdZ30H7jFnL4LG6j+7YObfuahddpykV5gyjZm3j",
-	"kuYTbvqniiSra5xEPl6poJp14HqY2L3q3oWDrAouuyNF41zKF1Qs7I/qdlRiJn0Bk75g71PGMnZ7Rtvc",
-	"ZkAlUuIVvg+mMhulHSOuk8rBnZKK63nCtXIeWugU4tgkHvmzV8/28FuF18fwFIatxcLeiZI2FyNmRKdz",
-	"vY5YwURacYw8l3NFGE0nVvc57GG/NBYYWReRfo9QTaRIWQSuXHja9fCw1yOU+EcP/LP7XXIWiynluQum",
-	"A0KfsUJJQQQz3U8Z04pwfUooyp4R0+mEZcZKpSSXcgbmazcW613POxfxJ7Id3gobJsayFyzj9BwuUW9z",
-	"rsuqxYupafICLmZve7TXNnuFFJ+W5i9zLoQGX28wk/ed+XzeMQZApyxyF10gCzItc81ntNAP4MeManpf",
-	"Et8IDOjEdn+nsn0n1e9Tqg8wyoTId6wwiiXSDhfAHM0SU5GyLvlR6gkXYzKnimRSMIwedMNuvnWbT5iI",
-	"heHsuLlww8eEjgjLFcMIXzka2eBoo+R7b2DOlSbHvcNTHF0s3PawjAxZSkvFiBFC35+fvwrn6CbIdUSU",
-	"tIGMwN9VLCZUZDkzLUpBZmUxk8pGZq9KHutXhGfzhQ1HjQVEM6Fl/3eWmtG0E6AMfJF0OvBEEhHFzHRS",
-	"9WBEL1l3mu3fkSRY1oV2IqGBZXzx+p1ZEYKKtPv9/q7oIUwNHep7CnR42zVXvverrte7Ow3nfsn5raD+",
-	"Cvi2Ok3Q0u01mVpjYZwKxjHVLsQxUs5FRf21c/bqGUSsyMJ8gI7cVzZk+46uzpnQdoXIiPIcBZyRY0bQ",
-	"zAr5jmfGAhHSjNXYEC5EC8ZuJGUsCvZOXjJIxDGy0B0XMzN41BowK+YvxLbriVSMyBHKwjW5OxA45oy5",
-	"hvyf3c3WxodlVsjUBoY+rk7KFnGSWYm/LwVLngXXomDPQkAi3lyqq+ImfXsXTGiIl77dwVttLzx71SBx",
-	"fHt/p4J1M8n+w87RtLdHaF4wmi3c8GHtghi0pakLEvwGB6NgpWK2IxeVZeyBKwNIl2LcsI07D53zzdYV",
-	"8OVYOcMD3CoEcyEZH4E6qN2BxMVRuoEiwCJzuUBOyx4ywjKuYQjXBtNis3d1QeVaq2buMonIXjqdXfT+",
-	"Z9ob/nA8zOYnx+/H/cuH/zn8z+c/7DnVHDwoRo8WkuRSjM2eMpJOqBizOwq3De1Hrsic5TnYjja6qVrC",
-	"lBYFN9y61AOzK47oYwFUT9ramg0DEreeuF/JU4FZTYbztnmXdSM4EWqf+FiyuLVv+HwsVoMQa1QdUIKh",
-	"7IjQaqvnhqnHwqx3qSrDBVxWGKjr4q0idC35NwWdYlzWlCvFIXrYRr+bB10Ow47fb8zv/6COH5jJPTp0",
-	"XJ/JcqfJLqhhA8r0GwNrdIbqHlBjlnE04W1CETdax4jmiq0GT8+k0jR32mKXJDkXrJ9EJEm5XiTArxPQ",
-	"RYtFQtrP3rwkh/2HDzv9WNB8NqGdg33ghE7/PkXeBNJ6RguNfDKJW3ErQS+HrpKWyISqWIjVVOoPLdN7",
-	"a9B6ztVQmp/sEFqD1qvzVtSCUbYGrf4BeV1SklFFvs1lwYyahFO6sIetf9Drdfonx2a5Z8F6uC6Ck1r1",
-	"FmbX2LyxxjzNOH6zmk8TDHY5rahaPmJXj9hniRku5HSkdMY1zeupkjjrMH20nuNz1vnbzx8acwX9WoUT",
-	"bVq2sPEbzNn0clDv5bDIyCiXGD6x1PrK+7Vdq4/VbuBSIw1tFGzMZUM21xsN2Algi4kUxCAs+6K+xrD9",
-	"tGH7V7Mcq8Ssn+z6RkhP1eZX2ZFy+HeWwnk/EzRfaJ4qCHx559AsfKolXbSixmxeMxhjwcHl00xyAfYc",
-	"JYoZXQSdjJpPGfkVkDtK8LvaPlQszBlMac5ERovqexfik+hfE3yx/fb8MRkuiB3SfpeckSSjiyQWQzbm",
-	"QhGqSS5TmpMpzwQfT9APakhpQaQIIAXSXKaXyqp2JKdKq1gcHJq1PzjGrOtTwxAKRih2ri75TAXtQv4F",
-	"gHW4nrlpA/PBudGMMIAzmTN2mbjHpCAvpDDvUY3RAZoW2uWgmwZjAWzs0cNef/+UUJJMpdCTxLzJtbL5",
-	"5hld4KriR8MGzRxw7d2KltoDRLCCywzyucwDe4ok0C9knUAKMdWYVQJzcFuwp+zwgM2OCjlNIhhEwkSW",
-	"wIuMFjlvfpWJDF/UMjELgYOADM+JzDOzAFOpNOlHvV6v2nbLa20+L9KcWUJD+GYlDOUGWcPw+8pR+4bq",
-	"SSHlVK2eNv9TRCY0f8dUlelLzTcjMrRPkDYlWvKchYgk5kdDJWoi56yop1P2u8dBnm8mS3sPEib61oEj",
-	"8JIqZy9HrUHPvG1nIsrpEJ2C37DMT6RKTb8unfhqeIrIW0XbCmRhjWqnzZvp18UWLTPORMo2RXg4c8+D",
-	"YDLTMwoi1U1AOlY8e1NiyFLIpTKqWmI2JUmpSFmesyw5JaIEuJCRLFidkR70Dh52eg87vf5579GgdzDo",
-	"H/6tFW4c1axj2FWd1z48ilqmTbyCw4zXZtmqNp38Y3zavFcwWk18eazHnYNH5/3eoGf+b9OxroyNZ9vA",
-	"brhs383e+NE8a3W+rMyv2kJKEv9UUm0mcBpltw1UMaN5oWWur9zAbRbl2g2EYVw1fGXzT+2Dm9NZb9Dr",
-	"3+Uwdbkxnb3Bpz9GLWdrb5eRHrXKWXbP9LmktgBQAVBgMOioYi9+CZZorraDSyzFH8/aeatNrkkt8qzK",
-	"qUdbcs0QL0ehnLdjxFAaJ501xDjrSvWZEprnEaZvmrMAl8T2pwiFZ8FSJnS+8C2CQnBKElTKEnw5mVB1",
-	"MZUFS4xFO4JgUqWtqF0yO9xAzQdASNmUyF7BNJ5pNjWLNqXvn+HboY5Ki4IuzM9GmVihpONOrw+n5bac",
-	"zk231oPdG/vwUMqcUQG2gW3qQw3gY1Mcl0b5qmXTMbmbySGJbLcr5/jO8iGDXYDR+majgAL80gQrutEB",
-	"eSresVyiI+rKg1KnPYjR2VRv8IdxeVLQypXDDFSULY7xX8B4AGeqM03cPVgICOVVIwLa0kwviGNaseCK",
-	"sHesWEAzRimG2woIqMAG7ZMoALmGeG9j1DCj3UvBYiFHJNF0rBLS5iPA/BH7Vis3MwaV3jALeG4xY6sP",
-	"xiJB3ll7Fr+qPw76O96E51xcssxBa8lRLJJq82rvDBe+zYLl4DerPTDAJYDJgNbPlGeFDsoI3MtkVvCU",
-	"kayQsxmk+hqj561Q5dBsy5BlsYDdwMBH3Bh80TlwuHIRmdUFv6pwa2Jh+otsvKPbxMpXHZH5hGr4Mdyc",
-	"QW2fY1GwVBaZQo6ds5EGJAy4SgBxY1m5Mbps3yxLVlxKZk8N+Q7LBSsc/cI3ZmbmXMLNaevnFU/R0iGq",
-	"Ee1LkS/s0lQ7GBKUJWXlYaQUaeNXPs1w4C+4eOZDg5KjgwPvrb/wmREJGOW2qVhkDISvtS8xIFbICp1w",
-	"IwETAg+FguV4Wa5ELQSAs78b1Ql4gyXCBoWO6wkJ6TjCeCccqAXP8QvkG+puO/LX9s36+I82Gr47lzV5",
-	"7OGuUs3fIdab/fPnBolRdXmwUZdIitcoiOaZj55KN9QVnjOawQ1FbVRfbzCqj1cw9Mfe6NqCnVeonHj/",
-	"oOq25YRavjJxz8HJrhI6Vk1fDK9YpbIXYQeGiBakYCO4aDOq2FjKOmjtknV/GzhOQ/0pn3GHw7tmYFYb",
-	"RqmzZOCQNqieyCCxqf1T0muyePrL+He3G7qy91drBp2xnL9jBbK0amnbskA4RStSZamH8r334EjBlpw2",
-	"/UfRXcKfhqpIsPh2OpGjkqsUlMewHVtflgg29/Q7IBRQk4CEqccwi4DiKhWElCI3gpKKWHjdQ9CikHOF",
-	"UaQee5iqS4wdojow4C+oTprMiNu4ge7J76Cl9WY6ArceVYtGBf5pSzOjUpfXW/O3UOFvZIUvEdeycXwV",
-	"RX0ChXx7PfxbPi4LprZWw6kOzOmMZ13nAazUrYqpAwHLUkfEsjHQ1/BUkjYNgWxBBVbd6tAm+6ck8Wwm",
-	"sZFsoBohr8GcPgiDxndhHOYtPOXuFa5XOP5pLBKUchdyxoyGDL5y+1Wa8/RSJZatufEY7ZaYp+EgxgKe",
-	"Ylmoz6Xs1DTideTGNmIRPJERPSlkOZ4sWS9u4ouLgmowK0Cdw7V4YCZ6ShIzGPw9IgkMxz5tJ+N7cV8X",
-	"zHQOKL0w7chh9uKM4b1w+BCYX7H6Ro+F7/Y6Un1tnoEAANtc3ea/S0HgO1lsNbJKhbgfbcDv16YDcjL4",
-	"vmR8jd7r8z64h36A5mrdPOzfbTd1it90mUOSv8oRdYe6iVVHqrPgqW9ptZY3aWm0y5QeElkUHs6G1blK",
-	"OjSh3J7VcccNz5nOLhIyknku5ywjQ6PWaA2hxyIjGR9zvRSqsD4MsC64l8CPzWubgB9XE3jOEchju4AX",
-	"6+L1Aq7uyiUNnlxj3K8aI050b+XC3cBx+5ldq006hu/mKnJ64aLMttqQlyIwCR0Wg4OXBxdeMtHT3O6N",
-	"Zu81yDj0InARi2TM9NIQkj1lvSiRjVMGdRwzfJPXT5+cPT5/+qRRq776lvBGN00r5OvDAZfVroUTwwub",
-	"SACRnfPJAm70Ks+WjcCmyvvCTmOBjlDwIs25Yl1yBo2UBSOKLhQ42mou1SldQG7BwOlbU6mNHjPLFxhb",
-	"AgoVzUk7qfQ5q2QNyPFxjxx3+90++ed//yOBGiOxSFBpK2u5+/bLVArBUsiSyKXSyWllUe6BiVClbUOW",
-	"NcQ0wlZj5rkLeJXFniK5HC9D9i8t/PGxYS+r9xZ6ugZH+/vzF89tFO6UFWOGMLyKjHieW+epGZZKKbhK",
-	"0YFVsHnBtWYCywloCyoNsSu8QIpTEMkgwD25RHvV6OOy1ztMZ/AP+57luSQ/UMHIE8nwpwf2t+UoqJOv",
-	"+8cHa6+iqw6manwTprwpIn0EPtSL6y/AXfUAVHw2OGcHn+lG1/KS6mJXlcjyauP9kc0rt64hAbdrm5Gj",
-	"4WdroOZzykXH/E5oDmBDmr9j0VUkVSOoOg1tSjV4q7YZrvvKXbKjAHvd5dYruEd2WEpu62u3xBvIlk9g",
-	"ZDsptrWtbV+8lU5SM5adgf1J9RM//X91NeWNZwb1zUh+KVlpZGxbSE0WTFem8X5k3SBR5X1oL3sdnCQM",
-	"xLUDH0llkeEu57ZyTe1C0slye1sWC0xlx/u2BI5O4kT5grQBpaS6hav6A6VB2xowcCEaugkyI6vnK4Fe",
-	"GBtEZBHZ3H1LfbFwCUy4LhH5O2YMjGQBXpe5LPPMZxC0Xb+hiyGLYgFp/faqShZkQjMSTqAaPZkyKgA4",
-	"YL8ep4j9r3h5DZ9x79YDF+1za62HH60TtHrjBV0QweYKDZzbh0Q3xG3cQjleDmupwk4je4tslBVw+DXc",
-	"nFSewE3YgHMcfqqYtlpI2P1o3TeL57oiZqqKjgrDodxCX8WCahEj20c6qXLq4yNsdxAaDobDBuTSvTok",
-	"ac0lXuUQXtuo37jDu/T43JR0l7YuDLrZZJPe2PuOrZ3nEIC5zFjtjcjq0l99rXL2CS9Nlr1X4cCuXChZ",
-	"6G+NrVTPZajF/y3PCkucVCSVUgEyBJLXyBDzMizjXxdIaA9ijefXnl3Lj83h3j5TKlDNHJslL2dGGUd7",
-	"2t75yUq0O3OQzPh7lscCAlbQC48Pe68aYqrpiS+w5861j36ylwuxqN1QkMYLiibHxlCWIm2KX/kWIQv8",
-	"dU49vmf9hTppU3L8/n0s0GOgJXn9+NW5GdOTs/Oz/YFNVYGCipWgt8FCKyFCYMrgGFcid+7Uf1z5wZf4",
-	"HFxUjmpXW3u4g3Z/VFQlVPTguh4w2zzGXOT08QSvm+qX4Ed36tT/FLcYGy+SeRhJfHWJvBoZQPFRfLgB",
-	"7Q6yUY3eDWQfEWForcB851goLQuWEaPqV4iQhmay/S5Zuurj7pKSqrLAaDomxnTMoJRLnb5Oju9y6WbI",
-	"6a8Iq1gxLGCeuKU1mundX5jKfUeU3NedX6Dsryzw81rg6LJZNbA+uSsiF2MR8CWCkYuBLUVWTCnIEFuA",
-	"kxKqa9GpFOOl6+AlYjvc3e1tcrfXwHxe12/p11ywc9XkQ+nekzzZPBqpYgyOu65cAga3f1feBgZnIPJy",
-	"/UoNzeg7n8B3hnrV1p6zda6Yv9jk0FCXFpnqkiQr6Egn5J//1/+qZTq1hwtCifsCVOd981AsEqt/J6RN",
-	"bflhLI6N0VZGaSLDBbh3smTfNgwRL23Q1GLhrqYqpu159r4fUVQbDnjrfMcpFbEYslROWZhF1yUQQOym",
-	"hO+sJm85FTkWCPyylMNpXg7zdJD8LLlZQvR9LuV32nfXastvQeW+gZ1qL1C0tEnAp7WwaDtx60mqhUTC",
-	"cZ1yEfbS/9zxbzeOKFule64XrwqespvYIfCiWSbNleapl3f+EsLGVKdcL4xmBX+XRcFEuuiSx9w0jdnL",
-	"GlKEZ7TQhvQdDAEUq1tgZKOZHTWknlLFOlwoJhTX/B3LF6exsAARVtPCUEif7GAURT8kqA8GdZObblw3",
-	"R2G4CmfhTpASIB1ig5hzv3crToY6BIBvsZH9mdUVS4M/S6eMvGY0J0890tJ1yAmPpSwyLqhmN4H/4AIC",
-	"ef/y3Rvy6IhkbFywJgdiTjXX5RI2w+Gj7tf9w5MrU7JPQkd+56TXkIGdSzFebbxz0u0fnhxdne/9qNY6",
-	"fFxqfhmswc0j7LZ5e64Oef9wp5Fs4a5gz+YUArZXhJY01t8H876e1nL26plR46PWX9hQccOgDnuNbMdy",
-	"gccWYWMl8RzzG8izNy/J0UH/a882VqFJSDt5+va1EXdv3zwx//zw6r+S/W4sTNvAggBwq3BNcKYiMipt",
-	"pUwyZbaRJ09fmLf/evYW/vnrX5N95E3O2QDRG8kRoBcsFchZuUJ/+vb10lV2w8E/XBNRVCotp+DFunLL",
-	"6xyp6TBehXwq58IKxYjgGxgyXVjPYLCpPu9H8V/RzdfrdY57vR5Rv4C49g/YEbwcjYxgeDOjqbu9C4ce",
-	"ZPJUFPGEpXxK87OpGV8zScBPZkOnUrAFloHM8DU78IGNAcNLCGf+j2RZxAKhZC0mBmknR2YGPbPX+Ff3",
-	"2PzdPzk56Z6cJPtd8gwrFUNCGIUyxbHAg1zBLQsZIOpbOOVCAnFx7S2BIRfU6G2jXFJIeIMxLNOMHUav",
-	"twouE5BOu/fbT/3Oyc8/9TonP3/oRf2jj/vtOO7i53509HH//9dIVmvKtnuQB1+nIAFMlf/I5JRyYRbi",
-	"8XrRCz4mNBEEU0uxd01QjKE72BV1Dyd7fFS72TpsmogLWdpSBcQCRsyaHhUQd1UOHCIZYOfgrJfil1Jq",
-	"BEJVUSwQT8YChhl6OEUbz/yfVvAN1qYiT8Gjih26+rnE5dmdvXpWFfZREzpr9JH6wKxrYc6eMN0UBoEN",
-	"NEkTeKuZ80K4/RyyQAopxngBOyvkuKBTi+wDHtIxpIxQ5epfACbgAGLUwSgG55mWOQOAZQpc2zy7IJmE",
-	"5bsUco6HNNXO9/H9+fkrDzLIhdIQcvfUlriArUZ03VQWWXXn8/j7sx+/e/r85XfdWMTiN+zrN2Lb+Q0u",
-	"cc2h+y0Wv3U6Hf//5tlklZWT34jh8b+Rs7Xl0LlycIZRrTQ6Wa2MHhRB9/6bEHcurIGOIwqBhnEwffIb",
-	"+VE6gOFG0F5Sw+zFhnzxXmzlkPwG+2demdIF9J5JpML2cj1doyVzMd53bVUZn9DWEY4IqvH6kpVL5Sxh",
-	"usI+NKN64tqaMj2RGSSRUrxywEaP7QDNsxaoFUAyzUArGFp8+5QkZ+bdBKENqsSLCVWun+Ya49jXCezv",
-	"UrFurjYo1F1HJm+GCLcDWKleBX333UY0lqwiL/g3FSU0YShiI8dLjZhFasAutC0tYehCEwcHtglfXtQG",
-	"V3jeZJFHaSMScHSVRba/bg8QcbTe/+qaz6lCjFprkK+DqvW9hHiw9cYD/9s69FJD/yzjFhOqhnEbeV8A",
-	"Jd5lYczKyHl2zG/u7pkq7SfuLPSL+slZGRfYqirI2auFxfqxTug75slqNQ173ZSDJD/sxb17fS8NoP3Y",
-	"jTk6KxWZTsl8PWK+bdEs5YWRqLShxTd2nWuBQBjPM6P27m+WUzOpjPJ84TcGGiRtf2WIoTlmTw6OENlt",
-	"/9RMzhf0wAe6y2PFWCYbiiTzzPAF3yisEwPUAYv74BqvSDAs0WjmdQxC5LwqCYcOOhdqjJxnCpBywFK4",
-	"GZRbqZUCK9jiYdDilYVOSNuVOIlIUNpkfwPu5cEo1hUw+a3m7msqFrqElR9Wka8XVVwWBK2o1cy1jXrU",
-	"UAtwPXjtCmj4WtjsZTDp1ZMbWjjhl811LRrIHHpZKuHZVESn5gttWthmXdgqgNv50h225bXqJSiKHxvx",
-	"gD80B4+y9xAw7I8zWOzJ5tjBGGRuXsMw86Vo4tsVsvXWR1nwZUPr6FETnEKVSrI8W3M8gL2ClsyksXHI",
-	"41AFhqoLtADd5NTINJKYeS3NaKmkLsjXWkndZcfbSvjf1eEzsNfVTJr2sslO+DaXsjgrGL2Jv928S2jB",
-	"KGm7QM6ciiyynFzqPUiooPs+XrAUXK/6+sy3DSCqv5S0YEYZhICzgij8YsQsepzlTuoXY3GCm6Iejwnf",
-	"r+x1hV/vnnx0PcYj/K/Rq7bG7Ye9RDi1poV/zmi2tfcUlLR2KoWmqd5fwiwKyk6ZJwqa8RTK/SmWj9D+",
-	"KhiLBSKKRqDU5+9YRiasYANjV/W75KuvLOYQXgwhqFD3q68qs9DZ0UaFhGcHJLZINnHLopMR4t41P6Kf",
-	"L27ZFByMmfLi0fDSoCUIIgboZp4zaMnQjTewPVhN1bx7w4xYSIuZFNyU67mEdtATNnCgSvUkJVsnkYNv",
-	"hNHMZj8zoZN//vc/9penlVgk2SDQGi8LSTvB6cJruCU4YXjdzWOvcQZg+NLM2dwsnUhfFRtXa0/hKGAK",
-	"1jVhbEa/LMvLGGxjbSu6sTjA3QbgKXhMSM2u3GzzaBTsIYzFPWJfj8hQ6gngwRrhkNMhyzs5v2RkLotM",
-	"XbkvOJQCfDSFxncxxGlcyHIGOrrIiGK0SCeR6xEbKRjD7BX4skvOlujMrDg+Dz0AngiWzGEqgiYMH9dl",
-	"IUCz1JKY4XRjcWiWCZHC7AWjNZaMGWrXqhRcCrNVMHdXeWVgBAHcueAY6WzGaKFcKqG/RvNLiJsFlnZS",
-	"e2p1uU9DyA+zO9BzO8Q9t/6DfeeqgtHjiVKE5nND/7OCgTEEIVGOOC3CsnV6onMUDEZJNMtzaCJu0aGC",
-	"I4/lUOMW5APGLXDQmDXhmSKXjM2IrnxwSSr0RWJ6HfH3pB23LCvD+hW5njjUglhULgdFUgo2Ga57451e",
-	"dbV15RWrfWwFnXUNLK1Pe3RoOu23548j8vrbx+Tw8PBkv0veMLjMrGMILSMgHtlg2f7x4PDmCCMpXBlc",
-	"jPydwZUzDe8XPkbWDbtZqtUmIfhVVt0mV9vuShsO27UPw0Mfo9ZsIsW1Tb+Chz5GLaSW6x5/g09tHJ5v",
-	"5hlArW6JorUNdlYdjvUqggRYcFvB5jNS5BWZCs7pjzsY+eNp2whTGXA/7NI6Clkm9u3AXc2q3hTYFdIr",
-	"MawPr4RssgE551Nbgscm4DrW7LHs95QxnRVrDDq4X3BUkI4Xw0VzZif6sy1BcIbZW7OcA520nbyJnF4k",
-	"C6/k7IfYzegtEHIJudnvYHhV+XCD7FgeVCS46pCsljCAsM+CbwlS9wZeeWWU35Vsw4Z0w3vHe23eLCQ+",
-	"J2/WZ7z0ITTj7iICNoOgBYZlgWejlv71WmbIp+xvwKCvgKn1hAAtBtTsFspvtx/mtcf+HoMP6+xl4+BD",
-	"89otUOAsNIVhsFZbByabLNXCsWfYZsUYlS0WaM/UDDqjyjk7pUsSjuaO57EO7MnzWSjHkUuMH6hEy4BQ",
-	"vJzA3C9mgVExylFYcAinh8YCGFGEVo4tNnx9vMWtFb1PpzbtVKG7UIWaMfFwJ9YdrHs+7tud8u8M//pm",
-	"0eRMRFEsR5bNu3I6Ph3NSuWad8trSDXV6edGGbwiaaye3jAUMwIPuQRW2dWQS5Bt5G/BKmuuf3B4dLzk",
-	"6/TfX42/JPSGUB9mFrfCOUDEggrXwMWQgu+u2g8uSGK2NiFtqgiNxQ/0HX0DLRJQDPaULY0U1dYBvxsQ",
-	"kexH6EbwjceCi7qTLsBTMMMoSgsNTsmoLGwZM3Cwr8Pz3wpnAcn3Xw5cwUzLQTFv70W1kOTUZ9l4IG0P",
-	"ENwQkArPNKWM35mJPwtmtAkIdSvAwr4JcPUVJUBwTgfnvZO7zPH1EwzGHQUru5Ft52ZyS+QTywBd0Pgn",
-	"QT2pke2/5qkMzaztr5RWzB8oGGQNhC5BdHdnIBilFf5WDigWCpJP0f9BNYpbW5zAxjMrVpnuDsyi5535",
-	"PKh3Bi5PIQU7taZv8uFj4tNAq0E0q6nlUlri0Z3mxzGRNZ3Yw85hZZ3+qdcfQJzpzV0K1+vLvtoV5NGs",
-	"GVPvTsa0DBcAHeJS2ASIlh/2WuK8MXSAJcybwwYEKuym8AGBxr0mV837BPHyaeCNOgTGcVUVI5K4agKJ",
-	"hQuqpZWStq9xIUdL9eDUEizOan2CWr7gUrKXf6RxcjdGJMGTu6e8aQzZC6gGR3D8FzPmUotsTFg7ZAMY",
-	"bRYWzTCt7DfAZWxkS9XOwSaoL/75TWwj9/TyCVhrGTTSvisj3RAMXL8AtSZ+pbCi/8DqzJambCCSYHMs",
-	"2VInElvfZFZINUNINlvqxBgASl8EnwotIGbjHRMZBM2A06BORba5Rhq6s2zBLjmDGy33g7u74gXSzKm/",
-	"LJOCKYShoCliUk1kbt4P6clHEbstwxW6Lstw5+D4Izg4Vg7oCynY4galO9/TVK8kzaxkYSb4BJxhn04T",
-	"CzxIUS39xZqtA5vPQurpLC4YEaq9TqXSsXDJOaOCAtiqIu1et0/+RHrdA/LP/+f/Jb3u4b7N1bHlnyBq",
-	"CvKSIeCQKsI1IraZ49UN4ynNIYRkDWOPC2JVIItSY0Mj3Dz3VCymXGCyigeyU/zXIMUMfJSzKlFsQdoH",
-	"bkFAzY/F07evYbRv3zwxqiFgbL76r4gcwp/ffP9kH+/HfbISyBKjpvuGjBpKsRSF78dok8ANMNGsvcbp",
-	"aZcKSmlBwyM2Z4V5c0azDNFMqmAYvMS36a4o39x+uEyUaqKJTz5KyNO3r31SVGLmt79SvYraLK1azpJr",
-	"zaa/rRSuoj6166qzUM8D+xg2ex37ClIKl+Wh7TtorUkUOhS+FcMQ5N+eIqMyzyGWGvR+oFVX3Lji7umE",
-	"GnrHkH53MUbmE64ZUTO6lDPZWgeLuj3E34+OrS6BKtXDXwgdGmXOqYeRC3aGUpK1of3UUizPQQKncjpl",
-	"RcopKKnent0uKvFam/alYI9znl4GVd8aoDe+fUwe9Y4f7UF+dweAKSxWcmLM/k7w9v94KVgHmkxW1bfl",
-	"h8NKW/69urJRfX2dCbLSeBO9vXKSbYXgzA/OBckFedrtPzyC3LImV+uf+uBQffj1o5Me6PDEhvqMIANH",
-	"LBEcPH58fNzrn5ys3s2GqYZx/Kcg1/Ah5Bo2JxfeDkJgLXAAmGzLMmvgi3RFyMZyOWfK1miHKHCExzYf",
-	"J3w8gUSR8+o3B8fEsyy3VQehzqL5Ejv0Nhz+CksKOq0wjFRYEQMDlnN0EsNA9Fy6Zo0eWKWJopPAsmQn",
-	"6pSRcs7fOKEqigXKbBfY5WT0Rk6E/k2dCP1GZLIbMV3ocGsGj9uy/Wt823eWo6LdHCsXgWnTDwhn03hu",
-	"b+pdLhjNOwwyDfzOLwfqBgF5q8F4AHVRQSxYfyQEW1/QglG8860CM+z9amPNLsz3vTbEwj72MWoNwzL7",
-	"V71T1eM3bwUl7a98yT0HWBp1FIk8fzlqDX66zu6pXvr489ook2obN4vzczVK/xVC/Wpz3OxO4Enwyseo",
-	"VZHa5htT5RFstC3XRxjWS4QCN73uFTSiNrb3XA83tPm4ztmmXZzDwxtaiv6lrSIDLQn/joMDccXqBLoa",
-	"EehYVp1BOAoIWE3Iq2o064MJbxNE6DbhpoGEz52WUzkgrTsSXJPWGRn8gmnlPWTpRqHbjxDAdbYMwLTk",
-	"3ky5XhjtJQOQMPsjqDPDRSxCmCV8UpsOrtI7houLbb2YQwcLsukLdxoPeW2oIYIiXQwXFw78abMaBXXc",
-	"rI+rxkzVsG70rr4UzGZYz4yp6HbN2+RLKnGFZvoIHlbk//xveKD/8HgdWg5nmxcvNhylPqGgjvB9R0Fe",
-	"u0s+KvJeMGyvq5PfigLCryh6ZY9XqGkj7nGPAUqrnGrjaCX36m3iEpF0uyQB9u7DiCOSWE5u9VdYtXq4",
-	"YjcWG4QekqbIwy9c2d1Yxf2d6YIbaoB/ZH1t6ew5pcfyjkq7wRW66lQ+qW9exYS/Kfh4oskopx5WR094",
-	"kWFCbkQKJuQ7F0Bx0Ds47K5gGzZCibmOPwGz2p5HNUcxuoAiF8k4K7YtHmneuEGdMvPaZsGLPlzpxgm/",
-	"PjqNUMdvr4pTs/1sEhX4CWLavqj4NHvRfLPYtHCjbxubhrsM4aY0+zSxaTU6/deLTauiBsXlDSJGxSUZ",
-	"Mj1nEKgLpxJvNJ3+c01hz+sSTOFiJjjogVVwf26mrSsoeoSUbd03d8cE1iyk66Dm/1izcvcV1HqxVJQw",
-	"4CI38TwYQv0EkhjOw9bS2Lz1GhPrbxB643erKk4XCrfVw3Rz+lkBzLc/XD25WzDvauCflGv/C3Ps18Hm",
-	"r9YKs/QDG8tUjY4GFrKLKc2yxCjDXEckecfZHBDyuY5Fm5J3XNm7u6JAv6ksSAYeOIjamNKMESpIIkcj",
-	"ViRG5eaIfIigoLFI5FxUAMEeNMt13Ypats9W1IJGzL/mlWU0qOCNtXrkzWNYKzK7YSCrt1k2jWBdMtmu",
-	"imK1/usqkLVCRVuOZS1FxooL3I0oFomSeYZ1nwVsNJREGo0uprS4ZHppWyokrqgVNAS56DmybYE7UDWx",
-	"FNMatLB2xufO3AwQoOayY30HaLtBfM+EFkNZFsRQyO3DQ2q26BXBng4ikKtw5ycSYdgApH9qqzhIkUlz",
-	"UKmwi4J++AIByaIWF1lpBgAutIbgzbCxteO9t5oP18R0xiIM6iSrMZ3X3MS6Ihn2xcyDmRZsKt9tGvS5",
-	"81ztPFe/C8/Vigx+bU/lSpCDkciI/NMzh68fISQ6Wi9HPhLy1N1oca1IxoScGvpA0dmr1x7rHh0f9K8G",
-	"YrsSgC1qvfFhwVfmSqR0ymDoEaBGEQibaydnr54ZIWKLGpg/X7MRKwqaI5RXzZg4e/Vsk3ohb6ryXtsH",
-	"94YlER2MK4bqTinPLf79fLJYX17V2mmrXLNCX4UYWVdryNZDNAIU4HnDilew122OcKYT+o6RoTGGXY1l",
-	"xRF6FMJSXBwV3HyFw4cQ1qVc4enm/rflK6QwmXi6qT9uI8PcrT0EJfvyV9dVQj24sSmeeXjPKyPaK3Jy",
-	"gPDbhvAXjKrrWWrQ0Wt8YQV53kL82Pb8DKIa8V1bbz/o6GaXUMExkX6nrjgaX/pCX7OIFUzsMmEvoKAK",
-	"YPAhFHwO6exQTDVC1Oh3PGPFHmLi7Z863GLAdatT/vFxjxx3+92+B4gv1XL98uPrGOI9+jZCtruxayN4",
-	"6VYOgKVys2DZfBJXQG3W/3LegNWT0kTkkJZRFdysWPeALKc8usIt1Im/PRULcPRCZps5dkP5PjwXQSh6",
-	"qbXEYg98itjU+8YSdQWF0WSt1zEOxYqraYxIOb4PsCPQJKfGMMysRDZGr9nwnHIRtG5rP5LqpapsoJFb",
-	"MzqNSDXNYCYjxjLIvcmlnO2DwTyloqT5krFcS+x0tR8zi+iGo4FdN6/Wrb7q0at4wM19GU2nbMWrcepR",
-	"ksxXqqGIwVq/x9bJuudWo1/CMA6BTJEMpA1AN4xgxIVLLW5PKVYnxrKQtEgnSxWdf2oNywWw2YIpnjGh",
-	"r0jVON7ed1AxjONlfuFKhNrfjfZlphxUKNwybw1SjB0Ke5c804okqoTDbllkKoWGgpigb0K+GSvGzKJI",
-	"qYiMOICCcgGnCUqW4b1MUL+TuSJNchCL5MMHQafs40ej23/4AFcuF/YbPFJ4C2NkpGPk5mc42R8+wJjd",
-	"y5C84T7YnE3/EUzZ7p+f/pdrGFNk9xTBnywJJ39++l8JQmMnHz4ER+2iLExHXSyuBWVyeMYA24AMC/iK",
-	"FoxYPP3TsFaMDymvVgdBbidcjAGa9ZkriA6LTahNiOaKwIEGa2hAci5MX4xe4s05InkBrLTMY+HTnxSx",
-	"FUYh6QmzIYS0babIjA0vYzRjhUVDxo2NBVf1ashQruz78xfPES0cswHN8C3i4ilC4pp3oH1bVpKplM5Y",
-	"hvDjtoREypAgcDksMjMXA0BWNuaenShGWFKtCz4stWv3FOFw375+HvzUTiYFG0HF1SK1mNCkYKrMNaT7",
-	"+SQwKhAHP3F4+OYPQztaomtSszwxjWO5cWqYfk4htg+KjuCCKpL8W3Jqt54keH4cOOMiZwlhOdQWt8ou",
-	"F7GxDYXuTKjIclaQdiLFP//7H4kRHvYVhIArUsXMKXNTg7OEwMYFnK81lPMXRClaOV2RgyI2slNjZuRQ",
-	"ydysGq4EQg7gYsCyQiJkBaQJTnsofQ8hzFxcQgEkOWOi476OBZ8awcYVWpGubkyClQQeDGW2sKUEcEWU",
-	"hGdFaMZC27EoRe4Ma0uNSDSq+SBaCHVbpspXmKe5knBBQPHoYP4dzaEIBOwn3ByA4Yylr148xzryQJyo",
-	"bOwppDOo1cE1kmdzNhAMdNNqsI/t4ysG7/1cJW+SGe6G5jLEVV6OtytuG7Us29r4tdLrj9fGktx1zDtM",
-	"z4N/uIFHfiO3uxVe3tdGtw4WlVDIRM2BWC6qMc09wYPQBDFsHlyx3TbJ9PRjunn4qFMBHJz5KmrCHR6E",
-	"GxHpDQmuGcVwlQqu3Gukj5vgo2DWqK0ZBOzV5TW5FY+MbgOVrSAlxFDrevtzC/s8KKXiFGs3Hz8GVaYp",
-	"U2pU5vmirmNf/WhT0PhNq2SHu1MVTfHNre7Lpn4E19M9+je84r31oG7n2bCNfJrIhmqS/3K+jBqTqUmj",
-	"b42ysHK5cJOb4BrBN9zguM2EyNkBqB5QUt0wAj7iRqFOOlaVekQm7P0qDmgsXHa60XE6dMY7/Yf9g6zf",
-	"668US155oj7Drw/rE1yqh/sT7fza65z8/KfO/p9+6nVOaGf084dHzf59P/Gb+xYcnd8G72sb18GS8LhS",
-	"tjvDzVhoSxWmAOGhmYCOj29MQPd1Nb8RGNIXIupXT7gDPq/R3tvzx60Gb8izsx/PiFExoY4AHsN28vb8",
-	"sbEcn5ZmSR4852oohfnibMoKntIHP7L5xX/J4nLJS9SqvbCqtK6jAqhXjsfs4k8POj//qflw1TPIboAD",
-	"EWYyrkGEgDy5ZRCjFWGCaVjXX3Gv5u/dJp0jTAFrVhIUS8uC68Ub0x4O8GzG/8wW34MTpPl0o4MkRPyY",
-	"FVLZmp5d8pSD/wXKPdlHwaT+a+cMiuOdvXqGVVVpqSdMaCiLqMBBATGap2Csw4Limk+RP3PTPzbo+Nag",
-	"9VfXXEUAFCZgVhD623g+qNRDsWZX40hWuCboQWiaXSxkQZK/3vm8wsVand1HqEoxko71UGQG9nV4mdha",
-	"lKSNHzOqJkNJiywicet7ls/iFkEvBIlbb8zYSlXdMMSt/eaS/djY2atnZMzfMeWqcU+p5imhoAFbzwo+",
-	"aX1mKLZB2YqFKwun9iP4uu5jBTdeRMyfBf7uAR675NysvKsXGAtQhXKumC3JWg5zriYsszQJWxe3qjG/",
-	"63d7cYu0rRAkL+iC9E8iYkzrfetiw/pkeAeJdacjdNGht84BsFK9roBdNxYvZwziToSqSMiNGl2iEK6X",
-	"keR9B4tGul9ZNgCkbSiZJhWLBRcjVhQursGsB06uHbewUOs7GCJMyefbQLADuKgw5DSVRabiVhSL2Ir4",
-	"iEypoGOGz7/jbG73AQMJoVym25G4tR8MOhaNowZGmlQoM9QuTapJUQpCx5QLZXFq+DsWi6BsLCmY4dyp",
-	"djUAtcSCd8FuQ4haLP7t38g3VDH0RYmM6IIKZQjd/IhoJVCye8hyOUf73PostSTJg3f9pEteFTIrAQPO",
-	"lwxG+KxSYd33N12sDFYwKPGcepQ3V1W8YDOpuJbgTFSaCWXYBfqlTQPmUy7lbEjTSzfss4ozcCmq4UpH",
-	"LEQwloEj0BZXD+okYslkXTGsgOdEscAyu81MjGvSTssij8iPUPv01UJPpIjIq+9f7SNja+DPXfINFMeD",
-	"zqwXP03ZDAnUFcbLWJpD0W1cbaoQdSj0LCbIs6CgL0gbqFU9ZUY9n81yzjIyzuWQ5nC5LzLCgMfGwrBK",
-	"msN/m1lql5xVhe/dtYIswuLz5kjbcoNHvT6pFbM/Jctl5lOa54i2Djh11cbUmgF0PVvKHrb2z2yBCzRm",
-	"wrxQVcOpsUACMbzkzH56wzSqEpYJmy3HP2Nh/jatmhmagXEswJAWTA8wMpR7DFwEKO2A8x12HpAYDCNM",
-	"8ZIWyJQzVRHTnvKF/wi4hkE0JVYp7Rh1YhCLlfLthpaS756eJ6fmL1qrV28GE1ZYsUTKVSzs5Q/6/sdC",
-	"FtVBfo3IQ1MITY8FOK3daqG7eliml0yHAImmmYKNoAa+eT1jMxSsyBpzKqBA6G/kVU4Fcf/7LeiLkODr",
-	"b8oCrmNnNDW0+VssfuvU/rf0ce3XUCv7jaaFZoVr/GHP85cHUy5KzeDrfq/63nwBoy3kCC+IaW4eOWh4",
-	"9Tdy0PDmU6FZMSu4wsYPe41vHq+8iRzOLvBEwq2KxXT4amhW5avqhWrRFXB1LkpZqnxBqI7FV2Yfgodn",
-	"rCC247Y5vo5OkDs97D2AfbP1vQekTyycpV28iPS6x/hdbVUiwOnE76s575szAkCIOBO4eyzwwoVmhrIa",
-	"ZmPMutRKPrzPAKINBzvDGAegswrVHRm2R7W0V0gBe8pcAxHBqs9Gfqd5mbEsIiktzEEE+uwYBv4a/FxT",
-	"rjvw32QQFpZXpdIQtwB0DvpIwxLHgpD2w14EFCMLs/37Dah8vvTpSqcD8rBn+Bgh37CUGgEIl7dwLLgi",
-	"UNsc1semr8FYQAZyRb76Skj91Vco1M2TSpuW8FK11tdro1wISGYx8l7TS9ZdWYXqoQpVD/FK/cx1RbNY",
-	"jx822XSKqeZCziO8joWoES3h38huM7AWrATOFYbdP9MEcmkU6FemIQgTxgX45//9v0iftE9OgOosgeJF",
-	"+IiawzBcANX4qzI3UNMO3KmZX+xWKGMtL5NUwxoo5ijhreDvwdxGbXQic39ufBBzOYvgFBIyh8qv4QKZ",
-	"noYMjwfoX6Ttl5j8D5zjPuEjIqQr6QIrac8Ax4yiLvkWYn9sq+4GmeZGei6wdUxLqnACYUBm5MDqz3yT",
-	"UKsQVUDDiSuxenBCGgrYYxWDWCSvmS4WnTOziXZtqoo4tXWJ6gsDu44LA0C1lczCpQHqMaolOQvLPGtS",
-	"69EvOrZHydHBSSzA4W8Utra9pcXQA0+qMth2rwO4+Cqkg31YntfujUqSAtguyP62gLt2SqY0N+aOYSQN",
-	"yo4UbD8sfSZkZXqBumbDmq0W7ncTjVFeWD0iFjbwKyJqSs0aLTyOentVnEX2nDzsnWKJKIz5XkCmSSrF",
-	"iI9Lox7CyswNu478buQLDMj066WMIActhRegryWV3mVYp1UtcOB7qn5svkqcrupgiTE5xmggEBdaKa3Y",
-	"pjG+rqS6Ogl0l7aptkf+4hz32obOAfah1ER5hAeunebz1AoHFMKOSZsvPau2QRrYCwBet400u3TaZil+",
-	"KaVm2T7wMDNPbw37utwJ9JOgyk1RSx+YneJibKQBw5/RJ2TnFYspTSdcsI4533RonjOKZYLTpCTNpenC",
-	"2D2GLifllIrgWetBSCwoGCXJSn3/xElSnLHFFpMjqyJUBlFpLHu7asvGkiEz0F7t3WFy3Dsk1qa8KEWV",
-	"lRcFnHEG8RCZZLi4Zg4DKAAIRltokdpWIb/K2FaGc+WSZph0wIVZJsPFBRUp69aJJcJMEsNIIle9nQlz",
-	"LI3FvnBEcA5xPW5m6Lo02/72/NvOI6BiH1FmhlghOQ9LTX58+5y03/6p1+v19gcYm4PsC5Rw2EqL2W3b",
-	"Ax5u3gpsmTXFDGF0zzI2nUmNYZvaKC7mh+TVyzfnSbUNypqFGAWD7lWS+HfTBXrFwrAqiF2DstmVFuXM",
-	"HKUluDpsgJRjm+bzwRGZyLJQaLfpYmFlgz93pgmHtAtfwEoULGXgqcLKj9h+hUtu+KGl1FpD9oxnfAQe",
-	"ALusdulikRwdHBBezfLiki0uCmbYe2K9VDkzqqarTY4jdpfbRNERyxdWONq5pznl0ypcKKilT4pSAOSa",
-	"nHJjpC4ITQupHJA68l2PGpyxWS4X5sAN/FKhR6YoYCWQoKswwtCQwzRhvxtgZpVCIOao4T9mK0ByZ9XS",
-	"mu+rkuyysII3FpSM2LwSzQHlnaysHhcXpWJNvPfUNITzgClS7U+ngpUMpTeWU6I8dzU7KTl+/95yU0N1",
-	"U2YUB2ZvErFZs75IC476qwRUOmbELCYQ+xCwygOvFPG8xHPfJa6OV0q5HFetUPLYhaYZUx+9rEMbyiZI",
-	"3ILcjFj4p74recbiFk4u8Cjarq2JYePrtFH+tXdxxWJWyCn4SGPAfFBRkF8dVd5Vaw85cDaSUU3jlqUW",
-	"o2NXHkyQ3rYypAiuIW3cpG0xqrJ3ay3HImAf1nNki1r5dbVBlhlT0JADoZbinVtEOcJg1aUh2Flc42JF",
-	"Z+WpDW+zLNpCY4uRQ2ECgWe+d1QB2ZTmbwsUDlGd72kKQsRVWQhLVziujpQoPCZiUO0AnDZtxRhJoPlk",
-	"PyKXwFG3LSTRJT/KYBCrtTLwyiHnKROKhRcGM5pOWOeg22tFrbLIIQJLz9TgwYP5fN6l8HNXFuMH9l31",
-	"4Pmzx09/fPPUvNOd6GkepH9W/nYollNgTmGr3+11e+YxOWOCznhr0Drs9rqHUFtHT+D66YGnkQeeLM33",
-	"Y6bXVQw3Cqa/n/MvOW5P4TpcMZGBbBW+TjpEO/MiFol9CAD8AHhhP7Il1XNXm2KK1GCDt21kJKrNBZC9",
-	"9V257veUHxgStlRw7ZN89/ScVDN78IFnHx8Y7UclERRAziDADGDSoOCUfd10pMqp6nq+gb+A6xnLmwAz",
-	"FjpfxMLNGpg7JExBmoVR+uHqlmIpQWii1lkaTBvr09k4bLyAGIQOhZDDEM9gqguguLXMSFDIVjxESMJE",
-	"hsVaUKgA9wChPC7YGJ29zXwhFsgYKnuyis22LK4iBYSmrbBOUGi6oqd0XDBmdfq5Y69oyQVcqmC6LCxw",
-	"uf/6WdYatL5j2m1KhWsJ5aJQn1IASL1KubBLjm5dfT/nKyLtCgq5ARpoBdUUbhF/KVmxqC4RLW5odSeM",
-	"mahoCkCl/5sEjjYGfIhseSLs/cpETq31DCE4SVOC6kbTAhzUO59U0zV7tYUPXtExa23wHNiigCvu1CFg",
-	"Xwe93lKQyLJzHQq4+UlcCT+wTGw+eg9uha/IoF7ilVWpfms4m55X3IPrhmPfebD6wseo1ejT26al6qWV",
-	"1hTT27VkXsBWUEPsPMs2aKB6Fpb1CHew6SW/0w++oZlDmoJX+te/8ja4kcKXDq9/6Vt3/wRvHJxc/8a5",
-	"lC+oWDgPhnnveJMZPRNwkZeDGwHf2mB8b9CMflvZ4BhuUk6ntFi0Bi2v19KAYyLQxE+tiov+HLVWdTcb",
-	"sWMaDLQFYPprNYUffe3FQAMYVEXN5chWZQXHui+r2k4yCqVb54xdJhjpMZVCT5KI0JyPBWrsif7V6GzO",
-	"+s0Xvjo6SbD+m8caxlgY9HfYiEUdFom0gni4QGeyixQhFl7TDtLFNPqBgnOYpxPwVoSVIUK44v1TNwhM",
-	"rsFBYCaNQ5zYc2XAEGXGuWl8RzXWQehsxmhRjQdXM7L6jnNm4sKDfP2VFdLZCDiVSj1C3QgeTmIBCsrA",
-	"5n9NfbIybhdXJIGVSqIlV3BNE3DmQVCjN+B7O81mA83mOaPZTqv5YrWapqrV5gVwtUJIE9Bo7XR114zQ",
-	"8YBWtKGi4unmmXtzzZiWgkrNUFxnLn3U89r2cpRpLBrCTE8JxKSi15UOsVbjG2NhrwwqCcLwlvfk143n",
-	"6oNoG6b4BoTBuuXGIieQBstyT3A+K6FpXK6e98ajM6f4O/PSN4vWx3tVTmv84jrFFETaTindKaW/D6X0",
-	"OUIl35FCWo8AX+u/CoS7Cy2HL1jWXI4nIr7QDjh6XHx6G96KiCs+iEXjIldxcL9e1QXKykKJHfR/hmVm",
-	"u+QvVnFDkYbaopaJz51G+EtU4E69L2waGTXSaHKN+pZ9sNJ90YXsJg2Ot51OtolOtlpF5Rq97GVtpd3u",
-	"UA03gjb6iSuUwHenod2x8tI8CX9VtsH4t1LF7nX0LogYz8I6Me8L/GwmepeRG+9Vzq+vGrRG1vuLICvv",
-	"dxJ+J+E/uYR/Vd1G3krKX3819RoTMxhevgDQLAbMrDgpwutXJ0ohCgFSVlHQVneeVNX8JDWnk4WcMRLY",
-	"ZqRZ/tIgRp5z5W8tGuTH3XrDow/rUi4BCVEWmgwXXXLOrQQeFvKSCXCfQc2tMHwSigeu5Ziy0BvzSzf9",
-	"Kvl2k4uAl6b/1hoGXykB98Lh/Yg/BYd3nUEafgNTr3Ltq+ysHU/f8fRPbrUhml7Fyhw/r9jb5vz8Ac1g",
-	"Q2dSNTB1BDkJcaUgyABCiX1yp4tD8bkBGYf8MVeUfclyCKwtc/KyMreRCGE0A0aUJFlBRzrB6PZYGPb4",
-	"6uWbhngCJrLk1AVzRSstVR2BbWfjBZTLoJFzQagNo4IAbnIWTCqIyfPRRxP6joUZUgcH/oULIfXFSJYi",
-	"g9uOajksogsN8P11EJcJqM3Qki9ZU7V0ahajvlo+2UHppZG4+Eaocp40yULcVkcuWwvDINQRUnN/Rj8u",
-	"U/obmS024McuFQvicdhcYRk44NSeygGCyP7iii4BxKKheMi2gNbt6pq/3TFAIEab/q2CymEYl9j62UMQ",
-	"tF7QRdBNCDHTBIoBvGw7WWLRlz7WU9UtROOSJOvfuSTb+J48uEHbibQvXaT1NhBpj6UY5RzhMI76G3Tx",
-	"ii5ySbNzKZ/TAnTh1lH/eJP52KR8lr1gGaeubvrRwcEmL88KmTKljBQMAES+RKl9loXop7eV2kbsobjO",
-	"WVMRiCfwfSi4XaSzgztAt13lTzVCry7luYpFYuMIIYXNiKkh81UF2g3SZn9gHkwZpEdBNF6T/MHRBfJn",
-	"iRMeXVcYgSo3ih27+uLZ1dH1b/wo9bdGEfpDco6Vs7w984iu8dkAmI8PYTdcIriHweowObdIC6XQ6pqo",
-	"0NYnsNI31W12DOKPxyC+vDMeeE9vc8q3s+Ncs8+egA03ozqdNPgAIJnHA65HlWksi5qxv+wlmFCbgOSi",
-	"89vWnkegbG+S759Crh9eCXq+U8s6q1u05K1i6zwBttWkQraDkJhYcJsb0ci7EEavxr5uas+GFmm1v4A2",
-	"ZYYEJihmE621Y53Z6u3VGxieFhhwI8Pz8zFni+G0U+P+gFx6Z3V+ArmCbOCODc8HaOKB2/hWAqfZ54z2",
-	"Y+D9Dd23IDoqm9TqeOSFN2oRoiMWVmNlYOMuiP94WsWfWLwCSBrEgMkzaFzboHWcJnSbVuH723laoYm7",
-	"9bT+bni3X58d9/7Dce+tnYx/NM7r2didcl7nvLsywjLIyZWlHsr3AzDwXfWxGSD22PpkUeUYdDY+RlmW",
-	"KsLQA4zLDF6QecaUdrHMhcKwwipKEiG/YiEkIki0k4me5pAQxN7rZH8AGIThkPaUAz0aV04Ey9KTLnHx",
-	"kVBwDZKY3EV8v9er/JlcId5gLB72euTP30C0IXPxixnVlLQtjDQEXzvot4Pj4wpoREUeDwhDtA+Ojxyw",
-	"Gbw0lKUmx72eRUitEEpsqSNApprLQmmj7z8kw4XGhn548/LH/erykwry5sX5K1uHTjcgb3oZ5iv9gDvm",
-	"krGZg8FwWzphBatgSDVA9iDGKM1iAVGXCB1W1YYFgXdNnIyTqvcdLvMpxJqdy/XBHY6edkJt5zj6QoJB",
-	"aMjyp9Wh/ZT+oyuE1YMP9q8Le2vVKLleBiJqCduiklEISaRIwQSKJgxsV7EIBJTHJvOeKqpcnujcFZGu",
-	"XSZhfEmbZQB+bYwMjyZdawcQuq1fCQLs7YD3QQTGQstLwEUeYVzJjAky4+9ZHmEBNYiIFFi1LxbLpc/A",
-	"GlETiEZRJHn99MnZ4/OnTxIj8KBhhzfop7qnYpEWzFabjCCOpBZqibkTQiKsXgX9Kwvz7D7IBxULCvDU",
-	"FhxyRdi6TUFEWl8DEAqqaTlmiKGISHLkgLzg3wD0kDeroDA5AEinRqHISIJYRYkrPg83jbUdtRbevis2",
-	"6PHr6sC7eFVhId0A0waAZyYLKwtZAJrkpD0KcBwmJEGDjIliAaCbsDrDBSLIgETnYlwtilmOERcIuO4p",
-	"CCUyUKEj+T0zPs4QOwqQnDCe1UOxHPZIRhceMdHLfsQIZ0VEkk7Httbxryc++ZJrgmqVTVYxmhUmNgP0",
-	"X2RbrcJvfe1ZB/tVZdKUAik6u+Za54WvxPSppPV1tqid1E5U70T1719UvwwuWR3lRnXR9mll9vX6uT2G",
-	"6wS888vdkyfwDdNQg3sq3zFkaAjmpC30g3cRLl0oBVVQ4cbH8FREw6oCPiHG07QWxFFiwe+lq6jo6ruo",
-	"Bo75xg7k9xFfOZUio4v6bdQL+I5MZQHsKbiHCmNMfQ7ZQ1t/0+aQ3eA2yi3J7/8+yi/ATqbsfJq7wMnf",
-	"gdh0vOOuXalGJtyX4AJIGCd0rhdTQs7Rh+rDKdAiUjJ/h3nLkFo1lYhwu+zMnVKdTlzlo8j89x0Iu1LX",
-	"jMwsgC81tAU+zox4b6cdAlpMWObcl43weXpuzEFo6ClUqXWF0fH+DCy7uo+Sq+oSzqzEhKpYoCUYGliB",
-	"1eZzI+aUa2tJQcmFap20BNz1X0pWsgysPrAIbZSaN5RVArjSFlDUFapHKOAZLYzt3+/17Posm2TWHbt/",
-	"SkL3dAKmuqtTXgodi3Fh9vFsTSzLmitDi6M5yynie8NUCA0QnioHtwDtxKFCk7ark3WKcFZYtk1DXr+Q",
-	"5JdSaro/8BVa+r2o1+tF9bor/R5+G4ugqEofvur1eiEW/ppliUU76XQMLXSgwwTKk0ByEDoM/F6l4IGe",
-	"UaVs7QRn1YNmdQLvXEAbFSx91ICNHLkceCoW6BY3pwVJADD53Qlbzlpa7t8cXnPEM1IKzXNcRBgAgQo+",
-	"jaFCb5jI7vE+9+CT6j5vLIuaUOWQY3d6z07v2d3lLqkgTITJG0Ze340K4uq0NjrEn7iYaygRJ8Z0zAB+",
-	"PcCPqsY0qLzCKvIiAyxfHTlweATCgSMfgXcalYE05+mlIm2a5/C5FPyXkkVkuAjc6vuR/c3rE0b2FbIc",
-	"T1A7abiCuMafiJVfP4H5Bx1tnAwX5MTseOHOr/jlQMtWhPsZ7v6uhqPdAh0Ek8RjtDBokU4SNHCwcINi",
-	"HW6YmuKav2O5veiwQK4Ynw41XSNjwcyoWESxmE2gpKbIiFmUgbVL5rLw4IOAUoH1UIdsDIi57mcsX4zY",
-	"8KRtv4fs9KIU5gHMHUZO6qrwK0kSNeUJGXGsNfp3ORFdNeV68h/WOddN5dToyokZtL3FgZEniA8Ceu/Z",
-	"m8fPnsXCdQFTKkCxXV6HLkkQ6DKxt4SxqCwIDwScZFTTBIrlUfIDfUffwB4RWhR0AWtvmhhY/RiC9+to",
-	"s76lYM+6JJlQdTGVBUt86R8wgGhVYg1sE/aeK70WneU5UNAfEpnFTP1uUFmM6WUODZJ0lzy1oMrGLDak",
-	"q0gbKr80Eu5+LBrPwHVHjOAJk0UszAmLGunzJZBEFWhl66ExMynNcHBQ9gYPI9C/kDgGywAcHh+j9qqy",
-	"QjuDs7VuK2BFapsRoJkd9HqrcGY3i0gK/e6G4Ote96BADnA+N/jA/W6OJxC9XVmzoemUkdeM5uQpmPat",
-	"qFUhXAcwdf3j835vcNgbHB3/zTxTKi2nF0DZMJ5hmQFnbv37ca932fn3r497l1Asn6EP4SKXOBujecq5",
-	"0HIOIhS2ujVoNXMws+Lm/KZCX/QPDo+Oq1X/QU4EeWO3RUgNOS0/Ry2gldag9ac+vPDw60cnPbM3ABsO",
-	"osIMCFF3EfZn0KKpoaJAqiHGA2wSt+EPQcF/mzgTtWx2SbhSh51+77x/PDg4GPQf/Q1McMe9rCyMWrkl",
-	"jf4WVx3mCF8fXOZRbndq5Q416NMHiuVWxLpjhCJ3jWIIl3NetbsaKAjRDYQtOuDwWioFYVXJobbELcfi",
-	"2GeiKoNdK8xsBAu0OWOFLdfv63U6fSgWqwIHax2k0oIU1ZywWYm8m10woYtFYkvf22KeVClANEOBH9YT",
-	"wAlUTAVweXwFcGNsY7neKYY7/Z2lujmoBmFhniMszWe8HL5SSNm6fQ1iakW4eMgixX9F7NFer3Pc6/WI",
-	"+mWkQczYByyHfjka8ZSRNzOaspqUoYJ1M8mWZIwTKVQw8kSyQKC0FMtzEAWpnE5ZkVpJUJMyx8fHvf7J",
-	"SShlsFSXHQ3gA23J6+8a2WfbbamKD/oIEtNDQTOeOkhdvD9aVTBC/aJZnziyV/7948Fhr1GfuO8t92qF",
-	"UxDuiwbWKhk/1+mjUZtYWqePWxLRRnjxO3CmHTjTLsbgE4Az2WN+E+VoYzwmzJqSBRlLmXXJM62sUjPF",
-	"LCBBhgxLpg8XgUbVXYOhZFWIzfCTPDfZYSft3NtfHvzRNsdzc9gjOBRQqF4Rnvm6Y3JEqMAwDmeXOBPi",
-	"qHcUxQJq4OYLdKVOuVIYX4oliq+oLdW651o0m6gUu4O/O/hfFCbSTY7+dma1aXIjHCQlp/bCwN7Aw4Ei",
-	"3+I3WHmrykAD58AlYzNiay+DJXYKaUQsz8isYApr5c9ymjJlU3OgYj88SuYTmTPSTszcofYXWD3WFVGz",
-	"yhJfde4U46+Sn37GmMMPHxEPKWe0wJusiCRxK25VXxNq63bvdwnM1LAz56vR0vpQkCHmkFVcv7hzwBsQ",
-	"SnSds2UN/pJnjzd2ZxRyKjVbBhJGFm8DFCnx3mFvFW/lVd7SxPs8QEybSoIdANMOgGlnWX4KAKbtRVjd",
-	"uty0vJovuWRtTa4guZhlREuLWeGDuQuWA3OJluvp2zcwQLqtbdHGCrg+219Xh8VGTLiWa/XNjK5sTF+s",
-	"51LNB+eH9V0G1fU6pEpHRDEmQKBWNXuviiB4VS3Tpw4leOkCyzHJGwQkXATYtVhzPe1+37ru1Wv34v1X",
-	"uHRdXn/DGcQKVDu8ky47g+OLwdJYod6AbQfc5X7MD8P0N+D0W8TTea7tJEOVzdNYcEuOlgpuCVoUcm49",
-	"kmLhehjxHMJ4hiyX81hA9DBED01knu1vGcCHoUmOfeBA9xTRXOesQmQi7ZwLRvpg/BxEtqBnwcYgw2ZS",
-	"aZqTVGYMgSOCJbNBf4DMtD7qD2P9bAH6BEqOYjSeBdJIplxc4NdYbDOZ0vf2C3cZHRE6tYXelQ2cUzUk",
-	"Kl4VHh0QmmWxSNxnNMewHZLzS6woD3/dplBoRU9xC6FH1hcJxbmfG7nl5SsZSUiHsblOFak4EmIEbr7N",
-	"+xgg2K5TkMXq9XEE5qsPGdX0Y0KYtVLU/jqp/hkl+u8iONCXubyTAMG/XBsEiNlScCxAXWyIBjQaYv2M",
-	"uqAMxM7xHTaGAi6F7k1oMZRlQd5xNr+7CL7fRUHSawbhNEQz9nVDgHltOwA0t67rHhgXpJfmjCqbZIrc",
-	"i7QpyVjKpzSHaGFkhl38MdlfN1jPHzce8RPs5Awa3mbIYLHcwYgdA7/nETt6c6yetJ+9eUmODvpfrx2a",
-	"e3Tzaon2hccy22D3QbTU935qxPuQZYWUU1WrJnywfr/d880lhLnQhwdYPphPy2lr0O+Z0zrlAj9WJ5cL",
-	"zcaGZW16dFH6XxUTX2Mzz7kagpHVuNZcL9axl74dsP98V+HC253p602vnb21izD93ObTraymuvGzccSp",
-	"BZ5dCToFzQRwZxcz+NfqKPbyxCvyQSTqqS/X7/LeQYdO/JxNM47j2XaGVE/wcyy0JD3EUWgIJiXtZFbM",
-	"Lv753/9I9q8JLP2DqvsYVOk43ueNjR3lVC/fJJnvEKCQ1iNiLWVBF0aUBOIGqBGLcZ+3opaxYPutQat/",
-	"QF6XlGRUkW9zWaBxAxbshbFg4Yler9M/OTYn1NMYiB8vco1cHuVSFhe0YCBJSmG4e0v9Mq2G9+j4Y9RC",
-	"JccMFRWXQevouNfr9bq9HoR3Wl1j0Hr69rXp0Z1dxWgHNPOfoxYcKGMWzWXHjgGXBHSJJT3eykg6o4We",
-	"bnlx5ijg85TPdL1vXOF/F6G5i9D81PdoX2qQ5axi7rdUDzaPubQKggu7DELm8aZGSxRkp/72AhwDiz+o",
-	"FMaFC6TwZuGlNXa4CzHdXfx8eSGmt2BOG8WaWkZUDze1X9464vSPyKq+Y3o9n+p9No1wx/Z2bO+LCrC9",
-	"FePb8k7OdnXDaFvklp8g4NY5i6JYWFdRRJJUyiKD63bgW5XtDW4mOm4OzI2Fi8wFcERojWSFnCEKoo3B",
-	"hJt37GkQKKI+eqt28QblfVy+UMFoOnEpQx7Hqp046MVuxeGT/T+opMBAvJqwuHmYMU/Zhdm/hiRdv7cq",
-	"9A81eF8Ojtd6X27gKfk8YcbbysVduPEu3HjnJtkwYvhuPSXXALSdN8gbL23DuGFjuLiIVfMQ1xg9DFCR",
-	"ED5MmqOHMRr5ushh00xT6LAX8FZWrcoiEkOevvk0ZK5yE1T9q1qmeYcBihJ5/PrFoClEOgxAczjB3Gw0",
-	"Uxqu8aNYvOMKUN6m9JKB/JajESuIFFBAQs6FuiaUafF5oM7+ReOTw0XdLD7ZnSyPNriTRjtz7UsJT14m",
-	"3k9tsq2VLQ8+mH8urvHKv2ZT+Y55NkSGTM8ZE44XU0Batgz4lAylnqArHjxl4hKDEzOJBWY1QkqGjrKt",
-	"M04ajQXIgAkZy+YgC2aQcyhRaCa603R3vOVLUDoFVqC0+CRG2fpsTqFonW66By5zp6XMKCJLopJiWU9r",
-	"2frdJlXXdA4uqbJBQX4erM9S6nOoKtuwyiC1TrqCoejk8Loz+PuRf0HtFtN+23YwoaqWRlfvgmpCY6H5",
-	"lA1IUimnSYQOoeQdZ3Muxv4zqKfJP//7H/tdcmY55UGvbyuqCDaP7e6LjBz0evZ7WxPSjOPU17Lx4e1+",
-	"ZHRMuXAlUYEnT8A/53A0iio+K1gyX9oFClLfin2T5NXbc0A95i78RwMCMzWLrYuFLUVqr3rnPGXN6nkD",
-	"w7+ph6jalFUPkTM5gmcCR5FXtgdhIzdwCJn5eGb5ebxCZgjXJqEbwoNDwLLTunEJCNRzIBtzFqBg+U6Y",
-	"biJM7yMYaqPNtKRttq1uUe8uxnZ+v53f7xrzrlIwQNzf0v/nSrxxKa52+1WposErILVtNTZXII4IWd0u",
-	"uUQwJ9GnlOcutXQ+WZB2Epaeg7BpWYoU/zQrlFMuzKdYJFMqSponmLWpuEgZFJCLMLsVKr5SqNYaGW2F",
-	"KW19i6XImVKxSJQsXBA15N1BHQKswjbnitVdjg6hgCqjhQlISDvzc/y75FCTHMudcfDnkTYVYeUbGBgr",
-	"plTgVeKoVDT3iDhGgC32CVyBYX0ce2sV7ghcXl3n4sSY0ohMqYBawVDCoqDppccMLC6hSn0sfGWhuDUI",
-	"LwG1lDYt112KBvvJNcAOGj0MAP0xqRVB9qGHju8B4tl5ytDXqdBzaGjktCoWYdcML/LWuUDfhGT5u83n",
-	"DNbpvtI6g4W4m8xOcO8yoQvOQueuIfP1rl3z602G/BrfvF/PbtDfZo7dZQa2Uzd2eVCfx0/bVGA1EOQ1",
-	"LriVKN8gK0r4ZOx6SlSjhL9Wphv+DqLJaPVSoBSC+0D/HpZbNQ/SqRRjY8YZoeyXILFxIBxKAxX2cvMd",
-	"z1ixpwjqBeAnsWqBJnM2nEh5GcUCSrITPjVannVM2ShJK5EiMmIsU/7ijrQrTSMWNVWDrOgkTvPokrNq",
-	"1bi6srJAl5xB3hnA2XnfxUGvfxouvcPDk8LiFoV+6oNer0Jhwna4JhOqIlIK53hpG2sYFB24ujTaitJ0",
-	"ofbBuwF+cOoWCuR4wWCRjHZj1xQSeo3ipP5oqsZZlgVn7PNmknmyXk4nq+gdtw5DuKy97I6Hoe6h2Yhc",
-	"ylkNy59pRND/NnxiQOiwVMy22LoWZ9+qAINWdVC2cTcFi7xNsta96AjXuSfc0ZxTVePPeFLR+wSHMTiF",
-	"Ow3ik3ucbrCjPNzQ04qr7nZvl423Q7W8h4LI9rAFCs/dKLcfQFpdGUBwTi9ZqGjJUbPtNyA51azw+okC",
-	"xYNwHQu4s4qs+wjzAK3nuq4gkrZiOkQ0dOAAsQB5C8gAUDUGkLts+/tdYoMcwlEKiHaDzuRcGMmOYGQD",
-	"eA2u9QK93Sh3VosNFWMjreC+bUKLqY2aVkygolCwWakxkivUZsNrtwlF7alilkYPW3P59q+vJGLeV11P",
-	"3CzKIxA8jv52/oZdsMeXkveD3KnBSXEjLh6tv1tA29a63Ffq9pGmsn3zyaK6B4jFfMJEc+iAZbfXMbtY",
-	"hNP84zK775i+ktN9TpNsT+309R3//GIcvFJeknJ2lwx0O+9UeMDAu4NRufpB+uCDlpdMfFx74fsUK2hz",
-	"cYn5lJ5XTY1lMmZYuXRecK0ZhJ3NKLBVvMicsIJFhifzdEIKlgKWKOTy5TzFALKCZbxgqVZVMoW43FNE",
-	"FnzMBc3J29fPASErFjBUqCiubHo8jspF+7gxWX8n821D8iNo1GMJmFvUtIpa85xahEDq3ydtIYmcMeEb",
-	"aMwQPDfM/bGZyDJzPOwdNIs3nDYsmVkL53sYFnKuWEHGEmbmVqK2BHVO99wX314XU7y0hIBx6bbJXlBq",
-	"ZqwEDVCi66MgPTRjWXAEZnTAhoAH1QClujHLeVUOc54uM56jTV/cmi/gazflDvj2zXgEvruOU7C0LAAF",
-	"7KefQ77xLSS/EopqBAB2i8uAYTx2asTdcgugay7G5+a4eVYhr2UVhvL6/+d/981whTIKm9Dku2ff4uXP",
-	"9+cvnvsDlkuaqYjU+YI5ozMmbFxEdRy7BFcPo0uQCXBl4/zyBUkLZovvrD2lL2dsAw2GT+mYPRjzUV11",
-	"8QdgyAWF2/Aa2OfBUcMJWL12blqZpUP9mKYT1nkshS5k3nBXl8/pQpFEyA4koCfVvQ5qgZZlmVZsnjpg",
-	"Cl59vJkop4aYXKtBAaPdgb7jA23IsKPt8SIz/p7ln+k4W85/JwUD0LzxTYblAiAEpqFmAFW1mgHrYn/O",
-	"/TB/v0DuKi/H9wbl7hbgRgE/9xlp4wa2QZiN28OdrbaLrfk8sTU6YCOO2Vas5doLB//6pgDDdYbYJYk5",
-	"+klEElUO/85SF3lqD2JiOEosnITuknZQvD/owofoeT4ZkTiENYYqi1qShSyLCtX4R8ORTH9g+ZEQvNgC",
-	"5XTjVgTAMiSVswWRo6pwVtXXHpZ8sL4jhGVh2cAop3ae1n+Gs+/uxwL8NeA/szabadWM1L9hcc0MC0Xl",
-	"zjwXEdN00UmpYpkxHo00QQWnKGEVMJwnndCCphr9W1SQhHZ+tSvb65wkRJeFgAx8LWNhTMSkk0QkLSH/",
-	"6uFR8H7k5wMcvYOtPCIFFZmckgl7HwusdQFWlGX1doeSUSGnHTrjnf7D/kHW7/UTCPgxyw5DF9IWzYDY",
-	"JGiHjPk7pkjiFqLzz//+R7Ie39jR6ueNSjHzbcCvwVVwsPlBuIlvujXR05zYj5CfhQdkaMbg5eK3hZyS",
-	"s1fPjGzEY2J6gNht98sWYSZuye4aEPg2C5JRjaUC0KyB6dmDYMGAiSoBPGlU5jmE8buNH7RWqGwr1J/6",
-	"cmTrvKv+YO4AinchEbuQiE+Abqwr1r6xZgLcq66YfDAidDNwY3/GHbpxlzyzMhikO+S+FqxUePSbLsAD",
-	"ebTZ7XeNr+yQfndXN18e0u9NDurmQL9NGnHkVSYHBtltuqNdfxjv3tq/7nY2vFDYne3d2f5i4Gxvc7q3",
-	"9Mb+f+xdX2/bNhD/Kje9LAZkO0WxIXCQh2Dr/mBDG3TdwwAVsCKdbaIyKYhUHSPIdx94R5GUbC+OG6wb",
-	"kEdLlvjvdL878nd33Y5e1S5PyWcbdhUeS2hLXrxoOEutqzFkQZ4R3iXgSK1nLcGTZshtdfnBD6RE7Smc",
-	"U51J7+L1AxwkbsDdgkrInvsUvMK3oYiT47ZsED+d4h5+nSyoT1WnL1lQX7IhvGRDODIL6umq3LpU7VGn",
-	"3BHp25NQeIdySI9xNMAVEuFELVyo4+9Cm/Gf4S1zYGnuH3W3ctk6Z3f32DuT0bk3RHuttJOr13lV8RkM",
-	"HRCHDVjfQ0rHHVEMqaeOMJjDbWsMBW9aP3HNL7l598eHfb2/eidxTESYOVNXhLbDZW7Lz28+2EFjtdhJ",
-	"+hTHJdI06iKXEhtYoCnsH9ykuqnLu0nNZLQAGqSymNejdXbBlDE7H85UExGwRplcotFdygjqhs63GrTi",
-	"E0zVMpWfZ6LH/ky52PZgyaN9+V12KLNCB9RPMvVXeU0sqvc//QAX599dfLsfe8NI6GzzUXgyeGemK7Ou",
-	"IuhNZknWnp+/Lr4pVWG2NYL9A11CvkEV2/hC1CLfm0Y3+QqJxhrNSpVXGR2LZEl8X8jaTuK2xqssWZEW",
-	"zBKSxassGUpRlrCpcpUlXp76r+OVONS7+K67ZPvHFw7Wav3+9cUx/I3hV2/X9RKcHNPJh4//e+FKPAtX",
-	"Yt+M//tkifTAYV/4WK3/PmZeX9TdGZXwtyorF9WtuosCdHvay2kXypenGSzowaB4Or5F9JCvfCBL/QTE",
-	"iIhSl5kslPpEdAZZQmfWuAx9DYJEQYdsErHEEqRqwGpUBhpyMcQjSJAScIxRFqp0ynfdVkbUeWNGl3yG",
-	"l0nn2tgmxVIqOv+M42Vs3zvS2AY5d6IFuLIMucL2ZivgwhfDrEKjNERv3WKhLCgOY/zthEjFwWBBXw9z",
-	"OHapDibwoxKUwsBFWglNwVYVaj2B6460GoGwVIFnulDN0sJJXhkkXFENI53bJA3tj+JQBOqjQ9NOCf2H",
-	"AOpoz/BuvNlsxiQnbVM5Uenh1f0OTFDiGidkydEO3zuJ9ET8Iqt9vEgSVoy7I7oveekJruRzYnV5CKxr",
-	"/vGXamEjqgoaLFB8RpJH1SAfyupOMoQGDhScuPfVzwekUTBc/O1ddraYM8O+DpS+OhrQTnW7+Okvcr7+",
-	"Z1geiSecKel48KOnw/mgkfvkuha/4fYXcp5sqw/pfXJtH965YTtEdFi2A/pSeePrGE2SNGmbilgLptaz",
-	"6TSvxYT7UyipFSfCmH5+ldiOCjeJ3t7YSQOsirwiLIQSabvHjoi9Qrtoly5QYYENysKXAQ/puGqlhVHN",
-	"Fs7m1Av+x3zU7+hsOq1sSyulzezi/OL8UAc/+jk/XNHjzKqmvDB6NEC9GXRBbhZcU9CYN8UqhcbtpKaZ",
-	"dKWp7PgYwxgrHMmD61jsztKbfoRcYGwNW/QtwW5DoZng8D/elMc7NjxIATFQ59BJJVzf/GrNMfDVq6wP",
-	"68tXcSYQD4dszpSoxVJiCRqtfWmw4jBFarnM5HxXymdAazTvTVn4MvazVEOAYC69dcJ7vKTQZz0dm3ZR",
-	"4qm1AEOQ+K1qDVkfbFndbmGVy3ICb32goHN5RC8AknYzOtsBItMhGiocO9Je/NPuYN9H1Vj87q/bXRHN",
-	"oDJvWMxBnbJM8uKG5ND9hYXeupoVahysbCaFt7IcFSymNqsF9yA9abWjhJ17Z6AckyWfL5cNLq2Eg7Ir",
-	"3TeDXfshkQFt9YQRH5ycTvBlXm2NKDSXw/knwd83QUFGTpmB667x5OHjw98BAAD//w==",
+	"7P1bkxs3li+KfxUEZyKK5U5SZF1kFSt2/Kcsy7bckqVRlXZfnP5Xgpkgia4kQCeQomhZEfN04pzX/bJf",
+	"z9N8kf1N+pOcwFoAEkkmq8i6yFabHTNWkczEdWHdsNZvfWilcjqTggmtWoMPrQmjGSvgzzdMF4vO2Uiz",
+	"wnzMmEoLPtNcitag9ZeJzBlRLJUiUxEpZCkylpFyFhFq3iDzCU8nRApGCvZzyZQmc57nZMgIzaZca5Z1",
+	"W1GLvafTWc5ag37UMs/xgmWtgS5KFrVUOmFTaroeyWJKdWvQ4kIfHrSi1pS+59Ny2ho8eXzU60WtKRf4",
+	"uR+19GLG8FE2ZkXr48conEnnFcyA5reeEiWFaY5M6QJmI9ScFSw7JXSomNBkPmGClOJKyLmoTfH4Pqf0",
+	"184bqtkLPuW6A/9dnc/FhJFhmV4xvaeIKpWmXLCMFFSziHDh9kWRGSvIlItSsy4xL81yKvYUaT/uRaR/",
+	"0COyIIe93n5k/hjJAlbAbameyFITSt7RnGfkii2InlBN5IhwrUiac7MkNMsKptSesuOpLcvj3u22/nHP",
+	"/2+r1XrDppQLLsarK/adnJMpFQsylQWr1kf7hUTaVaTg44kmQs4jMqTpFdES/o1igZSiJ1wZ2h+QUSGn",
+	"pGce0NXKDstCaVhyeKobixqdPNl0QR4fhQty0ut92T85OTg++vKod3LSD1alt8GqKNZAQ28Ff080nyLF",
+	"2LNRPxranotgldxJH5V5Hgs6plwQPiJCklFZ6AkrPAFxRaY0W16B/uPeYf/g8Oj48e1W4uD48Kh3cNjr",
+	"fXlysskq4GA6z7PVBTgThGeGnGFL7bAjs58/l1IzPO1UXXExJqqczWShCR2aM8HrZN7q9b//+vCvR/95",
+	"/PcnPzz+/ujlwZ+/fH3ypnfev2iFs5rS9y+YGOtJa/D4yA9Y6cJQ7Ecz4Bkt6JRpy6Wf0umM8rF4/nUz",
+	"B0jt73uKcGC53Pwyo3rSilqCTmE5stZ1C/3vBRu1Bq1/e1SJikf4q3oUdG/G9jxj05nUTKSLP7NFw3Ia",
+	"RlEyUgr+c8nMMhoJkcsxT2nuqaJNydu3z7+OiKKL/S4x7JszhbtAdSzcc8BqUloUC6A+RacMWBAVGRnK",
+	"bEEKljL+jsGvI24OXcHUTArFPFkKpRmFHU4LRrXZR2oJ3TwsyyJlXfJntlCEFqb5mQaGSdNUlkLHwnDE",
+	"gyMykWWhlui4dTzqpY9Zj3UOhk9Y5yg9Ouyc0OODTi/7ctgffUlPhn3mtgQlb7UpwVJ2zFquIZKD42Mg",
+	"cfe5bwhEa1aYNv//P8bx+4N+J47ff/nspz/9e2uVoKLWC0azddSTM5o9EOXYbmEEzQLMs2Ou2VQRSmZ0",
+	"zMhE5pmqHa2Dnh3bzyUrFtXgcmg2HE/GRrTMNb6yXrT0NxApL7i4ei0Vx7E2rV2vM6SKZWRmnzI0Roku",
+	"aHrFMpJzcUXoVIoxUGf4taH0WOj64dVsOsud6M5Yyqc09/JX8bEw0tlsl6HgX1ghDTGeiQWRwHDx2JmF",
+	"UYYPm24GJDnqHSXLNNtr3mk3i2v3O6DL/sGTZbpcJb2XTCk6Zuuob4o/AwFGhKIkzrmCUzrm75iyXLZh",
+	"vPbdyxsoNBjx4ePa0Zmq8eWPvc7JWefvtPPLTx/60eHBx+YT9KrImnRkMwVlBII0v9elgXmy1Uy28HQz",
+	"2brXmDCE+WOLwif48qemgb2mY9Y8LjhKWhpdtixERICZmWUFhaW/rJs3jdM00TzM/g2HayOd7XUhZ6zQ",
+	"i3XEMbO/PxB7Cro3ozkvZzOjw3Ipnk0pz5vHZBXdyEiIlAndYSKVRlOiyL70hCg2nhqduJ38RwI2hNJ0",
+	"YX7nRhvaXzMRBn3edi44YjONC8tFzvNy3DwFx2eMzZCX4zXjMT/deji1QcCoDPPjYnwhr9gaZlqKcWlO",
+	"9DA3ZHvFgJsa3cGec9KWhfsKWCtYIPv1Q/ef05PRXw++f3+Yf/ek+PPB7H9+qS7687/9clSePU6fnWTN",
+	"c4Xubs326kylYiiXnWZ5/NF0hDoK6Hdf0czqp+ZTKoVmAv6ks1nOU2rW6NE/FAohO1V4cWbPviqnU1os",
+	"gnO/p4hbk6gFggHeLQpZYB8ZnkWw6S69umk4jUxLQ73Q62VZ5EZv0XqmBo8e0Rnv0vdcTjupFErmrJvK",
+	"6aNMpuoRNK3+ralFu31+dPYXsgcUv2cMBPuaWZuPG1M8TAZeqNPSc2zMq5qVMj2AE+r6lwVqkCPOcqv/",
+	"MzIvpBjHwmxZRIzclSNSUDFGoeyfIMj8TBvWD3BKKDYHGis3IljHdiTfn7/6Ae1uR8oopU1zcjRiAiS6",
+	"HxmK68BN0+gJaFob+86j1Reus5A3bal6aZ1luXlL5oUGy+yGBqpnYd+fSjHKebrFsWk8BZUWfnnFFpdc",
+	"XJaK3f0orGu2Og9nNS8LkMOSSUD2NrEv4AwpbUzyohRmh06tBwt9FX1r7bTu4XQ1jBmMsmRp5MnKmCIi",
+	"BdjYsVCseIcnkApUXu3xy9gslwuz6F3yF8o1SQLHXuK9E1RkxkQ0M6yPIjQNB/A1PmWtRFWZid7E3FPe",
+	"Ylw5eEv+0euoM3x0nfNud2Rb38hiyLMMdYDbn9mRb+auxzRsKZRUXJGz18+BoMArRLOOFPniXo5QqSey",
+	"4L+wjAxLTWiaMqVIxgRnWURUmU5QmfSdwihSmufoupgXXDNidFeYcncnLDahvOfCaGg0f1aR0q0lhm3q",
+	"En+4u9K01FwgIQRxvxL4lcg0LQujot4DIZ4DG+4onrGl1nc0tRFN/SD1N7IU2d3ISUh9OYJm7kpJYUsV",
+	"Ef0gwWuEopJnZC8V+hKc73v3QUUXIGXRjUoyCd4nTdh7rjTqzFw5V2qXnFWPypGT/rGwv9urNuUF+k4V",
+	"3pASX9NFLml2IeULWqBVeHuCnGFjl1rKyxyauythNrVYtwudVgk2FFcEniqMNSVIv3f05PjLx2S40Ezd",
+	"H8mu7xDID3VUI51nWpF2n7zkX+3vGONm5FgOc57exrHxO/RTgHdoyU9xLySIXi70FTgLCO+dR7KYrpLa",
+	"nTdkpwPdSQe68/p/HvoCGD/gYbWkeW9E/4P0HjBZYBcTuPPhCg/DA6z5TjL+VpLxzltnziZP2VtB31Ge",
+	"02F+x91T2N5lGTR41/1rbrO+g/YZs5bBY3Uf3bFzbt3XLrpOUyrMGUbN2gZ3zSfc9E8VSVbXOIn8pXNB",
+	"NevAHTuxe9W9DwdZFaF3T4rGhZQvqVjYH9XdqMRM+hImfcnep4xl7O6MtrnNgEqkxDgIH5FmNko7Rlwn",
+	"lYN7JRXX84Rr5Ty00CkEA0o88mevn+8pG7kA18fwFMb+xcLeiZI2FyNmRKdzvY5YwURacYw8l3NFGE0n",
+	"Vvc57GG/NBYYnhiRfo9QTaRIWQSuXHja9fC41yOU+EcP/LP7XXIWiynluYtIBEKfsUJJQQQz3U8Z04pw",
+	"fUooyp4R0+mEZcZKpSSXcgbmazcW613POxfxJ7Id3goba8eylyzj9AIuUe9yrsuqxcupafISLmbverTX",
+	"NnuNFJ+W5i9zLoQGX28wk/ed+XzeMQZApyxyF10gCzItc81ntNCP4MeMavpQEt8IDOjEdn+vsn0n1R9S",
+	"qg8wyoTId6wwiiXSDhfAHM0SU5GyLvlB6gkXYzKnimRSMAzBdMNuvnWbT5jAoDXcXLjhY0JHhOWKYZi0",
+	"HI1shLlR8r03MOdKk+Pe4SmOLhZue1hGhiylpWLECKHvLi5eh3N0E+Q6IkraaFDg7yoWEyqynJkWpSCz",
+	"sphJZcPbVyWP9SvCs/nCxvTGAqKZ0LL/B0vNaNoJUAa+SDodeCKJiGJmOql6NKJXrDvN9u9JEizrQjuR",
+	"0MAyPnv9zqwIQUXa/f5wV/QQpoYO9T0FOrztmivf+3XX692dhvOw5PxWUH8FfFedJmjp7ppMrbEwTgXj",
+	"mGoX4hgp56Ki/to5e/0cIlZkYT5AR+4rG/d+T1fnTGi7QmREeY4CzsgxI2hmhXzHM2OBCGnGamwIF6IF",
+	"YzeSMhYFeyevGGQzGVnojouZGTxqDZgV8xcSBPREKlYFcDcnQEHgmDPmGpKodjdbGx+WWSFTGxj6tDop",
+	"W8RJZiX+vhQseRZci4I9CwGJeHOproub9O1dMqEhXvpuB2+1vfDsVYPE8e39gwrWzST7DztH094eoXnB",
+	"aLZww4e1C2LQlqYuSPAbHIyClYrZjlxUlrEHrg0gXYpxwzbuPXTON1tXwJdj5QwPcKsQzIVkfATqoHYH",
+	"EhdH6QaKAIvM5WQ4LXvICMu4hiHcGEyLzd7XBZVrrZq5S8cie+l0dtn7n2lv+P3xMJufHL8f968e/+fw",
+	"P198v+dUc/CgGD1aSJJLMTZ7ykg6oWLM7incNrQfuSJzludgO9ropmoJU1oU3HDrUg/MrjiijwVQPWlr",
+	"azYMSNz62v1KnglMDTOct827rBvBiVD7xMeSxa19w+djsRqEWKPqgBIMZUeEVls9N0w9Fma9S1UZLuCy",
+	"wkBdF28VoWvJvynoFOOyplwpDtHDNvrdPOhyGHb8fmN+/wd1/MBMHtCh4/pMljtNdkENG1Cm3xhYozNU",
+	"94Aas4yjCW8TirjROkY0V2w1eHomlaa50xa7JMm5YP0kIknK9SIBfp2ALlosEtJ+fv6KHPYfP+70Y0Hz",
+	"2YR2DvaBEzr9+xR5E0jrGS008skkbsWtBL0cukpaIhOqYiFW89E/tEzvrUHrBVdDSAC0Q2gNWq8vWlEL",
+	"RtkatPoH5E1JSUYV+SaXBTNqEk7p0h62/kGv1+mfHJvlngXr4boITmrVW5hdY/PGGpNd4/h8NZ8mGOxy",
+	"WlG1fMSuHrHPEjNcyOlI6YxrmtfzTXHWYQ5uPcfnrPP3nz405gr6tQon2rRsYeO3mLPp5aDey2GRkVEu",
+	"MXxiqfWV92u7Vh+r3cClRhraKNi4MTX2XEMWK9hiIgUxCMu+qK8xbD9t2P7VLMcqMetHu74R0lO1+VV2",
+	"pBz+g6Vw3s8EzReapwoCX945SBCfakkXragxJdoMxlhwcPk0k1xoTO1VzOgi6GTUfMrILwB/UoLf1fah",
+	"YmHOYEpzJjJaVN+7EJ9E/5Lgi+23F0/JcEHskPa75IwkGV0ksRiyMReKUE1ymdKcTHkm+HiCflBDSgsi",
+	"RYDLkOYyvVJWtSM5VVrF4uDQrP3BMaaunxqGUDBCsXN1xWcqaBfyLwDxxPXMTRuYVM+NZoQBnMmcsavE",
+	"PSYFeSmFeY9qjA7QtNAukd80GAtgY08e9/r7p4SSZCqFniTmTa6VTdrP6AJXFT8aNmjmgGvvVrTUHmWD",
+	"FVxmkM9lHthTJIF+IesEUoipxqwSmIPbgj1lhwdsdlTIaRLBIBImsgReZLTIefOrTGT4opaJWQgcBGR4",
+	"TmSemQWYSqVJP+r1etW2W15r83mR5swSGsI3K2EoN8gaht9XjtpXVE8KKadq9bT5nyIyofk7pqpMX2q+",
+	"GZGhfYK0KdGS5yyEdTE/GipREzlnRT2dst89DvJ8M1nae5Aw0beOvoGXVDl7NWoNeuZtOxNRTofoFPyK",
+	"ZX4iVX7/TenE12N8RN4q2lYgC2tUO23eTL8utmiZcSZStilMxpl7HgSTmZ5REKluQiOy4tmbEkOWQi6V",
+	"UdUSsylJSkXK8pxlySkRJWCujGTB6oz0oHfwuNN73On1L3pPBr2DQf/w761w46hmHcOu6rz28VHUMm3i",
+	"FRxmvDbLVrXp5J/i0+a9gtFq4stjPe4cPLno9wY983+bjnVlbDzbBrvEZftu9sYP5lmr82Vlft0WUpL4",
+	"p5JqM4HTKLttoIoZzQstc33tBm6zKDduIAzjuuErm39qH9ycznqDXv8+h6nLjensHJ/+GLWcrb1dRnrU",
+	"KmfZA9PnktoCQAVAgcGgo4q9+CVYornaDi6xFH88a+etNrkmtcizKqcebck1Q9AhhXLejhFDaZx0BtQT",
+	"qSvVZ0ponkeYvmnOAlwS258iFJ4FS5nQ+cK3CArBKUlQKUvw5WRC1eVUFiwxFu0IgkmVtqJ2yexwAzUf",
+	"AGZmUyJ7DdN4rtnULNqUvn+Ob4c6Ki0KujA/G2VihZKOO70+nJa7cjo33VoPdm/sw0Mpc0YF2Aa2qQ81",
+	"gI9NwXAa5auWTcfkfiaHJLLdrlzgO8uHDHYBRuubjQIK8EsTrOhGB+SZeMdyiY6oaw9KnfYgRmdTvcEf",
+	"xuVJQSvXDjNQUbY4xn8B4wGcqc40cfdgIaqWV40IaEszvSCOacWCK8LesWIBzRilGG4rIKACG7RPogDk",
+	"GuK9jVHDjHYvBYuFHJFE07FKSJuPAPNH7Fut3MwYVHrDLOC5xYytPhiLBHln7Vn8qv446O94E55zccUy",
+	"h08mR7FIqs2rvTNc+DYLloPfrPbAAJcAJgNaP1OeFTooI3Avk1nBU0ayQs5mkOprjJ63QpVDsy1DlsUC",
+	"dgMDH3Fj8EXnwOHKRWRWF/yqwq2JhekvsvGObhMrX3VE5hOq4cdwcwa1fY5FwVJZZAo5ds5GGpAw4CoB",
+	"xI1l5cbosn2zLFlxKZk9NeQ7LBescPQL35iZmXMJN6etn1Y8RUuHqEa0r0S+sEtT7WBIUJaUlYeRUqSN",
+	"X/k0w4G/4OKZDw1Kjg4OvLf+0mdGJGCU26ZikTEQvta+xIBYISuIx40ETAg8FAqW42W5ErUQRc/+blQn",
+	"4A2WCBsUOq4nJKTjCOOdHOZYfYF8Q91tR/7Gvlkf/9FGw3fnsiaPPdxVqvk7BMyzf/7UIDGqLg826hJJ",
+	"8QYF0Tzz0VPphrrCC0YzuKGojerLDUb18RqG/tQbXVuw8wraFO8fVN22nFDLVybuOTjZVULHqumL4RWr",
+	"VPYy7MAQ0YIUbAQXbUYVG0tZR/5dsu7vgmlqqD/lM+7AjNcMzGrDKHWWDBzSBtUTGSQ2tX9Kek0WT38Z",
+	"RPBuQ1f2/mrNoDOW83esQJZWLW1bFohJaUWqLPVQvvceHCnYktOm/yS6TwzZUBUJFt9OJ3JUcp2C8hS2",
+	"Y+vLEsHmnn4HhAJqEpAwDbASDcVVKggpRW4EJRWx8LqHoEUh5wqjSD2AM1VXGDtEdWDAX1KdNJkRd3ED",
+	"PZDfQUvrzXQEbj2qFo0K/NOWZkalLm+25u+gwt/KCl8irmXj+DqK+gQK+fZ6+Dd8XBZMba2GUx2Y0xnP",
+	"us4DWKlbFVMHApaljohlY6Cv4akkbRoCioIKrLrVoU32T0ni2UxiI9lANUJegzl9EAaN78I4zFt4yt0r",
+	"XK9w/NNYJCjlLuWMGQ0ZfOX2qzTn6ZVKLFtz4zHaLTFPw0GMBTzFslCfS9mpacTryI1txCJ4IiN6Ushy",
+	"PFmyXtzEF5cF1WBWgDqHa/HITPSUJGYw+HtEEhiOfdpOxvfivi6Y6RygjmHakQM+xhnDe+HwITC/YvWN",
+	"Hgvf7U2k+sY8AwEAtrm6zX+fgsB3sthqZJUK8TDagN+vTQfkZPBDyfgavdfnffAA/QDN1bp53L/fbuoU",
+	"v+kyhyR/nSPqHnUTq45UZ8FT39JqLW/S0miXKT0ksig8nA2rc510aEK5PauDtxueM51dJmQk81zOWUaG",
+	"Rq3RGkKPRUYyPuZ6KVRhfRhgXXAvgR+b1zYBP64m8IIjkMd2AS/WxesFXN2VSxo8uca4XzVGnOjeyoW7",
+	"geP2N3atNukYvpvryOmlizLbakNeicAkdFgMDqMfXHjJRE9zuzeavdcg49CLwEUskjHTS0NI9pT1okQ2",
+	"ThnUcczwTd48+/rs6cWzrxu16utvCW9107RCvj4ccFntWjgxvLCJBBDZOZ8s4Eav8mzZCGyqvC/sNBbo",
+	"CAUv0pwr1iVn0EhZMKLoQoGjreZSndIF5BYMnL41ldroMbN8gbEloFDRnLSTSp+zStaAHB/3yHG33+2T",
+	"f/7XfydQqCUWCSptZS13336ZSiFYClkSuVQ6Oa0syj0wEaq0bciyhphG2GrMPHcBr7LYUySX42UM+aWF",
+	"Pz427GX13kJP1+Bof3fx8oWNwp2yYswQhleREc9z6zw1w1IpBVcpOrAKNi+41kxgTQZtQaUhdoUXSHEK",
+	"IhkEuCeXaK8afVz2eofpDP5h37E8l+R7Khj5WjL86ZH9bTkK6uTL/vHB2qvoqoOpGt+GKW+KSB+BD/Xy",
+	"5gtwV4IBFZ8NztnBb3Sja3lJdbGrSmR5tfH+wOaVW9eQgNu1zcjR8LM1UPM55aJjfic0B7Ahzd+x6DqS",
+	"qhFUnYY2pRq8VdsM133lLtlRgL3ucusV3CM7LCW39bVb4g1kyycwsp0U29rWti/eSSepGcvOwP6k+omf",
+	"/r+6mnLumUF9M5KfS1YaGdsWUpMF05VpvB9ZN0hUeR/ay14HJwkDce3AR1JZZLjLuS3/U7uQdLLc3pbF",
+	"AlPZ8b4tgaOTOFG+IG1AKalu4ar+QGnQtpAOXIiGboLMyOr5SqAXxgYRWUQ2d99SXyxcAhOuS0T+gRkD",
+	"I1mA12UuyzzzGQRt12/oYsiiWEBav72qkgWZ0IyEE6hGT6aMCgAO2K/HKWL/K15ew2fcu/XARfvcWuvh",
+	"B+sErd54SRdEsLlCA+fuIdENcRt3UI6Xw1qqsNPI3iIbZQUcfg03J5UncBM24ByHnyqmrRYS9jBa9+3i",
+	"ua6Jmaqio8JwKLfQ17GgWsTI9pFOqpz6+AjbHYSGg+GwAbl0rw9JWnOJVzmE1zbqN+7wPj0+tyXdpa0L",
+	"g2422aRze9+xtfMcAjCXGau9EVld+uuvVc4+4aXJsvcqHNi1CyUL/Y2xleq5DLX4v+VZYYmTiqRSKkCG",
+	"QPIaGWJehmX86wIJ7UGs8fzas2v5sTnc22dKBaqZY7Pk1cwo42hP2zs/WYl2Zw6SGX/P8lhAwAp64fFh",
+	"71VDTDU98VUK3bn20U/2ciEWtRsK0nhB0eTYGMpSpE3xK98gZIG/zqnH96y/UCdtSo7fv48Fegy0JG+e",
+	"vr4wY/r67OJsf2BTVaAqZSXobbDQSogQmDI4xpXInXv1H1d+8CU+BxeVo9rV1l69RF5UJVT04LoeMNs8",
+	"xlzk9PEEr5vql+BH9+rU/xS3GBsvknkYSXx1ibwaGUDxUXy4Ae0OslGN3g1kHxFhaK3AfOdYKC0LlhGj",
+	"6leIkIZmsv0uWbrq4+6SkqqywGg6JsZ0zKCUS52+To7vc+lmyOmvCatYMSxgnrilNZrpPVyYykNHlDzU",
+	"nV+g7K8s8Ita4OiyWTWwPrlrIhdjEfAlgpGLgS1FVkwpyBBbgJMSqmtVtTWr1V4itsPd3d4md3sNzOdN",
+	"/ZZ+zQU7V00+lO4DyZPNo5EqxuC468olYHD7d+1tYHAGIi/Xr9XQjL7zCXxnqFdt7Tlb54r5i00ODXVp",
+	"kakuSbKCjnRC/vl//a9aplN7uCCUuC9Add43D8Uisfp3QtrU1nDGCuMYbWWUJjJcgHsnS/ZtwxDx0gZN",
+	"LRbuaqpi2p5n7/sRRbXhgLfOd5xSEYshS+WUhVl0XQIBxG5K+M5q8pZTkWOBwC9LOZzm5TBPB8nPkpsl",
+	"RN/nUn6nfXettvwWVO5b2Kn2AkVLmwR8WguLthO3nqRaSCQc1ykXYS/93zr+7dYRZat0z/XidcFTdhs7",
+	"BF40y6S50jz18s5fQtiY6pTrhdGs4O+yKJhIF13ylJumMXtZQ4rwjBbakL6DIYBidQuMbDSzo4bUU6pY",
+	"hwvFhOKav2P54jQWFiDCaloYCumTHYyi6IcE9cGgbnLTjevmKAzX4SzcC1ICpENsEHPu927FyVCHAPAt",
+	"NrI/s7piafBn6ZSRN4zm5JlHWroJOeGplEXGBdXsNvAfXEAg71++PSdPjkjGxgVrciDmVHNdLmEzHD7p",
+	"ftk/PLk2JfskdOR3TnoNGdi5FOPVxjsn3f7hydH1+d5Paq3Dx6Xml8Ea3DzCbpu35/qQ9w/3GskW7gr2",
+	"bE4hYHtFaEljNXUw7+tpLWevnxs1Pmr9hQ0VNwzqsNfIdiwXeGoRNlYSzzG/gTw/f0WODvpferaxCk1C",
+	"2smzt2+MuHt7/rX55/vXf0v2u7EwbQMLAsCtwjXBmYrIqLSVMsmU2Ua+fvbSvP3Xs7fwz1//muwjb3LO",
+	"BojeSI4AvWCpQM7KFfqzt2+WrrIbDv7hmoiiUmk5BS/WtVte50hNh/E65FM5F1YoRgTfwJDpwnoGg031",
+	"eT+K/4Juvl6vc9zr9Yj6GcS1f8CO4NVoZATD+Yym7vYuHHqQyVNRxNdY0v9sasbXTBLwk9nQqRRsgWUg",
+	"M3zNDnxgY8DwEsKZ/yNZFrFAKFmLiUHayZGZQc/sNf7VPTZ/909OTronJ8l+lzzHSsWQEEahTHEs8CBX",
+	"cMtCBoj6Fk65kEBcXHtLYMgFNXrbKJcUEt5gDMs0Y4fR662CywSk0+79+mO/c/LTj73OyU8felH/6ON+",
+	"O467+LkfHX3c//81ktWasu0e5MHXKUgAU+U/MjmlXJiFeLpe9IKPCU0EwdRS7F0TFGPoDnZF3cPJHh/V",
+	"brYOmybiQpa2VAGxgBGzpkcFxF2VA4dIBtg5OOul+LmUGoFQVRQLxJOxgGGGHk7RxjP/pxV8g7WpyDPw",
+	"qGKHrn4ucXl2Z6+fV4V91ITOGn2kPjDrRpizr5luCoPABpqkCbzVzHkh3H4OWSCFFGO8gJ0VclzQqUX2",
+	"AQ/pGFJGqHL1LwATcAAx6mAUg/NMy5wBwDIFrm2eXZBMwvJdCTnHQ5pq5/v47uLitQcZ5EJpCLl7Zktc",
+	"wFYjum4qi6y683n63dkP3z578erbbixi8Sv29Sux7fwKl7jm0P0ai187nY7/f/NsssrKya/E8Phfydna",
+	"cuhcOTjDqFYanaxWRg+KoHv/TYg7F9ZAxxGFQMM4mD75lfwgHcBwI2gvqWH2YkO+eC+2ckh+hf0zr0zp",
+	"AnrPJFJhe7mertGSuRjvu7aqjE9o6whHBNV4fcnKpXKWMF1hH5pRPXFtTZmeyAySSCleOWCjx3aA5lkL",
+	"1AogmWagFQwtvn1KkjPzboLQBlXixYQq109zjXHs6wT2d6lYN1cbFOquI5M3Q4TbAaxUr4K++24jGktW",
+	"kZf8q4oSmjAUsZHjpUbMIjVgF9qWljB0oYmDA9uELy9qgys8b7LIo7QRCTi6ziLbX7cHiDha7391zedU",
+	"IUatNcjXQdX6XkI82Hrjgf9tHXqpoX+WcYsJVcO4jbwvgBLvsjBmZeQ8O+Y3d/dMlfYTdxb6Zf3krIwL",
+	"bFUV5OzVwmL9WCf0HfNktZqGvW7KQZIf9uLevbmXBtB+7MYcnZWKTKdkvh4x37ZolvLSSFTa0OK5Xeda",
+	"IBDG88yovfub5dRMKqM8X/iNgQZJ218ZYmiO2ZODI0R22z81k/MFPfCB7vJYMZbJhiLJPDN8wTcK68QA",
+	"dcDiPrjGKxIMSzSaeR2DELmoSsKhg86FGiPnmQKkHLAUbgblVmqlwAq2eBi0eG2hE9J2JU4iEpQ22d+A",
+	"e3kwinUFTH6tufuaioUuYeWHVeTrRRWXBUErajVzbaMeNdQCXA9euwIavhY2exlMevXkhhZO+GVzXYsG",
+	"Modelkp4NhXRqflCmxa2WRe2CuB2vnSHbXmjegmK4sdGPOAPzcGj7D0EDPvjDBZ7sjl2MAaZm9cwzHwp",
+	"mvhuhWy99VEWfNnQOnrSBKdQpZIsz9YcD2CvoCUzaWwc8jRUgaHqAi1ANzk1Mo0kZl5LM1oqqQvytVZS",
+	"d9nxthL+d334DOx1NZOmvWyyE77JpSzOCkZv42837xJaMEraLpAzpyKLLCeXeg8SKui+jxcsBdervj7z",
+	"bQOI6s8lLZhRBiHgrCAKvxgxix5nuZP62Vic4Kaox2PC9yt7XeHXuyef3IzxCP9r9KqtcfthLxFOrWnh",
+	"XzCabe09BSWtnUqhaar3lzCLgrJT5omCZjyFcn+K5SO0vwrGYoGIohEo9fk7lpEJK9jA2FX9LvniC4s5",
+	"hBdDCCrU/eKLyix0drRRIeHZAYktkk3csuhkhLh3zY/o54tbNgUHY6a8eDS8NGgJgogBupnnDFoydOMN",
+	"bA9WUzXv3jAjFtJiJgU35XouoR30hA0cqFI9ScnWSeTgG2E0s9nPTOjkn//13/vL00oskmwQaI2XhaSd",
+	"4HThNdwSnDC87uax1zgDMHxp5mxulk6kr4qNq7WncBQwBeuaMDajX5blZQy2sbYV3Vgc4G4D8BQ8JqRm",
+	"1262eTQK9hDG4h6xr0dkKPUE8GCNcMjpkOWdnF8xMpdFpq7dFxxKAT6aQuO7GOI0LmQ5Ax1dZEQxWqST",
+	"yPWIjRSMYfYKfNklZ0t0ZlYcn4ceAE8ES+YwFUETho/rshCgWWpJzHC6sTg0y4RIYfaC0RpLxgy1a1UK",
+	"LoXZKpi7q7wyMIIA7lxwjHQ2Y7RQLpXQX6P5JcTNAks7qT21utynIeSH2R3ouR3inlv/wb5zVcHo8UQp",
+	"QvO5of9ZwcAYgpAoR5wWYdk6PdE5CgajJJrlOTQRt+hQwZHHcqhxC/IB4xY4aMya8EyRK8ZmRFc+uCQV",
+	"+jIxvY74e9KOW5aVYf2KXE8cakEsKpeDIikFmwzXvfFOr7rauvaK1T62gs66BpbWpz06NJ3224unEXnz",
+	"zVNyeHh4st8l5wwuM+sYQssIiEc2WLZ/PDi8PcJIClcGlyN/Z3DtTMP7hY+RdcNulmq1SQh+lVW3ydW2",
+	"u9KGw3bjw/DQx6g1m0hxY9Ov4aGPUQup5abHz/GpjcPzzTwDqNUtUbS2wc6qw7FeR5AAC24r2PyGFHlN",
+	"poJz+uMORv542jbCVAbcD7u0jkKWiX07cFezqrcFdoX0Sgzrwyshm2xALvjUluCxCbiONXss+z1lTGfF",
+	"GoMOHhYcFaTj5XDRnNmJ/mxLEJxh9tYs50AnbSdvIqcXycIrOfshdjN6C4RcQm72OxheVT7eIDuWBxUJ",
+	"rjskqyUMIOyz4FuC1J3DK6+N8ruSbdiQbvjgeK/Nm4XE5+TN+oyXPoRm3F9EwGYQtMCwLPBs1NK/3MgM",
+	"+ZT9HRj0NTC1nhCgxYCa3UL57fbDvPHYP2DwYZ29bBx8aF67AwqchaYwDNZq68Bkk6VaOPYM26wYo7LF",
+	"Au2ZmkFnVDlnp3RJwtHc8TzWgT15PgvlOHKJ8QOVaBkQipcTmPvFLDAqRjkKCw7h9NBYACOK0MqxxYZv",
+	"jre4s6L36dSmnSp0H6pQMyYe7sS6g/XAx327U/6t4V9fLZqciSiK5ciyeVdOx6ejWalc8255DammOv3U",
+	"KINXJI3V0xuGYkbgIZfAKrsecgmyjfwtWGXN9Q8Oj46XfJ3+++vxl4TeEOrDzOJOOAeIWFDhGrgYUvDd",
+	"VfvBBUnM1iakTRWhsfievqPn0CIBxWBP2dJIUW0d8LsBEcl+hG4E33gsuKg76QI8BTOMorTQ4JSMysKW",
+	"MQMH+zo8/61wFpB8/+XAFcy0HBTz9l5UC0lOfZaNB9L2AMENAanwTFPK+L2Z+LNgRpuAULcCLOzbAFdf",
+	"UwIE53Rw0Tu5zxxfP8Fg3FGwshvZdm4md0Q+sQzQBY1/EtSTGtn+a57K0Mza/kppxfyBgkHWQOgSRHd3",
+	"BoJRWuFv5YBioSD5FP0fVKO4tcUJbDyzYpXp7sAset6Zz4N6Z+DyFFKwU2v6Jh8+Jj4NtBpEs5paLqUl",
+	"Ht1rfhwTWdOJPewcVtbpn3r9AcSZ3t6lcLO+7KtdQR7NmjH17mVMy3AB0CEuhU2AaPlhryXOW0MHWMK8",
+	"PWxAoMJuCh8QaNxrctW8TxAvnwbeqENgHFdVMSKJqyaQWLigWlopafsaF3K0VA9OLcHirNYnqOULLiV7",
+	"+UcaJ3drRBI8uXvKm8aQvYBqcATHfzFjLrXIxoS1QzaA0WZh0QzTyn4DXMZGtlTtHGyC+uKf38Q2ck8v",
+	"n4C1lkEj7bsy0g3BwPULUGviVwor+g+szmxpygYiCTbHki11IrH1TWaFVDOEZLOlTowBoPRl8KnQAmI2",
+	"3jGRQdAMOA3qVGSba6She8sW7JIzuNFyP7i7K14gzZz6yzIpmEIYCpoiJtVE5ub9kJ58FLHbMlyhm7IM",
+	"dw6OP4KDY+WAvpSCLW5RuvM9TfVK0sxKFmaCT8AZ9uk0scCDFNXSX6zZOrD5LKSezuKCEaHa61QqHQuX",
+	"nDMqKICtKtLudfvkT6TXPSD//H/+X9LrHu7bXB1b/gmipiAvGQIOqSJcI2KbOV7dMJ7SHEJI1jD2uCBW",
+	"BbIoNTY0ws1zT8ViygUmq3ggO8V/CVLMwEc5qxLFFqR94BYE1PxYPHv7Bkb79vxroxoCxubrv0XkEP78",
+	"6ruv9/F+3CcrgSwxarpvyKihFEtR+H6MNgncABPN2mucnnapoJQWNDxic1aYN2c0yxDNpAqGwUt8m+6K",
+	"8s3th8tEqSaa+OSjhDx7+8YnRSVmfvsr1auozdKq5Sy51mz620rhKupTu647C/U8sI9hszexryClcFke",
+	"2r6D1ppEoUPhWzEMQf7tKTIq8xxiqUHvB1p1xY0r7p5OqKF3DOl3F2NkPuGaETWjSzmTrXWwqNtD/P3g",
+	"2OoSqFI9/IXQoVHmnHoYuWBnKCVZG9qPLcXyHCRwKqdTVqScgpLq7dntohJvtGlfCfY05+lVUPWtAXrj",
+	"m6fkSe/4yR7kd3cAmMJiJSfG7O8Eb/+PV4J1oMlkVX1bfjistOXfqysb1dc3mSArjTfR22sn2VYIzvzg",
+	"XJBckGfd/uMjyC1rcrX+qQ8O1cdfPjnpgQ5PbKjPCDJwxBLBwePHx8e9/snJ6t1smGoYx38Kcg0fQ65h",
+	"c3Lh3SAE1gIHgMm2LLMGvkhXhGwsl3OmbI12iAJHeGzzccLHE0gUuah+c3BMPMtyW3UQ6iyaL7FDb8Ph",
+	"r7CkoNMKw0iFFTEwYDlHJzEMRM+la9bogVWaKDoJLEt2ok4ZKef8jROqoligzHaBXU5Gb+RE6N/WidBv",
+	"RCa7FdOFDrdm8Lgt27/Gt31nOSrazbFyEZg2/YBwNo3n9rbe5YLRvMMg08Dv/HKgbhCQtxqMB1AXFcSC",
+	"9UdCsPUlLRjFO98qMMPerzbW7MJ83xtDLOxjH6PWMCyzf907VT1+81ZQ0v7al9xzgKVRR5HI81ej1uDH",
+	"m+ye6qWPP62NMqm2cbM4P1ej9F8h1K82x83uBL4OXvkYtSpS23xjqjyCjbbl5gjDeolQ4KY3vYJG1Mb2",
+	"nuvhljYf1znbtIsLeHhDS9G/tFVkoCXh33FwIK5YnUBXIwIdy6ozCEcBAasJeVWNZn0w4V2CCN0m3DaQ",
+	"8IXTcioHpHVHgmvSOiODXzCtvIcs3Sh0+xECuM6WAZiW3Jsp1wujvWQAEmZ/BHVmuIhFCLOET2rTwXV6",
+	"x3Bxua0Xc+hgQTZ94V7jIW8MNURQpMvh4tKBP21Wo6COm/Vx1ZipGtaN3tVXgtkM65kxFd2ueZt8SSWu",
+	"0EyfwMOK/J//DQ/0Hx+vQ8vhbPPixYaj1CcU1BF+6CjIG3fJR0U+CIbtTXXyW1FA+BVFr+zxCjVtxD0e",
+	"MEBplVNtHK3kXr1LXCKSbpckwN59GHFEEsvJrf4Kq1YPV+zGYoPQQ9IUefiZK7sbq7i/M11wQw3wj6yv",
+	"LZ09p/RY3lFpN7hC153Kr+ubVzHhrwo+nmgyyqmH1dETXmSYkBuRggn5zgVQHPQODrsr2IaNUGKu40/A",
+	"rLbnUc1RjC6gyEUyzopti0eaN25Rp8y8tlnwog9XunXCr49OI9Tx2+vi1Gw/m0QFfoKYts8qPs1eNN8u",
+	"Ni3c6LvGpuEuQ7gpzT5NbFqNTv/1YtOqqEFxdYuIUXFFhkzPGQTqwqnEG02n/9xQ2POmBFO4mAkOemAV",
+	"PJybaesKih4hZVv3zf0xgTUL6Tqo+T/WrNxDBbVeLhUlDLjIbTwPhlA/gSSG87C1NDZvvcHE+luE3vjd",
+	"qorThcJt9TDdnn5WAPPtD9dP7g7Muxr4J+Xa/8Ic+02w+au1wiz9wMYyVaOjgYXsYkqzLDHKMNcRSd5x",
+	"NgeEfK5j0abkHVf27q4o0G8qC5KBBw6iNqY0Y4QKksjRiBWJUbk5Ih8iKGgsEjkXFUCwB81yXbeilu2z",
+	"FbWgEfOveWUZDSp4Y60eefsY1orMbhnI6m2WTSNYl0y266JYrf+6CmStUNGWY1lLkbHiEncjikWiZJ5h",
+	"3WcBGw0lkUajyyktrphe2pYKiStqBQ1BLnqObFvgDlRNLMW0Bi2snfGFMzcDBKi57FjfAdpuEN8zocVQ",
+	"lgUxFHL38JCaLXpNsKeDCOQq3PmJRBg2AOmf2ioOUmTSHFQq7KKgH75AQLKoxUVWmgGAC60heDNsbO14",
+	"H6zmww0xnbEIgzrJakznDTexrkiGfTHzYKYFm8p3mwZ97jxXO8/V78JztSKD39hTuRLkYCQyIv/0zOHr",
+	"RwiJjtbLkY+EPHU3WlwrkjEhp4Y+UHT26rXHukfHB/3rgdiuBWCLWuc+LPjaXImUThkMPQLUKAJhc+3k",
+	"7PVzI0RsUQPz5xs2YkVBc4TyqhkTZ6+fb1Iv5Lwq77V9cG9YEtHBuGKo7pTy3OLfzyeL9eVVrZ22yjUr",
+	"9FWIkXW1hmw9RCNAAZ43rHgFe93mCGc6oe8YGRpj2NVYVhyhRyEsxcVRwc1XOHwIYV3KFZ5u7n9bvkIK",
+	"k4mnm/rjNjLM3dpDULIvf3VTJdSDW5vimYf3vDaivSInBwi/bQh/wai6maUGHb3BF1aQ5y3Ej23PzyCq",
+	"Ed+N9faDjm53CRUcE+l36pqj8bkv9A2LWMHELhP2AgqqAAYfQsHnkM4OxVQjRI1+xzNW7CEm3v6pwy0G",
+	"XLc65R8f98hxt9/te4D4Ui3XLz++iSE+oG8jZLsbuzaCl+7kAFgqNwuWzSdxBdRm/S/nDVg9KU1EDmkZ",
+	"VcHNinUPyHLKoyvcQp3421OxAEcvZLaZYzeU78NzEYSil1pLLPbAp4hNvW8sUVdQGE3Weh3jUKy4msaI",
+	"lOP7ADsCTXJqDMPMSmRj9JoNzykXQeu29iOpXqrKBhq5NaPTiFTTDGYyYiyD3Jtcytk+GMxTKkqaLxnL",
+	"tcROV/sxs4huOBrYdfNq3eqrHr2OB9zel9F0yla8GqceJcl8pRqKGKz1e2ydrHthNfolDOMQyBTJQNoA",
+	"dMMIRly41OL2lGJ1YiwLSYt0slTR+cfWsFwAmy2Y4hkT+ppUjePtfQcVwzhe5heuRKj93WhfZspBhcIt",
+	"89YgxdihsHfJc61Ioko47JZFplJoKIgJ+ibkm7FizCyKlIrIiAMoKBdwmqBkGd7LBPU7mSvSJAexSD58",
+	"EHTKPn40uv2HD3Dlcmm/wSOFtzBGRjpGbn6Gk/3hA4zZvQzJG+6Dzdn0H8GU7f752d9cw5giu6cI/mRJ",
+	"OPnzs78lCI2dfPgQHLXLsjAddbG4FpTJ4RkDbAMyLOArWjBi8fRPw1oxPqS8Wh0EuZ1wMQZo1ueuIDos",
+	"NqE2IZorAgcarKEBybkwfTF6hTfniOQFsNIyj4VPf1LEVhiFpCfMhhDStpkiMza8jNGMFRYNGTc2FlzV",
+	"qyFDubLvLl6+QLRwzAY0w7eIi6cIiWvegfZtWUmmUjpjGcKP2xISKUOCwOWwyMxcDABZ2Zh7dqIYYUm1",
+	"Lviw1K7dU4TDffvmRfBTO5kUbAQVV4vUYkKTgqky15Du55PAqEAc/MTh4Zs/DO1oia5JzfLENI7lxqlh",
+	"+jmF2D4oOoILqkjyb8mp3XqS4Plx4IyLnCWE5VBb3Cq7XMTGNhS6M6Eiy1lB2okU//yv/06M8LCvIARc",
+	"kSpmTpmbGpwlBDYu4HytoZy/IErRyumKHBSxkZ0aMyOHSuZm1XAlEHIAFwOWFRIhKyBNcNpD6XsIYebi",
+	"CgogyRkTHfd1LPjUCDau0Ip0dWMSrCTwaCizhS0lgCuiJDwrQjMW2o5FKXJnWFtqRKJRzQfRQqjbMlW+",
+	"wjzNlYQLAopHB/PvaA5FIGA/4eYADGcsffXyBdaRB+JEZWNPIZ1BrQ6ukTybs4FgoJtWg31qH18xeB/m",
+	"KnmTzHA3NJchrvJyvF1x26hl2dbGr5Vef7wxluS+Y95heh78ww088hu53a3w8r42unWwqIRCJmoOxHJR",
+	"jWnuCR6EJohh8+CK7bZJpqcf0+3DR50K4ODMV1ET7vEg3IpIb0lwzSiGq1Rw7V4jfdwGHwWzRm3NIGCv",
+	"Lq/JrXhkdBuobAUpIYZa19ufW9jnQSkVp1i7+fgxqDJNmVKjMs8XdR37+kebgsZvWyU73J2qaIpvbnVf",
+	"NvUjuJ4e0L/hFe+tB3U3z4Zt5NNENlST/JfzZdSYTE0afWOUhZXLhdvcBNcIvuEGx20mRM4OQPWAkuqG",
+	"EfARNwp10rGq1BMyYe9XcUBj4bLTjY7ToTPe6T/uH2T9Xn+lWPLKE/UZfnlYn+BSPdwfaeeXXufkpz91",
+	"9v/0Y69zQjujnz48afbv+4nf3rfg6PwueF/buA6WhMe1st0ZbsZCW6owBQgPzQR0fHxrAnqoq/mNwJA+",
+	"E1G/esId8HmN9t5ePG01eEOen/1wRoyKCXUE8Bi2k7cXT43l+Kw0S/LoBVdDKcwXZ1NW8JQ++oHNL/8m",
+	"i6slL1Gr9sKq0rqOCqBeOR6zyz896vz0p+bDVc8guwUORJjJuAYRAvLklkGMVoQJpmHdfMW9mr93l3SO",
+	"MAWsWUlQLC0Lrhfnpj0c4NmM/5ktvgMnSPPpRgdJiPgxK6SyNT275BkH/wuUe7KPgkn9184ZFMc7e/0c",
+	"q6rSUk+Y0FAWUYGDAmI0T8FYhwXFNZ8if+amf2zQ8a1B66+uuYoAKEzArCD0t/F8UKmHYs2uxpGscE3Q",
+	"g9A0u1jIgiR/vfd5hYu1OruPUJViJB3rocgM7OvwMrG1KEkbP2ZUTYaSFllE4tZ3LJ/FLYJeCBK3zs3Y",
+	"SlXdMMSt/eaS/djY2evnZMzfMeWqcU+p5imhoAFbzwo+aX1mKLZB2YqFKwun9iP4uu5jBTdeRMyfBf7u",
+	"AR675MKsvKsXGAtQhXKumC3JWg5zriYsszQJWxe3qjG/63d7cYu0rRAkL+mC9E8iYkzrfetiw/pkeAeJ",
+	"dacjdNGht84BsFK9roBdNxavZgziToSqSMiNGl2iEK6XkeR9B4tGul9ZNgCkbSiZJhWLBRcjVhQursGs",
+	"B06uHbewUOs7GCJMyefbQLADuKgw5DSVRabiVhSL2Ir4iEypoGOGz7/jbG73AQMJoVym25G4tR8MOhaN",
+	"owZGmlQoM9QuTapJUQpCx5QLZXFq+DsWi6BsLCmY4dypdjUAtcSCd8FuQ4haLP7t38hXVDH0RYmM6IIK",
+	"ZQjd/IhoJVCye8hyOUf73PostSTJo3f9pEteFzIrAQPOlwxG+KxSYd338y5WBisYlHhOPcqbqypesJlU",
+	"XEtwJirNhDLsAv3SpgHzKZdyNqTplRv2WcUZuBTVcKUjFiIYy8ARaIurB3USsWSyrhhWwHOiWGCZ3WYm",
+	"xjVpp2WRR+QHqH36eqEnUkTk9Xev95GxNfDnLvkKiuNBZ9aLn6ZshgTqCuNlLM2h6DauNlWIOhR6FhPk",
+	"WVDQF6QN1KqeMqOez2Y5ZxkZ53JIc7jcFxlhwGNjYVglzeG/zSy1S86qwvfuWkEWYfF5c6RtucGjXp/U",
+	"itmfkuUy8ynNc0RbB5y6amNqzQC6ni1lD1v7Z7bABRozYV6oquHUWCCBGF5yZj+dM42qhGXCZsvxz1iY",
+	"v02rZoZmYBwLMKQF0wOMDOUeAxcBSjvgfIedByQGwwhTvKQFMuVMVcS0p3zhPwKuYRBNiVVKO0adGMRi",
+	"pXy7oaXk22cXyan5i9bq1ZvBhBVWLJFyFQt7+YO+/7GQRXWQ3yDy0BRC02MBTmu3WuiuHpbpFdMhQKJp",
+	"pmAjqIFvXs/YDAUrssacCigQ+it5nVNB3P9+DfoiJPj6q7KA69gZTQ1t/hqLXzu1/y19XPs11Mo+17TQ",
+	"rHCNP+55/vJoykWpGXzd71Xfmy9gtIUc4QUxzc0jBw2v/koOGt58JjQrZgVX2Phhr/HN45U3kcPZBZ5I",
+	"uFWxmA5fDM2qfFG9UC26Aq7ORSlLlS8I1bH4wuxD8PCMFcR23DbH19EJcqfHvUewb7a+94D0iYWztIsX",
+	"kV73GL+rrUoEOJ34fTXnfXNGAAgRZwJ3jwVeuNDMUFbDbIxZl1rJh/cZQLThYGcY4wB0VqG6I8P2qJb2",
+	"CilgT5lrICJY9dnI7zQvM5ZFJKWFOYhAnx3DwN+An2vKdQf+mwzCwvKqVBriFoDOQR9pWOJYENJ+3IuA",
+	"YmRhtn+/AZXPlz5d6XRAHvcMHyPkK5ZSIwDh8haOBVcEapvD+tj0NRgLyECuyBdfCKm/+AKFunlSadMS",
+	"XqrW+npjlAsBySxG3mt6xborq1A9VKHqIV6pn7muaBbr8cMmm04x1VzIeYTXsRA1oiX8G9ltBtaClcC5",
+	"wrD755pALo0C/co0BGHCuAD//L//F+mT9skJUJ0lULwIH1FzGIYLoBp/VeYGatqBOzXzi90KZazlZZJq",
+	"WAPFHCW8Ffw9mNuojU5k7s+ND2IuZxGcQkLmUPk1XCDT05Dh8QD9i7T9EpP/gXPcJ3xEhHQlXWAl7Rng",
+	"mFHUJd9A7I9t1d0g09xIzwW2jmlJFU4gDMiMHFj9mW8SahWiCmg4cSVWD05IQwF7rGIQi+QN08Wic2Y2",
+	"0a5NVRGnti5RfWFg13FhAKi2klm4NEA9RrUkZ2GZZ01qPfpFx/YoOTo4iQU4/I3C1ra3tBh64ElVBtvu",
+	"dQAXX4V0sA/L88a9UUlSANsF2d8WcNdOyZTmxtwxjKRB2ZGC7Yelz4SsTC9Q12xYs9XC/W6iMcoLq0fE",
+	"wgZ+RURNqVmjhcdRb6+Ks8iek8e9UywRhTHfC8g0SaUY8XFp1ENYmblh15HfjXyBAZl+vZQR5KCl8AL0",
+	"taTSuwzrtKoFDnxP1Y/NF4nTVR0sMSbHGA0E4kIrpRXbNMbXtVRXJ4Hu0jbV9shfnONe29A5wD6UmiiP",
+	"8MC103yeWeGAQtgxafOlZ9U2SAN7AcDrtpFmV07bLMXPpdQs2wceZubprWFflzuBfhJUuSlq6QOzU1yM",
+	"jTRg+DP6hOy8YjGl6YQL1jHnmw7Nc0axTHCalKS5NF0Yu8fQ5aScUhE8az0IiQUFoyRZqe+fOEmKM7bY",
+	"YnJkVYTKICqNZW9XbdlYMmQG2qu9O0yOe4fE2pSXpaiy8qKAM84gHiKTDBfXzGEABQDBaAstUtsq5FcZ",
+	"28pwrlzSDJMOuDDLZLi4oCJl3TqxRJhJYhhJ5Kq3M2GOpbHYF44ILiCux80MXZdm299efNN5AlTsI8rM",
+	"ECsk52GpyQ9vX5D22z/1er3e/gBjc5B9gRIOW2kxu217wMPNW4Ets6aYIYzuecamM6kxbFMbxcX8kLx+",
+	"dX6RVNugrFmIUTDoXiWJfzddoFcsDKuC2DUom11pUc7MUVqCq8MGSDm2aT4fHJGJLAuFdpsuFlY2+HNn",
+	"mnBIu/AFrETBUgaeKqz8iO1XuOSGH1pKrTVkz3jGR+ABsMtqly4WydHBAeHVLC+v2OKyYIa9J9ZLlTOj",
+	"arra5Dhid7lNFB2xfGGFo517mlM+rcKFglr6pCgFQK7JKTdG6oLQtJDKAakj3/WowRmb5XJhDtzALxV6",
+	"ZIoCVgIJugojDA05TBP2uwFmVikEYo4a/mO2AiR3Vi2t+b4qyS4LK3hjQcmIzSvRHFDeycrqcXFZKtbE",
+	"e09NQzgPmCLV/nQqWMlQemM5JcpzV7OTkuP37y03NVQ3ZUZxYPYmEZs164u04Ki/SkClY0bMYgKxDwGr",
+	"PPBKEc9LPPdd4up4pZTLcdUKJU9daJox9dHLOrShbILELcjNiIV/6tuSZyxu4eQCj6Lt2poYNr5OG+Vf",
+	"exdXLGaFnIKPNAbMBxUF+dVR5V219pADZyMZ1TRuWWoxOnblwQTpbStDiuAa0sZN2hajKnu31nIsAvZh",
+	"PUe2qJVfVxtkmTEFDTkQaineuUWUIwxWXRqCncUNLlZ0Vp7a8DbLoi00thg5FCYQeOZ7RxWQTWn+tkDh",
+	"ENX5nqYgRFyVhbB0hePqSInCYyIG1Q7AadNWjJEEmk/2I3IFHHXbQhJd8oMMBrFaKwOvHHKeMqFYeGEw",
+	"o+mEdQ66vVbUKoscIrD0TA0ePZrP510KP3dlMX5k31WPXjx/+uyH82fmne5ET/Mg/bPyt0OxnAJzClv9",
+	"bq/bM4/JGRN0xluD1mG31z2E2jp6AtdPjzyNPPJkab4fM72uYrhRMP39nH/JcXsK1+GKiQxkq/B10iHa",
+	"mRexSOxDAOAHwAv7kS2pnrvaFFOkBhu8bSMjUW0ugOyt78p1v6f8wJCwpYJrn+TbZxekmtmjDzz7+Mho",
+	"PyqJoAByBgFmAJMGBafs66YjVU5V1/MN/AVcz1jeBJix0PkiFm7WwNwhYQrSLIzSD1e3FEsJQhO1ztJg",
+	"2lifzsZh4wXEIHQohByGeAZTXQDFrWVGgkK24iFCEiYyLNaCQgW4BwjlccHG6Oxt5guxQMZQ2ZNVbLZl",
+	"cRUpIDRthXWCQtMVPaXjgjGr088de0VLLuBSBdNlYYHL/dfPs9ag9S3TblMqXEsoF4X6lAJA6lXKhV1y",
+	"dOvq+zlfEWlXUMgN0EArqKZwi/hzyYpFdYlocUOrO2HMREVTACr93yZwtDHgQ2TLE2HvVyZyaq1nCMFJ",
+	"mhJUN5oW4KDe+6SartmrLXz0mo5Za4PnwBYFXHGnDgH7Ouj1loJElp3rUMDNT+Ja+IFlYvPRe3ArfE0G",
+	"9RKvrEr1W8PZ9LziHlw3HPvOo9UXPkatRp/eNi1VL620ppjeriXzAraCGmLnebZBA9WzsKxHuINNL/md",
+	"fvQVzRzSFLzSv/mVt8GNFL50ePNL37j7J3jj4OTmNy6kfEnFwnkwzHvHm8zouYCLvBzcCPjWBuM7RzP6",
+	"bWWDY7hJOZ3SYtEatLxeSwOOiUATP7YqLvpT1FrV3WzEjmkw0BaA6a/VFH7wtRcDDWBQFTWXI1uVFRzr",
+	"vqxqO8kolG6dM3aVYKTHVAo9SSJCcz4WqLEn+hejsznrN1/46ugkwfpvHmsYY2HQ32EjFnVYJNIK4uEC",
+	"nckuUoRYeE07SBfT6AcKzmGeTsBbEVaGCOGK90/dIDC5BgeBmTQOcWLPlQFDlBnnpvEd1VgHobMZo0U1",
+	"HlzNyOo7zpmJCw/y9RdWSGcj4FQq9Qh1I3g4iQUoKAOb/zX1ycq4XVyRBFYqiZZcwTVNwJkHQY3egO/t",
+	"NJsNNJsXjGY7reaz1WqaqlabF8DVCiFNQKO109VdM0LHA1rRhoqKp5vn7s01Y1oKKjVDcZ259FHPa9vL",
+	"UaaxaAgzPSUQk4peVzrEWo3nxsJeGVQShOEt78kvG8/VB9E2TPEchMG65cYiJ5AGy3JPcD4roWlcrp73",
+	"xqMzp/hb89JXi9bHB1VOa/ziJsUURNpOKd0ppb8PpfQFQiXfk0JajwBf678KhLsLLYcvWNZcjicivtAO",
+	"OHpcfHob3oqIKz6IReMiV3Fwv17VBcrKQokd9H+GZWa75C9WcUORhtqilonPnUb4S1TgTr0vbBoZNdJo",
+	"co36ln2w0n3RhewmDY63nU62iU62WkXlBr3sVW2l3e5QDTeCNvqJK5TA96eh3bPy0jwJf1W2wfi3UsUe",
+	"dPQuiBjPwjox7wv8bCZ6l5EbH1TOr68atEbW+4sgK+93En4n4T+5hH9d3UbeScrffDX1BhMzGF6+ANAs",
+	"BsysOCnC61cnSiEKAVJWUdBWd55U1fwkNaeThZwxEthmpFn+0iBGXnDlby0a5Mf9esOjD+tSLgEJURaa",
+	"DBddcsGtBB4W8ooJcJ9Bza0wfBKKB67lmLLQG/NLN/0q+XaTi4BXpv/WGgZfKQEPwuH9iD8Fh3edQRp+",
+	"A1Ovcu2r7KwdT9/x9E9utSGaXsXKHD+v2Nvm/PwRzWBDZ1I1MHUEOQlxpSDIAEKJfXKni0PxuQEZh/wx",
+	"V5R9yXIIrC1z8rIyt5EIYTQDRpQkWUFHOsHo9lgY9vj61XlDPAETWXLqgrmilZaqjsC2s/ECymXQyLkg",
+	"1IZRQQA3OQsmFcTk+eijCX3HwgypgwP/wqWQ+nIkS5HBbUe1HBbRhQb4/jqIywTUZmjJl6ypWjo1i1Ff",
+	"LZ/soPTSSFx8I1Q5T5pkIW6rI5ethWEQ6gipuT+hH5cp/ZXMFhvwY5eKBfE4bK6wDBxwak/lAEFkf3FF",
+	"lwBi0VA8ZFtA63Z1zd/uGCAQo03/VkHlMIxLbP3kIQhaL+ki6CaEmGkCxQBetp0ssehLH+up6haicUmS",
+	"9e9dkm18Tx7coO1E2ucu0nobiLSnUoxyjnAYR/0NunhNF7mk2YWUL2gBunDrqH+8yXxsUj7LXrKMU1c3",
+	"/ejgYJOXZ4VMmVJGCgYAIp+j1D7LQvTTu0ptI/ZQXOesqQjE1/B9KLhdpLODO0C3XeVPNUKvLuW5ikVi",
+	"4wghhc2IqSHzVQXaDdJmf2AeTBmkR0E0XpP8wdEF8meJEx7dVBiBKjeKHbv67NnV0c1v/CD1N0YR+kNy",
+	"jpWzvD3ziG7w2QCYjw9hN1wiuIfB6jA5t0gLpdDqhqjQ1iew0jfVbXYM4o/HID6/Mx54T+9yyrez41yz",
+	"z78GG25GdTpp8AFAMo8HXI8q01gWNWN/2UswoTYByUXnt609j0DZ3iTfP4VcP7wS9HynlnVWt2jJW8XW",
+	"eQJsq0mFbAchMbHgNjeikXchjF6Nfd3Wng0t0mp/AW3KDAlMUMwmWmvHOrPV26u3MDwtMOBGhudvx5wt",
+	"htNOjfsDcumd1fkJ5AqygXs2PB+hiQdu4zsJnGafM9qPgfc3dN+C6KhsUqvjkZfeqEWIjlhYjZWBjbsg",
+	"/uNpFX9i8QogaRADJs+gcW2D1nGa0G1ahe9v52mFJu7X0/q74d1+fXbc+w/Hvbd2Mv7ROK9nY/fKeZ3z",
+	"7toIyyAnV5Z6KN8PwMB31cdmgNhj65NFlWPQ2fgYZVmqCEMPMC4zeEHmGVPaxTIXCsMKqyhJhPyKhZCI",
+	"INFOJnqaQ0IQe6+T/QFgEIZD2lMO9GhcOREsS0+6xMVHQsE1SGJyF/H9Xq/yZ3KFeIOxeNzrkT9/BdGG",
+	"zMUvZlRT0rYw0hB87aDfDo6PK6ARFXk8IAzRPjg+csBm8NJQlpoc93oWIbVCKLGljgCZai4LpY2+/5gM",
+	"Fxob+v781Q/71eUnFeT85cVrW4dONyBvehnmK/2AO+aKsZmDwXBbOmEFq2BINUD2IMYozWIBUZcIHVbV",
+	"hgWBd0OcjJOqDx0u8ynEmp3LzcEdjp52Qm3nOPpMgkFoyPKn1aH9lP6ja4TVow/2r0t7a9UouV4FImoJ",
+	"26KSUQhJpEjBBIomDGxXsQgElMcm854qqlye6NwVka5dJmF8SZtlAH5tjAyPJl1rBxC6rV8JAuztgPdB",
+	"BMZCyyvARR5hXMmMCTLj71keYQE1iIgUWLUvFsulz8AaUROIRlEkefPs67OnF8++TozAg4Yd3qCf6p6K",
+	"RVowW20ygjiSWqgl5k4IibB6FfSvLMyz+yAfVCwowFNbcMgVYes2BRFpfQ1AKKim5ZghhiIiyZED8pJ/",
+	"BdBD3qyCwuQAIJ0ahSIjCWIVJa74PNw01nbUWnj7rtigx6+rA+/iVYWFdANMGwCemSysLGQBaJKT9ijA",
+	"cZiQBA0yJooFgG7C6gwXiCADEp2LcbUoZjlGXCDguqcglMhAhY7k98z4OEPsKEBywnhWD8Vy2CMZXXjE",
+	"RC/7ESOcFRFJOh3bWse/nvjkS64JqlU2WcVoVpjYDNB/kW21Cr/1tWcd7FeVSVMKpOjshmudl74S06eS",
+	"1jfZonZSO1G9E9W/f1H9KrhkdZQb1UXbp5XZN+vn9hiuE/DOL/dAnsBzpqEG91S+Y8jQEMxJW+gH7yJc",
+	"ulAKqqDCjY/hqYiGVQV8QoynaS2Io8SC30tXUdH1d1ENHPPcDuT3EV85lSKji/pt1Ev4jkxlAewpuIcK",
+	"Y0x9DtljW3/T5pDd4jbKLcnv/z7KL8BOpux8mrvAyd+B2HS8475dqUYmPJTgAkgYJ3RuFlNCztGH6sMp",
+	"0CJSMn+HecuQWjWViHC77MydUp1OXOWjyPz3HQi7UteMzCyALzW0BT7OjHhvpx0CWkxY5tyXjfB5em7M",
+	"QWjoKVSpdYXR8f4MLLu6j5Kr6hLOrMSEqligJRgaWIHV5nMj5pRra0lByYVqnbQE3PWfS1ayDKw+sAht",
+	"lJo3lFUCuNIWUNQVqkco4BktjO3f7/Xs+iybZNYdu39KQvd0Aqa6q1NeCh2LcWH28WxNLMuaK0OLoznL",
+	"KeJ7w1QIDRCeKge3AO3EoUKTtquTdYpwVli2TUNev5Dk51Jquj/wFVr6vajX60X1uiv9Hn4bi6CoSh++",
+	"6vV6IRb+mmWJRTvpdAwtdKDDBMqTQHIQOgz8XqXggZ5RpWztBGfVg2Z1Au9cQhsVLH3UgI0cuRx4Khbo",
+	"FjenBUkAMPndCVvOWlru3xxec8QzUgrNc1xEGACBCj6NoULnTGQPeJ978El1n3PLoiZUOeTYnd6z03t2",
+	"d7lLKggTYfKGkdf3o4K4Oq2NDvGvXcw1lIgTYzpmAL8e4EdVYxpUXmEVeZEBlq+OHDg8AuHAkY/AO43K",
+	"QJrz9EqRNs1z+FwK/nPJIjJcBG71/cj+5vUJI/sKWY4nqJ00XEHc4E/Eyq+fwPyDjjZOhgtyYna8cOdX",
+	"/HygZSvC/Q3u/q6Ho90CHQSTxGO0MGiRThI0cLBwg2Idbpia4pq/Y7m96LBArhifDjVdI2PBzKhYRLGY",
+	"TaCkpsiIWZSBtUvmsvDgg4BSgfVQh2wMiLnuZyxfjNjwpG2/h+z0ohTmAcwdRk7qqvArSRI15QkZcaw1",
+	"+g85EV015XryH9Y5103l1OjKiRm0vcWBkSeIDwJ679n50+fPY+G6gCkVoNgur0OXJAh0mdhbwlhUFoQH",
+	"Ak4yqmkCxfIo+Z6+o+ewR4QWBV3A2psmBlY/huD9OtqsbynYsy5JJlRdTmXBEl/6BwwgWpVYA9uEvedK",
+	"r0VneQEU9IdEZjFTvx9UFmN6mUODJN0lzyyosjGLDekq0obKL42Eux+LxjNw0xEjeMJkEQtzwqJG+nwF",
+	"JFEFWtl6aMxMSjMcHJS9wcMI9C8kjsEyAIfHx6i9qqzQzuBsrdsKWJHaZgRoZge93iqc2e0ikkK/uyH4",
+	"utc9KJADnM8NPnC/m+MJRG9X1mxoOmXkDaM5eQamfStqVQjXAUxd//ii3xsc9gZHx383z5RKy+klUDaM",
+	"Z1hmwJlb/37c6111/v3L494VFMtn6EO4zCXOxmieci60nIMIha1uDVrNHMysuDm/qdCX/YPDo+Nq1b+X",
+	"E0HO7bYIqSGn5aeoBbTSGrT+1IcXHn/55KRn9gZgw0FUmAEh6i7C/gxaNDVUFEg1xHiATeI2/CEo+G8T",
+	"Z6KWzS4JV+qw0+9d9I8HBweD/pO/gwnuuJeVhVErt6TR3+Kqwxzhm4PLPMrtTq3coQZ9+kCx3IpYd4xQ",
+	"5K5RDOFyzqt21wMFIbqBsEUHHF5LpSCsKjnUlrjlWBz7TFRlsGuFmY1ggTZnrLDl+n29TqcPxWJV4GCt",
+	"g1RakKKaEzYrkXezSyZ0sUhs6XtbzJMqBYhmKPDDegI4gYqpAC6PrwBujG0s1zvFcKd/sFQ3B9UgLMwL",
+	"hKX5DS+HrxVStm5fg5haES4eskjxXxB7tNfrHPd6PaJ+HmkQM/YBy6FfjUY8ZeR8RlNWkzJUsG4m2ZKM",
+	"cSKFCka+liwQKC3F8hxEQSqnU1akVhLUpMzx8XGvf3ISShks1WVHA/hAW/L6+0b22XZbquKDPoLE9FDQ",
+	"jKcOUhfvj1YVjFC/aNYnjuyVf/94cNhr1Cceesu9WuEUhIeigbVKxk91+mjUJpbW6eOWRLQRXvwOnGkH",
+	"zrSLMfgE4Ez2mN9GOdoYjwmzpmRBxlJmXfJcK6vUTDELSJAhw5Lpw0WgUXXXYChZFWIz/CTPTXbYSTv3",
+	"9ucHf7TN8dwc9ggOBRSqV4Rnvu6YHBEqMIzD2SXOhDjqHUWxgBq4+QJdqVOuFMaXYonia2pLtR64Fs0m",
+	"KsXu4O8O/meFiXSbo7+dWW2a3AgHScmpvTCwN/BwoMg3+A1W3qoy0MA5cMXYjNjay2CJnUIaEcszMiuY",
+	"wlr5s5ymTNnUHKjYD4+S+UTmjLQTM3eo/QVWj3VF1KyyxFedO8X4q+THnzDm8MNHxEPKGS3wJisiSdyK",
+	"W9XXhNq63ftdAjM17Mz5arS0PhRkiDlkFdcv7hzwBoQS3eRsWYO/5Nnjrd0ZhZxKzZaBhJHF2wBFSrx3",
+	"2FvFW3mVtzTxfhsgpk0lwQ6AaQfAtLMsPwUA0/YirG5dblpezZdcsrYmV5BczDKipcWs8MHcBcuBuUTL",
+	"9fTtGxgg3da2aGMFXJ/tr6vDYiMmXMu1+mZGVzamL9ZzqeaD88P6LoPqeh1SpSOiGBMgUKuavddFELyu",
+	"lulThxK8coHlmOQNAhIuAuxarLmedr9vXffqjXvx4Stcui5vvuEMYgWqHd5Jl53B8dlgaaxQb8C2A+7y",
+	"MOaHYfobcPot4uk813aSocrmaSy4JUdLBbcELQo5tx5JsXA9jHgOYTxDlst5LCB6GKKHJjLP9rcM4MPQ",
+	"JMc+cKB7imiuc1YhMpF2zgUjfTB+DiJb0LNgY5BhM6k0zUkqM4bAEcGS2aA/QGZaH/WHsX62AH0CJUcx",
+	"Gs8CaSRTLi7xayy2mUzpe/uFu4yOCJ3aQu/KBs6pGhIVrwqPDgjNslgk7jOaY9gOyfkVVpSHv+5SKLSi",
+	"p7iF0CPri4Ti3C+M3PLylYwkpMPYXKeKVBwJMQI33+Z9DBBs1ynIYvX6OALz1YeMavoxIcxaKWp/nVT/",
+	"DSX67yI40Je5vJcAwb/cGASI2VJwLEBdbIgGNBpi/Yy6oAzEzvEdNoYCLoXuTWgxlGVB3nE2v78Ivt9F",
+	"QdIbBuE0RDP2dUOAeW07ADS3buoeGBekl+aMKptkityLtCnJWMqnNIdoYWSGXfwx2V83WM8fNx7x19jJ",
+	"GTS8zZDBYrmHETsG/sAjdvTmWD1pPz9/RY4O+l+uHZp7dPNqifaFpzLbYPdBtNT3fmrE+5BlhZRTVasm",
+	"fLB+v93zzSWEudCHB1g+mE/LaWvQ75nTOuUCP1YnlwvNxoZlbXp0UfpfFxNfYzMvuBqCkdW41lwv1rGX",
+	"vh2w/3xf4cLbnembTa+dvbWLMP2tzac7WU1142fjiFMLPLsSdAqaCeDOLmbwr9VR7OWJV+SDSNRTX67f",
+	"5b2DDp34OZtmHMez7QypnuDnWGhJeoij0BBMStrJrJhd/vO//jvZvyGw9A+q7mNQpeN4v21s7Cinevkm",
+	"yXyHAIW0HhFrKQu6MKIkEDdAjViM+6IVtYwF228NWv0D8qakJKOKfJPLAo0bsGAvjQULT/R6nf7JsTmh",
+	"nsZA/HiRa+TyKJeyuKQFA0lSCsPdW+rnaTW8J8cfoxYqOWaoqLgMWkfHvV6v1+31ILzT6hqD1rO3b0yP",
+	"7uwqRjugmf8UteBAGbNoLjt2DLgkoEss6fFWRtIZLfR0y4szRwG/TflM1/vGFf53EZq7CM1PfY/2uQZZ",
+	"zirmfkf1YPOYS6sguLDLIGQeb2q0REF26m8vwDGw+INKYVy4QApvFl5aY4e7ENPdxc/nF2J6B+a0Uayp",
+	"ZUT1cFP75Z0jTv+IrOpbptfzqd5vphHu2N6O7X1WAbZ3Ynxb3snZrm4ZbYvc8hME3DpnURQL6yqKSJJK",
+	"WWRw3Q58q7K9wc1Ex82BubFwkbkAjgitkayQM0RBtDGYcPOOPQ0CRdRHb9Uu3qC8j8sXKhhNJy5lyONY",
+	"tRMHvditOHyy/weVFBiIVxMWtw8z5im7NPvXkKTr91aF/qEG78vB8Vrvyy08Jb9NmPG2cnEXbrwLN965",
+	"STaMGL5fT8kNAG0XDfLGS9swbtgYLi5i1TzENUYPA1QkhA+T5uhhjEa+KXLYNNMUOuwFvJVVq7KIxJCn",
+	"bz4NmavcBFX/qpZp3mGAokSevnk5aAqRDgPQHE4wNxvNlIZr/CgW77gClLcpvWIgv+VoxAoiBRSQkHOh",
+	"bghlWvw2UGf/ovHJ4aJuFp/sTpZHG9xJo5259rmEJy8T76c22dbKlkcfzD+XN3jl37CpfMc8GyJDpueM",
+	"CceLKSAtWwZ8SoZST9AVD54ycYXBiZnEArMaISVDR9nWGSeNxgJkwISMZXOQBTPIOZQoNBPdabo73vI5",
+	"KJ0CK1BafBKjbP1mTqFonW66By5zp6XMKCJLopJiWU9r2frdJlXXdA4uqbJBQX4RrM9S6nOoKtuwyiC1",
+	"TrqCoejk8Loz+PuRf0HtFtN+23YwoaqWRlfvgmpCY6H5lA1IUimnSYQOoeQdZ3Muxv4zqKfJP//rv/e7",
+	"5MxyyoNe31ZUEWwe290XGTno9ez3tiakGcepr2Xjw9v9yOiYcuFKogJPnoB/zuFoFFV8VrBkvrQLFKS+",
+	"E/smyeu3F4B6zF34jwYEZmoWWxcLW4rUXvXOecqa1fMGhn9bD1G1KaseImdyBM8EjiKvbA/CRm7hEDLz",
+	"8czyt/EKmSHcmIRuCA8OActO68YlIFDPgWzMWYCC5TthuokwfYhgqI0205K22ba6Rb27GNv5/XZ+vxvM",
+	"u0rBAHF/R/+fK/HGpbje7VeligavgNS21dhcgTgiZHW75BLBnESfUp671NL5ZEHaSVh6DsKmZSlS/NOs",
+	"UE65MJ9ikUypKGmeYNam4iJlUEAuwuxWqPhKoVprZLQVprT1LZYiZ0rFIlGycEHUkHcHdQiwCtucK1Z3",
+	"OTqEAqqMFiYgIe3Mz/EfkkNNcix3xsGfR9pUhJVvYGCsmFKBV4mjUtHcI+IYAbbYJ3AFhvVx7K1VuCNw",
+	"eXWTixNjSiMypQJqBUMJi4KmVx4zsLiCKvWx8JWF4tYgvATUUtq0XHcpGuwn1wA7aPQwAPTHpFYE2Yce",
+	"Or4HiGfnKUNfp0LPoaGR06pYhF0zvMhb5wI9D8nyd5vPGazTQ6V1BgtxP5md4N5lQhechc5dQ+brXbvm",
+	"19sM+Q2++bCe3aC/zRy7ywxsp27s8qB+Gz9tU4HVQJDXuOBWonyDrCjhk7HrKVGNEv5GmW74O4gmo9VL",
+	"gVII7gP9e1hu1TxIp1KMjRlnhLJfgsTGgXAoDVTYy813PGPFniKoF4CfxKoFmszZcCLlVRQLKMlO+NRo",
+	"edYxZaMkrUSKyIixTPmLO9KuNI1Y1FQNsqKTOM2jS86qVePq2soCXXIGeWcAZ+d9Fwe9/mm49A4PTwqL",
+	"WxT6qQ96vQqFCdvhmkyoikgpnOOlbaxhUHTg6tJoK0rThdoH7wb4walbKJDjBYNFMtqNXVNI6DWKk/qj",
+	"qRpnWRacsd82k8yT9XI6WUXvuHUYwmXtZXc8DHUPzUbkUs5qWP5MI4L+N+ETA0KHpWK2xdaNOPtWBRi0",
+	"qoOyjbspWORtkrUeREe4yT3hjuacqhp/xpOK3ic4jMEp3GkQn9zjdIsd5eGGnlZcdbd7u2y8HarlAxRE",
+	"toctUHjuR7n9ANLq2gCCC3rFQkVLjpptvwHJqWaF108UKB6E61jAnVVk3UeYB2g913UFkbQV0yGioQMH",
+	"iAXIW0AGgKoxgNxl29/vEhvkEI5SQLQbdCbnwkh2BCMbwGtwrRfo7Ua5s1psqBgbaQX3bRNaTG3UtGIC",
+	"FYWCzUqNkVyhNhteu00oak8VszR62JrLt399JRHzvup64mZRHoHgcfS38zfsgj0+l7wf5E4NTopbcfFo",
+	"/d0C2rbW5b5St480le2bTxbVPUAs5hMmmkMHLLu9idnFIpzmH5fZfcv0tZzutzTJ9tROX9/xz8/GwSvl",
+	"FSln98lAt/NOhQcMvDsYlasfpY8+aHnFxMfahe+sYCnVVURcw52YLKbuDgV4HKAJ2yQB4HY/l6xkGRmy",
+	"kQT/7dQYMoZTYuyYInNWMKgO7qspwUiQbcJF6kwaJg9YvDSdYOTPhGYQywaP2jLlci665LxMJ9izYZ1Q",
+	"u/yKizHeSKc5T6+wxmoqiwz4eoZuVmTwpGAZL1iqVZXSIa72FJEFH3NBc/L2zYsu+YHNsQ8HAxKLJFzF",
+	"Rx/cmD82hglfmKV6wcY0XTw1Q1pmqoe9g2axuDIB9FkMCzlXrCBjI+Iw6g+in8JB1znkC1+0e10s8tKk",
+	"ARtzXnCtmXAXm5oZ60IDBOn66EkP6VgWHAEdHSAi4Eg1QLBuzKpel8Ocp8sM62jTF7fmJ/jabbkKvn07",
+	"3oLvruMwLC0LQA/78aeQ33wDSbOE1o6mP5mQzmzPZXAUZ6zwGxswpadOVblfjgQngYvxhTk3q+woOEhr",
+	"Q1GeYW1/O7VAi7KsBo+LI10tyYyCwochFhNWsMhoizyd2FOlAl5huNBGPCEWCQw5AV6GTbgBtOGw1FjV",
+	"jAky4+9Zvo8sKHHzTKoMB7wTa2StULXXztOwUrdhEZlDTtzbNy9shjqiCQIvtNc/zE8IcsHBwTCWAEFI",
+	"zYvoRJhTC5hKdTUPIXHkrgHMSrcjRz7qnkUl2k5EQzSz2wIfXmNaF4avgP7p3pwXUjOjn7YpUXwsInCi",
+	"GG32F1ZIQFRfQKwwGZbaYU9HlT8iOeodJQB2IkgproScC7v46yrsARHuGPGOEX9SRvzJmesm4U/i6rU9",
+	"zp4Zy0bdcJlS+//nf/fN9IQyFrrQ5Nvn36C+9t3FyxeeLeSSZspwqZDdGi40Y8IGwlUMp0twtVF5wzPM",
+	"lQ3szhckLZittrb2VL+asQ1MVj6lY/ZozEd1W9UfmCEXFMKfaujOB0cNJ2Y1zqhpZZaYwFOaTljnqRS6",
+	"kHlDcEY+pwtFEiE7gDiSVBf5aPZbpmxaCdn+9eyAiXJqiM+1GlSs2zGAe2YAhgw72h5HFPy/kW5lJcW9",
+	"VIhBf5ZvMqwPAzGPDUViqKoViVkX7Hnhh/n7rdyh8nL8YLU73ALcKsLzIUMr3cA2iKt0e7hzzu2CKX+b",
+	"YEodsBHHbCvWcuMNs399U0T5OkPsksQc/SQiiSqH/2CpSzWwBzExHCUWTkJ3SfuiukcIuvAx2Z5PRiQO",
+	"ceyhrK6WZCHLooKx/8FwJNMfuPpIiFZvkdG6cSsCJDGSytmCyNH/x9717bZte+FXOT/dNAYk2/l1KzIH",
+	"uQi2dis2tEGXXQxQASkSbQuVSYOU6nhBgT3NHmxPMvAc/pNsL44TtCvgy1iRSB7++c4hv/PR35Toy3pG",
+	"d/yYwwLS4WLlRDuzpp021sPWDwcpv/b7aT4Y1jV1b5idPr2EknOn/y8G/WmZFLlipY7JNZqQgyNbtALx",
+	"N4t5LvOioQONnEOWJ38Yy46T7zJoWslRcqURKRecQZZkMRQtJty++CZ4P3btwRU9oa+cgcx5KRYwZ7cp",
+	"pwAToy6z1JseyqZSLJJ8WSWnL07/X56OTzNkeGqzY9V1+Iu3JCEZFb8Ds+ojU5BZQyR///lXtlvQ/trv",
+	"w3xBGqJu7xbBMrKCvScl4Be6T0fzZlGD+RMTcmmC3Og6OFx8JcUCLq9ea2ykaaJLwGQd++QBvEJrsqdW",
+	"gH+MQcq8obthKKzB5pmJYNTfQbWoljdt6xrztmzHT6KNUfYgmbeuOcpdx2luYh4V6Y8cuCMH7jPI2W/Z",
+	"Yr/XM8HVq+uY3GkI3U/N3s1xK2c/hNcGgxHdUexAslbR1N/GeArwaD+6U2ddOUq7H8/qvz5p90Mm6v7K",
+	"7ts84ti5TFb9d7iNlLN7Mj59tH8fHSc8gDjO7ePc/mr0yx8zux+4G2t39Op2doiAud9VuE/BHKP4SpIs",
+	"ublUToM8IbxRXIp1ZM3BsSQxbN11QErSsp0F59Bg0oV43Yw2zlZgHkFd8U745KPCN/7WPkNmXDH24ZDw",
+	"8MvIXj90OT3KXh/lb47yN3vKXh++lOuQqt3rlDvI8nGMI9qh7LOOYktgREoNUXZSnv1SqSb5zX8lAxrN",
+	"3aPuls9aE+xuHnunPDj3hmCvFXdy1SKvazqDwQNivwHraug5jzblnJeWIZ7DTds0mK1P5E78yNXbX6+3",
+	"1f7iLWcJEmcyorpUSjeXuDA/vrzWjWb1dEPlL0xERzOqIuecSZiypkBqDxnVmM6xRlMedIACLjTmdXj8",
+	"Nns+TMeCEyEDxu0g5TPWKKsRhNVQ+VqBEnSCKVrK3SJLdOj+MdTVB9bv8mBffjMdgNIAelx/dPXn+RLJ",
+	"ae9efQ9n42/Pnm3HXt8SPNu8F54adtuM5s2iDqA3mkRpOx4/L/5XiqJZLxnof8CfGD3AKzrph6BEejYK",
+	"HtIvODQWrJmL8iLFY5E0Cp9XfKmNuF6yizSa4yqYRjgWL9KoP4rSiFyVizRy46n7OeqJXbULn5qfdP3o",
+	"h52Xc794frYPf6M/63W/noMZx3jy4RK+j1yJJ+FKbLP45ydLxDsO+/xk1fF7QjzAoLoTWNG6tsir+kbc",
+	"BooMndXLrC4okKoILPBFv/BYvkXwkrvqhpfqAYgREKXOU14I8QHpDLwE69YYSVbJgLMKD9k4YyUrgQsJ",
+	"ekUloMEQo7oHCWIEjoTxQpRm8V20dVMtc9kMzukML+UmtNFFVjMu8PwzTJAMuaQrRmK5GuDK0otDbpWn",
+	"oZuO+jJyg9in696wQmhQ7Iu6aINwQdm/fr3ui/ZabZsh/CAq1KwxqbWVwuzamik1hEubmxCAMBeeSTsV",
+	"cqbhJK8bhrgiJCGd2ST15Q/C3DOso0FTuwj9hwBq78jwNlmtVgmOk1bWZqh08OpuAyZQqcwMsmjvgO8t",
+	"Z/hG+CG9+rghiViR2CO6x3z0gFDyKbG63AXWS/rjd9HCqqprkKxg1UeG41FIRoeyyo6MSgFlhg/N95ZP",
+	"B6RB9nM4986tL2bcsC8Dpad7A9qhYRe9/ajg6yvD8mB4wonghjc/eDic9wq5iy6X1c9s/RMGT7rUT/Fd",
+	"dKlf3nigK4R0WPIDuqPyyl1cN4ziqJU1shaapZqMRvmyGlJ9CsGVIOWj0cfTSFe0MkZ0/saG7rso8hqx",
+	"EEqG2z26RRQV6k47N6kYUyYZL1ymhtdfxLwKIddwkmEt6D+yQbeik9Go1iXNhWomZ+Oz8a4Kvnc2332F",
+	"04lemvKiUYMe6k3AZjVrcI1BsVwW8xik2UmNU27uItTtIwwjrDAkD7q4aNNKL7sp0Z6x1S/RlQSbBfli",
+	"fMB/f1EO78jxwAWIgDoHOyrh8uo1pZnY6wp1DOvuKzy3yTwEh+TOlExVM85KUEz7lw2rKS8dSy5Tnm2O",
+	"8glgH2Udk/mZsZ2l6jPCc+68E9rjxQV90lljYysLEmsP0KuC3IiWsnPIs7pZwzzn5RDeuMxwE/JUnYx3",
+	"3M2wvgMErkPQVNi3pZ2E183Gvguu33K7vz49tHsVu+/M3sWUKafO9bcBdDsWOv3azJlivZ5NeeW8LEMF",
+	"C6nNYko1iA/q7UCheasFygQ9+Xw2k2ymRzgI3dNdN9iU75VrcKvHt3incezA53m9bqpC0f1n/zbwtxnI",
+	"j5FDLHBpC48+vf/0TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

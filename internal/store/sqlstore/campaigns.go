@@ -296,7 +296,7 @@ const (
 	messageInsertColumns = "id, campaign_id, account_id, lead_id, to_email, to_name, subject, html, text, merge_values, open_token, unsubscribe_token, status, error, created_at"
 	// messagesPerInsert and linksPerInsert bound the rows of one INSERT,
 	// well within every database's limit on arguments.
-	messagesPerInsert, linksPerInsert = 100, 250
+	messagesPerInsert, linksPerInsert = 100, 500
 )
 
 // EnqueueMessages queues ms for the sending campaign that is enqueueing,
@@ -316,7 +316,6 @@ func (s *Store) EnqueueMessages(ctx context.Context, campaignID string, ms []axi
 		if err != nil {
 			return err
 		}
-		inserted := map[string]bool{}
 		for chunk := range slices.Chunk(ms, messagesPerInsert) {
 			args := make([]any, 0, len(chunk)*15)
 			for _, m := range chunk {
@@ -336,36 +335,57 @@ func (s *Store) EnqueueMessages(ctx context.Context, campaignID string, ms []axi
 					m.OpenToken, m.UnsubscribeToken, string(status), reason, s.arg(created))
 			}
 			// Built for each batch, these statements are rebound but not kept.
-			rows, err := c.q.QueryContext(ctx, c.s.rebind("INSERT INTO campaign_messages ("+messageInsertColumns+") VALUES "+
-				values(len(chunk), 15)+" ON CONFLICT (campaign_id, lead_id) DO NOTHING RETURNING id"), args...)
-			ids, err := collect(rows, err, len(chunk), func(row Scanner) (string, error) {
-				var id string
-				return id, row.Scan(&id)
-			})
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				inserted[id] = true
-			}
-		}
-		var links []any
-		for _, m := range ms {
-			if inserted[m.ID] {
-				for i, l := range m.Links {
-					links = append(links, l.Token, m.ID, i, l.URL)
-				}
-			}
-		}
-		for chunk := range slices.Chunk(links, linksPerInsert*4) {
-			if _, err := c.q.ExecContext(ctx, c.s.rebind("INSERT INTO campaign_links (token, message_id, position, url) VALUES "+
-				values(len(chunk)/4, 4)), chunk...); err != nil {
+			if _, err := c.q.ExecContext(ctx, c.s.rebind("INSERT INTO campaign_messages ("+messageInsertColumns+") VALUES "+
+				values(len(chunk), 15)+" ON CONFLICT (campaign_id, lead_id) DO NOTHING"), args...); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return s.errorf(err, "enqueue messages of campaign %q", campaignID)
+}
+
+// SaveCampaignLinks stores urls, the targets of the tracked links of the
+// campaign's snapshot, by position: once per campaign, whatever its
+// audience. Saving them again changes nothing.
+func (s *Store) SaveCampaignLinks(ctx context.Context, campaignID string, urls []string) error {
+	if len(urls) == 0 {
+		return nil
+	}
+	var have int
+	if err := s.read().QueryRowContext(ctx, "SELECT count(*) FROM campaign_link_targets WHERE campaign_id = $1", campaignID).Scan(&have); err != nil {
+		return s.errorf(err, "links of campaign %q", campaignID)
+	}
+	if have == len(urls) {
+		return nil
+	}
+	args := make([]any, 0, 3*len(urls))
+	for i, u := range urls {
+		args = append(args, campaignID, i, u)
+	}
+	err := s.write(ctx, true, func(c Conn) error {
+		for chunk := range slices.Chunk(args, linksPerInsert*3) {
+			// Built for each size of chunk, the statement is rebound but not kept.
+			if _, err := c.q.ExecContext(ctx, c.s.rebind("INSERT INTO campaign_link_targets (campaign_id, position, url) VALUES "+
+				values(len(chunk)/3, 3)+" ON CONFLICT (campaign_id, position) DO NOTHING"), chunk...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return s.errorf(err, "save links of campaign %q", campaignID)
+}
+
+// CampaignLinks returns the targets of the tracked links of the account's
+// campaign, by position (none before it starts, or without links).
+func (s *Store) CampaignLinks(ctx context.Context, accountID, campaignID string) ([]string, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT k.url FROM campaign_link_targets k JOIN campaigns c ON c.id = k.campaign_id
+		WHERE k.campaign_id = $1 AND c.account_id = $2 ORDER BY k.position`, campaignID, accountID)
+	urls, err := collect(rows, err, 0, func(row Scanner) (string, error) {
+		var u string
+		return u, row.Scan(&u)
+	})
+	return urls, s.errorf(err, "links of campaign %q", campaignID)
 }
 
 // FinishEnqueue marks the campaign's audience wholly enqueued, which lets

@@ -13,7 +13,7 @@ import (
 // keeps its row: a reset database stays bootstrapped. lead_counts comes
 // after leads, whose triggers have brought every count to zero by then.
 var resetTables = []string{
-	"campaign_events", "campaign_links", "campaign_messages", "campaign_content", "campaigns",
+	"campaign_events", "legacy_message_links", "campaign_messages", "campaign_link_targets", "campaign_content", "campaigns",
 	"suppressions", "idempotency", "templates", "property_leads", "properties",
 	"leads", "lead_counts", "api_keys", "accounts",
 }

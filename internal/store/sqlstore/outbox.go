@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,7 +130,8 @@ func (s *Store) CampaignContent(ctx context.Context, accountID, campaignID strin
 
 // GetMessage returns one message of the account's campaign, with its body
 // as stored (empty when it is rendered at send and read time from its
-// merge values) and its links.
+// merge values) and, for a message queued when each link had a token of
+// its own, those tokens.
 func (s *Store) GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error) {
 	m, err := scanMessage(s.read().QueryRowContext(ctx, "SELECT "+messageColumns+
 		" FROM campaign_messages WHERE id = $1 AND campaign_id = $2 AND account_id = $3", id, campaignID, accountID))
@@ -138,19 +141,17 @@ func (s *Store) GetMessage(ctx context.Context, accountID, campaignID, id string
 	if err != nil {
 		return axiom.Message{}, s.errorf(err, "get message %q", id)
 	}
-	rows, err := s.read().QueryContext(ctx, "SELECT token, url FROM campaign_links WHERE message_id = $1 ORDER BY position", id)
-	if err != nil {
-		return axiom.Message{}, s.errorf(err, "links of message %q", id)
+	// A message queued when each link had a token of its own: its stored
+	// body may hold them.
+	rows, err := s.read().QueryContext(ctx, "SELECT token FROM legacy_message_links WHERE message_id = $1 ORDER BY position", id)
+	m.LegacyLinkTokens, err = collect(rows, err, 0, func(row Scanner) (string, error) {
+		var tok string
+		return tok, row.Scan(&tok)
+	})
+	if len(m.LegacyLinkTokens) == 0 {
+		m.LegacyLinkTokens = nil
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var l axiom.Link
-		if err := rows.Scan(&l.Token, &l.URL); err != nil {
-			return axiom.Message{}, s.errorf(err, "links of message %q", id)
-		}
-		m.Links = append(m.Links, l)
-	}
-	return m, s.errorf(rows.Err(), "links of message %q", id)
+	return m, s.errorf(err, "links of message %q", id)
 }
 
 // ClaimMessages claims for worker up to limit free queued messages of
@@ -218,43 +219,7 @@ func (s *Store) ClaimMessages(ctx context.Context, worker string, now time.Time,
 	if err != nil {
 		return nil, s.errorf(err, "claim messages")
 	}
-	return ms, s.errorf(s.attachLinks(ctx, ms), "links of claimed messages")
-}
-
-// attachLinks reads the tracked links of the messages of ms whose body is
-// rendered when sent: their tokens go into the body.
-func (s *Store) attachLinks(ctx context.Context, ms []axiom.Message) error {
-	var args []any
-	at := map[string]int{}
-	for i, m := range ms {
-		if m.Merge != nil {
-			args = append(args, m.ID)
-			at[m.ID] = i
-		}
-	}
-	if len(args) == 0 {
-		return nil
-	}
-	marks := make([]string, len(args))
-	for i := range args {
-		marks[i] = fmt.Sprintf("$%d", i+1)
-	}
-	// Built for each number of messages, the statement is rebound but not kept.
-	rows, err := s.read().q.QueryContext(ctx, s.rebind("SELECT message_id, token, url FROM campaign_links WHERE message_id IN ("+
-		strings.Join(marks, ", ")+") ORDER BY message_id, position"), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var l axiom.Link
-		if err := rows.Scan(&id, &l.Token, &l.URL); err != nil {
-			return err
-		}
-		ms[at[id]].Links = append(ms[at[id]].Links, l)
-	}
-	return rows.Err()
+	return ms, nil
 }
 
 func claimed(byAccount [][]axiom.Message) int {
@@ -363,30 +328,61 @@ func (s *Store) RecordOpen(ctx context.Context, token string, at time.Time) erro
 	return s.errorf(err, "record open")
 }
 
-// RecordClick counts a click on the link whose token is token, up to
-// axiom.MaxLinkHits, and returns the link's URL.
-func (s *Store) RecordClick(ctx context.Context, token string, at time.Time) (string, error) {
+// clickSQL finds the tracked link at position $2 of the message whose open
+// token is $1, from its campaign's targets: a message only through its
+// current token, a record of a lead left out never.
+const clickSQL = ` FROM campaign_messages m JOIN campaign_link_targets k ON k.campaign_id = m.campaign_id AND k.position = $2
+	WHERE m.open_token = $1 AND m.status <> ` + "'" + string(axiom.MessageSuppressed) + "'"
+
+// legacyClickSQL finds the tracked link whose own token is $1, of mail
+// queued before links were per template, while its message keeps the open
+// token it had then.
+const legacyClickSQL = ` FROM legacy_message_links k JOIN campaign_messages m ON m.id = k.message_id AND m.open_token = k.open_token
+	WHERE k.token = $1`
+
+// storedPosition reports whether a link may be at position: the column is
+// a 32-bit integer, and a value past it names no link.
+func storedPosition(position int) bool { return position >= 0 && position <= math.MaxInt32 }
+
+// RecordClick counts a click on the tracked link at position of the
+// message whose open token is token, up to axiom.MaxLinkHits for that
+// message and position, and returns the link's URL.
+func (s *Store) RecordClick(ctx context.Context, token string, position int, at time.Time) (string, error) {
+	if !storedPosition(position) {
+		return "", s.errorf(invalidLink(), "record click")
+	}
+	url, err := s.recordClick(ctx, clickSQL, at, token, position)
+	return url, s.errorf(err, "record click")
+}
+
+// RecordLegacyClick counts a click on the tracked link whose own token is
+// token (mail queued before links were per template), as RecordClick does.
+func (s *Store) RecordLegacyClick(ctx context.Context, token string, at time.Time) (string, error) {
+	url, err := s.recordClick(ctx, legacyClickSQL, at, token)
+	return url, s.errorf(err, "record click")
+}
+
+// recordClick records a click on the link from finds, the FROM … WHERE of
+// a message m and a link k (position, url) that takes args.
+func (s *Store) recordClick(ctx context.Context, from string, at time.Time, args ...any) (string, error) {
+	n := len(args)
 	var url string
 	err := s.write(ctx, false, func(c Conn) error {
-		err := c.QueryRowContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, link_token, at)
-			SELECT m.campaign_id, l.message_id, 'click', l.token, $2
-			FROM campaign_links l JOIN campaign_messages m ON m.id = l.message_id WHERE l.token = $1
+		err := c.QueryRowContext(ctx, `INSERT INTO campaign_events (campaign_id, message_id, kind, link_position, at)
+			SELECT m.campaign_id, m.id, 'click', k.position, $`+strconv.Itoa(n+1)+from+`
 			AND (SELECT count(*) FROM campaign_events e WHERE e.campaign_id = m.campaign_id AND e.kind = 'click'
-				AND e.message_id = l.message_id AND e.link_token = l.token) < $3
-			RETURNING (SELECT url FROM campaign_links WHERE token = campaign_events.link_token)`,
-			token, s.arg(at), axiom.MaxLinkHits).Scan(&url)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = c.QueryRowContext(ctx, "SELECT url FROM campaign_links WHERE token = $1", token).Scan(&url)
+				AND e.message_id = m.id AND e.link_position = k.position) < $`+strconv.Itoa(n+2)+`
+			RETURNING 1`, append(args, s.arg(at), axiom.MaxLinkHits)...).Scan(new(int))
+		if err == nil || errors.Is(err, sql.ErrNoRows) {
+			// Counted, or past the cap: the target, read again.
+			err = c.QueryRowContext(ctx, "SELECT k.url"+from, args...).Scan(&url)
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			err = invalidLink()
 		}
 		return err
 	})
-	if err != nil {
-		return "", s.errorf(err, "record click")
-	}
-	return url, nil
+	return url, err
 }
 
 // CheckOpen reports whether token is a message's open token, counting
@@ -400,18 +396,30 @@ func (s *Store) CheckOpen(ctx context.Context, token string) error {
 	return s.errorf(err, "check open")
 }
 
-// ClickTarget returns the URL of the link whose token is token, counting
-// nothing: the answer to a HEAD of the tracked link.
-func (s *Store) ClickTarget(ctx context.Context, token string) (string, error) {
+// ClickTarget returns the URL of the tracked link at position of the
+// message whose open token is token, counting nothing: the answer to a
+// HEAD of the tracked link.
+func (s *Store) ClickTarget(ctx context.Context, token string, position int) (string, error) {
+	if !storedPosition(position) {
+		return "", s.errorf(invalidLink(), "click target")
+	}
 	var url string
-	err := s.read().QueryRowContext(ctx, "SELECT url FROM campaign_links WHERE token = $1", token).Scan(&url)
+	err := s.read().QueryRowContext(ctx, "SELECT k.url"+clickSQL, token, position).Scan(&url)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = invalidLink()
 	}
-	if err != nil {
-		return "", s.errorf(err, "click target")
+	return url, s.errorf(err, "click target")
+}
+
+// LegacyClickTarget returns the URL of the tracked link whose own token is
+// token, counting nothing.
+func (s *Store) LegacyClickTarget(ctx context.Context, token string) (string, error) {
+	var url string
+	err := s.read().QueryRowContext(ctx, "SELECT k.url"+legacyClickSQL, token).Scan(&url)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = invalidLink()
 	}
-	return url, nil
+	return url, s.errorf(err, "click target")
 }
 
 // GetUnsubscription returns what the unsubscribe link of token names, and

@@ -33,6 +33,7 @@ var campaignTests = []struct {
 	{"CampaignSnapshot", testCampaignSnapshot},
 	{"DueCampaigns", testDueCampaigns},
 	{"CampaignTracking", testCampaignTracking},
+	{"CampaignLinks", testCampaignLinks},
 }
 
 // The statuses and operations of a campaign, every one.
@@ -59,7 +60,12 @@ func createCampaign(t *testing.T, s Store, c axiom.Campaign) axiom.Campaign {
 	return c
 }
 
-// render is the message of l from the template, with two tracked links.
+// campaignLinks are the targets of the tracked links of every campaign the
+// suite sends, which send stores.
+var campaignLinks = []string{"https://example.com/a", "https://example.com/b?x=1&y=2"}
+
+// render is the message of l from the template; its tracked links are its
+// open token and each of campaignLinks' positions.
 func render(c axiom.Campaign, t axiom.Template, l axiom.Lead) axiom.Message {
 	at := now()
 	return axiom.Message{
@@ -67,7 +73,6 @@ func render(c axiom.Campaign, t axiom.Template, l axiom.Lead) axiom.Message {
 		To: l.Email, ToName: l.Name, Subject: t.Subject + " " + l.Name,
 		HTML: "<p>" + t.Content + " " + l.Name + "</p>", Text: t.Content + " " + l.Name,
 		OpenToken: rand.Text(), UnsubscribeToken: rand.Text(),
-		Links:  []axiom.Link{{Token: rand.Text(), URL: "https://example.com/a?lead=" + l.ID}, {Token: rand.Text(), URL: "https://example.com/b"}},
 		Status: axiom.MessageQueued, CreatedAt: at,
 	}
 }
@@ -75,8 +80,8 @@ func render(c axiom.Campaign, t axiom.Template, l axiom.Lead) axiom.Message {
 // hold is how long the tests' enqueuers hold a campaign.
 const hold = time.Minute
 
-// send moves c to sending, starting its enqueueing, as the campaign
-// service does.
+// send moves c to sending, starting its enqueueing, and stores the targets
+// of its tracked links, as the campaign service does.
 func send(t *testing.T, s Store, c axiom.Campaign) axiom.Campaign {
 	t.Helper()
 	at := now()
@@ -84,6 +89,9 @@ func send(t *testing.T, s Store, c axiom.Campaign) axiom.Campaign {
 		axiom.CampaignChange{StartedAt: &at, UpdatedAt: at, EnqueueUntil: new(at.Add(hold))})
 	if err != nil {
 		t.Fatalf("ChangeCampaign(%s, send): %v", c.Name, err)
+	}
+	if err := s.SaveCampaignLinks(t.Context(), c.ID, campaignLinks); err != nil {
+		t.Fatalf("SaveCampaignLinks(%s): %v", c.Name, err)
 	}
 	return got
 }
@@ -519,7 +527,7 @@ func testCampaignStartAudience(t *testing.T, s Store) {
 			}
 			full, err := s.GetMessage(ctx, a.ID, c.ID, m.ID)
 			if err != nil || m.Subject != tmpl.Subject+" "+m.ToName || full.HTML != "<p>"+tmpl.Content+" "+m.ToName+"</p>" ||
-				full.OpenToken != m.OpenToken || len(full.Links) != 2 || full.Links[1].URL != "https://example.com/b" {
+				full.OpenToken != m.OpenToken || full.LegacyLinkTokens != nil {
 				t.Errorf("message not as rendered: %+v, %v", full, err)
 			}
 			if _, err := s.GetMessage(ctx, other.ID, c.ID, m.ID); !errors.Is(err, axiom.ErrNotFound) {
@@ -620,8 +628,11 @@ func testCompactMessages(t *testing.T, s Store) {
 	}
 	for _, m := range before {
 		got, err := s.GetMessage(ctx, old.AccountID, old.ID, m.ID)
-		if err != nil || got.HTML != "" || got.Text != "" || got.OpenToken != m.OpenToken || len(got.Links) != 2 || got.To != m.To {
-			t.Errorf("compacted message = %+v, %v; want its metadata, tokens and links without a body", got, err)
+		if err != nil || got.HTML != "" || got.Text != "" || got.OpenToken != m.OpenToken || got.To != m.To {
+			t.Errorf("compacted message = %+v, %v; want its metadata and tokens without a body", got, err)
+		}
+		if url, err := s.ClickTarget(ctx, m.OpenToken, 1); err != nil || url != campaignLinks[1] {
+			t.Errorf("a tracked link of a compacted message = %q, %v; want it to lead to %q still", url, err, campaignLinks[1])
 		}
 	}
 	if st, err := s.CampaignStats(ctx, old.AccountID, old.ID); err != nil || st != stats {
@@ -915,16 +926,15 @@ func testCampaignTracking(t *testing.T, s Store) {
 		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: fmt.Sprint(i), Email: fmt.Sprintf("l%d@example.com", i)})
 	}
 	c := send(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug}))
-	links := map[string][]axiom.Link{} // by lead
-	enqueue(t, s, c, "", 10, func(m axiom.Message) { links[m.LeadID] = m.Links })
+	enqueue(t, s, c, "", 10, nil)
 	ms := allMessages(t, s, c)
 	at := now()
 	// Checking a token (a HEAD of the link) answers as recording would, and counts nothing.
 	if err := s.CheckOpen(ctx, ms[0].OpenToken); err != nil {
 		t.Fatalf("CheckOpen: %v", err)
 	}
-	if url, err := s.ClickTarget(ctx, links[ms[0].LeadID][0].Token); err != nil || url != links[ms[0].LeadID][0].URL {
-		t.Fatalf("ClickTarget = %q, %v; want %q", url, err, links[ms[0].LeadID][0].URL)
+	if url, err := s.ClickTarget(ctx, ms[0].OpenToken, 1); err != nil || url != campaignLinks[1] {
+		t.Fatalf("ClickTarget = %q, %v; want %q", url, err, campaignLinks[1])
 	}
 	if st, err := s.CampaignStats(ctx, a.ID, c.ID); err != nil || st.Opens != 0 || st.Clicks != 0 {
 		t.Fatalf("stats after checking tokens: %+v, %v; want no open and no click", st, err)
@@ -934,26 +944,38 @@ func testCampaignTracking(t *testing.T, s Store) {
 			t.Fatalf("RecordOpen: %v", err)
 		}
 	}
-	l0, l1 := links[ms[0].LeadID], links[ms[1].LeadID]
-	for _, l := range []axiom.Link{l0[0], l0[1], l0[0], l1[1]} {
-		url, err := s.RecordClick(ctx, l.Token, at)
-		if err != nil || url != l.URL {
-			t.Fatalf("RecordClick = %q, %v; want %q", url, err, l.URL)
+	for _, k := range []struct {
+		m        axiom.Message
+		position int
+	}{{ms[0], 0}, {ms[0], 1}, {ms[0], 0}, {ms[1], 1}} {
+		url, err := s.RecordClick(ctx, k.m.OpenToken, k.position, at)
+		if err != nil || url != campaignLinks[k.position] {
+			t.Fatalf("RecordClick(%d) = %q, %v; want %q", k.position, url, err, campaignLinks[k.position])
 		}
 	}
 	invalid := axiom.Errorf(axiom.CodeNotFound, "This link is not valid")
 	for _, tok := range []string{"nope", ms[0].UnsubscribeToken} {
 		wantError(t, "RecordOpen("+tok+")", s.RecordOpen(ctx, tok, at), invalid)
-		_, err := s.RecordClick(ctx, tok, at)
+		_, err := s.RecordClick(ctx, tok, 0, at)
 		wantError(t, "RecordClick("+tok+")", err, invalid)
+		_, err = s.ClickTarget(ctx, tok, 0)
+		wantError(t, "ClickTarget("+tok+")", err, invalid)
 	}
-	for _, tok := range []string{"nope", ms[0].UnsubscribeToken, l0[0].Token} {
+	for _, tok := range []string{"nope", ms[0].UnsubscribeToken} {
 		wantError(t, "CheckOpen("+tok+")", s.CheckOpen(ctx, tok), invalid)
 	}
-	_, err := s.ClickTarget(ctx, ms[0].OpenToken)
-	wantError(t, "ClickTarget(an open token)", err, invalid)
-	_, err = s.RecordClick(ctx, ms[0].OpenToken, at)
-	wantError(t, "RecordClick(an open token)", err, invalid)
+	// A position the campaign has no link at names nothing.
+	for _, position := range []int{len(campaignLinks), -1, 1 << 40} {
+		_, err := s.RecordClick(ctx, ms[0].OpenToken, position, at)
+		wantError(t, fmt.Sprintf("RecordClick at position %d", position), err, invalid)
+		_, err = s.ClickTarget(ctx, ms[0].OpenToken, position)
+		wantError(t, fmt.Sprintf("ClickTarget at position %d", position), err, invalid)
+	}
+	// A message token is no link's own token.
+	_, err := s.RecordLegacyClick(ctx, ms[0].OpenToken, at)
+	wantError(t, "RecordLegacyClick(an open token)", err, invalid)
+	_, err = s.LegacyClickTarget(ctx, ms[0].OpenToken)
+	wantError(t, "LegacyClickTarget(an open token)", err, invalid)
 	sup := func(m axiom.Message, accountID string) axiom.Suppression {
 		t.Helper()
 		sp, err := axiom.NewSuppression(accountID, m.To, axiom.SuppressUnsubscribed, "link", m.CampaignID, at)
@@ -1020,13 +1042,20 @@ func testCampaignTracking(t *testing.T, s Store) {
 		if err := s.RecordOpen(ctx, ms[2].OpenToken, at); err != nil {
 			t.Fatalf("RecordOpen past the cap: %v", err)
 		}
-		if url, err := s.RecordClick(ctx, links[ms[2].LeadID][0].Token, at); err != nil || url != links[ms[2].LeadID][0].URL {
+		if url, err := s.RecordClick(ctx, ms[2].OpenToken, 0, at); err != nil || url != campaignLinks[0] {
 			t.Fatalf("RecordClick past the cap = %q, %v", url, err)
 		}
 	}
 	if st, err = s.CampaignStats(ctx, a.ID, c.ID); err != nil ||
 		st.Opens != 3+axiom.MaxLinkHits || st.UniqueOpens != 3 || st.Clicks != 4+axiom.MaxLinkHits || st.UniqueClicks != 3 {
 		t.Fatalf("CampaignStats = %+v, %v; want %d opens of 3 messages, %d clicks of 3", st, err, 3+axiom.MaxLinkHits, 4+axiom.MaxLinkHits)
+	}
+	// The cap is per link: the message's other link still counts.
+	if url, err := s.RecordClick(ctx, ms[2].OpenToken, 1, at); err != nil || url != campaignLinks[1] {
+		t.Fatalf("RecordClick of another link = %q, %v", url, err)
+	}
+	if st, err = s.CampaignStats(ctx, a.ID, c.ID); err != nil || st.Clicks != 5+axiom.MaxLinkHits {
+		t.Fatalf("CampaignStats = %+v, %v; want %d clicks: the cap is per message and link", st, err, 5+axiom.MaxLinkHits)
 	}
 	_, err = s.CampaignStats(ctx, a.ID, "cmp_nope")
 	wantError(t, "CampaignStats(unknown)", err, axiom.CampaignNotFound("cmp_nope"))
@@ -1043,14 +1072,78 @@ func testCampaignTracking(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	wantError(t, "RecordOpen after the campaign's deletion", s.RecordOpen(ctx, ms[0].OpenToken, at), invalid)
-	_, err = s.RecordClick(ctx, l0[0].Token, at)
+	_, err = s.RecordClick(ctx, ms[0].OpenToken, 0, at)
 	wantError(t, "RecordClick after the campaign's deletion", err, invalid)
+	if urls, err := s.CampaignLinks(ctx, a.ID, c.ID); err != nil || len(urls) != 0 {
+		t.Errorf("CampaignLinks after the campaign's deletion = %v, %v; want none", urls, err)
+	}
 	wantError(t, "Unsubscribe after the campaign's deletion", s.Unsubscribe(ctx, ms[0].UnsubscribeToken, sup(ms[0], a.ID)), invalid)
 	wantCode(t, "CompleteMessage after the campaign's deletion",
 		s.CompleteMessage(ctx, workerA, ms[0].ID, axiom.Outcome{Status: axiom.MessageSent, At: at}), axiom.CodeNotFound)
 	// The suppressions outlive the campaign that made them.
 	if got, err := s.GetSuppression(ctx, a.ID, ms[2].To); err != nil || got.CampaignID != c.ID {
 		t.Errorf("the suppression after its campaign's deletion: %+v, %v", got, err)
+	}
+}
+
+// A campaign stores the targets of its tracked links once, by position,
+// whatever its audience; each message's links are its open token and a
+// position, and lead only to the targets of the message's own campaign.
+func testCampaignLinks(t *testing.T, s Store) {
+	ctx := t.Context()
+	a, tmpl := campaignSetup(t, s)
+	for i := range 3 {
+		createLead(t, s, axiom.Lead{AccountID: a.ID, Name: fmt.Sprint(i), Email: fmt.Sprintf("l%d@example.com", i)})
+	}
+	c := createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C", Template: tmpl.Slug})
+	if urls, err := s.CampaignLinks(ctx, a.ID, c.ID); err != nil || len(urls) != 0 {
+		t.Fatalf("CampaignLinks of a draft = %v, %v; want none", urls, err)
+	}
+	c = start(t, s, c)
+	// Saving again, as a resumed enqueuer does, changes nothing.
+	if err := s.SaveCampaignLinks(ctx, c.ID, campaignLinks); err != nil {
+		t.Fatalf("SaveCampaignLinks again: %v", err)
+	}
+	if urls, err := s.CampaignLinks(ctx, a.ID, c.ID); err != nil || !slices.Equal(urls, campaignLinks) {
+		t.Fatalf("CampaignLinks = %v, %v; want %v", urls, err, campaignLinks)
+	}
+	if urls, err := s.CampaignLinks(ctx, newAccount(t, s).ID, c.ID); err != nil || len(urls) != 0 {
+		t.Errorf("another account's CampaignLinks = %v, %v; want none", urls, err)
+	}
+	if err := s.SaveCampaignLinks(ctx, c.ID, nil); err != nil {
+		t.Errorf("SaveCampaignLinks of a template without links: %v", err)
+	}
+	// Many links: each stored once, for every message.
+	many := make([]string, 1200)
+	for i := range many {
+		many[i] = fmt.Sprintf("https://example.com/p/%d", i)
+	}
+	big := send(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "Big", Template: tmpl.Slug}))
+	if err := s.SaveCampaignLinks(ctx, big.ID, many); err != nil {
+		t.Fatalf("SaveCampaignLinks of %d links: %v", len(many), err)
+	}
+	enqueue(t, s, big, "", 10, nil)
+	if urls, err := s.CampaignLinks(ctx, a.ID, big.ID); err != nil || len(urls) != len(many) || urls[0] != campaignLinks[0] || urls[len(urls)-1] != many[len(many)-1] {
+		t.Fatalf("CampaignLinks = %d, %v; want the %d saved, the first saved kept", len(urls), err, len(many))
+	}
+	bigMessages := allMessages(t, s, big)
+	for _, m := range bigMessages {
+		for _, position := range []int{2, len(many) - 1} {
+			if url, err := s.ClickTarget(ctx, m.OpenToken, position); err != nil || url != many[position] {
+				t.Errorf("ClickTarget(%s, %d) = %q, %v; want %q", m.ID, position, url, err, many[position])
+			}
+		}
+		if _, err := s.ClickTarget(ctx, m.OpenToken, len(many)); !errors.Is(err, axiom.ErrNotFound) {
+			t.Errorf("ClickTarget past the last link = %v; want not found", err)
+		}
+	}
+	// A message's token reaches its own campaign's links only.
+	small := allMessages(t, s, c)
+	if url, err := s.ClickTarget(ctx, small[0].OpenToken, 1); err != nil || url != campaignLinks[1] {
+		t.Errorf("ClickTarget of the first campaign = %q, %v; want %q", url, err, campaignLinks[1])
+	}
+	if _, err := s.ClickTarget(ctx, small[0].OpenToken, 2); !errors.Is(err, axiom.ErrNotFound) {
+		t.Errorf("ClickTarget at a position only another campaign has = %v; want not found", err)
 	}
 }
 
@@ -1107,7 +1200,7 @@ func testCampaignSnapshot(t *testing.T, s Store) {
 	for i, m := range ms {
 		got, err := s.GetMessage(ctx, a.ID, c.ID, m.ID)
 		if err != nil || (got.Merge == nil) != (merges[i] == nil) || fmt.Sprint(got.Merge) != fmt.Sprint(merges[i]) ||
-			got.HTML != m.HTML || len(got.Links) != 2 || got.OpenToken != m.OpenToken {
+			got.HTML != m.HTML || got.OpenToken != m.OpenToken {
 			t.Errorf("message %d = %+v, %v; want merge values %v and body %q as queued", i, got, err, merges[i], m.HTML)
 		}
 	}
@@ -1123,8 +1216,6 @@ func testCampaignSnapshot(t *testing.T, s Store) {
 	for _, m := range claimed {
 		if i := slices.IndexFunc(ms, func(q axiom.Message) bool { return q.ID == m.ID }); fmt.Sprint(m.Merge) != fmt.Sprint(merges[i]) || (m.Merge == nil) != (merges[i] == nil) {
 			t.Errorf("claimed message %s has merge values %v; want %v", m.ID, m.Merge, merges[i])
-		} else if m.Merge != nil && (len(m.Links) != 2 || m.Links[0] != ms[i].Links[0] || m.Links[1] != ms[i].Links[1]) {
-			t.Errorf("claimed message %s has links %v; want its own, in order, to render its body with: %v", m.ID, m.Links, ms[i].Links)
 		}
 	}
 	done := now()

@@ -119,13 +119,11 @@ func testEnqueueMessages(t *testing.T, s Store) {
 			t.Errorf("lead %s has message %s; want the first queued, %s", m.LeadID, m.ID, first[1].ID)
 		}
 	}
-	for _, l := range again[0].Links {
-		_, err := s.RecordClick(ctx, l.Token, now())
-		wantCode(t, "RecordClick of a link of a message left out", err, axiom.CodeNotFound)
-	}
-	for i, l := range first[0].Links {
-		if url, err := s.RecordClick(ctx, l.Token, now()); err != nil || url != first[0].Links[i].URL {
-			t.Errorf("RecordClick of a queued link = %q, %v; want %q", url, err, l.URL)
+	_, err := s.RecordClick(ctx, again[0].OpenToken, 0, now())
+	wantCode(t, "RecordClick of a link of a message left out", err, axiom.CodeNotFound)
+	for i, u := range campaignLinks {
+		if url, err := s.RecordClick(ctx, first[0].OpenToken, i, now()); err != nil || url != u {
+			t.Errorf("RecordClick of a queued link = %q, %v; want %q", url, err, u)
 		}
 	}
 	if got, err := s.GetCampaign(ctx, c.AccountID, c.ID); err != nil || got.Counts.Recipients != 3 || got.Status != axiom.CampaignSending {
@@ -373,7 +371,7 @@ func testDeleteCampaignCascade(t *testing.T, s Store) {
 	}
 	d := send(t, s, createCampaign(t, s, axiom.Campaign{AccountID: c.AccountID, Name: "D", Template: tmpl.Slug}))
 	again := render(d, tmpl, ls[0])
-	again.ID, again.OpenToken, again.UnsubscribeToken, again.Links = m.ID, m.OpenToken, m.UnsubscribeToken, m.Links
+	again.ID, again.OpenToken, again.UnsubscribeToken = m.ID, m.OpenToken, m.UnsubscribeToken
 	if err := s.EnqueueMessages(ctx, d.ID, []axiom.Message{again}, ls[0].ID, now().Add(hold)); err != nil {
 		t.Fatalf("EnqueueMessages with the deleted message's id and tokens: %v", err)
 	}

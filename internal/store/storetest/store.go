@@ -179,15 +179,27 @@ type Store interface {
 	CompleteMessage(ctx context.Context, worker, id string, o axiom.Outcome) error
 	// RecordOpen counts an open of the message whose open token is token.
 	RecordOpen(ctx context.Context, token string, at time.Time) error
-	// RecordClick counts a click on the link whose token is token and
-	// returns the link's URL.
-	RecordClick(ctx context.Context, token string, at time.Time) (string, error)
+	// RecordClick counts a click on the tracked link at position of the
+	// message whose open token is token (a record of a lead left out has
+	// none), up to axiom.MaxLinkHits for that message and position, and
+	// returns the link's URL, from the campaign's links.
+	RecordClick(ctx context.Context, token string, position int, at time.Time) (string, error)
+	// RecordLegacyClick counts a click on the tracked link whose own token
+	// is token, of mail queued when each link had one, as RecordClick does.
+	RecordLegacyClick(ctx context.Context, token string, at time.Time) (string, error)
+	// SaveCampaignLinks stores the targets of the tracked links of a
+	// campaign's snapshot, by position, once; again changes nothing.
+	SaveCampaignLinks(ctx context.Context, campaignID string, urls []string) error
+	// CampaignLinks returns the targets the account's campaign stored.
+	CampaignLinks(ctx context.Context, accountID, campaignID string) ([]string, error)
 	// CheckOpen is nil when token is a message's open token; it counts
 	// nothing.
 	CheckOpen(ctx context.Context, token string) error
-	// ClickTarget returns the URL of the link whose token is token; it
-	// counts nothing.
-	ClickTarget(ctx context.Context, token string) (string, error)
+	// ClickTarget returns the URL RecordClick would; it counts nothing.
+	ClickTarget(ctx context.Context, token string, position int) (string, error)
+	// LegacyClickTarget returns the URL RecordLegacyClick would; it counts
+	// nothing.
+	LegacyClickTarget(ctx context.Context, token string) (string, error)
 	// Seed stores the records of d (axiom.Dataset.Check passed) in one
 	// transaction, all or none. A record replaces the stored one of the
 	// same id, and its account's lead of the same email (axiom.EmailKey),
