@@ -215,7 +215,8 @@ func TestLinksFromLeadDataAreNotTracked(t *testing.T) {
 }
 
 // urlLead's values are made to break out of the part of a URL they stand in.
-var urlLead = axiom.Lead{Name: "Jane Doe", Email: "jane@example.com", CustomFields: map[string]string{
+var urlLead = axiom.Lead{Name: "Jane Doe", Email: "jane@example.com", Phone: "+33 1 23", CustomFields: map[string]string{
+	"mail":  "a@b.example?bcc=c@d.example",
 	"site":  "evil.test/x?",
 	"city":  "paris",
 	"q":     "a&admin=1",
@@ -324,10 +325,19 @@ func TestMergedURLsAreEncodedForTheirPlace(t *testing.T) {
 		{name: "a scheme steered", content: `<a href="{{custom.js}}://shop.example/{{custom.city}}">go</a>`,
 			refused: `link 1 (href of <a>): the value of custom.js would change the link's scheme`},
 		{name: "mailto", content: `<a href="mailto:{{email}}?subject={{name}}">go</a>`,
-			tag: "a", attr: "href", want: "mailto:jane%40example.com?subject=Jane%20Doe"},
+			tag: "a", attr: "href", want: "mailto:jane@example.com?subject=Jane%20Doe"},
+		{name: "mailto with a query in the address", content: `<a href="mailto:{{custom.mail}}">go</a>`,
+			tag: "a", attr: "href", want: "mailto:a@b.example%3Fbcc%3Dc@d.example"},
+		{name: "tel", content: `<a href="tel:{{phone}}">go</a>`, tag: "a", attr: "href", want: "tel:+33%201%2023"},
+		{name: "the unsubscribe link as the template writes it", content: `<a href="{{unsubscribe_url}}?src={{custom.q}}">go</a>`,
+			tag: "a", attr: "href", want: "https://mail.example.com/v1/u/{token}?src=a%26admin%3D1"},
+		{name: "the unsubscribe link in a query", content: `<a href="https://shop.example/?{{custom.city}}={{unsubscribe_url}}">go</a>`,
+			tag: "a", attr: "href", want: "https://shop.example/?paris=https://mail.example.com/v1/u/{token}"},
 		{name: "relative", content: `<a href="/search?q={{custom.q}}">go</a>`, tag: "a", attr: "href", want: "/search?q=a%26admin%3D1"},
 		{name: "a field before slashes", content: `<a href="{{custom.js}}//shop.example/{{custom.city}}">go</a>`,
 			tag: "a", attr: "href", want: "javascript%3Aalert%281%29//shop.example/paris"},
+		{name: "an empty segment before a host", content: `<a href="/{{custom.none}}/evil.example/">go</a>`,
+			refused: `link 1 (href of <a>): the value of custom.none would change the link's host`},
 		{name: "an empty field before slashes", content: `<a href="{{custom.none}}//evil.example/{{custom.city}}">go</a>`,
 			refused: `link 1 (href of <a>): the value of custom.none would change the link's host`},
 		{name: "relative, starting with a field", content: `<a href="{{custom.url}}/more">go</a>`,
@@ -351,7 +361,7 @@ func TestMergedURLsAreEncodedForTheirPlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, ok := attrOf(m.HTML, tc.tag, tc.attr)
-			if !ok || got != tc.want {
+			if want := strings.ReplaceAll(tc.want, "{token}", m.UnsubscribeToken); !ok || got != want {
 				t.Errorf("%s: got %q; want %q\n%s", tc.attr, got, tc.want, m.HTML)
 			}
 			if len(m.Links) != 0 {
@@ -378,8 +388,9 @@ func FuzzMergedURLKeepsItsHost(f *testing.F) {
 	}
 	type want struct {
 		href, scheme, host string // host: "{a}" stands for a
-		hostField              bool // a stands in the host
-		segment, query         bool // b stands alone in the last path segment, in query key q
+		hostField          bool   // a stands in the host
+		emptyMoves         bool   // an empty a moves the host
+		segment, query     bool   // b stands alone in the last path segment, in query key q
 	}
 	links := []want{
 		{href: `https://{{custom.a}}.shop.example/x/{{custom.b}}`, scheme: "https", host: "{a}.shop.example", hostField: true, segment: true},
@@ -389,6 +400,7 @@ func FuzzMergedURLKeepsItsHost(f *testing.F) {
 		{href: `https://{{custom.a}}/{{custom.b}}`, scheme: "https", host: "{a}", hostField: true, segment: true},
 		{href: `//{{custom.a}}.cdn.example/{{custom.b}}`, scheme: "", host: "{a}.cdn.example", hostField: true, segment: true},
 		{href: `/local/{{custom.a}}?q={{custom.b}}`, scheme: "", host: "", query: true},
+		{href: `/{{custom.a}}/evil.example/{{custom.b}}`, scheme: "", host: "", emptyMoves: true, segment: true},
 		{href: `{{custom.a}}/{{custom.b}}`, scheme: "", host: "", segment: true},
 		{href: `mailto:{{custom.a}}?q={{custom.b}}`, scheme: "mailto", host: "", query: true},
 		{href: `https&#58;//shop.example&#47;{{custom.a}}&#47;{{custom.b}}`, scheme: "https", host: "shop.example", segment: true},
@@ -407,7 +419,7 @@ func FuzzMergedURLKeepsItsHost(f *testing.F) {
 					d := strings.ReplaceAll(strings.ToLower(v), "%2e", ".")
 					return d == "." || d == ".."
 				}
-				justified := (l.hostField && (!hostLabel(a) || a == "") && me.Field == "custom.a") ||
+				justified := ((l.hostField && !hostLabel(a) || (l.hostField || l.emptyMoves) && a == "") && me.Field == "custom.a") ||
 					(dots(a) && me.Field == "custom.a") || (dots(b) && me.Field == "custom.b")
 				if !justified {
 					t.Fatalf("%s with a=%q b=%q refused without cause: %v", l.href, a, b, err)

@@ -17,7 +17,9 @@ import (
 // fragment; in the scheme or the authority (user, host, port) it may only
 // be letters, digits and hyphens, else the message is refused, since the
 // lead's data would choose where the link leads. An attribute that is a
-// single field is a whole URL from the lead's data, kept when it is safe.
+// single field is a whole URL from the lead's data, kept when it is safe;
+// {{unsubscribe_url}}, the API's own link, stands as if the template wrote
+// it.
 
 // urlPart is where a merge field stands in a URL.
 type urlPart uint8
@@ -96,7 +98,7 @@ func checkLinks(content string, values map[string]string) error {
 // (field >= 0, the index of its match).
 type urlItem struct {
 	c     byte
-	field int
+	field int32
 }
 
 // urlItems are the items of s, whose merge fields are at locs.
@@ -112,7 +114,7 @@ func urlItems(s string, locs [][]int) []urlItem {
 	prev := 0
 	for i, l := range locs {
 		lit(prev, l[0])
-		items = append(items, urlItem{field: i})
+		items = append(items, urlItem{field: int32(i)})
 		prev = l[1]
 	}
 	lit(prev, len(s))
@@ -254,8 +256,21 @@ func (l urlLayout) origin(items []urlItem, vals []string) string {
 // single field is a whole URL from the lead's data: it is kept if it is
 // safe, as any result is; an unsafe one becomes "#".
 func mergeURL(s string, values map[string]string) (string, *urlRefusal) {
+	if strings.Contains(s, "unsubscribe_url") {
+		// The API's own link, not lead data: it stands as if the template
+		// wrote it, so that "{{unsubscribe_url}}?src=mail" still works.
+		s = placeholder.ReplaceAllStringFunc(s, func(m string) string {
+			if placeholder.FindStringSubmatch(m)[1] == "unsubscribe_url" {
+				return values["unsubscribe_url"]
+			}
+			return m
+		})
+	}
 	locs := placeholder.FindAllStringSubmatchIndex(s, -1)
 	if len(locs) == 0 {
+		if !safeURL(s) {
+			return "#", nil
+		}
 		return s, nil
 	}
 	name := func(i int) string { return s[locs[i][2]:locs[i][3]] }
@@ -285,8 +300,15 @@ func mergeURL(s string, values map[string]string) (string, *urlRefusal) {
 			if !hostLabel(v) {
 				return "", &urlRefusal{name(i), changesHost}
 			}
-		default: // the path, the query and the fragment
-			v = percentEncode(v)
+		case inPath:
+			if l.hierarchical {
+				v = percentEncode(v, "")
+			} else {
+				// A mailto: or tel: address, which has no host to confuse.
+				v = percentEncode(v, "@+")
+			}
+		default: // the query and the fragment
+			v = percentEncode(v, "")
 		}
 		vals[i] = v
 	}
@@ -304,12 +326,11 @@ func mergeURL(s string, values map[string]string) (string, *urlRefusal) {
 	}
 	b.WriteString(s[prev:])
 	out := b.String()
-	// The values of the scheme and authority are letters, digits and
-	// hyphens, yet an empty one can still move the host ("https://{{x}}/a"
-	// is "https:///a", whose host is "a"): the result must lead where the
-	// template does.
-	outItems := urlItems(out, nil)
-	if got, want := layoutOf(outItems).origin(outItems, nil), l.origin(items, vals); got != want {
+	// Values of the scheme and authority are letters, digits and hyphens,
+	// the others escaped, yet a field there, or an empty one, can still
+	// move the host ("https://{{x}}/a" is "https:///a", whose host is "a";
+	// "/{{x}}/a" is "//a"): the result must lead where the template does.
+	if mayMove(part, vals) && !sameOrigin(out, items, l, vals) {
 		f, reason := -1, changesHost
 		for i := range locs {
 			if f < 0 || (part[i] <= inAuthority && part[f] > inAuthority) {
@@ -327,18 +348,36 @@ func mergeURL(s string, values map[string]string) (string, *urlRefusal) {
 	return out, nil
 }
 
+// sameOrigin reports whether the URL out has the scheme and authority of
+// the template's URL laid out in l with its fields filled in with vals.
+func sameOrigin(out string, items []urlItem, l urlLayout, vals []string) bool {
+	outItems := urlItems(out, nil)
+	return layoutOf(outItems).origin(outItems, nil) == l.origin(items, vals)
+}
+
+// mayMove reports whether the values of a URL's fields, in their parts,
+// could make its scheme or host other than its template's.
+func mayMove(part []urlPart, vals []string) bool {
+	for i, p := range part {
+		if p <= inAuthority || vals[i] == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // dotSegment returns the field that makes a path segment "." or ".."
 // (which browsers remove, with the segment before for ".."), or -1.
 func dotSegment(items []urlItem, l urlLayout, vals []string) int {
 	var seg strings.Builder
-	field := -1
+	field := int32(-1)
 	for i := 0; i <= len(items); i++ {
 		end := i == len(items) || l.part[i] != inPath || (items[i].field < 0 && (items[i].c == '/' || items[i].c == '\\'))
 		if end {
 			if field >= 0 {
 				d := strings.ReplaceAll(strings.ToLower(seg.String()), "%2e", ".")
 				if d == "." || d == ".." {
-					return field
+					return int(field)
 				}
 			}
 			seg.Reset()
@@ -358,14 +397,15 @@ func dotSegment(items []urlItem, l urlLayout, vals []string) int {
 }
 
 // percentEncode escapes every byte of v but ASCII letters, digits, "-",
-// ".", "_" and "~": the value cannot end its path segment, its query value
-// or the fragment, nor be read as a scheme or a user ("@") by any parser.
-func percentEncode(v string) string {
+// ".", "_", "~" and those of keep: the value cannot end its path segment,
+// its query value or the fragment, nor be read as a scheme or, unless
+// kept, a user ("@") by any parser.
+func percentEncode(v, keep string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if isASCIIAlpha(c) || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~' {
+		if isASCIIAlpha(c) || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~' || strings.IndexByte(keep, c) >= 0 {
 			b.WriteByte(c)
 			continue
 		}
