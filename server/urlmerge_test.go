@@ -49,7 +49,6 @@ func TestMergedURLsCannotMoveALink(t *testing.T) {
 		full := env.Data
 		switch m.To {
 		case "eve@example.com":
-			t.Logf("Eve's message: %s", m.Error)
 			if m.Status != gen.CampaignMessageStatusFailed || !strings.Contains(m.Error, reason) || m.SentAt != nil {
 				t.Errorf("Eve's message in the listing: %+v; want failed: %s", m, reason)
 			}
@@ -62,5 +61,26 @@ func TestMergedURLsCannotMoveALink(t *testing.T) {
 				t.Errorf("Paula's message: %+v, read %+v", m, full)
 			}
 		}
+	}
+}
+
+// Read before the worker reaches it, a message that will be refused is
+// answered 200 without a body, still queued, with the error it will fail
+// with.
+func TestRefusedMessageReadBeforeSending(t *testing.T) {
+	srv := newServer(t, servertest.WithoutCampaignWorker())
+	a := api{t, srv, srv.Key}
+	a.lead("Eve Steer", "eve@example.com", nil, "", map[string]string{"site": "evil.test/x?"})
+	c := a.campaign(map[string]any{"name": "Sites", "template": a.template("Hi", `<p><img src="https://{{custom.site}}.cdn.example/logo.png"></p>`)})
+	a.send(c.ID)
+	ms := a.messages(c.ID)
+	if len(ms) != 1 || ms[0].Status != gen.CampaignMessageStatusQueued {
+		t.Fatalf("messages %+v; want Eve's queued", ms)
+	}
+	var env gen.CampaignMessageEnvelope
+	a.do("GET", "/campaigns/"+c.ID+"/messages/"+ms[0].ID, nil, 200, &env)
+	want := "link 1 (src of <img>): the value of custom.site would change the link's host"
+	if m := env.Data; m.Status != gen.CampaignMessageStatusQueued || !strings.Contains(m.Error, want) || (m.HTML != nil && *m.HTML != "") {
+		t.Errorf("message read: %+v; want queued, without a body, error %q", m, want)
 	}
 }
