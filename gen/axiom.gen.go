@@ -925,7 +925,15 @@ type CampaignMessage struct {
 	// empty otherwise. A failure says what the account may know: the
 	// remote reply of a refusal (`recipient refused: 550 5.1.1 …`), or
 	// `relay unavailable`, `relay connection lost`; the relay's own
-	// address and errors are for the operator's log.
+	// address and errors are for the operator's log. A message that
+	// cannot be rendered fails without being sent, and says why: its
+	// body would be over 2 MiB, or a lead's value would change where a
+	// link leads (`The message cannot be rendered from its template:
+	// link 2 (href of <a>): the value of custom.city would change the
+	// link's host`; see `Template`). Read with
+	// `getCampaignMessage` before it is sent, such a message is
+	// still `queued`, without a body, with the `error` it will fail
+	// with.
 	//
 	//
 	// Example:
@@ -2338,11 +2346,35 @@ type Tags = []string
 // characters become spaces, so no value can add a header. The content
 // is the account's own HTML and is sent as written; only the values
 // are escaped, for the place each field stands in: as text in text
-// and attribute values; in a URL attribute (`href`, `src`…) a result
-// that is not an `http`, `https`, `mailto` or `tel` URL, nor a
-// relative one, becomes `#`; inside `script` or `style` elements, and in
+// and attribute values; inside `script` or `style` elements, and in
 // event-handler (`on…`), `style` and `srcset` attributes, fields are
 // filled in as nothing.
+//
+// In a URL attribute (`href`, `src`, `action`, `background`…) each
+// value is encoded for the part of the URL that the template's own
+// text (character references decoded) puts its field in, so that a
+// lead's data cannot change where the link leads: in the path,
+// the query and the fragment every character but ASCII letters,
+// digits, `-`, `.`, `_` and `~` is percent-encoded (a `/`, `?`, `#`,
+// `&`, `=`, `%`, `@` or space in a value stays inside its path
+// segment, query value or fragment; `@` and `+` are kept in the
+// address of a `mailto:` or `tel:` URL); in the scheme or the authority
+// (user, host, port) of a URL whose scheme and host the template
+// writes, as in `https://{{custom.city}}.example.com/`, a value may
+// only be ASCII letters, digits and hyphens. A message whose value
+// breaks that rule, or would make a path segment `.` or `..`, or
+// whose values would otherwise give the link another scheme or host
+// than the template's (an empty host), is refused: recorded
+// `failed` and never sent, its `error` naming the link (the URL
+// attributes counted from 1 in the content's order), the attribute
+// and the field, as in `link 2 (href of <a>): the value of
+// custom.city would change the link's host`. An attribute that is a
+// single field (`href="{{custom.url}}"`) is a whole URL from the
+// lead's data: it is used as the lead gave it, and never tracked.
+// `{{unsubscribe_url}}` is the API's own link and stands in a URL as
+// if the template wrote it (`{{unsubscribe_url}}?src=news`). Any
+// URL a field is merged into that is not an `http`, `https`, `mailto`
+// or `tel` URL, nor a relative one, becomes `#`.
 //
 // When a campaign sends it, every link to an absolute `http` or
 // `https` URL is rewritten into a tracking link, an open-tracking
@@ -2430,11 +2462,35 @@ type TemplateEnvelope struct {
 	// characters become spaces, so no value can add a header. The content
 	// is the account's own HTML and is sent as written; only the values
 	// are escaped, for the place each field stands in: as text in text
-	// and attribute values; in a URL attribute (`href`, `src`…) a result
-	// that is not an `http`, `https`, `mailto` or `tel` URL, nor a
-	// relative one, becomes `#`; inside `script` or `style` elements, and in
+	// and attribute values; inside `script` or `style` elements, and in
 	// event-handler (`on…`), `style` and `srcset` attributes, fields are
 	// filled in as nothing.
+	//
+	// In a URL attribute (`href`, `src`, `action`, `background`…) each
+	// value is encoded for the part of the URL that the template's own
+	// text (character references decoded) puts its field in, so that a
+	// lead's data cannot change where the link leads: in the path,
+	// the query and the fragment every character but ASCII letters,
+	// digits, `-`, `.`, `_` and `~` is percent-encoded (a `/`, `?`, `#`,
+	// `&`, `=`, `%`, `@` or space in a value stays inside its path
+	// segment, query value or fragment; `@` and `+` are kept in the
+	// address of a `mailto:` or `tel:` URL); in the scheme or the authority
+	// (user, host, port) of a URL whose scheme and host the template
+	// writes, as in `https://{{custom.city}}.example.com/`, a value may
+	// only be ASCII letters, digits and hyphens. A message whose value
+	// breaks that rule, or would make a path segment `.` or `..`, or
+	// whose values would otherwise give the link another scheme or host
+	// than the template's (an empty host), is refused: recorded
+	// `failed` and never sent, its `error` naming the link (the URL
+	// attributes counted from 1 in the content's order), the attribute
+	// and the field, as in `link 2 (href of <a>): the value of
+	// custom.city would change the link's host`. An attribute that is a
+	// single field (`href="{{custom.url}}"`) is a whole URL from the
+	// lead's data: it is used as the lead gave it, and never tracked.
+	// `{{unsubscribe_url}}` is the API's own link and stands in a URL as
+	// if the template wrote it (`{{unsubscribe_url}}?src=news`). Any
+	// URL a field is merged into that is not an `http`, `https`, `mailto`
+	// or `tel` URL, nor a relative one, becomes `#`.
 	//
 	// When a campaign sends it, every link to an absolute `http` or
 	// `https` URL is rewritten into a tracking link, an open-tracking
@@ -3182,7 +3238,9 @@ type ClientInterface interface {
 	// exceed 2 MiB is never sent (it is recorded `failed` when it is
 	// rendered for sending) and is answered without a body, its `error`
 	// saying why, so the answer is at most about 2 MiB of content,
-	// more only by JSON escaping. Inferred: a finished campaign keeps its
+	// more only by JSON escaping. So is a message refused because a
+	// lead's value would change where one of its links leads (see
+	// `Template`). Inferred: a finished campaign keeps its
 	// messages' bodies for a retention period (30 days on the reference
 	// server, `--message-retention`); after it `html` and `text` are
 	// empty, the rest of the message and the statistics unchanged.
@@ -4044,7 +4102,9 @@ func (c *Client) ListCampaignMessages(ctx context.Context, id CampaignID, params
 // exceed 2 MiB is never sent (it is recorded `failed` when it is
 // rendered for sending) and is answered without a body, its `error`
 // saying why, so the answer is at most about 2 MiB of content,
-// more only by JSON escaping. Inferred: a finished campaign keeps its
+// more only by JSON escaping. So is a message refused because a
+// lead's value would change where one of its links leads (see
+// `Template`). Inferred: a finished campaign keeps its
 // messages' bodies for a retention period (30 days on the reference
 // server, `--message-retention`); after it `html` and `text` are
 // empty, the rest of the message and the statistics unchanged.
@@ -7666,7 +7726,9 @@ type ClientWithResponsesInterface interface {
 	// exceed 2 MiB is never sent (it is recorded `failed` when it is
 	// rendered for sending) and is answered without a body, its `error`
 	// saying why, so the answer is at most about 2 MiB of content,
-	// more only by JSON escaping. Inferred: a finished campaign keeps its
+	// more only by JSON escaping. So is a message refused because a
+	// lead's value would change where one of its links leads (see
+	// `Template`). Inferred: a finished campaign keeps its
 	// messages' bodies for a retention period (30 days on the reference
 	// server, `--message-retention`); after it `html` and `text` are
 	// empty, the rest of the message and the statistics unchanged.
@@ -15957,7 +16019,9 @@ func (c *ClientWithResponses) ListCampaignMessagesWithResponse(ctx context.Conte
 // exceed 2 MiB is never sent (it is recorded `failed` when it is
 // rendered for sending) and is answered without a body, its `error`
 // saying why, so the answer is at most about 2 MiB of content,
-// more only by JSON escaping. Inferred: a finished campaign keeps its
+// more only by JSON escaping. So is a message refused because a
+// lead's value would change where one of its links leads (see
+// `Template`). Inferred: a finished campaign keeps its
 // messages' bodies for a retention period (30 days on the reference
 // server, `--message-retention`); after it `html` and `text` are
 // empty, the rest of the message and the statistics unchanged.

@@ -161,11 +161,15 @@ var ErrTooLarge = errors.New(axiom.TooLargeReason)
 // campaign's template, when m holds merge values rather than a rendered
 // body (m as it is otherwise); links are the targets the campaign stored
 // for the snapshot's tracked links. A body over axiom.MaxMessageBytes is
-// ErrTooLarge, targets that are not the snapshot's an error: such a
+// ErrTooLarge, a merge value that would change where a link leads a
+// *MergeError, targets that are not the snapshot's an error: such a
 // message is never sent.
 func (c *Composer) Body(t axiom.Template, links []string, m axiom.Message) (axiom.Message, error) {
 	if m.Merge == nil {
 		return m, nil
+	}
+	if err := checkLinks(t.Content, linkValues(m, c.UnsubscribeURL(m.UnsubscribeToken))); err != nil {
+		return m, err
 	}
 	html, text, err := c.render(t, links, m)
 	if err != nil {
@@ -348,10 +352,15 @@ func fillAttrs(tok xhtml.Token, values map[string]string) xhtml.Token {
 			case strings.HasPrefix(key, "on"), key == "style", key == "srcset":
 				a.Val = substitute(a.Val, values, empty)
 			case urlAttrs[key]:
-				a.Val = substitute(a.Val, values, func(v string) string { return v })
-				if !safeURL(a.Val) {
-					a.Val = "#"
+				// Each value is encoded for its part of the URL. A value
+				// that would move the link's host is refused before
+				// rendering (checkLinks); should one get here, the link
+				// leads nowhere.
+				val, refused := mergeURL(a.Val, values)
+				if refused != nil {
+					val = "#"
 				}
+				a.Val = val
 			default:
 				a.Val = substitute(a.Val, values, func(v string) string { return v })
 			}
