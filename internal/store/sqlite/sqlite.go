@@ -10,7 +10,10 @@ package sqlite
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
 	"embed"
 	"errors"
 	"fmt"
@@ -196,6 +199,7 @@ func (db *DB) dialect() sqlstore.Dialect {
 		SearchColumn: "search_text",
 		SearchValue:  func(p string) string { return p },
 		SearchText:   axiom.Lead.SearchText,
+		BytesContain: func(col, p string) string { return "instr(" + col + ", " + p + ") > 0" },
 		// Every write is a transaction of the writer, whose group commit
 		// makes that cheap.
 		Write: func(ctx context.Context, _ bool, fn func(q sqlstore.Querier) error) error {
@@ -306,4 +310,17 @@ func numbered(query string) string {
 		}
 	}
 	return string(append(out, b[last:]...))
+}
+
+// axiom_sha256(text) is axiom.SuppressionKey's hash of a comparison form,
+// for the migration that keys the suppression list by it.
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("axiom_sha256", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		s, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("axiom_sha256: %T is not text", args[0])
+		}
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:]), nil
+	})
 }
