@@ -794,7 +794,7 @@ func TestIntegrationSuppressions(t *testing.T) {
 		reason := []gen.SuppressionReason{gen.SuppressionReasonBounced, gen.SuppressionReasonComplained, gen.SuppressionReasonManual,
 			gen.SuppressionReasonUnsubscribed, gen.SuppressionReasonBounced}[i]
 		got, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: e, Reason: reason, Detail: ptr("from the provider's webhook")})
-		if err != nil || !got.Added || got.StatusCode != 201 || got.Email != e || got.Reason != reason || got.CampaignID != nil ||
+		if err != nil || !got.Added || got.StatusCode != 201 || got.Email == nil || *got.Email != e || got.Reason != reason || got.CampaignID != nil ||
 			got.Detail != "from the provider's webhook" {
 			t.Fatalf("Add(%s) = %+v, %v", e, got, err)
 		}
@@ -812,7 +812,7 @@ func TestIntegrationSuppressions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("All: %v", err)
 		}
-		listed = append(listed, s.Email)
+		listed = append(listed, *s.Email)
 	}
 	if want := []string{"a/b@example.com", "c+tag@example.com", "d%e@example.com", "Jane.Doe@Example.com", "o'brien@example.com"}; !slices.Equal(listed, want) {
 		t.Errorf("All by email = %v; want %v", listed, want)

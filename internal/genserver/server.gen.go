@@ -82,6 +82,9 @@ type ServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx echo.Context, id LeadID) error
+	// ExportLead Export everything held about a lead
+	// (GET /leads/{id}/export)
+	ExportLead(ctx echo.Context, id LeadID) error
 	// ListLeadProperties List a lead's properties
 	// (GET /leads/{id}/properties)
 	ListLeadProperties(ctx echo.Context, id LeadID, params ListLeadPropertiesParams) error
@@ -695,6 +698,22 @@ func (w *ServerInterfaceWrapper) UpdateLead(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateLead(ctx, id)
+	return err
+}
+
+// ExportLead converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportLead(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LeadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportLead(ctx, id)
 	return err
 }
 
@@ -1335,6 +1354,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/leads/:id", wrapper.DeleteLead, options.OperationMiddlewares["deleteLead"]...)
 	router.GET(options.BaseURL+"/leads/:id", wrapper.GetLead, options.OperationMiddlewares["getLead"]...)
 	router.PATCH(options.BaseURL+"/leads/:id", wrapper.UpdateLead, options.OperationMiddlewares["updateLead"]...)
+	router.GET(options.BaseURL+"/leads/:id/export", wrapper.ExportLead, options.OperationMiddlewares["exportLead"]...)
 	router.GET(options.BaseURL+"/templates", wrapper.ListTemplates, options.OperationMiddlewares["listTemplates"]...)
 	router.POST(options.BaseURL+"/templates/add", wrapper.CreateTemplate, options.OperationMiddlewares["createTemplate"]...)
 	router.DELETE(options.BaseURL+"/templates/:slug", wrapper.DeleteTemplate, options.OperationMiddlewares["deleteTemplate"]...)
@@ -5360,6 +5380,188 @@ func (response UpdateLead500JSONResponse) VisitUpdateLeadResponse(w http.Respons
 type UpdateLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateLead503JSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLeadRequestObject struct {
+	ID LeadID `json:"id"`
+}
+
+type ExportLeadResponseObject interface {
+	VisitExportLeadResponse(w http.ResponseWriter) error
+}
+
+type ExportLead200ResponseHeaders struct {
+	XRateLimitLimit     int32
+	XRateLimitRemaining int64
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ExportLead200JSONResponse struct {
+	Body    LeadExportEnvelope
+	Headers ExportLead200ResponseHeaders
+}
+
+func (response ExportLead200JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportLead400JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportLead401JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportLead403JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ExportLead404JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ExportLead429JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ExportLead500JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExportLead503JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9536,6 +9738,9 @@ type StrictServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx context.Context, request UpdateLeadRequestObject) (UpdateLeadResponseObject, error)
+	// ExportLead Export everything held about a lead
+	// (GET /leads/{id}/export)
+	ExportLead(ctx context.Context, request ExportLeadRequestObject) (ExportLeadResponseObject, error)
 	// ListLeadProperties List a lead's properties
 	// (GET /leads/{id}/properties)
 	ListLeadProperties(ctx context.Context, request ListLeadPropertiesRequestObject) (ListLeadPropertiesResponseObject, error)
@@ -10205,6 +10410,31 @@ func (sh *strictHandler) UpdateLead(ctx echo.Context, id LeadID) error {
 		return err
 	} else if validResponse, ok := response.(UpdateLeadResponseObject); ok {
 		return validResponse.VisitUpdateLeadResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportLead operation middleware
+func (sh *strictHandler) ExportLead(ctx echo.Context, id LeadID) error {
+	var request ExportLeadRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportLead(ctx.Request().Context(), request.(ExportLeadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportLead")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportLeadResponseObject); ok {
+		return validResponse.VisitExportLeadResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10926,440 +11156,468 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3dkhs3li+KvwqCMxHFcicpsj5kFSt2/KcsybbckqWRSrt72ul/JZgJkuhKAnQCKYqWFTFXJ8653Tf7",
-	"9lz1i+w36Sc5gbUAJJJMVpH1IVltdsxYRTITnwvrC2v91odWKqczKZjQqjX40JowmrEC/nzNdLHonI00",
-	"K8zHjKm04DPNpWgNWn+ZyJwRxVIpMhWRQpYiYxkpZxGh5g0yn/B0QqRgpGC/lExpMud5ToaM0GzKtWZZ",
-	"txW12Hs6neWsNehHLfMcL1jWGuiiZFFLpRM2pabrkSymVLcGLS704UErak3pez4tp63Bo4dHvV7UmnKB",
-	"n/tRSy9mDB9lY1a0Pn6Mwpl0XsIMaH7jKVFSmObIlC5gNkLNWcGyU0KHiglN5hMmSCkuhZyL2hSP73JK",
-	"f+28ppo951OuO/Df1fmcTxgZlukl03uKqFJpygXLSEE1iwgXbl8UmbGCTLkoNesS89Isp2JPkfbDXkT6",
-	"Bz0iC3LY6+1H5o+RLGAF3JbqiSw1oeQdzXlGLtmC6AnVRI4I14qkOTdLQrOsYErtKTue2rI87N1s6x/2",
-	"/P+2Wq3XbEq54GK8umLfyzmZUrEgU1mwan20X0ikXUUKPp5oIuQ8IkOaXhIt4d8oFkgpesKVof0BGRVy",
-	"SnrmAV2t7LAslIYlh6e6sajRyaNNF+ThUbggJ73e1/2Tk4Pjo6+Peicn/WBVehusimINNPRW8PdE8ylS",
-	"jD0b9aOh7bkIVsmd9FGZ57GgY8oF4SMiJBmVhZ6wwhMQV2RKs+UV6D/sHfYPDo+OH95sJQ6OD496B4e9",
-	"3tcnJ5usAg6m8yxbXYAzQXhmyBm21A47Mvv5Syk1w9NO1SUXY6LK2UwWmtChORO8TuatXv+HJ4d/PfrP",
-	"4789+vHhD0cvDv789auT1703/fNWOKspff+cibGetAYPj/yAlS4MxX40A57Rgk6Ztlz6MZ3OKB+LZ0+a",
-	"OUBqf99ThAPL5eaXGdWTVtQSdArLkbWuWuh/L9ioNWj924NKVDzAX9WDoHsztmcZm86kZiJd/JktGpbT",
-	"MIqSkVLwX0pmltFIiFyOeUpzTxVtSt6+ffYkIoou9rvEsG/OFO4C1bFwzwGrSWlRLID6FJ0yYEFUZGQo",
-	"swUpWMr4Owa/jrg5dAVTMykU82QplGYUdjgtGNVmH6kldPOwLIuUdcmf2UIRWpjmZxoYJk1TWQodC8MR",
-	"D47IRJaFWqLj1vGolz5kPdY5GD5inaP06LBzQo8POr3s62F/9DU9GfaZ2xKUvNWmBEvZMWu5hkgOjo+B",
-	"xN3nviEQrVlh2vz//xTH7w/6nTh+//XTn//0761VgopazxnN1lFPzmh2T5Rju4URNAswz465ZlNFKJnR",
-	"MSMTmWeqdrQOenZsv5SsWFSDy6HZcDwZG9Ey1/jKetHS30CkvGBK0TFbt3BT/BnWLiIUhUjOFRDYmL9j",
-	"yjKIhkW1715cs7gBERw+rO36VI0vfup1Ts46f6OdX3/+0I8ODz42b/7LImtS78wUlOFl0vxeZ2TmyVbz",
-	"isPTzSvuXmPCrOlPLQqf4Mufmwb2io5Z87iACrQ0alhZiIjAOTTLCrK2v6xWNo3TNNE8zP41dLGRuvGq",
-	"kDNW6MU64pjZ3+/pZAXdm9G8KWczo35xKZ5OKc+bx2R1tMgwt5QJ3WEilUbIUzx5ekIUG0+NOtdO/iMB",
-	"9VdpujC/cyPI99dMhEGfN50LjthM45xNZznV7E1ejpunoO0TRt3Ny/Ga8Zifbjyc2iBgVAVNjfA/l5dM",
-	"NA+rFOPSnOhhbsj2kgkjbIzYs+ectGXhvsq5uETleb9+6P5zejL668EP7w/z7x8Vfz6Y/c+v1Xl//l+/",
-	"HpVnD9OnJ1nzXKG7TZlI/+BRXZLUmUrFUC46zaLko+kIxSuoJt/QzKpW5lMqhWYC/qSzWc5Tatbowd+V",
-	"hHWzU4UXZ/bsq3I6pcUiOPd7irg1iVqgSsC7RSEL7CPDswjmyIXXlAynkWlpqBd6vSiL3IhcrWdq8OAB",
-	"nfEufc/ltJNKoWTOuqmcPshkqh5A0+rfmlq02+dHZ38he0Dxe0a3ta+Ztfm4McXDZOCFOi09w8a8llTp",
-	"gQM4oa5/WaDyM+Ist6orI/NCinEszJZFxKinckQKKsao2PsnCDI/04Y1YU8JxeZA2eKKCKljO5If3rz8",
-	"EU1GR8qG7lDWydGIicywZT8y1I4CD0OjEdu0NvadB6svXGXcbdpS9dI6o2jzlswLDUbFNQ1Uz8K+P5Zi",
-	"lPN0i2PTeAoqBfLiki0uuLgoFbv9UVjXbHUezmoOAiCHJW2W7G2iGsMZUtpYk0UpzA6dWucLmtl9q6i3",
-	"7uB0NYwZ7IlkaeTJypgiIgWYh7FQrHiHJ5AKCYauPX4Zm+VyYRa9S/5CuSZJ4JNKvGFNRWasGzPD+ihC",
-	"q2YAX+NT1sBRlYXjraM95Y2dlYO35Nq7ijrDR9f5nXZHtvWtLIY8y1AHuPmZHflmbntMw5ZCScUVOXv1",
-	"DAgKHBo060iRL+7kCJV6Igv+K8vIsNTGQmZKkYwJzrKIqDKdoDLpO4VRpDTP0eqeF1wzYnRXmHJ3Jyw2",
-	"obxnwmhoNH9akdKNJYZt6gJ/uL3StNRcICEEcb8S+JXINC0Lo6LeASG+ATbcUTxjS63vaGojmvpR6m9l",
-	"KbLbkZOQ+mIEzdyWksKWKiL6UYJ/CkUlz8heKvQF+I337oKKzkHKogeQZJKB6kvYe6406sxcOS9gl5xV",
-	"j8qRk/6xsL/bWyLlBfpOFd6QEl/RRS5pdi7lc1qgVXhzgpxhYxdayoscmrstYTa1WLcLnVYJNhRXBJ4q",
-	"jDUlSL939Oj464dkuNBM3R3Jru8QyA91VCOdZ1qRdp+84N/s7xjjZuRYDnOe3sSx8Tv0U4B3aMlPcSck",
-	"iF4u9BU4CwivTEeymK6S2q03ZKcD3UoHuvX6fxn6Ahg/4GG1pHlnRP+j9B4wWWAXE7jz4QoPwz2s+U4y",
-	"fi7JeOutM2eTp+ytoO8oz+kwv+XuKWzvogwavO3+NbdZ30H7jFnL4LG6j+7YObfuahddpykV5gyjZm3j",
-	"kuYTbvqniiSra5xEPl6poJp14HqY2L3q3oWDrAouuyNF41zKF1Qs7I/qdlRiJn0Bk75g71PGMnZ7Rtvc",
-	"ZkAlUuIVvg+mMhulHSOuk8rBnZKK63nCtXIeWugU4tgkHvmzV8/28FuF18fwFIatxcLeiZI2FyNmRKdz",
-	"vY5YwURacYw8l3NFGE0nVvc57GG/NBYYWReRfo9QTaRIWQSuXHja9fCw1yOU+EcP/LP7XXIWiynluQum",
-	"A0KfsUJJQQQz3U8Z04pwfUooyp4R0+mEZcZKpSSXcgbmazcW613POxfxJ7Id3gobJsayFyzj9BwuUW9z",
-	"rsuqxYupafICLmZve7TXNnuFFJ+W5i9zLoQGX28wk/ed+XzeMQZApyxyF10gCzItc81ntNAP4MeManpf",
-	"Et8IDOjEdn+nsn0n1e9Tqg8wyoTId6wwiiXSDhfAHM0SU5GyLvlR6gkXYzKnimRSMIwedMNuvnWbT5iI",
-	"heHsuLlww8eEjgjLFcMIXzka2eBoo+R7b2DOlSbHvcNTHF0s3PawjAxZSkvFiBFC35+fvwrn6CbIdUSU",
-	"tIGMwN9VLCZUZDkzLUpBZmUxk8pGZq9KHutXhGfzhQ1HjQVEM6Fl/3eWmtG0E6AMfJF0OvBEEhHFzHRS",
-	"9WBEL1l3mu3fkSRY1oV2IqGBZXzx+p1ZEYKKtPv9/q7oIUwNHep7CnR42zVXvverrte7Ow3nfsn5raD+",
-	"Cvi2Ok3Q0u01mVpjYZwKxjHVLsQxUs5FRf21c/bqGUSsyMJ8gI7cVzZk+46uzpnQdoXIiPIcBZyRY0bQ",
-	"zAr5jmfGAhHSjNXYEC5EC8ZuJGUsCvZOXjJIxDGy0B0XMzN41BowK+YvxLbriVSMyBHKwjW5OxA45oy5",
-	"hvyf3c3WxodlVsjUBoY+rk7KFnGSWYm/LwVLngXXomDPQkAi3lyqq+ImfXsXTGiIl77dwVttLzx71SBx",
-	"fHt/p4J1M8n+w87RtLdHaF4wmi3c8GHtghi0pakLEvwGB6NgpWK2IxeVZeyBKwNIl2LcsI07D53zzdYV",
-	"8OVYOcMD3CoEcyEZH4E6qN2BxMVRuoEiwCJzuUBOyx4ywjKuYQjXBtNis3d1QeVaq2buMonIXjqdXfT+",
-	"Z9ob/nA8zOYnx+/H/cuH/zn8z+c/7DnVHDwoRo8WkuRSjM2eMpJOqBizOwq3De1Hrsic5TnYjja6qVrC",
-	"lBYFN9y61AOzK47oYwFUT9ramg0DEreeuF/JU4FZTYbztnmXdSM4EWqf+FiyuLVv+HwsVoMQa1QdUIKh",
-	"7IjQaqvnhqnHwqx3qSrDBVxWGKjr4q0idC35NwWdYlzWlCvFIXrYRr+bB10Ow47fb8zv/6COH5jJPTp0",
-	"XJ/JcqfJLqhhA8r0GwNrdIbqHlBjlnE04W1CETdax4jmiq0GT8+k0jR32mKXJDkXrJ9EJEm5XiTArxPQ",
-	"RYtFQtrP3rwkh/2HDzv9WNB8NqGdg33ghE7/PkXeBNJ6RguNfDKJW3ErQS+HrpKWyISqWIjVVOoPLdN7",
-	"a9B6ztVQmp/sEFqD1qvzVtSCUbYGrf4BeV1SklFFvs1lwYyahFO6sIetf9Drdfonx2a5Z8F6uC6Ck1r1",
-	"FmbX2LyxxjzNOH6zmk8TDHY5rahaPmJXj9hniRku5HSkdMY1zeupkjjrMH20nuNz1vnbzx8acwX9WoUT",
-	"bVq2sPEbzNn0clDv5bDIyCiXGD6x1PrK+7Vdq4/VbuBSIw1tFGzMZUM21xsN2Algi4kUxCAs+6K+xrD9",
-	"tGH7V7Mcq8Ssn+z6RkhP1eZX2ZFy+HeWwnk/EzRfaJ4qCHx559AsfKolXbSixmxeMxhjwcHl00xyAfYc",
-	"JYoZXQSdjJpPGfkVkDtK8LvaPlQszBlMac5ERovqexfik+hfE3yx/fb8MRkuiB3SfpeckSSjiyQWQzbm",
-	"QhGqSS5TmpMpzwQfT9APakhpQaQIIAXSXKaXyqp2JKdKq1gcHJq1PzjGrOtTwxAKRih2ri75TAXtQv4F",
-	"gHW4nrlpA/PBudGMMIAzmTN2mbjHpCAvpDDvUY3RAZoW2uWgmwZjAWzs0cNef/+UUJJMpdCTxLzJtbL5",
-	"5hld4KriR8MGzRxw7d2KltoDRLCCywzyucwDe4ok0C9knUAKMdWYVQJzcFuwp+zwgM2OCjlNIhhEwkSW",
-	"wIuMFjlvfpWJDF/UMjELgYOADM+JzDOzAFOpNOlHvV6v2nbLa20+L9KcWUJD+GYlDOUGWcPw+8pR+4bq",
-	"SSHlVK2eNv9TRCY0f8dUlelLzTcjMrRPkDYlWvKchYgk5kdDJWoi56yop1P2u8dBnm8mS3sPEib61oEj",
-	"8JIqZy9HrUHPvG1nIsrpEJ2C37DMT6RKTb8unfhqeIrIW0XbCmRhjWqnzZvp18UWLTPORMo2RXg4c8+D",
-	"YDLTMwoi1U1AOlY8e1NiyFLIpTKqWmI2JUmpSFmesyw5JaIEuJCRLFidkR70Dh52eg87vf5579GgdzDo",
-	"H/6tFW4c1axj2FWd1z48ilqmTbyCw4zXZtmqNp38Y3zavFcwWk18eazHnYNH5/3eoGf+b9OxroyNZ9vA",
-	"brhs383e+NE8a3W+rMyv2kJKEv9UUm0mcBpltw1UMaN5oWWur9zAbRbl2g2EYVw1fGXzT+2Dm9NZb9Dr",
-	"3+Uwdbkxnb3Bpz9GLWdrb5eRHrXKWXbP9LmktgBQAVBgMOioYi9+CZZorraDSyzFH8/aeatNrkkt8qzK",
-	"qUdbcs0QL0ehnLdjxFAaJ501xDjrSvWZEprnEaZvmrMAl8T2pwiFZ8FSJnS+8C2CQnBKElTKEnw5mVB1",
-	"MZUFS4xFO4JgUqWtqF0yO9xAzQdASNmUyF7BNJ5pNjWLNqXvn+HboY5Ki4IuzM9GmVihpONOrw+n5bac",
-	"zk231oPdG/vwUMqcUQG2gW3qQw3gY1Mcl0b5qmXTMbmbySGJbLcr5/jO8iGDXYDR+majgAL80gQrutEB",
-	"eSresVyiI+rKg1KnPYjR2VRv8IdxeVLQypXDDFSULY7xX8B4AGeqM03cPVgICOVVIwLa0kwviGNaseCK",
-	"sHesWEAzRimG2woIqMAG7ZMoALmGeG9j1DCj3UvBYiFHJNF0rBLS5iPA/BH7Vis3MwaV3jALeG4xY6sP",
-	"xiJB3ll7Fr+qPw76O96E51xcssxBa8lRLJJq82rvDBe+zYLl4DerPTDAJYDJgNbPlGeFDsoI3MtkVvCU",
-	"kayQsxmk+hqj561Q5dBsy5BlsYDdwMBH3Bh80TlwuHIRmdUFv6pwa2Jh+otsvKPbxMpXHZH5hGr4Mdyc",
-	"QW2fY1GwVBaZQo6ds5EGJAy4SgBxY1m5Mbps3yxLVlxKZk8N+Q7LBSsc/cI3ZmbmXMLNaevnFU/R0iGq",
-	"Ee1LkS/s0lQ7GBKUJWXlYaQUaeNXPs1w4C+4eOZDg5KjgwPvrb/wmREJGOW2qVhkDISvtS8xIFbICp1w",
-	"IwETAg+FguV4Wa5ELQSAs78b1Ql4gyXCBoWO6wkJ6TjCeCccqAXP8QvkG+puO/LX9s36+I82Gr47lzV5",
-	"7OGuUs3fIdab/fPnBolRdXmwUZdIitcoiOaZj55KN9QVnjOawQ1FbVRfbzCqj1cw9Mfe6NqCnVeonHj/",
-	"oOq25YRavjJxz8HJrhI6Vk1fDK9YpbIXYQeGiBakYCO4aDOq2FjKOmjtknV/GzhOQ/0pn3GHw7tmYFYb",
-	"RqmzZOCQNqieyCCxqf1T0muyePrL+He3G7qy91drBp2xnL9jBbK0amnbskA4RStSZamH8r334EjBlpw2",
-	"/UfRXcKfhqpIsPh2OpGjkqsUlMewHVtflgg29/Q7IBRQk4CEqccwi4DiKhWElCI3gpKKWHjdQ9CikHOF",
-	"UaQee5iqS4wdojow4C+oTprMiNu4ge7J76Cl9WY6ArceVYtGBf5pSzOjUpfXW/O3UOFvZIUvEdeycXwV",
-	"RX0ChXx7PfxbPi4LprZWw6kOzOmMZ13nAazUrYqpAwHLUkfEsjHQ1/BUkjYNgWxBBVbd6tAm+6ck8Wwm",
-	"sZFsoBohr8GcPgiDxndhHOYtPOXuFa5XOP5pLBKUchdyxoyGDL5y+1Wa8/RSJZatufEY7ZaYp+EgxgKe",
-	"Ylmoz6Xs1DTideTGNmIRPJERPSlkOZ4sWS9u4ouLgmowK0Cdw7V4YCZ6ShIzGPw9IgkMxz5tJ+N7cV8X",
-	"zHQOKL0w7chh9uKM4b1w+BCYX7H6Ro+F7/Y6Un1tnoEAANtc3ea/S0HgO1lsNbJKhbgfbcDv16YDcjL4",
-	"vmR8jd7r8z64h36A5mrdPOzfbTd1it90mUOSv8oRdYe6iVVHqrPgqW9ptZY3aWm0y5QeElkUHs6G1blK",
-	"OjSh3J7VcccNz5nOLhIyknku5ywjQ6PWaA2hxyIjGR9zvRSqsD4MsC64l8CPzWubgB9XE3jOEchju4AX",
-	"6+L1Aq7uyiUNnlxj3K8aI050b+XC3cBx+5ldq006hu/mKnJ64aLMttqQlyIwCR0Wg4OXBxdeMtHT3O6N",
-	"Zu81yDj0InARi2TM9NIQkj1lvSiRjVMGdRwzfJPXT5+cPT5/+qRRq776lvBGN00r5OvDAZfVroUTwwub",
-	"SACRnfPJAm70Ks+WjcCmyvvCTmOBjlDwIs25Yl1yBo2UBSOKLhQ42mou1SldQG7BwOlbU6mNHjPLFxhb",
-	"AgoVzUk7qfQ5q2QNyPFxjxx3+90++ed//yOBGiOxSFBpK2u5+/bLVArBUsiSyKXSyWllUe6BiVClbUOW",
-	"NcQ0wlZj5rkLeJXFniK5HC9D9i8t/PGxYS+r9xZ6ugZH+/vzF89tFO6UFWOGMLyKjHieW+epGZZKKbhK",
-	"0YFVsHnBtWYCywloCyoNsSu8QIpTEMkgwD25RHvV6OOy1ztMZ/AP+57luSQ/UMHIE8nwpwf2t+UoqJOv",
-	"+8cHa6+iqw6manwTprwpIn0EPtSL6y/AXfUAVHw2OGcHn+lG1/KS6mJXlcjyauP9kc0rt64hAbdrm5Gj",
-	"4WdroOZzykXH/E5oDmBDmr9j0VUkVSOoOg1tSjV4q7YZrvvKXbKjAHvd5dYruEd2WEpu62u3xBvIlk9g",
-	"ZDsptrWtbV+8lU5SM5adgf1J9RM//X91NeWNZwb1zUh+KVlpZGxbSE0WTFem8X5k3SBR5X1oL3sdnCQM",
-	"xLUDH0llkeEu57ZyTe1C0slye1sWC0xlx/u2BI5O4kT5grQBpaS6hav6A6VB2xowcCEaugkyI6vnK4Fe",
-	"GBtEZBHZ3H1LfbFwCUy4LhH5O2YMjGQBXpe5LPPMZxC0Xb+hiyGLYgFp/faqShZkQjMSTqAaPZkyKgA4",
-	"YL8ep4j9r3h5DZ9x79YDF+1za62HH60TtHrjBV0QweYKDZzbh0Q3xG3cQjleDmupwk4je4tslBVw+DXc",
-	"nFSewE3YgHMcfqqYtlpI2P1o3TeL57oiZqqKjgrDodxCX8WCahEj20c6qXLq4yNsdxAaDobDBuTSvTok",
-	"ac0lXuUQXtuo37jDu/T43JR0l7YuDLrZZJPe2PuOrZ3nEIC5zFjtjcjq0l99rXL2CS9Nlr1X4cCuXChZ",
-	"6G+NrVTPZajF/y3PCkucVCSVUgEyBJLXyBDzMizjXxdIaA9ijefXnl3Lj83h3j5TKlDNHJslL2dGGUd7",
-	"2t75yUq0O3OQzPh7lscCAlbQC48Pe68aYqrpiS+w5861j36ylwuxqN1QkMYLiibHxlCWIm2KX/kWIQv8",
-	"dU49vmf9hTppU3L8/n0s0GOgJXn9+NW5GdOTs/Oz/YFNVYGCipWgt8FCKyFCYMrgGFcid+7Uf1z5wZf4",
-	"HFxUjmpXW3u4g3Z/VFQlVPTguh4w2zzGXOT08QSvm+qX4Ed36tT/FLcYGy+SeRhJfHWJvBoZQPFRfLgB",
-	"7Q6yUY3eDWQfEWForcB851goLQuWEaPqV4iQhmay/S5Zuurj7pKSqrLAaDomxnTMoJRLnb5Oju9y6WbI",
-	"6a8Iq1gxLGCeuKU1mundX5jKfUeU3NedX6Dsryzw81rg6LJZNbA+uSsiF2MR8CWCkYuBLUVWTCnIEFuA",
-	"kxKqa9GpFOOl6+AlYjvc3e1tcrfXwHxe12/p11ywc9XkQ+nekzzZPBqpYgyOu65cAga3f1feBgZnIPJy",
-	"/UoNzeg7n8B3hnrV1p6zda6Yv9jk0FCXFpnqkiQr6Egn5J//1/+qZTq1hwtCifsCVOd981AsEqt/J6RN",
-	"bflhLI6N0VZGaSLDBbh3smTfNgwRL23Q1GLhrqYqpu159r4fUVQbDnjrfMcpFbEYslROWZhF1yUQQOym",
-	"hO+sJm85FTkWCPyylMNpXg7zdJD8LLlZQvR9LuV32nfXastvQeW+gZ1qL1C0tEnAp7WwaDtx60mqhUTC",
-	"cZ1yEfbS/9zxbzeOKFule64XrwqespvYIfCiWSbNleapl3f+EsLGVKdcL4xmBX+XRcFEuuiSx9w0jdnL",
-	"GlKEZ7TQhvQdDAEUq1tgZKOZHTWknlLFOlwoJhTX/B3LF6exsAARVtPCUEif7GAURT8kqA8GdZObblw3",
-	"R2G4CmfhTpASIB1ig5hzv3crToY6BIBvsZH9mdUVS4M/S6eMvGY0J0890tJ1yAmPpSwyLqhmN4H/4AIC",
-	"ef/y3Rvy6IhkbFywJgdiTjXX5RI2w+Gj7tf9w5MrU7JPQkd+56TXkIGdSzFebbxz0u0fnhxdne/9qNY6",
-	"fFxqfhmswc0j7LZ5e64Oef9wp5Fs4a5gz+YUArZXhJY01t8H876e1nL26plR46PWX9hQccOgDnuNbMdy",
-	"gccWYWMl8RzzG8izNy/J0UH/a882VqFJSDt5+va1EXdv3zwx//zw6r+S/W4sTNvAggBwq3BNcKYiMipt",
-	"pUwyZbaRJ09fmLf/evYW/vnrX5N95E3O2QDRG8kRoBcsFchZuUJ/+vb10lV2w8E/XBNRVCotp+DFunLL",
-	"6xyp6TBehXwq58IKxYjgGxgyXVjPYLCpPu9H8V/RzdfrdY57vR5Rv4C49g/YEbwcjYxgeDOjqbu9C4ce",
-	"ZPJUFPGEpXxK87OpGV8zScBPZkOnUrAFloHM8DU78IGNAcNLCGf+j2RZxAKhZC0mBmknR2YGPbPX+Ff3",
-	"2PzdPzk56Z6cJPtd8gwrFUNCGIUyxbHAg1zBLQsZIOpbOOVCAnFx7S2BIRfU6G2jXFJIeIMxLNOMHUav",
-	"twouE5BOu/fbT/3Oyc8/9TonP3/oRf2jj/vtOO7i53509HH//9dIVmvKtnuQB1+nIAFMlf/I5JRyYRbi",
-	"8XrRCz4mNBEEU0uxd01QjKE72BV1Dyd7fFS72TpsmogLWdpSBcQCRsyaHhUQd1UOHCIZYOfgrJfil1Jq",
-	"BEJVUSwQT8YChhl6OEUbz/yfVvAN1qYiT8Gjih26+rnE5dmdvXpWFfZREzpr9JH6wKxrYc6eMN0UBoEN",
-	"NEkTeKuZ80K4/RyyQAopxngBOyvkuKBTi+wDHtIxpIxQ5epfACbgAGLUwSgG55mWOQOAZQpc2zy7IJmE",
-	"5bsUco6HNNXO9/H9+fkrDzLIhdIQcvfUlriArUZ03VQWWXXn8/j7sx+/e/r85XfdWMTiN+zrN2Lb+Q0u",
-	"cc2h+y0Wv3U6Hf//5tlklZWT34jh8b+Rs7Xl0LlycIZRrTQ6Wa2MHhRB9/6bEHcurIGOIwqBhnEwffIb",
-	"+VE6gOFG0F5Sw+zFhnzxXmzlkPwG+2demdIF9J5JpML2cj1doyVzMd53bVUZn9DWEY4IqvH6kpVL5Sxh",
-	"usI+NKN64tqaMj2RGSSRUrxywEaP7QDNsxaoFUAyzUArGFp8+5QkZ+bdBKENqsSLCVWun+Ya49jXCezv",
-	"UrFurjYo1F1HJm+GCLcDWKleBX333UY0lqwiL/g3FSU0YShiI8dLjZhFasAutC0tYehCEwcHtglfXtQG",
-	"V3jeZJFHaSMScHSVRba/bg8QcbTe/+qaz6lCjFprkK+DqvW9hHiw9cYD/9s69FJD/yzjFhOqhnEbeV8A",
-	"Jd5lYczKyHl2zG/u7pkq7SfuLPSL+slZGRfYqirI2auFxfqxTug75slqNQ173ZSDJD/sxb17fS8NoP3Y",
-	"jTk6KxWZTsl8PWK+bdEs5YWRqLShxTd2nWuBQBjPM6P27m+WUzOpjPJ84TcGGiRtf2WIoTlmTw6OENlt",
-	"/9RMzhf0wAe6y2PFWCYbiiTzzPAF3yisEwPUAYv74BqvSDAs0WjmdQxC5LwqCYcOOhdqjJxnCpBywFK4",
-	"GZRbqZUCK9jiYdDilYVOSNuVOIlIUNpkfwPu5cEo1hUw+a3m7msqFrqElR9Wka8XVVwWBK2o1cy1jXrU",
-	"UAtwPXjtCmj4WtjsZTDp1ZMbWjjhl811LRrIHHpZKuHZVESn5gttWthmXdgqgNv50h225bXqJSiKHxvx",
-	"gD80B4+y9xAw7I8zWOzJ5tjBGGRuXsMw86Vo4tsVsvXWR1nwZUPr6FETnEKVSrI8W3M8gL2ClsyksXHI",
-	"41AFhqoLtADd5NTINJKYeS3NaKmkLsjXWkndZcfbSvjf1eEzsNfVTJr2sslO+DaXsjgrGL2Jv928S2jB",
-	"KGm7QM6ciiyynFzqPUiooPs+XrAUXK/6+sy3DSCqv5S0YEYZhICzgij8YsQsepzlTuoXY3GCm6Iejwnf",
-	"r+x1hV/vnnx0PcYj/K/Rq7bG7Ye9RDi1poV/zmi2tfcUlLR2KoWmqd5fwiwKyk6ZJwqa8RTK/SmWj9D+",
-	"KhiLBSKKRqDU5+9YRiasYANjV/W75KuvLOYQXgwhqFD3q68qs9DZ0UaFhGcHJLZINnHLopMR4t41P6Kf",
-	"L27ZFByMmfLi0fDSoCUIIgboZp4zaMnQjTewPVhN1bx7w4xYSIuZFNyU67mEdtATNnCgSvUkJVsnkYNv",
-	"hNHMZj8zoZN//vc/9penlVgk2SDQGi8LSTvB6cJruCU4YXjdzWOvcQZg+NLM2dwsnUhfFRtXa0/hKGAK",
-	"1jVhbEa/LMvLGGxjbSu6sTjA3QbgKXhMSM2u3GzzaBTsIYzFPWJfj8hQ6gngwRrhkNMhyzs5v2RkLotM",
-	"XbkvOJQCfDSFxncxxGlcyHIGOrrIiGK0SCeR6xEbKRjD7BX4skvOlujMrDg+Dz0AngiWzGEqgiYMH9dl",
-	"IUCz1JKY4XRjcWiWCZHC7AWjNZaMGWrXqhRcCrNVMHdXeWVgBAHcueAY6WzGaKFcKqG/RvNLiJsFlnZS",
-	"e2p1uU9DyA+zO9BzO8Q9t/6DfeeqgtHjiVKE5nND/7OCgTEEIVGOOC3CsnV6onMUDEZJNMtzaCJu0aGC",
-	"I4/lUOMW5APGLXDQmDXhmSKXjM2IrnxwSSr0RWJ6HfH3pB23LCvD+hW5njjUglhULgdFUgo2Ga57451e",
-	"dbV15RWrfWwFnXUNLK1Pe3RoOu23548j8vrbx+Tw8PBkv0veMLjMrGMILSMgHtlg2f7x4PDmCCMpXBlc",
-	"jPydwZUzDe8XPkbWDbtZqtUmIfhVVt0mV9vuShsO27UPw0Mfo9ZsIsW1Tb+Chz5GLaSW6x5/g09tHJ5v",
-	"5hlArW6JorUNdlYdjvUqggRYcFvB5jNS5BWZCs7pjzsY+eNp2whTGXA/7NI6Clkm9u3AXc2q3hTYFdIr",
-	"MawPr4RssgE551Nbgscm4DrW7LHs95QxnRVrDDq4X3BUkI4Xw0VzZif6sy1BcIbZW7OcA520nbyJnF4k",
-	"C6/k7IfYzegtEHIJudnvYHhV+XCD7FgeVCS46pCsljCAsM+CbwlS9wZeeWWU35Vsw4Z0w3vHe23eLCQ+",
-	"J2/WZ7z0ITTj7iICNoOgBYZlgWejlv71WmbIp+xvwKCvgKn1hAAtBtTsFspvtx/mtcf+HoMP6+xl4+BD",
-	"89otUOAsNIVhsFZbByabLNXCsWfYZsUYlS0WaM/UDDqjyjk7pUsSjuaO57EO7MnzWSjHkUuMH6hEy4BQ",
-	"vJzA3C9mgVExylFYcAinh8YCGFGEVo4tNnx9vMWtFb1PpzbtVKG7UIWaMfFwJ9YdrHs+7tud8u8M//pm",
-	"0eRMRFEsR5bNu3I6Ph3NSuWad8trSDXV6edGGbwiaaye3jAUMwIPuQRW2dWQS5Bt5G/BKmuuf3B4dLzk",
-	"6/TfX42/JPSGUB9mFrfCOUDEggrXwMWQgu+u2g8uSGK2NiFtqgiNxQ/0HX0DLRJQDPaULY0U1dYBvxsQ",
-	"kexH6EbwjceCi7qTLsBTMMMoSgsNTsmoLGwZM3Cwr8Pz3wpnAcn3Xw5cwUzLQTFv70W1kOTUZ9l4IG0P",
-	"ENwQkArPNKWM35mJPwtmtAkIdSvAwr4JcPUVJUBwTgfnvZO7zPH1EwzGHQUru5Ft52ZyS+QTywBd0Pgn",
-	"QT2pke2/5qkMzaztr5RWzB8oGGQNhC5BdHdnIBilFf5WDigWCpJP0f9BNYpbW5zAxjMrVpnuDsyi5535",
-	"PKh3Bi5PIQU7taZv8uFj4tNAq0E0q6nlUlri0Z3mxzGRNZ3Yw85hZZ3+qdcfQJzpzV0K1+vLvtoV5NGs",
-	"GVPvTsa0DBcAHeJS2ASIlh/2WuK8MXSAJcybwwYEKuym8AGBxr0mV837BPHyaeCNOgTGcVUVI5K4agKJ",
-	"hQuqpZWStq9xIUdL9eDUEizOan2CWr7gUrKXf6RxcjdGJMGTu6e8aQzZC6gGR3D8FzPmUotsTFg7ZAMY",
-	"bRYWzTCt7DfAZWxkS9XOwSaoL/75TWwj9/TyCVhrGTTSvisj3RAMXL8AtSZ+pbCi/8DqzJambCCSYHMs",
-	"2VInElvfZFZINUNINlvqxBgASl8EnwotIGbjHRMZBM2A06BORba5Rhq6s2zBLjmDGy33g7u74gXSzKm/",
-	"LJOCKYShoCliUk1kbt4P6clHEbstwxW6Lstw5+D4Izg4Vg7oCynY4galO9/TVK8kzaxkYSb4BJxhn04T",
-	"CzxIUS39xZqtA5vPQurpLC4YEaq9TqXSsXDJOaOCAtiqIu1et0/+RHrdA/LP/+f/Jb3u4b7N1bHlnyBq",
-	"CvKSIeCQKsI1IraZ49UN4ynNIYRkDWOPC2JVIItSY0Mj3Dz3VCymXGCyigeyU/zXIMUMfJSzKlFsQdoH",
-	"bkFAzY/F07evYbRv3zwxqiFgbL76r4gcwp/ffP9kH+/HfbISyBKjpvuGjBpKsRSF78dok8ANMNGsvcbp",
-	"aZcKSmlBwyM2Z4V5c0azDNFMqmAYvMS36a4o39x+uEyUaqKJTz5KyNO3r31SVGLmt79SvYraLK1azpJr",
-	"zaa/rRSuoj6166qzUM8D+xg2ex37ClIKl+Wh7TtorUkUOhS+FcMQ5N+eIqMyzyGWGvR+oFVX3Lji7umE",
-	"GnrHkH53MUbmE64ZUTO6lDPZWgeLuj3E34+OrS6BKtXDXwgdGmXOqYeRC3aGUpK1of3UUizPQQKncjpl",
-	"RcopKKnent0uKvFam/alYI9znl4GVd8aoDe+fUwe9Y4f7UF+dweAKSxWcmLM/k7w9v94KVgHmkxW1bfl",
-	"h8NKW/69urJRfX2dCbLSeBO9vXKSbYXgzA/OBckFedrtPzyC3LImV+uf+uBQffj1o5Me6PDEhvqMIANH",
-	"LBEcPH58fNzrn5ys3s2GqYZx/Kcg1/Ah5Bo2JxfeDkJgLXAAmGzLMmvgi3RFyMZyOWfK1miHKHCExzYf",
-	"J3w8gUSR8+o3B8fEsyy3VQehzqL5Ejv0Nhz+CksKOq0wjFRYEQMDlnN0EsNA9Fy6Zo0eWKWJopPAsmQn",
-	"6pSRcs7fOKEqigXKbBfY5WT0Rk6E/k2dCP1GZLIbMV3ocGsGj9uy/Wt823eWo6LdHCsXgWnTDwhn03hu",
-	"b+pdLhjNOwwyDfzOLwfqBgF5q8F4AHVRQSxYfyQEW1/QglG8860CM+z9amPNLsz3vTbEwj72MWoNwzL7",
-	"V71T1eM3bwUl7a98yT0HWBp1FIk8fzlqDX66zu6pXvr489ook2obN4vzczVK/xVC/Wpz3OxO4Enwyseo",
-	"VZHa5htT5RFstC3XRxjWS4QCN73uFTSiNrb3XA83tPm4ztmmXZzDwxtaiv6lrSIDLQn/joMDccXqBLoa",
-	"EehYVp1BOAoIWE3Iq2o064MJbxNE6DbhpoGEz52WUzkgrTsSXJPWGRn8gmnlPWTpRqHbjxDAdbYMwLTk",
-	"3ky5XhjtJQOQMPsjqDPDRSxCmCV8UpsOrtI7houLbb2YQwcLsukLdxoPeW2oIYIiXQwXFw78abMaBXXc",
-	"rI+rxkzVsG70rr4UzGZYz4yp6HbN2+RLKnGFZvoIHlbk//xveKD/8HgdWg5nmxcvNhylPqGgjvB9R0Fe",
-	"u0s+KvJeMGyvq5PfigLCryh6ZY9XqGkj7nGPAUqrnGrjaCX36m3iEpF0uyQB9u7DiCOSWE5u9VdYtXq4",
-	"YjcWG4QekqbIwy9c2d1Yxf2d6YIbaoB/ZH1t6ew5pcfyjkq7wRW66lQ+qW9exYS/Kfh4oskopx5WR094",
-	"kWFCbkQKJuQ7F0Bx0Ds47K5gGzZCibmOPwGz2p5HNUcxuoAiF8k4K7YtHmneuEGdMvPaZsGLPlzpxgm/",
-	"PjqNUMdvr4pTs/1sEhX4CWLavqj4NHvRfLPYtHCjbxubhrsM4aY0+zSxaTU6/deLTauiBsXlDSJGxSUZ",
-	"Mj1nEKgLpxJvNJ3+c01hz+sSTOFiJjjogVVwf26mrSsoeoSUbd03d8cE1iyk66Dm/1izcvcV1HqxVJQw",
-	"4CI38TwYQv0EkhjOw9bS2Lz1GhPrbxB643erKk4XCrfVw3Rz+lkBzLc/XD25WzDvauCflGv/C3Ps18Hm",
-	"r9YKs/QDG8tUjY4GFrKLKc2yxCjDXEckecfZHBDyuY5Fm5J3XNm7u6JAv6ksSAYeOIjamNKMESpIIkcj",
-	"ViRG5eaIfIigoLFI5FxUAMEeNMt13Ypats9W1IJGzL/mlWU0qOCNtXrkzWNYKzK7YSCrt1k2jWBdMtmu",
-	"imK1/usqkLVCRVuOZS1FxooL3I0oFomSeYZ1nwVsNJREGo0uprS4ZHppWyokrqgVNAS56DmybYE7UDWx",
-	"FNMatLB2xufO3AwQoOayY30HaLtBfM+EFkNZFsRQyO3DQ2q26BXBng4ikKtw5ycSYdgApH9qqzhIkUlz",
-	"UKmwi4J++AIByaIWF1lpBgAutIbgzbCxteO9t5oP18R0xiIM6iSrMZ3X3MS6Ihn2xcyDmRZsKt9tGvS5",
-	"81ztPFe/C8/Vigx+bU/lSpCDkciI/NMzh68fISQ6Wi9HPhLy1N1oca1IxoScGvpA0dmr1x7rHh0f9K8G",
-	"YrsSgC1qvfFhwVfmSqR0ymDoEaBGEQibaydnr54ZIWKLGpg/X7MRKwqaI5RXzZg4e/Vsk3ohb6ryXtsH",
-	"94YlER2MK4bqTinPLf79fLJYX17V2mmrXLNCX4UYWVdryNZDNAIU4HnDilew122OcKYT+o6RoTGGXY1l",
-	"xRF6FMJSXBwV3HyFw4cQ1qVc4enm/rflK6QwmXi6qT9uI8PcrT0EJfvyV9dVQj24sSmeeXjPKyPaK3Jy",
-	"gPDbhvAXjKrrWWrQ0Wt8YQV53kL82Pb8DKIa8V1bbz/o6GaXUMExkX6nrjgaX/pCX7OIFUzsMmEvoKAK",
-	"YPAhFHwO6exQTDVC1Oh3PGPFHmLi7Z863GLAdatT/vFxjxx3+92+B4gv1XL98uPrGOI9+jZCtruxayN4",
-	"6VYOgKVys2DZfBJXQG3W/3LegNWT0kTkkJZRFdysWPeALKc8usIt1Im/PRULcPRCZps5dkP5PjwXQSh6",
-	"qbXEYg98itjU+8YSdQWF0WSt1zEOxYqraYxIOb4PsCPQJKfGMMysRDZGr9nwnHIRtG5rP5LqpapsoJFb",
-	"MzqNSDXNYCYjxjLIvcmlnO2DwTyloqT5krFcS+x0tR8zi+iGo4FdN6/Wrb7q0at4wM19GU2nbMWrcepR",
-	"ksxXqqGIwVq/x9bJuudWo1/CMA6BTJEMpA1AN4xgxIVLLW5PKVYnxrKQtEgnSxWdf2oNywWw2YIpnjGh",
-	"r0jVON7ed1AxjONlfuFKhNrfjfZlphxUKNwybw1SjB0Ke5c804okqoTDbllkKoWGgpigb0K+GSvGzKJI",
-	"qYiMOICCcgGnCUqW4b1MUL+TuSJNchCL5MMHQafs40ej23/4AFcuF/YbPFJ4C2NkpGPk5mc42R8+wJjd",
-	"y5C84T7YnE3/EUzZ7p+f/pdrGFNk9xTBnywJJ39++l8JQmMnHz4ER+2iLExHXSyuBWVyeMYA24AMC/iK",
-	"FoxYPP3TsFaMDymvVgdBbidcjAGa9ZkriA6LTahNiOaKwIEGa2hAci5MX4xe4s05InkBrLTMY+HTnxSx",
-	"FUYh6QmzIYS0babIjA0vYzRjhUVDxo2NBVf1ashQruz78xfPES0cswHN8C3i4ilC4pp3oH1bVpKplM5Y",
-	"hvDjtoREypAgcDksMjMXA0BWNuaenShGWFKtCz4stWv3FOFw375+HvzUTiYFG0HF1SK1mNCkYKrMNaT7",
-	"+SQwKhAHP3F4+OYPQztaomtSszwxjWO5cWqYfk4htg+KjuCCKpL8W3Jqt54keH4cOOMiZwlhOdQWt8ou",
-	"F7GxDYXuTKjIclaQdiLFP//7H4kRHvYVhIArUsXMKXNTg7OEwMYFnK81lPMXRClaOV2RgyI2slNjZuRQ",
-	"ydysGq4EQg7gYsCyQiJkBaQJTnsofQ8hzFxcQgEkOWOi476OBZ8awcYVWpGubkyClQQeDGW2sKUEcEWU",
-	"hGdFaMZC27EoRe4Ma0uNSDSq+SBaCHVbpspXmKe5knBBQPHoYP4dzaEIBOwn3ByA4Yylr148xzryQJyo",
-	"bOwppDOo1cE1kmdzNhAMdNNqsI/t4ysG7/1cJW+SGe6G5jLEVV6OtytuG7Us29r4tdLrj9fGktx1zDtM",
-	"z4N/uIFHfiO3uxVe3tdGtw4WlVDIRM2BWC6qMc09wYPQBDFsHlyx3TbJ9PRjunn4qFMBHJz5KmrCHR6E",
-	"GxHpDQmuGcVwlQqu3Gukj5vgo2DWqK0ZBOzV5TW5FY+MbgOVrSAlxFDrevtzC/s8KKXiFGs3Hz8GVaYp",
-	"U2pU5vmirmNf/WhT0PhNq2SHu1MVTfHNre7Lpn4E19M9+je84r31oG7n2bCNfJrIhmqS/3K+jBqTqUmj",
-	"b42ysHK5cJOb4BrBN9zguM2EyNkBqB5QUt0wAj7iRqFOOlaVekQm7P0qDmgsXHa60XE6dMY7/Yf9g6zf",
-	"668US155oj7Drw/rE1yqh/sT7fza65z8/KfO/p9+6nVOaGf084dHzf59P/Gb+xYcnd8G72sb18GS8LhS",
-	"tjvDzVhoSxWmAOGhmYCOj29MQPd1Nb8RGNIXIupXT7gDPq/R3tvzx60Gb8izsx/PiFExoY4AHsN28vb8",
-	"sbEcn5ZmSR4852oohfnibMoKntIHP7L5xX/J4nLJS9SqvbCqtK6jAqhXjsfs4k8POj//qflw1TPIboAD",
-	"EWYyrkGEgDy5ZRCjFWGCaVjXX3Gv5u/dJp0jTAFrVhIUS8uC68Ub0x4O8GzG/8wW34MTpPl0o4MkRPyY",
-	"FVLZmp5d8pSD/wXKPdlHwaT+a+cMiuOdvXqGVVVpqSdMaCiLqMBBATGap2Csw4Limk+RP3PTPzbo+Nag",
-	"9VfXXEUAFCZgVhD623g+qNRDsWZX40hWuCboQWiaXSxkQZK/3vm8wsVand1HqEoxko71UGQG9nV4mdha",
-	"lKSNHzOqJkNJiywicet7ls/iFkEvBIlbb8zYSlXdMMSt/eaS/djY2atnZMzfMeWqcU+p5imhoAFbzwo+",
-	"aX1mKLZB2YqFKwun9iP4uu5jBTdeRMyfBf7uAR675NysvKsXGAtQhXKumC3JWg5zriYsszQJWxe3qjG/",
-	"63d7cYu0rRAkL+iC9E8iYkzrfetiw/pkeAeJdacjdNGht84BsFK9roBdNxYvZwziToSqSMiNGl2iEK6X",
-	"keR9B4tGul9ZNgCkbSiZJhWLBRcjVhQursGsB06uHbewUOs7GCJMyefbQLADuKgw5DSVRabiVhSL2Ir4",
-	"iEypoGOGz7/jbG73AQMJoVym25G4tR8MOhaNowZGmlQoM9QuTapJUQpCx5QLZXFq+DsWi6BsLCmY4dyp",
-	"djUAtcSCd8FuQ4haLP7t38g3VDH0RYmM6IIKZQjd/IhoJVCye8hyOUf73PostSTJg3f9pEteFTIrAQPO",
-	"lwxG+KxSYd33N12sDFYwKPGcepQ3V1W8YDOpuJbgTFSaCWXYBfqlTQPmUy7lbEjTSzfss4ozcCmq4UpH",
-	"LEQwloEj0BZXD+okYslkXTGsgOdEscAyu81MjGvSTssij8iPUPv01UJPpIjIq+9f7SNja+DPXfINFMeD",
-	"zqwXP03ZDAnUFcbLWJpD0W1cbaoQdSj0LCbIs6CgL0gbqFU9ZUY9n81yzjIyzuWQ5nC5LzLCgMfGwrBK",
-	"msN/m1lql5xVhe/dtYIswuLz5kjbcoNHvT6pFbM/Jctl5lOa54i2Djh11cbUmgF0PVvKHrb2z2yBCzRm",
-	"wrxQVcOpsUACMbzkzH56wzSqEpYJmy3HP2Nh/jatmhmagXEswJAWTA8wMpR7DFwEKO2A8x12HpAYDCNM",
-	"8ZIWyJQzVRHTnvKF/wi4hkE0JVYp7Rh1YhCLlfLthpaS756eJ6fmL1qrV28GE1ZYsUTKVSzs5Q/6/sdC",
-	"FtVBfo3IQ1MITY8FOK3daqG7eliml0yHAImmmYKNoAa+eT1jMxSsyBpzKqBA6G/kVU4Fcf/7LeiLkODr",
-	"b8oCrmNnNDW0+VssfuvU/rf0ce3XUCv7jaaFZoVr/GHP85cHUy5KzeDrfq/63nwBoy3kCC+IaW4eOWh4",
-	"9Tdy0PDmU6FZMSu4wsYPe41vHq+8iRzOLvBEwq2KxXT4amhW5avqhWrRFXB1LkpZqnxBqI7FV2Yfgodn",
-	"rCC247Y5vo5OkDs97D2AfbP1vQekTyycpV28iPS6x/hdbVUiwOnE76s575szAkCIOBO4eyzwwoVmhrIa",
-	"ZmPMutRKPrzPAKINBzvDGAegswrVHRm2R7W0V0gBe8pcAxHBqs9Gfqd5mbEsIiktzEEE+uwYBv4a/FxT",
-	"rjvw32QQFpZXpdIQtwB0DvpIwxLHgpD2w14EFCMLs/37Dah8vvTpSqcD8rBn+Bgh37CUGgEIl7dwLLgi",
-	"UNsc1semr8FYQAZyRb76Skj91Vco1M2TSpuW8FK11tdro1wISGYx8l7TS9ZdWYXqoQpVD/FK/cx1RbNY",
-	"jx822XSKqeZCziO8joWoES3h38huM7AWrATOFYbdP9MEcmkU6FemIQgTxgX45//9v0iftE9OgOosgeJF",
-	"+IiawzBcANX4qzI3UNMO3KmZX+xWKGMtL5NUwxoo5ijhreDvwdxGbXQic39ufBBzOYvgFBIyh8qv4QKZ",
-	"noYMjwfoX6Ttl5j8D5zjPuEjIqQr6QIrac8Ax4yiLvkWYn9sq+4GmeZGei6wdUxLqnACYUBm5MDqz3yT",
-	"UKsQVUDDiSuxenBCGgrYYxWDWCSvmS4WnTOziXZtqoo4tXWJ6gsDu44LA0C1lczCpQHqMaolOQvLPGtS",
-	"69EvOrZHydHBSSzA4W8Utra9pcXQA0+qMth2rwO4+Cqkg31YntfujUqSAtguyP62gLt2SqY0N+aOYSQN",
-	"yo4UbD8sfSZkZXqBumbDmq0W7ncTjVFeWD0iFjbwKyJqSs0aLTyOentVnEX2nDzsnWKJKIz5XkCmSSrF",
-	"iI9Lox7CyswNu478buQLDMj066WMIActhRegryWV3mVYp1UtcOB7qn5svkqcrupgiTE5xmggEBdaKa3Y",
-	"pjG+rqS6Ogl0l7aptkf+4hz32obOAfah1ER5hAeunebz1AoHFMKOSZsvPau2QRrYCwBet400u3TaZil+",
-	"KaVm2T7wMDNPbw37utwJ9JOgyk1RSx+YneJibKQBw5/RJ2TnFYspTSdcsI4533RonjOKZYLTpCTNpenC",
-	"2D2GLifllIrgWetBSCwoGCXJSn3/xElSnLHFFpMjqyJUBlFpLHu7asvGkiEz0F7t3WFy3Dsk1qa8KEWV",
-	"lRcFnHEG8RCZZLi4Zg4DKAAIRltokdpWIb/K2FaGc+WSZph0wIVZJsPFBRUp69aJJcJMEsNIIle9nQlz",
-	"LI3FvnBEcA5xPW5m6Lo02/72/NvOI6BiH1FmhlghOQ9LTX58+5y03/6p1+v19gcYm4PsC5Rw2EqL2W3b",
-	"Ax5u3gpsmTXFDGF0zzI2nUmNYZvaKC7mh+TVyzfnSbUNypqFGAWD7lWS+HfTBXrFwrAqiF2DstmVFuXM",
-	"HKUluDpsgJRjm+bzwRGZyLJQaLfpYmFlgz93pgmHtAtfwEoULGXgqcLKj9h+hUtu+KGl1FpD9oxnfAQe",
-	"ALusdulikRwdHBBezfLiki0uCmbYe2K9VDkzqqarTY4jdpfbRNERyxdWONq5pznl0ypcKKilT4pSAOSa",
-	"nHJjpC4ITQupHJA68l2PGpyxWS4X5sAN/FKhR6YoYCWQoKswwtCQwzRhvxtgZpVCIOao4T9mK0ByZ9XS",
-	"mu+rkuyysII3FpSM2LwSzQHlnaysHhcXpWJNvPfUNITzgClS7U+ngpUMpTeWU6I8dzU7KTl+/95yU0N1",
-	"U2YUB2ZvErFZs75IC476qwRUOmbELCYQ+xCwygOvFPG8xHPfJa6OV0q5HFetUPLYhaYZUx+9rEMbyiZI",
-	"3ILcjFj4p74recbiFk4u8Cjarq2JYePrtFH+tXdxxWJWyCn4SGPAfFBRkF8dVd5Vaw85cDaSUU3jlqUW",
-	"o2NXHkyQ3rYypAiuIW3cpG0xqrJ3ay3HImAf1nNki1r5dbVBlhlT0JADoZbinVtEOcJg1aUh2Flc42JF",
-	"Z+WpDW+zLNpCY4uRQ2ECgWe+d1QB2ZTmbwsUDlGd72kKQsRVWQhLVziujpQoPCZiUO0AnDZtxRhJoPlk",
-	"PyKXwFG3LSTRJT/KYBCrtTLwyiHnKROKhRcGM5pOWOeg22tFrbLIIQJLz9TgwYP5fN6l8HNXFuMH9l31",
-	"4Pmzx09/fPPUvNOd6GkepH9W/nYollNgTmGr3+11e+YxOWOCznhr0Drs9rqHUFtHT+D66YGnkQeeLM33",
-	"Y6bXVQw3Cqa/n/MvOW5P4TpcMZGBbBW+TjpEO/MiFol9CAD8AHhhP7Il1XNXm2KK1GCDt21kJKrNBZC9",
-	"9V257veUHxgStlRw7ZN89/ScVDN78IFnHx8Y7UclERRAziDADGDSoOCUfd10pMqp6nq+gb+A6xnLmwAz",
-	"FjpfxMLNGpg7JExBmoVR+uHqlmIpQWii1lkaTBvr09k4bLyAGIQOhZDDEM9gqguguLXMSFDIVjxESMJE",
-	"hsVaUKgA9wChPC7YGJ29zXwhFsgYKnuyis22LK4iBYSmrbBOUGi6oqd0XDBmdfq5Y69oyQVcqmC6LCxw",
-	"uf/6WdYatL5j2m1KhWsJ5aJQn1IASL1KubBLjm5dfT/nKyLtCgq5ARpoBdUUbhF/KVmxqC4RLW5odSeM",
-	"mahoCkCl/5sEjjYGfIhseSLs/cpETq31DCE4SVOC6kbTAhzUO59U0zV7tYUPXtExa23wHNiigCvu1CFg",
-	"Xwe93lKQyLJzHQq4+UlcCT+wTGw+eg9uha/IoF7ilVWpfms4m55X3IPrhmPfebD6wseo1ejT26al6qWV",
-	"1hTT27VkXsBWUEPsPMs2aKB6Fpb1CHew6SW/0w++oZlDmoJX+te/8ja4kcKXDq9/6Vt3/wRvHJxc/8a5",
-	"lC+oWDgPhnnveJMZPRNwkZeDGwHf2mB8b9CMflvZ4BhuUk6ntFi0Bi2v19KAYyLQxE+tiov+HLVWdTcb",
-	"sWMaDLQFYPprNYUffe3FQAMYVEXN5chWZQXHui+r2k4yCqVb54xdJhjpMZVCT5KI0JyPBWrsif7V6GzO",
-	"+s0Xvjo6SbD+m8caxlgY9HfYiEUdFom0gni4QGeyixQhFl7TDtLFNPqBgnOYpxPwVoSVIUK44v1TNwhM",
-	"rsFBYCaNQ5zYc2XAEGXGuWl8RzXWQehsxmhRjQdXM7L6jnNm4sKDfP2VFdLZCDiVSj1C3QgeTmIBCsrA",
-	"5n9NfbIybhdXJIGVSqIlV3BNE3DmQVCjN+B7O81mA83mOaPZTqv5YrWapqrV5gVwtUJIE9Bo7XR114zQ",
-	"8YBWtKGi4unmmXtzzZiWgkrNUFxnLn3U89r2cpRpLBrCTE8JxKSi15UOsVbjG2NhrwwqCcLwlvfk143n",
-	"6oNoG6b4BoTBuuXGIieQBstyT3A+K6FpXK6e98ajM6f4O/PSN4vWx3tVTmv84jrFFETaTindKaW/D6X0",
-	"OUIl35FCWo8AX+u/CoS7Cy2HL1jWXI4nIr7QDjh6XHx6G96KiCs+iEXjIldxcL9e1QXKykKJHfR/hmVm",
-	"u+QvVnFDkYbaopaJz51G+EtU4E69L2waGTXSaHKN+pZ9sNJ90YXsJg2Ot51OtolOtlpF5Rq97GVtpd3u",
-	"UA03gjb6iSuUwHenod2x8tI8CX9VtsH4t1LF7nX0LogYz8I6Me8L/GwmepeRG+9Vzq+vGrRG1vuLICvv",
-	"dxJ+J+E/uYR/Vd1G3krKX3819RoTMxhevgDQLAbMrDgpwutXJ0ohCgFSVlHQVneeVNX8JDWnk4WcMRLY",
-	"ZqRZ/tIgRp5z5W8tGuTH3XrDow/rUi4BCVEWmgwXXXLOrQQeFvKSCXCfQc2tMHwSigeu5Ziy0BvzSzf9",
-	"Kvl2k4uAl6b/1hoGXykB98Lh/Yg/BYd3nUEafgNTr3Ltq+ysHU/f8fRPbrUhml7Fyhw/r9jb5vz8Ac1g",
-	"Q2dSNTB1BDkJcaUgyABCiX1yp4tD8bkBGYf8MVeUfclyCKwtc/KyMreRCGE0A0aUJFlBRzrB6PZYGPb4",
-	"6uWbhngCJrLk1AVzRSstVR2BbWfjBZTLoJFzQagNo4IAbnIWTCqIyfPRRxP6joUZUgcH/oULIfXFSJYi",
-	"g9uOajksogsN8P11EJcJqM3Qki9ZU7V0ahajvlo+2UHppZG4+Eaocp40yULcVkcuWwvDINQRUnN/Rj8u",
-	"U/obmS024McuFQvicdhcYRk44NSeygGCyP7iii4BxKKheMi2gNbt6pq/3TFAIEab/q2CymEYl9j62UMQ",
-	"tF7QRdBNCDHTBIoBvGw7WWLRlz7WU9UtROOSJOvfuSTb+J48uEHbibQvXaT1NhBpj6UY5RzhMI76G3Tx",
-	"ii5ySbNzKZ/TAnTh1lH/eJP52KR8lr1gGaeubvrRwcEmL88KmTKljBQMAES+RKl9loXop7eV2kbsobjO",
-	"WVMRiCfwfSi4XaSzgztAt13lTzVCry7luYpFYuMIIYXNiKkh81UF2g3SZn9gHkwZpEdBNF6T/MHRBfJn",
-	"iRMeXVcYgSo3ih27+uLZ1dH1b/wo9bdGEfpDco6Vs7w984iu8dkAmI8PYTdcIriHweowObdIC6XQ6pqo",
-	"0NYnsNI31W12DOKPxyC+vDMeeE9vc8q3s+Ncs8+egA03ozqdNPgAIJnHA65HlWksi5qxv+wlmFCbgOSi",
-	"89vWnkegbG+S759Crh9eCXq+U8s6q1u05K1i6zwBttWkQraDkJhYcJsb0ci7EEavxr5uas+GFmm1v4A2",
-	"ZYYEJihmE621Y53Z6u3VGxieFhhwI8Pz8zFni+G0U+P+gFx6Z3V+ArmCbOCODc8HaOKB2/hWAqfZ54z2",
-	"Y+D9Dd23IDoqm9TqeOSFN2oRoiMWVmNlYOMuiP94WsWfWLwCSBrEgMkzaFzboHWcJnSbVuH723laoYm7",
-	"9bT+bni3X58d9/7Dce+tnYx/NM7r2didcl7nvLsywjLIyZWlHsr3AzDwXfWxGSD22PpkUeUYdDY+RlmW",
-	"KsLQA4zLDF6QecaUdrHMhcKwwipKEiG/YiEkIki0k4me5pAQxN7rZH8AGIThkPaUAz0aV04Ey9KTLnHx",
-	"kVBwDZKY3EV8v9er/JlcId5gLB72euTP30C0IXPxixnVlLQtjDQEXzvot4Pj4wpoREUeDwhDtA+Ojxyw",
-	"Gbw0lKUmx72eRUitEEpsqSNApprLQmmj7z8kw4XGhn548/LH/erykwry5sX5K1uHTjcgb3oZ5iv9gDvm",
-	"krGZg8FwWzphBatgSDVA9iDGKM1iAVGXCB1W1YYFgXdNnIyTqvcdLvMpxJqdy/XBHY6edkJt5zj6QoJB",
-	"aMjyp9Wh/ZT+oyuE1YMP9q8Le2vVKLleBiJqCduiklEISaRIwQSKJgxsV7EIBJTHJvOeKqpcnujcFZGu",
-	"XSZhfEmbZQB+bYwMjyZdawcQuq1fCQLs7YD3QQTGQstLwEUeYVzJjAky4+9ZHmEBNYiIFFi1LxbLpc/A",
-	"GlETiEZRJHn99MnZ4/OnTxIj8KBhhzfop7qnYpEWzFabjCCOpBZqibkTQiKsXgX9Kwvz7D7IBxULCvDU",
-	"FhxyRdi6TUFEWl8DEAqqaTlmiKGISHLkgLzg3wD0kDeroDA5AEinRqHISIJYRYkrPg83jbUdtRbevis2",
-	"6PHr6sC7eFVhId0A0waAZyYLKwtZAJrkpD0KcBwmJEGDjIliAaCbsDrDBSLIgETnYlwtilmOERcIuO4p",
-	"CCUyUKEj+T0zPs4QOwqQnDCe1UOxHPZIRhceMdHLfsQIZ0VEkk7Httbxryc++ZJrgmqVTVYxmhUmNgP0",
-	"X2RbrcJvfe1ZB/tVZdKUAik6u+Za54WvxPSppPV1tqid1E5U70T1719UvwwuWR3lRnXR9mll9vX6uT2G",
-	"6wS888vdkyfwDdNQg3sq3zFkaAjmpC30g3cRLl0oBVVQ4cbH8FREw6oCPiHG07QWxFFiwe+lq6jo6ruo",
-	"Bo75xg7k9xFfOZUio4v6bdQL+I5MZQHsKbiHCmNMfQ7ZQ1t/0+aQ3eA2yi3J7/8+yi/ATqbsfJq7wMnf",
-	"gdh0vOOuXalGJtyX4AJIGCd0rhdTQs7Rh+rDKdAiUjJ/h3nLkFo1lYhwu+zMnVKdTlzlo8j89x0Iu1LX",
-	"jMwsgC81tAU+zox4b6cdAlpMWObcl43weXpuzEFo6ClUqXWF0fH+DCy7uo+Sq+oSzqzEhKpYoCUYGliB",
-	"1eZzI+aUa2tJQcmFap20BNz1X0pWsgysPrAIbZSaN5RVArjSFlDUFapHKOAZLYzt3+/17Posm2TWHbt/",
-	"SkL3dAKmuqtTXgodi3Fh9vFsTSzLmitDi6M5yynie8NUCA0QnioHtwDtxKFCk7ark3WKcFZYtk1DXr+Q",
-	"5JdSaro/8BVa+r2o1+tF9bor/R5+G4ugqEofvur1eiEW/ppliUU76XQMLXSgwwTKk0ByEDoM/F6l4IGe",
-	"UaVs7QRn1YNmdQLvXEAbFSx91ICNHLkceCoW6BY3pwVJADD53Qlbzlpa7t8cXnPEM1IKzXNcRBgAgQo+",
-	"jaFCb5jI7vE+9+CT6j5vLIuaUOWQY3d6z07v2d3lLqkgTITJG0Ze340K4uq0NjrEn7iYaygRJ8Z0zAB+",
-	"PcCPqsY0qLzCKvIiAyxfHTlweATCgSMfgXcalYE05+mlIm2a5/C5FPyXkkVkuAjc6vuR/c3rE0b2FbIc",
-	"T1A7abiCuMafiJVfP4H5Bx1tnAwX5MTseOHOr/jlQMtWhPsZ7v6uhqPdAh0Ek8RjtDBokU4SNHCwcINi",
-	"HW6YmuKav2O5veiwQK4Ynw41XSNjwcyoWESxmE2gpKbIiFmUgbVL5rLw4IOAUoH1UIdsDIi57mcsX4zY",
-	"8KRtv4fs9KIU5gHMHUZO6qrwK0kSNeUJGXGsNfp3ORFdNeV68h/WOddN5dToyokZtL3FgZEniA8Ceu/Z",
-	"m8fPnsXCdQFTKkCxXV6HLkkQ6DKxt4SxqCwIDwScZFTTBIrlUfIDfUffwB4RWhR0AWtvmhhY/RiC9+to",
-	"s76lYM+6JJlQdTGVBUt86R8wgGhVYg1sE/aeK70WneU5UNAfEpnFTP1uUFmM6WUODZJ0lzy1oMrGLDak",
-	"q0gbKr80Eu5+LBrPwHVHjOAJk0UszAmLGunzJZBEFWhl66ExMynNcHBQ9gYPI9C/kDgGywAcHh+j9qqy",
-	"QjuDs7VuK2BFapsRoJkd9HqrcGY3i0gK/e6G4Ote96BADnA+N/jA/W6OJxC9XVmzoemUkdeM5uQpmPat",
-	"qFUhXAcwdf3j835vcNgbHB3/zTxTKi2nF0DZMJ5hmQFnbv37ca932fn3r497l1Asn6EP4SKXOBujecq5",
-	"0HIOIhS2ujVoNXMws+Lm/KZCX/QPDo+Oq1X/QU4EeWO3RUgNOS0/Ry2gldag9ac+vPDw60cnPbM3ABsO",
-	"osIMCFF3EfZn0KKpoaJAqiHGA2wSt+EPQcF/mzgTtWx2SbhSh51+77x/PDg4GPQf/Q1McMe9rCyMWrkl",
-	"jf4WVx3mCF8fXOZRbndq5Q416NMHiuVWxLpjhCJ3jWIIl3NetbsaKAjRDYQtOuDwWioFYVXJobbELcfi",
-	"2GeiKoNdK8xsBAu0OWOFLdfv63U6fSgWqwIHax2k0oIU1ZywWYm8m10woYtFYkvf22KeVClANEOBH9YT",
-	"wAlUTAVweXwFcGNsY7neKYY7/Z2lujmoBmFhniMszWe8HL5SSNm6fQ1iakW4eMgixX9F7NFer3Pc6/WI",
-	"+mWkQczYByyHfjka8ZSRNzOaspqUoYJ1M8mWZIwTKVQw8kSyQKC0FMtzEAWpnE5ZkVpJUJMyx8fHvf7J",
-	"SShlsFSXHQ3gA23J6+8a2WfbbamKD/oIEtNDQTOeOkhdvD9aVTBC/aJZnziyV/7948Fhr1GfuO8t92qF",
-	"UxDuiwbWKhk/1+mjUZtYWqePWxLRRnjxO3CmHTjTLsbgE4Az2WN+E+VoYzwmzJqSBRlLmXXJM62sUjPF",
-	"LCBBhgxLpg8XgUbVXYOhZFWIzfCTPDfZYSft3NtfHvzRNsdzc9gjOBRQqF4Rnvm6Y3JEqMAwDmeXOBPi",
-	"qHcUxQJq4OYLdKVOuVIYX4oliq+oLdW651o0m6gUu4O/O/hfFCbSTY7+dma1aXIjHCQlp/bCwN7Aw4Ei",
-	"3+I3WHmrykAD58AlYzNiay+DJXYKaUQsz8isYApr5c9ymjJlU3OgYj88SuYTmTPSTszcofYXWD3WFVGz",
-	"yhJfde4U46+Sn37GmMMPHxEPKWe0wJusiCRxK25VXxNq63bvdwnM1LAz56vR0vpQkCHmkFVcv7hzwBsQ",
-	"SnSds2UN/pJnjzd2ZxRyKjVbBhJGFm8DFCnx3mFvFW/lVd7SxPs8QEybSoIdANMOgGlnWX4KAKbtRVjd",
-	"uty0vJovuWRtTa4guZhlREuLWeGDuQuWA3OJluvp2zcwQLqtbdHGCrg+219Xh8VGTLiWa/XNjK5sTF+s",
-	"51LNB+eH9V0G1fU6pEpHRDEmQKBWNXuviiB4VS3Tpw4leOkCyzHJGwQkXATYtVhzPe1+37ru1Wv34v1X",
-	"uHRdXn/DGcQKVDu8ky47g+OLwdJYod6AbQfc5X7MD8P0N+D0W8TTea7tJEOVzdNYcEuOlgpuCVoUcm49",
-	"kmLhehjxHMJ4hiyX81hA9DBED01knu1vGcCHoUmOfeBA9xTRXOesQmQi7ZwLRvpg/BxEtqBnwcYgw2ZS",
-	"aZqTVGYMgSOCJbNBf4DMtD7qD2P9bAH6BEqOYjSeBdJIplxc4NdYbDOZ0vf2C3cZHRE6tYXelQ2cUzUk",
-	"Kl4VHh0QmmWxSNxnNMewHZLzS6woD3/dplBoRU9xC6FH1hcJxbmfG7nl5SsZSUiHsblOFak4EmIEbr7N",
-	"+xgg2K5TkMXq9XEE5qsPGdX0Y0KYtVLU/jqp/hkl+u8iONCXubyTAMG/XBsEiNlScCxAXWyIBjQaYv2M",
-	"uqAMxM7xHTaGAi6F7k1oMZRlQd5xNr+7CL7fRUHSawbhNEQz9nVDgHltOwA0t67rHhgXpJfmjCqbZIrc",
-	"i7QpyVjKpzSHaGFkhl38MdlfN1jPHzce8RPs5Awa3mbIYLHcwYgdA7/nETt6c6yetJ+9eUmODvpfrx2a",
-	"e3Tzaon2hccy22D3QbTU935qxPuQZYWUU1WrJnywfr/d880lhLnQhwdYPphPy2lr0O+Z0zrlAj9WJ5cL",
-	"zcaGZW16dFH6XxUTX2Mzz7kagpHVuNZcL9axl74dsP98V+HC253p602vnb21izD93ObTraymuvGzccSp",
-	"BZ5dCToFzQRwZxcz+NfqKPbyxCvyQSTqqS/X7/LeQYdO/JxNM47j2XaGVE/wcyy0JD3EUWgIJiXtZFbM",
-	"Lv753/9I9q8JLP2DqvsYVOk43ueNjR3lVC/fJJnvEKCQ1iNiLWVBF0aUBOIGqBGLcZ+3opaxYPutQat/",
-	"QF6XlGRUkW9zWaBxAxbshbFg4Yler9M/OTYn1NMYiB8vco1cHuVSFhe0YCBJSmG4e0v9Mq2G9+j4Y9RC",
-	"JccMFRWXQevouNfr9bq9HoR3Wl1j0Hr69rXp0Z1dxWgHNPOfoxYcKGMWzWXHjgGXBHSJJT3eykg6o4We",
-	"bnlx5ijg85TPdL1vXOF/F6G5i9D81PdoX2qQ5axi7rdUDzaPubQKggu7DELm8aZGSxRkp/72AhwDiz+o",
-	"FMaFC6TwZuGlNXa4CzHdXfx8eSGmt2BOG8WaWkZUDze1X9464vSPyKq+Y3o9n+p9No1wx/Z2bO+LCrC9",
-	"FePb8k7OdnXDaFvklp8g4NY5i6JYWFdRRJJUyiKD63bgW5XtDW4mOm4OzI2Fi8wFcERojWSFnCEKoo3B",
-	"hJt37GkQKKI+eqt28QblfVy+UMFoOnEpQx7Hqp046MVuxeGT/T+opMBAvJqwuHmYMU/Zhdm/hiRdv7cq",
-	"9A81eF8Ojtd6X27gKfk8YcbbysVduPEu3HjnJtkwYvhuPSXXALSdN8gbL23DuGFjuLiIVfMQ1xg9DFCR",
-	"ED5MmqOHMRr5ushh00xT6LAX8FZWrcoiEkOevvk0ZK5yE1T9q1qmeYcBihJ5/PrFoClEOgxAczjB3Gw0",
-	"Uxqu8aNYvOMKUN6m9JKB/JajESuIFFBAQs6FuiaUafF5oM7+ReOTw0XdLD7ZnSyPNriTRjtz7UsJT14m",
-	"3k9tsq2VLQ8+mH8urvHKv2ZT+Y55NkSGTM8ZE44XU0Batgz4lAylnqArHjxl4hKDEzOJBWY1QkqGjrKt",
-	"M04ajQXIgAkZy+YgC2aQcyhRaCa603R3vOVLUDoFVqC0+CRG2fpsTqFonW66By5zp6XMKCJLopJiWU9r",
-	"2frdJlXXdA4uqbJBQX4erM9S6nOoKtuwyiC1TrqCoejk8Loz+PuRf0HtFtN+23YwoaqWRlfvgmpCY6H5",
-	"lA1IUimnSYQOoeQdZ3Muxv4zqKfJP//7H/tdcmY55UGvbyuqCDaP7e6LjBz0evZ7WxPSjOPU17Lx4e1+",
-	"ZHRMuXAlUYEnT8A/53A0iio+K1gyX9oFClLfin2T5NXbc0A95i78RwMCMzWLrYuFLUVqr3rnPGXN6nkD",
-	"w7+ph6jalFUPkTM5gmcCR5FXtgdhIzdwCJn5eGb5ebxCZgjXJqEbwoNDwLLTunEJCNRzIBtzFqBg+U6Y",
-	"biJM7yMYaqPNtKRttq1uUe8uxnZ+v53f7xrzrlIwQNzf0v/nSrxxKa52+1WposErILVtNTZXII4IWd0u",
-	"uUQwJ9GnlOcutXQ+WZB2Epaeg7BpWYoU/zQrlFMuzKdYJFMqSponmLWpuEgZFJCLMLsVKr5SqNYaGW2F",
-	"KW19i6XImVKxSJQsXBA15N1BHQKswjbnitVdjg6hgCqjhQlISDvzc/y75FCTHMudcfDnkTYVYeUbGBgr",
-	"plTgVeKoVDT3iDhGgC32CVyBYX0ce2sV7ghcXl3n4sSY0ohMqYBawVDCoqDppccMLC6hSn0sfGWhuDUI",
-	"LwG1lDYt112KBvvJNcAOGj0MAP0xqRVB9qGHju8B4tl5ytDXqdBzaGjktCoWYdcML/LWuUDfhGT5u83n",
-	"DNbpvtI6g4W4m8xOcO8yoQvOQueuIfP1rl3z602G/BrfvF/PbtDfZo7dZQa2Uzd2eVCfx0/bVGA1EOQ1",
-	"LriVKN8gK0r4ZOx6SlSjhL9Wphv+DqLJaPVSoBSC+0D/HpZbNQ/SqRRjY8YZoeyXILFxIBxKAxX2cvMd",
-	"z1ixpwjqBeAnsWqBJnM2nEh5GcUCSrITPjVannVM2ShJK5EiMmIsU/7ijrQrTSMWNVWDrOgkTvPokrNq",
-	"1bi6srJAl5xB3hnA2XnfxUGvfxouvcPDk8LiFoV+6oNer0Jhwna4JhOqIlIK53hpG2sYFB24ujTaitJ0",
-	"ofbBuwF+cOoWCuR4wWCRjHZj1xQSeo3ipP5oqsZZlgVn7PNmknmyXk4nq+gdtw5DuKy97I6Hoe6h2Yhc",
-	"ylkNy59pRND/NnxiQOiwVMy22LoWZ9+qAINWdVC2cTcFi7xNsta96AjXuSfc0ZxTVePPeFLR+wSHMTiF",
-	"Ow3ik3ucbrCjPNzQ04qr7nZvl423Q7W8h4LI9rAFCs/dKLcfQFpdGUBwTi9ZqGjJUbPtNyA51azw+okC",
-	"xYNwHQu4s4qs+wjzAK3nuq4gkrZiOkQ0dOAAsQB5C8gAUDUGkLts+/tdYoMcwlEKiHaDzuRcGMmOYGQD",
-	"eA2u9QK93Sh3VosNFWMjreC+bUKLqY2aVkygolCwWakxkivUZsNrtwlF7alilkYPW3P59q+vJGLeV11P",
-	"3CzKIxA8jv52/oZdsMeXkveD3KnBSXEjLh6tv1tA29a63Ffq9pGmsn3zyaK6B4jFfMJEc+iAZbfXMbtY",
-	"hNP84zK775i+ktN9TpNsT+309R3//GIcvFJeknJ2lwx0O+9UeMDAu4NRufpB+uCDlpdMfFx74fsUK2hz",
-	"cYn5lJ5XTY1lMmZYuXRecK0ZhJ3NKLBVvMicsIJFhifzdEIKlgKWKOTy5TzFALKCZbxgqVZVMoW43FNE",
-	"FnzMBc3J29fPASErFjBUqCiubHo8jspF+7gxWX8n821D8iNo1GMJmFvUtIpa85xahEDq3ydtIYmcMeEb",
-	"aMwQPDfM/bGZyDJzPOwdNIs3nDYsmVkL53sYFnKuWEHGEmbmVqK2BHVO99wX314XU7y0hIBx6bbJXlBq",
-	"ZqwEDVCi66MgPTRjWXAEZnTAhoAH1QClujHLeVUOc54uM56jTV/cmi/gazflDvj2zXgEvruOU7C0LAAF",
-	"7KefQ77xLSS/EopqBAB2i8uAYTx2asTdcgugay7G5+a4eVYhr2UVhvL6/+d/981whTIKm9Dku2ff4uXP",
-	"9+cvnvsDlkuaqYjU+YI5ozMmbFxEdRy7BFcPo0uQCXBl4/zyBUkLZovvrD2lL2dsAw2GT+mYPRjzUV11",
-	"8QdgyAWF2/Aa2OfBUcMJWL12blqZpUP9mKYT1nkshS5k3nBXl8/pQpFEyA4koCfVvQ5qgZZlmVZsnjpg",
-	"Cl59vJkop4aYXKtBAaPdgb7jA23IsKPt8SIz/p7ln+k4W85/JwUD0LzxTYblAiAEpqFmAFW1mgHrYn/O",
-	"/TB/v0DuKi/H9wbl7hbgRgE/9xlp4wa2QZiN28OdrbaLrfk8sTU6YCOO2Vas5doLB//6pgDDdYbYJYk5",
-	"+klEElUO/85SF3lqD2JiOEosnITuknZQvD/owofoeT4ZkTiENYYqi1qShSyLCtX4R8ORTH9g+ZEQvNgC",
-	"5XTjVgTAMiSVswWRo6pwVtXXHpZ8sL4jhGVh2cAop3ae1n+Gs+/uxwL8NeA/szabadWM1L9hcc0MC0Xl",
-	"zjwXEdN00UmpYpkxHo00QQWnKGEVMJwnndCCphr9W1SQhHZ+tSvb65wkRJeFgAx8LWNhTMSkk0QkLSH/",
-	"6uFR8H7k5wMcvYOtPCIFFZmckgl7HwusdQFWlGX1doeSUSGnHTrjnf7D/kHW7/UTCPgxyw5DF9IWzYDY",
-	"JGiHjPk7pkjiFqLzz//+R7Ie39jR6ueNSjHzbcCvwVVwsPlBuIlvujXR05zYj5CfhQdkaMbg5eK3hZyS",
-	"s1fPjGzEY2J6gNht98sWYSZuye4aEPg2C5JRjaUC0KyB6dmDYMGAiSoBPGlU5jmE8buNH7RWqGwr1J/6",
-	"cmTrvKv+YO4AinchEbuQiE+Abqwr1r6xZgLcq66YfDAidDNwY3/GHbpxlzyzMhikO+S+FqxUePSbLsAD",
-	"ebTZ7XeNr+yQfndXN18e0u9NDurmQL9NGnHkVSYHBtltuqNdfxjv3tq/7nY2vFDYne3d2f5i4Gxvc7q3",
-	"9Mb+f+xdX2/bNhD/Kje9LAZkO0WxIXCQh2Dr/mBDG3TdwwAVsCKdbaIyKYhUHSPIdx94R5GUbC+OG6wb",
-	"kEdLlvjvdL878nd33Y5e1S5PyWcbdhUeS2hLXrxoOEutqzFkQZ4R3iXgSK1nLcGTZshtdfnBD6RE7Smc",
-	"U51J7+L1AxwkbsDdgkrInvsUvMK3oYiT47ZsED+d4h5+nSyoT1WnL1lQX7IhvGRDODIL6umq3LpU7VGn",
-	"3BHp25NQeIdySI9xNMAVEuFELVyo4+9Cm/Gf4S1zYGnuH3W3ctk6Z3f32DuT0bk3RHuttJOr13lV8RkM",
-	"HRCHDVjfQ0rHHVEMqaeOMJjDbWsMBW9aP3HNL7l598eHfb2/eidxTESYOVNXhLbDZW7Lz28+2EFjtdhJ",
-	"+hTHJdI06iKXEhtYoCnsH9ykuqnLu0nNZLQAGqSymNejdXbBlDE7H85UExGwRplcotFdygjqhs63GrTi",
-	"E0zVMpWfZ6LH/ky52PZgyaN9+V12KLNCB9RPMvVXeU0sqvc//QAX599dfLsfe8NI6GzzUXgyeGemK7Ou",
-	"IuhNZknWnp+/Lr4pVWG2NYL9A11CvkEV2/hC1CLfm0Y3+QqJxhrNSpVXGR2LZEl8X8jaTuK2xqssWZEW",
-	"zBKSxassGUpRlrCpcpUlXp76r+OVONS7+K67ZPvHFw7Wav3+9cUx/I3hV2/X9RKcHNPJh4//e+FKPAtX",
-	"Yt+M//tkifTAYV/4WK3/PmZeX9TdGZXwtyorF9WtuosCdHvay2kXypenGSzowaB4Or5F9JCvfCBL/QTE",
-	"iIhSl5kslPpEdAZZQmfWuAx9DYJEQYdsErHEEqRqwGpUBhpyMcQjSJAScIxRFqp0ynfdVkbUeWNGl3yG",
-	"l0nn2tgmxVIqOv+M42Vs3zvS2AY5d6IFuLIMucL2ZivgwhfDrEKjNERv3WKhLCgOY/zthEjFwWBBXw9z",
-	"OHapDibwoxKUwsBFWglNwVYVaj2B6460GoGwVIFnulDN0sJJXhkkXFENI53bJA3tj+JQBOqjQ9NOCf2H",
-	"AOpoz/BuvNlsxiQnbVM5Uenh1f0OTFDiGidkydEO3zuJ9ET8Iqt9vEgSVoy7I7oveekJruRzYnV5CKxr",
-	"/vGXamEjqgoaLFB8RpJH1SAfyupOMoQGDhScuPfVzwekUTBc/O1ddraYM8O+DpS+OhrQTnW7+Okvcr7+",
-	"Z1geiSecKel48KOnw/mgkfvkuha/4fYXcp5sqw/pfXJtH965YTtEdFi2A/pSeePrGE2SNGmbilgLptaz",
-	"6TSvxYT7UyipFSfCmH5+ldiOCjeJ3t7YSQOsirwiLIQSabvHjoi9Qrtoly5QYYENysKXAQ/puGqlhVHN",
-	"Fs7m1Av+x3zU7+hsOq1sSyulzezi/OL8UAc/+jk/XNHjzKqmvDB6NEC9GXRBbhZcU9CYN8UqhcbtpKaZ",
-	"dKWp7PgYwxgrHMmD61jsztKbfoRcYGwNW/QtwW5DoZng8D/elMc7NjxIATFQ59BJJVzf/GrNMfDVq6wP",
-	"68tXcSYQD4dszpSoxVJiCRqtfWmw4jBFarnM5HxXymdAazTvTVn4MvazVEOAYC69dcJ7vKTQZz0dm3ZR",
-	"4qm1AEOQ+K1qDVkfbFndbmGVy3ICb32goHN5RC8AknYzOtsBItMhGiocO9Je/NPuYN9H1Vj87q/bXRHN",
-	"oDJvWMxBnbJM8uKG5ND9hYXeupoVahysbCaFt7IcFSymNqsF9yA9abWjhJ17Z6AckyWfL5cNLq2Eg7Ir",
-	"3TeDXfshkQFt9YQRH5ycTvBlXm2NKDSXw/knwd83QUFGTpmB667x5OHjw98BAAD//w==",
+	"7P3bchs5lj8KvwqCMxGiupM0qZMtKv7xjcp2dbnaLnssefpQWZ8SzARFtJIAK4GUzHI5Yq527H37v9m3",
+	"+2peZL9JP8kOrAUgkcmkROrgqupSx0xZJDNxXFgnrPVbnzqpnM2lYEKrzuhTZ8poxgr48z3TxaJ3PNGs",
+	"MB8zptKCzzWXojPq/GUqc0YUS6XIVEQKWYqMZaScR4SaN8jVlKdTIgUjBfuxZEqTK57nZMwIzWZca5b1",
+	"O1GHfaSzec46o2HUMc/xgmWdkS5KFnVUOmUzarqeyGJGdWfU4ULv7nSizox+5LNy1hk9O9gbDKLOjAv8",
+	"PIw6ejFn+Cg7Z0Xn8+conEnvLcyA5reeEiWFaY7M6AJmI9QVK1h2ROhYMaHJ1ZQJUooLIa9EbYr79zml",
+	"v/beU81e8xnXPfjv8nxOp4yMy/SC6S1FVKk05YJlpKCaRYQLty+KzFlBZlyUmvWJeWmeU7GlSPdgEJHh",
+	"zoDIguwOBtuR+WMiC1gBt6V6KktNKLmkOc/IBVsQPaWayAnhWpE052ZJaJYVTKktZcdTW5aDwe22/mDg",
+	"/7fRar1nM8oFF+fLK/aNvCIzKhZkJgtWrY/2C4m0q0jBz6eaCHkVkTFNL4iW8G8UC6QUPeXK0P6ITAo5",
+	"IwPzgK5WdlwWSsOSw1P9WNTo5Nm6C3KwFy7I4WDwdHh4uLO/93RvcHg4DFZlsMaqKNZCQx8E/0g0nyHF",
+	"2LNRPxranotgldxJn5R5Hgt6TrkgfEKEJJOy0FNWeALiisxo1lyB4cFgd7izu7d/cLuV2Nnf3Rvs7A4G",
+	"Tw8P11kFHEzvVba8AMeC8MyQM2ypHXZk9vPHUmqGp52qCy7OiSrnc1loQsfmTPA6mXcGw29f7P517z/3",
+	"//7su4Nv997s/Pnpu8P3g5PhaSec1Yx+fM3EuZ52Rgd7fsBKF4ZiP5sBz2lBZ0xbLv2czuaUn4tXL9o5",
+	"QGp/31KEA8vl5pc51dNO1BF0BsuRda5b6H8v2KQz6vzbk0pUPMFf1ZOgezO2VxmbzaVmIl38mS1altMw",
+	"ipKRUvAfS2aW0UiIXJ7zlOaeKrqUfPjw6kVEFF1s94lh35wp3AWqY+GeA1aT0qJYAPUpOmPAgqjIyFhm",
+	"C1KwlPFLBr9OuDl0BVNzKRTzZCmUZhR2OC0Y1WYfqSV087Asi5T1yZ/ZQhFamObnGhgmTVNZCh0LwxF3",
+	"9shUloVq0HFnfzJID9iA9XbGz1hvL93b7R3S/Z3eIHs6Hk6e0sPxkLktQclbbUqwlD2zliuIZGd/H0jc",
+	"fR4aAtGaFabN///3cfxxZ9iL449PX/7wx3/vLBNU1HnNaLaKenJGsweiHNstjKBdgHl2zDWbKULJnJ4z",
+	"MpV5pmpHa2dgx/ZjyYpFNbgcmg3Hk7EJLXONr6wWLcM1RMobphQ9Z6sWboY/w9pFhKIQybkCAjvnl0xZ",
+	"BtGyqPbdsxsWNyCC3YPars/U+dn3g97hce/vtPfTD5+G0e7O5/bNf1tkbeqdmYIyvEya3+uMzDzZaV9x",
+	"eLp9xd1rTJg1/b5D4RN8+UPbwN7Rc9Y+LqACLY0aVhYiInAOzbKCrB021cq2cZom2oc5vIEu1lI33hVy",
+	"zgq9WEUcc/v7A52soHszmpNyPjfqF5fi5YzyvH1MVkeLDHNLmdA9JlJphDzFk6enRLHzmVHnusl/JKD+",
+	"Kk0X5nduBPn2iokw6PO2c8ERm2mcstk8p5qd5OV5+xS0fcKou3l5vmI85qdbD6c2CBhVQVMj/E/lBRPt",
+	"wyrFeWlO9Dg3ZHvBhBE2RuzZc066snBf5VxcoPK8XT90/zk7nPx159uPu/k3z4o/78z/66k6HV797ae9",
+	"8vggfXmYtc8VuluXiQx3ntUlSZ2pVAzlrNcuSj6bjlC8gmryFc2samU+pVJoJuBPOp/nPKVmjZ78Q0lY",
+	"NztVeHFuz74qZzNaLIJzv6WIW5OoA6oEvFsUssA+MjyLYI6ceU3JcBqZloZ6odezssiNyNV6rkZPntA5",
+	"79OPXM56qRRK5qyfytmTTKbqCTSt/q2tRbt9fnT2F7IFFL9ldFv7mlmbz2tTPEwGXqjT0itszGtJlR44",
+	"ghPq+pcFKj8TznKrujJyVUhxHguzZREx6qmckIKKc1Ts/RMEmZ9pw5qwR4Ric6BscUWE1LEdybcnb79D",
+	"k9GRsqE7lHVyMmEiM2zZjwy1o8DD0GrEtq2NfefJ8gvXGXfrtlS9tMooWr8l80KLUXFDA9WzsO/PpZjk",
+	"PN3g2LSegkqBPLtgizMuzkrF7n4UVjVbnYfjmoMAyKGhzZKtdVRjOENKG2uyKIXZoSPrfEEze2gV9c49",
+	"nK6WMYM9kTRGniyNKSJSgHkYC8WKSzyBVEgwdO3xy9g8lwuz6H3yF8o1SQKfVOINayoyY92YGdZHEVo1",
+	"I/gan7IGjqosHG8dbSlv7CwdvIZr7zrqDB9d5Xd6PLKdr2Ux5lmGOsDtz+zEN3PXYxq2FEoqrsjxu1dA",
+	"UODQoFlPinxxL0eo1FNZ8J9YRsalNhYyU4pkTHCWRUSV6RSVSd8pjCKleY5W91XBNSNGd4Up9x+FxTqU",
+	"90oYDY3mLytSurXEsE2d4Q93V5oazQUSQhD3K4FfiUzTsjAq6j0Q4gmw4Z7iGWu0/khTa9HUd1J/LUuR",
+	"3Y2chNRnE2jmrpQUtlQR0XcS/FMoKnlGtlKhz8BvvHUfVHQKUhY9gCSTDFRfwj5ypVFn5sp5AfvkuHpU",
+	"Tpz0j4X93d4SKS/QH1XhNSnxHV3kkmanUr6mBVqFtyfIOTZ2pqU8y6G5uxJmW4t1u9BplWBDcUXgqcJY",
+	"U4IMB3vP9p8ekPFCM3V/JLu6QyA/1FGNdJ5rRbpD8oZ/tf3IGNcjx3Kc8/Q2jo1foZ8CvEMNP8W9kCB6",
+	"udBX4CwgvDKdyGK2TGp33pBHHehOOtCd1/+3oS+A8QMeVkua90b030nvAZMFdjGFOx+u8DA8wJo/SsZf",
+	"SjLeeevM2eQp+yDoJeU5Hed33D2F7Z2VQYN33b/2Nus7aJ8xaxk8VvfR7Tvn1n3tous0pcKcYdSsbVzS",
+	"1ZSb/qkiyfIaJ5GPVyqoZj24HiZ2r/r34SCrgsvuSdE4lfINFQv7o7oblZhJn8Gkz9jHlLGM3Z3RtrcZ",
+	"UImUeIXvg6nMRmnHiOuksnOvpOJ6nnKtnIcWOoU4NolH/vjdqy38VuH1MTyFYWuxsHeipMvFhBnR6Vyv",
+	"E1YwkVYcI8/llSKMplOr++wOsF8aC4ysi8hwQKgmUqQsAlcuPO16OBgMCCX+0R3/7HafHMdiRnnugumA",
+	"0OesUFIQwUz3M8a0IlwfEYqyZ8J0OmWZsVIpyaWcg/naj8Vq1/Oji/gL2Q4fhA0TY9kblnF6CpeodznX",
+	"ZdXi2cw0eQYXs3c92iubvUaKz0rzlzkXQoOvN5jJx97V1VXPGAC9sshddIEsyKzMNZ/TQj+BHzOq6UNJ",
+	"fCMwoBPb/b3K9kep/pBSfYRRJkRessIolkg7XABzNEtMRcr65Dupp1yckyuqSCYFw+hBN+z2W7erKROx",
+	"MJwdNxdu+JjQEWG5YhjhKycTGxxtlHzvDcy50mR/sHuEo4uF2x6WkTFLaakYMULom9PTd+Ec3QS5joiS",
+	"NpAR+LuKxZSKLGemRSnIvCzmUtnI7GXJY/2K8Gy+sOGosYBoJrTs/8FSM5puApSBL5JeD55IIqKYmU6q",
+	"nkzoBevPsu17kgRNXehRJLSwjN+8fmdWhKAi7X5/uCt6CFNDh/qWAh3eds2V7/266/X+o4bzsOT8QVB/",
+	"BXxXnSZo6e6aTK2xME4F45hqF+IYKeeiov7aO373CiJWZGE+QEfuKxuyfU9X50xou0JkQnmOAs7IMSNo",
+	"5oW85JmxQIQ0YzU2hAvRgrEbSRmLgl3KCwaJOEYWuuNiZgaPWgNmyfyF2HY9lYoROUFZuCJ3BwLHnDHX",
+	"kv/zeLO19mGZFzK1gaHPq5OyQZxkVuLvjWDJ4+BaFOxZCEjEm0t1Xdykb++MCQ3x0nc7eMvthWevGiSO",
+	"b+sfVLB+Jtl/2Dma9rYIzQtGs4UbPqxdEIPWmLogwW9wMApWKmY7clFZxh64NoC0EeOGbdx76Jxvtq6A",
+	"N2PlDA9wqxDMhWR8AuqgdgcSF0fpFooAi8zlAjkte8wIy7iGIdwYTIvN3tcFlWutmrnLJCJb6Wx+Nviv",
+	"dDD+dn+cXR3ufzwfXhz85/g/X3+75VRz8KAYPVpIkktxbvaUkXRKxTm7p3Db0H7kilyxPAfb0UY3VUuY",
+	"0qLghluXemR2xRF9LIDqSVdbs2FE4s4L9yt5KTCryXDeLu+zfgQnQm0TH0sWd7YNn4/FchBijaoDSjCU",
+	"HRFabfWVYeqxMOtdqspwAZcVBuq6eKsIXUv+TUFnGJc140pxiB620e/mQZfD8Mjv1+b3v1PHD8zkAR06",
+	"rs+k2WnyGNSwBmX6jYE1OkZ1D6gxyzia8DahiButY0JzxZaDp+dSaZo7bbFPkpwLNkwikqRcLxLg1wno",
+	"osUiId1XJ2/J7vDgoDeMBc3nU9rb2QZO6PTvI+RNIK3ntNDIJ5O4E3cS9HLoKmmJTKmKhVhOpf7UMb13",
+	"Rp3XXI2l+ckOoTPqvDvtRB0YZWfUGe6Q9yUlGVXk61wWzKhJOKUze9iGO4NBb3i4b5Z7HqyH6yI4qVVv",
+	"YXaNzRtrzdOM45PlfJpgsM20omr5iF09Yp8lZriQ05HSOdc0r6dK4qzD9NF6js9x7+8/fGrNFfRrFU60",
+	"bdnCxm8xZ9PLTr2X3SIjk1xi+ESj9aX3a7tWH6vdwEYjLW0U7JzLlmyuEw3YCWCLiRTEICz7or7GsP20",
+	"ZfuXsxyrxKzv7fpGSE/V5lfZkXL8D5bCeT8WNF9onioIfLl0aBY+1ZIuOlFrNq8ZjLHg4PJpLrkAe44S",
+	"xYwugk5GzWeM/ATIHSX4XW0fKhbmDKY0ZyKjRfW9C/FJ9E8Jvtj9cPqcjBfEDmm7T45JktFFEosxO+dC",
+	"EapJLlOakxnPBD+foh/UkNKCSBFACqS5TC+UVe1ITpVWsdjZNWu/s49Z10eGIRSMUOxcXfC5CtqF/AsA",
+	"63A9c9MG5oNzoxlhAGdyxdhF4h6TgryRwrxHNUYHaFpol4NuGowFsLFnB4Ph9hGhJJlJoaeJeZNrZfPN",
+	"M7rAVcWPhg2aOeDauxUttQeIYAWXGeRzmQe2FEmgX8g6gRRiqjGrBObgtmBL2eEBm50UcpZEMIiEiSyB",
+	"Fxktct7+KhMZvqhlYhYCBwEZnlOZZ2YBZlJpMowGg0G17ZbX2nxepDmzhIbwzUoYyg2yhuH3paP2FdXT",
+	"QsqZWj5t/qeITGl+yVSV6UvNNxMytk+QLiVa8pyFiCTmR0MlaiqvWFFPpxz294M830yW9h4kTPStA0fg",
+	"JVXO3k46o4F5285ElLMxOgW/YpmfSJWaflM68fXwFJG3ijYVyMIa1U6bN9Oviy1aZpyJlK2L8HDsngfB",
+	"ZKZnFESq24B0rHj2psSYpZBLZVS1xGxKklKRsjxnWXJERAlwIRNZsDoj3RnsHPQGB73B8HTwbDTYGQ13",
+	"/94JN45q1jPsqs5rD/aijmkTr+Aw47Vdtqp1J/8cnzbvFYxWE2+Odb+38+x0OBgNzP+tO9alsfFsE9gN",
+	"l+273hvfmWetzpeV+XVbSEnin0qqzQROo+y2gSpmNC+0zPW1G7jJoty4gTCM64avbP6pfXB9OhuMBsP7",
+	"HKYu16azE3z6c9RxtvZmGelRp5xnD0yfDbUFgAqAAoNBRxV78UvQoLnaDjZYij+etfNWm1ybWuRZlVOP",
+	"NuSaIV6OQjlvx4ihNE46a4hx1pXqMyM0zyNM3zRnAS6J7U8RCs+CpUzofOFbBIXgiCSolCX4cjKl6mwm",
+	"C5YYi3YCwaRKW1HbMDvcQM0HQEhZl8jewTReaTYzizajH1/h26GOSouCLszPRplYoqT93mAIp+WunM5N",
+	"t9aD3Rv78FjKnFEBtoFt6lMN4GNdHJdW+apl2zG5n8khiWy2K6f4TvOQwS7AaH2zUUABfmmCFV3rgLwU",
+	"lyyX6Ii69qDUaQ9idNbVG/xhbE4KWrl2mIGKssEx/gsYD+BMdaaJuwcLAaG8akRAW5rrBXFMKxZcEXbJ",
+	"igU0Y5RiuK2AgAps0D6JApBriPc2Rg0z2r0ULBZyQhJNz1VCunwCmD9i22rlZsag0htmAc8t5mz5wVgk",
+	"yDtrz+JX9cdBf8eb8JyLC5Y5aC05iUVSbV7tnfHCt1mwHPxmtQdGuAQwGdD6mfKs0EEZgXuZzAueMpIV",
+	"cj6HVF9j9HwQqhybbRmzLBawGxj4iBuDLzoHDlcuIrO64FcVbk0sTH+RjXd0m1j5qiNyNaUafgw3Z1Tb",
+	"51gULJVFppBj52yiAQkDrhJA3FhWbowu2zfLkiWXktlTQ77jcsEKR7/wjZmZOZdwc9r5YclT1DhENaJ9",
+	"K/KFXZpqB0OCsqSsPIyUIl38yqcZjvwFF898aFCyt7PjvfVnPjMiAaPcNhWLjIHwtfYlBsQKWaETriVg",
+	"QuChULDsN+VK1EEAOPu7UZ2AN1gibFHouJ6SkI4jjHfCgVrwHL9AvqH+piN/b9+sj39vreG7c1mTxx7u",
+	"KtX8ErHe7J8/tEiMqsudtbpEUrxBQTTPfPZUuqau8JrRDG4oaqN6usaoPl/D0J97o2sDdl6hcuL9g6rb",
+	"llNq+crUPQcnu0roWDZ9MbximcrehB0YIlqQgk3gos2oYudS1kFrG9b9XeA4DfWnfM4dDu+KgVltGKVO",
+	"w8AhXVA9kUFiU9tHZNBm8Qyb+Hd3G7qy91crBp2xnF+yAllatbRdWSCcohWpstRj+dF7cKRgDafN8Fl0",
+	"n/CnoSoSLL6dTuSo5DoF5Tlsx8aXJYJdefodEQqoSUDC1GOYRUBxlQpCSpEbQUlFLLzuIWhRyCuFUaQe",
+	"e5iqC4wdojow4M+oTtrMiLu4gR7I76Cl9WY6ArceVYtGBf5pSzOTUpc3W/N3UOFvZYU3iKtpHF9HUV9A",
+	"Id9cD/+an5cFUxur4VQH5nTGs77zAFbqVsXUgYBlqSNi2Rjoa3gqSZeGQLagAqt+dWiT7SOSeDaT2Eg2",
+	"UI2Q12BOH4RB47swDvMWnnL3CtdLHP8oFglKuTM5Z0ZDBl+5/SrNeXqhEsvW3HiMdkvM03AQYwFPsSzU",
+	"51J2ZBrxOnJrG7EInsiInhayPJ82rBc38cVZQTWYFaDO4Vo8MRM9IokZDP4ekQSGY5+2k/G9uK8LZjoH",
+	"lF6YduQwe3HG8F44fAjMr1h9q8fCd3sTqb43z0AAgG2ubvPfpyDwnSw2GlmlQjyMNuD3a90BORn8UDK+",
+	"Ru/1ee88QD9Ac7VuDob3202d4tdd5pDkr3NE3aNuYtWR6ix46musVnOTGqNtUnpIZFF4OFtW5zrp0IZy",
+	"e1zHHTc8ZzY/S8hE5rm8YhkZG7VGawg9FhnJ+DnXjVCF1WGAdcHdAD82r60DflxN4DVHII/NAl6si9cL",
+	"uLorl7R4co1xv2yMONG9kQt3DcftL+xabdMxfDfXkdMbF2W20Ya8FYFJ6LAYHLw8uPCSqZ7ldm80+6hB",
+	"xqEXgYtYJOdMN4aQbCnrRYlsnDKo45jhm7x/+eL4+enLF61a9fW3hLe6aVoiXx8O2FS7Fk4ML2wiAUR2",
+	"Xk0XcKNXebZsBDZV3hd2FAt0hIIX6Yor1ifH0EhZMKLoQoGjreZSndEF5BaMnL41k9roMfN8gbEloFDR",
+	"nHSTSp+zStaI7O8PyH5/2B+Sf/73/yRQYyQWCSptZS13336ZSiFYClkSuVQ6Oaosyi0wEaq0bciyhphG",
+	"2GrMPHcBr7LYUiSX503I/sbC7+8b9rJ8b6FnK3C0vzl989pG4c5Ycc4QhleRCc9z6zw1w1IpBVcpOrAK",
+	"dlVwrZnAcgLagkpD7AovkOIURDIIcE82aK8afVwOBrvpHP5h37A8l+RbKhh5IRn+9MT+1oyCOnw63N9Z",
+	"eRVddTBT57dhyusi0kfgQz27+QLcVQ9AxWeNc7bzC93oWl5SXeyqEllebbzfsavKrWtIwO3aeuRo+NkK",
+	"qPmcctEzvxOaA9iQ5pcsuo6kagRVp6F1qQZv1dbDdV+6S3YUYK+73HoF98gOS8ltfe2WeA3Z8gWMbCfF",
+	"Nra17Yt30klqxrIzsL+ofuKn/6+uppx4ZlDfjOTHkpVGxnaF1GTBdGUab0fWDRJV3odu0+vgJGEgrh34",
+	"SCqLDHc5t5VraheSTpbb27JYYCo73rclcHQSJ8oXpAsoJdUtXNUfKA3a1oCBC9HQTZAZWX21FOiFsUFE",
+	"FpHN3bfUFwuXwITrEpF/YMbARBbgdbmSZZ75DIKu6zd0MWRRLCCt315VyYJMaUbCCVSjJzNGBQAHbNfj",
+	"FLH/JS+v4TPu3Xrgon1upfXwnXWCVm+8oQsi2JVCA+fuIdEtcRt3UI6bYS1V2Glkb5GNsgIOv5abk8oT",
+	"uA4bcI7DLxXTVgsJexit+3bxXNfETFXRUWE4lFvo61hQLWJk80gnVc58fITtDkLDwXBYg1z614ckrbjE",
+	"qxzCKxv1G7d7nx6f25JuY+vCoJt1NunE3nds7DyHAMwmY7U3IstLf/21yvEXvDRpeq/CgV27ULLQXxtb",
+	"qZ7LUIv/a84KS5xUJJVSATIEktfIGPMyLONfFUhoD2KN59eeXcmPzeHePFMqUM0cmyVv50YZR3va3vnJ",
+	"SrQ7c5DM+UeWxwICVtALjw97rxpiqumpL7DnzrWPfrKXC7Go3VCQ1guKNsfGWJYibYtf+RohC/x1Tj2+",
+	"Z/WFOulSsv/xYyzQY6Alef/83akZ04vj0+PtkU1VgYKKlaC3wUJLIUJgyuAYlyJ37tV/XPnBG3wOLion",
+	"tautLdxBuz8qqhIqBnBdD5htHmMucvp4gtdN9UvwvXt16n+JW4y1F8k8jCS+vERejQyg+Cg+3IJ2B9mo",
+	"Ru8Gso+IMLRWYL5zLJSWBcuIUfUrREhDM9l2nzSu+ri7pKSqLDCajolzes6glEudvg7373Pp5sjprwmr",
+	"WDIsYJ64pTWaGTxcmMpDR5Q81J1foOwvLfDrWuBo06waWZ/cNZGLsQj4EsHIxcCWIkumFGSILcBJCdW1",
+	"6EyK88Z1cIPYdh/v9ta522thPu/rt/QrLti5avOh9B9InqwfjVQxBsddly4Bg9u/a28DgzMQebl+rYZm",
+	"9J0v4DtDvWpjz9kqV8xfbHJoqEuLTPVJkhV0ohPyz//jf9cynbrjBaHEfQGq87Z5KBaJ1b8T0qW2/DAW",
+	"x8ZoK6M0kfEC3DtZsm0bhoiXLmhqsXBXUxXT9jx7248oqg0HvHW+45SKWIxZKmcszKLrEwggdlPCd5aT",
+	"t5yKHAsEfmnkcJqXwzwdJD9LbpYQfZ+N/E777kpt+QOo3LewU+0FipY2CfioFhZtJ249SbWQSDiuMy7C",
+	"Xoa/dPzbrSPKlume68W7gqfsNnYIvGiWSXOleerlnb+EsDHVKdcLo1nB32VRMJEu+uQ5N01j9rKGFOE5",
+	"LbQhfQdDAMXqFhjZaGZHDamnVLEeF4oJxTW/ZPniKBYWIMJqWhgK6ZMdjKLohwT1waBuctuN6/ooDNfh",
+	"LNwLUgKkQ6wRc+73bsnJUIcA8C22sj+zuqIx+ON0xsh7RnPy0iMt3YSc8FzKIuOCanYb+A8uIJD3L386",
+	"Ic/2SMbOC9bmQMyp5rpsYDPsPus/He4eXpuSfRg68nuHg5YM7FyK8+XGe4f94e7h3vX53s9qrcPHRvNN",
+	"sAY3j7Db9u25PuT9071GsoW7gj2bUwjYXhFa0lh/H8z7elrL8btXRo2POn9hY8UNg9odtLIdywWeW4SN",
+	"pcRzzG8gr07ekr2d4VPPNpahSUg3efnhvRF3H05emH++ffe3ZLsfC9M2sCAA3CpcE5ypiExKWymTzJht",
+	"5MXLN+btvx5/gH/++tdkG3mTczZA9EayB+gFjQI5S1foLz+8b1xltxz83RURRaXScgZerGu3vM6R2g7j",
+	"dcin8kpYoRgRfANDpgvrGQw21ef9KP4TuvkGg97+YDAg6kcQ1/4BO4K3k4kRDCdzmrrbu3DoQSZPRREv",
+	"WMpnND+emfG1kwT8ZDZ0JgVbYBnIDF+zAx/ZGDC8hHDm/0SWRSwQStZiYpBusmdmMDB7jX/1983fw8PD",
+	"w/7hYbLdJ6+wUjEkhFEoUxwLPMgV3LKQAaK+hVMuJBAX194SGHNBjd42ySWFhDcYQ5Nm7DAGg2VwmYB0",
+	"uoOfvx/2Dn/4ftA7/OHTIBrufd7uxnEfPw+jvc/b/79WslpRtt2DPPg6BQlgqvxHJmeUC7MQz1eLXvAx",
+	"oYkgmGrE3rVBMYbuYFfUPZzs/l7tZmu3bSIuZGlDFRALGDFrelRA3FU5cIhkgJ2Ds16KH0upEQhVRbFA",
+	"PBkLGGbo4QhtPPN/WsE3WJuKvASPKnbo6ucSl2d3/O5VVdhHTem81UfqA7NuhDl7wXRbGAQ20CZN4K12",
+	"zgvh9leQBVJIcY4XsPNCnhd0ZpF9wEN6DikjVLn6F4AJOIIYdTCKwXmmZc4AYJkC1zbPLkgmYfkuhLzC",
+	"Q5pq5/v45vT0nQcZ5EJpCLl7aUtcwFYjum4qi6y683n+zfF3f3r5+u2f+rGIxc/Y18/EtvMzXOKaQ/dz",
+	"LH7u9Xr+/82zyTIrJz8Tw+N/Jscry6Fz5eAMo1ppdLJcGT0ogu79NyHuXFgDHUcUAg3jYIbkZ/KddADD",
+	"raC9pIbZiw354r3Yyi75GfbPvDKjC+g9k0iF3WY9XaMlc3G+7dqqMj6hrT0cEVTj9SUrG+UsYbrCPjSn",
+	"euramjE9lRkkkVK8csBG9+0AzbMWqBVAMs1AKxhafPuIJMfm3QShDarEiylVrp/2GuPY1yHsb6NYN1dr",
+	"FOquI5O3Q4TbASxVr4K+h24jWktWkTf8q4oS2jAUsZH9RiNmkVqwC21LDQxdaGJnxzbhy4va4ArPmyzy",
+	"KG1FAo6us8i2V+0BIo7W+19e8yuqEKPWGuSroGp9LyEebL3xwP+2Cr3U0D/LuMWEqmHcRt4XQIl3WRiz",
+	"MnKeHfObu3umSvuJOwv9rH5ylsYFtqoKcvZqYbF+rFN6yTxZLadhr5pykOSHvbh3b+6lBbQfuzFHZ6ki",
+	"0xG5Wo2Yb1s0S3lmJCptafHErnMtEAjjeebU3v3Nc2omlVGeL/zGQIOk668MMTTH7MnOHiK7bR+ZyfmC",
+	"HvhAvzlWjGWyoUgyzwxf8I3COjFAHbC4D67xigTDEo1mXvsgRE6rknDooHOhxsh5ZgApByyFm0G5lVoq",
+	"sIIt7gYtXlvohHRdiZOIBKVNttfgXh6MYlUBk59r7r62YqENrPywiny9qGJTEHSiTjvXNupRSy3A1eC1",
+	"S6DhK2Gzm2DSyyc3tHDCL9vrWrSQOfTSKOHZVkSn5gttW9h2XdgqgJv50h225Y3qJSiKn1vxgD+1B4+y",
+	"jxAw7I8zWOzJ+tjBGGRuXsMw80Y08d0K2Xrroyx409Dae9YGp1ClkjRna44HsFfQkpk0Ng55HqrAUHWB",
+	"FqCbHBmZRhIzr8aMGiV1Qb7WSuo2HW9L4X/Xh8/AXlczadvLNjvh61zK4rhg9Db+dvMuoQWjpOsCOXMq",
+	"sshycqm3IKGCbvt4wVJwvezrM9+2gKj+WNKCGWUQAs4KovCLCbPocZY7qR+NxQluino8Jny/tNcVfr17",
+	"8tnNGI/wv1av2gq3H/YS4dTaFv41o9nG3lNQ0rqpFJqmeruBWRSUnTJPFDTjKZT7UyyfoP1VMBYLRBSN",
+	"QKnPL1lGpqxgI2NXDfvkD3+wmEN4MYSgQv0//KEyC50dbVRIeHZEYotkE3csOhkh7l3zI/r54o5NwcGY",
+	"KS8eDS8NWoIgYoBu5jmDlgzdeAPbg9VUzbs3zIiFtJhJwU25vpLQDnrCRg5UqZ6kZOskcvCNMJrZ7Gcm",
+	"dPLP//6f7ea0EoskGwRa42Uh6SY4XXgNtwQnDK+7eWy1zgAMX5o5m5ulU+mrYuNqbSkcBUzBuiaMzeiX",
+	"pbmMwTbWtqIfix3cbQCegseE1OzazTaPRsEewljcI/b1iIylngIerBEOOR2zvJfzC0auZJGpa/cFh1KA",
+	"j6bQ+C6GOJ0XspyDji4yohgt0mnkesRGCsYwewW+7JPjBp2ZFcfnoQfAE8GSOUxF0ITh47osBGiWWhIz",
+	"nH4sds0yIVKYvWC0xpIxQ+1alYJLYbYK5u4qr4yMIIA7Fxwjnc8ZLZRLJfTXaH4JcbPA0k5qTy0v91EI",
+	"+WF2B3ruhrjn1n+w7VxVMHo8UYrQ/MrQ/7xgYAxBSJQjTouwbJ2e6BwFg1ESzfIcmog7dKzgyGM51LgD",
+	"+YBxBxw0Zk14psgFY3OiKx9ckgp9lpheJ/wj6cYdy8qwfkWupw61IBaVy0GRlIJNhuveeqdXXW1de8Vq",
+	"H1tCZ10BS+vTHh2aTvfD6fOIvP/6Odnd3T3c7pMTBpeZdQyhJgLing2WHe6Pdm+PMJLClcHZxN8ZXDvT",
+	"8H7hc2TdsOulWq0Tgl9l1a1zte2utOGw3fgwPPQ56synUtzY9Dt46HPUQWq56fETfGrt8HwzzwBqdUMU",
+	"rU2ws+pwrNcRJMCC2wo2vyBFXpOp4Jz+uIORP562jTCVAffDLq2jkCaxbwbualb1tsCukF6JYX14JWST",
+	"Dcgpn9kSPDYB17Fmj2W/pYzprFhr0MHDgqOCdDwbL9ozO9GfbQmCM8zemucc6KTr5E3k9CJZeCVnO8Ru",
+	"Rm+BkA3kZr+D4VXlwRrZsTyoSHDdIVkuYQBhnwXfEKTuBF55Z5TfpWzDlnTDB8d7bd8sJD4nb1ZnvAwh",
+	"NOP+IgLWg6AFhmWBZ6OO/ulGZshn7O/AoK+BqfWEAC0G1OwWym+3H+aNx/4Bgw/r7GXt4EPz2h1Q4Cw0",
+	"hWGwVlsHJps0auHYM2yzYozKFgu0Z2oGnVHlnJ3SJwlHc8fzWAf25PkslOPIJcYPVKJlRCheTmDuF7PA",
+	"qBjlKCw4hNNDYwGMKEIrxxYbvjne4s6K3pdTmx5VoftQhdox8XAnVh2sBz7um53ylx/nstg0Jx9MNLzA",
+	"qM4XWNGK0LGFubT+n4RBD6YvTPppRBV8tN7yldmtO3evPJFb99XNS+d9kmq1xNtSS5g8KnI3NIB/vzZA",
+	"b7UDq6AFBq3y/jrI5dMw3jXMzvAAzE3sfvvD5kN3+MJrjjrIH1l/YU6Cl5bCFRGZOliNYP/q/UU1Srv+",
+	"NDzwAbVH7hbH9OWlK6m4/qiuyxo/HA3vdK4uuMhCOGg5hys1SM2ou7ftL9dbZdBc1Llxf+4XS8sdEchQ",
+	"bMPL8kFYFZIAu4TkpZWp4mdNgKEHR33DEbVzA0ihIUF+rbs9ricrQhArZFTLIkNTfEMmhvS5hr0SXGHd",
+	"BXYmXO7wNskuxvVUdFLnRptlsYOuqCuBsCbiv02b82QE8Sx8Ys3VLnopzRdC6jZh6eL5r1WVQobZzAm8",
+	"CYummeZeQw9pXcw/GQPoq0XbbSTa8nJi7URXj8/ns1uzvnY95l0sNd/LD61G/NIhsI6+lqHYbULMRnDr",
+	"Xo/ZCMzAh9FU7uDhzu7efuOy1H9//VEWes2jbGZxJ6AkhDyqgJFcEgpc/lX7wQVJjNBJSJcqQmPxLb2k",
+	"J9AigZO6pWxtxai2DvjdiIhkO8J7CN94LLio3/IFgExmGEVpa4tQMikLWwcVbuhXFQTaCKjJK3H/WuhM",
+	"NV1r42tYW9OEtimCtsJAS0YLPNOmld/bHcE8mNE6VSw6QTGN21S+uKaGGM5px2hE9wgS4icYjDsKVnYt",
+	"57CbyR2h0ywDdIbBF4FNu9ZE+Nc4laGfdvOYlCX/KVQctB7GPsHyMM7DmET2b+WQ5mMBlX3G1qUF4tZW",
+	"N7IJUYpVvn+HhjXw0QA8KJgKd6ZCCnZklZHk0+fE40hUg2j3c5UNXIO9e02wZyJrO7G7vd3Kvf3HwXAE",
+	"iSq3v5O42eHmy2VCIu6KMQ3uZUxNRQw6xKWwGZQdP+yVxHlr7CFLmLfHHQp8YOviDwUuuxXJ7t6ZgdEr",
+	"I+8VRmQ9V5Y5IokrR5RYvMEaLgXp+iJZctIoKKsauHrLBY5qgAONbHH/SOvkbg1phid3S3nfOqQ/ohoc",
+	"wfFfzJnLTbZB5d2QDWC4elh1y7TSYmCs54ytnYN1YOP88+s4V93TzROw0jJopf1T21NLNlE9gsp6ACqF",
+	"FS8grM5sacpGMgt2hTXf6kRSuaHUHDFdba00YwAofRZ8KrSAoM9LJjKIuoVbhzoV2eZaaeje4Ab65BiN",
+	"TfuDC37hBdLMkY+2kYIpxLGiKYJaTmVu3g/pyachuS3DFboJpuDxhuT3cEOydEDfSMEWt6j9/ZGmeinr",
+	"dgnGIcEn4Az7fNxY4EGKavmz1mwd2YRYUs+HddkMUC5+JpWOhcvunRQU0NoV6Q76Q/JHMujvkH/+X/8P",
+	"GfR3t22yr60fCWHXAGwCGQtUEa4R8tUcr36YkGEOIWR7GntcEKsCWZg766xz89xSsZhxgdmuHglX8Z+C",
+	"HHW45JxXmeYL0t1xCwJqfixefngPo/1w8sKohgDS/e5vEdmFP7/65sU2Btj5bGeQJUZN9w0ZNZRiLSvf",
+	"j9EmgRtgpnp3xa2pXSqoxQkNT9gVK8ybc5plCIdWRdNiFKDFy0D55vbDpbJWE0189nJCXn5477OqEzO/",
+	"7aXyl9SmedeSnl1rNn9+6eKF+tzw685CPZH8c9jsTewrwCRoykPbd9Bamyh0ML5LhiHIvy1FJmWeQzIW",
+	"6P1Aq0DuNW0hnVJD75gT6CJryNWUa0bUnDZAFzqrcNU3xwj+zrHVBipjPX7W3jlWjvzmXZwf2vcdxfIc",
+	"JHAqZzNWpJyCkurt2c3SGm60ad8K9jzn6UVQNrYFu+vr5+TZYP/ZFgDE9MBJb4stJMbs7wVv/6+3gvWg",
+	"yWRZfWs+HN7N+Pfqykb19U0myFLjbfT2zkm2JYIzPzgXJBfkZX94sAfJ6W2u1j8OwaF68PTZ4QB0eGJj",
+	"hSeQwisaBAeP7+/vD4aHh8vBXSFWQRz/MQArOACwgnZ0grthEK1EHgKTrSmzRr7KZ4RsLJdXTOnI3s5k",
+	"nGJ9DfNxys+nkGl6Wv3m8Bx5luW2bDEUajZfYofehsNfYUlBpxVwl2VFDAxYXqGTGAair6Rr1uiBFc4E",
+	"OgksS3aiThkp5/yNU6qiWKDMdpHhTkav5UQY3taJMGyFNr0V04UON2bwuC2bv8Y3fad5H+bmWLkITJt+",
+	"QDib1nN7W+9ywWjeY5Cq6He+mekTRPQvR/MDVlaF0WT9kZCtdUYLRjForIrstAFarUU/8RLuxhhN+9jn",
+	"qDOmelpIebMr8yv/oHmLZeu95J4DMK46DFWev510Rt/fZPdUL33+YWWYarWN6yUKuCLn/wq5ArU5rncn",
+	"8CJ45XPUqUht/Y2pEhHX2pabUxTqNcaBm970ChpRa9t7rodb2nxc52zdLk7h4TUtRf/SRqkFloR/xdkF",
+	"uGJ1Al1OKXAsq84gHAUErCbkVTWa9dkId8lCcJtw20yE107LqRyQ1h0JrknrjAx+QVyaAbJ0o9BtR4gA",
+	"P28iODbcmynXiwgDVJjvANSZ8SIWIU4jPqlNB9fpHePF2aZezLHDFVv3hXtNqLgxVwFRFc/GizOHHrle",
+	"kaM68ObntqhD17Bu9a6+FcyGtMyNqeh2zdvkDZW4gkN/Bg8r8v/+3/DA8GB/FdweR/TFtSZkOEp9QpWx",
+	"tvPQaRQ37pJPq3gQEPxrMhhcmkJF+BVFL+3xEjWtxT0eMIBymVOtHUfpXr1LYgOSbp8kwN59HlJEEsvJ",
+	"rf4Kq1bPd+jHYo3cBdKWuvAbV3bXVnF/Zbrgmhrg71lfa5w9p/RY3lFpN7hC153KF/XNq5jwVwU/n2oy",
+	"yanH5dNTXmSI6BGRggl56QIodgY7u/0lcORWLFLX8RdgVpvzqPYoRhdQ5CIZ58Wm1afNG7eIQzavrRe8",
+	"6MOVbo0Y4qPTCHX89ro4tQ1SO75ATNtvKj7NXjTfLjYt3Oi7xqbhLkO4Kc2+TGxajU7/9WLTqqhBcXGL",
+	"iFFxQcZMXzEI1IVTiTeaTv+5oTL4TQgVcDETHPTAKng4N9PGJZg9xNqm7pv7YwIrFtJ1UPN/rFi5hwpq",
+	"PWtUNQ64yG08D4ZQv4AkhvOwsTQ2b71HZJ5bhN743aqq24bCbfkw3Z5+liru2B+un9wdmHc18C/Ktf+F",
+	"Ofb7YPOXi41a+oGNZapGRyOL+cmUZllilGGuI5JccnYFJXa4jkWXkkuu7N1dUaDfVBYkAw8cRG3MaMYI",
+	"FSSRkwkrEqNyc4RORlTxWCTySlQVBjzqpuu6E3Vsn52oA42Yf80rTTjJ4I2VeuTtY1grMrtlIKu3WdaN",
+	"YG2YbNdFsVr/dRXIWsGqNmNZS5Gx4gx3I4pFomQOXoSCCdhoqKk4mZzNaHHBdGNbKijPqBM0BGA2ObJt",
+	"gTtQNdGIaQ1aWDnjU2duBhCSV7JnfQdou0F8z5QWY1kWxFDI3cNDarboNcGeDmOYq3DnpxJxXKHKz8yW",
+	"gZIik+agUmEXBf3wBSKaRh0ustIMAFxoLcGbYWMrx/tgRaNuiOmMRRjUSZZjOm+4iXVVtuyLmUdDL9hM",
+	"Xq4b9PnouXr0XP0qPFdLMvi9PZVLQQ5GIiN04MAcvmGENVXQetnzkZBH7kaLa0UyJuTM0AeKzkG9eGl/",
+	"b39neD2S67UIrlHnxIcFX5srkdIZg6FHADtJIGyumxy/e2WEiK2KZP58zyasKGiOWKA1Y+L43at1Co7d",
+	"PqP6WNRqKjsceAzVnVGe2wI6V9NFn7xgOdMOewSgQ0W9LDPqN6ygillsUqGLxcijEGGdQUUSUea5BYFN",
+	"MuDwCQFkyMg+e6amdGf/IDGCeqFQNAep3liHIWcTHQtZ2sTu5JyFueWYRGXGhE9PuMiCUWEEbCwSGC5e",
+	"AXjo99Y4qTrEwLKMqMDqYVEc0oEtH23UBahmEBYIBcruckR/n9JLRsbG9M/MQrOMKI5I7RCE46LG4J4v",
+	"3CwI2G1kRm+AetC8MLsVCsJabgi3gRCC7RPcbyocv3Nrx0Pm0dDXTNt39XOChIWWwll2FhTLA9XmcuRI",
+	"G0p3ImU9RCWkGy85w0PUPo2Tb457O/sHgD0BoYe9lCpGpuyjr2TjD5x9Asp7jMyht/qdhVEwtgvWzB4v",
+	"bAh+ngOtwgLYxzDGXk4gedK13ax89eyADcaHbP8gHT5N071suLP77CkbHu4djp/tD/Z3J2P2dHec7qZs",
+	"nw6Hz549He7Sw2x3MEjTg+HubrZMFcHCmY9h6bVB75D2Jj98OthbAe3hOMOaNG2na9kOOlU9RWAxhmrV",
+	"ELSJ6zbyf2rIf3jfF98Fo+pmNSc4Du/xhaVyUpZEazTmm/fHLmqghNRMuGpp20zyYAy3uzMOpJr0x7OS",
+	"ZMu+kHvgFGulNt33Htj2bljEqixEk4oXcP4BcxtLP+WAPmHsDHOUjQV3yTNWbCEG9vaRq1MC0rpOu/v7",
+	"A7LfH/aHviBUqcDiDQh1/yb95QFdkdcBWq30RAYv3clfBzEFDTyaL+K5a6DS/Is575ZPShuRQxZVoD16",
+	"eT0izQxlV6iROv1tS8UC7mUgEdUcu7H8GJ6LIHOk1FpicTc+Q8yz7SgWidUArYcJzphP0AplCEDYS5kh",
+	"MqbvA8x+9KBRMqVFZlXK7QiR43PKRdC6rfVOqpeqMuFGWZnTWUSqaQYzmTCWQapcLuV8G/xbMypKmjd8",
+	"W7U8bFfrPbMIzjga2HXzat1JUz16HQ+4veux7ZQtOSGPvD1ivlItRctWuik3zq0/tQZ4o2ZJWLgAyUDa",
+	"fBHDCIylYtPNu5VmRRKsaJBsNzKrxuUC2GzBFM+Y0NdkVu1v7uqrGMZ+k19A3ZIfS2Z/N2qHmXJQkXzD",
+	"NFNABHBVl/rklVYkUSUcdssiUyk0FMAHgwnSQ1lxzixqrIrIhEMRAC7gNEGJYrxGDer1M1eUVY5ikXz6",
+	"JOiMff5sTPFPn+CG9Mx+g0cKL02NjHSM3PwMJ/vTJxizexlyrdwHm2LtP4Lnqf/nl39zDWNG+5Yi+JMl",
+	"4eTPL/+WYCmc5NOn4KidlYXpqI/FdKEsJs8YatPjAr6iBSO2ftZRWBvSZ4BUq4NFLaZcnEMphlfCnh1Y",
+	"bEItfgFXBA40OC9GJOfC9MXoBQa6IHIvlJGReSx8tqKylj7mKGLykpC2zRSZseFljGassNVPcGNjwVUD",
+	"xc1M4JvTN68RvA2Td83wLcL6EZbAMO9A+7aMPFMpnbMMyw3ZknHGJKOuQIerxMLFCCqpsI+YLcU+agyI",
+	"ploXfFxq1+4Rlr/48P518FM3mRZsYnZYFamtAUMKpspcQ3auz9mkAuteJa7+lfnD0I6WeJOgWZ6YxiMi",
+	"DPc3TD+nEIoLRQa96+TfkiO79STB8+PA2Bc5SwjL2YwJV/eYi1gAJl9vSkWWs4J0Eyn++d//kxjhYV9B",
+	"yOciVcycMjc1OEtYyKSA87WCcv6CoGJLpytypUeM7NSYyDxWMjerhiuBCCG4GLCskLdcAefDHZsuaHoB",
+	"GQdcXEDBUzlnoue+jgWfGcHGFbpBXJ3IBCuHPRnLbGFLh+GKKAnPitAPA23HohS584NZakSiUe0H0ZZM",
+	"smVprYSNBc2VhPs8ikcH02VpDkXfYD/hog88P1jq9s3rCG1GQ5yobGwppDOozWdMSdNIe/IeDPRGH6/l",
+	"qc/t40sem4eJ/FgHyMENzQE6qLw8X/edE/MsQC2iQrjua6XXH28M/brvFBWYnsfqcQOP/EZuFsTR3NdW",
+	"Tw8WkVPIRM2BaBbRm+We4EFoghg2Dy7ZbuskZvsx3T7a26kArnzRMsjJPR6EWxHpLQmuHbV8mQqu3Wuk",
+	"j9vAGWGSt60RCuzVpSG6FY+MbgOVbCGDy1DravtzA/s8wJ11irWbjx+DKtOUKTUp83xR17Gvf7QtxyPQ",
+	"QddnJI3dqWBtfXPL+7KuH8H19ID+Da94bzyou3k2bCNfJhCpmuS/nC+jxmRq0uhroyws3QXeJnCjRvAt",
+	"F65uMyHQfQSqh2FSwAj4hBuFOulZVeoZmbKPy7C9sXBgEkbH6dE57w0PhjvZcDBMmu7+pSfqM3y6W5/g",
+	"oI4p8T3t/TToHf7wx972H70z/1m7L99P/Pa+BUfnd4Hn28R10BAe18p2Z7gZC61RURYAWdoJaH//1gT0",
+	"UJE0a2GX/UZE/fIJd4WOarT34fR5p8Ub8ur4u2NEhf8JEFzMMewmH06fG8vxZWmW5MlrrsZSmC+OZ6zg",
+	"KX3yHbs6+5ssLhpeok7thWtvyYb1SzK8+x30Ds/++KT3wx/bD1c94fMWsC1h4vEKABdIa21iji0JE8ya",
+	"vDkiZTnd9i7ZV2HGZruSoFhaFlwvTkx7OMDjOf8zW3wDTpD2040OkhCgZ15IZWv498lLbtHwuXKPgkn9",
+	"194xFMM+fveq92e2SAgt9ZQJDWXQFTgoIKT6CIx1WFBc8xnyZ276xwYd3xp1/uqaqwiAwgTMCkJ/a88H",
+	"lfpUZszXNJUVDBF6ENpmFwtZkOSv9z6vcLGWZ/cZqtBNpGM9FJmBfR1eJrb2POnix4yq6VjSIotI3PmG",
+	"5fO4Q9ALQeLOiRlbqaobhrizvRSKBsuFjR2/e0XO+SWDzT8v6GxGNU8JBQ3YelbwSeszG/nLZxULVwZa",
+	"bUdY+aDmYwU3XkTMnwX+7vFY++TUrLyrDx4LUIVy7kJ75uU452rKMkuTsHVxpxrz5bA/iDuka4UgeUMX",
+	"ZHgYEWNab1sXG9YjxjvIgmPGGbjo0Fvn8JKpXlWwuh+Lt3MGYWJCVSTkRo0uUYiuzUjysYdF4t2vLBsB",
+	"MD6USJaKxYKLCSsKF5hj1gMn1407BdMFZ5cwRJiST4/LXFiUjRBPZZGpuBPFIrYiPiIzKqDQh3n+krMr",
+	"uw8Y9wshVW5H4s52MOhYtI4aGGlSgUJRuzSpJkUpCD2nXCgLK8UvWSwUKy4NmzWqS8EM5061q/mtJRa4",
+	"DnYbIkpj8W//Rr6iiqEvSmREF1QoQ+jmRwQXmlM9hdTpK7TPrc9SS5I8uRwmffKukFkJkI3ueNqC+KVi",
+	"5JvT03cnfawEXLAJK6CGvgVlBHUSGp1LxbUEZ6LSTECpD/RLmwbMp1zK+ZimF27YxxVn4FJUw5WOWIhg",
+	"LANHoKHVC7YI6qIDe0XML2RYAc+JYoGRHO1MjGvSTcsij8h3MmMRebfQUyki8u6bd9vI2Fr4c598BcWw",
+	"oTPrxU9TNkcCdYWwM5bmFLA3YLWpQpCw0LOYIM9KiJM2RKG4iQidz3POMnKeyzHNcxunw4DHxsKwSprD",
+	"f9tZap8ckxlXCsnfXivIghTsUpqzdcEW5kjb8uJ7gyEphWlKFvwnliVH0BLNeuCrv2ALKNaMxREAVrLa",
+	"mFozAIY55lnGRAJb+2e2wAU6Z8K8UFW/rLFAAiH35Nh+OmEaVQnLhM2W45+xMH+bVs0MzcA41ktJC6ZH",
+	"GMjNPWQ14gn3wPkOOw/AKYYRpnhJC2TKmaqIaUv5Qt8EXMMgmhKrlPaMOjGKBewO0uqTfygpIPsj+dPL",
+	"0+TI/OW3wePChxUVLZFyFQt7+YO+/3Mhi+ogv0egsBlkksQCnNZutdBdPS7TC6ZDPFPTTMEmPM+JWWuS",
+	"sTkKVmSNORUj09bP5F1OBXH/+znoi5Dg66/KAq5j5zQ1tPlzLH7u1f7X+Ljya/MmOdG00KxwjR8MPH95",
+	"MuOi1Ay+Hg6q780XMNpCTvCCmObmkZ2WV38mOy1vvhSaFfOCK2x8d9D65v7Sm8jh7ALbcn0WguUPY7Mq",
+	"f6heqBZdAVfnopSlyheE6lj8wexD8PCcFcR23DXH19EJcqeDwRPYN8VSCekuQ2LRZ+3iRWTQ38fvaqsS",
+	"Aawufl/NeducEcAtxZnA3WOBFy40M5TVMhsNsZA2LHDioUzDwc4xxgHorCrCgAzbg9DaK6SAPWWugYiw",
+	"opAFFFVI8zJjWURSWpiDCPTZMwz8Pfi5Zlz34L/JyN0KCjCflYa4BaBz0EdaljgWhHQPBhFQjCzM9m+3",
+	"gGg6cbDc6YgcDAwfI+QrllIjAOHyFo4FVySnxTmuj802hbGADOSK/OEPQuo//AGFunlSadMSXqrW+npv",
+	"lAsBuWdG3mt6wfpLq1A9VIFgIrywn7muaPZKlnmGm2w6RWQIIa8ivI6FqBEt4d/IbjOwFowWh+JccKFP",
+	"IPVNgX5lGoKoflyAf/6f/5sMSffwEKjOEihehE+oOQzjBVCNvypzAzXtwJ2a+cVuhTLWcpOkWtZAMUcJ",
+	"HwT/COY2aqNTmftz43MOynkEp5CQqylPp7UFMj2NGR4P0L9I1y8x+V84x22sMOYqMMFK2jPAMQGwT76G",
+	"2B/bqrtBprmRngtsHaPsK1hPGJAZObD6Y98k1CZHFdBw4kqs7hwCaZ3B92fsY8pYxjKMl49F8p7pYtE7",
+	"Npto16YqYFVbl6i+MLDruDCAK13JLFwaoB6jWpJqjEA9tR79omN7lOztHMYCHP5GYevaW1oMPfCkKoNt",
+	"9zqAi69COtiG5Xnv3qgkKWBjg+zvCrhrp2RGc2PuGEbSouxIwbbDUsdCVqYXqGs2Lt9q4X430RjlhdUj",
+	"YmEDvyKiZtSs0cKXPegui7PInpODwRFWdMMUjQUkhqVSTPh5adRDWJkrw64jvxv5AgMy/XopI8hBS+EF",
+	"6GtJpXcZ1mlVCxz4lqofmz8kTld1KOKYy2Y0EIgLrZRWbNMYX9dSXZ0E+o1tqu2RvzjHvXbB+AWDMAvl",
+	"AVm4dprPSyscUAg7Jm2+9KzaBmlgL4BP3zXS7MJpm6X4sZSaZdvAw8w8vTWcQfTIlJEE+klQ5aaopY/M",
+	"TnFxbqQBw5/RJ2TnFYsZTadcsJ4533RsnjOKZYLTpCTNpenCVi8k03JGRfCs9SAkFsOPksRZcKBLnpVF",
+	"njhJijO2UIByYlWEyiAqjWVvV61pLBkyA+3V3h0m+4NdYm3Ks1JUSbRRwBnnEA+RSYaLa+YwgoLfYLSF",
+	"FqltFdIhjW1lOFcuaYZZM1yYZTJcXFCRsn6dWCJM/DKMJKoSeMyxNBb7whHBKcT1uJmh69Js+4fTr3vP",
+	"gIp9RJkZYgW8Pi41+e7Da9L98MfBYDDYHmFsDrIvUMIx3h8h9m17wMPNW4Ets6J4OYzuVcZmc6kxbFMb",
+	"xcX8kLx7e3KaVNugrFmIUTDoXiWJfzddoFcsDKuC2DUz3kCLcmaO0hJcHTZAyrFN83lnj0xlWSi023Sx",
+	"sLLBnzvThAPGhi9gJQqWMvBUYaV3bL8qI2D4oaXUWkP2jGd8Ah4Au6x26WKR7O3sEF7N8uyCLc4KZth7",
+	"Yr1UOTOqpuWrdsTucpsoOmH5wgpHO/c0p3xWhQuhlMA9LUoBCIlyxo2RuiA0LaRydQ+Q73qQ74zNc7kw",
+	"B27klwo9MkUBK1GlfWAYYWjIYVa/3w0ws0ohECLY8B+zFSC5s2ppzfduSSMiCyt4Y0HJhF1VojmgvMOl",
+	"1ePirFSsjfcemYZwHjBFqv3pVLCSofTG6meU5y7rhZL9jx8tNzVUN2NGcWD2JhGbNeuLtOCov8oXp+eM",
+	"mMUEYh9DaYHAK0U8L/Hct8HV8Uopl+dVK5S4YrZg9qOXdWxD2QSJO5CbEQv/1J9KnrG4g5MLPIq2a2ti",
+	"VLVkudDexRWLeSFn4CONAaJFRQEcQlR5V6095LAUSUY1jTuWWoyOXXkwQXrbQq4iuIa0cZO2xahKtq+1",
+	"HIuAfVjPka1B59fVBllmTEFDDjNeiku3iHKCwaqNIdhZ3OBiRWflkQ1vsyzaItmLiQNNA4FnvndUAcnP",
+	"5m+L6w9RnR9pCkLEFUUJK804ro6UKDyEaVCcBJw2XcUYSaD5ZDsiF8BRN6370iffyWAQy6Vt8Moh5ykT",
+	"ioUXBnOaTllvpz/oRJ2yyCECS8/V6MmTq6urPoWf+7I4f2LfVU9ev3r+8ruTl+ad/lTP8iBbu/K3Q22r",
+	"AlOAO8P+oD8wj8k5E3TOO6PObn/Q34VSWHoK109PPI088WRpvj9nK+6aUcH093P+JcftKVyHKyYykK2C",
+	"UFtADaKdeRGLxD4EybaAk7IdoZli1F97V4PUYIO3bWQkqs0FkL31Xbnut5QfGBK2VHDtk/zp5SmpZvbk",
+	"E88+PzHaj0oiomUsMggwA1RDqA9nXzcdqXKm+p5v4C/ges7qBfxj4WYNzB0SpiDNwij9cHVLsfInNFHr",
+	"LA2mjeUkbRw2XkCMQodCyGGIZzDVBVDcaTISFLIVDxGSMJFhbSUUKsA9QCifF+wcnb3tfCEWyBgqe7KK",
+	"zbYsriIFRJKuoIlQaLoaxfS8YMzq9D6JFC25gEsVTJeFTcH2X7/KOqPOn6oa8RUMLVR3Q31KAX78MuXC",
+	"Ljm6deU4na+IdCvk8hYkryUQYrhF/LFkxaK6RLQwv9WdMKZgoilgTtOtAkdbAz5E1pwI+7g0kSNrPUMI",
+	"TtKWYrrWtAC2+N4n1XbNXm3hk3dQcP7m58AWhTIATh0C9rUzGDSCRJrOdai36CexThn8ZXxluBW+BgKg",
+	"wStxq8w+WMPZ9LzkHlw1HPvOk+UXPkedVp/eJi1VLy21ppjerCXzAraCGmLvVbZGA9WzsKx7uINtL/md",
+	"fvIVzRwwHLwyvPmVD8GNFL60e/NLX7v7J3hj5/DmN06lfEPFwnkwzHv768zolYCLvBzcCPjWGuM7QTP6",
+	"Q2WDY7hJOZvRYtEZdbxeSwOOibgw33cqLvpD1FnW3WzEjmkw0BaA6a/UFL7zpVIDDWCEHiuOJwKLKINj",
+	"3VdB7iYZhUrLV4xdJBjpMZNCT5OI0JyfC9TYE/2T0dmc9ZsviJrnGKucYLlGDw2OsTDo77ARizqs6WoF",
+	"8XiBzmQXKUIsGq4dpItp9AMF5zBPpw78wRdyCdHFt4/cIDC5BgeBmTQOPGXLVe1DUCjnpvEd1VgHofM5",
+	"o0U1HlzNyOo7zpmJCw/y9SdWSGcj4FQq9Qh1I3g4iQUoKCOb/zXzycq4XVyRBFYqiRqu4Jom4MyDoKR2",
+	"wPceNZs1NJvXjGaPWs1vVqtpKzJvXgBXK4Q0AY3WTld/xQgdD+hEayoqnm5euTdXjKkRVGqG4jpz6aOe",
+	"13abUaaxaAkzPSIQk4peVzrG0qonxsJeGlQShOE19+Sntefqg2hbpngCwmDVcmNNIkiDZbknOJ+V0DYu",
+	"V35/7dGZU/wn89JXi87nB1VOa/ziJsUURNqjUvqolP46lNLXiGx+TwppPQJ8pf8qEO4utBy+YFl79ayI",
+	"+LpY4Ohx8eldeCsirlYo1niMXIHQ7XoRJqgCDRWx0P8ZVoXuk79YxQ1FGmqLWiY+dxrRalGBO/K+sFlk",
+	"1EijybXqW/bBSvdFF7KbNDjeHnWydXSy5aJHN+hlb2sr7XaHargRtNFPXKEEvj8N7Z6Vl/ZJ+KuyNca/",
+	"kSr2oKN3QcR4FlaJeV+Paz3R2wRafVA5v7rI1wpZ7y+CrLx/lPCPEv6LS/h31W3knaT8zVdT7zExg+Hl",
+	"C+BCY8DMkpMivH51ohSiECBlFQVtdedJVc1PUnM6WcgZI4FtRprlLy1i5DVX/taiRX7crzc8+rQq5RKQ",
+	"EGWhyXjRJ6fcSuBxIS+YAPcZlMgLwyeh1udKjikLvTa/dNOvkm/XuQh4a/rvrGDwlRLwIBzej/hLcHjX",
+	"GaThtzD1Kte+ys565OmPPP2LW22IplexMsfPK/a2Pj9/QjPY0LlULUwdQU5CXCkIMoBQYp/c6eJQfG5A",
+	"xiF/DPl+LBqWQ2BtmZOXlbmNRAijGTCiJMkKOtEJRrfHwrDHd29PWuIJmMiSIxfMFS21VHVk0c7BZ6tc",
+	"Bo28EoTaMCoI4CbHwaSCmDwffTSllyzMkNrZ8S+cCanPJrIUGdx2VMthEV1oUI5DB3GZADsOLfkKU1VL",
+	"R2Yx6qvlkx2UbozExTcaXsuSNlmI2+rIZWNhGIQ6QmruD+jHZUp/JbPFGvzYpWJBPA67Uli1ETi1p3KA",
+	"ILK/uBppALFoKB6yLaB1u7rmb3cMEIjRpn+roNAfxiV2fvAQBJ03dBF0E0LMtIFiAC/bTJZY9KXP9VR1",
+	"C9HYkGTDe5dka9+TBzdojyLtty7SBmuItOdSTHKOcBh7wzW6eEcXuaTZqZSvaQG6cGdvuL/OfGxSPsve",
+	"sIxTBG4wgndnnZfnhUyZUkYKBgAiv0WpfZyF6Kd3ldpG7KG4zllbzRaoEVIT3B4O3yYroNuu8qcaoVeX",
+	"8lzFIrFxhJDCZsTUmPmyGN0WabM9Mg+mDNKjIBqvTf7g6AL50+CEezdV9qDKjeKRXf3m2dXezW98J/XX",
+	"RhH6XXKOpbO8OfOIbvDZAJiPD2E3XCK4h8FiTjm3SAul0OqGqNDOF7DS19VtHhnE749B/PbOeOA9vcsp",
+	"38yOc82+egE23JzqdNriA4BkHg+4HlWmsSxqxn7TSzClNgHJRed3rT2PQNneJN8+glw/vBL0fKeWdVa3",
+	"aMkHxVZ5AmyrSYVsByExseA2N6KVdyGMXo193daeDS3San8BbcoMCUxQzCZaacc6s9Xbq7cwPC0w4FqG",
+	"5y/HnC2G06Ma9zvk0o9W5xeQK8gG7tnwfIImHriN7yRw2n3OaD8G3t/QfQuio7JJrY5H3nijFiE6YmE1",
+	"VgY27oL4j0dV/InFK4CkQQyYPIbGtQ1ax2lCt2kVvr+ZpxWauF9P66+Gd/v1eeTevzvuvbGT8ffGeT0b",
+	"u1fO65x310ZYBjm5stRj+XEEBr6rPjYHxB5bnyyqHIPOxscoy1JFGHqAcZnBCzLPmNIulrlQGFZYRUki",
+	"5FcshEQEiW4y1bMcEoLYR51sjwCDMBzSlnKgR+eVE8Gy9KRPXHwkFFyDJCZ3ET8cDCp/JleINxiLg8GA",
+	"/PkriDZkLn4xo5qSroWRhuBrB/22s79fAY2oyOMBYYj2zv6eAzaDl8ay1GR/MLAIqRVCiS11BMhUV7JQ",
+	"2uj7B2S80NjQtydvv9uuLj+pICdvTt/ZOnS6BXnTyzBf6QfcMVjAFWMs3ZZOWcEqGFINkD2IMYrVoamD",
+	"DquKG4PAuyFOxknVhw6X+RJizc7l5uAOR0+PQu3RcfQbCQahIcufVYf2S/qPrhFWTz7Zv87srVWr5Hob",
+	"iKgGtkUloxCSSJGCCRRNGNiuYhEIKI9N5j1VVZHwK1cxunaZhPElXZYB+LUxMrKwyL5vBxC6rV8JAuzt",
+	"gLdBBMZCywvARZ5gXMmcCTLnH1keYQE1iIgUWLUvFs3SZ2CNqClEoyiSvH/54vj56csXiRF40LDDG/RT",
+	"3VKxSAtmq01GEEdSC7XE3AkhEVavgv6VhXl2G+SDigUFeGoLDrkkbN2mICKtrwEIBdW0PGeIoYhIcmSH",
+	"vOFfAfSQN6ugsj4ASKdGochIglhFNlnNItbVdtRaeNuu2KDHr6sD7+JVhYV0A0wbAJ6ZLqwsZAFokpP2",
+	"KMBxmJAEDTImigWAbsLqjBeIIAMSnYvzalHMcky4QMB1T0EokYEKHclvmfFxhthRgOSE8aweimV3QDK6",
+	"8IiJXvYjRjgrIpL0era1nn898cmXXBNUq2yyitGsMLEZoP8i22oVfutrzzrYryqTphRI0dkN1zpvfCWm",
+	"LyWtb7JF7aQeRfWjqP71i+q3wSWro9yoLtq+rMy+WT+3x3CVgHd+uQfyBJ4wDTW4Z/KSIUNDMCdtoR+8",
+	"i7BxoRRUQYUbH8NTEQ2rCviEGE/TWhBHiQW/G1dR0fV3US0c88QO5NcRXzmTIqOL+m3UG/iOzGQB7Cm4",
+	"hwpjTH0O2YGtv2lzyG5xG+WW5Nd/H+UX4FGmPPo0HwMnfwVi0/GO+3alGpnwUIILIGGc0LlZTAl5hT5U",
+	"H06BFpGS+SXmLUNq1Uwiwm3TmTujOp26ykeR+e8lCLtS14zMLIAvNbQFPs6MeG+nHQJaTFjm3JeN8Hl6",
+	"bsxBaOgRVKl1hdHx/gwsu7qPkqvqEs6sxJSqWKAlGBpYgdXmcyOuKNfWkoKSC9U6aQm46z+WrGQZWH1g",
+	"EdooNW8oqwRwpS2gqCtUj1DAc1oY2384GNj1aZpk1h27fURC93QCprqrU14KHYvzwuzj8YpYlhVXhhZH",
+	"c55TxPeGqRAaIDxVDm4B2olDhSZdVyfrCOGssGybhrx+IcmPpdR0e+QrtAwH0WAwiOp1V4YD/DYWQVGV",
+	"IXw1GAxCLPwVyxKLbtLrGVroQYcJlCeB5CB0GPi9SsEDPadK2doJzqoHzeoQ3jmDNipY+qgFGzlyOfBU",
+	"LNAtbk4LkgBg8rsT1sxaavZvDq854hkpheY5LiIMgEAFn9ZQoRMmsge8z935orrPiWVRU6occuyj3vOo",
+	"9zze5TZUECbC5A0jr+9HBXF1Wlsd4i9czDWUiBPn9JwB/HqAH1WNaVR5hVXkRQZYvjpy4PAIhANHPgLv",
+	"NCoDac7TC0W6NM/hcyn4jyWLyHgRuNW3I/ub1yeM7CtkeT5F7aTlCuIGfyJWfv0C5h90tHYyXJAT88gL",
+	"H/2Kvx1o2Ypwf4G7v+vhaDdAB8Ek8RgtDFqk0wQNHCzcoFiPG6amuOaXLLcXHRbIFePToaZrZCyYORWL",
+	"KBbzKZTUFBkxizKydsmVLDz4IKBUYD3UMTsHxFz3M5YvRmx40rXfQ3Z6UQrzAOYOIyd1VfiVJIma8YRM",
+	"ONYa/Yecir6acT39D+uc66dyZnTlxAza3uLAyBPEBwG99/jk+atXsXBdwJQKUGyb69AnCQJdJvaWMBaV",
+	"BeGBgJOMappAsTxKvqWX9AT2iNCioAtYe9PEyOrHELxfR5v1LQV71ifJlKqzmSxY4kv/gAFEqxJrYJuw",
+	"j1zplegsr4GCfpfILGbq94PKYkwvc2iQpPvkpQVVNmaxIV1FulD5pZVwt2PRegZuOmIET5gsYmFOWNRK",
+	"n2+BJKpAK1sPjZlJaYaDg7I3eBiB/oXEMVgG4PD4GLVXlRXaGZytVVsBK1LbjADNbGcwWIYzu11EUuh3",
+	"NwRf97oHBXKA87nBB+53czyB6O3Kmg1NZ4y8ZzQnL8G070SdCuE6gKkb7p8OB6PdwWhv/+/mmVJpOTsD",
+	"yobxjMsMOHPn3/cHg4vevz/dH1xAsXyGPoSzXOJsjOYpr4SWVyBCYas7o047BzMrbs5vKvTZcGd3b79a",
+	"9W/lVJATuy1Cashp+SHqAK10Rp0/DuGFg6fPDgdmbwA2HESFGRCi7iLsz6hDU0NFgVRDjAfYJG7DH4KC",
+	"/zZxJurY7JJwpXZ7w8HpcH+0szMaPvs7mOCOe1lZGHVySxrDDa46zBG+ObjMo9w+qpWPqEFfPlAstyLW",
+	"HSMUuSsUQ7ic86rd9UBBiG4gbNEBh9dSKQjLSg61JW45Fsc+FlUZ7FphZiNYoM05K2y5fl+v0+lDsVgW",
+	"OFjrIJUWpKjmhM1K5N3sjAldLBJb+t4W86RKAaIZCvywngBOoGIqgMvjK4AbYxvL9c4w3OkfLNXtQTUI",
+	"C/MaYWl+wcvha4WUrdvXIqaWhIuHLFL8J8QeHQx6+4PBgKgfJxrEjH3Acui3kwlPGTmZ05TVpAwVrJ9J",
+	"1pAxTqRQwcgLyQKB0lEsz0EUpHI2Y0VqJUFNyuzv7w+Gh4ehlMFSXXY0gA+0Ia+/b2SfTbelKj7oI0hM",
+	"DwXNeOogdfH+aFnBCPWLdn1iz175D/dHu4NWfeKht9yrFU5BeCgaWKlk/FCnj1ZtorFOnzckorXw4h/B",
+	"mR7BmR5jDL4AOJM95rdRjtbGY8KsKVmQcymzPnmllVVqZpgFJMiYYcn08SLQqMAf9sLFpLOCKqZCs3zO",
+	"CgX3uZDmdDVlhU98sloNBCnHguu6D+Oq4NrV4swkoPjzS5ou+rMs2cZ6sdWVv7+JzrjCSkgYa5/kLUlD",
+	"FmqxLaULbzQstr648CUnu23B8lE9Un7ugpilYD24uUAoiGTb63h7g72oqvhrlEPrAt0Ko57NguDNvQ3z",
+	"nx3Z4ksYGsGlIKAegvvPLISrco7x3j6MwH69pcjJN8e9nf0D0nVKro2KiEUiyjw3Cxq8UJUbxlj5GVzS",
+	"RBaXy3wP4I9wDWNW8aQaWLKibgC631y2mJwg4L7PZSjYTF4yKCf9/P0bq7TibOZMznOjXgABWS8QgfLm",
+	"WiLBYbmCFWBeVpddD8jLi7VHEK/He5bfHg7XJnJiffwtOBTjBRazznwBPDkhVGA8kTOQQz4XCyjGnC/Q",
+	"pz/jSmGgM9bKvqbIWeeBiyKto9s+HvzHg/+bAue6zdHfzL9jmlwLkEvJmb25sqEgcKDI1/gNloCrUiHB",
+	"SwUqjy0CDi6BI8hnY3lGjGZhXijYPKepVS6VlgXLCDxKrqYyZ6SbmLlDETowv61PrOYeSHz5wyMMBEy+",
+	"/wGDXz99RmCunNECr1QjksSduFN9TagtIL/dJzBTw86cPqWldeYhQ8whvb1+g+wQYCCm7Sav3wogMM8e",
+	"b+1XK+RMatZEtEYWbyNlKfHXFN49s9H1xoa+hl8GEWxdSfCIBPaIBPbo4vgSSGCbi7C6m+MJ+2jW89o8",
+	"fkifdg1B6VVj7KNVGvgk7E0PZGQ7FXiENjvyBKMLY8a8lr6YWFTzSlTh8V2XsKc52NxGMPmscsvMILO+",
+	"zSPhg/lnkfVMQMp9LKo8/G1EfAnc7Vi1sBlIiRa8i4GBtPDQ4veZF0FWBfoZ+AQDb4zuX8BS+Ix9Y6Yv",
+	"FCYx0DxfXTkQAjSw9h9sk5HwYNJb5JstRQp+PtXg1LDVBLt/evHuPaGF7pPhfkTMa3TMc64X+OXOYJtQ",
+	"dYHJ7GhZ+J2NBbXOJ+s7iALnztxWRsZwIvBFmMU3JAcaRG6jft754oFJRFY6jJo+kFg4UW82r02av4Ql",
+	"uL2xE4r0MJGmVa5fTSWQAquFCjdiZlsvY3CnlnIud06HQd0+OLY33dwc9Ab79WTN5ZubDa5eBv+VDsbf",
+	"7o+zq8P9j+fDi4P/HP/n62+vvYtZ49rlio0Vh0AWf/XSWKHWSh6r72F8iurhaLiDKapRp0LK+v5Tx23H",
+	"GU5tNl89NXZpOCu81da+W9ULLkxTZsNBV7fdwQ4tb0qYQTs0rwNkBe7hVM/MXsTlYLCbzuEf9g3Lc0nc",
+	"8uJPT+xv+InPzokq0v8Vd6Zaz9XoyRPg3n27k0/kE8e3YmyauY2dqfPVszcrfHbz/htTYdX8dv4e7qxC",
+	"Dddyn86o8x27qspCGoYSEJFmH80j9dmb7+UqYoVIrbDwrCHAwIMLx8swV9iY9alg5R56EjOKrMZj1Lnx",
+	"RMHPZ2pKd/YPOqPOswM2GB+y/YN0+DRN97Lhzu6zp2x4uHc4frY/2N+djNnT3XG6m7J9Ohw+e/Z0uEsP",
+	"s93BIE0Phru7GRAQVXZ8osxzw94ocK36WfpcrUZ1a7HpJSWwp3WUeCsCHlX4R6/Or18hRrIONdMpyzOr",
+	"jX5RT09Dv16zjrZnovZSkaOqzDKiZRSoqpi0mYNmE2FMVcFSJrTRKu0bmAnb1bY6f1WhLNteVXDThsa7",
+	"lmvqqNGyDWvHwp3VfHB+WMhzVN1B4jUfUYwJcFhh0HkV5dseKl4pjV88Zvytu/pD2wQcUBDxZddiRRyy",
+	"+33jAsfv3YsPWwAzWNXFzaGs4e2z34pH1v/I+n8zoIlL1Bvw+4C7PBzTX4PTb5A45bl25ShxAqC1srKc",
+	"NCorC1oU8sqGnoiF62HCc8jXGLNcXsUC0kQhQGAq82x7w0wtzEFx7AMHuqWI5jpnFfQu6eZcMDIE83kn",
+	"IinXi4gU7Bxk2FwqTXOSyowhQmCwZDa7CyB4V6d3YVIXuHv6JJkXPGWYdmWdN8mMizP8Gv1IyYx+tF+4",
+	"qOOI0BnATBhphxlSqgY5zAuSlkXBRLoYEZplsUjcZ7zuwHZIzi8Y7pT5a4VfZ0sRLnQhszJFHMFCzrhi",
+	"ilgfjpYkDgyhuIPRN45g0SMksrnkAqE0cO6nRm55+UomEnAPLKhFRSqOhBiBEGfzPmaCdesUZIuy+IBx",
+	"89UnYxJ8TgizBoTaXiXVf0GJ/qvIAnOy934ywf5yY7YXwmLAsQB1sSXty2iI9TPqo5cAJNV32Jrz1cjR",
+	"mtJiLMuCXHJ2dX+pWu3amdeOH6Quud8pV5f8hkE4DdGMfdUQYF6bDgCvM27qHhgX4AjljCqLJoTci3Qp",
+	"yVjKZzSHtFBkhn38MdleNVjPH9ce8Qvs5Bga3mTIYLHcw4gdA3/gETt6c6yedF+dvCV7O8OnK4fmHl2/",
+	"LL594bnM1th9EC31vZ8Z8T5mWSHlDM6EP6Q7q/fbPV8b5kQWM3CScaF3dzqRWWc+K2ed0XBgTuuMC/xY",
+	"nVwuNDs3LGvdo4vS/7rk5xqbec3VGIys1rXmerGKvQztgP3n+8oL3exM32x6Pdpbj6mEv7T5dCerqW78",
+	"rJ1aaCuMLGUXgmYCBUYWc/jX6ij23tAr8kHK4RFJUOYnDuAMdOjEz9k04ziebWdM9RQ/x0JLMkDAvJas",
+	"QdJN5sX87J///T/J9g0ZhL9TdR+z5xzH+2WTICc51c0bXfMdItHTeuqjpSzowoiSQNwANcL77047UcdY",
+	"sMPOqDPcIe9LSjKqyNe5LNC4AQv2zFiw8MRg0Bse7psT6mkMxI8XuUYuT3IpizNaMIr30Ya7d9SPs2p4",
+	"z/Y/Rx1UcsxQUXEZdfb2B4PBoD8YwG2w1TVGnZcf3pse3dlVjPZAM/8h6sCBMmbRlezZMeCSgC7R0OOt",
+	"jKRzWujZhoFpjgLuO5tys95vutvynpXHVLzHVLwvHaf2W82mm1fM/Y7qwfrJdVZBcPl1QW50FUVmhNWR",
+	"v70Ax8DidyqFceECKbxe+laNHT6mcD1e/Pz2UrjuwJzWyuWyjKiezmW/vHNG1++RVf2J6dV8avCLaYSP",
+	"bO+R7f2mEtjuxPg2vJOzXd0ymw255RdIaHPOoigW1lUUkSSVssjguh34VmV7g5uJnrcnvsXCZb4BCj60",
+	"RrJCzhHu3uY4wc079jQKFFEfvVW7eIM6rg4YomA0nTpsCB9j3k0cxn6/4vDJ9u9UUmCiS01Y3D6Nj6fs",
+	"zOxfCxqT31sV+odavC87+yu9L7fwlPwyaXybysXHdL7HdL5HN8maGXn36ym5AYn7tEXeeGkbNVLcXMSq",
+	"eYhrjB6GmgAQPkzao4cxGvmmyGHTTFvosBfwVlYtyyISQ5qK+TRmLqMQctyqlmneYwCXS56/fzNqC5EO",
+	"A9BcQRhuNpopDdf4USwuuQI47xm9YCC/5WTCCiIFVAqUV0LdEMq0+GUwrf9F45PDRV0vPtmdLA8r/yiN",
+	"Hs2130p4cpN4v7TJtlK2PPlk0wSv9cq/B7Axz4bImOkrxoTjxRRK6lgGfETGUk/RFQ+eMnGBwYmZZCoW",
+	"QmqsHRA6yjbOOGk1FiADJmQs64OYmUFeQS16M9FHTfeRt/wWlE4geA9EaZStX8wpFH1anUfKM6+lzCmW",
+	"EEAlxWUoN63fTTJaTefgkipbFOTXwfo0oIVCVdmGVQapdRKqW4hzizrpdWfw9yP/giKdpv2u7WBKVS2N",
+	"rt4F1YTGQvMZG5GkUk6TCB1CySVnV1yc+8+gnib//O//2e6TY8spdwZDWzpTsKvY7r7IyM5gYL+3xf/N",
+	"OI580VIf3u5HRs8pF/Zh5MlT8M85nLqiis8KlszX8JzSS3Y39k2Sdx9OobwNd+E/GkrtULPYulhYHE17",
+	"1XvFU9aunrcw/Nt6iKpNWfYQOZMjeCZwFHllexQ2cguHkJmPZ5a/jFfIDOHG/HBDeHAIWHZUNy6h1NAV",
+	"kI05C4oJ/ShM1xKmDxEMtdZmWtI221a3qB8vxh79fo9+vxvMu0rBAHF/R/9fAHdyvduvShUNMa6N1K7h",
+	"UiN8lL9dcolgTqLPKM9daunVdEG6SYg4AmHTshQp/mlWKKdcMAR8mlFR0jzBrE3FRcqgUniE2a0MFB6A",
+	"74qMtsKUtr7FUuRMqVgkShYuiPr/Y+/qdtvYjfCrsLqxDaxkOycNXBm5MNIkJ2iaBDk+FwX2AKJ2KYn1",
+	"ihRIbhTVCNC36Bv0RfomfZKCM/xb/UQ/UeKkZy8TeZfcITkznPnmG6i7g4Zz2G57zjVrhhw9QwHV1gsT",
+	"UJB2E77x75ILwn1faw7xPHJKRUrXBBNjakoFphJHtaZVYJy0BmxxRiAFho1QXdYqXRFIXm0LcSKmNCNT",
+	"KuiYYQ0qkKAHcnh1BxTeCZl53umnSUAjpSvL9UnRZD25Aeow64dB5zYsakWSLhihG0YAPDsvGMY6NUYO",
+	"7R65jl0BncwwkbcpBPpLui2/23rORE5fq6wzEcRxKjshvMuEUZylwV27zTeHdoEd6IApv8cnv25kNxlv",
+	"t8DusgJr3Y22Duph4rSRXivq28SQN7TgXqZ8h6ooEYqxmyVRay38Vptu9TuYJuvVS+GIHGkxic8VSHjA",
+	"DaFTKcZIbjmIIhg4HAiwPTLlkpsfeMnUiSboF0CcxLkFhszZcCLlXZYLqewH8SmwMmFgyqEknUXKyIix",
+	"UofEHTmNnkYuGq4GWfFJvOfRIzcibcDxuRZyPXIDdWfIzkljQOU6Fb0noZTC8RalcepHFxcrLJ+GTKjO",
+	"SC184OXU3obB0YHUpfVWtKELfQbRDYiDUy8osOOKgZCsd+NkCgW9wHv6e3M1bsoyOWMPW0kWtvVyOVnc",
+	"77h0COFy92V/POzuHtqFqKScNXhCPdHgi/Qv+oQOa83cG7dzEAaCwHhQ9gk3JULep1jrq/gI28IT/mjO",
+	"qW7oZzypGH2Cw5icwtaD+OYRpwNWtEGgfB21art6bTVeyxp/fBfXH9HE4TmOc3sP1uqzAIJbesdSR0uO",
+	"1t/9+qSihqngn2hwPAg3uYCcVebCR1gH6CLXTQeRnGpmUkZDTw6QC7C3wAwA7UGBucu9/6xHHMghnaUA",
+	"tBsMJufCWnYkI+vDY5DWS/x269w5LzZ1jK21gnzbhKqpQ01r4LI/sVf9WW0QyZV6s2nabULRe4rK0vph",
+	"G5Jv//9OItZ9Nf3E3VAeieHx+6+NN7Rgjx+l7ge105ogxUFaPNucW/CdMrE/03KDdrKuP/t8soh5gFzM",
+	"J0yshw44dbtN2eUi/czfr7J72WiT0fmurmQnuvXXW/35wwR4pbwj9eyYCnS/6FR6wCC6g6hcc16c30N/",
+	"ok8bE77PG+2V6Uq/JAI5o7nixjCAnc0oqFVMZE6YYpnVybyYEMUK4BKFWj7ouIytlUquWGF0LKYQdyea",
+	"SMXHXNCK/Pr+NTBk5QKm6joTYXk8zsqjffycXLyThXdD8SN41GMJnFvUvhW95jl1DIE0PE9OBfbgCS9Y",
+	"WyF4a5X7M/shy8rxp4tH680bfjaIzMrCxx6GSs41U2Qs4cu8JBoiaGq617JwsK9NmOIlEQLHpV8ml6A0",
+	"zN4SDFCJbkZBBmrGWnEkZvTEhsAHtYZKdWeV864eVrxYVjyPd31wb72Ajx2qHfDpw3QEPrtJU7CiVsAC",
+	"hm1nvN54AcWvhDYamScKw7e3OrK2gH3NxfjWHregKuRWVWF33uV//nVppyu0ddiEIS9fvcDkz8+3f30d",
+	"DlglaamhuXqiF+wZnTHhcBHxOPYISg/RJagEuHY4v2pBCsVcc8uNp/TtjO3gwfApHbPzMR81XZdwAIZc",
+	"UMiGN8g+Hz1ecwJW087rJLN0qJ/RYsK6z6QwSlZrcnXVnC40GQjZhQL0QczroBfoVJZ9i076433+eDNR",
+	"T+1m8m9N+mS1B/rIB9puw65xx4vM+EdWPdBxdpr/KA0D8HoTXpm2CwAIzJqeAVQ3egZswv7chml+v0Tu",
+	"uqrHX43K3QvgIMDP10Ta+IntALPxa9je1VpszcNga0yiRryyjapla8IhPL4rwXBTIfbIwB79QUYGrn2h",
+	"53zBgziwGiUX3kL3yOltDCslQwSIXtCTGclTWmPoYm4kWchaRVbjN1Yj2fHg5kdS8mJHlNPLOxkQy5BC",
+	"zhbQjNWnMOJYJ9jywcWOkJaFlX3rnLrvdPEz/PreWS4gXgPxM3dns2+1Mw1POF4zq0LRubN/lxH7atUt",
+	"qGalvTxaa4IOjqpBCgjnKSZU0cJgfIsKMqDdfzjJXnT/NCCmVgIq8I3Mhb0iDrqDjBQ11F89eZw8n4Xv",
+	"AY3exbdcEUVFKadkwj7mAntdwC3KqXq3QoORktMunfHu5ZPLR+XlxeUAAD9W7DB1IV3TDMAmwXvImH9g",
+	"mgy8ILr//ee/B5v5jf1efVhUysz1JV3ir0EpeNr8BG4SXg2tSUPn5JFU7oAM7RyCXXyh5JTcvHvV6PJ5",
+	"C9ht/8seMBMvsmMTAn+JQHyf3tDjNSghTwZMdA3kSaO6qgDG7xe+31nZZXux/jTFUW6KroaD2RIUt5CI",
+	"FhLxDdiNTVTtO3sm2H234ZjcWxO6G7lxOOOe3bhHXjkbDNYdal8VqzUe/XUJ8MQe7Zb9buiVlum3Td38",
+	"eEy/hxzU3Yl+13nEWXCZPBlkb12OdvNhPP5tf1t2Nk0otGe7Pds/DJ3tl5zuPaOxPqJX1eND+GxjVGEb",
+	"oS3c4rlCllrXY8gaebTwjoAjszdrQQJoBq6tjh98AyVqQ+EcepkMV7xmgYNgc+J+IhUXjetTvBW+iU2c",
+	"HLZlztjdIdfDh2FB3VedtiyoLRtCy4awIwvq4arcXqnqnbLcCeg7gFAwQrkMj3EwwAkDwIkcuVLH11yb",
+	"7q/xLQOCu7mZ6q7FuHaX3dW0dy6SvDdJYq0QydVTWlWYg4EEcQzAhhkCHXcCMYSZOsAgJcPaGCjetPfE",
+	"Kb7k3dtfbtfN/ulbwboAhBkgdIVr+7mIbXn5/NZ+NKtGK6RPaV0iiFEXVAimyIiZwv6BE6oTHfVCzUWy",
+	"AJoIaW1eA9bpiylTdD45lSoBYJ3lYsyM9pQRMA1NF5poiRlMWSOUHyXRQH9m2Gx7acmTuPwqOhRRoUvQ",
+	"T3D1J3QGKKr3L56Rq4s/Xp2st73xSyC3udU8GfbRnE/MtEpMb6ffyeuLi5+KP5SyMIsZI/YP4L8Y/gAd",
+	"2/A/khHxt/PkR/wf2BpTZiayfJpDWiTvpL9zMbNCXMzY07wzAS2Yd2AvPs07y7so76Cr8jTvhP3UfB2u",
+	"xKbZpb+6/7Lzw//Y2Kv1yU9Xu+A3lk+9Xddr4vYxZD5C/V+LlTgKVmKdxL89WCLbkOyLh9Xe37uI60um",
+	"24cW/lZlUV4N5cekQLehvZx2Ab48jcYCHoyKx+MtkodC5wNR6j0sRgKUus5FIeUdwBlESbxb4xj6FCOC",
+	"cUiyCcZKVhIhFbEaFQ0NXDH4FkuQgeHoMlHI0infaV0ZPqPKnF1jDi8X7mpjh+RjISH/mdbL2Ll70Nic",
+	"IXeiNXBlGbnC1rIVYOOLZVahsyxWbw1ZIa1RXK7xtwIREovBor5e5nD0VAc98mfJgcLAVVpxDcVWFdO6",
+	"R248aDUxwkJGnOlIqrE1J7QyDOyKVGjpXJA0jn+WliLAHJ019UroOzJQO98MP3bn83kX9kmtKrdVGvbq",
+	"fsVMAHGN22SdnS98bwWDJ9IXWe0TtiTYiq5P0X3JSw+4Sh7TVpebjPUM//E3WZM5ryqiWMH4Bwb7USqG",
+	"SVntdwbXBAsFe+59s+MZ0qQYLj17194Xc27Yw5jSy50N2qHXLnz6iy5fP5gtT7YnOZXC4eDP9jfnS4Pc",
+	"d25m/C9s8TNcnuyon7L7zo19eOUHOyGAw6If0NyV70Ifo14n69SqAtSCmen++Tmd8R7Op5BCSyTCOP9w",
+	"2bET5U6Iwd9YoQGWBa3AFpKSQbjHfhHeCu2iXbtChRFTTBShDXik45pJzY1UC3I6gFngXwzOmhPtn59X",
+	"dqSJ1KZ/dXF1sWmCvwWZb+7ocWpVEy2MPluyen3ii9yscc2IZlQVk4woF0nNcuFaU9nvQxuGtsKBPLCP",
+	"xaqUnjcr5CJia3nEMBJZHSgOEy/824cK9g4dD1BAaKgp8buS3Lx7Zd0xErpX2TtsaF+FTCDBHKI7UzLN",
+	"x4KVRDPrXxpWYZkijFzmYrC6y/sE1mjQEFk8GetRqrFAkIrgnWCMFxR6v6FjM18lnlkPMBaJD2VtwPtA",
+	"z2q4IBMqyh55EwoF3ZWHNwogIZrhfQeSuA7Jp5Jdv7RR/7T6se+Tbiwh+uuiK1wtdeaNi7nUpywXuLiR",
+	"HLq5sKSxrmbCNFta2Vzw4GU5KFgKbZYjnEF20GonhJ1rJVB2wZOn47FiY7vDibQr3XSD3fiRyABCPfGL",
+	"NwrHb3xBq4XhhcZ2OJ/b+OsEFPfIIRK48YN3Pv326X8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
