@@ -3278,7 +3278,9 @@ type ClientInterface interface {
 	// ListCampaignMessages List a campaign's messages
 	//
 	// The campaign's outbox: one message per recipient, with its delivery
-	// status, ordered by recipient, oldest lead first. The listing carries
+	// status, ordered by recipient, oldest lead first. The messages of a
+	// deleted lead are erased and not listed (the campaign's stats still
+	// count them; see `deleteLead`). The listing carries
 	// no body (`html`, `text`): read one message's with
 	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 	// 600 KB whatever the data (subjects of at most 255 characters,
@@ -4143,7 +4145,9 @@ func (c *Client) CancelCampaign(ctx context.Context, id CampaignID, params *Canc
 // ListCampaignMessages List a campaign's messages
 //
 // The campaign's outbox: one message per recipient, with its delivery
-// status, ordered by recipient, oldest lead first. The listing carries
+// status, ordered by recipient, oldest lead first. The messages of a
+// deleted lead are erased and not listed (the campaign's stats still
+// count them; see `deleteLead`). The listing carries
 // no body (`html`, `text`): read one message's with
 // `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 // 600 KB whatever the data (subjects of at most 255 characters,
@@ -7780,7 +7784,9 @@ type ClientWithResponsesInterface interface {
 	// ListCampaignMessagesWithResponse List a campaign's messages
 	//
 	// The campaign's outbox: one message per recipient, with its delivery
-	// status, ordered by recipient, oldest lead first. The listing carries
+	// status, ordered by recipient, oldest lead first. The messages of a
+	// deleted lead are erased and not listed (the campaign's stats still
+	// count them; see `deleteLead`). The listing carries
 	// no body (`html`, `text`): read one message's with
 	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 	// 600 KB whatever the data (subjects of at most 255 characters,
@@ -16134,7 +16140,9 @@ func (c *ClientWithResponses) CancelCampaignWithResponse(ctx context.Context, id
 // ListCampaignMessagesWithResponse List a campaign's messages
 //
 // The campaign's outbox: one message per recipient, with its delivery
-// status, ordered by recipient, oldest lead first. The listing carries
+// status, ordered by recipient, oldest lead first. The messages of a
+// deleted lead are erased and not listed (the campaign's stats still
+// count them; see `deleteLead`). The listing carries
 // no body (`html`, `text`): read one message's with
 // `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 // 600 KB whatever the data (subjects of at most 255 characters,
