@@ -177,7 +177,9 @@ func (s *Store) DeleteLead(ctx context.Context, accountID, id string) error {
 		if err != nil {
 			return err
 		}
-		keys := map[string]bool{axiom.SuppressionKey(l.Email): true}
+		// The suppression keys of the lead's addresses (it may have changed
+		// its own since a message), with their comparison forms.
+		keys := map[string]string{axiom.SuppressionKey(l.Email): axiom.EmailKey(l.Email)}
 		for _, m := range msgs {
 			if _, err := c.ExecContext(ctx, eraseMessageSQL, m[0], now, axiom.UnheldToken(), axiom.UnheldToken()); err != nil {
 				return err
@@ -186,12 +188,15 @@ func (s *Store) DeleteLead(ctx context.Context, accountID, id string) error {
 				return err
 			}
 			if m[1] != "" {
-				keys[axiom.SuppressionKey(m[1])] = true
+				keys[axiom.SuppressionKey(m[1])] = axiom.EmailKey(m[1])
 			}
 		}
-		for k := range keys {
+		for k, plain := range keys {
+			// An address another lead of the account now has is that lead's.
 			if _, err := c.ExecContext(ctx, "UPDATE suppressions SET email = '', email_sort = '', detail = '', erased_at = $3"+
-				" WHERE account_id = $1 AND email_key = $2 AND erased_at IS NULL", accountID, k, now); err != nil {
+				" WHERE account_id = $1 AND email_key = $2 AND erased_at IS NULL"+
+				" AND NOT EXISTS (SELECT 1 FROM leads WHERE account_id = $1 AND email_key = $4 AND id <> $5)",
+				accountID, k, now, plain, id); err != nil {
 				return err
 			}
 		}

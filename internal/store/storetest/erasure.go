@@ -146,6 +146,39 @@ func testLeadErasure(t *testing.T, s Store) {
 	if r, err := s.Suppressed(ctx, a.ID, []string{axiom.SuppressionKey(again.Email)}); err != nil || len(r) != 1 {
 		t.Errorf("Suppressed of the lead added again = %v, %v; want suppressed", r, err)
 	}
+	// A lead mailed at an address it has since changed: both its addresses'
+	// entries are erased, unless another lead of the account now has one.
+	carol := createLead(t, s, axiom.Lead{AccountID: a.ID, Name: "Carol", Email: "carol@example.com"})
+	c2 := send(t, s, createCampaign(t, s, axiom.Campaign{AccountID: a.ID, Name: "C2", Template: tmpl.Slug}))
+	enqueue(t, s, c2, "", 10, nil)
+	if _, err := s.UpdateLead(ctx, a.ID, carol.ID, axiom.LeadPatch{Email: new("carol.new@example.com")}, at); err != nil {
+		t.Fatal(err)
+	}
+	dave := createLead(t, s, axiom.Lead{AccountID: a.ID, Name: "Dave", Email: "CAROL@example.com"})
+	for _, e := range []string{"carol@example.com", "carol.new@example.com", "old.carol@example.com"} {
+		sp, _ := axiom.NewSuppression(a.ID, e, axiom.SuppressManual, "", "", at)
+		if _, _, err := s.AddSuppression(ctx, sp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteLead(ctx, a.ID, carol.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		email  string
+		erased bool
+	}{{"carol@example.com", false}, {"carol.new@example.com", true}, {"old.carol@example.com", false}} {
+		got, err := s.GetSuppression(ctx, a.ID, tc.email)
+		if err != nil || (got.ErasedAt != nil) != tc.erased || (got.Email == "") != tc.erased {
+			t.Errorf("the entry of %s (%s now has it: %v) = %+v, %v; want erased %v", tc.email, dave.ID, !tc.erased, got, err, tc.erased)
+		}
+	}
+	for _, m := range allMessages(t, s, c2) {
+		if m.LeadID == carol.ID || m.To == "carol@example.com" {
+			t.Errorf("carol's message is still listed: %+v", m)
+		}
+	}
+
 	// Erasing twice, or a lead that is gone, is not found.
 	if err := s.DeleteLead(ctx, a.ID, alice.ID); !errors.Is(err, axiom.ErrNotFound) {
 		t.Errorf("DeleteLead again: %v; want not found", err)
