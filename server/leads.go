@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
@@ -68,7 +69,8 @@ func (h *handlers) ExportLead(ctx context.Context, r genserver.ExportLeadRequest
 	if err != nil {
 		return nil, err
 	}
-	out := gen.LeadExport{Lead: leadToAPI(l), Properties: []gen.LeadProperty{}, Messages: []gen.LeadExportMessage{}, ExportedAt: h.now().UTC()}
+	// Whole seconds: a HEAD and its GET answer bodies of the same length.
+	out := gen.LeadExport{Lead: leadToAPI(l), Properties: []gen.LeadProperty{}, Messages: []gen.LeadExportMessage{}, ExportedAt: h.now().UTC().Truncate(time.Second)}
 	for page := 1; ; page++ {
 		p, err := h.properties.LeadProperties(ctx, account, l.ID, "", axiom.Query{Page: page, Limit: 100})
 		if err != nil {
