@@ -108,3 +108,23 @@ func TestErasureMigration(t *testing.T) {
 		t.Errorf("stats after the migration = %+v, %v; want the erased queued message suppressed", st, err)
 	}
 }
+
+// FTS5's secure-delete is on after the migration, and on again after a
+// reset, which turns it off while it empties the tables.
+func TestSearchIndexSecureDelete(t *testing.T) {
+	ctx := t.Context()
+	db := open(t, Memory)
+	defer db.Close()
+	check := func(when string) {
+		t.Helper()
+		var v int
+		if err := db.w.QueryRowContext(ctx, "SELECT v FROM leads_fts_config WHERE k = 'secure-delete'").Scan(&v); err != nil || v != 1 {
+			t.Errorf("secure-delete %s = %d, %v; want 1", when, v, err)
+		}
+	}
+	check("after the migration")
+	if err := db.Reset(ctx, axiom.Dataset{}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a reset")
+}
