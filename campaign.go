@@ -173,7 +173,7 @@ const (
 
 // Select is the one rule of who is mailed: a lead of the audience who has
 // not unsubscribed and whose address is not suppressed. suppressed tells
-// whether the lead's address (by EmailKey) is on the account's suppression
+// whether the lead's address (by SuppressionKey) is on the account's suppression
 // list; links are the lead's links to listings (at least those to
 // a.Properties), which an audience by property needs.
 func (a Audience) Select(l Lead, suppressed bool, links ...PropertyLink) Selection {
@@ -381,4 +381,17 @@ type Unsubscription struct {
 	LeadID       string
 	Email        string
 	Unsubscribed bool
+}
+
+// The kinds of a message's events.
+const (
+	EventOpen  = "open"
+	EventClick = "click"
+)
+
+// MessageEvent is one counted open or click of a message.
+type MessageEvent struct {
+	MessageID string
+	Kind      string // EventOpen or EventClick
+	At        time.Time
 }

@@ -103,7 +103,7 @@ func TestAudienceSelect(t *testing.T) {
 func TestNewSuppression(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 678901234, time.UTC)
 	s, err := axiom.NewSuppression("acc_1", "Jane.Doe@Example.COM", axiom.SuppressBounced, strings.Repeat("é", 600), "cmp_1", now)
-	if err != nil || s.Key != "jane.doe@example.com" || s.Email != "Jane.Doe@Example.COM" || s.AccountID != "acc_1" ||
+	if err != nil || s.Key != axiom.SuppressionKey("jane.doe@example.com") || len(s.Key) != 64 || s.Email != "Jane.Doe@Example.COM" || s.AccountID != "acc_1" ||
 		s.CampaignID != "cmp_1" || !s.CreatedAt.Equal(now.Truncate(time.Millisecond)) || utf8.RuneCountInString(s.Detail) != axiom.MaxSuppressionDetail {
 		t.Errorf("NewSuppression = %+v, %v", s, err)
 	}

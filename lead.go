@@ -1,6 +1,7 @@
 package axiom
 
 import (
+	"crypto/rand"
 	"strings"
 	"time"
 	"unicode"
@@ -139,3 +140,11 @@ func (l Lead) SearchText() string {
 	}
 	return strings.Join(words, " ")
 }
+
+// LeadDeletedReason is why a queued message of a deleted lead is never
+// sent: the worker finds its lead gone, or the deletion erased it first.
+const LeadDeletedReason = "The lead was deleted"
+
+// UnheldToken returns a fresh random token that nobody holds: what replaces
+// the tokens of an erased message, so that every link of it is dead.
+func UnheldToken() string { return "erased-" + rand.Text() }

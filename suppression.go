@@ -1,6 +1,8 @@
 package axiom
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"time"
 )
@@ -37,19 +39,32 @@ const MaxSuppressionDetail = 500
 
 // Suppression is an address an account never mails again, and why.
 //
-// Entries are matched by Key, the address's comparison form, never by the
-// address itself, so that the address can later be replaced by a hash of
-// its key (erasure) without changing who is left out.
+// Entries are matched by Key, the SHA-256 of the address's comparison form
+// (SuppressionKey), never by the address itself: erasing the lead whose
+// address it is blanks Email and Detail and keeps the hash, so the address
+// is still left out and still found by whoever names it, and nobody else
+// can read it back.
 type Suppression struct {
 	AccountID string
-	Key       string // EmailKey(Email)
-	Email     string // the address as it was suppressed
+	Key       string // SuppressionKey(Email)
+	Email     string // the address as it was suppressed; "" once erased
 	Reason    SuppressionReason
-	Detail    string // the relay's reply, a provider's note; may be ""
+	Detail    string // the relay's reply, a provider's note; may be ""; "" once erased
 	// CampaignID is the campaign whose message bounced or was unsubscribed
 	// from; "" for an entry the account added.
 	CampaignID string
 	CreatedAt  time.Time
+	// ErasedAt is when the entry's address was erased with its lead; nil
+	// while the entry holds it.
+	ErasedAt *time.Time
+}
+
+// SuppressionKey is what a suppression list keys an address by: the
+// SHA-256, in lower-case hex, of its EmailKey. Equal for every spelling
+// that EmailKey equates.
+func SuppressionKey(email string) string {
+	sum := sha256.Sum256([]byte(EmailKey(email)))
+	return hex.EncodeToString(sum[:])
 }
 
 // NewSuppression returns the suppression of email in account accountID, for
@@ -65,7 +80,7 @@ func NewSuppression(accountID, email string, reason SuppressionReason, detail, c
 		detail = string(r[:MaxSuppressionDetail-1]) + "…"
 	}
 	return Suppression{
-		AccountID: accountID, Key: EmailKey(email), Email: email, Reason: reason,
+		AccountID: accountID, Key: SuppressionKey(email), Email: email, Reason: reason,
 		Detail: detail, CampaignID: campaignID, CreatedAt: StoreTime(now),
 	}, nil
 }

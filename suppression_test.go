@@ -33,3 +33,14 @@ func TestSuppressionEnumsAreTheSpecs(t *testing.T) {
 		t.Errorf("the spec's message statuses %v, the domain's %v", spec, statuses)
 	}
 }
+
+// A suppression's key is the SHA-256 hex of the address in lower case, as
+// the spec's email_sha256 says: equal for every spelling of the address.
+func TestSuppressionKey(t *testing.T) {
+	const want = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d" // sha256("jane.doe@example.com")
+	for _, e := range []string{"jane.doe@example.com", "Jane.Doe@Example.COM"} {
+		if got := axiom.SuppressionKey(e); got != want {
+			t.Errorf("SuppressionKey(%q) = %s; want %s", e, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -794,15 +795,15 @@ func TestIntegrationSuppressions(t *testing.T) {
 		reason := []gen.SuppressionReason{gen.SuppressionReasonBounced, gen.SuppressionReasonComplained, gen.SuppressionReasonManual,
 			gen.SuppressionReasonUnsubscribed, gen.SuppressionReasonBounced}[i]
 		got, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: e, Reason: reason, Detail: ptr("from the provider's webhook")})
-		if err != nil || !got.Added || got.StatusCode != 201 || got.Email != e || got.Reason != reason || got.CampaignID != nil ||
+		if err != nil || !got.Added || got.StatusCode != 201 || got.Email == nil || *got.Email != e || got.Reason != reason || got.CampaignID != nil ||
 			got.Detail != "from the provider's webhook" {
 			t.Fatalf("Add(%s) = %+v, %v", e, got, err)
 		}
 		again, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: strings.ToUpper(e), Reason: gen.SuppressionReasonManual})
-		if err != nil || again.Added || again.StatusCode != 200 || again.Suppression != got.Suppression {
+		if err != nil || again.Added || again.StatusCode != 200 || !reflect.DeepEqual(again.Suppression, got.Suppression) {
 			t.Fatalf("Add(%s) again = %+v, %v; want the first entry, not added", strings.ToUpper(e), again, err)
 		}
-		if found, err := c.Suppressions.Get(ctx, strings.ToLower(e)); err != nil || found.Suppression != got.Suppression {
+		if found, err := c.Suppressions.Get(ctx, strings.ToLower(e)); err != nil || !reflect.DeepEqual(found.Suppression, got.Suppression) {
 			t.Fatalf("Get(%s) = %+v, %v", strings.ToLower(e), found, err)
 		}
 	}
@@ -812,7 +813,7 @@ func TestIntegrationSuppressions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("All: %v", err)
 		}
-		listed = append(listed, s.Email)
+		listed = append(listed, *s.Email)
 	}
 	if want := []string{"a/b@example.com", "c+tag@example.com", "d%e@example.com", "Jane.Doe@Example.com", "o'brien@example.com"}; !slices.Equal(listed, want) {
 		t.Errorf("All by email = %v; want %v", listed, want)
@@ -845,5 +846,36 @@ func TestIntegrationSuppressions(t *testing.T) {
 	}
 	if page, err := other.Suppressions.List(ctx, nil); err != nil || len(page.Suppressions) != 0 {
 		t.Errorf("another account lists %+v, %v", page, err)
+	}
+}
+
+// Leads.Export, with a read-only key: the lead, no listings or messages
+// yet, and its suppression entry once the address is suppressed; a lead
+// deleted is not found.
+func TestIntegrationLeadExport(t *testing.T) {
+	srv := servertest.New(t, servertest.WithoutRateLimit())
+	c := newClient(t, srv.URL, srv.Key)
+	ro := newClient(t, srv.URL, srv.NewReadOnlyKey(t))
+	ctx := t.Context()
+	lead, err := c.Leads.Create(ctx, gen.LeadCreate{Name: "Jane Doe", Email: "jane@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := ro.Leads.Export(ctx, lead.ID)
+	if err != nil || x.StatusCode != 200 || x.Lead.ID != lead.ID || len(x.Properties) != 0 || len(x.Messages) != 0 || x.Suppression.Suppressed {
+		t.Fatalf("Export = %+v, %v", x, err)
+	}
+	if _, err := c.Suppressions.Add(ctx, gen.SuppressionCreate{Email: "JANE@example.com", Reason: gen.SuppressionReasonManual}); err != nil {
+		t.Fatal(err)
+	}
+	if x, err = ro.Leads.Export(ctx, lead.ID); err != nil || !x.Suppression.Suppressed || x.Suppression.Entry == nil ||
+		x.Suppression.Entry.Reason != gen.SuppressionReasonManual {
+		t.Fatalf("Export of a suppressed lead = %+v, %v", x, err)
+	}
+	if _, err := c.Leads.Delete(ctx, lead.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Leads.Export(ctx, lead.ID); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("Export of a deleted lead: %v; want ErrNotFound", err)
 	}
 }

@@ -96,6 +96,27 @@ func (s *LeadService) Delete(ctx context.Context, id gen.LeadID, editors ...gen.
 	return &meta, nil
 }
 
+// LeadExportResult is everything the server holds about one lead, with the
+// response it came in.
+type LeadExportResult struct {
+	gen.LeadExport
+	Response `json:"-"`
+}
+
+// Export returns everything the server holds about the lead with id: the
+// lead, its links to listings, its campaign messages (tokens redacted)
+// with their opens and clicks, and its suppression entry if any. A
+// read-only key may call it.
+func (s *LeadService) Export(ctx context.Context, id gen.LeadID, editors ...gen.RequestEditorFn) (*LeadExportResult, error) {
+	env, meta, err := call(ctx, s.c,
+		func() (*http.Response, error) { return s.c.raw.ExportLead(ctx, id, editors...) },
+		decode(gen.ParseExportLeadResponse, func(p *gen.ExportLeadResponse) *gen.LeadExportEnvelope { return p.JSON200 }))
+	if err != nil {
+		return nil, err
+	}
+	return &LeadExportResult{LeadExport: env.Data, Response: meta}, nil
+}
+
 // IdempotencyKey sets the Idempotency-Key of a POST (other requests are
 // left alone): a retry of the same request with the same key, even from
 // another process within 24 hours, gets the first answer instead of acting

@@ -53,6 +53,12 @@ type (
 	LeadAnalyticsEnvelope              = gen.LeadAnalyticsEnvelope
 	LeadCreate                         = gen.LeadCreate
 	LeadEnvelope                       = gen.LeadEnvelope
+	LeadExport                         = gen.LeadExport
+	LeadExportEnvelope                 = gen.LeadExportEnvelope
+	LeadExportEvent                    = gen.LeadExportEvent
+	LeadExportEventKind                = gen.LeadExportEventKind
+	LeadExportMessage                  = gen.LeadExportMessage
+	LeadExportSuppression              = gen.LeadExportSuppression
 	LeadGroupBy                        = gen.LeadGroupBy
 	LeadID                             = gen.LeadID
 	LeadList                           = gen.LeadList
@@ -161,6 +167,8 @@ const (
 	CampaignStatusSent                                    = gen.CampaignStatusSent
 	FloorAreaUnitSqft                                     = gen.FloorAreaUnitSqft
 	FloorAreaUnitSqm                                      = gen.FloorAreaUnitSqm
+	LeadExportEventKindClick                              = gen.LeadExportEventKindClick
+	LeadExportEventKindOpen                               = gen.LeadExportEventKindOpen
 	LeadGroupBySource                                     = gen.LeadGroupBySource
 	LeadGroupByStatus                                     = gen.LeadGroupByStatus
 	LeadGroupByType                                       = gen.LeadGroupByType

@@ -64,7 +64,7 @@ func (s *SuppressionService) All(ctx context.Context, params *gen.ListSuppressio
 			return nil, nil, err
 		}
 		return res.Suppressions, res.hasMore, nil
-	}, func(e gen.Suppression) string { return e.Email })
+	}, func(e gen.Suppression) string { return e.EmailSha256 })
 }
 
 // Add suppresses an address, for a reason (a bounce or complaint a

@@ -133,6 +133,9 @@ func (r *runner) propertyLinks(ctx context.Context, p map[string]any) {
 	link("offer", http.StatusOK)
 	r.linkedFrom(ctx, "listPropertyLeads", id, "lead", leadID, "offer")
 	r.linkedFrom(ctx, "listLeadProperties", leadID, "property", id, "offer")
+	if r.has("exportLead") {
+		r.exportHolds(ctx, leadID, id, "offer")
+	}
 	res := r.do(ctx, &call{op: "unlinkPropertyLead", params: map[string]string{"id": id, "lead_id": leadID}, key: r.cfg.APIKey, scenario: "unlink the lead"})
 	if res.err == nil {
 		var err error
@@ -158,6 +161,32 @@ func (r *runner) propertyLinks(ctx context.Context, p map[string]any) {
 		}
 		r.record(DeletedResourceGone, "listPropertyLeads", res, err)
 	}
+}
+
+// exportHolds checks that the export of lead leadID holds the lead and its
+// one link, to listing propertyID with relation rel, and no message.
+func (r *runner) exportHolds(ctx context.Context, leadID, propertyID, rel string) {
+	res := r.do(ctx, &call{op: "exportLead", params: map[string]string{"id": leadID}, key: r.cfg.APIKey, scenario: "export the linked lead"})
+	if res.err != nil {
+		return
+	}
+	x, err := dataOf(res, http.StatusOK)
+	if err == nil {
+		lead, _ := x["lead"].(map[string]any)
+		props, _ := x["properties"].([]any)
+		var link map[string]any
+		if len(props) == 1 {
+			link, _ = props[0].(map[string]any)
+		}
+		prop, _ := link["property"].(map[string]any)
+		switch {
+		case lead["id"] != leadID:
+			err = fmt.Errorf("the export of %s holds the lead %v", leadID, lead["id"])
+		case prop["id"] != propertyID || link["relation"] != rel:
+			err = fmt.Errorf("the export of %s holds the listings %s, not one to %s as %s", leadID, truncate(compact(x), 200), propertyID, rel)
+		}
+	}
+	r.record(CreatedResourceAvailable, "exportLead", res, err)
 }
 
 // linkedFrom lists the links of the lead or listing id with op and checks

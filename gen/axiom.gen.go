@@ -209,6 +209,24 @@ func (e FloorAreaUnit) Valid() bool {
 	}
 }
 
+// Defines values for LeadExportEventKind.
+const (
+	LeadExportEventKindClick LeadExportEventKind = "click"
+	LeadExportEventKindOpen  LeadExportEventKind = "open"
+)
+
+// Valid indicates whether the value is a known member of the LeadExportEventKind enum.
+func (e LeadExportEventKind) Valid() bool {
+	switch e {
+	case LeadExportEventKindClick:
+		return true
+	case LeadExportEventKindOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LeadGroupBy.
 const (
 	LeadGroupBySource LeadGroupBy = "source"
@@ -1559,6 +1577,90 @@ type LeadEnvelope struct {
 	Data Lead `json:"data"`
 }
 
+// LeadExport Everything the server holds about one lead (`exportLead`).
+type LeadExport struct {
+	// ExportedAt Example: 2026-06-02T10:00:00Z
+	ExportedAt time.Time `json:"exported_at"`
+
+	// Lead A lead (contact) of the account. The page contradicts itself on three
+	// points, resolved here:
+	//
+	// 1. **`type` and `status`.** The list example has `type: "client"` and
+	//    `status: "active"`; the create request sends `type: "lead"` while
+	//    its response answers `status: "lead"` and no `type`. They are two
+	//    fields: `type` says what the person is (`lead`, `client`…) and
+	//    `status` where the record stands (`active`…). The create
+	//    response's `status: "lead"` is read as the echo of the request's
+	//    `type`; this API answers `type: "lead"` and `status: "active"`.
+	// 2. **`tags` and `notes`.** The list example has `tags`, the create
+	//    example `notes`, both holding label-like words. They are two
+	//    fields: `tags` are short labels for grouping and search, `notes`
+	//    free-text notes. A create request's `notes` are kept as notes,
+	//    not turned into tags.
+	// 3. **Which fields a lead has.** The union of both examples: `company`
+	//    appears only in the list example and `source` only in the create
+	//    example; every lead has both (`""` when unknown). Every field
+	//    is always present in a response, so a client never has to tell
+	//    "absent" from "empty".
+	//
+	// The ids keep the page's `cnt_` prefix ("contact"), although the
+	// resource is called a lead.
+	Lead Lead `json:"lead"`
+
+	// Messages The lead's campaign messages, oldest first.
+	Messages []LeadExportMessage `json:"messages"`
+
+	// Properties The listings the lead is linked to, most recently linked first.
+	Properties []LeadProperty `json:"properties"`
+
+	// Suppression Whether the lead's address is on the account's suppression list, and its entry if it is (absent if not).
+	Suppression LeadExportSuppression `json:"suppression"`
+}
+
+// LeadExportEnvelope defines model for LeadExportEnvelope.
+type LeadExportEnvelope struct {
+	// Data Everything the server holds about one lead (`exportLead`).
+	Data LeadExport `json:"data"`
+}
+
+// LeadExportEvent defines model for LeadExportEvent.
+type LeadExportEvent struct {
+	// At Example: 2026-06-01T09:10:00Z
+	At time.Time `json:"at"`
+
+	// Kind Example: open
+	Kind LeadExportEventKind `json:"kind"`
+}
+
+// LeadExportEventKind Example: open
+type LeadExportEventKind string
+
+// LeadExportMessage One campaign message to the lead, as `getCampaignMessage` shows it, and its events.
+type LeadExportMessage struct {
+	// CampaignID Example: cmp_0Vc0bJ5bdw95xg1k6QbQLJ
+	CampaignID string `json:"campaign_id"`
+
+	// Events The opens and clicks counted of the message, in time order.
+	Events []LeadExportEvent `json:"events"`
+
+	// Message One campaign message to one lead. `html` and `text` are only in
+	// `getCampaignMessage`'s answer, with every token `REDACTED`.
+	Message CampaignMessage `json:"message"`
+}
+
+// LeadExportSuppression Whether the lead's address is on the account's suppression list, and its entry if it is (absent if not).
+type LeadExportSuppression struct {
+	// Entry An address the account never mails, and why. Deleting the lead
+	// whose address it is erases the entry: `email` becomes `null` and
+	// `detail` empty, `email_sha256` stays (the address is still left
+	// out, and `getSuppression` with it still finds the entry), and
+	// `erased_at` says when.
+	Entry *Suppression `json:"entry,omitempty"`
+
+	// Suppressed Example: false
+	Suppressed bool `json:"suppressed"`
+}
+
 // LeadGroupBy A field of leads a series can be split by.
 //
 // Example: source
@@ -2238,7 +2340,11 @@ type Rate = float64
 // Example: API
 type Source = string
 
-// Suppression An address the account never mails, and why.
+// Suppression An address the account never mails, and why. Deleting the lead
+// whose address it is erases the entry: `email` becomes `null` and
+// `detail` empty, `email_sha256` stays (the address is still left
+// out, and `getSuppression` with it still finds the entry), and
+// `erased_at` says when.
 type Suppression struct {
 	// CampaignID The campaign whose message bounced or was unsubscribed from (it may have been deleted since); null for an entry the account added.
 	//
@@ -2255,10 +2361,23 @@ type Suppression struct {
 	// Example: 550 5.1.1 No such user
 	Detail SuppressionDetail `json:"detail"`
 
-	// Email An email address (`local@domain`). Compared case-insensitively for uniqueness.
+	// Email The address as it was suppressed; `null` once erased.
 	//
 	// Example: jane.doe@example.com
-	Email Email `json:"email"`
+	Email *string `json:"email"`
+
+	// EmailSha256 The SHA-256, in lower-case hex, of the address in lower case:
+	// what the entry is matched by, and all an erased entry keeps of
+	// the address.
+	//
+	//
+	// Example: 86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d
+	EmailSha256 string `json:"email_sha256"`
+
+	// ErasedAt When the address was erased with its lead; `null` while the entry holds it.
+	//
+	// Example: 2026-07-01T10:00:00Z
+	ErasedAt *time.Time `json:"erased_at"`
 
 	// Reason Why an address is suppressed: `unsubscribed` (through a message's
 	// link or a mailbox provider's one-click button, or imported),
@@ -2301,7 +2420,11 @@ type SuppressionDetail = string
 
 // SuppressionEnvelope defines model for SuppressionEnvelope.
 type SuppressionEnvelope struct {
-	// Data An address the account never mails, and why.
+	// Data An address the account never mails, and why. Deleting the lead
+	// whose address it is erases the entry: `email` becomes `null` and
+	// `detail` empty, `email_sha256` stays (the address is still left
+	// out, and `getSuppression` with it still finds the entry), and
+	// `erased_at` says when.
 	Data Suppression `json:"data"`
 }
 
@@ -3214,7 +3337,9 @@ type ClientInterface interface {
 	// ListCampaignMessages List a campaign's messages
 	//
 	// The campaign's outbox: one message per recipient, with its delivery
-	// status, ordered by recipient, oldest lead first. The listing carries
+	// status, ordered by recipient, oldest lead first. The messages of a
+	// deleted lead are erased and not listed (the campaign's stats still
+	// count them; see `deleteLead`). The listing carries
 	// no body (`html`, `text`): read one message's with
 	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 	// 600 KB whatever the data (subjects of at most 255 characters,
@@ -3347,6 +3472,19 @@ type ClientInterface interface {
 	//
 	// Delete a lead for good. Its email may then be used by a new lead.
 	//
+	// Deleting erases the lead's personal data wherever the server keeps
+	// it, in the same write (see `docs/privacy.md`): its campaign
+	// messages disappear from `listCampaignMessages` and
+	// `getCampaignMessage` and every link of them (pixel, tracked links,
+	// unsubscribe page and one-click `POST`) answers 404, while the
+	// campaigns' statistics keep counting them; the suppression entry of
+	// its address keeps only the address's SHA-256 (`email` becomes
+	// `null`): the address is still never mailed, and still found by
+	// `getSuppression`.
+	//
+	// Inferred: the page says nothing of what deleting removes; a CRM that
+	// keeps people's data must be able to erase it.
+	//
 	// Corresponds with DELETE /leads/{id} (the `DeleteLead` operationId).
 	DeleteLead(ctx context.Context, id LeadID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3383,6 +3521,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportLead Export everything held about a lead
+	//
+	// One JSON document of everything the server holds about one lead: the
+	// lead, its links to listings, its campaign messages (status, times
+	// and rendered content as `getCampaignMessage` shows them, every token
+	// `REDACTED`) each with its counted opens and clicks, and whether its
+	// address is suppressed, with the entry if it is. A read: read-only
+	// keys may call it.
+	//
+	// Inferred: the page names no export; a data subject's right of
+	// access (GDPR art. 15, portability art. 20) asks for one document of
+	// a person's data, and every part of it is what `getLead`,
+	// `listLeadProperties`, `getCampaignMessage` and `getSuppression`
+	// already show.
+	//
+	// Corresponds with GET /leads/{id}/export (the `ExportLead` operationId).
+	ExportLead(ctx context.Context, id LeadID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListLeadProperties List a lead's properties
 	//
@@ -4068,7 +4224,9 @@ func (c *Client) CancelCampaign(ctx context.Context, id CampaignID, params *Canc
 // ListCampaignMessages List a campaign's messages
 //
 // The campaign's outbox: one message per recipient, with its delivery
-// status, ordered by recipient, oldest lead first. The listing carries
+// status, ordered by recipient, oldest lead first. The messages of a
+// deleted lead are erased and not listed (the campaign's stats still
+// count them; see `deleteLead`). The listing carries
 // no body (`html`, `text`): read one message's with
 // `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 // 600 KB whatever the data (subjects of at most 255 characters,
@@ -4291,6 +4449,19 @@ func (c *Client) CreateLead(ctx context.Context, params *CreateLeadParams, body 
 //
 // Delete a lead for good. Its email may then be used by a new lead.
 //
+// Deleting erases the lead's personal data wherever the server keeps
+// it, in the same write (see `docs/privacy.md`): its campaign
+// messages disappear from `listCampaignMessages` and
+// `getCampaignMessage` and every link of them (pixel, tracked links,
+// unsubscribe page and one-click `POST`) answers 404, while the
+// campaigns' statistics keep counting them; the suppression entry of
+// its address keeps only the address's SHA-256 (`email` becomes
+// `null`): the address is still never mailed, and still found by
+// `getSuppression`.
+//
+// Inferred: the page says nothing of what deleting removes; a CRM that
+// keeps people's data must be able to erase it.
+//
 // Corresponds with DELETE /leads/{id} (the `DeleteLead` operationId).
 func (c *Client) DeleteLead(ctx context.Context, id LeadID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteLeadRequest(c.Server, id)
@@ -4358,6 +4529,34 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id LeadID, contentType 
 // Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 func (c *Client) UpdateLead(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateLeadRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportLead Export everything held about a lead
+//
+// One JSON document of everything the server holds about one lead: the
+// lead, its links to listings, its campaign messages (status, times
+// and rendered content as `getCampaignMessage` shows them, every token
+// `REDACTED`) each with its counted opens and clicks, and whether its
+// address is suppressed, with the entry if it is. A read: read-only
+// keys may call it.
+//
+// Inferred: the page names no export; a data subject's right of
+// access (GDPR art. 15, portability art. 20) asks for one document of
+// a person's data, and every part of it is what `getLead`,
+// `listLeadProperties`, `getCampaignMessage` and `getSuppression`
+// already show.
+//
+// Corresponds with GET /leads/{id}/export (the `ExportLead` operationId).
+func (c *Client) ExportLead(ctx context.Context, id LeadID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportLeadRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -6206,6 +6405,40 @@ func NewUpdateLeadRequestWithBody(server string, id LeadID, contentType string, 
 	return req, nil
 }
 
+// NewExportLeadRequest constructs an http.Request for the ExportLead method
+func NewExportLeadRequest(server string, id LeadID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/leads/%s/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListLeadPropertiesRequest constructs an http.Request for the ListLeadProperties method
 func NewListLeadPropertiesRequest(server string, id LeadID, params *ListLeadPropertiesParams) (*http.Request, error) {
 	var err error
@@ -7700,7 +7933,9 @@ type ClientWithResponsesInterface interface {
 	// ListCampaignMessagesWithResponse List a campaign's messages
 	//
 	// The campaign's outbox: one message per recipient, with its delivery
-	// status, ordered by recipient, oldest lead first. The listing carries
+	// status, ordered by recipient, oldest lead first. The messages of a
+	// deleted lead are erased and not listed (the campaign's stats still
+	// count them; see `deleteLead`). The listing carries
 	// no body (`html`, `text`): read one message's with
 	// `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 	// 600 KB whatever the data (subjects of at most 255 characters,
@@ -7843,6 +8078,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Delete a lead for good. Its email may then be used by a new lead.
 	//
+	// Deleting erases the lead's personal data wherever the server keeps
+	// it, in the same write (see `docs/privacy.md`): its campaign
+	// messages disappear from `listCampaignMessages` and
+	// `getCampaignMessage` and every link of them (pixel, tracked links,
+	// unsubscribe page and one-click `POST`) answers 404, while the
+	// campaigns' statistics keep counting them; the suppression entry of
+	// its address keeps only the address's SHA-256 (`email` becomes
+	// `null`): the address is still never mailed, and still found by
+	// `getSuppression`.
+	//
+	// Inferred: the page says nothing of what deleting removes; a CRM that
+	// keeps people's data must be able to erase it.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /leads/{id} (the `DeleteLead` operationId).
@@ -7883,6 +8131,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /leads/{id} (the `UpdateLead` operationId).
 	UpdateLeadWithResponse(ctx context.Context, id LeadID, body UpdateLeadJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLeadResponse, error)
+
+	// ExportLeadWithResponse Export everything held about a lead
+	//
+	// One JSON document of everything the server holds about one lead: the
+	// lead, its links to listings, its campaign messages (status, times
+	// and rendered content as `getCampaignMessage` shows them, every token
+	// `REDACTED`) each with its counted opens and clicks, and whether its
+	// address is suppressed, with the entry if it is. A read: read-only
+	// keys may call it.
+	//
+	// Inferred: the page names no export; a data subject's right of
+	// access (GDPR art. 15, portability art. 20) asks for one document of
+	// a person's data, and every part of it is what `getLead`,
+	// `listLeadProperties`, `getCampaignMessage` and `getSuppression`
+	// already show.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /leads/{id}/export (the `ExportLead` operationId).
+	ExportLeadWithResponse(ctx context.Context, id LeadID, reqEditors ...RequestEditorFn) (*ExportLeadResponse, error)
 
 	// ListLeadPropertiesWithResponse List a lead's properties
 	//
@@ -11875,6 +12143,178 @@ func (r UpdateLeadResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateLeadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportLeadResponse200Headers the declared response headers of an HTTP 200 response for ExportLead
+type ExportLeadResponse200Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// ExportLeadResponse400Headers the declared response headers of an HTTP 400 response for ExportLead
+type ExportLeadResponse400Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// ExportLeadResponse401Headers the declared response headers of an HTTP 401 response for ExportLead
+type ExportLeadResponse401Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// ExportLeadResponse403Headers the declared response headers of an HTTP 403 response for ExportLead
+type ExportLeadResponse403Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// ExportLeadResponse404Headers the declared response headers of an HTTP 404 response for ExportLead
+type ExportLeadResponse404Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// ExportLeadResponse429Headers the declared response headers of an HTTP 429 response for ExportLead
+type ExportLeadResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// ExportLeadResponse500Headers the declared response headers of an HTTP 500 response for ExportLead
+type ExportLeadResponse500Headers struct {
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+// ExportLeadResponse503Headers the declared response headers of an HTTP 503 response for ExportLead
+type ExportLeadResponse503Headers struct {
+	RetryAfter          *int
+	XRateLimitLimit     int
+	XRateLimitRemaining int
+	XRateLimitReset     int
+	XRequestID          *string
+}
+
+type ExportLeadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LeadExportEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportLeadResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ExportLeadResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportLeadResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ExportLeadResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ExportLeadResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportLeadResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ExportLeadResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportLeadResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportLeadResponse) GetJSON200() *LeadExportEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportLeadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportLeadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportLeadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ExportLeadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ExportLeadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ExportLeadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportLeadResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportLeadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportLeadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportLeadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportLeadResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15987,7 +16427,9 @@ func (c *ClientWithResponses) CancelCampaignWithResponse(ctx context.Context, id
 // ListCampaignMessagesWithResponse List a campaign's messages
 //
 // The campaign's outbox: one message per recipient, with its delivery
-// status, ordered by recipient, oldest lead first. The listing carries
+// status, ordered by recipient, oldest lead first. The messages of a
+// deleted lead are erased and not listed (the campaign's stats still
+// count them; see `deleteLead`). The listing carries
 // no body (`html`, `text`): read one message's with
 // `getCampaignMessage`. Inferred bound: a page of 100 messages is under
 // 600 KB whatever the data (subjects of at most 255 characters,
@@ -16184,6 +16626,19 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, params
 //
 // Delete a lead for good. Its email may then be used by a new lead.
 //
+// Deleting erases the lead's personal data wherever the server keeps
+// it, in the same write (see `docs/privacy.md`): its campaign
+// messages disappear from `listCampaignMessages` and
+// `getCampaignMessage` and every link of them (pixel, tracked links,
+// unsubscribe page and one-click `POST`) answers 404, while the
+// campaigns' statistics keep counting them; the suppression entry of
+// its address keeps only the address's SHA-256 (`email` becomes
+// `null`): the address is still never mailed, and still found by
+// `getSuppression`.
+//
+// Inferred: the page says nothing of what deleting removes; a CRM that
+// keeps people's data must be able to erase it.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /leads/{id} (the `DeleteLead` operationId).
@@ -16247,6 +16702,32 @@ func (c *ClientWithResponses) UpdateLeadWithResponse(ctx context.Context, id Lea
 		return nil, err
 	}
 	return ParseUpdateLeadResponse(rsp)
+}
+
+// ExportLeadWithResponse Export everything held about a lead
+//
+// One JSON document of everything the server holds about one lead: the
+// lead, its links to listings, its campaign messages (status, times
+// and rendered content as `getCampaignMessage` shows them, every token
+// `REDACTED`) each with its counted opens and clicks, and whether its
+// address is suppressed, with the entry if it is. A read: read-only
+// keys may call it.
+//
+// Inferred: the page names no export; a data subject's right of
+// access (GDPR art. 15, portability art. 20) asks for one document of
+// a person's data, and every part of it is what `getLead`,
+// `listLeadProperties`, `getCampaignMessage` and `getSuppression`
+// already show.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /leads/{id}/export (the `ExportLead` operationId).
+func (c *ClientWithResponses) ExportLeadWithResponse(ctx context.Context, id LeadID, reqEditors ...RequestEditorFn) (*ExportLeadResponse, error) {
+	rsp, err := c.ExportLead(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportLeadResponse(rsp)
 }
 
 // ListLeadPropertiesWithResponse List a lead's properties
@@ -23948,6 +24429,346 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateLeadResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportLeadResponse parses an HTTP response from a ExportLeadWithResponse call
+func ParseExportLeadResponse(rsp *http.Response) (*ExportLeadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportLeadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LeadExportEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportLeadResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ExportLeadResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ExportLeadResponse401Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ExportLeadResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ExportLeadResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ExportLeadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ExportLeadResponse500Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {

@@ -133,6 +133,7 @@ var wantOperations = []struct {
 	{"GET", "/leads/{id}", "getLead", false, false, false},
 	{"PATCH", "/leads/{id}", "updateLead", false, true, false},
 	{"DELETE", "/leads/{id}", "deleteLead", false, false, false},
+	{"GET", "/leads/{id}/export", "exportLead", false, false, false},
 	{"GET", "/templates", "listTemplates", false, false, false},
 	{"POST", "/templates/add", "createTemplate", true, true, false},
 	{"GET", "/templates/{slug}", "getTemplate", false, false, false},

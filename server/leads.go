@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/axiomkit/axiom"
 	"github.com/axiomkit/axiom/gen"
@@ -56,6 +58,53 @@ func (h *handlers) DeleteLead(ctx context.Context, r genserver.DeleteLeadRequest
 		return nil, err
 	}
 	return genserver.DeleteLead204Response{}, nil
+}
+
+// ExportLead answers everything the server holds about one lead: the
+// lead, its listings, its messages as getCampaignMessage shows them with
+// their events, and its suppression entry.
+func (h *handlers) ExportLead(ctx context.Context, r genserver.ExportLeadRequestObject) (genserver.ExportLeadResponseObject, error) {
+	account := accountID(ctx)
+	l, err := h.leads.GetLead(ctx, account, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	// Whole seconds: a HEAD and its GET answer bodies of the same length.
+	out := gen.LeadExport{Lead: leadToAPI(l), Properties: []gen.LeadProperty{}, Messages: []gen.LeadExportMessage{}, ExportedAt: h.now().UTC().Truncate(time.Second)}
+	for page := 1; ; page++ {
+		p, err := h.properties.LeadProperties(ctx, account, l.ID, "", axiom.Query{Page: page, Limit: 100})
+		if err != nil {
+			return nil, err
+		}
+		for _, lp := range p.Items {
+			out.Properties = append(out.Properties, gen.LeadProperty{Property: propertyToAPI(lp.Item), Relation: gen.PropertyRelation(lp.Link.Relation),
+				LinkedAt: lp.Link.CreatedAt.UTC(), UpdatedAt: lp.Link.UpdatedAt.UTC()})
+		}
+		if !p.HasMore {
+			break
+		}
+	}
+	activity, err := h.campaigns.LeadActivity(ctx, account, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range activity {
+		m := messageToAPI(a.Message)
+		m.HTML, m.Text = &a.Message.HTML, &a.Message.Text
+		events := make([]gen.LeadExportEvent, len(a.Events))
+		for i, e := range a.Events {
+			events[i] = gen.LeadExportEvent{Kind: gen.LeadExportEventKind(e.Kind), At: e.At.UTC()}
+		}
+		out.Messages = append(out.Messages, gen.LeadExportMessage{CampaignID: a.Message.CampaignID, Message: m, Events: events})
+	}
+	switch sup, err := h.campaigns.Suppression(ctx, account, l.Email); {
+	case err == nil:
+		entry := suppressionToAPI(sup)
+		out.Suppression = gen.LeadExportSuppression{Suppressed: true, Entry: &entry}
+	case !errors.Is(err, axiom.ErrNotFound):
+		return nil, err
+	}
+	return genserver.ExportLead200JSONResponse{Body: gen.LeadExportEnvelope{Data: out}}, nil
 }
 
 func leadFromAPI(b gen.LeadCreate) axiom.Lead {

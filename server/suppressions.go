@@ -57,9 +57,15 @@ func (h *handlers) DeleteSuppression(ctx context.Context, r genserver.DeleteSupp
 	return genserver.DeleteSuppression204Response{}, nil
 }
 
+// suppressionToAPI is an entry as the API shows it: an erased one with
+// email null and its hash only.
 func suppressionToAPI(s axiom.Suppression) gen.Suppression {
 	out := gen.Suppression{
-		Email: s.Email, Reason: gen.SuppressionReason(s.Reason), Detail: s.Detail, CreatedAt: s.CreatedAt.UTC(),
+		EmailSha256: s.Key, Reason: gen.SuppressionReason(s.Reason), Detail: s.Detail, CreatedAt: s.CreatedAt.UTC(),
+		ErasedAt: utcPtr(s.ErasedAt),
+	}
+	if s.Email != "" {
+		out.Email = &s.Email
 	}
 	if s.CampaignID != "" {
 		out.CampaignID = &s.CampaignID

@@ -45,6 +45,10 @@ type Store interface {
 	CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error)
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
 	GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error)
+	// LeadMessages and LeadEvents are a lead's messages (erased ones are
+	// no one's) and their opens and clicks: what an export shows of them.
+	LeadMessages(ctx context.Context, accountID, leadID string) ([]axiom.Message, error)
+	LeadEvents(ctx context.Context, accountID, leadID string) ([]axiom.MessageEvent, error)
 	RecordOpen(ctx context.Context, token string, at time.Time) error
 	RecordClick(ctx context.Context, token string, position int, at time.Time) (string, error)
 	CheckOpen(ctx context.Context, token string) error
@@ -405,7 +409,7 @@ func (s *Service) enqueue(ctx context.Context, c axiom.Campaign, t axiom.Templat
 		}
 		keys := make([]string, len(leads))
 		for i, l := range leads {
-			keys[i] = axiom.EmailKey(l.Email)
+			keys[i] = axiom.SuppressionKey(l.Email)
 		}
 		suppressed, err := s.store.Suppressed(ctx, c.AccountID, keys)
 		if err != nil {
@@ -535,6 +539,11 @@ func (s *Service) Message(ctx context.Context, accountID, campaignID, id string)
 	if err != nil {
 		return axiom.Message{}, err
 	}
+	return s.shown(ctx, m)
+}
+
+// shown is m as the API shows it: its body rendered, its tokens redacted.
+func (s *Service) shown(ctx context.Context, m axiom.Message) (axiom.Message, error) {
 	if r, err := s.Body(ctx, m); err == nil {
 		m = r
 	} else if re, ok := errors.AsType[*RenderError](err); ok {
@@ -544,6 +553,38 @@ func (s *Service) Message(ctx context.Context, accountID, campaignID, id string)
 		return axiom.Message{}, err
 	}
 	return m.Redacted(), nil
+}
+
+// Activity is one message of a lead, as Message shows it, and its events.
+type Activity struct {
+	Message axiom.Message
+	Events  []axiom.MessageEvent
+}
+
+// LeadActivity returns every message of the account's campaigns to lead
+// leadID, each as Message shows it (rendered, tokens redacted), with its
+// opens and clicks, oldest first.
+func (s *Service) LeadActivity(ctx context.Context, accountID, leadID string) ([]Activity, error) {
+	ms, err := s.store.LeadMessages(ctx, accountID, leadID)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.store.LeadEvents(ctx, accountID, leadID)
+	if err != nil {
+		return nil, err
+	}
+	byMessage := map[string][]axiom.MessageEvent{}
+	for _, e := range evs {
+		byMessage[e.MessageID] = append(byMessage[e.MessageID], e)
+	}
+	out := make([]Activity, len(ms))
+	for i, m := range ms {
+		if out[i].Message, err = s.shown(ctx, m); err != nil {
+			return nil, err
+		}
+		out[i].Events = byMessage[m.ID]
+	}
+	return out, nil
 }
 
 // RenderError is why a message cannot be rendered: it is never sent.
@@ -698,11 +739,11 @@ func (s *Service) Unwanted(ctx context.Context, m axiom.Message) (string, error)
 	l, err := s.store.GetLead(ctx, m.AccountID, m.LeadID)
 	switch {
 	case errors.Is(err, axiom.ErrNotFound):
-		return "The lead was deleted", nil
+		return axiom.LeadDeletedReason, nil
 	case err != nil:
 		return "", fmt.Errorf("message %s: its lead: %w", m.ID, err)
 	}
-	key := axiom.EmailKey(m.To)
+	key := axiom.SuppressionKey(m.To)
 	suppressed, err := s.store.Suppressed(ctx, m.AccountID, []string{key})
 	if err != nil {
 		return "", fmt.Errorf("message %s: suppressed addresses: %w", m.ID, err)

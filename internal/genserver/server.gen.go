@@ -82,6 +82,9 @@ type ServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx echo.Context, id LeadID) error
+	// ExportLead Export everything held about a lead
+	// (GET /leads/{id}/export)
+	ExportLead(ctx echo.Context, id LeadID) error
 	// ListLeadProperties List a lead's properties
 	// (GET /leads/{id}/properties)
 	ListLeadProperties(ctx echo.Context, id LeadID, params ListLeadPropertiesParams) error
@@ -700,6 +703,22 @@ func (w *ServerInterfaceWrapper) UpdateLead(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateLead(ctx, id)
+	return err
+}
+
+// ExportLead converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportLead(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LeadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportLead(ctx, id)
 	return err
 }
 
@@ -1364,6 +1383,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/leads/:id", wrapper.DeleteLead, options.OperationMiddlewares["deleteLead"]...)
 	router.GET(options.BaseURL+"/leads/:id", wrapper.GetLead, options.OperationMiddlewares["getLead"]...)
 	router.PATCH(options.BaseURL+"/leads/:id", wrapper.UpdateLead, options.OperationMiddlewares["updateLead"]...)
+	router.GET(options.BaseURL+"/leads/:id/export", wrapper.ExportLead, options.OperationMiddlewares["exportLead"]...)
 	router.GET(options.BaseURL+"/templates", wrapper.ListTemplates, options.OperationMiddlewares["listTemplates"]...)
 	router.POST(options.BaseURL+"/templates/add", wrapper.CreateTemplate, options.OperationMiddlewares["createTemplate"]...)
 	router.DELETE(options.BaseURL+"/templates/:slug", wrapper.DeleteTemplate, options.OperationMiddlewares["deleteTemplate"]...)
@@ -5390,6 +5410,188 @@ func (response UpdateLead500JSONResponse) VisitUpdateLeadResponse(w http.Respons
 type UpdateLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateLead503JSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLeadRequestObject struct {
+	ID LeadID `json:"id"`
+}
+
+type ExportLeadResponseObject interface {
+	VisitExportLeadResponse(w http.ResponseWriter) error
+}
+
+type ExportLead200ResponseHeaders struct {
+	XRateLimitLimit     int32
+	XRateLimitRemaining int64
+	XRateLimitReset     int64
+	XRequestID          *string
+}
+
+type ExportLead200JSONResponse struct {
+	Body    LeadExportEnvelope
+	Headers ExportLead200ResponseHeaders
+}
+
+func (response ExportLead200JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportLead400JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportLead401JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportLead403JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ExportLead404JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ExportLead429JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ExportLead500JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", fmt.Sprint(response.Headers.XRateLimitLimit))
+	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(response.Headers.XRateLimitRemaining))
+	w.Header().Set("X-RateLimit-Reset", fmt.Sprint(response.Headers.XRateLimitReset))
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLead503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ExportLead503JSONResponse) VisitExportLeadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9687,6 +9889,9 @@ type StrictServerInterface interface {
 	// UpdateLead Update a lead
 	// (PATCH /leads/{id})
 	UpdateLead(ctx context.Context, request UpdateLeadRequestObject) (UpdateLeadResponseObject, error)
+	// ExportLead Export everything held about a lead
+	// (GET /leads/{id}/export)
+	ExportLead(ctx context.Context, request ExportLeadRequestObject) (ExportLeadResponseObject, error)
 	// ListLeadProperties List a lead's properties
 	// (GET /leads/{id}/properties)
 	ListLeadProperties(ctx context.Context, request ListLeadPropertiesRequestObject) (ListLeadPropertiesResponseObject, error)
@@ -10361,6 +10566,31 @@ func (sh *strictHandler) UpdateLead(ctx echo.Context, id LeadID) error {
 		return err
 	} else if validResponse, ok := response.(UpdateLeadResponseObject); ok {
 		return validResponse.VisitUpdateLeadResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportLead operation middleware
+func (sh *strictHandler) ExportLead(ctx echo.Context, id LeadID) error {
+	var request ExportLeadRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportLead(ctx.Request().Context(), request.(ExportLeadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportLead")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportLeadResponseObject); ok {
+		return validResponse.VisitExportLeadResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11108,461 +11338,488 @@ func (sh *strictHandler) Unsubscribe(ctx echo.Context, token TrackingToken) erro
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bdhu3ljb6Khjs3kNkUqRJHRyLGj26FdtJnGXHbkv+1yGVXwVWgSKWigBTQIlmHO/RV3vsffvf7Nt9",
-	"1S+y32Q9yT8wJ4BCkUWJ1MGJV7RGdyySVThOzBPm/OaHViqnMymY0Ko1/NCaMJqxAv58y3Sx6B6PNSvM",
-	"x4yptOAzzaVoDVt/nsicEcVSKTIVkUKWImMZKWcRoeYNMp/wdEKkYKRgP5dMaTLneU5GjNBsyrVmWa8V",
-	"tdh7Op3lrDUcRC3zHC9Y1hrqomRRS6UTNqWm67EsplS3hi0u9N5uK2pN6Xs+Laet4ZPH+/1+1JpygZ8H",
-	"UUsvZgwfZeesaH38GIUz6b6GGdD8xlOipDDNkSldwGyEmrOCZUeEjhQTmswnTJBSXAg5F7UpHtzllP7S",
-	"fUs1e8mnXHfhv6vzOZ0wMirTC6Z3FFGl0pQLlpGCahYRLty+KDJjBZlyUWrWI+alWU7FjiLtx/2IDHb7",
-	"RBZkr9/vROaPsSxgBdyW6oksNaHkkuY8IxdsQfSEaiLHhGtF0pybJaFZVjCldpQdT21ZHvdvtvWP+/5/",
-	"W63WWzalXHBxvrpi38k5mVKxIFNZsGp9tF9IpF1FCn4+0UTIeURGNL0gWsK/USyQUvSEK0P7QzIu5JT0",
-	"zQO6WtlRWSgNSw5P9WJRo5Mnmy7I4/1wQQ77/a8Gh4e7B/tf7fcPDwfBqvQ3WBXFGmjoneDvieZTpBh7",
-	"NupHQ9tzEaySO+njMs9jQc8pF4SPiZBkXBZ6wgpPQFyRKc2WV2DwuL832N3bP3h8s5XYPdjb7+/u9ftf",
-	"HR5usgo4mO6LbHUBjgXhmSFn2FI77Mjs58+l1AxPO1UXXJwTVc5mstCEjsyZ4HUyb/UH3z/b+8v+fx78",
-	"7ckPj7/ff7X7p6/eHL7tnwxOW+GspvT9SybO9aQ1fLzvB6x0YSj2oxnwjBZ0yrTl0k/pdEb5uXjxrJkD",
-	"pPb3HUU4sFxufplRPWlFLUGnsBxZ66qF/teCjVvD1r88qkTFI/xVPQq6N2N7kbHpTGom0sWf2KJhOQ2j",
-	"KBkpBf+5ZGYZjYTI5TlPae6pok3Ju3cvnkVE0UWnRwz75kzhLlAdC/ccsJqUFsUCqE/RKQMWREVGRjJb",
-	"kIKljF8y+HXMzaErmJpJoZgnS6E0o7DDacGoNvtILaGbh2VZpKxH/sQWitDCND/TwDBpmspS6FgYjri7",
-	"TyayLNQSHbcOxv30Meuz7u7oCevup/t73UN6sNvtZ1+NBuOv6OFowNyWoOStNiVYyq5ZyzVEsntwACTu",
-	"Pg8MgWjNCtPm//wxjt/vDrpx/P6r5z99+a+tVYKKWi8ZzdZRT85odk+UY7uFETQLMM+OuWZTRSiZ0XNG",
-	"JjLPVO1o7fbt2H4uWbGoBpdDs+F4MjamZa7xlfWiZbCBSHnJxcUbqTiOtWnt+t0RVSwjM/uUoTFKdEHT",
-	"C5aRnIsLQqdSnAN1hl8bSo+Frh9ezaaz3InujKV8SnMvfxU/F0Y6m+0yFPwLK6QhxmOxIBIYLh47szDK",
-	"8GHTzZAk+/39ZJlm+8077WZx5X4HdDnYfbJMl6uk94opRc/ZOuqb4s9AgBGhKIlzruCUnvNLpiyXbRiv",
-	"fffsGgoNRrz3uHZ0pur87Md+9/C4+zfa/eWnD4Nob/dj8wl6XWRNOrKZgjICQZrf69LAPNlqJlt4upls",
-	"3WtMGML8sUXhE3z5U9PA3tBz1jwuOEpaGl22LEREgJmZZQWFZbCsmzeN0zTRPMzBNYdrI53tTSFnrNCL",
-	"dcQxs7/fE3sKujejOSlnM6PDcimeTynPm8dkFd3ISIiUCd1lIpVGU6LIvvSEKHY+NTpxO/mPBGwIpenC",
-	"/M6NNtRZMxEGfd50LjhiM41Ty0VO8vK8eQqOzxibIS/P14zH/HTj4dQGAaMyzI+L81N5wdYw01Kcl+ZE",
-	"j3JDthcMuKnRHew5J21ZuK+AtYIF0qkfuv+cHo7/svv9+738uyfFn3Zn/+MrdTqY//WX/fL4cfr8MGue",
-	"K3R3Y7ZXZyoVQznrNsvjj6Yj1FFAv/uaZlY/NZ9SKTQT8CedzXKeUrNGj/6uUAjZqcKLM3v2VTmd0mIR",
-	"nPsdRdyaRC0QDPBuUcgC+8jwLIJNd+bVTcNpZFoa6oVez8oiN3qL1jM1fPSIzniPvudy2k2lUDJnvVRO",
-	"H2UyVY+gafUvTS3a7fOjs7+QHaD4HWMg2NfM2nzcmOJhMvBCnZZeYGNe1ayU6SGcUNe/LFCDHHOWW/2f",
-	"kXkhxXkszJZFxMhdOSYFFecolP0TBJmfacP6AY4IxeZAY+VGBOvYjuT7k9c/oN3tSBmltGlOjsdMgET3",
-	"I0NxHbhpGj0BTWtj33m0+sJVFvKmLVUvrbMsN2/JvNBgmV3TQPUs7PtTKcY5T7c4No2noNLCzy7Y4oyL",
-	"s1Kx2x+Fdc1W5+G45mUBclgyCcjOJvYFnCGljUlelMLs0JH1YKGvYmCtndYdnK6GMYNRliyNPFkZU0Sk",
-	"ABs7FooVl3gCqUDl1R6/jM1yuTCL3iN/plyTJHDsJd47QUVmTEQzw/ooQtNwCF/jU9ZKVJWZ6E3MHeUt",
-	"xpWDt+QfvYo6w0fXOe8ejmzrG1mMeJahDnDzMzv2zdz2mIYthZKKK3L85gUQFHiFaNaVIl/cyREq9UQW",
-	"/BeWkVGpCU1TphTJmOAsi4gq0wkqk75TGEVK8xxdF/OCa0aM7gpT7j0Ii00o74UwGhrNn1ekdGOJYZs6",
-	"wx9urzQtNRdICEHcrwR+JTJNy8KoqHdAiCfAhruKZ2yp9Qea2oimfpD6G1mK7HbkJKQ+G0Mzt6WksKWK",
-	"iH6Q4DVCUckzspMKfQbO9527oKJTkLLoRiWZBO+TJuw9Vxp1Zq6cK7VHjqtH5dhJ/1jY3+1Vm/IC/UEV",
-	"3pAS39BFLml2KuVLWqBVeHOCnGFjZ1rKsxyauy1hNrVYtwudVgk2FFcEniqMNSXIoL//5OCrx2S00Ezd",
-	"Hcmu7xDID3VUI51nWpH2gLziX3ceGONm5FiOcp7exLHxO/RTgHdoyU9xJySIXi70FTgLCO+dx7KYrpLa",
-	"rTfkQQe6lQ506/X/PPQFMH7Aw2pJ886I/gfpPWCywC4mcOfDFR6Ge1jzB8n4W0nGW2+dOZs8Ze8EvaQ8",
-	"p6P8lrunsL2zMmjwtvvX3GZ9B+0zZi2Dx+o+ugPn3LqrXXSdplSYM4yatQ3umk+46Z8qkqyucRL5S+eC",
-	"ataFO3Zi96p3Fw6yKkLvjhSNUylfUbGwP6rbUYmZ9BlM+oy9TxnL2O0ZbXObAZVIiXEQPiLNbJR2jLhO",
-	"Krt3Siqu5wnXynlooVMIBpR45I/fvNhRNnIBro/hKYz9i4W9EyVtLsbMiE7neh2zgom04hh5LueKMJpO",
-	"rO6z18d+aSwwPDEigz6hmkiRsghcufC06+Fxv08o8Y/u+mc7PXIciynluYtIBEKfsUJJQQQz3U8Z04pw",
-	"fUQoyp4x0+mEZcZKpSSXcgbmay8W613PDy7iT2Q7vBM21o5lr1jG6Slcot7mXJdVi2dT0+QZXMze9miv",
-	"bfYKKT4tzV/mXAgNvt5gJu+78/m8awyAblnkLrpAFmRa5prPaKEfwY8Z1fS+JL4RGNCJ7f5OZfuDVL9P",
-	"qT7EKBMiL1lhFEukHS6AOZolpiJlPfKD1BMuzsmcKpJJwTAE0w27+dZtPmECg9Zwc+GGjwkdEZYrhmHS",
-	"cjy2EeZGyffewJwrTQ76e0c4uli47WEZGbGUlooRI4S+Oz19E87RTZDriChpo0GBv6tYTKjIcmZalILM",
-	"ymImlQ1vX5U81q8Iz+YLG9MbC4hmQsv+7yw1o2knQBn4Iul24YkkIoqZ6aTq0ZhesN4069yRJFjWhR5E",
-	"QgPL+Oz1O7MiBBVp9/v9XdFDmBo61HcU6PC2a65871ddr/ceNJz7Jed3gvor4NvqNEFLt9dkao2FcSoY",
-	"x1S7EMdIORcV9Zfu8ZsXELEiC/MBOnJf2bj3O7o6Z0LbFSJjynMUcEaOGUEzK+Qlz4wFIqQZq7EhXIgW",
-	"jN1IylgU7FJeMMhmMrLQHRczM3jUGjAr5i8kCOiJVKwK4G5OgILAMWfMNSRRPdxsbXxYZoVMbWDo0+qk",
-	"bBEnmZX4+1Kw5HFwLQr2LAQk4s2luipu0rd3xoSGeOnbHbzV9sKzVw0Sx7fzdypYL5PsP+wcTXs7hOYF",
-	"o9nCDR/WLohBW5q6IMFvcDAKVipmO3JRWcYeuDKAdCnGDdu489A532xdAV+OlTM8wK1CMBeS8TGog9od",
-	"SFwcpRsoAiwyl5PhtOwRIyzjGoZwbTAtNntXF1SutWrmLh2L7KTT2Vn/f6T90fcHo2x+ePD+fHDx+D9H",
-	"//ny+x2nmoMHxejRQpJcinOzp4ykEyrO2R2F24b2I1dkzvIcbEcb3VQtYUqLghtuXeqh2RVH9LEAqidt",
-	"bc2GIYlbz9yv5LnA1DDDedu8x3oRnAjVIT6WLG51DJ+PxWoQYo2qA0owlB0RWm313DD1WJj1LlVluIDL",
-	"CgN1XbxVhK4l/6agU4zLmnKlOEQP2+h386DLYXjg9xvz+z+o4wdmco8OHddnstxp8hDUsAFl+o2BNTpG",
-	"dQ+oMcs4mvA2oYgbrWNMc8VWg6dnUmmaO22xR5KcCzZIIpKkXC8S4NcJ6KLFIiHtFyevyd7g8ePuIBY0",
-	"n01od7cDnNDp30fIm0Baz2ihkU8mcStuJejl0FXSEplQFQuxmo/+oWV6bw1bL7kaQQKgHUJr2Hpz2opa",
-	"MMrWsDXYJW9LSjKqyDe5LJhRk3BKZ/awDXb7/e7g8MAs9yxYD9dFcFKr3sLsGps31pjsGscnq/k0wWCX",
-	"04qq5SN29Yh9lpjhQk5HSmdc07yeb4qzDnNw6zk+x92//fShMVfQr1U40aZlCxu/wZxNL7v1XvaKjIxz",
-	"ieETS62vvF/btfpY7QYuNdLQRsHOG1NjTzRksYItJlIQg7Dsi/oaw/bThu1fzXKsErN+tOsbIT1Vm19l",
-	"R8rR31kK5/1Y0Hyheaog8OXSQYL4VEu6aEWNKdFmMMaCg8unmeRCY2qvYkYXQSej5lNGfgH4kxL8rrYP",
-	"FQtzBlOaM5HRovrehfgk+pcEX2y/O31KRgtih9TpkWOSZHSRxGLEzrlQhGqSy5TmZMozwc8n6Ac1pLQg",
-	"UgS4DGku0wtlVTuSU6VVLHb3zNrvHmDq+pFhCAUjFDtXF3ymgnYh/wIQT1zP3LSBSfXcaEYYwJnMGbtI",
-	"3GNSkFdSmPeoxugATQvtEvlNg7EANvbkcX/QOSKUJFMp9CQxb3KtbNJ+Rhe4qvjRsEEzB1x7t6Kl9igb",
-	"rOAyg3wu88COIgn0C1knkEJMNWaVwBzcFuwoOzxgs+NCTpMIBpEwkSXwIqNFzptfZSLDF7VMzELgICDD",
-	"cyLzzCzAVCpNBlG/36+23fJam8+LNGeW0BC+WQlDuUHWMPy+ctS+pnpSSDlVq6fN/xSRCc0vmaoyfan5",
-	"ZkxG9gnSpkRLnrMQ1sX8aKhETeScFfV0ykHvIMjzzWRp70HCRN86+gZeUuXs9bg17Ju37UxEOR2hU/Br",
-	"lvmJVPn916UTX43xEXmraFuBLKxR7bR5M/262KJlxplI2aYwGcfueRBMZnpGQaS6CY3IimdvSoxYCrlU",
-	"RlVLzKYkKRUpy3OWJUdElIC5MpYFqzPS3f7u427/cbc/OO0/GfZ3h4O9v7XCjaOadQ27qvPax/tRy7SJ",
-	"V3CY8dosW9Wmk3+KT5v3CkariS+P9aC7++R00B/2zf9tOtaVsfFsG+wSl+272Rs/mGetzpeV+VVbSEni",
-	"n0qqzQROo+y2gSpmNC+0zPWVG7jNoly7gTCMq4avbP6pfXBzOusP+4O7HKYuN6azE3z6Y9RytvZ2GelR",
-	"q5xl90yfS2oLABUABQaDjir24pdgieZqO7jEUvzxrJ232uSa1CLPqpx6tCXXDEGHFMp5O0YMpXHSGVBP",
-	"pK5UnymheR5h+qY5C3BJbH+KUHgWLGVC5wvfIigERyRBpSzBl5MJVWdTWbDEWLRjCCZV2oraJbPDDdR8",
-	"AJiZTYnsDUzjhWZTs2hT+v4Fvh3qqLQo6ML8bJSJFUo66PYHcFpuy+ncdGs92L2xD4+kzBkVYBvYpj7U",
-	"AD42BcNplK9aNh2Tu5kcksh2u3KK7ywfMtgFGK1vNgoowC9NsKIbHZDn4pLlEh1RVx6UOu1BjM6meoM/",
-	"jMuTglauHGagomxxjP8MxgM4U51p4u7BQlQtrxoR0JZmekEc04oFV4RdsmIBzRilGG4rIKACG7RPogDk",
-	"GuK9jVHDjHYvBYuFHJNE03OVkDYfA+aP6Fit3MwYVHrDLOC5xYytPhiLBHln7Vn8qv446O94E55zccEy",
-	"h08mx7FIqs2rvTNa+DYLloPfrPbAEJcAJgNaP1OeFTooI3Avk1nBU0ayQs5mkOprjJ53QpUjsy0jlsUC",
-	"dgMDH3Fj8EXnwOHKRWRWF/yqwq2JhekvsvGObhMrX3VE5hOq4cdwc4a1fY5FwVJZZAo5ds7GGpAw4CoB",
-	"xI1l5cbosn2zLFlxKZk9NeQ7KhescPQL35iZmXMJN6etn1Y8RUuHqEa0r0W+sEtT7WBIUJaUlYeRUqSN",
-	"X/k0w6G/4OKZDw1K9nd3vbf+zGdGJGCU26ZikTEQvta+xIBYISuIx40ETAg8FAqWg2W5ErUQRc/+blQn",
-	"4A2WCBsUOq4nJKTjCOOdHOZYfYF8Q71tR/7Wvlkf//5Gw3fnsiaPPdxVqvklAubZP39qkBhVl7sbdYmk",
-	"eI2CaJ756Kl0Q13hJaMZ3FDURvXVBqP6eAVDf+qNri3YeQVtivcPqm5bTqjlKxP3HJzsKqFj1fTF8IpV",
-	"KnsVdmCIaEEKNoaLNqOKnUtZR/5dsu5vg2lqqD/lM+7AjNcMzGrDKHWWDBzSBtUTGSQ21Tki/SaLZ7AM",
-	"Ini7oSt7f7Vm0BnL+SUrkKVVS9uWBWJSWpEqSz2S770HRwq25LQZPInuEkM2VEWCxbfTiRyVXKWgPIXt",
-	"2PqyRLC5p98hoYCaBCRMA6xEQ3GVCkJKkRtBSUUsvO4haFHIucIoUg/gTNUFxg5RHRjwZ1QnTWbEbdxA",
-	"9+R30NJ6Mx2BW4+qRaMC/7SlmXGpy+ut+Vuo8DeywpeIa9k4voqiPoFCvr0e/g0/LwumtlbDqQ7M6Yxn",
-	"PecBrNStiqkDActSR8SyMdDX8FSSNg0BRUEFVr3q0CadI5J4NpPYSDZQjZDXYE4fhEHjuzAO8xaecvcK",
-	"1ysc/ygWCUq5MzljRkMGX7n9Ks15eqESy9bceIx2S8zTcBBjAU+xLNTnUnZkGvE6cmMbsQieyIieFLI8",
-	"nyxZL27ii7OCajArQJ3DtXhkJnpEEjMY/D0iCQzHPm0n43txXxfMdA5QxzDtyAEf44zhvXD4EJhfsfpG",
-	"j4Xv9jpSfWuegQAA21zd5r9LQeA7WWw1skqFuB9twO/XpgNyMvi+ZHyN3uvz3r2HfoDmat08HtxtN3WK",
-	"33SZQ5K/yhF1h7qJVUeqs+Cpb2m1ljdpabTLlB4SWRQezobVuUo6NKHcHtfB2w3Pmc7OEjKWeS7nLCMj",
-	"o9ZoDaHHIiMZP+d6KVRhfRhgXXAvgR+b1zYBP64m8JIjkMd2AS/WxesFXN2VSxo8uca4XzVGnOjeyoW7",
-	"geP2N3atNukYvpuryOmVizLbakNei8AkdFgMDqMfXHjJRE9zuzeavdcg49CLwEUsknOml4aQ7CjrRYls",
-	"nDKo45jhm7x9/uz46enzZ41a9dW3hDe6aVohXx8OuKx2LZwYXthEAojsnE8WcKNXebZsBDZV3hd2FAt0",
-	"hIIXac4V65FjaKQsGFF0ocDRVnOpTukCcguGTt+aSm30mFm+wNgSUKhoTtpJpc9ZJWtIDg765KA36A3I",
-	"P/7rvxMo1BKLBJW2spa7b79MpRAshSyJXCqdHFUW5Q6YCFXaNmRZQ0wjbDVmnruAV1nsKJLLczNBTy9Q",
-	"oqGK7C2YyMBuNStQZTuMGFjdkCFo+rDrshiizxZiE+eyzDPTBqhFu+QV/9rG19q6BIhqj4/Z4BYbxRIL",
-	"SOJGX2A7CeF1m4ZWyClYR868GNr3d0l7UrCx2YO47Pf3Ugr/sA56RbF/w8BKpeW0l3K9qA8HttM0taPI",
-	"BJdaMUYSZ+skUN/CxvA3HyDre7CeaVwxxIH0UwLYVIBTTX4uWcmyAKaB2nBmj4WawHYmpj0o1GL2JRbm",
-	"5+VSAEvn5+DASInV6yc9XQOH/t3pq5e29ykrzhmiKSsy5nlufeCGulRKweONfsiCzQuuNRNYWkNbbHAI",
-	"QeIFMg4FASkCvMxLLKQaPW7YDDfsO5bnknxPBSPPJMOfHtnfloPZDr8aHOyujSioOpiq85vI1k0LC0Tg",
-	"Cj+7Po7BVdJA/XUDdrn7G13MW4qu7udViZKrNt4f2LzyzhsScLu2GTkasbSmYkBOueia3wnNATNK80sW",
-	"XUVSNYKq09CmVIOXo5vB86+EBDgKsLeWbr2CcAAHieW2vnbZv4GK8Al8JU4Z2dplYl+8lWpZ83k4P8kn",
-	"VTP99P/Ztc0Tzwzqm+FkEmkbubtguvJwdCLrzYoqJ1J72XnkFJpA63IYMqksMtzl3FZxqt0rO5XMXnrG",
-	"AqUnXps6Oeg0D9IGsJnqMrXqD7QObeshwb126O3JjMo1X4nXwxAvIovIQjBY6ouFy0PDdYnI3zHxw0l5",
-	"r/aAN6/t+g09RVkUC0BnsDeOsiATmpFwAtXoyZRRAfgPnXq4Kfa/4qw3fMa9W48/tc+tNQJ/sL7s6o1X",
-	"dEEEmyu0U28f2d4QfnMLG2c5OqmKHo5sMIBRVsBv23ABVjl0N2EDzv/7qUITa5F992M83Sws74rQtyrI",
-	"LYxqcwt9FQuqBf5sH7CmyqkPc7HdQYQ/2H8bkEvv6siyNXexlV9/baN+4/bu0nF3U9Jd2rowdmqTTTqx",
-	"11Zb34FAHO0yY7UXW6tLf/Xt2PEnvPtadkKGA7tyoWShvzG2Uj0lpRbGuTwrrFRTkVRKBcgQyEEkI0yv",
-	"sYx/XTyoPYg1nl97di0/Nod7+4S3QDVzbJa8nhllHN0i9upWVqLdmYNkxt+zPBYQd4SXKfiwd44iNJ6e",
-	"+GKT7lz7IDZ7RxSL2kUTabxnavJPjWQp0qYwpG8QecLfytXDtNbHRZA2JQfv38cCHT9akrdP35yaMT07",
-	"Pj3uDG3GERQXrQS9jflaifQCUwbHuBKAdafXANV1xhKfg/vmce2Gcqde6TCq8mL6EHUBXhcPFRg5fTzB",
-	"W8N6LMP+nd7NfIrLqI0XyTyMJL66RF6NDBAVKT7cAFoIScVG7wayj4gwtFZg2noslJYFy4hR9SuPkaGZ",
-	"rNMjSze23N01U1UWGBTJxDk9Z1CRp05fhwd3uXQz5PRXRMesGBYwT9zSGs307y/a6L4Dg+7r6jZQ9lcW",
-	"+GUt/nfZrBpan9wVAaixCPgSwQDUwJYiK6YUJPotwNcMRdKqEqnVai8R297DFe0mV7QNzOdtPdhiTZwE",
-	"V00+lN49yZPNg8oqxuC468pdbnCJe+WlbnAGIi/Xr9TQjL7zCXxnqFdt7Tlb54r5s83xDXVpkakeSbKC",
-	"jnVC/vF//a9awlp7tCCUuC9Ade6Yh2KRWP07IW1qS3FjoXgMmjNKExktwL2TJR3bMAQutUFTi4W7vaiY",
-	"tufZHT+iqDYc8Nb5jlMqYjFiqZyyMBmyRyAO3E0J31nNwXMqciwQv2cpFde8HKZbIflZcrOE6PtcStO1",
-	"767Vlt+Byn0DO9VeoGhp75eOatHtduLWk1SLbIXjOuUi7GXwW4cx3jgwcJXuuV68KXjKbmKHwItmmTRX",
-	"mqde3vlLCBsaD7d7XODfZVEwkS565Ck3TWMSuoZM7xkttCF9hyYBNQcXGKBqZkcNqadUsS4XignFNb9k",
-	"+eIoFhbnw2paGNHqc1aMouiHBGXeoPx108X55mAaV8Fl3AngBWS1bJA64PduxclQR3LwLTayP7O6Ymnw",
-	"x+mUkbeM5uS5B8y6DgDjqZRFxgXV7CYoLlxAPPafvz0hT/ZJxs4L1uRAzKnmulyC2Nh70vtqsHd4ZWb9",
-	"YejI7x72GxLpcynOVxvvHvYGe4f7V6ftP6m1Dh+Xml/G3HDzCLtt3p6rMxc+3GlAYrgr2LM5hXBlH6El",
-	"ba/vjXlfz046fvPCqPFR689spLhhUHv9RrZjucBTC5Sygh+AaSrkxclrsr87+MqzjVWEGdJOnr97a8Td",
-	"u5Nn5p/v3/w16fRiYdoGFgS4aYVrgjMVkXFpC56SKbONPHv+yrz9l+N38M9f/pJ0kDc5ZwPEAST7AEKx",
-	"VOdo5Qr9+bu3S1fZDQd/b01gGIREgBfryi2vc6Smw3gVgK2cCysUI4JvYOR7YT2Dwab69C3Ff0E3X7/f",
-	"Pej3+0T9DOLaP2BH8Ho8NoLhZEZTd3sXDj1IyKoo4hlL+ZTmx1MzvmaSgJ/Mhk6lYAus5pnha3bgQxvK",
-	"h5cQzvwfy7KIBSICW2gT0k72zQz6Zq/xr96B+XtweHjYOzxMOj3yAgtOQ14fhWrTscCDXKFmCxkURrCo",
-	"2IUE4uLaWwIjLqjR28a5pJC3CGNYphk7jH5/FSMoIJ12/9cfB93Dn37sdw9/+tCPBvsfO+047uHnQbT/",
-	"sfPvjWS1pvq+x+rw5SYSgMb5j0xOKRdmIZ6uF73gY0ITQTC1FELZhKgZuoNdbf5wsgf7tZutvaaJuMiz",
-	"LVVArEPFrOlR4alXVd0hkkFhfI+ekFL8XEqNeLYqigXCAlncN0MPR2jjmf/TCr7BEmPkOXhUsUNXBpm4",
-	"dMnjNy+q+kxqQmeNPlIfX3ctWt0zppvCILCBJmkCbzVzXsiamEMyTyHFOV7Azgp5XtCpBWgCD+k5ZP5Q",
-	"5cqYALTjEFINwCgG55mWOQOcbApc2zy7IJmE5bsQco6HNNXO9/Hd6ekbjxXJhdIQOfncViqBrUaQ5FQW",
-	"WXXn8/S74x++ff7y9be9WMTiV+zrV2Lb+RUucc2h+zUWv3a7Xf//5tlklZWTX4nh8b+S47VV7blyqJRR",
-	"rcI9WS1wH9Sy9/6bED4wLGWPIwrxonEwA/Ir+UE6nOhG7GVSg17GhnwNZmxlj/wK+2demdIF9J5JpML2",
-	"cllkoyVzcd5xbVWJu9DWPo4Igul85dGlqqQwXWEfmlE9cW1NmZ7IDHKBKV45YKMHdoDmWYu3C1inZqAV",
-	"mjC+fUSSY/NugggVVf7MhCrXT3OpeOzrEPZ3qeY6VxvUW68DzDcjvdsBrBQhg74HbiMaK4+RV/zrihKa",
-	"oDCxkYOlRswiNUBQ2paWoJChid1d24SvEmuDKzxvsgCytBHQObrKIuus2wMEjq33v7rmc6oQatga5OsQ",
-	"h30vIaxvvfHA/7YOhNbQP8u4hfaqQRVH3hdAiXdZGLMycp4d85u7e6ZK+4k7C/2sfnJWxgW2qgpSL2vR",
-	"zX6sE3rJPFmtZtOvm3KQq4m9uHev76Wh9gJ2Y47OSmGtIzJfX/jAtmiW8sxIVNrQ4old51ogEMbzzKi9",
-	"+5vl1Ewqozxf+I2BBknbXxliaI7Zk919BOjrHJnJ+bos+EBveawYy2RDkWSeGb7gG4V1YgAeYeE7XOMV",
-	"CYaVNs28DkCInFaV/dBB5yLGkfNMARkQWAo3g3IrtVInB1vcC1q8sl4NabtKNREJKtR0NuBeHlNkXR2a",
-	"X2vuvqaar0slD7wgakWtem3MZUHQilrNXNuoRw0lHddjEK9gv69FP1/GBF89uaGFE37ZXJ6kgcyhl6VK",
-	"rE21kGq+0KaFbdaFrQK4nS/dQZReq16CovixEdb5Q3PwKHsPAcP+OIPFnmwOAY1B5uY1DDNfiia+XT1i",
-	"b32UBV82tPafNKFiVBlBy7M1xwPYK2jJTBobhzwNVWAonkEL0E2OjEwjiZnX0oyWKiODfK1VRl52vK2E",
-	"/10dPgN7Xc2kaS+b7IRvcimL44LRm/jbzbuEFoyStgvkzKnIIsvJpd6BvBja8fGCpeB61ddnvm3Awv25",
-	"pAUzyiAEnBVE4RdjZkEALXdSPxuLE9wU9XhM+H5lr6syBO7JJ9dDdcL/Gr1qa9x+2EuEU2ta+JeMZlt7",
-	"T0FJa6dSaJrqzhL0VFA9zDxR0IynULVRsXyM9lfBWCwQGDYCpT6/ZBmZsIINjV016JEvvrDQUXgxhNhQ",
-	"vS++qMxCZ0cbFRKeHZLYAhLFLQsyR4h71/yIfr64ZTOpMGbKi0fDS4OWIIgYELh5zqAlQzfewPaYQ1Xz",
-	"7g0zYiEt9FVwU67nEtpBT9jQYWPVc81suUsOvhFGM5vEzoRO/vFf/91ZnlZiU6mCQGu8LCTtBKcLr+GW",
-	"4IThdTePncYZgOFLM2dzs3QifXFzXK0dhaOAKVjXhLEZ/bIsL2OwjbWt6MViF3cb8MPgMSE1u3KzzaNR",
-	"sIcwFveIfT0iI6knAOtrhENORyzv5vyCkbksMnXlvuBQCvDRFBrfxRCn80KWM9DRRUYUo0U6iVyP2EjB",
-	"GGavwJc9crxEZ2bF8XnoAWBhsPIRUxE0Yfi4LgsBmqWWxAynF4s9s0wI+GYvGK2xZMxQu1al4FKYrYK5",
-	"uwI6QyMI4M4Fx0hnM0YL5TJC/TWaX0LcLLC0k9pTq8t9FCK3mN2BntshfL31H3ScqwpGjydKEZrPDf3P",
-	"CgbGEIREOeK0QNnW6YnOUTAYJdEsz6GJuEVHCo485gfGLUjrjFvgoDFrwjNFLhibEV354JJU6LPE9Drm",
-	"70k7bllWhmVIcj1x4BOxqFwOiqQUbDJc98Y7vepq68orVvvYCsjuGnRhn73qQJHa706fRuTtN0/J3t7e",
-	"YadHThhcZtahoJaBLPdtsOzgYLh3c6AYzKI8G/s7gytnGt4vfIysG3azVKtNQvCrrLpNrrbdlTYctmsf",
-	"hoc+Rq3ZRIprm34DD32MWkgt1z1+gk9tHJ5v5hkg5m4JhrYNBFodVfcqggR0d1uI6DekyCsyFZzTH3cw",
-	"8sfTthGmMuB+2KV1FLJM7Nth9JpVvSk+L6RXYlgfXgnZZANyyqe2kpJNwHWs2Zck2FHGdFasMejgfjFu",
-	"QTqejRbNmZ3oz7YEwRlmb81yDnTSdvImcnqRLLyS0wkhuNFbIOQSALffwfCq8vEG2bE8KCxx1SFZrUQB",
-	"YZ8F3xJr8AReeWOU35Vsw4Z0w3uH7W3eLCQ+J2/WZ7wMIDTj7iICNkMSBoZl8YOjlv7lWmbIp+xvwKCv",
-	"QBv2hAAtBtTsFspvtx/mtcf+HoMP6+xl4+BD89otwPwswohhsFZbByabLJU0smfYZsUYlS0WaM/UDDqj",
-	"yjk7pUcSjuaO57EOs8vzWaiqkkuMH6hEy9DiJ9jcL2bxbTHKUViMD6eHxgIYUYRWjq0ZfX28xa0VvU+n",
-	"Nj2oQnehCjVDG+JOrDtY93zctzvl3xr+9fWiyZmIoliOLZt3VZF8OpqVyjXvlteQaqrTT40yeEXSWD29",
-	"YSgWJAaRs8Aquxo5C7KN/C1YZc0Ndvf2D5Z8nf77q2G0hN4Q6sPM4lY4B4hYUOEauBhS8N1V+8EFSczW",
-	"JqRNFaGx+J5e0hNokYBisKNshauotg743ZCIpBOhG8E3Hgsu6k66AE/BDKMoLcI7JeOysNXowMG+rizD",
-	"VjgLSL7/dOAKZloOUXt7L6pFlqc+y8bjoXuc54aAVHimKWX8zkz8WTCjTbDEWwGk+U3wx6+o5IJz2j3t",
-	"H95ljq+fYDDuKFjZjWw7N5NbIp9YBuiCxj8J6kmNbP85T2VoZm1/pbRi/kDdJ2sg9AiC9DsDwSit8Ldy",
-	"eL9QV36K/g+qUdzaGhM2nlmxynR3YBZ978znQdk6cHkKKdiRNX2TDx8TnwZaDaJZTS2X0hL37zQ/joms",
-	"6cTudfcq6/TL/mAIcaY3dylcry/7omWQR7NmTP07GdMyXAB0iEthEyBafthrifPG0AGWMG8OGxCosJvC",
-	"BwQa95pcNe8TxMunoTfqEBjHFceMSOKKQiQWLqiWVkravlSJHC+V9VNLsDirZSZq+YJLyV7+kcbJ3RiR",
-	"BE/ujvKmMWQvoBocwfFfzJhLLbIxYe2QDWC0WVj7xLTSaYDL2MiWqp2DTVBf/POb2Ebu6eUTsNYyaKR9",
-	"Vw28IRi4fgFqTfxKYUX/gdWZLU3ZQCTB5lh5p04ktkzNrJBqhpBstmKNMQCUPgs+FVpAzMYlExkEzYDT",
-	"oE5FtrlGGrqzbMEeOYYbLfeDu7viBdLMkb8sk4IphKGgKWJSTWRu3g/pyUcRuy3DFbouy/DBwfFHcHCs",
-	"HNBXUrDFDSqwvqepXkmaWcnCTPAJOMM+nSYWeJCiWvqLNVuHNp+F1NNZXDAiFO2dSqVj4ZJzxgUFzFxF",
-	"2v3egHxJ+r1d8o//5/8j/d5ex+bq2CpeEDUFeckQcEgV4RoR28zx6oXxlOYQQrKGsccFsSqQRamxoRFu",
-	"njsqFlMuMFnFA9kp/kuQYgY+ylmVKLYg7V23IKDmx+L5u7cw2ncnz4xqCBibb/4akT348+vvnnXwftwn",
-	"K4EsMWq6b8iooRQrivh+jDYJ3AATzdprnJ52qaAiGjQ8ZnNWmDdnNMsQzaQKhsFLfJvuivLN7YfLRKkm",
-	"mvjko4Q8f/fWJ0UlZn6dlSJk1GZp1XKWXGs2/W2l/hj1qV1XnYV6HtjHsNnr2FeQUrgsD23fQWtNotCh",
-	"8K0YhiD/dhQZl3kOsdSg9wOtuhrVFXdPJ9TQO4b0u4sxMp9wzYia0aWcydY6WNTtIf5+cGx1CVSpHv5C",
-	"6Mgoc049jFywM1QErQ3tx5ZieQ4SOJXTKStSTkFJ9fbsdlGJ19q0rwV7mvP0Iije1wC98c1T8qR/8GQH",
-	"8ru7AExhsZITY/Z3g7f/7bVgXWgyWVXflh8OC6b59+rKRvX1dSbISuNN9PbGSbYVgjM/OBckF+R5b/B4",
-	"H3LLmlytXw7Aofr4qyeHfdDhiQ31GUMGjlgiOHj84OCgPzg8XL2bDVMN4/jLINfwMeQaNicX3g5CYC1w",
-	"AJhsyzJr6GutRRYlXM6ZsqX2IQoc4bHNxwk/n0CiyGn1m4Nj4lmW2+KRUC7TfIkdehsOf4UlBZ1WGEYq",
-	"rIiBAcs5OolhIHouXbNGD6zSRNFJYFmyE3XKSDnnb5xQFcUCZbYL7HIyeiMnwuCmToRBIzLZjZgudLg1",
-	"g8dt2f41vu07y1HRbo6Vi8C06QeEs2k8tzf1LheM5l0GmQZ+55cDdYOAvNVgPIC6qCAWrD8Sgq3PaMEo",
-	"3vlWgRn2frWx9Brm+14bYmEf+xi1RlRPCimvd2V+7R80b7Fss5fcc4ClUUeRyPPX49bwx+vsnuqljz+t",
-	"jTKptnGzOD9XavafIdSvNsfN7gSeBa98jFoVqW2+MVUewUbbcn2EYb3SK3DT615BI2pje8/1cEObj+uc",
-	"bdrFKTy8oaXoX9oqMtCS8O84OBBXrE6gqxGBjmXVGYSjgIDVhLyqRrM+mPA2QYRuE24aSPjSaTmVA9K6",
-	"I8E1aZ2RwS+YVt5Hlm4Uuk6EAK6zZQCmJfdmyvXCaC9YrMX+COrMaBGLEGYJn9Smg6v0jtHibFsv5sjB",
-	"gmz6wp3GQ14baoigSGejxZkDf9qsRkEdN+vjqjFTNawbvauvBbMZ1jNjKrpd8zb5kkpcoZk+gYcV+f//",
-	"X3hg8PhgHVoOZ5vXoDYcpT6hoBz0fUdBXrtLPiryXjBsrwhAdFGGFeFXFL2yxyvUtBH3uMcApVVOtXG0",
-	"knv1NnGJSLo9kgB792HEEUksJ7f6K6xaPVyxF4sNQg9JU+ThZ67sbqzi/s50wQ01wD+yvrZ09pzSY3lH",
-	"pd3gCl11Kp/VN69iwl8X/HyiyTinHlZHT3iRYUJuRAom5KULoNjt7+71VrANG6HEXMefgFltz6Oaoxhd",
-	"QJGLZJwV29YANW/coE6ZeW2z4EUfrnTjhF8fnUao47dXxanZfjaJCvwEMW2fVXyavWi+WWxauNG3jU3D",
-	"XYZwU5p9mti0Gp3+88WmVVGD4uIGEaPigoyYnjMI1IVTiTeaTv+5pj7rdQmmcDETHPTAKrg/N9PWFRQ9",
-	"Qsq27pu7YwJrFtJ1UPN/rFm5+wpqPVsqShhwkZt4HgyhfgJJDOdha2ls3nqLifU3CL3xu1UVpwuF2+ph",
-	"ujn9rADm2x+untwtmHc18E/Ktf+JOfbbYPNXa4VZ+oGNZapGR0ML2cWUZllilGGuI5JccjYHhHyuY9Gm",
-	"5JIre3dXFOg3lQXJwAMHURtTmjFCBUnkeMyKxKjcHJEPERQ0Fomciwog2INmua5bUcv22Ypa0Ij517yy",
-	"jAYVvLFWj7x5DGtFZjcMZPU2y6YRrEsm21VRrNZ/XQWyVqhoy7GspchYcYa7EcUiUTLPsHy3gI2Gkkjj",
-	"8dmUFhdML21LhcQVtYKGIBc9R7YtcAeqJpZiWoMW1s741JmbAQLUXHat7wBtN4jvmdBiJMuCGAq5fXhI",
-	"zRa9ItjTQQRyFe78RCIMG4D0T20VBykyaQ4qFXZR0A9fICBZ1OIiK80AwIXWELwZNrZ2vPdW8+GamM5Y",
-	"hEGdZDWm85qbWFckw76YeTDTgk3l5aZBnw+eqwfP1e/Cc7Uig9/aU7kS5GAkMiL/9M3hG0QIiY7Wy76P",
-	"hDxyN1pcK5IxIaeGPlB09uu1x3r7B7uDq4HYrgRgi1onPiz4ylyJlE4ZDD0C1CgCYXPt5PjNCyNEbFED",
-	"8+dbNmZFQXOE8qoZE8dvXmxSL+SkKu+1fXBvWBLRwbhiqO6U8tzi388ni/XlVa2dtso1K/RViJF1tYZs",
-	"PUQjQAGeN6x4BXvd5ghnOqGXjIyMMexqLCuO0KMQluLiqODmKxw+hLAu5QpPN/e/LV8hhcnE0039cRsZ",
-	"5m7tISjZl7+6rhLq7o1N8czDe14Z0V6RkwOE3zaEv2BUXc9Sg47e4gsryPMW4se252cQ1Yjv2nr7QUc3",
-	"u4QKjon0O3XF0fjcF/qaRaxgYpcJewEFVQCDD6Hgc0hnh2KqEaJGX/KMFTuIidc5crjFgOtWp/yDgz45",
-	"6A16Aw8QX6rl+uUH1zHEe/RthGx3Y9dG8NKtHABL5WbBsvkkroDarP/pvAGrJ6WJyCEtoyq4WbHuIVlO",
-	"eXSFW6gTfzsqFuDohcw2c+xG8n14LoJQ9FJricUe+BSxqTvGEnUFhdFkrdcxDsWKq2mMSDm+D7Aj0CSn",
-	"xjDMrEQ2Rq/Z8JxyEbRuaz+S6qWqbKCRWzM6jUg1zWAmY8YyyL3JpZx1wGCeUlHSfMlYriV2utqPmUV0",
-	"w9HArptX61Zf9ehVPODmvoymU7bi1TjyKEnmK9VQxGCt32PrZN1Tq9EvYRiHQKZIBtIGoBtGMObCpRa3",
-	"pxSrE2NZSFqkk6WKzj+2RuUC2GzBFM+Y0Fekahxs7zuoGMbBMr9wJULt70b7MlMOKhRumbcGKcYOhb1H",
-	"XmhFElXCYbcsMpVCQ0FM0Dch34wV58yiSKmIjDmAgnIBpwlKluG9TFC/k7kiTXIYi+TDB0Gn7ONHo9t/",
-	"+ABXLmf2GzxSeAtjZKRj5OZnONkfPsCY3cuQvOE+2JxN/xFM2d6fnv/VNYwpsjuK4E+WhJM/Pf9rgtDY",
-	"yYcPwVE7KwvTUQ+La0GZHJ4xwDYgowK+ogUjFk//KKwV40PKq9VBkNsJF+cAzfrCFUSHxSbUJkRzReBA",
-	"gzU0JDkXpi9GL/DmHJG8AFZa5rHw6U+K2AqjkPSE2RBC2jZTZMaGlzGascKiIePGxoKrejVkKFf23emr",
-	"l4gWjtmAZvgWcfEIIXHNO9C+LSvJVEpnLEP4cVtCImVIELgcFpmZiyEgKxtzz04UIyyp1gUfldq1e2RX",
-	"nCRItg4TcZGzhLAcSnpbHZOL2JhkQncnVGQ5K0g7keIf//XfieHZ9hVEXitSxQxxu86AhBFPuACyXr9h",
-	"lLx7+zIYZjuZFGwM1V+LFEKtIPXS/GW4+jmY4ohbbZYhFn6PmUhlZovqY3pR4fMoTR/aeQjd2cRtiQUa",
-	"yVXaW8GgTIuhxYxBmx0yKxFu3FGhqJJjqD8CRtK7NFJ02QVQ2iB+gR8OqwQoPYmQ9n8umY1khcNa0HOz",
-	"EzbvsRraqNTk+OTpixcu9iOKhcOwSrpmkXrmP2d2Y/5PSIudsSI12+gWqE1J8sg89u/mP/8Cfua47Pd3",
-	"H5vP/2b+83+Y//wHEAdQP4IoW5gRTRfu4MKSmGnEQjEYcmSnYkssFn4uR9AgDOvLAKcalyIWTn2Aa7PE",
-	"8CMth0idmuXDxGxh58itHOiFzBWkstU69CIWbaOtR2QilY6IUR062KIhAJs0i69ijImqU0QsMN/UZan5",
-	"og+e86VcLz5+7AUV4cxKuqWZ0kUsJJbiXdonG6CD/S5mEyYAyNvpNDg2aCUWljkBdRVljhHPWExmSi+Y",
-	"0XeonhC74mbPYZ16PYuAETSm7HvA5OZcMXLOLwOCpALZX7WgE0h9hiTfpcPSpgItJnimEwU5v0Nf1SwW",
-	"CRaKsaD14NTBOixm+omtLyPo1NXXgHG07SmNRcVEfNka8M8MfF4ZMllzeouMFR1MnPOvId/Tzn/utxK6",
-	"2SVtw14MTWCVDoolOjrDivcSOY5FsN12Be2BdiPeUbAKSY8YO92zL5cyS2OhuDjPHVgCsrV/i1uekkAQ",
-	"xq2kg5nr4JMHMoXZhpLVsJWhzcEDPcti6INKcE4vGdzZVautC5peYAhqk+x1CYTHb15YwWQpIZAmji2r",
-	"WPBxjQ7IvJAabhHaTa3/uyrSfxNsrpKOWZlFLKCdoPCc0XQcCn2QX0ztaUtcqRXzB7KBJBaWDQAXiIiw",
-	"JeNyCmHjUM8KZbUy/AxEy58Rd25FX4ocuLyZs8Zc95GSudk8HACCyOAYYBWAzCtoZLiGhTWGpBQuLqCk",
-	"nZwx0XVfx4JPzbE2W5tlVSWwBKnu0UhmC1scBndOSXhWhI5JaDsWpcidq9SSPqoBiqzZXiiKYQsPWv4S",
-	"C5orCVe+FJUhzKimOZT1gWWEu2BHfKCsRHiNh3LWEj1sJ1RfMsfZNNKc3wkD3bS+91P7+IoL836CgzbB",
-	"+nBDc5gfKi/PtytXHrWsIrrxa6X3CFwbHXjXWUwwPQ/n5AYe+Y3cLs5neV8bHfVYJkihWmwOxHKZpGnu",
-	"CR7MIDCszIMr3rhNcvf9mG6eEOB4oCtQsYqDc4cH4UZEekOCa8alXaWCK/ca6eMmiFeIA2CrwAF7dZmq",
-	"bsUjpzAgsruh1vUexS08rkFxLOcqcfPxY1BlmjKlxmWeL+pek6sfbUoDCrwKmzOSpd2pymD55lb3ZVPP",
-	"sOvpHj3W3pWy9aBu56u2jXyaWLVqkv903ukak6lJo2+MsrByXXyT2J4awTfcyQdWCM+GoHoYJgWMgI85",
-	"y6z5azb4CZmw96vIzrFweCNGx+nSGe8OHg92s0F/sFL+fuWJ+gy/2qtPcKnC+Y+0+0u/e/jTl93Olz/2",
-	"u4e0O/7pw5PmG1s/8Zt7ix2d3wbBcRtn8JLwuFK2O1dczpdRXE4Bs6eZgA4ObkxA9xVstRG83Wci6ldP",
-	"uCtlUaO9d6dPWw3+7RfHPxwTo2JCZRg8hu3k3elTY7A9L82SPHrJ1Qh9dsdTVvCUPvqBzc/+KouLJb9/",
-	"q/bCqtK6jgr+548YDNHvHp59+aj705fNh6ueE3wDZJ8wN30Nxg9kPi/D0q0IE0ysvT5oaTUj+zYJemFS",
-	"b7OSoFhaFlwvTsD/AwM8nvE/scV34NZuPt3o8g4xnGaFVLZKc4885+BSggJ+9lEwqf/SPYZyp8dvXmCd",
-	"bFrqCRMaCt0qsOgh6v4IjHVYUFzzKfJnbvrHBh3fGrb+4pqrCIDCBMwKQn8bz8c6W2XGfNU6WSFVoQeh",
-	"aXbonvjLnc8rXKzV2X2EOkNj6VgPRWZgX4eXia0uTNr4MaNqMpK0yCISt75j+SxuoRuMkbh1YsZWqurO",
-	"OG51VqIVYbmwseM3L8CXCJt/XtDplGqeEgoasPWs4JP2FgTFNihbsXCFPlUH/YL1WzNwk0bE/Fng7x6y",
-	"t0dOzcq7CrCxAFUo54rZItvlKOdqwjJLk7B1casa8+Wg149bpG2FIHlFF2RwGBFjWnfspQlWnMSokoJj",
-	"UiJcuuD9i3PqU72uJGkvFq9nDCIJhapIyI0aL7kgADsjyfsulgF2v7JsCLUToAimVCwWXIxZUThPKPjc",
-	"YXLtuIWlty9hiDAln0EJ4WvgosIkglQWmYpbUSxiK+IjMqWCnjN8/pKzud0HDA0HB63bkbjVCQYdi8ZR",
-	"AyNNgqsRuzSpJkUpCD2nXFiXe84vWSyCQuCkYIZzp9pVddUSS5gGuw1OzVj8y7+Qr6lCbyk4ewsqlCF0",
-	"8yPiT4GDfMRyOUf73LoKtSTJo8tB0iNvCpmVcLXki8AjIGKpGPnu9PTNSQ9rPfrbIIfbCeokNDqTimsJ",
-	"zkSlmVCGXeBNo2nAfMqlnI1oeuGGfVxxBi5FNVzpiIUIxjJwBBpavWCLoPItFsHXFcMKeE4UCyyc3szE",
-	"uCbttCzyiPwA1azfLPREioi8+e5NBxlbA3/uka+h3Cl0Zu9l05TNkEBdqdOMpTkFeBZYbaoQRy70LCbI",
-	"s6BEO0gbe91g1PPZLOcsI+e5HNEcwrVERhjw2FgYVklz+G8zS4UrFK4Ukr+9KJYFKdilNGfrgi3MkbYF",
-	"ZPf7AxLWdk+OoCWadeHO5oItoBwn1s+Am6BqY2rNAF4q1oRHb/Of2AIX6JwJ80JV36zGAglkZZBj++mE",
-	"aVQlLBM2W45/xsL8bVo1MzQD41hSJy2YHmKsP/eo5gg53YULOdh5wNYxjDDFsBsgU85URUw7ypdyJeAa",
-	"BtGUWKW0a9SJYSxgd5BWH/1dSQEJQsm3z0+TI/OX3wZfOiCsmWWJlKtY2Ot8vFY+F7KoDvJbxJKbQrJR",
-	"LMBp7VYL3dWjMr1gOoS8Nc0UbMzznJi1JhmboWBF1phTASWffyVvciqI+9+vQV+EBF9/XRYQYDOjcN3z",
-	"ayx+7db+t/Rx7dfmTXKiaaFZ4Rp/3Pf85dGUi1Iz+HrQr743X8BoCznGkB+am0d2G179lew2vPlcaFbM",
-	"Cq6w8b1+45sHK28ih7MLPJFwYW9Rer4YmVX5onqhWnQFXJ2LUpYqXxCqY/GF2Yfg4RkriO24bY6voxPk",
-	"To/7j2DfFEslZEQNiAUotosXkX7vAL+rrUoEyMv4fTXnjjkjAG2LM4Eb9QIvXGhmKKthNsasS63kw/sM",
-	"INpwsDOMWgM6q+p0IMP2OMX2CilgT5lrICJYx9/I7zQvM5ZFJKWFOYhAn13DwN+Cn2vKdRf+mwxdnIcA",
-	"81lpiEQDOgd9pGGJY0FI+3E/AoqRhdn+TgPOqi9mvdLpkDzuGz5GyNcspUYAQjgOHAuuSE6Lc1wfm5AM",
-	"YwEZyBX54gsh9RdfoFA3TyptWsKr1Fpfb41yISA90ch7TS9Yb2UVqocqnFREoPYz1xXN4tUsbLLpFMFD",
-	"hJxHGGADcYBawr+R3WZgLXj3zBUmUr3QBLIjFehXpiFI/MAF+Mf//b/IgLQPD4HqLIFiaNOYmsMwWgDV",
-	"+KsyN1DTDtypmV9c3IKxlpdJqmENFHOU8E7w92BuozYKt8T23Pi0lHIWwSkkZA61vMMFMj2NGB4P0L9I",
-	"2y8x+TecY4fwMRHSFemClbRngGOOaI98A3eutlV/y50b6bnA1vGCukJ+hQGZkQOrP/ZNQvVZVAENJ67E",
-	"6u4hkNYZfH/G3qeMZSzDujSxSN4yXSy6x2YT7dpUNc5q6xLVFwZ2HRcGoMcrmYVLA9RjVEtyHBbu16TW",
-	"o190bI+S/d3DWIDD3yhsbXtLi9EUnlRlsO1eB3ARs0gHHViet+6NSpICfDrI/raAK25KpjQ35o5hJA3K",
-	"jhSsExazFLIyvUBds4kqVgv3u4nGKC+sHuFjcSKiptSs0cJXxmivirPInpPH/SMs+odZPAvIHUylGPPz",
-	"0qiHPgKlE/ndyBcYYu/XSxlBDloKL0BfSyq9y7BOq1rgwHdU/dh8kThd1QHNY7qj0UAwbsUrrdimMb6u",
-	"pLo6CfSWtqm2R/7iHPfaRjMBmq3URHnMHq6d5vPcCgcUwo5Jmy89q7axEdgLlDBoG2l24bTNUvxcSs2y",
-	"DvAwM09vDfsokeQ5Rtygxwi19KHZKQxPcQE56BOy84rFlKYTLljXnG86Ms8ZxTLBaVKS5tJ0YeweQ5eT",
-	"ckpF8Kz1ICQW5pGSxFlwoEuelUWeOEmKM7ZokXJsVYTKICqNZW9XbdlYMmQG2qu9O0wO+nvE2pRnpajy",
-	"rKOAM84gHiKTDBfXzGEIJV3BaAstUtsqZMwa28pwrlzSDNPIuDDLZLi4oCJlvTqxRJgbiJFPCkoZQAKW",
-	"JMZiXzgiOIVITTczdF2abX93+k33CVCxjxE2Q6xHAv7w7iVpv/uy3+/3O0Oza459gRIOW2mrMNj2gIeb",
-	"twJbZk15Whjdi4xNZ1JjIL42iov5IXnz+uQ0qbZBWbMQo2DQvUoS/266QK9YGCgL0chmvIEW5cwcpWUR",
-	"hHE6tmk+7+6TiSwLhXabLhZWNvhzZ5pw4V/wBaxEwVIGniqs5YvtV5UmDD+MqrAx35A94xkfgwfALqtd",
-	"ulgk+7u7hFezPLtgi7OCGfaeWC9VzoyqafmqHbG73CaKjlm+sMLRzj3NKZ9W4UIoJXBPi1IAiKaccmOk",
-	"LghNC6lcaQzkux4HPmOzXC7MgRv6pUKPTFHASiBBV4HhoSGHwA9+N8DMKoVAFGmIgZVwKNAisEtrvndL",
-	"GhFZWMEbC0rGbF6J5oDyDldWj4uzUrEm3ntkGsJ5wBSp9qdTwUqG0hsL5EEUotvEg/fvLTc1VDdlRnFg",
-	"9iYRmzXri7TgqL+CFKDnjJjFBGIfQfWJwCtFPC/x3HeJq+OVUi7Pq1YoeepC04ypj17WkY2SFiRuQbZd",
-	"LPxT35Y8Y3GrCmO2HkXbtTUxbOi2Nsq/9i6uWMwKOQUfaQwoPioKEDOiyrtq7SEHtwmhh3HLUovRsSsP",
-	"JkhvW+tXBNeQNhLethhVeAy1lmMRsA/rObJlCv262ujEjCloqAr/vHSLKMcYJLk0BDuLa1ys6Kw8suFt",
-	"lkXbYgdi7HD1QOCZ7x1VQH68+duWfoA4/fc0BSHi6uaExYgcV0dKFB7lNqhfA06btmKMJNB80okwOnrr",
-	"0kA98oMMBrFa/QivHHKeMqFYeGEwo+mEdXd7/VbUKoscIrAw+Hk+n/co/NyTxfkj+6569PLF0+c/nDw3",
-	"7/QmepoHCf2Vvx3KnxWYJd4a9Pq9vnlMzpigM94atvZ6/d4eVEvTE7h+euRp5JEnS/P9OVtz14wKpr+f",
-	"8y85bk/hOlwxkYFsFYTaGnsQdMyLWCT2IYBkBSidToRmilF/7V0NUoNNx7GRkag2F0D21nflut9RfmBI",
-	"2FLBtU/y7fNTUs3s0QeefXxktB+VRFDSPoMAMwi5hRKC9nXTkSqnquf5Bv4CrmcsWAXMWOh8EQs3a2Du",
-	"kAILiXNG6YerW4rFYaGJWmdpMG2sOGoTNfACYhg6FEIOQzyDqS6A4tYyI0EhW/EQIQkTGZbfQqEC3AOE",
-	"8nnBztHZ28wXYoGMobInq2wby+IqUkCw8Qq9CoWmK2NNzwvGrE4/d+wVLbmASxVMl4UtReG/fpG1hq1v",
-	"mXabUiEVQwFA1KcUlBhYpVzYJUe3rmKr8xWRdgVu3wD2toJTDbeIkHtRXSJaJOjqThixBdAUMKfpRoGj",
-	"jQEfIlueCHu/MpEjaz1DCE7SBDmw0bQA2frOJ9V0zV5t4aM39Jy1NngObFGoFOHUIWBfu/3+UpDIsnMd",
-	"SnL6SVwJKLNMbD56D26Fr8DEWOKVuFVmH6zhbHpecQ+uG45959HqCx+jVqNPb5uWqpdWWlNMb9eSeQFb",
-	"QQ2x+yLboIHqWVjWfdzBppf8Tj/6mmYOOxBeGVz/yrvgRgpf2rv+pW/c/RO8sXt4/RunUr6iYuE8GOa9",
-	"g01m9ELARV4ObgR8a4PxnaAZ/a6ywTHcpJxOabFoDVter6UBx0TooB9bFRf9KWqt6m42Ysc0GGgLwPTX",
-	"ago/+Gq6gQYwRI8VxxOBdbbBse4LZbeTjEIx7jljFzYRZSqFniQRoTk/F6ixJ/oXo7M56zdfEDXLMVY5",
-	"wYqeHj0eY2HQ32EjFnVY9tcK4tECnckuUoRYwGQ7SBfT6AcKzmGeTsBbEdb6CQHoO0duEJi3iYPAJE2X",
-	"UbTjCjsibphz0/iOaqyD0NmM0aIaD65mZPUd58zEhQf5+gsrpLMRcCqVeoS6ETycxAIUlKHN6J16+Anc",
-	"Lq5IAiuVREuu4Jom4MyDoOp6wPceNJsNNJuXjGYPWs1nq9WsTgpDvcHVCiFNQKO109VbM0LHA1rRhoqK",
-	"p5sX7s01Y1oKKjVDcZ05QADPa9vLUaaxaAgzPSIQk4peVzrC6rsnxsJeGVQShOEt78kvG8/VB9E2TPEE",
-	"hMG65cayVdzllrs4U5eV0DQugNk4Gy02Hp05xd+al75etD7eq3Ja4xfXKaYg0h6U0gel9PehlL5E8Ps7",
-	"UkjrEeBr/VeBcHeh5S7xvbHAWkR86TRw9Lj49Da8FRFXThbLgEauhmynXqcLCoVD0TT0f4aFw3vkz1Zx",
-	"Q5GG2qKWic+dRkBjVOCOvC9sCmAWRpNr1Lfsg5Xuiy5kN2lwvD3oZJvoZKt1sa7Ry17XVtrtDtVwI2ij",
-	"n7hCCXx3GtodKy/Nk/BXZRuMfytV7F5H74KI8SysE/O+ZNtmoncZi/de5fz6OnBrZL2/CLLy/kHCP0j4",
-	"Ty7h31S3kbeS8tdfTb3FxAxE6zkH6HAMmFlxUoTXr06UQhQCpKyioK3uPKmq+UlqTicLImYksM1Is/yl",
-	"QYy85MrfWjTIj7v1hkcf1qVcAratLDQZLXrklFsJPCrkBRPgPoMqimH4JKD+rOWYstAb80s3/Sr5dpOL",
-	"gNem/9YaBl8pAffC4f2IPwWHd51BGn4DU69y7avsrAee/sDTP7nVhvioFStz/Lxib5vz80c0gw2dSdXA",
-	"1BHkJMSVgiADCCX2yZ0eKsvlBmQc8seQ78diyXIIrC1z8rIyt5EIYTQDRpQkWUHHOsHo9lgY9vjm9UlD",
-	"PAETWXLkgrmilZaqjsC2s/ECymXQyLkg1IZRQQA3OQ4mFcTk+eijCb1kYYbU7q5/4UxIfTYG1MaothwW",
-	"0YUGFVt0EJcJOPzQki9CVrV0ZBajvlo+2UHppZG4+EbDa1nSJAtxWx25bC0Mg1BHSM39Cf24TOmvZbbY",
-	"gB+7VCyIx2FzhaCBwKk9lQMEkf3FldED0FxD8ZBtAa3b1TV/u2OA0Lo2/VsFtSAxLrH1k4cgaL2ii6Cb",
-	"EGKmCRQDeNl2ssSiL32sp6pb0N0lSTa4c0m28T15cIP2INI+d5HW30CkPZVinHOEw9gfbNDFG7rIJc1O",
-	"pXxJC9CFW/uDg03mY5PyWfaKZZwicIMRvLubvDwrZMqUMlIwABD5HKX2cRbiWd9Wahuxh+I6Z01lfZ7B",
-	"96HgdpHODu5AOQRM6081Qq8u5bmKRWLjCBOH8ztivk5Mu0HadIbmwZRBehRE4zXJHxxdIH+WOOH+daVu",
-	"qHKjeGBXnz272r/+jR+k/sYoQn9IzrFylrdnHtE1PhsA8/Eh7IZLBPcwWO8r5xZpoRRaXRMV2voEVvqm",
-	"us0Dg/jjMYjP74wH3tPbnPLt7DjX7ItnYMPNqE4nDT6ACgjcWE1RZRrLombsL3sJJtQmILno/La157EG",
-	"gzfJO0eQ62eB2R3fqWWd1S1a8k6xdZ4A22pSIdtBSEwsuM2NaORdCKNXY183tWdDi7TaX0CbMkMCExSz",
-	"idbasc5s9fbqDQxPCwy4keH52zFni+H0oMb9Abn0g9X5CeQKsoE7NjwfoYkHbuNbCZxmnzPaj4H3N3Tf",
-	"guiobFKr45FX3qhFiI5YWI2VgY27IP7jURV/YvEKfMkOYwKbxrUNWsdpQrdpFb6/nacVmrhbT+vvhnf7",
-	"9Xng3n847r21k/GPxnk9G7tTzuucd1dGWAY5ubLUI/l+CAa+q700A8QeW3EyqhyDzsbHKMtSRRh6gHGZ",
-	"wQsyz5jSLpa5UBhWWEVJIuRXLIREBIl2MtHTHBKC2HuddIaAQRgOaUc50KPzyolgWXrSIy4+EkpoQhKT",
-	"u4gf9PuVP5MrxBuMxeN+n/zpa4g2ZC5+EYqVtS2MNNbdstBvuwcHFdCIijweEIZo7x7sO2AzeGkkS00O",
-	"+n2LkFohlNjidYBMNZeF0kbff0xGC40NfX/y+odOdflJBTl5dfrGVhbVDcibXob5InLgjrlgbOZgMNyW",
-	"TljBKhhSDZA9iDFKs1hA1CVCh1XVvkHgXRMn46TqfYfLfAqxZudyfXCHo6cHofbgOPpMgkFoyPKn1aH9",
-	"lP6jK4TVow/2rzN7a9UouV4HImoJ26KSUQhJpEjBBIomDGxXsQgElMcm854qqlyeKKJSLV8mYXxJm2UA",
-	"fm2MDI8mXWsHELqtXwkC7O2AOyACY6HlBeAijzGuZMYEmfH3LI9ckTqocaYwCGW59BlYI2oC0SiKJG+f",
-	"Pzt+evr8WWIEHjTs8Ab9VHdULNKC2frBEcSR1EItbZk8ibB6FfSvLMyzHZAPKhYU4KktOOSKsK3XbPRV",
-	"XaGgmpbnDDEUEUmO7JJX/GuAHvJmFWkjVKIrmUh8xUTYDItYV9tRa+F1XPlYj19XB96t1VgETBsAnpks",
-	"rCxkAWiSk/YowHGYkAQNMiaKBYBuYjHLBSLIgETn4rxHTrBcnV8KVwh8ZPFDq5qoiANaK6GI8OkWBh8w",
-	"4YEGbK1oxVgsEle3IulUOzCEOoIC0d09uaL4B5J352vHLAZnCFQFsFEYPOtxX/b6JKMLD8/oFQ0EJGdF",
-	"RJJu17bW9a8nPtOTa4I6nM2MMWocZlEDzmBkW61ifX3pcocxVqXtlAKXJbvmDumVL/v0qVSD6wxfO6kH",
-	"veBBL/j96wWvgxtdR7lRXY5+WgXhemPAHsN12oRzAt6T2/GEaag7PJWXDBkaIkdpizPh/ZFLt1dByVW4",
-	"XjI8FaG3quhSCCg1rQVBm9DZ8r1XdPXFVwPHPLED+X0Ec06lyOiifvX1Cr4jU1kAewouvcKAVp+w9tgW",
-	"+7QJaze4+nJL8vu//PIL8CBTHhyoD1GavwOx6XjHXfttjUy4L8EF+DNO6FwvpoSco8PWx26g+aVkfolJ",
-	"0pDHNZUIp7vsOZ5SnU5cmaXI/PcShF2paxZtFmClGtoCh2pGvGvVDgHNMyxl7mtU+KRAN+YgDvUISuK6",
-	"4ud4WQdmZN0hylV14wdV/qmKBZqdoYEVmIg+EWNOubaWFNR3qNZJSwB5/7lkJcvAxATz04bEeatcJQBi",
-	"bdFLMUXR4Q7PaKFj0R70+3Z9lk0y6/vtHJHQF56AX8AVRS+FjsV5YfbxeE3gzJr7SQvaOcspgonDVAgN",
-	"4KQqb7oA7cRBUJO2K8p1hNhZWCNOA4iAkOTnUmraGfpyMIN+1O/3o3qRl0Efv41FUMFlAF/1+/0QeH/N",
-	"ssSinXS7hha60CFU3cdMJPRO+L1KwQKfUaVsoQbnQgDN6hDeOYM2Kgz8qAGIOXIJ91Qs0AdvTguSABQA",
-	"cCdsOUVquX9zeM0Rz0gpNM9xEWEABMoFNcYlnTCR3ePl8e4n1X1OLIuaUOVgah/0nge95+HieEkFYSLM",
-	"FDHy+m5UEFcUttH7/swFeEM9OnFOzxlgvQdgVdWYhpULWkVeZIDlqyOHRI+oO3DkI3CFozKQ5jy9UKRN",
-	"8xw+l4L/XLKIjBaBD78T2d+8PmFkXyHL8wlqJw33Hdf4E7HM7Ccw/6CjjTPvggScB1744Ff8fHBsK8L9",
-	"DS4ar8a+3QKKBDPSY7QwaJFOEjRwsEqEYl1umJriml+y3F502JseDIaHArKRsWBmVCyiWMwmUL9TZMQs",
-	"ytDaJXNZeKRDgMTA4qsjdg7wvO5nvCRCIHrStt/DzVNRCvMAJiojJ3Ul/5UkiZryhIw5Fjb9u5yInppy",
-	"PfkP65zrpXJqdOXEDNre4sDIEwQjAb33+OTpixexcF3AlApQbJfXoUcSRNVM7JVkLCoLwqMOJxnVNIHK",
-	"fJR8Ty/pCewRoUVBF7D2pomh1Y8hU6AObetbCvasR5IJVWdTWbDE1xkCA4hW9dzANmHvudJroWBeAgX9",
-	"IWFgzNTvBgLGmF7m0CBJ98hzi+BszGJDuoq0ocxMI+F2YtF4Bq47YgRPmCxiYU5Y1Eifr4EkqqguW3yN",
-	"mUlphoODGjt4GIH+hcQxWAbgwP8YtVeVFbQanK11WwErUtuMADptt99fxU67WfhT6Hc3BF/3ugfVeIDz",
-	"ucEH7ndzPIHo7cqaDU2njLxlNCfPwbRvRa0KTjvAxBscnA76w73+cP/gb+aZUmk5PQPKhvGMygw4c+tf",
-	"D/r9i+6/fnXQv4DK/Ax9CGe5xNkYzVPOhZZzEKGw1a1hq5mDmRU35zcV+mywu7d/UK3693IiyIndFiE1",
-	"JND8FLWAVlrD1pcDeOHxV08O+2ZvAKMcRIUZEEL8IsbQsEVTQ0WBVENACdgkbmMtHLyEGQ1m6UQtm8oS",
-	"rtRed9A/HRwMd3eHgyd/AxPccS8rC6NWbkljsMVVhznC10eyeUjdB7XyAaLo00el5VbEumOEIneNYgiX",
-	"c161uxqVCKEUhK1w4MBhKgVhVcmhtp4ux0rcx6KquV2rAm0EC7Q5YwXKHeKLgzp9KBarAgcLK6TSIiLV",
-	"nLBZibybnTGhi0Vi6+zbyqFUKYBPQ4EfFi/ACVRMBUCAfLlxY2xjbeApxlb9naW6OagGMWheIgbOb3g5",
-	"fKWQskUCG8TUinDx+EiK/4JAp/1+96Df7xP181iDmLEPWA79ejzmKSMnM5qympShgvUyyZZkjBMpVDDy",
-	"TLJAoLQUy3MQBamcTlmRWklQkzIHBwf9weFhKGWwLpgdDYARbcnr7xpGaNttqSod+ggS00NBM546/F68",
-	"P1pVMEL9olmf2LdX/oOD4V6/UZ+47y33aoVTEO6LBtYqGT/V6aNRm1hap49bEtFG4PQPSFAPSFAPMQaf",
-	"AAnKHvObKEcbgz9hipYsyLmUWY+80MoqNVNMORJkxLA++2gRaFS9NYBNVoXYDKzJc5MHoKYH9/bnh7W0",
-	"zfHcHGMJDgVUxVeEZ77ImRwTKjCMw9klzoTY7+9HsYCCu/kCXalTrhTGl2I95CsKWbXuufDNJirFw8F/",
-	"OPifFQDTTY7+dma1aXIj0CUlp/bCwN7Aw4Ei3+A3WOarSncD58AFYzNiCz2DJXYEaUQsz8isYAoL889y",
-	"mjJlU3NkwTKXtzSROSPtxMwdCo2B1WNdETWrLPEl7o4w/ir58SeMOfzwEcGXckYLvMmKSBK34lb1NaG2",
-	"SHinR2Cmhp05X42W1oeCDDGHFOb6xZ1D+YBQouucLWvAnjx7vLE7o5BTqdkyajGyeBugSIn3DnureCuv",
-	"8pYm3m+D+rSpJHhAe3pAe3qwLD8F2tP2IqxuXW5ay83Xd7K2JsfkVpYRLS1Ahg/mLlgOzCVaLt5v38AA",
-	"6ba2FSIrlPyss67oi42YcC3XiqkZXdmYvlg8ppoPzg+LyQyr63XIyY2IYkyAQK0KBF8VQfCmWqZPHUrw",
-	"2gWWYzYxCEi4CLBrseZ62v2+dZGtt+7F+y+n6bq8/oYziBWodvhBujwYHJ8NcMcK9QZsO+Au92N+GKa/",
-	"AaffIp7Oc20nGapsnsbqXnK8VN1L0KKQc+uRFAvXw5jnEMYzYrmcxwKihyF6aCLzrLNlAB+GJjn2gQPd",
-	"UURznbMK/om0cy4YGYDxsxvZ6qEFOwcZNpNK05ykMmOIUhEsmQ36Axio9VF/FhACq90nUN8Uo/Esakcy",
-	"5eIMv8bKnsmUvrdfuMvoiNCprSqvbOCcqsFe8arK6ZDQLItF4j6jOYbtkJxfYPl6+Os2VUkreopbiHOy",
-	"viIpzv3UyC0vX8lYQjqMzXWqSMWRECNw823etxAadQqywMA+jsB89SGjmn5MCLNWiuqsk+q/oUT/XQQH",
-	"+pqadxIg+OdrgwAxWwqOBaiLDdGARkOsn1EXlIFAPb7DxlDApdC9CS1GsizIJWfzu4vg+11UP71mEE5D",
-	"NGNfNwSY17YDQHPruu6BcUF6ac6oskmmyL1Im5KMpXxKc4gWRmbYwx+TzrrBev648YifYSfH0PA2QwaL",
-	"5Q5G7Bj4PY/Y0Ztj9aT94uQ12d8dfLV2aO7RzUsz2heeymyD3QfRUt/7qRHvI5YVUk5VrXTx7vr9ds83",
-	"1yvmQu/tYq1iPi2nreGgb07rlAv8WJ1cLjQ7Nyxr06OL0v+qmPgam3nJ1QiMrMa15nqxjr0M7ID957sK",
-	"F97uTF9vej3YWw8Rpr+1+XQrq6lu/GwccWpRbleCTkEzAZDbxQz+tTqKvTzxinwQiXpEEpT5ict7Bx06",
-	"8XM2zTiOZ9sZUT3Bz7HQkvQRR6EhmJS0k1kxO/vHf/130rkmsPQPqu5jUKXjeL9tbOw4p3r5Jsl8h2iI",
-	"tB4RaykLujCiJBA3QI1Y+fu0FbWMBTtoDVuDXfK2pCSjinyTywKNG7Bgz4wFC0/0+93B4YE5oZ7GQPx4",
-	"kWvk8jiXsjijBQNJUgrD3Vvq52k1vCcHH6MWKjlmqKi4DFv7B/1+v9/r9yG80+oaw9bzd29Nj+7sKka7",
-	"oJn/FLXgQBmzaC67dgy4JKBLLOnxVkbSGS30dMuLM0cBv02tTtf7dRdo3rPyEKH5EKH5qe/RPtcgy1nF",
-	"3G+pHmwec2kVBBd2GYTM402NlijIjvztBTgGFn9QKYwLF0jhzcJLa+zwIcT04eLn8wsxvQVz2ijW1DKi",
-	"erip/fLWEad/RFb1LdPr+VT/N9MIH9jeA9v7rAJsb8X4tryTs13dMNoWueUnCLh1zqIoFtZVFJEklbLI",
-	"4Lod+FZle4ObiZ43B+bGwkXmAjgitEayQs4QBdHGYMLNO/Y0DBRRH71Vu3iDWkIuX6hgNJ24lCGPY9VO",
-	"HPRir+LwSecPKikwEK8mLG4eZsxTdmb2ryFJ1++tCv1DDd6X3YO13pcbeEp+mzDjbeXiQ7jxQ7jxg5tk",
-	"w4jhu/WUXAPQdtogb7y0DeOGjeHiIlbNQ1xj9DBARUL4MGmOHsZo5Osih00zTaHDXsBbWbUqi0gMefrm",
-	"04i5MlFQYrBqmeZdBihK5OnbV8OmEOkwAM3hBHOz0UxpuMaPYnHJFaC8TekFA/ktx2NWECmggIScC3VN",
-	"KNPit4E6+yeNTw4XdbP4ZHeyPNrggzR6MNc+l/DkZeL91CbbWtny6IP55+war/xbNpWXzLMhMmJ6zphw",
-	"vJgC0rJlwEdkJPUEXfHgKRMXGJyYSaxmqxFSMnSUbZ1x0mgsQAZMyFg2B1kwg5xDPUQz0QdN94G3fA5K",
-	"p8BylxafxChbv5lTKFqnm+6Ay9xpKTOKyJKopFjW01q2frdJ1TWdg0uqbFCQXwbrs5T6HKrKNqwySK2T",
-	"rjopOjm87gz+fuRfULvFtN+2HUyoqqXR1bugmtBYaD5lQ5JUymkSoUMoueRszsW5/wzqafKP//rvTo8c",
-	"W0652x/YiiqCzWO7+yIju/2+/d7WhDTjOPK1bHx4ux8ZPadcuPqrwJMn4J9zOBpFFZ8VLJkv7QLVr2/F",
-	"vkny5t0poB5zF/6jAYGZmsXWxcLWPbVXvXOesmb1vIHh39RDVG3KqofImRzBM4GjyCvbw7CRGziEzHw8",
-	"s/xtvEJmCNcmoRvCg0PAsqO6cQkI1HMgG3MWoDr6gzDdRJjeRzDURptpSdtsW92ifrgYe/D7Pfj9rjHv",
-	"KgUDxP0t/X+uxBuX4mq3X5UqGrwCUttWY3MF4oiQ1e2SSwRzEn1Kee5SS+eTBWknYek5CJuWpUjxT7NC",
-	"OeXCfIpFMqWipHmCWZuKixQqdIsIs1uh4iuFaq2R0VaY0ta3WIqcKRWLRMnCBVFD3h3UIcAqbHOuWN3l",
-	"6BAKqDJamICEtGM/x79LDgXQsdwZB38eaVMRVr6BgbFiSgVeJY5LRXOPiGME2KJD4AoM6+PYW6twR+Dy",
-	"6joXJ8aURmRKBdQKhhIWBU0vPGZgcQEl8WPhKwvFrWF4CailtGm57lI02E+uAXbQ6GEA6I9JrQiyDz10",
-	"fQ8Qz85Thr5OhZ5DQyNHVbEIu2Z4kbfOBXoSkuXvNp8zWKf7SusMFuJuMjvBvcuELjgLnbuGzNe7ds2v",
-	"NxnyW3zzfj27QX+bOXaXGdiDuvGQB/Xb+GmbCqwGgrzGBbcS5RtkRQmfjF1PiWqU8NfKdMPfQTQZrV4K",
-	"lEJwH+jfw3Kr5kE6leLcmHFGKPslSGwcCIfSQIW93LzkGSt2FEG9APwkVi3QZM5GEykvolhASXbCp0bL",
-	"s44pGyVpJVJExoxlyl/ckXalacSipmqQFZ3EaR49clytGldXVhbokWPIOwM4O++72O0PjsKld3h4Uljc",
-	"otBPvdvvVyhM2A7XZEJVRErhHC9tYw2DogNXl0ZbUZouVAe8G+AHp26hQI4XDBbJaDd2TSGh1yhO6o+m",
-	"ahxnWXDGfttMMk/Wy+lkFb3j1mEIl7WX3fEw1D0yG5FLOath+TONCPrfhE8MCR2VitkWW9fi7FsVYNiq",
-	"Dso27qZgkbdJ1roXHeE694Q7mnOqavwZTyp6n+AwBqfwQYP45B6nG+woDzf0qOKqD7v3kI33gGp5DwWR",
-	"7WELFJ67UW4/gLS6MoDglF6wUNGS42bbb0hyqlnh9RMFigfhOhZwZxVZ9xHmAVrPdV1BJG3FdIho6MAB",
-	"YgHyFpABoGoMIHfZ9js9YoMcwlEKiHaDzuRcGMmOYGRDeA2u9QK93Sh3VosNFWMjreC+bUKLqY2aVkyg",
-	"olCwWakxkivUZsNrtwlF7alilkYPW3P59s+vJGLeV11P3CzKIxA8jv4e/A0PwR6fS94PcqcGJ8WNuHi0",
-	"/m4BbVvrcl+p20eayvbNJ4vqHiAW8wkTzaEDlt1ex+xiEU7zj8vsvmX6Sk73W5pkO+pBX3/gn5+Ng1fK",
-	"C1LO7pKBbuedCg8YeHcwKlc/Sh990PKCiY+1C99ZwVKqq4i4hjsxWUzdHQrwOEATtkkCwO1+LlnJMjJi",
-	"Ywn+26kxZAynxNgxReasYFAd3FdTgpEg24SL1Jk0TB6weGk6wcifCc0glg0etWXK5Vz0yEmZTrBnwzqh",
-	"dvkFF+f/m72r221bOcKvMtVNbICS7cQNXBm+MNzknKBuYqTORVEGIEWupa2pXWGXjKxjBOhb9A36In2T",
-	"PkmxM/tHiTqWFZ/4BNClRZP7/83s7jff0I10UfHilnKsFlKViOslHbMSwINiJVesqHUI6RC3LzRIxcdc",
-	"5BV8+ng5gPdsTmU4GZBUZHEvHty7On/tpAlfm666ZOO8WFyYKi2D6qvDl91mcaUBdGYxUnKumYKxMXHE",
-	"+kP2U1zpNkJe+qTd67jIS41Gbcy54nXNhLvYrJnZXdQoQbqePeklHRvFSdDRCSKijlSHBOvGUHXVjCpe",
-	"LAPW8aYvPhpP6LVtUYXe3g5b6N11CMOKRqF62D8+x3jzFoNmIW8tTb8yMZzZrstoKc6Y8gMbgdKFc1We",
-	"FpFwJXAxvjbrZhWOooW0loryhnL726ZFXpSFGlouburWEmY5OnxEsZgwxRLjLfJiYleVjrDCoNBGmJCK",
-	"DKucIZbRJ1wF9nCxtKBqxgTM+B2r9gmCMtfOLEQ40J1YJ7Ri1l7bTgOlbsASmGNM3KePlzZCndQEEQvt",
-	"9Q/zDcJYcDxgGEuUIMzNi3SIMM+tYGpeh3YISTV3H6CodFtzwlH3v+RE24bUyGZ2Q+DpNebrwuAK+p/u",
-	"zbmSNTP+6V4Omo9Fgocoxpv9hSmJiuoL5ArDqKmd9nQSziOy48PjDMVOBDTiVsi5sJ2/LsMeTsIdEO+A",
-	"+LsC8XcH103oT+L2yi5nD8ay0zdcnqlH//33kWme0GaHLmr46d1b8td+vv7rpYeFSualNigVw61BoRkT",
-	"lggXAGcA1NvkvNEa5toSu6sFFIrZbGtrV/WHGdtgy8qn+ZgdjPlNe6/qF8yIixzpTy1155fHHStmlWfU",
-	"1TNLIHCRFxPWv5CiVrLqIGdU83yhIROyj4ojWbjIp22/BWXzlRj2fx0OmGimZvK5r0YZ63YA8MQAYKZh",
-	"v7bLkQz/M/lW1lI8SYYYOs/yn4zzwyDnsSNJTK5bSWLWkT2vfTV/v5k7dNWMf7PcHa4DtmJ4/pbUSlex",
-	"DXiVbgx3h3M7MuXzkCnrCEYc2AZoefCG2b++qaJ8GxAHkJmlnyWQ6Wb0T1a4UAO7EDODKKlwFnoAe9fh",
-	"HiEqwnOyPU4mkMY69phWt5awkI0KMvbvDSKZ8vCoD2K1equMNkh7CSqJQSFnC5A3IVNiKOsF5fixlwWk",
-	"w8XKoXFmbTvdXg9bP9hPxXU4TwubYVNT/4Y96TMQSs6d+b8EzKdVv8g1K82e3FgTcnBUg71A/M1ikqu8",
-	"qOlCIxeQ5f1fbM8e9v+UQd0ogZIrtUyFFAyyfpZA0WDA7evj6P3EtwcRvU9fOQGVi1JOYcLuUkEbTNx1",
-	"Wai3I5TdKDnt5zPeP3p99LI8OjzKkOFpuh2rbra/mCUJyaj4HRjzL0xD5jqi/79//SdbL2h/Hc5hnpGG",
-	"aNrbIVhGveDypET8Qv/p3qSeVmD/xIBcWiAjUwdvF98qOYXzq3fGNtIyMSVgsI578gheoeuyp1aA/5YO",
-	"KfOacsPQtgabZxeCVX8H3aBa3k1TVRi35QZ+2FuZZY+SeWt3R7nuOs0vzJ0i/Y4Dt+PAfQc5+44j9gc9",
-	"E0SvtmNyb0zoZmr2fo07OfsBvLM2GK07ih0o1mha+l2Mp8gebUZ3auHKTtp9d1f/40m7b7NQN1d27/KI",
-	"E+8yOfXfQRcpZ/1ifPrd/kN0nPgCYre2d2v7h9Ev/5bV/cjTWHeiVzXjbQTMw6nCQwrmuIvnimTJbVI5",
-	"Y+TJwlvFpcTsrAV4liRuW9ddkJK0bAtwtt1M+i1eO6JNsDnYR1Bx0do+hV3h+5C1z5IZ54zdbrM9fB7Z",
-	"68fC6U72eid/s5O/2VD2ensoN1uqZqNb7ijKxzOO6IRymXWUOAIjUmqIspOK7JLruv8pfCUDms3tq+5G",
-	"jBu72V299k5FdO8N0VkrnuTqaV5VdAeDF8ThANbXMHAeXci5KB1DPIdRU9cYrU/kTvzI1Ye/XXfV/uyD",
-	"YH0kzmREdeHaNJe4MD+9uTaNZtXNispfHIiO3aiLXAim4IbVBVJ7qFNt13nWaCqiAdAgpLF5LR6/i56P",
-	"w7FgT6qIcbufijGrtdMIwmrofKFBS7rBlA3FblFPtOj+CVT8li0PeXQuvxoOQGEAS1x/dPUn+QzJaR/f",
-	"XsDJ4R9PXnTb3tASvNt80DzV7K4+mNTTKjK9vWEvbQ4PXxV/KGVRL2YMzD/gT4weYIpO+iEqkZ4dRA/p",
-	"F5waU1ZPZHmW4rVI2oufczEznbiYsbO0N0EUTHs4F8/S3vIsSnvkqpylPT+f2p+jkVhXu/ip/cnUj35Y",
-	"m5z79auTTfgby6vejOsp2HmMNx8+4HvHlXgSrkRXj39/skSy5rIvLFazf+8TDzCq7hDmhGvTnFcjeRcp",
-	"MrTQy6ILCqRqMhb4YgAex7eIXvKpbkSpH2ExIqLUaSoKKW+RziBKcG6NlWRVDATjeMkmGCtZCUIqMIhK",
-	"hga3GPwBS5Cg4egzUcjSgu+0qWo+y1W9f0p3eKmwWxtTJB8LifefcYBkzCWdMxLLNQauLIM4ZKc8DWU6",
-	"WpaR209CuO6IFdIYxWVRF9MhQlL0b8DrZdFep20zgD9Ljpo1NrSWa4yurZjWAzh3sQmRERYyMGlvpBob",
-	"c5JXNUO7IhVZOntIGsrfj2PPsI7WmjoQ+h0ZqI13hnf9+Xzex3nSqMpOlZa9ul8xE6hUZidZb+MN3wfB",
-	"8I34QwZ9/JREW9F3V3Tf8tEttpJPaavLdcZ6Rn/8XTYw51UFihWMf2E4H6VidCmr3czgGigyfGC/N3s6",
-	"QxpFP8dr79T5YtYNex5TerSxQdt220Vvf9Pm6wez5dH0hD0pLG9+//HmfKmQ+975jP+FLX7GzZMp9Wty",
-	"3zs3L688MBVCOiz5Ae1ZeeUT1w16Sa9RFbIW6pkeHhzkMz6g+hRSaEnKRwdfjnqmotx2ovc3VnTfZZFX",
-	"aAuhZHjcY1pEu0IzaKc2FOOGKSYKH6kR9BcxrkKqBexlWAv6j2y/XdHhwUFlSppIXQ9PDk8O11Xws+/z",
-	"9Smc9gw05UWt95es3hBcVLMxrglolqtikoCyJ6lJKmwuQtM+smFkKyzJgxIXrfbSm3ZIdGBsLZfoS4LV",
-	"gkIxYcP/cFHe3pHjgQBEhjoHNyvh/OodhZm4dIVmD+vzFZ66YB4yh+TOlEzzsWAlaGb8y5pVFJeOJZep",
-	"yFZn+RBwjLJWl4WV0c1SDRHhufDeCZ3xIqAPWxibOFmQxHiAQRVkJBuKziHParSASS7KAbz3keF2y8Nb",
-	"Ee94muF8B4hch6ipsGlLWwGvq439GKXf8qe/ITy0nYo9DOZSYspU0OCGbADtgYXWuNYTptnSyKaCey/L",
-	"UsFiarO8oRokW412pNDc2QNlHz35fDxWbGxmOEgz0m032JYflGvwqCe0eG3nuIkv8mpR80JT/rNfm/hd",
-	"HRTmyDY9cO4K7339/PX/AQAA//8=",
+	"7L3dchs5lj/4KgjObIjsStIk9WGLion/qGxXl6vtsseS/93TlbVKMBMk0UoCrAQomeXyxlxt7N7+b/Z2",
+	"r+ZF9k36STZwDoBEJpMS9eWq6lbHTFkkM/F5cL5wzu98aqVyvpCCCa1ao0+tGaMZK+DP90wXq+7xRLPC",
+	"fMyYSgu+0FyK1qj155nMGVEslSJTESnkUmQsI8tFRKh5g1zOeDojUjBSsJ+WTGlyyfOcjBmh2ZxrzbJe",
+	"K2qxj3S+yFlrNIha5jlesKw10sWSRS2Vzticmq4nsphT3Rq1uNC7w1bUmtOPfL6ct0bPDvb6/ag15wI/",
+	"D6KWXi0YPsqmrGh9/hyFM+m+hRnQ/NZToqQwzZE5XcFshLpkBcuOCB0rJjS5nDFBluJcyEtRmeL+fU7p",
+	"L933VLPXfM51F/67Pp/TGSPjZXrO9I4iaqk05YJlpKCaRYQLty+KLFhB5lwsNesR89Iip2JHkfZBPyKD",
+	"YZ/Iguz2+53I/DGRBayA21I9k0tNKLmgOc/IOVsRPaOayAnhWpE052ZJaJYVTKkdZcdTWZaD/u22/qDv",
+	"/3ej1XrP5pQLLqbrK/atvCRzKlZkLgtWro/2C4m0q0jBpzNNhLyMyJim50RL+DeKBVKKnnFlaH9EJoWc",
+	"k755QJcrO14WSsOSw1O9WFTo5Nm2C3KwFy7IYb//dHB4ONzfe7rXPzwcBKvS32JVFGugoQ+CfySaz5Fi",
+	"7NmoHg1tz0WwSu6kT5Z5Hgs6pVwQPiFCksmy0DNWeALiisxpVl+BwUF/dzDc3ds/uN1KDPd39/rD3X7/",
+	"6eHhNquAg+m+ytYX4FgQnhlyhi21w47Mfv60lJrhaafqnIspUcvFQhaa0LE5E7xK5q3+4LsXu3/Z+4/9",
+	"vz77/uC7vTfDPz19d/i+fzI4bYWzmtOPr5mY6llrdLDnB6x0YSj2sxnwghZ0zrTl0s/pfEH5VLx60cwB",
+	"Uvv7jiIcWC43vyyonrWilqBzWI6sddVC/2vBJq1R61+elKLiCf6qngTdm7G9yth8ITUT6epPbNWwnIZR",
+	"LBlZCv7TkpllNBIil1Oe0txTRZuSDx9evYiIoqtOjxj2zZnCXaA6Fu45YDUpLYoVUJ+icwYsiIqMjGW2",
+	"IgVLGb9g8OuEm0NXMLWQQjFPlkJpRmGH04JRbfaRWkI3D8tlkbIe+RNbKUIL0/xCA8OkaSqXQsfCcMTh",
+	"HpnJZaFqdNzan/TTA9Zn3eH4GevupXu73UO6P+z2s6fjweQpPRwPmNsSlLzlpgRL2TVruYFIhvv7QOLu",
+	"88AQiNasMG3+7z/E8cfhoBvHH5++/PGrf22tE1TUes1otol6ckazB6Ic2y2MoFmAeXbMNZsrQsmCThmZ",
+	"yTxTlaM17Nux/bRkxaocXA7NhuPJ2IQuc42vbBYtgy1Eymsuzt9JxXGsTWvX746pYhlZ2KcMjVGiC5qe",
+	"s4zkXJwTOpdiCtQZfm0oPRa6eng1my9yJ7ozlvI5zb38VXwqjHQ222Uo+GdWSEOMx2JFJDBcPHZmYZTh",
+	"w6abEUn2+ntJnWb7zTvtZnHlfgd0ORg+q9PlOum9YUrRKdtEfXP8GQgwIhQlcc4VnNIpv2DKctmG8dp3",
+	"z66h0GDEuweVozNX07Mf+t3D4+5faffnHz8Not3h5+YT9LbImnRkMwVlBII0v1elgXmy1Uy28HQz2brX",
+	"mDCE+UOLwif48semgb2jU9Y8LjhKWhpddlmIiAAzM8sKCsugrps3jdM00TzMwTWHayud7V0hF6zQq03E",
+	"sbC/PxB7Cro3ozlZLhZGh+VSvJxTnjePySq6kZEQKRO6y0QqjaZEkX3pGVFsOjc6cTv59wRsCKXpyvzO",
+	"jTbU2TARBn3edi44YjONU8tFTvLltHkKjs8YmyFfTjeMx/x06+FUBgGjMsyPi+mpPGcbmOlSTJfmRI9z",
+	"Q7bnDLip0R3sOSdtWbivgLWCBdKpHrr/mB9O/jL87uNu/u2z4k/Dxf98qk4Hl//5897y+CB9eZg1zxW6",
+	"uzXbqzKVkqGcdZvl8WfTEeoooN99TTOrn5pPqRSaCfiTLhY5T6lZoyd/UyiE7FThxYU9+2o5n9NiFZz7",
+	"HUXcmkQtEAzwblHIAvvI8CyCTXfm1U3DaWS6NNQLvZ4ti9zoLVov1OjJE7rgPfqRy3k3lULJnPVSOX+S",
+	"yVQ9gabVvzS1aLfPj87+QnaA4neMgWBfM2vzeWuKh8nAC1VaeoWNeVWzVKZHcEJd/7JADXLCWW71f0Yu",
+	"CymmsTBbFhEjd+WEFFRMUSj7JwgyP9OG9QMcEYrNgcbKjQjWsR3Jdydvv0e725EySmnTnJxMmACJ7keG",
+	"4jpw0zR6AprWxr7zZP2FqyzkbVsqX9pkWW7fknmhwTK7poHyWdj351JMcp7e4Ng0noJSCz87Z6szLs6W",
+	"it39KGxqtjwPxxUvC5BDzSQgO9vYF3CGlDYmebEUZoeOrAcLfRUDa+207uF0NYwZjLKkNvJkbUwRkQJs",
+	"7FgoVlzgCaQClVd7/DK2yOXKLHqP/JlyTZLAsZd47wQVmTERzQyrowhNwxF8jU9ZK1GVZqI3MXeUtxjX",
+	"Dl7NP3oVdYaPbnLePR7Z1jeyGPMsQx3g9md24pu56zENWwolFVfk+N0rICjwCtGsK0W+upcjtNQzWfCf",
+	"WUbGS01omjKlSMYEZ1lE1DKdoTLpO4VRpDTP0XVxWXDNiNFdYcq9R2GxDeW9EkZDo/nLkpRuLTFsU2f4",
+	"w92VplpzgYQQxP1K4Fci03RZGBX1HgjxBNhwV/GM1Vp/pKmtaOp7qb+RS5HdjZyE1GcTaOaulBS2VBLR",
+	"9xK8RigqeUZ2UqHPwPm+cx9UdApSFt2oJJPgfdKEfeRKo87MlXOl9shx+aicOOkfC/u7vWpTXqA/qsJb",
+	"UuI7usolzU6lfE0LtApvT5ALbOxMS3mWQ3N3JcymFqt2odMqwYbiisBThbGmBBn0957tPz0g45Vm6v5I",
+	"dnOHQH6ooxrpvNCKtAfkDf+688gYtyPH5Tjn6W0cG79BPwV4h2p+inshQfRyoa/AWUB47zyRxXyd1O68",
+	"IY860J10oDuv/+9DXwDjBzysljTvjei/l94DJgvsYgZ3PlzhYXiANX+UjL+WZLzz1pmzyVP2QdALynM6",
+	"zu+4ewrbO1sGDd51/5rbrO6gfcasZfBY1Ue375xb97WLrtOUCnOGUbO2wV2XM276p4ok62ucRP7SuaCa",
+	"deGOndi96t2Hg6yM0LsnReNUyjdUrOyP6m5UYiZ9BpM+Yx9TxjJ2d0bb3GZAJVJiHISPSDMbpR0jrpLK",
+	"8F5JxfU841o5Dy10CsGAEo/88btXO8pGLsD1MTyFsX+xsHeipM3FhBnR6VyvE1YwkZYcI8/lpSKMpjOr",
+	"++z2sV8aCwxPjMigT6gmUqQsAlcuPO16OOj3CSX+0aF/ttMjx7GYU567iEQg9AUrlBREMNP9nDGtCNdH",
+	"hKLsmTCdzlhmrFRKcikXYL72YrHZ9fzoIv5CtsMHYWPtWPaGZZyewiXqXc71smzxbG6aPIOL2bse7Y3N",
+	"XiHF50vzlzkXQoOvN5jJx+7l5WXXGADdZZG76AJZkPky13xBC/0Efsyopg8l8Y3AgE5s9/cq2x+l+kNK",
+	"9RFGmRB5wQqjWCLtcAHM0SwxFSnrke+lnnExJZdUkUwKhiGYbtjNt26XMyYwaA03F274mNARYbliGCYt",
+	"JxMbYW6UfO8NzLnSZL+/e4Sji4XbHpaRMUvpUjFihNC3p6fvwjm6CXIdESVtNCjwdxWLGRVZzkyLUpDF",
+	"slhIZcPb1yWP9SvCs/nKxvTGAqKZ0LL/G0vNaNoJUAa+SLpdeCKJiGJmOql6MqHnrDfPOvckCeq60KNI",
+	"aGAZv3v9zqwIQUXa/f5wV/QQpoYO9R0FOrztmivf+1XX671HDedhyfmDoP4K+K46TdDS3TWZSmNhnArG",
+	"MVUuxDFSzkVF/aV7/O4VRKzIwnyAjtxXNu79nq7OmdB2hciE8hwFnJFjRtAsCnnBM2OBCGnGamwIF6IF",
+	"YzeSMhYFu5DnDLKZjCx0x8XMDB61Bsya+QsJAnomFSsDuJsToCBwzBlzDUlUjzdbWx+WRSFTGxj6vDwp",
+	"N4iTzJb4ey1Y8ji4FgV7FgIS8eZSXRU36ds7Y0JDvPTdDt56e+HZKweJ49v5GxWsl0n273aOpr0dQvOC",
+	"0Wzlhg9rF8Sg1aYuSPAbHIyCLRWzHbmoLGMPXBlAWotxwzbuPXTON1tVwOuxcoYHuFUI5kIyPgF1ULsD",
+	"iYujdANFgEXmcjKclj1mhGVcwxCuDabFZu/rgsq1Vs7cpWORnXS+OOv/z7Q//m5/nF0e7n+cDs4P/mP8",
+	"H6+/23GqOXhQjB4tJMmlmJo9ZSSdUTFl9xRuG9qPXJFLludgO9ropnIJU1oU3HDrpR6ZXXFEHwugetLW",
+	"1mwYkbj1wv1KXgpMDTOct817rBfBiVAd4mPJ4lbH8PlYrAchVqg6oARD2RGh5VZfGqYeC7PeS1UaLuCy",
+	"wkBdF28VoWvJvynoHOOy5lwpDtHDNvrdPOhyGB75/db8/p/U8QMzeUCHjuszqXeaPAY1bEGZfmNgjY5R",
+	"3QNqzDKOJrxNKOJG65jQXLH14OmFVJrmTlvskSTngg2SiCQp16sE+HUCumixSkj71clbsjs4OOgOYkHz",
+	"xYx2hx3ghE7/PkLeBNJ6QQuNfDKJW3ErQS+HLpOWyIyqWIj1fPRPLdN7a9R6zdUYEgDtEFqj1rvTVtSC",
+	"UbZGrcGQvF9SklFFvsllwYyahFM6s4dtMOz3u4PDfbPci2A9XBfBSS17C7NrbN5YY7JrHJ+s59MEg62n",
+	"FZXLR+zqEfssMcOFnI6ULrimeTXfFGcd5uBWc3yOu3/98VNjrqBfq3CiTcsWNn6LOZtehtVedouMTHKJ",
+	"4RO11tfer+xadax2A2uNNLRRsGljauyJhixWsMVECmIQln1VXWPYftqw/etZjmVi1g92fSOkp3Lzy+xI",
+	"Of4bS+G8HwuarzRPFQS+XDhIEJ9qSVetqDEl2gzGWHBw+bSQXGhM7VXM6CLoZNR8zsjPAH+yBL+r7UPF",
+	"wpzBlOZMZLQov3chPon+OcEX2x9On5PxitghdXrkmCQZXSWxGLMpF4pQTXKZ0pzMeSb4dIZ+UENKKyJF",
+	"gMuQ5jI9V1a1IzlVWsViuGvWfriPqetHhiEUjFDsXJ3zhQrahfwLQDxxPXPTBibVc6MZYQBncsnYeeIe",
+	"k4K8kcK8RzVGB2haaJfIbxqMBbCxZwf9QeeIUJLMpdCzxLzJtbJJ+xld4ariR8MGzRxw7d2KLrVH2WAF",
+	"lxnkc5kHdhRJoF/IOoEUYqoxqwTm4LZgR9nhAZudFHKeRDCIhIksgRcZLXLe/CoTGb6oZWIWAgcBGZ4z",
+	"mWdmAeZSaTKI+v1+ue2W19p8XqQ5s4SG8M1KGMoNsobh97Wj9jXVs0LKuVo/bf6niMxofsFUmelLzTcT",
+	"MrZPkDYlWvKchbAu5kdDJWomL1lRTacc9PaDPN9MLu09SJjoW0XfwEuqnL2dtEZ987adiVjOx+gU/Jpl",
+	"fiJlfv916cRXY3xE3iq6qUAW1qh22ryZflVs0WXGmUjZtjAZx+55EExmekZBpLoJjciKZ29KjFkKuVRG",
+	"VUvMpiQpFSnLc5YlR0QsAXNlIgtWZaTD/vCg2z/o9gen/Wej/nA02P1rK9w4qlnXsKsqrz3Yi1qmTbyC",
+	"w4zXZtmqtp38c3zavFcwWk68Ptb97vDZ6aA/6pv/23asa2Pj2U2wS1y273ZvfG+etTpftsyv2kJKEv9U",
+	"Um4mcBpltw1UMaN5oWWur9zAmyzKtRsIw7hq+Mrmn9oHt6ez/qg/uM9h6uXWdHaCT3+OWs7WvllGetRa",
+	"LrIHps+a2gJABUCBwaCjkr34JajRXGUHayzFH8/KeatMrkkt8qzKqUc35Joh6JBCOW/HiKE0TjoD6onU",
+	"peozJzTPI0zfNGcBLontTxEKz4KlTOh85VsEheCIJKiUJfhyMqPqbC4LlhiLdgLBpEpbUVszO9xAzQeA",
+	"mdmWyN7BNF5pNjeLNqcfX+HboY5Ki4KuzM9GmVijpP1ufwCn5a6czk230oPdG/vwWMqcUQG2gW3qUwXg",
+	"Y1swnEb5qmXTMbmfySGJ3GxXTvGd+iGDXYDR+majgAL80gQrutUBeSkuWC7REXXlQanSHsTobKs3+MNY",
+	"nxS0cuUwAxXlBsf4z2A8gDPVmSbuHixE1fKqEQFtaaFXxDGtWHBF2AUrVtCMUYrhtgICKrBB+yQKQK4h",
+	"3tsYNcxo91KwWMgJSTSdqoS0+QQwf0THauVmxqDSG2YBz60WbP3BWCTIOyvP4lfVx0F/x5vwnItzljl8",
+	"MjmJRVJuXuWd8cq3WbAc/GaVB0a4BDAZ0PqZ8qzQQRmBe5ksCp4ykhVysYBUX2P0fBBqOTbbMmZZLGA3",
+	"MPARNwZfdA4crlxEZnnBr0rcmliY/iIb7+g2sfRVR+RyRjX8GG7OqLLPsShYKotMIcfO2UQDEgZcJYC4",
+	"sazcGF22b5Ylay4ls6eGfMfLFSsc/cI3ZmbmXMLNaevHNU9R7RBViPatyFd2acodDAnKkrLyMFKKtPEr",
+	"n2Y48hdcPPOhQcnecOi99Wc+MyIBo9w2FYuMgfC19iUGxApZQjxuJWBC4KFQsOzX5UrUQhQ9+7tRnYA3",
+	"WCJsUOi4npGQjiOMd3KYY9UF8g31bjry9/bN6vj3thq+O5cVeezhrlLNLxAwz/75Y4PEKLscbtUlkuI1",
+	"CqJ55rOn0i11hdeMZnBDURnV0y1G9fkKhv7cG103YOcltCneP6iqbTmjlq/M3HNwssuEjnXTF8Mr1qns",
+	"TdiBIaIVKdgELtqMKjaVsor8W7Pu74Jpaqg/5QvuwIw3DMxqwyh1agYOaYPqiQwSm+ockX6TxTOogwje",
+	"bejK3l9tGHTGcn7BCmRp5dK2ZYGYlFakyqUey4/egyMFqzltBs+i+8SQDVWRYPHtdCJHJVcpKM9hO258",
+	"WSLYpaffEaGAmgQkTAOsRENxpQpCliI3gpKKWHjdQ9CikJcKo0g9gDNV5xg7RHVgwJ9RnTSZEXdxAz2Q",
+	"30FL6810BG49qhaNCvzTlmYmS7283pq/gwp/Kyu8Rlx14/gqivoCCvnN9fBv+HRZMHVjNZzqwJzOeNZz",
+	"HsBS3SqZOhCwXOqIWDYG+hqeStKmIaAoqMCqVx7apHNEEs9mEhvJBqoR8hrM6YMwaHwXxmHewlPuXuF6",
+	"jeMfxSJBKXcmF8xoyOArt1+lOU/PVWLZmhuP0W6JeRoOYizgKZaF+lzKjkwjXkdubCMWwRMZ0bNCLqez",
+	"mvXiJr46K6gGswLUOVyLJ2aiRyQxg8HfI5LAcOzTdjK+F/d1wUznAHUM044c8DHOGN4Lhw+B+SWrb/RY",
+	"+G6vI9X35hkIALDNVW3++xQEvpPVjUZWqhAPow34/dp2QE4GP5SMr9B7dd7DB+gHaK7SzcHgfrupUvy2",
+	"yxyS/FWOqHvUTaw6Up4FT3211apvUm20dUoPiSwKD2fD6lwlHZpQbo+r4O2G58wXZwmZyDyXlywjY6PW",
+	"aA2hxyIjGZ9yXQtV2BwGWBXcNfBj89o24MflBF5zBPK4WcCLdfF6AVd15ZIGT64x7teNESe6b+TC3cJx",
+	"+yu7Vpt0DN/NVeT0xkWZ3WhD3orAJHRYDA6jH1x4yUzPc7s3mn3UIOPQi8BFLJIp07UhJDvKelEiG6cM",
+	"6jhm+CbvX744fn768kWjVn31LeGtbprWyNeHA9bVrpUTwyubSACRnZezFdzolZ4tG4FNlfeFHcUCHaHg",
+	"RbrkivXIMTSyLBhRdKXA0VZxqc7pCnILRk7fmktt9JhFvsLYElCoaE7aSanPWSVrRPb3+2S/N+gNyN//",
+	"678TKNQSiwSVtmUld99+mUohWApZErlUOjkqLcodMBHKtG3IsoaYRthqzDx3Aa+y2FEkl1MzQU8vUKKh",
+	"jOwtmMjAbjUrUGY7jBlY3ZAhaPqw67Iaoc8WYhMv5TLPTBugFg3JG/61ja+1dQkQ1R4fs8EtNoolFpDE",
+	"jb7AdhLC6zYNrZBzsI6ceTGy7w9Je1awidmDeNnv76YU/mEd9Ipi/4aBLZWW817K9ao6HNhO09SOIjNc",
+	"asUYSZytk0B9CxvD33yArO/BeqZxxRAH0k8JYFMBTjX5acmWLAtgGqgNZ/ZYqAlsZ2Lag0ItZl9iYX6u",
+	"lwKonZ/9fSMl1q+f9HwDHPq3p29e297nrJgyRFNWZMLz3PrADXWplILHG/2QBbssuNZMYGkNbbHBIQSJ",
+	"F8g4FASkCPAy11hIOXrcsAVu2LcszyX5jgpGXkiGPz2xv9WD2Q6fDvaHGyMKyg7manob2bptYYEIXOFn",
+	"18cxuEoaqL9uwS6Hv9LFvKXo8n5eLVFyVcb7PbssvfOGBNyubUeORixtqBiQUy665ndCc8CM0vyCRVeR",
+	"VIWgqjS0LdXg5eh28PxrIQGOAuytpVuvIBzAQWK5ra9c9m+hInwBX4lTRm7sMrEv3km1rPg8nJ/ki6qZ",
+	"fvr/6NrmiWcG1c1wMom0jdxdMV16ODqR9WZFpROpXXceOYUm0Lochkwqiwx3ObdVnCr3yk4ls5eesUDp",
+	"idemTg46zYO0AWymvEwt+wOtQ9t6SHCvHXp7MqNyXa7F62GIF5FFZCEYLPXFwuWh4bpE5G+Y+OGkvFd7",
+	"wJvXdv2GnqIsigWgM9gbR1mQGc1IOIFy9GTOqAD8h0413BT7X3PWGz7j3q3Gn9rnNhqB31tfdvnGG7oi",
+	"gl0qtFPvHtneEH5zBxunHp1URg9HNhjAKCvgt224ACsdutuwAef//VKhiZXIvocxnm4XlndF6FsZ5BZG",
+	"tbmFvooFVQJ/bh6wppZzH+Ziu4MIf7D/tiCX3tWRZRvuYku//sZG/cbt3qfj7rakW9u6MHZqm006sddW",
+	"N74DgTjaOmO1F1vrS3/17djxF7z7qjshw4FduVCy0N8YW6maklIJ46zPCivVlCSVUgEyBHIQyRjTayzj",
+	"3xQPag9ihedXnt3Ij83hvnnCW6CaOTZL3i6MMo5uEXt1K0vR7sxBsuAfWR4LiDvCyxR82DtHERpPz3yx",
+	"SXeufRCbvSOKReWiiTTeMzX5p8ZyKdKmMKRvEHnC38pVw7Q2x0WQNiX7Hz/GAh0/WpL3z9+dmjG9OD49",
+	"7oxsxhEUFy0FvY35Wov0AlMGx7gWgHWv1wDldUaNz8F986RyQ7lTrXQYlXkxfYi6AK+LhwqMnD6e4K1h",
+	"NZZh717vZr7EZdTWi2QeRhJfXyKvRgaIihQfbgAthKRio3cD2UdEGForMG09FkrLgmXEqPqlx8jQTNbp",
+	"kdqNLXd3zVQtCwyKZGJKpwwq8lTp63D/PpdugZz+iuiYNcMC5olbWqGZ/sNFGz10YNBDXd0Gyv7aAr+u",
+	"xP/WzaqR9cldEYAai4AvEQxADWwpsmZKQaLfCnzNUCStLJFarnaN2HYfr2i3uaJtYD7vq8EWG+IkuGry",
+	"ofQeSJ5sH1RWMgbHXdfucoNL3CsvdYMzEHm5fqWGZvSdL+A7Q73qxp6zTa6YP9sc31CXFpnqkSQr6EQn",
+	"5O//5/+qJKy1xytCifsCVOeOeSgWidW/E9KmthQ3ForHoDmjNJHxCtw7WdKxDUPgUhs0tVi424uSaXue",
+	"3fEjiirDAW+d7zilIhZjlso5C5MhewTiwN2U8J31HDynIscC8Xtqqbjm5TDdCsnPkpslRN9nLU3XvrtR",
+	"W/4AKvct7FR7gaKlvV86qkS324lbT1IlshWO65yLsJfBrx3GeOvAwHW653r1ruApu40dAi+aZdJcaZ56",
+	"eecvIWxoPNzucYF/L4uCiXTVI8+5aRqT0DVkei9ooQ3pOzQJqDm4wgBVMztqSD2linW5UEworvkFy1dH",
+	"sbA4H1bTwohWn7NiFEU/JCjzBuWvmy7OtwfTuAou414ALyCrZYvUAb93a06GKpKDb7GR/ZnVFbXBH6dz",
+	"Rt4zmpOXHjDrOgCM51IWGRdUs9uguHAB8dh//uMJebZHMjYtWJMDMaea62UNYmP3We/pYPfwysz6w9CR",
+	"3z3sNyTS51JM1xvvHvYGu4d7V6ftP6u0Dh9rzdcxN9w8wm6bt+fqzIVP9xqQGO4K9mxOIVzZR2hJ2+t7",
+	"Y95Xs5OO370yanzU+jMbK24Y1G6/ke1YLvDcAqWs4Qdgmgp5dfKW7A0HTz3bWEeYIe3k5Yf3Rtx9OHlh",
+	"/vnu3X8mnV4sTNvAggA3rXBNcKYiMlnagqdkzmwjL16+MW//5fgD/POXvyQd5E3O2QBxAMkegFDU6hyt",
+	"XaG//PC+dpXdcPB3NwSGQUgEeLGu3PIqR2o6jFcB2MpLYYViRPANjHwvrGcw2FSfvqX4z+jm6/e7+/1+",
+	"n6ifQFz7B+wI3k4mRjCcLGjqbu/CoQcJWSVFvGApn9P8eG7G10wS8JPZ0LkUbIXVPDN8zQ58ZEP58BLC",
+	"mf8TuSxigYjAFtqEtJM9M4O+2Wv8q7dv/h4cHh72Dg+TTo+8woLTkNdHodp0LPAgl6jZQgaFESwqdiGB",
+	"uLj2lsCYC2r0tkkuKeQtwhjqNGOH0e+vYwQFpNPu//LDoHv44w/97uGPn/rRYO9zpx3HPfw8iPY+d/5H",
+	"I1ltqL7vsTp8uYkEoHH+PZNzyoVZiOebRS/4mNBEEEzVQiibEDVDd7CrzR9Odn+vcrO12zQRF3l2QxUQ",
+	"61Axa3qUeOplVXeIZFAY36NnZCl+WkqNeLYqigXCAlncN0MPR2jjmf/TCr7BEmPkJXhUsUNXBpm4dMnj",
+	"d6/K+kxqRheNPlIfX3ctWt0LppvCILCBJmkCbzVzXsiauIRknkKKKV7ALgo5LejcAjSBh3QKmT9UuTIm",
+	"AO04glQDMIrBeaZlzgAnmwLXNs+uSCZh+c6FvMRDmmrn+/j29PSdx4rkQmmInHxpK5XAViNIciqLrLzz",
+	"ef7t8fd/fPn67R97sYjFL9jXL8S28wtc4ppD90ssful2u/7/zbPJOisnvxDD438hxxur2nPlUCmjSoV7",
+	"sl7gPqhl7/03IXxgWMoeRxTiReNgBuQX8r10ONGN2MukAr2MDfkazNjKLvkF9s+8Mqcr6D2TSIXtellk",
+	"oyVzMe24tsrEXWhrD0cEwXS+8mitKilMV9iHFlTPXFtzpmcyg1xgilcO2Oi+HaB51uLtAtapGWiJJoxv",
+	"H5Hk2LybIEJFmT8zo8r101wqHvs6hP2t1Vznaot661WA+WakdzuAtSJk0PfAbURj5THyhn9dUkITFCY2",
+	"sl9rxCxSAwSlbakGhQxNDIe2CV8l1gZXeN5kAWRpI6BzdJVF1tm0BwgcW+1/fc0vqUKoYWuQb0Ic9r2E",
+	"sL7VxgP/2yYQWkP/LOMW2qsCVRx5XwAl3mVhzMrIeXbMb+7umSrtJ+4s9LPqyVkbF9iqKki9rEQ3+7HO",
+	"6AXzZLWeTb9pykGuJvbi3r2+l4baC9iNOTprhbWOyOXmwge2RbOUZ0ai0oYWT+w6VwKBMJ5nQe3d3yKn",
+	"ZlIZ5fnKbww0SNr+yhBDc8yeDPcQoK9zZCbn67LgA736WDGWyYYiyTwzfME3CuvEADzCwne4xksSDCtt",
+	"mnntgxA5LSv7oYPORYwj55kDMiCwFG4G5VZqrU4OtrgbtHhlvRrSdpVqIhJUqOlswb08psimOjS/VNx9",
+	"TTVfayUPvCBqRa1qbcy6IGhFrWaubdSjhpKOmzGI17DfN6Kf1zHB109uaOGEXzaXJ2kgc+ilVom1qRZS",
+	"xRfatLDNurBVAG/mS3cQpdeql6Aofm6Edf7UHDzKPkLAsD/OYLEn20NAY5C5eQ3DzGvRxHerR+ytj2XB",
+	"64bW3rMmVIwyI6g+W3M8gL2ClsyksXHI81AFhuIZtADd5MjINJKYedVmVKuMDPK1Uhm57nhbC/+7OnwG",
+	"9rqcSdNeNtkJ3+RSFscFo7fxt5t3CS0YJW0XyJlTkUWWk0u9A3kxtOPjBZeC63Vfn/m2AQv3pyUtmFEG",
+	"IeCsIAq/mDALAmi5k/rJWJzgpqjGY8L3a3tdliFwTz67HqoT/tfoVdvg9sNeIpxa08K/ZjS7sfcUlLR2",
+	"KoWmqe7UoKeC6mHmiYJmPIWqjYrlE7S/CsZigcCwESj1+QXLyIwVbGTsqkGP/OEPFjoKL4YQG6r3hz+U",
+	"ZqGzo40KCc+OSGwBieKWBZkjxL1rfkQ/X9yymVQYM+XFo+GlQUsQRAwI3Dxn0JKhG29ge8yhsnn3hhmx",
+	"kBb6Krgp15cS2kFP2MhhY1VzzWy5Sw6+EUYzm8TOhE7+/l//3alPK7GpVEGgNV4WknaC04XXcEtwwvC6",
+	"m8dO4wzA8KWZs7lZOpO+uDmu1o7CUcAUrGvC2Ix+WerLGGxjZSt6sRjibgN+GDwmpGZXbrZ5NAr2EMbi",
+	"HrGvR2Qs9QxgfY1wyOmY5d2cnzNyKYtMXbkvOJQCfDSFxncxxGlayOUCdHSREcVokc4i1yM2UjCG2Svw",
+	"ZY8c1+jMrDg+Dz0ALAxWPmIqgiYMH9fLQoBmqSUxw+nFYtcsEwK+2QtGaywZM9Su1VJwKcxWwdxdAZ2R",
+	"EQRw54JjpIsFo4VyGaH+Gs0vIW4WWNpJ5an15T4KkVvM7kDP7RC+3voPOs5VBaPHE6UIzS8N/S8KBsYQ",
+	"hEQ54rRA2dbpic5RMBgl0SzPoYm4RccKjjzmB8YtSOuMW+CgMWvCM0XOGVsQXfrgklTos8T0OuEfSTtu",
+	"WVaGZUhyPXPgE7EoXQ6KpBRsMlz3xju98mrryitW+9gayO4GdGGfvepAkdofTp9H5P03z8nu7u5hp0dO",
+	"GFxmVqGg6kCWezZYdrA/2r09UAxmUZ5N/J3BlTMN7xc+R9YNu12q1TYh+GVW3TZX2+5KGw7btQ/DQ5+j",
+	"1mImxbVNv4OHPkctpJbrHj/Bp7YOzzfzDBBzbwiGdhMItCqq7lUECejuthDRr0iRV2QqOKc/7mDkj6dt",
+	"I0xlwP2wS+sopE7sN8PoNat6W3xeSK/EsD68ErLJBuSUz20lJZuA61izL0mwo4zprFhj0MHDYtyCdDwb",
+	"r5ozO9GfbQmCM8zeWuQc6KTt5E3k9CJZeCWnE0Jwo7dAyBoAt9/B8KryYIvsWB4UlrjqkKxXooCwz4Lf",
+	"EGvwBF55Z5TftWzDhnTDB4ftbd4sJD4nbzZnvAwgNOP+IgK2QxIGhmXxg6OW/vlaZsjn7K/AoK9AG/aE",
+	"AC0G1OwWym+3H+a1x/4Bgw+r7GXr4EPz2h3A/CzCiGGwVlsHJpvUShrZM2yzYozKFgu0ZyoGnVHlnJ3S",
+	"IwlHc8fzWIfZ5fksVFXJJcYPlKJlZPETbO4Xs/i2GOUoLMaH00NjAYwoQivH1oy+Pt7izorel1ObHlWh",
+	"+1CFmqENcSc2HawHPu43O+UvPy5kcdOcfDDR8AKjPF9gRStCxxat1Pp/EgY9mL4w6acWVfDRess3ZrcO",
+	"715AJLfuq+uXzvsk1WaJt6PWoJVU5G5ooIzB1jjL5Q5sghboN8r7q5CzT8N41zA7w+No10sw2B9uPnQH",
+	"E73lqIP8ke0X5iR4aS1cEQHGg9UI9q/aX1ShtKtPwwMfUHvkbnFMX164ypjbj+qqrPHD0eBO5+qciyxE",
+	"9ZYLuFKD1Iyqe9v+crVVBs1FrWv3534h0dwRgQzFRtQmF4RVIgmwC0he2pgqflYHGHpw8D4cUTM3gBQa",
+	"EuTXutvjarIiBLFCRrUsMjTFb8jEkD63sFeCK6y7wM6Eyx3eJtnFuJqKTqrc6GZZ7KAr6lIgbFm4wabN",
+	"eTKCeBY+seZqG72U5gshdZOwdPH8V6pKIcOs5wReh0VTT3OvoIc0LuYfjQH09arpNhJteTmxdqIrq+jz",
+	"2a1ZX7ke8y6Wiu/lx0Yjfu0QWEdfw1DsNiH0Jrh1r4beBGbgw2hKd/BguLu3X7ss9d9ffZSF3vIom1nc",
+	"CSgJIY9KYCSXhAKXf+V+cEESI3QS0qaK0Fh8Ry/oCbRI4KTuKFsiM6qsA343IiLpRHgP4RuPBRfVW74A",
+	"kMkMo1jaEjGUTJaFLWcLN/Sb6jrdCKjJK3H/WOhMFV3rxtewtjQNbVIEbaGIhowWeKZJK7+3O4JFMKNt",
+	"ipG0gpootylgckUpOJzT0GhE9wgS4icYjDsKVnYr57CbyR2h0ywDdIbBF4FNu9JE+Mc4laGf9uYxKWv+",
+	"UygcaT2MPYJVfpyHMYns38oVDIgFFGgaW5cWiFtbpMomRClW+v4dGlbfRwPwoO4t3JkKKdiRVUaST58T",
+	"jyNRDqLZz7Ws4Rrs3WuCPRNZ04nd7e6W7u2v+oMRJKrc/k7ieoebr3oKibgbxtS/lzHVFTHoEJfCZlC2",
+	"/LA3EuetsYcsYd4edyjwgW2LPxS47DYku3tnBkavjLxXGJH1XHXtiCSuqlRi8QYruBSk7WudyUmtLrCq",
+	"4eqt16mqAA7UssX9I42TuzWkGZ7cHeV965D+iGpwBMd/tWAuN9kGlbdDNoDh6mHxNNNKg4GxnTO2cg62",
+	"gY3zz2/jXHVP10/ARsugkfZPbU8N2UTVCCrrASgVVryAsDqzpSkbySzYJZbuqxJJ6YZSC8R0tSXvjAGg",
+	"9FnwqdACgj4vmMgg6hZuHapUZJtrpKF7gxvokWM0Nu0PLviFF0gzRz7aRgqmEMeKpghqOZO5eT+kJ5+G",
+	"5LYMV+g6mILHG5J/hhuStQP6Rgq2ukUJ94801WtZt2swDgk+AWfY5+PGAg9SVMmftWbryCbEkmo+rMtm",
+	"gKr/c6l0LFx276SgALqvSLvfG5CvSL83JH//v/9f0u/tdmyyry0DCmHXAGwCGQtUEa4R8tUcr16YkGEO",
+	"IWR7GntcEKsCWZg766xz89xRsZhzgdmuHglX8Z+DHHW45FyUmeYr0h66BQE1PxYvP7yH0X44eWFUQwDp",
+	"fvefEdmFP7/+9kUHA+x8tjPIEqOm+4aMGkqxJJnvx2iTwA0wU7294dbULhWUVIWGJ+ySFebNBc0yhEMr",
+	"o2kxCtDiZaB8c/vhUlnLiSY+ezkhLz+891nViZlfZ62KKbVp3pWkZ9eazZ9fu3ihPjf8qrNQTST/HDZ7",
+	"HfsKMAnq8tD2HbTWJAodjO+aYQjyb0eRyTLPIRkL9H6gVSD3iraQzqihd8wJdJE15HLGNSNqQWugC61N",
+	"uOo3xwj+3rHVGipjNX7W3jmWjvz6XZwf2g8txfIcJHAq53NWpJyCkurt2ZulNVxr074V7HnO0/Og+m8D",
+	"dtc3z8mz/v6zHQCI6YKT3hZbSIzZ3w3e/re3gnWhyWRdfas/HN7N+Peqykb59XUmyFrjTfT2zkm2NYIz",
+	"PzgXJBfkZW9wsAfJ6U2u1q8G4FA9ePrssA86PLGxwhNI4RU1goPH9/f3+4PDw/XgrhCrII6/CsAKDgCs",
+	"oBmd4G4YRBuRh8Bkq8uskS/WGtkyI/KSKR3Z25mMU6yvYT7O+HQGmaan5W8Oz5FnWW6rT0O9bfMlduht",
+	"OPwVlhR0WgF3WVbEwIDlJTqJYSD6UrpmjR5Y4kygk8CyZCfqlJFyzt84oyqKBcpsFxnuZPRWToTBbZ0I",
+	"g0Zo01sxXejwxgwet+Xmr/GbvlO/D3NzLF0Epk0/IJxN47m9rXe5YDTvMkhV9Dtfz/QJIvrXo/kBK6vE",
+	"aLL+SMjWOqMFoxg0VkZ22gCtxtqteAl3bYymfexz1BpTPSukvN6V+bV/0LzFsu1ecs8BGFcVhirP305a",
+	"ox+us3vKlz7/uDFMtdzG7RIFXK36f4Rcgcoct7sTeBG88jlqlaS2/caUiYhbbcv1KQrVUvHATa97BY2o",
+	"re0918MtbT6uc7ZtF6fw8JaWon/pRqkFloR/w9kFuGJVAl1PKXAsq8ogHAUErCbkVRWa9dkId8lCcJtw",
+	"20yE107LKR2Q1h0JrknrjAx+QVyaPrJ0o9B1IkSAX9QRHGvuzZTrVYQBKsx3AOrMeBWLEKcRn9Smg6v0",
+	"jvHq7KZezLHDFdv2hXtNqLg2VwFRFc/GqzOHHrldkaMq8ObnpqhD17Bu9K6+FcyGtCyMqeh2zdvkNZW4",
+	"hEN/Bg8r8v/9P/DA4GB/E9weR/TFrSZkOEp1QqWxNnzoNIprd8mnVTwICP4VGQwuTaEk/JKi1/Z4jZq2",
+	"4h4PGEC5zqm2jqN0r94lsQFJt0cSYO8+DykiieXkVn+FVavmO/RisUXuAmlKXfidK7tbq7i/MV1wSw3w",
+	"n1lfq509p/RY3lFqN7hCV53KF9XNK5nw1wWfzjSZ5NTj8ukZLzJE9IhIwYS8cAEUw/5wt7cGjtyIReo6",
+	"/gLM6uY8qjmK0QUUuUjGRXHTIuLmjVvEIZvXtgte9OFKt0YM8dFphDp+e1Wc2g1SO75ATNvvKj7NXjTf",
+	"LjYt3Oi7xqbhLkO4Kc2+TGxahU7/8WLTyqhBcX6LiFFxTsZMXzII1IVTiTeaTv+5psD7dQgVcDETHPTA",
+	"Kng4N9ONSzB7iLWbum/ujwlsWEjXQcX/sWHlHiqo9axW1TjgIrfxPBhC/QKSGM7DjaWxees9IvPcIvTG",
+	"71ZZ3TYUbuuH6fb0s1Zxx/5w9eTuwLzLgX9Rrv0PzLHfB5u/XmzU0g9sLFMVOhpZzE+mNMsSowxzHZHk",
+	"grNLKLHDdSzalFxwZe/uigL9prIgGXjgIGpjTjNGqCCJnExYkRiVmyN0MqKKxyKRl6KsMOBRN13Xrahl",
+	"+2xFLWjE/GteqcNJBm9s1CNvH8NaktktA1m9zbJtBGvNZLsqitX6r8tA1hJWtR7LuhQZK85wN6JYJErm",
+	"4EUomICNhpqKk8nZnBbnTNe2pYTyjFpBQwBmkyPbFrgDZRO1mNaghY0zPnXmZgAheSm71neAthvE98xo",
+	"MZbLghgKuXt4SMUWvSLY02EMcxXu/EwijitU+ZnbMlBSZNIcVCrsoqAfvkBE06jFRbY0AwAXWkPwZtjY",
+	"xvE+WNGoa2I6YxEGdZL1mM5rbmJdlS37YubR0As2lxfbBn0+eq4ePVe/Cc/Vmgx+b0/lWpCDkcgIHdg3",
+	"h28QYU0VtF72fCTkkbvR4lqRjAk5N/SBorNfLV7a29sfDq5Gcr0SwTVqnfiw4CtzJVI6ZzD0CGAnCYTN",
+	"tZPjd6+MELFVkcyf79mEFQXNEQu0Ykwcv3u1TcGx22dUH4tKTWWHA4+hunPKc1tA53K26pEXLGfaYY8A",
+	"dKiolmVG/YYVVDGLTSp0sRp5FCKsM6hIIpZ5bkFgkww4fEIAGTKyz56pGR3uHyRGUK8UiuYg1RvrMORs",
+	"omMhlzaxO5myMLcck6jMmPDpCRdZMCqMgI1FAsPFKwAP/d4YJ1WFGFiXESVYPSyKQzqw5aONugDVDMIC",
+	"oUDZbY7o7zN6wcjYmP6ZWWiWEcURqR2CcFzUGNzzhZsFAbu1zOgboB7UL8xuhYKwlRvCbSCEYPsE9+sK",
+	"xw9v7XjIPBr6lmn7rn5OkLDQUDjLzoJieaDKXI4caUPpTqSsh6iEdO0lZ3iImqdx8u1xd7h/ANgTEHrY",
+	"TaliZMY++ko2/sDZJ6C8x8gceqvfWRgFY7tgzezxyobg5znQKiyAfQxj7OUEkidd2/XKV88OWH98yPYP",
+	"0sHTNN3LBsPdZ0/Z4HDvcPxsv7+/Oxmzp7vjdDdl+3QwePbs6WCXHma7/X6aHgx2d7N1qggWznwMS6/1",
+	"u4e0O/nx08HeBmgPxxm2pGk7Xct20KnqKQKLMZSrhqBNXDeR/1ND/oP7vvguGFXXqznBcXiPL6yVk7Ik",
+	"WqEx37w/dlENJaRiwpVL22SSB2O43Z1xINWkP56lJFv3hdwDp9gqtem+98C2d80ilmUh6lS8gvMPmNtY",
+	"+ikH9AljZ5ijbCy4C56xYgcxsDtHrk4JSOsq7e7v98l+b9Ab+IJQSwUWb0Co+9fpLw/oirwK0GqjJzJ4",
+	"6U7+OogpqOHRfBHPXQ2V5h/Mebd+UpqIHLKoAu3Ry+sRqWcou0KN1OlvOyoWcC8Diajm2I3lx/BcBJkj",
+	"S60lFnfjc8Q860SxSKwGaD1McMZ8glYoQwDCXsoMkTF9H2D2oweNkhktMqtSdiJEjs8pF0HrttY7KV8q",
+	"y4QbZWVB5xEppxnMZMJYBqlyuZSLDvi35lQsaV7zbVXysF2t98wiOONoYNfNq1UnTfnoVTzg9q7HplO2",
+	"5oQ88vaI+Uo1FC3b6Ka8cW79qTXAazVLwsIFSAbS5osYRmAsFZtu3i41K5JgRYOkU8usGi9XwGYLpnjG",
+	"hL4is2r/5q6+kmHs1/kF1C35acns70btMFMOKpLfMM0UEAFc1aUeeaUVSdQSDrtlkakUGgrgg8EE6aGs",
+	"mDKLGqsiMuFQBIALOE1QohivUYN6/cwVZZWjWCSfPgk6Z58/G1P80ye4IT2z3+CRwktTIyMdIzc/w8n+",
+	"9AnG7F6GXCv3waZY+4/geer96eV/uoYxo31HEfzJknDyp5f/mWApnOTTp+ConS0L01EPi+lCWUyeMdSm",
+	"xwV8RQtGbP2so7A2pM8AKVcHi1rMuJhCKYZXwp4dWGxCLX4BVwQONDgvRiTnwvTF6DkGuiByL5SRkXks",
+	"fLaispY+5ihi8pKQts0UmbHhZYxmrLDVT3BjY8FVDcXNTODb0zevEbwNk3fN8C3C+hGWwDDvQPu2jDxT",
+	"KV2wDMsN2ZJxxiSjrkCHq8TCxQgqqbCPmC3FPmoMiKZaF3y81K7dI7viJEGydRjoq5wlhOVszoQrN8xF",
+	"LAAKrzujIstZQdqJFH//r/9ODM+2ryDScpEqZojbdQYkjPVDCiDrzRtGyYf3r4NhtpNZwSaG2lSRQmQk",
+	"ZEqbvwxXn4LnDOvUmGWIhd9jJlKZsaxcK1r4tGfTh3YGnzubuC2xQJ9WmaVaMCjLaGgxY9BmhyyWWF7I",
+	"UaEoc9moPwJG0rusb/SwB6VzQPwCPxyV+Yp6FiHt/7RkNvAcDmtBp2YnbJpyObTxUpPjk+evXrlQrSgW",
+	"DnIu6ZpF6pn/nNmN+T8gi33BitRso1ugNiXJE/PY/zD/+Re4FoqX/f7wwHz+N/Of/83859+BOID6sWiK",
+	"RQUCZ5YlI7MkZhqxUAyGHNmp2JLqhZ/LETQIw/oqqEuDSxELpz7ALXdi+JGWI6ROzfJRYrawc+RWDvRC",
+	"5grQ2up8ehWLttHWIzKTSkfEqA4dbNEQgM1xx1cxJExVKSIWmB7ukkp9kTfP+VKuV58/9wK/h1lJtzRz",
+	"uooFnOQxq+2TjafDfleLGRNQuMfpNDg2aCUWljkBdRXLHBMUsHjknJ4zo+9QPSN2xc2ewzr1ehawJmhM",
+	"2feAyV1yxciUXwQESQWyv3JBZ4BUADn5tcPSpgItJnimEwUp+iNfxTgWCRaGtEWqwAeLdRfN9BNbT1LQ",
+	"uffBmnG07SmNRclEPNAoOBgHPg0Umaw5vUXGig7mufrXkO9pd93ltxK6GZK2YS+GJrAqH8WSfJ1RyXvB",
+	"uxNst11Be6DdiHcUrELSI8ZO9+zLZbjTWCguprnDNkG29m9xy1MSCMK4lXQQaAKu0IBMYbahZDVsZWTd",
+	"0qBn0QCZeUovmAeXxdXWBU3PMWK8Sfa6fN/jd6+sYLKUEEgTx5ZVLPikQgfkspAaLv3aTa3/D1Wk/ybY",
+	"pUo6ZmVWsYB2gkLTRtNxVacCOABqT1viSiuaP5ANJLGwbAC4QESELRGdU8jygPq13iv/LwmIlj8jTOSa",
+	"vhS5YlJmzhqhKcZK5mbzcACI+YRjgFUAMi9LoUDUBKwx5JBxcQ4lrOWCia77OhZ8bo41V+jYdpV/E6S6",
+	"J2OZrWwxSNw5JeFZEXrWoe1YLEXubjYs6aMaoMiG7YUieLbQuOUvsaC5khChQVEZQgAEmkMZT1hGCN1w",
+	"xAfKSoReQJSzluhhO6HaqjnOppHmdGwY6LW3dpaontvH13zwDxPLtw00jxuag+hR+XK67Tsn5lkAz0UT",
+	"f9vXlt4jcG0w730nHcL0PPqaG3jkN/JmYXn1fW303WNZUIVqsTkQ9bKo89wTPJhBYFiZB9e8cdtAbfgx",
+	"3T5/x/FAV5BuHbbqHg/CrYj0lgTXXIdinQqu3Gukj9sA1CFsh636DOzVJZa7FY+cwoCVnAy1bvYo3sDj",
+	"GiCJO1eJm48fg1qmKVNqsszzVdVrcvWjTVl7gVdhe0ZS250SqNw3t74v23qGXU8P6LH2rpQbD+puvmrb",
+	"yJcJLS0n+Q/nna4wmYo0+sYoC2vRHbcJxasQfEMITWCF8GwEqodhUsAI+ISzzJq/ZoOfkRn7uA7EHgsH",
+	"D2R0nC5d8O7gYDDMBv1BUr/AXXuiOsOnu9UJ9qsoQT/Q7s/97uGPX3U7X/nr2WfNt7N+4rf3Fjs6vwvg",
+	"6k2cwTXhcaVsd664nNdBl04BYquZgPb3b01ADxUbuRUa5e9E1K+fcFe6rkJ7H06ftxr826+Ovz/GOh8/",
+	"AyaXOYbt5MPpc2OwvVyaJXnymqsx+uyO56zgKX3yPbs8+09ZnNf8/q3KC1fGPQyqYQ8YzdPvHp599aT7",
+	"41fNh6uawn8LIK4QSmIDJBcAFdRRJNeECebBXx9juA6gcJd82jAHv1lJUCxdFlyvTsD/AwM8XvA/sdW3",
+	"4NZuPt3o8g4h1xaFVEgLqkdeclvfhCv3KJjUf+kef+Ry3j1+96r7J7ZKwG/HhOYpsC/qylcfgbEOC4pr",
+	"Pkf+zE3/2KDjW6PWX1xzJQFQmIBZQehv6/lYZ6vMmK9SLUtgOfQgNM0O3RN/ufd5hYu1PrvPUFd0Ih3r",
+	"ocgM7OvwMtwiykKTNn7MqJqNJS2yiMStb1m+iFvoBmMkbp2YsS1VeWcctzprwcWwXNjY8btX4EuEzZ8W",
+	"dD6nmqeEggZsPSv4pL0FGflwIhULV9hfddAvWL01AzdpRMyfBf7uEbZ75NSsfCbT5RyuWkAVyrkL1lws",
+	"xzlXM5ZZmoSti1vlmC8GvX7cIm0rBMkbuiKDw4gY07pjL02wwjxGlRQcc4jh0gXvX5xTn2psHu6OaMZT",
+	"vCNg+aQXi7cLBoG/QpUk5EaNl1yQL5GR5GOXwla7X1k2glInUPReKhYLLiasKJwnFHzuMLl23CqYLji7",
+	"gCHClHzCc+YCXW3OTyqLTMWtKBaxFfERmVMBpZvM8xecXdp9wEwOcNC6HYlbnWDQsWgcNTDSJLgasUuT",
+	"alIsBaFTyoV1uef8gsVCseLCsFmjuhTMcO5U2yU0JHRpHYRlH+Db+5d/IV9Thd5ScPYWVChD6OZHhIsD",
+	"B/mY5fIS7XPrKtSSJE8uBkmPvCtktoSrJXc8FeKXLhUj356evjvpYW13fxvkYHZBnYRGF1JxLcGZqDQT",
+	"ULwJbxpNA+ZTLuViTNNzN+zjkjNwKcrhSkcsRDCWgSPQ0Oo5W+HFIlAPsFdEcUSGFfCcKBYYm9fMxLgm",
+	"7XRZ5BH5XmYsIu9WeiZFRN59+66DjK2BP/fI11LPbGf2XjZN2QIJdMZW8FXG0pwCmhKsNlUI+xh6FhPk",
+	"WQlx0sZeNxj1fLHIOcvINJdjmuc28pIBj42FYZU0h/82s1S4QuFKIfnbi2JZkIJdSHO2ztnKHGk4ziTZ",
+	"6w/IUtjbop9ZlhxBSzTrwp3NOVtB+X0sdwM3QeXGVJoBeOMxzzIm0Nv8J7bCBZoyYV4o6xlXWCCBJCpy",
+	"bD+dMI2qhGXCZsvxz1iYv02rZoZmYBwrYKUF0yNMzeG+CAEixHfhQg52HqCwDCNMMewGyJQzVRLTjnLk",
+	"oQi4hkE0JVYp7Rp1YhQL2B2k1Sd/U1JAPl/yx5enyZH5y2+Dr/QR1si1RMpVLOx1Pl4rT4UsyoP8HqEf",
+	"55AbGAtwWrvVQnf1eJmeMx0iVJtmCjbheU7MWpOMLVCwImvMqRiZtn4h73IqiPvfL0FfhARff70sIMBm",
+	"QeG655dY/NKt/K/2cePX5k1yommhWeEaP+h7/vJkzsVSM/h60C+/N1/AaAs5wZAfmptHhg2v/kKGDW++",
+	"FJoVi4IrbHy33/jm/tqbyOHsAtsCrBZU6w9jsyp/KF8oF10BV+diKZcqXxGqY/EHsw/BwwtWENtx2xxf",
+	"RyfInQ76T2DfFEslJDAOiMUTt4sXkX5vH7+rrEoEQOn4fTnnjjkjgESNM4Eb9QIvXGhmKKthNhqi222g",
+	"98SDU4eDXWDUGtBZWVYHGbaHFbdXSAF7ylwDEYHLTiiTk+bLjGURSWlhDiLQZ9cw8Pfg55pz3YX/JiMX",
+	"5yHAfFYaItGAzkEfaVjiWBDSPuhHQDGyMNvfaYBFduJgvdMROegbPkbI1yylRgBCOA4cC65ITospro/F",
+	"D4CxgAzkivzhD0LqP/wBhbp5UmnTEl6lVvp6b5QLAdnERt5res56a6tQPlTCGiNgvJ+5LmkWr2Zhk02n",
+	"iPUj5GWEATYQB6gl/BvZbQbWgnfPUG4RQrQIJDMr0K9MQ5CnhQvw9//rf5EBaR8eAtVZAsXQpgk1h2G8",
+	"AqrxV2VuoKYduFMzv7i4BWMt10mqYQ0Uc5TwQfCPYG6jNgq3xPbc+Cyy5SKCU0jI5Yyns8oCmZ7GDI8H",
+	"6F+k7ZeY/BvOsYM1I11NPVhJewY4pnT3yDdw52pb9bfcuZGeK2wdL6hLoGYYkBk5sPpj36S8cMUvgROX",
+	"YnV4CKR1Bt+fsY8pYxnLMAMqFsl7potV99hsol2bsiRhZV2i6sLAruPCQKWAUmbh0gD1GNWSlGME6qn0",
+	"6Bcd26Nkb3gYC3D4G4WtbW9pMZrCk6oMtt3rAC5iFumgA8vz3r1RSlKodgCyvy3gipuSOc2NuWMYSYOy",
+	"IwXrhMXrhSxNL1DXbKaV1cL9bqIxygurR/hYnIioOTVrtPKFbNrr4iyy5+Sgf4Q1OjHpbgWpvqkUEz5d",
+	"GvXQR6B0Ir8b+QpD7P16KSPIQUvhBehrSal3GdZpVQsc+I6qHps/JE5XdXUhMDvZaCAYt+KVVmzTGF9X",
+	"Ul2VBHq1barskb84x7126VUFg+gG5SG2uHaaz0srHFAIOyZtvvSs2sZGYC9QcaRtpNm50zaX4qel1Czr",
+	"AA8z8/TWsI8SSV5ixA16jFBLH5mdwvAUF5CDPiE7r1jMaTrjgnXN+aZj85xRLBOcJiVpLk0Xth4tmS3n",
+	"VATPWg9CYlFZKUmcBQe65NmyyBMnSXHGFtxVTqyKUBpES2PZ21WrG0uGzEB7tXeHyX5/l1ib8mwpSliE",
+	"KOCMC4iHyCTDxTVzGBEjZcBoCy1S2yokuBvbynCuXNIM8yC5MMtkuLigImW9KrFEmMqLkU8+JdMcS2Ox",
+	"rxwRnEKkppsZui7Ntn84/ab7DKjYxwibIVYjAb//8Jq0P3zV7/f7nZHZNce+QAnHDC4smmLbAx5u3gps",
+	"mabCKm50rzI2X0iNgfjaKC7mh+Td25PTpNwGZc1CjIJB9ypJ/LvpCr1iYaAsRCOb8QZalDNzlJZFEMbp",
+	"2Kb5PNwjM7ksFNptulhZ2eDPnWnChX/BF7ASBUsZeKqAedj2y8Iwhh9GZdiYb8ie8YxPwANgl9UuXSyS",
+	"veGQ8HKWZ+dsdVYww94T66XKmVE1LV+1I3aX20TRCctXVjjauac55fMyXAilBO5psRSAeSvn3BipK0LT",
+	"QipXyQb5ri/bkLFFLlfmwI38UqFHpihgJcpEPgwMDw05xGnxuwFm1lIIBH2HGFgJhwItAru05nu3pBGR",
+	"hRW8saBkwi5L0RxQ3uHa6nFxtlSsifcemYZwHjBFqv3pVLCSofTGepYQheg2cf/jR8tNDdXNmVEcmL1J",
+	"xGbN+iItOOovEUDolBGzmEDsYygWE3iliOclnvvWuDpeKeVyWrZCiStPDmY/elnHNkpakLgF2Xax8E/9",
+	"cckzFrfKMGbrUbRdWxOjrA7OhfYurlgsCjkHH2kMoFsqCgBuotK7au0hh44LoYdxy1KL0bFLDyZIb1ua",
+	"WwTXkDYS3rYYlfAplZZjEbAP6zmyVUX9utroxIwpaKgM/7xwiygnGCRZG4KdxTUuVnRWHtnwNsuibW0S",
+	"MXEwmCDwzPeOKgDOwvxtK7VAnP5HmoIQcWWuwtphjqsjJQoPSh2UmwKnTVsxRhJoPulEGB1940pePfK9",
+	"DAaxXqwMrxxynjKhWHhhsKDpjHWHvX4rai2LHCKwMPj58vKyR+HnniymT+y76snrV89ffn/y0rzTm+l5",
+	"HuBvlP52qFZYIKhDa9Dr9/rmMblggi54a9Ta7fV7u1DcUM/g+umJp5EnnizN91O24a4ZFUx/P+dfctye",
+	"wnW4YiID2SoItSUxIeiYF7FI7EMAnwDIV50IzRSj/tq7GqQGm45jIyNRbS6A7K3vynW/o/zAkLClgmuf",
+	"5I8vT0k5syefePb5idF+VBIRLWORQYAZhNxCxU/7uulILeeq5/kG/gKuZ6wvB8xY6HwVCzdrYO6QAguJ",
+	"c0bph6tbirWcoYlKZ2kwbSwQbBM18AJiFDoUQg5DPIMpL4DiVp2RoJAteYiQhIkMq+WhUAHuAUJ5WrAp",
+	"Onub+UIskDGU9mSZbWNZXEkKWBugBJtDoemqztNpwZjV6T0sAFpyAZcqmF4WFlTDf/0qa41af2TabUoJ",
+	"LA71OlGfUlARZJ1yYZcc3boCy85XRNplLYoGbMY1WHm4RYTci/IS0QK3l3fCmFSPpoA5TbcKHG0M+BBZ",
+	"fSLs49pEjqz1DCE4SRNowFbTAiD6e59U0zV7uYVP3tEpa23xHNiiUNjFqUPAvob9fi1IpO5chwq6fhJX",
+	"4j/Vic1H78Gt8BWgLjVeiVtl9sEazqbnNffgpuHYd56sv/A5ajX69G7SUvnSWmuK6Zu1ZF7AVlBD7L7K",
+	"tmigfBaWdQ93sOklv9NPvqaZg/qEVwbXv/IhuJHCl3avf+kbd/8EbwwPr3/jVMo3VKycB8O8t7/NjF4J",
+	"uMjLwY2Ab20xvhM0oz+UNjiGmyznc1qsWqOW12tpwDER6euHVslFf4xa67qbjdgxDQbaAjD9jZrC9774",
+	"daABjNBjxfFEYFl8cKz7uvbtJKNQO/+SsXObiDKXQs+SiNCcTwVq7In+2ehszvrNV0QtcoxVTrAAry/2",
+	"gLEw6O+wEYs6rNJtBfF4hc5kFylCLL65HaSLafQDBecwT2cOzseX5grrRXSO3CAwbxMHgUmaLqNox9Vh",
+	"RZg/56bxHVVYB6GLBaNFOR5czcjqO86ZiQsP8vVnVkhnI+BUSvUIdSN4OIkFKCgjm9E79/ATuF1ckQRW",
+	"KolqruCKJuDMA7ca7kYE+d6jZrOFZvOa0exRq/ndajXrk8JQb3C1QkgT0GjldPU2jNDxgFa0paLi6eaV",
+	"e3PDmGpBpWYorjMHCOB5bbseZRqLhjDTIwIxqeh1pWMsln1iLOy1QSVBGF59T37eeq4+iLZhiicgDDYt",
+	"N1aZ4y633MWZuqyEpnEBzMbZeLX16Mwp/qN56etV6/ODKqcVfnGdYgoi7VEpfVRKfxtK6WusVXFPCmk1",
+	"Anyj/yoQ7i603CW+N9ZDjIivdAiOHhef3oa3IuKqP2PV3siVfO5Uy+pBXX+ocYj+z7DOf4/82SpuKNJQ",
+	"W9Qy8bnTiD+OCtyR94XNAczCaHKN+pZ9sNR90YXsJg2Ot0edbBudbL2M3TV62dvKSrvdoRpuBG30E1co",
+	"ge9PQ7tn5aV5Ev6qbIvx30gVe9DRuyBiPAubxLyvsLid6K1DZz+onN9ctnGDrPcXQVbeP0r4Rwn/xSX8",
+	"u/I28k5S/vqrqfeYmIFoPVNA+seAmTUnRXj96kQpRCFAyioK2vLOk6qKn6TidLIgYkYC24w0y18axMhr",
+	"rvytRYP8uF9vePRpU8olYNvKQpPxqkdOuZXA40KeMwHuMyh6GoZPAurPRo4pC701v3TTL5Nvt7kIeGv6",
+	"b21g8KUS8CAc3o/4S3B41xmk4Tcw9TLXvszOeuTpjzz9i1ttiI9asjLHz0v2tj0/f0Iz2NCFVA1MHUFO",
+	"QlwpCDKAUGKf3OmhslxuQMYhfwz5fixqlkNgbZmTly1zG4kQRjNgREmSFXSiE4xuj4Vhj+/enjTEEzCR",
+	"JUcumCtaa6nsyNavAJ+tchk08lIQasOoIICbHAeTCmLyfPTRjF6wMENqOPQvnAmpzyaA2hhVlsMiutCg",
+	"wJIO4jKhkAS05GsGli0dmcWorpZPdlC6NhIX32h4LUuaZCFuqyOXGwvDINQRUnN/RD8uU/prma224Mcu",
+	"FQvicdilQtBA4NSeygGCyP7iql4CaK6heMi2gNbt6pq/3TFAaF2b/q2C0q0Yl9j60UMQtN7QVdBNCDHT",
+	"BIoBvOxmssSiL32upqpb0N2aJBvcuyTb+p48uEF7FGm/d5HW30KkPZdiknOEw9gbbNHFO7rKJc1OpXxN",
+	"C9CFW3uD/W3mY5PyWfaGZZwicIMRvMNtXl4UMmVKGSkYAIj8HqX2cRbiWd9Vahuxh+I6Z01VuKDqU0Vw",
+	"+wInNllBOQRM6081Qq8q5bmKRWLjCBOH8ztmvtBRu0HadEbmwZRBehRE4zXJHxxdIH9qnHDvulpNVLlR",
+	"PLKr3z272rv+je+l/sYoQv+UnGPtLN+ceUTX+GwAzMeHsBsuEdzDYHm+nFukhaXQ6pqo0NYXsNK31W0e",
+	"GcQ/H4P4/Z3xwHt6l1N+MzvONfvqBdhwC6rTWYMPoAQCN1ZTVJrGsqgY+3UvwYzaBCQXnd+29jzWYPAm",
+	"eecIcv0sMLvjO5Wss6pFSz4otskTYFtNSmQ7CImJBbe5EY28C2H0KuzrtvZsaJGW+wtoU2ZIYIJiNtFG",
+	"O9aZrd5evYXhaYEBtzI8fz3mbDGcHtW4f0Iu/Wh1fgG5gmzgng3PJ2jigdv4TgKn2eeM9mPg/Q3dtyA6",
+	"SpvU6njkjTdqEaIjFlZjZWDjroj/eFTGn1i8Al+yw5jApnFtg9ZxmtBtWobv38zTCk3cr6f1N8O7/fo8",
+	"cu9/Ou59YyfjPxvn9WzsXjmvc95dGWEZ5OTKpR7LjyMw8F3tpQUg9tiKk1HpGHQ2PkZZLlWEoQcYlxm8",
+	"IPOMKe1imQuFYYWlX9GYAsB/wUuIhfwKV1gb6/ZYHBKGOcnhgCE1GFEYYoG3bnrG5kcEssWx0deMZkkH",
+	"e/WxmQg0FgshEbeincz0PIc0JPZRJ50RIB+GC7GjHNTStHRdWEGS9IiLyoTCnZA65a7/B/1+OVuuEOUw",
+	"Fgf9PvnT1xDjyFzUJJRIa1vwalwaCzg33N8v4U1U5FGIcAGH+3sOTg1eGsulJvv9vsVlLXFRbMk8wMO6",
+	"lIXSxso4IOOVxoa+O3n7fae8cqWCnLw5fWfrmeoGvE8vOX3pOtgyLASOkZ2OkGasYCX4qQagIEQ2pZkt",
+	"OI6AZWWRfBCz10TnOFn+0EE6X0KY2rlcH1Li6OlRlD66q34nISg05Nvz8tB+Sa/VFSLyySf715m9K2uU",
+	"l28DwVhD1CglIwIhKVIwgQIRw+lVLAKx6BHRvH+MKpedilhY9SssjGppswwgt41p4zGsK+0ALrj1ZkFY",
+	"vx0wisBYaHkOaMwTjGZZMEEW/CPLI1caDyqrKQx9qRdcA9msZhADo0jy/uWL4+enL18kRuBBww7l0E91",
+	"R8UiLZitWhyBNK8EeNrifBLB/ErAYVmYZzsgH1QsKIBiW0jKNWFbrRTpa8lCGTctpwyRGxG/jgzJG/41",
+	"AB55Y460EaDRFWokvk4jbIbFyavsqLUrO65orUfNq8L9Vio7ApIOwN3MVlYWsgCqyUl7FOA4TEi9BhkT",
+	"xQKgPrGE5gpxa0CiczHtkRMskueXwpUfH1vU0rISK6KPVgo3Imi7Bd8HJHqgAVuhWjEWi8RVyzDKVJmE",
+	"QsmEC8SU9+SK4h9I3p2vHbMYnCE8FoBVYciuR5vZ7ZOMrjwopFc0EAadFRFJul3bWte/nvj8Uq4J6nA2",
+	"H8eocZi7DeiGkW21jDD2BdMdslmZLLQUuCzZNTdXb3yxqS+lGlxnbttJPeoFj3rBb18veBvcIzvKjapy",
+	"9MsqCNcbA/YYbtImnOvxgZydJ0xDteO5vGDI0BCvSlt0C+8Frd2ZBYVe4VLL8FQE/CpjWiGM1bQWhIpC",
+	"Z/Xbtujq67YGjnliB/LbCCGdS5HRVfXC7Q18R+ayAPYUXLWFYbQ+Te7Alhi1aXK3uHBzS/Lbv3LzC/Ao",
+	"Ux7dto+xob8Bsel4x317i41MeCjBBag3TuhcL6aEvESHrY8YQfNLyfwCU7Mhe2wuEcS37q+eU53OXHGn",
+	"yPz3AoTdUlcs2ixAaDW0BQ7VjHjXqh0CmmdYQN1XxvCpiG7MQfTrERTidSXX8YoQzMiqQ5Sr8p7RrMSM",
+	"qlig2RkaWIGJ6NM/LinX1pKCqhLlOmkJ0PI/LdmSZWBigvlpA/G8Va4SgM62mKmYGOnQjhe00LFoD/p9",
+	"uz51k8z6fjtHJPSFJ+AXcKXYl0LHYlqYfTzeEK6z4VbUQoUucooQ5jAVQgMQq9KbLkA7ccDXpO1KgR0h",
+	"YhdWptMAXSAk+WkpNe2MfBGaQT/q9/tRtbTMoI/fxiKoGzOAr/r9fgj3v2FZYtFOul1DC13oEGr9Y/4T",
+	"eif8XqVggS+oUrY8hHMhgGZ1CO+cQRsl8n7UAP8cuTR/KlbogzenBUkAyg64E1ZPzKr3bw6vOeIZWQrN",
+	"c1xEGACBIkWN0VAnTGQPeGU9/KK6z4llUTOqHDjuo97zqPc8XlfXVBAmwvwUI6/vRwVxpWgbve8vXFg5",
+	"VMETUzplgDAfQGSVYxqVLmgVeZEBlq+OHP49Yv3AkY/AFY7KQJrz9FyRNs1z+LwU/Kcli8h4FfjwO5H9",
+	"zesTRvYVcjmdoXbScN9xjT8Ri9t+AfMPOto63y9I+3nkhY9+xd8Pem5JuL/CRePViLs3AEDBPPgYLQxa",
+	"pLMEDRysTaFYlxumprjmFyy3Fx32pgdD8KFsbWQsmAUVqygWixlUDRUZMYsysnbJpSw8viIAcWDJ1zGb",
+	"Aiiw+xkviRD+nrTt93DzVCyFeQDTo5GTZnzKDf9VkiRqzhMy4VhO9W9yJnpqzvXs361zrpfKudGVEzNo",
+	"e4sDI08QAgX03uOT569excJ1AVMqQLGtr0OPJIjlmdgryViUFoTHOk4yqmkC9QAp+Y5e0BPYI0KLgq5g",
+	"7U0TI6sfQ35CFVDXtxTsWY8kM6rO5rJgia9uBAYQLavIgW3CPnKlNwLQvAYK+qcEnzFTvx/gGWN6mUOD",
+	"JN0jLy1utDGLDekq0obiNo2E24lF4xm47ogRPGGyiIU5YVEjfb4FkiijumzJN2YmpRkODir74GEE+hcS",
+	"x2AZgIMcZNReVZaAbnC2Nm0FrEhlMwLAtmG/v47Ydrvwp9Dvbgi+6nUPagAB53ODD9zv5ngC0duVNRua",
+	"zhl5z2hOXoJp34paJYh3gMQ32D8d9Ee7/dHe/l/NM0ul5fwMKBvGM15mwJlb/7rf7593//Xpfv/cHDaw",
+	"5wuWneUSZ2M0T3kptLwEEQpb3Rq1mjmYWXFzflOhzwbD3b39ctW/kzNBTuy2CKkhbefHqAW00hq1vhrA",
+	"CwdPnx32zd4AMjqICjMgBBZGZKNRi6aGigKphjAWsEncxlo4UAszGswNilo2gSZcqd3uoH862B8Nh6PB",
+	"s7+CCe64l5WFUSu3pDG4wVWHOcLXR7J5IN9HtfIRGOnLR6XlVsS6Y4Qid4NiCJdzXrW7GgsJARyEravg",
+	"IGlKBWFdyaG2ii/H+t/Hoqz0Xak9bQQLtLlgBcod4kuSOn0oFusCB8s5pNLiMFWcsNkSeTc7Y0IXq8RW",
+	"97f1SqlSANqGAj8smYATKJkKQA/5IufG2MaKxHOMrfobS3VzUA0i37xG5J1f8XL4SiFlSxM2iKk14eJR",
+	"mRT/GeFV+/3ufr/fJ+qniQYxYx+wHPrtZMJTRk4WNGUVKUMF62WS1WSMEylUMPJCskCgtBTLcxAFqZzP",
+	"WZFaSVCRMvv7+/3B4WEoZbAamR0NQCDdkNffN3jRTbelrK/oI0hMDwXNeOpQg/H+aF3BCPWLZn1iz175",
+	"D/ZHu/1GfeKht9yrFU5BeCga2Khk/Filj0ZtorZOn29IRFtB4j/iTz3iTz3GGHwB/Cl7zG+jHG0NOYWJ",
+	"YbIgUymzHnmllVVq5phyJMiYYVX48SrQqMAf9sIFwEO2mArN8gUrFNznQk4VhDe7LCur1UCQciy4rvow",
+	"LguuXbnRTEKhAn5B01VvniUdLIlbXvn7m+iMKyz2hIH9Sd6QoWTRJJvyx/BGw5YPEOe+qma7KTI/qobl",
+	"L1wQsxSsCzcXiHaRdLyOt9ffi8qixkY5tC7QnTDq2SwI3tzbnIL5ka0vhaERXAoC6iG4/8xCuELuGO/t",
+	"wwjs1zuKnHx73B3uH5C2U3JtVEQsErHMc7OgwQtlRWUMzJ/DJU1kocfM94BvCdcwZhVPyoElG0ojoPvN",
+	"pabJCdYU8IkTBZvLCwYVs5+/f2OVVpzNgslFbtQLICDrBSJQwV1LJDisyLABr8zqstthlXmx9ohT9njP",
+	"8vuDGruJnNgeYgwOxXiF9bozX+NPTggVGE/kDOSQz8UC6k3nK/Tpz7lSGOiM5cCvqOPWeuC6T9voto8H",
+	"//Hg/67wx25z9G/m3zFNboU5puTc3lzZUBA4UOQb/Aar3JV5l+ClApXH1jkHl8AR5LOxPCNGszAvFGyR",
+	"09Qql0rLgmUugW4mc0baiZk71NkD89v6xCrugcRXeDzCQMDkhx8x+PXTZ8Qeyxkt8Eo1Ikncilvl14Ta",
+	"GvmdHoGZGnbm9CktrTMPGWIOufTVG2QHcgMxbdd5/TZgnXn2eGu/WiHnUrM6aDeyeBspS4m/pvDumRtd",
+	"b9zQ1/DrgJ5tKwkewc4ewc4eXRxfAuzs5iKs6uZ4wj6a9bwSNABytV1DUF3WGPtolQY+CXvTA+nfTgUe",
+	"oc2OPKFMzdbS10uLKl6JMjy+7RL2NAeb2wgmn8JumRmk8Td5JHww/zyyngnI749FmfTfQXiZwN2OhRnr",
+	"gZRowbsYGEgLDy1+n3kRZFWgn4FPMPDG6P4FLIWHBzBm+kphEgPN883FESFAA8sbwjYZCQ8mvYXZ2VGk",
+	"4NOZBqeGLZjY/uOLd+8JLXSPDPYjYl6jY55zvcIvh/0Ooeock9nRsvA7GwtqnU/WdxAFzp2FLf6M4UTg",
+	"izCLDxBFRoPIbdTPO18fMYnIRodR3QcSCyfqzeY1SfOXsAS3N3ZCkR4m0jTK9cuZBFJglVDhWsxs42UM",
+	"7tRazuXwdBCUJoRje93NzUG3v19N1ly/ubnB1Uv/f6b98Xf74+zycP/jdHB+8B/j/3j93ZV3MVtcu1yy",
+	"seIQyOKvXmor1FisZPM9jE9RPRwNhpiiGrVKMLAfPrXcdpzh1OaLzVNjF4azwltN7btVPefCNGU2HHR1",
+	"2x3s0PqmhBm0A/M64GPgHs703OxFvOz3d9MF/MO+ZXkuiVte/OmJ/Q0/8fmUqCL9t7g103qhRk+eAPfu",
+	"2Z18Ip84vhVj08xt7FxNN8/erPDZ9ftvTIVN8xv+NdxZhRqu5T6tUet7dllWvjQMJSAizT6aR6qzN9/L",
+	"TcQKkVphbV1DgIEHF46XYa6wMdtTwcY99CRmFFmNx6h17YmCn8/UjA73D1qj1rMD1h8fsv2DdPA0Tfey",
+	"wXD32VM2ONw7HD/b7+/vTsbs6e443U3ZPh0Mnj17Otilh9luv5+mB4Pd3QwIiCo7PrHMc8PeKHCt6ln6",
+	"XK5GeWtx00tKYE/bKPFWBDyq8I9end++QoxkHWqmM5ZnVhv9op6emn69Zalwz0TtpSJHVZllRMsoUFUx",
+	"aTMHzSbCmKqCpUxoo1XaNzATtm36JONVUIQt62yqKWpD413LFXXUaNmGtWNt0nI+OD+sVToq7yDxmo8o",
+	"xgQ4rDDovIzybQ4VL5XGLx4z/tZd/aFtAg4oiPiya7EhDtn9fuMazu/diw9b4zNY1dX1oazh7bPfikfW",
+	"/8j6fzcIjWvUG/D7gLs8HNPfgtPfIHHKc+3SUeIEQGPxaDmpFY8WtCjkpQ09ESvXw4TnkK8xZrm8jAWk",
+	"iUKAwEzmWeeGmVqYg+LYBw50RxHNdc5KnF/SzrlgZADm8zAiKderiBRsCjJsIZWmOUllxhCOMFgym90F",
+	"eL+b07ss8p+esXmPJIuCpwzTrqzzJplzcYZfox8pmdOP9gsXdRwROgeYCSPtMENKVfCNeUHSZVEwka5G",
+	"hGZZLBL3Ga87sB2S83OGO2X+2uDX2VGEC13IbJkijmAh51wxRawPR0sSB4ZQ3MLoG0ew6BES2UJygVAa",
+	"OPdTI7e8fCUTCbgHFtSiJBVHQoxAiLN532IlVinI1p3xAePmq0/GJPicEGYNCNXZJNV/RYn+m8gCc7L3",
+	"fjLB/nxtthfCYsCxAHWxIe3LaIjVM+qjlwCR1XfYmPNVy9Ga0WIslwW54Ozy/lK1mrUzrx0/SOl1v1Ou",
+	"9Po1g3Aaohn7piHAvG46ALzOuK57YFyAI5QzqiyaEHIv0qYkYymf0xzSQpEZ9vDHpLNpsJ4/bj3iF9jJ",
+	"MTR8kyGDxXIPI3YM/IFH7OjNsXrSfnXyluwNB083Ds09un3lf/vCc5ltsfsgWqp7PzfifcyyQso5nAl/",
+	"SIeb99s9XxnmRBZzcJJxoXeHrcisM58v563RoG9O65wL/FieXC40mxqWte3RRel/VfJzhc285moMRlbj",
+	"WnO92sReBnbA/vN95YXe7Exfb3o92luPqYS/tvl0J6upavxsnVpoy5msZReCZgLVTFYL+NfqKPbe0Cvy",
+	"QcrhEUlQ5icO4Ax06MTP2TTjOJ5tZ0z1DD/HQkvSR8C8hqxB0k4WxeLs7//130nnmgzCf1J1H7PnHMf7",
+	"dZMgJznV9Rtd8x3C3tNq6qOlLOjCiJJA3AA1wvvvTltRy1iwg9aoNRiS90tKMqrIN7ks0LgBC/bMWLDw",
+	"RL/fHRzumxPqaQzEjxe5Ri5PcimLM1owivfRhru31E/zcnjP9j9HLVRyzFBRcfn/2bu63baRJf0qvbqJ",
+	"DVCynMkMsjJyYWQncwabMxNknIsFOFi2yLbUa6pb202Go2MEOG+xb3BeZN/kPMlBV/UfJSr6sWPHE97Z",
+	"ksj+r6qu+uqryeDF9+PxeDwajyEabG2NyeDHD+9Ni+7sakaHYJn/ngzgQJlrUSOHtg84JWBLrNnxVkfS",
+	"JVXV4kBgmtsB951NeVjru2Jb3rPSp+L1qXgPjVN7qtl0yyDc72ge7J9cZw0El18X5UYHFJlRVhc+egGO",
+	"gdU3qoVx4iItvF/6Vksc9ilcfeDn6aVw3UE47ZXLZQVRO53LfnjnjK5vUVT9xKrtcmr8aBZhL/Z6sfek",
+	"EtjuJPgOjMnZpo7MZkNp+QAJbc5ZlKTCuooSkuVSqgLC7SC3wt0b3Ex01p34lgqX+QYs+PA2Uii5RLp7",
+	"m+MEkXdsaRIZoh691Qq8QdFYRwyhGM3njhvCY8xPMsexPwoSPjv9RjUFJrq0lMXxaXw8Z/9t1q+Djcmv",
+	"rY79Qx3el+ffb/W+HOEpeZw0vkP1Yp/O16fz9W6SPTPy7tdTsoOJ+6pD33htm6yluDnEqvkRrxA9DDUB",
+	"AD5MutHDiEbehRw2r+mCDnsFb3XVpi4iKaSpmP+mzGUUQo5beDMthwzocsnr93+ddEGkYwCaKwjDzUIz",
+	"KL3PRZKKj1wDnfeC3jDQ3/L6mikiBVQKlI3QO6BMq8fhtP6T4pPjSd0Pn+xOlqeV77VRf117KvDk9c37",
+	"0Fe2rbrl7NamCX7WK/8eyMa8GCJTVjWMCSeLKZTUsQL4gkxlNUdXPHjKxA2CEwvJdCqErLB2QOwoOzjj",
+	"pPOyABkwsWDZn8TMdLKBwvdmoL2l28uWp2B0wob3RJTG2Ho0p1Byuz2PlBfeSllSLCGARorLUF6//R6S",
+	"0WoaB5dU3WEgv43mZ41aKDaVLawySq2TUN1CzCzrpLedwd+P8guKdJr3n9gG5lS30ujaTdCK0FRUfMEm",
+	"JAvGaZagQyj7yFnDxcz/D+Zp9s+//+N0RC6tpHw+PrelMwVrUrv6oiDPx2P7uS3+b/px4YuWeni77xmd",
+	"US7sj1Emz8E/53jqVMBnRVPma3jO6Ud2N/FNsncfrqC8DXfwnwpK7VAz2ZVaWR5NG+pteM66zfMOgX+s",
+	"hygsyqaHyF05ot9EjiJvbE/ilxzhEDLj8cLycbxCpgs788PNxoNDwIqL9uUSSg01sG3MWdBMVL0y3UuZ",
+	"fgkw1F6Labe2Wbb2jboPjPV+v97vt+N6FwwMUPd39P9FdCefd/uFVNGY49po7RYvNdJH+eiSSwRzGn1B",
+	"eelSS5v5ipxkMeMIwKZlLXL808xQSblgSPi0oKKmZYZZm5qLnEGl8ASzWxkYPEDflRhrhenK+hZrUTKt",
+	"U5FpqRyIGvLuoOAclttuuGZtl6NjKKDaWGECEtIu/Rj/R3JBuKtrzcGfR06oiOmaoGNMLajAUOJ1rWnp",
+	"GSeNAludEgiBYSFUG7WKVwSCV7tcnIgpTciCCjpjmIMKJOieHF7dAIV3RGaeDiZxELCS0qbluqBotJ68",
+	"AuowY4dB5TZMakWSLmhh6FsAPDvPGfo6NXoOzR65CFUB7ZxhIG+bC/S3eFt+tfmc0Tx9qbTOaCLuJ7MT",
+	"3LtMVIqz2Llrtvl21y6wAx3R5ff45Jf17Ebt7efYXRdgvbnR50E9jp820GsFeRsp8pYUPEiV75EVJXwy",
+	"djslqlPD79TpRr6DajJWvRSWyJHm8/BcjoQHvCJ0IcUMyS2zMAWZxYEA2yNTNrj5kRdMPdME7QLwk1iz",
+	"oCINm86lvElSIZUZEF8AKxM6pixK0mqkhFwzVmgfuCMnwdJIRcvUIBs2ibM8RuRSxAU4PldCbkQuIe8M",
+	"2TlpcKhcxFPvSCilsLxFsZ/6+Xi8wfJZkTnVCamFc7ycmNswGDoQujTWiq7oSp+CdwP84NRNFOhxxWCS",
+	"jHVj5xQSeoH39FszNS6LIjpjj5tJ5rf1ejpZ2O+4dAjhsvdldzzM7p6ahSilXLZ4Qh3R4Jv4FxNCp7Vm",
+	"9o27OQg9QWA4KIe4m6JJPiRZ64vYCLvcE+5oNlS35DOeVPQ+wWGMTmFvQTy4x+mIFW0RKF8EqdqvXp+N",
+	"17PG37+J645oZPDcj3F7C9rqswCCK3rDYkNLXnff/SakpBVT3j7RYHgQXqUCYlaJdR9hHqD1XLcNRHKi",
+	"WRUzGjpygFSAvgVmACgPCsxd9v2nI2JBDnEvBaDdoDHZCKPZkYxsAo9BWC+y241xZ63Y2DA22gribXOq",
+	"FhY1rYHL/pm56i/rCpFcsTUbh93mFK2nICyNHbYl+PbnNxIx76ttJ+6H8ogUj9t/vb+hB3s8lbwflE4d",
+	"ToqjpHiyPbbgKmVifab1Au2kqz57M1+FOEAqmjkT3dABK253CbtUxMP8doXdT60yGYOv6kr2TPf2ei8/",
+	"n4yDV8obUi/vU4Ae5p2KDxh4dxCVW53lZ7dQn+hTK+C7VCynVUDEdcTEpFq4GEqryrL5EKTd/9asZgWZ",
+	"smsJ/ltb2MRYsfjDhimsMuSrlUJPUGxCIHUpjZAHLl6azxH5M6cFYNngp1ASCMzjEfmtzufYMhYibqS6",
+	"4WKGEWms7wzRrVyqAuR6gW5WFPBEsYIrllc6pHSIm2eaSMVnXNCSfHj/dkR+YQ224WhAUpHFs3h26/r8",
+	"qRMmfGWm6i2b0Xz12nRpXah+N37erRY3BoA+i6mSjWaKzIyKQ9QfoJ/iTrcl5FuZW7jYNizy2qCBG7NR",
+	"vKqYcIHNipnbRQUUpNvRk57SsVYcCR0dISLwSHVQsO4tqt7V05Ln6wLrxb4PHixP8LFjpQo+fZxswWe3",
+	"SRiW1wrYw7BcjZM3byBpltDW0fQnE9KZ7bmMjuKSKb+wkVByJbTuWSLBSeBidmXOzaY4ig7SVijKj63C",
+	"73SjkhseF7d1K0mWFAw+hFjMmWKJsRZ5PrenSkeyAou+7SETUpFBlzNbMc38znXgBA5LS1QtmSBQnf7U",
+	"lrV348xChgPGxDpFa1yxzohSt2AJaSAn7sP7t3qjWr8N/zA/IMgFBwfDTAIFITUPohOhoZYwlVZhHAJL",
+	"kvkXYFa67TnKUfdbNKLtQCpAM7sl8PAa83Zh5ArYn+7JRsmKGfv0hBLNZyIBJ4qxZv/GlARGdVtgZVpX",
+	"jns6Cf6I7MX4RQZkJ4LU4kbIRtjJ31bBGjZhL4h7QfyggvjBhes+8Cdx884eZy+MZadtuL5Tz////87N",
+	"8IQ2N3RRkZ9+foP22l+u/vrWi4VS0kIbKRWLWyOFlkxYIFwQOCOCs43GG55hri2wu1yRXDFbzXjrqf51",
+	"yfa4svIFnbGzGb9u31X9gZlyQQH+1GJ3fv6i48Rs4oy6ZmZNCLym+ZwNX0tRKVl2gDPKhq40yYQcAuNI",
+	"FgL5eO23Qtm8JRb7nxcHTNQLs/ncW6PCiL0AuGcBYLbhsLLHERX/I9lWVlPcS4UY9Gf5V8b1YQDz2FEk",
+	"hupWkZhtYM8r382vt3KHLuvZF6vd4SbgKITnl4RWuo7tgat0a9g753ow5eOAKatIjDhhG0TLzgizf3xf",
+	"Rvm2QByRzBz9LCGZrVfrSL7wIGZGoqTCaegRObkKcYSoCY/J9nIyIWnMY89oAde3laxVoLH/xUgk0x64",
+	"+kjMVm+Z0UbpIAEmMZLL5Qqqb7uYdWjrGdb4scEC5OFixcQYs3ac7q4Hox+dpuIq+NPCZdj01D9hPX1G",
+	"hKJxZ36XEPNqNcypZoW5kxttggaOqmEWEL+Zz6mieYUBDSpIRod/szM7Hv57RqpaCaBcqWQqpGAkG2YJ",
+	"yWtIuP3hRfR84scDEn2Ib3lJFBWFXJA5+yMVeMGEW5cV9XaFsmslF0O65MPzH86fF+fj8wwQnmbaoevm",
+	"+gtVkgCMCu8hM/6RaZK5iRj+8+//yLYT2l8FP8wjwhCXthD1GmEZzoKrkxLhC/2roRa1L5V/LZU9IFPT",
+	"B68X3yi5IJfvfm6Vdb6CZB33zQG4Qjdl980Af5cJcYXZfVFvL4Qc+zvRNbDlXddlCXlbbuEng41ddhDN",
+	"W3s6im3hNH8we0b6HgPXY+AegM6+w8W+0zLBcustw+TWqND92Oz9GXd09iPys9XBoN2B7ECxWuPR70I8",
+	"RfpoP7hTS6701O59rP7pUbsfc1D3Z3bvsogTbzI59t9RFyhn+2G8/9v+LjhOHIDoz3Z/tp8Mf/ldTveB",
+	"3ljn0Svr2TEE5sGrsIvBHG7xXCEtuS0qZ5Q8anjLuJSYm7UgHiUJ19ZtAVKklm0JnGMvk/6K185oE6wh",
+	"9itSctG6PoVb4S+hap8FMzaM3RxzPXwc2utDxWlPe93T3/T0N3vSXh8vys2Vqt4ryh1l+XjEEXoo11FH",
+	"iQMwAqQGITupyN5yXQ0/hLdkBHdzO9Rdi1ltL7ubYe9URHFvEvlawZOrF7QsMQYDAeLggPU9DJhHl3Iu",
+	"CocQp2RaVxVk6yO4E17y7tffrrp6/+pXwYYAnMkQ6sK1GS5iYX768coMmpXXGyx/cSI6TKPOqRBMkWtW",
+	"5QDtwUm1U+dRo6mIFkATIY3Oa+H4XfZ8nI5FTqSKELenqZixSjuOIOiGpitNtMQIpqwxdwtnogX3T0jJ",
+	"b9j6kkd++c10AEwDWMP6g6k/p0sAp71/85q8HH//8lm37g0jgdjmTvVUsT+qs3m1KCPVO5gM0no8/i7/",
+	"t0Lm1WrJiPkBfMTwCyjRiR9ELeJ3Z9GX+AlsjQWr5rJ4lUJYJB3E33OxNJO4WrJX6WAOUjAdwF58lQ7W",
+	"d1E6QFPlVTrw+6n9OlyJbb2Lv7Ufmf7hB1uLc//w3ct98Bvrp96s6wWx+xgiHz7hu8dK3AtWomvGHx4s",
+	"kWwJ9oXDau7vQ8QBRt2dkAbl2oLycir/iBgZWtLLShcgSNWoLODBIHgc3iJ6yJe6EYU+QGNEQKmLVORS",
+	"3gCcQRTEmTWWklUxIhiHIJtgrGAFEVIRI1FR0cAVg+/QBAkojiETuSys8F3UZcWXVFWnFxjDS4W92pgm",
+	"+UxIiH/GCZIxlrRhSJZrFFxRBHLITnoarHS0TiN3moR03SnLpVGK66QuZkKExOzfIK/XSXsdt82I/Ifk",
+	"wFljU2u5huzakmk9IpcuNyFSwkIGJO21VDOjTmhZMdArUqGms07S0P5pnHsGfbTa1Amhr0hB7X0z/GPY",
+	"NM0Q9kmtSrtVWvrqdkNNAFOZ3WSDvS98vwoGT8QvMtLHb0nQFUMXorvLS4+4St6nri62Kesl/vNfsiYN",
+	"L0uiWM74Rwb7USqGQVntdgbXBDPDR/Z9y/tTpFH2c3z2LpwtZs2wx1Gl53srtGOvXfj0nS5fT0yXR9uT",
+	"nEhhcfOnh6vztUZuB5dL/p9s9Re4PJlWPyW3g0vz8MYXpkMAh0U7oL0r3/nCdaNBMqhVCaiFaqknZ2d0",
+	"yUfYn1wKLZH56Ozj+cB0lNtJ9PbGBu+7zGkJupAUDNw9ZkR4KzSLdmFTMa6ZYiL3mRqBfxHyKqRakZMM",
+	"eoG/yE7bHZ2cnZWmpbnU1eTl+OV4Wwd/93O+vYTTiRFNNK/06ZrWmxCX1WyUa0I0oyqfJ0RZT2qSCluL",
+	"0IwPdRjqCgvywMJFm7P0YzslOiC21lv0LZHNhkIz4cK/uymv79DwAAGEipoStyvJ5bufMc3ElSs0d1hf",
+	"r/DCJfOgOkRzpmCazwQriGbGvqxYiXnp0HKRimxzl08IrFHWmrJwMrpRqiEjnApvnaCPFwT6pCVjE0cL",
+	"khgLMLCCTGWN2TloWU1XZE5FMSK/+Mxwe+XhrYx38GY424FEpkM0VLLvSFsJr5uDfR+V3/Le35Ae2i7F",
+	"HhZzrTBlKnBxQzWA9sKS1rpWc6bZ2sqmgnsry0LBYmizvMYeJEetdsTQ3DkDxRAseTqbKTYzO5xIs9Jt",
+	"M9i2H5hrwNUTRrx1ctzGF7RcVTzXWP/scxu/a4LCHjlmBi5d44NPv3/6VwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -10,8 +10,11 @@ package sqlite
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -125,7 +128,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 
-	w, err := sql.Open("sqlite", base+common+"&_txlock=immediate")
+	// secure_delete=FAST: the writer zeroes what a delete frees within a
+	// page, so that an erased lead's bytes do not linger in the file.
+	w, err := sql.Open("sqlite", base+common+"&_pragma=secure_delete(FAST)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -196,6 +201,11 @@ func (db *DB) dialect() sqlstore.Dialect {
 		SearchColumn: "search_text",
 		SearchValue:  func(p string) string { return p },
 		SearchText:   axiom.Lead.SearchText,
+		BytesContain: func(col, p string) string { return "instr(" + col + ", " + p + ") > 0" },
+		// A reset deletes every lead at once: FTS5's secure-delete, which
+		// rewrites the index for each, is off for that transaction only.
+		EmptyBegin: "INSERT INTO leads_fts (leads_fts, rank) VALUES ('secure-delete', 0)",
+		EmptyEnd:   "INSERT INTO leads_fts (leads_fts, rank) VALUES ('secure-delete', 1)",
 		// Every write is a transaction of the writer, whose group commit
 		// makes that cheap.
 		Write: func(ctx context.Context, _ bool, fn func(q sqlstore.Querier) error) error {
@@ -306,4 +316,17 @@ func numbered(query string) string {
 		}
 	}
 	return string(append(out, b[last:]...))
+}
+
+// axiom_sha256(text) is axiom.SuppressionKey's hash of a comparison form,
+// for the migration that keys the suppression list by it.
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("axiom_sha256", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		s, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("axiom_sha256: %T is not text", args[0])
+		}
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:]), nil
+	})
 }

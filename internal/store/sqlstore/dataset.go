@@ -35,9 +35,19 @@ func (s *Store) Seed(ctx context.Context, d axiom.Dataset) error {
 // never between.
 func (s *Store) Reset(ctx context.Context, d axiom.Dataset) error {
 	err := s.write(ctx, true, func(c Conn) error {
+		if s.d.EmptyBegin != "" {
+			if _, err := c.ExecContext(ctx, s.d.EmptyBegin); err != nil {
+				return err
+			}
+		}
 		for _, t := range resetTables {
 			if _, err := c.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 				return fmt.Errorf("empty %s: %w", t, err)
+			}
+		}
+		if s.d.EmptyEnd != "" {
+			if _, err := c.ExecContext(ctx, s.d.EmptyEnd); err != nil {
+				return err
 			}
 		}
 		return s.storeDataset(ctx, c, d, false)

@@ -149,17 +149,73 @@ func (s *Store) UpdateLead(ctx context.Context, accountID, id string, p axiom.Le
 	return l, nil
 }
 
-// DeleteLead deletes the lead id of accountID.
+// DeleteLead deletes the lead id of accountID and, in the same
+// transaction, erases its personal data wherever else the store keeps it
+// (docs/privacy.md): its campaign messages keep their status, times and
+// events for the campaigns' statistics, and lose their address, name,
+// subject, merge values, bodies, error, tokens (replaced by fresh ones
+// nobody holds), links and lead id; a message still queued is recorded
+// suppressed, never sent. The suppression entries of the lead's addresses
+// keep only their hash; the Idempotency-Key records whose stored answer
+// names the lead or its address are deleted.
 func (s *Store) DeleteLead(ctx context.Context, accountID, id string) error {
-	err := s.write(ctx, false, func(c Conn) error {
-		n, err := affected(c.ExecContext(ctx, "DELETE FROM leads WHERE id = $1 AND account_id = $2", id, accountID))
-		if err == nil && n == 0 {
-			err = axiom.LeadNotFound(id)
+	now := s.arg(axiom.StoreTime(time.Now()))
+	err := s.write(ctx, true, func(c Conn) error {
+		l, err := ScanLead(c.QueryRowContext(ctx, s.sql.lockLead, id, accountID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return axiom.LeadNotFound(id)
 		}
+		if err != nil {
+			return err
+		}
+		rows, err := c.QueryContext(ctx, "SELECT id, to_email FROM campaign_messages WHERE account_id = $1 AND lead_id = $2 AND erased_at IS NULL",
+			accountID, id)
+		msgs, err := collect(rows, err, 0, func(row Scanner) ([2]string, error) {
+			var m [2]string
+			return m, row.Scan(&m[0], &m[1])
+		})
+		if err != nil {
+			return err
+		}
+		// The suppression keys of the lead's addresses (it may have changed
+		// its own since a message), with their comparison forms.
+		keys := map[string]string{axiom.SuppressionKey(l.Email): axiom.EmailKey(l.Email)}
+		for _, m := range msgs {
+			if _, err := c.ExecContext(ctx, eraseMessageSQL, m[0], now, axiom.UnheldToken(), axiom.UnheldToken()); err != nil {
+				return err
+			}
+			if _, err := c.ExecContext(ctx, "DELETE FROM legacy_message_links WHERE message_id = $1", m[0]); err != nil {
+				return err
+			}
+			if m[1] != "" {
+				keys[axiom.SuppressionKey(m[1])] = axiom.EmailKey(m[1])
+			}
+		}
+		for k, plain := range keys {
+			// An address another lead of the account now has is that lead's.
+			if _, err := c.ExecContext(ctx, "UPDATE suppressions SET email = '', email_sort = '', detail = '', erased_at = $3"+
+				" WHERE account_id = $1 AND email_key = $2 AND erased_at IS NULL"+
+				" AND NOT EXISTS (SELECT 1 FROM leads WHERE account_id = $1 AND email_key = $4 AND id <> $5)",
+				accountID, k, now, plain, id); err != nil {
+				return err
+			}
+		}
+		if _, err := c.ExecContext(ctx, s.sql.eraseIdempotency, accountID, id, l.Email); err != nil {
+			return err
+		}
+		_, err = c.ExecContext(ctx, "DELETE FROM leads WHERE id = $1 AND account_id = $2", id, accountID)
 		return err
 	})
 	return s.errorf(err, "delete lead %q", id)
 }
+
+// eraseMessageSQL erases message $1 at $2, its tokens replaced by $3 and
+// $4: what stays counts in its campaign's statistics and names no one.
+var eraseMessageSQL = `UPDATE campaign_messages SET to_email = '', to_name = '', subject = '', html = '', text = '',
+	merge_values = NULL, lead_id = id, claimed_by = NULL, open_token = $3, unsubscribe_token = $4, erased_at = $2,
+	error = CASE status WHEN ` + lit(axiom.MessageQueued) + ` THEN ` + lit(axiom.LeadDeletedReason) + ` ELSE '' END,
+	status = CASE status WHEN ` + lit(axiom.MessageQueued) + ` THEN ` + lit(axiom.MessageSuppressed) + ` ELSE status END
+	WHERE id = $1`
 
 // ListLeads returns one page of the leads of accountID that match q.Search,
 // in q's order, ties broken by id in the same direction.

@@ -81,7 +81,8 @@ func (s *Store) CampaignStats(ctx context.Context, accountID, id string) (axiom.
 }
 
 // ListMessages returns one page of a campaign's messages in the order they
-// were queued, without their bodies (HTML and Text are empty).
+// were queued, without their bodies (HTML and Text are empty); erased
+// messages are not listed.
 func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error) {
 	if err := checkPage(q); err != nil {
 		return axiom.Page[axiom.Message]{}, s.errorf(err, "list messages of %q", campaignID)
@@ -95,7 +96,7 @@ func (s *Store) ListMessages(ctx context.Context, accountID, campaignID string, 
 		return axiom.Page[axiom.Message]{}, s.errorf(err, "list messages of %q", campaignID)
 	}
 	p, err := listPage(ctx, s, q, scanMessage, "SELECT "+messageSummaryColumns+
-		" FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq LIMIT $2 OFFSET $3", campaignID)
+		" FROM campaign_messages WHERE campaign_id = $1 AND erased_at IS NULL ORDER BY seq LIMIT $2 OFFSET $3", campaignID)
 	return p, s.errorf(err, "list messages of %q", campaignID)
 }
 
@@ -128,13 +129,13 @@ func (s *Store) CampaignContent(ctx context.Context, accountID, campaignID strin
 	return t, nil
 }
 
-// GetMessage returns one message of the account's campaign, with its body
+// GetMessage returns one message of the account's campaign (not erased), with its body
 // as stored (empty when it is rendered at send and read time from its
 // merge values) and, for a message queued when each link had a token of
 // its own, those tokens.
 func (s *Store) GetMessage(ctx context.Context, accountID, campaignID, id string) (axiom.Message, error) {
 	m, err := scanMessage(s.read().QueryRowContext(ctx, "SELECT "+messageColumns+
-		" FROM campaign_messages WHERE id = $1 AND campaign_id = $2 AND account_id = $3", id, campaignID, accountID))
+		" FROM campaign_messages WHERE id = $1 AND campaign_id = $2 AND account_id = $3 AND erased_at IS NULL", id, campaignID, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = axiom.MessageNotFound(campaignID, id)
 	}
@@ -433,7 +434,7 @@ func (s *Store) GetUnsubscription(ctx context.Context, token string) (axiom.Unsu
 	if err == nil && !u.Unsubscribed {
 		var one int
 		err = s.read().QueryRowContext(ctx, "SELECT 1 FROM suppressions WHERE account_id = $1 AND email_key = $2",
-			u.AccountID, axiom.EmailKey(u.Email)).Scan(&one)
+			u.AccountID, axiom.SuppressionKey(u.Email)).Scan(&one)
 		if u.Unsubscribed = err == nil; errors.Is(err, sql.ErrNoRows) {
 			err = nil
 		}

@@ -130,7 +130,7 @@ var (
 	campaignSorts    = templateSorts
 	suppressionSorts = map[string]string{
 		"created_at": "created_at",
-		"email":      "email_key",
+		"email":      "email_sort",
 	}
 	propertySorts = map[string]string{
 		"created_at": "created_at",

@@ -71,6 +71,14 @@ type Dialect struct {
 	// returns nil (q is a *sql.Tx); otherwise fn may run on the write pool,
 	// each statement committing on its own (q is the *sql.DB).
 	Write func(ctx context.Context, atomic bool, fn func(q Querier) error) error
+	// EmptyBegin and EmptyEnd, when set, run in Reset's transaction
+	// before and after it empties every table: what makes a mass
+	// deletion cheap, and its undoing.
+	EmptyBegin, EmptyEnd string
+	// BytesContain is the SQL condition that the bytes of column hold the
+	// UTF-8 text of placeholder p (the idempotency records a lead's
+	// erasure deletes).
+	BytesContain func(column, p string) string
 	// Search returns one page of the account's leads that match every
 	// word, in order o, for ListLeads; q is checked and o one of the lead
 	// sorts.

@@ -14,6 +14,7 @@ type statements struct {
 	claimMessages                    string
 	claimEnqueue                     string
 	pruneIdempotency                 string
+	eraseIdempotency                 string
 }
 
 func buildStatements(d Dialect) statements {
@@ -25,7 +26,10 @@ func buildStatements(d Dialect) statements {
 			phone = $6, company = $7, type = $8, status = $9, source = $10, tags = $11, notes = $12, custom_fields = $13,
 			` + d.SearchColumn + ` = ` + d.SearchValue("$14") + `, updated_at = $15
 			WHERE id = $16 AND account_id = $17`,
-		lockLead:     getLeadSQL + d.lock("", false),
+		lockLead: getLeadSQL + d.lock("", false),
+		// The stored answers that name lead $2 or its address $3.
+		eraseIdempotency: "DELETE FROM idempotency WHERE account_id = $1 AND (" + d.BytesContain("body", "$2") +
+			" OR " + d.BytesContain("body", "$3") + ")",
 		leadLists:    map[Order]string{},
 		lockTemplate: getTemplateSQL + d.lock("", false),
 		lockProperty: getPropertySQL + d.lock("", false),

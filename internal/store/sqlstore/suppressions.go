@@ -12,11 +12,11 @@ import (
 )
 
 const (
-	suppressionColumns = "account_id, email_key, email, reason, detail, coalesce(campaign_id, ''), created_at"
+	suppressionColumns = "account_id, email_key, email, reason, detail, coalesce(campaign_id, ''), created_at, erased_at"
 	// insertSuppressionSQL adds an entry unless the account has the
-	// address already: the first reason stays.
-	insertSuppressionSQL = `INSERT INTO suppressions (account_id, email_key, email, reason, detail, campaign_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, email_key) DO NOTHING`
+	// address already (erased or not): the first reason stays.
+	insertSuppressionSQL = `INSERT INTO suppressions (account_id, email_key, email, reason, detail, campaign_id, created_at, email_sort)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account_id, email_key) DO NOTHING`
 	getSuppressionSQL = "SELECT " + suppressionColumns + " FROM suppressions WHERE account_id = $1 AND email_key = $2"
 	// suppressedPerQuery bounds the keys one lookup names.
 	suppressedPerQuery = 500
@@ -24,14 +24,14 @@ const (
 
 func scanSuppression(row Scanner) (axiom.Suppression, error) {
 	var v struct {
-		s       axiom.Suppression
-		created Time
+		s               axiom.Suppression
+		created, erased Time
 	}
 	s := &v.s
-	if err := row.Scan(&s.AccountID, &s.Key, &s.Email, &s.Reason, &s.Detail, &s.CampaignID, &v.created); err != nil {
+	if err := row.Scan(&s.AccountID, &s.Key, &s.Email, &s.Reason, &s.Detail, &s.CampaignID, &v.created, &v.erased); err != nil {
 		return axiom.Suppression{}, err
 	}
-	s.CreatedAt = v.created.Time
+	s.CreatedAt, s.ErasedAt = v.created.Time, v.erased.Ptr()
 	return *s, nil
 }
 
@@ -41,7 +41,7 @@ func (s *Store) suppressionArgs(sup axiom.Suppression) []any {
 	if sup.CampaignID != "" {
 		campaign = sup.CampaignID
 	}
-	return []any{sup.AccountID, sup.Key, sup.Email, string(sup.Reason), sup.Detail, campaign, s.arg(sup.CreatedAt)}
+	return []any{sup.AccountID, sup.Key, sup.Email, string(sup.Reason), sup.Detail, campaign, s.arg(sup.CreatedAt), axiom.SortKey(sup.Email)}
 }
 
 // AddSuppression adds sup to its account's list unless the account has its
@@ -74,9 +74,9 @@ func (s *Store) AddSuppression(ctx context.Context, sup axiom.Suppression) (axio
 }
 
 // GetSuppression returns the account's entry of email, compared by
-// axiom.EmailKey.
+// axiom.SuppressionKey: an erased entry too.
 func (s *Store) GetSuppression(ctx context.Context, accountID, email string) (axiom.Suppression, error) {
-	sup, err := scanSuppression(s.read().QueryRowContext(ctx, getSuppressionSQL, accountID, axiom.EmailKey(email)))
+	sup, err := scanSuppression(s.read().QueryRowContext(ctx, getSuppressionSQL, accountID, axiom.SuppressionKey(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = axiom.SuppressionNotFound(email)
 	}
@@ -109,7 +109,7 @@ func (s *Store) ListSuppressions(ctx context.Context, accountID string, q axiom.
 func (s *Store) DeleteSuppression(ctx context.Context, accountID, email string) error {
 	err := s.write(ctx, false, func(c Conn) error {
 		n, err := affected(c.ExecContext(ctx, "DELETE FROM suppressions WHERE account_id = $1 AND email_key = $2",
-			accountID, axiom.EmailKey(email)))
+			accountID, axiom.SuppressionKey(email)))
 		if err == nil && n == 0 {
 			err = axiom.SuppressionNotFound(email)
 		}
@@ -118,7 +118,7 @@ func (s *Store) DeleteSuppression(ctx context.Context, accountID, email string) 
 	return s.errorf(err, "delete suppression")
 }
 
-// Suppressed returns the reason of each of keys (axiom.EmailKey forms) the
+// Suppressed returns the reason of each of keys (axiom.SuppressionKey forms) the
 // account has suppressed; the others are absent.
 func (s *Store) Suppressed(ctx context.Context, accountID string, keys []string) (map[string]axiom.SuppressionReason, error) {
 	out := map[string]axiom.SuppressionReason{}

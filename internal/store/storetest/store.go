@@ -54,7 +54,11 @@ type Store interface {
 	// stores the result, atomically: concurrent patches of one lead, from
 	// any process, each apply to the result of the one before.
 	UpdateLead(ctx context.Context, accountID, id string, p axiom.LeadPatch, now time.Time) (axiom.Lead, error)
-	// DeleteLead deletes lead id of the account.
+	// DeleteLead deletes lead id of the account and erases its personal
+	// data in the same transaction (docs/privacy.md): its messages are
+	// erased (no longer listed or got, their tokens and links dead, their
+	// statistics kept), its addresses' suppression entries keep only their
+	// key, the Idempotency-Key records whose answer names it are deleted.
 	DeleteLead(ctx context.Context, accountID, id string) error
 	// ListLeads returns one page of the account's leads that match
 	// q.Search (each word of axiom.SearchWords(q.Search) begins a word of
@@ -146,7 +150,7 @@ type Store interface {
 	// CampaignStats counts the messages and events of a campaign: the
 	// records of leads left out count as Suppressed, not as Recipients.
 	CampaignStats(ctx context.Context, accountID, id string) (axiom.CampaignStats, error)
-	// ListMessages returns one page of a campaign's messages in the order
+	// ListMessages returns one page of a campaign's messages (not erased) in the order
 	// they were queued.
 	ListMessages(ctx context.Context, accountID, campaignID string, q axiom.Query) (axiom.Page[axiom.Message], error)
 	// CompactMessages drops the bodies of the messages of one campaign
@@ -217,6 +221,13 @@ type Store interface {
 	// list ordered by creation time then id (slug for templates).
 	Export(ctx context.Context) (axiom.Dataset, error)
 
+	// LeadMessages returns the account's messages to the lead (not
+	// erased), oldest first, each as GetMessage returns it.
+	LeadMessages(ctx context.Context, accountID, leadID string) ([]axiom.Message, error)
+	// LeadEvents returns the opens and clicks of LeadMessages' messages,
+	// in time order.
+	LeadEvents(ctx context.Context, accountID, leadID string) ([]axiom.MessageEvent, error)
+
 	// GetUnsubscription returns what the unsubscribe token names: the
 	// message's account, campaign (and its name), lead and address, and
 	// whether the address is unsubscribed already (through this message,
@@ -236,17 +247,18 @@ type Store interface {
 	// list holds and whether it is sup. An unknown account is
 	// axiom.ErrNotFound.
 	AddSuppression(ctx context.Context, sup axiom.Suppression) (axiom.Suppression, bool, error)
-	// GetSuppression returns the account's entry of email, compared by
-	// axiom.EmailKey, or axiom.SuppressionNotFound(email).
+	// GetSuppression returns the account's entry of email (erased or not),
+	// compared by axiom.SuppressionKey, or axiom.SuppressionNotFound(email).
 	GetSuppression(ctx context.Context, accountID, email string) (axiom.Suppression, error)
 	// ListSuppressions returns one page of the account's entries, only
 	// those of reason if it is not "". Sort fields: created_at, email (by
-	// key); ties broken by key in the same direction.
+	// axiom.SortKey; erased entries have none); ties broken by key in the
+	// same direction.
 	ListSuppressions(ctx context.Context, accountID string, q axiom.Query, reason axiom.SuppressionReason) (axiom.Page[axiom.Suppression], error)
 	// DeleteSuppression removes the account's entry of email, or is
 	// axiom.SuppressionNotFound(email).
 	DeleteSuppression(ctx context.Context, accountID, email string) error
-	// Suppressed returns which of keys (axiom.EmailKey forms) the account
+	// Suppressed returns which of keys (axiom.SuppressionKey forms) the account
 	// has suppressed, with their reasons; any number of keys.
 	Suppressed(ctx context.Context, accountID string, keys []string) (map[string]axiom.SuppressionReason, error)
 

@@ -62,6 +62,7 @@ func run(t *testing.T, open func(t *testing.T) Store, only *regexp.Regexp) {
 	tests = append(tests, enqueueTests...)
 	tests = append(tests, datasetTests...)
 	tests = append(tests, suppressionTests...)
+	tests = append(tests, erasureTests...)
 	for _, tc := range sharedTests {
 		tests = append(tests, struct {
 			name string
