@@ -64,7 +64,7 @@ func TestDeletingALeadErasesIt(t *testing.T) {
 	html := mimeParts(t, msg)["text/html"]
 	base := regexp.QuoteMeta(srv.PublicURL)
 	pixel := regexp.MustCompile(base + `/t/o/[0-9A-Za-z_-]+`).FindString(html)
-	click := regexp.MustCompile(base + `/t/c/[0-9A-Za-z_-]+`).FindString(html)
+	click := regexp.MustCompile(base + `/t/c/[0-9A-Za-z_-]+/[0-9]+`).FindString(html)
 	unsub := regexp.MustCompile(base + `/u/[0-9A-Za-z_-]+`).FindString(html)
 	if pixel == "" || click == "" || unsub == "" {
 		t.Fatalf("links of the mail: pixel %q, click %q, unsubscribe %q in\n%s", pixel, click, unsub, html)
