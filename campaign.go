@@ -394,4 +394,5 @@ type MessageEvent struct {
 	MessageID string
 	Kind      string // EventOpen or EventClick
 	At        time.Time
+	URL       string // the link clicked; "" for an open
 }

@@ -1630,6 +1630,11 @@ type LeadExportEvent struct {
 
 	// Kind Example: open
 	Kind LeadExportEventKind `json:"kind"`
+
+	// URL The link clicked, as the template wrote it; only on a click (absent for an open, and for a click whose link the campaign no longer records).
+	//
+	// Example: https://example.com/listings/lisbon-loft
+	URL *string `json:"url,omitempty"`
 }
 
 // LeadExportEventKind Example: open

@@ -91,6 +91,11 @@ func TestDeletingALeadErasesIt(t *testing.T) {
 		x.Suppression.Entry.Reason != gen.SuppressionReasonUnsubscribed {
 		t.Fatalf("export = %+v", x)
 	}
+	for _, e := range x.Messages[0].Events {
+		if want := map[gen.LeadExportEventKind]string{gen.LeadExportEventKindClick: "https://example.com/offer"}[e.Kind]; deref(e.URL, "") != want {
+			t.Errorf("exported %s event names link %q; want %q", e.Kind, deref(e.URL, ""), want)
+		}
+	}
 	if raw := ro.do("GET", "/leads/"+zelda.ID+"/export", nil, 200, nil); bytes.Contains(raw, []byte(strings.TrimPrefix(unsub, srv.PublicURL+"/u/"))) ||
 		!bytes.Contains(raw, []byte(axiom.Redacted)) {
 		t.Errorf("the export shows a token, or no REDACTED:\n%s", raw)

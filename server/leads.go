@@ -94,6 +94,9 @@ func (h *handlers) ExportLead(ctx context.Context, r genserver.ExportLeadRequest
 		events := make([]gen.LeadExportEvent, len(a.Events))
 		for i, e := range a.Events {
 			events[i] = gen.LeadExportEvent{Kind: gen.LeadExportEventKind(e.Kind), At: e.At.UTC()}
+			if e.URL != "" {
+				events[i].URL = &e.URL
+			}
 		}
 		out.Messages = append(out.Messages, gen.LeadExportMessage{CampaignID: a.Message.CampaignID, Message: m, Events: events})
 	}

@@ -33,15 +33,16 @@ func (s *Store) LeadMessages(ctx context.Context, accountID, leadID string) ([]a
 // LeadEvents returns the opens and clicks counted of the messages of
 // LeadMessages, in time order.
 func (s *Store) LeadEvents(ctx context.Context, accountID, leadID string) ([]axiom.MessageEvent, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT e.message_id, e.kind, e.at FROM campaign_events e
+	rows, err := s.read().QueryContext(ctx, `SELECT e.message_id, e.kind, e.at, COALESCE(t.url, '') FROM campaign_events e
 		JOIN campaign_messages m ON m.campaign_id = e.campaign_id AND m.id = e.message_id
+		LEFT JOIN campaign_link_targets t ON t.campaign_id = e.campaign_id AND t.position = e.link_position
 		WHERE m.account_id = $1 AND m.lead_id = $2 AND m.erased_at IS NULL ORDER BY e.at, e.message_id, e.kind`, accountID, leadID)
 	evs, err := collect(rows, err, 0, func(row Scanner) (axiom.MessageEvent, error) {
 		var (
 			e  axiom.MessageEvent
 			at Time
 		)
-		err := row.Scan(&e.MessageID, &e.Kind, &at)
+		err := row.Scan(&e.MessageID, &e.Kind, &at, &e.URL)
 		e.At = at.Time
 		return e, err
 	})
