@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/store/postgres"
 )
 
 // The PostgreSQL floor's statements are those the PostgreSQL store runs
@@ -83,7 +82,7 @@ func (f *pgFloor) add(w http.ResponseWriter, r *http.Request) {
 	custom, _ := json.Marshal(in.CustomFields)
 	if _, err := f.insert.ExecContext(r.Context(), in.ID, in.AccountID, in.Name, in.Email, axiom.EmailKey(in.Email),
 		axiom.SortKey(in.Name), axiom.SortKey(in.Email), in.Phone, in.Company, in.Type, in.Status, in.Source,
-		string(tags), string(notes), string(custom), pgSearchText(in), in.CreatedAt, in.UpdatedAt); err != nil {
+		string(tags), string(notes), string(custom), postgres.SearchText(in), in.CreatedAt, in.UpdatedAt); err != nil {
 		code := http.StatusInternalServerError
 		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" {
 			code = http.StatusConflict
@@ -98,7 +97,7 @@ func (f *pgFloor) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/leads", func(w http.ResponseWriter, r *http.Request) {
 		if q := r.URL.Query().Get("search"); q != "" {
-			f.page(w, r, f.search, f.account, pgTSQuery(axiom.SearchWords(q)))
+			f.page(w, r, f.search, f.account, postgres.TSQuery(axiom.SearchWords(q)))
 			return
 		}
 		f.page(w, r, f.list, f.account)
@@ -139,46 +138,6 @@ func openPGFloor(ctx context.Context, url, account, writeAccount string) (*pgFlo
 		}
 	}
 	return f, db, nil
-}
-
-// maxLexeme is the longest lexeme, in bytes, PostgreSQL keeps intact; the
-// store cuts words to it.
-const maxLexeme = 2047
-
-func lexeme(w string) string {
-	if len(w) <= maxLexeme {
-		return w
-	}
-	i := maxLexeme
-	for i > 0 && !utf8.RuneStart(w[i]) {
-		i--
-	}
-	return w[:i]
-}
-
-// pgSearchText is the search column's words for l, as the PostgreSQL store
-// makes them: the lead's words cut to lexemes, sorted, each once.
-func pgSearchText(l axiom.Lead) string {
-	words := strings.Fields(l.SearchText())
-	for i, w := range words {
-		words[i] = lexeme(w)
-	}
-	slices.Sort(words)
-	return strings.Join(slices.Compact(words), " ")
-}
-
-// pgTSQuery is the store's query for words: each a quoted prefix lexeme,
-// joined by &.
-func pgTSQuery(words []string) string {
-	var b strings.Builder
-	for i, w := range words {
-		if i > 0 {
-			b.WriteString(" & ")
-		}
-		w = strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(lexeme(w))
-		b.WriteString("'" + w + "':*")
-	}
-	return b.String()
 }
 
 // isPostgres says whether a --db value names PostgreSQL, as axiom serve

@@ -91,7 +91,7 @@ func (db *DB) dialect() sqlstore.Dialect {
 		LeadKey:      "id",
 		SearchColumn: "search",
 		SearchValue:  func(p string) string { return "array_to_tsvector(string_to_array(" + p + ", ' '))" },
-		SearchText:   searchText,
+		SearchText:   SearchText,
 		BytesContain: func(col, p string) string { return "position(convert_to(" + p + ", 'UTF8') in " + col + ") > 0" },
 		Write:        db.write,
 		Search:       db.search,

@@ -223,8 +223,8 @@ func TestTSQuery(t *testing.T) {
 		{[]string{`a\`}, `'a\\':*`},
 		{[]string{"a & b | !c"}, `'a & b | !c':*`},
 	} {
-		if got := tsquery(tc.words); got != tc.want {
-			t.Errorf("tsquery(%q) = %s; want %s", tc.words, got, tc.want)
+		if got := TSQuery(tc.words); got != tc.want {
+			t.Errorf("TSQuery(%q) = %s; want %s", tc.words, got, tc.want)
 		}
 	}
 }

@@ -28,12 +28,12 @@ func lexeme(w string) string {
 	return w[:i]
 }
 
-// searchText is what the search column is made of for l: its words
+// SearchText is what the search column is made of for l: its words
 // (axiom.SearchWords of name, email, company, phone and tags, split as a
 // query is, so that both sides agree on what a word is), cut to lexemes,
 // each once, space-separated; array_to_tsvector takes them verbatim, and
 // no parser, dictionary or stemmer of PostgreSQL's decides what a word is.
-func searchText(l axiom.Lead) string {
+func SearchText(l axiom.Lead) string {
 	words := strings.Fields(l.SearchText())
 	for i, w := range words {
 		words[i] = lexeme(w)
@@ -42,11 +42,11 @@ func searchText(l axiom.Lead) string {
 	return strings.Join(slices.Compact(words), " ")
 }
 
-// tsquery is the text search query asking for every word as a prefix: each
+// TSQuery is the text search query asking for every word as a prefix: each
 // a quoted lexeme (so that no word is read as an operator) followed by :*,
 // joined by &. It is "" when there is no word. The query is sent as a bound
 // parameter and cast to tsquery, which takes the lexemes as they are.
-func tsquery(words []string) string {
+func TSQuery(words []string) string {
 	var b strings.Builder
 	for i, w := range words {
 		if i > 0 {
@@ -63,7 +63,7 @@ func tsquery(words []string) string {
 func (db *DB) search(ctx context.Context, accountID string, q axiom.Query, o sqlstore.Order, words []string) (axiom.Page[axiom.Lead], error) {
 	leads, err := sqlstore.ScanLeads(db.sql.QueryContext(ctx, "SELECT "+sqlstore.LeadColumns+
 		" FROM leads WHERE account_id = $1 AND search @@ $2::tsquery"+o.By("id")+" LIMIT $3 OFFSET $4",
-		accountID, tsquery(words), q.Limit+1, q.Offset()))
+		accountID, TSQuery(words), q.Limit+1, q.Offset()))
 	if err != nil {
 		return axiom.Page[axiom.Lead]{}, err
 	}
