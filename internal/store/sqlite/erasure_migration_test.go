@@ -1,135 +1,42 @@
 package sqlite
 
 import (
-	"errors"
+	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/axiomkit/axiom"
+	"github.com/axiomkit/axiom/internal/store/storetest"
 )
 
-// A database of before erasure: migration 0010 keys every suppression
-// entry by its hash (still found by its address), and erases what a lead
-// deleted then left behind: its message (gone from the listing, its
-// tokens and links dead) and the suppression entry of its address; a
-// lead still there keeps its message and its entry whole.
+// A database of before erasure: migration 0010 keys suppression entries
+// by their hash and erases what deleted leads left behind.
 func TestErasureMigration(t *testing.T) {
-	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "axiom.db")
-	db := open(t, path)
-	a := axiom.NewAccount(axiom.PlanEnterprise, time.Now())
-	if err := db.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	tmpl := axiom.NewTemplate(a.ID, axiom.Template{Name: "News", Subject: "Hi", Content: "<p>Hi</p>"}, time.Now())
-	if err := db.CreateTemplate(ctx, tmpl); err != nil {
-		t.Fatal(err)
-	}
-	kept := axiom.NewLead(a.ID, axiom.Lead{Name: "Kept", Email: "Kept@example.com"}, time.Now())
-	gone := axiom.NewLead(a.ID, axiom.Lead{Name: "Gone Person", Email: "Gone.Person@example.com"}, time.Now())
-	for _, l := range []axiom.Lead{kept, gone} {
-		if err := db.CreateLead(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c := axiom.NewCampaign(a.ID, axiom.Campaign{Name: "C", Template: tmpl.Slug}, time.Now())
-	if err := db.CreateCampaign(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	at := axiom.StoreTime(time.Now())
-	if _, err := db.ChangeCampaign(ctx, a.ID, c.ID, axiom.OpSend, axiom.CampaignChange{StartedAt: &at, UpdatedAt: at, EnqueueUntil: new(at.Add(time.Minute))}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SaveCampaignLinks(ctx, c.ID, []string{"https://example.com/"}); err != nil {
-		t.Fatal(err)
-	}
-	var ms []axiom.Message
-	for _, l := range []axiom.Lead{kept, gone} {
-		ms = append(ms, axiom.Message{ID: axiom.NewID(axiom.PrefixMessage, at), CampaignID: c.ID, AccountID: a.ID, LeadID: l.ID,
-			To: l.Email, ToName: l.Name, Subject: "Hi " + l.Name, Merge: map[string]string{"name": l.Name},
-			OpenToken: "OPEN" + l.ID, UnsubscribeToken: "UNSUB" + l.ID,
-			Status: axiom.MessageQueued, CreatedAt: at})
-		sup, _ := axiom.NewSuppression(a.ID, l.Email, axiom.SuppressBounced, "550 <"+l.Email+">", c.ID, at)
-		if _, _, err := db.AddSuppression(ctx, sup); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.EnqueueMessages(ctx, c.ID, ms, gone.ID, at.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	// Mail sent before links were kept per template has per-message links.
-	for _, m := range ms {
-		if _, err := db.w.ExecContext(ctx, "INSERT INTO legacy_message_links (token, message_id, position, url, open_token) VALUES (?, ?, 0, ?, ?)",
-			"LINK"+m.LeadID, m.ID, "https://example.com/", m.OpenToken); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Undo 0010, and delete the lead as a server of before did.
-	for _, q := range []string{"DELETE FROM schema_migrations WHERE version = 10",
-		"DROP INDEX suppressions_email", "DROP INDEX campaign_messages_lead",
-		"UPDATE suppressions SET email_key = lower(email)",
-		"ALTER TABLE suppressions DROP COLUMN email_sort", "ALTER TABLE suppressions DROP COLUMN erased_at",
-		"ALTER TABLE campaign_messages DROP COLUMN erased_at",
-		"INSERT INTO leads_fts (leads_fts, rank) VALUES ('secure-delete', 0)",
-		"DELETE FROM leads WHERE id = '" + gone.ID + "'"} {
-		if _, err := db.w.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db = open(t, path)
-	defer db.Close()
+	storetest.ErasureMigration(t, func(t *testing.T) (storetest.Store, storetest.Raw) {
+		db := open(t, path)
+		return db, raw{db}
+	}, func(goneID string) []string {
+		return []string{"DELETE FROM schema_migrations WHERE version = 10",
+			"DROP INDEX suppressions_email", "DROP INDEX campaign_messages_lead",
+			"UPDATE suppressions SET email_key = lower(email)",
+			"ALTER TABLE suppressions DROP COLUMN email_sort", "ALTER TABLE suppressions DROP COLUMN erased_at",
+			"ALTER TABLE campaign_messages DROP COLUMN erased_at",
+			"INSERT INTO leads_fts (leads_fts, rank) VALUES ('secure-delete', 0)",
+			"DELETE FROM leads WHERE id = '" + goneID + "'"}
+	})
+}
 
-	if s, err := db.GetSuppression(ctx, a.ID, "KEPT@example.com"); err != nil || s.Email != kept.Email || s.Key != axiom.SuppressionKey(kept.Email) || s.ErasedAt != nil {
-		t.Errorf("the kept lead's entry after the migration = %+v, %v", s, err)
-	}
-	s, err := db.GetSuppression(ctx, a.ID, gone.Email)
-	if err != nil || s.Email != "" || s.Detail != "" || s.ErasedAt == nil || s.Key != axiom.SuppressionKey(gone.Email) {
-		t.Errorf("the deleted lead's entry after the migration = %+v, %v; want erased, found by its hash", s, err)
-	}
-	if r, err := db.Suppressed(ctx, a.ID, []string{axiom.SuppressionKey(gone.Email), axiom.SuppressionKey(kept.Email)}); err != nil || len(r) != 2 {
-		t.Errorf("Suppressed after the migration = %v, %v; want both", r, err)
-	}
-	page, err := db.ListMessages(ctx, a.ID, c.ID, axiom.Query{Page: 1, Limit: 10})
-	if err != nil || len(page.Items) != 1 || page.Items[0].LeadID != kept.ID {
-		t.Fatalf("messages after the migration = %+v, %v; want the kept lead's", page.Items, err)
-	}
-	if err := db.CheckOpen(ctx, "OPEN"+kept.ID); err != nil {
-		t.Errorf("the kept message's pixel: %v", err)
-	}
-	if err := db.CheckOpen(ctx, "OPEN"+gone.ID); !errors.Is(err, axiom.ErrNotFound) {
-		t.Errorf("the erased message's pixel: %v; want not found", err)
-	}
-	if u, err := db.ClickTarget(ctx, "OPEN"+kept.ID, 0); err != nil || u != "https://example.com/" {
-		t.Errorf("the kept message's link = %q, %v", u, err)
-	}
-	if u, err := db.LegacyClickTarget(ctx, "LINK"+kept.ID); err != nil || u != "https://example.com/" {
-		t.Errorf("the kept message's link of before = %q, %v", u, err)
-	}
-	if _, err := db.ClickTarget(ctx, "OPEN"+gone.ID, 0); !errors.Is(err, axiom.ErrNotFound) {
-		t.Errorf("the erased message's link: %v; want not found", err)
-	}
-	if _, err := db.LegacyClickTarget(ctx, "LINK"+gone.ID); !errors.Is(err, axiom.ErrNotFound) {
-		t.Errorf("the erased message's link of before: %v; want not found", err)
-	}
-	var legacy int
-	if err := db.w.QueryRowContext(ctx, "SELECT count(*) FROM legacy_message_links WHERE token = '"+"LINK"+gone.ID+"'").Scan(&legacy); err != nil || legacy != 0 {
-		t.Errorf("%d legacy link rows of the erased message (%v)", legacy, err)
-	}
-	if _, err := db.GetUnsubscription(ctx, "UNSUB"+gone.ID); !errors.Is(err, axiom.ErrNotFound) {
-		t.Errorf("the erased message's unsubscribe link: %v; want not found", err)
-	}
-	var n int
-	if err := db.w.QueryRowContext(ctx, "SELECT count(*) FROM campaign_messages WHERE to_email LIKE '%gone%' OR to_name LIKE '%gone%'"+
-		" OR subject LIKE '%gone%' OR merge_values LIKE '%gone%' OR lead_id = ?", gone.ID).Scan(&n); err != nil || n != 0 {
-		t.Errorf("%d message rows still name the deleted lead (%v)", n, err)
-	}
-	if st, err := db.CampaignStats(ctx, a.ID, c.ID); err != nil || st.Pending != 1 || st.Suppressed != 1 {
-		t.Errorf("stats after the migration = %+v, %v; want the erased queued message suppressed", st, err)
-	}
+// raw runs statements of $N placeholders on the writer.
+type raw struct{ db *DB }
+
+func (r raw) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := r.db.w.ExecContext(ctx, numbered(q), args...)
+	return err
+}
+
+func (r raw) Count(ctx context.Context, q string, args ...any) (n int, err error) {
+	return n, r.db.w.QueryRowContext(ctx, numbered(q), args...).Scan(&n)
 }
 
 // FTS5's secure-delete is on after the migration, and on again after a
