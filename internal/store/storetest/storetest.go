@@ -43,6 +43,7 @@ func run(t *testing.T, open func(t *testing.T) Store, only *regexp.Regexp) {
 		{"LeadCRUD", testLeadCRUD},
 		{"LeadPatch", testLeadPatch},
 		{"LeadTimestamps", testLeadTimestamps},
+		{"LeadTextReadsBack", testLeadTextReadsBack},
 		{"LeadIsolation", testLeadIsolation},
 		{"LeadDuplicateEmail", testLeadDuplicateEmail},
 		{"LeadPagination", testLeadPagination},
@@ -890,5 +891,35 @@ func RunReopen(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
+	}
+}
+
+// testLeadTextReadsBack stores text that JSON must escape, or that the
+// database's JSON functions could alter, in every field, and reads it back
+// unchanged through each way a lead is read (get, list, search, a
+// listing's leads).
+func testLeadTextReadsBack(t *testing.T, s Store) {
+	ctx := t.Context()
+	a := newAccount(t, s)
+	odd := "Zoë \"Q\" O'Neil \\ <b>&amp;</b>\ttab\nline 😀 \u2028 \u00e9e\u0301"
+	l := createLead(t, s, axiom.Lead{
+		AccountID: a.ID, Name: odd, Email: "zoe.oneil@example.com", Phone: "+1 (555) \"0\"", Company: odd,
+		Source: "web\\form", Tags: []string{odd, "[", "]", "{", "\"", ","}, Notes: []string{odd, "", "null"},
+		CustomFields: map[string]string{odd: odd, "\"": "\\", "empty": "", "json": `{"a":[1]}`},
+	})
+	check := func(how string, got axiom.Lead, err error) {
+		t.Helper()
+		if err != nil || !reflect.DeepEqual(got, l) {
+			t.Errorf("%s = %+v, %v; want %+v", how, got, err, l)
+		}
+	}
+	got, err := s.GetLead(ctx, a.ID, l.ID)
+	check("GetLead", got, err)
+	for _, q := range []axiom.Query{{Page: 1, Limit: 10}, {Page: 1, Limit: 10, Search: "oneil"}} {
+		p, err := s.ListLeads(ctx, a.ID, q)
+		if err != nil || len(p.Items) != 1 {
+			t.Fatalf("ListLeads(%+v) = %d, %v", q, len(p.Items), err)
+		}
+		check(fmt.Sprintf("ListLeads(%+v)", q), p.Items[0], nil)
 	}
 }
