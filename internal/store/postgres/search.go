@@ -61,7 +61,7 @@ func TSQuery(words []string) string {
 // search returns one page of the leads of accountID whose words begin
 // with every word, found by the GIN index of the search column.
 func (db *DB) search(ctx context.Context, accountID string, q axiom.Query, o sqlstore.Order, words []string) (axiom.Page[axiom.Lead], error) {
-	leads, err := sqlstore.ScanLeads(db.sql.QueryContext(ctx, "SELECT "+sqlstore.LeadColumns+
+	leads, err := sqlstore.ScanLeads(db.sql.QueryContext(ctx, "SELECT "+db.LeadRow()+
 		" FROM leads WHERE account_id = $1 AND search @@ $2::tsquery"+o.By("id")+" LIMIT $3 OFFSET $4",
 		accountID, TSQuery(words), q.Limit+1, q.Offset()))
 	if err != nil {

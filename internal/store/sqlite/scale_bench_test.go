@@ -391,7 +391,7 @@ func BenchmarkScaleSearchBefore(b *testing.B) {
 			times := make([]time.Duration, 0, b.N)
 			for b.Loop() {
 				start := time.Now()
-				if _, err := sqlstore.ScanLeads(db.r.QueryContext(ctx, "SELECT "+sqlstore.LeadColumns+" FROM leads WHERE account_id = ?"+
+				if _, err := sqlstore.ScanLeads(db.r.QueryContext(ctx, "SELECT "+db.LeadRow()+" FROM leads WHERE account_id = ?"+
 					" AND seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)"+
 					" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", accountID, match, 21, 0)); err != nil {
 					b.Fatal(err)

@@ -122,7 +122,7 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q axiom.Query, 
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM leads").Scan(&leads); err != nil {
 		return axiom.Page[axiom.Lead]{}, err
 	}
-	found := func(seqs []int64) (axiom.Page[axiom.Lead], error) { return fetchPage(ctx, tx, seqs, q, col, dir) }
+	found := func(seqs []int64) (axiom.Page[axiom.Lead], error) { return db.fetchPage(ctx, tx, seqs, q, col, dir) }
 
 	switch {
 	case db.plan == planScan:
@@ -132,7 +132,7 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q axiom.Query, 
 		}
 		return found(seqs)
 	case db.plan == planIndex:
-		return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
+		return db.indexMatches(ctx, tx, accountID, q, col, dir, words, match)
 	case db.plan == planFilter:
 		seqs, err := filterMatches(ctx, tx, accountID, col, dir, words, match, offset, need)
 		if err != nil {
@@ -159,7 +159,7 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q axiom.Query, 
 		}
 		return found(seqs)
 	case db.plan == planWalk:
-		return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
+		return db.indexMatches(ctx, tx, accountID, q, col, dir, words, match)
 	}
 
 	// Other orders read a random row per lead scanned: a shorter first scan.
@@ -176,7 +176,7 @@ func (db *DB) searchLeads(ctx context.Context, accountID string, q axiom.Query, 
 		return axiom.Page[axiom.Lead]{}, err
 	}
 	if count < filterFrom {
-		return indexMatches(ctx, tx, accountID, q, col, dir, words, match)
+		return db.indexMatches(ctx, tx, accountID, q, col, dir, words, match)
 	}
 	if count >= filterTo {
 		// Too many matches to gather cheaply, but as many as that are found
@@ -429,7 +429,7 @@ func scanMatches(ctx context.Context, tx *sql.Tx, accountID, col, dir string, wo
 
 // fetchPage reads the leads seqs (found in the page's order, one more than
 // the page holds when another follows) and returns the page.
-func fetchPage(ctx context.Context, tx *sql.Tx, seqs []int64, q axiom.Query, col, dir string) (axiom.Page[axiom.Lead], error) {
+func (db *DB) fetchPage(ctx context.Context, tx *sql.Tx, seqs []int64, q axiom.Query, col, dir string) (axiom.Page[axiom.Lead], error) {
 	p := axiom.Page[axiom.Lead]{Items: []axiom.Lead{}}
 	if len(seqs) > q.Limit {
 		seqs, p.HasMore = seqs[:q.Limit], true
@@ -442,7 +442,7 @@ func fetchPage(ctx context.Context, tx *sql.Tx, seqs []int64, q axiom.Query, col
 		args[i] = s
 	}
 	// The leads come back in the page's order: the same ORDER BY.
-	leads, err := sqlstore.ScanLeads(tx.QueryContext(ctx, "SELECT "+sqlstore.LeadColumns+
+	leads, err := sqlstore.ScanLeads(tx.QueryContext(ctx, "SELECT "+db.LeadRow()+
 		" FROM leads WHERE seq IN (?"+strings.Repeat(", ?", len(seqs)-1)+")"+
 		" ORDER BY "+col+dir+", id"+dir, args...))
 	if err != nil {
@@ -456,7 +456,7 @@ func fetchPage(ctx context.Context, tx *sql.Tx, seqs []int64, q axiom.Query, col
 // finds, sorted. The words are tested again on the lead's text, so that the
 // rule is exactly that of the scan plan whatever the tokenizer makes of
 // letters it does not know.
-func indexMatches(ctx context.Context, tx *sql.Tx, accountID string, q axiom.Query, col, dir string, words []string, match string) (axiom.Page[axiom.Lead], error) {
+func (db *DB) indexMatches(ctx context.Context, tx *sql.Tx, accountID string, q axiom.Query, col, dir string, words []string, match string) (axiom.Page[axiom.Lead], error) {
 	var filter strings.Builder
 	args := []any{match, accountID}
 	for _, w := range words {
@@ -466,7 +466,7 @@ func indexMatches(ctx context.Context, tx *sql.Tx, accountID string, q axiom.Que
 	args = append(args, q.Limit+1, q.Offset())
 	// CROSS JOIN keeps the index outermost; the inner query sorts only the
 	// matches' keys, and the outer one reads the page's leads.
-	leads, err := sqlstore.ScanLeads(tx.QueryContext(ctx, "SELECT "+sqlstore.LeadColumns+" FROM leads WHERE seq IN ("+
+	leads, err := sqlstore.ScanLeads(tx.QueryContext(ctx, "SELECT "+db.LeadRow()+" FROM leads WHERE seq IN ("+
 		"SELECT l.seq FROM leads_fts f CROSS JOIN leads l ON l.seq = f.rowid"+
 		" WHERE leads_fts MATCH ? AND l.account_id = ?"+filter.String()+
 		" ORDER BY l."+col+dir+", l.id"+dir+" LIMIT ? OFFSET ?)"+

@@ -210,7 +210,7 @@ func TestGroupSearchIndex(t *testing.T) {
 	var keptID, goneID string
 	rename := func(id *string, p axiom.LeadPatch) func(tx *sql.Tx) error {
 		return func(tx *sql.Tx) error {
-			l, err := sqlstore.ScanLead(tx.QueryRowContext(ctx, "SELECT "+sqlstore.LeadColumns+" FROM leads WHERE id = ?", *id))
+			l, err := sqlstore.ScanLead(tx.QueryRowContext(ctx, "SELECT "+db.LeadRow()+" FROM leads WHERE id = ?", *id))
 			if err != nil {
 				return err
 			}

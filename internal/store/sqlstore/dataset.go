@@ -200,7 +200,7 @@ func (s *Store) Export(ctx context.Context) (axiom.Dataset, error) {
 	for _, k := range keys {
 		byID[k.AccountID].Keys = append(byID[k.AccountID].Keys, k)
 	}
-	leads, err := readAll(ctx, c, "SELECT "+LeadColumns+" FROM leads ORDER BY created_at, id", ScanLead)
+	leads, err := readAll(ctx, c, "SELECT "+s.sql.leadRow+" FROM leads ORDER BY created_at, id", ScanLead)
 	if err != nil {
 		return d, s.errorf(err, "export leads")
 	}

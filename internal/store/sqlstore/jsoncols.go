@@ -100,52 +100,93 @@ func (r *jsonReader) end() bool {
 
 func fastStrings(b string) ([]string, bool) {
 	r := jsonReader{b: b}
-	if !r.byte('[') {
-		return nil, false
-	}
-	out := make([]string, 0, 1+strings.Count(b, ","))
-	if r.byte(']') {
-		return out, r.end()
-	}
-	for {
-		out = append(out, r.str())
-		if r.bad {
-			return nil, false
-		}
-		if r.byte(']') {
-			return out, r.end()
-		}
-		if !r.byte(',') {
-			return nil, false
-		}
-	}
+	out := r.strings()
+	return out, !r.bad && r.end()
 }
 
 func fastStringMap(b string) (map[string]string, bool) {
 	r := jsonReader{b: b}
-	if !r.byte('{') {
-		return nil, false
+	out := r.stringMap()
+	return out, !r.bad && r.end()
+}
+
+// strings reads an array of strings.
+func (r *jsonReader) strings() []string {
+	if !r.byte('[') {
+		r.bad = true
+		return nil
 	}
-	out := make(map[string]string, 1+strings.Count(b, ","))
+	out := make([]string, 0, 1+strings.Count(r.b[r.i:r.i+strings.IndexByte(r.b[r.i:], ']')+1], ","))
+	if r.byte(']') {
+		return out
+	}
+	for {
+		out = append(out, r.str())
+		if r.bad {
+			return nil
+		}
+		if r.byte(']') {
+			return out
+		}
+		if !r.byte(',') {
+			r.bad = true
+			return nil
+		}
+	}
+}
+
+// stringMap reads an object whose values are strings.
+func (r *jsonReader) stringMap() map[string]string {
+	if !r.byte('{') {
+		r.bad = true
+		return nil
+	}
+	out := make(map[string]string, 1+strings.Count(r.b[r.i:r.i+strings.IndexByte(r.b[r.i:], '}')+1], ","))
 	if r.byte('}') {
-		return out, r.end()
+		return out
 	}
 	for {
 		k := r.str()
 		if r.bad || !r.byte(':') {
-			return nil, false
+			r.bad = true
+			return nil
 		}
 		v := r.str()
 		if r.bad {
-			return nil, false
+			return nil
 		}
 		// encoding/json keeps the last of repeated keys, as does this.
 		out[k] = v
 		if r.byte('}') {
-			return out, r.end()
+			return out
 		}
 		if !r.byte(',') {
-			return nil, false
+			r.bad = true
+			return nil
 		}
 	}
+}
+
+// int reads an integer: an optional minus sign and at most 18 digits,
+// without a leading zero (anything else is bad, for encoding/json to read).
+func (r *jsonReader) int() int64 {
+	r.space()
+	neg := r.i < len(r.b) && r.b[r.i] == '-'
+	if neg {
+		r.i++
+	}
+	start := r.i
+	var v int64
+	for r.i < len(r.b) && r.b[r.i] >= '0' && r.b[r.i] <= '9' {
+		v = v*10 + int64(r.b[r.i]-'0')
+		r.i++
+	}
+	if n := r.i - start; n == 0 || n > 18 || n > 1 && r.b[start] == '0' {
+		r.bad = true
+		return 0
+	}
+	if neg {
+		v = -v
+	}
+	return v
 }

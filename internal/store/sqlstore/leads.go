@@ -6,49 +6,135 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/axiomkit/axiom"
 )
 
-// LeadColumns are the columns ScanLead reads, in its order.
-const LeadColumns = "id, account_id, name, email, phone, company, type, status, source, tags, notes, custom_fields, created_at, updated_at"
+// leadFields are the text columns of a lead as leadRow reads them, in the
+// order of its JSON array; the creation and update times follow.
+var leadFields = []string{"id", "account_id", "name", "email", "phone", "company", "type", "status", "source"}
 
-const getLeadSQL = "SELECT " + LeadColumns + " FROM leads WHERE id = $1 AND account_id = $2"
+// LeadRow is the SQL that reads a lead of table t (or of the only table,
+// when t is "") as the one text value decodeLead reads: the JSON array of
+// leadFields and the creation and update times in Unix microseconds,
+// followed by the tags, notes and custom fields as stored (each a JSON
+// value already). One value per row instead of fourteen columns spares the
+// driver a string, an interface and three calls into the database per
+// column: a page of leads is read in about half the time, with a tenth of
+// the allocations (docs/performance.md).
+func LeadRow(d Dialect, t string) string {
+	col := func(c string) string {
+		if t == "" {
+			return c
+		}
+		return t + "." + c
+	}
+	vals := make([]string, 0, len(leadFields)+2)
+	for _, f := range leadFields {
+		vals = append(vals, col(f))
+	}
+	vals = append(vals, d.Micros(col("created_at")), d.Micros(col("updated_at")))
+	return d.JSONArray(strings.Join(vals, ", ")) + " || " + d.JSONText(col("tags")) + " || " +
+		d.JSONText(col("notes")) + " || " + d.JSONText(col("custom_fields"))
+}
 
-// ScanLead reads a row of LeadColumns. Lists and custom fields are stored
-// as JSON text by every dialect.
+// ScanLead reads a row of LeadRow.
 func ScanLead(row Scanner) (axiom.Lead, error) { return scanLeadWith(row) }
 
-// scanLeadWith reads a row of LeadColumns followed by the columns extra
-// scans.
+// scanLeadWith reads a row of LeadRow followed by the columns extra scans.
 func scanLeadWith(row Scanner, extra ...any) (axiom.Lead, error) {
-	// One variable, so that the values scanned take one allocation.
-	var v struct {
-		l                   axiom.Lead
-		tags, notes, custom string
-		created, updated    Time
-	}
-	l := &v.l
-	if err := row.Scan(append([]any{&l.ID, &l.AccountID, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Type, &l.Status, &l.Source,
-		&v.tags, &v.notes, &v.custom, &v.created, &v.updated}, extra...)...); err != nil {
+	var text string
+	if err := row.Scan(append([]any{&text}, extra...)...); err != nil {
 		return axiom.Lead{}, err
 	}
-	var err error
-	if l.Tags, err = decodeStrings(v.tags); err != nil {
-		return axiom.Lead{}, fmt.Errorf("lead %s tags: %w", l.ID, err)
+	return decodeLead(text)
+}
+
+// decodeLead reads a lead from the text LeadRow builds. The common case,
+// strings without escapes, is read in place, the strings sharing the
+// text's memory; anything else goes to encoding/json, so that what is
+// accepted and returned is the same either way (FuzzDecodeLead).
+func decodeLead(b string) (axiom.Lead, error) {
+	if l, ok := fastLead(b); ok {
+		return l.Normalized(), nil
 	}
-	if l.Notes, err = decodeStrings(v.notes); err != nil {
-		return axiom.Lead{}, fmt.Errorf("lead %s notes: %w", l.ID, err)
+	l, err := slowLead(b)
+	if err != nil {
+		return axiom.Lead{}, err
 	}
-	if l.CustomFields, err = decodeStringMap(v.custom); err != nil {
-		return axiom.Lead{}, fmt.Errorf("lead %s custom fields: %w", l.ID, err)
-	}
-	l.CreatedAt, l.UpdatedAt = v.created.Time, v.updated.Time
 	return l.Normalized(), nil
 }
 
-// ScanLeads reads every row of a query of LeadColumns.
+// leadText points to the fields of l that leadFields name, in order.
+func leadText(l *axiom.Lead) [9]*string {
+	return [...]*string{&l.ID, &l.AccountID, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Type, &l.Status, &l.Source}
+}
+
+func fastLead(b string) (axiom.Lead, bool) {
+	var l axiom.Lead
+	r := jsonReader{b: b}
+	if !r.byte('[') {
+		return l, false
+	}
+	for i, p := range leadText(&l) {
+		if i > 0 && !r.byte(',') {
+			return l, false
+		}
+		*p = r.str()
+	}
+	var times [2]int64
+	for i := range times {
+		if !r.byte(',') {
+			return l, false
+		}
+		times[i] = r.int()
+	}
+	if r.bad || !r.byte(']') {
+		return l, false
+	}
+	created, updated := times[0], times[1]
+	l.CreatedAt, l.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	l.Tags = r.strings()
+	l.Notes = r.strings()
+	l.CustomFields = r.stringMap()
+	return l, !r.bad && r.end()
+}
+
+func slowLead(b string) (axiom.Lead, error) {
+	var (
+		l                axiom.Lead
+		head             []json.RawMessage
+		created, updated int64
+	)
+	dec := json.NewDecoder(strings.NewReader(b))
+	if err := dec.Decode(&head); err != nil {
+		return l, fmt.Errorf("read lead: %w", err)
+	}
+	if n := len(leadFields) + 2; len(head) != n {
+		return l, fmt.Errorf("read lead: %d values, want %d", len(head), n)
+	}
+	for i, p := range leadText(&l) {
+		if err := json.Unmarshal(head[i], p); err != nil {
+			return l, fmt.Errorf("read lead: %w", err)
+		}
+	}
+	if err := errors.Join(json.Unmarshal(head[len(head)-2], &created), json.Unmarshal(head[len(head)-1], &updated)); err != nil {
+		return l, fmt.Errorf("read lead %s: times: %w", l.ID, err)
+	}
+	l.CreatedAt, l.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	if err := errors.Join(dec.Decode(&l.Tags), dec.Decode(&l.Notes), dec.Decode(&l.CustomFields)); err != nil {
+		return l, fmt.Errorf("read lead %s: %w", l.ID, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return l, fmt.Errorf("read lead %s: text after the custom fields", l.ID)
+	}
+	return l, nil
+}
+
+// ScanLeads reads every row of a query of LeadRow.
 func ScanLeads(rows *sql.Rows, err error) ([]axiom.Lead, error) {
 	return collect(rows, err, 0, ScanLead)
 }
@@ -111,7 +197,7 @@ func InsertLead(ctx context.Context, s *Store, q Querier, l axiom.Lead) error {
 
 // GetLead returns the lead id of accountID.
 func (s *Store) GetLead(ctx context.Context, accountID, id string) (axiom.Lead, error) {
-	l, err := ScanLead(s.read().QueryRowContext(ctx, getLeadSQL, id, accountID))
+	l, err := ScanLead(s.read().QueryRowContext(ctx, s.sql.getLead, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = axiom.LeadNotFound(id)
 	}
@@ -228,14 +314,18 @@ func (s *Store) ListLeads(ctx context.Context, accountID string, q axiom.Query) 
 		p, err := s.d.Search(ctx, accountID, q, o, words)
 		return p, s.errorf(err, "list leads")
 	}
-	p, err := listPage(ctx, s, q, ScanLead, s.sql.leadLists[o], accountID)
+	query := s.sql.leadLists[o]
+	if q.Offset() == 0 {
+		query = s.sql.leadFirstPages[o]
+	}
+	p, err := listPage(ctx, s, q, ScanLead, query, accountID)
 	return p, s.errorf(err, "list leads")
 }
 
 // AudienceLeads lists up to limit leads of the account after afterID, in
 // id order.
 func (s *Store) AudienceLeads(ctx context.Context, accountID, afterID string, limit int) ([]axiom.Lead, error) {
-	rows, err := s.read().QueryContext(ctx, "SELECT "+LeadColumns+" FROM leads WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+	rows, err := s.read().QueryContext(ctx, "SELECT "+s.sql.leadRow+" FROM leads WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3",
 		accountID, afterID, limit)
 	leads, err := collect(rows, err, min(limit, 1000), ScanLead)
 	return leads, s.errorf(err, "audience leads")

@@ -317,7 +317,7 @@ func (s *Store) PropertyLeads(ctx context.Context, accountID, propertyID, relati
 	if err := s.exists(ctx, q, "properties", accountID, propertyID, axiom.PropertyNotFound(propertyID)); err != nil {
 		return axiom.Page[axiom.Linked[axiom.Lead]]{}, s.errorf(err, "leads of property %q", propertyID)
 	}
-	p, err := linkedPage(ctx, s, q, "property_id", "lead_id", "leads", qualified("leads", LeadColumns), scanLeadWith, propertyID, accountID, relation)
+	p, err := linkedPage(ctx, s, q, "property_id", "lead_id", "leads", LeadRow(s.d, "leads"), scanLeadWith, propertyID, accountID, relation)
 	return p, s.errorf(err, "leads of property %q", propertyID)
 }
 
@@ -380,13 +380,4 @@ func (s *Store) exists(ctx context.Context, q axiom.Query, table, accountID, id 
 		return missing
 	}
 	return err
-}
-
-// qualified is the list of columns cols, each prefixed with table.
-func qualified(table, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		parts[i] = table + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(parts, ", ")
 }

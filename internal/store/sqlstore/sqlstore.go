@@ -56,6 +56,10 @@ type Dialect struct {
 	// transaction ends; SkipLocked, after it, passes over the rows others
 	// hold. Both are "" where writes are serialized anyway.
 	ForUpdate, SkipLocked string
+	// JSONArray is the SQL of the text of the JSON array of the SQL values
+	// vals (comma-separated); JSONText that of the text of a JSON column;
+	// Micros that of a stored time as integer Unix microseconds.
+	JSONArray, JSONText, Micros func(sql string) string
 	// LeadKey is the column that reaches a lead's row most cheaply, which
 	// a page's rows are fetched by once the sort index has found them.
 	LeadKey string
@@ -236,6 +240,9 @@ type Conn struct {
 func WriteConn(s *Store, q Querier) Conn { return Conn{s: s, q: q, write: true} }
 
 func (s *Store) read() Conn { return Conn{s: s, q: s.r} }
+
+// LeadRow is the SQL that reads a lead as the one value ScanLead reads.
+func (s *Store) LeadRow() string { return s.sql.leadRow }
 
 // write runs fn as the dialect writes: see Dialect.Write.
 func (s *Store) write(ctx context.Context, atomic bool, fn func(c Conn) error) error {

@@ -9,7 +9,8 @@ import (
 // statements are the SQL texts that depend on the dialect, built once by New.
 type statements struct {
 	insertLead, updateLead, lockLead string
-	leadLists                        map[Order]string
+	leadRow, getLead                 string
+	leadLists, leadFirstPages        map[Order]string
 	lockTemplate, lockProperty       string
 	claimMessages                    string
 	claimEnqueue                     string
@@ -18,7 +19,11 @@ type statements struct {
 }
 
 func buildStatements(d Dialect) statements {
+	leadRow := LeadRow(d, "")
+	getLead := "SELECT " + leadRow + " FROM leads WHERE id = $1 AND account_id = $2"
 	st := statements{
+		leadRow: leadRow,
+		getLead: getLead,
 		insertLead: `INSERT INTO leads (id, account_id, name, email, email_key, name_sort, email_sort,
 			phone, company, type, status, source, tags, notes, custom_fields, ` + d.SearchColumn + `, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, ` + d.SearchValue("$16") + `, $17, $18)`,
@@ -26,13 +31,14 @@ func buildStatements(d Dialect) statements {
 			phone = $6, company = $7, type = $8, status = $9, source = $10, tags = $11, notes = $12, custom_fields = $13,
 			` + d.SearchColumn + ` = ` + d.SearchValue("$14") + `, updated_at = $15
 			WHERE id = $16 AND account_id = $17`,
-		lockLead: getLeadSQL + d.lock("", false),
+		lockLead: getLead + d.lock("", false),
 		// The stored answers that name lead $2 or its address $3.
 		eraseIdempotency: "DELETE FROM idempotency WHERE account_id = $1 AND (" + d.BytesContain("body", "$2") +
 			" OR " + d.BytesContain("body", "$3") + ")",
-		leadLists:    map[Order]string{},
-		lockTemplate: getTemplateSQL + d.lock("", false),
-		lockProperty: getPropertySQL + d.lock("", false),
+		leadLists:      map[Order]string{},
+		leadFirstPages: map[Order]string{},
+		lockTemplate:   getTemplateSQL + d.lock("", false),
+		lockProperty:   getPropertySQL + d.lock("", false),
 		// The rows are picked under a lock others skip, so that processes
 		// claiming at once each take other messages; a message another has
 		// just claimed is seen again, once its lock is released, with its
@@ -58,9 +64,12 @@ func buildStatements(d Dialect) statements {
 	}
 	// The inner query finds the page in the sort index alone, so that the
 	// leads an offset skips are never read; the outer one reads the page's.
+	// The first page, which skips none, is read along the index directly,
+	// without the second sort: a quarter less work on SQLite.
 	for _, o := range orders(leadSorts) {
-		st.leadLists[o] = "SELECT " + LeadColumns + " FROM leads WHERE " + d.LeadKey + " IN (" +
+		st.leadLists[o] = "SELECT " + leadRow + " FROM leads WHERE " + d.LeadKey + " IN (" +
 			"SELECT " + d.LeadKey + " FROM leads WHERE account_id = $1" + o.By("id") + " LIMIT $2 OFFSET $3)" + o.By("id")
+		st.leadFirstPages[o] = "SELECT " + leadRow + " FROM leads WHERE account_id = $1" + o.By("id") + " LIMIT $2 OFFSET $3"
 	}
 	return st
 }
@@ -68,9 +77,9 @@ func buildStatements(d Dialect) statements {
 // hotReads and hotWrites are the statements Prepare prepares: those of
 // every request and of the busiest writes.
 func (st statements) hotReads() []string {
-	reads := []string{keyByHashSQL, getLeadSQL}
-	for _, q := range st.leadLists {
-		reads = append(reads, q)
+	reads := []string{keyByHashSQL, st.getLead}
+	for o, q := range st.leadLists {
+		reads = append(reads, q, st.leadFirstPages[o])
 	}
 	return reads
 }
