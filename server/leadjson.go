@@ -23,7 +23,7 @@ import (
 type leadListResponse genserver.ListLeads200JSONResponse
 
 func (r leadListResponse) VisitListLeadsResponse(w http.ResponseWriter) error {
-	b, err := appendLeadList(make([]byte, 0, 64+600*len(r.Body.Data)), r.Body)
+	b, err := appendLeadList(bodyBuffer(w, 64+600*len(r.Body.Data)), r.Body)
 	if err != nil {
 		return err
 	}
@@ -36,12 +36,28 @@ func (r leadListResponse) VisitListLeadsResponse(w http.ResponseWriter) error {
 type leadCreatedResponse genserver.CreateLead201JSONResponse
 
 func (r leadCreatedResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
-	b, err := appendLead(append(make([]byte, 0, 640), `{"data":`...), r.Body.Data)
+	b, err := appendLead(append(bodyBuffer(w, 640), `{"data":`...), r.Body.Data)
 	if err != nil {
 		return err
 	}
 	h := r.Headers
 	return writeJSON(w, http.StatusCreated, append(b, "}\n"...), int64(h.XRateLimitLimit), h.XRateLimitRemaining, h.XRateLimitReset, h.XRequestID)
+}
+
+// bodyBuffer is an empty slice of at least size bytes to append a body to:
+// the unused end of w's own buffer when it has one (the pipeline's
+// exchange), which the body is then written to without a copy.
+func bodyBuffer(w http.ResponseWriter, size int) []byte {
+	for {
+		switch v := w.(type) {
+		case *exchange:
+			return v.available(size)
+		case interface{ Unwrap() http.ResponseWriter }: // Echo's response
+			w = v.Unwrap()
+		default:
+			return make([]byte, 0, size)
+		}
+	}
 }
 
 // writeJSON sends body with the headers the generated responses set.

@@ -69,6 +69,13 @@ func (x *exchange) Write(p []byte) (int, error) {
 	return x.body.Write(p)
 }
 
+// available is the unused end of the body's buffer, grown to at least n
+// bytes, for a body appended there and written at once (bodyBuffer).
+func (x *exchange) available(n int) []byte {
+	x.body.Grow(n)
+	return x.body.AvailableBuffer()
+}
+
 // Flush does nothing: the whole response is sent at the end.
 func (x *exchange) Flush() {}
 
