@@ -106,6 +106,8 @@ func TestCommandLine(t *testing.T) {
 			wantCode: 2, wantErr: "the directory " + filepath.Join(dir, "nowhere") + " does not exist"},
 		{name: "bad log level", args: []string{"serve", "--log-level", "verbose", "--db", db},
 			wantCode: 2, wantErr: `--log-level must be one of debug, info, warn, error, not "verbose"`, noFile: db},
+		{name: "bad gc percent", args: []string{"serve", "--gc-percent", "0", "--db", db},
+			wantCode: 2, wantErr: `--gc-percent must be a whole number of at least 1`, noFile: db},
 		{name: "bad log format", args: []string{"serve", "--log-format", "xml", "--db", db},
 			wantCode: 2, wantErr: `--log-format must be json or text, not "xml"`, noFile: db},
 		{name: "keys list of a typo", args: []string{"keys", "list", "--db", filepath.Join(dir, "typo.db")},

@@ -86,3 +86,27 @@ func TestServeKeyCache(t *testing.T) {
 		}
 	}
 }
+
+// --gc-percent sets the collector's target; left empty, a GOGC of the
+// environment stays in force and otherwise the default applies.
+func TestGCPercent(t *testing.T) {
+	for _, tt := range []struct {
+		flag, env string
+		want      int
+		set       bool
+		bad       bool
+	}{
+		{flag: "", env: "", want: defaultGCPercent, set: true},
+		{flag: "", env: "50"},
+		{flag: "200", env: "50", want: 200, set: true},
+		{flag: "off", want: -1, set: true},
+		{flag: "0", bad: true},
+		{flag: "-5", bad: true},
+		{flag: "lots", bad: true},
+	} {
+		got, set, err := gcPercent(tt.flag, tt.env)
+		if (err != nil) != tt.bad || got != tt.want || set != tt.set {
+			t.Errorf("gcPercent(%q, %q) = %d, %v, %v; want %d, %v, error %v", tt.flag, tt.env, got, set, err, tt.want, tt.set, tt.bad)
+		}
+	}
+}
