@@ -123,11 +123,7 @@ func (db *DB) setup(ctx context.Context) error {
 	}
 	return sqlstore.Migrate(ctx, db.Store, sqlstore.Migrations{
 		FS: migrations, Dir: "migrations", Log: db.log,
-		Table: `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    integer PRIMARY KEY,
-			name       text NOT NULL,
-			applied_at timestamptz NOT NULL
-		)`,
+		TimeType: "timestamptz",
 		// Servers starting together wait for the first, then find
 		// nothing left to do.
 		Lock: func(ctx context.Context, tx *sql.Tx) error {

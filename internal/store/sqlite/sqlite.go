@@ -238,11 +238,7 @@ func (db *DB) setup(ctx context.Context) error {
 func (db *DB) migrate(ctx context.Context) error {
 	return sqlstore.Migrate(ctx, db.Store, sqlstore.Migrations{
 		FS: migrations, Dir: "migrations", Log: db.log,
-		Table: `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    INTEGER PRIMARY KEY,
-			name       TEXT NOT NULL,
-			applied_at INTEGER NOT NULL
-		) STRICT`,
+		TimeType: "INTEGER", TableOptions: " STRICT",
 	})
 }
 

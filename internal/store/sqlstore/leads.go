@@ -17,7 +17,7 @@ import (
 // order of its JSON array; the creation and update times follow.
 var leadFields = []string{"id", "account_id", "name", "email", "phone", "company", "type", "status", "source"}
 
-// LeadRow is the SQL that reads a lead of table t (or of the only table,
+// leadRow is the SQL that reads a lead of table t (or of the only table,
 // when t is "") as the one text value decodeLead reads: the JSON array of
 // leadFields and the creation and update times in Unix microseconds,
 // followed by the tags, notes and custom fields as stored (each a JSON
@@ -25,7 +25,7 @@ var leadFields = []string{"id", "account_id", "name", "email", "phone", "company
 // driver a string, an interface and three calls into the database per
 // column: a page of leads is read in about half the time, with a tenth of
 // the allocations (docs/performance.md).
-func LeadRow(d Dialect, t string) string {
+func leadRow(d Dialect, t string) string {
 	col := func(c string) string {
 		if t == "" {
 			return c
@@ -53,7 +53,7 @@ func scanLeadWith(row Scanner, extra ...any) (axiom.Lead, error) {
 	return decodeLead(text)
 }
 
-// decodeLead reads a lead from the text LeadRow builds. The common case,
+// decodeLead reads a lead from the text leadRow builds. The common case,
 // strings without escapes, is read in place, the strings sharing the
 // text's memory; anything else goes to encoding/json, so that what is
 // accepted and returned is the same either way (FuzzDecodeLead).
@@ -95,8 +95,7 @@ func fastLead(b string) (axiom.Lead, bool) {
 	if r.bad || !r.byte(']') {
 		return l, false
 	}
-	created, updated := times[0], times[1]
-	l.CreatedAt, l.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	l.CreatedAt, l.UpdatedAt = time.UnixMicro(times[0]).UTC(), time.UnixMicro(times[1]).UTC()
 	l.Tags = r.strings()
 	l.Notes = r.strings()
 	l.CustomFields = r.stringMap()

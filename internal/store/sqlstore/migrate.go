@@ -53,9 +53,10 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 type Migrations struct {
 	FS  fs.FS
 	Dir string
-	// Table creates schema_migrations, which lists the applied ones, if
-	// the database lacks it.
-	Table string
+	// TimeType is the column type of a stored time, and TableOptions what
+	// follows the definition of schema_migrations, the table of the applied
+	// ones, which Migrate creates if the database lacks it.
+	TimeType, TableOptions string
 	// Lock, run first in each migration's transaction, keeps processes
 	// opening one database at once from applying a migration twice; nil
 	// where beginning a write transaction is enough (SQLite's BEGIN
@@ -82,7 +83,11 @@ func Migrate(ctx context.Context, s *Store, m Migrations) error {
 			}
 			c := WriteConn(s, tx)
 			if i == 0 {
-				if _, err := c.ExecContext(ctx, m.Table); err != nil {
+				if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+					version    INTEGER PRIMARY KEY,
+					name       TEXT NOT NULL,
+					applied_at `+m.TimeType+` NOT NULL
+				)`+m.TableOptions); err != nil {
 					return fmt.Errorf("create schema_migrations: %w", err)
 				}
 				var latest int

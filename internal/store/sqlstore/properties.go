@@ -317,7 +317,7 @@ func (s *Store) PropertyLeads(ctx context.Context, accountID, propertyID, relati
 	if err := s.exists(ctx, q, "properties", accountID, propertyID, axiom.PropertyNotFound(propertyID)); err != nil {
 		return axiom.Page[axiom.Linked[axiom.Lead]]{}, s.errorf(err, "leads of property %q", propertyID)
 	}
-	p, err := linkedPage(ctx, s, q, "property_id", "lead_id", "leads", LeadRow(s.d, "leads"), scanLeadWith, propertyID, accountID, relation)
+	p, err := linkedPage(ctx, s, q, "property_id", "lead_id", "leads", leadRow(s.d, "leads"), scanLeadWith, propertyID, accountID, relation)
 	return p, s.errorf(err, "leads of property %q", propertyID)
 }
 

@@ -19,7 +19,7 @@ type statements struct {
 }
 
 func buildStatements(d Dialect) statements {
-	leadRow := LeadRow(d, "")
+	leadRow := leadRow(d, "")
 	getLead := "SELECT " + leadRow + " FROM leads WHERE id = $1 AND account_id = $2"
 	st := statements{
 		leadRow: leadRow,
